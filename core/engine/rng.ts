@@ -1,0 +1,178 @@
+// Seeded random streams. Every subsystem asks the engine for its own named stream
+// (`rng.stream('workload.synthetic')`), so adding a consumer of randomness never
+// shifts the numbers another subsystem sees, and a run is a function of the scenario
+// and its seed alone.
+//
+// Generator: xoshiro128** (Blackman and Vigna, 2018). It uses only 32-bit integer
+// operations (Math.imul and shifts), so it is fast in JavaScript without BigInt; its
+// state is four uint32 words, so snapshots are tiny; and it passes BigCrush. Each
+// stream is seeded by SplitMix32 over (scenario seed, FNV-1a hash of the stream name),
+// which decorrelates streams whose names or seeds differ in a single bit.
+
+/** FNV-1a over the UTF-16 code units of a string: a stable 32-bit name hash. */
+export function hashName(name: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < name.length; i++) {
+    h ^= name.charCodeAt(i);
+    h = Math.imul(h, 0x01000193);
+  }
+  return h >>> 0;
+}
+
+/** One step of SplitMix32: used only to expand a seed into generator state. */
+function splitMix32(state: { s: number }): number {
+  state.s = (state.s + 0x9e3779b9) | 0;
+  let z = state.s;
+  z = Math.imul(z ^ (z >>> 16), 0x85ebca6b);
+  z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35);
+  return (z ^ (z >>> 16)) >>> 0;
+}
+
+const TWO_POW_32 = 4294967296;
+const TWO_POW_53 = 9007199254740992;
+
+/** A xoshiro128** generator. All draws are deterministic functions of its state. */
+export class Rng {
+  /** The four state words; exposed for snapshots. */
+  readonly state = new Uint32Array(4);
+  private spareNormal = NaN;
+
+  constructor(seed: number, name = '') {
+    const sm = { s: (seed ^ hashName(name)) | 0 };
+    // Mix the high part of large seeds in as well, so seeds above 2^32 differ.
+    sm.s = (sm.s + Math.floor(seed / TWO_POW_32)) | 0;
+    for (let i = 0; i < 4; i++) this.state[i] = splitMix32(sm);
+    if ((this.state[0] | this.state[1] | this.state[2] | this.state[3]) === 0) this.state[0] = 1;
+  }
+
+  /** A uniformly distributed unsigned 32-bit integer. */
+  nextU32(): number {
+    const s = this.state;
+    const result = Math.imul(rotl(Math.imul(s[1], 5), 7), 9) >>> 0;
+    const t = s[1] << 9;
+    s[2] ^= s[0];
+    s[3] ^= s[1];
+    s[1] ^= s[2];
+    s[0] ^= s[3];
+    s[2] ^= t;
+    s[3] = rotl(s[3], 11);
+    return result;
+  }
+
+  /** A double uniformly distributed in [0, 1) with 53 random bits. */
+  next(): number {
+    const hi = this.nextU32() >>> 5; // 27 bits
+    const lo = this.nextU32() >>> 6; // 26 bits
+    return (hi * 67108864 + lo) / TWO_POW_53;
+  }
+
+  /** An integer uniformly distributed in [0, n), without modulo bias (n ≤ 2^32). */
+  int(n: number): number {
+    if (!(n > 0) || n > TWO_POW_32) throw new RangeError(`Rng.int: n must be in (0, 2^32], got ${n}`);
+    // Lemire's nearly-divisionless method, with the exact rejection threshold.
+    const threshold = (TWO_POW_32 - n) % n;
+    for (;;) {
+      const x = this.nextU32();
+      const m = x * n;
+      const lo = m % TWO_POW_32;
+      if (lo >= threshold) return Math.floor(m / TWO_POW_32);
+    }
+  }
+
+  /** A standard normal deviate (Marsaglia's polar method; caches the second value). */
+  normal(): number {
+    if (this.spareNormal === this.spareNormal) {
+      const v = this.spareNormal;
+      this.spareNormal = NaN;
+      return v;
+    }
+    let u: number, v: number, s: number;
+    do {
+      u = this.next() * 2 - 1;
+      v = this.next() * 2 - 1;
+      s = u * u + v * v;
+    } while (s >= 1 || s === 0);
+    const f = Math.sqrt((-2 * Math.log(s)) / s);
+    this.spareNormal = v * f;
+    return u * f;
+  }
+
+  /** An exponential deviate with the given mean. */
+  exponential(mean: number): number {
+    return -Math.log(1 - this.next()) * mean;
+  }
+
+  /**
+   * A Poisson deviate with mean lambda: exact (Knuth) below 30, normal
+   * approximation with continuity correction above, which is accurate to well under
+   * 1% there and costs O(1).
+   */
+  poisson(lambda: number): number {
+    if (lambda <= 0) return 0;
+    if (lambda < 30) {
+      const limit = Math.exp(-lambda);
+      let k = 0;
+      let p = this.next();
+      while (p > limit) {
+        k++;
+        p *= this.next();
+      }
+      return k;
+    }
+    const x = Math.round(lambda + Math.sqrt(lambda) * this.normal());
+    return x < 0 ? 0 : x;
+  }
+
+  /** Fills a byte array with random bytes (for guest AT_RANDOM, getrandom). */
+  fillBytes(out: Uint8Array): void {
+    for (let i = 0; i < out.length; i += 4) {
+      let x = this.nextU32();
+      for (let j = 0; j < 4 && i + j < out.length; j++) {
+        out[i + j] = x & 0xff;
+        x >>>= 8;
+      }
+    }
+  }
+
+  /** The generator's full state, for snapshots. */
+  save(): { state: number[]; spare: number } {
+    return { state: Array.from(this.state), spare: this.spareNormal };
+  }
+
+  load(saved: { state: number[]; spare: number }): void {
+    this.state.set(saved.state);
+    this.spareNormal = saved.spare;
+  }
+}
+
+function rotl(x: number, k: number): number {
+  return (x << k) | (x >>> (32 - k));
+}
+
+/** The engine's stream registry: one generator per name, seeded from the run's seed. */
+export class RngStreams {
+  private readonly streams = new Map<string, Rng>();
+
+  constructor(readonly seed: number) {}
+
+  /** The stream called `name`; asking twice returns the same generator. */
+  stream(name: string): Rng {
+    let rng = this.streams.get(name);
+    if (!rng) {
+      rng = new Rng(this.seed, name);
+      this.streams.set(name, rng);
+    }
+    return rng;
+  }
+
+  /** Every stream's state, keyed by name, in a stable order. */
+  save(): Record<string, { state: number[]; spare: number }> {
+    const out: Record<string, { state: number[]; spare: number }> = {};
+    for (const name of [...this.streams.keys()].sort()) out[name] = this.streams.get(name)!.save();
+    return out;
+  }
+
+  load(saved: Record<string, { state: number[]; spare: number }>): void {
+    for (const [name, s] of Object.entries(saved)) this.stream(name).load(s);
+  }
+}

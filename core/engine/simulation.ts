@@ -1,0 +1,391 @@
+// The Simulation: boots a scenario's plugins into a fresh world, runs fixed-length
+// ticks through the phases, and produces the run's results. It also takes and
+// restores snapshots: a run checkpointed at tick k and resumed in a freshly booted
+// simulation of the same scenario gives results identical to an uninterrupted run.
+//
+// Lifecycle: `await Simulation.create({ scenario, catalog })` boots; `step()` runs one
+// tick; `runUntil(ns)` and `run()` run many; `await finish()` returns the results.
+
+import { SimWorld, type WorldSnapshot } from '../ecs/world';
+import { Metrics, type MetricsSnapshot } from '../metrics/metrics';
+import { formatQuantity } from '../scenario/units';
+import { Datacenter, DatacenterToken, type DatacenterState } from '../models/datacenter/datacenter';
+import type { HostProfile } from '../models/datacenter/host-profile';
+import { ServiceContainer, type Binding } from '../plugin/container';
+import { isPluginModule, type PluginApi, type StateParticipant } from '../plugin/define';
+import type { PluginCatalog, SelectedPlugin } from '../plugin/registry';
+import { RegistryError, selectPlugins } from '../plugin/registry';
+import type { ServiceToken } from '../plugin/tokens';
+import type { Scenario } from '../scenario/types';
+import type { SimContext } from './context';
+import { checkExpectations, type ExpectationResult } from './expectations';
+import { createHooks, sealAfterBoot, type FinishContext, type Hooks, type TickInfo } from './hooks';
+import { RngStreams } from './rng';
+import { Schedule, type ScheduledSystem, type SystemDef } from './schedule';
+import { ENGINE_VERSION } from './version';
+
+export interface SimulationOptions {
+  readonly scenario: Scenario;
+  readonly catalog: PluginCatalog;
+  /** Data files for guests (guest path → bytes), loaded by the runner. */
+  readonly files?: ReadonlyMap<string, Uint8Array>;
+}
+
+export interface RunResult {
+  /** Effective configuration: every plugin and option value, defaults included. */
+  readonly config: Record<string, unknown>;
+  /** metrics.json contents as an object. */
+  readonly metrics: Record<string, unknown>;
+  /** metrics.json exactly as written (stable key order). */
+  readonly metricsJson: string;
+  readonly configJson: string;
+  readonly timeseriesCsv: string;
+  readonly summary: string;
+  /** Extra files added by plugins' finish handlers. */
+  readonly files: ReadonlyMap<string, string>;
+  readonly expectations: readonly ExpectationResult[];
+  readonly simulatedNs: number;
+  readonly ticks: number;
+}
+
+export interface SimSnapshot {
+  readonly engine: string;
+  readonly scenario: string;
+  readonly seed: number;
+  readonly plugins: string[];
+  readonly tick: number;
+  readonly nextSampleNs: number;
+  readonly world: WorldSnapshot;
+  readonly metrics: MetricsSnapshot;
+  readonly rng: ReturnType<RngStreams['save']>;
+  readonly datacenter: DatacenterState;
+  readonly participants: Record<string, unknown>;
+}
+
+export class SimulationError extends Error {}
+
+export class Simulation implements SimContext {
+  readonly world = new SimWorld();
+  readonly hooks: Hooks = createHooks();
+  readonly metrics = new Metrics();
+  readonly rng: RngStreams;
+  readonly scenario: Scenario;
+  readonly hostProfiles: readonly HostProfile[];
+  readonly files: ReadonlyMap<string, Uint8Array>;
+  readonly dtNs: number;
+  readonly datacenter: Datacenter;
+  private readonly container = new ServiceContainer();
+  readonly services = {
+    get: <T>(t: ServiceToken<T>) => this.container.get(t),
+    tryGet: <T>(t: ServiceToken<T>) => this.container.tryGet(t),
+  };
+  private readonly schedule = new Schedule();
+  private readonly catalog: PluginCatalog;
+  private readonly participants = new Map<string, StateParticipant>();
+  private plugins: SelectedPlugin[] = [];
+  private systems: readonly ScheduledSystem[] = [];
+  private runs: Array<(sim: SimContext, tick: TickInfo) => void> = [];
+  private booted = false;
+  private finished = false;
+  private tickIndex = 0;
+  private nextSampleNs: number;
+  private samplingNow = false;
+  private readonly tickInfo = { tick: 0, timeNs: 0, dtNs: 0 };
+
+  /** Creates and boots a simulation. */
+  static async create(options: SimulationOptions): Promise<Simulation> {
+    const sim = new Simulation(options);
+    await sim.boot();
+    return sim;
+  }
+
+  constructor(options: SimulationOptions) {
+    this.scenario = options.scenario;
+    this.catalog = options.catalog;
+    this.files = options.files ?? new Map();
+    this.rng = new RngStreams(this.scenario.seed);
+    this.dtNs = this.scenario.tick;
+    this.tickInfo.dtNs = this.dtNs;
+    this.hostProfiles = this.scenario.hosts.map((g) => g.profile);
+    this.nextSampleNs = this.scenario.record.every;
+    this.datacenter = new Datacenter(this);
+    sealAfterBoot(this.hooks, () => this.booted);
+  }
+
+  get tick(): number {
+    return this.tickIndex;
+  }
+  get timeNs(): number {
+    return this.tickIndex * this.dtNs;
+  }
+  get sampling(): boolean {
+    return this.samplingNow;
+  }
+  /** Number of ticks that cover the scenario's duration. */
+  get totalTicks(): number {
+    return Math.ceil(this.scenario.duration / this.dtNs);
+  }
+  /** The selected plugins, in application order. */
+  get selectedPlugins(): readonly SelectedPlugin[] {
+    return this.plugins;
+  }
+  /** The systems in run order. */
+  get systemOrder(): readonly ScheduledSystem[] {
+    return this.systems;
+  }
+
+  /** Selects and applies the plugins, populates the world, and fires the boot hooks. */
+  async boot(): Promise<void> {
+    if (this.booted) throw new SimulationError('the simulation is already booted');
+    const sc = this.scenario;
+    this.plugins = selectPlugins(this.catalog, { preset: sc.preset, without: sc.without, plugins: sc.plugins });
+    this.container.provide(DatacenterToken, { useValue: this.datacenter }, 'core');
+    for (const sys of this.datacenter.systems()) this.schedule.add(sys, 'core');
+    for (const p of this.plugins) await this.apply(p);
+    this.checkWorkloadProviders();
+    this.systems = this.schedule.build();
+    this.runs = this.systems.map((s) => s.run);
+    this.datacenter.populate();
+    this.hooks.lifecycle.boot.call(this);
+    await this.hooks.lifecycle.bootAsync.promise(this);
+    this.metrics.recordSeries(sc.record.series);
+    this.booted = true;
+  }
+
+  private async apply(p: SelectedPlugin): Promise<void> {
+    let mod: unknown;
+    try {
+      mod = await p.entry.load();
+    } catch (e) {
+      throw new RegistryError(`plugin '${p.id}' failed to load from ${p.entry.dir}: ${(e as Error).message}`, p.id);
+    }
+    const m = (mod as { default?: unknown })?.default ?? mod;
+    if (!isPluginModule(m)) {
+      throw new RegistryError(`the entry module of plugin '${p.id}' (${p.entry.dir}) does not export default definePlugin(...)`, p.id);
+    }
+    const api: PluginApi<Record<string, unknown>> = {
+      id: p.id,
+      options: p.options,
+      hooks: this.hooks,
+      sim: this,
+      addSystem: (def: SystemDef) => this.schedule.add(def, p.id),
+      provide: <T>(t: ServiceToken<T>, b: Binding<T>) => this.container.provide(t, b, p.id),
+      persist: (key, participant) => {
+        const k = `${p.id}/${key}`;
+        if (this.participants.has(k)) throw new SimulationError(`plugin '${p.id}' persists '${key}' twice`);
+        this.participants.set(k, participant);
+      },
+      counter: (name, unit, d) => this.metrics.counter(name, unit, d, p.id),
+      gauge: (name, unit, d) => this.metrics.gauge(name, unit, d, p.id),
+      histogram: (name, unit, d, o) => this.metrics.histogram(name, unit, d, o, p.id),
+      rng: (name) => this.rng.stream(name ? `${p.id}/${name}` : p.id),
+    };
+    try {
+      (m as unknown as { register: (api: PluginApi<Record<string, unknown>>) => void }).register(api);
+    } catch (e) {
+      if (e instanceof RegistryError) throw e;
+      const err = new RegistryError(`plugin '${p.id}' failed to register: ${(e as Error).message}`, p.id);
+      (err as { cause?: unknown }).cause = e;
+      throw err;
+    }
+  }
+
+  private checkWorkloadProviders(): void {
+    if (this.scenario.vms.length && !this.plugins.some((p) => p.manifest.provides.includes('placement'))) {
+      throw new RegistryError(
+        'the scenario declares VMs, but no selected plugin provides placement',
+        undefined,
+        `add one of: ${this.catalog.providersOf('placement').join(', ') || '(none installed)'}`,
+      );
+    }
+    for (const g of this.scenario.vms) {
+      if (!g.workload) continue;
+      const cap = `workload.${g.workload.kind}`;
+      if (!this.plugins.some((p) => p.manifest.provides.includes(cap))) {
+        const providers = this.catalog.providersOf(cap);
+        throw new RegistryError(
+          `VM group '${g.name}' has a '${g.workload.kind}' workload, but no selected plugin provides '${cap}'`,
+          undefined,
+          providers.length ? `add one of: ${providers.join(', ')}` : `no installed plugin runs '${g.workload.kind}' workloads`,
+        );
+      }
+    }
+  }
+
+  /** Runs one tick: beforeTick, every system in order, afterTick, sampling. */
+  step(): void {
+    if (!this.booted) throw new SimulationError('boot the simulation before stepping it');
+    if (this.finished) throw new SimulationError('the simulation has finished');
+    const info = this.tickInfo;
+    info.tick = this.tickIndex;
+    info.timeNs = this.tickIndex * this.dtNs;
+    const end = info.timeNs + this.dtNs;
+    this.samplingNow = end >= this.nextSampleNs || this.tickIndex === this.totalTicks - 1;
+    this.hooks.lifecycle.beforeTick.call(info);
+    const runs = this.runs;
+    for (let i = 0; i < runs.length; i++) runs[i](this, info);
+    this.hooks.lifecycle.afterTick.call(info);
+    this.tickIndex++;
+    if (this.samplingNow) {
+      this.metrics.sample(end);
+      while (this.nextSampleNs <= end) this.nextSampleNs += this.scenario.record.every;
+    }
+    this.samplingNow = false;
+  }
+
+  /**
+   * Runs ticks until simulated time reaches `timeNs` (or the scenario's end).
+   * `onProgress(done, total)` is called every `progressEvery` ticks.
+   */
+  runUntil(timeNs: number, onProgress?: (doneTicks: number, totalTicks: number) => void, progressEvery = 1000): void {
+    const lastTick = Math.min(this.totalTicks, Math.ceil(timeNs / this.dtNs));
+    while (this.tickIndex < lastTick) {
+      this.step();
+      if (onProgress && this.tickIndex % progressEvery === 0) onProgress(this.tickIndex, this.totalTicks);
+    }
+  }
+
+  /** Runs to the end of the scenario's duration. */
+  run(onProgress?: (doneTicks: number, totalTicks: number) => void, progressEvery?: number): void {
+    this.runUntil(this.scenario.duration, onProgress, progressEvery);
+  }
+
+  /** Fires the finish hooks and assembles the results (the runner writes them). */
+  async finish(): Promise<RunResult> {
+    if (this.finished) throw new SimulationError('finish() was already called');
+    const files = new Map<string, string>();
+    const extraSummary: string[] = [];
+    const ctx: FinishContext = {
+      sim: this,
+      addFile: (name, contents) => {
+        if (files.has(name) || ['config.json', 'metrics.json', 'timeseries.csv', 'summary.md'].includes(name)) {
+          throw new SimulationError(`results file '${name}' is written twice`);
+        }
+        files.set(name, contents);
+      },
+      addSummaryLine: (line) => extraSummary.push(line),
+    };
+    await this.hooks.lifecycle.finish.promise(ctx);
+    this.finished = true;
+    const config = this.effectiveConfig();
+    const metricsBody = {
+      scenario: this.scenario.name,
+      seed: this.scenario.seed,
+      simulatedNs: this.timeNs,
+      ticks: this.tickIndex,
+      metrics: this.metrics.toJSON(),
+    };
+    const expectations = checkExpectations(this.scenario.expect, this.metrics);
+    const metricsJson = JSON.stringify(metricsBody, null, 2) + '\n';
+    const configJson = JSON.stringify(config, null, 2) + '\n';
+    return {
+      config,
+      metrics: metricsBody,
+      metricsJson,
+      configJson,
+      timeseriesCsv: this.metrics.seriesCsv(),
+      summary: this.summary(expectations, extraSummary),
+      files,
+      expectations,
+      simulatedNs: this.timeNs,
+      ticks: this.tickIndex,
+    };
+  }
+
+  /** Every plugin with its version and every option value, and the scenario as resolved. */
+  effectiveConfig(): Record<string, unknown> {
+    const sc = this.scenario;
+    return {
+      virtlab: ENGINE_VERSION,
+      scenario: {
+        name: sc.name,
+        file: sc.file,
+        description: sc.description,
+        seed: sc.seed,
+        tickNs: sc.tick,
+        durationNs: sc.duration,
+        preset: sc.preset,
+        without: sc.without,
+        topology: sc.topology,
+        hosts: sc.hosts.map((g) => ({ name: g.name, racks: g.racks, perRack: g.perRack, profile: g.profile })),
+        vms: sc.vms,
+        record: sc.record,
+        expect: sc.expect.map(({ metric, min, max }) => ({ metric, min, max })),
+      },
+      plugins: this.plugins.map((p) => ({ id: p.id, version: p.manifest.version, source: p.source, options: p.options })),
+      systems: this.systems.map((s) => ({ name: s.name, phase: s.phase, owner: s.owner })),
+    };
+  }
+
+  private summary(expectations: readonly ExpectationResult[], extra: string[]): string {
+    const sc = this.scenario;
+    const lines = [
+      `# ${sc.name}`,
+      '',
+      sc.description,
+      '',
+      `- seed ${sc.seed}, ${this.tickIndex} ticks of ${formatQuantity(sc.tick, 'ns')} (${formatQuantity(this.timeNs, 'ns')} simulated)`,
+      `- plugins: ${this.plugins.map((p) => `${p.id}@${p.manifest.version}`).join(', ') || 'none'}`,
+      '',
+      '| metric | value | unit |',
+      '|---|---:|---|',
+    ];
+    for (const info of this.metrics.list()) {
+      const v = this.metrics.value(info.kind === 'histogram' ? `${info.name}.mean` : info.name) ?? 0;
+      lines.push(`| ${info.name}${info.kind === 'histogram' ? ' (mean)' : ''} | ${short(v)} | ${info.unit} |`);
+    }
+    if (expectations.length) {
+      lines.push('', '| expectation | value | result |', '|---|---:|---|');
+      for (const e of expectations) lines.push(`| ${e.text} | ${e.value === undefined ? '—' : short(e.value)} | ${e.ok ? 'pass' : 'FAIL'} |`);
+    }
+    if (extra.length) lines.push('', ...extra);
+    return lines.join('\n') + '\n';
+  }
+
+  /** A deep copy of every piece of state that changes during a run. */
+  snapshot(): SimSnapshot {
+    if (!this.booted) throw new SimulationError('boot the simulation before taking a snapshot');
+    const participants: Record<string, unknown> = {};
+    for (const [k, p] of this.participants) participants[k] = structuredClone(p.save());
+    return structuredClone({
+      engine: ENGINE_VERSION,
+      scenario: this.scenario.name,
+      seed: this.scenario.seed,
+      plugins: this.plugins.map((p) => p.id),
+      tick: this.tickIndex,
+      nextSampleNs: this.nextSampleNs,
+      world: this.world.snapshot(),
+      metrics: this.metrics.snapshot(),
+      rng: this.rng.save(),
+      datacenter: this.datacenter.save(),
+      participants,
+    });
+  }
+
+  /** Restores a snapshot taken from a simulation of the same scenario and plugins. */
+  restore(snap: SimSnapshot): void {
+    if (!this.booted) throw new SimulationError('boot the simulation before restoring a snapshot into it');
+    const plugins = this.plugins.map((p) => p.id).join(',');
+    if (snap.scenario !== this.scenario.name || snap.seed !== this.scenario.seed || snap.plugins.join(',') !== plugins) {
+      throw new SimulationError(
+        `the snapshot is of scenario '${snap.scenario}' (seed ${snap.seed}, plugins ${snap.plugins.join(', ')}); ` +
+          `this simulation runs '${this.scenario.name}' (seed ${this.scenario.seed}, plugins ${plugins})`,
+      );
+    }
+    this.world.restore(snap.world);
+    this.metrics.restore(snap.metrics);
+    this.rng.load(snap.rng);
+    this.datacenter.load(snap.datacenter);
+    this.tickIndex = snap.tick;
+    this.nextSampleNs = snap.nextSampleNs;
+    for (const [k, p] of this.participants) {
+      if (!(k in snap.participants)) throw new SimulationError(`the snapshot has no state for '${k}'`);
+      p.load(structuredClone(snap.participants[k]));
+    }
+  }
+}
+
+/** Six significant digits: enough for a human summary, free of float32 noise. */
+function short(x: number): string {
+  return Number.isInteger(x) ? String(x) : String(Number(x.toPrecision(6)));
+}

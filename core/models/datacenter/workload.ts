@@ -1,0 +1,313 @@
+// The synthetic memory workload model: a VM reads and writes pages of its working
+// set at given rates, with a uniform, Zipf or sequential page distribution, in
+// phases (for example reads first, then writes).
+//
+// Two levels of detail, so that memory stays bounded at datacenter scale:
+// - Aggregate (every VM): the state is a handful of scalars per VM: how many page
+//   reads and writes happened since the dirty/accessed logs were last reset. The
+//   number of *distinct* pages touched by n independent draws is computed when asked,
+//   from the distribution: E[distinct] = Σ_k (1 − (1 − p_k)^n), summed in closed form
+//   per bucket of ranks (exact for uniform; for Zipf, ranks are grouped in buckets of
+//   nearly equal probability: the first 16 ranks alone, then geometric buckets of
+//   ratio 1.25). Per tick the cost is two Poisson draws per VM.
+// - Detail (VMs a plugin asked for, e.g. a dirty logger or a migration): actual page
+//   numbers are drawn from the distribution (Zipf by rejection-inversion, Hörmann and
+//   Derflinger 1996) and set in per-VM bitmaps, one bit per page.
+//
+// When a phase changes distribution or working set, the aggregate counts are carried
+// over as the number of draws that would have produced the same distinct-page count
+// under the new distribution; this treats the pages already touched as the new
+// phase's hottest ones, and is exact for uniform-to-uniform changes.
+
+import type { Rng } from '../../engine/rng';
+import { token } from '../../plugin/tokens';
+import { Distribution, type DistributionName } from './components';
+
+export interface WorkloadPhase {
+  /** Phase length in ns; Infinity for the last, open-ended phase. */
+  readonly duration: number;
+  readonly distribution: DistributionName;
+  /** Zipf exponent s (probability of rank k ∝ k^−s). */
+  readonly zipfExponent: number;
+  /** Page reads per second. */
+  readonly readsPerSecond: number;
+  /** Page writes per second. */
+  readonly writesPerSecond: number;
+  /** Fraction of the VM's vCPUs kept busy. */
+  readonly cpu: number;
+  /** Working set in bytes (≤ the VM's memory); 0 means all of it. */
+  readonly workingSet: number;
+}
+
+export interface WorkloadSpec {
+  readonly phases: readonly WorkloadPhase[];
+  /** Start again from the first phase after the last one ends. */
+  readonly repeat: boolean;
+}
+
+const PHASE_PROPERTIES = {
+  duration: { type: 'number', exclusiveMinimum: 0, unit: 'ns', description: 'Length of the phase; omit for an open-ended last phase.' },
+  distribution: { enum: ['uniform', 'zipf', 'sequential'], default: 'uniform', description: 'How accesses are spread over the working set.' },
+  zipfExponent: { type: 'number', exclusiveMinimum: 0, default: 1, description: 'Zipf exponent s: the page of rank k is accessed with probability ∝ k^−s.' },
+  readsPerSecond: { type: 'number', minimum: 0, default: 0, unit: 'pages/s', description: 'Page reads per second.' },
+  writesPerSecond: { type: 'number', minimum: 0, default: 0, unit: 'pages/s', description: 'Page writes per second.' },
+  cpu: { type: 'number', minimum: 0, maximum: 1, default: 0.5, unit: 'ratio', description: 'Fraction of the vCPUs kept busy.' },
+  workingSet: { type: 'number', minimum: 0, default: 0, unit: 'bytes', description: 'Memory the accesses are spread over; 0 means all of the VM’s memory.' },
+} as const;
+
+/** JSON Schema of `workload: { kind: synthetic, … }` in a scenario's VM group. */
+export const SYNTHETIC_WORKLOAD_SCHEMA = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['kind'],
+  properties: {
+    kind: { const: 'synthetic', description: 'A synthetic memory workload.' },
+    ...PHASE_PROPERTIES,
+    repeat: { type: 'boolean', default: false, description: 'Loop over the phases.' },
+    phases: {
+      type: 'array',
+      minItems: 1,
+      description: 'Phases in order; fields not given in a phase come from the workload’s top level.',
+      items: { type: 'object', additionalProperties: false, properties: PHASE_PROPERTIES },
+    },
+  },
+} as const;
+
+/** Builds a WorkloadSpec from a validated scenario `workload:` object. */
+export function workloadSpecFrom(w: Record<string, unknown>): WorkloadSpec {
+  const base = (key: keyof typeof PHASE_PROPERTIES): unknown => w[key] ?? (PHASE_PROPERTIES[key] as { default?: unknown }).default;
+  const phaseList = (w.phases as Array<Record<string, unknown>> | undefined) ?? [{}];
+  const phases = phaseList.map((p, i) => {
+    const get = (key: keyof typeof PHASE_PROPERTIES) => p[key] ?? base(key);
+    const duration = (get('duration') as number | undefined) ?? (i === phaseList.length - 1 ? Infinity : NaN);
+    if (Number.isNaN(duration)) throw new Error(`workload phase ${i} needs a duration (only the last phase may be open-ended)`);
+    return {
+      duration,
+      distribution: get('distribution') as DistributionName,
+      zipfExponent: get('zipfExponent') as number,
+      readsPerSecond: get('readsPerSecond') as number,
+      writesPerSecond: get('writesPerSecond') as number,
+      cpu: get('cpu') as number,
+      workingSet: get('workingSet') as number,
+    };
+  });
+  return { phases, repeat: (w.repeat as boolean | undefined) ?? false };
+}
+
+export function distributionCode(name: DistributionName): number {
+  return name === 'zipf' ? Distribution.Zipf : name === 'sequential' ? Distribution.Sequential : Distribution.Uniform;
+}
+
+/**
+ * Expected distinct pages touched by n draws over a working set, for one
+ * distribution. Zipf profiles are cached per (pages, exponent).
+ */
+export class DistinctPages {
+  private readonly zipf = new Map<string, ZipfBuckets>();
+
+  distinct(dist: number, pages: number, zipfExponent: number, n: number): number {
+    if (n <= 0 || pages <= 0) return 0;
+    switch (dist) {
+      case Distribution.Sequential:
+        return Math.min(pages, n);
+      case Distribution.Zipf:
+        return this.buckets(pages, zipfExponent).distinct(n);
+      default:
+        // 1 − (1 − 1/N)^n, computed without cancellation for large N.
+        return pages * -Math.expm1(n * Math.log1p(-1 / pages));
+    }
+  }
+
+  /** The number of draws n with distinct(n) ≈ d (the inverse, by bisection). */
+  drawsFor(dist: number, pages: number, zipfExponent: number, d: number): number {
+    if (d <= 0) return 0;
+    if (d >= pages) return Infinity;
+    if (dist === Distribution.Sequential) return d;
+    if (dist === Distribution.Uniform) return Math.log1p(-d / pages) / Math.log1p(-1 / pages);
+    let lo = 0;
+    let hi = Math.max(1, d);
+    while (this.distinct(dist, pages, zipfExponent, hi) < d) hi *= 2;
+    for (let i = 0; i < 60; i++) {
+      const mid = (lo + hi) / 2;
+      if (this.distinct(dist, pages, zipfExponent, mid) < d) lo = mid;
+      else hi = mid;
+    }
+    return hi;
+  }
+
+  private buckets(pages: number, s: number): ZipfBuckets {
+    const key = `${pages}:${s}`;
+    let b = this.zipf.get(key);
+    if (!b) {
+      b = new ZipfBuckets(pages, s);
+      this.zipf.set(key, b);
+    }
+    return b;
+  }
+}
+
+/** Zipf ranks grouped into buckets of nearly equal per-page probability. */
+class ZipfBuckets {
+  /** Pages in each bucket. */
+  readonly sizes: Float64Array;
+  /** log(1 − p) for the bucket's mean per-page probability p. */
+  readonly logMiss: Float64Array;
+
+  constructor(pages: number, s: number) {
+    const sizes: number[] = [];
+    const masses: number[] = [];
+    let k = 1;
+    while (k <= pages) {
+      const end = k <= 16 ? k : Math.min(pages, Math.floor(k * 1.25));
+      const last = Math.max(k, end);
+      sizes.push(last - k + 1);
+      masses.push(sumPowers(k, last, s));
+      k = last + 1;
+    }
+    const total = masses.reduce((a, b) => a + b, 0);
+    this.sizes = Float64Array.from(sizes);
+    this.logMiss = Float64Array.from(masses.map((m, i) => Math.log1p(-m / total / sizes[i])));
+  }
+
+  distinct(n: number): number {
+    let d = 0;
+    for (let b = 0; b < this.sizes.length; b++) d += this.sizes[b] * -Math.expm1(n * this.logMiss[b]);
+    return d;
+  }
+}
+
+/** Σ_{k=a}^{b} k^−s: exact for short ranges, Euler–Maclaurin otherwise. */
+function sumPowers(a: number, b: number, s: number): number {
+  if (b - a < 32) {
+    let sum = 0;
+    for (let k = a; k <= b; k++) sum += Math.pow(k, -s);
+    return sum;
+  }
+  const integral = s === 1 ? Math.log(b / a) : (Math.pow(b, 1 - s) - Math.pow(a, 1 - s)) / (1 - s);
+  return integral + (Math.pow(a, -s) + Math.pow(b, -s)) / 2 + (s * (Math.pow(a, -s - 1) - Math.pow(b, -s - 1))) / 12;
+}
+
+/**
+ * Draws Zipf-distributed ranks in [1, n] in O(1) expected time by
+ * rejection-inversion (Hörmann and Derflinger, 1996).
+ */
+export class ZipfSampler {
+  private readonly hX1: number;
+  private readonly hN: number;
+  private readonly sBound: number;
+
+  constructor(
+    readonly n: number,
+    readonly s: number,
+  ) {
+    this.hX1 = this.hIntegral(1.5) - 1;
+    this.hN = this.hIntegral(n + 0.5);
+    this.sBound = 2 - this.hIntegralInverse(this.hIntegral(2.5) - this.h(2));
+  }
+
+  sample(rng: Rng): number {
+    for (;;) {
+      const u = this.hN + rng.next() * (this.hX1 - this.hN);
+      const x = this.hIntegralInverse(u);
+      let k = Math.floor(x + 0.5);
+      if (k < 1) k = 1;
+      else if (k > this.n) k = this.n;
+      if (k - x <= this.sBound || u >= this.hIntegral(k + 0.5) - this.h(k)) return k;
+    }
+  }
+
+  private h(x: number): number {
+    return Math.exp(-this.s * Math.log(x));
+  }
+
+  private hIntegral(x: number): number {
+    const lx = Math.log(x);
+    return helperExpm1((1 - this.s) * lx) * lx;
+  }
+
+  private hIntegralInverse(x: number): number {
+    let t = x * (1 - this.s);
+    if (t < -1) t = -1;
+    return Math.exp(helperLog1p(t) * x);
+  }
+}
+
+function helperExpm1(x: number): number {
+  return Math.abs(x) > 1e-8 ? Math.expm1(x) / x : 1 + x / 2 + (x * x) / 6;
+}
+
+function helperLog1p(x: number): number {
+  return Math.abs(x) > 1e-8 ? Math.log1p(x) / x : 1 - x / 2 + (x * x) / 3;
+}
+
+/** Exact per-page state of one VM in detail mode: one bit per page. */
+export class PageBitmaps {
+  readonly dirty: Uint32Array;
+  readonly accessed: Uint32Array;
+  dirtyCount = 0;
+  accessedCount = 0;
+  /** Next page of a sequential sweep. */
+  cursor = 0;
+
+  constructor(readonly pages: number) {
+    const words = Math.ceil(pages / 32);
+    this.dirty = new Uint32Array(words);
+    this.accessed = new Uint32Array(words);
+  }
+
+  /** Marks a page written; returns true when its dirty bit went from 0 to 1. */
+  write(page: number): boolean {
+    this.read(page);
+    const w = page >>> 5;
+    const bit = 1 << (page & 31);
+    if (this.dirty[w] & bit) return false;
+    this.dirty[w] |= bit;
+    this.dirtyCount++;
+    return true;
+  }
+
+  /** Marks a page accessed; returns true when its accessed bit went from 0 to 1. */
+  read(page: number): boolean {
+    const w = page >>> 5;
+    const bit = 1 << (page & 31);
+    if (this.accessed[w] & bit) return false;
+    this.accessed[w] |= bit;
+    this.accessedCount++;
+    return true;
+  }
+
+  clearDirty(): void {
+    this.dirty.fill(0);
+    this.dirtyCount = 0;
+  }
+
+  clearAccessed(): void {
+    this.accessed.fill(0);
+    this.accessedCount = 0;
+  }
+}
+
+/**
+ * What a VM's memory is doing, as dirty and accessed logs: the service through which
+ * migration and working-set plugins read the workload model, whatever drives it.
+ */
+export interface MemoryActivity {
+  /** Distinct pages written since the dirty log was last reset. */
+  dirtyPages(vm: number): number;
+  /** Distinct pages read or written since the accessed log was last reset. */
+  accessedPages(vm: number): number;
+  resetDirty(vm: number): void;
+  resetAccessed(vm: number): void;
+  /** Page writes per second in the VM's current phase, at full speed. */
+  writeRate(vm: number): number;
+  /** Page reads per second in the VM's current phase, at full speed. */
+  readRate(vm: number): number;
+  /** Pages the accesses are spread over (the working set). */
+  workingSetPages(vm: number): number;
+  /**
+   * Switches a VM to exact per-page tracking and returns its bitmaps; later accesses
+   * set bits in them. Costs one draw per access, so ask only for the VMs you study.
+   */
+  detail(vm: number): PageBitmaps;
+}
+export const MemoryActivity = token<MemoryActivity>('MemoryActivity');

@@ -1,0 +1,71 @@
+// The dependency-injection container of one simulation, wrapping inversify. This is
+// the only module that imports inversify: plugins use `injectable`/`inject` and the
+// PluginApi's `provide`/`get` from here, so the DI library can be replaced without
+// touching them.
+//
+// Per-simulation, never global: every Simulation creates its own container, so two
+// simulations in one process (tests, the matrix runner) never share a strategy
+// object or its state. Every constructor parameter of an injectable class must
+// carry an explicit `@inject(TOKEN)`, because esbuild and tsx drop the decorator
+// metadata that inversify would otherwise read.
+
+import 'reflect-metadata';
+import { Container, inject as inversifyInject, injectable as inversifyInjectable } from 'inversify';
+import type { ServiceToken } from './tokens';
+
+/** Marks a class as constructible by the container. */
+export function injectable(): ClassDecorator {
+  return inversifyInjectable() as ClassDecorator;
+}
+
+/** Injects the service of `tok` into a constructor parameter. */
+export function inject<T>(tok: ServiceToken<T>): ParameterDecorator {
+  return inversifyInject(tok.id) as ParameterDecorator;
+}
+
+export type Binding<T> =
+  | { readonly useValue: T }
+  | { readonly useClass: new (...args: never[]) => T }
+  | { readonly useFactory: (get: <U>(t: ServiceToken<U>) => U) => T };
+
+export class ServiceError extends Error {}
+
+export class ServiceContainer {
+  private readonly container = new Container();
+  private readonly owners = new Map<symbol, string>();
+
+  /** Binds a service as a singleton of this simulation; a second binding is refused. */
+  provide<T>(tok: ServiceToken<T>, binding: Binding<T>, owner: string): void {
+    const prev = this.owners.get(tok.id);
+    if (prev !== undefined) {
+      throw new ServiceError(`${owner} provides service '${tok.name}', which ${prev} already provides; a simulation has one provider per service`);
+    }
+    this.owners.set(tok.id, owner);
+    const b = this.container.bind<T>(tok.id);
+    if ('useValue' in binding) b.toConstantValue(binding.useValue);
+    else if ('useClass' in binding) b.to(binding.useClass as new (...args: unknown[]) => T).inSingletonScope();
+    else b.toDynamicValue(() => binding.useFactory((t) => this.get(t))).inSingletonScope();
+  }
+
+  /** The service of `tok`; throws a clear error naming the token when nobody provides it. */
+  get<T>(tok: ServiceToken<T>): T {
+    if (!this.container.isBound(tok.id)) {
+      throw new ServiceError(`no plugin provides service '${tok.name}'; add a plugin that provides it to the scenario`);
+    }
+    return this.container.get<T>(tok.id);
+  }
+
+  /** The service, or undefined when nobody provides it. */
+  tryGet<T>(tok: ServiceToken<T>): T | undefined {
+    return this.container.isBound(tok.id) ? this.container.get<T>(tok.id) : undefined;
+  }
+
+  has(tok: ServiceToken<unknown>): boolean {
+    return this.container.isBound(tok.id);
+  }
+
+  /** The owner (plugin id) of a service. */
+  ownerOf(tok: ServiceToken<unknown>): string | undefined {
+    return this.owners.get(tok.id);
+  }
+}

@@ -1,0 +1,170 @@
+// Plugin manifests (plugin.json): validation against plugin.schema.json, and the
+// resolution of a scenario's option values against a manifest's option schema
+// (units converted, defaults applied, unknown or invalid options refused with the
+// plugin id, the option path and the accepted values).
+
+import Ajv, { type ErrorObject, type ValidateFunction } from 'ajv';
+import manifestSchema from '../../plugin.schema.json';
+import { coerceUnits, type UnitError } from '../scenario/units';
+
+export interface OptionSchema {
+  readonly type?: string | string[];
+  readonly description: string;
+  readonly default: unknown;
+  readonly unit?: string;
+  readonly enum?: readonly unknown[];
+  readonly minimum?: number;
+  readonly maximum?: number;
+  readonly items?: unknown;
+  readonly properties?: Record<string, unknown>;
+  readonly [key: string]: unknown;
+}
+
+export interface PluginManifest {
+  readonly id: string;
+  readonly version: string;
+  readonly engine: string;
+  readonly description: string;
+  readonly entry?: string;
+  readonly provides: readonly string[];
+  readonly requires?: readonly string[];
+  readonly conflicts?: readonly string[];
+  readonly tags?: readonly string[];
+  readonly reproduces?: string;
+  readonly options: {
+    readonly type: 'object';
+    readonly additionalProperties?: false;
+    readonly properties: Readonly<Record<string, OptionSchema>>;
+    readonly required?: readonly string[];
+  };
+}
+
+export class ManifestError extends Error {}
+
+export class PluginOptionError extends Error {
+  constructor(
+    readonly pluginId: string,
+    readonly optionPath: string,
+    message: string,
+    readonly hint?: string,
+  ) {
+    super(message);
+  }
+}
+
+/** One ajv instance for manifests and option schemas; `unit` is an annotation. */
+export function createAjv(options: { useDefaults?: boolean } = {}): Ajv {
+  const ajv = new Ajv({ allErrors: true, strict: false, useDefaults: options.useDefaults ?? false });
+  ajv.addKeyword({ keyword: 'unit', schemaType: 'string' });
+  return ajv;
+}
+
+const manifestAjv = createAjv();
+const validateManifestSchema: ValidateFunction = manifestAjv.compile(manifestSchema);
+const optionsAjv = createAjv({ useDefaults: true });
+const optionValidators = new WeakMap<object, ValidateFunction>();
+
+/** Validates a parsed plugin.json; `where` (its path) goes into the error. */
+export function validateManifest(json: unknown, where: string): PluginManifest {
+  if (!validateManifestSchema(json)) {
+    const problems = (validateManifestSchema.errors ?? []).map((e) => `  ${describeAjvError(e)}`).join('\n');
+    throw new ManifestError(`invalid plugin manifest ${where}:\n${problems}`);
+  }
+  const m = json as PluginManifest;
+  try {
+    optionsAjv.compile(m.options);
+  } catch (e) {
+    throw new ManifestError(`invalid plugin manifest ${where}: its options are not a valid JSON Schema: ${(e as Error).message}`);
+  }
+  return m;
+}
+
+/**
+ * The effective options of a plugin: `given` (from a scenario; may be null) with
+ * units converted and every default filled in. Throws PluginOptionError.
+ */
+export function resolveOptions(manifest: PluginManifest, given: unknown): Record<string, unknown> {
+  const value = given === null || given === undefined ? {} : structuredClone(given);
+  if (typeof value !== 'object' || Array.isArray(value)) {
+    throw new PluginOptionError(manifest.id, '', `options of plugin '${manifest.id}' must be a mapping of option names to values`);
+  }
+  const known = Object.keys(manifest.options.properties);
+  for (const key of Object.keys(value as object)) {
+    if (!known.includes(key)) {
+      const near = closest(key, known);
+      throw new PluginOptionError(
+        manifest.id,
+        key,
+        `plugin '${manifest.id}' has no option '${key}'`,
+        known.length ? `${near ? `did you mean '${near}'? ` : ''}options: ${known.join(', ')}` : 'this plugin takes no options',
+      );
+    }
+  }
+  try {
+    coerceUnits(manifest.options as never, value);
+  } catch (e) {
+    const path = (e as UnitError).path?.join('.') ?? '';
+    throw new PluginOptionError(manifest.id, path, `plugin '${manifest.id}' option '${path}': ${(e as Error).message}`);
+  }
+  let validate = optionValidators.get(manifest.options);
+  if (!validate) {
+    validate = optionsAjv.compile({ ...manifest.options, additionalProperties: false });
+    optionValidators.set(manifest.options, validate);
+  }
+  if (!validate(value)) {
+    const e = validate.errors![0];
+    const path = e.instancePath.replace(/^\//, '').replace(/\//g, '.');
+    const schema = path ? manifest.options.properties[path.split('.')[0]] : undefined;
+    throw new PluginOptionError(
+      manifest.id,
+      path,
+      `plugin '${manifest.id}' option '${path}' ${e.message}`,
+      schema ? `${schema.description}${schema.unit ? ` (${schema.unit})` : ''}; default ${JSON.stringify(schema.default)}` : undefined,
+    );
+  }
+  return value as Record<string, unknown>;
+}
+
+/** An ajv error as one readable line: the path, then what was expected. */
+export function describeAjvError(e: ErrorObject): string {
+  const path = e.instancePath ? e.instancePath.replace(/^\//, '').replace(/\//g, '.') : '(root)';
+  switch (e.keyword) {
+    case 'additionalProperties':
+      return `${path}: unknown property '${(e.params as { additionalProperty: string }).additionalProperty}'`;
+    case 'enum':
+      return `${path}: must be one of ${(e.params as { allowedValues: unknown[] }).allowedValues.map((v) => JSON.stringify(v)).join(', ')}`;
+    case 'required':
+      return `${path}: missing required property '${(e.params as { missingProperty: string }).missingProperty}'`;
+    default:
+      return `${path}: ${e.message}`;
+  }
+}
+
+/** The candidate nearest to `word` by edit distance, if it is close enough. */
+export function closest(word: string, candidates: readonly string[]): string | undefined {
+  let best: string | undefined;
+  let bestD = Infinity;
+  for (const c of candidates) {
+    const d = editDistance(word.toLowerCase(), c.toLowerCase());
+    if (d < bestD) {
+      bestD = d;
+      best = c;
+    }
+  }
+  return best !== undefined && bestD <= Math.max(2, Math.floor(word.length / 3)) ? best : undefined;
+}
+
+function editDistance(a: string, b: string): number {
+  const prev = new Array<number>(b.length + 1);
+  for (let j = 0; j <= b.length; j++) prev[j] = j;
+  for (let i = 1; i <= a.length; i++) {
+    let diag = prev[0];
+    prev[0] = i;
+    for (let j = 1; j <= b.length; j++) {
+      const tmp = prev[j];
+      prev[j] = Math.min(prev[j] + 1, prev[j - 1] + 1, diag + (a[i - 1] === b[j - 1] ? 0 : 1));
+      diag = tmp;
+    }
+  }
+  return prev[b.length];
+}

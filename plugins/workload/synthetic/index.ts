@@ -1,0 +1,222 @@
+// workload.synthetic: drives the synthetic memory workload model
+// (core/models/datacenter/workload.ts) for every VM whose group declares
+// `workload: { kind: synthetic, … }`. Each tick, a running VM draws its page reads and
+// writes from Poisson distributions with its phase's rates (scaled by the VM's speed,
+// which migration throttling lowers); the distinct pages they touch are derived from
+// the distribution when asked, or tracked exactly in bitmaps for VMs in detail mode.
+
+import {
+  definePlugin,
+  DistinctPages,
+  distributionCode,
+  MemoryActivity,
+  MemWorkload,
+  PageBitmaps,
+  Vm,
+  VmState,
+  workloadSpecFrom,
+  ZipfSampler,
+  Distribution,
+  type WorkloadSpec,
+  type Rng,
+} from 'virtlab';
+import type { Options } from './options';
+
+export default definePlugin<Options>((api) => {
+  const { pageSize } = api.options;
+  const specs: WorkloadSpec[] = [];
+  const distinct = new DistinctPages();
+  const details = new Map<number, PageBitmaps>();
+  const samplers = new Map<string, ZipfSampler>();
+  const rng: Rng = api.rng();
+  const writesCounter = api.counter('workload.writes', 'accesses', 'Page writes by synthetic workloads.');
+  const readsCounter = api.counter('workload.reads', 'accesses', 'Page reads by synthetic workloads.');
+  const dirtyGauge = api.gauge('workload.dirty-pages', 'pages', 'Distinct pages dirtied since the last dirty-log reset, over all VMs.');
+  const accessedGauge = api.gauge('workload.accessed-pages', 'pages', 'Distinct pages accessed since the last accessed-log reset, over all VMs.');
+  let vms: readonly number[] = [];
+
+  const phaseOf = (vm: number) => {
+    const W = api.sim.world.store(MemWorkload);
+    return specs[W.spec[vm]].phases[W.phase[vm]];
+  };
+  const pagesFor = (vm: number, workingSet: number) => {
+    const V = api.sim.world.store(Vm);
+    const bytes = workingSet > 0 ? Math.min(workingSet, V.memory[vm]) : V.memory[vm];
+    return Math.max(1, Math.floor(bytes / pageSize));
+  };
+
+  api.hooks.lifecycle.boot.tap(api.id, (sim) => {
+    const V = sim.world.store(Vm);
+    const groupSpec = sim.scenario.vms.map((g) => {
+      if (g.workload?.kind !== 'synthetic') return -1;
+      specs.push(workloadSpecFrom(g.workload));
+      return specs.length - 1;
+    });
+    for (const vm of sim.world.query([Vm])) {
+      const spec = groupSpec[V.group[vm]];
+      if (spec < 0) continue;
+      const W = sim.world.add(vm, MemWorkload);
+      W.spec[vm] = spec;
+      W.phase[vm] = 0;
+      W.phaseEnd[vm] = -1; // set when the VM first runs
+      W.pages[vm] = pagesFor(vm, specs[spec].phases[0].workingSet);
+      if (api.options.detailAll) activity.detail(vm);
+    }
+    vms = sim.world.query([Vm, MemWorkload]);
+  });
+
+  /** Moves a VM to its next phase, carrying its logs over (see workload.ts). */
+  const advancePhase = (vm: number, now: number) => {
+    const W = api.sim.world.store(MemWorkload);
+    const spec = specs[W.spec[vm]];
+    const old = phaseOf(vm);
+    let next = W.phase[vm] + 1;
+    if (next >= spec.phases.length) next = spec.repeat ? 0 : spec.phases.length - 1;
+    W.phase[vm] = next;
+    const p = spec.phases[next];
+    W.phaseEnd[vm] = now + p.duration;
+    const pages = pagesFor(vm, p.workingSet);
+    if (!details.has(vm) && (p.distribution !== old.distribution || pages !== W.pages[vm] || p.zipfExponent !== old.zipfExponent)) {
+      const oldCode = distributionCode(old.distribution);
+      const newCode = distributionCode(p.distribution);
+      const carry = (n: number) => distinct.drawsFor(newCode, pages, p.zipfExponent, Math.min(pages, distinct.distinct(oldCode, W.pages[vm], old.zipfExponent, n)));
+      W.writesSinceReset[vm] = carry(W.writesSinceReset[vm]);
+      W.accessesSinceReset[vm] = carry(W.accessesSinceReset[vm]);
+    }
+    W.pages[vm] = pages;
+  };
+
+  const drawPage = (vm: number, bits: PageBitmaps, dist: number, s: number, pages: number): number => {
+    if (dist === Distribution.Uniform) return rng.int(pages);
+    if (dist === Distribution.Sequential) {
+      const p = bits.cursor % pages;
+      bits.cursor = p + 1;
+      return p;
+    }
+    const key = `${pages}:${s}`;
+    let z = samplers.get(key);
+    if (!z) samplers.set(key, (z = new ZipfSampler(pages, s)));
+    return z.sample(rng) - 1;
+  };
+
+  api.addSystem({
+    name: `${api.id}/access`,
+    phase: 'workload',
+    reads: [Vm],
+    writes: [MemWorkload],
+    run(sim) {
+      const V = sim.world.store(Vm);
+      const W = sim.world.store(MemWorkload);
+      const now = sim.timeNs;
+      const seconds = sim.dtNs / 1e9;
+      let totalWrites = 0;
+      let totalReads = 0;
+      for (let i = 0; i < vms.length; i++) {
+        const vm = vms[i];
+        const state = V.state[vm];
+        if (state !== VmState.Running && state !== VmState.Migrating) continue;
+        if (W.phaseEnd[vm] < 0) W.phaseEnd[vm] = now + specs[W.spec[vm]].phases[0].duration;
+        while (now >= W.phaseEnd[vm]) advancePhase(vm, W.phaseEnd[vm]);
+        const p = phaseOf(vm);
+        const speed = V.speed[vm];
+        V.cpuDemand[vm] = p.cpu * speed;
+        const w = rng.poisson(p.writesPerSecond * seconds * speed);
+        const r = rng.poisson(p.readsPerSecond * seconds * speed);
+        W.writes[vm] += w;
+        W.reads[vm] += r;
+        W.writesSinceReset[vm] += w;
+        W.readsSinceReset[vm] += r;
+        W.accessesSinceReset[vm] += w + r;
+        totalWrites += w;
+        totalReads += r;
+        if (W.detail[vm]) {
+          const bits = details.get(vm)!;
+          const dist = distributionCode(p.distribution);
+          const pages = W.pages[vm];
+          for (let k = 0; k < r; k++) bits.read(drawPage(vm, bits, dist, p.zipfExponent, pages));
+          for (let k = 0; k < w; k++) bits.write(drawPage(vm, bits, dist, p.zipfExponent, pages));
+        }
+      }
+      writesCounter.add(totalWrites);
+      readsCounter.add(totalReads);
+    },
+  });
+
+  api.addSystem({
+    name: `${api.id}/gauges`,
+    phase: 'metrics',
+    reads: [MemWorkload],
+    run(sim) {
+      if (!sim.sampling) return;
+      let dirty = 0;
+      let accessed = 0;
+      for (const vm of vms) {
+        dirty += activity.dirtyPages(vm);
+        accessed += activity.accessedPages(vm);
+      }
+      dirtyGauge.set(dirty);
+      accessedGauge.set(accessed);
+    },
+  });
+
+  const activity: MemoryActivity = {
+    dirtyPages(vm) {
+      const d = details.get(vm);
+      if (d) return d.dirtyCount;
+      const W = api.sim.world.store(MemWorkload);
+      const p = phaseOf(vm);
+      return distinct.distinct(distributionCode(p.distribution), W.pages[vm], p.zipfExponent, W.writesSinceReset[vm]);
+    },
+    accessedPages(vm) {
+      const d = details.get(vm);
+      if (d) return d.accessedCount;
+      const W = api.sim.world.store(MemWorkload);
+      const p = phaseOf(vm);
+      return distinct.distinct(distributionCode(p.distribution), W.pages[vm], p.zipfExponent, W.accessesSinceReset[vm]);
+    },
+    resetDirty(vm) {
+      api.sim.world.store(MemWorkload).writesSinceReset[vm] = 0;
+      details.get(vm)?.clearDirty();
+    },
+    resetAccessed(vm) {
+      const W = api.sim.world.store(MemWorkload);
+      W.accessesSinceReset[vm] = 0;
+      W.readsSinceReset[vm] = 0;
+      details.get(vm)?.clearAccessed();
+    },
+    writeRate: (vm) => phaseOf(vm).writesPerSecond,
+    readRate: (vm) => phaseOf(vm).readsPerSecond,
+    workingSetPages: (vm) => api.sim.world.store(MemWorkload).pages[vm],
+    detail(vm) {
+      let d = details.get(vm);
+      if (!d) {
+        const W = api.sim.world.store(MemWorkload);
+        if (!api.sim.world.has(vm, MemWorkload)) throw new Error(`VM ${vm} has no synthetic workload`);
+        d = new PageBitmaps(Math.max(1, Math.floor(api.sim.world.store(Vm).memory[vm] / pageSize)));
+        details.set(vm, d);
+        W.detail[vm] = 1;
+      }
+      return d;
+    },
+  };
+  api.provide(MemoryActivity, { useValue: activity });
+
+  api.persist('detail', {
+    save: () =>
+      [...details.entries()]
+        .sort((a, b) => a[0] - b[0])
+        .map(([vm, d]) => ({ vm, pages: d.pages, dirty: d.dirty, accessed: d.accessed, dirtyCount: d.dirtyCount, accessedCount: d.accessedCount, cursor: d.cursor })),
+    load: (data) => {
+      details.clear();
+      for (const s of data as Array<{ vm: number; pages: number; dirty: Uint32Array; accessed: Uint32Array; dirtyCount: number; accessedCount: number; cursor: number }>) {
+        const d = new PageBitmaps(s.pages);
+        d.dirty.set(s.dirty);
+        d.accessed.set(s.accessed);
+        d.dirtyCount = s.dirtyCount;
+        d.accessedCount = s.accessedCount;
+        d.cursor = s.cursor;
+        details.set(s.vm, d);
+      }
+    },
+  });
+});
