@@ -11,7 +11,7 @@
 
 import { existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { parseArgs } from 'node:util';
+import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { parse as parseYaml } from 'yaml';
 import {
   CAPABILITIES,
@@ -110,9 +110,9 @@ export function reportError(e: unknown, io: Out, debug: boolean): number {
   return known ? 2 : 3;
 }
 
-function parse(rest: string[], options: NonNullable<Parameters<typeof parseArgs>[0]>['options']) {
+function parse<O extends NonNullable<ParseArgsConfig['options']>>(rest: string[], options: O) {
   try {
-    return parseArgs({ args: rest, options, allowPositionals: true, strict: true });
+    return parseArgs({ args: rest, options, allowPositionals: true as const, strict: true as const });
   } catch (e) {
     throw new UsageError((e as Error).message.split('\n')[0]);
   }
@@ -317,7 +317,7 @@ plugins:
   );
   io.out(`created ${path.relative(process.cwd(), dir)}/ (plugin.json, index.ts, options.ts, README.md)`);
   io.out(`created ${path.relative(process.cwd(), testFile)}`);
-  const runTest = inRepo ? `npx jest ${path.relative(process.cwd(), testFile)}` : `npx jest --roots ${testDir} ${testFile}`;
+  const runTest = inRepo ? `npx jest ${path.relative(process.cwd(), testFile)}` : `npx jest ${testFile} --roots ${testDir}`;
   io.out(`next: edit plugin.json and index.ts, run npm run gen after changing options, then ${runTest}`);
   return 0;
 }

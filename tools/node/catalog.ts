@@ -27,7 +27,8 @@ export function findManifests(dir: string): string[] {
 }
 
 /** Reads and validates one plugin folder's manifest into a catalog entry. */
-export function readPluginFolder(dir: string): CatalogEntry {
+export function readPluginFolder(folder: string): CatalogEntry {
+  const dir = path.resolve(folder);
   const file = path.join(dir, 'plugin.json');
   if (!existsSync(file)) throw new ManifestError(`${dir} has no plugin.json`);
   let json: unknown;

@@ -181,7 +181,9 @@ export class Datacenter {
       mem += H.allocatedMemory[h];
     }
     this.gauges.running.set(running);
-    this.gauges.pending.set(this.pending.length);
+    let arrived = 0;
+    for (const v of this.pending) if (V.arrival[v] <= this.sim.timeNs) arrived++;
+    this.gauges.pending.set(arrived);
     this.gauges.cpu.set(this.hosts.length ? load / this.hosts.length : 0);
     this.gauges.mem.set(mem);
   }

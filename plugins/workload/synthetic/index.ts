@@ -86,17 +86,26 @@ export default definePlugin<Options>((api) => {
     W.pages[vm] = pages;
   };
 
-  const drawPage = (vm: number, bits: PageBitmaps, dist: number, s: number, pages: number): number => {
-    if (dist === Distribution.Uniform) return rng.int(pages);
-    if (dist === Distribution.Sequential) {
-      const p = bits.cursor % pages;
-      bits.cursor = p + 1;
-      return p;
-    }
+  /** The Zipf sampler of a working set, shared by the VMs that use the same one. */
+  const samplerFor = (pages: number, s: number): ZipfSampler => {
     const key = `${pages}:${s}`;
     let z = samplers.get(key);
     if (!z) samplers.set(key, (z = new ZipfSampler(pages, s)));
-    return z.sample(rng) - 1;
+    return z;
+  };
+
+  /** Draws `count` page numbers and marks them in the VM's bitmaps. */
+  const drawPages = (bits: PageBitmaps, dist: number, zipf: ZipfSampler | null, pages: number, count: number, write: boolean) => {
+    for (let k = 0; k < count; k++) {
+      let page: number;
+      if (dist === Distribution.Uniform) page = rng.int(pages);
+      else if (dist === Distribution.Sequential) {
+        page = bits.cursor % pages;
+        bits.cursor = page + 1;
+      } else page = zipf!.sample(rng) - 1;
+      if (write) bits.write(page);
+      else bits.read(page);
+    }
   };
 
   api.addSystem({
@@ -133,8 +142,9 @@ export default definePlugin<Options>((api) => {
           const bits = details.get(vm)!;
           const dist = distributionCode(p.distribution);
           const pages = W.pages[vm];
-          for (let k = 0; k < r; k++) bits.read(drawPage(vm, bits, dist, p.zipfExponent, pages));
-          for (let k = 0; k < w; k++) bits.write(drawPage(vm, bits, dist, p.zipfExponent, pages));
+          const zipf = dist === Distribution.Zipf ? samplerFor(pages, p.zipfExponent) : null;
+          drawPages(bits, dist, zipf, pages, r, false);
+          drawPages(bits, dist, zipf, pages, w, true);
         }
       }
       writesCounter.add(totalWrites);

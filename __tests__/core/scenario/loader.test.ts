@@ -1,0 +1,127 @@
+// The scenario loader's errors: each names the file, line and column, the path in
+// the document, what was expected, and a hint where there is one.
+import { ScenarioError } from '../../../core/scenario/loader';
+import { parseQuantity } from '../../../core/scenario/units';
+import { scenarioFromText } from '../../../tools/node/testing';
+
+const good = `name: t
+duration: 1s
+tick: 10ms
+hosts:
+  - profile: x86-64-server
+    racks: 1
+    perRack: 2
+vms:
+  - count: 2
+    memory: 1GiB
+    workload: { kind: synthetic, writesPerSecond: 100 }
+plugins:
+  placement.first-fit: { cpuOvercommit: 2 }
+`;
+
+function loadError(text: string): ScenarioError {
+  try {
+    scenarioFromText(text, {}, 'bad.scenario.yaml');
+  } catch (e) {
+    if (e instanceof ScenarioError) return e;
+    throw e;
+  }
+  throw new Error('expected a ScenarioError');
+}
+
+describe('the scenario loader', () => {
+  it('loads a good scenario, with units converted and defaults applied', () => {
+    const { scenario } = scenarioFromText(good);
+    expect(scenario.duration).toBe(1e9);
+    expect(scenario.tick).toBe(1e7);
+    expect(scenario.seed).toBe(1);
+    expect(scenario.vms[0].memory).toBe(2 ** 30);
+    expect(scenario.hosts[0].profile.cpu.frequency).toBe(2.1e9);
+    expect(scenario.record.every).toBe(1e7);
+  });
+
+  it('reports malformed YAML at its line and column', () => {
+    const e = loadError('name: t\nduration: [1s\n');
+    expect(e.file).toBe('bad.scenario.yaml');
+    expect(e.line).toBeGreaterThanOrEqual(2);
+    expect(e.message).toMatch(/^bad.scenario.yaml:\d+:\d+: not valid YAML/);
+  });
+
+  it('reports a value of the wrong type at its line, with its path', () => {
+    const e = loadError(good.replace('count: 2', 'count: two'));
+    expect([e.line, e.column, e.path]).toEqual([9, 12, 'vms.0.count']);
+    expect(e.problem).toMatch(/must be integer/);
+  });
+
+  it('reports a bad unit with the accepted units', () => {
+    const e = loadError(good.replace('memory: 1GiB', 'memory: 1 furlong'));
+    expect(e.path).toBe('vms.0.memory');
+    expect(e.line).toBe(10);
+    expect(e.problem).toMatch(/unknown unit 'furlong'.*GiB/);
+  });
+
+  it('reports an unknown top-level key with a suggestion', () => {
+    const e = loadError(good.replace('duration: 1s', 'duraton: 1s\nduration: 1s'));
+    expect(e.path).toBe('duraton');
+    expect(e.hint).toMatch(/did you mean 'duration'/);
+  });
+
+  it('reports an unknown plugin at its key, with the nearest id', () => {
+    const e = loadError(good.replace('placement.first-fit:', 'placement.firstfit:'));
+    expect([e.line, e.path]).toEqual([13, 'plugins.placement.firstfit']);
+    expect(e.hint).toMatch(/did you mean 'placement.first-fit'/);
+  });
+
+  it('reports an unknown plugin option at its line, with the options there are', () => {
+    const e = loadError(good.replace('cpuOvercommit: 2', 'cpuOvercommitt: 2'));
+    expect(e.line).toBe(13);
+    expect(e.problem).toMatch(/has no option 'cpuOvercommitt'/);
+    expect(e.hint).toMatch(/did you mean 'cpuOvercommit'/);
+  });
+
+  it('reports an invalid plugin option value with its description and default', () => {
+    const e = loadError(good.replace('cpuOvercommit: 2', 'cpuOvercommit: 0.5'));
+    expect(e.problem).toMatch(/option 'cpuOvercommit' must be >= 1/);
+    expect(e.hint).toMatch(/vCPUs a host may promise per hardware thread.*default 1/);
+  });
+
+  it('reports a missing host profile with the known ones', () => {
+    const e = loadError(good.replace('profile: x86-64-server', 'profile: x86-64-sever'));
+    expect([e.line, e.path]).toEqual([5, 'hosts.0.profile']);
+    expect(e.hint).toMatch(/did you mean 'x86-64-server'/);
+  });
+
+  it('reports a missing required key and a bad workload field', () => {
+    expect(loadError('name: t\n').problem).toMatch(/missing required property 'duration'/);
+    const e = loadError(good.replace('writesPerSecond: 100', 'writesPerSecond: 100, distribution: pareto'));
+    expect(e.path).toBe('vms.0.workload.distribution');
+    expect(e.problem).toMatch(/must be one of "uniform", "zipf", "sequential"/);
+  });
+
+  it('applies --set overrides and --seed before validation', () => {
+    const { scenario } = scenarioFromText(good, {
+      seed: 9,
+      set: [
+        { path: 'duration', value: '2s' },
+        { path: 'plugins.placement.first-fit.cpuOvercommit', value: 3 },
+        { path: 'plugins.placement.worst-fit', value: null },
+      ],
+    });
+    expect(scenario.duration).toBe(2e9);
+    expect(scenario.seed).toBe(9);
+    expect(scenario.plugins).toEqual([
+      { id: 'placement.first-fit', options: { cpuOvercommit: 3 } },
+      { id: 'placement.worst-fit', options: null },
+    ]);
+  });
+});
+
+describe('quantities', () => {
+  it('parse with their units into base units', () => {
+    expect(parseQuantity('4GiB', 'bytes')).toBe(4 * 2 ** 30);
+    expect(parseQuantity('300ms', 'ns')).toBe(3e8);
+    expect(parseQuantity('2.6GHz', 'Hz')).toBe(2.6e9);
+    expect(parseQuantity('128MiB/s', 'bit/s')).toBe(128 * 2 ** 20 * 8);
+    expect(parseQuantity(12, 'ns')).toBe(12);
+  });
+});

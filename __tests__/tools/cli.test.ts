@@ -1,0 +1,103 @@
+// The CLI: commands, exit codes, one-line errors with hints, results folders, and
+// the scaffolder whose generated plugin and test work.
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { main } from '../../tools/cli/main';
+
+async function cli(...args: string[]) {
+  const out: string[] = [];
+  const err: string[] = [];
+  const code = await main(args, { out: (s) => out.push(s), err: (s) => err.push(s) });
+  return { code, out: out.join('\n'), err: err.join('\n') };
+}
+
+const tmp = mkdtempSync(path.join(os.tmpdir(), 'virtlab-cli-'));
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+describe('virtlab run', () => {
+  it('runs the demo, prints a summary table and writes the results folder', async () => {
+    const out = path.join(tmp, 'demo');
+    const r = await cli('run', 'scenarios/demo.scenario.yaml', '--out', out, '--set', 'duration=15s');
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/dc\.vms\.running\s+24/);
+    for (const f of ['config.json', 'metrics.json', 'timeseries.csv', 'summary.md', 'host-timing.json', 'events.jsonl']) {
+      expect(existsSync(path.join(out, f))).toBe(true);
+    }
+    const config = JSON.parse(readFileSync(path.join(out, 'config.json'), 'utf8'));
+    const worstFit = config.plugins.find((p: { id: string }) => p.id === 'placement.worst-fit');
+    expect(worstFit.options).toEqual({ cpuOvercommit: 1, memoryOvercommit: 1 });
+    expect(config.scenario.durationNs).toBe(15e9);
+  });
+
+  it('exits 1 when an expectation fails, naming it and where it was written', async () => {
+    const r = await cli('run', 'scenarios/demo.scenario.yaml', '--out', path.join(tmp, 'fail'), '--quiet', '--set', 'duration=1s', '--set', 'vms.0.count=1');
+    expect(r.code).toBe(1);
+    expect(r.err).toMatch(/expectation failed: scenarios\/demo.scenario.yaml:\d+:\d+: dc.vms.running = 9, expected \[24, 24\]/);
+  });
+
+  it('exits 2 with a one-line cause and a hint, and no stack trace, on bad input', async () => {
+    const bad = path.join(tmp, 'bad.scenario.yaml');
+    writeFileSync(bad, 'name: bad\nduration: 1s\nplugins:\n  placement.frist-fit: {}\n');
+    const r = await cli('run', bad);
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/^error: .*bad.scenario.yaml:4:3: plugins.placement.frist-fit: unknown plugin/);
+    expect(r.err).toMatch(/hint: did you mean 'placement.first-fit'/);
+    expect(r.err).not.toMatch(/at .*\.ts:\d+/);
+    const debug = await cli('run', bad, '--debug');
+    expect(debug.err).toMatch(/at .*\.ts:\d+/);
+  });
+
+  it('exits 2 on unknown commands and options', async () => {
+    expect((await cli('frobnicate')).code).toBe(2);
+    expect((await cli('run', 'scenarios/demo.scenario.yaml', '--sed', '3')).err).toMatch(/Unknown option '--sed'/);
+    expect((await cli('run', 'scenarios/demo.scenario.yaml', '--seed', 'x')).code).toBe(2);
+  });
+});
+
+describe('virtlab validate and plugins', () => {
+  it('validates scenarios and plugin folders', async () => {
+    const r = await cli('validate', 'scenarios/demo.scenario.yaml', 'plugins');
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/ok {2}scenario demo/);
+    expect(r.out).toMatch(/ok {2}plugin placement.first-fit/);
+  });
+
+  it('lists the catalog with capabilities, options, defaults and units', async () => {
+    const r = await cli('plugins');
+    expect(r.out).toMatch(/placement.first-fit 0.1.0 {2}provides: placement\*/);
+    expect(r.out).toMatch(/placement.worst-fit/);
+    expect(r.out).toMatch(/cpuOvercommit = 1 ratio/);
+  });
+});
+
+describe('virtlab new-plugin', () => {
+  it('scaffolds a plugin outside the repository whose generated test passes', async () => {
+    const dir = path.join(tmp, 'my-plugins', 'hello');
+    const r = await cli('new-plugin', 'research.hello', '--dir', dir);
+    expect(r.code).toBe(0);
+    for (const f of ['plugin.json', 'index.ts', 'options.ts', 'README.md', 'hello.test.ts']) expect(existsSync(path.join(dir, f))).toBe(true);
+    expect((await cli('validate', dir)).code).toBe(0);
+    const jest = spawnSync(process.execPath, [require.resolve('jest/bin/jest'), path.join(dir, 'hello.test.ts'), '--roots', dir], {
+      encoding: 'utf8',
+    });
+    expect(jest.stderr).toMatch(/1 passed/);
+    expect(jest.status).toBe(0);
+  });
+
+  it('refuses a malformed id or an existing plugin', async () => {
+    expect((await cli('new-plugin', 'Hello')).err).toMatch(/id of the form area.name/);
+    expect((await cli('new-plugin', 'placement.first-fit')).err).toMatch(/already exists/);
+  });
+});
+
+describe('the virtlab command', () => {
+  it('runs through its bin script with the exit status of the command', () => {
+    const r = spawnSync(process.execPath, ['tools/cli/bin.js', 'run', 'scenarios/demo.scenario.yaml', '--quiet', '--set', 'duration=12s', '--out', path.join(tmp, 'bin')], {
+      encoding: 'utf8',
+    });
+    expect(r.status).toBe(0);
+    expect(execFileSync(process.execPath, ['tools/cli/bin.js', 'help'], { encoding: 'utf8' })).toMatch(/^virtlab/);
+  });
+});
