@@ -49,6 +49,15 @@ describe('virtlab run', () => {
     expect(debug.err).toMatch(/at .*\.ts:\d+/);
   });
 
+  it('finds a user plugin in a folder the scenario names in pluginPaths', async () => {
+    const file = path.join(tmp, 'user.scenario.yaml');
+    const fixtures = path.resolve('__tests__/fixtures/user-plugins');
+    writeFileSync(file, `name: user\nduration: 2ms\ntick: 1ms\npreset: minimal\npluginPaths: [${JSON.stringify(path.relative(tmp, fixtures))}]\nplugins:\n  user.probe: {}\n`);
+    const r = await cli('run', file, '--quiet', '--out', path.join(tmp, 'user'));
+    expect(r.code).toBe(0);
+    expect(readFileSync(path.join(tmp, 'user', 'probe.txt'), 'utf8')).toMatch(/control 1/);
+  });
+
   it('exits 2 on unknown commands and options', async () => {
     expect((await cli('frobnicate')).code).toBe(2);
     expect((await cli('run', 'scenarios/demo.scenario.yaml', '--sed', '3')).err).toMatch(/Unknown option '--sed'/);
