@@ -34,3 +34,12 @@ export {
   type WorkloadSpec,
   type WorkloadPhase,
 } from './models/datacenter/workload';
+export {
+  ExecutionEngine,
+  signalStatus,
+  type GuestInstance,
+  type GuestLaunch,
+  type GuestStatus,
+  type GuestFault,
+} from './models/cpu/engine';
+export { GuestCpu, GuestState, GUEST_WORKLOAD_SCHEMA } from './models/cpu/guest-workload';

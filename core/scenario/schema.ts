@@ -2,6 +2,7 @@
 // expectations) composed with the option schema of every selected plugin, so that a
 // scenario is validated as one document and an option error points at its line.
 
+import { GUEST_WORKLOAD_SCHEMA } from '../models/cpu/guest-workload';
 import { SYNTHETIC_WORKLOAD_SCHEMA } from '../models/datacenter/workload';
 import type { PluginManifest } from '../plugin/manifest';
 import { PRESET_NAMES } from '../plugin/presets';
@@ -81,8 +82,10 @@ export const CORE_SCENARIO_SCHEMA = {
             type: 'object',
             required: ['kind'],
             properties: { kind: { type: 'string', description: 'Workload kind: synthetic, guest, …' } },
-            if: { properties: { kind: { const: 'synthetic' } } },
-            then: SYNTHETIC_WORKLOAD_SCHEMA,
+            allOf: [
+              { if: { properties: { kind: { const: 'synthetic' } } }, then: SYNTHETIC_WORKLOAD_SCHEMA },
+              { if: { properties: { kind: { const: 'guest' } } }, then: GUEST_WORKLOAD_SCHEMA },
+            ],
             description: 'What the VMs run.',
           },
         },

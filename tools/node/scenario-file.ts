@@ -54,5 +54,13 @@ export function loadScenarioFile(file: string, overrides: ScenarioOverrides = {}
     if (!existsSync(p)) throw doc.error(['files', guest], `file ${host} does not exist (resolved to ${p})`);
     files.set(guest, new Uint8Array(readFileSync(p)));
   }
+  // Guest programs are read here too, under the path as written in the scenario.
+  scenario.vms.forEach((g, i) => {
+    if (g.workload?.kind !== 'guest') return;
+    const program = String(g.workload.program);
+    const p = rel(program);
+    if (!existsSync(p)) throw doc.error(['vms', i, 'workload', 'program'], `guest program ${program} does not exist (resolved to ${p})`);
+    files.set(program, new Uint8Array(readFileSync(p)));
+  });
   return { scenario, catalog, files };
 }

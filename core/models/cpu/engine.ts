@@ -1,0 +1,78 @@
+// The execution-engine contract: how the rest of virtlab runs a guest program without
+// knowing whether an interpreter or a translator executes it. Engines are plugins
+// that provide the `ExecutionEngine` service (capability `cpu.engine`); the guest
+// workload and `virtlab exec` resolve it once and call `run(budget)` per tick.
+
+import { token } from '../../plugin/tokens';
+
+/** Everything a guest program needs to start. */
+export interface GuestLaunch {
+  /** The ELF image. */
+  readonly elf: Uint8Array;
+  /** Path the guest sees for itself (argv[0] and /proc/self/exe). */
+  readonly programPath: string;
+  readonly argv: readonly string[];
+  readonly envp: readonly string[];
+  /** Read-only files the guest may open: guest path → contents. */
+  readonly files: ReadonlyMap<string, Uint8Array>;
+  /** Guest memory, bytes. */
+  readonly memoryBytes: number;
+  /** Stack, bytes. */
+  readonly stackBytes: number;
+  /** Stops the guest after this many instructions (0: no limit). */
+  readonly maxInstructions: number;
+  /** Returns up to `max` bytes of standard input, or null at end of input. */
+  readonly readStdin: (max: number) => Uint8Array | null;
+  readonly writeStdout: (bytes: Uint8Array) => void;
+  readonly writeStderr: (bytes: Uint8Array) => void;
+  /** The guest's clock, in nanoseconds since the epoch the runner chooses. */
+  readonly now: () => number;
+  /** Fills `out` with deterministic random bytes (AT_RANDOM, getrandom). */
+  readonly randomBytes: (out: Uint8Array) => void;
+}
+
+export interface GuestFault {
+  readonly signal: number;
+  readonly pc: number;
+  readonly instruction: string;
+  readonly address: number;
+  readonly reason: string;
+}
+
+export interface GuestStatus {
+  /** 'running' after a budget ran out; 'limit' when maxInstructions was reached. */
+  readonly state: 'running' | 'exited' | 'signaled' | 'limit';
+  readonly exitCode?: number;
+  readonly signal?: number;
+  readonly fault?: GuestFault;
+  readonly message?: string;
+}
+
+export interface GuestInstance {
+  /** Executes at most `budget` guest instructions. */
+  run(budget: number): GuestStatus;
+  /** Instructions retired so far. */
+  readonly instructions: number;
+  /** Engine counters (translated units, chain hits, …) by name. */
+  counters(): Record<string, number>;
+  /** System calls made, by number. */
+  syscalls(): ReadonlyMap<number, number>;
+  /** Unimplemented system calls that were answered -ENOSYS, by number. */
+  unimplemented(): ReadonlyMap<number, number>;
+  /** The whole guest state, for simulation snapshots. */
+  save(): unknown;
+  load(state: unknown): void;
+}
+
+export interface ExecutionEngine {
+  /** The engine's plugin id. */
+  readonly id: string;
+  start(launch: GuestLaunch): GuestInstance;
+}
+
+export const ExecutionEngine = token<ExecutionEngine>('ExecutionEngine');
+
+/** Conventional exit status of a guest killed by a signal, as a shell reports it. */
+export function signalStatus(signal: number): number {
+  return 128 + signal;
+}
