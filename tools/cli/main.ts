@@ -29,6 +29,7 @@ import { findManifests, loadCatalog, PLUGINS_DIR, readPluginFolder, REPO_ROOT } 
 import { defaultResultsDir, writeResults } from '../node/results';
 import { loadScenarioFile } from '../node/scenario-file';
 import { optionsModule } from '../gen/generate';
+import { execCommand, ExecUsageError } from './exec';
 import { Progress } from './progress';
 
 const USAGE = `virtlab — a plugin-based simulator for virtualization research
@@ -38,6 +39,8 @@ Usage:
   virtlab validate <scenario | plugin folder>…
   virtlab plugins [--json]
   virtlab new-plugin <id> [--dir folder]
+  virtlab exec [--engine interpreter] [--stats] [--mount host:guest]… [--env K=V]…
+               [--memory 256MiB] [--max-instructions n] prog.elf [args…]
   virtlab help
 
 Options:
@@ -47,7 +50,8 @@ Options:
   --out dir          results folder (default results/<name>-seed<seed>)
   --debug            print stack traces of errors
 
-Exit status: 0 success, 1 an expectation failed, 2 bad input, 3 internal error.`;
+Exit status: 0 success, 1 an expectation failed, 2 bad input, 3 internal error;
+exec passes the guest's own status through (128 + signal when it is killed).`;
 
 class UsageError extends Error {
   constructor(
@@ -75,6 +79,8 @@ export async function main(argv: string[], io: Out = stdio): Promise<number> {
         return pluginsCommand(rest, io);
       case 'new-plugin':
         return newPluginCommand(rest, io);
+      case 'exec':
+        return await execCommand(rest);
       case undefined:
       case 'help':
       case '--help':
@@ -82,7 +88,7 @@ export async function main(argv: string[], io: Out = stdio): Promise<number> {
         io.out(USAGE);
         return command === undefined ? 2 : 0;
       default:
-        throw new UsageError(`unknown command '${command}'`, 'commands: run, validate, plugins, new-plugin, help');
+        throw new UsageError(`unknown command '${command}'`, 'commands: run, validate, plugins, new-plugin, exec, help');
     }
   } catch (e) {
     return reportError(e, io, debug);
@@ -94,6 +100,7 @@ export function reportError(e: unknown, io: Out, debug: boolean): number {
   const err = e as Error & { hint?: string };
   const known =
     e instanceof UsageError ||
+    e instanceof ExecUsageError ||
     e instanceof ScenarioError ||
     e instanceof RegistryError ||
     e instanceof ManifestError ||

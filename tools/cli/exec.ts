@@ -1,0 +1,162 @@
+// `virtlab exec`: runs one guest program the way qemu-riscv64 does — standard input,
+// output and error pass through, and the guest's exit status becomes ours (128 +
+// signal when it is killed) — through an execution-engine plugin. The engine comes
+// from the plugin registry like any other service, so `--engine` picks any installed
+// `cpu.engine` plugin by its name (`interpreter` means `dbt.interpreter`).
+
+import { existsSync, readFileSync, readSync, writeSync } from 'node:fs';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { ExecutionEngine, parseQuantity, Rng, Simulation, signalStatus, type GuestInstance } from 'virtlab';
+import { loadCatalog } from '../node/catalog';
+import { scenarioFromText } from '../node/testing';
+
+export class ExecUsageError extends Error {
+  constructor(
+    message: string,
+    readonly hint?: string,
+  ) {
+    super(message);
+  }
+}
+
+export interface ExecIo {
+  readonly readStdin: (max: number) => Uint8Array | null;
+  readonly writeStdout: (b: Uint8Array) => void;
+  readonly writeStderr: (b: Uint8Array) => void;
+  readonly err: (line: string) => void;
+}
+
+/** Standard streams of this process, read and written synchronously. */
+export const processIo: ExecIo = {
+  readStdin(max) {
+    const buf = new Uint8Array(Math.max(1, Math.min(max, 1 << 16)));
+    try {
+      const n = readSync(0, buf, 0, buf.length, null);
+      return n === 0 ? null : buf.subarray(0, n);
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code === 'EAGAIN') return new Uint8Array(0);
+      if (code === 'EOF' || code === 'EBADF') return null;
+      throw e;
+    }
+  },
+  writeStdout: (b) => writeAll(1, b),
+  writeStderr: (b) => writeAll(2, b),
+  err: (line) => writeAll(2, new TextEncoder().encode(line + '\n')),
+};
+
+function writeAll(fd: number, b: Uint8Array): void {
+  let off = 0;
+  while (off < b.length) off += writeSync(fd, b, off, b.length - off);
+}
+
+/** Boots a minimal simulation with the engine plugin and returns its ExecutionEngine. */
+export async function resolveEngine(name: string): Promise<ExecutionEngine> {
+  const catalog = loadCatalog();
+  const id = name.includes('.') ? name : `dbt.${name}`;
+  const entry = catalog.get(id);
+  if (!entry || !entry.manifest.provides.includes('cpu.engine')) {
+    const engines = catalog.providersOf('cpu.engine').map((e) => e.replace(/^dbt\./, ''));
+    throw new ExecUsageError(`unknown execution engine '${name}'`, `engines: ${engines.join(', ') || 'none installed'}`);
+  }
+  const { scenario } = scenarioFromText(`name: exec\npreset: minimal\nduration: 1ns\ntick: 1ns\nplugins:\n  ${id}: {}\n`);
+  const sim = await Simulation.create({ scenario, catalog });
+  return sim.services.get(ExecutionEngine);
+}
+
+export interface ExecResult {
+  readonly status: number;
+  readonly instance: GuestInstance;
+  readonly wallMs: number;
+}
+
+/** Parses exec's arguments and runs the program; returns the exit status. */
+export async function execCommand(rest: string[], io: ExecIo = processIo): Promise<number> {
+  // Options end at the program path: everything after it belongs to the guest.
+  const firstPositional = rest.findIndex((a, i) => !a.startsWith('-') && !['--engine', '--mount', '--memory', '--max-instructions', '--seed', '--env'].includes(rest[i - 1]));
+  const own = firstPositional < 0 ? rest : rest.slice(0, firstPositional);
+  const guestArgs = firstPositional < 0 ? [] : rest.slice(firstPositional);
+  let values: Record<string, unknown>;
+  try {
+    ({ values } = parseArgs({
+      args: own,
+      strict: true,
+      options: {
+        engine: { type: 'string', default: 'interpreter' },
+        stats: { type: 'boolean', default: false },
+        mount: { type: 'string', multiple: true },
+        env: { type: 'string', multiple: true },
+        memory: { type: 'string', default: '256MiB' },
+        'max-instructions': { type: 'string', default: '0' },
+        seed: { type: 'string', default: '1' },
+      },
+    }));
+  } catch (e) {
+    throw new ExecUsageError((e as Error).message.split('\n')[0], 'virtlab exec [--engine interpreter] [--stats] prog.elf [args…]');
+  }
+  if (!guestArgs.length) throw new ExecUsageError('exec needs a program', 'virtlab exec [--engine interpreter] [--stats] prog.elf [args…]');
+  const [program, ...args] = guestArgs;
+  if (!existsSync(program)) throw new ExecUsageError(`no such program: ${program}`);
+  const files = new Map<string, Uint8Array>();
+  for (const m of (values.mount as string[] | undefined) ?? []) {
+    const [host, guest] = m.split(':');
+    if (!host || !guest || !guest.startsWith('/')) throw new ExecUsageError(`--mount expects host:/guest/path, got '${m}'`);
+    if (!existsSync(host)) throw new ExecUsageError(`--mount: no such file ${host}`);
+    files.set(guest, new Uint8Array(readFileSync(host)));
+  }
+  let memoryBytes: number;
+  try {
+    memoryBytes = parseQuantity(values.memory as string, 'bytes');
+  } catch (e) {
+    throw new ExecUsageError(`--memory: ${(e as Error).message}`);
+  }
+  const maxInstructions = Number(values['max-instructions']);
+  const seed = Number(values.seed);
+  if (!Number.isFinite(maxInstructions) || maxInstructions < 0) throw new ExecUsageError('--max-instructions expects a non-negative number');
+  const engine = await resolveEngine(values.engine as string);
+  const rng = new Rng(seed, 'exec');
+  let instance: GuestInstance | undefined = undefined;
+  const t0 = performance.now();
+  instance = engine.start({
+    elf: new Uint8Array(readFileSync(program)),
+    programPath: path.basename(program),
+    argv: [program, ...args],
+    envp: (values.env as string[] | undefined) ?? [],
+    files,
+    memoryBytes,
+    stackBytes: 8 * 2 ** 20,
+    maxInstructions,
+    readStdin: io.readStdin,
+    writeStdout: io.writeStdout,
+    writeStderr: io.writeStderr,
+    // The guest's clock: one nanosecond per instruction, from the epoch; deterministic.
+    now: () => instance!.instructions,
+    randomBytes: (out) => rng.fillBytes(out),
+  });
+  let status = instance.run(50_000_000);
+  while (status.state === 'running') status = instance.run(50_000_000);
+  const wallMs = performance.now() - t0;
+  let code: number;
+  if (status.state === 'exited') code = status.exitCode ?? 0;
+  else if (status.state === 'signaled') {
+    code = signalStatus(status.signal ?? 0);
+    const f = status.fault;
+    if (f) io.err(`virtlab: guest killed by signal ${status.signal}: ${f.reason} at pc 0x${f.pc.toString(16)} (${f.instruction}), address 0x${f.address.toString(16)}`);
+    else io.err(`virtlab: guest killed by signal ${status.signal}${status.message ? `: ${status.message}` : ''}`);
+  } else {
+    code = 124;
+    io.err(`virtlab: ${status.message ?? `stopped after ${instance.instructions} instructions (--max-instructions)`}`);
+  }
+  const unimplemented = [...instance.unimplemented().entries()];
+  if (unimplemented.length) io.err(`virtlab: unimplemented system calls answered ENOSYS: ${unimplemented.map(([n, c]) => `${n} (${c}×)`).join(', ')}`);
+  if (values.stats) {
+    const mips = instance.instructions / 1e6 / Math.max(1e-9, wallMs / 1000);
+    io.err(`virtlab stats: engine ${engine.id}, ${instance.instructions} instructions in ${(wallMs / 1000).toFixed(3)} s, ${mips.toFixed(1)} MIPS`);
+    const calls = [...instance.syscalls().entries()].sort((a, b) => a[0] - b[0]);
+    io.err(`virtlab stats: syscalls ${calls.map(([n, c]) => `${n}:${c}`).join(' ') || 'none'}`);
+    const counters = Object.entries(instance.counters());
+    if (counters.length) io.err(`virtlab stats: ${counters.map(([k, v]) => `${k}=${v}`).join(' ')}`);
+  }
+  return code;
+}
