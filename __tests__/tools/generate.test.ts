@@ -1,5 +1,7 @@
 // Generated files (options types and the plugin catalog) match the manifests.
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
+import Ajv from 'ajv';
+import { parse } from 'yaml';
 import { staleFiles } from '../../tools/gen/generate';
 import { ENGINE_VERSION } from '../../core/engine/version';
 
@@ -12,6 +14,16 @@ describe('generated files', () => {
     const md = readFileSync('plugins/README.md', 'utf8');
     expect(md).toMatch(/placement\.first-fit/);
     expect(md).toMatch(/placement\.worst-fit/);
+  });
+
+  it('give editors schemas that accept the scenario and host files as written', () => {
+    const check = (schemaFile: string, file: string) => {
+      const ajv = new Ajv({ strict: false });
+      const ok = ajv.validate(JSON.parse(readFileSync(schemaFile, 'utf8')), parse(readFileSync(file, 'utf8')));
+      expect([file, ok ? 'valid' : ajv.errorsText()]).toEqual([file, 'valid']);
+    };
+    check('scenarios/scenario.schema.json', 'scenarios/demo.scenario.yaml');
+    for (const f of readdirSync('hosts').filter((n) => n.endsWith('.host.yaml'))) check('hosts/host.schema.json', `hosts/${f}`);
   });
 
   it('the engine version follows package.json', () => {
