@@ -43,3 +43,4 @@ export {
   type GuestFault,
 } from './models/cpu/engine';
 export { GuestCpu, GuestState, GUEST_WORKLOAD_SCHEMA } from './models/cpu/guest-workload';
+export { GuestProcess, GuestLoadError, syscallName, type ProcessOptions, type ProcessStatus } from './models/riscv/process';

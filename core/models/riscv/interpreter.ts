@@ -1,0 +1,1324 @@
+// The RV64GC decoder and interpreter: the reference execution engine and the
+// correctness oracle of every translator. The decoder turns a 32-bit instruction, or
+// a 16-bit compressed one expanded to its 32-bit equivalent, into an operation number
+// and operand fields; translators use the same decoding, so every engine agrees on
+// what an instruction means.
+//
+// Speed comes from three choices. Guest registers are pairs of int32 in one
+// Int32Array (x[2r] low word, x[2r+1] high word), so no BigInt on hot paths.
+// Instructions are decoded once into per-page tables (operation number and operands)
+// and dispatched with one switch; a store to a page holding decoded code, a change of
+// its permissions, or fence.i drops the page's tables, so self-modifying code works.
+// Writes to x0 are redirected at decode time to a scratch register (index 32), so no
+// instruction tests rd at run time.
+
+import * as fpModule from './fp';
+import * as int64 from './int64';
+import * as memory from './memory';
+import type { GuestMemory } from './memory';
+
+// Imported bindings become getter calls once TypeScript is transpiled to CommonJS, so
+// everything the hot loop touches is copied into module constants once, here.
+const { GuestFault } = memory;
+type GuestFault = memory.GuestFault;
+const { PAGE_SHIFT, PERM_DECODED, PERM_R, PERM_W, PERM_X, SIGILL, SIGSEGV, SIGTRAP } = memory;
+const { div32, div64, fromBig, mul64, mulh, toBig, toBigU } = int64;
+const fp = { ...fpModule };
+
+// ---- decoding ----
+// The decoder lives in this module because the dispatch switch below must see the
+// operation numbers as literals: TypeScript's transpilers inline a const enum only
+// within the file that declares it.
+
+/** Operation numbers. 0 means "not decoded yet" in the interpreter's tables. */
+export const enum Op {
+  NONE = 0,
+  ILLEGAL,
+  LUI, AUIPC, JAL, JALR,
+  BEQ, BNE, BLT, BGE, BLTU, BGEU,
+  LB, LH, LW, LD, LBU, LHU, LWU,
+  SB, SH, SW, SD,
+  ADDI, SLTI, SLTIU, XORI, ORI, ANDI, SLLI, SRLI, SRAI,
+  ADD, SUB, SLL, SLT, SLTU, XOR, SRL, SRA, OR, AND,
+  ADDIW, SLLIW, SRLIW, SRAIW, ADDW, SUBW, SLLW, SRLW, SRAW,
+  FENCE, FENCE_I, ECALL, EBREAK,
+  CSRRW, CSRRS, CSRRC, CSRRWI, CSRRSI, CSRRCI,
+  MUL, MULH, MULHSU, MULHU, DIV, DIVU, REM, REMU,
+  MULW, DIVW, DIVUW, REMW, REMUW,
+  LR_W, SC_W, AMOSWAP_W, AMOADD_W, AMOXOR_W, AMOAND_W, AMOOR_W, AMOMIN_W, AMOMAX_W, AMOMINU_W, AMOMAXU_W,
+  LR_D, SC_D, AMOSWAP_D, AMOADD_D, AMOXOR_D, AMOAND_D, AMOOR_D, AMOMIN_D, AMOMAX_D, AMOMINU_D, AMOMAXU_D,
+  FLW, FSW, FLD, FSD,
+  FMADD_S, FMSUB_S, FNMSUB_S, FNMADD_S, FMADD_D, FMSUB_D, FNMSUB_D, FNMADD_D,
+  FADD_S, FSUB_S, FMUL_S, FDIV_S, FSQRT_S, FSGNJ_S, FSGNJN_S, FSGNJX_S, FMIN_S, FMAX_S,
+  FCVT_W_S, FCVT_WU_S, FCVT_L_S, FCVT_LU_S, FMV_X_W, FEQ_S, FLT_S, FLE_S, FCLASS_S,
+  FCVT_S_W, FCVT_S_WU, FCVT_S_L, FCVT_S_LU, FMV_W_X,
+  FADD_D, FSUB_D, FMUL_D, FDIV_D, FSQRT_D, FSGNJ_D, FSGNJN_D, FSGNJX_D, FMIN_D, FMAX_D,
+  FCVT_S_D, FCVT_D_S, FEQ_D, FLT_D, FLE_D, FCLASS_D,
+  FCVT_W_D, FCVT_WU_D, FCVT_L_D, FCVT_LU_D, FMV_X_D,
+  FCVT_D_W, FCVT_D_WU, FCVT_D_L, FCVT_D_LU, FMV_D_X,
+  COUNT,
+}
+
+/** Decoded operands. `rm` holds the rounding mode of FP ops; `rs3` the third FMA operand. */
+export interface Decoded {
+  op: number;
+  rd: number;
+  rs1: number;
+  rs2: number;
+  rs3: number;
+  rm: number;
+  imm: number;
+  /** 2 for compressed, 4 otherwise. */
+  len: number;
+}
+
+export function newDecoded(): Decoded {
+  return { op: Op.NONE, rd: 0, rs1: 0, rs2: 0, rs3: 0, rm: 0, imm: 0, len: 4 };
+}
+
+function set(d: Decoded, op: number, rd: number, rs1: number, rs2: number, imm: number): void {
+  d.op = op;
+  d.rd = rd;
+  d.rs1 = rs1;
+  d.rs2 = rs2;
+  d.imm = imm | 0;
+}
+
+const LOADS = [Op.LB, Op.LH, Op.LW, Op.LD, Op.LBU, Op.LHU, Op.LWU, Op.ILLEGAL];
+const STORES = [Op.SB, Op.SH, Op.SW, Op.SD];
+const BRANCHES = [Op.BEQ, Op.BNE, Op.ILLEGAL, Op.ILLEGAL, Op.BLT, Op.BGE, Op.BLTU, Op.BGEU];
+const AMO_W: Record<number, number> = {
+  0x02: Op.LR_W, 0x03: Op.SC_W, 0x01: Op.AMOSWAP_W, 0x00: Op.AMOADD_W, 0x04: Op.AMOXOR_W, 0x0c: Op.AMOAND_W,
+  0x08: Op.AMOOR_W, 0x10: Op.AMOMIN_W, 0x14: Op.AMOMAX_W, 0x18: Op.AMOMINU_W, 0x1c: Op.AMOMAXU_W,
+};
+
+/** Decodes a 32-bit instruction into `d` (len 4). */
+export function decode32(inst: number, d: Decoded): void {
+  d.len = 4;
+  d.rs3 = 0;
+  d.rm = 0;
+  const opcode = inst & 0x7f;
+  const rd = (inst >>> 7) & 31;
+  const f3 = (inst >>> 12) & 7;
+  const rs1 = (inst >>> 15) & 31;
+  const rs2 = (inst >>> 20) & 31;
+  const f7 = inst >>> 25;
+  const immI = inst >> 20;
+  const immS = ((inst >> 25) << 5) | ((inst >>> 7) & 0x1f);
+  set(d, Op.ILLEGAL, 0, 0, 0, 0);
+  switch (opcode) {
+    case 0x37:
+      return set(d, Op.LUI, rd, 0, 0, inst & 0xfffff000);
+    case 0x17:
+      return set(d, Op.AUIPC, rd, 0, 0, inst & 0xfffff000);
+    case 0x6f: {
+      const imm = ((inst >> 31) << 20) | (((inst >>> 12) & 0xff) << 12) | (((inst >>> 20) & 1) << 11) | (((inst >>> 21) & 0x3ff) << 1);
+      return set(d, Op.JAL, rd, 0, 0, imm);
+    }
+    case 0x67:
+      if (f3 === 0) set(d, Op.JALR, rd, rs1, 0, immI);
+      return;
+    case 0x63: {
+      const imm = ((inst >> 31) << 12) | (((inst >>> 7) & 1) << 11) | (((inst >>> 25) & 0x3f) << 5) | (((inst >>> 8) & 0xf) << 1);
+      return set(d, BRANCHES[f3], 0, rs1, rs2, imm);
+    }
+    case 0x03:
+      return set(d, LOADS[f3], rd, rs1, 0, immI);
+    case 0x23:
+      if (f3 < 4) set(d, STORES[f3], 0, rs1, rs2, immS);
+      return;
+    case 0x13:
+      switch (f3) {
+        case 0:
+          return set(d, Op.ADDI, rd, rs1, 0, immI);
+        case 2:
+          return set(d, Op.SLTI, rd, rs1, 0, immI);
+        case 3:
+          return set(d, Op.SLTIU, rd, rs1, 0, immI);
+        case 4:
+          return set(d, Op.XORI, rd, rs1, 0, immI);
+        case 6:
+          return set(d, Op.ORI, rd, rs1, 0, immI);
+        case 7:
+          return set(d, Op.ANDI, rd, rs1, 0, immI);
+        case 1:
+          if (inst >>> 26 === 0) set(d, Op.SLLI, rd, rs1, 0, (inst >>> 20) & 63);
+          return;
+        case 5:
+          if (inst >>> 26 === 0) set(d, Op.SRLI, rd, rs1, 0, (inst >>> 20) & 63);
+          else if (inst >>> 26 === 0x10) set(d, Op.SRAI, rd, rs1, 0, (inst >>> 20) & 63);
+          return;
+      }
+      return;
+    case 0x1b:
+      if (f3 === 0) set(d, Op.ADDIW, rd, rs1, 0, immI);
+      else if (f3 === 1 && f7 === 0) set(d, Op.SLLIW, rd, rs1, 0, rs2);
+      else if (f3 === 5 && f7 === 0) set(d, Op.SRLIW, rd, rs1, 0, rs2);
+      else if (f3 === 5 && f7 === 0x20) set(d, Op.SRAIW, rd, rs1, 0, rs2);
+      return;
+    case 0x33: {
+      let op: number = Op.ILLEGAL;
+      if (f7 === 0) op = [Op.ADD, Op.SLL, Op.SLT, Op.SLTU, Op.XOR, Op.SRL, Op.OR, Op.AND][f3];
+      else if (f7 === 0x20) op = f3 === 0 ? Op.SUB : f3 === 5 ? Op.SRA : Op.ILLEGAL;
+      else if (f7 === 1) op = [Op.MUL, Op.MULH, Op.MULHSU, Op.MULHU, Op.DIV, Op.DIVU, Op.REM, Op.REMU][f3];
+      return set(d, op, rd, rs1, rs2, 0);
+    }
+    case 0x3b: {
+      let op: number = Op.ILLEGAL;
+      if (f7 === 0) op = f3 === 0 ? Op.ADDW : f3 === 1 ? Op.SLLW : f3 === 5 ? Op.SRLW : Op.ILLEGAL;
+      else if (f7 === 0x20) op = f3 === 0 ? Op.SUBW : f3 === 5 ? Op.SRAW : Op.ILLEGAL;
+      else if (f7 === 1) op = [Op.MULW, Op.ILLEGAL, Op.ILLEGAL, Op.ILLEGAL, Op.DIVW, Op.DIVUW, Op.REMW, Op.REMUW][f3];
+      return set(d, op, rd, rs1, rs2, 0);
+    }
+    case 0x0f:
+      if (f3 === 0) set(d, Op.FENCE, 0, 0, 0, 0);
+      else if (f3 === 1) set(d, Op.FENCE_I, 0, 0, 0, 0);
+      return;
+    case 0x73:
+      if (f3 === 0) {
+        if (inst === 0x00000073) set(d, Op.ECALL, 0, 0, 0, 0);
+        else if (inst === 0x00100073) set(d, Op.EBREAK, 0, 0, 0, 0);
+        return;
+      }
+      if (f3 === 4) return;
+      return set(d, [0, Op.CSRRW, Op.CSRRS, Op.CSRRC, 0, Op.CSRRWI, Op.CSRRSI, Op.CSRRCI][f3], rd, rs1, 0, (inst >>> 20) & 0xfff);
+    case 0x2f: {
+      const f5 = inst >>> 27;
+      const base = AMO_W[f5];
+      if (base === undefined || (f3 !== 2 && f3 !== 3)) return;
+      if ((f5 === 0x02) && rs2 !== 0) return;
+      return set(d, f3 === 2 ? base : base + (Op.LR_D - Op.LR_W), rd, rs1, rs2, 0);
+    }
+    case 0x07:
+      if (f3 === 2) set(d, Op.FLW, rd, rs1, 0, immI);
+      else if (f3 === 3) set(d, Op.FLD, rd, rs1, 0, immI);
+      return;
+    case 0x27:
+      if (f3 === 2) set(d, Op.FSW, 0, rs1, rs2, immS);
+      else if (f3 === 3) set(d, Op.FSD, 0, rs1, rs2, immS);
+      return;
+    case 0x43:
+    case 0x47:
+    case 0x4b:
+    case 0x4f: {
+      const fmt = (inst >>> 25) & 3;
+      if (fmt > 1) return;
+      const k = (opcode - 0x43) >>> 2;
+      set(d, (fmt === 0 ? Op.FMADD_S : Op.FMADD_D) + k, rd, rs1, rs2, 0);
+      d.rs3 = inst >>> 27;
+      d.rm = f3;
+      return;
+    }
+    case 0x53:
+      decodeFp(inst, d, rd, rs1, rs2, f3, f7);
+      return;
+  }
+}
+
+function decodeFp(inst: number, d: Decoded, rd: number, rs1: number, rs2: number, f3: number, f7: number): void {
+  const fp = (op: number) => {
+    set(d, op, rd, rs1, rs2, 0);
+    d.rm = f3;
+  };
+  switch (f7) {
+    case 0x00: return fp(Op.FADD_S);
+    case 0x04: return fp(Op.FSUB_S);
+    case 0x08: return fp(Op.FMUL_S);
+    case 0x0c: return fp(Op.FDIV_S);
+    case 0x01: return fp(Op.FADD_D);
+    case 0x05: return fp(Op.FSUB_D);
+    case 0x09: return fp(Op.FMUL_D);
+    case 0x0d: return fp(Op.FDIV_D);
+    case 0x2c: if (rs2 === 0) fp(Op.FSQRT_S); return;
+    case 0x2d: if (rs2 === 0) fp(Op.FSQRT_D); return;
+    case 0x10: if (f3 < 3) fp(Op.FSGNJ_S + f3); return;
+    case 0x11: if (f3 < 3) fp(Op.FSGNJ_D + f3); return;
+    case 0x14: if (f3 < 2) fp(Op.FMIN_S + f3); return;
+    case 0x15: if (f3 < 2) fp(Op.FMIN_D + f3); return;
+    case 0x20: if (rs2 === 1) fp(Op.FCVT_S_D); return;
+    case 0x21: if (rs2 === 0) fp(Op.FCVT_D_S); return;
+    case 0x50: if (f3 < 3) fp([Op.FLE_S, Op.FLT_S, Op.FEQ_S][f3]); return;
+    case 0x51: if (f3 < 3) fp([Op.FLE_D, Op.FLT_D, Op.FEQ_D][f3]); return;
+    case 0x60: if (rs2 < 4) fp(Op.FCVT_W_S + rs2); return;
+    case 0x61: if (rs2 < 4) fp(Op.FCVT_W_D + rs2); return;
+    case 0x68: if (rs2 < 4) fp(Op.FCVT_S_W + rs2); return;
+    case 0x69: if (rs2 < 4) fp(Op.FCVT_D_W + rs2); return;
+    case 0x70:
+      if (rs2 === 0 && f3 === 0) fp(Op.FMV_X_W);
+      else if (rs2 === 0 && f3 === 1) fp(Op.FCLASS_S);
+      return;
+    case 0x71:
+      if (rs2 === 0 && f3 === 0) fp(Op.FMV_X_D);
+      else if (rs2 === 0 && f3 === 1) fp(Op.FCLASS_D);
+      return;
+    case 0x78: if (rs2 === 0 && f3 === 0) fp(Op.FMV_W_X); return;
+    case 0x79: if (rs2 === 0 && f3 === 0) fp(Op.FMV_D_X); return;
+  }
+  void inst;
+}
+
+const sext = (x: number, bits: number) => (x << (32 - bits)) >> (32 - bits);
+
+/** Decodes a 16-bit compressed instruction into its 32-bit equivalent's fields (len 2). */
+export function decode16(i: number, d: Decoded): void {
+  set(d, Op.ILLEGAL, 0, 0, 0, 0);
+  d.rs3 = 0;
+  d.rm = 0;
+  d.len = 2;
+  const quadrant = i & 3;
+  const f3 = (i >>> 13) & 7;
+  const rdp = 8 + ((i >>> 2) & 7);
+  const rs1p = 8 + ((i >>> 7) & 7);
+  const rd = (i >>> 7) & 31;
+  const rs2 = (i >>> 2) & 31;
+  const imm6 = sext(((i >>> 7) & 0x20) | ((i >>> 2) & 0x1f), 6);
+  if (quadrant === 0) {
+    const uimmD = ((i >>> 7) & 0x38) | ((i << 1) & 0xc0);
+    const uimmW = ((i >>> 7) & 0x38) | ((i >>> 4) & 4) | ((i << 1) & 0x40);
+    switch (f3) {
+      case 0: {
+        const nz = ((i >>> 7) & 0x30) | ((i >>> 1) & 0x3c0) | ((i >>> 4) & 4) | ((i >>> 2) & 8);
+        if (nz !== 0) set(d, Op.ADDI, rdp, 2, 0, nz);
+        return;
+      }
+      case 1: return set(d, Op.FLD, rdp, rs1p, 0, uimmD);
+      case 2: return set(d, Op.LW, rdp, rs1p, 0, uimmW);
+      case 3: return set(d, Op.LD, rdp, rs1p, 0, uimmD);
+      case 5: return set(d, Op.FSD, 0, rs1p, rdp, uimmD);
+      case 6: return set(d, Op.SW, 0, rs1p, rdp, uimmW);
+      case 7: return set(d, Op.SD, 0, rs1p, rdp, uimmD);
+    }
+    return;
+  }
+  if (quadrant === 1) {
+    switch (f3) {
+      case 0: return set(d, Op.ADDI, rd, rd, 0, imm6);
+      case 1: if (rd !== 0) set(d, Op.ADDIW, rd, rd, 0, imm6); return;
+      case 2: return set(d, Op.ADDI, rd, 0, 0, imm6);
+      case 3:
+        if (rd === 2) {
+          const nz = sext(((i >>> 3) & 0x200) | ((i >>> 2) & 0x10) | ((i << 1) & 0x40) | ((i << 4) & 0x180) | ((i << 3) & 0x20), 10);
+          if (nz !== 0) set(d, Op.ADDI, 2, 2, 0, nz);
+        } else if (imm6 !== 0) set(d, Op.LUI, rd, 0, 0, imm6 << 12);
+        return;
+      case 4: {
+        const f2 = (i >>> 10) & 3;
+        const shamt = ((i >>> 7) & 0x20) | ((i >>> 2) & 0x1f);
+        if (f2 === 0) return set(d, Op.SRLI, rs1p, rs1p, 0, shamt);
+        if (f2 === 1) return set(d, Op.SRAI, rs1p, rs1p, 0, shamt);
+        if (f2 === 2) return set(d, Op.ANDI, rs1p, rs1p, 0, imm6);
+        const r2 = 8 + ((i >>> 2) & 7);
+        const g = (i >>> 5) & 3;
+        if ((i >>> 12) & 1) {
+          if (g === 0) set(d, Op.SUBW, rs1p, rs1p, r2, 0);
+          else if (g === 1) set(d, Op.ADDW, rs1p, rs1p, r2, 0);
+        } else set(d, [Op.SUB, Op.XOR, Op.OR, Op.AND][g], rs1p, rs1p, r2, 0);
+        return;
+      }
+      case 5: {
+        const off = sext(((i >>> 1) & 0x800) | ((i >>> 7) & 0x10) | ((i >>> 1) & 0x300) | ((i << 2) & 0x400) | ((i >>> 1) & 0x40) | ((i << 1) & 0x80) | ((i >>> 2) & 0xe) | ((i << 3) & 0x20), 12);
+        return set(d, Op.JAL, 0, 0, 0, off);
+      }
+      case 6:
+      case 7: {
+        const off = sext(((i >>> 4) & 0x100) | ((i >>> 7) & 0x18) | ((i << 1) & 0xc0) | ((i >>> 2) & 6) | ((i << 3) & 0x20), 9);
+        return set(d, f3 === 6 ? Op.BEQ : Op.BNE, 0, rs1p, 0, off);
+      }
+    }
+    return;
+  }
+  if (quadrant === 2) {
+    const uimmD = ((i >>> 7) & 0x20) | ((i >>> 2) & 0x18) | ((i << 4) & 0x1c0);
+    const uimmW = ((i >>> 7) & 0x20) | ((i >>> 2) & 0x1c) | ((i << 4) & 0xc0);
+    const suimmD = ((i >>> 7) & 0x38) | ((i >>> 1) & 0x1c0);
+    const suimmW = ((i >>> 7) & 0x3c) | ((i >>> 1) & 0xc0);
+    switch (f3) {
+      case 0: return set(d, Op.SLLI, rd, rd, 0, ((i >>> 7) & 0x20) | rs2);
+      case 1: return set(d, Op.FLD, rd, 2, 0, uimmD);
+      case 2: if (rd !== 0) set(d, Op.LW, rd, 2, 0, uimmW); return;
+      case 3: if (rd !== 0) set(d, Op.LD, rd, 2, 0, uimmD); return;
+      case 4:
+        if (((i >>> 12) & 1) === 0) {
+          if (rs2 === 0) {
+            if (rd !== 0) set(d, Op.JALR, 0, rd, 0, 0);
+          } else set(d, Op.ADD, rd, 0, rs2, 0);
+        } else if (rd === 0 && rs2 === 0) set(d, Op.EBREAK, 0, 0, 0, 0);
+        else if (rs2 === 0) set(d, Op.JALR, 1, rd, 0, 0);
+        else set(d, Op.ADD, rd, rd, rs2, 0);
+        return;
+      case 5: return set(d, Op.FSD, 0, 2, rs2, suimmD);
+      case 6: return set(d, Op.SW, 0, 2, rs2, suimmW);
+      case 7: return set(d, Op.SD, 0, 2, rs2, suimmD);
+    }
+  }
+}
+
+/** Does op write an integer register rd (so rd = x0 must be discarded)? */
+export function writesIntRd(op: number): boolean {
+  if (op >= Op.LUI && op <= Op.JALR) return true;
+  if (op >= Op.LB && op <= Op.LWU) return true;
+  if (op >= Op.ADDI && op <= Op.SRAW) return true;
+  if (op >= Op.CSRRW && op <= Op.CSRRCI) return true;
+  if (op >= Op.MUL && op <= Op.AMOMAXU_D) return true;
+  switch (op) {
+    case Op.FCVT_W_S: case Op.FCVT_WU_S: case Op.FCVT_L_S: case Op.FCVT_LU_S: case Op.FMV_X_W:
+    case Op.FEQ_S: case Op.FLT_S: case Op.FLE_S: case Op.FCLASS_S:
+    case Op.FEQ_D: case Op.FLT_D: case Op.FLE_D: case Op.FCLASS_D:
+    case Op.FCVT_W_D: case Op.FCVT_WU_D: case Op.FCVT_L_D: case Op.FCVT_LU_D: case Op.FMV_X_D:
+      return true;
+  }
+  return false;
+}
+
+// ---- execution ----
+
+/** Architectural state of one hart, in typed arrays (saved and restored as is). */
+export class Hart {
+  /** Integer registers: x[2r] low, x[2r+1] high; register 32 is the x0 sink. */
+  readonly x = new Int32Array(66);
+  /** FP registers as raw 64-bit patterns, with double and single views. */
+  readonly fbuf = new ArrayBuffer(32 * 8);
+  readonly f64 = new Float64Array(this.fbuf);
+  readonly f32 = new Float32Array(this.fbuf);
+  readonly fu32 = new Uint32Array(this.fbuf);
+  pc = 0;
+  /** Accrued exception flags (fflags). */
+  flags = 0;
+  /** Dynamic rounding mode (frm). */
+  frm = 0;
+  /** Address reserved by LR, or -1. */
+  reservation = -1;
+  instret = 0;
+
+  save(): { x: Int32Array; f: Uint32Array; pc: number; flags: number; frm: number; reservation: number; instret: number } {
+    return { x: this.x.slice(), f: this.fu32.slice(), pc: this.pc, flags: this.flags, frm: this.frm, reservation: this.reservation, instret: this.instret };
+  }
+
+  load(s: ReturnType<Hart['save']>): void {
+    this.x.set(s.x);
+    this.fu32.set(s.f);
+    this.pc = s.pc;
+    this.flags = s.flags;
+    this.frm = s.frm;
+    this.reservation = s.reservation;
+    this.instret = s.instret;
+  }
+}
+
+/** Decoded instructions of one 4 KiB page, one slot per halfword. */
+class PageCode {
+  /** op | 2·rd << 8 | 2·rs1 << 15 | 2·rs2 << 21 | compressed << 27: what the hot loop reads. */
+  readonly word = new Int32Array(2048);
+  readonly op = new Uint8Array(2048);
+  readonly rd = new Uint8Array(2048);
+  readonly rs1 = new Uint8Array(2048);
+  readonly rs2 = new Uint8Array(2048);
+  readonly rs3 = new Uint8Array(2048);
+  readonly rm = new Uint8Array(2048);
+  readonly len = new Uint8Array(2048);
+  readonly imm = new Int32Array(2048);
+  readonly raw = new Uint32Array(2048);
+}
+
+export type EcallHandler = () => boolean;
+
+export interface StopReason {
+  /** 'budget': the budget ran out; 'stop': the ecall handler asked to stop; 'fault'. */
+  kind: 'budget' | 'stop' | 'fault';
+  fault?: GuestFault;
+  /** The faulting instruction, as raw bits (for reports). */
+  raw?: number;
+}
+
+const CANON_D_HI = 0x7ff80000;
+const CANON_S = 0x7fc00000;
+const TWO32 = 4294967296;
+
+export class Interpreter {
+  private readonly pagesCode = new Map<number, PageCode>();
+  private readonly scratch = newDecoded();
+  /** Pages decoded since start, and pages dropped because code was written or fence.i ran. */
+  decodedPages = 0;
+  invalidations = 0;
+  /** Incremented whenever decoded code is dropped. */
+  private epoch = 0;
+
+  constructor(
+    readonly mem: GuestMemory,
+    readonly hart: Hart,
+    private readonly onEcall: EcallHandler,
+    private readonly timeNs: () => number,
+  ) {
+    mem.onCodeWrite = (page) => this.dropPage(page);
+  }
+
+  dropPage(page: number): void {
+    this.epoch++;
+    if (this.pagesCode.delete(page)) this.invalidations++;
+    this.mem.perm[page] &= ~PERM_DECODED;
+  }
+
+  /** fence.i: forget every decoded instruction. */
+  flushCode(): void {
+    this.epoch++;
+    for (const page of this.pagesCode.keys()) this.mem.perm[page] &= ~PERM_DECODED;
+    this.invalidations += this.pagesCode.size;
+    this.pagesCode.clear();
+  }
+
+  private pageFor(page: number, pc: number): PageCode {
+    let code = this.pagesCode.get(page);
+    if (code) return code;
+    if (page >= this.mem.pages || (this.mem.perm[page] & PERM_X) === 0) {
+      throw new GuestFault(SIGSEGV, pc, 'instruction fetch from a page without execute permission');
+    }
+    code = new PageCode();
+    this.pagesCode.set(page, code);
+    this.mem.perm[page] |= PERM_DECODED;
+    this.decodedPages++;
+    return code;
+  }
+
+  /** Decodes the instruction at pc into its page slot. */
+  private decodeAt(code: PageCode, slot: number, pc: number): void {
+    const u8 = this.mem.u8;
+    const lo16 = u8[pc] | (u8[pc + 1] << 8);
+    const d = this.scratch;
+    let raw: number;
+    if ((lo16 & 3) !== 3) {
+      raw = lo16;
+      decode16(lo16, d);
+    } else {
+      const next = pc + 2;
+      if ((next & 4095) === 0) {
+        // The instruction's second half is on the next page: it must be executable too.
+        const p = next >>> PAGE_SHIFT;
+        if (p >= this.mem.pages || (this.mem.perm[p] & PERM_X) === 0) throw new GuestFault(SIGSEGV, next, 'instruction fetch from a page without execute permission');
+        this.mem.perm[p] |= PERM_DECODED;
+        if (!this.pagesCode.has(p)) {
+          this.pagesCode.set(p, new PageCode());
+          this.decodedPages++;
+        }
+      }
+      raw = (lo16 | (u8[pc + 2] << 16) | (u8[pc + 3] << 24)) >>> 0;
+      decode32(raw, d);
+    }
+    const rdx = d.rd === 0 && writesIntRd(d.op) ? 32 : d.rd;
+    code.word[slot] = d.op | (rdx << 9) | (d.rs1 << 16) | (d.rs2 << 22) | (d.len === 2 ? 1 << 27 : 0);
+    code.op[slot] = d.op;
+    code.rd[slot] = rdx;
+    code.rs1[slot] = d.rs1;
+    code.rs2[slot] = d.rs2;
+    code.rs3[slot] = d.rs3;
+    code.rm[slot] = d.rm;
+    code.len[slot] = d.len;
+    code.imm[slot] = d.imm;
+    code.raw[slot] = raw;
+  }
+
+  /** The raw bits of the instruction at pc (for reports), or undefined. */
+  rawAt(pc: number): number | undefined {
+    const code = this.pagesCode.get(pc >>> PAGE_SHIFT);
+    return code && code.op[(pc & 4095) >>> 1] ? code.raw[(pc & 4095) >>> 1] : undefined;
+  }
+
+  /** Executes up to `budget` instructions. */
+  run(budget: number): StopReason {
+    const h = this.hart;
+    const x = h.x;
+    const mem = this.mem;
+    const perm = mem.perm;
+    const limit = mem.size;
+    let u8 = mem.u8;
+    let dv = mem.dv;
+    let pc = h.pc;
+    let n = 0;
+    let page = -1;
+    let code: PageCode | undefined;
+    let slot = 0;
+    let epoch = this.epoch;
+    try {
+      while (n < budget) {
+        const pg = pc >>> PAGE_SHIFT;
+        if (pg !== page || code === undefined) {
+          code = this.pageFor(pg, pc);
+          page = pg;
+        }
+        slot = (pc & 4095) >>> 1;
+        let w = code.word[slot];
+        if (w === 0) {
+          this.decodeAt(code, slot, pc);
+          w = code.word[slot];
+        }
+        const op = w & 255;
+        const rd = (w >>> 8) & 127;
+        const r1 = (w >>> 15) & 63;
+        const r2 = (w >>> 21) & 63;
+        const imm = code.imm[slot];
+        let next = pc + (w & (1 << 27) ? 2 : 4);
+        n++;
+        switch (op) {
+          case Op.LUI:
+            x[rd] = imm;
+            x[rd + 1] = imm >> 31;
+            break;
+          case Op.AUIPC: {
+            const v = pc + imm;
+            x[rd] = v | 0;
+            x[rd + 1] = Math.floor(v / TWO32) | 0;
+            break;
+          }
+          case Op.JAL:
+            x[rd] = next;
+            x[rd + 1] = 0;
+            next = pc + imm;
+            break;
+          case Op.JALR: {
+            // Read rs1 before writing rd: they may be the same register.
+            const target = x[r1 + 1] * TWO32 + (x[r1] >>> 0) + imm - ((x[r1] + imm) & 1);
+            x[rd] = next;
+            x[rd + 1] = 0;
+            next = target;
+            break;
+          }
+          case Op.BEQ:
+            if (x[r1] === x[r2] && x[r1 + 1] === x[r2 + 1]) next = pc + imm;
+            break;
+          case Op.BNE:
+            if (x[r1] !== x[r2] || x[r1 + 1] !== x[r2 + 1]) next = pc + imm;
+            break;
+          case Op.BLT:
+            if (x[r1 + 1] < x[r2 + 1] || (x[r1 + 1] === x[r2 + 1] && x[r1] >>> 0 < x[r2] >>> 0)) next = pc + imm;
+            break;
+          case Op.BGE:
+            if (!(x[r1 + 1] < x[r2 + 1] || (x[r1 + 1] === x[r2 + 1] && x[r1] >>> 0 < x[r2] >>> 0))) next = pc + imm;
+            break;
+          case Op.BLTU:
+            if (x[r1 + 1] >>> 0 < x[r2 + 1] >>> 0 || (x[r1 + 1] === x[r2 + 1] && x[r1] >>> 0 < x[r2] >>> 0)) next = pc + imm;
+            break;
+          case Op.BGEU:
+            if (!(x[r1 + 1] >>> 0 < x[r2 + 1] >>> 0 || (x[r1 + 1] === x[r2 + 1] && x[r1] >>> 0 < x[r2] >>> 0))) next = pc + imm;
+            break;
+          case Op.LB:
+          case Op.LH:
+          case Op.LW:
+          case Op.LD:
+          case Op.LBU:
+          case Op.LHU:
+          case Op.LWU: {
+            const a = x[r1 + 1] * TWO32 + (x[r1] >>> 0) + imm;
+            const size = op === Op.LB || op === Op.LBU ? 1 : op === Op.LH || op === Op.LHU ? 2 : op === Op.LD ? 8 : 4;
+            if (a < 0 || a + size > limit || (perm[a >>> PAGE_SHIFT] & PERM_R) === 0 || (((a + size - 1) >>> PAGE_SHIFT) !== a >>> PAGE_SHIFT && (perm[(a + size - 1) >>> PAGE_SHIFT] & PERM_R) === 0)) {
+              throw new GuestFault(SIGSEGV, a, 'load from an unmapped or unreadable address');
+            }
+            switch (op) {
+              case Op.LB: {
+                const v = (u8[a] << 24) >> 24;
+                x[rd] = v;
+                x[rd + 1] = v >> 31;
+                break;
+              }
+              case Op.LBU:
+                x[rd] = u8[a];
+                x[rd + 1] = 0;
+                break;
+              case Op.LH: {
+                const v = dv.getInt16(a, true);
+                x[rd] = v;
+                x[rd + 1] = v >> 31;
+                break;
+              }
+              case Op.LHU:
+                x[rd] = dv.getUint16(a, true);
+                x[rd + 1] = 0;
+                break;
+              case Op.LW: {
+                const v = dv.getInt32(a, true);
+                x[rd] = v;
+                x[rd + 1] = v >> 31;
+                break;
+              }
+              case Op.LWU:
+                x[rd] = dv.getInt32(a, true);
+                x[rd + 1] = 0;
+                break;
+              default:
+                x[rd] = dv.getInt32(a, true);
+                x[rd + 1] = dv.getInt32(a + 4, true);
+            }
+            break;
+          }
+          case Op.SB:
+          case Op.SH:
+          case Op.SW:
+          case Op.SD: {
+            const a = x[r1 + 1] * TWO32 + (x[r1] >>> 0) + imm;
+            const size = op === Op.SB ? 1 : op === Op.SH ? 2 : op === Op.SW ? 4 : 8;
+            const p0 = a >>> PAGE_SHIFT;
+            const p1 = (a + size - 1) >>> PAGE_SHIFT;
+            if (a < 0 || a + size > limit || (perm[p0] & PERM_W) === 0 || (p1 !== p0 && (perm[p1] & PERM_W) === 0)) {
+              throw new GuestFault(SIGSEGV, a, 'store to an unmapped or read-only address');
+            }
+            if (op === Op.SB) u8[a] = x[r2];
+            else if (op === Op.SH) dv.setInt16(a, x[r2], true);
+            else if (op === Op.SW) dv.setInt32(a, x[r2], true);
+            else {
+              dv.setInt32(a, x[r2], true);
+              dv.setInt32(a + 4, x[r2 + 1], true);
+            }
+            if ((perm[p0] | perm[p1]) & PERM_DECODED) {
+              mem.wrote(a, size);
+              code = undefined;
+            }
+            break;
+          }
+          case Op.ADDI: {
+            const lo = (x[r1] + imm) | 0;
+            x[rd + 1] = (x[r1 + 1] + (imm >> 31) + (lo >>> 0 < x[r1] >>> 0 ? 1 : 0)) | 0;
+            x[rd] = lo;
+            break;
+          }
+          case Op.SLTI: {
+            const ih = imm >> 31;
+            x[rd] = x[r1 + 1] < ih || (x[r1 + 1] === ih && x[r1] >>> 0 < imm >>> 0) ? 1 : 0;
+            x[rd + 1] = 0;
+            break;
+          }
+          case Op.SLTIU: {
+            const ih = imm >> 31;
+            x[rd] = x[r1 + 1] >>> 0 < ih >>> 0 || (x[r1 + 1] === ih && x[r1] >>> 0 < imm >>> 0) ? 1 : 0;
+            x[rd + 1] = 0;
+            break;
+          }
+          case Op.XORI:
+            x[rd + 1] = x[r1 + 1] ^ (imm >> 31);
+            x[rd] = x[r1] ^ imm;
+            break;
+          case Op.ORI:
+            x[rd + 1] = x[r1 + 1] | (imm >> 31);
+            x[rd] = x[r1] | imm;
+            break;
+          case Op.ANDI:
+            x[rd + 1] = x[r1 + 1] & (imm >> 31);
+            x[rd] = x[r1] & imm;
+            break;
+          case Op.SLLI:
+            shl(x, rd, x[r1], x[r1 + 1], imm);
+            break;
+          case Op.SRLI:
+            shr(x, rd, x[r1], x[r1 + 1], imm, false);
+            break;
+          case Op.SRAI:
+            shr(x, rd, x[r1], x[r1 + 1], imm, true);
+            break;
+          case Op.ADD: {
+            const a = x[r1];
+            const lo = (a + x[r2]) | 0;
+            x[rd + 1] = (x[r1 + 1] + x[r2 + 1] + (lo >>> 0 < a >>> 0 ? 1 : 0)) | 0;
+            x[rd] = lo;
+            break;
+          }
+          case Op.SUB: {
+            const a = x[r1];
+            const b = x[r2];
+            x[rd + 1] = (x[r1 + 1] - x[r2 + 1] - (a >>> 0 < b >>> 0 ? 1 : 0)) | 0;
+            x[rd] = (a - b) | 0;
+            break;
+          }
+          case Op.SLL:
+            shl(x, rd, x[r1], x[r1 + 1], x[r2] & 63);
+            break;
+          case Op.SRL:
+            shr(x, rd, x[r1], x[r1 + 1], x[r2] & 63, false);
+            break;
+          case Op.SRA:
+            shr(x, rd, x[r1], x[r1 + 1], x[r2] & 63, true);
+            break;
+          case Op.SLT:
+            x[rd] = x[r1 + 1] < x[r2 + 1] || (x[r1 + 1] === x[r2 + 1] && x[r1] >>> 0 < x[r2] >>> 0) ? 1 : 0;
+            x[rd + 1] = 0;
+            break;
+          case Op.SLTU:
+            x[rd] = x[r1 + 1] >>> 0 < x[r2 + 1] >>> 0 || (x[r1 + 1] === x[r2 + 1] && x[r1] >>> 0 < x[r2] >>> 0) ? 1 : 0;
+            x[rd + 1] = 0;
+            break;
+          case Op.XOR:
+            x[rd + 1] = x[r1 + 1] ^ x[r2 + 1];
+            x[rd] = x[r1] ^ x[r2];
+            break;
+          case Op.OR:
+            x[rd + 1] = x[r1 + 1] | x[r2 + 1];
+            x[rd] = x[r1] | x[r2];
+            break;
+          case Op.AND:
+            x[rd + 1] = x[r1 + 1] & x[r2 + 1];
+            x[rd] = x[r1] & x[r2];
+            break;
+          case Op.ADDIW: {
+            const v = (x[r1] + imm) | 0;
+            x[rd] = v;
+            x[rd + 1] = v >> 31;
+            break;
+          }
+          case Op.SLLIW: {
+            const v = x[r1] << imm;
+            x[rd] = v;
+            x[rd + 1] = v >> 31;
+            break;
+          }
+          case Op.SRLIW: {
+            const v = (x[r1] >>> imm) | 0;
+            x[rd] = v;
+            x[rd + 1] = v >> 31;
+            break;
+          }
+          case Op.SRAIW: {
+            const v = x[r1] >> imm;
+            x[rd] = v;
+            x[rd + 1] = v >> 31;
+            break;
+          }
+          case Op.ADDW: {
+            const v = (x[r1] + x[r2]) | 0;
+            x[rd] = v;
+            x[rd + 1] = v >> 31;
+            break;
+          }
+          case Op.SUBW: {
+            const v = (x[r1] - x[r2]) | 0;
+            x[rd] = v;
+            x[rd + 1] = v >> 31;
+            break;
+          }
+          case Op.SLLW: {
+            const v = x[r1] << (x[r2] & 31);
+            x[rd] = v;
+            x[rd + 1] = v >> 31;
+            break;
+          }
+          case Op.SRLW: {
+            const v = (x[r1] >>> (x[r2] & 31)) | 0;
+            x[rd] = v;
+            x[rd + 1] = v >> 31;
+            break;
+          }
+          case Op.SRAW: {
+            const v = x[r1] >> (x[r2] & 31);
+            x[rd] = v;
+            x[rd + 1] = v >> 31;
+            break;
+          }
+          case Op.FENCE:
+            break;
+          case Op.FENCE_I:
+            this.flushCode();
+            code = undefined;
+            break;
+          case Op.ECALL:
+            h.pc = pc;
+            h.instret += n;
+            n = 0;
+            if (this.onEcall()) {
+              h.pc = next;
+              return { kind: 'stop' };
+            }
+            // The handler may have changed memory mappings or code.
+            u8 = mem.u8;
+            dv = mem.dv;
+            code = undefined;
+            break;
+          case Op.EBREAK:
+            throw new GuestFault(SIGTRAP, pc, 'breakpoint (ebreak)');
+          case Op.CSRRW:
+          case Op.CSRRS:
+          case Op.CSRRC:
+          case Op.CSRRWI:
+          case Op.CSRRSI:
+          case Op.CSRRCI:
+            this.csr(op, rd, code.rs1[slot], imm, pc, h.instret + n);
+            break;
+          case Op.MUL:
+            mul64(x, rd, x[r1], x[r1 + 1], x[r2], x[r2 + 1]);
+            break;
+          case Op.MULH:
+            mulh(x, rd, x[r1], x[r1 + 1], x[r2], x[r2 + 1], true, true);
+            break;
+          case Op.MULHSU:
+            mulh(x, rd, x[r1], x[r1 + 1], x[r2], x[r2 + 1], true, false);
+            break;
+          case Op.MULHU:
+            mulh(x, rd, x[r1], x[r1 + 1], x[r2], x[r2 + 1], false, false);
+            break;
+          case Op.DIV:
+            div64(x, rd, x[r1], x[r1 + 1], x[r2], x[r2 + 1], true, false);
+            break;
+          case Op.DIVU:
+            div64(x, rd, x[r1], x[r1 + 1], x[r2], x[r2 + 1], false, false);
+            break;
+          case Op.REM:
+            div64(x, rd, x[r1], x[r1 + 1], x[r2], x[r2 + 1], true, true);
+            break;
+          case Op.REMU:
+            div64(x, rd, x[r1], x[r1 + 1], x[r2], x[r2 + 1], false, true);
+            break;
+          case Op.MULW: {
+            const v = Math.imul(x[r1], x[r2]);
+            x[rd] = v;
+            x[rd + 1] = v >> 31;
+            break;
+          }
+          case Op.DIVW:
+            div32(x, rd, x[r1], x[r2], true, false);
+            break;
+          case Op.DIVUW:
+            div32(x, rd, x[r1], x[r2], false, false);
+            break;
+          case Op.REMW:
+            div32(x, rd, x[r1], x[r2], true, true);
+            break;
+          case Op.REMUW:
+            div32(x, rd, x[r1], x[r2], false, true);
+            break;
+          default:
+            if (op >= Op.LR_W && op <= Op.AMOMAXU_D) this.atomic(op, rd, r1, r2, pc);
+            else if (op >= Op.FLW && op <= Op.FMV_D_X) this.float(op, code, slot, pc);
+            else throw new GuestFault(SIGILL, pc, 'illegal instruction');
+            // Atomics and FP stores may have written code: look the page up again.
+            if (this.epoch !== epoch) {
+              epoch = this.epoch;
+              code = undefined;
+            }
+        }
+        pc = next;
+      }
+    } catch (e) {
+      h.pc = pc;
+      h.instret += n - 1;
+      if (e instanceof GuestFault) return { kind: 'fault', fault: e, raw: code?.raw[slot] };
+      throw e;
+    }
+    h.pc = pc;
+    h.instret += n;
+    return { kind: 'budget' };
+  }
+
+  private csr(op: number, rd: number, rs1: number, csr: number, pc: number, instret: number): void {
+    const h = this.hart;
+    const x = this.hart.x;
+    let old: number;
+    let oldHi = 0;
+    switch (csr) {
+      case 0x001:
+        old = h.flags;
+        break;
+      case 0x002:
+        old = h.frm;
+        break;
+      case 0x003:
+        old = (h.frm << 5) | h.flags;
+        break;
+      case 0xc00:
+      case 0xc02:
+        old = instret % TWO32 | 0;
+        oldHi = Math.floor(instret / TWO32);
+        break;
+      case 0xc01: {
+        const t = Math.floor(this.timeNs() / 100); // a 10 MHz timer, as Linux reports on common boards
+        old = t % TWO32 | 0;
+        oldHi = Math.floor(t / TWO32);
+        break;
+      }
+      default:
+        throw new GuestFault(SIGILL, pc, `access to unsupported CSR 0x${csr.toString(16)}`);
+    }
+    const imm = op >= Op.CSRRWI;
+    const src = imm ? rs1 : x[rs1 << 1];
+    const writes = op === Op.CSRRW || op === Op.CSRRWI || rs1 !== 0;
+    if (writes) {
+      if (csr >= 0xc00) throw new GuestFault(SIGILL, pc, `write to read-only CSR 0x${csr.toString(16)}`);
+      let v: number;
+      if (op === Op.CSRRW || op === Op.CSRRWI) v = src;
+      else if (op === Op.CSRRS || op === Op.CSRRSI) v = old | src;
+      else v = old & ~src;
+      if (csr === 0x001) h.flags = v & 31;
+      else if (csr === 0x002) h.frm = v & 7;
+      else {
+        h.flags = v & 31;
+        h.frm = (v >>> 5) & 7;
+      }
+    }
+    x[rd] = old;
+    x[rd + 1] = oldHi;
+  }
+
+  private atomic(op: number, rd: number, r1: number, r2: number, pc: number): void {
+    const x = this.hart.x;
+    const mem = this.mem;
+    const a = x[r1 + 1] * TWO32 + (x[r1] >>> 0);
+    const wide = op >= Op.LR_D;
+    const size = wide ? 8 : 4;
+    if (a % size !== 0) throw new GuestFault(SIGSEGV, a, 'misaligned atomic access');
+    const base = wide ? op - (Op.LR_D - Op.LR_W) : op;
+    if (base === Op.LR_W) {
+      mem.check(a, size, PERM_R);
+      const lo = mem.dv.getInt32(a, true);
+      x[rd] = lo;
+      x[rd + 1] = wide ? mem.dv.getInt32(a + 4, true) : lo >> 31;
+      this.hart.reservation = a;
+      return;
+    }
+    mem.check(a, size, PERM_W);
+    if (base === Op.SC_W) {
+      const ok = this.hart.reservation === a;
+      this.hart.reservation = -1;
+      if (ok) {
+        mem.dv.setInt32(a, x[r2], true);
+        if (wide) mem.dv.setInt32(a + 4, x[r2 + 1], true);
+        mem.wrote(a, size);
+      }
+      x[rd] = ok ? 0 : 1;
+      x[rd + 1] = 0;
+      return;
+    }
+    const oldLo = mem.dv.getInt32(a, true);
+    const oldHi = wide ? mem.dv.getInt32(a + 4, true) : oldLo >> 31;
+    const bLo = x[r2];
+    const bHi = wide ? x[r2 + 1] : bLo >> 31;
+    let lo: number;
+    let hi: number;
+    switch (base) {
+      case Op.AMOSWAP_W:
+        lo = bLo;
+        hi = bHi;
+        break;
+      case Op.AMOADD_W: {
+        lo = (oldLo + bLo) | 0;
+        hi = (oldHi + bHi + (lo >>> 0 < oldLo >>> 0 ? 1 : 0)) | 0;
+        break;
+      }
+      case Op.AMOXOR_W:
+        lo = oldLo ^ bLo;
+        hi = oldHi ^ bHi;
+        break;
+      case Op.AMOAND_W:
+        lo = oldLo & bLo;
+        hi = oldHi & bHi;
+        break;
+      case Op.AMOOR_W:
+        lo = oldLo | bLo;
+        hi = oldHi | bHi;
+        break;
+      default: {
+        const signed = base === Op.AMOMIN_W || base === Op.AMOMAX_W;
+        const less = signed ? oldHi < bHi || (oldHi === bHi && oldLo >>> 0 < bLo >>> 0) : oldHi >>> 0 < bHi >>> 0 || (oldHi === bHi && oldLo >>> 0 < bLo >>> 0);
+        const takeOld = base === Op.AMOMIN_W || base === Op.AMOMINU_W ? less : !less;
+        lo = takeOld ? oldLo : bLo;
+        hi = takeOld ? oldHi : bHi;
+      }
+    }
+    mem.dv.setInt32(a, lo, true);
+    if (wide) mem.dv.setInt32(a + 4, hi, true);
+    mem.wrote(a, size);
+    x[rd] = oldLo;
+    x[rd + 1] = oldHi;
+  }
+
+  // ---- floating point ----
+
+  /** A single from FP register r: improperly NaN-boxed values read as the canonical NaN. */
+  private readS(r: number): number {
+    const h = this.hart;
+    if (h.fu32[2 * r + 1] !== 0xffffffff) return NaN;
+    return h.f32[2 * r];
+  }
+
+  private isSignalingS(r: number): boolean {
+    const h = this.hart;
+    if (h.fu32[2 * r + 1] !== 0xffffffff) return false;
+    const b = h.fu32[2 * r];
+    return (b & 0x7f800000) === 0x7f800000 && (b & 0x7fffff) !== 0 && (b & 0x400000) === 0;
+  }
+
+  private isSignalingD(r: number): boolean {
+    const hi = this.hart.fu32[2 * r + 1];
+    const lo = this.hart.fu32[2 * r];
+    return (hi & 0x7ff00000) === 0x7ff00000 && ((hi & 0xfffff) !== 0 || lo !== 0) && (hi & 0x80000) === 0;
+  }
+
+  private writeS(r: number, v: number): void {
+    const h = this.hart;
+    if (v !== v) h.fu32[2 * r] = CANON_S;
+    else h.f32[2 * r] = v;
+    h.fu32[2 * r + 1] = 0xffffffff;
+  }
+
+  private writeD(r: number, v: number): void {
+    const h = this.hart;
+    if (v !== v) {
+      h.fu32[2 * r] = 0;
+      h.fu32[2 * r + 1] = CANON_D_HI;
+    } else h.f64[r] = v;
+  }
+
+  private setInt(rd: number, lo: number, hi: number): void {
+    const x = this.hart.x;
+    x[rd] = lo;
+    x[rd + 1] = hi;
+  }
+
+  private setBig(rd: number, v: bigint): void {
+    fromBig(this.hart.x, rd, v);
+  }
+
+  private float(op: number, code: PageCode, slot: number, pc: number): void {
+    const h = this.hart;
+    const x = h.x;
+    const rd = code.rd[slot];
+    const rs1 = code.rs1[slot];
+    const rs2 = code.rs2[slot];
+    const imm = code.imm[slot];
+    let rm = code.rm[slot];
+    const mem = this.mem;
+    const usesRm = (op >= Op.FMADD_S && op <= Op.FSQRT_S) || (op >= Op.FADD_D && op <= Op.FSQRT_D) ||
+      (op >= Op.FCVT_W_S && op <= Op.FCVT_LU_S) || (op >= Op.FCVT_S_W && op <= Op.FCVT_S_LU) ||
+      op === Op.FCVT_S_D || op === Op.FCVT_D_S || (op >= Op.FCVT_W_D && op <= Op.FCVT_LU_D) || (op >= Op.FCVT_D_W && op <= Op.FCVT_D_LU);
+    if (usesRm) {
+      if (rm === 7) rm = h.frm;
+      if (rm > 4) throw new GuestFault(SIGILL, pc, 'invalid rounding mode');
+    }
+    const st = h;
+    switch (op) {
+      case Op.FLW:
+      case Op.FLD: {
+        const a = x[2 * rs1 + 1] * TWO32 + (x[2 * rs1] >>> 0) + imm;
+        const size = op === Op.FLW ? 4 : 8;
+        mem.check(a, size, PERM_R);
+        h.fu32[2 * rd] = mem.dv.getUint32(a, true);
+        h.fu32[2 * rd + 1] = op === Op.FLW ? 0xffffffff : mem.dv.getUint32(a + 4, true);
+        return;
+      }
+      case Op.FSW:
+      case Op.FSD: {
+        const a = x[2 * rs1 + 1] * TWO32 + (x[2 * rs1] >>> 0) + imm;
+        const size = op === Op.FSW ? 4 : 8;
+        mem.check(a, size, PERM_W);
+        mem.dv.setUint32(a, h.fu32[2 * rs2], true);
+        if (op === Op.FSD) mem.dv.setUint32(a + 4, h.fu32[2 * rs2 + 1], true);
+        mem.wrote(a, size);
+        return;
+      }
+      case Op.FMADD_S:
+      case Op.FMSUB_S:
+      case Op.FNMSUB_S:
+      case Op.FNMADD_S: {
+        const k = op - Op.FMADD_S;
+        const rs3 = code.rs3[slot];
+        if (this.isSignalingS(rs1) || this.isSignalingS(rs2) || this.isSignalingS(rs3)) st.flags |= fp.NV;
+        let a = this.readS(rs1);
+        let c = this.readS(rs3);
+        if (k >= 2) a = -a; // fnmsub, fnmadd negate the product
+        if (k === 1 || k === 3) c = -c;
+        this.writeS(rd, fp.fma(a, this.readS(rs2), c, 0, rm, st));
+        return;
+      }
+      case Op.FMADD_D:
+      case Op.FMSUB_D:
+      case Op.FNMSUB_D:
+      case Op.FNMADD_D: {
+        const k = op - Op.FMADD_D;
+        const rs3 = code.rs3[slot];
+        if (this.isSignalingD(rs1) || this.isSignalingD(rs2) || this.isSignalingD(rs3)) st.flags |= fp.NV;
+        let a = h.f64[rs1];
+        let c = h.f64[rs3];
+        if (k >= 2) a = -a;
+        if (k === 1 || k === 3) c = -c;
+        this.writeD(rd, fp.fma(a, h.f64[rs2], c, 1, rm, st));
+        return;
+      }
+      case Op.FADD_S:
+      case Op.FSUB_S:
+      case Op.FMUL_S:
+      case Op.FDIV_S: {
+        if (this.isSignalingS(rs1) || this.isSignalingS(rs2)) st.flags |= fp.NV;
+        const a = this.readS(rs1);
+        const b = this.readS(rs2);
+        const r = op === Op.FADD_S ? fp.add(a, b, 0, rm, st) : op === Op.FSUB_S ? fp.add(a, -b, 0, rm, st) : op === Op.FMUL_S ? fp.mul(a, b, 0, rm, st) : fp.div(a, b, 0, rm, st);
+        this.writeS(rd, r);
+        return;
+      }
+      case Op.FADD_D:
+      case Op.FSUB_D:
+      case Op.FMUL_D:
+      case Op.FDIV_D: {
+        if (this.isSignalingD(rs1) || this.isSignalingD(rs2)) st.flags |= fp.NV;
+        const a = h.f64[rs1];
+        const b = h.f64[rs2];
+        const r = op === Op.FADD_D ? fp.add(a, b, 1, rm, st) : op === Op.FSUB_D ? fp.add(a, -b, 1, rm, st) : op === Op.FMUL_D ? fp.mul(a, b, 1, rm, st) : fp.div(a, b, 1, rm, st);
+        this.writeD(rd, r);
+        return;
+      }
+      case Op.FSQRT_S:
+        if (this.isSignalingS(rs1)) st.flags |= fp.NV;
+        this.writeS(rd, fp.sqrt(this.readS(rs1), 0, rm, st));
+        return;
+      case Op.FSQRT_D:
+        if (this.isSignalingD(rs1)) st.flags |= fp.NV;
+        this.writeD(rd, fp.sqrt(h.f64[rs1], 1, rm, st));
+        return;
+      case Op.FSGNJ_S:
+      case Op.FSGNJN_S:
+      case Op.FSGNJX_S: {
+        // Sign injection works on bits; an improperly boxed input reads as the canonical NaN.
+        const a = h.fu32[2 * rs1 + 1] === 0xffffffff ? h.fu32[2 * rs1] : CANON_S;
+        const b = h.fu32[2 * rs2 + 1] === 0xffffffff ? h.fu32[2 * rs2] : CANON_S;
+        const sign = op === Op.FSGNJ_S ? b & 0x80000000 : op === Op.FSGNJN_S ? ~b & 0x80000000 : (a ^ b) & 0x80000000;
+        h.fu32[2 * rd] = ((a & 0x7fffffff) | sign) >>> 0;
+        h.fu32[2 * rd + 1] = 0xffffffff;
+        return;
+      }
+      case Op.FSGNJ_D:
+      case Op.FSGNJN_D:
+      case Op.FSGNJX_D: {
+        const aHi = h.fu32[2 * rs1 + 1];
+        const aLo = h.fu32[2 * rs1];
+        const b = h.fu32[2 * rs2 + 1];
+        const sign = op === Op.FSGNJ_D ? b & 0x80000000 : op === Op.FSGNJN_D ? ~b & 0x80000000 : (aHi ^ b) & 0x80000000;
+        h.fu32[2 * rd] = aLo;
+        h.fu32[2 * rd + 1] = ((aHi & 0x7fffffff) | sign) >>> 0;
+        return;
+      }
+      case Op.FMIN_S:
+      case Op.FMAX_S:
+        this.writeS(rd, fp.minMax(this.readS(rs1), this.readS(rs2), op === Op.FMAX_S, this.isSignalingS(rs1), this.isSignalingS(rs2), st));
+        return;
+      case Op.FMIN_D:
+      case Op.FMAX_D:
+        this.writeD(rd, fp.minMax(h.f64[rs1], h.f64[rs2], op === Op.FMAX_D, this.isSignalingD(rs1), this.isSignalingD(rs2), st));
+        return;
+      case Op.FCVT_S_D:
+        if (this.isSignalingD(rs1)) st.flags |= fp.NV;
+        this.writeS(rd, fp.toSingle(h.f64[rs1], rm, st));
+        return;
+      case Op.FCVT_D_S:
+        if (this.isSignalingS(rs1)) st.flags |= fp.NV;
+        this.writeD(rd, this.readS(rs1));
+        return;
+      case Op.FEQ_S:
+      case Op.FLT_S:
+      case Op.FLE_S:
+      case Op.FEQ_D:
+      case Op.FLT_D:
+      case Op.FLE_D: {
+        const single = op <= Op.FLE_S;
+        const a = single ? this.readS(rs1) : h.f64[rs1];
+        const b = single ? this.readS(rs2) : h.f64[rs2];
+        const sig = single ? this.isSignalingS(rs1) || this.isSignalingS(rs2) : this.isSignalingD(rs1) || this.isSignalingD(rs2);
+        const kind = single ? op - Op.FEQ_S : op - Op.FEQ_D;
+        // feq is quiet (NV only for signalling NaNs); flt and fle signal on any NaN.
+        if (sig || (kind !== 0 && (a !== a || b !== b))) st.flags |= fp.NV;
+        const r = kind === 0 ? a === b : kind === 1 ? a < b : a <= b;
+        this.setInt(rd << 1, r ? 1 : 0, 0);
+        return;
+      }
+      case Op.FCLASS_S:
+        this.setInt(rd << 1, fp.classify(this.readS(rs1), 0, this.isSignalingS(rs1)), 0);
+        return;
+      case Op.FCLASS_D:
+        this.setInt(rd << 1, fp.classify(h.f64[rs1], 1, this.isSignalingD(rs1)), 0);
+        return;
+      case Op.FMV_X_W: {
+        const v = h.fu32[2 * rs1] | 0;
+        this.setInt(rd << 1, v, v >> 31);
+        return;
+      }
+      case Op.FMV_X_D:
+        this.setInt(rd << 1, h.fu32[2 * rs1] | 0, h.fu32[2 * rs1 + 1] | 0);
+        return;
+      case Op.FMV_W_X:
+        h.fu32[2 * rd] = x[2 * rs1] >>> 0;
+        h.fu32[2 * rd + 1] = 0xffffffff;
+        return;
+      case Op.FMV_D_X:
+        h.fu32[2 * rd] = x[2 * rs1] >>> 0;
+        h.fu32[2 * rd + 1] = x[2 * rs1 + 1] >>> 0;
+        return;
+      case Op.FCVT_W_S:
+      case Op.FCVT_WU_S:
+      case Op.FCVT_L_S:
+      case Op.FCVT_LU_S:
+      case Op.FCVT_W_D:
+      case Op.FCVT_WU_D:
+      case Op.FCVT_L_D:
+      case Op.FCVT_LU_D: {
+        const single = op <= Op.FCVT_LU_S;
+        const k = single ? op - Op.FCVT_W_S : op - Op.FCVT_W_D;
+        const v = single ? this.readS(rs1) : h.f64[rs1];
+        if (rm === fp.RTZ && (k & 1) === 0 && v > -2147483648.5 && v < 2147483648) {
+          // The common C cast: truncation to a value that fits in 32 bits.
+          const t = Math.trunc(v);
+          if (t !== v) st.flags |= fp.NX;
+          this.setInt(rd << 1, t | 0, t < 0 ? -1 : 0);
+          return;
+        }
+        const r = fp.toInt(v, k < 2 ? 32 : 64, (k & 1) === 0, rm, st);
+        // 32-bit results are sign-extended, unsigned ones included.
+        this.setBig(rd << 1, k < 2 ? BigInt.asIntN(32, r) : r);
+        return;
+      }
+      case Op.FCVT_S_W:
+      case Op.FCVT_S_WU:
+      case Op.FCVT_S_L:
+      case Op.FCVT_S_LU:
+      case Op.FCVT_D_W:
+      case Op.FCVT_D_WU:
+      case Op.FCVT_D_L:
+      case Op.FCVT_D_LU: {
+        const single = op <= Op.FCVT_S_LU;
+        const k = single ? op - Op.FCVT_S_W : op - Op.FCVT_D_W;
+        const lo = x[2 * rs1];
+        const hi = x[2 * rs1 + 1];
+        if (!single && (k === 0 || k === 1 || (k === 2 && hi === lo >> 31))) {
+          // Every 32-bit integer is exact in a double.
+          this.writeD(rd, k === 1 ? lo >>> 0 : lo);
+          return;
+        }
+        let v: bigint;
+        if (k === 0) v = BigInt(lo);
+        else if (k === 1) v = BigInt(lo >>> 0);
+        else if (k === 2) v = toBig(lo, hi);
+        else v = toBigU(lo, hi);
+        const r = fp.fromInt(v, single ? 0 : 1, rm, st);
+        if (single) this.writeS(rd, r);
+        else this.writeD(rd, r);
+        return;
+      }
+    }
+    throw new GuestFault(SIGILL, pc, 'illegal instruction');
+  }
+}
+
+function shl(x: Int32Array, rd: number, lo: number, hi: number, n: number): void {
+  if (n === 0) {
+    x[rd] = lo;
+    x[rd + 1] = hi;
+  } else if (n < 32) {
+    x[rd + 1] = (hi << n) | (lo >>> (32 - n));
+    x[rd] = lo << n;
+  } else {
+    x[rd + 1] = lo << (n - 32);
+    x[rd] = 0;
+  }
+}
+
+function shr(x: Int32Array, rd: number, lo: number, hi: number, n: number, arith: boolean): void {
+  if (n === 0) {
+    x[rd] = lo;
+    x[rd + 1] = hi;
+  } else if (n < 32) {
+    x[rd] = (lo >>> n) | (hi << (32 - n));
+    x[rd + 1] = arith ? hi >> n : hi >>> n;
+  } else {
+    x[rd] = arith ? hi >> (n - 32) : hi >>> (n - 32);
+    x[rd + 1] = arith ? hi >> 31 : 0;
+  }
+}

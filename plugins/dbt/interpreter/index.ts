@@ -1,0 +1,29 @@
+// dbt.interpreter: provides the ExecutionEngine service backed by the RISC-V
+// interpreter of core/models/riscv. Each started guest is a GuestProcess; this module
+// only adapts it to the engine contract (core/models/cpu/engine.ts).
+
+import { definePlugin, ExecutionEngine, GuestProcess, type GuestInstance } from 'virtlab';
+import type { Options } from './options';
+
+export default definePlugin<Options>((api) => {
+  const engine: ExecutionEngine = {
+    id: api.id,
+    start(launch) {
+      const proc = new GuestProcess({ ...launch });
+      proc.load(launch.elf);
+      const instance: GuestInstance = {
+        run: (budget) => proc.run(budget),
+        get instructions() {
+          return proc.instructions;
+        },
+        counters: () => ({ decodedPages: proc.cpu.decodedPages, codeInvalidations: proc.cpu.invalidations }),
+        syscalls: () => proc.syscallCounts,
+        unimplemented: () => proc.unimplemented,
+        save: () => proc.saveState(),
+        load: (s) => proc.loadState(s),
+      };
+      return instance;
+    },
+  };
+  api.provide(ExecutionEngine, { useValue: engine });
+});
