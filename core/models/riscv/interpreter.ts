@@ -817,6 +817,7 @@ export class Interpreter {
           case Op.ECALL:
             h.pc = pc;
             h.instret += n;
+            budget -= n;
             n = 0;
             if (this.onEcall()) {
               h.pc = next;

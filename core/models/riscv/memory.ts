@@ -137,13 +137,18 @@ export class GuestMemory {
     throw new GuestFault(SIGSEGV, addr, 'string too long');
   }
 
-  /** Raw copy of memory and permissions, for snapshots. */
-  save(): { bytes: Uint8Array; perm: Uint8Array } {
-    return { bytes: this.u8.slice(), perm: this.perm.map((p) => p & ~PERM_DECODED) };
+  /** The mapped pages and the permissions, for snapshots (unmapped pages are zero). */
+  save(): { perm: Uint8Array; pages: Uint32Array; bytes: Uint8Array } {
+    const mapped: number[] = [];
+    for (let p = 0; p < this.pages; p++) if (this.perm[p] & PERM_MAPPED) mapped.push(p);
+    const bytes = new Uint8Array(mapped.length * PAGE_SIZE);
+    mapped.forEach((p, i) => bytes.set(this.u8.subarray(p * PAGE_SIZE, (p + 1) * PAGE_SIZE), i * PAGE_SIZE));
+    return { perm: this.perm.map((p) => p & ~PERM_DECODED), pages: Uint32Array.from(mapped), bytes };
   }
 
-  load(s: { bytes: Uint8Array; perm: Uint8Array }): void {
-    this.u8.set(s.bytes);
+  load(s: { perm: Uint8Array; pages: Uint32Array; bytes: Uint8Array }): void {
+    this.u8.fill(0);
+    s.pages.forEach((p, i) => this.u8.set(s.bytes.subarray(i * PAGE_SIZE, (i + 1) * PAGE_SIZE), p * PAGE_SIZE));
     this.perm.set(s.perm);
   }
 }

@@ -1,0 +1,80 @@
+// virtlab exec behaves like qemu-riscv64: standard streams and exit statuses pass
+// through, faults end the guest with 128 + signal and a report, limits stop it.
+import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { execCommand, type ExecIo } from '../../tools/cli/exec';
+
+const G = 'scenarios/guests';
+
+async function run(args: string[], stdin = '') {
+  let input: Uint8Array | null = new TextEncoder().encode(stdin);
+  const out: string[] = [];
+  const err: string[] = [];
+  const guestErr: string[] = [];
+  const dec = new TextDecoder();
+  const io: ExecIo = {
+    readStdin: (max) => {
+      if (!input || !input.length) return null;
+      const c = input.slice(0, max);
+      input = input.slice(max);
+      return c;
+    },
+    writeStdout: (b) => out.push(dec.decode(b)),
+    writeStderr: (b) => guestErr.push(dec.decode(b)),
+    err: (l) => err.push(l),
+  };
+  const code = await execCommand(args, io);
+  return { code, out: out.join(''), err: err.join('\n'), guestErr: guestErr.join('') };
+}
+
+describe('virtlab exec', () => {
+  it('passes arguments, environment and standard input through', async () => {
+    const r = await run(['--env', 'VIRTLAB_TEST=1', '--env', 'VIRTLAB_MODE=check', `${G}/bin/args-env.elf`, 'one', 'two words', '']);
+    expect(r.out).toBe(readFileSync(`${G}/expected/args-env.default.stdout`, 'utf8'));
+    const e = await run([`${G}/bin/stdin-echo.elf`], readFileSync(`${G}/data/stdin.txt`, 'utf8'));
+    expect(e.out).toBe(readFileSync(`${G}/expected/stdin-echo.default.stdout`, 'utf8'));
+  });
+
+  it('returns the guest exit status', async () => {
+    expect((await run([`${G}/bin/exit-status.elf`, '7'])).code).toBe(7);
+  });
+
+  it('ends a faulting guest with 128 + signal and names the pc, instruction and address', async () => {
+    const segv = await run([`${G}/bin/segv.elf`]);
+    expect(segv.code).toBe(139);
+    expect(segv.out).toBe('about to fault\n');
+    expect(segv.err).toMatch(/signal 11: store to an unmapped or read-only address at pc 0x[0-9a-f]+ \(0x[0-9a-f]+\), address 0x10/);
+    const ill = await run([`${G}/bin/illegal.elf`]);
+    expect(ill.code).toBe(132);
+    expect(ill.err).toMatch(/signal 4: illegal instruction at pc 0x[0-9a-f]+ \(0x0000\)/);
+  });
+
+  it('mounts host files read-only', async () => {
+    const r = await run(['--mount', `${G}/data/input.txt:/data/input.txt`, `${G}/bin/files.elf`, '/data/input.txt']);
+    expect(r.out).toBe(readFileSync(`${G}/expected/files.default.stdout`, 'utf8'));
+  });
+
+  it('stops at the instruction limit with a clear message', async () => {
+    const r = await run(['--max-instructions', '100000', `${G}/bin/crc32.elf`, '50']);
+    expect(r.code).toBe(124);
+    expect(r.err).toMatch(/stopped after 100000 instructions/);
+  });
+
+  it('prints statistics with --stats', async () => {
+    const r = await run(['--stats', `${G}/bin/exit-status.elf`]);
+    expect(r.err).toMatch(/engine dbt.interpreter, \d+ instructions in [\d.]+ s, [\d.]+ MIPS/);
+    expect(r.err).toMatch(/syscalls .*94:1/);
+  });
+
+  it('refuses an unknown engine, a missing program and a non-RISC-V file', async () => {
+    await expect(run(['--engine', 'nope', `${G}/bin/exit-status.elf`])).rejects.toThrow(/unknown execution engine 'nope'/);
+    await expect(run(['missing.elf'])).rejects.toThrow(/no such program/);
+    await expect(run(['package.json'])).rejects.toThrow(/not an ELF file/);
+  });
+
+  it('works end to end from the command line, with real pipes (as qemu-riscv64 does)', () => {
+    const r = spawnSync(process.execPath, ['tools/cli/bin.js', 'exec', `${G}/bin/stdin-echo.elf`], { input: 'abc\n', encoding: 'utf8' });
+    expect(r.stdout).toBe('1 lines, 4 bytes, checksum 0036de70\nABC\n');
+    expect(r.status).toBe(0);
+  });
+});
