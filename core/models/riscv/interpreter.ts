@@ -24,6 +24,21 @@ type GuestFault = memory.GuestFault;
 const { PAGE_SHIFT, PERM_DECODED, PERM_R, PERM_W, PERM_X, SIGILL, SIGSEGV, SIGTRAP } = memory;
 const { div32, div64, fromBig, mul64, mulh, toBig, toBigU } = int64;
 const fp = { ...fpModule };
+const { add: fpAdd, mul: fpMul, div: fpDiv, fma: fpFma, NV: fpNV } = fpModule;
+
+function loadFault(a: number): GuestFault {
+  return new GuestFault(SIGSEGV, a, 'load from an unmapped or unreadable address');
+}
+
+function storeFault(a: number): GuestFault {
+  return new GuestFault(SIGSEGV, a, 'store to an unmapped or read-only address');
+}
+
+/** Is FP register pair f[i], f[i+1] (i = 2·reg) a signalling double NaN? */
+function isSignalingD(f: Uint32Array, i: number): boolean {
+  const hi = f[i + 1];
+  return (hi & 0x7ff00000) === 0x7ff00000 && ((hi & 0xfffff) !== 0 || f[i] !== 0) && (hi & 0x80000) === 0;
+}
 
 // ---- decoding ----
 // The decoder lives in this module because the dispatch switch below must see the
@@ -599,77 +614,142 @@ export class Interpreter {
           case Op.BGEU:
             if (!(x[r1 + 1] >>> 0 < x[r2 + 1] >>> 0 || (x[r1 + 1] === x[r2 + 1] && x[r1] >>> 0 < x[r2] >>> 0))) next = pc + imm;
             break;
-          case Op.LB:
+          // Loads and stores, one case per width: the address must lie in guest memory
+          // and its page (and the next, for an access that crosses) must allow the access.
+          case Op.LB: {
+            const a = x[r1 + 1] * TWO32 + (x[r1] >>> 0) + imm;
+            if (!(a >= 0 && a < limit && perm[a >>> PAGE_SHIFT] & PERM_R)) throw loadFault(a);
+            const v = (u8[a] << 24) >> 24;
+            x[rd] = v;
+            x[rd + 1] = v >> 31;
+            break;
+          }
+          case Op.LBU: {
+            const a = x[r1 + 1] * TWO32 + (x[r1] >>> 0) + imm;
+            if (!(a >= 0 && a < limit && perm[a >>> PAGE_SHIFT] & PERM_R)) throw loadFault(a);
+            x[rd] = u8[a];
+            x[rd + 1] = 0;
+            break;
+          }
           case Op.LH:
+          case Op.LHU: {
+            const a = x[r1 + 1] * TWO32 + (x[r1] >>> 0) + imm;
+            if (!(a >= 0 && a <= limit - 2 && perm[a >>> PAGE_SHIFT] & PERM_R && ((a & 4095) < 4095 || perm[(a + 1) >>> PAGE_SHIFT] & PERM_R))) throw loadFault(a);
+            const v = dv.getInt16(a, true);
+            x[rd] = op === Op.LH ? v : v & 0xffff;
+            x[rd + 1] = op === Op.LH ? v >> 31 : 0;
+            break;
+          }
           case Op.LW:
-          case Op.LD:
-          case Op.LBU:
-          case Op.LHU:
           case Op.LWU: {
             const a = x[r1 + 1] * TWO32 + (x[r1] >>> 0) + imm;
-            const size = op === Op.LB || op === Op.LBU ? 1 : op === Op.LH || op === Op.LHU ? 2 : op === Op.LD ? 8 : 4;
-            if (a < 0 || a + size > limit || (perm[a >>> PAGE_SHIFT] & PERM_R) === 0 || (((a + size - 1) >>> PAGE_SHIFT) !== a >>> PAGE_SHIFT && (perm[(a + size - 1) >>> PAGE_SHIFT] & PERM_R) === 0)) {
-              throw new GuestFault(SIGSEGV, a, 'load from an unmapped or unreadable address');
-            }
-            switch (op) {
-              case Op.LB: {
-                const v = (u8[a] << 24) >> 24;
-                x[rd] = v;
-                x[rd + 1] = v >> 31;
-                break;
-              }
-              case Op.LBU:
-                x[rd] = u8[a];
-                x[rd + 1] = 0;
-                break;
-              case Op.LH: {
-                const v = dv.getInt16(a, true);
-                x[rd] = v;
-                x[rd + 1] = v >> 31;
-                break;
-              }
-              case Op.LHU:
-                x[rd] = dv.getUint16(a, true);
-                x[rd + 1] = 0;
-                break;
-              case Op.LW: {
-                const v = dv.getInt32(a, true);
-                x[rd] = v;
-                x[rd + 1] = v >> 31;
-                break;
-              }
-              case Op.LWU:
-                x[rd] = dv.getInt32(a, true);
-                x[rd + 1] = 0;
-                break;
-              default:
-                x[rd] = dv.getInt32(a, true);
-                x[rd + 1] = dv.getInt32(a + 4, true);
+            if (!(a >= 0 && a <= limit - 4 && perm[a >>> PAGE_SHIFT] & PERM_R && ((a & 4095) <= 4092 || perm[(a + 3) >>> PAGE_SHIFT] & PERM_R))) throw loadFault(a);
+            const v = dv.getInt32(a, true);
+            x[rd] = v;
+            x[rd + 1] = op === Op.LW ? v >> 31 : 0;
+            break;
+          }
+          case Op.LD: {
+            const a = x[r1 + 1] * TWO32 + (x[r1] >>> 0) + imm;
+            if (!(a >= 0 && a <= limit - 8 && perm[a >>> PAGE_SHIFT] & PERM_R && ((a & 4095) <= 4088 || perm[(a + 7) >>> PAGE_SHIFT] & PERM_R))) throw loadFault(a);
+            x[rd] = dv.getInt32(a, true);
+            x[rd + 1] = dv.getInt32(a + 4, true);
+            break;
+          }
+          case Op.SB: {
+            const a = x[r1 + 1] * TWO32 + (x[r1] >>> 0) + imm;
+            if (!(a >= 0 && a < limit)) throw storeFault(a);
+            const pa = perm[a >>> PAGE_SHIFT];
+            if (!(pa & PERM_W)) throw storeFault(a);
+            u8[a] = x[r2];
+            if (pa & PERM_DECODED) {
+              mem.wrote(a, 1);
+              code = undefined;
             }
             break;
           }
-          case Op.SB:
           case Op.SH:
           case Op.SW:
           case Op.SD: {
             const a = x[r1 + 1] * TWO32 + (x[r1] >>> 0) + imm;
-            const size = op === Op.SB ? 1 : op === Op.SH ? 2 : op === Op.SW ? 4 : 8;
-            const p0 = a >>> PAGE_SHIFT;
-            const p1 = (a + size - 1) >>> PAGE_SHIFT;
-            if (a < 0 || a + size > limit || (perm[p0] & PERM_W) === 0 || (p1 !== p0 && (perm[p1] & PERM_W) === 0)) {
-              throw new GuestFault(SIGSEGV, a, 'store to an unmapped or read-only address');
-            }
-            if (op === Op.SB) u8[a] = x[r2];
-            else if (op === Op.SH) dv.setInt16(a, x[r2], true);
-            else if (op === Op.SW) dv.setInt32(a, x[r2], true);
-            else {
+            const size = op === Op.SD ? 8 : op === Op.SW ? 4 : 2;
+            if (!(a >= 0 && a <= limit - size)) throw storeFault(a);
+            const pa = perm[a >>> PAGE_SHIFT];
+            const pb = (a & 4095) <= 4096 - size ? pa : perm[(a + size - 1) >>> PAGE_SHIFT];
+            if (!(pa & pb & PERM_W)) throw storeFault(a);
+            if (op === Op.SD) {
               dv.setInt32(a, x[r2], true);
               dv.setInt32(a + 4, x[r2 + 1], true);
-            }
-            if ((perm[p0] | perm[p1]) & PERM_DECODED) {
+            } else if (op === Op.SW) dv.setInt32(a, x[r2], true);
+            else dv.setInt16(a, x[r2], true);
+            if ((pa | pb) & PERM_DECODED) {
               mem.wrote(a, size);
               code = undefined;
             }
+            break;
+          }
+          // The hottest floating-point operations, inline (the rest go through float()).
+          case Op.FLD: {
+            const a = x[r1 + 1] * TWO32 + (x[r1] >>> 0) + imm;
+            if (!(a >= 0 && a <= limit - 8 && perm[a >>> PAGE_SHIFT] & PERM_R && ((a & 4095) <= 4088 || perm[(a + 7) >>> PAGE_SHIFT] & PERM_R))) throw loadFault(a);
+            const f = h.fu32;
+            const d = rd; // FP destination index ×2 (rd is not remapped for FP registers)
+            f[d] = dv.getUint32(a, true);
+            f[d + 1] = dv.getUint32(a + 4, true);
+            break;
+          }
+          case Op.FSD: {
+            const a = x[r1 + 1] * TWO32 + (x[r1] >>> 0) + imm;
+            if (!(a >= 0 && a <= limit - 8)) throw storeFault(a);
+            const pa = perm[a >>> PAGE_SHIFT];
+            const pb = (a & 4095) <= 4088 ? pa : perm[(a + 7) >>> PAGE_SHIFT];
+            if (!(pa & pb & PERM_W)) throw storeFault(a);
+            dv.setUint32(a, h.fu32[r2], true);
+            dv.setUint32(a + 4, h.fu32[r2 + 1], true);
+            if ((pa | pb) & PERM_DECODED) {
+              mem.wrote(a, 8);
+              code = undefined;
+            }
+            break;
+          }
+          case Op.FADD_D:
+          case Op.FSUB_D:
+          case Op.FMUL_D:
+          case Op.FDIV_D: {
+            let rm = code.rm[slot];
+            if (rm === 7) rm = h.frm;
+            if (rm > 4) throw new GuestFault(SIGILL, pc, 'invalid rounding mode');
+            const f = h.f64;
+            const fa = f[r1 >> 1];
+            const fb = f[r2 >> 1];
+            if (isSignalingD(h.fu32, r1) || isSignalingD(h.fu32, r2)) h.flags |= fpNV;
+            const v = op === Op.FADD_D ? fpAdd(fa, fb, 1, rm, h) : op === Op.FSUB_D ? fpAdd(fa, -fb, 1, rm, h) : op === Op.FMUL_D ? fpMul(fa, fb, 1, rm, h) : fpDiv(fa, fb, 1, rm, h);
+            if (v !== v) {
+              h.fu32[rd] = 0;
+              h.fu32[rd + 1] = CANON_D_HI;
+            } else f[rd >> 1] = v;
+            break;
+          }
+          case Op.FMADD_D:
+          case Op.FMSUB_D:
+          case Op.FNMSUB_D:
+          case Op.FNMADD_D: {
+            let rm = code.rm[slot];
+            if (rm === 7) rm = h.frm;
+            if (rm > 4) throw new GuestFault(SIGILL, pc, 'invalid rounding mode');
+            const k = op - Op.FMADD_D;
+            const r3 = code.rs3[slot];
+            const f = h.f64;
+            if (isSignalingD(h.fu32, r1) || isSignalingD(h.fu32, r2) || isSignalingD(h.fu32, r3 << 1)) h.flags |= fpNV;
+            let fa = f[r1 >> 1];
+            let fc = f[r3];
+            if (k >= 2) fa = -fa;
+            if (k === 1 || k === 3) fc = -fc;
+            const v = fpFma(fa, f[r2 >> 1], fc, 1, rm, h);
+            if (v !== v) {
+              h.fu32[rd] = 0;
+              h.fu32[rd + 1] = CANON_D_HI;
+            } else f[rd >> 1] = v;
             break;
           }
           case Op.ADDI: {
@@ -1080,32 +1160,29 @@ export class Interpreter {
     const imm = code.imm[slot];
     let rm = code.rm[slot];
     const mem = this.mem;
-    const usesRm = (op >= Op.FMADD_S && op <= Op.FSQRT_S) || (op >= Op.FADD_D && op <= Op.FSQRT_D) ||
-      (op >= Op.FCVT_W_S && op <= Op.FCVT_LU_S) || (op >= Op.FCVT_S_W && op <= Op.FCVT_S_LU) ||
-      op === Op.FCVT_S_D || op === Op.FCVT_D_S || (op >= Op.FCVT_W_D && op <= Op.FCVT_LU_D) || (op >= Op.FCVT_D_W && op <= Op.FCVT_D_LU);
-    if (usesRm) {
-      if (rm === 7) rm = h.frm;
-      if (rm > 4) throw new GuestFault(SIGILL, pc, 'invalid rounding mode');
+    if (rm > 4) {
+      const usesRm = (op >= Op.FMADD_S && op <= Op.FSQRT_S) || (op >= Op.FADD_D && op <= Op.FSQRT_D) ||
+        (op >= Op.FCVT_W_S && op <= Op.FCVT_LU_S) || (op >= Op.FCVT_S_W && op <= Op.FCVT_S_LU) ||
+        op === Op.FCVT_S_D || op === Op.FCVT_D_S || (op >= Op.FCVT_W_D && op <= Op.FCVT_LU_D) || (op >= Op.FCVT_D_W && op <= Op.FCVT_D_LU);
+      if (usesRm) {
+        if (rm === 7) rm = h.frm;
+        if (rm > 4) throw new GuestFault(SIGILL, pc, 'invalid rounding mode');
+      }
     }
     const st = h;
     switch (op) {
-      case Op.FLW:
-      case Op.FLD: {
+      case Op.FLW: {
         const a = x[2 * rs1 + 1] * TWO32 + (x[2 * rs1] >>> 0) + imm;
-        const size = op === Op.FLW ? 4 : 8;
-        mem.check(a, size, PERM_R);
+        mem.check(a, 4, PERM_R);
         h.fu32[2 * rd] = mem.dv.getUint32(a, true);
-        h.fu32[2 * rd + 1] = op === Op.FLW ? 0xffffffff : mem.dv.getUint32(a + 4, true);
+        h.fu32[2 * rd + 1] = 0xffffffff;
         return;
       }
-      case Op.FSW:
-      case Op.FSD: {
+      case Op.FSW: {
         const a = x[2 * rs1 + 1] * TWO32 + (x[2 * rs1] >>> 0) + imm;
-        const size = op === Op.FSW ? 4 : 8;
-        mem.check(a, size, PERM_W);
+        mem.check(a, 4, PERM_W);
         mem.dv.setUint32(a, h.fu32[2 * rs2], true);
-        if (op === Op.FSD) mem.dv.setUint32(a + 4, h.fu32[2 * rs2 + 1], true);
-        mem.wrote(a, size);
+        mem.wrote(a, 4);
         return;
       }
       case Op.FMADD_S:
@@ -1122,20 +1199,6 @@ export class Interpreter {
         this.writeS(rd, fp.fma(a, this.readS(rs2), c, 0, rm, st));
         return;
       }
-      case Op.FMADD_D:
-      case Op.FMSUB_D:
-      case Op.FNMSUB_D:
-      case Op.FNMADD_D: {
-        const k = op - Op.FMADD_D;
-        const rs3 = code.rs3[slot];
-        if (this.isSignalingD(rs1) || this.isSignalingD(rs2) || this.isSignalingD(rs3)) st.flags |= fp.NV;
-        let a = h.f64[rs1];
-        let c = h.f64[rs3];
-        if (k >= 2) a = -a;
-        if (k === 1 || k === 3) c = -c;
-        this.writeD(rd, fp.fma(a, h.f64[rs2], c, 1, rm, st));
-        return;
-      }
       case Op.FADD_S:
       case Op.FSUB_S:
       case Op.FMUL_S:
@@ -1145,17 +1208,6 @@ export class Interpreter {
         const b = this.readS(rs2);
         const r = op === Op.FADD_S ? fp.add(a, b, 0, rm, st) : op === Op.FSUB_S ? fp.add(a, -b, 0, rm, st) : op === Op.FMUL_S ? fp.mul(a, b, 0, rm, st) : fp.div(a, b, 0, rm, st);
         this.writeS(rd, r);
-        return;
-      }
-      case Op.FADD_D:
-      case Op.FSUB_D:
-      case Op.FMUL_D:
-      case Op.FDIV_D: {
-        if (this.isSignalingD(rs1) || this.isSignalingD(rs2)) st.flags |= fp.NV;
-        const a = h.f64[rs1];
-        const b = h.f64[rs2];
-        const r = op === Op.FADD_D ? fp.add(a, b, 1, rm, st) : op === Op.FSUB_D ? fp.add(a, -b, 1, rm, st) : op === Op.FMUL_D ? fp.mul(a, b, 1, rm, st) : fp.div(a, b, 1, rm, st);
-        this.writeD(rd, r);
         return;
       }
       case Op.FSQRT_S:
