@@ -30,6 +30,8 @@ import { defaultResultsDir, writeResults } from '../node/results';
 import { loadScenarioFile } from '../node/scenario-file';
 import { optionsModule } from '../gen/generate';
 import { execCommand, ExecUsageError } from './exec';
+import { MatrixError } from '../matrix/cells';
+import { mergeShards, runMatrix, type MatrixReport } from '../matrix/matrix';
 import { Progress } from './progress';
 
 const USAGE = `virtlab — a plugin-based simulator for virtualization research
@@ -39,6 +41,8 @@ Usage:
   virtlab validate <scenario | plugin folder>…
   virtlab plugins [--json]
   virtlab new-plugin <id> [--dir folder]
+  virtlab matrix <matrix.yaml> [--workers n] [--out dir] [--update-golden] [--shard k/n] [--fresh]
+  virtlab matrix merge <shard output folder>… --out dir
   virtlab exec [--engine interpreter] [--stats] [--mount host:guest]… [--env K=V]…
                [--memory 256MiB] [--max-instructions n] prog.elf [args…]
   virtlab help
@@ -81,6 +85,8 @@ export async function main(argv: string[], io: Out = stdio): Promise<number> {
         return newPluginCommand(rest, io);
       case 'exec':
         return await execCommand(rest);
+      case 'matrix':
+        return await matrixCommand(rest, io);
       case undefined:
       case 'help':
       case '--help':
@@ -88,7 +94,7 @@ export async function main(argv: string[], io: Out = stdio): Promise<number> {
         io.out(USAGE);
         return command === undefined ? 2 : 0;
       default:
-        throw new UsageError(`unknown command '${command}'`, 'commands: run, validate, plugins, new-plugin, exec, help');
+        throw new UsageError(`unknown command '${command}'`, 'commands: run, validate, plugins, new-plugin, exec, matrix, help');
     }
   } catch (e) {
     return reportError(e, io, debug);
@@ -101,6 +107,7 @@ export function reportError(e: unknown, io: Out, debug: boolean): number {
   const known =
     e instanceof UsageError ||
     e instanceof ExecUsageError ||
+    e instanceof MatrixError ||
     e instanceof ScenarioError ||
     e instanceof RegistryError ||
     e instanceof ManifestError ||
@@ -329,3 +336,52 @@ plugins:
   return 0;
 }
 
+
+function printMatrixReport(io: Out, r: MatrixReport, out: string): void {
+  io.out(`matrix ${r.name}: ${Object.entries(r.counts).filter(([, n]) => n).map(([k, n]) => `${n} ${k}`).join(', ')}`);
+  for (const c of r.cells.filter((x) => x.verdict !== 'unchanged')) io.out(`  ${c.verdict.padEnd(9)} ${c.label}${c.details.length ? `: ${c.details.join('; ').split('\n')[0].slice(0, 200)}` : ''}`);
+  io.out(`interaction coverage: ${r.coverage.covered}/${r.coverage.pairs} interacting plugin pairs ran together${r.coverage.missing.length ? ` (missing: ${r.coverage.missing.join('; ')})` : ''}`);
+  if (r.nondeterministic.length) io.out(`NOT DETERMINISTIC: ${r.nondeterministic.join(', ')}`);
+  io.out(`report: ${out}/report.md, report.json, report.html`);
+}
+
+async function matrixCommand(rest: string[], io: Out): Promise<number> {
+  if (rest[0] === 'merge') {
+    const { values, positionals } = parse(rest.slice(1), { out: { type: 'string' } });
+    if (!positionals.length || !values.out) throw new UsageError('matrix merge takes shard output folders and --out', 'virtlab matrix merge results/matrix/ci-shard1of2 results/matrix/ci-shard2of2 --out results/matrix/ci');
+    const report = mergeShards(positionals, values.out as string);
+    printMatrixReport(io, report, values.out as string);
+    return report.exitCode;
+  }
+  const { values, positionals } = parse(rest, {
+    workers: { type: 'string' },
+    out: { type: 'string' },
+    'update-golden': { type: 'boolean' },
+    shard: { type: 'string' },
+    fresh: { type: 'boolean' },
+  });
+  if (positionals.length !== 1) throw new UsageError('matrix takes one matrix file', 'virtlab matrix scenarios/matrices/ci.matrix.yaml');
+  let shard: { k: number; n: number } | undefined;
+  if (values.shard !== undefined) {
+    const m = /^(\d+)\/(\d+)$/.exec(values.shard as string);
+    if (!m || Number(m[1]) < 1 || Number(m[1]) > Number(m[2])) throw new UsageError(`--shard expects k/n with 1 ≤ k ≤ n, got '${values.shard}'`);
+    shard = { k: Number(m[1]), n: Number(m[2]) };
+  }
+  const workers = values.workers === undefined ? undefined : Number(values.workers);
+  if (workers !== undefined && !(Number.isInteger(workers) && workers >= 0)) throw new UsageError('--workers expects a whole number (0 runs cells in this thread)');
+  const progress = new Progress((s) => process.stderr.write(s), process.stderr.isTTY === true);
+  const { report, out, ran, reused } = await runMatrix({
+    file: positionals[0],
+    workers,
+    out: values.out as string | undefined,
+    updateGolden: values['update-golden'] === true,
+    shard,
+    fresh: values.fresh === true,
+    progress: (done, total) => progress.update(done, total),
+  });
+  progress.done();
+  io.out(`${ran} cells run, ${reused} reused from ${out}/cells`);
+  printMatrixReport(io, report, out);
+  if (values['update-golden']) io.out('golden values updated');
+  return report.exitCode;
+}

@@ -14,7 +14,7 @@ export class Progress {
     private readonly tty: boolean,
   ) {}
 
-  update(done: number, total: number, simulatedNs: number): void {
+  update(done: number, total: number, simulatedNs?: number): void {
     const now = performance.now();
     const elapsed = now - this.start;
     if (elapsed < 1000) return;
@@ -23,7 +23,8 @@ export class Progress {
     this.shown = true;
     const frac = total ? done / total : 1;
     const eta = frac > 0 ? (elapsed / frac - elapsed) / 1000 : 0;
-    const text = `${(frac * 100).toFixed(1).padStart(5)}%  ${formatQuantity(simulatedNs, 'ns')} simulated  ${(elapsed / 1000).toFixed(1)} s elapsed  ~${eta.toFixed(0)} s left`;
+    const sim = simulatedNs === undefined ? `${done}/${total}` : `${formatQuantity(simulatedNs, 'ns')} simulated`;
+    const text = `${(frac * 100).toFixed(1).padStart(5)}%  ${sim}  ${(elapsed / 1000).toFixed(1)} s elapsed  ~${eta.toFixed(0)} s left`;
     if (this.tty) {
       const width = 30;
       const filled = Math.round(frac * width);

@@ -110,7 +110,7 @@ export default definePlugin<Options>((api) => {
     name: `${api.id}/run`,
     phase: 'cpu',
     reads: [Vm, Host],
-    writes: [GuestCpu],
+    writes: [GuestCpu, Vm],
     run(sim) {
       const G = sim.world.store(GuestCpu);
       const V = sim.world.store(Vm);

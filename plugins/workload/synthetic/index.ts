@@ -112,7 +112,7 @@ export default definePlugin<Options>((api) => {
     name: `${api.id}/access`,
     phase: 'workload',
     reads: [Vm],
-    writes: [MemWorkload],
+    writes: [MemWorkload, Vm],
     run(sim) {
       const V = sim.world.store(Vm);
       const W = sim.world.store(MemWorkload);

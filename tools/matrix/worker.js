@@ -1,0 +1,4 @@
+// A matrix worker thread: registers the TypeScript loader, then runs cells it is sent.
+'use strict';
+require('tsx/cjs/api').register();
+require('./worker-main.ts');
