@@ -1,0 +1,220 @@
+// Flows that share links max-min fairly. Each flow follows a path of directed links
+// and may carry a rate cap (a migration's bandwidth limit); rates are recomputed by
+// progressive filling whenever a flow starts, ends or changes its cap, and flows then
+// advance at constant rates until the next such event, so completion times are exact
+// within a tick. Per-flow and per-link state lives in typed arrays; flow slots are
+// reused through a free list.
+//
+// Units: bytes, bits per second, nanoseconds.
+
+export interface FlowSnapshot {
+  slots: number;
+  alive: Uint8Array;
+  remaining: Float64Array;
+  cap: Float64Array;
+  sent: Float64Array;
+  paths: number[][];
+  tags: string[];
+  free: number[];
+  linkBytes: Float64Array;
+}
+
+export class FlowNetwork {
+  /** Capacity of each directed link, bit/s. */
+  readonly capacity: Float64Array;
+  /** Rate allocated on each link, bit/s. */
+  readonly allocated: Float64Array;
+  /** Bytes carried by each link since the start. */
+  linkBytes: Float64Array;
+  private slots = 0;
+  private alive = new Uint8Array(16);
+  private remaining = new Float64Array(16);
+  private cap = new Float64Array(16);
+  private rate = new Float64Array(16);
+  private sent = new Float64Array(16);
+  private paths: number[][] = [];
+  private tags: string[] = [];
+  private free: number[] = [];
+  private dirty = false;
+
+  constructor(capacities: ArrayLike<number>) {
+    this.capacity = Float64Array.from(capacities);
+    this.allocated = new Float64Array(this.capacity.length);
+    this.linkBytes = new Float64Array(this.capacity.length);
+  }
+
+  /** Starts a flow of `bytes` (Infinity for a background flow); returns its id. */
+  start(path: readonly number[], bytes: number, capBps = Infinity, tag = ''): number {
+    const id = this.free.length ? this.free.pop()! : this.slots++;
+    if (id >= this.alive.length) this.grow(id + 1);
+    this.alive[id] = 1;
+    this.remaining[id] = bytes;
+    this.cap[id] = capBps;
+    this.rate[id] = 0;
+    this.sent[id] = 0;
+    this.paths[id] = [...path];
+    this.tags[id] = tag;
+    this.dirty = true;
+    return id;
+  }
+
+  /** Adds bytes to a live flow (a migration round queuing more pages). */
+  addBytes(id: number, bytes: number): void {
+    this.remaining[id] += bytes;
+  }
+
+  setCap(id: number, capBps: number): void {
+    if (this.cap[id] !== capBps) {
+      this.cap[id] = capBps;
+      this.dirty = true;
+    }
+  }
+
+  stop(id: number): void {
+    if (!this.alive[id]) return;
+    this.alive[id] = 0;
+    this.rate[id] = 0;
+    this.free.push(id);
+    this.dirty = true;
+  }
+
+  isAlive(id: number): boolean {
+    return this.alive[id] === 1;
+  }
+
+  rateOf(id: number): number {
+    if (this.dirty) this.recompute();
+    return this.rate[id];
+  }
+
+  remainingOf(id: number): number {
+    return this.remaining[id];
+  }
+
+  sentOf(id: number): number {
+    return this.sent[id];
+  }
+
+  /** Live flows. */
+  flows(): number[] {
+    const out: number[] = [];
+    for (let i = 0; i < this.slots; i++) if (this.alive[i]) out.push(i);
+    return out;
+  }
+
+  /** Max-min fair rates by progressive filling. */
+  recompute(): void {
+    this.dirty = false;
+    const residual = Float64Array.from(this.capacity);
+    const count = new Int32Array(this.capacity.length);
+    const live = this.flows();
+    const frozen = new Uint8Array(this.slots);
+    for (const f of live) {
+      this.rate[f] = 0;
+      for (const l of this.paths[f]) count[l]++;
+    }
+    let unfrozen = live.length;
+    while (unfrozen > 0) {
+      // The tightest constraint: a link's equal share, or a flow's own cap.
+      let share = Infinity;
+      for (let l = 0; l < count.length; l++) if (count[l] > 0) share = Math.min(share, residual[l] / count[l]);
+      for (const f of live) if (!frozen[f]) share = Math.min(share, this.cap[f] - this.rate[f]);
+      if (!Number.isFinite(share)) share = 0;
+      for (const f of live) if (!frozen[f]) this.rate[f] += share;
+      for (let l = 0; l < count.length; l++) residual[l] -= share * count[l];
+      // Freeze flows on saturated links and flows at their cap.
+      for (const f of live) {
+        if (frozen[f]) continue;
+        const capped = this.rate[f] >= this.cap[f] * (1 - 1e-12);
+        const saturated = this.paths[f].some((l) => residual[l] <= this.capacity[l] * 1e-12);
+        if (capped || saturated || share === 0) {
+          frozen[f] = 1;
+          unfrozen--;
+          for (const l of this.paths[f]) count[l]--;
+        }
+      }
+    }
+    this.allocated.fill(0);
+    for (const f of live) for (const l of this.paths[f]) this.allocated[l] += this.rate[f];
+  }
+
+  /**
+   * Advances time by dtNs; returns the flows that finished, each with the time (ns
+   * from the start of the step) at which its last byte left. Rates are recomputed at
+   * each completion inside the step, so the result does not depend on the tick length.
+   */
+  advance(dtNs: number): Array<{ flow: number; atNs: number }> {
+    const done: Array<{ flow: number; atNs: number }> = [];
+    let t = 0;
+    while (t < dtNs) {
+      if (this.dirty) this.recompute();
+      const live = this.flows();
+      if (!live.length) break;
+      // Time to the next completion.
+      let next = dtNs - t;
+      for (const f of live) {
+        const r = this.rate[f];
+        if (r > 0 && Number.isFinite(this.remaining[f])) next = Math.min(next, (this.remaining[f] * 8 * 1e9) / r);
+      }
+      for (const f of live) {
+        const bytes = (this.rate[f] * next) / 8e9;
+        this.remaining[f] -= bytes;
+        this.sent[f] += bytes;
+        for (const l of this.paths[f]) this.linkBytes[l] += bytes;
+      }
+      t += next;
+      for (const f of live) {
+        if (this.remaining[f] <= 1e-6 * Math.max(1, this.sent[f])) {
+          this.remaining[f] = 0;
+          done.push({ flow: f, atNs: t });
+          this.stop(f);
+        }
+      }
+      if (!done.length && next === 0) break;
+    }
+    return done;
+  }
+
+  private grow(n: number): void {
+    let size = this.alive.length;
+    while (size < n) size *= 2;
+    const g = <T extends Uint8Array | Float64Array>(a: T): T => {
+      const b = new (a.constructor as { new (n: number): T })(size);
+      b.set(a);
+      return b;
+    };
+    this.alive = g(this.alive);
+    this.remaining = g(this.remaining);
+    this.cap = g(this.cap);
+    this.rate = g(this.rate);
+    this.sent = g(this.sent);
+  }
+
+  snapshot(): FlowSnapshot {
+    return {
+      slots: this.slots,
+      alive: this.alive.slice(),
+      remaining: this.remaining.slice(),
+      cap: this.cap.slice(),
+      sent: this.sent.slice(),
+      paths: this.paths.map((p) => (p ? [...p] : [])),
+      tags: [...this.tags],
+      free: [...this.free],
+      linkBytes: this.linkBytes.slice(),
+    };
+  }
+
+  restore(s: FlowSnapshot): void {
+    this.slots = s.slots;
+    this.alive = s.alive.slice();
+    this.remaining = s.remaining.slice();
+    this.cap = s.cap.slice();
+    this.rate = new Float64Array(this.alive.length);
+    this.sent = s.sent.slice();
+    this.paths = s.paths.map((p) => [...p]);
+    this.tags = [...s.tags];
+    this.free = [...s.free];
+    this.linkBytes = s.linkBytes.slice();
+    this.dirty = true;
+  }
+}
