@@ -44,3 +44,6 @@ export {
 } from './models/cpu/engine';
 export { GuestCpu, GuestState, GUEST_WORKLOAD_SCHEMA } from './models/cpu/guest-workload';
 export { GuestProcess, GuestLoadError, syscallName, type ProcessOptions, type ProcessStatus } from './models/riscv/process';
+export { Network, NetworkToken } from './models/network/network';
+export { FlowNetwork } from './models/network/flows';
+export { Topology } from './models/network/topology';

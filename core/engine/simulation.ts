@@ -10,6 +10,7 @@ import { SimWorld, type WorldSnapshot } from '../ecs/world';
 import { Metrics, type MetricsSnapshot } from '../metrics/metrics';
 import { formatQuantity } from '../scenario/units';
 import { Datacenter, DatacenterToken, type DatacenterState } from '../models/datacenter/datacenter';
+import { Network, NetworkToken } from '../models/network/network';
 import type { HostProfile } from '../models/datacenter/host-profile';
 import { ServiceContainer, type Binding } from '../plugin/container';
 import { isPluginModule, type PluginApi, type StateParticipant } from '../plugin/define';
@@ -59,6 +60,7 @@ export interface SimSnapshot {
   readonly metrics: MetricsSnapshot;
   readonly rng: ReturnType<RngStreams['save']>;
   readonly datacenter: DatacenterState;
+  readonly network: ReturnType<Network['save']>;
   readonly participants: Record<string, unknown>;
 }
 
@@ -74,6 +76,7 @@ export class Simulation implements SimContext {
   readonly files: ReadonlyMap<string, Uint8Array>;
   readonly dtNs: number;
   readonly datacenter: Datacenter;
+  readonly network: Network;
   private readonly container = new ServiceContainer();
   readonly services = {
     get: <T>(t: ServiceToken<T>) => this.container.get(t),
@@ -109,6 +112,7 @@ export class Simulation implements SimContext {
     this.hostProfiles = this.scenario.hosts.map((g) => g.profile);
     this.nextSampleNs = this.scenario.record.every;
     this.datacenter = new Datacenter(this);
+    this.network = new Network(this);
     sealAfterBoot(this.hooks, () => this.booted);
   }
 
@@ -140,12 +144,14 @@ export class Simulation implements SimContext {
     const sc = this.scenario;
     this.plugins = selectPlugins(this.catalog, { preset: sc.preset, without: sc.without, plugins: sc.plugins });
     this.container.provide(DatacenterToken, { useValue: this.datacenter }, 'core');
-    for (const sys of this.datacenter.systems()) this.schedule.add(sys, 'core');
+    this.container.provide(NetworkToken, { useValue: this.network }, 'core');
+    for (const sys of [...this.datacenter.systems(), ...this.network.systems()]) this.schedule.add(sys, 'core');
     for (const p of this.plugins) await this.apply(p);
     this.checkWorkloadProviders();
     this.systems = this.schedule.build();
     this.runs = this.systems.map((s) => s.run);
     this.datacenter.populate();
+    this.network.build(this.datacenter.hosts);
     this.hooks.lifecycle.boot.call(this);
     await this.hooks.lifecycle.bootAsync.promise(this);
     this.metrics.recordSeries(sc.record.series);
@@ -358,6 +364,7 @@ export class Simulation implements SimContext {
       metrics: this.metrics.snapshot(),
       rng: this.rng.save(),
       datacenter: this.datacenter.save(),
+      network: this.network.save(),
       participants,
     });
   }
@@ -376,6 +383,7 @@ export class Simulation implements SimContext {
     this.metrics.restore(snap.metrics);
     this.rng.load(snap.rng);
     this.datacenter.load(snap.datacenter);
+    this.network.load(snap.network);
     this.tickIndex = snap.tick;
     this.nextSampleNs = snap.nextSampleNs;
     for (const [k, p] of this.participants) {

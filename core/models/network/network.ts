@@ -1,0 +1,94 @@
+// The network of a simulation: the datacenter topology built from the hosts and the
+// scenario's oversubscription, and the flows on it. A core service (token
+// `NetworkToken`): migrations and traffic generators start flows through it, and the
+// core system in the network phase advances them every tick and fires
+// hooks.network.flowFinished when a flow delivers its last byte.
+
+import type { SimContext } from '../../engine/context';
+import type { SystemDef } from '../../engine/schedule';
+import type { Gauge, Counter } from '../../metrics/metrics';
+import { token } from '../../plugin/tokens';
+import { Host } from '../datacenter/components';
+import { FlowNetwork, type FlowSnapshot } from './flows';
+import { Topology } from './topology';
+
+export class Network {
+  topology!: Topology;
+  flows!: FlowNetwork;
+  /** Host entity → index in the topology. */
+  private readonly index = new Map<number, number>();
+  private hostEids: number[] = [];
+  private meta: Array<{ src: number; dst: number; bytes: number; tag: string }> = [];
+  private gauges!: { maxUtil: Gauge; flows: Gauge };
+  private bytes!: Counter;
+
+  constructor(private readonly sim: SimContext) {}
+
+  /** Builds the topology from the hosts (called by the engine at boot). */
+  build(hosts: readonly number[]): void {
+    const H = this.sim.world.store(Host);
+    this.hostEids = [...hosts];
+    hosts.forEach((h, i) => this.index.set(h, i));
+    this.topology = new Topology(
+      hosts.map((h) => {
+        const p = this.sim.hostProfiles[H.profile[h]];
+        return { rack: H.rack[h], bandwidth: p.nic.bandwidth, latency: p.nic.latency };
+      }),
+      this.sim.scenario.topology.oversubscription,
+    );
+    this.flows = new FlowNetwork(this.topology.capacity);
+    const m = this.sim.metrics;
+    this.gauges = {
+      maxUtil: m.gauge('net.links.utilization.max', 'ratio', 'Highest allocated rate over capacity among all links.'),
+      flows: m.gauge('net.flows', 'count', 'Flows in progress.'),
+    };
+    this.bytes = m.counter('net.bytes', 'bytes', 'Bytes delivered by finished flows.');
+  }
+
+  /** Starts a flow between two host entities; returns its id. `bytes` may be Infinity. */
+  start(srcHost: number, dstHost: number, bytes: number, capBps = Infinity, tag = ''): number {
+    const a = this.index.get(srcHost);
+    const b = this.index.get(dstHost);
+    if (a === undefined || b === undefined) throw new Error(`flow between unknown hosts ${srcHost} and ${dstHost}`);
+    const id = this.flows.start(this.topology.path(a, b), bytes, capBps, tag);
+    this.meta[id] = { src: srcHost, dst: dstHost, bytes, tag };
+    this.sim.hooks.network.flowStarted.call({ flow: id, src: srcHost, dst: dstHost, bytes, timeNs: this.sim.timeNs, tag });
+    return id;
+  }
+
+  /** One-way latency between two host entities, ns. */
+  latency(srcHost: number, dstHost: number): number {
+    return this.topology.latency(this.index.get(srcHost)!, this.index.get(dstHost)!);
+  }
+
+  systems(): SystemDef[] {
+    return [{ name: 'core/network', phase: 'network', run: () => this.step() }];
+  }
+
+  private step(): void {
+    if (!this.flows) return;
+    const done = this.flows.advance(this.sim.dtNs);
+    for (const d of done) {
+      const m = this.meta[d.flow];
+      this.bytes.add(Number.isFinite(m.bytes) ? m.bytes : 0);
+      this.sim.hooks.network.flowFinished.call({ flow: d.flow, src: m.src, dst: m.dst, bytes: m.bytes, timeNs: this.sim.timeNs + d.atNs, tag: m.tag });
+    }
+    if (this.sim.sampling) {
+      let max = 0;
+      for (let l = 0; l < this.flows.capacity.length; l++) max = Math.max(max, this.flows.allocated[l] / this.flows.capacity[l]);
+      this.gauges.maxUtil.set(max);
+      this.gauges.flows.set(this.flows.flows().length);
+    }
+  }
+
+  save(): { flows: FlowSnapshot; meta: Array<{ src: number; dst: number; bytes: number; tag: string }> } {
+    return { flows: this.flows.snapshot(), meta: this.meta.map((m) => ({ ...m })) };
+  }
+
+  load(s: ReturnType<Network['save']>): void {
+    this.flows.restore(s.flows);
+    this.meta = s.meta.map((m) => ({ ...m }));
+  }
+}
+
+export const NetworkToken = token<Network>('Network');
