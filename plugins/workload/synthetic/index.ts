@@ -169,21 +169,15 @@ export default definePlugin<Options>((api) => {
     },
   });
 
+  /** Distinct pages touched by `draws` accesses of the VM's current phase. */
+  const distinctPages = (vm: number, draws: number) => {
+    const p = phaseOf(vm);
+    return distinct.distinct(distributionCode(p.distribution), api.sim.world.store(MemWorkload).pages[vm], p.zipfExponent, draws);
+  };
+
   const activity: MemoryActivity = {
-    dirtyPages(vm) {
-      const d = details.get(vm);
-      if (d) return d.dirtyCount;
-      const W = api.sim.world.store(MemWorkload);
-      const p = phaseOf(vm);
-      return distinct.distinct(distributionCode(p.distribution), W.pages[vm], p.zipfExponent, W.writesSinceReset[vm]);
-    },
-    accessedPages(vm) {
-      const d = details.get(vm);
-      if (d) return d.accessedCount;
-      const W = api.sim.world.store(MemWorkload);
-      const p = phaseOf(vm);
-      return distinct.distinct(distributionCode(p.distribution), W.pages[vm], p.zipfExponent, W.accessesSinceReset[vm]);
-    },
+    dirtyPages: (vm) => details.get(vm)?.dirtyCount ?? distinctPages(vm, api.sim.world.store(MemWorkload).writesSinceReset[vm]),
+    accessedPages: (vm) => details.get(vm)?.accessedCount ?? distinctPages(vm, api.sim.world.store(MemWorkload).accessesSinceReset[vm]),
     resetDirty(vm) {
       api.sim.world.store(MemWorkload).writesSinceReset[vm] = 0;
       details.get(vm)?.clearDirty();
