@@ -47,3 +47,4 @@ export { GuestProcess, GuestLoadError, syscallName, type ProcessOptions, type Pr
 export { Network, NetworkToken } from './models/network/network';
 export { FlowNetwork } from './models/network/flows';
 export { Topology } from './models/network/topology';
+export { MigrationEngine, MigrationService, MigrationController, registerMigrationMethod, type MigrationParams, type Tuning, type RoundContext, type MigrationRecord } from './models/migration/engine';

@@ -16,6 +16,7 @@ export const CAPABILITIES: Readonly<Record<string, CapabilityInfo>> = Object.fre
   'dirty-log': { exclusive: true, description: 'Tracks pages dirtied by a VM.' },
   'migration.method': { exclusive: true, description: 'Moves a running VM between hosts.' },
   'migration.controller': { exclusive: true, description: 'Decides how a migration proceeds (adaptive policies).' },
+  'migration.trigger': { exclusive: false, description: 'Starts migrations (schedules, maintenance).' },
   netstack: { exclusive: true, description: 'The network stack personality of containers.' },
   trace: { exclusive: false, description: 'Records events for the visualizer and reports.' },
   bench: { exclusive: false, description: 'Measures the framework itself.' },

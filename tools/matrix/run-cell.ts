@@ -48,7 +48,10 @@ export function cellOverrides(cell: Cell, catalog: PluginCatalog): { set: Array<
       if (value === 'none' || value === null) {
         for (const id of catalog.providersOf(axis)) without.add(id);
       } else {
-        const id = String(value).includes('.') ? String(value) : `${axis}.${value}`;
+        // A value names a provider: its full id, `<axis>.<value>`, or the provider of the
+        // capability whose id ends in `.<value>` (migration.controller: adamig).
+        const v = String(value);
+        const id = v.includes('.') ? v : catalog.get(`${axis}.${v}`) ? `${axis}.${v}` : (catalog.providersOf(axis).find((p) => p.endsWith(`.${v}`)) ?? `${axis}.${v}`);
         catalog.require(id);
         plugins[id] = {};
       }
