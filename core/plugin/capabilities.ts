@@ -18,6 +18,7 @@ export const CAPABILITIES: Readonly<Record<string, CapabilityInfo>> = Object.fre
   'migration.controller': { exclusive: true, description: 'Decides how a migration proceeds (adaptive policies).' },
   'migration.trigger': { exclusive: false, description: 'Starts migrations (schedules, maintenance).' },
   netstack: { exclusive: true, description: 'The network stack personality of containers.' },
+  'network.traffic': { exclusive: false, description: 'Generates traffic on the datacenter network.' },
   trace: { exclusive: false, description: 'Records events for the visualizer and reports.' },
   bench: { exclusive: false, description: 'Measures the framework itself.' },
 });
