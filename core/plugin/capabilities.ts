@@ -13,6 +13,7 @@ export const CAPABILITIES: Readonly<Record<string, CapabilityInfo>> = Object.fre
   'workload.guest': { exclusive: true, description: 'Runs `kind: guest` VM workloads (real guest programs).' },
   'cpu.engine': { exclusive: true, description: 'Executes guest code: interpreter or translator.' },
   mmu: { exclusive: true, description: 'Translates guest addresses: the memory-virtualization strategy.' },
+  'workload.paging': { exclusive: true, description: 'Drives synthetic page-table workloads through the MMU strategy.' },
   'dirty-log': { exclusive: true, description: 'Tracks pages dirtied by a VM.' },
   'migration.method': { exclusive: true, description: 'Moves a running VM between hosts.' },
   'migration.controller': { exclusive: true, description: 'Decides how a migration proceeds (adaptive policies).' },

@@ -1,0 +1,296 @@
+// Memory virtualization: a VM's guest kernel (processes with real page tables in
+// guest-physical memory, demand mapping, munmap, context switches, TLB flushes) and the
+// MMU strategies that translate its accesses — native paging, nested paging (EPT/NPT),
+// shadow paging, swift shadow paging (SSP), direct segments (Compromis), QEMU's
+// software TLB (SoftMMU) and BTMMU — each charging cycles from the host profile and
+// counting TLB hits and misses, walk references, VM exits by cause, machine-mode
+// entries and shadow syncs.
+//
+// Strategies are called directly per access (they are the hot path); hooks fire on
+// events only: TLB misses, walks, hidden faults, page-table writes, flushes, root
+// switches and VM exits.
+
+import type { Hooks } from '../../engine/hooks';
+import type { PluginApi } from '../../plugin/define';
+import type { HostProfile } from '../datacenter/host-profile';
+import { token } from '../../plugin/tokens';
+import { F_VALID, F_WRITE, PhysicalMemory, RadixTable, WalkResult } from './paging';
+import { Tlb, TwoLevelTlb } from './tlb';
+
+/** Translation costs and counters of one strategy, in typed arrays for the hot path. */
+export class MmuStats {
+  accesses = 0;
+  l1Hits = 0;
+  l2Hits = 0;
+  misses = 0;
+  walkRefs = 0;
+  walkCycles = 0;
+  cycles = 0;
+  exits = new Map<string, number>();
+  mmodeEntries = 0;
+  syncs = 0;
+  hiddenFaults = 0;
+  /** Histogram of references per walk (index = references). */
+  readonly refsHistogram = new Float64Array(64);
+
+  exit(cause: string): void {
+    this.exits.set(cause, (this.exits.get(cause) ?? 0) + 1);
+  }
+
+  get totalExits(): number {
+    let n = 0;
+    for (const v of this.exits.values()) n += v;
+    return n;
+  }
+}
+
+export interface GuestProcessSpace {
+  readonly asid: number;
+  readonly table: RadixTable;
+  /** Mapped virtual pages, for the workload to draw accesses from. */
+  readonly pages: number[];
+}
+
+/** The guest side of one VM: its physical memory, page tables and processes. */
+export class GuestKernel {
+  readonly mem: PhysicalMemory;
+  readonly processes: GuestProcessSpace[] = [];
+  /** Index of the running process; change it through an MMU strategy's rootSwitch. */
+  current = 0;
+  /** TLB tag of the running process (VMID and ASID), kept with `current`. */
+  ctxTag = 0;
+  private nextVpn: number[] = [];
+
+  constructor(
+    readonly vmid: number,
+    guestFrames: number,
+    readonly levels: 3 | 4 | 5,
+  ) {
+    this.mem = new PhysicalMemory(guestFrames);
+  }
+
+  spawn(): GuestProcessSpace {
+    const p = { asid: this.processes.length + 1, table: new RadixTable(this.mem, this.levels), pages: [] };
+    this.processes.push(p);
+    if (this.processes.length === 1) this.ctxTag = this.vmid * 65536 + p.asid;
+    this.nextVpn.push(0x10000);
+    return p;
+  }
+
+  /** Maps `count` new pages in process p; returns the guest-physical addresses of the entries written. */
+  mmap(p: number, count: number): number[] {
+    const proc = this.processes[p];
+    const written: number[] = [];
+    for (let i = 0; i < count; i++) {
+      const frame = this.mem.alloc();
+      if (frame < 0) break;
+      const vpn = this.nextVpn[p]++;
+      proc.table.map(vpn, frame, F_WRITE, written);
+      proc.pages.push(vpn);
+    }
+    return written;
+  }
+
+  /** Unmaps the oldest `count` pages of p; returns [vpn, entry address] pairs. */
+  munmap(p: number, count: number): Array<[number, number]> {
+    const proc = this.processes[p];
+    const out: Array<[number, number]> = [];
+    for (let i = 0; i < count && proc.pages.length > 1; i++) {
+      const vpn = proc.pages.shift()!;
+      const w = new WalkResult();
+      proc.table.walk(vpn, w);
+      const addr = proc.table.unmap(vpn);
+      if (w.frame >= 0) this.mem.free(w.frame);
+      out.push([vpn, addr]);
+    }
+    return out;
+  }
+
+  /** Remaps vpn of p to a new frame (a page migrated or copied on write): one entry written. */
+  remap(p: number, vpn: number): number {
+    const frame = this.mem.alloc();
+    const written = this.processes[p].table.map(vpn, frame >= 0 ? frame : 0, F_WRITE);
+    return written[written.length - 1];
+  }
+}
+
+/** Costs from a host profile, in cycles. */
+export class CostModel {
+  readonly l1: number;
+  readonly l2: number;
+  /** Average cycles of one page-walk memory reference. */
+  readonly ref: number;
+  readonly vmExit: number;
+  readonly mmodeTrap: number;
+  readonly softCheck: number;
+
+  constructor(readonly profile: HostProfile) {
+    const ghz = profile.cpu.frequency / 1e9;
+    const m = profile.memory;
+    this.l1 = profile.tlb.l1d.latencyCycles;
+    this.l2 = profile.tlb.l2.latencyCycles;
+    this.ref = (m.walkCacheHitRatio * m.cachedLatency + (1 - m.walkCacheHitRatio) * m.latency) * ghz;
+    this.vmExit = profile.virtualization.vmExitCycles;
+    this.mmodeTrap = profile.virtualization.machineModeTrapCycles;
+    this.softCheck = profile.virtualization.softTlbCheckCycles;
+  }
+}
+
+/** A memory-virtualization strategy (capability `mmu`). */
+export interface MmuStrategy {
+  readonly name: string;
+  /** Counters since boot, or since the last `resetStats` (after a warm-up). */
+  stats: MmuStats;
+  /** Attaches a VM's guest kernel (called once per VM at boot). */
+  attach(vm: GuestKernel): void;
+  /** Cycles to translate one access to vpn of the VM's current process. */
+  access(vm: GuestKernel, vpn: number): number;
+  /**
+   * The guest wrote page-table entries at these guest-physical addresses, changing the
+   * translations of `vpns` in process p.
+   */
+  ptWrite(vm: GuestKernel, gpas: readonly number[], p: number, vpns: readonly number[]): number;
+  /** The guest flushed vpn (or everything, vpn = -1) of an address space. */
+  flush(vm: GuestKernel, asid: number, vpn: number): number;
+  /** The guest switched to process p (a root-register write). */
+  rootSwitch(vm: GuestKernel, p: number): number;
+  /** The host frame an access to vpn reaches (for cross-strategy correctness checks). */
+  resolve(vm: GuestKernel, vpn: number): number;
+  /** Starts the counters afresh (to measure a steady state after a warm-up). */
+  resetStats(): void;
+}
+export const MmuStrategy = token<MmuStrategy>('MmuStrategy');
+
+export interface MmuContext {
+  readonly profile: HostProfile;
+  readonly hooks: Hooks;
+  /** Host physical frames. */
+  readonly hostFrames: number;
+  readonly pageWalkCache: boolean;
+  readonly nestedTlb: boolean;
+}
+
+/** Shared machinery: TLBs, the cost model, the walk result, and the event hooks. */
+export abstract class BaseMmu implements MmuStrategy {
+  abstract readonly name: string;
+  stats = new MmuStats();
+  protected readonly cost: CostModel;
+  protected readonly tlb: TwoLevelTlb;
+  protected readonly walk = new WalkResult();
+  protected readonly host: PhysicalMemory;
+  protected readonly pwc: Tlb | null;
+
+  constructor(protected readonly ctx: MmuContext) {
+    this.cost = new CostModel(ctx.profile);
+    this.tlb = new TwoLevelTlb(ctx.profile.tlb.l1d, ctx.profile.tlb.l2);
+    this.host = new PhysicalMemory(ctx.hostFrames);
+    this.pwc = ctx.pageWalkCache && ctx.profile.tlb.pwcEntries ? new Tlb(ctx.profile.tlb.pwcEntries * 4, 4) : null;
+  }
+
+  attach(_vm: GuestKernel): void {}
+
+  protected tag(vm: GuestKernel, asid: number): number {
+    return vm.vmid * 65536 + asid;
+  }
+
+  /** Charges a TLB probe; returns true on a hit. */
+  protected probe(vm: GuestKernel, vpn: number): boolean {
+    const s = this.stats;
+    s.accesses++;
+    const level = this.tlb.probe(vpn, vm.ctxTag);
+    if (level === 1) {
+      s.l1Hits++;
+      s.cycles += this.cost.l1;
+      return true;
+    }
+    if (level === 2) {
+      s.l2Hits++;
+      s.cycles += this.cost.l1 + this.cost.l2;
+      return true;
+    }
+    s.misses++;
+    s.cycles += this.cost.l1 + this.cost.l2;
+    this.ctx.hooks.memory.tlbMiss.call({ vcpu: vm.vmid, va: vpn * 4096, asid: vm.processes[vm.current].asid, level: 2 });
+    return false;
+  }
+
+  /** References a 1-D walk of `levels` makes after the page-walk cache (upper levels cached). */
+  protected pwcRefs(vm: GuestKernel, vpn: number, levels: number): number {
+    if (!this.pwc) return levels;
+    // The cache holds the deepest non-leaf entry of a prefix: a hit skips the levels above the leaf.
+    const key = Math.floor(vpn / 512);
+    const ctx = this.tag(vm, vm.processes[vm.current].asid);
+    if (this.pwc.lookup(key, ctx) >= 0) return 1;
+    this.pwc.insert(key, ctx, 1);
+    return levels;
+  }
+
+  protected chargeWalk(vm: GuestKernel, vpn: number, refs: number, extraCycles = 0): void {
+    const s = this.stats;
+    const cycles = refs * this.cost.ref + extraCycles;
+    s.walkRefs += refs;
+    s.walkCycles += cycles;
+    s.cycles += cycles;
+    s.refsHistogram[Math.min(63, refs)]++;
+    this.ctx.hooks.memory.pageWalk.call({ vcpu: vm.vmid, va: vpn * 4096, references: refs, cycles });
+  }
+
+  protected vmExit(vm: GuestKernel, cause: string): number {
+    this.stats.exit(cause);
+    this.stats.cycles += this.cost.vmExit;
+    this.ctx.hooks.memory.vmExit.call({ vcpu: vm.vmid, vm: vm.vmid, cause, cycles: this.cost.vmExit });
+    return this.cost.vmExit;
+  }
+
+  resetStats(): void {
+    this.stats = new MmuStats();
+  }
+
+  /** The guest frame of vpn in the current process, or -1. */
+  protected guestFrame(vm: GuestKernel, vpn: number): number {
+    return vm.processes[vm.current].table.walk(vpn, this.walk).frame;
+  }
+
+  abstract access(vm: GuestKernel, vpn: number): number;
+  abstract resolve(vm: GuestKernel, vpn: number): number;
+
+  ptWrite(vm: GuestKernel, gpas: readonly number[], _p: number, _vpns: readonly number[]): number {
+    for (const gpa of gpas) this.ctx.hooks.memory.ptWrite.call({ vm: vm.vmid, gpa, level: 0 });
+    return 0;
+  }
+
+  flush(vm: GuestKernel, asid: number, vpn: number): number {
+    this.tlb.flush(this.tag(vm, asid), vpn);
+    this.pwc?.flush(this.tag(vm, asid));
+    this.ctx.hooks.memory.tlbFlush.call({ vcpu: vm.vmid, va: vpn < 0 ? -1 : vpn * 4096, asid });
+    return 0;
+  }
+
+  rootSwitch(vm: GuestKernel, p: number): number {
+    const old = vm.current;
+    vm.current = p;
+    vm.ctxTag = this.tag(vm, vm.processes[p].asid);
+    this.ctx.hooks.memory.rootSwitch.call({ vcpu: vm.vmid, oldRoot: vm.processes[old].table.root, newRoot: vm.processes[p].table.root });
+    return 0;
+  }
+}
+
+/** Registers an MMU strategy built from the scenario's first host profile: the shared body of the mmu.* plugins. */
+export function registerMmu(
+  api: PluginApi<{ pageWalkCache?: boolean; nestedTlb?: boolean }>,
+  make: (ctx: MmuContext) => MmuStrategy,
+): void {
+  api.provide(MmuStrategy, {
+    useFactory: () => {
+      const profile = api.sim.hostProfiles[0];
+      if (!profile) throw new Error(`${api.id} needs at least one host`);
+      return make({
+        profile,
+        hooks: api.hooks,
+        hostFrames: Math.min(2 ** 26, Math.floor(profile.memory.size / 4096)),
+        pageWalkCache: api.options.pageWalkCache ?? false,
+        nestedTlb: api.options.nestedTlb ?? false,
+      });
+    },
+  });
+}

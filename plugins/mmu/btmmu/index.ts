@@ -1,0 +1,9 @@
+// mmu.btmmu: registers the BtMmu strategy of core/models/memory/strategies.ts as the
+// simulation's MMU (capability mmu); the workload.paging plugin drives it.
+
+import { BtMmu, definePlugin, registerMmu } from 'virtlab';
+import type { Options } from './options';
+
+export default definePlugin<Options>((api) => {
+  registerMmu(api, (ctx) => new BtMmu(ctx));
+});

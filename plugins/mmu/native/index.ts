@@ -1,0 +1,9 @@
+// mmu.native: registers the NativeMmu strategy of core/models/memory/strategies.ts as the
+// simulation's MMU (capability mmu); the workload.paging plugin drives it.
+
+import { NativeMmu, definePlugin, registerMmu } from 'virtlab';
+import type { Options } from './options';
+
+export default definePlugin<Options>((api) => {
+  registerMmu(api, (ctx) => new NativeMmu(ctx));
+});
