@@ -277,7 +277,7 @@ export abstract class BaseMmu implements MmuStrategy {
 
 /** Registers an MMU strategy built from the scenario's first host profile: the shared body of the mmu.* plugins. */
 export function registerMmu(
-  api: PluginApi<{ pageWalkCache?: boolean; nestedTlb?: boolean }>,
+  api: PluginApi<{ readonly pageWalkCache?: boolean; readonly nestedTlb?: boolean; readonly [option: string]: unknown }>,
   make: (ctx: MmuContext) => MmuStrategy,
 ): void {
   api.provide(MmuStrategy, {

@@ -304,13 +304,20 @@ export class CompromisMmu extends BaseMmu {
 
 export class SoftMmu extends BaseMmu {
   readonly name = 'softmmu';
-  /** A direct-mapped software TLB of 256 entries per VM (QEMU's per-MMU-index table). */
+  /** A direct-mapped software TLB per VM (QEMU's per-MMU-index table). */
   private readonly soft = new Map<number, { tag: Float64Array; frame: Float64Array }>();
   /** Cycles of entering and leaving the miss helper. */
   static readonly HELPER_CYCLES = 60;
 
+  constructor(
+    ctx: MmuContext,
+    private readonly entries = 1024,
+  ) {
+    super(ctx);
+  }
+
   override attach(vm: GuestKernel): void {
-    this.soft.set(vm.vmid, { tag: new Float64Array(256).fill(-1), frame: new Float64Array(256) });
+    this.soft.set(vm.vmid, { tag: new Float64Array(this.entries).fill(-1), frame: new Float64Array(this.entries) });
   }
 
   access(vm: GuestKernel, vpn: number): number {
@@ -319,7 +326,7 @@ export class SoftMmu extends BaseMmu {
     s.accesses++;
     // The inline check: index, compare the tag, add the addend.
     let cycles = this.cost.softCheck;
-    const i = vpn % 256;
+    const i = vpn % this.entries;
     if (t.tag[i] === vpn) s.l1Hits++;
     else {
       s.misses++;
@@ -335,6 +342,17 @@ export class SoftMmu extends BaseMmu {
       this.ctx.hooks.memory.pageWalk.call({ vcpu: vm.vmid, va: vpn * 4096, references: refs, cycles: refs * this.cost.ref + extra });
       t.tag[i] = vpn;
       t.frame[i] = f;
+    }
+    // The access itself then goes through the host MMU on the host address.
+    const host = this.tlb.probe(t.frame[i], 0);
+    if (host === 1) cycles += this.cost.l1;
+    else if (host === 2) cycles += this.cost.l1 + this.cost.l2;
+    else {
+      const refs = this.ctx.profile.memory.pageTableLevels;
+      cycles += this.cost.l1 + this.cost.l2 + refs * this.cost.ref;
+      s.walkRefs += refs;
+      s.walkCycles += refs * this.cost.ref;
+      this.tlb.fill(t.frame[i], 0, t.frame[i]);
     }
     s.cycles += cycles;
     return cycles;

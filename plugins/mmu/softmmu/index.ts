@@ -1,9 +1,9 @@
-// mmu.softmmu: registers the SoftMmu strategy of core/models/memory/strategies.ts as the
-// simulation's MMU (capability mmu); the workload.paging plugin drives it.
+// mmu.softmmu: registers QEMU's software-TLB strategy of core/models/memory/strategies.ts
+// with its table size; the workload.paging plugin drives it.
 
-import { SoftMmu, definePlugin, registerMmu } from 'virtlab';
+import { definePlugin, registerMmu, SoftMmu } from 'virtlab';
 import type { Options } from './options';
 
 export default definePlugin<Options>((api) => {
-  registerMmu(api, (ctx) => new SoftMmu(ctx));
+  registerMmu(api, (ctx) => new SoftMmu(ctx, api.options.entries));
 });
