@@ -45,12 +45,29 @@ describe('live migration', () => {
     const edit = (extra: string) => (s: string) => s.replace('writesPerSecond: 8000', 'writesPerSecond: 2000').replace('  migration.schedule', `  ${extra}\n  migration.schedule`);
     const plain = await migrate(edit('bench.empty: {}'));
     const xbzrle = await migrate(edit('migration.xbzrle: { cacheSize: 1GiB }'));
-    const compress = await migrate(edit('migration.compress: { ratio: 0.4 }'));
+    const compress = await migrate(edit('migration.compress: { pageClasses: { data: 1 }, classRatios: { data: 0.4 } }'));
+    const incompressible = await migrate(edit('migration.compress: { pageClasses: { random: 1 } }'));
     expect(plain.m.success).toBe(true);
     expect(xbzrle.m.bytesSent).toBeLessThan(plain.m.bytesSent);
     expect(compress.m.bytesSent).toBeLessThan(plain.m.bytesSent * 0.6);
+    expect(incompressible.m.bytesSent).toBeGreaterThan(compress.m.bytesSent * 2);
     const throttled = await migrate((s) => s.replace('  migration.schedule', '  migration.auto-converge: {}\n  migration.schedule'));
     expect(throttled.m.decisions.some((d: { action: string }) => d.action.startsWith('throttle to'))).toBe(true);
+  });
+});
+
+describe('compression', () => {
+  it('keeps its threads busy on the source host while the migration runs', async () => {
+    const text = base.replace('writesPerSecond: 8000', 'writesPerSecond: 2000').replace('  migration.schedule', '  migration.compress: { threads: 6 }\n  migration.schedule');
+    const { bootText } = await import('../../tools/node/testing');
+    const sim = await bootText(text);
+    sim.runUntil(20e9);
+    const { Host, DatacenterToken } = await import('virtlab');
+    const H = sim.world.store(Host);
+    const src = sim.services.get(DatacenterToken).hosts[0];
+    expect(H.serviceCores[src]).toBe(6);
+    sim.run();
+    expect(H.serviceCores[src]).toBe(0);
   });
 });
 

@@ -14,7 +14,8 @@ export const Host = defineComponent('Host', 'A physical machine in a rack.', {
   allocatedVcpus: { type: 'u32', unit: 'count', description: 'vCPUs of the VMs placed here.' },
   allocatedMemory: { type: 'f64', unit: 'bytes', description: 'Memory of the VMs placed here.' },
   vmCount: { type: 'u32', unit: 'count', description: 'VMs placed here.' },
-  cpuLoad: { type: 'f32', unit: 'ratio', description: 'CPU demand of the VMs placed here over the host’s cores (may exceed 1).' },
+  cpuLoad: { type: 'f32', unit: 'ratio', description: 'CPU demand of the VMs placed here, plus host services, over the host’s cores (may exceed 1).' },
+  serviceCores: { type: 'f32', unit: 'cores', description: 'Cores busy with host services (migration compression threads).' },
 });
 
 export const VmState = {

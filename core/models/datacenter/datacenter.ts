@@ -166,7 +166,7 @@ export class Datacenter {
     const { world } = this.sim;
     const V = world.store(Vm);
     const H = world.store(Host);
-    for (const h of this.hosts) H.cpuLoad[h] = 0;
+    for (const h of this.hosts) H.cpuLoad[h] = H.serviceCores[h] / H.cores[h];
     let running = 0;
     for (const v of this.vms) {
       const h = V.host[v];

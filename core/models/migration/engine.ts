@@ -91,6 +91,8 @@ export interface MigrationRecord {
   postcopyPages: number;
   postcopyTotal: number;
   throttle: number;
+  /** Source cores this migration keeps busy compressing. */
+  compressionCores: number;
   slowdownSum: number;
   slowdownTicks: number;
   success: boolean | null;
@@ -200,6 +202,7 @@ export class MigrationEngine {
       postcopyPages: 0,
       postcopyTotal: 0,
       throttle: 0,
+      compressionCores: 0,
       slowdownSum: 0,
       slowdownTicks: 0,
       success: null,
@@ -254,7 +257,16 @@ export class MigrationEngine {
     return cap;
   }
 
+  /** Charges the compression threads to the source host's cores while they run. */
+  private chargeCompression(r: MigrationRecord): void {
+    const H = this.sim.world.store(Host);
+    const want = r.state !== 'done' && r.tuning.compression.enabled ? r.tuning.compression.threads : 0;
+    H.serviceCores[r.src] += want - r.compressionCores;
+    r.compressionCores = want;
+  }
+
   private startRound(r: MigrationRecord, pages: { data: number; zero: number }): void {
+    this.chargeCompression(r);
     const net = this.sim.services.get(NetworkToken);
     r.roundStartNs = this.sim.timeNs;
     r.roundPages = pages.data;
@@ -350,7 +362,8 @@ export class MigrationEngine {
     const controller = this.sim.services.tryGet(MigrationController);
     if (controller && !converged) {
       const H = this.sim.world.store(Host);
-      const idle = Math.max(0, H.cores[r.src] - H.cpuLoad[r.src] * H.cores[r.src] - (r.tuning.compression.enabled ? r.tuning.compression.threads : 0));
+      // cpuLoad already includes the cores charged to running compressions.
+      const idle = Math.max(0, H.cores[r.src] - H.cpuLoad[r.src] * H.cores[r.src]);
       let switched = false;
       controller.onRound({
         sim: this.sim,
@@ -414,6 +427,7 @@ export class MigrationEngine {
       this.metrics.bytes.add(r.roundBytes);
     }
     r.state = 'done';
+    this.chargeCompression(r);
     r.success = success;
     r.downtimeNs = downtimeNs;
     r.endNs = now;
