@@ -50,5 +50,5 @@ export { Topology } from './models/network/topology';
 export { MigrationEngine, MigrationService, MigrationController, registerMigrationMethod, type MigrationParams, type Tuning, type RoundContext, type MigrationRecord } from './models/migration/engine';
 export { PhysicalMemory, RadixTable, WalkResult } from './models/memory/paging';
 export { Tlb, TwoLevelTlb } from './models/memory/tlb';
-export { MmuStrategy, MmuStats, GuestKernel, CostModel, BaseMmu, registerMmu, type MmuContext } from './models/memory/mmu';
+export { MmuStrategy, MmuStats, MmuMetrics, GuestKernel, CostModel, BaseMmu, registerMmu, type MmuContext } from './models/memory/mmu';
 export { NativeMmu, NestedMmu, ShadowMmu, SspMmu, CompromisMmu, SoftMmu, BtMmu } from './models/memory/strategies';

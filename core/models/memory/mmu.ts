@@ -12,6 +12,7 @@
 
 import type { Hooks } from '../../engine/hooks';
 import type { PluginApi } from '../../plugin/define';
+import type { Gauge } from '../../metrics/metrics';
 import type { HostProfile } from '../datacenter/host-profile';
 import { token } from '../../plugin/tokens';
 import { F_VALID, F_WRITE, PhysicalMemory, RadixTable, WalkResult } from './paging';
@@ -49,6 +50,8 @@ export interface GuestProcessSpace {
   readonly table: RadixTable;
   /** Mapped virtual pages, for the workload to draw accesses from. */
   readonly pages: number[];
+  /** False once the process has exited. */
+  alive: boolean;
 }
 
 /** The guest side of one VM: its physical memory, page tables and processes. */
@@ -70,7 +73,7 @@ export class GuestKernel {
   }
 
   spawn(): GuestProcessSpace {
-    const p = { asid: this.processes.length + 1, table: new RadixTable(this.mem, this.levels), pages: [] };
+    const p: GuestProcessSpace = { asid: this.processes.length + 1, table: new RadixTable(this.mem, this.levels), pages: [], alive: true };
     this.processes.push(p);
     if (this.processes.length === 1) this.ctxTag = this.vmid * 65536 + p.asid;
     this.nextVpn.push(0x10000);
@@ -104,6 +107,55 @@ export class GuestKernel {
       out.push([vpn, addr]);
     }
     return out;
+  }
+
+  /**
+   * Forks process p: the child maps the same frames read-only (copy on write), and the
+   * parent's entries lose write permission. Returns the child's index, the entry
+   * addresses written in both tables, and the vpns whose translations changed in p.
+   */
+  fork(p: number): { child: number; written: number[]; parentVpns: number[] } {
+    const parent = this.processes[p];
+    const child = this.spawn();
+    const c = this.processes.length - 1;
+    const written: number[] = [];
+    const w = new WalkResult();
+    for (const vpn of parent.pages) {
+      parent.table.walk(vpn, w);
+      if (w.frame < 0) continue;
+      child.table.map(vpn, w.frame, 0, written);
+      parent.table.map(vpn, w.frame, 0, written);
+      child.pages.push(vpn);
+    }
+    this.nextVpn[c] = this.nextVpn[p];
+    return { child: c, written, parentVpns: [...parent.pages] };
+  }
+
+  /** Ends process p: every page is unmapped; returns [vpn, entry address] pairs. */
+  exit(p: number): Array<[number, number]> {
+    const proc = this.processes[p];
+    const out: Array<[number, number]> = [];
+    for (const vpn of proc.pages) out.push([vpn, proc.table.unmap(vpn)]);
+    proc.pages.length = 0;
+    proc.alive = false;
+    return out;
+  }
+
+  /** Indexes of the processes still alive. */
+  alive(): number[] {
+    const out: number[] = [];
+    this.processes.forEach((p, i) => p.alive && out.push(i));
+    return out;
+  }
+
+  /** Changes the permissions of a process's page: one entry written, or -1 if unmapped. */
+  protect(p: number, vpn: number, flags: number): number {
+    const proc = this.processes[p];
+    const w = new WalkResult();
+    proc.table.walk(vpn, w);
+    if (w.frame < 0) return -1;
+    const written = proc.table.map(vpn, w.frame, flags);
+    return written[written.length - 1];
   }
 
   /** Remaps vpn of p to a new frame (a page migrated or copied on write): one entry written. */
@@ -293,4 +345,50 @@ export function registerMmu(
       });
     },
   });
+}
+
+/** The mmu.* metrics of a strategy's counters, shared by the workloads that drive strategies. */
+export class MmuMetrics {
+  private readonly g: Record<string, Gauge>;
+  private readonly exitGauges = new Map<string, Gauge>();
+
+  constructor(api: { gauge(name: string, unit: string, description: string): Gauge }) {
+    this.g = {
+      l1: api.gauge('mmu.tlb.l1-hits', 'accesses', 'Accesses that hit the first-level TLB.'),
+      l2: api.gauge('mmu.tlb.l2-hits', 'accesses', 'Accesses that hit the second-level TLB.'),
+      misses: api.gauge('mmu.tlb.misses', 'accesses', 'Accesses that missed every TLB.'),
+      missRate: api.gauge('mmu.tlb.miss-rate', 'ratio', 'TLB misses over accesses.'),
+      refs: api.gauge('mmu.walk.references-per-miss', 'references', 'Page-walk memory references per TLB miss.'),
+      walkCycles: api.gauge('mmu.walk.cycles', 'cycles', 'Cycles spent in page walks.'),
+      translation: api.gauge('mmu.cycles.translation', 'cycles', 'Cycles spent translating (TLB, walks, exits, traps).'),
+      perAccess: api.gauge('mmu.cycles-per-access', 'cycles', 'Compute and translation cycles per memory access: the workload’s speed.'),
+      exits: api.gauge('mmu.exits', 'exits', 'VM exits caused by memory virtualization.'),
+      mmode: api.gauge('mmu.mmode-entries', 'traps', 'Entries into the highest privilege mode (machine mode, exception entries).'),
+      syncs: api.gauge('mmu.shadow.syncs', 'entries', 'Shadow entries synchronized with the guest tables.'),
+      hidden: api.gauge('mmu.hidden-faults', 'faults', 'Shadow entries filled on hidden faults.'),
+    };
+    for (const cause of ['pt-write', 'root-switch', 'hidden-fault', 'segment-fault']) {
+      this.exitGauges.set(cause, api.gauge(`mmu.exits.${cause}`, 'exits', `VM exits caused by ${cause.replace('-', ' ')}s.`));
+    }
+  }
+
+  /** Sets every gauge from the counters; `computeCycles` are the cycles spent between accesses. */
+  publish(s: MmuStats, computeCycles: number): void {
+    const g = this.g;
+    g.l1.set(s.l1Hits);
+    g.l2.set(s.l2Hits);
+    g.misses.set(s.misses);
+    g.missRate.set(s.accesses ? s.misses / s.accesses : 0);
+    let walks = 0;
+    for (let i = 0; i < s.refsHistogram.length; i++) walks += s.refsHistogram[i];
+    g.refs.set(walks ? s.walkRefs / walks : 0);
+    g.walkCycles.set(s.walkCycles);
+    g.translation.set(s.cycles);
+    g.exits.set(s.totalExits);
+    for (const [cause, gauge] of this.exitGauges) gauge.set(s.exits.get(cause) ?? 0);
+    g.mmode.set(s.mmodeEntries);
+    g.syncs.set(s.syncs);
+    g.hidden.set(s.hiddenFaults);
+    g.perAccess.set(s.accesses ? (computeCycles + s.cycles) / s.accesses : 0);
+  }
 }

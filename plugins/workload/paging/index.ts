@@ -8,7 +8,7 @@
 // its counters into metrics, among them the cycles per access of the whole workload
 // (compute plus translation), from which speedups between strategies follow.
 
-import { definePlugin, GuestKernel, MmuStrategy, Vm, ZipfSampler, type MmuStats } from 'virtlab';
+import { definePlugin, GuestKernel, MmuMetrics, MmuStrategy, Vm, ZipfSampler } from 'virtlab';
 import type { Options } from './options';
 
 export default definePlugin<Options>((api) => {
@@ -17,28 +17,17 @@ export default definePlugin<Options>((api) => {
   const kernels: GuestKernel[] = [];
   let strategy: MmuStrategy;
   const zipf = o.distribution === 'zipf' ? new ZipfSampler(o.pagesPerProcess, o.zipfExponent) : null;
+  const mmuMetrics = new MmuMetrics(api);
   const m = {
     accesses: api.counter('mmu.accesses', 'accesses', 'Memory accesses translated.'),
-    l1: api.gauge('mmu.tlb.l1-hits', 'accesses', 'Accesses that hit the first-level TLB.'),
-    l2: api.gauge('mmu.tlb.l2-hits', 'accesses', 'Accesses that hit the second-level TLB.'),
-    misses: api.gauge('mmu.tlb.misses', 'accesses', 'Accesses that missed every TLB.'),
-    missRate: api.gauge('mmu.tlb.miss-rate', 'ratio', 'TLB misses over accesses.'),
-    refs: api.gauge('mmu.walk.references-per-miss', 'references', 'Page-walk memory references per TLB miss.'),
-    walkCycles: api.gauge('mmu.walk.cycles', 'cycles', 'Cycles spent in page walks.'),
-    translation: api.gauge('mmu.cycles.translation', 'cycles', 'Cycles spent translating (TLB, walks, exits, traps).'),
-    perAccess: api.gauge('mmu.cycles-per-access', 'cycles', 'Compute and translation cycles per memory access: the workload’s speed.'),
-    exits: api.gauge('mmu.exits', 'exits', 'VM exits caused by memory virtualization.'),
-    mmode: api.gauge('mmu.mmode-entries', 'traps', 'Entries into the highest privilege mode (machine mode, exception entries).'),
-    syncs: api.gauge('mmu.shadow.syncs', 'entries', 'Shadow entries synchronized with the guest tables.'),
-    hidden: api.gauge('mmu.hidden-faults', 'faults', 'Shadow entries filled on hidden faults.'),
     ptWrites: api.counter('mmu.pt-writes', 'entries', 'Guest page-table entries written.'),
     flushes: api.counter('mmu.flushes', 'flushes', 'Guest TLB flushes.'),
     switches: api.counter('mmu.root-switches', 'switches', 'Guest context switches.'),
+    forks: api.counter('mmu.forks', 'processes', 'Processes forked.'),
+    processExits: api.counter('mmu.process-exits', 'processes', 'Processes that exited.'),
   };
-  const exitGauges = new Map<string, ReturnType<typeof api.gauge>>();
-  for (const cause of ['pt-write', 'root-switch', 'hidden-fault', 'segment-fault']) {
-    exitGauges.set(cause, api.gauge(`mmu.exits.${cause}`, 'exits', `VM exits caused by ${cause.replace('-', ' ')}s.`));
-  }
+  /** Forked children and the tick at which they exit. */
+  let children: Array<{ vm: number; p: number; exitAt: number }> = [];
 
   api.hooks.lifecycle.boot.tap(api.id, (sim) => {
     strategy = sim.services.get(MmuStrategy);
@@ -61,9 +50,20 @@ export default definePlugin<Options>((api) => {
     run(sim) {
       // Counters restart after the warm-up, so metrics describe the steady state.
       if (sim.tick === o.warmupTicks && o.warmupTicks > 0) strategy.resetStats();
+      // Children whose time is up exit: every page unmapped, the address space flushed.
+      for (const c of children.filter((x) => x.exitAt <= sim.tick)) {
+        const k = kernels[c.vm];
+        const gone = k.exit(c.p);
+        strategy.ptWrite(k, gone.map(([, a]) => a), c.p, gone.map(([v]) => v));
+        strategy.flush(k, k.processes[c.p].asid, -1);
+        m.processExits.add();
+        if (k.current === c.p) strategy.rootSwitch(k, 0);
+      }
+      children = children.filter((x) => x.exitAt > sim.tick);
       for (const k of kernels) {
         for (let n = rng.poisson(o.switchesPerTick); n > 0; n--) {
-          strategy.rootSwitch(k, rng.int(k.processes.length));
+          const live = k.alive();
+          strategy.rootSwitch(k, live[rng.int(live.length)]);
           m.switches.add();
         }
         for (let n = rng.poisson(o.churnPerTick); n > 0; n--) {
@@ -81,7 +81,31 @@ export default definePlugin<Options>((api) => {
           strategy.ptWrite(k, written, p, k.processes[p].pages.slice(before));
           m.ptWrites.add(written.length);
         }
+        for (let n = rng.poisson(o.mprotectPerTick); n > 0; n--) {
+          const p = k.current;
+          const mapped = k.processes[p].pages;
+          if (!mapped.length) break;
+          const vpn = mapped[rng.int(mapped.length)];
+          const addr = k.protect(p, vpn, rng.int(2) ? 2 : 0);
+          if (addr < 0) continue;
+          strategy.ptWrite(k, [addr], p, [vpn]);
+          strategy.flush(k, k.processes[p].asid, vpn);
+          m.ptWrites.add();
+          m.flushes.add();
+        }
+        for (let n = rng.poisson(o.forksPerTick); n > 0; n--) {
+          const p = k.current;
+          const { child, written, parentVpns } = k.fork(p);
+          strategy.ptWrite(k, written, p, parentVpns);
+          // The parent's entries lost write permission: its whole address space is flushed.
+          strategy.flush(k, k.processes[p].asid, -1);
+          m.ptWrites.add(written.length);
+          m.flushes.add();
+          m.forks.add();
+          children.push({ vm: kernels.indexOf(k), p: child, exitAt: sim.tick + o.childTicks });
+        }
         const pages = k.processes[k.current].pages;
+        if (!pages.length) continue;
         for (let a = 0; a < o.accessesPerTick; a++) {
           const idx = zipf ? Math.min(pages.length, zipf.sample(rng)) - 1 : rng.int(pages.length);
           strategy.access(k, pages[idx]);
@@ -91,28 +115,11 @@ export default definePlugin<Options>((api) => {
     },
   });
 
-  const publish = (s: MmuStats) => {
-    m.l1.set(s.l1Hits);
-    m.l2.set(s.l2Hits);
-    m.misses.set(s.misses);
-    m.missRate.set(s.accesses ? s.misses / s.accesses : 0);
-    let walks = 0;
-    for (let i = 0; i < s.refsHistogram.length; i++) walks += s.refsHistogram[i];
-    m.refs.set(walks ? s.walkRefs / walks : 0);
-    m.walkCycles.set(s.walkCycles);
-    m.translation.set(s.cycles);
-    m.exits.set(s.totalExits);
-    for (const [cause, g] of exitGauges) g.set(s.exits.get(cause) ?? 0);
-    m.mmode.set(s.mmodeEntries);
-    m.syncs.set(s.syncs);
-    m.hidden.set(s.hiddenFaults);
-    m.perAccess.set(s.accesses ? (s.accesses * o.cyclesPerAccess + s.cycles) / s.accesses : 0);
-  };
   api.addSystem({
     name: `${api.id}/metrics`,
     phase: 'metrics',
     run(sim) {
-      if (sim.sampling) publish(strategy.stats);
+      if (sim.sampling) mmuMetrics.publish(strategy.stats, strategy.stats.accesses * o.cyclesPerAccess);
     },
   });
 });

@@ -24,4 +24,10 @@ export interface Options {
   readonly churnPages: number;
   /** Ticks after which the counters restart, so that metrics describe the steady state rather than the filling of empty TLBs and shadow tables. Unit: ticks. Default: 5. */
   readonly warmupTicks: number;
+  /** Mean forks per VM and tick: a child process that shares the parent's pages copy-on-write, and exits after `childTicks`. Unit: forks. Default: 0. */
+  readonly forksPerTick: number;
+  /** Ticks a forked child lives before it exits (unmapping everything). Unit: ticks. Default: 5. */
+  readonly childTicks: number;
+  /** Mean mprotect calls per VM and tick, each changing the permissions of one page (with its flush). Unit: calls. Default: 0. */
+  readonly mprotectPerTick: number;
 }
