@@ -50,3 +50,46 @@ describe('workload.guest', () => {
     await expect(boot([{ path: 'plugins', value: { 'workload.guest': null } }])).rejects.toThrow(/requires 'cpu.engine'/);
   });
 });
+
+describe('workload.guest in MMU timing mode', () => {
+  const text = (mmu: string) => `name: guest-timing
+tick: 100us
+duration: 400ms
+preset: minimal
+hosts: [{ profile: x86-64-server }]
+vms:
+  - name: sort
+    memory: 256MiB
+    workload: { kind: guest, program: ${process.cwd()}/scenarios/guests/bin/sort.elf, args: ["20000"] }
+plugins:
+  placement.first-fit: {}
+  dbt.interpreter: {}
+  ${mmu}: {}
+  workload.guest: { memory: 64MiB, mmuTiming: true }
+`;
+  async function run(mmu: string) {
+    const { loadScenarioFile } = await import('../../tools/node/scenario-file');
+    const { writeFileSync, mkdtempSync } = await import('node:fs');
+    const os = await import('node:os');
+    const dir = mkdtempSync(`${os.tmpdir()}/virtlab-timing-`);
+    writeFileSync(`${dir}/t.scenario.yaml`, text(mmu));
+    const { scenario, catalog, files } = loadScenarioFile(`${dir}/t.scenario.yaml`);
+    const sim = await Simulation.create({ scenario, catalog, files });
+    sim.run();
+    return { sim, result: await sim.finish() };
+  }
+
+  it('runs the guest through the MMU strategy: same output, slower under nested paging', async () => {
+    const native = await run('mmu.native');
+    const nested = await run('mmu.nested-paging');
+    const out = (r: Awaited<ReturnType<typeof run>>) => r.result.files.get('guests/sort-0.stdout');
+    expect(out(native)).toMatch(/sorted 20000 ok=1/);
+    expect(out(nested)).toBe(out(native));
+    expect(native.sim.metrics.value('mmu.walk.references-per-miss')).toBe(3);
+    expect(nested.sim.metrics.value('mmu.walk.references-per-miss')).toBe(3 + 4 * 4);
+    expect(nested.sim.metrics.value('guest.translation-cycles')!).toBeGreaterThan(native.sim.metrics.value('guest.translation-cycles')!);
+    const { GuestCpu } = await import('virtlab');
+    const done = (r: Awaited<ReturnType<typeof run>>) => r.sim.world.store(GuestCpu).exitedAt[r.sim.world.query([GuestCpu])[0]];
+    expect(done(nested)).toBeGreaterThan(done(native));
+  });
+});

@@ -29,6 +29,10 @@ export interface GuestLaunch {
   readonly now: () => number;
   /** Fills `out` with deterministic random bytes (AT_RANDOM, getrandom). */
   readonly randomBytes: (out: Uint8Array) => void;
+  /** Timing mode: called with the address of every guest load and store. */
+  readonly onMemoryAccess?: (address: number, write: boolean) => void;
+  /** Timing mode: called when the guest unmaps or changes the permissions of memory. */
+  readonly onMemoryMap?: (event: 'unmap' | 'protect', start: number, length: number) => void;
 }
 
 export interface GuestFault {

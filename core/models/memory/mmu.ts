@@ -94,6 +94,24 @@ export class GuestKernel {
     return written;
   }
 
+  /** Maps page vpn of p to a new frame (a demand fault); returns the entry addresses written. */
+  mapPage(p: number, vpn: number): number[] {
+    const frame = this.mem.alloc();
+    if (frame < 0) throw new Error(`guest memory of VM ${this.vmid} is exhausted`);
+    const written = this.processes[p].table.map(vpn, frame, F_WRITE);
+    this.processes[p].pages.push(vpn);
+    return written;
+  }
+
+  /** Unmaps page vpn of p; returns the entry address written, or -1 if it was not mapped. */
+  unmapPage(p: number, vpn: number): number {
+    const w = new WalkResult();
+    this.processes[p].table.walk(vpn, w);
+    const addr = this.processes[p].table.unmap(vpn);
+    if (w.frame >= 0) this.mem.free(w.frame);
+    return addr;
+  }
+
   /** Unmaps the oldest `count` pages of p; returns [vpn, entry address] pairs. */
   munmap(p: number, count: number): Array<[number, number]> {
     const proc = this.processes[p];

@@ -457,6 +457,11 @@ export class Interpreter {
   invalidations = 0;
   /** Incremented whenever decoded code is dropped. */
   private epoch = 0;
+  /**
+   * Called with the address of every load and store when set (the timing mode in
+   * which a memory model sees the guest's accesses); null costs one check per access.
+   */
+  accessHook: ((address: number, write: boolean) => void) | null = null;
 
   constructor(
     readonly mem: GuestMemory,
@@ -552,6 +557,7 @@ export class Interpreter {
     let code: PageCode | undefined;
     let slot = 0;
     let epoch = this.epoch;
+    const hook = this.accessHook;
     try {
       while (n < budget) {
         const pg = pc >>> PAGE_SHIFT;
@@ -619,6 +625,7 @@ export class Interpreter {
           case Op.LB: {
             const a = x[r1 + 1] * TWO32 + (x[r1] >>> 0) + imm;
             if (!(a >= 0 && a < limit && perm[a >>> PAGE_SHIFT] & PERM_R)) throw loadFault(a);
+            if (hook !== null) hook(a, false);
             const v = (u8[a] << 24) >> 24;
             x[rd] = v;
             x[rd + 1] = v >> 31;
@@ -627,6 +634,7 @@ export class Interpreter {
           case Op.LBU: {
             const a = x[r1 + 1] * TWO32 + (x[r1] >>> 0) + imm;
             if (!(a >= 0 && a < limit && perm[a >>> PAGE_SHIFT] & PERM_R)) throw loadFault(a);
+            if (hook !== null) hook(a, false);
             x[rd] = u8[a];
             x[rd + 1] = 0;
             break;
@@ -635,6 +643,7 @@ export class Interpreter {
           case Op.LHU: {
             const a = x[r1 + 1] * TWO32 + (x[r1] >>> 0) + imm;
             if (!(a >= 0 && a <= limit - 2 && perm[a >>> PAGE_SHIFT] & PERM_R && ((a & 4095) < 4095 || perm[(a + 1) >>> PAGE_SHIFT] & PERM_R))) throw loadFault(a);
+            if (hook !== null) hook(a, false);
             const v = dv.getInt16(a, true);
             x[rd] = op === Op.LH ? v : v & 0xffff;
             x[rd + 1] = op === Op.LH ? v >> 31 : 0;
@@ -644,6 +653,7 @@ export class Interpreter {
           case Op.LWU: {
             const a = x[r1 + 1] * TWO32 + (x[r1] >>> 0) + imm;
             if (!(a >= 0 && a <= limit - 4 && perm[a >>> PAGE_SHIFT] & PERM_R && ((a & 4095) <= 4092 || perm[(a + 3) >>> PAGE_SHIFT] & PERM_R))) throw loadFault(a);
+            if (hook !== null) hook(a, false);
             const v = dv.getInt32(a, true);
             x[rd] = v;
             x[rd + 1] = op === Op.LW ? v >> 31 : 0;
@@ -652,6 +662,7 @@ export class Interpreter {
           case Op.LD: {
             const a = x[r1 + 1] * TWO32 + (x[r1] >>> 0) + imm;
             if (!(a >= 0 && a <= limit - 8 && perm[a >>> PAGE_SHIFT] & PERM_R && ((a & 4095) <= 4088 || perm[(a + 7) >>> PAGE_SHIFT] & PERM_R))) throw loadFault(a);
+            if (hook !== null) hook(a, false);
             x[rd] = dv.getInt32(a, true);
             x[rd + 1] = dv.getInt32(a + 4, true);
             break;
@@ -661,6 +672,7 @@ export class Interpreter {
             if (!(a >= 0 && a < limit)) throw storeFault(a);
             const pa = perm[a >>> PAGE_SHIFT];
             if (!(pa & PERM_W)) throw storeFault(a);
+            if (hook !== null) hook(a, true);
             u8[a] = x[r2];
             if (pa & PERM_DECODED) {
               mem.wrote(a, 1);
@@ -677,6 +689,7 @@ export class Interpreter {
             const pa = perm[a >>> PAGE_SHIFT];
             const pb = (a & 4095) <= 4096 - size ? pa : perm[(a + size - 1) >>> PAGE_SHIFT];
             if (!(pa & pb & PERM_W)) throw storeFault(a);
+            if (hook !== null) hook(a, true);
             if (op === Op.SD) {
               dv.setInt32(a, x[r2], true);
               dv.setInt32(a + 4, x[r2 + 1], true);
@@ -692,6 +705,7 @@ export class Interpreter {
           case Op.FLD: {
             const a = x[r1 + 1] * TWO32 + (x[r1] >>> 0) + imm;
             if (!(a >= 0 && a <= limit - 8 && perm[a >>> PAGE_SHIFT] & PERM_R && ((a & 4095) <= 4088 || perm[(a + 7) >>> PAGE_SHIFT] & PERM_R))) throw loadFault(a);
+            if (hook !== null) hook(a, false);
             const f = h.fu32;
             const d = rd; // FP destination index ×2 (rd is not remapped for FP registers)
             f[d] = dv.getUint32(a, true);
@@ -704,6 +718,7 @@ export class Interpreter {
             const pa = perm[a >>> PAGE_SHIFT];
             const pb = (a & 4095) <= 4088 ? pa : perm[(a + 7) >>> PAGE_SHIFT];
             if (!(pa & pb & PERM_W)) throw storeFault(a);
+            if (hook !== null) hook(a, true);
             dv.setUint32(a, h.fu32[r2], true);
             dv.setUint32(a + 4, h.fu32[r2 + 1], true);
             if ((pa | pb) & PERM_DECODED) {

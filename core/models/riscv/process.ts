@@ -24,6 +24,10 @@ export interface ProcessOptions {
   readonly writeStderr: (b: Uint8Array) => void;
   readonly now: () => number;
   readonly randomBytes: (out: Uint8Array) => void;
+  /** Timing mode: every guest load and store (see Interpreter.accessHook). */
+  readonly onMemoryAccess?: (address: number, write: boolean) => void;
+  /** Timing mode: memory unmapped or reprotected by the guest. */
+  readonly onMemoryMap?: (event: 'unmap' | 'protect', start: number, length: number) => void;
 }
 
 export interface ProcessStatus {
@@ -86,6 +90,7 @@ export class GuestProcess {
     this.mem = new GuestMemory(roundUp(options.memoryBytes, 65536));
     this.vfs = new Vfs(options.files);
     this.cpu = new Interpreter(this.mem, this.hart, () => this.syscall(), options.now);
+    this.cpu.accessHook = options.onMemoryAccess ?? null;
     this.fds = [0, 1, 2].map((std) => ({ node: null, std, pos: 0, append: false, writable: std > 0, path: `/dev/std${['in', 'out', 'err'][std]}` }));
   }
 
@@ -594,6 +599,7 @@ export class GuestProcess {
   }
 
   private release(start: number, len: number): void {
+    this.options.onMemoryMap?.('unmap', start, len);
     this.mem.protect(start, len, 0);
     this.mem.u8.fill(0, start, Math.min(this.mem.size, start + len));
   }
@@ -609,6 +615,7 @@ export class GuestProcess {
     if (addr % PAGE_SIZE) return -EINVAL;
     const size = roundUp(len, PAGE_SIZE);
     for (let p = addr / PAGE_SIZE; p < (addr + size) / PAGE_SIZE; p++) if (!(this.mem.perm[p] & PERM_MAPPED)) return -ENOMEM;
+    this.options.onMemoryMap?.('protect', addr, size);
     this.mem.protect(addr, size, PERM_MAPPED | protBits(prot));
     return 0;
   }

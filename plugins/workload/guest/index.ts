@@ -9,6 +9,9 @@
 import {
   definePlugin,
   ExecutionEngine,
+  GuestKernel,
+  MmuMetrics,
+  MmuStrategy,
   GuestCpu,
   GuestState,
   Host,
@@ -39,6 +42,11 @@ export default definePlugin<Options>((api) => {
   const killed = api.counter('guest.killed', 'programs', 'Guest programs killed by a signal.');
   const running = api.gauge('guest.running', 'programs', 'Guest programs still running.');
   let cpus: readonly number[] = [];
+  /** Timing mode: per guest, translation cycles owed (delaying its next instructions). */
+  const debt = new Map<number, { cycles: number }>();
+  let strategy: MmuStrategy | undefined;
+  const translation = api.counter('guest.translation-cycles', 'cycles', 'Cycles guests spent on address translation (timing mode).');
+  const mmuMetrics = api.options.mmuTiming ? new MmuMetrics(api) : undefined;
   /** Per guest: simulated time and instruction count at the start of its current tick. */
   const clocks = new Map<number, { time: number; instructions: number }>();
 
@@ -54,6 +62,10 @@ export default definePlugin<Options>((api) => {
 
   api.hooks.lifecycle.boot.tap(api.id, (sim) => {
     const engine = sim.services.get(ExecutionEngine);
+    if (api.options.mmuTiming) {
+      strategy = sim.services.tryGet(MmuStrategy);
+      if (!strategy) throw new Error('workload.guest { mmuTiming: true } needs an MMU strategy: add one of the mmu.* plugins');
+    }
     const V = sim.world.store(Vm);
     const perGroup = new Map<number, number>();
     for (const vm of sim.world.query([Vm])) {
@@ -76,7 +88,45 @@ export default definePlugin<Options>((api) => {
       let stdin: Uint8Array | null = encoder.encode(w.stdin as string);
       const clock = { time: 0, instructions: 0 };
       clocks.set(cpu, clock);
+      const owed = { cycles: 0 };
+      debt.set(cpu, owed);
+      let timing: Pick<Parameters<typeof engine.start>[0], 'onMemoryAccess' | 'onMemoryMap'> = {};
+      if (strategy) {
+        // The guest's page table, filled by demand faults as the program touches pages.
+        const mmu = strategy;
+        const k = new GuestKernel(cpus.length + names.size, Math.floor(Math.min(api.options.memory, V.memory[vm]) / 4096) + 64, api.options.pageTableLevels);
+        k.spawn();
+        mmu.attach(k);
+        const touched = new Uint8Array(Math.ceil(Math.min(api.options.memory, V.memory[vm]) / 4096));
+        timing = {
+          onMemoryAccess: (address, write) => {
+            const vpn = Math.floor(address / 4096);
+            if (!touched[vpn]) {
+              touched[vpn] = 1;
+              sim.hooks.memory.pageFault.call({ vcpu: cpu, va: vpn * 4096, access: write ? 'write' : 'read', kind: 'guest' });
+              owed.cycles += mmu.ptWrite(k, k.mapPage(0, vpn), 0, [vpn]);
+            }
+            owed.cycles += mmu.access(k, vpn);
+          },
+          onMemoryMap: (event, start, length) => {
+            for (let vpn = Math.floor(start / 4096); vpn < Math.ceil((start + length) / 4096); vpn++) {
+              if (!touched[vpn]) continue;
+              if (event === 'unmap') {
+                touched[vpn] = 0;
+                const addr = k.unmapPage(0, vpn);
+                if (addr >= 0) owed.cycles += mmu.ptWrite(k, [addr], 0, [vpn]);
+              } else {
+                const addr = k.protect(0, vpn, 0);
+                if (addr >= 0) owed.cycles += mmu.ptWrite(k, [addr], 0, [vpn]);
+              }
+              // The guest kernel must flush a page whose entry it changed.
+              owed.cycles += mmu.flush(k, k.processes[0].asid, vpn);
+            }
+          },
+        };
+      }
       const instance = engine.start({
+        ...timing,
         elf,
         programPath: program.split('/').pop()!,
         argv: [program.split('/').pop()!, ...(w.args as string[])],
@@ -124,7 +174,13 @@ export default definePlugin<Options>((api) => {
         const vmState = V.state[vm];
         if (vmState !== VmState.Running && vmState !== VmState.Migrating) continue;
         V.cpuDemand[vm] = 1 / V.vcpus[vm];
-        const budget = Math.floor(H.frequency[V.host[vm]] * seconds * G.ipc[cpu] * V.speed[vm]);
+        const available = H.frequency[V.host[vm]] * seconds * V.speed[vm];
+        // In timing mode, translation cycles owed from earlier ticks delay the guest.
+        const owed = debt.get(cpu)!;
+        const paying = Math.min(owed.cycles, available);
+        owed.cycles -= paying;
+        const before0 = owed.cycles;
+        const budget = Math.floor((available - paying) * G.ipc[cpu]);
         const instance = instances.get(cpu)!;
         const clock = clocks.get(cpu)!;
         clock.time = sim.timeNs;
@@ -132,6 +188,7 @@ export default definePlugin<Options>((api) => {
         const before = instance.instructions;
         const status = instance.run(budget);
         instructions.add(instance.instructions - before);
+        translation.add(owed.cycles - before0);
         G.instructions[cpu] = instance.instructions;
         if (status.state === 'running') continue;
         live--;
@@ -156,6 +213,11 @@ export default definePlugin<Options>((api) => {
         }
       }
       running.set(live);
+      if (mmuMetrics && strategy && sim.sampling) {
+        let computeCycles = 0;
+        for (const cpu of cpus) computeCycles += G.instructions[cpu] / G.ipc[cpu];
+        mmuMetrics.publish(strategy.stats, computeCycles);
+      }
     },
   });
 
@@ -176,14 +238,17 @@ export default definePlugin<Options>((api) => {
   });
 
   api.persist('guests', {
-    save: () =>
-      cpus.map((cpu) => {
+    save: () => {
+      if (strategy) throw new Error('snapshots of guests in MMU timing mode are not supported yet (the page tables and TLBs of the strategy are not saved)');
+      return cpus.map((cpu) => {
         const o = outputs.get(cpu)!;
-        return { cpu, state: instances.get(cpu)!.save(), out: o.out, err: o.err, kept: o.kept, dropped: o.dropped };
-      }),
+        return { cpu, state: instances.get(cpu)!.save(), out: o.out, err: o.err, kept: o.kept, dropped: o.dropped, debt: debt.get(cpu)!.cycles };
+      });
+    },
     load: (data) => {
-      for (const s of data as Array<{ cpu: number; state: unknown; out: Uint8Array[]; err: Uint8Array[]; kept: number; dropped: number }>) {
+      for (const s of data as Array<{ cpu: number; state: unknown; out: Uint8Array[]; err: Uint8Array[]; kept: number; dropped: number; debt: number }>) {
         instances.get(s.cpu)!.load(s.state);
+        debt.get(s.cpu)!.cycles = s.debt;
         Object.assign(outputs.get(s.cpu)!, { out: s.out, err: s.err, kept: s.kept, dropped: s.dropped });
       }
     },
