@@ -65,6 +65,20 @@ describe('virtlab run', () => {
   });
 });
 
+describe('virtlab report', () => {
+  it('writes a self-contained report.html with a chart per time series', async () => {
+    const out = path.join(tmp, 'report');
+    await cli('run', 'scenarios/demo.scenario.yaml', '--out', out, '--quiet', '--set', 'duration=15s');
+    const r = await cli('report', out);
+    expect(r.code).toBe(0);
+    const html = readFileSync(path.join(out, 'report.html'), 'utf8');
+    expect((html.match(/<svg /g) ?? []).length).toBe(4);
+    expect(html).toMatch(/dc\.vms\.running/);
+    expect(html).not.toMatch(/<script|https?:\/\//);
+    expect((await cli('report', tmp)).err).toMatch(/has no metrics.json/);
+  });
+});
+
 describe('virtlab validate and plugins', () => {
   it('validates scenarios and plugin folders', async () => {
     const r = await cli('validate', 'scenarios/demo.scenario.yaml', 'plugins');

@@ -33,6 +33,7 @@ import { execCommand, ExecUsageError } from './exec';
 import { MatrixError } from '../matrix/cells';
 import { mergeShards, runMatrix, type MatrixReport } from '../matrix/matrix';
 import { Progress } from './progress';
+import { writeReport } from '../report/report';
 
 const USAGE = `virtlab — a plugin-based simulator for virtualization research
 
@@ -41,6 +42,7 @@ Usage:
   virtlab validate <scenario | plugin folder>…
   virtlab plugins [--json]
   virtlab new-plugin <id> [--dir folder]
+  virtlab report <results folder>   (writes report.html with charts)
   virtlab matrix <matrix.yaml> [--workers n] [--out dir] [--update-golden] [--shard k/n] [--fresh]
   virtlab matrix merge <shard output folder>… --out dir
   virtlab exec [--engine interpreter] [--stats] [--mount host:guest]… [--env K=V]…
@@ -87,6 +89,16 @@ export async function main(argv: string[], io: Out = stdio): Promise<number> {
         return await execCommand(rest);
       case 'matrix':
         return await matrixCommand(rest, io);
+      case 'report': {
+        const { positionals } = parse(rest, {});
+        if (positionals.length !== 1) throw new UsageError('report takes one results folder', 'virtlab report results/demo-seed42');
+        try {
+          io.out(`wrote ${writeReport(positionals[0])}`);
+        } catch (e) {
+          throw new UsageError((e as Error).message);
+        }
+        return 0;
+      }
       case undefined:
       case 'help':
       case '--help':
@@ -94,7 +106,7 @@ export async function main(argv: string[], io: Out = stdio): Promise<number> {
         io.out(USAGE);
         return command === undefined ? 2 : 0;
       default:
-        throw new UsageError(`unknown command '${command}'`, 'commands: run, validate, plugins, new-plugin, exec, matrix, help');
+        throw new UsageError(`unknown command '${command}'`, 'commands: run, validate, plugins, new-plugin, exec, matrix, report, help');
     }
   } catch (e) {
     return reportError(e, io, debug);
