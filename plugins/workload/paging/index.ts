@@ -115,6 +115,13 @@ export default definePlugin<Options>((api) => {
     },
   });
 
+  api.hooks.lifecycle.finish.tapPromise(api.id, async (f) => {
+    const s = strategy.stats;
+    const refs: Record<string, number> = {};
+    s.refsHistogram.forEach((n, i) => n && (refs[i] = n));
+    f.addFile('mmu.json', JSON.stringify({ strategy: strategy.name, referencesPerWalk: refs, exitsByCause: Object.fromEntries([...s.exits].sort()) }, null, 2) + '\n');
+  });
+
   api.addSystem({
     name: `${api.id}/metrics`,
     phase: 'metrics',
