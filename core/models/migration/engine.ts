@@ -215,7 +215,7 @@ export class MigrationEngine {
     this.records.push(r);
     V.state[vm] = VmState.Migrating;
     this.metrics.started.add();
-    this.sim.hooks.migration.start.call({ migration: r.id, vm, src, dst, timeNs: now, method: r.method });
+    this.sim.hooks.migration.start.call(this.event(r, now));
     if (r.method === 'postcopy') this.startPostcopy(r, this.totalPages(vm), 'post-copy from the start');
     else this.startRound(r, this.firstRoundPages(vm));
     return r.id;
@@ -336,12 +336,7 @@ export class MigrationEngine {
     this.metrics.bytes.add(r.roundBytes);
     const remainingPages = dirtied;
     this.sim.hooks.migration.round.call({
-      migration: r.id,
-      vm: r.vm,
-      src: r.src,
-      dst: r.dst,
-      timeNs: now,
-      method: r.method,
+      ...this.event(r, now),
       round: r.round,
       bytesSent: r.bytesSent,
       pagesRemaining: remainingPages,
@@ -378,12 +373,12 @@ export class MigrationEngine {
           change(r.tuning);
           if (JSON.stringify(r.tuning) !== before) {
             r.decisions.push({ timeNs: now, round: r.round, action, reason });
-            this.sim.hooks.migration.methodSwitch.call({ migration: r.id, vm: r.vm, src: r.src, dst: r.dst, timeNs: now, method: r.method, from: 'precopy', to: action, reason });
+            this.sim.hooks.migration.methodSwitch.call({ ...this.event(r, now), from: 'precopy', to: action, reason });
           }
         },
         switchToPostcopy: (reason) => {
           switched = true;
-          this.sim.hooks.migration.methodSwitch.call({ migration: r.id, vm: r.vm, src: r.src, dst: r.dst, timeNs: now, method: r.method, from: 'precopy', to: 'postcopy', reason });
+          this.sim.hooks.migration.methodSwitch.call({ ...this.event(r, now), from: 'precopy', to: 'postcopy', reason });
           this.startPostcopy(r, remainingPages, reason);
         },
       });
@@ -409,6 +404,11 @@ export class MigrationEngine {
       return;
     }
     this.startRound(r, { data: remainingPages, zero: 0 });
+  }
+
+  /** The fields every migration hook event carries. */
+  private event(r: MigrationRecord, timeNs: number) {
+    return { migration: r.id, vm: r.vm, src: r.src, dst: r.dst, timeNs, method: r.method };
   }
 
   private timedOut(r: MigrationRecord, now: number): boolean {
@@ -442,12 +442,7 @@ export class MigrationEngine {
     } else this.metrics.failed.add();
     this.metrics.rounds.record(r.rounds.length);
     this.sim.hooks.migration.end.call({
-      migration: r.id,
-      vm: r.vm,
-      src: r.src,
-      dst: r.dst,
-      timeNs: now,
-      method: r.method,
+      ...this.event(r, now),
       success,
       totalNs: now - r.startNs,
       downtimeNs,
