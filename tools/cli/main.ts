@@ -34,6 +34,7 @@ import { MatrixError } from '../matrix/cells';
 import { mergeShards, runMatrix, type MatrixReport } from '../matrix/matrix';
 import { Progress } from './progress';
 import { writeReport } from '../report/report';
+import { buildView, serveView } from '../view/serve';
 
 const USAGE = `virtlab — a plugin-based simulator for virtualization research
 
@@ -43,6 +44,7 @@ Usage:
   virtlab plugins [--json]
   virtlab new-plugin <id> [--dir folder]
   virtlab report <results folder>   (writes report.html with charts)
+  virtlab view <scenario | results folder> [--port n] [--open] [--compare path=value]… [--build-only]
   virtlab matrix <matrix.yaml> [--workers n] [--out dir] [--update-golden] [--shard k/n] [--fresh]
   virtlab matrix merge <shard output folder>… --out dir
   virtlab exec [--engine interpreter] [--stats] [--mount host:guest]… [--env K=V]…
@@ -89,6 +91,27 @@ export async function main(argv: string[], io: Out = stdio): Promise<number> {
         return await execCommand(rest);
       case 'matrix':
         return await matrixCommand(rest, io);
+      case 'view': {
+        const { values, positionals } = parse(rest, { port: { type: 'string' }, open: { type: 'boolean' }, compare: { type: 'string', multiple: true }, 'build-only': { type: 'boolean' } });
+        if (values['build-only']) {
+          io.out(`built the page into ${await buildView()}`);
+          return 0;
+        }
+        if (positionals.length !== 1) throw new UsageError('view takes one scenario file or results folder', 'virtlab view scenarios/demo.scenario.yaml');
+        let served;
+        try {
+          served = await serveView({ target: positionals[0], port: Number(values.port ?? 0), compare: values.compare as string[] | undefined });
+        } catch (e) {
+          throw new UsageError((e as Error).message);
+        }
+        io.out(`virtlab view: ${served.url}  (Ctrl-C to stop)`);
+        if (values.open) {
+          const { spawn } = await import('node:child_process');
+          spawn(process.platform === 'darwin' ? 'open' : 'xdg-open', [served.url], { stdio: 'ignore', detached: true }).on('error', () => io.err('could not open a browser; open the URL yourself'));
+        }
+        await new Promise(() => {});
+        return 0;
+      }
       case 'report': {
         const { positionals } = parse(rest, {});
         if (positionals.length !== 1) throw new UsageError('report takes one results folder', 'virtlab report results/demo-seed42');
@@ -106,7 +129,7 @@ export async function main(argv: string[], io: Out = stdio): Promise<number> {
         io.out(USAGE);
         return command === undefined ? 2 : 0;
       default:
-        throw new UsageError(`unknown command '${command}'`, 'commands: run, validate, plugins, new-plugin, exec, matrix, report, help');
+        throw new UsageError(`unknown command '${command}'`, 'commands: run, validate, plugins, new-plugin, exec, matrix, report, view, help');
     }
   } catch (e) {
     return reportError(e, io, debug);

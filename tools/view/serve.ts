@@ -1,0 +1,100 @@
+// `virtlab view <scenario | results folder> [--port n] [--open] [--compare path=value…]`:
+// builds the visualizer page with Vite, serves it on 127.0.0.1, and prints the URL. A
+// scenario runs live in the page's worker; a results folder is replayed by running its
+// effective configuration (config.json) again, which the determinism of the engine
+// makes identical to the recorded run. `--compare` runs a second copy with overrides in
+// lockstep beside the first (e.g. --compare plugins.placement.worst-fit=).
+
+import { createServer, type Server } from 'node:http';
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { stringify, parse as parseYaml } from 'yaml';
+import { REPO_ROOT } from '../node/catalog';
+
+const OUT = path.join(REPO_ROOT, 'results', '.view-build');
+const TYPES: Record<string, string> = { '.html': 'text/html', '.js': 'text/javascript', '.css': 'text/css', '.json': 'application/json', '.wasm': 'application/wasm', '.svg': 'image/svg+xml' };
+
+/** Builds the page into results/.view-build (Vite, production mode). */
+export async function buildView(): Promise<string> {
+  const { build } = await import('vite');
+  // require() goes through the TypeScript loader (tsx); the config itself is plain data.
+  const config = (require('./vite.config') as { default: Record<string, unknown> }).default;
+  await build({ ...config, configFile: false });
+  return OUT;
+}
+
+/** The scenario text of a results folder: its effective configuration, written back as a scenario. */
+export function scenarioFromResults(dir: string): { text: string; file: string } {
+  const config = JSON.parse(readFileSync(path.join(dir, 'config.json'), 'utf8')) as {
+    scenario: Record<string, unknown> & { hosts: Array<{ name: string; racks: number; perRack: number; profile: { id: string } }>; vms: unknown[] };
+    plugins: Array<{ id: string; options: unknown }>;
+  };
+  const sc = config.scenario;
+  const doc = {
+    name: sc.name,
+    description: sc.description,
+    seed: sc.seed,
+    tick: sc.tickNs,
+    duration: sc.durationNs,
+    preset: 'minimal',
+    hosts: sc.hosts.map((h) => ({ name: h.name, profile: h.profile.id, racks: h.racks, perRack: h.perRack })),
+    topology: sc.topology,
+    vms: sc.vms,
+    plugins: Object.fromEntries(config.plugins.map((p) => [p.id, p.options])),
+    record: sc.record,
+  };
+  return { text: stringify(doc), file: `${dir}/config.json` };
+}
+
+export interface ViewOptions {
+  readonly target: string;
+  readonly port: number;
+  readonly compare?: string[];
+  /** Reuse the page built by an earlier call (tests serve several targets). */
+  readonly skipBuild?: boolean;
+}
+
+/** Builds the page and serves it; resolves with the server and its URL. */
+export async function serveView(o: ViewOptions): Promise<{ server: Server; url: string }> {
+  if (!existsSync(o.target)) throw new Error(`no such scenario or results folder: ${o.target}`);
+  const isResults = statSync(o.target).isDirectory();
+  const scenario = isResults ? scenarioFromResults(o.target) : { text: readFileSync(o.target, 'utf8'), file: path.relative(process.cwd(), o.target) };
+  const report = isResults && existsSync(path.join(o.target, 'report.html')) ? '/report.html' : undefined;
+  const compare = o.compare?.length
+    ? {
+        label: o.compare.join(' '),
+        set: o.compare.map((s) => {
+          const eq = s.indexOf('=');
+          if (eq <= 0) throw new Error(`--compare expects path=value, got '${s}'`);
+          return { path: s.slice(0, eq), value: s.slice(eq + 1) === '' ? null : (parseYaml(s.slice(eq + 1)) as unknown) };
+        }),
+      }
+    : undefined;
+  if (!o.skipBuild || !existsSync(path.join(OUT, 'index.html'))) await buildView();
+  const info = JSON.stringify({ ...scenario, compare, report });
+  const server = createServer((req, res) => {
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    if (url.pathname === '/scenario.json') {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(info);
+      return;
+    }
+    if (url.pathname === '/report.html' && isResults) {
+      res.writeHead(200, { 'content-type': 'text/html' });
+      res.end(readFileSync(path.join(o.target, 'report.html')));
+      return;
+    }
+    const file = path.join(OUT, path.normalize(url.pathname === '/' ? '/index.html' : url.pathname));
+    if (!file.startsWith(OUT) || !existsSync(file) || statSync(file).isDirectory()) {
+      res.writeHead(404);
+      res.end('not found');
+      return;
+    }
+    res.writeHead(200, { 'content-type': TYPES[path.extname(file)] ?? 'application/octet-stream' });
+    res.end(readFileSync(file));
+  });
+  await new Promise<void>((resolve) => server.listen(o.port, '127.0.0.1', resolve));
+  const address = server.address();
+  const port = typeof address === 'object' && address ? address.port : o.port;
+  return { server, url: `http://127.0.0.1:${port}/` };
+}

@@ -1,0 +1,15 @@
+// Vite configuration of the visualizer page: the page and its simulation worker import
+// the core through the `virtlab` alias, exactly as plugins do.
+import path from 'node:path';
+import { defineConfig } from 'vite';
+
+const root = path.resolve(__dirname, '..', '..');
+
+export default defineConfig({
+  root: __dirname,
+  base: './',
+  logLevel: 'warn',
+  resolve: { alias: { virtlab: path.join(root, 'core', 'index.ts') } },
+  worker: { format: 'es' },
+  build: { outDir: path.join(root, 'results', '.view-build'), emptyOutDir: true, chunkSizeWarningLimit: 4000 },
+});
