@@ -6,7 +6,7 @@
 // and pan (drag); a click shows a host's or a VM's details. The page only reads the
 // simulation's state.
 
-import { Application, Container, Graphics, Text } from 'pixi.js';
+import { Application, Container, Graphics, Particle, ParticleContainer, Text, Texture } from 'pixi.js';
 import type { Frame, FromWorker, Layout, ToWorker } from './protocol';
 
 interface ScenarioInfo {
@@ -37,9 +37,16 @@ class Pane {
   layout?: Layout;
   frame?: Frame;
   readonly world = new Container();
+  /** Host boxes and uplinks: drawn once. */
   private readonly hosts = new Graphics();
-  private readonly tiles = new Graphics();
+  /** Host load bars: redrawn when a frame arrives. */
+  private readonly bars = new Graphics();
+  /** VM tiles: one batched particle each, so 10,000 VMs cost one draw call. */
+  private readonly tiles = new ParticleContainer({ dynamicProperties: { position: true, color: true } });
+  private particles: Particle[] = [];
   private readonly labels = new Container();
+  /** A new frame arrived since the last draw. */
+  dirty = false;
   /** Animated positions of VM tiles (x, y), for migrations that travel. */
   private pos = new Float32Array(0);
   pending = 0;
@@ -53,7 +60,7 @@ class Pane {
     this.worker = new Worker(new URL('./sim-worker.ts', import.meta.url), { type: 'module' });
     this.worker.onmessage = (e: MessageEvent<FromWorker>) => onMessage(this, e.data);
     this.world.x = offsetX;
-    this.world.addChild(this.hosts, this.tiles, this.labels);
+    this.world.addChild(this.hosts, this.bars, this.tiles, this.labels);
     app.stage.addChild(this.world);
   }
 
@@ -85,12 +92,6 @@ class Pane {
       this.labels.addChild(t);
     }
     this.pos = new Float32Array(l.vmNames.length * 2).fill(NaN);
-  }
-
-  draw(): void {
-    const l = this.layout;
-    const f = this.frame;
-    if (!l || !f) return;
     const g = this.hosts;
     g.clear();
     // Rack uplinks to the aggregation layer.
@@ -102,15 +103,36 @@ class Pane {
     for (let h = 0; h < l.hostRack.length; h++) {
       const [x, y] = this.hostXY(h);
       g.rect(x, y, HOST_W, HOST_H).fill(0xffffff).stroke({ width: 1, color: 0x9e9e9e });
-      // Host CPU load bar.
-      g.rect(x + 4, y + 6, (HOST_W - 8) * Math.min(1, f.hostLoad[h]), 6).fill(colour(Math.min(1, f.hostLoad[h])));
     }
-    const t = this.tiles;
-    t.clear();
+    // The host boxes never change: render them once into a texture.
+    g.cacheAsTexture(true);
+    const scale = TILE / Texture.WHITE.width;
+    this.particles = l.vmNames.map(() => new Particle({ texture: Texture.WHITE, scaleX: scale, scaleY: scale, alpha: 0 }));
+    this.tiles.particleChildren.length = 0;
+    this.tiles.particleChildren.push(...this.particles);
+    this.tiles.update();
+  }
+
+  draw(): void {
+    const l = this.layout;
+    const f = this.frame;
+    if (!l || !f) return;
+    if (this.dirty) {
+      const g = this.bars;
+      g.clear();
+      for (let h = 0; h < l.hostRack.length; h++) {
+        const [x, y] = this.hostXY(h);
+        g.rect(x + 4, y + 6, (HOST_W - 8) * Math.min(1, f.hostLoad[h]), 6).fill(colour(Math.min(1, f.hostLoad[h])));
+      }
+    }
     const count = new Int32Array(l.hostRack.length);
     for (let v = 0; v < f.vmHost.length; v++) {
+      const p = this.particles[v];
       const h = f.vmHost[v];
-      if (h < 0) continue;
+      if (h < 0) {
+        p.alpha = 0;
+        continue;
+      }
       const [tx, ty] = this.tileXY(h, count[h]++);
       // Tiles glide to their place: a migrated VM visibly travels to its new host.
       let x = this.pos[2 * v];
@@ -118,14 +140,22 @@ class Pane {
       if (Number.isNaN(x)) {
         x = tx;
         y = ty;
-      } else {
+      } else if (x !== tx || y !== ty) {
         x += (tx - x) * 0.2;
         y += (ty - y) * 0.2;
+        if (Math.abs(tx - x) < 0.5 && Math.abs(ty - y) < 0.5) {
+          x = tx;
+          y = ty;
+        }
       }
       this.pos[2 * v] = x;
       this.pos[2 * v + 1] = y;
-      t.rect(x, y, TILE, TILE).fill(f.vmMigrating[v] ? 0x1565c0 : colour(f.vmValue[v]));
+      p.x = x;
+      p.y = y;
+      p.alpha = 1;
+      if (this.dirty) p.tint = f.vmMigrating[v] ? 0x1565c0 : colour(f.vmValue[v]);
     }
+    this.dirty = false;
   }
 
   /** The host or VM at a point in world coordinates. */
@@ -192,6 +222,7 @@ async function main(): Promise<void> {
     }
     pane.pending--;
     pane.frame = m.frame;
+    pane.dirty = true;
     for (const e of m.frame.events) {
       const line = document.createElement('div');
       line.textContent = `${panes.length > 1 ? `[${pane.title}] ` : ''}${e}`;
