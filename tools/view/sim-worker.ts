@@ -51,6 +51,17 @@ let make: (() => Promise<Simulation>) | undefined;
 let sim: Simulation | undefined;
 const snapshots = new Map<number, SimSnapshot>();
 let events: string[] = [];
+/** False when a plugin cannot be snapshotted: seeking back then re-runs from the start. */
+let canSnapshot = true;
+
+function keepSnapshot(s: Simulation): void {
+  if (!canSnapshot || snapshots.has(s.tick)) return;
+  try {
+    snapshots.set(s.tick, s.snapshot());
+  } catch {
+    canSnapshot = false;
+  }
+}
 let maxDirty = 1;
 
 function observe(s: Simulation): void {
@@ -105,7 +116,8 @@ async function start(msg: Extract<ToWorker, { type: 'start' }>): Promise<void> {
   };
   sim = await make();
   snapshots.clear();
-  snapshots.set(0, sim.snapshot());
+  canSnapshot = true;
+  keepSnapshot(sim);
   const dc = sim.services.get(DatacenterToken);
   const H = sim.world.store(Host);
   const layout: Layout = {
@@ -130,14 +142,15 @@ self.onmessage = async (e: MessageEvent<ToWorker>) => {
     else if (msg.type === 'run') {
       for (let i = 0; i < msg.ticks && sim.tick < sim.totalTicks; i++) {
         sim.step();
-        if (sim.tick % 50 === 0 && !snapshots.has(sim.tick)) snapshots.set(sim.tick, sim.snapshot());
+        if (sim.tick % 50 === 0) keepSnapshot(sim);
       }
       post({ type: 'frame', frame: frame(sim, msg.metric) });
     } else if (msg.type === 'seek') {
-      const base = Math.max(...[...snapshots.keys()].filter((t) => t <= msg.tick));
+      const bases = [...snapshots.keys()].filter((t) => t <= msg.tick);
+      const base = bases.length ? Math.max(...bases) : -1;
       if (base > sim.tick || msg.tick < sim.tick) {
         const fresh = await make();
-        fresh.restore(snapshots.get(base)!);
+        if (base > 0) fresh.restore(snapshots.get(base)!);
         sim = fresh;
       }
       while (sim.tick < Math.min(msg.tick, sim.totalTicks)) sim.step();
