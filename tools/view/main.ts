@@ -94,12 +94,8 @@ class Pane {
     this.pos = new Float32Array(l.vmNames.length * 2).fill(NaN);
     const g = this.hosts;
     g.clear();
-    // Rack uplinks to the aggregation layer.
-    for (let r = 0; r < l.racks; r++) {
-      const x = 20 + r * (HOST_W + GAP * 2) + HOST_W / 2;
-      g.moveTo(x, 48).lineTo(x, 56).stroke({ width: 2, color: 0x90a4ae });
-    }
-    if (l.racks > 1) g.moveTo(20 + HOST_W / 2, 48).lineTo(20 + (l.racks - 1) * (HOST_W + GAP * 2) + HOST_W / 2, 48).stroke({ width: 2, color: 0x90a4ae });
+    // The aggregation layer above the racks.
+    if (l.racks > 1) g.moveTo(20 + HOST_W / 2, 46).lineTo(20 + (l.racks - 1) * (HOST_W + GAP * 2) + HOST_W / 2, 46).stroke({ width: 2, color: 0x90a4ae });
     for (let h = 0; h < l.hostRack.length; h++) {
       const [x, y] = this.hostXY(h);
       g.rect(x, y, HOST_W, HOST_H).fill(0xffffff).stroke({ width: 1, color: 0x9e9e9e });
@@ -120,6 +116,12 @@ class Pane {
     if (this.dirty) {
       const g = this.bars;
       g.clear();
+      // Rack uplinks, thicker and redder with their utilization.
+      for (let r = 0; r < l.racks; r++) {
+        const x = 20 + r * (HOST_W + GAP * 2) + HOST_W / 2;
+        const u = Math.min(1, f.rackLinks[r] ?? 0);
+        g.moveTo(x, 46).lineTo(x, 58).stroke({ width: 2 + 6 * u, color: u > 0 ? colour(u) : 0x90a4ae });
+      }
       for (let h = 0; h < l.hostRack.length; h++) {
         const [x, y] = this.hostXY(h);
         g.rect(x + 4, y + 6, (HOST_W - 8) * Math.min(1, f.hostLoad[h]), 6).fill(colour(Math.min(1, f.hostLoad[h])));

@@ -22,6 +22,8 @@ export interface Frame {
   readonly vmValue: Float32Array;
   readonly vmMigrating: Uint8Array;
   readonly hostLoad: Float32Array;
+  /** Per rack: utilization of its uplink (the busier direction), allocated over capacity. */
+  readonly rackLinks: Float32Array;
   readonly events: string[];
   readonly metrics: Array<[string, number, string]>;
   readonly done: boolean;

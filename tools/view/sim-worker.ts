@@ -94,11 +94,23 @@ function frame(s: Simulation, metric: 'cpu' | 'dirty'): Frame {
     } else vmValue[i] = Math.min(1, V.cpuDemand[vm]);
   });
   const hostLoad = Float32Array.from(dc.hosts.map((h) => H.cpuLoad[h]));
+  const net = s.network;
+  const racks = dc.hosts.reduce((n, h) => Math.max(n, H.rack[h] + 1), 0);
+  const rackLinks = new Float32Array(racks);
+  if (net.flows) {
+    if (net.flows.flows().length) net.flows.rateOf(net.flows.flows()[0]); // brings the allocation up to date
+    net.topology.kind.forEach((kind, l) => {
+      if (kind === 'rack-up' || kind === 'rack-down') {
+        const r = net.topology.owner[l];
+        rackLinks[r] = Math.max(rackLinks[r], net.flows.allocated[l] / net.flows.capacity[l]);
+      }
+    });
+  }
   const metrics = s.metrics
     .list()
     .filter((m) => m.kind !== 'histogram')
     .map((m) => [m.name, s.metrics.value(m.name) ?? 0, m.unit] as [string, number, string]);
-  const out = { tick: s.tick, timeNs: s.timeNs, vmHost, vmValue, vmMigrating, hostLoad, events, metrics, done: s.tick >= s.totalTicks };
+  const out = { tick: s.tick, timeNs: s.timeNs, vmHost, vmValue, vmMigrating, hostLoad, rackLinks, events, metrics, done: s.tick >= s.totalTicks };
   events = [];
   return out;
 }
