@@ -249,7 +249,9 @@ async function main(): Promise<void> {
     const keys = ['dc.vms.running', 'dc.hosts.cpu-load.mean', 'workload.dirty-pages', 'migration.succeeded', 'migration.failed', 'mmu.exits', 'guest.instructions'];
     const rows = panes.filter((q) => q.frame).map((q) => {
       const m = new Map(q.frame?.metrics.map(([k, v, u]) => [k, `${Number.isInteger(v) ? v : v.toPrecision(4)} ${u}`]) ?? []);
-      return `<b>${q.title}</b><br>${(q.frame!.timeNs / 1e9).toFixed(2)} s, tick ${q.frame!.tick}<br>${keys.filter((k) => m.has(k)).map((k) => `${k}: ${m.get(k)}`).join('<br>')}`;
+      const moving = q.frame!.vmRound.filter((r) => r > 0);
+      const migrating = moving.length ? `<br>migrating: ${moving.length} VMs, rounds ${Math.min(...moving)}–${Math.max(...moving)}` : '';
+      return `<b>${q.title}</b><br>${(q.frame!.timeNs / 1e9).toFixed(2)} s, tick ${q.frame!.tick}${migrating}<br>${keys.filter((k) => m.has(k)).map((k) => `${k}: ${m.get(k)}`).join('<br>')}`;
     });
     hud.innerHTML = `plugins: ${p.layout.plugins.join(', ')}<br>${rows.join('<br><br>')}`;
     timeline.value = String(Math.round((p.frame.timeNs / Math.max(1, p.layout.durationNs)) * 1000));
@@ -260,7 +262,8 @@ async function main(): Promise<void> {
     const f = pane.frame!;
     const l = pane.layout!;
     if (kind === 'vm') {
-      details.textContent = `VM ${l.vmNames[index]}\nhost ${f.vmHost[index]}\n${metricSel.value}: ${f.vmValue[index].toFixed(3)}\n${f.vmMigrating[index] ? 'migrating' : 'running'}`;
+      const migration = f.vmMigrating[index] ? `migrating: round ${f.vmRound[index]}, ${(f.vmProgress[index] * 100).toFixed(0)}% of its memory sent` : 'running';
+      details.textContent = `VM ${l.vmNames[index]}\nhost ${f.vmHost[index]}\n${metricSel.value}: ${f.vmValue[index].toFixed(3)}\n${migration}`;
     } else {
       const vms = [...f.vmHost].filter((h) => h === index).length;
       details.textContent = `host ${index}\nrack ${l.hostRack[index]}, slot ${l.hostSlot[index]}\n${l.hostCores[index]} cores, load ${(f.hostLoad[index] * 100).toFixed(1)}%\n${vms} VMs`;

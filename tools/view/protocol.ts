@@ -21,6 +21,9 @@ export interface Frame {
   /** Per VM: the colour metric, normalised to [0, 1]. */
   readonly vmValue: Float32Array;
   readonly vmMigrating: Uint8Array;
+  /** Per VM: round of its migration in progress (0 when none), and the share sent. */
+  readonly vmRound: Int16Array;
+  readonly vmProgress: Float32Array;
   readonly hostLoad: Float32Array;
   /** Per rack: utilization of its uplink (the busier direction), allocated over capacity. */
   readonly rackLinks: Float32Array;

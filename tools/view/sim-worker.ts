@@ -8,6 +8,7 @@
 
 import {
   DatacenterToken,
+  MigrationService,
   Host,
   MemoryActivity,
   MemWorkload,
@@ -93,6 +94,19 @@ function frame(s: Simulation, metric: 'cpu' | 'dirty'): Frame {
       vmValue[i] = d / maxDirty;
     } else vmValue[i] = Math.min(1, V.cpuDemand[vm]);
   });
+  const vmRound = new Int16Array(dc.vms.length);
+  const vmProgress = new Float32Array(dc.vms.length);
+  const migrations = s.services.tryGet(MigrationService);
+  if (migrations) {
+    const vmIndex = new Map(dc.vms.map((vm, i) => [vm, i]));
+    const sizes = s.world.store(Vm).memory;
+    for (const m of migrations.all()) {
+      if (m.state === 'done') continue;
+      const i = vmIndex.get(m.vm)!;
+      vmRound[i] = m.round + 1;
+      vmProgress[i] = Math.min(1, m.bytesSent / Math.max(1, sizes[m.vm]));
+    }
+  }
   const hostLoad = Float32Array.from(dc.hosts.map((h) => H.cpuLoad[h]));
   const net = s.network;
   const racks = dc.hosts.reduce((n, h) => Math.max(n, H.rack[h] + 1), 0);
@@ -110,7 +124,7 @@ function frame(s: Simulation, metric: 'cpu' | 'dirty'): Frame {
     .list()
     .filter((m) => m.kind !== 'histogram')
     .map((m) => [m.name, s.metrics.value(m.name) ?? 0, m.unit] as [string, number, string]);
-  const out = { tick: s.tick, timeNs: s.timeNs, vmHost, vmValue, vmMigrating, hostLoad, rackLinks, events, metrics, done: s.tick >= s.totalTicks };
+  const out = { tick: s.tick, timeNs: s.timeNs, vmHost, vmValue, vmMigrating, vmRound, vmProgress, hostLoad, rackLinks, events, metrics, done: s.tick >= s.totalTicks };
   events = [];
   return out;
 }

@@ -59,6 +59,7 @@ describeBrowser('the visualizer', () => {
     const page = await open('scenarios/evacuate-rack.scenario.yaml');
     await page.selectOption('#speed', '100');
     await page.waitForFunction(() => document.querySelector('#log')?.textContent?.includes('migration of VM'), undefined, { timeout: 30000 });
+    await page.waitForFunction(() => /migrating: \d+ VMs, rounds/.test(document.querySelector('#hud')?.textContent ?? ''), undefined, { timeout: 30000 });
     await page.screenshot({ path: path.join(ARTIFACTS, 'migration.png') });
     expect(await page.textContent('#log')).toMatch(/migration of VM \d+ starts \(precopy\)/);
   });
