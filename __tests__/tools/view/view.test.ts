@@ -57,7 +57,6 @@ describeBrowser('the visualizer', () => {
 
   it('shows a migration', async () => {
     const page = await open('scenarios/evacuate-rack.scenario.yaml');
-    await page.selectOption('#speed', '100');
     await page.waitForFunction(() => document.querySelector('#log')?.textContent?.includes('migration of VM'), undefined, { timeout: 30000 });
     await page.waitForFunction(() => /migrating: \d+ VMs, rounds/.test(document.querySelector('#hud')?.textContent ?? ''), undefined, { timeout: 30000 });
     await page.screenshot({ path: path.join(ARTIFACTS, 'migration.png') });
