@@ -168,3 +168,23 @@ describe('every strategy', () => {
     }
   });
 });
+
+describe('checkpoints', () => {
+  it.each(['mmu.shadow-paging', 'mmu.ssp', 'mmu.nested-paging', 'mmu.compromis', 'mmu.softmmu', 'mmu.btmmu'])(
+    'resume a paging workload under %s exactly, with forks and churn',
+    async (mmu) => {
+      const { bootText } = await import('../../tools/node/testing');
+      const text = swap(scenario('ssp-vs-shadow'), mmu).replace('duration: 60ms', 'duration: 30ms').replace('warmupTicks: 20', 'warmupTicks: 5, forksPerTick: 0.3, mprotectPerTick: 1');
+      const whole = await bootText(text);
+      whole.run();
+      const a = await whole.finish();
+      const first = await bootText(text);
+      first.runUntil(12e6);
+      const resumed = await bootText(text);
+      resumed.restore(first.snapshot());
+      resumed.run();
+      const b = await resumed.finish();
+      expect(b.metricsJson).toBe(a.metricsJson);
+    },
+  );
+});

@@ -43,6 +43,17 @@ export class MmuStats {
     for (const v of this.exits.values()) n += v;
     return n;
   }
+
+  save(): Record<string, unknown> {
+    return { ...(this as unknown as Record<string, unknown>), exits: [...this.exits], refsHistogram: this.refsHistogram.slice() };
+  }
+
+  load(s: Record<string, unknown>): void {
+    const { exits, refsHistogram, ...rest } = s as { exits: Array<[string, number]>; refsHistogram: Float64Array };
+    Object.assign(this, rest);
+    this.exits = new Map(exits);
+    this.refsHistogram.set(refsHistogram);
+  }
 }
 
 export interface GuestProcessSpace {
@@ -70,6 +81,26 @@ export class GuestKernel {
     readonly levels: 3 | 4 | 5,
   ) {
     this.mem = new PhysicalMemory(guestFrames);
+  }
+
+  save(): unknown {
+    return {
+      mem: this.mem.save(),
+      processes: this.processes.map((p) => ({ asid: p.asid, root: p.table.root, pages: [...p.pages], alive: p.alive })),
+      current: this.current,
+      ctxTag: this.ctxTag,
+      nextVpn: [...this.nextVpn],
+    };
+  }
+
+  load(data: unknown): void {
+    const s = data as { mem: ReturnType<PhysicalMemory['save']>; processes: Array<{ asid: number; root: number; pages: number[]; alive: boolean }>; current: number; ctxTag: number; nextVpn: number[] };
+    this.mem.load(s.mem);
+    this.processes.length = 0;
+    for (const p of s.processes) this.processes.push({ asid: p.asid, table: new RadixTable(this.mem, this.levels, p.root), pages: [...p.pages], alive: p.alive });
+    this.current = s.current;
+    this.ctxTag = s.ctxTag;
+    this.nextVpn = [...s.nextVpn];
   }
 
   spawn(): GuestProcessSpace {
@@ -228,6 +259,10 @@ export interface MmuStrategy {
   resolve(vm: GuestKernel, vpn: number): number;
   /** Starts the counters afresh (to measure a steady state after a warm-up). */
   resetStats(): void;
+  /** Everything the strategy keeps (TLBs, host tables, counters), for snapshots. */
+  saveState(): unknown;
+  /** Restores saveState()'s result, after the VMs' kernels have been restored. */
+  loadState(state: unknown): void;
 }
 export const MmuStrategy = token<MmuStrategy>('MmuStrategy');
 
@@ -315,6 +350,28 @@ export abstract class BaseMmu implements MmuStrategy {
   resetStats(): void {
     this.stats = new MmuStats();
   }
+
+  saveState(): unknown {
+    return { stats: this.stats.save(), l1: this.tlb.l1.save(), l2: this.tlb.l2.save(), pwc: this.pwc?.save() ?? null, host: this.host.save(), extra: this.saveExtra() };
+  }
+
+  loadState(data: unknown): void {
+    const s = data as { stats: Record<string, unknown>; l1: ReturnType<Tlb['save']>; l2: ReturnType<Tlb['save']>; pwc: ReturnType<Tlb['save']> | null; host: ReturnType<PhysicalMemory['save']>; extra: unknown };
+    this.stats = new MmuStats();
+    this.stats.load(s.stats);
+    this.tlb.l1.load(s.l1);
+    this.tlb.l2.load(s.l2);
+    if (this.pwc && s.pwc) this.pwc.load(s.pwc);
+    this.host.load(s.host);
+    this.loadExtra(s.extra);
+  }
+
+  /** State of a particular strategy beyond the shared machinery. */
+  protected saveExtra(): unknown {
+    return null;
+  }
+
+  protected loadExtra(_extra: unknown): void {}
 
   /** The guest frame of vpn in the current process, or -1. */
   protected guestFrame(vm: GuestKernel, vpn: number): number {

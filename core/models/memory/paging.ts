@@ -70,6 +70,20 @@ export class PhysicalMemory {
     }
   }
 
+  save(): { entries: Float64Array; slotOf: Int32Array; slots: number; used: Uint8Array; cursor: number; allocated: number } {
+    return { entries: this.entries.slice(0, this.slots * ENTRIES), slotOf: this.slotOf.slice(), slots: this.slots, used: this.used.slice(), cursor: this.cursor, allocated: this.allocated };
+  }
+
+  load(s: ReturnType<PhysicalMemory['save']>): void {
+    this.entries = new Float64Array(Math.max(this.entries.length, s.entries.length));
+    this.entries.set(s.entries);
+    this.slotOf = s.slotOf.slice();
+    this.slots = s.slots;
+    this.used.set(s.used);
+    this.cursor = s.cursor;
+    this.allocated = s.allocated;
+  }
+
   /** Largest run of free frames, and the number of free runs: fragmentation. */
   fragmentation(): { largestFree: number; runs: number } {
     let largest = 0;
@@ -120,14 +134,18 @@ export class WalkResult {
 export class RadixTable {
   readonly root: number;
 
+  /** A table with a fresh root frame; `root` adopts an existing one (restoring a snapshot). */
   constructor(
     readonly mem: PhysicalMemory,
     readonly levels: 3 | 4 | 5,
+    root = -1,
   ) {
-    const root = mem.alloc();
-    if (root < 0) throw new Error('out of physical memory for a page-table root');
+    if (root < 0) {
+      root = mem.alloc();
+      if (root < 0) throw new Error('out of physical memory for a page-table root');
+      mem.table(root);
+    }
     this.root = root;
-    mem.table(root);
   }
 
   private index(vpn: number, level: number): number {

@@ -40,8 +40,9 @@ class Ept {
   constructor(
     private readonly host: PhysicalMemory,
     levels: 3 | 4 | 5,
+    root = -1,
   ) {
-    this.table = new RadixTable(host, levels);
+    this.table = new RadixTable(host, levels, root);
   }
   /** The host frame of a guest frame, mapping it on first use (an EPT violation). */
   frame(gframe: number): number {
@@ -100,6 +101,17 @@ export class NestedMmu extends BaseMmu {
     const g = this.guestFrame(vm, vpn);
     return g < 0 ? -1 : this.epts.get(vm.vmid)!.frame(g);
   }
+
+  protected override saveExtra(): unknown {
+    return { epts: [...this.epts].map(([vmid, e]) => [vmid, e.table.root, e.table.levels]), ntlb: this.ntlb?.save() ?? null };
+  }
+
+  protected override loadExtra(extra: unknown): void {
+    const x = extra as { epts: Array<[number, number, 3 | 4 | 5]>; ntlb: ReturnType<Tlb['save']> | null };
+    this.epts.clear();
+    for (const [vmid, root, levels] of x.epts) this.epts.set(vmid, new Ept(this.host, levels, root));
+    if (this.ntlb && x.ntlb) this.ntlb.load(x.ntlb);
+  }
 }
 
 /** Shadow tables (guest virtual → host frame) per guest process, shared by shadow, SSP and BTMMU. */
@@ -138,6 +150,15 @@ class ShadowTables {
     this.tables.delete(`${vm.vmid}:${asid}`);
     void this.owner;
   }
+
+  save(): Array<[string, number, 3 | 4 | 5]> {
+    return [...this.tables].map(([k, t]) => [k, t.root, t.levels]);
+  }
+
+  load(s: Array<[string, number, 3 | 4 | 5]>): void {
+    this.tables.clear();
+    for (const [k, root, levels] of s) this.tables.set(k, new RadixTable(this.host, levels, root));
+  }
 }
 
 /** The hypervisor's guest-physical backing for shadow schemes: a fixed offset per VM. */
@@ -172,6 +193,14 @@ abstract class ShadowBase extends BaseMmu {
     }
     this.chargeWalk(vm, vpn, refs, extra);
     this.tlb.fill(vpn, this.tag(vm, proc.asid), this.sw.frame);
+  }
+
+  protected override saveExtra(): unknown {
+    return { shadows: this.shadows.save() };
+  }
+
+  protected override loadExtra(extra: unknown): void {
+    this.shadows.load((extra as { shadows: ReturnType<ShadowTables['save']> }).shadows);
   }
 
   resolve(vm: GuestKernel, vpn: number): number {
@@ -234,6 +263,18 @@ export class SspMmu extends ShadowBase {
     return super.ptWrite(vm, gpas, p, vpns);
   }
 
+  protected override saveExtra(): unknown {
+    return { shadows: super.saveExtra(), roots: [...this.roots], clock: this.clock };
+  }
+
+  protected override loadExtra(extra: unknown): void {
+    const x = extra as { shadows: unknown; roots: Array<[string, number]>; clock: number };
+    super.loadExtra(x.shadows);
+    this.roots.clear();
+    for (const [k, v] of x.roots) this.roots.set(k, v);
+    this.clock = x.clock;
+  }
+
   /** sfence.vma traps to machine mode, which resynchronizes the flushed range. */
   override flush(vm: GuestKernel, asid: number, vpn: number): number {
     super.flush(vm, asid, vpn);
@@ -284,6 +325,17 @@ export class CompromisMmu extends BaseMmu {
       this.tlb.fill(vpn, this.tag(vm, vm.processes[vm.current].asid), this.hostFrame(vm, f));
     }
     return this.stats.cycles - before;
+  }
+
+  protected override saveExtra(): unknown {
+    return { segments: [...this.segments], outOfSegment: this.outOfSegment };
+  }
+
+  protected override loadExtra(extra: unknown): void {
+    const x = extra as { segments: Array<[number, { base: number; limit: number }]>; outOfSegment: number };
+    this.segments.clear();
+    for (const [k, v] of x.segments) this.segments.set(k, { ...v });
+    this.outOfSegment = x.outOfSegment;
   }
 
   private hostFrame(vm: GuestKernel, gframe: number): number {
@@ -362,6 +414,19 @@ export class SoftMmu extends BaseMmu {
     super.flush(vm, asid, vpn);
     this.soft.get(vm.vmid)!.tag.fill(-1);
     return 0;
+  }
+
+  protected override saveExtra(): unknown {
+    return [...this.soft].map(([vmid, t]) => [vmid, t.tag.slice(), t.frame.slice()]);
+  }
+
+  protected override loadExtra(extra: unknown): void {
+    for (const [vmid, tag, frame] of extra as Array<[number, Float64Array, Float64Array]>) {
+      const t = this.soft.get(vmid);
+      if (!t) continue;
+      t.tag.set(tag);
+      t.frame.set(frame);
+    }
   }
 
   override rootSwitch(vm: GuestKernel, p: number): number {

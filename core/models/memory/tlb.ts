@@ -67,6 +67,20 @@ export class Tlb {
       if ((ctx < 0 || this.ctx[i] === ctx) && (vpn < 0 || this.vpn[i] === vpn)) this.vpn[i] = -1;
     }
   }
+
+  save(): { vpn: Float64Array; ctx: Int32Array; frame: Float64Array; stamp: Float64Array; clock: number; hits: number; misses: number } {
+    return { vpn: this.vpn.slice(), ctx: this.ctx.slice(), frame: this.frame.slice(), stamp: this.stamp.slice(), clock: this.clock, hits: this.hits, misses: this.misses };
+  }
+
+  load(s: ReturnType<Tlb['save']>): void {
+    this.vpn.set(s.vpn);
+    this.ctx.set(s.ctx);
+    this.frame.set(s.frame);
+    this.stamp.set(s.stamp);
+    this.clock = s.clock;
+    this.hits = s.hits;
+    this.misses = s.misses;
+  }
 }
 
 export class TwoLevelTlb {

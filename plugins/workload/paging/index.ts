@@ -115,13 +115,15 @@ export default definePlugin<Options>((api) => {
     },
   });
 
-  // The guest page tables, TLBs and shadow tables are not part of snapshots yet: say so
-  // rather than resume from a state that silently differs.
+  // Guest page tables, the strategy's TLBs and host tables, and the children to reap.
   api.persist('kernels', {
-    save: () => {
-      throw new Error('snapshots of simulations with workload.paging are not supported yet (guest page tables, TLBs and shadow tables are not saved)');
+    save: () => ({ kernels: kernels.map((k) => k.save()), strategy: strategy.saveState(), children }),
+    load: (d) => {
+      const s = d as { kernels: unknown[]; strategy: unknown; children: typeof children };
+      kernels.forEach((k, i) => k.load(s.kernels[i]));
+      strategy.loadState(s.strategy);
+      children = s.children.map((c) => ({ ...c }));
     },
-    load: () => {},
   });
 
   api.hooks.lifecycle.finish.tapPromise(api.id, async (f) => {
