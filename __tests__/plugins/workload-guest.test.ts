@@ -92,4 +92,25 @@ plugins:
     const done = (r: Awaited<ReturnType<typeof run>>) => r.sim.world.store(GuestCpu).exitedAt[r.sim.world.query([GuestCpu])[0]];
     expect(done(nested)).toBeGreaterThan(done(native));
   });
+
+  it('resumes a checkpoint taken mid-run exactly', async () => {
+    const { loadScenarioFile } = await import('../../tools/node/scenario-file');
+    const { writeFileSync, mkdtempSync } = await import('node:fs');
+    const os = await import('node:os');
+    const dir = mkdtempSync(`${os.tmpdir()}/virtlab-timing-`);
+    writeFileSync(`${dir}/t.scenario.yaml`, text('mmu.shadow-paging').replace('duration: 400ms', 'duration: 20ms'));
+    const boot = async () => {
+      const { scenario, catalog, files } = loadScenarioFile(`${dir}/t.scenario.yaml`);
+      return Simulation.create({ scenario, catalog, files });
+    };
+    const whole = await boot();
+    whole.run();
+    const a = await whole.finish();
+    const first = await boot();
+    first.runUntil(3e6);
+    const resumed = await boot();
+    resumed.restore(first.snapshot());
+    resumed.run();
+    expect((await resumed.finish()).metricsJson).toBe(a.metricsJson);
+  });
 });

@@ -42,6 +42,8 @@ export default definePlugin<Options>((api) => {
   const killed = api.counter('guest.killed', 'programs', 'Guest programs killed by a signal.');
   const running = api.gauge('guest.running', 'programs', 'Guest programs still running.');
   let cpus: readonly number[] = [];
+  /** Timing mode: per guest, its page-table kernel and the pages it has touched. */
+  const timingKernels = new Map<number, { kernel: GuestKernel; touched: Uint8Array }>();
   /** Timing mode: per guest, translation cycles owed (delaying its next instructions). */
   const debt = new Map<number, { cycles: number }>();
   let strategy: MmuStrategy | undefined;
@@ -98,6 +100,7 @@ export default definePlugin<Options>((api) => {
         k.spawn();
         mmu.attach(k);
         const touched = new Uint8Array(Math.ceil(Math.min(api.options.memory, V.memory[vm]) / 4096));
+        timingKernels.set(cpu, { kernel: k, touched });
         timing = {
           onMemoryAccess: (address, write) => {
             const vpn = Math.floor(address / 4096);
@@ -239,14 +242,26 @@ export default definePlugin<Options>((api) => {
 
   api.persist('guests', {
     save: () => {
-      if (strategy) throw new Error('snapshots of guests in MMU timing mode are not supported yet (the page tables and TLBs of the strategy are not saved)');
-      return cpus.map((cpu) => {
+      const timing = strategy
+        ? { strategy: strategy.saveState(), kernels: [...timingKernels].map(([cpu, t]) => [cpu, t.kernel.save(), t.touched.slice()]) }
+        : null;
+      const guests = cpus.map((cpu) => {
         const o = outputs.get(cpu)!;
         return { cpu, state: instances.get(cpu)!.save(), out: o.out, err: o.err, kept: o.kept, dropped: o.dropped, debt: debt.get(cpu)!.cycles };
       });
+      return { guests, timing };
     },
     load: (data) => {
-      for (const s of data as Array<{ cpu: number; state: unknown; out: Uint8Array[]; err: Uint8Array[]; kept: number; dropped: number; debt: number }>) {
+      const d = data as { guests: unknown[]; timing: { strategy: unknown; kernels: Array<[number, unknown, Uint8Array]> } | null };
+      if (d.timing && strategy) {
+        for (const [cpu, kernel, touched] of d.timing.kernels) {
+          const t = timingKernels.get(cpu)!;
+          t.kernel.load(kernel);
+          t.touched.set(touched);
+        }
+        strategy.loadState(d.timing.strategy);
+      }
+      for (const s of d.guests as Array<{ cpu: number; state: unknown; out: Uint8Array[]; err: Uint8Array[]; kept: number; dropped: number; debt: number }>) {
         instances.get(s.cpu)!.load(s.state);
         debt.get(s.cpu)!.cycles = s.debt;
         Object.assign(outputs.get(s.cpu)!, { out: s.out, err: s.err, kept: s.kept, dropped: s.dropped });
