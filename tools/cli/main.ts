@@ -31,7 +31,7 @@ import { loadScenarioFile } from '../node/scenario-file';
 import { optionsModule } from '../gen/generate';
 import { execCommand, ExecUsageError } from './exec';
 import { MatrixError } from '../matrix/cells';
-import { mergeShards, runMatrix, type MatrixReport } from '../matrix/matrix';
+import { matrixCoverage, mergeShards, runMatrix, type MatrixReport } from '../matrix/matrix';
 import { Progress } from './progress';
 import { writeReport } from '../report/report';
 import { buildView, serveView } from '../view/serve';
@@ -46,6 +46,7 @@ Usage:
   virtlab report <results folder>   (writes report.html with charts)
   virtlab view <scenario | results folder> [--port n] [--open] [--compare path=value]… [--build-only]
   virtlab matrix <matrix.yaml> [--workers n] [--out dir] [--update-golden] [--shard k/n] [--fresh]
+  virtlab matrix <matrix.yaml> --coverage   (boots every cell: do interacting plugins meet?)
   virtlab matrix merge <shard output folder>… --out dir
   virtlab exec [--engine interpreter] [--stats] [--mount host:guest]… [--env K=V]…
                [--memory 256MiB] [--max-instructions n] prog.elf [args…]
@@ -375,8 +376,9 @@ plugins:
 function printMatrixReport(io: Out, r: MatrixReport, out: string): void {
   io.out(`matrix ${r.name}: ${Object.entries(r.counts).filter(([, n]) => n).map(([k, n]) => `${n} ${k}`).join(', ')}`);
   for (const c of r.cells.filter((x) => x.verdict !== 'unchanged')) io.out(`  ${c.verdict.padEnd(9)} ${c.label}${c.details.length ? `: ${c.details.join('; ').split('\n')[0].slice(0, 200)}` : ''}`);
-  io.out(`interaction coverage: ${r.coverage.covered}/${r.coverage.pairs} interacting plugin pairs ran together${r.coverage.missing.length ? ` (missing: ${r.coverage.missing.join('; ')})` : ''}`);
+  io.out(`interaction coverage: ${r.coverage.covered}/${r.coverage.pairs} interacting plugin pairs ran together${r.coverage.missing.length ? `; never together: ${r.coverage.missing.map((p) => `${p} (${r.coverage.reasons[p]})`).join('; ')}` : ''}`);
   if (r.nondeterministic.length) io.out(`NOT DETERMINISTIC: ${r.nondeterministic.join(', ')}`);
+  else io.out(`determinism: ${r.determinism.checked.length} cells re-run, identical metrics.json`);
   io.out(`report: ${out}/report.md, report.json, report.html`);
 }
 
@@ -394,8 +396,16 @@ async function matrixCommand(rest: string[], io: Out): Promise<number> {
     'update-golden': { type: 'boolean' },
     shard: { type: 'string' },
     fresh: { type: 'boolean' },
+    coverage: { type: 'boolean' },
   });
   if (positionals.length !== 1) throw new UsageError('matrix takes one matrix file', 'virtlab matrix scenarios/matrices/ci.matrix.yaml');
+  if (values.coverage) {
+    const { coverage: c, cells, skipped } = await matrixCoverage(positionals[0]);
+    io.out(`${cells} cells booted (${skipped} refused or failed)`);
+    for (const [pair, why] of Object.entries(c.reasons)) io.out(`  ${c.missing.includes(pair) ? 'never together' : 'together     '}  ${pair}: ${why}`);
+    io.out(`interaction coverage: ${c.covered}/${c.pairs} interacting plugin pairs run together`);
+    return c.missing.length ? 1 : 0;
+  }
   let shard: { k: number; n: number } | undefined;
   if (values.shard !== undefined) {
     const m = /^(\d+)\/(\d+)$/.exec(values.shard as string);

@@ -1,19 +1,24 @@
 // Runs one matrix cell: applies its assignment to the scenario (a plugin choice per
 // capability axis, `--set` overrides for option axes, the seed), boots, runs and
 // finishes the simulation, and returns the selected metrics, a hash of metrics.json
-// (for determinism checks), and which hooks each plugin tapped and which components
-// its systems write (for interaction coverage). A registry refusal makes the cell
+// (for determinism checks), and each plugin's footprint for interaction coverage: the
+// hooks it tapped, the components its systems write and read, and the services its
+// hook handlers resolve. A registry refusal makes the cell
 // "skipped" with the registry's reason; any other error makes it "failed".
 
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { CAPABILITIES, PRESETS, RegistryError, Simulation, type PluginCatalog } from 'virtlab';
+import path from 'node:path';
+import { CAPABILITIES, PRESETS, RegistryError, Simulation, type PluginCatalog, type ServiceToken } from 'virtlab';
 import { parseDocumentText } from '../../core/scenario/loader';
+import { loadCatalog } from '../node/catalog';
 import { loadScenarioFile } from '../node/scenario-file';
 import type { AxisValue, Cell } from './cells';
 
 export interface CellResult {
   readonly id: string;
+  /** The cell's key (see cells.ts): its stored result is cells/<key>.json. */
+  readonly key: string;
   readonly label: string;
   readonly assignment: Readonly<Record<string, AxisValue>>;
   readonly status: 'ok' | 'failed' | 'skipped' | 'timeout';
@@ -21,8 +26,17 @@ export interface CellResult {
   readonly metrics: Record<string, number | null>;
   readonly metricsHash?: string;
   readonly wallMs: number;
-  /** Plugins of the cell, with the hooks each tapped and the components it writes. */
-  readonly plugins: Record<string, { hooks: string[]; writes: string[] }>;
+  /** Plugins of the cell, with what each touches (see PluginFootprint). */
+  readonly plugins: Record<string, PluginFootprint>;
+}
+
+/** What a plugin touches that another plugin may touch too. */
+export interface PluginFootprint {
+  readonly hooks: string[];
+  readonly writes: string[];
+  readonly reads?: string[];
+  /** Services its hook handlers resolved, as `name@owner` (owner: a plugin id or core). */
+  readonly services?: string[];
 }
 
 /** Is this axis a capability choice (placement: [first-fit, worst-fit])? */
@@ -36,6 +50,11 @@ export function cellOverrides(cell: Cell, catalog: PluginCatalog): { set: Array<
   const optionSets: Array<{ path: string; value: unknown }> = [];
   let seed: number | undefined;
   const doc = parseDocumentText(readFileSync(cell.scenario, 'utf8'), cell.scenario).data;
+  // Capabilities of plugins in the scenario's own plugin folders count as axes too.
+  if (Array.isArray(doc.pluginPaths) && doc.pluginPaths.length) {
+    const base = path.dirname(path.resolve(cell.scenario));
+    catalog = loadCatalog(doc.pluginPaths.map((d) => path.resolve(base, String(d))));
+  }
   const plugins: Record<string, unknown> = { ...((doc.plugins as Record<string, unknown> | undefined) ?? {}) };
   const without = new Set<string>((doc.without as string[] | undefined) ?? []);
   let pluginsChanged = false;
@@ -66,20 +85,32 @@ export function cellOverrides(cell: Cell, catalog: PluginCatalog): { set: Array<
   return { set: [...set, ...optionSets], seed };
 }
 
-/** Runs a cell in this thread; it times out after `timeoutMs` of wall-clock time. */
-export async function runCell(cell: Cell, metricNames: readonly string[], catalog: PluginCatalog, timeoutMs: number): Promise<CellResult> {
+/**
+ * Runs a cell in this thread; it times out after `timeoutMs` of wall-clock time.
+ * With `bootOnly` it stops after boot: enough to learn which hooks and components the
+ * plugins touch (`virtlab matrix --coverage`), at a fraction of a run's cost.
+ */
+export async function runCell(cell: Cell, metricNames: readonly string[], catalog: PluginCatalog, timeoutMs: number, bootOnly = false): Promise<CellResult> {
   const t0 = performance.now();
-  const base = { id: cell.id, label: cell.label, assignment: cell.assignment };
+  const base = { id: cell.id, key: cell.key, label: cell.label, assignment: cell.assignment };
   let sim: Simulation;
+  let uses: ServiceUses;
   try {
     const overrides = cellOverrides(cell, catalog);
     const { scenario, catalog: cat, files } = loadScenarioFile(cell.scenario, overrides);
-    sim = await Simulation.create({ scenario, catalog: cat, files });
+    sim = new Simulation({ scenario, catalog: cat, files });
+    uses = watchServices(sim);
+    await sim.boot();
   } catch (e) {
-    const skipped = e instanceof RegistryError;
-    const msg = `${(e as Error).message}${(e as RegistryError).hint ? ` (${(e as RegistryError).hint})` : ''}`;
+    // A refusal of the combination (conflict, missing requirement, two providers of an
+    // exclusive capability) skips the cell; a plugin that crashes while loading or
+    // registering (a RegistryError with a cause, or a load failure) is a failure.
+    const skipped = e instanceof RegistryError && !(e as { cause?: unknown }).cause && !/ failed to load from /.test(e.message);
+    const hint = (e as RegistryError).hint;
+    const msg = `${(e as Error).message}${hint && !(e as Error).message.includes(hint) ? ` (${hint})` : ''}`;
     return { ...base, status: skipped ? 'skipped' : 'failed', error: msg, metrics: {}, wallMs: performance.now() - t0, plugins: {} };
   }
+  if (bootOnly) return { ...base, status: 'ok', metrics: {}, wallMs: performance.now() - t0, plugins: interactions(sim, uses) };
   try {
     const deadline = t0 + timeoutMs;
     let timedOut = false;
@@ -92,7 +123,7 @@ export async function runCell(cell: Cell, metricNames: readonly string[], catalo
       }
     }
     if (timedOut) {
-      return { ...base, status: 'timeout', error: `timed out after ${timeoutMs} ms at tick ${sim.tick} of ${sim.totalTicks}`, metrics: {}, wallMs: performance.now() - t0, plugins: interactions(sim) };
+      return { ...base, status: 'timeout', error: `timed out after ${timeoutMs} ms at tick ${sim.tick} of ${sim.totalTicks}`, metrics: {}, wallMs: performance.now() - t0, plugins: interactions(sim, uses) };
     }
     const result = await sim.finish();
     const metrics: Record<string, number | null> = {};
@@ -103,19 +134,86 @@ export async function runCell(cell: Cell, metricNames: readonly string[], catalo
       metrics,
       metricsHash: createHash('sha256').update(result.metricsJson).digest('hex'),
       wallMs: performance.now() - t0,
-      plugins: interactions(sim),
+      plugins: interactions(sim, uses),
     };
   } catch (e) {
-    return { ...base, status: 'failed', error: (e as Error).stack ?? String(e), metrics: {}, wallMs: performance.now() - t0, plugins: interactions(sim) };
+    return { ...base, status: 'failed', error: (e as Error).stack ?? String(e), metrics: {}, wallMs: performance.now() - t0, plugins: interactions(sim, uses) };
   }
 }
 
-/** Which hooks each selected plugin tapped and which components its systems write. */
-export function interactions(sim: Simulation): Record<string, { hooks: string[]; writes: string[] }> {
-  const out: Record<string, { hooks: string[]; writes: string[] }> = {};
+/** The plugin a tap belongs to, by its name: `<id>`, `<id>-…` or `<id>/…`. */
+function tapOwner(ids: readonly string[], tapName: string): string | undefined {
+  return ids.filter((id) => tapName === id || tapName.startsWith(`${id}-`) || tapName.startsWith(`${id}/`)).sort((a, b) => b.length - a.length)[0];
+}
+
+/** Per plugin, the services (`name@owner`) its hook handlers resolved. */
+export type ServiceUses = Map<string, Set<string>>;
+
+/**
+ * Watches which services each plugin's hook handlers resolve: most plugins that
+ * change one another's behaviour do it through a service (an add-on tunes the
+ * migration engine at boot), not through a shared hook. Handlers are wrapped as they
+ * are tapped, so that a resolution can be attributed to the plugin whose handler is
+ * running. Must be called before boot.
+ */
+function watchServices(sim: Simulation): ServiceUses {
+  const uses: ServiceUses = new Map();
+  let running: string | undefined;
+  // The container's owner lookup is not part of the public API; coverage degrades to
+  // "owner unknown" rather than failing if it moves.
+  const container = (sim as unknown as { container?: { ownerOf?: (t: ServiceToken<unknown>) => string | undefined } }).container;
+  const services = sim.services as { get: <T>(t: ServiceToken<T>) => T; tryGet: <T>(t: ServiceToken<T>) => T | undefined };
+  const record = (t: ServiceToken<unknown>) => {
+    if (!running) return;
+    const owner = container?.ownerOf?.(t) ?? 'unknown';
+    if (owner === running) return;
+    const set = uses.get(running) ?? new Set<string>();
+    set.add(`${t.name}@${owner}`);
+    uses.set(running, set);
+  };
+  const get = services.get;
+  const tryGet = services.tryGet;
+  services.get = (t) => (record(t), get(t));
+  services.tryGet = (t) => (record(t), tryGet(t));
+  for (const record of Object.values(sim.hooks)) {
+    for (const hook of Object.values(record as unknown as Record<string, { intercept: (i: { register: (tap: { name: string; fn: (...a: unknown[]) => unknown }) => unknown }) => void }>)) {
+      hook.intercept({
+        register(tap) {
+          const id = tapOwner(
+            sim.selectedPlugins.map((p) => p.id),
+            tap.name,
+          );
+          if (!id) return tap;
+          const fn = tap.fn;
+          return {
+            ...tap,
+            fn: (...args: unknown[]) => {
+              const outer = running;
+              running = id;
+              try {
+                return fn(...args);
+              } finally {
+                running = outer;
+              }
+            },
+          };
+        },
+      });
+    }
+  }
+  return uses;
+}
+
+/**
+ * Which hooks each selected plugin tapped and which components its systems write and
+ * read. Taps are attributed by name: plugins tap under their id (`placement.first-fit`,
+ * `trace.events-finish`, `workload.synthetic/boot`), as the hooks' contract asks.
+ */
+export function interactions(sim: Simulation, uses: ServiceUses = new Map()): Record<string, PluginFootprint> {
+  const out: Record<string, { hooks: string[]; writes: string[]; reads: string[]; services: string[] }> = {};
   const ids = sim.selectedPlugins.map((p) => p.id);
-  for (const id of ids) out[id] = { hooks: [], writes: [] };
-  const owner = (tapName: string) => ids.filter((id) => tapName === id || tapName.startsWith(`${id}-`) || tapName.startsWith(`${id}/`)).sort((a, b) => b.length - a.length)[0];
+  for (const id of ids) out[id] = { hooks: [], writes: [], reads: [], services: [...(uses.get(id) ?? [])].sort() };
+  const owner = (tapName: string) => tapOwner(ids, tapName);
   for (const [group, record] of Object.entries(sim.hooks)) {
     for (const [name, hook] of Object.entries(record as Record<string, { taps: Array<{ name: string }> }>)) {
       for (const tap of hook.taps) {
@@ -127,10 +225,12 @@ export function interactions(sim: Simulation): Record<string, { hooks: string[];
   for (const s of sim.systemOrder) {
     if (!out[s.owner]) continue;
     for (const c of s.writes ?? []) if (!out[s.owner].writes.includes(c.name)) out[s.owner].writes.push(c.name);
+    for (const c of s.reads ?? []) if (!out[s.owner].reads.includes(c.name)) out[s.owner].reads.push(c.name);
   }
   for (const v of Object.values(out)) {
     v.hooks.sort();
     v.writes.sort();
+    v.reads.sort();
   }
   return out;
 }
