@@ -52,3 +52,8 @@ export { PhysicalMemory, RadixTable, WalkResult } from './models/memory/paging';
 export { Tlb, TwoLevelTlb } from './models/memory/tlb';
 export { MmuStrategy, MmuStats, MmuMetrics, GuestKernel, CostModel, BaseMmu, registerMmu, type MmuContext } from './models/memory/mmu';
 export { NativeMmu, NestedMmu, ShadowMmu, SspMmu, CompromisMmu, SoftMmu, BtMmu } from './models/memory/strategies';
+export { BlockLifter, type LiftOptions } from './models/dbt/lift';
+export { Unit, Block, Inst, K as IrKind, type Term } from './models/dbt/ir';
+export { DbtRuntime, type Translator, type TranslatedUnit, type DbtCounters } from './models/dbt/runtime';
+export { translatedEngine, type TranslatedEngineOptions } from './models/dbt/engine';
+export type { EmitOptions } from './models/dbt/emit';

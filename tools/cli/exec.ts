@@ -133,6 +133,7 @@ export async function execCommand(rest: string[], io: ExecIo = processIo): Promi
     // The guest's clock: one nanosecond per instruction, from the epoch; deterministic.
     now: () => instance!.instructions,
     randomBytes: (out) => rng.fillBytes(out),
+    hostNow: () => performance.now(),
   });
   let status = instance.run(50_000_000);
   while (status.state === 'running') status = instance.run(50_000_000);

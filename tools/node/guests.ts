@@ -79,6 +79,7 @@ export function runGuestCase(engine: ExecutionEngine, program: GuestProgram, c: 
     writeStderr: (b) => err.push(b.slice()),
     now: () => instance!.instructions,
     randomBytes: (o) => rng.fillBytes(o),
+    hostNow: () => performance.now(),
   });
   let status = instance.run(10_000_000);
   while (status.state === 'running') status = instance.run(10_000_000);

@@ -29,6 +29,12 @@ export interface GuestLaunch {
   readonly now: () => number;
   /** Fills `out` with deterministic random bytes (AT_RANDOM, getrandom). */
   readonly randomBytes: (out: Uint8Array) => void;
+  /**
+   * A host clock in milliseconds, for engines that report host figures (translation
+   * time). Runners outside simulations pass performance.now; simulations do not,
+   * because nothing that reaches their results may depend on the host.
+   */
+  readonly hostNow?: () => number;
   /** Timing mode: called with the address of every guest load and store. */
   readonly onMemoryAccess?: (address: number, write: boolean) => void;
   /** Timing mode: called when the guest unmaps or changes the permissions of memory. */

@@ -368,6 +368,13 @@ export function decode16(i: number, d: Decoded): void {
   }
 }
 
+/** Does an FP op take a rounding mode (so that rm 5 and 6, or a dynamic frm above 4, are illegal)? */
+export function usesRm(op: number): boolean {
+  return (op >= Op.FMADD_S && op <= Op.FSQRT_S) || (op >= Op.FADD_D && op <= Op.FSQRT_D) ||
+    (op >= Op.FCVT_W_S && op <= Op.FCVT_LU_S) || (op >= Op.FCVT_S_W && op <= Op.FCVT_S_LU) ||
+    op === Op.FCVT_S_D || op === Op.FCVT_D_S || (op >= Op.FCVT_W_D && op <= Op.FCVT_LU_D) || (op >= Op.FCVT_D_W && op <= Op.FCVT_D_LU);
+}
+
 /** Does op write an integer register rd (so rd = x0 must be discarded)? */
 export function writesIntRd(op: number): boolean {
   if (op >= Op.LUI && op <= Op.JALR) return true;
@@ -387,15 +394,28 @@ export function writesIntRd(op: number): boolean {
 
 // ---- execution ----
 
-/** Architectural state of one hart, in typed arrays (saved and restored as is). */
+/**
+ * Architectural state of one hart, in typed arrays (saved and restored as is). The
+ * registers live in the state area of the guest's WebAssembly memory when one is
+ * given, where translated code reads and writes them too.
+ */
 export class Hart {
   /** Integer registers: x[2r] low, x[2r+1] high; register 32 is the x0 sink. */
-  readonly x = new Int32Array(66);
+  readonly x: Int32Array;
   /** FP registers as raw 64-bit patterns, with double and single views. */
-  readonly fbuf = new ArrayBuffer(32 * 8);
-  readonly f64 = new Float64Array(this.fbuf);
-  readonly f32 = new Float32Array(this.fbuf);
-  readonly fu32 = new Uint32Array(this.fbuf);
+  readonly f64: Float64Array;
+  readonly f32: Float32Array;
+  readonly fu32: Uint32Array;
+
+  constructor(mem?: GuestMemory) {
+    const buffer = mem ? mem.wasm.buffer : new ArrayBuffer(memory.STATE_F + 256);
+    const base = mem ? mem.stateBase : 0;
+    this.x = new Int32Array(buffer, base + memory.STATE_X, 66);
+    this.f64 = new Float64Array(buffer, base + memory.STATE_F, 32);
+    this.f32 = new Float32Array(buffer, base + memory.STATE_F, 64);
+    this.fu32 = new Uint32Array(buffer, base + memory.STATE_F, 64);
+  }
+
   pc = 0;
   /** Accrued exception flags (fflags). */
   flags = 0;
@@ -462,6 +482,8 @@ export class Interpreter {
    * which a memory model sees the guest's accesses); null costs one check per access.
    */
   accessHook: ((address: number, write: boolean) => void) | null = null;
+  /** Called after fence.i or a snapshot load dropped every decoded instruction. */
+  onFlush: () => void = () => {};
 
   constructor(
     readonly mem: GuestMemory,
@@ -484,6 +506,7 @@ export class Interpreter {
     for (const page of this.pagesCode.keys()) this.mem.perm[page] &= ~PERM_DECODED;
     this.invalidations += this.pagesCode.size;
     this.pagesCode.clear();
+    this.onFlush();
   }
 
   private pageFor(page: number, pc: number): PageCode {
@@ -1176,10 +1199,7 @@ export class Interpreter {
     let rm = code.rm[slot];
     const mem = this.mem;
     if (rm > 4) {
-      const usesRm = (op >= Op.FMADD_S && op <= Op.FSQRT_S) || (op >= Op.FADD_D && op <= Op.FSQRT_D) ||
-        (op >= Op.FCVT_W_S && op <= Op.FCVT_LU_S) || (op >= Op.FCVT_S_W && op <= Op.FCVT_S_LU) ||
-        op === Op.FCVT_S_D || op === Op.FCVT_D_S || (op >= Op.FCVT_W_D && op <= Op.FCVT_LU_D) || (op >= Op.FCVT_D_W && op <= Op.FCVT_D_LU);
-      if (usesRm) {
+      if (usesRm(op)) {
         if (rm === 7) rm = h.frm;
         if (rm > 4) throw new GuestFault(SIGILL, pc, 'invalid rounding mode');
       }

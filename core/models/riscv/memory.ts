@@ -3,6 +3,13 @@
 // interpreter), and a permission byte per 4 KiB page. Addresses outside the memory or
 // on pages without the needed permission raise a GuestFault (SIGSEGV).
 //
+// Above the guest's bytes the same WebAssembly.Memory holds what translated code
+// must reach with plain loads and stores (see STATE_* and `stateBase`): the hart's
+// registers, pc, FP flags and rounding mode, the translators' budget counter and
+// scratch words, the permission table itself, and the translators' lookup table of
+// guest pc → translated unit. Guest accesses never reach it: every address is
+// checked against `size` first.
+//
 // Layout (all deterministic): non-PIE programs are linked at 0x10000; static-PIE ones
 // are loaded at PIE_BASE; the heap (brk) follows the highest segment; anonymous
 // mmaps are carved downwards from below the stack, which sits at the top.
@@ -20,6 +27,32 @@ export const PERM_MAPPED = 8;
 export const PERM_DECODED = 16;
 
 export const PIE_BASE = 0x100000;
+
+// Layout of the state area, as byte offsets from `stateBase` (= the guest size).
+/** x0…x31 and the x0 sink (x32) as little-endian i64: register r at 8·r. */
+export const STATE_X = 0;
+/** f0…f31 as raw 64-bit patterns: register r at STATE_F + 8·r. */
+export const STATE_F = 272;
+/** Where translated code leaves and finds the guest pc (i64). */
+export const STATE_PC = 528;
+/** Accrued FP exception flags (i32) while translated code runs. */
+export const STATE_FLAGS = 536;
+/** Dynamic rounding mode (i32) while translated code runs. */
+export const STATE_FRM = 540;
+/** Instructions translated code may still retire before returning (i32). */
+export const STATE_BUDGET = 544;
+/** Host-call depth of translated code (i32): guest calls mapped to host calls. */
+export const STATE_DEPTH = 548;
+/** Counters translated code keeps (i64 each): units entered, in-WebAssembly lookups that hit. */
+export const STATE_UNITS_ENTERED = 560;
+export const STATE_LOOKUP_HITS = 568;
+/** Guest calls made as host calls, and guest returns that came back where expected. */
+export const STATE_HOST_CALLS = 576;
+export const STATE_RETURN_HITS = 584;
+/** The permission table: one byte per guest page. */
+export const STATE_PERM = 4096;
+/** Entries of the pc → unit lookup table (a power of two), 16 bytes each. */
+export const LOOKUP_ENTRIES = 1 << 14;
 
 export const SIGILL = 4;
 export const SIGTRAP = 5;
@@ -39,9 +72,16 @@ export class GuestFault extends Error {
 
 export class GuestMemory {
   readonly wasm: WebAssembly.Memory;
+  /** Guest bytes: addresses [0, size) are the guest's. */
   readonly size: number;
   readonly pages: number;
-  /** Permission bits per page (PERM_*). */
+  /** Offset of the state area in the WebAssembly memory (see STATE_*). */
+  readonly stateBase: number;
+  /** Offset of the pc → unit lookup table. */
+  readonly lookupBase: number;
+  /** Total WebAssembly pages (guest memory and state area). */
+  readonly wasmPages: number;
+  /** Permission bits per page (PERM_*), a view into the state area. */
   readonly perm: Uint8Array;
   u8!: Uint8Array;
   dv!: DataView;
@@ -54,15 +94,21 @@ export class GuestMemory {
     }
     this.size = size;
     this.pages = size >>> PAGE_SHIFT;
-    this.wasm = new WebAssembly.Memory({ initial: size / 65536, maximum: size / 65536 });
-    this.perm = new Uint8Array(this.pages);
+    this.stateBase = size;
+    // One spare permission byte past the last page, always zero, for clamped indices.
+    this.lookupBase = size + STATE_PERM + Math.ceil((this.pages + 1) / PAGE_SIZE) * PAGE_SIZE;
+    const total = this.lookupBase + LOOKUP_ENTRIES * 16 - size;
+    this.wasmPages = (size + Math.ceil(total / 65536) * 65536) / 65536;
+    this.wasm = new WebAssembly.Memory({ initial: this.wasmPages, maximum: this.wasmPages });
+    this.perm = new Uint8Array(this.wasm.buffer, size + STATE_PERM, this.pages);
     this.refresh();
   }
 
   /** Re-creates the views (after the underlying buffer changed). */
   refresh(): void {
-    this.u8 = new Uint8Array(this.wasm.buffer);
-    this.dv = new DataView(this.wasm.buffer);
+    // The views cover the guest's bytes only, so no guest-memory helper can reach the state area.
+    this.u8 = new Uint8Array(this.wasm.buffer, 0, this.size);
+    this.dv = new DataView(this.wasm.buffer, 0, this.size);
   }
 
   /** Sets permissions on [start, start+len), page-aligned outward. */

@@ -5,7 +5,7 @@
 // can reach the host's files or network.
 
 import { buildStack, GuestLoadError, loadElf } from './elf';
-import { Hart, Interpreter } from './interpreter';
+import { Hart, Interpreter, type StopReason } from './interpreter';
 import { GuestFault, GuestMemory, PAGE_SIZE, PERM_MAPPED, PERM_R, PERM_W, PERM_X } from './memory';
 import { EBADF, EINVAL, EISDIR, ENOENT, ENOTDIR, S_IFCHR, S_IFDIR, Vfs, VfsError, VNode } from './vfs';
 
@@ -72,8 +72,14 @@ const PID = 1000;
 
 export class GuestProcess {
   readonly mem: GuestMemory;
-  readonly hart = new Hart();
+  readonly hart: Hart;
   readonly cpu: Interpreter;
+  /**
+   * What runs the guest's instructions: the interpreter, or a translator's runtime
+   * that uses the interpreter for what it does not translate. Either returns the
+   * interpreter's stop reasons, so faults and limits are reported the same way.
+   */
+  executor: { run(budget: number): StopReason };
   readonly vfs: Vfs;
   readonly syscallCounts = new Map<number, number>();
   readonly unimplemented = new Map<number, number>();
@@ -88,9 +94,11 @@ export class GuestProcess {
 
   constructor(readonly options: ProcessOptions) {
     this.mem = new GuestMemory(roundUp(options.memoryBytes, 65536));
+    this.hart = new Hart(this.mem);
     this.vfs = new Vfs(options.files);
     this.cpu = new Interpreter(this.mem, this.hart, () => this.syscall(), options.now);
     this.cpu.accessHook = options.onMemoryAccess ?? null;
+    this.executor = this.cpu;
     this.fds = [0, 1, 2].map((std) => ({ node: null, std, pos: 0, append: false, writable: std > 0, path: `/dev/std${['in', 'out', 'err'][std]}` }));
   }
 
@@ -130,7 +138,7 @@ export class GuestProcess {
       this.status = { state: 'limit', message: `stopped after ${this.hart.instret} instructions, the limit` };
       return this.status;
     }
-    const stop = this.cpu.run(allowed);
+    const stop = this.executor.run(allowed);
     if (stop.kind === 'fault') {
       const f = stop.fault!;
       const raw = stop.raw ?? this.cpu.rawAt(this.hart.pc);

@@ -1,0 +1,1208 @@
+// Lowering of IR units (ir.ts) to WebAssembly: one function of type () → i32 per
+// unit, in one module per translation. Two choices shape the code:
+//
+// - Where guest registers live. With `promote` off they stay in the CPU state in
+//   memory and every getx/setx is a load or store (the QEMU-style baseline). With it
+//   on, every register the unit touches is a WebAssembly local, loaded at entry and
+//   written back at every exit (Instrew's fixed-register convention, within a unit);
+//   so are the FP flags and the budget counter.
+// - How control leaves. Direct jumps to other units are tail calls through the
+//   unit's chain slot for the target (a table entry the runtime patches once the
+//   target is translated: chaining); indirect jumps tail-call the in-WebAssembly
+//   dispatcher; with `mapCalls`, a guest call is a host call into the callee's unit,
+//   whose guest return is a host return that the caller checks against the return
+//   address it expects.
+//
+// Multi-block units (regions) become structured WebAssembly by Ramsey's algorithm
+// ("Beyond Relooper", ICFP 2022): blocks in reverse postorder, loops at loop headers,
+// `block`s ending just before merge points, and branches as `br` to them. Edges that
+// would make the control-flow graph irreducible leave the unit instead.
+//
+// Every guest instruction that can fault checks its access inline; when the check
+// fails the unit exits with the instruction not executed and the budget of the rest
+// of its block refunded, and the interpreter executes it — and raises the precise
+// fault, from exactly the state it would have had.
+
+import { Op } from '../riscv/interpreter';
+import { PAGE_SHIFT, PERM_DECODED, PERM_R, PERM_W, STATE_BUDGET, STATE_DEPTH, STATE_F, STATE_FLAGS, STATE_FRM, STATE_HOST_CALLS, STATE_PC, STATE_PERM, STATE_RETURN_HITS, STATE_UNITS_ENTERED, STATE_X, type GuestMemory } from '../riscv/memory';
+import { F64, FuncBody, I32, I64, ModuleBuilder, VOID, W } from '../wasm/encoder';
+import { EXIT_BUDGET, EXIT_INTERP, EXIT_LOOKUP, EXIT_RET, HELPER_CODE_CHANGED, HELPER_OK, MAX_CALL_DEPTH } from './abi';
+import { Block, DIV_S, DIV_U, K, MULH_SS, MULH_SU, operands, REM_S, termOperands, type Inst, type Term, Unit } from './ir';
+import { RUNTIME_FUNCS } from './runtime-module';
+
+const NX = 1;
+const MIN_NORMAL = 2.2250738585072014e-308;
+
+export interface EmitOptions {
+  /** Keep guest registers, FP flags and the budget in locals across the unit. */
+  readonly promote: boolean;
+  /** Guest calls become host calls, guest returns host returns. */
+  readonly mapCalls: boolean;
+  /** Jumps go straight to their target's unit (chain slots, in-WebAssembly lookup); off: every exit returns to the dispatcher loop. */
+  readonly chain: boolean;
+}
+
+/** What the emitter needs from the runtime. */
+export interface EmitLinks {
+  readonly mem: GuestMemory;
+  /** The chain slot (table index) of a guest pc, allocated on first use. */
+  slotFor(pc: number): number;
+}
+
+/** The module of one translation: its bytes and the export name of each unit. */
+export interface EmittedModule {
+  readonly bytes: Uint8Array<ArrayBuffer>;
+  readonly exports: string[];
+  /** Blocks made unreachable or cut off to keep a unit reducible, per unit. */
+  readonly cutEdges: number;
+}
+
+/** Lowers units into one module that imports the runtime (see runtime-module.ts). */
+export function emitModule(units: readonly Unit[], links: EmitLinks, options: EmitOptions): EmittedModule {
+  const m = new ModuleBuilder();
+  const tUnit = m.type([], [I32]);
+  const imports = declareImports(m, links);
+  const exports: string[] = [];
+  let cut = 0;
+  units.forEach((u, i) => {
+    const { index, body } = m.func(tUnit);
+    const e = new UnitEmitter(u, body, imports, links, options, tUnit);
+    e.emit();
+    cut += e.cutEdges;
+    const name = `u${i}`;
+    m.export(name, index);
+    exports.push(name);
+  });
+  return { bytes: m.finish(), exports, cutEdges: cut };
+}
+
+interface Imports {
+  readonly enter: number;
+  readonly lookup: number;
+  readonly lookupIndex: number;
+  readonly mulh: number;
+  readonly mulhsu: number;
+  readonly mulhu: number;
+  readonly nxAdd: number;
+  readonly nxMul: number;
+  readonly nxDiv: number;
+  readonly nxSqrt: number;
+  readonly fma: number;
+  /** The interpreter helper: (pc: i32) → HELPER_*. */
+  readonly interp: number;
+}
+
+function declareImports(m: ModuleBuilder, links: EmitLinks): Imports {
+  const types: Record<(typeof RUNTIME_FUNCS)[number], number> = {
+    enter: m.type([I32], [I32]),
+    lookup: m.type([], [I32]),
+    lookupIndex: m.type([I64], [I32]),
+    mulh: m.type([I64, I64], [I64]),
+    mulhsu: m.type([I64, I64], [I64]),
+    mulhu: m.type([I64, I64], [I64]),
+    nxAdd: m.type([F64, F64, F64], [I32]),
+    nxMul: m.type([F64, F64, F64], [I32]),
+    nxDiv: m.type([F64, F64, F64], [I32]),
+    nxSqrt: m.type([F64, F64], [I32]),
+    fma: m.type([F64, F64, F64], [F64, I32]),
+  };
+  m.importMemory('env', 'mem', links.mem.wasmPages);
+  const idx: Record<string, number> = {};
+  for (const name of RUNTIME_FUNCS) idx[name] = m.importFunc('rt', name, types[name]);
+  idx.interp = m.importFunc('js', 'interp', m.type([I32], [I32]));
+  return idx as unknown as Imports;
+}
+
+/**
+ * A label a branch can target (Ramsey's ContainingSyntax): the loop headed by a
+ * block, the block that a merge point follows, or the shared exit; `level` is the
+ * nesting depth of its construct, from which a `br` computes its index.
+ */
+interface Ctx {
+  readonly k: 'loop' | 'follow' | 'exit';
+  readonly block: number;
+  readonly level: number;
+}
+
+/** Ways of leaving a unit through the shared exit path. */
+const LEAVE_RETURN = 0;
+const LEAVE_CHAIN = 1;
+const LEAVE_LOOKUP = 2;
+
+class UnitEmitter {
+  cutEdges = 0;
+  private readonly sb: number;
+  private readonly permBase: number;
+  /** Local of each value (-1: none yet); constants are inlined instead. */
+  private readonly vloc: Int32Array;
+  private readonly isConst: Uint8Array;
+  private readonly cLo: Int32Array;
+  private readonly cHi: Int32Array;
+  /** Values that alias a register's local (promote mode): value → register local. */
+  private readonly alias: Int32Array;
+  // Registers in locals (promote mode): -1 when the unit does not touch the register.
+  private readonly xl = new Int32Array(32).fill(-1);
+  private readonly fl = new Int32Array(32).fill(-1);
+  private readonly xWritten = new Uint8Array(32);
+  private readonly fWritten = new Uint8Array(32);
+  private flagsL = -1;
+  private budgetL = -1;
+  private frmL = -1;
+  // The shared exit: kind, code, pc, budget refund, chain slot.
+  private ekind = -1;
+  private ecode = -1;
+  private epc = -1;
+  private eadj = -1;
+  private eslot = -1;
+  private depthL = -1;
+  private tI32 = -1;
+  private tI64 = -1;
+  private fa = -1;
+  private fb = -1;
+  private fc = -1;
+  private fr = -1;
+  private fs = -1;
+  private readonly ctx: Ctx[] = [];
+  // Control-flow facts of the unit.
+  private readonly index = new Map<number, number>();
+  private rpo: number[] = [];
+  private order!: Int32Array;
+  private idom!: Int32Array;
+  private children: number[][] = [];
+  private loopHeader!: Uint8Array;
+  private merge!: Uint8Array;
+  /** Edges (from·n + to) cut to keep the graph reducible. */
+  private readonly cut = new Set<number>();
+
+  constructor(
+    private readonly u: Unit,
+    private readonly f: FuncBody,
+    private readonly im: Imports,
+    private readonly links: EmitLinks,
+    private readonly o: EmitOptions,
+    private readonly tUnit: number,
+  ) {
+    this.sb = links.mem.stateBase;
+    this.permBase = links.mem.stateBase + STATE_PERM;
+    const n = u.valueCount;
+    this.vloc = new Int32Array(n).fill(-1);
+    this.isConst = new Uint8Array(n);
+    this.cLo = new Int32Array(n);
+    this.cHi = new Int32Array(n);
+    this.alias = new Int32Array(n).fill(-1);
+  }
+
+  emit(): void {
+    const f = this.f;
+    this.analyseCfg();
+    this.declareLocals();
+    this.ekind = f.local(I32);
+    this.ecode = f.local(I32);
+    this.epc = f.local(I64);
+    this.eadj = f.local(I32);
+    this.eslot = f.local(I32);
+    this.tI32 = f.local(I32);
+    this.tI64 = f.local(I64);
+    this.fa = f.local(F64);
+    this.fb = f.local(F64);
+    this.fc = f.local(F64);
+    this.fr = f.local(F64);
+    this.fs = f.local(F64);
+    this.count(STATE_UNITS_ENTERED);
+    if (this.o.promote) this.loadAll();
+    f.block();
+    this.ctx.push({ k: 'exit', block: -1, level: f.depth });
+    this.doTree(0);
+    f.op(W.unreachable);
+    this.ctx.pop();
+    f.end();
+    this.sharedExit();
+  }
+
+  // ---- control-flow analysis ----
+
+  private succ(b: number): number[] {
+    const block = this.u.blocks[b];
+    const out: number[] = [];
+    const t = block.term;
+    const add = (pc: number) => {
+      const j = this.index.get(pc);
+      if (j !== undefined && !this.cut.has(b * this.u.blocks.length + j)) out.push(j);
+    };
+    if (t.k === 'jump') add(t.target);
+    else if (t.k === 'branch') {
+      add(t.taken);
+      if (t.fall !== t.taken) add(t.fall);
+    } else if ((t.k === 'call' || t.k === 'icall') && this.o.mapCalls) add(t.ret);
+    return out;
+  }
+
+  private analyseCfg(): void {
+    const blocks = this.u.blocks;
+    const n = blocks.length;
+    blocks.forEach((b, i) => {
+      if (!this.index.has(b.start)) this.index.set(b.start, i);
+    });
+    for (let pass = 0; pass < 4; pass++) {
+      // Reverse postorder by an iterative depth-first search from the entry.
+      const seen = new Uint8Array(n);
+      const post: number[] = [];
+      const stack: Array<[number, number]> = [[0, 0]];
+      seen[0] = 1;
+      const onStack = new Uint8Array(n);
+      onStack[0] = 1;
+      while (stack.length) {
+        const top = stack[stack.length - 1];
+        const s = this.succ(top[0]);
+        if (top[1] < s.length) {
+          const v = s[top[1]++];
+          if (!seen[v]) {
+            seen[v] = 1;
+            onStack[v] = 1;
+            stack.push([v, 0]);
+          }
+        } else {
+          onStack[top[0]] = 0;
+          post.push(top[0]);
+          stack.pop();
+        }
+      }
+      this.rpo = post.reverse();
+      this.order = new Int32Array(n).fill(-1);
+      this.rpo.forEach((b, i) => (this.order[b] = i));
+      // Dominators (Cooper, Harvey and Kennedy's iteration over reverse postorder).
+      const idom = new Int32Array(n).fill(-1);
+      idom[0] = 0;
+      const preds: number[][] = Array.from({ length: n }, () => []);
+      for (const b of this.rpo) for (const s of this.succ(b)) preds[s].push(b);
+      const intersect = (a: number, b: number) => {
+        while (a !== b) {
+          while (this.order[a] > this.order[b]) a = idom[a];
+          while (this.order[b] > this.order[a]) b = idom[b];
+        }
+        return a;
+      };
+      for (let changed = true; changed; ) {
+        changed = false;
+        for (const b of this.rpo) {
+          if (b === 0) continue;
+          let d = -1;
+          for (const p of preds[b]) if (idom[p] !== -1) d = d === -1 ? p : intersect(p, d);
+          if (d !== idom[b]) {
+            idom[b] = d;
+            changed = true;
+          }
+        }
+      }
+      this.idom = idom;
+      // A backward edge whose target does not dominate its source makes the graph
+      // irreducible: cut it (it leaves the unit) and analyse again.
+      const dominates = (a: number, b: number) => {
+        while (b !== a && b !== 0) b = idom[b];
+        return b === a;
+      };
+      let cutNow = 0;
+      for (const b of this.rpo) {
+        for (const s of this.succ(b)) {
+          if (this.order[s] <= this.order[b] && !dominates(s, b)) {
+            this.cut.add(b * n + s);
+            cutNow++;
+          }
+        }
+      }
+      this.cutEdges += cutNow;
+      if (!cutNow) break;
+    }
+    this.loopHeader = new Uint8Array(n);
+    const forwardIn = new Uint8Array(n);
+    for (const b of this.rpo) {
+      for (const s of this.succ(b)) {
+        if (this.order[s] <= this.order[b]) this.loopHeader[s] = 1;
+        else forwardIn[s]++;
+      }
+    }
+    this.merge = new Uint8Array(n);
+    for (let i = 0; i < n; i++) this.merge[i] = forwardIn[i] >= 2 ? 1 : 0;
+    this.children = Array.from({ length: n }, () => []);
+    for (const b of this.rpo) if (b !== 0) this.children[this.idom[b]].push(b);
+  }
+
+  private isInternal(from: number, pc: number): number {
+    const j = this.index.get(pc);
+    if (j === undefined || this.order[j] < 0 || this.cut.has(from * this.u.blocks.length + j)) return -1;
+    return j;
+  }
+
+  // ---- locals ----
+
+  private declareLocals(): void {
+    const f = this.f;
+    const u = this.u;
+    // Values that are constants are inlined at their uses.
+    for (const b of u.blocks) {
+      for (const i of b.insts) {
+        if (i.k === K.CONST) {
+          this.isConst[i.dst] = 1;
+          this.cLo[i.dst] = i.lo;
+          this.cHi[i.dst] = i.hi;
+        }
+      }
+    }
+    if (!this.o.promote) return;
+    let usesFrm = false;
+    for (const b of u.blocks) {
+      for (const i of b.insts) {
+        if (i.k === K.GETX || i.k === K.SETX) this.regLocal(0, i.a, i.k === K.SETX);
+        else if (i.k === K.GETF || i.k === K.SETF) this.regLocal(1, i.a, i.k === K.SETF);
+        else if (i.k === K.INTERP) {
+          for (const r of i.reads!) this.regLocal(r.file, r.reg, false);
+          for (const r of i.writes!) this.regLocal(r.file, r.reg, true);
+        } else if ((i.k === K.FP && i.ins!.rm === 7) || i.k === K.GETCSR || i.k === K.SETCSR) usesFrm = true;
+      }
+    }
+    this.flagsL = f.local(I32);
+    this.budgetL = f.local(I32);
+    if (usesFrm) this.frmL = f.local(I32);
+    this.depthL = f.local(I32);
+    this.findAliases();
+  }
+
+  private regLocal(file: number, r: number, write: boolean): void {
+    const arr = file === 0 ? this.xl : this.fl;
+    if (file === 0 && r === 0) return;
+    if (arr[r] < 0) arr[r] = this.f.local(I64);
+    if (write) (file === 0 ? this.xWritten : this.fWritten)[r] = 1;
+  }
+
+  /**
+   * A getx/getf whose register is not written again before the value's last use in
+   * its block can read the register's local directly instead of a copy.
+   */
+  private findAliases(): void {
+    for (const b of this.u.blocks) {
+      const last = new Map<number, number>();
+      b.insts.forEach((i, at) => {
+        for (const v of operands(i)) last.set(v, at);
+      });
+      for (const v of termOperands(b.term)) last.set(v, b.insts.length);
+      b.insts.forEach((i, at) => {
+        if (i.k !== K.GETX && i.k !== K.GETF) return;
+        const end = last.get(i.dst);
+        if (end === undefined) return;
+        const file = i.k === K.GETX ? 0 : 1;
+        for (let j = at + 1; j < end && j < b.insts.length; j++) {
+          const w = b.insts[j];
+          if (w.k === (file === 0 ? K.SETX : K.SETF) && w.a === i.a) return;
+          if (w.k === K.INTERP && w.writes!.some((r) => r.file === file && r.reg === i.a)) return;
+        }
+        this.alias[i.dst] = (file === 0 ? this.xl : this.fl)[i.a];
+      });
+    }
+  }
+
+  private val(v: number): void {
+    if (this.isConst[v]) this.f.i64Const(this.cLo[v], this.cHi[v]);
+    else if (this.alias[v] >= 0) this.f.get(this.alias[v]);
+    else this.f.get(this.vloc[v]);
+  }
+
+  private def(v: number): void {
+    if (this.vloc[v] < 0) this.vloc[v] = this.f.local(I64);
+    this.f.set(this.vloc[v]);
+  }
+
+  // ---- state access ----
+
+  /** Adds one to the i64 counter at a state offset. */
+  private count(off: number): void {
+    this.f.i32Const(0).i32Const(0).mem(W.i64_load, 3, this.sb + off).i64Const(1).op(W.i64_add).mem(W.i64_store, 3, this.sb + off);
+  }
+
+  private loadX(r: number): void {
+    if (r === 0) this.f.i64Const(0);
+    else this.f.i32Const(0).mem(W.i64_load, 3, this.sb + STATE_X + 8 * r);
+  }
+
+  /** Stores the i64 that `push` leaves on the stack into x[r] in memory. */
+  private storeX(r: number, push: () => void): void {
+    this.f.i32Const(0);
+    push();
+    this.f.mem(W.i64_store, 3, this.sb + STATE_X + 8 * r);
+  }
+
+  private loadF(r: number): void {
+    this.f.i32Const(0).mem(W.i64_load, 3, this.sb + STATE_F + 8 * r);
+  }
+
+  private storeF(r: number, push: () => void): void {
+    this.f.i32Const(0);
+    push();
+    this.f.mem(W.i64_store, 3, this.sb + STATE_F + 8 * r);
+  }
+
+  private storePc(push: () => void): void {
+    this.f.i32Const(0);
+    push();
+    this.f.mem(W.i64_store, 3, this.sb + STATE_PC);
+  }
+
+  private loadI32(off: number): void {
+    this.f.i32Const(0).mem(W.i32_load, 2, this.sb + off);
+  }
+
+  private storeI32(off: number, push: () => void): void {
+    this.f.i32Const(0);
+    push();
+    this.f.mem(W.i32_store, 2, this.sb + off);
+  }
+
+  /** Promote mode: every touched register, the flags, frm and budget into locals. */
+  private loadAll(): void {
+    const f = this.f;
+    for (let r = 1; r < 32; r++) if (this.xl[r] >= 0) (this.loadX(r), f.set(this.xl[r]));
+    for (let r = 0; r < 32; r++) if (this.fl[r] >= 0) (this.loadF(r), f.set(this.fl[r]));
+    this.loadI32(STATE_FLAGS);
+    f.set(this.flagsL);
+    this.loadI32(STATE_BUDGET);
+    f.set(this.budgetL);
+    if (this.frmL >= 0) (this.loadI32(STATE_FRM), f.set(this.frmL));
+  }
+
+  /** Promote mode: written registers, the flags and the budget back to memory. */
+  private writeBack(): void {
+    for (let r = 1; r < 32; r++) if (this.xWritten[r]) this.storeX(r, () => this.f.get(this.xl[r]));
+    for (let r = 0; r < 32; r++) if (this.fWritten[r]) this.storeF(r, () => this.f.get(this.fl[r]));
+    this.storeI32(STATE_FLAGS, () => this.f.get(this.flagsL));
+    this.storeI32(STATE_BUDGET, () => this.f.get(this.budgetL));
+  }
+
+  private getFlags(): void {
+    if (this.o.promote) this.f.get(this.flagsL);
+    else this.loadI32(STATE_FLAGS);
+  }
+
+  private orFlags(push: () => void): void {
+    const f = this.f;
+    if (this.o.promote) {
+      f.get(this.flagsL);
+      push();
+      f.op(W.i32_or).set(this.flagsL);
+    } else {
+      this.storeI32(STATE_FLAGS, () => {
+        this.loadI32(STATE_FLAGS);
+        push();
+        f.op(W.i32_or);
+      });
+    }
+  }
+
+  // ---- exits ----
+
+  private depthOf(k: Ctx['k'], block = -1): number {
+    for (let i = this.ctx.length - 1; i >= 0; i--) {
+      const c = this.ctx[i];
+      if (c.k === k && (block < 0 || c.block === block)) return this.f.depth - c.level;
+    }
+    throw new Error(`no enclosing ${k} for block ${block}`);
+  }
+
+  /** Leaves through the shared exit path (writes back in promote mode). */
+  private leave(kind: number, code: number, pc: () => void, adj: number, slot = 0): void {
+    const f = this.f;
+    f.i32Const(kind).set(this.ekind);
+    f.i32Const(code).set(this.ecode);
+    pc();
+    f.set(this.epc);
+    f.i32Const(adj).set(this.eadj);
+    if (kind === LEAVE_CHAIN) f.i32Const(slot).set(this.eslot);
+    f.br(this.depthOf('exit'));
+  }
+
+  private sharedExit(): void {
+    const f = this.f;
+    if (this.o.promote) {
+      f.get(this.budgetL).get(this.eadj).op(W.i32_add).set(this.budgetL);
+      this.writeBack();
+    } else {
+      this.storeI32(STATE_BUDGET, () => {
+        this.loadI32(STATE_BUDGET);
+        f.get(this.eadj).op(W.i32_add);
+      });
+    }
+    this.storePc(() => f.get(this.epc));
+    f.get(this.ekind).i32Const(LEAVE_CHAIN).op(W.i32_eq);
+    f.if();
+    f.get(this.eslot).returnCall(this.im.enter);
+    f.end();
+    f.get(this.ekind).i32Const(LEAVE_LOOKUP).op(W.i32_eq);
+    f.if();
+    f.returnCall(this.im.lookup);
+    f.end();
+    f.get(this.ecode);
+  }
+
+  /** Exit before instruction gi of block b: it did not run; refund it and the rest. */
+  private faultExit(b: Block, gi: number): void {
+    const pc = this.u.pcs[gi];
+    this.leave(LEAVE_RETURN, EXIT_INTERP, () => this.f.i64Const(pc, 0), b.count - (gi - b.firstGi));
+  }
+
+  /** Jump to guest pc, leaving the unit (chained). */
+  private leaveTo(pc: number): void {
+    if (!this.o.chain) {
+      this.leaveCode(EXIT_LOOKUP, () => this.f.i64Const(pc | 0, Math.floor(pc / 4294967296)));
+      return;
+    }
+    if (!this.o.promote) {
+      this.storePc(() => this.f.i64Const(pc | 0, Math.floor(pc / 4294967296)));
+      this.f.i32Const(this.links.slotFor(pc)).returnCall(this.im.enter);
+      return;
+    }
+    this.leave(LEAVE_CHAIN, 0, () => this.f.i64Const(pc | 0, Math.floor(pc / 4294967296)), 0, this.links.slotFor(pc));
+  }
+
+  /** Jump to the guest pc held by value v through the dispatcher. */
+  private leaveIndirect(v: number): void {
+    if (!this.o.chain) {
+      this.leaveCode(EXIT_LOOKUP, () => this.val(v));
+      return;
+    }
+    if (!this.o.promote) {
+      this.storePc(() => this.val(v));
+      this.f.returnCall(this.im.lookup);
+      return;
+    }
+    this.leave(LEAVE_LOOKUP, 0, () => this.val(v), 0);
+  }
+
+  private leaveCode(code: number, pc: () => void): void {
+    if (!this.o.promote) {
+      this.storePc(pc);
+      this.f.i32Const(code).op(W.return);
+      return;
+    }
+    this.leave(LEAVE_RETURN, code, pc, 0);
+  }
+
+  // ---- structured control (Ramsey) ----
+
+  private doTree(x: number): void {
+    const ys = this.children[x].filter((c) => this.merge[c]).sort((a, b) => this.order[b] - this.order[a]);
+    if (this.loopHeader[x]) {
+      this.f.loop();
+      this.ctx.push({ k: 'loop', block: x, level: this.f.depth });
+      this.nodeWithin(x, ys, 0);
+      this.ctx.pop();
+      this.f.end();
+    } else this.nodeWithin(x, ys, 0);
+  }
+
+  private nodeWithin(x: number, ys: number[], from: number): void {
+    if (from < ys.length) {
+      const y = ys[from];
+      this.f.block();
+      this.ctx.push({ k: 'follow', block: y, level: this.f.depth });
+      this.nodeWithin(x, ys, from + 1);
+      this.ctx.pop();
+      this.f.end();
+      this.doTree(y);
+      return;
+    }
+    this.blockBody(x);
+  }
+
+  /** Goes to guest pc from block `from`: within the unit when it is a block of it. */
+  private doBranch(from: number, pc: number): void {
+    const to = this.isInternal(from, pc);
+    if (to < 0) {
+      this.leaveTo(pc);
+      return;
+    }
+    if (this.order[to] <= this.order[from]) this.f.br(this.depthOf('loop', to));
+    else if (this.merge[to]) this.f.br(this.depthOf('follow', to));
+    else this.doTree(to);
+  }
+
+  private blockBody(bi: number): void {
+    const b = this.u.blocks[bi];
+    const f = this.f;
+    // The budget: exit before the block when it cannot run whole.
+    if (b.count > 0) {
+      if (this.o.promote) {
+        f.get(this.budgetL).i32Const(b.count).op(W.i32_lt_s);
+        f.if();
+        this.leave(LEAVE_RETURN, EXIT_BUDGET, () => f.i64Const(b.start, 0), 0);
+        f.end();
+        f.get(this.budgetL).i32Const(b.count).op(W.i32_sub).set(this.budgetL);
+      } else {
+        this.loadI32(STATE_BUDGET);
+        f.i32Const(b.count).op(W.i32_sub).tee(this.tI32).i32Const(0).op(W.i32_lt_s);
+        f.if();
+        this.storePc(() => f.i64Const(b.start, 0));
+        f.i32Const(EXIT_BUDGET).op(W.return);
+        f.end();
+        this.storeI32(STATE_BUDGET, () => f.get(this.tI32));
+      }
+    }
+    for (const i of b.insts) this.inst(b, i);
+    this.terminator(bi, b, b.term);
+  }
+
+  private terminator(bi: number, b: Block, t: Term): void {
+    const f = this.f;
+    switch (t.k) {
+      case 'jump':
+        this.doBranch(bi, t.target);
+        return;
+      case 'branch':
+        this.val(t.cond);
+        f.op(W.i32_wrap_i64);
+        f.if();
+        this.doBranch(bi, t.taken);
+        f.else();
+        this.doBranch(bi, t.fall);
+        f.end();
+        return;
+      case 'indirect':
+        this.leaveIndirect(t.target);
+        return;
+      case 'ret':
+        if (this.o.mapCalls) this.leaveCode(EXIT_RET, () => this.val(t.target));
+        else this.leaveIndirect(t.target);
+        return;
+      case 'call':
+      case 'icall':
+        if (this.o.mapCalls) this.hostCall(bi, t);
+        else if (t.k === 'call') this.doBranch(bi, t.target);
+        else this.leaveIndirect(t.target);
+        return;
+      case 'interp':
+        this.leaveCode(EXIT_INTERP, () => f.i64Const(t.pc, 0));
+        return;
+    }
+    void b;
+  }
+
+  /**
+   * A guest call as a host call: state written back, the callee's unit called through
+   * its chain slot (direct calls) or the lookup table (indirect ones), and on its
+   * guest return to the expected address the unit continues with fresh registers.
+   */
+  private hostCall(bi: number, t: Extract<Term, { k: 'call' } | { k: 'icall' }>): void {
+    const f = this.f;
+    const promote = this.o.promote;
+    if (promote) this.writeBack();
+    const depth = this.depthL >= 0 ? this.depthL : (this.depthL = f.local(I32));
+    this.loadI32(STATE_DEPTH);
+    f.tee(depth).i32Const(MAX_CALL_DEPTH).op(W.i32_ge_u);
+    f.if();
+    // Too deep: an ordinary jump (the callee's return then goes through the dispatcher).
+    if (t.k === 'call') this.leaveTo(t.target);
+    else this.leaveIndirect(t.target);
+    f.end();
+    if (t.k === 'call') {
+      this.storePc(() => f.i64Const(t.target, 0));
+      f.i32Const(this.links.slotFor(t.target)).set(this.tI32);
+    } else {
+      this.storePc(() => this.val(t.target));
+      this.val(t.target);
+      f.call(this.im.lookupIndex).tee(this.tI32).i32Const(0).op(W.i32_lt_s);
+      f.if();
+      f.i32Const(EXIT_LOOKUP).op(W.return);
+      f.end();
+    }
+    this.storeI32(STATE_DEPTH, () => f.get(depth).i32Const(1).op(W.i32_add));
+    this.count(STATE_HOST_CALLS);
+    f.get(this.tI32).call(this.im.enter).set(this.tI32);
+    this.storeI32(STATE_DEPTH, () => f.get(depth));
+    // Anything but a return propagates (the state in memory is current).
+    f.get(this.tI32).i32Const(EXIT_RET).op(W.i32_ne);
+    f.if();
+    f.get(this.tI32).op(W.return);
+    f.end();
+    f.i32Const(0).mem(W.i64_load, 3, this.sb + STATE_PC).i64Const(t.ret, 0).op(W.i64_ne);
+    f.if();
+    f.i32Const(EXIT_LOOKUP).op(W.return);
+    f.end();
+    this.count(STATE_RETURN_HITS);
+    if (promote) this.loadAll();
+    this.doBranch(bi, t.ret);
+  }
+
+  // ---- instructions ----
+
+  private inst(b: Block, i: Inst): void {
+    const f = this.f;
+    switch (i.k) {
+      case K.CONST:
+        return;
+      case K.GETX:
+        if (this.alias[i.dst] >= 0) return;
+        if (this.o.promote) f.get(this.xl[i.a]);
+        else this.loadX(i.a);
+        this.def(i.dst);
+        return;
+      case K.GETF:
+        if (this.alias[i.dst] >= 0) return;
+        if (this.o.promote) f.get(this.fl[i.a]);
+        else this.loadF(i.a);
+        this.def(i.dst);
+        return;
+      case K.SETX:
+        if (this.o.promote) {
+          this.val(i.b);
+          f.set(this.xl[i.a]);
+        } else this.storeX(i.a, () => this.val(i.b));
+        return;
+      case K.SETF:
+        if (this.o.promote) {
+          this.val(i.b);
+          f.set(this.fl[i.a]);
+        } else this.storeF(i.a, () => this.val(i.b));
+        return;
+      case K.BIN:
+        this.val(i.a);
+        this.val(i.b);
+        f.op(i.op);
+        this.def(i.dst);
+        return;
+      case K.BIN32:
+        this.val(i.a);
+        f.op(W.i32_wrap_i64);
+        this.val(i.b);
+        f.op(W.i32_wrap_i64);
+        f.op(i.op).op(W.i64_extend_i32_s);
+        this.def(i.dst);
+        return;
+      case K.CMP:
+        this.val(i.a);
+        this.val(i.b);
+        f.op(i.op).op(W.i64_extend_i32_u);
+        this.def(i.dst);
+        return;
+      case K.DIV:
+        this.div(i);
+        return;
+      case K.MULH:
+        this.val(i.a);
+        this.val(i.b);
+        f.call(i.op === MULH_SS ? this.im.mulh : i.op === MULH_SU ? this.im.mulhsu : this.im.mulhu);
+        this.def(i.dst);
+        return;
+      case K.LOAD:
+        this.access(b, i, PERM_R, PERM_R);
+        this.val(i.a);
+        f.op(W.i32_wrap_i64).mem(i.op, 0, 0);
+        this.def(i.dst);
+        return;
+      case K.STORE:
+        this.access(b, i, PERM_W | PERM_DECODED, PERM_W);
+        this.val(i.a);
+        f.op(W.i32_wrap_i64);
+        this.val(i.b);
+        f.mem(i.op, 0, 0);
+        return;
+      case K.FP:
+        this.fp(b, i);
+        return;
+      case K.GETCSR:
+        // fflags, frm, or fcsr = frm << 5 | fflags.
+        if (i.a & 1) this.getFlags();
+        if (i.a & 2) {
+          this.getFrm();
+          if (i.a === 3) f.i32Const(5).op(W.i32_shl).op(W.i32_or);
+        }
+        f.op(W.i64_extend_i32_u);
+        this.def(i.dst);
+        return;
+      case K.SETCSR:
+        if (i.a & 1) {
+          const set = () => {
+            this.val(i.b);
+            f.op(W.i32_wrap_i64).i32Const(31).op(W.i32_and);
+          };
+          if (this.o.promote) (set(), f.set(this.flagsL));
+          else this.storeI32(STATE_FLAGS, set);
+        }
+        if (i.a & 2) {
+          // frm lives in memory (helpers read it there) and, in promote mode, in a local too.
+          this.storeI32(STATE_FRM, () => {
+            this.val(i.b);
+            f.op(W.i32_wrap_i64);
+            if (i.a === 3) f.i32Const(5).op(W.i32_shr_u);
+            f.i32Const(7).op(W.i32_and);
+          });
+          if (this.frmL >= 0) (this.loadI32(STATE_FRM), f.set(this.frmL));
+        }
+        return;
+      case K.INTERP:
+        this.interp(b, i, i.reads!, i.writes!);
+        return;
+    }
+  }
+
+  /**
+   * The access check of a load or store of i.lo bytes at value i.a: inside guest
+   * memory, (perm & mask) === want on its page, and not crossing into the next page
+   * (a crossing access is left to the interpreter). The page index is clamped so that
+   * the table read stays in bounds; the entry past the last page is always zero.
+   */
+  private access(b: Block, i: Inst, mask: number, want: number): void {
+    const f = this.f;
+    const pages = this.links.mem.pages;
+    this.val(i.a);
+    f.i64Const(PAGE_SHIFT).op(W.i64_shr_u).tee(this.tI64).op(W.i32_wrap_i64);
+    f.i32Const(pages);
+    f.get(this.tI64).i64Const(pages).op(W.i64_lt_u);
+    f.op(W.select);
+    f.mem(W.i32_load8_u, 0, this.permBase).i32Const(mask).op(W.i32_and).i32Const(want).op(W.i32_ne);
+    if (i.lo > 1) {
+      this.val(i.a);
+      f.op(W.i32_wrap_i64).i32Const(4095).op(W.i32_and).i32Const(4096 - i.lo).op(W.i32_gt_u).op(W.i32_or);
+    }
+    f.if();
+    this.faultExit(b, i.gi);
+    f.end();
+  }
+
+  private div(i: Inst): void {
+    const f = this.f;
+    const wide = i.lo === 64;
+    const a = () => {
+      this.val(i.a);
+      if (!wide) f.op(W.i32_wrap_i64);
+    };
+    const bv = () => {
+      this.val(i.b);
+      if (!wide) f.op(W.i32_wrap_i64);
+    };
+    const T = wide ? I64 : I32;
+    const eqz = wide ? W.i64_eqz : W.i32_eqz;
+    const constN = (v: number) => (wide ? f.i64Const(v) : f.i32Const(v));
+    const minV = () => (wide ? f.i64Const(0, 0x80000000 | 0) : f.i32Const(0x80000000 | 0));
+    const eq = wide ? W.i64_eq : W.i32_eq;
+    // Division by zero and the one overflow have defined results in RISC-V.
+    bv();
+    f.op(eqz);
+    f.if(T);
+    if (i.op === DIV_S || i.op === DIV_U) constN(-1);
+    else a();
+    f.else();
+    if (i.op === DIV_S || i.op === REM_S) {
+      a();
+      minV();
+      f.op(eq);
+      bv();
+      constN(-1);
+      f.op(eq).op(W.i32_and);
+      f.if(T);
+      if (i.op === DIV_S) minV();
+      else constN(0);
+      f.else();
+      a();
+      bv();
+      f.op(wide ? (i.op === DIV_S ? W.i64_div_s : W.i64_rem_s) : i.op === DIV_S ? W.i32_div_s : W.i32_rem_s);
+      f.end();
+    } else {
+      a();
+      bv();
+      f.op(wide ? (i.op === DIV_U ? W.i64_div_u : W.i64_rem_u) : i.op === DIV_U ? W.i32_div_u : W.i32_rem_u);
+    }
+    f.end();
+    if (!wide) f.op(W.i64_extend_i32_s);
+    this.def(i.dst);
+  }
+
+  /**
+   * Runs one instruction in the interpreter: its register operands are stored into
+   * the CPU state, the flags synchronised, and its results loaded back.
+   */
+  private interp(b: Block, i: Inst, reads: NonNullable<Inst['reads']>, writes: NonNullable<Inst['writes']>): void {
+    const f = this.f;
+    const promote = this.o.promote;
+    if (promote) {
+      for (const r of reads) {
+        if (r.file === 0) {
+          if (r.reg !== 0) this.storeX(r.reg, () => this.val(r.value));
+        } else this.storeF(r.reg, () => this.val(r.value));
+      }
+      this.storeI32(STATE_FLAGS, () => f.get(this.flagsL));
+    }
+    f.i32Const(this.u.pcs[i.gi]).call(this.im.interp).tee(this.tI32).i32Const(HELPER_OK).op(W.i32_ne);
+    f.if();
+    f.get(this.tI32).i32Const(HELPER_CODE_CHANGED).op(W.i32_eq);
+    f.if();
+    {
+      // The instruction ran and changed code: continue after it in the dispatcher.
+      const next = this.u.pcs[i.gi] + i.ins!.len;
+      if (promote) this.reloadWrites(writes);
+      this.leave(LEAVE_RETURN, EXIT_LOOKUP, () => f.i64Const(next, 0), b.count - (i.gi + 1 - b.firstGi));
+    }
+    f.else();
+    this.faultExit(b, i.gi);
+    f.end();
+    f.end();
+    if (promote) {
+      this.loadI32(STATE_FLAGS);
+      f.set(this.flagsL);
+    }
+    for (const w of writes) {
+      if (w.file === 0) this.loadX(w.reg);
+      else this.loadF(w.reg);
+      this.def(w.value);
+    }
+  }
+
+  private reloadWrites(writes: NonNullable<Inst['writes']>): void {
+    const f = this.f;
+    for (const w of writes) {
+      if (w.file === 0) {
+        this.loadX(w.reg);
+        f.set(this.xl[w.reg]);
+      } else {
+        this.loadF(w.reg);
+        f.set(this.fl[w.reg]);
+      }
+    }
+    this.loadI32(STATE_FLAGS);
+    f.set(this.flagsL);
+  }
+
+  /** The slow path of an FP instruction: the interpreter, on the architectural state. */
+  private fpSlow(b: Block, i: Inst): void {
+    const d = i.ins!;
+    const reads: Array<{ file: 0 | 1; reg: number; value: number }> = [];
+    const intSrc = (d.op >= Op.FCVT_D_W && d.op <= Op.FCVT_D_LU) || (d.op >= Op.FCVT_S_W && d.op <= Op.FMV_W_X);
+    reads.push({ file: intSrc ? 0 : 1, reg: d.rs1, value: i.a });
+    if (i.b >= 0) reads.push({ file: 1, reg: d.rs2, value: i.b });
+    if (i.c >= 0) reads.push({ file: 1, reg: d.rs3, value: i.c });
+    const intDst = d.op === Op.FEQ_D || d.op === Op.FLT_D || d.op === Op.FLE_D || d.op === Op.FCVT_W_D || d.op === Op.FCVT_L_D;
+    this.interp(b, i, reads, [{ file: intDst ? 0 : 1, reg: d.rd, value: i.dst }]);
+  }
+
+  private getFrm(): void {
+    if (this.frmL >= 0) this.f.get(this.frmL);
+    else this.loadI32(STATE_FRM);
+  }
+
+  /** Leaves an i32: is the rounding mode round-to-nearest-even? */
+  private rne(rm: number): void {
+    const f = this.f;
+    if (rm === 0) f.i32Const(1);
+    else if (rm !== 7) f.i32Const(0);
+    else {
+      this.getFrm();
+      f.op(W.i32_eqz);
+    }
+  }
+
+  /** Leaves an i32: is the rounding mode valid (static, or dynamic with frm ≤ 4)? */
+  private rmValid(rm: number): void {
+    const f = this.f;
+    if (rm !== 7) f.i32Const(1);
+    else {
+      this.getFrm();
+      f.i32Const(4).op(W.i32_le_u);
+    }
+  }
+
+  private f64Of(v: number, local: number): void {
+    this.val(v);
+    this.f.op(W.f64_reinterpret_i64).set(local);
+  }
+
+  /** Leaves an i32: is the f64 in `local` finite, with |x| ≥ the least normal? */
+  private normal(local: number): void {
+    const f = this.f;
+    f.get(local).op(W.f64_abs).f64Const(MIN_NORMAL).op(W.f64_ge);
+    f.get(local).op(W.f64_abs).f64Const(Infinity).op(W.f64_lt).op(W.i32_and);
+  }
+
+  /**
+   * An FP instruction: `fast` leaves an i32 (may the fast result stand?) after
+   * computing the result into locals; `result` pushes the fast result (i64). When
+   * the fast path does not apply, the interpreter computes the instruction.
+   */
+  private fpWith(b: Block, i: Inst, fast: () => void, result: () => void): void {
+    const f = this.f;
+    fast();
+    f.if(I64);
+    result();
+    f.else();
+    this.fpSlow(b, i);
+    this.val(i.dst);
+    f.end();
+    this.def(i.dst);
+  }
+
+  /** NX for an inexact fast result: `nx` leaves 0/1/2 (2: undecided, take the slow path). */
+  private withNx(nx: () => void): void {
+    const f = this.f;
+    // fast && ((flags & NX) || (t = nx()) != 2 && (flags |= t, true))
+    f.if(I32);
+    this.getFlags();
+    f.i32Const(NX).op(W.i32_and);
+    f.if(I32);
+    f.i32Const(1);
+    f.else();
+    nx();
+    f.tee(this.tI32).i32Const(2).op(W.i32_ne);
+    f.if(I32);
+    this.orFlags(() => f.get(this.tI32));
+    f.i32Const(1);
+    f.else();
+    f.i32Const(0);
+    f.end();
+    f.end();
+    f.else();
+    f.i32Const(0);
+    f.end();
+  }
+
+  private fp(b: Block, i: Inst): void {
+    const f = this.f;
+    const op = i.op;
+    const rm = i.lo;
+    const { fa, fb, fc, fr } = this;
+    const bits = (local: number) => () => f.get(local).op(W.i64_reinterpret_f64);
+    switch (op) {
+      case Op.FADD_D:
+      case Op.FSUB_D:
+      case Op.FMUL_D:
+      case Op.FDIV_D: {
+        this.f64Of(i.a, fa);
+        this.f64Of(i.b, fb);
+        f.get(fa).get(fb).op(op === Op.FADD_D ? W.f64_add : op === Op.FSUB_D ? W.f64_sub : op === Op.FMUL_D ? W.f64_mul : W.f64_div).set(fr);
+        this.fpWith(b, i, () => {
+          this.rne(rm);
+          this.normal(fr);
+          // An exact zero: any sum that rounds to zero, a product or quotient with a zero operand.
+          f.get(fr).f64Const(0).op(W.f64_eq);
+          if (op === Op.FMUL_D) f.get(fa).f64Const(0).op(W.f64_eq).get(fb).f64Const(0).op(W.f64_eq).op(W.i32_or).op(W.i32_and);
+          else if (op === Op.FDIV_D) f.get(fa).f64Const(0).op(W.f64_eq).op(W.i32_and);
+          f.op(W.i32_or).op(W.i32_and);
+          this.withNx(() => {
+            f.get(fr).f64Const(0).op(W.f64_eq);
+            f.if(I32).i32Const(0).else();
+            if (op === Op.FADD_D) f.get(fa).get(fb).get(fr).call(this.im.nxAdd);
+            else if (op === Op.FSUB_D) f.get(fa).get(fb).op(W.f64_neg).get(fr).call(this.im.nxAdd);
+            else f.get(fa).get(fb).get(fr).call(op === Op.FMUL_D ? this.im.nxMul : this.im.nxDiv);
+            f.end();
+          });
+        }, bits(fr));
+        return;
+      }
+      case Op.FSQRT_D:
+        this.f64Of(i.a, fa);
+        f.get(fa).op(W.f64_sqrt).set(fr);
+        this.fpWith(b, i, () => {
+          this.rne(rm);
+          f.get(fa).f64Const(0).op(W.f64_gt);
+          this.normal(fa);
+          f.op(W.i32_and);
+          f.get(fa).f64Const(0).op(W.f64_eq).op(W.i32_or).op(W.i32_and);
+          this.withNx(() => {
+            f.get(fa).f64Const(0).op(W.f64_eq);
+            f.if(I32).i32Const(0).else();
+            f.get(fa).get(fr).call(this.im.nxSqrt);
+            f.end();
+          });
+        }, bits(fr));
+        return;
+      case Op.FMADD_D:
+      case Op.FMSUB_D:
+      case Op.FNMSUB_D:
+      case Op.FNMADD_D: {
+        const k = op - Op.FMADD_D;
+        this.f64Of(i.a, fa);
+        this.f64Of(i.b, fb);
+        this.f64Of(i.c, fc);
+        this.fpWith(b, i, () => {
+          this.rne(rm);
+          f.if(I32);
+          f.get(fa);
+          if (k >= 2) f.op(W.f64_neg);
+          f.get(fb).get(fc);
+          if (k === 1 || k === 3) f.op(W.f64_neg);
+          f.call(this.im.fma).set(this.tI32).set(fr);
+          f.get(this.tI32).i32Const(2).op(W.i32_ne);
+          f.if(I32);
+          this.orFlags(() => f.get(this.tI32));
+          f.i32Const(1);
+          f.else().i32Const(0).end();
+          f.else().i32Const(0).end();
+        }, bits(fr));
+        return;
+      }
+      case Op.FEQ_D:
+      case Op.FLT_D:
+      case Op.FLE_D:
+        this.f64Of(i.a, fa);
+        this.f64Of(i.b, fb);
+        this.fpWith(b, i, () => {
+          f.get(fa).get(fa).op(W.f64_eq).get(fb).get(fb).op(W.f64_eq).op(W.i32_and);
+        }, () => {
+          f.get(fa).get(fb).op(op === Op.FEQ_D ? W.f64_eq : op === Op.FLT_D ? W.f64_lt : W.f64_le).op(W.i64_extend_i32_u);
+        });
+        return;
+      case Op.FMIN_D:
+      case Op.FMAX_D:
+        this.f64Of(i.a, fa);
+        this.f64Of(i.b, fb);
+        this.fpWith(b, i, () => {
+          f.get(fa).get(fa).op(W.f64_eq).get(fb).get(fb).op(W.f64_eq).op(W.i32_and);
+        }, () => {
+          f.get(fa).get(fb).op(op === Op.FMIN_D ? W.f64_min : W.f64_max).op(W.i64_reinterpret_f64);
+        });
+        return;
+      case Op.FCVT_W_D:
+      case Op.FCVT_L_D: {
+        // The C cast (round toward zero) of a value in range, inline.
+        const w = op === Op.FCVT_W_D;
+        this.f64Of(i.a, fa);
+        this.fpWith(b, i, () => {
+          f.i32Const(rm === 1 ? 1 : 0);
+          if (w) f.get(fa).f64Const(-2147483648.5).op(W.f64_gt).get(fa).f64Const(2147483648).op(W.f64_lt);
+          else f.get(fa).f64Const(-9223372036854775808).op(W.f64_ge).get(fa).f64Const(9223372036854775808).op(W.f64_lt);
+          f.op(W.i32_and).op(W.i32_and);
+          f.if(I32);
+          f.get(fa).op(W.f64_trunc).get(fa).op(W.f64_ne);
+          f.if();
+          this.orFlags(() => f.i32Const(NX));
+          f.end();
+          f.i32Const(1);
+          f.else().i32Const(0).end();
+        }, () => {
+          f.get(fa);
+          if (w) f.op(W.i32_trunc_f64_s).op(W.i64_extend_i32_s);
+          else f.op(W.i64_trunc_f64_s);
+        });
+        return;
+      }
+      case Op.FCVT_D_W:
+      case Op.FCVT_D_WU:
+        this.fpWith(b, i, () => this.rmValid(rm), () => {
+          this.val(i.a);
+          f.op(W.i32_wrap_i64).op(op === Op.FCVT_D_W ? W.f64_convert_i32_s : W.f64_convert_i32_u).op(W.i64_reinterpret_f64);
+        });
+        return;
+      case Op.FCVT_D_L:
+      case Op.FCVT_D_LU:
+        // Exact when the integer fits in 53 bits.
+        this.fpWith(b, i, () => {
+          this.rmValid(rm);
+          this.val(i.a);
+          if (op === Op.FCVT_D_L) f.i64Const(0, 0x200000).op(W.i64_add).i64Const(0, 0x400000).op(W.i64_lt_u);
+          else f.i64Const(0, 0x200000).op(W.i64_le_u);
+          f.op(W.i32_and);
+        }, () => {
+          this.val(i.a);
+          f.op(op === Op.FCVT_D_L ? W.f64_convert_i64_s : W.f64_convert_i64_u).op(W.i64_reinterpret_f64);
+        });
+        return;
+    }
+    // Everything else: the interpreter.
+    this.fpSlow(b, i);
+    void VOID;
+  }
+}

@@ -1,0 +1,227 @@
+// The translators' intermediate representation. Guest RISC-V code is lifted into it
+// (lift.ts), optimizing passes rewrite it, and emit.ts lowers it to WebAssembly. It
+// is deliberately small: a unit (a block or a region) is a list of basic blocks;
+// each block is a list of instructions on SSA values, in guest order, ending in a
+// terminator that says where control goes next.
+//
+// Guest registers are not SSA values: `getx`/`setx` (and `getf`/`setf` for the FP
+// registers, as raw 64-bit patterns) read and write the architectural registers at
+// that point of the block. The lowering decides where registers live — in the CPU
+// state in memory (the block translator, like QEMU) or in WebAssembly locals across
+// the region (the optimizing translator). Every value is an i64 except where an
+// instruction says otherwise.
+
+import type { Decoded } from '../riscv/interpreter';
+
+/** Instruction kinds. */
+export const enum K {
+  /** dst = the constant hi·2^32 + lo. */
+  CONST = 1,
+  /** dst = x[a]. */
+  GETX,
+  /** x[a] = value b. */
+  SETX,
+  /** dst = the raw bits of f[a]. */
+  GETF,
+  /** f[a] = raw bits b. */
+  SETF,
+  /** dst = a `op` b, op a WebAssembly i64 binary opcode. */
+  BIN,
+  /** dst = sign-extended (wrap(a) `op` wrap(b)), op a WebAssembly i32 binary opcode. */
+  BIN32,
+  /** dst = (a `op` b) ? 1 : 0, op a WebAssembly i64 comparison opcode. */
+  CMP,
+  /** dst = RISC-V division: op DIV_* and lo = 64 or 32 (sign-extended W result). */
+  DIV,
+  /** dst = high 64 bits of the 128-bit product: op MULH_*. */
+  MULH,
+  /** dst = guest memory at address a: op a WebAssembly i64 load opcode, lo = bytes. */
+  LOAD,
+  /** guest memory at address a = b: op a WebAssembly i64 store opcode, lo = bytes. */
+  STORE,
+  /**
+   * A floating-point instruction (op: the interpreter's Op, `ins` its decoding) on
+   * operand values a, b, c (raw bits for FP registers, integers for x registers);
+   * dst is its result, raw bits or an integer. The lowering computes the common case
+   * inline and hands the rest to the interpreter.
+   */
+  FP,
+  /** dst = the FP control register a (0x001 fflags, 0x002 frm, 0x003 fcsr). */
+  GETCSR,
+  /** FP control register a = b (only its defined bits are kept). */
+  SETCSR,
+  /**
+   * Runs guest instruction `ins` (at pc) in the interpreter on the architectural
+   * state: `reads` are stored into the state first and `writes` loaded after.
+   */
+  INTERP,
+}
+
+export const DIV_S = 0;
+export const DIV_U = 1;
+export const REM_S = 2;
+export const REM_U = 3;
+
+export const MULH_SS = 0;
+export const MULH_SU = 1;
+export const MULH_UU = 2;
+
+/** A register operand of an INTERP instruction: file 0 = x, 1 = f. */
+export interface RegRef {
+  readonly file: 0 | 1;
+  readonly reg: number;
+  /** The SSA value holding the register (reads) or receiving it (writes). */
+  value: number;
+}
+
+export class Inst {
+  /** Extra operands of FP and INTERP instructions. */
+  ins: Decoded | null = null;
+  reads: RegRef[] | null = null;
+  writes: RegRef[] | null = null;
+
+  constructor(
+    public k: K,
+    public op: number,
+    /** Result value, or -1. */
+    public dst: number,
+    public a: number,
+    public b: number,
+    public c: number,
+    public lo: number,
+    public hi: number,
+    /** Index of the guest instruction in the unit (pc = unit.pcs[gi]). */
+    public gi: number,
+  ) {}
+}
+
+/** Where control goes at the end of a block. Targets are guest pcs. */
+export type Term =
+  | { readonly k: 'jump'; readonly target: number }
+  | { readonly k: 'branch'; readonly cond: number; readonly taken: number; readonly fall: number }
+  /** An indirect jump (jalr that is neither a call nor a return). */
+  | { readonly k: 'indirect'; readonly target: number }
+  /** A direct call: the link register already holds `ret`. */
+  | { readonly k: 'call'; readonly target: number; readonly ret: number }
+  /** An indirect call (jalr with a link register). */
+  | { readonly k: 'icall'; readonly target: number; readonly ret: number }
+  /** A return (jalr x0, 0(ra) or t0). */
+  | { readonly k: 'ret'; readonly target: number }
+  /** Stop before the instruction at pc: the interpreter executes it (ecall, CSRs, fence.i). */
+  | { readonly k: 'interp'; readonly pc: number };
+
+export class Block {
+  readonly insts: Inst[] = [];
+  term: Term = { k: 'interp', pc: 0 };
+  /** Guest instructions in the block, and the index of the first in the unit. */
+  count = 0;
+  firstGi = 0;
+
+  constructor(
+    /** Guest pc of the first instruction. */
+    readonly start: number,
+  ) {}
+
+  /** Guest pc just past the last instruction. */
+  end = 0;
+}
+
+/** One unit of translation: its blocks (the first is the entry) and value types. */
+export class Unit {
+  readonly blocks: Block[] = [];
+  /** pc of every guest instruction, by index; the index of a pc's instruction. */
+  readonly pcs: number[] = [];
+  /** Per value: true when the value is an f64 rather than an i64 (none today). */
+  valueCount = 0;
+  /** Pages the unit's code was read from. */
+  readonly pages = new Set<number>();
+
+  constructor(readonly entry: number) {}
+
+  newValue(): number {
+    return this.valueCount++;
+  }
+
+  get guestInstructions(): number {
+    return this.pcs.length;
+  }
+
+  get guestBytes(): number {
+    let n = 0;
+    for (const b of this.blocks) n += b.end - b.start;
+    return n;
+  }
+}
+
+/** Successor pcs of a terminator that stay within static reach (not indirect). */
+export function staticSuccessors(t: Term): number[] {
+  switch (t.k) {
+    case 'jump':
+      return [t.target];
+    case 'branch':
+      return t.taken === t.fall ? [t.taken] : [t.taken, t.fall];
+    default:
+      return [];
+  }
+}
+
+/** Values an instruction reads. */
+export function operands(i: Inst): number[] {
+  switch (i.k) {
+    case K.CONST:
+    case K.GETX:
+    case K.GETF:
+    case K.GETCSR:
+      return [];
+    case K.SETX:
+    case K.SETF:
+    case K.SETCSR:
+      return [i.b];
+    case K.LOAD:
+      return [i.a];
+    case K.STORE:
+    case K.BIN:
+    case K.BIN32:
+    case K.CMP:
+    case K.DIV:
+    case K.MULH:
+      return [i.a, i.b];
+    case K.FP:
+      return [i.a, i.b, i.c].filter((v) => v >= 0);
+    case K.INTERP:
+      return (i.reads ?? []).map((r) => r.value);
+  }
+  return [];
+}
+
+/** Values a terminator reads. */
+export function termOperands(t: Term): number[] {
+  switch (t.k) {
+    case 'branch':
+      return [t.cond];
+    case 'indirect':
+    case 'icall':
+    case 'ret':
+      return [t.target];
+    default:
+      return [];
+  }
+}
+
+/** Does removing the instruction (when its result is unused) change nothing? */
+export function isPure(i: Inst): boolean {
+  switch (i.k) {
+    case K.CONST:
+    case K.GETX:
+    case K.GETF:
+    case K.GETCSR:
+    case K.BIN:
+    case K.BIN32:
+    case K.CMP:
+    case K.DIV:
+    case K.MULH:
+      return true;
+    default:
+      return false;
+  }
+}

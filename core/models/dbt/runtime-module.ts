@@ -1,0 +1,287 @@
+// The helper module every translated unit imports: WebAssembly functions for what
+// WebAssembly lacks or what too many units would repeat. Units call these directly
+// (module to module, no JavaScript in between):
+//
+//   lookup()           the in-WebAssembly dispatcher: finds the unit for STATE_PC in the
+//                      lookup table and tail-calls it, or returns EXIT_LOOKUP
+//   lookupIndex(pc)    the table index of pc's unit, or -1
+//   stub()             what an unpatched chain slot holds: returns EXIT_LOOKUP
+//   enter(slot)        tail-calls the unit in a chain slot: units jump (return_call)
+//                      and call (call) through it, so that only this module imports
+//                      the shared table (a table import makes instantiation cost
+//                      grow with the table, and every table.set visit every importer)
+//   mulh/mulhsu/mulhu  the high 64 bits of 128-bit products
+//   nxAdd/nxMul/nxDiv/nxSqrt  whether a correctly rounded result was inexact (1) or
+//                      exact (0), by error-free transformations; 2 when they do not
+//                      apply (operands too large or too small), and the interpreter
+//                      decides instead
+//   fma(a, b, c)       a·b + c rounded once to nearest-even, by Boldo and Melquiond's
+//                      emulation with rounding to odd (as fp.ts does), with 0/1 for
+//                      exact/inexact or 2 when it does not apply
+//
+// The lookup table holds 16-byte entries [pc: i64][table index: i32][pad], indexed by
+// (pc >> 1) mod LOOKUP_ENTRIES; an empty entry holds pc 1, which no instruction has.
+
+import { LOOKUP_ENTRIES, STATE_LOOKUP_HITS, STATE_PC, type GuestMemory } from '../riscv/memory';
+import { F64, FuncBody, I32, I64, ModuleBuilder, W } from '../wasm/encoder';
+import { EXIT_LOOKUP } from './abi';
+
+const SPLIT = 134217729; // 2^27 + 1
+const SAFE_HI = 2 ** 995;
+const SAFE_LO = 2 ** -960;
+
+export interface RuntimeExports {
+  readonly lookup: () => number;
+  readonly stub: () => number;
+  readonly [name: string]: unknown;
+}
+
+/** Names of the exports, in the order units import them. */
+export const RUNTIME_FUNCS = ['enter', 'lookup', 'lookupIndex', 'mulh', 'mulhsu', 'mulhu', 'nxAdd', 'nxMul', 'nxDiv', 'nxSqrt', 'fma'] as const;
+
+/** Emits |x| < 2^995 && (|x| > 2^-960 || x == 0) for the f64 in local `x`; leaves an i32. */
+function safe(f: FuncBody, x: number): void {
+  f.get(x).op(W.f64_abs).f64Const(SAFE_HI).op(W.f64_lt);
+  f.get(x).op(W.f64_abs).f64Const(SAFE_LO).op(W.f64_gt);
+  f.get(x).f64Const(0).op(W.f64_eq).op(W.i32_or);
+  f.op(W.i32_and);
+}
+
+/** Emits the low part of a·b = hi + lo (Dekker), leaving an f64; t, ah, al, bh, bl are scratch locals. */
+function twoProductLo(f: FuncBody, a: number, b: number, hi: number, s: { t: number; ah: number; al: number; bh: number; bl: number }): void {
+  f.f64Const(SPLIT).get(a).op(W.f64_mul).set(s.t);
+  f.get(s.t).get(s.t).get(a).op(W.f64_sub).op(W.f64_sub).set(s.ah);
+  f.get(a).get(s.ah).op(W.f64_sub).set(s.al);
+  f.f64Const(SPLIT).get(b).op(W.f64_mul).set(s.t);
+  f.get(s.t).get(s.t).get(b).op(W.f64_sub).op(W.f64_sub).set(s.bh);
+  f.get(b).get(s.bh).op(W.f64_sub).set(s.bl);
+  // al·bl − (((hi − ah·bh) − al·bh) − ah·bl)
+  f.get(s.al).get(s.bl).op(W.f64_mul);
+  f.get(hi).get(s.ah).get(s.bh).op(W.f64_mul).op(W.f64_sub);
+  f.get(s.al).get(s.bh).op(W.f64_mul).op(W.f64_sub);
+  f.get(s.ah).get(s.bl).op(W.f64_mul).op(W.f64_sub);
+  f.op(W.f64_sub);
+}
+
+/** Emits the error of s = a + b (Knuth's TwoSum), leaving an f64; bb is a scratch local. */
+function twoSumLo(f: FuncBody, a: number, b: number, s: number, bb: number): void {
+  f.get(s).get(a).op(W.f64_sub).set(bb);
+  f.get(a).get(s).get(bb).op(W.f64_sub).op(W.f64_sub);
+  f.get(b).get(bb).op(W.f64_sub);
+  f.op(W.f64_add);
+}
+
+function scratch(f: FuncBody) {
+  return { t: f.local(F64), ah: f.local(F64), al: f.local(F64), bh: f.local(F64), bl: f.local(F64) };
+}
+
+/** Builds the helper module's bytes for a guest memory's layout. */
+export function buildRuntimeModule(mem: GuestMemory, tableSize: number): Uint8Array<ArrayBuffer> {
+  const m = new ModuleBuilder();
+  const tUnit = m.type([], [I32]);
+  const tIdx = m.type([I64], [I32]);
+  const tMul = m.type([I64, I64], [I64]);
+  const tNx3 = m.type([F64, F64, F64], [I32]);
+  const tNx2 = m.type([F64, F64], [I32]);
+  const tFma = m.type([F64, F64, F64], [F64, I32]);
+  m.importMemory('env', 'mem', mem.wasmPages);
+  m.importTable('env', 'table', tableSize);
+  const lookupBase = mem.lookupBase;
+  const mask = LOOKUP_ENTRIES - 1;
+
+  // The entry's address for the pc on the stack top (consumes it; leaves an i32).
+  const entryOf = (f: FuncBody, pc: number) => {
+    f.get(pc).op(W.i32_wrap_i64).i32Const(1).op(W.i32_shr_u).i32Const(mask).op(W.i32_and).i32Const(4).op(W.i32_shl);
+  };
+
+  {
+    const { index, body: f } = m.func(tUnit);
+    const pc = f.local(I64);
+    const e = f.local(I32);
+    f.i32Const(0).mem(W.i64_load, 3, mem.stateBase + STATE_PC).set(pc);
+    entryOf(f, pc);
+    f.set(e);
+    f.get(e).mem(W.i64_load, 3, lookupBase).get(pc).op(W.i64_eq);
+    f.if();
+    f.i32Const(0).i32Const(0).mem(W.i64_load, 3, mem.stateBase + STATE_LOOKUP_HITS).i64Const(1).op(W.i64_add).mem(W.i64_store, 3, mem.stateBase + STATE_LOOKUP_HITS);
+    f.get(e).mem(W.i32_load, 2, lookupBase + 8).returnCallIndirect(tUnit);
+    f.end();
+    f.i32Const(EXIT_LOOKUP);
+    m.export('lookup', index);
+  }
+  {
+    const { index, body: f } = m.func(tIdx);
+    const e = f.local(I32);
+    entryOf(f, 0);
+    f.set(e);
+    f.get(e).mem(W.i64_load, 3, lookupBase).get(0).op(W.i64_eq);
+    f.if(I32).get(e).mem(W.i32_load, 2, lookupBase + 8).else().i32Const(-1).end();
+    m.export('lookupIndex', index);
+  }
+  {
+    const { index, body: f } = m.func(tUnit);
+    f.i32Const(EXIT_LOOKUP);
+    m.export('stub', index);
+  }
+  {
+    const { index, body: f } = m.func(m.type([I32], [I32]));
+    f.get(0).returnCallIndirect(tUnit);
+    m.export('enter', index);
+  }
+  // High halves of products from 32-bit limbs: a = ah·2^32 + al, b likewise.
+  let mulhuIndex: number;
+  {
+    const { index, body: f } = m.func(tMul);
+    mulhuIndex = index;
+    const [al, ah, bl, bh, p1, p2, mid] = [f.local(I64), f.local(I64), f.local(I64), f.local(I64), f.local(I64), f.local(I64), f.local(I64)];
+    const lo32 = (x: number) => f.get(x).i64Const(-1, 0).op(W.i64_and);
+    const hi32 = (x: number) => f.get(x).i64Const(32).op(W.i64_shr_u);
+    lo32(0).set(al);
+    hi32(0).set(ah);
+    lo32(1).set(bl);
+    hi32(1).set(bh);
+    f.get(al).get(bh).op(W.i64_mul).set(p1);
+    f.get(ah).get(bl).op(W.i64_mul).set(p2);
+    // mid = (al·bl >> 32) + lo32(p1) + lo32(p2): at most 3·(2^32 − 1), no overflow.
+    f.get(al).get(bl).op(W.i64_mul).i64Const(32).op(W.i64_shr_u);
+    lo32(p1).op(W.i64_add);
+    lo32(p2).op(W.i64_add).set(mid);
+    f.get(ah).get(bh).op(W.i64_mul);
+    hi32(p1).op(W.i64_add);
+    hi32(p2).op(W.i64_add);
+    hi32(mid).op(W.i64_add);
+    m.export('mulhu', index);
+  }
+  {
+    // Signed: mulhu(a, b) − (a < 0 ? b : 0) − (b < 0 ? a : 0).
+    const { index, body: f } = m.func(tMul);
+    f.get(0).get(1).call(mulhuIndex);
+    f.get(1).i64Const(0).get(0).i64Const(0).op(W.i64_lt_s).op(W.select).op(W.i64_sub);
+    f.get(0).i64Const(0).get(1).i64Const(0).op(W.i64_lt_s).op(W.select).op(W.i64_sub);
+    m.export('mulh', index);
+  }
+  {
+    // a signed, b unsigned: mulhu(a, b) − (a < 0 ? b : 0).
+    const { index, body: f } = m.func(tMul);
+    f.get(0).get(1).call(mulhuIndex);
+    f.get(1).i64Const(0).get(0).i64Const(0).op(W.i64_lt_s).op(W.select).op(W.i64_sub);
+    m.export('mulhsu', index);
+  }
+  {
+    // nxAdd(a, b, s): TwoSum's error is zero exactly when a + b = s.
+    const { index, body: f } = m.func(tNx3);
+    const bb = f.local(F64);
+    twoSumLo(f, 0, 1, 2, bb);
+    f.f64Const(0).op(W.f64_ne);
+    m.export('nxAdd', index);
+  }
+  {
+    // nxMul(a, b, p): Dekker's product is error-free away from overflow and underflow.
+    const { index, body: f } = m.func(tNx3);
+    const s = scratch(f);
+    safe(f, 0);
+    safe(f, 1);
+    f.op(W.i32_and);
+    f.get(2).op(W.f64_abs).f64Const(SAFE_LO).op(W.f64_gt).op(W.i32_and);
+    f.if(I32);
+    twoProductLo(f, 0, 1, 2, s);
+    f.f64Const(0).op(W.f64_ne);
+    f.else().i32Const(2).end();
+    m.export('nxMul', index);
+  }
+  {
+    // nxDiv(a, b, q): q = a/b exactly iff q·b = a with no error in the product.
+    const { index, body: f } = m.func(tNx3);
+    const s = scratch(f);
+    const qb = f.local(F64);
+    safe(f, 0);
+    safe(f, 1);
+    f.op(W.i32_and);
+    safe(f, 2);
+    f.op(W.i32_and);
+    f.get(2).f64Const(0).op(W.f64_ne).op(W.i32_and);
+    f.if(I32);
+    f.get(2).get(1).op(W.f64_mul).set(qb);
+    f.get(qb).get(0).op(W.f64_ne);
+    twoProductLo(f, 2, 1, qb, s);
+    f.f64Const(0).op(W.f64_ne).op(W.i32_or);
+    f.else().i32Const(2).end();
+    m.export('nxDiv', index);
+  }
+  {
+    // nxSqrt(a, s): s = √a exactly iff s·s = a with no error in the product.
+    const { index, body: f } = m.func(tNx2);
+    const sc = scratch(f);
+    const ss = f.local(F64);
+    safe(f, 0);
+    safe(f, 1);
+    f.op(W.i32_and);
+    f.if(I32);
+    f.get(1).get(1).op(W.f64_mul).set(ss);
+    f.get(ss).get(0).op(W.f64_ne);
+    twoProductLo(f, 1, 1, ss, sc);
+    f.f64Const(0).op(W.f64_ne).op(W.i32_or);
+    f.else().i32Const(2).end();
+    m.export('nxSqrt', index);
+  }
+  {
+    // fma(a, b, c), the round-to-nearest-even fast path of fp.ts's fma for doubles.
+    const { index, body: f } = m.func(tFma);
+    const s = scratch(f);
+    const [uh, ul, th, tl, v, e1, z, e2, bb] = [f.local(F64), f.local(F64), f.local(F64), f.local(F64), f.local(F64), f.local(F64), f.local(F64), f.local(F64), f.local(F64)];
+    const bits = f.local(I64);
+    const giveUp = () => f.f64Const(0).i32Const(2).op(W.return);
+    // Finite and safe operands only (a NaN fails every comparison in safe()).
+    safe(f, 0);
+    safe(f, 1);
+    f.op(W.i32_and);
+    safe(f, 2);
+    f.op(W.i32_and).op(W.i32_eqz);
+    f.if();
+    giveUp();
+    f.end();
+    f.get(0).get(1).op(W.f64_mul).set(uh);
+    f.get(uh).op(W.f64_abs).f64Const(SAFE_LO).op(W.f64_gt).get(uh).f64Const(0).op(W.f64_eq).op(W.i32_or).op(W.i32_eqz);
+    f.if();
+    giveUp();
+    f.end();
+    f.get(uh).f64Const(0).op(W.f64_eq);
+    f.if(F64).f64Const(0).else();
+    twoProductLo(f, 0, 1, uh, s);
+    f.end().set(ul);
+    f.get(2).get(uh).op(W.f64_add).set(th);
+    twoSumLo(f, 2, uh, th, bb);
+    f.set(tl);
+    f.get(tl).get(ul).op(W.f64_add).set(v);
+    twoSumLo(f, tl, ul, v, bb);
+    f.set(e1);
+    // v rounded to odd: when the sum was inexact and v's last bit is even, move it one
+    // ulp towards the error (away from zero when they agree in sign).
+    f.get(e1).f64Const(0).op(W.f64_ne);
+    f.if();
+    f.get(v).f64Const(0).op(W.f64_eq);
+    f.if();
+    giveUp();
+    f.end();
+    f.get(v).op(W.i64_reinterpret_f64).set(bits);
+    f.get(bits).i64Const(1).op(W.i64_and).op(W.i64_eqz);
+    f.if();
+    f.get(bits).i64Const(1).i64Const(-1);
+    f.get(e1).f64Const(0).op(W.f64_gt).get(v).f64Const(0).op(W.f64_gt).op(W.i32_eq);
+    f.op(W.select).op(W.i64_add).op(W.f64_reinterpret_i64).set(v);
+    f.end();
+    f.end();
+    f.get(th).get(v).op(W.f64_add).set(z);
+    // A result near underflow or a zero (whose sign needs care) goes to the interpreter.
+    f.get(z).op(W.f64_abs).f64Const(SAFE_LO).op(W.f64_gt).get(z).op(W.f64_abs).f64Const(Infinity).op(W.f64_lt).op(W.i32_and).op(W.i32_eqz);
+    f.if();
+    giveUp();
+    f.end();
+    twoSumLo(f, th, v, z, bb);
+    f.set(e2);
+    f.get(z);
+    f.get(e1).f64Const(0).op(W.f64_ne).get(e2).f64Const(0).op(W.f64_ne).op(W.i32_or);
+    m.export('fma', index);
+  }
+  return m.finish();
+}

@@ -1,0 +1,390 @@
+// The runtime of translated code: the translation cache, the shared function table
+// with one chain slot per guest pc, the lookup table of the in-WebAssembly
+// dispatcher, the JavaScript dispatcher loop, invalidation of translations when
+// their code is written or fence.i runs, and the counters.
+//
+// A translator (the block translator or the optimizing one) only decides what to
+// translate for a pc: it lifts IR units and picks the lowering options. The runtime
+// compiles them into one WebAssembly module per translation, installs each unit in
+// its chain slot (patching every jump that already targets it) and in the lookup
+// table, and runs them. Whatever translated code leaves to the interpreter — system
+// calls, CSRs, fence.i, faults — the interpreter executes on the same state (the
+// registers live in the guest's memory), so the guest sees one machine whichever
+// engine runs it.
+//
+// The dispatcher loop gives translated code an exact instruction budget: a block
+// that does not fit in what is left is not entered, and the interpreter retires the
+// remaining instructions one by one, so every engine stops at the same instruction.
+
+import type { GuestProcess } from '../riscv/process';
+import type { StopReason } from '../riscv/interpreter';
+import { LOOKUP_ENTRIES, PERM_DECODED, STATE_BUDGET, STATE_DEPTH, STATE_FLAGS, STATE_FRM, STATE_HOST_CALLS, STATE_LOOKUP_HITS, STATE_PC, STATE_RETURN_HITS, STATE_UNITS_ENTERED } from '../riscv/memory';
+import { EXIT_BUDGET, EXIT_INTERP, EXIT_LOOKUP, EXIT_RET, HELPER_CODE_CHANGED, HELPER_FAULT, HELPER_OK } from './abi';
+import { emitModule, type EmitOptions } from './emit';
+import type { Unit } from './ir';
+import { buildRuntimeModule, RUNTIME_FUNCS } from './runtime-module';
+
+/** What a translator does: lift the units to translate for a pc. */
+export interface Translator {
+  /** 'block', 'function', 'superblock': what a unit is, for reports. */
+  readonly kind: string;
+  readonly emitOptions: EmitOptions;
+  /**
+   * The units to translate when execution reaches an untranslated pc: the first is
+   * pc's own; it has no instructions when the instruction at pc must be interpreted.
+   */
+  translate(pc: number, runtime: DbtRuntime): Unit[];
+  /** Optional: rewrites the module's bytes (e.g. a WebAssembly optimizer). */
+  optimize?(bytes: Uint8Array<ArrayBuffer>): Uint8Array<ArrayBuffer>;
+}
+
+/** A unit as it was translated, for the translation hook. */
+export interface TranslatedUnit {
+  readonly guestStart: number;
+  readonly guestBytes: number;
+  readonly guestInstructions: number;
+  readonly blocks: number;
+  /** Bytes of WebAssembly of the whole module, shared among its units. */
+  readonly hostBytes: number;
+  /** Host milliseconds spent lifting, optimizing, encoding and compiling (0 without a host clock). */
+  readonly translateMs: number;
+  readonly kind: string;
+}
+
+export interface RuntimeOptions {
+  /** A host clock (ms), for translation time; none in simulations, which must be deterministic. */
+  readonly hostNow?: () => number;
+  /** Called after each unit is installed. */
+  readonly onTranslated?: (u: TranslatedUnit) => void;
+}
+
+interface Installed {
+  readonly entry: number;
+  readonly slot: number;
+  readonly fn: () => number;
+  readonly pages: readonly number[];
+  readonly count: number;
+}
+
+const CLAMP = 1 << 30;
+const TWO32 = 4294967296;
+const TABLE_CHUNK = 4096;
+
+/** Engine counters every translator reports. */
+export interface DbtCounters {
+  units: number;
+  blocks: number;
+  guestInstructionsTranslated: number;
+  guestBytesTranslated: number;
+  hostBytes: number;
+  modules: number;
+  /** Entries from JavaScript into translated code (the dispatcher loop). */
+  dispatcherEntries: number;
+  /** Dispatcher misses that needed a translation. */
+  lookupMisses: number;
+  /** Instructions the interpreter executed for the translator (system calls, faults, budget tails). */
+  interpreted: number;
+  /** Helper calls from translated code into the interpreter. */
+  helperCalls: number;
+  /** Translations dropped because their code changed. */
+  invalidatedUnits: number;
+  /** Translation time, host milliseconds (0 without a host clock). */
+  translateMs: number;
+}
+
+export class DbtRuntime {
+  readonly table: WebAssembly.Table;
+  private readonly rt: Record<string, unknown>;
+  private readonly stub: () => number;
+  private readonly slots = new Map<number, number>();
+  private slotCount = 0;
+  private readonly units = new Map<number, Installed>();
+  private readonly pageUnits = new Map<number, Set<Installed>>();
+  private readonly i32: Int32Array;
+  private readonly lookup: DataView;
+  private readonly s: number;
+  private readonly hart;
+  /** Bumped whenever translations are dropped (helpers report code changes by it). */
+  private epoch = 0;
+  readonly counters: DbtCounters = {
+    units: 0, blocks: 0, guestInstructionsTranslated: 0, guestBytesTranslated: 0, hostBytes: 0, modules: 0,
+    dispatcherEntries: 0, lookupMisses: 0, interpreted: 0, helperCalls: 0, invalidatedUnits: 0, translateMs: 0,
+  };
+  private readonly imports: WebAssembly.Imports;
+
+  constructor(
+    readonly proc: GuestProcess,
+    readonly translator: Translator,
+    private readonly options: RuntimeOptions = {},
+  ) {
+    const mem = proc.mem;
+    this.hart = proc.hart;
+    this.s = mem.stateBase;
+    this.i32 = new Int32Array(mem.wasm.buffer);
+    this.lookup = new DataView(mem.wasm.buffer, mem.lookupBase, LOOKUP_ENTRIES * 16);
+    for (let i = 0; i < LOOKUP_ENTRIES; i++) this.lookup.setInt32(i * 16, 1, true);
+    this.table = new WebAssembly.Table({ element: 'anyfunc', initial: TABLE_CHUNK });
+    const rtModule = new WebAssembly.Module(buildRuntimeModule(mem, TABLE_CHUNK));
+    this.rt = new WebAssembly.Instance(rtModule, { env: { mem: mem.wasm, table: this.table } }).exports as Record<string, unknown>;
+    this.stub = this.rt.stub as () => number;
+    for (let i = 0; i < TABLE_CHUNK; i++) this.table.set(i, this.stub);
+    const rtImports: Record<string, unknown> = {};
+    for (const name of RUNTIME_FUNCS) rtImports[name] = this.rt[name];
+    this.imports = { env: { mem: mem.wasm }, rt: rtImports as WebAssembly.ModuleImports, js: { interp: (pc: number) => this.helper(pc) } };
+    const interp = proc.cpu;
+    mem.onCodeWrite = (page) => {
+      interp.dropPage(page);
+      this.dropPage(page);
+    };
+    interp.onFlush = () => this.flush();
+  }
+
+  // ---- slots and the lookup table ----
+
+  /** The chain slot of a guest pc: the table entry every jump to pc goes through. */
+  slotFor(pc: number): number {
+    let s = this.slots.get(pc);
+    if (s === undefined) {
+      s = this.slotCount++;
+      if (s >= this.table.length) this.table.grow(TABLE_CHUNK, this.stub);
+      this.slots.set(pc, s);
+    }
+    return s;
+  }
+
+  private setLookup(pc: number, slot: number): void {
+    const e = ((pc >>> 1) & (LOOKUP_ENTRIES - 1)) * 16;
+    this.lookup.setInt32(e, pc | 0, true);
+    this.lookup.setInt32(e + 4, Math.floor(pc / TWO32) | 0, true);
+    this.lookup.setInt32(e + 8, slot, true);
+  }
+
+  private clearLookup(pc: number): void {
+    const e = ((pc >>> 1) & (LOOKUP_ENTRIES - 1)) * 16;
+    if (this.lookup.getInt32(e, true) === (pc | 0) && this.lookup.getInt32(e + 4, true) === (Math.floor(pc / TWO32) | 0)) {
+      this.lookup.setInt32(e, 1, true);
+      this.lookup.setInt32(e + 4, 0, true);
+    }
+  }
+
+  /** Is a translation installed for pc? */
+  has(pc: number): boolean {
+    return this.units.has(pc);
+  }
+
+  // ---- translation ----
+
+  private translate(pc: number): Installed | null {
+    const now = this.options.hostNow;
+    const t0 = now ? now() : 0;
+    const units = this.translator.translate(pc, this).filter((u, i) => i === 0 || (u.guestInstructions > 0 && !this.units.has(u.entry)));
+    if (!units.length || units[0].guestInstructions === 0) return null;
+    const emitted = emitModule(units, { mem: this.proc.mem, slotFor: (p) => this.slotFor(p) }, this.translator.emitOptions);
+    let bytes = emitted.bytes;
+    if (this.translator.optimize) bytes = this.translator.optimize(bytes);
+    const instance = new WebAssembly.Instance(new WebAssembly.Module(bytes), this.imports);
+    const ms = now ? now() - t0 : 0;
+    const c = this.counters;
+    c.modules++;
+    c.hostBytes += bytes.length;
+    c.translateMs += ms;
+    let first: Installed | null = null;
+    units.forEach((u, i) => {
+      const fn = instance.exports[emitted.exports[i]] as () => number;
+      const rec = this.install(u, fn);
+      if (i === 0) first = rec;
+      c.units++;
+      c.blocks += u.blocks.length;
+      c.guestInstructionsTranslated += u.guestInstructions;
+      c.guestBytesTranslated += u.guestBytes;
+      this.options.onTranslated?.({
+        guestStart: u.entry,
+        guestBytes: u.guestBytes,
+        guestInstructions: u.guestInstructions,
+        blocks: u.blocks.length,
+        hostBytes: bytes.length,
+        translateMs: ms,
+        kind: this.translator.kind,
+      });
+    });
+    return first;
+  }
+
+  private install(u: Unit, fn: () => number): Installed {
+    const old = this.units.get(u.entry);
+    if (old) this.drop(old);
+    const slot = this.slotFor(u.entry);
+    const rec: Installed = { entry: u.entry, slot, fn, pages: [...u.pages], count: u.guestInstructions };
+    this.units.set(u.entry, rec);
+    this.table.set(slot, fn);
+    this.setLookup(u.entry, slot);
+    const perm = this.proc.mem.perm;
+    for (const p of rec.pages) {
+      let set = this.pageUnits.get(p);
+      if (!set) this.pageUnits.set(p, (set = new Set()));
+      set.add(rec);
+      // Stores to the page now leave translated code, which lets the interpreter drop it.
+      perm[p] |= PERM_DECODED;
+    }
+    return rec;
+  }
+
+  private drop(rec: Installed): void {
+    if (this.units.get(rec.entry) !== rec) return;
+    this.units.delete(rec.entry);
+    this.table.set(rec.slot, this.stub);
+    this.clearLookup(rec.entry);
+    for (const p of rec.pages) this.pageUnits.get(p)?.delete(rec);
+    this.counters.invalidatedUnits++;
+    this.epoch++;
+  }
+
+  /** Drops every translation made from a page (its code was written or unmapped). */
+  dropPage(page: number): void {
+    const set = this.pageUnits.get(page);
+    if (!set || !set.size) return;
+    for (const rec of [...set]) this.drop(rec);
+  }
+
+  /** Drops every translation (fence.i, a snapshot loaded). */
+  flush(): void {
+    for (const rec of [...this.units.values()]) this.drop(rec);
+  }
+
+  /** A counter translated code keeps in the state area. */
+  private stateCounter(off: number): number {
+    const i = (this.s + off) >> 2;
+    return this.i32[i + 1] * TWO32 + (this.i32[i] >>> 0);
+  }
+
+  /**
+   * Every counter, by name: translation (units, their sizes, host bytes, time) and
+   * execution (how control moved between units: chained, through the lookup table,
+   * through the dispatcher loop, by host calls and returns).
+   */
+  report(): Record<string, number> {
+    const c = this.counters;
+    const entered = this.stateCounter(STATE_UNITS_ENTERED);
+    const lookupHits = this.stateCounter(STATE_LOOKUP_HITS);
+    const hostCalls = this.stateCounter(STATE_HOST_CALLS);
+    return {
+      units: c.units,
+      blocks: c.blocks,
+      guestInstructionsTranslated: c.guestInstructionsTranslated,
+      guestBytesTranslated: c.guestBytesTranslated,
+      hostBytes: c.hostBytes,
+      modules: c.modules,
+      translateMs: Math.round(c.translateMs * 1000) / 1000,
+      unitsEntered: entered,
+      dispatcherEntries: c.dispatcherEntries,
+      lookupMisses: c.lookupMisses,
+      lookupHits,
+      chainHits: Math.max(0, entered - c.dispatcherEntries - lookupHits - hostCalls),
+      hostCalls,
+      returnHits: this.stateCounter(STATE_RETURN_HITS),
+      interpreted: c.interpreted,
+      helperCalls: c.helperCalls,
+      invalidatedUnits: c.invalidatedUnits,
+    };
+  }
+
+  // ---- running ----
+
+  private get statePc(): number {
+    const i = (this.s + STATE_PC) >> 2;
+    return this.i32[i + 1] * TWO32 + (this.i32[i] >>> 0);
+  }
+
+  private set statePc(pc: number) {
+    const i = (this.s + STATE_PC) >> 2;
+    this.i32[i] = pc | 0;
+    this.i32[i + 1] = Math.floor(pc / TWO32) | 0;
+  }
+
+  /** The interpreter, for n instructions, on the shared state. */
+  private step(n: number): StopReason {
+    const h = this.hart;
+    const i32 = this.i32;
+    h.flags = i32[(this.s + STATE_FLAGS) >> 2];
+    h.frm = i32[(this.s + STATE_FRM) >> 2];
+    const before = h.instret;
+    const stop = this.proc.cpu.run(n);
+    this.counters.interpreted += h.instret - before;
+    i32[(this.s + STATE_FLAGS) >> 2] = h.flags;
+    i32[(this.s + STATE_FRM) >> 2] = h.frm;
+    return stop;
+  }
+
+  /** Called by translated code: one instruction at pc in the interpreter (see abi.ts). */
+  private helper(pc: number): number {
+    const h = this.hart;
+    this.counters.helperCalls++;
+    h.pc = pc;
+    const before = h.instret;
+    const epoch = this.epoch;
+    const stop = this.step(1);
+    // Translated code counts its own instructions.
+    this.counters.interpreted -= h.instret - before;
+    h.instret = before;
+    if (stop.kind === 'fault') return HELPER_FAULT;
+    return this.epoch !== epoch ? HELPER_CODE_CHANGED : HELPER_OK;
+  }
+
+  /** Executes at most `budget` instructions (the interpreter's contract). */
+  run(budget: number): StopReason {
+    const h = this.hart;
+    const i32 = this.i32;
+    const bi = (this.s + STATE_BUDGET) >> 2;
+    i32[(this.s + STATE_FLAGS) >> 2] = h.flags;
+    i32[(this.s + STATE_FRM) >> 2] = h.frm;
+    i32[(this.s + STATE_DEPTH) >> 2] = 0;
+    let remaining = budget;
+    try {
+      while (remaining > 0) {
+        const pc = h.pc;
+        let rec = this.units.get(pc);
+        if (!rec) {
+          this.counters.lookupMisses++;
+          rec = this.translate(pc) ?? undefined;
+          if (!rec) {
+            // Nothing to translate here (a system call, a CSR, a fault to raise).
+            const before = h.instret;
+            const stop = this.step(1);
+            remaining -= h.instret - before;
+            if (stop.kind !== 'budget') return stop;
+            continue;
+          }
+        }
+        const give = remaining < CLAMP ? remaining : CLAMP;
+        i32[bi] = give;
+        this.statePc = pc;
+        this.counters.dispatcherEntries++;
+        const code = rec.fn();
+        const used = give - i32[bi];
+        remaining -= used;
+        h.instret += used;
+        h.pc = this.statePc;
+        if (code === EXIT_LOOKUP || code === EXIT_RET) continue;
+        if (code === EXIT_INTERP) {
+          const before = h.instret;
+          const stop = this.step(1);
+          remaining -= h.instret - before;
+          if (stop.kind !== 'budget') return stop;
+        } else if (code === EXIT_BUDGET) {
+          if (give === remaining + used && remaining > 0) {
+            // Fewer instructions left than the next block has: the interpreter retires them.
+            const before = h.instret;
+            const stop = this.step(remaining);
+            remaining -= h.instret - before;
+            if (stop.kind !== 'budget') return stop;
+          }
+        } else throw new Error(`translated code returned an unknown exit code ${code}`);
+      }
+    } finally {
+      h.flags = i32[(this.s + STATE_FLAGS) >> 2];
+      h.frm = i32[(this.s + STATE_FRM) >> 2];
+    }
+    return { kind: 'budget' };
+  }
+}
+

@@ -1,0 +1,455 @@
+// A WebAssembly binary writer: what the translators use to turn guest code into host
+// code at run time. It covers the part of WebAssembly 2.0 they need — function
+// types with several results, imported memory, table, functions and globals, locals,
+// structured control, integer and float arithmetic, tail calls — and writes bytes
+// straight into a growing buffer, because translation time is part of what the
+// translators are measured on.
+//
+// Usage:
+//   const m = new ModuleBuilder();
+//   const t = m.type([], [I32]);
+//   const mem = m.importMemory('env', 'mem', pages);
+//   const f = m.func(t); f.body.i32Const(42); m.export('run', f);
+//   const bytes = m.finish();
+
+export const I32 = 0x7f;
+export const I64 = 0x7e;
+export const F32 = 0x7d;
+export const F64 = 0x7c;
+export const FUNCREF = 0x70;
+/** The block type of a block that takes and yields nothing. */
+export const VOID = 0x40;
+
+export type ValType = typeof I32 | typeof I64 | typeof F32 | typeof F64;
+
+/** Opcodes, by their WebAssembly text names (dots become underscores). */
+export const W = {
+  unreachable: 0x00, nop: 0x01, block: 0x02, loop: 0x03, if: 0x04, else: 0x05, end: 0x0b,
+  br: 0x0c, br_if: 0x0d, br_table: 0x0e, return: 0x0f, call: 0x10, call_indirect: 0x11,
+  return_call: 0x12, return_call_indirect: 0x13, drop: 0x1a, select: 0x1b,
+  local_get: 0x20, local_set: 0x21, local_tee: 0x22, global_get: 0x23, global_set: 0x24,
+  i32_load: 0x28, i64_load: 0x29, f32_load: 0x2a, f64_load: 0x2b,
+  i32_load8_s: 0x2c, i32_load8_u: 0x2d, i32_load16_s: 0x2e, i32_load16_u: 0x2f,
+  i64_load8_s: 0x30, i64_load8_u: 0x31, i64_load16_s: 0x32, i64_load16_u: 0x33, i64_load32_s: 0x34, i64_load32_u: 0x35,
+  i32_store: 0x36, i64_store: 0x37, f32_store: 0x38, f64_store: 0x39,
+  i32_store8: 0x3a, i32_store16: 0x3b, i64_store8: 0x3c, i64_store16: 0x3d, i64_store32: 0x3e,
+  i32_const: 0x41, i64_const: 0x42, f32_const: 0x43, f64_const: 0x44,
+  i32_eqz: 0x45, i32_eq: 0x46, i32_ne: 0x47, i32_lt_s: 0x48, i32_lt_u: 0x49, i32_gt_s: 0x4a, i32_gt_u: 0x4b,
+  i32_le_s: 0x4c, i32_le_u: 0x4d, i32_ge_s: 0x4e, i32_ge_u: 0x4f,
+  i64_eqz: 0x50, i64_eq: 0x51, i64_ne: 0x52, i64_lt_s: 0x53, i64_lt_u: 0x54, i64_gt_s: 0x55, i64_gt_u: 0x56,
+  i64_le_s: 0x57, i64_le_u: 0x58, i64_ge_s: 0x59, i64_ge_u: 0x5a,
+  f32_eq: 0x5b, f32_ne: 0x5c, f32_lt: 0x5d, f32_gt: 0x5e, f32_le: 0x5f, f32_ge: 0x60,
+  f64_eq: 0x61, f64_ne: 0x62, f64_lt: 0x63, f64_gt: 0x64, f64_le: 0x65, f64_ge: 0x66,
+  i32_clz: 0x67, i32_ctz: 0x68, i32_popcnt: 0x69, i32_add: 0x6a, i32_sub: 0x6b, i32_mul: 0x6c,
+  i32_div_s: 0x6d, i32_div_u: 0x6e, i32_rem_s: 0x6f, i32_rem_u: 0x70, i32_and: 0x71, i32_or: 0x72, i32_xor: 0x73,
+  i32_shl: 0x74, i32_shr_s: 0x75, i32_shr_u: 0x76, i32_rotl: 0x77, i32_rotr: 0x78,
+  i64_clz: 0x79, i64_ctz: 0x7a, i64_popcnt: 0x7b, i64_add: 0x7c, i64_sub: 0x7d, i64_mul: 0x7e,
+  i64_div_s: 0x7f, i64_div_u: 0x80, i64_rem_s: 0x81, i64_rem_u: 0x82, i64_and: 0x83, i64_or: 0x84, i64_xor: 0x85,
+  i64_shl: 0x86, i64_shr_s: 0x87, i64_shr_u: 0x88, i64_rotl: 0x89, i64_rotr: 0x8a,
+  f32_abs: 0x8b, f32_neg: 0x8c, f32_ceil: 0x8d, f32_floor: 0x8e, f32_trunc: 0x8f, f32_nearest: 0x90, f32_sqrt: 0x91,
+  f32_add: 0x92, f32_sub: 0x93, f32_mul: 0x94, f32_div: 0x95, f32_min: 0x96, f32_max: 0x97, f32_copysign: 0x98,
+  f64_abs: 0x99, f64_neg: 0x9a, f64_ceil: 0x9b, f64_floor: 0x9c, f64_trunc: 0x9d, f64_nearest: 0x9e, f64_sqrt: 0x9f,
+  f64_add: 0xa0, f64_sub: 0xa1, f64_mul: 0xa2, f64_div: 0xa3, f64_min: 0xa4, f64_max: 0xa5, f64_copysign: 0xa6,
+  i32_wrap_i64: 0xa7, i32_trunc_f32_s: 0xa8, i32_trunc_f32_u: 0xa9, i32_trunc_f64_s: 0xaa, i32_trunc_f64_u: 0xab,
+  i64_extend_i32_s: 0xac, i64_extend_i32_u: 0xad, i64_trunc_f32_s: 0xae, i64_trunc_f32_u: 0xaf,
+  i64_trunc_f64_s: 0xb0, i64_trunc_f64_u: 0xb1, f32_convert_i32_s: 0xb2, f32_convert_i32_u: 0xb3,
+  f32_convert_i64_s: 0xb4, f32_convert_i64_u: 0xb5, f32_demote_f64: 0xb6, f64_convert_i32_s: 0xb7,
+  f64_convert_i32_u: 0xb8, f64_convert_i64_s: 0xb9, f64_convert_i64_u: 0xba, f64_promote_f32: 0xbb,
+  i32_reinterpret_f32: 0xbc, i64_reinterpret_f64: 0xbd, f32_reinterpret_i32: 0xbe, f64_reinterpret_i64: 0xbf,
+  i32_extend8_s: 0xc0, i32_extend16_s: 0xc1, i64_extend8_s: 0xc2, i64_extend16_s: 0xc3, i64_extend32_s: 0xc4,
+} as const;
+
+/** A growing byte buffer with LEB128 writers. */
+export class Bytes {
+  buf: Uint8Array;
+  len = 0;
+
+  constructor(capacity = 256) {
+    this.buf = new Uint8Array(capacity);
+  }
+
+  private grow(n: number): void {
+    let cap = this.buf.length * 2;
+    while (cap < this.len + n) cap *= 2;
+    const b = new Uint8Array(cap);
+    b.set(this.buf.subarray(0, this.len));
+    this.buf = b;
+  }
+
+  byte(b: number): void {
+    if (this.len === this.buf.length) this.grow(1);
+    this.buf[this.len++] = b;
+  }
+
+  bytes(b: Uint8Array | readonly number[]): void {
+    if (this.len + b.length > this.buf.length) this.grow(b.length);
+    this.buf.set(b, this.len);
+    this.len += b.length;
+  }
+
+  /** Unsigned LEB128 of a non-negative integer below 2^32. */
+  u32(v: number): void {
+    v >>>= 0;
+    do {
+      let b = v & 0x7f;
+      v >>>= 7;
+      if (v !== 0) b |= 0x80;
+      this.byte(b);
+    } while (v !== 0);
+  }
+
+  /** Signed LEB128 of a 32-bit integer. */
+  s32(v: number): void {
+    v |= 0;
+    for (;;) {
+      const b = v & 0x7f;
+      v >>= 7;
+      if ((v === 0 && (b & 0x40) === 0) || (v === -1 && (b & 0x40) !== 0)) {
+        this.byte(b);
+        return;
+      }
+      this.byte(b | 0x80);
+    }
+  }
+
+  /** Signed LEB128 of the 64-bit integer hi·2^32 + lo (both int32 words). */
+  s64(lo: number, hi: number): void {
+    if (hi === lo >> 31) {
+      this.s32(lo);
+      return;
+    }
+    // Shift the pair right by 7 bits at a time, arithmetically.
+    lo |= 0;
+    hi |= 0;
+    for (;;) {
+      const b = lo & 0x7f;
+      lo = (lo >>> 7) | (hi << 25);
+      hi >>= 7;
+      const done = (hi === 0 && lo === 0 && (b & 0x40) === 0) || (hi === -1 && lo === -1 && (b & 0x40) !== 0);
+      if (done) {
+        this.byte(b);
+        return;
+      }
+      this.byte(b | 0x80);
+    }
+  }
+
+  f64(v: number): void {
+    if (this.len + 8 > this.buf.length) this.grow(8);
+    new DataView(this.buf.buffer, this.buf.byteOffset + this.len, 8).setFloat64(0, v, true);
+    this.len += 8;
+  }
+
+  f32(v: number): void {
+    if (this.len + 4 > this.buf.length) this.grow(4);
+    new DataView(this.buf.buffer, this.buf.byteOffset + this.len, 4).setFloat32(0, v, true);
+    this.len += 4;
+  }
+
+  name(s: string): void {
+    const b = new TextEncoder().encode(s);
+    this.u32(b.length);
+    this.bytes(b);
+  }
+
+  view(): Uint8Array {
+    return this.buf.subarray(0, this.len);
+  }
+}
+
+/** The body of one function: locals and instructions. */
+export class FuncBody extends Bytes {
+  private readonly localTypes: ValType[] = [];
+  /** Structured constructs (block, loop, if) open at the current position. */
+  depth = 0;
+
+  constructor(
+    /** Number of parameters: the first local index available for locals. */
+    readonly params: number,
+  ) {
+    super(512);
+  }
+
+  /** Declares a local; returns its index. */
+  local(t: ValType): number {
+    this.localTypes.push(t);
+    return this.params + this.localTypes.length - 1;
+  }
+
+  get localCount(): number {
+    return this.localTypes.length;
+  }
+
+  op(code: number): this {
+    this.byte(code);
+    return this;
+  }
+
+  get(i: number): this {
+    this.byte(W.local_get);
+    this.u32(i);
+    return this;
+  }
+
+  set(i: number): this {
+    this.byte(W.local_set);
+    this.u32(i);
+    return this;
+  }
+
+  tee(i: number): this {
+    this.byte(W.local_tee);
+    this.u32(i);
+    return this;
+  }
+
+  i32Const(v: number): this {
+    this.byte(W.i32_const);
+    this.s32(v);
+    return this;
+  }
+
+  /** i64.const of hi·2^32 + lo. */
+  i64Const(lo: number, hi = lo >> 31): this {
+    this.byte(W.i64_const);
+    this.s64(lo, hi);
+    return this;
+  }
+
+  f64Const(v: number): this {
+    this.byte(W.f64_const);
+    this.f64(v);
+    return this;
+  }
+
+  f32Const(v: number): this {
+    this.byte(W.f32_const);
+    this.f32(v);
+    return this;
+  }
+
+  /** A load or store with its alignment hint (log2 bytes) and constant offset. */
+  mem(code: number, align: number, offset: number): this {
+    this.byte(code);
+    this.u32(align);
+    this.u32(offset);
+    return this;
+  }
+
+  block(type: number = VOID): this {
+    this.byte(W.block);
+    this.byte(type);
+    this.depth++;
+    return this;
+  }
+
+  loop(type: number = VOID): this {
+    this.byte(W.loop);
+    this.byte(type);
+    this.depth++;
+    return this;
+  }
+
+  if(type: number = VOID): this {
+    this.byte(W.if);
+    this.byte(type);
+    this.depth++;
+    return this;
+  }
+
+  else(): this {
+    this.byte(W.else);
+    return this;
+  }
+
+  end(): this {
+    this.byte(W.end);
+    this.depth--;
+    return this;
+  }
+
+  br(depth: number): this {
+    this.byte(W.br);
+    this.u32(depth);
+    return this;
+  }
+
+  brIf(depth: number): this {
+    this.byte(W.br_if);
+    this.u32(depth);
+    return this;
+  }
+
+  call(func: number): this {
+    this.byte(W.call);
+    this.u32(func);
+    return this;
+  }
+
+  returnCall(func: number): this {
+    this.byte(W.return_call);
+    this.u32(func);
+    return this;
+  }
+
+  callIndirect(type: number, table = 0): this {
+    this.byte(W.call_indirect);
+    this.u32(type);
+    this.u32(table);
+    return this;
+  }
+
+  returnCallIndirect(type: number, table = 0): this {
+    this.byte(W.return_call_indirect);
+    this.u32(type);
+    this.u32(table);
+    return this;
+  }
+
+  /** The locals declaration, grouped by runs of one type, as the binary format wants. */
+  localsHeader(out: Bytes): void {
+    const runs: Array<[number, ValType]> = [];
+    for (const t of this.localTypes) {
+      const last = runs[runs.length - 1];
+      if (last && last[1] === t) last[0]++;
+      else runs.push([1, t]);
+    }
+    out.u32(runs.length);
+    for (const [n, t] of runs) {
+      out.u32(n);
+      out.byte(t);
+    }
+  }
+}
+
+interface FuncDef {
+  readonly type: number;
+  readonly body: FuncBody;
+}
+
+/** Builds one module. Imported functions take the first function indices. */
+export class ModuleBuilder {
+  private readonly types: Array<{ params: readonly ValType[]; results: readonly ValType[] }> = [];
+  private readonly typeKeys = new Map<string, number>();
+  private readonly imports = new Bytes(128);
+  private importCount = 0;
+  private importedFuncs = 0;
+  private importedGlobals = 0;
+  private readonly funcs: FuncDef[] = [];
+  private readonly exports: Array<{ name: string; kind: number; index: number }> = [];
+
+  /** The index of a function type (deduplicated). */
+  type(params: readonly ValType[], results: readonly ValType[]): number {
+    const key = `${params.join(',')}>${results.join(',')}`;
+    let i = this.typeKeys.get(key);
+    if (i === undefined) {
+      i = this.types.length;
+      this.types.push({ params, results });
+      this.typeKeys.set(key, i);
+    }
+    return i;
+  }
+
+  private importHeader(module: string, name: string, kind: number): void {
+    if (this.funcs.length) throw new Error('imports must be declared before functions');
+    this.imports.name(module);
+    this.imports.name(name);
+    this.imports.byte(kind);
+    this.importCount++;
+  }
+
+  /** Imports a function; returns its function index. */
+  importFunc(module: string, name: string, type: number): number {
+    this.importHeader(module, name, 0);
+    this.imports.u32(type);
+    return this.importedFuncs++;
+  }
+
+  /** Imports a funcref table of at least `min` entries. */
+  importTable(module: string, name: string, min: number): void {
+    this.importHeader(module, name, 1);
+    this.imports.byte(FUNCREF);
+    this.imports.byte(0);
+    this.imports.u32(min);
+  }
+
+  /** Imports a memory of exactly `pages` 64 KiB pages (initial = maximum). */
+  importMemory(module: string, name: string, pages: number): void {
+    this.importHeader(module, name, 2);
+    this.imports.byte(1);
+    this.imports.u32(pages);
+    this.imports.u32(pages);
+  }
+
+  /** Imports a global; returns its global index. */
+  importGlobal(module: string, name: string, type: ValType, mutable: boolean): number {
+    this.importHeader(module, name, 3);
+    this.imports.byte(type);
+    this.imports.byte(mutable ? 1 : 0);
+    return this.importedGlobals++;
+  }
+
+  /** Declares a function of the given type; fill `body` and the function is done. */
+  func(type: number): { index: number; body: FuncBody } {
+    const body = new FuncBody(this.types[type].params.length);
+    this.funcs.push({ type, body });
+    return { index: this.importedFuncs + this.funcs.length - 1, body };
+  }
+
+  export(name: string, func: number): void {
+    this.exports.push({ name, kind: 0, index: func });
+  }
+
+  /** The module's bytes. */
+  finish(): Uint8Array<ArrayBuffer> {
+    const out = new Bytes(1024);
+    out.bytes([0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00]);
+    const section = (id: number, write: (s: Bytes) => void) => {
+      const s = new Bytes(256);
+      write(s);
+      out.byte(id);
+      out.u32(s.len);
+      out.bytes(s.view());
+    };
+    section(1, (s) => {
+      s.u32(this.types.length);
+      for (const t of this.types) {
+        s.byte(0x60);
+        s.u32(t.params.length);
+        for (const p of t.params) s.byte(p);
+        s.u32(t.results.length);
+        for (const r of t.results) s.byte(r);
+      }
+    });
+    if (this.importCount) {
+      section(2, (s) => {
+        s.u32(this.importCount);
+        s.bytes(this.imports.view());
+      });
+    }
+    section(3, (s) => {
+      s.u32(this.funcs.length);
+      for (const f of this.funcs) s.u32(f.type);
+    });
+    section(7, (s) => {
+      s.u32(this.exports.length);
+      for (const e of this.exports) {
+        s.name(e.name);
+        s.byte(e.kind);
+        s.u32(e.index);
+      }
+    });
+    section(10, (s) => {
+      s.u32(this.funcs.length);
+      for (const f of this.funcs) {
+        const head = new Bytes(16);
+        f.body.localsHeader(head);
+        s.u32(head.len + f.body.len + 1);
+        s.bytes(head.view());
+        s.bytes(f.body.view());
+        s.byte(W.end);
+      }
+    });
+    return new Uint8Array(out.view());
+  }
+}
