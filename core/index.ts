@@ -11,7 +11,7 @@ export { PluginCatalog, selectPlugins, RegistryError, type CatalogEntry, type Se
 export { validateManifest, resolveOptions, ManifestError, PluginOptionError, type PluginManifest } from './plugin/manifest';
 export { STAGE_FIRST, STAGE_EARLY, STAGE_DEFAULT, STAGE_LATE, STAGE_OBSERVE } from './engine/stages';
 export { PHASES, type Phase, type SystemDef } from './engine/schedule';
-export type { Hooks, TickInfo, FinishContext } from './engine/hooks';
+export type { Hooks, TickInfo, FinishContext, UnitPassContext, BlockTranslatedEvent } from './engine/hooks';
 export type { SimContext, ServiceLookup } from './engine/context';
 export { Simulation, SimulationError, type RunResult, type SimSnapshot, type SimulationOptions } from './engine/simulation';
 export { Rng, RngStreams } from './engine/rng';
@@ -53,7 +53,18 @@ export { Tlb, TwoLevelTlb } from './models/memory/tlb';
 export { MmuStrategy, MmuStats, MmuMetrics, GuestKernel, CostModel, BaseMmu, registerMmu, type MmuContext } from './models/memory/mmu';
 export { NativeMmu, NestedMmu, ShadowMmu, SspMmu, CompromisMmu, SoftMmu, BtMmu } from './models/memory/strategies';
 export { BlockLifter, type LiftOptions } from './models/dbt/lift';
-export { Unit, Block, Inst, K as IrKind, type Term } from './models/dbt/ir';
+export { W as WasmOp, ModuleBuilder, FuncBody, I32, I64, F32, F64 } from './models/wasm/encoder';
+
+export { Unit, Block, Inst, CHECKED, operands, termOperands, mapOperands, mapTermOperands, isPure, directTargets, type Term, type RegRef } from './models/dbt/ir';
 export { DbtRuntime, type Translator, type TranslatedUnit, type DbtCounters } from './models/dbt/runtime';
 export { translatedEngine, type TranslatedEngineOptions } from './models/dbt/engine';
 export type { EmitOptions } from './models/dbt/emit';
+
+// The translators' IR kinds and the RISC-V operation numbers are const enums, which
+// are objects at run time under our transpilers; plugins get them as plain values.
+import * as irModule from './models/dbt/ir';
+import * as interpreterModule from './models/riscv/interpreter';
+import type { K as IrKindEnum } from './models/dbt/ir';
+import type { Op as RiscvOpEnum } from './models/riscv/interpreter';
+export const IrKind = (irModule as unknown as { K: { readonly [P in keyof typeof IrKindEnum]: number } }).K;
+export const RiscvOp = (interpreterModule as unknown as { Op: { readonly [P in keyof typeof RiscvOpEnum]: number } }).Op;

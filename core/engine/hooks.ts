@@ -18,6 +18,7 @@
 
 import { AsyncSeriesHook, SyncBailHook, SyncHook, SyncWaterfallHook } from 'tapable';
 import type { SimContext } from './context';
+import type { Unit } from '../models/dbt/ir';
 
 /** What `finish` handlers add to a run's results. */
 export interface FinishContext {
@@ -168,6 +169,18 @@ export interface MigrationEndEvent extends MigrationEvent {
   readonly rounds: number;
 }
 
+/**
+ * A unit of translator IR being optimized (see core/models/dbt/ir.ts): the guest
+ * entry, the translator's id and kind, and the options the passes run with.
+ */
+export interface UnitPassContext {
+  readonly translator: string;
+  readonly kind: string;
+  readonly entry: number;
+  /** Which passes the translator's options switched on, by name. */
+  readonly enabled: Readonly<Record<string, boolean>>;
+}
+
 /** A GPU kernel as the JIT sees it; the IR itself is defined by the GPU model. */
 export interface KernelCompileInput {
   readonly name: string;
@@ -208,6 +221,14 @@ export function createHooks() {
     cpu: Object.freeze({
       /** A translator produced a unit of host code. */
       blockTranslated: new SyncHook<[BlockTranslatedEvent]>(['event']),
+      /**
+       * An optimizing translator is optimizing a unit of IR before lowering it: a
+       * waterfall of passes, each receiving the unit and returning it (rewritten in
+       * place or replaced) for the next. Passes tap with a stage to order themselves
+       * among the translator's own (dbt.instrew: fold at STAGE_EARLY, redundant
+       * loads at STAGE_DEFAULT, dead code at STAGE_LATE).
+       */
+      optimizeUnit: new SyncWaterfallHook<[Unit, UnitPassContext]>(['unit', 'context']),
       /**
        * A guest made a system call. Returning a number answers the call with that
        * value (a plugin emulating a call); `undefined` lets the next handler or the

@@ -8,6 +8,7 @@ import { existsSync, readFileSync, readSync, writeSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { ExecutionEngine, parseQuantity, Rng, Simulation, signalStatus, type GuestInstance } from 'virtlab';
+import { parse as parseYaml } from 'yaml';
 import { loadCatalog } from '../node/catalog';
 import { scenarioFromText } from '../node/testing';
 
@@ -51,8 +52,8 @@ function writeAll(fd: number, b: Uint8Array): void {
   while (off < b.length) off += writeSync(fd, b, off, b.length - off);
 }
 
-/** Boots a minimal simulation with the engine plugin and returns its ExecutionEngine. */
-export async function resolveEngine(name: string): Promise<ExecutionEngine> {
+/** Boots a minimal simulation with the engine plugin (and its options) and returns its ExecutionEngine. */
+export async function resolveEngine(name: string, options: Record<string, unknown> = {}, extraPlugins: readonly string[] = []): Promise<ExecutionEngine> {
   const catalog = loadCatalog();
   const id = name.includes('.') ? name : `dbt.${name}`;
   const entry = catalog.get(id);
@@ -60,7 +61,8 @@ export async function resolveEngine(name: string): Promise<ExecutionEngine> {
     const engines = catalog.providersOf('cpu.engine').map((e) => e.replace(/^dbt\./, ''));
     throw new ExecUsageError(`unknown execution engine '${name}'`, `engines: ${engines.join(', ') || 'none installed'}`);
   }
-  const { scenario } = scenarioFromText(`name: exec\npreset: minimal\nduration: 1ns\ntick: 1ns\nplugins:\n  ${id}: {}\n`);
+  const extra = extraPlugins.map((p) => `  ${p}: {}\n`).join('');
+  const { scenario } = scenarioFromText(`name: exec\npreset: minimal\nduration: 1ns\ntick: 1ns\nplugins:\n  ${id}: ${JSON.stringify(options)}\n${extra}`);
   const sim = await Simulation.create({ scenario, catalog });
   return sim.services.get(ExecutionEngine);
 }
@@ -74,7 +76,7 @@ export interface ExecResult {
 /** Parses exec's arguments and runs the program; returns the exit status. */
 export async function execCommand(rest: string[], io: ExecIo = processIo): Promise<number> {
   // Options end at the program path: everything after it belongs to the guest.
-  const firstPositional = rest.findIndex((a, i) => !a.startsWith('-') && !['--engine', '--mount', '--memory', '--max-instructions', '--seed', '--env'].includes(rest[i - 1]));
+  const firstPositional = rest.findIndex((a, i) => !a.startsWith('-') && !['--engine', '--mount', '--memory', '--max-instructions', '--seed', '--env', '--option', '--plugin'].includes(rest[i - 1]));
   const own = firstPositional < 0 ? rest : rest.slice(0, firstPositional);
   const guestArgs = firstPositional < 0 ? [] : rest.slice(firstPositional);
   let values: Record<string, unknown>;
@@ -84,6 +86,8 @@ export async function execCommand(rest: string[], io: ExecIo = processIo): Promi
       strict: true,
       options: {
         engine: { type: 'string', default: 'interpreter' },
+        option: { type: 'string', multiple: true },
+        plugin: { type: 'string', multiple: true },
         stats: { type: 'boolean', default: false },
         mount: { type: 'string', multiple: true },
         env: { type: 'string', multiple: true },
@@ -93,9 +97,9 @@ export async function execCommand(rest: string[], io: ExecIo = processIo): Promi
       },
     }));
   } catch (e) {
-    throw new ExecUsageError((e as Error).message.split('\n')[0], 'virtlab exec [--engine interpreter] [--stats] prog.elf [args…]');
+    throw new ExecUsageError((e as Error).message.split('\n')[0], 'virtlab exec [--engine interpreter] [--option name=value]… [--plugin id]… [--stats] prog.elf [args…]');
   }
-  if (!guestArgs.length) throw new ExecUsageError('exec needs a program', 'virtlab exec [--engine interpreter] [--stats] prog.elf [args…]');
+  if (!guestArgs.length) throw new ExecUsageError('exec needs a program', 'virtlab exec [--engine interpreter] [--option name=value]… [--plugin id]… [--stats] prog.elf [args…]');
   const [program, ...args] = guestArgs;
   if (!existsSync(program)) throw new ExecUsageError(`no such program: ${program}`);
   const files = new Map<string, Uint8Array>();
@@ -114,7 +118,13 @@ export async function execCommand(rest: string[], io: ExecIo = processIo): Promi
   const maxInstructions = Number(values['max-instructions']);
   const seed = Number(values.seed);
   if (!Number.isFinite(maxInstructions) || maxInstructions < 0) throw new ExecUsageError('--max-instructions expects a non-negative number');
-  const engine = await resolveEngine(values.engine as string);
+  const engineOptions: Record<string, unknown> = {};
+  for (const kv of (values.option as string[] | undefined) ?? []) {
+    const eq = kv.indexOf('=');
+    if (eq <= 0) throw new ExecUsageError(`--option expects name=value, got '${kv}'`, 'for example --option promoteRegisters=false');
+    engineOptions[kv.slice(0, eq)] = parseYaml(kv.slice(eq + 1));
+  }
+  const engine = await resolveEngine(values.engine as string, engineOptions, (values.plugin as string[] | undefined) ?? []);
   const rng = new Rng(seed, 'exec');
   let instance: GuestInstance | undefined = undefined;
   const t0 = performance.now();

@@ -13,6 +13,14 @@ export const EXIT_INTERP = 2;
 /** A guest return to STATE_PC: the host caller checks it against its return address. */
 export const EXIT_RET = 3;
 
+/**
+ * Codes from EXIT_TABLE up name entry (code − EXIT_TABLE) of the runtime's exit
+ * table: which of the codes above it means, at which guest pc, and how many budgeted
+ * instructions did not run. Faults and budget checks exit this way — a constant and a
+ * return — because they are by far the most numerous exits of translated code.
+ */
+export const EXIT_TABLE = 16;
+
 /** Deepest nesting of guest calls mapped to host calls; deeper calls become jumps. */
 export const MAX_CALL_DEPTH = 200;
 

@@ -23,12 +23,21 @@
 // of its block refunded, and the interpreter executes it — and raises the precise
 // fault, from exactly the state it would have had.
 
-import { Op } from '../riscv/interpreter';
+import * as interpreterModule from '../riscv/interpreter';
+import * as irModule from './ir';
+import { type Op as OpEnum } from '../riscv/interpreter';
 import { PAGE_SHIFT, PERM_DECODED, PERM_R, PERM_W, STATE_BUDGET, STATE_DEPTH, STATE_F, STATE_FLAGS, STATE_FRM, STATE_HOST_CALLS, STATE_PC, STATE_PERM, STATE_RETURN_HITS, STATE_UNITS_ENTERED, STATE_X, type GuestMemory } from '../riscv/memory';
-import { F64, FuncBody, I32, I64, ModuleBuilder, VOID, W } from '../wasm/encoder';
-import { EXIT_BUDGET, EXIT_INTERP, EXIT_LOOKUP, EXIT_RET, HELPER_CODE_CHANGED, HELPER_OK, MAX_CALL_DEPTH } from './abi';
-import { Block, DIV_S, DIV_U, K, MULH_SS, MULH_SU, operands, REM_S, termOperands, type Inst, type Term, Unit } from './ir';
+import { F64, FuncBody, I32, I64, ModuleBuilder, VOID, W as WasmOp } from '../wasm/encoder';
+import { EXIT_BUDGET, EXIT_INTERP, EXIT_LOOKUP, EXIT_RET, EXIT_TABLE, HELPER_CODE_CHANGED, HELPER_OK, MAX_CALL_DEPTH } from './abi';
+import { Block, CHECKED, DIV_S, DIV_U, type K as KEnum, MULH_SS, MULH_SU, operands, REM_S, termOperands, type Inst, type Term, Unit } from './ir';
 import { RUNTIME_FUNCS } from './runtime-module';
+
+// Imported bindings compile to getter calls under CommonJS; the hot paths read these local copies.
+// (TypeScript's const enums are objects at run time here; they are read once.)
+const Op = (interpreterModule as unknown as { Op: { readonly [P in keyof typeof OpEnum]: number } }).Op;
+const W = WasmOp;
+const K = (irModule as unknown as { K: { readonly [P in keyof typeof KEnum]: number } }).K;
+
 
 const NX = 1;
 const MIN_NORMAL = 2.2250738585072014e-308;
@@ -47,6 +56,8 @@ export interface EmitLinks {
   readonly mem: GuestMemory;
   /** The chain slot (table index) of a guest pc, allocated on first use. */
   slotFor(pc: number): number;
+  /** A new entry of the exit table (see EXIT_TABLE): its index. */
+  exit(code: number, pc: number, refund: number): number;
 }
 
 /** The module of one translation: its bytes and the export name of each unit. */
@@ -119,7 +130,7 @@ function declareImports(m: ModuleBuilder, links: EmitLinks): Imports {
  * nesting depth of its construct, from which a `br` computes its index.
  */
 interface Ctx {
-  readonly k: 'loop' | 'follow' | 'exit';
+  readonly k: 'loop' | 'follow' | 'exit' | 'texit';
   readonly block: number;
   readonly level: number;
 }
@@ -133,6 +144,8 @@ class UnitEmitter {
   cutEdges = 0;
   private readonly sb: number;
   private readonly permBase: number;
+  /** A local holding the state area's offset: short load and store encodings. */
+  private sbL = -1;
   /** Local of each value (-1: none yet); constants are inlined instead. */
   private readonly vloc: Int32Array;
   private readonly isConst: Uint8Array;
@@ -163,6 +176,8 @@ class UnitEmitter {
   private fr = -1;
   private fs = -1;
   private readonly ctx: Ctx[] = [];
+  private readonly freeLocals: number[] = [];
+  private readonly blockLocals: number[] = [];
   // Control-flow facts of the unit.
   private readonly index = new Map<number, number>();
   private rpo: number[] = [];
@@ -194,6 +209,8 @@ class UnitEmitter {
 
   emit(): void {
     const f = this.f;
+    this.sbL = f.local(I32);
+    f.i32Const(this.sb).set(this.sbL);
     this.analyseCfg();
     this.declareLocals();
     this.ekind = f.local(I32);
@@ -209,14 +226,29 @@ class UnitEmitter {
     this.fr = f.local(F64);
     this.fs = f.local(F64);
     this.count(STATE_UNITS_ENTERED);
-    if (this.o.promote) this.loadAll();
-    f.block();
-    this.ctx.push({ k: 'exit', block: -1, level: f.depth });
-    this.doTree(0);
-    f.op(W.unreachable);
-    this.ctx.pop();
-    f.end();
-    this.sharedExit();
+    if (this.o.promote) {
+      // Two shared exits: $exit for leaving to another unit or the dispatcher, and
+      // $texit (carrying an exit-table code) for faults and budget checks; both write
+      // the registers back first.
+      this.loadAll();
+      f.block();
+      this.ctx.push({ k: 'exit', block: -1, level: f.depth });
+      f.block(I32);
+      this.ctx.push({ k: 'texit', block: -1, level: f.depth });
+      this.doTree(0);
+      f.op(W.unreachable);
+      this.ctx.pop();
+      f.end();
+      f.set(this.tI32);
+      this.writeBack();
+      f.get(this.tI32).op(W.return);
+      this.ctx.pop();
+      f.end();
+      this.sharedExit();
+    } else {
+      this.doTree(0);
+      f.op(W.unreachable);
+    }
   }
 
   // ---- control-flow analysis ----
@@ -233,7 +265,8 @@ class UnitEmitter {
     else if (t.k === 'branch') {
       add(t.taken);
       if (t.fall !== t.taken) add(t.fall);
-    } else if ((t.k === 'call' || t.k === 'icall') && this.o.mapCalls) add(t.ret);
+    } else if (t.k === 'call') add(this.o.mapCalls ? t.ret : t.target);
+    else if (t.k === 'icall' && this.o.mapCalls) add(t.ret);
     return out;
   }
 
@@ -406,54 +439,67 @@ class UnitEmitter {
     else this.f.get(this.vloc[v]);
   }
 
+  /**
+   * Values live only within their block, so a block's locals are reused by the next:
+   * fewer locals keep V8's compilers fast (their cost grows with the locals).
+   */
   private def(v: number): void {
-    if (this.vloc[v] < 0) this.vloc[v] = this.f.local(I64);
+    if (this.vloc[v] < 0) {
+      this.vloc[v] = this.freeLocals.pop() ?? this.f.local(I64);
+      this.blockLocals.push(this.vloc[v]);
+    }
     this.f.set(this.vloc[v]);
+  }
+
+  /** The current block's values are dead (control is leaving it): free their locals. */
+  private releaseLocals(): void {
+    for (const l of this.blockLocals) this.freeLocals.push(l);
+    this.blockLocals.length = 0;
   }
 
   // ---- state access ----
 
   /** Adds one to the i64 counter at a state offset. */
   private count(off: number): void {
-    this.f.i32Const(0).i32Const(0).mem(W.i64_load, 3, this.sb + off).i64Const(1).op(W.i64_add).mem(W.i64_store, 3, this.sb + off);
+    this.f.get(this.sbL).get(this.sbL).mem(W.i64_load, 3, off).i64Const(1).op(W.i64_add).mem(W.i64_store, 3, off);
   }
 
   private loadX(r: number): void {
     if (r === 0) this.f.i64Const(0);
-    else this.f.i32Const(0).mem(W.i64_load, 3, this.sb + STATE_X + 8 * r);
+    else this.f.get(this.sbL).mem(W.i64_load, 3, STATE_X + 8 * r);
   }
 
   /** Stores the i64 that `push` leaves on the stack into x[r] in memory. */
   private storeX(r: number, push: () => void): void {
-    this.f.i32Const(0);
+    this.f.get(this.sbL);
     push();
-    this.f.mem(W.i64_store, 3, this.sb + STATE_X + 8 * r);
+    this.f.mem(W.i64_store, 3, STATE_X + 8 * r);
   }
 
   private loadF(r: number): void {
-    this.f.i32Const(0).mem(W.i64_load, 3, this.sb + STATE_F + 8 * r);
+    this.f.get(this.sbL).mem(W.i64_load, 3, STATE_F + 8 * r);
   }
 
   private storeF(r: number, push: () => void): void {
-    this.f.i32Const(0);
+    this.f.get(this.sbL);
     push();
-    this.f.mem(W.i64_store, 3, this.sb + STATE_F + 8 * r);
+    this.f.mem(W.i64_store, 3, STATE_F + 8 * r);
   }
 
   private storePc(push: () => void): void {
-    this.f.i32Const(0);
+    this.f.get(this.sbL);
     push();
-    this.f.mem(W.i64_store, 3, this.sb + STATE_PC);
+    this.f.mem(W.i64_store, 3, STATE_PC);
   }
 
   private loadI32(off: number): void {
-    this.f.i32Const(0).mem(W.i32_load, 2, this.sb + off);
+    this.f.get(this.sbL).mem(W.i32_load, 2, off);
   }
 
   private storeI32(off: number, push: () => void): void {
-    this.f.i32Const(0);
+    this.f.get(this.sbL);
     push();
-    this.f.mem(W.i32_store, 2, this.sb + off);
+    this.f.mem(W.i32_store, 2, off);
   }
 
   /** Promote mode: every touched register, the flags, frm and budget into locals. */
@@ -541,10 +587,16 @@ class UnitEmitter {
     f.get(this.ecode);
   }
 
+  /** Leaves with an exit-table code: `code` at guest pc, with `refund` budgeted instructions not run. */
+  private tableExit(code: number, pc: number, refund: number): void {
+    this.f.i32Const(EXIT_TABLE + this.links.exit(code, pc, refund));
+    if (this.o.promote) this.f.br(this.depthOf('texit'));
+    else this.f.op(W.return);
+  }
+
   /** Exit before instruction gi of block b: it did not run; refund it and the rest. */
   private faultExit(b: Block, gi: number): void {
-    const pc = this.u.pcs[gi];
-    this.leave(LEAVE_RETURN, EXIT_INTERP, () => this.f.i64Const(pc, 0), b.count - (gi - b.firstGi));
+    this.tableExit(EXIT_INTERP, this.u.pcs[gi], b.count - (gi - b.firstGi));
   }
 
   /** Jump to guest pc, leaving the unit (chained). */
@@ -613,6 +665,7 @@ class UnitEmitter {
 
   /** Goes to guest pc from block `from`: within the unit when it is a block of it. */
   private doBranch(from: number, pc: number): void {
+    this.releaseLocals();
     const to = this.isInternal(from, pc);
     if (to < 0) {
       this.leaveTo(pc);
@@ -628,24 +681,18 @@ class UnitEmitter {
     const f = this.f;
     // The budget: exit before the block when it cannot run whole.
     if (b.count > 0) {
-      if (this.o.promote) {
-        f.get(this.budgetL).i32Const(b.count).op(W.i32_lt_s);
-        f.if();
-        this.leave(LEAVE_RETURN, EXIT_BUDGET, () => f.i64Const(b.start, 0), 0);
-        f.end();
-        f.get(this.budgetL).i32Const(b.count).op(W.i32_sub).set(this.budgetL);
-      } else {
-        this.loadI32(STATE_BUDGET);
-        f.i32Const(b.count).op(W.i32_sub).tee(this.tI32).i32Const(0).op(W.i32_lt_s);
-        f.if();
-        this.storePc(() => f.i64Const(b.start, 0));
-        f.i32Const(EXIT_BUDGET).op(W.return);
-        f.end();
-        this.storeI32(STATE_BUDGET, () => f.get(this.tI32));
-      }
+      if (this.o.promote) f.get(this.budgetL);
+      else this.loadI32(STATE_BUDGET);
+      f.i32Const(b.count).op(W.i32_sub).tee(this.tI32).i32Const(0).op(W.i32_lt_s);
+      f.if();
+      this.tableExit(EXIT_BUDGET, b.start, 0);
+      f.end();
+      if (this.o.promote) f.get(this.tI32).set(this.budgetL);
+      else this.storeI32(STATE_BUDGET, () => f.get(this.tI32));
     }
     for (const i of b.insts) this.inst(b, i);
     this.terminator(bi, b, b.term);
+    this.releaseLocals();
   }
 
   private terminator(bi: number, b: Block, t: Term): void {
@@ -720,7 +767,7 @@ class UnitEmitter {
     f.if();
     f.get(this.tI32).op(W.return);
     f.end();
-    f.i32Const(0).mem(W.i64_load, 3, this.sb + STATE_PC).i64Const(t.ret, 0).op(W.i64_ne);
+    f.get(this.sbL).mem(W.i64_load, 3, STATE_PC).i64Const(t.ret, 0).op(W.i64_ne);
     f.if();
     f.i32Const(EXIT_LOOKUP).op(W.return);
     f.end();
@@ -790,13 +837,17 @@ class UnitEmitter {
         this.def(i.dst);
         return;
       case K.LOAD:
-        this.access(b, i, PERM_R, PERM_R);
+        if (i.c !== CHECKED) this.access(b, i, PERM_R, PERM_R);
         this.val(i.a);
         f.op(W.i32_wrap_i64).mem(i.op, 0, 0);
         this.def(i.dst);
         return;
+      case K.CHECK:
+        if (i.op === 0) this.access(b, i, PERM_R, PERM_R);
+        else this.access(b, i, PERM_W | PERM_DECODED, PERM_W);
+        return;
       case K.STORE:
-        this.access(b, i, PERM_W | PERM_DECODED, PERM_W);
+        if (i.c !== CHECKED) this.access(b, i, PERM_W | PERM_DECODED, PERM_W);
         this.val(i.a);
         f.op(W.i32_wrap_i64);
         this.val(i.b);
@@ -936,7 +987,7 @@ class UnitEmitter {
       // The instruction ran and changed code: continue after it in the dispatcher.
       const next = this.u.pcs[i.gi] + i.ins!.len;
       if (promote) this.reloadWrites(writes);
-      this.leave(LEAVE_RETURN, EXIT_LOOKUP, () => f.i64Const(next, 0), b.count - (i.gi + 1 - b.firstGi));
+      this.tableExit(EXIT_LOOKUP, next, b.count - (i.gi + 1 - b.firstGi));
     }
     f.else();
     this.faultExit(b, i.gi);

@@ -4,6 +4,7 @@
 // and only the execution of ordinary instructions differs.
 
 import type { ExecutionEngine, GuestInstance, GuestLaunch } from '../cpu/engine';
+import type { Hooks } from '../../engine/hooks';
 import { GuestProcess } from '../riscv/process';
 import { DbtRuntime, type TranslatedUnit, type Translator } from './runtime';
 
@@ -11,8 +12,8 @@ export interface TranslatedEngineOptions {
   readonly id: string;
   /** A fresh translator for each guest (it may keep per-guest state). */
   readonly translator: (proc: GuestProcess) => Translator;
-  /** Called for every translated unit (the plugin fires its hooks from here). */
-  readonly onTranslated?: (u: TranslatedUnit) => void;
+  /** The simulation's hooks: every translated unit fires hooks.cpu.blockTranslated. */
+  readonly hooks?: Hooks;
 }
 
 export function translatedEngine(o: TranslatedEngineOptions): ExecutionEngine {
@@ -21,7 +22,20 @@ export function translatedEngine(o: TranslatedEngineOptions): ExecutionEngine {
     start(launch: GuestLaunch): GuestInstance {
       const proc = new GuestProcess({ ...launch });
       proc.load(launch.elf);
-      const runtime = new DbtRuntime(proc, o.translator(proc), { hostNow: launch.hostNow, onTranslated: o.onTranslated });
+      const hooks = o.hooks;
+      const onTranslated = hooks
+        ? (u: TranslatedUnit) =>
+            hooks.cpu.blockTranslated.call({
+              vcpu: 0,
+              guestStart: u.guestStart,
+              guestBytes: u.guestBytes,
+              guestInstructions: u.guestInstructions,
+              hostBytes: u.hostBytes,
+              translateNs: u.translateMs * 1e6,
+              kind: u.kind,
+            })
+        : undefined;
+      const runtime = new DbtRuntime(proc, o.translator(proc), { hostNow: launch.hostNow, onTranslated });
       proc.executor = runtime;
       return {
         run: (budget) => proc.run(budget),

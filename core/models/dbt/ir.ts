@@ -40,6 +40,11 @@ export const enum K {
   /** guest memory at address a = b: op a WebAssembly i64 store opcode, lo = bytes. */
   STORE,
   /**
+   * The access check alone of a load (op 0) or store (op 1) of lo bytes at address a:
+   * what remains of a load whose value a pass forwarded from an earlier store.
+   */
+  CHECK,
+  /**
    * A floating-point instruction (op: the interpreter's Op, `ins` its decoding) on
    * operand values a, b, c (raw bits for FP registers, integers for x registers);
    * dst is its result, raw bits or an integer. The lowering computes the common case
@@ -66,6 +71,12 @@ export const MULH_SS = 0;
 export const MULH_SU = 1;
 export const MULH_UU = 2;
 
+/**
+ * Set in `c` of a LOAD or STORE whose access check a pass proved redundant (the same
+ * address was accessed, with the permission this access needs, earlier in the block).
+ */
+export const CHECKED = 1;
+
 /** A register operand of an INTERP instruction: file 0 = x, 1 = f. */
 export interface RegRef {
   readonly file: 0 | 1;
@@ -81,7 +92,8 @@ export class Inst {
   writes: RegRef[] | null = null;
 
   constructor(
-    public k: K,
+    /** The kind (K). */
+    public k: number,
     public op: number,
     /** Result value, or -1. */
     public dst: number,
@@ -153,13 +165,20 @@ export class Unit {
   }
 }
 
-/** Successor pcs of a terminator that stay within static reach (not indirect). */
-export function staticSuccessors(t: Term): number[] {
+/**
+ * The guest pcs a terminator may go to that its code names: jump and branch targets,
+ * and optionally the targets of direct calls and the return addresses after calls.
+ */
+export function directTargets(t: Term, calls: boolean, returns: boolean): number[] {
   switch (t.k) {
     case 'jump':
       return [t.target];
     case 'branch':
-      return t.taken === t.fall ? [t.taken] : [t.taken, t.fall];
+      return t.taken === t.fall ? [t.fall] : [t.fall, t.taken];
+    case 'call':
+      return calls && returns ? [t.target, t.ret] : calls ? [t.target] : returns ? [t.ret] : [];
+    case 'icall':
+      return returns ? [t.ret] : [];
     default:
       return [];
   }
@@ -167,31 +186,9 @@ export function staticSuccessors(t: Term): number[] {
 
 /** Values an instruction reads. */
 export function operands(i: Inst): number[] {
-  switch (i.k) {
-    case K.CONST:
-    case K.GETX:
-    case K.GETF:
-    case K.GETCSR:
-      return [];
-    case K.SETX:
-    case K.SETF:
-    case K.SETCSR:
-      return [i.b];
-    case K.LOAD:
-      return [i.a];
-    case K.STORE:
-    case K.BIN:
-    case K.BIN32:
-    case K.CMP:
-    case K.DIV:
-    case K.MULH:
-      return [i.a, i.b];
-    case K.FP:
-      return [i.a, i.b, i.c].filter((v) => v >= 0);
-    case K.INTERP:
-      return (i.reads ?? []).map((r) => r.value);
-  }
-  return [];
+  const out: number[] = [];
+  mapOperands(i, (v) => (out.push(v), v));
+  return out;
 }
 
 /** Values a terminator reads. */
@@ -205,6 +202,52 @@ export function termOperands(t: Term): number[] {
       return [t.target];
     default:
       return [];
+  }
+}
+
+/** Replaces every value an instruction reads by r(value). */
+export function mapOperands(i: Inst, r: (v: number) => number): void {
+  switch (i.k) {
+    case K.SETX:
+    case K.SETF:
+    case K.SETCSR:
+      i.b = r(i.b);
+      return;
+    case K.LOAD:
+    case K.CHECK:
+      i.a = r(i.a);
+      return;
+    case K.STORE:
+    case K.BIN:
+    case K.BIN32:
+    case K.CMP:
+    case K.DIV:
+    case K.MULH:
+      i.a = r(i.a);
+      i.b = r(i.b);
+      return;
+    case K.FP:
+      i.a = r(i.a);
+      if (i.b >= 0) i.b = r(i.b);
+      if (i.c >= 0) i.c = r(i.c);
+      return;
+    case K.INTERP:
+      for (const x of i.reads!) x.value = r(x.value);
+      return;
+  }
+}
+
+/** A terminator with every value it reads replaced by r(value). */
+export function mapTermOperands(t: Term, r: (v: number) => number): Term {
+  switch (t.k) {
+    case 'branch':
+      return { ...t, cond: r(t.cond) };
+    case 'indirect':
+    case 'ret':
+    case 'icall':
+      return { ...t, target: r(t.target) };
+    default:
+      return t;
   }
 }
 

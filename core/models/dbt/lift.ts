@@ -8,10 +8,19 @@
 // A block ends at a branch or jump, before an instruction it cannot fetch (a page
 // without execute permission), or after `maxInstructions`.
 
-import { decode16, decode32, newDecoded, Op, usesRm, writesIntRd, type Decoded } from '../riscv/interpreter';
+import * as interpreterModule from '../riscv/interpreter';
+import * as irModule from './ir';
+import { decode16, decode32, newDecoded, type Op as OpEnum, usesRm, writesIntRd, type Decoded } from '../riscv/interpreter';
 import { PAGE_SHIFT, PERM_X, type GuestMemory } from '../riscv/memory';
-import { W } from '../wasm/encoder';
-import { Block, DIV_S, DIV_U, Inst, K, MULH_SS, MULH_SU, MULH_UU, REM_S, REM_U, Unit, type RegRef, type Term } from './ir';
+import { W as WasmOp } from '../wasm/encoder';
+import { Block, DIV_S, DIV_U, Inst, type K as KEnum, MULH_SS, MULH_SU, MULH_UU, REM_S, REM_U, Unit, type RegRef, type Term } from './ir';
+
+// Imported bindings compile to getter calls under CommonJS; the hot paths read these local copies.
+// (TypeScript's const enums are objects at run time here; they are read once.)
+const Op = (interpreterModule as unknown as { Op: { readonly [P in keyof typeof OpEnum]: number } }).Op;
+const W = WasmOp;
+const K = (irModule as unknown as { K: { readonly [P in keyof typeof KEnum]: number } }).K;
+
 
 const TWO32 = 4294967296;
 
@@ -92,14 +101,22 @@ export class BlockLifter {
     return d;
   }
 
-  /** Lifts the block at pc into `unit`; returns it (count 0: nothing translatable at pc). */
-  lift(unit: Unit, pc: number): Block {
+  /**
+   * Lifts the block at pc into `unit`; returns it (count 0: nothing translatable at
+   * pc). With `stopAt`, the block also ends (with a jump) before any later pc for
+   * which it returns true: code already lifted into the unit.
+   */
+  lift(unit: Unit, pc: number, stopAt?: (pc: number) => boolean): Block {
     this.unit = unit;
     const block = new Block(pc);
     this.block = block;
     block.firstGi = unit.pcs.length;
     const max = this.options.maxInstructions;
     for (;;) {
+      if (stopAt && block.count > 0 && stopAt(pc)) {
+        block.term = { k: 'jump', target: pc };
+        break;
+      }
       if (!this.fetchable(pc)) {
         block.term = { k: 'interp', pc };
         break;
@@ -116,6 +133,11 @@ export class BlockLifter {
       unit.pages.add((pc + d.len - 1) >>> PAGE_SHIFT);
       block.count++;
       const term = this.instruction(d, pc);
+      if (term && term.k === 'interp' && term.pc === pc) {
+        // Not translatable after all: the block ends before it.
+        block.term = term;
+        break;
+      }
       pc += d.len;
       if (term) {
         block.term = term;
@@ -129,6 +151,29 @@ export class BlockLifter {
     block.end = pc;
     unit.blocks.push(block);
     return block;
+  }
+
+  /**
+   * Splits `block` of `unit` before its instruction at pc (a branch target found
+   * after the block was lifted): the first part ends with a jump to pc, the second
+   * becomes a new block of the unit. Each guest instruction's IR uses only values it
+   * defines itself, so the split needs no renaming.
+   */
+  split(unit: Unit, block: Block, pc: number): Block {
+    const gi = unit.pcs.indexOf(pc, block.firstGi);
+    if (gi < 0 || gi >= block.firstGi + block.count || gi === block.firstGi) throw new Error(`cannot split the block at 0x${block.start.toString(16)} at 0x${pc.toString(16)}`);
+    const tail = new Block(pc);
+    tail.firstGi = gi;
+    tail.count = block.firstGi + block.count - gi;
+    tail.end = block.end;
+    tail.term = block.term;
+    const at = block.insts.findIndex((i) => i.gi >= gi);
+    tail.insts.push(...block.insts.splice(at < 0 ? block.insts.length : at));
+    block.count -= tail.count;
+    block.end = pc;
+    block.term = { k: 'jump', target: pc };
+    unit.blocks.push(tail);
+    return tail;
   }
 
   private endsBefore(d: Decoded): boolean {
@@ -154,7 +199,7 @@ export class BlockLifter {
 
   // ---- emission helpers ----
 
-  private push(k: K, op: number, a: number, b: number, c: number, lo: number, hi: number, hasDst: boolean): number {
+  private push(k: number, op: number, a: number, b: number, c: number, lo: number, hi: number, hasDst: boolean): number {
     const dst = hasDst ? this.unit.newValue() : -1;
     this.block.insts.push(new Inst(k, op, dst, a, b, c, lo, hi, this.gi));
     return dst;

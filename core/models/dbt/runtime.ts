@@ -19,7 +19,7 @@
 import type { GuestProcess } from '../riscv/process';
 import type { StopReason } from '../riscv/interpreter';
 import { LOOKUP_ENTRIES, PERM_DECODED, STATE_BUDGET, STATE_DEPTH, STATE_FLAGS, STATE_FRM, STATE_HOST_CALLS, STATE_LOOKUP_HITS, STATE_PC, STATE_RETURN_HITS, STATE_UNITS_ENTERED } from '../riscv/memory';
-import { EXIT_BUDGET, EXIT_INTERP, EXIT_LOOKUP, EXIT_RET, HELPER_CODE_CHANGED, HELPER_FAULT, HELPER_OK } from './abi';
+import { EXIT_BUDGET, EXIT_INTERP, EXIT_LOOKUP, EXIT_RET, EXIT_TABLE, HELPER_CODE_CHANGED, HELPER_FAULT, HELPER_OK } from './abi';
 import { emitModule, type EmitOptions } from './emit';
 import type { Unit } from './ir';
 import { buildRuntimeModule, RUNTIME_FUNCS } from './runtime-module';
@@ -34,6 +34,8 @@ export interface Translator {
    * pc's own; it has no instructions when the instruction at pc must be interpreted.
    */
   translate(pc: number, runtime: DbtRuntime): Unit[];
+  /** Optional: the translator's own counters (its passes'), merged into the report. */
+  counters?(): Record<string, number>;
   /** Optional: rewrites the module's bytes (e.g. a WebAssembly optimizer). */
   optimize?(bytes: Uint8Array<ArrayBuffer>): Uint8Array<ArrayBuffer>;
 }
@@ -66,7 +68,10 @@ interface Installed {
   readonly count: number;
 }
 
-const CLAMP = 1 << 30;
+// Translated code gets at most this many instructions per entry: V8 replaces a
+// function's baseline code by optimized code only for later calls (there is no
+// on-stack replacement in WebAssembly), so a long-running loop must come back.
+const CLAMP = 1 << 20;
 const TWO32 = 4294967296;
 const TABLE_CHUNK = 4096;
 
@@ -111,6 +116,11 @@ export class DbtRuntime {
     dispatcherEntries: 0, lookupMisses: 0, interpreted: 0, helperCalls: 0, invalidatedUnits: 0, translateMs: 0,
   };
   private readonly imports: WebAssembly.Imports;
+  // The exit table (see EXIT_TABLE): code, guest pc and budget refund per entry.
+  private exitCode = new Uint8Array(4096);
+  private exitPc = new Float64Array(4096);
+  private exitRefund = new Int32Array(4096);
+  private exits = 0;
 
   constructor(
     readonly proc: GuestProcess,
@@ -137,6 +147,26 @@ export class DbtRuntime {
       this.dropPage(page);
     };
     interp.onFlush = () => this.flush();
+  }
+
+  // ---- the exit table ----
+
+  private newExit(code: number, pc: number, refund: number): number {
+    if (this.exits === this.exitCode.length) {
+      const grow = <T extends Uint8Array | Float64Array | Int32Array>(a: T): T => {
+        const b = new (a.constructor as new (n: number) => T)(a.length * 2);
+        b.set(a);
+        return b;
+      };
+      this.exitCode = grow(this.exitCode);
+      this.exitPc = grow(this.exitPc);
+      this.exitRefund = grow(this.exitRefund);
+    }
+    const i = this.exits++;
+    this.exitCode[i] = code;
+    this.exitPc[i] = pc;
+    this.exitRefund[i] = refund;
+    return i;
   }
 
   // ---- slots and the lookup table ----
@@ -179,7 +209,7 @@ export class DbtRuntime {
     const t0 = now ? now() : 0;
     const units = this.translator.translate(pc, this).filter((u, i) => i === 0 || (u.guestInstructions > 0 && !this.units.has(u.entry)));
     if (!units.length || units[0].guestInstructions === 0) return null;
-    const emitted = emitModule(units, { mem: this.proc.mem, slotFor: (p) => this.slotFor(p) }, this.translator.emitOptions);
+    const emitted = emitModule(units, { mem: this.proc.mem, slotFor: (p) => this.slotFor(p), exit: (c, p, r) => this.newExit(c, p, r) }, this.translator.emitOptions);
     let bytes = emitted.bytes;
     if (this.translator.optimize) bytes = this.translator.optimize(bytes);
     const instance = new WebAssembly.Instance(new WebAssembly.Module(bytes), this.imports);
@@ -285,6 +315,7 @@ export class DbtRuntime {
       interpreted: c.interpreted,
       helperCalls: c.helperCalls,
       invalidatedUnits: c.invalidatedUnits,
+      ...(this.translator.counters?.() ?? {}),
     };
   }
 
@@ -359,7 +390,13 @@ export class DbtRuntime {
         i32[bi] = give;
         this.statePc = pc;
         this.counters.dispatcherEntries++;
-        const code = rec.fn();
+        let code = rec.fn();
+        if (code >= EXIT_TABLE) {
+          const e = code - EXIT_TABLE;
+          code = this.exitCode[e];
+          i32[bi] += this.exitRefund[e];
+          this.statePc = this.exitPc[e];
+        }
         const used = give - i32[bi];
         remaining -= used;
         h.instret += used;

@@ -1,0 +1,107 @@
+// dbt.instrew: the optimizing translator, after Instrew (Engelke et al.). The unit
+// of translation is a region — a guest function, or whatever is statically
+// reachable from an entry — formed by region.ts. Each region is lifted to IR and run
+// through the pass pipeline, which is the `hooks.cpu.optimizeUnit` waterfall: this
+// plugin taps its own passes there (fold at STAGE_EARLY, rle at STAGE_DEFAULT, dce
+// at STAGE_LATE) and other plugins may tap theirs between them. The lowering keeps
+// guest registers in WebAssembly locals across the region and maps guest calls and
+// returns to host calls and returns (core/models/dbt/emit.ts). Regions and the
+// callees of their direct calls are compiled together in one module; optionally
+// binaryen optimizes the module first, as Instrew hands its IR to LLVM.
+
+import { definePlugin, ExecutionEngine, BlockLifter, IrKind as K, STAGE_DEFAULT, STAGE_EARLY, STAGE_LATE, translatedEngine, Unit, type Translator, type UnitPassContext } from 'virtlab';
+import type { Options } from './options';
+import { dce, type DceStats } from './passes/dce';
+import { fold, type FoldStats } from './passes/fold';
+import { rle, type RleStats } from './passes/rle';
+import { formRegion } from './region';
+
+interface Binaryen {
+  readBinary(bytes: Uint8Array): { optimize(): void; emitBinary(): Uint8Array; dispose(): void; validate(): number };
+  setOptimizeLevel(n: number): void;
+  setShrinkLevel(n: number): void;
+}
+
+export default definePlugin<Options>((api) => {
+  const o = api.options;
+  const foldStats: FoldStats = { folded: 0, forwarded: 0, reused: 0, branchesResolved: 0 };
+  const rleStats: RleStats = { loadsRemoved: 0, loadsForwarded: 0, checksRemoved: 0 };
+  const dceStats: DceStats = { removed: 0, deadWrites: 0 };
+  const passes = { fold: o.fold, rle: o.rle, dce: o.dce };
+  const stage = (name: string, s: number) => ({ name: `${api.id}/${name}`, stage: s });
+  if (o.fold) api.hooks.cpu.optimizeUnit.tap(stage('fold', STAGE_EARLY), (u, ctx) => (ctx.translator === api.id ? fold(u, foldStats) : u));
+  if (o.rle) api.hooks.cpu.optimizeUnit.tap(stage('rle', STAGE_DEFAULT), (u, ctx) => (ctx.translator === api.id ? rle(u, rleStats) : u));
+  if (o.dce) api.hooks.cpu.optimizeUnit.tap(stage('dce', STAGE_LATE), (u, ctx) => (ctx.translator === api.id ? dce(u, dceStats) : u));
+
+  let binaryen: Binaryen | undefined;
+  if (o.binaryen) {
+    api.hooks.lifecycle.bootAsync.tapPromise(api.id, async () => {
+      try {
+        const name = 'binaryen';
+        const m = (await import(name)) as { default: Binaryen };
+        binaryen = m.default;
+        binaryen.setOptimizeLevel(2);
+        binaryen.setShrinkLevel(0);
+      } catch (e) {
+        throw new Error(`dbt.instrew { binaryen: true } needs the binaryen package (npm install binaryen): ${(e as Error).message}`);
+      }
+    });
+  }
+
+  let promoted = 0;
+  const engine = translatedEngine({
+    id: api.id,
+    translator: (proc): Translator => {
+      const lifter = new BlockLifter(proc.mem, { maxInstructions: o.maxRegionInstructions });
+      const limits = { maxInstructions: o.maxRegionInstructions, maxBlocks: o.region === 'block' ? 1 : o.maxRegionBlocks, followReturns: o.mapCalls };
+      const optimize = (u: Unit): Unit => {
+        const ctx: UnitPassContext = { translator: api.id, kind: o.region, entry: u.entry, enabled: passes };
+        const out = api.hooks.cpu.optimizeUnit.call(u, ctx);
+        if (o.promoteRegisters) for (const b of out.blocks) for (const i of b.insts) if (i.k === K.GETX || i.k === K.SETX || i.k === K.GETF || i.k === K.SETF) promoted++;
+        return out;
+      };
+      return {
+        kind: o.region,
+        emitOptions: { promote: o.promoteRegisters, mapCalls: o.mapCalls, chain: o.chain },
+        translate(pc, runtime) {
+          const units: Unit[] = [];
+          const queue = [pc];
+          const queued = new Set(queue);
+          while (queue.length && units.length < o.batch) {
+            const at = queue.shift()!;
+            const { unit, callees } = formRegion(lifter, at, limits);
+            if (units.length && unit.guestInstructions === 0) continue;
+            units.push(unit);
+            if (unit.guestInstructions === 0) break;
+            for (const c of callees) {
+              if (!queued.has(c) && !runtime.has(c) && lifter.fetchable(c)) {
+                queued.add(c);
+                queue.push(c);
+              }
+            }
+          }
+          return units.map((u) => (u.guestInstructions ? optimize(u) : u));
+        },
+        optimize: o.binaryen
+          ? (bytes) => {
+              const m = binaryen!.readBinary(bytes);
+              try {
+                m.optimize();
+                return new Uint8Array(m.emitBinary());
+              } finally {
+                m.dispose();
+              }
+            }
+          : undefined,
+        counters: () => ({
+          ...(o.fold ? { foldFolded: foldStats.folded, foldForwarded: foldStats.forwarded, foldReused: foldStats.reused, foldBranchesResolved: foldStats.branchesResolved } : {}),
+          ...(o.rle ? { rleLoadsRemoved: rleStats.loadsRemoved, rleLoadsForwarded: rleStats.loadsForwarded, rleChecksRemoved: rleStats.checksRemoved } : {}),
+          ...(o.dce ? { dceRemoved: dceStats.removed, dceDeadWrites: dceStats.deadWrites } : {}),
+          registerAccessesPromoted: promoted,
+        }),
+      };
+    },
+    hooks: api.hooks,
+  });
+  api.provide(ExecutionEngine, { useValue: engine });
+});

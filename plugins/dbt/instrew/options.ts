@@ -1,0 +1,27 @@
+// Options of plugin dbt.instrew, generated from its plugin.json by `npm run gen`: do not edit.
+// Every option has its default applied before the plugin sees it.
+
+export interface Options {
+  /** Unit of translation: a function-like region (everything statically reachable from an entry without leaving through an indirect jump or return), or one basic block. Default: "function". */
+  readonly region: "function" | "block";
+  /** Most guest instructions in one region. Unit: instructions. Default: 400. */
+  readonly maxRegionInstructions: number;
+  /** Most basic blocks in one region. Unit: blocks. Default: 48. */
+  readonly maxRegionBlocks: number;
+  /** Regions compiled together in one WebAssembly module on a miss: the missing one and the callees of its direct calls, breadth first. Unit: regions. Default: 1. */
+  readonly batch: number;
+  /** Keep guest registers, FP flags and the budget in WebAssembly locals across the region (Instrew's fixed-register convention); off, every access goes to the CPU state in memory. Default: true. */
+  readonly promoteRegisters: boolean;
+  /** Guest calls become host calls and guest returns host returns, checked against the expected return address (call/return mapping); off, calls are jumps and returns go through the dispatcher. Default: true. */
+  readonly mapCalls: boolean;
+  /** Constant folding and propagation with local value numbering (register reads after writes, operations on constants, identities, repeated expressions, branches on constants). Default: true. */
+  readonly fold: boolean;
+  /** Redundant load/store elimination: loads of what the block already loaded or stored, and access checks already passed. Default: true. */
+  readonly rle: boolean;
+  /** Dead-code elimination: unused pure values and register writes overwritten before they can be seen. Default: true. */
+  readonly dce: boolean;
+  /** Chain jumps between regions through their slots; off, every exit returns to the JavaScript dispatcher loop. Default: true. */
+  readonly chain: boolean;
+  /** Hand each module to binaryen's optimizer (-O2) before compiling it, as Instrew hands its IR to LLVM (needs the binaryen package; slower translation). Default: false. */
+  readonly binaryen: boolean;
+}

@@ -1,0 +1,206 @@
+// Constant folding and propagation, with local value numbering, over each block of
+// a unit: a register read after a write (or a second read) in the same block is the
+// value written (or first read); an operation on constants is computed at
+// translation time; x + 0, x | 0, x & −1, x · 1 and shifts by 0 are x; an operation
+// already computed on the same operands is reused; a branch on a constant becomes a
+// jump. The pass only rewrites values: removing what became unused is dce's work.
+
+import { IrKind, RiscvOp, WasmOp, mapOperands, mapTermOperands, type Block, type Inst, type Unit } from 'virtlab';
+
+// Imported bindings compile to getter calls under CommonJS; the hot paths read these local copies.
+const K = IrKind;
+const W = WasmOp;
+const Op = RiscvOp;
+
+export interface FoldStats {
+  folded: number;
+  forwarded: number;
+  reused: number;
+  branchesResolved: number;
+}
+
+const M64 = (1n << 64n) - 1n;
+
+function big(lo: number, hi: number): bigint {
+  return BigInt.asIntN(64, (BigInt(hi | 0) << 32n) | BigInt(lo >>> 0));
+}
+
+function words(v: bigint): [number, number] {
+  const u = BigInt.asUintN(64, v);
+  return [Number(u & 0xffffffffn) | 0, Number(u >> 32n) | 0];
+}
+
+/** The value of a BIN, BIN32 or CMP on constants, or undefined when not foldable. */
+export function evaluate(k: number, op: number, a: bigint, b: bigint): bigint | undefined {
+  const ua = BigInt.asUintN(64, a);
+  const ub = BigInt.asUintN(64, b);
+  if (k === K.BIN) {
+    switch (op) {
+      case W.i64_add: return BigInt.asIntN(64, a + b);
+      case W.i64_sub: return BigInt.asIntN(64, a - b);
+      case W.i64_mul: return BigInt.asIntN(64, a * b);
+      case W.i64_and: return a & b;
+      case W.i64_or: return a | b;
+      case W.i64_xor: return a ^ b;
+      case W.i64_shl: return BigInt.asIntN(64, a << (ub & 63n));
+      case W.i64_shr_u: return BigInt.asIntN(64, ua >> (ub & 63n));
+      case W.i64_shr_s: return a >> (ub & 63n);
+    }
+    return undefined;
+  }
+  if (k === K.BIN32) {
+    const a32 = BigInt.asIntN(32, a);
+    const b32 = BigInt.asIntN(32, b);
+    const ua32 = BigInt.asUintN(32, a);
+    const sh = BigInt.asUintN(32, b) & 31n;
+    switch (op) {
+      case W.i32_add: return BigInt.asIntN(32, a32 + b32);
+      case W.i32_sub: return BigInt.asIntN(32, a32 - b32);
+      case W.i32_mul: return BigInt.asIntN(32, a32 * b32);
+      case W.i32_shl: return BigInt.asIntN(32, a32 << sh);
+      case W.i32_shr_u: return BigInt.asIntN(32, ua32 >> sh);
+      case W.i32_shr_s: return a32 >> sh;
+    }
+    return undefined;
+  }
+  if (k === K.CMP) {
+    switch (op) {
+      case W.i64_eq: return a === b ? 1n : 0n;
+      case W.i64_ne: return a !== b ? 1n : 0n;
+      case W.i64_lt_s: return a < b ? 1n : 0n;
+      case W.i64_ge_s: return a >= b ? 1n : 0n;
+      case W.i64_lt_u: return ua < ub ? 1n : 0n;
+      case W.i64_ge_u: return ua >= ub ? 1n : 0n;
+    }
+  }
+  return undefined;
+}
+
+/** x op c that is just x. */
+function identity(op: number, c: bigint, constOnRight: boolean): boolean {
+  switch (op) {
+    case W.i64_add:
+    case W.i64_or:
+    case W.i64_xor:
+      return c === 0n;
+    case W.i64_sub:
+    case W.i64_shl:
+    case W.i64_shr_u:
+    case W.i64_shr_s:
+      return constOnRight && c === 0n;
+    case W.i64_and:
+      return (c & M64) === M64 || c === -1n;
+    case W.i64_mul:
+      return c === 1n;
+  }
+  return false;
+}
+
+function foldBlock(b: Block, stats: FoldStats): void {
+  const rep = new Map<number, number>();
+  const r = (v: number) => (v < 0 ? v : (rep.get(v) ?? v));
+  const consts = new Map<number, bigint>();
+  /** Constant → the value holding it; small constants by their number, others by text. */
+  const constValue = new Map<number | string, number>();
+  const xval = new Int32Array(33).fill(-1);
+  const fval = new Int32Array(32).fill(-1);
+  /** Expressions already computed, by kind, opcode and operands packed into 53 bits. */
+  const exprs = new Map<number, number>();
+  const out: Inst[] = [];
+  const makeConst = (i: Inst, v: bigint): boolean => {
+    const [lo, hi] = words(v);
+    const key = hi === lo >> 31 ? lo : `${lo},${hi}`;
+    const existing = constValue.get(key);
+    if (existing !== undefined) {
+      rep.set(i.dst, existing);
+      return false;
+    }
+    i.k = K.CONST;
+    i.lo = lo;
+    i.hi = hi;
+    i.a = i.b = i.c = -1;
+    consts.set(i.dst, v);
+    constValue.set(key, i.dst);
+    return true;
+  };
+  for (const i of b.insts) {
+    switch (i.k) {
+      case K.CONST: {
+        if (makeConst(i, i.hi === i.lo >> 31 ? BigInt(i.lo) : big(i.lo, i.hi))) out.push(i);
+        continue;
+      }
+      case K.GETX:
+      case K.GETF: {
+        const regs = i.k === K.GETX ? xval : fval;
+        if (regs[i.a] >= 0) {
+          rep.set(i.dst, regs[i.a]);
+          stats.forwarded++;
+          continue;
+        }
+        regs[i.a] = i.dst;
+        out.push(i);
+        continue;
+      }
+      case K.SETX:
+      case K.SETF:
+        mapOperands(i, r);
+        (i.k === K.SETX ? xval : fval)[i.a] = i.b;
+        out.push(i);
+        continue;
+      case K.BIN:
+      case K.BIN32:
+      case K.CMP: {
+        mapOperands(i, r);
+        const ca = consts.get(i.a);
+        const cb = consts.get(i.b);
+        if (ca !== undefined && cb !== undefined) {
+          const v = evaluate(i.k, i.op, ca, cb);
+          if (v !== undefined) {
+            stats.folded++;
+            if (makeConst(i, v)) out.push(i);
+            continue;
+          }
+        }
+        if (i.k === K.BIN) {
+          if (cb !== undefined && identity(i.op, cb, true)) {
+            rep.set(i.dst, i.a);
+            stats.folded++;
+            continue;
+          }
+          if (ca !== undefined && identity(i.op, ca, false)) {
+            rep.set(i.dst, i.b);
+            stats.folded++;
+            continue;
+          }
+        }
+        const key = ((i.k * 256 + i.op) * 1048576 + i.a) * 1048576 + i.b;
+        const seen = exprs.get(key);
+        if (seen !== undefined) {
+          rep.set(i.dst, seen);
+          stats.reused++;
+          continue;
+        }
+        exprs.set(key, i.dst);
+        out.push(i);
+        continue;
+      }
+      default:
+        mapOperands(i, r);
+        out.push(i);
+    }
+  }
+  b.insts.length = 0;
+  b.insts.push(...out);
+  const t = mapTermOperands(b.term, r);
+  const c = t.k === 'branch' ? consts.get(t.cond) : undefined;
+  if (t.k === 'branch' && c !== undefined) {
+    b.term = { k: 'jump', target: c !== 0n ? t.taken : t.fall };
+    stats.branchesResolved++;
+  } else b.term = t;
+}
+
+/** Runs the pass over every block of the unit. */
+export function fold(unit: Unit, stats: FoldStats): Unit {
+  for (const b of unit.blocks) foldBlock(b, stats);
+  return unit;
+}

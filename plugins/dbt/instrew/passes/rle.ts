@@ -1,0 +1,132 @@
+// Redundant load and store elimination over each block. Addresses are taken apart
+// into a base value and a constant offset (what fold leaves of `rs1 + imm`); for each
+// (base, offset, size) the pass remembers the last value loaded or stored there.
+// - A load of what an earlier load of the same width read is that value: no access.
+// - A load of what an earlier store wrote is the stored value, narrowed or extended
+//   as the load would; only the access check stays (a page may be writable and not
+//   readable), unless an earlier load of the address already passed it.
+// - An access to an address already accessed with the permission it needs skips its
+//   check.
+// A store forgets everything it may overlap — every other base, since two bases may
+// point to the same byte — and interpreted atomics forget everything.
+
+import { CHECKED, Inst, IrKind, RiscvOp, WasmOp, mapOperands, mapTermOperands, type Block, type Unit } from 'virtlab';
+
+// Imported bindings compile to getter calls under CommonJS; the hot paths read these local copies.
+const K = IrKind;
+const W = WasmOp;
+const Op = RiscvOp;
+
+export interface RleStats {
+  loadsRemoved: number;
+  loadsForwarded: number;
+  checksRemoved: number;
+}
+
+interface Known {
+  base: number;
+  off: number;
+  size: number;
+  /** The value in memory there (i64; its low `size` bytes). */
+  value: number;
+  /** For a load: its opcode (the value is already narrowed or extended as it says). */
+  loadOp: number;
+  readChecked: boolean;
+  writeChecked: boolean;
+}
+
+function rleBlock(unit: Unit, b: Block, stats: RleStats): void {
+  const defs = new Map<number, Inst>();
+  const consts = new Map<number, number>();
+  for (const i of b.insts) {
+    if (i.dst >= 0) defs.set(i.dst, i);
+    if (i.k === K.CONST && i.hi === i.lo >> 31) consts.set(i.dst, i.lo);
+  }
+  const split = (addr: number): [number, number] => {
+    const d = defs.get(addr);
+    if (d && d.k === K.BIN && d.op === W.i64_add) {
+      const c = consts.get(d.b);
+      if (c !== undefined) return [d.a, c];
+      const c2 = consts.get(d.a);
+      if (c2 !== undefined) return [d.b, c2];
+    }
+    return [addr, 0];
+  };
+  let known: Known[] = [];
+  const out: Inst[] = [];
+  const rep = new Map<number, number>();
+  const r = (v: number) => rep.get(v) ?? v;
+  const emit = (k: number, op: number, a: number, b2: number, gi: number, lo = 0, hi = 0): number => {
+    const dst = unit.newValue();
+    out.push(new Inst(k, op, dst, a, b2, -1, lo, hi, gi));
+    return dst;
+  };
+  const constant = (lo: number, hi: number, gi: number) => emit(K.CONST, 0, -1, -1, gi, lo, hi);
+  /** The stored value as a load with opcode op would see it. */
+  const narrow = (v: number, op: number, gi: number): number => {
+    switch (op) {
+      case W.i64_load: return v;
+      case W.i64_load32_s: return emit(K.BIN32, W.i32_add, v, constant(0, 0, gi), gi);
+      case W.i64_load32_u: return emit(K.BIN, W.i64_and, v, constant(-1, 0, gi), gi);
+      case W.i64_load16_u: return emit(K.BIN, W.i64_and, v, constant(0xffff, 0, gi), gi);
+      case W.i64_load8_u: return emit(K.BIN, W.i64_and, v, constant(0xff, 0, gi), gi);
+      case W.i64_load16_s:
+      case W.i64_load8_s: {
+        const sh = constant(op === W.i64_load16_s ? 48 : 56, 0, gi);
+        return emit(K.BIN, W.i64_shr_s, emit(K.BIN, W.i64_shl, v, sh, gi), sh, gi);
+      }
+    }
+    throw new Error(`not a load opcode: ${op}`);
+  };
+  for (const i of b.insts) {
+    // Keep operands current (values replaced by forwarded ones).
+    mapOperands(i, r);
+    if (i.k === K.LOAD) {
+      const [base, off] = split(i.a);
+      const e = known.find((k) => k.base === base && k.off === off && k.size === i.lo);
+      if (e && e.loadOp === i.op) {
+        rep.set(i.dst, e.value);
+        stats.loadsRemoved++;
+        continue;
+      }
+      if (e && e.loadOp === 0) {
+        if (!e.readChecked) out.push(new Inst(K.CHECK, 0, -1, i.a, -1, -1, i.lo, 0, i.gi));
+        else stats.checksRemoved++;
+        rep.set(i.dst, narrow(e.value, i.op, i.gi));
+        e.readChecked = true;
+        stats.loadsForwarded++;
+        continue;
+      }
+      if (e && e.readChecked) {
+        i.c = CHECKED;
+        stats.checksRemoved++;
+      }
+      known = known.filter((k) => k !== e);
+      known.push({ base, off, size: i.lo, value: i.dst, loadOp: i.op, readChecked: true, writeChecked: e?.writeChecked ?? false });
+      out.push(i);
+      continue;
+    }
+    if (i.k === K.STORE) {
+      const [base, off] = split(i.a);
+      const same = known.find((k) => k.base === base && k.off === off && k.size === i.lo);
+      if (same?.writeChecked) {
+        i.c = CHECKED;
+        stats.checksRemoved++;
+      }
+      known = known.filter((k) => k.base === base && (k.off + k.size <= off || off + i.lo <= k.off));
+      known.push({ base, off, size: i.lo, value: i.b, loadOp: 0, readChecked: same?.readChecked ?? false, writeChecked: true });
+      out.push(i);
+      continue;
+    }
+    if (i.k === K.INTERP && i.op >= Op.LR_W && i.op <= Op.AMOMAXU_D) known = [];
+    out.push(i);
+  }
+  b.insts.length = 0;
+  b.insts.push(...out);
+  b.term = mapTermOperands(b.term, r);
+}
+
+export function rle(unit: Unit, stats: RleStats): Unit {
+  for (const b of unit.blocks) rleBlock(unit, b, stats);
+  return unit;
+}

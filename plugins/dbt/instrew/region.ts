@@ -1,0 +1,55 @@
+// Region formation for dbt.instrew: the unit of translation is a guest function (or
+// what is reachable from an entry) rather than one basic block. From the entry pc
+// the former follows every static edge — fall-throughs, branch targets, direct
+// jumps, and (when guest calls map to host calls) the return address after a call —
+// lifting each basic block once and splitting a block when a later edge lands inside
+// it. Indirect jumps, returns and what the interpreter must run end the exploration
+// along that path; the callees of direct calls are reported, so that they can be
+// translated in the same module.
+
+import { BlockLifter, directTargets, Unit, type Block } from 'virtlab';
+
+export interface RegionLimits {
+  /** Most guest instructions in one region. */
+  readonly maxInstructions: number;
+  /** Most basic blocks in one region. */
+  readonly maxBlocks: number;
+  /** Follow the return address of calls (guest calls are host calls). */
+  readonly followReturns: boolean;
+}
+
+export interface Region {
+  readonly unit: Unit;
+  /** Targets of direct calls in the region. */
+  readonly callees: number[];
+}
+
+/** Forms the region whose entry is pc. */
+export function formRegion(lifter: BlockLifter, pc: number, limits: RegionLimits): Region {
+  const unit = new Unit(pc);
+  const starts = new Map<number, Block>();
+  /** The block holding each lifted instruction's pc. */
+  const owner = new Map<number, Block>();
+  const callees: number[] = [];
+  const queue = [pc];
+  const inUnit = (p: number) => owner.has(p);
+  while (queue.length) {
+    const at = queue.shift()!;
+    if (starts.has(at)) continue;
+    const holder = owner.get(at);
+    if (holder) {
+      const tail = lifter.split(unit, holder, at);
+      starts.set(at, tail);
+      for (let gi = tail.firstGi; gi < tail.firstGi + tail.count; gi++) owner.set(unit.pcs[gi], tail);
+      continue;
+    }
+    if (unit.blocks.length && (unit.guestInstructions >= limits.maxInstructions || unit.blocks.length >= limits.maxBlocks)) continue;
+    if (unit.blocks.length && !lifter.fetchable(at)) continue;
+    const block = lifter.lift(unit, at, inUnit);
+    starts.set(at, block);
+    for (let gi = block.firstGi; gi < block.firstGi + block.count; gi++) owner.set(unit.pcs[gi], block);
+    if (block.term.k === 'call') callees.push(block.term.target);
+    for (const next of directTargets(block.term, false, limits.followReturns)) if (!starts.has(next)) queue.push(next);
+  }
+  return { unit, callees };
+}
