@@ -1,13 +1,20 @@
 // The visualizer page. It asks the server for the scenario, starts one simulation
-// worker per pane (two in compare mode, run in lockstep), and draws each frame with
-// PixiJS: racks as columns of hosts, VMs as tiles inside their host coloured by the
-// chosen metric, rack uplinks, and migrating VMs in blue travelling between hosts.
-// Controls: play/pause, step, speed, colour metric, a timeline to scrub, zoom (wheel)
-// and pan (drag); a click shows a host's or a VM's details. The page only reads the
-// simulation's state.
+// worker per pane (two in compare mode, run in lockstep), and draws their frames with
+// PixiJS (tools/view/scene.ts). Controls: play/pause, step, speed, colour metric, a
+// timeline to scrub, zoom (wheel) and pan (drag); a click shows a host's or a VM's
+// details. The page only reads the simulation's state.
+//
+// Rendering is decoupled from simulation: each animation frame asks the workers for as
+// many ticks as the speed calls for (capped by what they step in about 40 ms, so the
+// answer comes back quickly), applies whatever frame has arrived, and draws only when
+// something visible changed. The HUD and the details refresh a few times a second,
+// not on every frame. `window.virtlabView` lets the tests and the benchmark read what
+// the scene shows and how long frames take; it changes nothing.
 
-import { Application, Container, Graphics, Particle, ParticleContainer, Text, Texture } from 'pixi.js';
-import type { Frame, FromWorker, Layout, ToWorker } from './protocol';
+import { Application } from 'pixi.js';
+import { MigPhase, type FromWorker, type Metric } from './protocol';
+import { COLOR_BACKGROUND } from './palette';
+import { Pane, type PaneInspection } from './scene';
 
 interface ScenarioInfo {
   readonly text: string;
@@ -16,166 +23,30 @@ interface ScenarioInfo {
   readonly report?: string;
 }
 
-const HOST_W = 120;
-const HOST_H = 64;
-const GAP = 14;
-const TILE = 11;
-
-function colour(v: number): number {
-  // green → amber → red
-  if (v < 0.5) return lerp(0x2e7d32, 0xf9a825, v * 2);
-  return lerp(0xf9a825, 0xc62828, (v - 0.5) * 2);
+/** What `window.virtlabView` offers. */
+export interface ViewInspection {
+  /** The renderer draws in software (SwiftShader, llvmpipe): resolution is then held at 1. */
+  readonly software: boolean;
+  readonly resolution: number;
+  panes(): PaneInspection[];
+  /** A VM's tile as drawn, world coordinates of its pane. */
+  tile(pane: number, vm: number): { x: number; y: number };
+  /** Starts counting frames afresh. */
+  resetStats(): void;
+  /** Per animation frame since the reset: ms since the previous one, ms of JS in it, and whether it drew. */
+  stats(): { interval: number[]; js: number[]; rendered: number[] };
 }
 
-function lerp(a: number, b: number, t: number): number {
-  const c = (s: number) => Math.round(((a >> s) & 255) + (((b >> s) & 255) - ((a >> s) & 255)) * t) << s;
-  return c(16) | c(8) | c(0);
-}
+const STATS = 8192;
+const stats = { n: 0, interval: new Float64Array(STATS), js: new Float64Array(STATS), rendered: new Uint8Array(STATS) };
 
-class Pane {
-  readonly worker: Worker;
-  layout?: Layout;
-  frame?: Frame;
-  readonly world = new Container();
-  /** Host boxes and uplinks: drawn once. */
-  private readonly hosts = new Graphics();
-  /** Host load bars: redrawn when a frame arrives. */
-  private readonly bars = new Graphics();
-  /** VM tiles: one batched particle each, so 10,000 VMs cost one draw call. */
-  private readonly tiles = new ParticleContainer({ dynamicProperties: { position: true, color: true } });
-  private particles: Particle[] = [];
-  private readonly labels = new Container();
-  /** A new frame arrived since the last draw. */
-  dirty = false;
-  /** Animated positions of VM tiles (x, y), for migrations that travel. */
-  private pos = new Float32Array(0);
-  pending = 0;
-
-  constructor(
-    readonly app: Application,
-    readonly title: string,
-    readonly offsetX: number,
-    onMessage: (pane: Pane, m: FromWorker) => void,
-  ) {
-    this.worker = new Worker(new URL('./sim-worker.ts', import.meta.url), { type: 'module' });
-    this.worker.onmessage = (e: MessageEvent<FromWorker>) => onMessage(this, e.data);
-    this.world.x = offsetX;
-    this.world.addChild(this.hosts, this.bars, this.tiles, this.labels);
-    app.stage.addChild(this.world);
-  }
-
-  send(m: ToWorker): void {
-    this.pending++;
-    this.worker.postMessage(m);
-  }
-
-  hostXY(h: number): [number, number] {
-    const l = this.layout!;
-    return [20 + l.hostRack[h] * (HOST_W + GAP * 2), 60 + l.hostSlot[h] * (HOST_H + GAP)];
-  }
-
-  /** Tile position of the i-th VM of a host. */
-  tileXY(h: number, k: number): [number, number] {
-    const [x, y] = this.hostXY(h);
-    const perRow = Math.floor((HOST_W - 8) / (TILE + 2));
-    return [x + 4 + (k % perRow) * (TILE + 2), y + 18 + Math.floor(k / perRow) * (TILE + 2)];
-  }
-
-  drawStatic(): void {
-    const l = this.layout!;
-    this.labels.removeChildren();
-    this.labels.addChild(new Text({ text: this.title, style: { fontSize: 14, fill: 0x222222, fontWeight: 'bold' } }));
-    for (let r = 0; r < l.racks; r++) {
-      const t = new Text({ text: `rack ${r}`, style: { fontSize: 11, fill: 0x555555 } });
-      t.x = 20 + r * (HOST_W + GAP * 2);
-      t.y = 36;
-      this.labels.addChild(t);
-    }
-    this.pos = new Float32Array(l.vmNames.length * 2).fill(NaN);
-    const g = this.hosts;
-    g.clear();
-    // The aggregation layer above the racks.
-    if (l.racks > 1) g.moveTo(20 + HOST_W / 2, 46).lineTo(20 + (l.racks - 1) * (HOST_W + GAP * 2) + HOST_W / 2, 46).stroke({ width: 2, color: 0x90a4ae });
-    for (let h = 0; h < l.hostRack.length; h++) {
-      const [x, y] = this.hostXY(h);
-      g.rect(x, y, HOST_W, HOST_H).fill(0xffffff).stroke({ width: 1, color: 0x9e9e9e });
-    }
-    // The host boxes never change: render them once into a texture.
-    g.cacheAsTexture(true);
-    const scale = TILE / Texture.WHITE.width;
-    this.particles = l.vmNames.map(() => new Particle({ texture: Texture.WHITE, scaleX: scale, scaleY: scale, alpha: 0 }));
-    this.tiles.particleChildren.length = 0;
-    this.tiles.particleChildren.push(...this.particles);
-    this.tiles.update();
-  }
-
-  draw(): void {
-    const l = this.layout;
-    const f = this.frame;
-    if (!l || !f) return;
-    if (this.dirty) {
-      const g = this.bars;
-      g.clear();
-      // Rack uplinks, thicker and redder with their utilization.
-      for (let r = 0; r < l.racks; r++) {
-        const x = 20 + r * (HOST_W + GAP * 2) + HOST_W / 2;
-        const u = Math.min(1, f.rackLinks[r] ?? 0);
-        g.moveTo(x, 46).lineTo(x, 58).stroke({ width: 2 + 6 * u, color: u > 0 ? colour(u) : 0x90a4ae });
-      }
-      for (let h = 0; h < l.hostRack.length; h++) {
-        const [x, y] = this.hostXY(h);
-        g.rect(x + 4, y + 6, (HOST_W - 8) * Math.min(1, f.hostLoad[h]), 6).fill(colour(Math.min(1, f.hostLoad[h])));
-      }
-    }
-    const count = new Int32Array(l.hostRack.length);
-    for (let v = 0; v < f.vmHost.length; v++) {
-      const p = this.particles[v];
-      const h = f.vmHost[v];
-      if (h < 0) {
-        p.alpha = 0;
-        continue;
-      }
-      const [tx, ty] = this.tileXY(h, count[h]++);
-      // Tiles glide to their place: a migrated VM visibly travels to its new host.
-      let x = this.pos[2 * v];
-      let y = this.pos[2 * v + 1];
-      if (Number.isNaN(x)) {
-        x = tx;
-        y = ty;
-      } else if (x !== tx || y !== ty) {
-        x += (tx - x) * 0.2;
-        y += (ty - y) * 0.2;
-        if (Math.abs(tx - x) < 0.5 && Math.abs(ty - y) < 0.5) {
-          x = tx;
-          y = ty;
-        }
-      }
-      this.pos[2 * v] = x;
-      this.pos[2 * v + 1] = y;
-      p.x = x;
-      p.y = y;
-      p.alpha = 1;
-      if (this.dirty) p.tint = f.vmMigrating[v] ? 0x1565c0 : colour(f.vmValue[v]);
-    }
-    this.dirty = false;
-  }
-
-  /** The host or VM at a point in world coordinates. */
-  pick(px: number, py: number): { kind: 'vm' | 'host'; index: number } | undefined {
-    const l = this.layout;
-    const f = this.frame;
-    if (!l || !f) return undefined;
-    for (let v = 0; v < f.vmHost.length; v++) {
-      const x = this.pos[2 * v];
-      const y = this.pos[2 * v + 1];
-      if (px >= x && px <= x + TILE && py >= y && py <= y + TILE) return { kind: 'vm', index: v };
-    }
-    for (let h = 0; h < l.hostRack.length; h++) {
-      const [x, y] = this.hostXY(h);
-      if (px >= x && px <= x + HOST_W && py >= y && py <= y + HOST_H) return { kind: 'host', index: h };
-    }
-    return undefined;
-  }
+/** Whether WebGL runs on a software rasterizer, where every pixel costs CPU time. */
+function softwareRenderer(app: Application): boolean {
+  const gl = (app.renderer as unknown as { gl?: WebGL2RenderingContext }).gl;
+  if (!gl) return false;
+  const info = gl.getExtension('WEBGL_debug_renderer_info');
+  const name = String(gl.getParameter(info ? info.UNMASKED_RENDERER_WEBGL : gl.RENDERER));
+  return /swiftshader|llvmpipe|softpipe|software/i.test(name);
 }
 
 async function main(): Promise<void> {
@@ -195,7 +66,12 @@ async function main(): Promise<void> {
   }
   if (info.report) (document.getElementById('report') as HTMLAnchorElement).href = info.report;
   const app = new Application();
-  await app.init({ resizeTo: stage, background: 0xfafafa, antialias: true, preference: 'webgl' });
+  // No multisampling: the scene is axis-aligned rectangles, and MSAA triples the cost of
+  // every pixel on a software rasterizer. High-DPI screens get at most twice the pixels.
+  await app.init({ resizeTo: stage, background: COLOR_BACKGROUND, antialias: false, preference: 'webgl', autoStart: false, resolution: Math.min(2, window.devicePixelRatio || 1), autoDensity: true });
+  app.ticker.stop();
+  const software = softwareRenderer(app);
+  if (software && app.renderer.resolution !== 1) app.renderer.resize(app.screen.width, app.screen.height, 1);
   stage.appendChild(app.canvas);
   const hud = document.getElementById('hud')!;
   const log = document.getElementById('log')!;
@@ -207,9 +83,12 @@ async function main(): Promise<void> {
   let playing = true;
   /** Simulated seconds per wall-clock second. */
   let speed = 1;
-  let lastFrameMs = performance.now();
   let budget = 0;
+  let needsRender = true;
+  let lastHudMs = 0;
   let lastSelection: { pane: Pane; kind: 'vm' | 'host'; index: number } | undefined;
+  const latestMetrics = new Map<Pane, Array<[string, number, string]>>();
+  const metric = () => metricSel.value as Metric;
 
   const onMessage = (pane: Pane, m: FromWorker) => {
     if (m.type === 'error') {
@@ -218,42 +97,49 @@ async function main(): Promise<void> {
       return;
     }
     if (m.type === 'layout') {
-      pane.layout = m.layout;
-      pane.drawStatic();
+      pane.setLayout(m.layout);
+      if (panes.length > 1 && panes[0].geo) panes[1].world.x = 40 + panes[0].geo.width;
+      needsRender = true;
       return;
     }
     pane.pending--;
-    pane.frame = m.frame;
-    pane.dirty = true;
+    pane.receive(m.frame);
     for (const e of m.frame.events) {
       const line = document.createElement('div');
       line.textContent = `${panes.length > 1 ? `[${pane.title}] ` : ''}${e}`;
       log.prepend(line);
     }
     while (log.childElementCount > 300) log.lastElementChild!.remove();
-    renderHud();
-    if (lastSelection?.pane === pane) showDetails(lastSelection);
+    if (m.frame.metrics) {
+      latestMetrics.set(pane, m.frame.metrics);
+      renderHud();
+      if (lastSelection?.pane === pane) showDetails(lastSelection);
+    }
   };
 
-  const panes = [new Pane(app, info.compare ? 'A: as written' : info.file, 0, onMessage)];
+  const panes = [new Pane(info.compare ? 'A: as written' : info.file, 0, onMessage)];
+  if (info.compare) panes.push(new Pane(`B: ${info.compare.label}`, 10, onMessage));
+  for (const p of panes) app.stage.addChild(p.world);
   panes[0].send({ type: 'start', text: info.text, file: info.file });
-  if (info.compare) {
-    const b = new Pane(app, `B: ${info.compare.label}`, 10, onMessage);
-    panes.push(b);
-    b.send({ type: 'start', text: info.text, file: info.file, set: info.compare.set });
-  }
+  if (info.compare) panes[1].send({ type: 'start', text: info.text, file: info.file, set: info.compare.set });
 
   const renderHud = () => {
     const p = panes[0];
     if (!p.layout || !p.frame) return;
-    const keys = ['dc.vms.running', 'dc.hosts.cpu-load.mean', 'workload.dirty-pages', 'migration.succeeded', 'migration.failed', 'mmu.exits', 'guest.instructions'];
-    const rows = panes.filter((q) => q.frame).map((q) => {
-      const m = new Map(q.frame?.metrics.map(([k, v, u]) => [k, `${Number.isInteger(v) ? v : v.toPrecision(4)} ${u}`]) ?? []);
-      const moving = q.frame!.vmRound.filter((r) => r > 0);
-      const migrating = moving.length ? `<br>migrating: ${moving.length} VMs, rounds ${Math.min(...moving)}–${Math.max(...moving)}` : '';
-      return `<b>${q.title}</b><br>${(q.frame!.timeNs / 1e9).toFixed(2)} s, tick ${q.frame!.tick}${migrating}<br>${keys.filter((k) => m.has(k)).map((k) => `${k}: ${m.get(k)}`).join('<br>')}`;
-    });
-    hud.innerHTML = `plugins: ${p.layout.plugins.join(', ')}<br>${rows.join('<br><br>')}`;
+    const keys = ['dc.vms.running', 'dc.hosts.cpu-load.mean', 'workload.dirty-pages', 'migration.succeeded', 'migration.failed', 'net.links.utilization.max', 'mmu.exits', 'guest.instructions'];
+    const rows = panes
+      .filter((q) => q.frame)
+      .map((q) => {
+        const m = new Map(latestMetrics.get(q)?.map(([k, v, u]) => [k, `${Number.isInteger(v) ? v : v.toPrecision(4)} ${u}`]) ?? []);
+        const rounds = q.rounds();
+        const migrating = rounds.length ? `<br>migrating: ${rounds.length} VMs, rounds ${Math.min(...rounds)}–${Math.max(...rounds)}` : '';
+        return `<b>${q.title}</b><br>${(q.frame!.timeNs / 1e9).toFixed(2)} s, tick ${q.frame!.tick}${migrating}<br>${keys
+          .filter((k) => m.has(k))
+          .map((k) => `${k}: ${m.get(k)}`)
+          .join('<br>')}`;
+      });
+    const rendering = software ? '<br>rendering: software WebGL, resolution 1' : '';
+    hud.innerHTML = `plugins: ${p.layout.plugins.join(', ')}${rendering}<br>${rows.join('<br><br>')}`;
     timeline.value = String(Math.round((p.frame.timeNs / Math.max(1, p.layout.durationNs)) * 1000));
   };
 
@@ -262,10 +148,13 @@ async function main(): Promise<void> {
     const f = pane.frame!;
     const l = pane.layout!;
     if (kind === 'vm') {
-      const migration = f.vmMigrating[index] ? `migrating: round ${f.vmRound[index]}, ${(f.vmProgress[index] * 100).toFixed(0)}% of its memory sent` : 'running';
+      const m = pane.migrationOf(index);
+      const what = m ? (m.phase === MigPhase.POSTCOPY ? 'post-copy' : m.phase === MigPhase.STOP_AND_COPY ? 'stop-and-copy' : `round ${m.round}`) : '';
+      const migration = m ? `migrating: ${what}, ${(m.trip * 100).toFixed(0)}% of this transfer, ${(m.sent * 100).toFixed(0)}% of its memory sent` : 'running';
       details.textContent = `VM ${l.vmNames[index]}\nhost ${f.vmHost[index]}\n${metricSel.value}: ${f.vmValue[index].toFixed(3)}\n${migration}`;
     } else {
-      const vms = [...f.vmHost].filter((h) => h === index).length;
+      let vms = 0;
+      for (let v = 0; v < f.vmHost.length; v++) if (f.vmHost[v] === index) vms++;
       details.textContent = `host ${index}\nrack ${l.hostRack[index]}, slot ${l.hostSlot[index]}\n${l.hostCores[index]} cores, load ${(f.hostLoad[index] * 100).toFixed(1)}%\n${vms} VMs`;
     }
   };
@@ -276,6 +165,7 @@ async function main(): Promise<void> {
     e.preventDefault();
     const k = e.deltaY < 0 ? 1.1 : 1 / 1.1;
     app.stage.scale.set(app.stage.scale.x * k);
+    needsRender = true;
   });
   app.canvas.addEventListener('pointerdown', (e) => (drag = { x: e.clientX, y: e.clientY, moved: false }));
   app.canvas.addEventListener('pointermove', (e) => {
@@ -288,6 +178,7 @@ async function main(): Promise<void> {
       app.stage.y += dy;
       drag.x = e.clientX;
       drag.y = e.clientY;
+      needsRender = true;
     }
   });
   app.canvas.addEventListener('pointerup', (e) => {
@@ -306,12 +197,13 @@ async function main(): Promise<void> {
       }
     }
   });
+  window.addEventListener('resize', () => (needsRender = true));
   playBtn.addEventListener('click', () => {
     playing = !playing;
     playBtn.textContent = playing ? 'Pause' : 'Play';
   });
   document.getElementById('step')!.addEventListener('click', () => {
-    for (const p of panes) p.send({ type: 'run', ticks: 1, metric: metricSel.value as 'cpu' | 'dirty' });
+    for (const p of panes) p.send({ type: 'run', ticks: 1, metric: metric(), metrics: true });
   });
   speedSel.addEventListener('change', () => (speed = Number(speedSel.value)));
   speed = Number(speedSel.value);
@@ -319,27 +211,62 @@ async function main(): Promise<void> {
     const l = panes[0].layout;
     if (!l) return;
     const target = Math.round(((Number(timeline.value) / 1000) * l.durationNs) / l.tickNs);
-    for (const p of panes) p.send({ type: 'seek', tick: target, metric: metricSel.value as 'cpu' | 'dirty' });
+    for (const p of panes) p.send({ type: 'seek', tick: target, metric: metric() });
   });
 
-  app.ticker.add(() => {
-    // Lay the panes out side by side.
-    if (panes.length > 1 && panes[0].layout) panes[1].world.x = 40 + panes[0].layout.racks * (HOST_W + GAP * 2);
-    const now = performance.now();
-    const wallNs = Math.min(100, now - lastFrameMs) * 1e6;
-    lastFrameMs = now;
+  const inspection: ViewInspection = {
+    software,
+    resolution: app.renderer.resolution,
+    panes: () => panes.map((p) => p.inspect()),
+    tile: (pane, vm) => panes[pane].tileAt(vm),
+    resetStats: () => (stats.n = 0),
+    stats: () => {
+      const n = Math.min(stats.n, STATS);
+      return { interval: [...stats.interval.subarray(0, n)], js: [...stats.js.subarray(0, n)], rendered: [...stats.rendered.subarray(0, n)] };
+    },
+  };
+  (window as unknown as { virtlabView: ViewInspection }).virtlabView = inspection;
+
+  let lastMs = performance.now();
+  const view = { x: 0, y: 0, w: 0, h: 0 };
+  const loop = (now: number) => {
+    requestAnimationFrame(loop);
+    const t0 = performance.now();
+    const interval = now - lastMs;
+    const dt = Math.min(100, interval);
+    lastMs = now;
     if (playing && panes.every((p) => p.layout && p.pending === 0 && !p.frame?.done)) {
       // Speed ×s: s simulated seconds per wall-clock second, in whole ticks.
-      budget += (wallNs * speed) / panes[0].layout!.tickNs;
+      budget += (dt * 1e6 * speed) / panes[0].layout!.tickNs;
+      const rate = Math.min(...panes.map((p) => p.ticksPerMs));
+      budget = Math.min(budget, rate > 0 ? Math.max(1, rate * 40) : 8);
       const ticks = Math.floor(budget);
       if (ticks > 0) {
         budget -= ticks;
+        const metrics = now - lastHudMs > 250;
+        if (metrics) lastHudMs = now;
         // Lockstep: both panes advance by the same number of ticks.
-        for (const p of panes) p.send({ type: 'run', ticks, metric: metricSel.value as 'cpu' | 'dirty' });
+        for (const p of panes) p.send({ type: 'run', ticks, metric: metric(), metrics });
       }
     }
-    for (const p of panes) p.draw();
-  });
+    let changed = needsRender;
+    needsRender = false;
+    const k = app.stage.scale.x;
+    for (const p of panes) {
+      // The visible area in the pane's own coordinates.
+      view.x = -app.stage.x / k - p.world.x;
+      view.y = -app.stage.y / k - p.world.y;
+      view.w = app.screen.width / k;
+      view.h = app.screen.height / k;
+      changed = p.update(dt, playing, view) || changed;
+    }
+    if (changed) app.render();
+    const i = stats.n++ % STATS;
+    stats.interval[i] = interval;
+    stats.js[i] = performance.now() - t0;
+    stats.rendered[i] = changed ? 1 : 0;
+  };
+  requestAnimationFrame(loop);
 }
 
 void main();

@@ -1,5 +1,11 @@
-// Messages between the visualizer page and its simulation worker. Frames carry typed
-// arrays (one entry per host or VM), never one object per VM.
+// Messages between the visualizer page and its simulation worker. A frame carries
+// typed arrays (one entry per VM, host or link), never one object per VM, and they
+// are transferred, not copied: the page hands each frame's arrays back once a newer
+// frame has replaced it, so the worker refills the same memory instead of allocating.
+
+/** Link kinds, for the `Topology.kind` names 'nic-up', 'nic-down', 'rack-up', 'rack-down'. */
+export const LinkKind = { NIC_UP: 0, NIC_DOWN: 1, RACK_UP: 2, RACK_DOWN: 3 } as const;
+export const LINK_KIND_BY_NAME: Readonly<Record<string, number>> = { 'nic-up': LinkKind.NIC_UP, 'nic-down': LinkKind.NIC_DOWN, 'rack-up': LinkKind.RACK_UP, 'rack-down': LinkKind.RACK_DOWN };
 
 export interface Layout {
   readonly racks: number;
@@ -7,34 +13,89 @@ export interface Layout {
   readonly hostRack: Int32Array;
   readonly hostSlot: Int32Array;
   readonly hostCores: Float32Array;
+  /** Per directed link of the network model: its kind (a LinkKind) and the host or rack it belongs to. */
+  readonly linkKind: Uint8Array;
+  readonly linkOwner: Int32Array;
   readonly vmNames: string[];
   readonly plugins: string[];
   readonly durationNs: number;
   readonly tickNs: number;
 }
 
-export interface Frame {
-  readonly tick: number;
-  readonly timeNs: number;
+/** Offsets of the fields of one migration in progress in `Frame.migrations`, MIGRATION_STRIDE numbers each. */
+export const Mig = {
+  ID: 0,
+  VM: 1,
+  SRC: 2,
+  DST: 3,
+  /** Round, counting from 1. */
+  ROUND: 4,
+  /** Share of the current transfer (a pre-copy round, the stop-and-copy, the post-copy push) delivered, 0..1. */
+  TRIP: 5,
+  /** Bytes sent by finished rounds over the VM's memory, 0..1. */
+  SENT: 6,
+  /** A MigPhase. */
+  PHASE: 7,
+  /** The links of the migration's network path, in order; −1 past its end. */
+  LINKS: 8,
+} as const;
+export const MIG_MAX_LINKS = 4;
+export const MIGRATION_STRIDE = Mig.LINKS + MIG_MAX_LINKS;
+export const MigPhase = { PRECOPY: 0, STOP_AND_COPY: 1, POSTCOPY: 2 } as const;
+
+/** The typed arrays of a frame: allocated by the worker, lent to the page, handed back. */
+export interface FrameBuffers {
   /** Per VM: host index (−1 when not placed). */
   readonly vmHost: Int32Array;
   /** Per VM: the colour metric, normalised to [0, 1]. */
   readonly vmValue: Float32Array;
+  /** Per VM: 1 while it migrates. */
   readonly vmMigrating: Uint8Array;
-  /** Per VM: round of its migration in progress (0 when none), and the share sent. */
-  readonly vmRound: Int16Array;
-  readonly vmProgress: Float32Array;
+  /** Per host: CPU load, 0..1 or more when overcommitted. */
   readonly hostLoad: Float32Array;
-  /** Per rack: utilization of its uplink (the busier direction), allocated over capacity. */
-  readonly rackLinks: Float32Array;
+  /** Per link: bytes carried since the previous frame over what the link could carry in that time. */
+  readonly linkUtil: Float32Array;
+  /** Migrations in progress, MIGRATION_STRIDE numbers each; `migrationCount` are valid. */
+  readonly migrations: Float64Array;
+}
+
+/** A decision of a migration controller (the `migration.methodSwitch` hook), shown where the VM is. */
+export interface MethodSwitch {
+  /** VM index. */
+  readonly vm: number;
+  readonly to: string;
+  readonly reason: string;
+  readonly timeNs: number;
+}
+
+export interface Frame extends FrameBuffers {
+  readonly tick: number;
+  readonly timeNs: number;
+  readonly migrationCount: number;
+  /** Some VM's host differs from the previous frame's (or this is the first frame). */
+  readonly placementChanged: boolean;
+  readonly switches: MethodSwitch[];
   readonly events: string[];
-  readonly metrics: Array<[string, number, string]>;
+  /** Present when the page asked for them (the HUD refreshes a few times a second). */
+  readonly metrics?: Array<[string, number, string]>;
+  /** Worker wall time spent stepping the simulation and building this frame, ms. */
+  readonly stepMs: number;
+  readonly buildMs: number;
+  readonly ticksRun: number;
   readonly done: boolean;
 }
 
+export type Metric = 'cpu' | 'dirty';
+
 export type ToWorker =
   | { type: 'start'; text: string; file: string; set?: Array<{ path: string; value: unknown }> }
-  | { type: 'run'; ticks: number; metric: 'cpu' | 'dirty' }
-  | { type: 'seek'; tick: number; metric: 'cpu' | 'dirty' };
+  | { type: 'run'; ticks: number; metric: Metric; metrics: boolean }
+  | { type: 'seek'; tick: number; metric: Metric }
+  | { type: 'recycle'; buffers: FrameBuffers };
 
 export type FromWorker = { type: 'layout'; layout: Layout } | { type: 'frame'; frame: Frame } | { type: 'error'; message: string };
+
+/** The transferable memory of a frame's arrays. */
+export function transferables(b: FrameBuffers): ArrayBuffer[] {
+  return [b.vmHost.buffer, b.vmValue.buffer, b.vmMigrating.buffer, b.hostLoad.buffer, b.linkUtil.buffer, b.migrations.buffer] as ArrayBuffer[];
+}

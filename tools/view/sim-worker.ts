@@ -1,9 +1,13 @@
 // The visualizer's simulation worker: builds the plugin catalog and host profiles from
 // the bundled repository files, loads the scenario with the same loader as the CLI,
-// runs the simulation tick by tick on request, and posts compact frames. It keeps a
-// snapshot every 50 ticks so that the timeline can scrub backwards: seeking restores
-// the nearest earlier snapshot into a fresh simulation and runs forward, which gives
-// exactly the same state as the original run (the simulation is deterministic).
+// runs the simulation tick by tick on request, and posts compact frames. Frames are
+// typed arrays filled from the world's component stores and transferred to the page,
+// which hands them back for reuse, so a frame costs no allocation once the pool is
+// warm. Link utilization is measured from the bytes each link carried between two
+// frames, which only reads the flow model. It keeps a snapshot every 50 ticks so that
+// the timeline can scrub backwards: seeking restores the nearest earlier snapshot into
+// a fresh simulation and runs forward, which gives exactly the same state as the
+// original run (the simulation is deterministic).
 /// <reference types="vite/client" />
 
 import {
@@ -21,7 +25,7 @@ import {
   type SimSnapshot,
 } from 'virtlab';
 import { loadHostProfile, parseDocumentText, resolveScenario } from '../../core/scenario/loader';
-import type { Frame, FromWorker, Layout, ToWorker } from './protocol';
+import { LINK_KIND_BY_NAME, LinkKind, Mig, MIG_MAX_LINKS, MigPhase, MIGRATION_STRIDE, transferables, type Frame, type FrameBuffers, type FromWorker, type Layout, type MethodSwitch, type Metric, type ToWorker } from './protocol';
 
 const manifests = import.meta.glob('../../plugins/**/plugin.json', { eager: true, import: 'default' }) as Record<string, unknown>;
 const entries = import.meta.glob('../../plugins/**/index.ts') as Record<string, () => Promise<unknown>>;
@@ -48,12 +52,35 @@ function profiles(): Map<string, HostProfile> {
   return out;
 }
 
+const PHASES: Record<string, number> = { round: MigPhase.PRECOPY, 'stop-and-copy': MigPhase.STOP_AND_COPY, postcopy: MigPhase.POSTCOPY };
+
 let make: (() => Promise<Simulation>) | undefined;
 let sim: Simulation | undefined;
 const snapshots = new Map<number, SimSnapshot>();
 let events: string[] = [];
+let switches: MethodSwitch[] = [];
 /** False when a plugin cannot be snapshotted: seeking back then re-runs from the start. */
 let canSnapshot = true;
+
+/** What the frames of the current scenario are built from; the same for every re-made simulation. */
+interface Index {
+  /** Host entity → host index, VM entity → VM index (−1 elsewhere). */
+  hostOf: Int32Array;
+  vmOf: Int32Array;
+  vms: number;
+  hosts: number;
+  links: number;
+  /** Per VM: its host in the previous frame, to tell the page when placements change. */
+  prevHost: Int32Array;
+  prevLinkBytes: Float64Array;
+  prevTimeNs: number;
+  lastUtil: Float32Array;
+  maxDirty: number;
+  /** Migration id → the links of its path (fixed for its lifetime). */
+  paths: Map<number, number[]>;
+  pool: Array<{ -readonly [K in keyof FrameBuffers]: FrameBuffers[K] }>;
+}
+let index: Index | undefined;
 
 function keepSnapshot(s: Simulation): void {
   if (!canSnapshot || snapshots.has(s.tick)) return;
@@ -63,70 +90,151 @@ function keepSnapshot(s: Simulation): void {
     canSnapshot = false;
   }
 }
-let maxDirty = 1;
+
+const at = (timeNs: number) => `${(timeNs / 1e9).toFixed(2)} s`;
 
 function observe(s: Simulation): void {
   // Only reads: the visualizer never writes simulation state.
-  s.hooks.datacenter.vmPlaced.tap({ name: 'view', stage: 200 }, (e) => events.push(`${(e.timeNs / 1e9).toFixed(2)} s  VM ${e.vm} placed on host ${e.host}`));
-  s.hooks.datacenter.placementFailed.tap({ name: 'view', stage: 200 }, (e) => events.push(`${(e.timeNs / 1e9).toFixed(2)} s  VM ${e.vm} has no host: ${e.reason}`));
-  s.hooks.migration.start.tap({ name: 'view', stage: 200 }, (e) => events.push(`${(e.timeNs / 1e9).toFixed(2)} s  migration of VM ${e.vm} starts (${e.method})`));
-  s.hooks.migration.methodSwitch.tap({ name: 'view', stage: 200 }, (e) => events.push(`${(e.timeNs / 1e9).toFixed(2)} s  VM ${e.vm}: ${e.to} — ${e.reason}`));
-  s.hooks.migration.end.tap({ name: 'view', stage: 200 }, (e) =>
-    events.push(`${(e.timeNs / 1e9).toFixed(2)} s  migration of VM ${e.vm} ${e.success ? 'done' : 'aborted'} after ${e.rounds} rounds`),
-  );
+  s.hooks.datacenter.vmPlaced.tap({ name: 'view', stage: 200 }, (e) => events.push(`${at(e.timeNs)}  VM ${e.vm} placed on host ${e.host}`));
+  s.hooks.datacenter.placementFailed.tap({ name: 'view', stage: 200 }, (e) => events.push(`${at(e.timeNs)}  VM ${e.vm} has no host: ${e.reason}`));
+  s.hooks.migration.start.tap({ name: 'view', stage: 200 }, (e) => events.push(`${at(e.timeNs)}  migration of VM ${e.vm} starts (${e.method})`));
+  s.hooks.migration.methodSwitch.tap({ name: 'view', stage: 200 }, (e) => {
+    events.push(`${at(e.timeNs)}  VM ${e.vm}: ${e.to} — ${e.reason}`);
+    if (index) switches.push({ vm: index.vmOf[e.vm], to: e.to, reason: e.reason, timeNs: e.timeNs });
+  });
+  s.hooks.migration.end.tap({ name: 'view', stage: 200 }, (e) => events.push(`${at(e.timeNs)}  migration of VM ${e.vm} ${e.success ? 'done' : 'aborted'} after ${e.rounds} rounds`));
 }
 
-function frame(s: Simulation, metric: 'cpu' | 'dirty'): Frame {
+function buildIndex(s: Simulation): Index {
+  const dc = s.services.get(DatacenterToken);
+  const maxEid = [...dc.hosts, ...dc.vms].reduce((m, e) => Math.max(m, e), 0) + 1;
+  const hostOf = new Int32Array(maxEid).fill(-1);
+  const vmOf = new Int32Array(maxEid).fill(-1);
+  dc.hosts.forEach((h, i) => (hostOf[h] = i));
+  dc.vms.forEach((v, i) => (vmOf[v] = i));
+  const links = s.network.topology.capacity.length;
+  return {
+    hostOf,
+    vmOf,
+    vms: dc.vms.length,
+    hosts: dc.hosts.length,
+    links,
+    prevHost: new Int32Array(dc.vms.length).fill(-2),
+    prevLinkBytes: Float64Array.from(s.network.flows.linkBytes),
+    prevTimeNs: s.timeNs,
+    lastUtil: new Float32Array(links),
+    maxDirty: 1,
+    paths: new Map(),
+    pool: [],
+  };
+}
+
+/** Frame arrays from the pool, or new ones while the page still holds all of them. */
+function take(ix: Index, migrations: number): Index['pool'][number] {
+  const b = ix.pool.pop() ?? {
+    vmHost: new Int32Array(ix.vms),
+    vmValue: new Float32Array(ix.vms),
+    vmMigrating: new Uint8Array(ix.vms),
+    hostLoad: new Float32Array(ix.hosts),
+    linkUtil: new Float32Array(ix.links),
+    migrations: new Float64Array(MIGRATION_STRIDE * 4),
+  };
+  if (b.migrations.length < migrations * MIGRATION_STRIDE) b.migrations = new Float64Array(Math.max(migrations, 2 * (b.migrations.length / MIGRATION_STRIDE)) * MIGRATION_STRIDE);
+  return b;
+}
+
+function frame(s: Simulation, metric: Metric, ticksRun: number, stepMs: number, withMetrics: boolean): Frame {
+  const t0 = performance.now();
+  const ix = index!;
   const dc = s.services.get(DatacenterToken);
   const V = s.world.store(Vm);
   const H = s.world.store(Host);
-  const hostIndex = new Map(dc.hosts.map((h, i) => [h, i]));
-  const vmHost = new Int32Array(dc.vms.length);
-  const vmValue = new Float32Array(dc.vms.length);
-  const vmMigrating = new Uint8Array(dc.vms.length);
-  const activity = s.services.tryGet(MemoryActivity);
-  dc.vms.forEach((vm, i) => {
-    vmHost[i] = V.host[vm] ? hostIndex.get(V.host[vm])! : -1;
-    vmMigrating[i] = V.state[vm] === VmState.Migrating ? 1 : 0;
-    if (metric === 'dirty' && activity && s.world.has(vm, MemWorkload)) {
-      const d = activity.dirtyPages(vm);
-      maxDirty = Math.max(maxDirty, d);
-      vmValue[i] = d / maxDirty;
-    } else vmValue[i] = Math.min(1, V.cpuDemand[vm]);
-  });
-  const vmRound = new Int16Array(dc.vms.length);
-  const vmProgress = new Float32Array(dc.vms.length);
   const migrations = s.services.tryGet(MigrationService);
+  const records = migrations ? migrations.all() : [];
+  let active = 0;
+  for (const m of records) if (m.state !== 'done') active++;
+  const b = take(ix, active);
+
+  let placementChanged = false;
+  const activity = metric === 'dirty' ? s.services.tryGet(MemoryActivity) : undefined;
+  for (let i = 0; i < ix.vms; i++) {
+    const vm = dc.vms[i];
+    const h = V.host[vm] ? ix.hostOf[V.host[vm]] : -1;
+    b.vmHost[i] = h;
+    if (h !== ix.prevHost[i]) {
+      placementChanged = true;
+      ix.prevHost[i] = h;
+    }
+    b.vmMigrating[i] = V.state[vm] === VmState.Migrating ? 1 : 0;
+    if (activity && s.world.has(vm, MemWorkload)) {
+      const d = activity.dirtyPages(vm);
+      if (d > ix.maxDirty) ix.maxDirty = d;
+      b.vmValue[i] = d / ix.maxDirty;
+    } else b.vmValue[i] = Math.min(1, V.cpuDemand[vm]);
+  }
+  for (let j = 0; j < ix.hosts; j++) b.hostLoad[j] = H.cpuLoad[dc.hosts[j]];
+
+  // Utilization over the interval since the previous frame, from the bytes each link carried.
+  const flows = s.network.flows;
+  const dt = s.timeNs - ix.prevTimeNs;
+  if (dt > 0) {
+    for (let l = 0; l < ix.links; l++) {
+      const bytes = flows.linkBytes[l];
+      ix.lastUtil[l] = ((bytes - ix.prevLinkBytes[l]) * 8e9) / (dt * flows.capacity[l]);
+      ix.prevLinkBytes[l] = bytes;
+    }
+    ix.prevTimeNs = s.timeNs;
+  }
+  b.linkUtil.set(ix.lastUtil);
+
+  let k = 0;
   if (migrations) {
-    const vmIndex = new Map(dc.vms.map((vm, i) => [vm, i]));
-    const sizes = s.world.store(Vm).memory;
-    for (const m of migrations.all()) {
+    const memory = V.memory;
+    for (const m of records) {
       if (m.state === 'done') continue;
-      const i = vmIndex.get(m.vm)!;
-      vmRound[i] = m.round + 1;
-      vmProgress[i] = Math.min(1, m.bytesSent / Math.max(1, sizes[m.vm]));
+      const o = k++ * MIGRATION_STRIDE;
+      let path = ix.paths.get(m.id);
+      if (!path) ix.paths.set(m.id, (path = s.network.topology.path(ix.hostOf[m.src], ix.hostOf[m.dst])));
+      b.migrations[o + Mig.ID] = m.id;
+      b.migrations[o + Mig.VM] = ix.vmOf[m.vm];
+      b.migrations[o + Mig.SRC] = ix.hostOf[m.src];
+      b.migrations[o + Mig.DST] = ix.hostOf[m.dst];
+      b.migrations[o + Mig.ROUND] = m.round + 1;
+      // A finished flow's slot may already carry another flow: only a live one is read.
+      b.migrations[o + Mig.TRIP] = !m.flowDone && m.flow >= 0 && flows.isAlive(m.flow) ? Math.min(1, flows.sentOf(m.flow) / Math.max(1, m.roundBytes)) : 1;
+      b.migrations[o + Mig.SENT] = Math.min(1, m.bytesSent / Math.max(1, memory[m.vm]));
+      b.migrations[o + Mig.PHASE] = PHASES[m.state] ?? MigPhase.PRECOPY;
+      for (let n = 0; n < MIG_MAX_LINKS; n++) b.migrations[o + Mig.LINKS + n] = n < path.length ? path[n] : -1;
     }
   }
-  const hostLoad = Float32Array.from(dc.hosts.map((h) => H.cpuLoad[h]));
-  const net = s.network;
-  const racks = dc.hosts.reduce((n, h) => Math.max(n, H.rack[h] + 1), 0);
-  const rackLinks = new Float32Array(racks);
-  if (net.flows) {
-    if (net.flows.flows().length) net.flows.rateOf(net.flows.flows()[0]); // brings the allocation up to date
-    net.topology.kind.forEach((kind, l) => {
-      if (kind === 'rack-up' || kind === 'rack-down') {
-        const r = net.topology.owner[l];
-        rackLinks[r] = Math.max(rackLinks[r], net.flows.allocated[l] / net.flows.capacity[l]);
-      }
-    });
-  }
-  const metrics = s.metrics
-    .list()
-    .filter((m) => m.kind !== 'histogram')
-    .map((m) => [m.name, s.metrics.value(m.name) ?? 0, m.unit] as [string, number, string]);
-  const out = { tick: s.tick, timeNs: s.timeNs, vmHost, vmValue, vmMigrating, vmRound, vmProgress, hostLoad, rackLinks, events, metrics, done: s.tick >= s.totalTicks };
+
+  const metrics = withMetrics
+    ? s.metrics
+        .list()
+        .filter((m) => m.kind !== 'histogram')
+        .map((m) => [m.name, s.metrics.value(m.name) ?? 0, m.unit] as [string, number, string])
+    : undefined;
+  const out: Frame = {
+    ...b,
+    tick: s.tick,
+    timeNs: s.timeNs,
+    migrationCount: k,
+    placementChanged,
+    switches,
+    events,
+    metrics,
+    stepMs,
+    buildMs: performance.now() - t0,
+    ticksRun,
+    done: s.tick >= s.totalTicks,
+  };
   events = [];
+  switches = [];
   return out;
+}
+
+function send(f: Frame): void {
+  post({ type: 'frame', frame: f }, transferables(f));
 }
 
 async function start(msg: Extract<ToWorker, { type: 'start' }>): Promise<void> {
@@ -144,33 +252,43 @@ async function start(msg: Extract<ToWorker, { type: 'start' }>): Promise<void> {
   snapshots.clear();
   canSnapshot = true;
   keepSnapshot(sim);
+  index = buildIndex(sim);
   const dc = sim.services.get(DatacenterToken);
   const H = sim.world.store(Host);
+  const topology = sim.network.topology;
   const layout: Layout = {
     racks: dc.hosts.reduce((n, h) => Math.max(n, H.rack[h] + 1), 0),
     hostRack: Int32Array.from(dc.hosts.map((h) => H.rack[h])),
     hostSlot: Int32Array.from(dc.hosts.map((h) => H.slot[h])),
     hostCores: Float32Array.from(dc.hosts.map((h) => H.cores[h])),
+    linkKind: Uint8Array.from(topology.kind.map((k) => LINK_KIND_BY_NAME[k] ?? LinkKind.NIC_UP)),
+    linkOwner: Int32Array.from(topology.owner),
     vmNames: dc.vms.map((vm, i) => `${sim!.scenario.vms[sim!.world.store(Vm).group[vm]].name}-${i}`),
     plugins: sim.selectedPlugins.map((p) => p.id),
     durationNs: sim.scenario.duration,
     tickNs: sim.dtNs,
   };
   post({ type: 'layout', layout });
-  post({ type: 'frame', frame: frame(sim, 'cpu') });
+  send(frame(sim, 'cpu', 0, 0, true));
 }
 
 self.onmessage = async (e: MessageEvent<ToWorker>) => {
   try {
     const msg = e.data;
     if (msg.type === 'start') await start(msg);
-    else if (!sim || !make) return;
-    else if (msg.type === 'run') {
+    else if (!sim || !make || !index) return;
+    else if (msg.type === 'recycle') {
+      // Arrays of an earlier scenario (a different size) are dropped.
+      const b = msg.buffers;
+      if (b.vmHost.length === index.vms && b.hostLoad.length === index.hosts && b.linkUtil.length === index.links) index.pool.push({ ...b });
+    } else if (msg.type === 'run') {
+      const t0 = performance.now();
+      const before = sim.tick;
       for (let i = 0; i < msg.ticks && sim.tick < sim.totalTicks; i++) {
         sim.step();
         if (sim.tick % 50 === 0) keepSnapshot(sim);
       }
-      post({ type: 'frame', frame: frame(sim, msg.metric) });
+      send(frame(sim, msg.metric, sim.tick - before, performance.now() - t0, msg.metrics));
     } else if (msg.type === 'seek') {
       const bases = [...snapshots.keys()].filter((t) => t <= msg.tick);
       const base = bases.length ? Math.max(...bases) : -1;
@@ -180,8 +298,13 @@ self.onmessage = async (e: MessageEvent<ToWorker>) => {
         sim = fresh;
       }
       while (sim.tick < Math.min(msg.tick, sim.totalTicks)) sim.step();
-      events = [`${(sim.timeNs / 1e9).toFixed(2)} s  (timeline moved)`];
-      post({ type: 'frame', frame: frame(sim, msg.metric) });
+      // Utilization restarts from the new position; earlier switches are not replayed.
+      index.prevLinkBytes.set(sim.network.flows.linkBytes);
+      index.prevTimeNs = sim.timeNs;
+      index.lastUtil.fill(0);
+      events = [`${at(sim.timeNs)}  (timeline moved)`];
+      switches = [];
+      send(frame(sim, msg.metric, 0, 0, true));
     }
   } catch (err) {
     post({ type: 'error', message: (err as Error).message });

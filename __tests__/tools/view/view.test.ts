@@ -1,7 +1,10 @@
 // The visualizer in a real headless Chromium: the page loads a scenario and animates,
 // a migration becomes visible, clicking a VM shows its details, compare mode runs both
-// sides, and a malformed scenario shows a clear error panel. Screenshots are kept in
-// results/view-artifacts/.
+// sides, and a malformed scenario shows a clear error panel. What the scene draws is
+// checked in the screenshots' pixels, at places the page's inspection hook
+// (window.virtlabView) and the layout module name: every host's NIC link, a migrating
+// VM's tile on its network path, AdaMig's method switches marked at the VM. Screenshots
+// are kept in results/view-artifacts/.
 import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -9,6 +12,9 @@ import type { Server } from 'node:http';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { spawnSync } from 'node:child_process';
 import { serveView } from '../../../tools/view/serve';
+import { SceneLayout, Route, TILE } from '../../../tools/view/layout';
+import { COLOR_BACKGROUND, COLOR_IDLE_LINK, COLOR_MARKER, COLOR_TRAVEL } from '../../../tools/view/palette';
+import type { PaneInspection } from '../../../tools/view/scene';
 
 const CHROMIUM = '/usr/bin/chromium';
 const ARTIFACTS = path.join('results', 'view-artifacts');
@@ -44,6 +50,28 @@ async function open(target: string, compare?: string[]): Promise<Page> {
   return page;
 }
 
+// Strings, not functions, are evaluated in the page: the TypeScript transform would add helpers the page lacks.
+const inspect = async (page: Page) => (await page.evaluate('window.virtlabView.panes()')) as PaneInspection[];
+
+/** The colours of the screenshot at the given points, decoded in the page. */
+async function pixels(page: Page, png: Buffer, points: Array<[number, number]>): Promise<number[]> {
+  return (await page.evaluate(`(async () => {
+    const img = await createImageBitmap(await (await fetch('data:image/png;base64,${png.toString('base64')}')).blob());
+    const c = new OffscreenCanvas(img.width, img.height);
+    const g = c.getContext('2d');
+    g.drawImage(img, 0, 0);
+    return ${JSON.stringify(points.map(([x, y]) => [Math.floor(x), Math.floor(y)]))}.map(([x, y]) => { const d = g.getImageData(x, y, 1, 1).data; return (d[0] << 16) | (d[1] << 8) | d[2]; });
+  })()`)) as number[];
+}
+
+/** Whether two 0xRRGGBB colours differ by at most `tolerance` in every channel. */
+function near(a: number, b: number, tolerance = 20): boolean {
+  return [16, 8, 0].every((s) => Math.abs(((a >> s) & 255) - ((b >> s) & 255)) <= tolerance);
+}
+const hex = (c: number) => `#${c.toString(16).padStart(6, '0')}`;
+
+const geometry = (p: PaneInspection) => new SceneLayout(p.layout.racks, Int32Array.from(p.layout.hostRack), Int32Array.from(p.layout.hostSlot));
+
 describeBrowser('the visualizer', () => {
   it('loads a scenario and animates it', async () => {
     const page = await open('scenarios/demo.scenario.yaml');
@@ -69,11 +97,116 @@ describeBrowser('the visualizer', () => {
     await page.waitForFunction(() => /dc\.vms\.running: [1-9]/.test(document.querySelector('#hud')?.textContent ?? ''));
     await page.click('#play');
     await page.waitForTimeout(500);
-    // The first tile of the first host (layout constants of tools/view/main.ts).
-    await page.mouse.click(24 + 5, 60 + 18 + 5);
+    // The first tile of the first host.
+    const g = geometry((await inspect(page))[0]);
+    await page.mouse.click(g.tileX(0, 0) + TILE / 2, g.tileY(0, 0) + TILE / 2);
     await page.waitForFunction(() => document.querySelector('#details')?.textContent?.startsWith('VM'));
     expect(await page.textContent('#details')).toMatch(/^VM [a-z]+-\d+\nhost 0\n/);
     await page.screenshot({ path: path.join(ARTIFACTS, 'details.png') });
+  });
+
+  it('draws every host’s link to its rack switch', async () => {
+    const page = await open('scenarios/demo.scenario.yaml');
+    await page.waitForFunction(() => /dc\.vms\.running: [1-9]/.test(document.querySelector('#hud')?.textContent ?? ''));
+    const pane = (await inspect(page))[0];
+    const g = geometry(pane);
+    const png = await page.screenshot({ path: path.join(ARTIFACTS, 'nic-links.png') });
+    const hosts = pane.layout.hostRack.map((_, h) => h);
+    const r = { x: 0, y: 0, w: 0, h: 0 };
+    // The middle of each NIC link, and a point beside it that must stay background.
+    const onLink = hosts.map((h) => (g.nicRect(h, 0, r), [r.x + r.w / 2, g.linkY(h)] as [number, number]));
+    const beside = hosts.map((h) => [g.rackX(g.hostRack[h]) + 14, g.linkY(h) - 9] as [number, number]);
+    const got = await pixels(page, png, [...onLink, ...beside]);
+    hosts.forEach((h, i) => {
+      // No traffic in the demo: every link is drawn idle.
+      expect({ host: h, link: hex(got[i]) }).toEqual({ host: h, link: hex(COLOR_IDLE_LINK) });
+      expect(near(got[hosts.length + i], COLOR_BACKGROUND)).toBe(true);
+    });
+  });
+
+  it('colours the NIC links that carry a migration by their utilization', async () => {
+    const page = await open('scenarios/evacuate-rack.scenario.yaml');
+    await page.waitForFunction(() => ((window as unknown as { virtlabView?: { panes(): Array<{ travels: Array<{ trip: number }> }> } }).virtlabView?.panes()[0].travels ?? []).some((t) => t.trip > 0.1), undefined, { timeout: 30000 });
+    await page.click('#play');
+    await page.waitForTimeout(300);
+    const pane = (await inspect(page))[0];
+    const g = geometry(pane);
+    const sources = [...new Set(pane.travels.map((t) => t.src))];
+    const idle = pane.layout.hostRack.map((_, h) => h).filter((h) => !pane.travels.some((t) => t.src === h || t.dst === h));
+    const png = await page.screenshot({ path: path.join(ARTIFACTS, 'nic-links-busy.png') });
+    const r = { x: 0, y: 0, w: 0, h: 0 };
+    // Sampled at the link's end by the host, clear of the path drawn through the rack switch.
+    const at = (h: number) => (g.nicRect(h, 0, r), [r.x + r.w - 2, g.linkY(h)] as [number, number]);
+    const got = await pixels(page, png, [...sources.map(at), ...idle.map(at)]);
+    sources.forEach((h, i) => expect({ host: h, busy: !near(got[i], COLOR_IDLE_LINK, 30) && !near(got[i], COLOR_BACKGROUND, 30) }).toEqual({ host: h, busy: true }));
+    idle.forEach((h, i) => expect({ host: h, link: hex(got[sources.length + i]) }).toEqual({ host: h, link: hex(COLOR_IDLE_LINK) }));
+  });
+
+  it('moves a migrating VM’s tile along its network path, with its round and progress', async () => {
+    const page = await open('scenarios/evacuate-rack.scenario.yaml');
+    // A migration part of the way through a transfer; pause so the tile stays there.
+    await page.waitForFunction(() => ((window as unknown as { virtlabView?: { panes(): Array<{ travels: Array<{ trip: number }> }> } }).virtlabView?.panes()[0].travels ?? []).some((t) => t.trip > 0.15 && t.trip < 0.85), undefined, { timeout: 30000 });
+    await page.click('#play');
+    await page.waitForTimeout(500);
+    const pane = (await inspect(page))[0];
+    const g = geometry(pane);
+    const t = pane.travels.find((x) => x.trip > 0.1 && x.trip < 0.9)!;
+    expect(t).toBeDefined();
+    const route = new Route(Float32Array.from(t.points));
+    // host → its rack switch → the core → the destination's rack switch → host, in that order.
+    const srcRack = g.hostRack[t.src];
+    const dstRack = g.hostRack[t.dst];
+    expect(srcRack).not.toBe(dstRack);
+    const xs = t.points.filter((_, i) => i % 2 === 0);
+    const ys = t.points.filter((_, i) => i % 2 === 1);
+    const onSrcSwitch = xs.indexOf(g.torX(srcRack));
+    const onCore = ys.indexOf(g.coreY);
+    const onDstSwitch = xs.lastIndexOf(g.torX(dstRack));
+    expect(onSrcSwitch).toBeGreaterThan(0);
+    expect(onCore).toBeGreaterThan(onSrcSwitch);
+    expect(onDstSwitch).toBeGreaterThan(onCore);
+    expect(xs[0]).toBeGreaterThan(g.hostX(t.src));
+    expect(xs[xs.length - 1]).toBeGreaterThan(g.hostX(t.dst));
+    // The tile is on that path, away from both ends.
+    expect(route.distanceTo(t.x, t.y)).toBeLessThan(0.5);
+    expect(Math.hypot(t.x - xs[0], t.y - ys[0])).toBeGreaterThan(TILE);
+    expect(Math.hypot(t.x - xs[xs.length - 1], t.y - ys[ys.length - 1])).toBeGreaterThan(TILE);
+    expect(t.label).toMatch(/^r\d+ \d+%$/);
+    expect(t.label.startsWith(`r${t.round} `)).toBe(true);
+    // And it is drawn there.
+    const png = await page.screenshot({ path: path.join(ARTIFACTS, 'migration-path.png') });
+    const [c] = await pixels(page, png, [[t.x + pane.offsetX, t.y]]);
+    expect(hex(c)).toBe(hex(COLOR_TRAVEL));
+    // Pre-copy alone switches nothing: no markers.
+    expect(pane.markers).toEqual([]);
+  });
+
+  it('marks AdaMig’s method switches at the VM in the scene', async () => {
+    const page = await open('scenarios/repro/adamig.scenario.yaml');
+    await page.selectOption('#speed', '100');
+    await page.waitForFunction(() => ((window as unknown as { virtlabView?: { panes(): Array<{ markers: unknown[] }> } }).virtlabView?.panes()[0].markers.length ?? 0) > 0, undefined, { timeout: 60000 });
+    await page.click('#play');
+    await page.waitForTimeout(1200);
+    const pane = (await inspect(page))[0];
+    const m = pane.markers[0];
+    expect(m.text).toMatch(/^→ (compress with \d+ threads|post-copy)$/);
+    expect(m.reason).toMatch(/dirty rate \d+% of the bandwidth/);
+    // The ring surrounds the VM as drawn: its travelling tile, or its own.
+    const t = pane.travels.find((x) => x.vm === m.vm);
+    const tile = (await page.evaluate(`window.virtlabView.tile(0, ${m.vm})`)) as { x: number; y: number };
+    const [cx, cy] = t ? [t.x, t.y] : [tile.x + TILE / 2, tile.y + TILE / 2];
+    expect(m.ring.x).toBeLessThan(cx - TILE / 2);
+    expect(m.ring.x + m.ring.w).toBeGreaterThan(cx + TILE / 2);
+    expect(m.ring.y).toBeLessThan(cy - TILE / 2);
+    expect(m.ring.y + m.ring.h).toBeGreaterThan(cy + TILE / 2);
+    const png = await page.screenshot({ path: path.join(ARTIFACTS, 'method-switch.png') });
+    const [left, top] = await pixels(page, png, [
+      [m.ring.x + 1 + pane.offsetX, m.ring.y + m.ring.h / 2],
+      [m.ring.x + m.ring.w / 2 + pane.offsetX, m.ring.y + 1],
+    ]);
+    expect(hex(left)).toBe(hex(COLOR_MARKER));
+    expect(hex(top)).toBe(hex(COLOR_MARKER));
+    expect(await page.textContent('#log')).toMatch(/VM \d+: (compress with \d+ threads|postcopy) — /);
   });
 
   it('runs both sides in compare mode', async () => {

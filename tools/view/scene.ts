@@ -1,0 +1,703 @@
+// One pane of the visualizer: a simulation worker and the PixiJS scene that draws its
+// frames. Everything that is a rectangle lives in four batches of one draw call each
+// — the static one (the core, the rack switches, host boxes), the per-frame one (rack
+// uplinks, host NIC links, host load bars, VM tiles), the paths of the migrations in
+// progress (rebuilt only when a migration starts or ends, each link drawn once however
+// many migrations share it), and the overlay (travelling tiles, their progress, the
+// rings of method-switch markers) — so 10,000 VMs cost four draw calls. Labels are
+// bitmap text. A new frame rewrites colours and sizes in place; tiles are laid out
+// again only when a placement changed; between frames only what moves (migrating
+// tiles, tiles gliding to a new host, markers fading) is touched, and `update` says
+// whether anything needs drawing.
+//
+// On a software rasterizer every rectangle and every pixel drawn costs CPU time, so the
+// scene keeps both down: hosts are outlines, overlapping paths are merged, coincident
+// travelling tiles are drawn once, labels are capped.
+//
+// A migration's tile travels along the links of its network path (host → rack switch
+// → core → rack switch → host, as the network model routes it) once per transfer:
+// each pre-copy round, the stop-and-copy, the post-copy push; its position is the
+// share of that transfer delivered. The VM itself stays drawn, pale, where it runs.
+// The scene only reads frames; it never writes simulation state.
+
+import { BitmapFont, BitmapText, Container } from 'pixi.js';
+import { LinkKind, Mig, MIG_MAX_LINKS, MigPhase, MIGRATION_STRIDE, transferables, type Frame, type FromWorker, type Layout, type MethodSwitch, type ToWorker } from './protocol';
+import { CORE_Y, HOST_H, HOST_W, LINK_LEN, MARGIN, Route, SceneLayout, TILE, TOR_W, type Rect } from './layout';
+import { QuadBatch, rgba } from './quad-batch';
+import { COLOR_HOST_BORDER, COLOR_IDLE_LINK, COLOR_MARKER, COLOR_MIGRATING_VM, COLOR_PATH, COLOR_PROGRESS_BG, COLOR_SWITCH, COLOR_TRAVEL, heat } from './palette';
+
+export const FONT = 'virtlab-mono';
+/** Travelling tiles labelled with their round and progress; more would only overlap. */
+const MAX_TRAVEL_LABELS = 24;
+/** How long a method-switch marker stays, in wall-clock ms while playing; it fades over the last FADE_MS. */
+const MARKER_MS = 8000;
+const FADE_MS = 3000;
+const PULSE_MS = 900;
+
+/** The heat colours, packed, for values quantized to 0..255: no per-VM colour arithmetic. */
+const HEAT = Uint32Array.from({ length: 256 }, (_, i) => rgba(heat(i / 255)));
+const heatOf = (v: number) => HEAT[Math.max(0, Math.min(255, (v * 255) | 0))];
+
+let fontInstalled = false;
+function installFont(): void {
+  if (fontInstalled) return;
+  fontInstalled = true;
+  // Drawn white, tinted per label; twice the size it is shown at, so zooming in stays sharp.
+  BitmapFont.install({ name: FONT, style: { fontFamily: 'monospace', fontSize: 24, fill: 0xffffff }, chars: [[' ', '~'], '→·×–%'], resolution: 1 });
+}
+
+function label(text: string, size: number, tint: number): BitmapText {
+  const t = new BitmapText({ text, style: { fontFamily: FONT, fontSize: size } });
+  t.tint = tint;
+  return t;
+}
+
+interface Travel {
+  readonly id: number;
+  readonly vm: number;
+  readonly src: number;
+  readonly dst: number;
+  readonly route: Route;
+  round: number;
+  phase: number;
+  /** Share of the current transfer delivered, from the latest frame, and as drawn (eased towards it). */
+  trip: number;
+  shown: number;
+  sent: number;
+  seen: boolean;
+  /** Centre of the travelling tile. */
+  readonly at: Float32Array;
+  text: string;
+  label?: BitmapText;
+}
+
+interface Marker {
+  readonly vm: number;
+  readonly text: string;
+  readonly reason: string;
+  ageMs: number;
+  readonly label: BitmapText;
+  /** Ring around the VM, for inspection. */
+  readonly ring: Rect;
+}
+
+/** What the scene shows, for the page's inspection hook (tests and the benchmark read it). */
+export interface PaneInspection {
+  readonly title: string;
+  readonly offsetX: number;
+  readonly tick: number;
+  readonly layout: { racks: number; hostRack: number[]; hostSlot: number[] };
+  readonly travels: Array<{ vm: number; src: number; dst: number; round: number; phase: number; trip: number; x: number; y: number; points: number[]; label: string }>;
+  readonly markers: Array<{ vm: number; text: string; reason: string; ring: Rect; alpha: number }>;
+  readonly workerCost: { frames: number; ticks: number; stepMs: number; buildMs: number };
+}
+
+export class Pane {
+  readonly worker: Worker;
+  layout?: Layout;
+  geo?: SceneLayout;
+  frame?: Frame;
+  readonly world = new Container();
+  private readonly statics = new QuadBatch(1024, 'static');
+  private readonly dynamic = new QuadBatch(1024, 'dynamic');
+  private readonly paths = new QuadBatch(64, 'paths');
+  private readonly overlay = new QuadBatch(256, 'overlay');
+  private pathsDirty = false;
+  /** The view the static labels were last shown for (x0, y0, x1, y1 in x, y, w, h). */
+  private labelView: Rect = { x: NaN, y: NaN, w: NaN, h: NaN };
+  /** Travelling tiles drawn this frame, by rounded position: those at the same place are drawn once. */
+  private drawnAt = new Int32Array(1024);
+  /** The overlay must be rebuilt: a frame arrived, a tile glided, a marker came or went. */
+  private overlayStale = false;
+  private readonly staticLabels = new Container();
+  private readonly liveLabels = new Container();
+  /** Where each part of the dynamic batch starts. */
+  private oUplink = 0;
+  private oNic = 0;
+  private oBar = 0;
+  private oTile = 0;
+  /** Per host: its NIC's up and down links; per rack: its uplink's two directions (link ids). */
+  private nicUp = new Int32Array(0);
+  private nicDown = new Int32Array(0);
+  private rackUp = new Int32Array(0);
+  private rackDown = new Int32Array(0);
+  /** Per VM: top-left of its slot, and of its tile as drawn (NaN until placed). */
+  private slotX = new Float32Array(0);
+  private slotY = new Float32Array(0);
+  private drawX = new Float32Array(0);
+  private drawY = new Float32Array(0);
+  private gliding = new Uint8Array(0);
+  private gliders: number[] = [];
+  private hostCount = new Int32Array(0);
+  private readonly travels = new Map<number, Travel>();
+  private readonly markers: Marker[] = [];
+  private readonly labelPool: BitmapText[] = [];
+  private readonly rect: Rect = { x: 0, y: 0, w: 0, h: 0 };
+  private readonly links = new Int32Array(MIG_MAX_LINKS);
+  private readonly centre = new Float32Array(2);
+  private readonly markersPerVm = new Map<number, number>();
+  /** Where this frame's travel labels went (x, y pairs). */
+  private readonly labelAt = new Float32Array(2 * MAX_TRAVEL_LABELS);
+  /** The worker's cost, summed over the frames received: for the benchmark. */
+  readonly workerCost = { frames: 0, ticks: 0, stepMs: 0, buildMs: 0 };
+  private fresh = false;
+  private placementDirty = false;
+  private pendingSwitches: MethodSwitch[] = [];
+  /** Requests in flight. */
+  pending = 0;
+  /** Ticks the worker steps per ms of its time, measured; caps how much one request asks for. */
+  ticksPerMs = 0;
+
+  constructor(
+    readonly title: string,
+    readonly offsetX: number,
+    onMessage: (pane: Pane, m: FromWorker) => void,
+  ) {
+    installFont();
+    this.worker = new Worker(new URL('./sim-worker.ts', import.meta.url), { type: 'module' });
+    this.worker.onmessage = (e: MessageEvent<FromWorker>) => onMessage(this, e.data);
+    this.world.x = offsetX;
+    // Switches, hosts, links and tiles are opaque: drawn without blending, which saves a
+    // read of every pixel they cover. The overlay fades, so it blends.
+    this.statics.mesh.state.blend = false;
+    this.dynamic.mesh.state.blend = false;
+    this.paths.mesh.state.blend = false;
+    // Paths go under the links: a busy link along a path still shows its utilization.
+    this.world.addChild(this.statics.mesh, this.paths.mesh, this.dynamic.mesh, this.overlay.mesh, this.staticLabels, this.liveLabels);
+  }
+
+  send(m: ToWorker): void {
+    if (m.type !== 'recycle') this.pending++;
+    this.worker.postMessage(m);
+  }
+
+  /** Takes a frame from the worker; the previous one's arrays go back to it. */
+  receive(f: Frame): void {
+    const old = this.frame;
+    this.frame = f;
+    this.fresh = true;
+    this.placementDirty ||= f.placementChanged;
+    for (const s of f.switches) this.pendingSwitches.push(s);
+    this.workerCost.frames++;
+    this.workerCost.ticks += f.ticksRun;
+    this.workerCost.stepMs += f.stepMs;
+    this.workerCost.buildMs += f.buildMs;
+    if (f.stepMs > 1 && f.ticksRun > 0) {
+      const rate = f.ticksRun / f.stepMs;
+      this.ticksPerMs = this.ticksPerMs ? this.ticksPerMs * 0.7 + rate * 0.3 : rate;
+    }
+    if (old) {
+      const buffers = { vmHost: old.vmHost, vmValue: old.vmValue, vmMigrating: old.vmMigrating, hostLoad: old.hostLoad, linkUtil: old.linkUtil, migrations: old.migrations };
+      this.worker.postMessage({ type: 'recycle', buffers } satisfies ToWorker, transferables(buffers));
+    }
+  }
+
+  setLayout(l: Layout): void {
+    this.layout = l;
+    const g = (this.geo = new SceneLayout(l.racks, l.hostRack, l.hostSlot));
+    const H = l.hostRack.length;
+    const V = l.vmNames.length;
+    this.nicUp = new Int32Array(H).fill(-1);
+    this.nicDown = new Int32Array(H).fill(-1);
+    this.rackUp = new Int32Array(l.racks).fill(-1);
+    this.rackDown = new Int32Array(l.racks).fill(-1);
+    l.linkKind.forEach((k, id) => {
+      const o = l.linkOwner[id];
+      if (k === LinkKind.NIC_UP) this.nicUp[o] = id;
+      else if (k === LinkKind.NIC_DOWN) this.nicDown[o] = id;
+      else if (k === LinkKind.RACK_UP) this.rackUp[o] = id;
+      else if (k === LinkKind.RACK_DOWN) this.rackDown[o] = id;
+    });
+
+    // The static batch: drawn once.
+    const s = this.statics;
+    s.count = 0;
+    if (l.racks > 1) {
+      g.coreRect(this.rect);
+      s.push(this.rect.x, this.rect.y, this.rect.w, this.rect.h, rgba(COLOR_SWITCH));
+    }
+    for (let r = 0; r < l.racks; r++) {
+      g.torRect(r, this.rect);
+      s.push(this.rect.x, this.rect.y, this.rect.w, this.rect.h, rgba(COLOR_SWITCH));
+    }
+    // Hosts are outlines on the page's background: a software rasterizer pays for every
+    // pixel, and filled boxes were the largest area of the scene.
+    const border = rgba(COLOR_HOST_BORDER);
+    for (let h = 0; h < H; h++) {
+      const x = g.hostX(h);
+      const y = g.hostY(h);
+      s.push(x, y, HOST_W, 1, border);
+      s.push(x, y + HOST_H - 1, HOST_W, 1, border);
+      s.push(x, y + 1, 1, HOST_H - 2, border);
+      s.push(x + HOST_W - 1, y + 1, 1, HOST_H - 2, border);
+    }
+    s.commit();
+
+    this.staticLabels.removeChildren().forEach((c) => c.destroy());
+    this.staticLabels.addChild(label(this.title, 14, 0x222222));
+    if (l.racks > 1) {
+      const core = label('core switch', 10, 0x546e7a);
+      core.x = MARGIN;
+      core.y = CORE_Y - 13;
+      this.staticLabels.addChild(core);
+    }
+    for (let r = 0; r < l.racks; r++) {
+      const t = label(`rack ${r}`, 11, 0x555555);
+      t.x = g.rackX(r) + TOR_W + LINK_LEN;
+      t.y = CORE_Y + 10;
+      this.staticLabels.addChild(t);
+    }
+
+    // The dynamic batch: rack uplinks, NIC links, load bars, VM tiles, at fixed offsets.
+    const d = this.dynamic;
+    this.oUplink = 0;
+    this.oNic = l.racks > 1 ? l.racks : 0;
+    this.oBar = this.oNic + H;
+    this.oTile = this.oBar + H;
+    d.reserve(this.oTile + V);
+    d.count = this.oTile + V;
+    d.colors.fill(0);
+    d.positions.fill(0);
+    d.invalidate();
+    this.slotX = new Float32Array(V);
+    this.slotY = new Float32Array(V);
+    this.drawX = new Float32Array(V).fill(NaN);
+    this.drawY = new Float32Array(V).fill(NaN);
+    this.gliding = new Uint8Array(V);
+    this.gliders = [];
+    this.hostCount = new Int32Array(H);
+    this.travels.clear();
+    for (const m of this.markers) this.release(m.label);
+    this.markers.length = 0;
+    this.placementDirty = true;
+  }
+
+  /**
+   * Brings the scene up to date: applies a frame that arrived, moves what travels or
+   * glides, ages markers (while playing), and leaves out what lies outside `view` (the
+   * visible area in this pane's coordinates). Returns whether anything visible changed.
+   */
+  update(dtMs: number, playing: boolean, view: Rect): boolean {
+    if (!this.geo || !this.frame) return false;
+    let changed = false;
+    // A margin, so that a little panning does not rebuild the index buffers at once.
+    const m = 64;
+    const x0 = Math.floor((view.x - m) / 128) * 128;
+    const y0 = Math.floor((view.y - m) / 128) * 128;
+    const x1 = Math.ceil((view.x + view.w + m) / 128) * 128;
+    const y1 = Math.ceil((view.y + view.h + m) / 128) * 128;
+    this.statics.setView(x0, y0, x1, y1);
+    this.dynamic.setView(x0, y0, x1, y1);
+    changed = this.statics.commit() || changed;
+    if (this.labelView.x !== x0 || this.labelView.y !== y0 || this.labelView.w !== x1 || this.labelView.h !== y1) {
+      this.labelView = { x: x0, y: y0, w: x1, h: y1 };
+      // Labels are short: their left end and a line's height are enough to tell.
+      for (const c of this.staticLabels.children) c.visible = c.x < x1 && c.x + 200 > x0 && c.y < y1 && c.y + 20 > y0;
+    }
+    if (this.fresh) {
+      this.applyFrame(this.frame);
+      this.fresh = false;
+      this.overlayStale = true;
+      changed = true;
+    }
+    if (this.glide(dtMs)) changed = this.overlayStale = true;
+    if (this.travels.size || this.markers.length) changed = this.animate(dtMs, playing) || changed;
+    else if (this.overlay.count) {
+      this.overlay.count = 0;
+      changed = true;
+    }
+    if (this.pathsDirty) {
+      this.drawPaths();
+      changed = true;
+    }
+    changed = this.dynamic.commit() || changed;
+    changed = this.paths.commit() || changed;
+    changed = this.overlay.commit() || changed;
+    return changed;
+  }
+
+  private applyFrame(f: Frame): void {
+    const g = this.geo!;
+    const d = this.dynamic;
+    const H = g.hosts;
+    const V = f.vmHost.length;
+    if (this.placementDirty) {
+      this.placementDirty = false;
+      this.hostCount.fill(0);
+      for (let v = 0; v < V; v++) {
+        const h = f.vmHost[v];
+        if (h < 0) {
+          this.drawX[v] = NaN;
+          d.setRect(this.oTile + v, 0, 0, 0, 0);
+          continue;
+        }
+        const k = this.hostCount[h]++;
+        const x = g.tileX(h, k);
+        const y = g.tileY(h, k);
+        this.slotX[v] = x;
+        this.slotY[v] = y;
+        if (Number.isNaN(this.drawX[v])) {
+          this.drawX[v] = x;
+          this.drawY[v] = y;
+          d.setRect(this.oTile + v, x, y, TILE, TILE);
+        } else if ((this.drawX[v] !== x || this.drawY[v] !== y) && !this.gliding[v]) {
+          this.gliding[v] = 1;
+          this.gliders.push(v);
+        }
+      }
+    }
+    for (let v = 0; v < V; v++) d.setColor(this.oTile + v, f.vmHost[v] < 0 ? 0 : f.vmMigrating[v] ? rgba(COLOR_MIGRATING_VM) : heatOf(f.vmValue[v]));
+    const idle = rgba(COLOR_IDLE_LINK);
+    const r = this.rect;
+    for (let h = 0; h < H; h++) {
+      const load = Math.min(1, f.hostLoad[h]);
+      d.setRect(this.oBar + h, g.hostX(h) + 4, g.hostY(h) + 6, (HOST_W - 8) * load, 6, true);
+      d.setColor(this.oBar + h, heatOf(load));
+      const u = Math.max(this.util(f, this.nicUp[h]), this.util(f, this.nicDown[h]));
+      g.nicRect(h, u, r);
+      d.setRect(this.oNic + h, r.x, r.y, r.w, r.h, true);
+      d.setColor(this.oNic + h, u > 1e-3 ? heatOf(u) : idle);
+    }
+    if (this.oNic > 0) {
+      for (let k = 0; k < g.racks; k++) {
+        const u = Math.max(this.util(f, this.rackUp[k]), this.util(f, this.rackDown[k]));
+        g.uplinkRect(k, u, r);
+        d.setRect(this.oUplink + k, r.x, r.y, r.w, r.h, true);
+        d.setColor(this.oUplink + k, u > 1e-3 ? heatOf(u) : idle);
+      }
+    }
+    this.applyMigrations(f);
+    for (const s of this.pendingSwitches) this.addMarker(s);
+    this.pendingSwitches.length = 0;
+  }
+
+  private util(f: Frame, link: number): number {
+    return link >= 0 ? f.linkUtil[link] : 0;
+  }
+
+  private applyMigrations(f: Frame): void {
+    const g = this.geo!;
+    const l = this.layout!;
+    for (const t of this.travels.values()) t.seen = false;
+    const links = this.links;
+    for (let i = 0; i < f.migrationCount; i++) {
+      const o = i * MIGRATION_STRIDE;
+      const id = f.migrations[o + Mig.ID];
+      let t = this.travels.get(id);
+      if (!t) {
+        const vm = f.migrations[o + Mig.VM];
+        const src = f.migrations[o + Mig.SRC];
+        const dst = f.migrations[o + Mig.DST];
+        for (let n = 0; n < MIG_MAX_LINKS; n++) links[n] = f.migrations[o + Mig.LINKS + n];
+        // From the VM's tile at the source (or the source's first slot when post-copy
+        // already moved it) to its tile at the destination (or the next free slot there).
+        const onSrc = f.vmHost[vm] === src;
+        const fromX = onSrc ? this.slotX[vm] : g.tileX(src, 0);
+        const fromY = onSrc ? this.slotY[vm] : g.tileY(src, 0);
+        const onDst = f.vmHost[vm] === dst;
+        const toX = onDst ? this.slotX[vm] : g.tileX(dst, this.hostCount[dst]);
+        const toY = onDst ? this.slotY[vm] : g.tileY(dst, this.hostCount[dst]);
+        const route = g.route(links, l.linkKind, l.linkOwner, fromX + TILE / 2, fromY + TILE / 2, toX + TILE / 2, toY + TILE / 2);
+        t = { id, vm, src, dst, route, round: 0, phase: -1, trip: 0, shown: 0, sent: 0, seen: true, at: new Float32Array(2), text: '' };
+        route.pointAt(0, t.at);
+        this.travels.set(id, t);
+        this.pathsDirty = true;
+      }
+      const round = f.migrations[o + Mig.ROUND];
+      const phase = f.migrations[o + Mig.PHASE];
+      const trip = f.migrations[o + Mig.TRIP];
+      // A new transfer starts its trip again from the source.
+      if (round !== t.round || phase !== t.phase) t.shown = 0;
+      else if (trip < t.shown) t.shown = trip;
+      t.round = round;
+      t.phase = phase;
+      t.trip = trip;
+      t.sent = f.migrations[o + Mig.SENT];
+      t.seen = true;
+    }
+    for (const [id, t] of this.travels) {
+      if (t.seen) continue;
+      // Finished: the VM's tile glides from where its travelling tile was into its slot.
+      this.travels.delete(id);
+      this.pathsDirty = true;
+      if (t.label) this.release(t.label);
+      const v = t.vm;
+      if (f.vmHost[v] >= 0) {
+        this.drawX[v] = t.at[0] - TILE / 2;
+        this.drawY[v] = t.at[1] - TILE / 2;
+        this.dynamic.setRect(this.oTile + v, this.drawX[v], this.drawY[v], TILE, TILE);
+        if (!this.gliding[v]) {
+          this.gliding[v] = 1;
+          this.gliders.push(v);
+        }
+      }
+    }
+  }
+
+  private addMarker(s: MethodSwitch): void {
+    const text = `→ ${s.to === 'postcopy' ? 'post-copy' : s.to}`;
+    const lbl = this.acquire(text, 11, COLOR_MARKER);
+    this.markers.push({ vm: s.vm, text, reason: s.reason, ageMs: 0, label: lbl, ring: { x: 0, y: 0, w: 0, h: 0 } });
+  }
+
+  /** Where a VM is drawn: its travelling tile while it migrates, else its own. */
+  private vmCentre(v: number, out: Float32Array | number[]): void {
+    for (const t of this.travels.values()) {
+      if (t.vm === v) {
+        out[0] = t.at[0];
+        out[1] = t.at[1];
+        return;
+      }
+    }
+    out[0] = this.drawX[v] + TILE / 2;
+    out[1] = this.drawY[v] + TILE / 2;
+  }
+
+  private glide(dtMs: number): boolean {
+    if (!this.gliders.length) return false;
+    const k = 1 - Math.exp(-dtMs / 90);
+    let w = 0;
+    for (const v of this.gliders) {
+      let x = this.drawX[v];
+      let y = this.drawY[v];
+      const tx = this.slotX[v];
+      const ty = this.slotY[v];
+      x += (tx - x) * k;
+      y += (ty - y) * k;
+      if (Math.abs(tx - x) < 0.5 && Math.abs(ty - y) < 0.5) {
+        x = tx;
+        y = ty;
+        this.gliding[v] = 0;
+      } else this.gliders[w++] = v;
+      this.drawX[v] = x;
+      this.drawY[v] = y;
+      this.dynamic.setRect(this.oTile + v, x, y, TILE, TILE);
+    }
+    this.gliders.length = w;
+    return true;
+  }
+
+  /**
+   * The paths of the migrations in progress. Segments are merged where they overlap —
+   * many migrations share a rack switch's bar or the core — so each stretch of a link
+   * or switch is drawn once.
+   */
+  private drawPaths(): void {
+    this.pathsDirty = false;
+    const b = this.paths;
+    b.count = 0;
+    const color = rgba(COLOR_PATH);
+    // Intervals by the line they run on: vertical ones by x, horizontal ones by y.
+    const vertical = new Map<number, Array<[number, number]>>();
+    const horizontal = new Map<number, Array<[number, number]>>();
+    const add = (m: Map<number, Array<[number, number]>>, k: number, a: number, c: number) => {
+      const list = m.get(k);
+      if (list) list.push([a, c]);
+      else m.set(k, [[a, c]]);
+    };
+    for (const t of this.travels.values()) {
+      const p = t.route.points;
+      for (let i = 2; i < p.length; i += 2) {
+        const x0 = p[i - 2];
+        const y0 = p[i - 1];
+        const x1 = p[i];
+        const y1 = p[i + 1];
+        // Links and switches are axis-aligned; the short hops inside a host are not drawn.
+        if (x0 === x1 && y0 !== y1) add(vertical, x0, Math.min(y0, y1), Math.max(y0, y1));
+        else if (y0 === y1 && x0 !== x1) add(horizontal, y0, Math.min(x0, x1), Math.max(x0, x1));
+      }
+    }
+    const merge = (m: Map<number, Array<[number, number]>>, draw: (k: number, a: number, c: number) => void) => {
+      for (const [k, list] of m) {
+        list.sort((u, v) => u[0] - v[0]);
+        let [a, c] = list[0];
+        for (let i = 1; i < list.length; i++) {
+          if (list[i][0] <= c) c = Math.max(c, list[i][1]);
+          else {
+            draw(k, a, c);
+            [a, c] = list[i];
+          }
+        }
+        draw(k, a, c);
+      }
+    };
+    merge(vertical, (x, a, c) => b.push(x - 1, a - 1, 2, c - a + 2, color));
+    merge(horizontal, (y, a, c) => b.push(a - 1, y - 1, c - a + 2, 2, color));
+  }
+
+  /**
+   * Moves travelling tiles towards their latest progress and ages markers (while
+   * playing); rebuilds the overlay — travelling tiles with their progress, marker rings
+   * — when something in it moved, and returns whether it did. A paused scene whose
+   * tiles have arrived draws nothing more.
+   */
+  private animate(dtMs: number, playing: boolean): boolean {
+    let moving = this.overlayStale;
+    for (const t of this.travels.values()) if (t.shown !== t.trip) moving = true;
+    for (const m of this.markers) {
+      if (!playing) continue;
+      m.ageMs += dtMs;
+      // Only the pulse at the start and the fade at the end change the picture.
+      if (m.ageMs < PULSE_MS || m.ageMs > MARKER_MS - FADE_MS) moving = true;
+    }
+    if (!moving) return false;
+    this.overlayStale = false;
+    const ov = this.overlay;
+    ov.count = 0;
+    const ease = 1 - Math.exp(-dtMs / 120);
+    const tile = rgba(COLOR_TRAVEL);
+    const bg = rgba(COLOR_PROGRESS_BG);
+    let labelled = 0;
+    if (this.drawnAt.length < 2 * this.travels.size) this.drawnAt = new Int32Array(2 ** Math.ceil(Math.log2(2 * this.travels.size)));
+    const drawn = this.drawnAt;
+    const bits = Math.log2(drawn.length);
+    drawn.fill(-1);
+    for (const t of this.travels.values()) {
+      t.shown += (t.trip - t.shown) * ease;
+      if (Math.abs(t.trip - t.shown) < 1e-4) t.shown = t.trip;
+      t.route.pointAt(t.shown, t.at);
+      const x = t.at[0] - TILE / 2;
+      const y = t.at[1] - TILE / 2;
+      // Open addressing on the rounded position: a tile exactly over another is not drawn again.
+      const key = ((Math.round(x) & 0xffff) << 16) | (Math.round(y) & 0xffff);
+      let slot = Math.imul(key, 0x9e3779b1) >>> (32 - bits);
+      while (drawn[slot] !== -1 && drawn[slot] !== key) slot = (slot + 1) & (drawn.length - 1);
+      const covered = drawn[slot] === key;
+      drawn[slot] = key;
+      if (!covered) ov.push(x, y, TILE, TILE, tile);
+      const pct = Math.floor(t.shown * 100);
+      const text = t.phase === MigPhase.POSTCOPY ? `post-copy ${pct}%` : t.phase === MigPhase.STOP_AND_COPY ? `stop-and-copy ${pct}%` : `r${t.round} ${pct}%`;
+      // Tiles on the same path at the same progress coincide: one label says it for all.
+      let free = labelled < MAX_TRAVEL_LABELS;
+      for (let j = 0; free && j < labelled; j++) free = Math.abs(this.labelAt[2 * j] - x) > 44 || Math.abs(this.labelAt[2 * j + 1] - y) > 11;
+      if (free) {
+        this.labelAt[2 * labelled] = x;
+        this.labelAt[2 * labelled + 1] = y;
+        labelled++;
+        // The progress of this transfer as a bar under the tile, and in words beside it.
+        ov.push(x - 2, y + TILE + 1, TILE + 4, 3, bg);
+        ov.push(x - 2, y + TILE + 1, (TILE + 4) * t.shown, 3, tile);
+        if (!t.label) t.label = this.acquire(text, 10, COLOR_TRAVEL);
+        else if (t.text !== text) t.label.text = text;
+        t.text = text;
+        t.label.x = x + TILE + 3;
+        t.label.y = y - 1;
+      } else if (t.label) {
+        this.release(t.label);
+        t.label = undefined;
+      }
+    }
+    const centre = this.centre;
+    let w = 0;
+    const perVm = this.markersPerVm;
+    perVm.clear();
+    for (const m of this.markers) {
+      if (m.ageMs >= MARKER_MS) {
+        this.release(m.label);
+        continue;
+      }
+      this.markers[w++] = m;
+      const alpha = m.ageMs < MARKER_MS - FADE_MS ? 1 : (MARKER_MS - m.ageMs) / FADE_MS;
+      this.vmCentre(m.vm, centre);
+      // A ring that shrinks onto the VM as the marker appears, then stays around it.
+      const pulse = Math.max(0, 1 - m.ageMs / PULSE_MS);
+      const half = TILE / 2 + 3 + 10 * pulse;
+      const c = rgba(COLOR_MARKER, alpha);
+      const x = centre[0] - half;
+      const y = centre[1] - half;
+      const side = 2 * half;
+      ov.push(x, y, side, 2, c);
+      ov.push(x, y + side - 2, side, 2, c);
+      ov.push(x, y, 2, side, c);
+      ov.push(x + side - 2, y, 2, side, c);
+      m.ring.x = x;
+      m.ring.y = y;
+      m.ring.w = m.ring.h = side;
+      // Several decisions for one VM stack their labels.
+      const n = perVm.get(m.vm) ?? 0;
+      perVm.set(m.vm, n + 1);
+      m.label.x = centre[0] + TILE / 2 + 6;
+      m.label.y = centre[1] - TILE - 14 - 13 * n;
+      m.label.alpha = alpha;
+    }
+    this.markers.length = w;
+    return true;
+  }
+
+  private acquire(text: string, size: number, tint: number): BitmapText {
+    const t = this.labelPool.pop() ?? label('', size, tint);
+    t.text = text;
+    t.style.fontSize = size;
+    t.tint = tint;
+    t.alpha = 1;
+    t.visible = true;
+    this.liveLabels.addChild(t);
+    return t;
+  }
+
+  private release(t: BitmapText): void {
+    t.visible = false;
+    this.liveLabels.removeChild(t);
+    this.labelPool.push(t);
+  }
+
+  /** The host or VM at a point in world coordinates. */
+  pick(px: number, py: number): { kind: 'vm' | 'host'; index: number } | undefined {
+    const g = this.geo;
+    const f = this.frame;
+    if (!g || !f) return undefined;
+    for (const t of this.travels.values()) {
+      if (Math.abs(px - t.at[0]) <= TILE / 2 && Math.abs(py - t.at[1]) <= TILE / 2) return { kind: 'vm', index: t.vm };
+    }
+    for (let v = 0; v < f.vmHost.length; v++) {
+      const x = this.drawX[v];
+      const y = this.drawY[v];
+      if (px >= x && px <= x + TILE && py >= y && py <= y + TILE) return { kind: 'vm', index: v };
+    }
+    for (let h = 0; h < g.hosts; h++) {
+      const x = g.hostX(h);
+      const y = g.hostY(h);
+      if (px >= x && px <= x + HOST_W && py >= y && py <= y + HOST_H) return { kind: 'host', index: h };
+    }
+    return undefined;
+  }
+
+  /** The migration of a VM in the latest frame, if it is migrating. */
+  migrationOf(vm: number): { round: number; phase: number; trip: number; sent: number } | undefined {
+    for (const t of this.travels.values()) if (t.vm === vm) return { round: t.round, phase: t.phase, trip: t.trip, sent: t.sent };
+    return undefined;
+  }
+
+  /** Rounds of the migrations in progress. */
+  rounds(): number[] {
+    return [...this.travels.values()].map((t) => t.round);
+  }
+
+  inspect(): PaneInspection {
+    return {
+      title: this.title,
+      offsetX: this.world.x,
+      tick: this.frame?.tick ?? -1,
+      layout: { racks: this.layout?.racks ?? 0, hostRack: [...(this.layout?.hostRack ?? [])], hostSlot: [...(this.layout?.hostSlot ?? [])] },
+      travels: [...this.travels.values()].map((t) => ({
+        vm: t.vm,
+        src: t.src,
+        dst: t.dst,
+        round: t.round,
+        phase: t.phase,
+        trip: t.shown,
+        x: t.at[0],
+        y: t.at[1],
+        points: [...t.route.points],
+        label: t.label?.text ?? '',
+      })),
+      markers: this.markers.map((m) => ({ vm: m.vm, text: m.text, reason: m.reason, ring: { ...m.ring }, alpha: m.label.alpha })),
+      workerCost: { ...this.workerCost },
+    };
+  }
+
+  /** Tile of a VM as drawn (top-left), for inspection. */
+  tileAt(vm: number): { x: number; y: number } {
+    return { x: this.drawX[vm], y: this.drawY[vm] };
+  }
+}
