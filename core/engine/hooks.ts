@@ -179,6 +179,8 @@ export interface UnitPassContext {
   readonly entry: number;
   /** Which passes the translator's options switched on, by name. */
   readonly enabled: Readonly<Record<string, boolean>>;
+  /** Timing mode: a memory model observes every guest access; passes must keep them all. */
+  readonly timing: boolean;
 }
 
 /** A GPU kernel as the JIT sees it; the IR itself is defined by the GPU model. */

@@ -49,6 +49,11 @@ export interface EmitOptions {
   readonly mapCalls: boolean;
   /** Jumps go straight to their target's unit (chain slots, in-WebAssembly lookup); off: every exit returns to the dispatcher loop. */
   readonly chain: boolean;
+  /**
+   * Timing mode: every guest load and store calls the runtime's access hook with its
+   * address (what a memory model sees); passes must then keep every access.
+   */
+  readonly timing?: boolean;
 }
 
 /** What the emitter needs from the runtime. */
@@ -101,6 +106,8 @@ interface Imports {
   readonly fma: number;
   /** The interpreter helper: (pc: i32) → HELPER_*. */
   readonly interp: number;
+  /** Timing mode: (address: i32, write: i32) → nothing. */
+  readonly access: number;
 }
 
 function declareImports(m: ModuleBuilder, links: EmitLinks): Imports {
@@ -121,6 +128,7 @@ function declareImports(m: ModuleBuilder, links: EmitLinks): Imports {
   const idx: Record<string, number> = {};
   for (const name of RUNTIME_FUNCS) idx[name] = m.importFunc('rt', name, types[name]);
   idx.interp = m.importFunc('js', 'interp', m.type([I32], [I32]));
+  idx.access = m.importFunc('js', 'access', m.type([I32, I32], []));
   return idx as unknown as Imports;
 }
 
@@ -838,6 +846,7 @@ class UnitEmitter {
         return;
       case K.LOAD:
         if (i.c !== CHECKED) this.access(b, i, PERM_R, PERM_R);
+        this.observe(i, 0);
         this.val(i.a);
         f.op(W.i32_wrap_i64).mem(i.op, 0, 0);
         this.def(i.dst);
@@ -848,6 +857,7 @@ class UnitEmitter {
         return;
       case K.STORE:
         if (i.c !== CHECKED) this.access(b, i, PERM_W | PERM_DECODED, PERM_W);
+        this.observe(i, 1);
         this.val(i.a);
         f.op(W.i32_wrap_i64);
         this.val(i.b);
@@ -890,6 +900,13 @@ class UnitEmitter {
         this.interp(b, i, i.reads!, i.writes!);
         return;
     }
+  }
+
+  /** Timing mode: the access hook sees the checked address (below 2^31, so an i32). */
+  private observe(i: Inst, write: number): void {
+    if (!this.o.timing) return;
+    this.val(i.a);
+    this.f.op(W.i32_wrap_i64).i32Const(write).call(this.im.access);
   }
 
   /**

@@ -91,6 +91,23 @@ export class BlockLifter {
     return true;
   }
 
+  /**
+   * Instructions from pc to the end of its basic block (its branch, jump or the
+   * instruction the interpreter must run, included), at most `max`: what the runtime
+   * interprets at once while code is not yet hot enough to translate.
+   */
+  blockLength(pc: number, max: number): number {
+    let n = 0;
+    while (n < max && this.fetchable(pc)) {
+      const d = this.decodeAt(pc);
+      n++;
+      const op = d.op;
+      if ((op >= Op.JAL && op <= Op.BGEU) || this.endsBefore(d)) break;
+      pc += d.len;
+    }
+    return Math.max(1, n);
+  }
+
   /** Decodes the instruction at pc (which must be fetchable) into a fresh Decoded. */
   decodeAt(pc: number): Decoded {
     const u8 = this.mem.u8;

@@ -23,6 +23,7 @@ import { EXIT_BUDGET, EXIT_INTERP, EXIT_LOOKUP, EXIT_RET, EXIT_TABLE, HELPER_COD
 import { emitModule, type EmitOptions } from './emit';
 import type { Unit } from './ir';
 import { buildRuntimeModule, RUNTIME_FUNCS } from './runtime-module';
+import { BlockLifter } from './lift';
 
 /** What a translator does: lift the units to translate for a pc. */
 export interface Translator {
@@ -34,6 +35,11 @@ export interface Translator {
    * pc's own; it has no instructions when the instruction at pc must be interpreted.
    */
   translate(pc: number, runtime: DbtRuntime): Unit[];
+  /**
+   * Times a pc must be reached before it is translated; until then the interpreter
+   * runs its basic block (0: translate on first execution).
+   */
+  readonly hotThreshold?: number;
   /** Optional: the translator's own counters (its passes'), merged into the report. */
   counters?(): Record<string, number>;
   /** Optional: rewrites the module's bytes (e.g. a WebAssembly optimizer). */
@@ -116,6 +122,12 @@ export class DbtRuntime {
     dispatcherEntries: 0, lookupMisses: 0, interpreted: 0, helperCalls: 0, invalidatedUnits: 0, translateMs: 0,
   };
   private readonly imports: WebAssembly.Imports;
+  /** How often each untranslated pc has been reached (with a hot threshold). */
+  private readonly heat = new Map<number, number>();
+  /** Basic-block lengths of untranslated code, for interpreting a block at a time. */
+  private readonly lengths = new Map<number, number>();
+  private readonly scanner: BlockLifter;
+  private readonly threshold: number;
   // The exit table (see EXIT_TABLE): code, guest pc and budget refund per entry.
   private exitCode = new Uint8Array(4096);
   private exitPc = new Float64Array(4096);
@@ -140,7 +152,9 @@ export class DbtRuntime {
     for (let i = 0; i < TABLE_CHUNK; i++) this.table.set(i, this.stub);
     const rtImports: Record<string, unknown> = {};
     for (const name of RUNTIME_FUNCS) rtImports[name] = this.rt[name];
-    this.imports = { env: { mem: mem.wasm }, rt: rtImports as WebAssembly.ModuleImports, js: { interp: (pc: number) => this.helper(pc) } };
+    this.imports = { env: { mem: mem.wasm }, rt: rtImports as WebAssembly.ModuleImports, js: { interp: (pc: number) => this.helper(pc), access: proc.options.onMemoryAccess ? (a: number, w: number) => proc.options.onMemoryAccess!(a, w !== 0) : () => {} } };
+    this.scanner = new BlockLifter(mem, { maxInstructions: 256 });
+    this.threshold = translator.hotThreshold ?? 0;
     const interp = proc.cpu;
     mem.onCodeWrite = (page) => {
       interp.dropPage(page);
@@ -260,6 +274,7 @@ export class DbtRuntime {
   }
 
   private drop(rec: Installed): void {
+    this.lengths.clear();
     if (this.units.get(rec.entry) !== rec) return;
     this.units.delete(rec.entry);
     this.table.set(rec.slot, this.stub);
@@ -374,6 +389,21 @@ export class DbtRuntime {
       while (remaining > 0) {
         const pc = h.pc;
         let rec = this.units.get(pc);
+        if (!rec && this.threshold > 0) {
+          const heat = (this.heat.get(pc) ?? 0) + 1;
+          if (heat < this.threshold) {
+            // Not hot yet: the interpreter runs this basic block.
+            this.heat.set(pc, heat);
+            let n = this.lengths.get(pc);
+            if (n === undefined) this.lengths.set(pc, (n = this.scanner.blockLength(pc, 256)));
+            const before = h.instret;
+            const stop = this.step(Math.min(n, remaining));
+            remaining -= h.instret - before;
+            if (stop.kind !== 'budget') return stop;
+            continue;
+          }
+          this.heat.delete(pc);
+        }
         if (!rec) {
           this.counters.lookupMisses++;
           rec = this.translate(pc) ?? undefined;

@@ -1080,6 +1080,7 @@ export class Interpreter {
     const base = wide ? op - (Op.LR_D - Op.LR_W) : op;
     if (base === Op.LR_W) {
       mem.check(a, size, PERM_R);
+      if (this.accessHook !== null) this.accessHook(a, false);
       const lo = mem.dv.getInt32(a, true);
       x[rd] = lo;
       x[rd + 1] = wide ? mem.dv.getInt32(a + 4, true) : lo >> 31;
@@ -1087,6 +1088,8 @@ export class Interpreter {
       return;
     }
     mem.check(a, size, PERM_W);
+    // A store-conditional or read-modify-write is one write access for a memory model.
+    if (this.accessHook !== null) this.accessHook(a, true);
     if (base === Op.SC_W) {
       const ok = this.hart.reservation === a;
       this.hart.reservation = -1;
@@ -1209,6 +1212,7 @@ export class Interpreter {
       case Op.FLW: {
         const a = x[2 * rs1 + 1] * TWO32 + (x[2 * rs1] >>> 0) + imm;
         mem.check(a, 4, PERM_R);
+        if (this.accessHook !== null) this.accessHook(a, false);
         h.fu32[2 * rd] = mem.dv.getUint32(a, true);
         h.fu32[2 * rd + 1] = 0xffffffff;
         return;
@@ -1216,6 +1220,7 @@ export class Interpreter {
       case Op.FSW: {
         const a = x[2 * rs1 + 1] * TWO32 + (x[2 * rs1] >>> 0) + imm;
         mem.check(a, 4, PERM_W);
+        if (this.accessHook !== null) this.accessHook(a, true);
         mem.dv.setUint32(a, h.fu32[2 * rs2], true);
         mem.wrote(a, 4);
         return;

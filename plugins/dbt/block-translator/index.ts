@@ -20,7 +20,7 @@ export default definePlugin<Options>((api) => {
       const lifter = new BlockLifter(proc.mem, { maxInstructions: o.maxBlockInstructions });
       return {
         kind: 'block',
-        emitOptions: { promote: false, mapCalls: false, chain: o.chain },
+        emitOptions: { promote: false, mapCalls: false, chain: o.chain, timing: !!proc.options.onMemoryAccess },
         translate(pc, runtime) {
           const units: Unit[] = [];
           const queued = new Set<number>([pc]);

@@ -30,7 +30,7 @@ export default definePlugin<Options>((api) => {
   const passes = { fold: o.fold, rle: o.rle, dce: o.dce };
   const stage = (name: string, s: number) => ({ name: `${api.id}/${name}`, stage: s });
   if (o.fold) api.hooks.cpu.optimizeUnit.tap(stage('fold', STAGE_EARLY), (u, ctx) => (ctx.translator === api.id ? fold(u, foldStats) : u));
-  if (o.rle) api.hooks.cpu.optimizeUnit.tap(stage('rle', STAGE_DEFAULT), (u, ctx) => (ctx.translator === api.id ? rle(u, rleStats) : u));
+  if (o.rle) api.hooks.cpu.optimizeUnit.tap(stage('rle', STAGE_DEFAULT), (u, ctx) => (ctx.translator === api.id && ctx.enabled.rle ? rle(u, rleStats) : u));
   if (o.dce) api.hooks.cpu.optimizeUnit.tap(stage('dce', STAGE_LATE), (u, ctx) => (ctx.translator === api.id ? dce(u, dceStats) : u));
 
   let binaryen: Binaryen | undefined;
@@ -54,15 +54,19 @@ export default definePlugin<Options>((api) => {
     translator: (proc): Translator => {
       const lifter = new BlockLifter(proc.mem, { maxInstructions: o.maxRegionInstructions });
       const limits = { maxInstructions: o.maxRegionInstructions, maxBlocks: o.region === 'block' ? 1 : o.maxRegionBlocks, followReturns: o.mapCalls };
+      // Timing mode: a memory model must see every access, so no pass may remove one.
+      const timing = !!proc.options.onMemoryAccess;
+      const enabled = timing ? { ...passes, rle: false } : passes;
       const optimize = (u: Unit): Unit => {
-        const ctx: UnitPassContext = { translator: api.id, kind: o.region, entry: u.entry, enabled: passes };
+        const ctx: UnitPassContext = { translator: api.id, kind: o.region, entry: u.entry, enabled, timing };
         const out = api.hooks.cpu.optimizeUnit.call(u, ctx);
         if (o.promoteRegisters) for (const b of out.blocks) for (const i of b.insts) if (i.k === K.GETX || i.k === K.SETX || i.k === K.GETF || i.k === K.SETF) promoted++;
         return out;
       };
       return {
         kind: o.region,
-        emitOptions: { promote: o.promoteRegisters, mapCalls: o.mapCalls, chain: o.chain },
+        hotThreshold: o.hotThreshold,
+        emitOptions: { promote: o.promoteRegisters, mapCalls: o.mapCalls, chain: o.chain, timing },
         translate(pc, runtime) {
           const units: Unit[] = [];
           const queue = [pc];

@@ -4,6 +4,8 @@
 export interface Options {
   /** Unit of translation: a function-like region (everything statically reachable from an entry without leaving through an indirect jump or return), or one basic block. Default: "function". */
   readonly region: "function" | "block";
+  /** Times an entry pc must be reached before its region is translated (the interpreter runs its basic blocks until then); 0 translates every region on first execution, as Instrew does. Unit: executions. Default: 50. */
+  readonly hotThreshold: number;
   /** Most guest instructions in one region. Unit: instructions. Default: 400. */
   readonly maxRegionInstructions: number;
   /** Most basic blocks in one region. Unit: blocks. Default: 48. */

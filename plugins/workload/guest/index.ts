@@ -225,6 +225,13 @@ export default definePlugin<Options>((api) => {
   });
 
   api.hooks.lifecycle.finish.tapPromise(api.id, async (f) => {
+    // The execution engine's counters per guest (units translated, chain hits, …) go
+    // to guests/engine.json, not to metrics.json: they describe how the host ran the
+    // guest, and a run resumed from a checkpoint starts with empty translation caches,
+    // so they are not simulation state (metrics.json must match the uninterrupted run).
+    const engineCounters: Record<string, Record<string, number>> = {};
+    for (const cpu of cpus) engineCounters[names.get(cpu)!] = instances.get(cpu)!.counters();
+    if (cpus.length) f.addFile('guests/engine.json', JSON.stringify({ engine: f.sim.services.get(ExecutionEngine).id, guests: engineCounters }, null, 2) + '\n');
     const G = f.sim.world.store(GuestCpu);
     for (const cpu of cpus) {
       const name = names.get(cpu)!;

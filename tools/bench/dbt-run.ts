@@ -1,0 +1,34 @@
+// One measurement for `npm run bench:dbt`: runs a guest program's case under an
+// engine (with options) in this fresh process and prints one JSON line — wall time
+// of the run from start to exit (translation included), translation time, the
+// instructions retired, the engine's counters, and whether the output matched the
+// recording. A fresh process per measurement, so that no engine profits from the
+// JavaScript the previous one warmed up.
+//
+//   tsx tools/bench/dbt-run.ts <engine> <program> <case> [name=value]…
+
+import { resolveEngine } from '../cli/exec';
+import { expectedOf, guestPrograms, runGuestCase } from '../node/guests';
+
+async function main(): Promise<void> {
+  const [engineName, programName, caseId, ...opts] = process.argv.slice(2);
+  const options: Record<string, unknown> = {};
+  for (const kv of opts) {
+    const [k, v] = kv.split('=');
+    options[k] = v === 'true' ? true : v === 'false' ? false : Number.isNaN(Number(v)) ? v : Number(v);
+  }
+  const program = guestPrograms().find((p) => p.name === programName);
+  const c = program?.cases.find((x) => x.id === caseId);
+  if (!program || !c) throw new Error(`no case ${programName}.${caseId}`);
+  const engine = await resolveEngine(engineName, options);
+  const run = runGuestCase(engine, program, c);
+  const expected = expectedOf(program, c);
+  const ok = Buffer.from(run.stdout).equals(Buffer.from(expected.stdout)) && run.status === expected.status;
+  const counters = run.instance.counters();
+  console.log(JSON.stringify({ wallMs: run.wallMs, instructions: run.instructions, translateMs: counters.translateMs ?? 0, ok, counters }));
+}
+
+main().catch((e) => {
+  console.error(e);
+  process.exit(1);
+});
