@@ -26,14 +26,16 @@
 import * as interpreterModule from '../riscv/interpreter';
 import * as irModule from './ir';
 import { type Op as OpEnum } from '../riscv/interpreter';
-import { PAGE_SHIFT, PERM_DECODED, PERM_R, PERM_W, STATE_BUDGET, STATE_DEPTH, STATE_F, STATE_FLAGS, STATE_FRM, STATE_HOST_CALLS, STATE_PC, STATE_PERM, STATE_RETURN_HITS, STATE_UNITS_ENTERED, STATE_X, type GuestMemory } from '../riscv/memory';
+import * as memoryModule from '../riscv/memory';
+import type { GuestMemory } from '../riscv/memory';
 import { F64, FuncBody, I32, I64, ModuleBuilder, VOID, W as WasmOp } from '../wasm/encoder';
 import { EXIT_BUDGET, EXIT_INTERP, EXIT_LOOKUP, EXIT_RET, EXIT_TABLE, HELPER_CODE_CHANGED, HELPER_OK, MAX_CALL_DEPTH } from './abi';
 import { Block, CHECKED, DIV_S, DIV_U, type K as KEnum, MULH_SS, MULH_SU, operands, REM_S, termOperands, type Inst, type Term, Unit } from './ir';
-import { RUNTIME_FUNCS } from './runtime-module';
+import { HELPER_TYPES, HELPERS, type HelperName } from './runtime-module';
 
 // Imported bindings compile to getter calls under CommonJS; the hot paths read these local copies.
 // (TypeScript's const enums are objects at run time here; they are read once.)
+const { PAGE_SHIFT, PERM_DECODED, PERM_R, PERM_W, STATE_BUDGET, STATE_DEPTH, STATE_F, STATE_FLAGS, STATE_FRM, STATE_HOST_CALLS, STATE_PC, STATE_PERM, STATE_RETURN_HITS, STATE_UNITS_ENTERED, STATE_X } = memoryModule;
 const Op = (interpreterModule as unknown as { Op: { readonly [P in keyof typeof OpEnum]: number } }).Op;
 const W = WasmOp;
 const K = (irModule as unknown as { K: { readonly [P in keyof typeof KEnum]: number } }).K;
@@ -77,7 +79,8 @@ export interface EmittedModule {
 export function emitModule(units: readonly Unit[], links: EmitLinks, options: EmitOptions): EmittedModule {
   const m = new ModuleBuilder();
   const tUnit = m.type([], [I32]);
-  const imports = declareImports(m, links);
+  m.importMemory('env', 'mem', links.mem.wasmPages);
+  const imports = new Helpers(m);
   const exports: string[] = [];
   let cut = 0;
   units.forEach((u, i) => {
@@ -92,44 +95,32 @@ export function emitModule(units: readonly Unit[], links: EmitLinks, options: Em
   return { bytes: m.finish(), exports, cutEdges: cut };
 }
 
-interface Imports {
-  readonly enter: number;
-  readonly lookup: number;
-  readonly lookupIndex: number;
-  readonly mulh: number;
-  readonly mulhsu: number;
-  readonly mulhu: number;
-  readonly nxAdd: number;
-  readonly nxMul: number;
-  readonly nxDiv: number;
-  readonly nxSqrt: number;
-  readonly fma: number;
-  /** The interpreter helper: (pc: i32) → HELPER_*. */
-  readonly interp: number;
-  /** Timing mode: (address: i32, write: i32) → nothing. */
-  readonly access: number;
-}
+/** The module's view of the helper table: a function type per helper. */
+class Helpers {
+  private readonly types = new Map<HelperName, number>();
 
-function declareImports(m: ModuleBuilder, links: EmitLinks): Imports {
-  const types: Record<(typeof RUNTIME_FUNCS)[number], number> = {
-    enter: m.type([I32], [I32]),
-    lookup: m.type([], [I32]),
-    lookupIndex: m.type([I64], [I32]),
-    mulh: m.type([I64, I64], [I64]),
-    mulhsu: m.type([I64, I64], [I64]),
-    mulhu: m.type([I64, I64], [I64]),
-    nxAdd: m.type([F64, F64, F64], [I32]),
-    nxMul: m.type([F64, F64, F64], [I32]),
-    nxDiv: m.type([F64, F64, F64], [I32]),
-    nxSqrt: m.type([F64, F64], [I32]),
-    fma: m.type([F64, F64, F64], [F64, I32]),
-  };
-  m.importMemory('env', 'mem', links.mem.wasmPages);
-  const idx: Record<string, number> = {};
-  for (const name of RUNTIME_FUNCS) idx[name] = m.importFunc('rt', name, types[name]);
-  idx.interp = m.importFunc('js', 'interp', m.type([I32], [I32]));
-  idx.access = m.importFunc('js', 'access', m.type([I32, I32], []));
-  return idx as unknown as Imports;
+  constructor(private readonly m: ModuleBuilder) {
+    m.importTable('env', 'helpers', HELPERS.length);
+  }
+
+  private type(name: HelperName): number {
+    let t = this.types.get(name);
+    if (t === undefined) {
+      const [params, results] = HELPER_TYPES[name];
+      this.types.set(name, (t = this.m.type(params, results)));
+    }
+    return t;
+  }
+
+  /** Calls the helper (its arguments already on the stack). */
+  call(f: FuncBody, name: HelperName): void {
+    f.i32Const(HELPERS.indexOf(name)).callIndirect(this.type(name));
+  }
+
+  /** Tail-calls the helper. */
+  tail(f: FuncBody, name: HelperName): void {
+    f.i32Const(HELPERS.indexOf(name)).returnCallIndirect(this.type(name));
+  }
 }
 
 /**
@@ -200,7 +191,7 @@ class UnitEmitter {
   constructor(
     private readonly u: Unit,
     private readonly f: FuncBody,
-    private readonly im: Imports,
+    private readonly im: Helpers,
     private readonly links: EmitLinks,
     private readonly o: EmitOptions,
     private readonly tUnit: number,
@@ -284,6 +275,16 @@ class UnitEmitter {
     blocks.forEach((b, i) => {
       if (!this.index.has(b.start)) this.index.set(b.start, i);
     });
+    if (n === 1 && this.succ(0).length === 0) {
+      // One block that does not branch to itself: nothing to analyse (the block translator's case).
+      this.rpo = [0];
+      this.order = Int32Array.of(0);
+      this.idom = Int32Array.of(0);
+      this.loopHeader = new Uint8Array(1);
+      this.merge = new Uint8Array(1);
+      this.children = [[]];
+      return;
+    }
     for (let pass = 0; pass < 4; pass++) {
       // Reverse postorder by an iterative depth-first search from the entry.
       const seen = new Uint8Array(n);
@@ -586,11 +587,12 @@ class UnitEmitter {
     this.storePc(() => f.get(this.epc));
     f.get(this.ekind).i32Const(LEAVE_CHAIN).op(W.i32_eq);
     f.if();
-    f.get(this.eslot).returnCall(this.im.enter);
+    f.get(this.eslot);
+    this.im.tail(f, 'enter');
     f.end();
     f.get(this.ekind).i32Const(LEAVE_LOOKUP).op(W.i32_eq);
     f.if();
-    f.returnCall(this.im.lookup);
+    this.im.tail(f, 'lookup');
     f.end();
     f.get(this.ecode);
   }
@@ -615,7 +617,8 @@ class UnitEmitter {
     }
     if (!this.o.promote) {
       this.storePc(() => this.f.i64Const(pc | 0, Math.floor(pc / 4294967296)));
-      this.f.i32Const(this.links.slotFor(pc)).returnCall(this.im.enter);
+      this.f.i32Const(this.links.slotFor(pc));
+      this.im.tail(this.f, 'enter');
       return;
     }
     this.leave(LEAVE_CHAIN, 0, () => this.f.i64Const(pc | 0, Math.floor(pc / 4294967296)), 0, this.links.slotFor(pc));
@@ -629,7 +632,7 @@ class UnitEmitter {
     }
     if (!this.o.promote) {
       this.storePc(() => this.val(v));
-      this.f.returnCall(this.im.lookup);
+      this.im.tail(this.f, 'lookup');
       return;
     }
     this.leave(LEAVE_LOOKUP, 0, () => this.val(v), 0);
@@ -761,14 +764,17 @@ class UnitEmitter {
     } else {
       this.storePc(() => this.val(t.target));
       this.val(t.target);
-      f.call(this.im.lookupIndex).tee(this.tI32).i32Const(0).op(W.i32_lt_s);
+      this.im.call(f, 'lookupIndex');
+      f.tee(this.tI32).i32Const(0).op(W.i32_lt_s);
       f.if();
       f.i32Const(EXIT_LOOKUP).op(W.return);
       f.end();
     }
     this.storeI32(STATE_DEPTH, () => f.get(depth).i32Const(1).op(W.i32_add));
     this.count(STATE_HOST_CALLS);
-    f.get(this.tI32).call(this.im.enter).set(this.tI32);
+    f.get(this.tI32);
+    this.im.call(f, 'enter');
+    f.set(this.tI32);
     this.storeI32(STATE_DEPTH, () => f.get(depth));
     // Anything but a return propagates (the state in memory is current).
     f.get(this.tI32).i32Const(EXIT_RET).op(W.i32_ne);
@@ -841,7 +847,7 @@ class UnitEmitter {
       case K.MULH:
         this.val(i.a);
         this.val(i.b);
-        f.call(i.op === MULH_SS ? this.im.mulh : i.op === MULH_SU ? this.im.mulhsu : this.im.mulhu);
+        this.im.call(f, i.op === MULH_SS ? 'mulh' : i.op === MULH_SU ? 'mulhsu' : 'mulhu');
         this.def(i.dst);
         return;
       case K.LOAD:
@@ -906,7 +912,8 @@ class UnitEmitter {
   private observe(i: Inst, write: number): void {
     if (!this.o.timing) return;
     this.val(i.a);
-    this.f.op(W.i32_wrap_i64).i32Const(write).call(this.im.access);
+    this.f.op(W.i32_wrap_i64).i32Const(write);
+    this.im.call(this.f, 'access');
   }
 
   /**
@@ -996,7 +1003,9 @@ class UnitEmitter {
       }
       this.storeI32(STATE_FLAGS, () => f.get(this.flagsL));
     }
-    f.i32Const(this.u.pcs[i.gi]).call(this.im.interp).tee(this.tI32).i32Const(HELPER_OK).op(W.i32_ne);
+    f.i32Const(this.u.pcs[i.gi]);
+    this.im.call(f, 'interp');
+    f.tee(this.tI32).i32Const(HELPER_OK).op(W.i32_ne);
     f.if();
     f.get(this.tI32).i32Const(HELPER_CODE_CHANGED).op(W.i32_eq);
     f.if();
@@ -1152,9 +1161,9 @@ class UnitEmitter {
           this.withNx(() => {
             f.get(fr).f64Const(0).op(W.f64_eq);
             f.if(I32).i32Const(0).else();
-            if (op === Op.FADD_D) f.get(fa).get(fb).get(fr).call(this.im.nxAdd);
-            else if (op === Op.FSUB_D) f.get(fa).get(fb).op(W.f64_neg).get(fr).call(this.im.nxAdd);
-            else f.get(fa).get(fb).get(fr).call(op === Op.FMUL_D ? this.im.nxMul : this.im.nxDiv);
+            if (op === Op.FSUB_D) f.get(fa).get(fb).op(W.f64_neg).get(fr);
+            else f.get(fa).get(fb).get(fr);
+            this.im.call(f, op === Op.FADD_D || op === Op.FSUB_D ? 'nxAdd' : op === Op.FMUL_D ? 'nxMul' : 'nxDiv');
             f.end();
           });
         }, bits(fr));
@@ -1172,7 +1181,8 @@ class UnitEmitter {
           this.withNx(() => {
             f.get(fa).f64Const(0).op(W.f64_eq);
             f.if(I32).i32Const(0).else();
-            f.get(fa).get(fr).call(this.im.nxSqrt);
+            f.get(fa).get(fr);
+            this.im.call(f, 'nxSqrt');
             f.end();
           });
         }, bits(fr));
@@ -1192,7 +1202,8 @@ class UnitEmitter {
           if (k >= 2) f.op(W.f64_neg);
           f.get(fb).get(fc);
           if (k === 1 || k === 3) f.op(W.f64_neg);
-          f.call(this.im.fma).set(this.tI32).set(fr);
+          this.im.call(f, 'fma');
+          f.set(this.tI32).set(fr);
           f.get(this.tI32).i32Const(2).op(W.i32_ne);
           f.if(I32);
           this.orFlags(() => f.get(this.tI32));

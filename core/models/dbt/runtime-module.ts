@@ -23,7 +23,7 @@
 // (pc >> 1) mod LOOKUP_ENTRIES; an empty entry holds pc 1, which no instruction has.
 
 import { LOOKUP_ENTRIES, STATE_LOOKUP_HITS, STATE_PC, type GuestMemory } from '../riscv/memory';
-import { F64, FuncBody, I32, I64, ModuleBuilder, W } from '../wasm/encoder';
+import { F64, FuncBody, I32, I64, ModuleBuilder, W, type ValType } from '../wasm/encoder';
 import { EXIT_LOOKUP } from './abi';
 
 const SPLIT = 134217729; // 2^27 + 1
@@ -36,8 +36,32 @@ export interface RuntimeExports {
   readonly [name: string]: unknown;
 }
 
-/** Names of the exports, in the order units import them. */
-export const RUNTIME_FUNCS = ['enter', 'lookup', 'lookupIndex', 'mulh', 'mulhsu', 'mulhu', 'nxAdd', 'nxMul', 'nxDiv', 'nxSqrt', 'fma'] as const;
+/**
+ * The helpers, in the order of the helper table that every unit's module imports
+ * (units call them with call_indirect): V8 compiles a wrapper per imported
+ * function's signature in every module, which made function imports the largest
+ * cost of a small module, while a small imported table costs almost nothing.
+ * `interp` and `access` wrap the runtime's JavaScript helpers (see abi.ts).
+ */
+export const HELPERS = ['enter', 'lookup', 'lookupIndex', 'mulh', 'mulhsu', 'mulhu', 'nxAdd', 'nxMul', 'nxDiv', 'nxSqrt', 'fma', 'interp', 'access'] as const;
+export type HelperName = (typeof HELPERS)[number];
+
+/** Each helper's parameter and result types. */
+export const HELPER_TYPES: Record<HelperName, readonly [readonly ValType[], readonly ValType[]]> = {
+  enter: [[I32], [I32]],
+  lookup: [[], [I32]],
+  lookupIndex: [[I64], [I32]],
+  mulh: [[I64, I64], [I64]],
+  mulhsu: [[I64, I64], [I64]],
+  mulhu: [[I64, I64], [I64]],
+  nxAdd: [[F64, F64, F64], [I32]],
+  nxMul: [[F64, F64, F64], [I32]],
+  nxDiv: [[F64, F64, F64], [I32]],
+  nxSqrt: [[F64, F64], [I32]],
+  fma: [[F64, F64, F64], [F64, I32]],
+  interp: [[I32], [I32]],
+  access: [[I32, I32], []],
+};
 
 /** Emits |x| < 2^995 && (|x| > 2^-960 || x == 0) for the f64 in local `x`; leaves an i32. */
 function safe(f: FuncBody, x: number): void {
@@ -84,8 +108,20 @@ export function buildRuntimeModule(mem: GuestMemory, tableSize: number): Uint8Ar
   const tNx3 = m.type([F64, F64, F64], [I32]);
   const tNx2 = m.type([F64, F64], [I32]);
   const tFma = m.type([F64, F64, F64], [F64, I32]);
+  const jsInterp = m.importFunc('js', 'interp', m.type([I32], [I32]));
+  const jsAccess = m.importFunc('js', 'access', m.type([I32, I32], []));
   m.importMemory('env', 'mem', mem.wasmPages);
   m.importTable('env', 'table', tableSize);
+  {
+    const { index, body: f } = m.func(m.type([I32], [I32]));
+    f.get(0).returnCall(jsInterp);
+    m.export('interp', index);
+  }
+  {
+    const { index, body: f } = m.func(m.type([I32, I32], []));
+    f.get(0).get(1).call(jsAccess);
+    m.export('access', index);
+  }
   const lookupBase = mem.lookupBase;
   const mask = LOOKUP_ENTRIES - 1;
 

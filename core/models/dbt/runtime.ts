@@ -22,7 +22,7 @@ import { LOOKUP_ENTRIES, PERM_DECODED, STATE_BUDGET, STATE_DEPTH, STATE_FLAGS, S
 import { EXIT_BUDGET, EXIT_INTERP, EXIT_LOOKUP, EXIT_RET, EXIT_TABLE, HELPER_CODE_CHANGED, HELPER_FAULT, HELPER_OK } from './abi';
 import { emitModule, type EmitOptions } from './emit';
 import type { Unit } from './ir';
-import { buildRuntimeModule, RUNTIME_FUNCS } from './runtime-module';
+import { buildRuntimeModule, HELPERS } from './runtime-module';
 import { BlockLifter } from './lift';
 
 /** What a translator does: lift the units to translate for a pc. */
@@ -147,12 +147,16 @@ export class DbtRuntime {
     for (let i = 0; i < LOOKUP_ENTRIES; i++) this.lookup.setInt32(i * 16, 1, true);
     this.table = new WebAssembly.Table({ element: 'anyfunc', initial: TABLE_CHUNK });
     const rtModule = new WebAssembly.Module(buildRuntimeModule(mem, TABLE_CHUNK));
-    this.rt = new WebAssembly.Instance(rtModule, { env: { mem: mem.wasm, table: this.table } }).exports as Record<string, unknown>;
+    const js = {
+      interp: (pc: number) => this.helper(pc),
+      access: proc.options.onMemoryAccess ? (a: number, w: number) => proc.options.onMemoryAccess!(a, w !== 0) : () => {},
+    };
+    this.rt = new WebAssembly.Instance(rtModule, { env: { mem: mem.wasm, table: this.table }, js }).exports as Record<string, unknown>;
     this.stub = this.rt.stub as () => number;
     for (let i = 0; i < TABLE_CHUNK; i++) this.table.set(i, this.stub);
-    const rtImports: Record<string, unknown> = {};
-    for (const name of RUNTIME_FUNCS) rtImports[name] = this.rt[name];
-    this.imports = { env: { mem: mem.wasm }, rt: rtImports as WebAssembly.ModuleImports, js: { interp: (pc: number) => this.helper(pc), access: proc.options.onMemoryAccess ? (a: number, w: number) => proc.options.onMemoryAccess!(a, w !== 0) : () => {} } };
+    const helpers = new WebAssembly.Table({ element: 'anyfunc', initial: HELPERS.length });
+    HELPERS.forEach((name, i) => helpers.set(i, this.rt[name] as () => number));
+    this.imports = { env: { mem: mem.wasm, helpers } };
     this.scanner = new BlockLifter(mem, { maxInstructions: 256 });
     this.threshold = translator.hotThreshold ?? 0;
     const interp = proc.cpu;
