@@ -235,10 +235,15 @@ async function main(): Promise<void> {
     const interval = now - lastMs;
     const dt = Math.min(100, interval);
     lastMs = now;
-    if (playing && panes.every((p) => p.layout && p.pending === 0 && !p.frame?.done)) {
+    let ready = playing;
+    let rate = Infinity;
+    for (const p of panes) {
+      ready &&= !!p.layout && p.pending === 0 && !p.frame?.done;
+      rate = Math.min(rate, p.ticksPerMs);
+    }
+    if (ready) {
       // Speed ×s: s simulated seconds per wall-clock second, in whole ticks.
       budget += (dt * 1e6 * speed) / panes[0].layout!.tickNs;
-      const rate = Math.min(...panes.map((p) => p.ticksPerMs));
       budget = Math.min(budget, rate > 0 ? Math.max(1, rate * 40) : 8);
       const ticks = Math.floor(budget);
       if (ticks > 0) {

@@ -92,17 +92,21 @@ function keepSnapshot(s: Simulation): void {
 }
 
 const at = (timeNs: number) => `${(timeNs / 1e9).toFixed(2)} s`;
+/** VM and host entities as the page names them: the VM's name, the host's index. */
+let vmNames: string[] = [];
+const vmName = (vm: number) => (index && index.vmOf[vm] >= 0 ? vmNames[index.vmOf[vm]] : String(vm));
+const hostName = (h: number) => String(index && index.hostOf[h] >= 0 ? index.hostOf[h] : h);
 
 function observe(s: Simulation): void {
   // Only reads: the visualizer never writes simulation state.
-  s.hooks.datacenter.vmPlaced.tap({ name: 'view', stage: 200 }, (e) => events.push(`${at(e.timeNs)}  VM ${e.vm} placed on host ${e.host}`));
-  s.hooks.datacenter.placementFailed.tap({ name: 'view', stage: 200 }, (e) => events.push(`${at(e.timeNs)}  VM ${e.vm} has no host: ${e.reason}`));
-  s.hooks.migration.start.tap({ name: 'view', stage: 200 }, (e) => events.push(`${at(e.timeNs)}  migration of VM ${e.vm} starts (${e.method})`));
+  s.hooks.datacenter.vmPlaced.tap({ name: 'view', stage: 200 }, (e) => events.push(`${at(e.timeNs)}  VM ${vmName(e.vm)} placed on host ${hostName(e.host)}`));
+  s.hooks.datacenter.placementFailed.tap({ name: 'view', stage: 200 }, (e) => events.push(`${at(e.timeNs)}  VM ${vmName(e.vm)} has no host: ${e.reason}`));
+  s.hooks.migration.start.tap({ name: 'view', stage: 200 }, (e) => events.push(`${at(e.timeNs)}  migration of VM ${vmName(e.vm)} from host ${hostName(e.src)} to host ${hostName(e.dst)} starts (${e.method})`));
   s.hooks.migration.methodSwitch.tap({ name: 'view', stage: 200 }, (e) => {
-    events.push(`${at(e.timeNs)}  VM ${e.vm}: ${e.to} — ${e.reason}`);
+    events.push(`${at(e.timeNs)}  VM ${vmName(e.vm)}: ${e.to} — ${e.reason}`);
     if (index) switches.push({ vm: index.vmOf[e.vm], to: e.to, reason: e.reason, timeNs: e.timeNs });
   });
-  s.hooks.migration.end.tap({ name: 'view', stage: 200 }, (e) => events.push(`${at(e.timeNs)}  migration of VM ${e.vm} ${e.success ? 'done' : 'aborted'} after ${e.rounds} rounds`));
+  s.hooks.migration.end.tap({ name: 'view', stage: 200 }, (e) => events.push(`${at(e.timeNs)}  migration of VM ${vmName(e.vm)} ${e.success ? 'done' : 'aborted'} after ${e.rounds} rounds`));
 }
 
 function buildIndex(s: Simulation): Index {
@@ -254,6 +258,7 @@ async function start(msg: Extract<ToWorker, { type: 'start' }>): Promise<void> {
   keepSnapshot(sim);
   index = buildIndex(sim);
   const dc = sim.services.get(DatacenterToken);
+  vmNames = dc.vms.map((vm, i) => `${sim!.scenario.vms[sim!.world.store(Vm).group[vm]].name}-${i}`);
   const H = sim.world.store(Host);
   const topology = sim.network.topology;
   const layout: Layout = {
@@ -263,7 +268,7 @@ async function start(msg: Extract<ToWorker, { type: 'start' }>): Promise<void> {
     hostCores: Float32Array.from(dc.hosts.map((h) => H.cores[h])),
     linkKind: Uint8Array.from(topology.kind.map((k) => LINK_KIND_BY_NAME[k] ?? LinkKind.NIC_UP)),
     linkOwner: Int32Array.from(topology.owner),
-    vmNames: dc.vms.map((vm, i) => `${sim!.scenario.vms[sim!.world.store(Vm).group[vm]].name}-${i}`),
+    vmNames,
     plugins: sim.selectedPlugins.map((p) => p.id),
     durationNs: sim.scenario.duration,
     tickNs: sim.dtNs,

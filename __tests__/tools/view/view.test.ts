@@ -88,7 +88,7 @@ describeBrowser('the visualizer', () => {
     await page.waitForFunction(() => document.querySelector('#log')?.textContent?.includes('migration of VM'), undefined, { timeout: 30000 });
     await page.waitForFunction(() => /migrating: \d+ VMs, rounds/.test(document.querySelector('#hud')?.textContent ?? ''), undefined, { timeout: 30000 });
     await page.screenshot({ path: path.join(ARTIFACTS, 'migration.png') });
-    expect(await page.textContent('#log')).toMatch(/migration of VM \d+ starts \(precopy\)/);
+    expect(await page.textContent('#log')).toMatch(/migration of VM app-\d+ from host [0-3] to host [4-7] starts \(precopy\)/);
   });
 
   it('shows a VM’s details when it is clicked', async () => {
@@ -206,7 +206,7 @@ describeBrowser('the visualizer', () => {
     ]);
     expect(hex(left)).toBe(hex(COLOR_MARKER));
     expect(hex(top)).toBe(hex(COLOR_MARKER));
-    expect(await page.textContent('#log')).toMatch(/VM \d+: (compress with \d+ threads|postcopy) — /);
+    expect(await page.textContent('#log')).toMatch(/VM vm-0: (compress with \d+ threads|postcopy) — /);
   });
 
   it('runs both sides in compare mode', async () => {
