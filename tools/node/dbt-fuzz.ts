@@ -57,6 +57,10 @@ export function randomProgram(seed: number, items = 200): FuzzProgram {
   const fresh = () => `L${label++}`;
 
   a.lui(S0, DATA >>> 12);
+  // s0 += the zero at the start of the data: a pointer that translators cannot fold to a
+  // constant, so that accesses through it share a base (as real code's do).
+  a.load(3, S1, S0, 0);
+  a.op(0, 0, S0, S0, S1);
   a.addi(S1, S0, 2047);
   a.addi(S1, S1, 1);
   for (const r of POOL) a.load(3, r, S0, rng.int(255) * 8);
@@ -228,10 +232,21 @@ export function randomProgram(seed: number, items = 200): FuzzProgram {
   for (let i = 0; i < items; i++) item(0);
   // Sometimes a fault at the end: page 0 is unmapped, and so is the page after the data
   // (a store that starts on the last data page and crosses into it).
-  if (rng.int(5) === 0) a.load(3, reg(), 0, rng.int(64) * 8);
-  else if (rng.int(4) === 0) {
+  const ending = rng.int(6);
+  if (ending === 0) a.load(3, reg(), 0, rng.int(64) * 8);
+  else if (ending === 1) {
     a.lui(6, (DATA + DATA_BYTES) >>> 12);
     a.store(3, reg(), 6, -3);
+  } else if (ending <= 3) {
+    // Accesses through one base, the last of them beyond the data: the first ones must
+    // still happen before the fault, wherever translators place their checks.
+    a.addi(6, S1, 2047);
+    a.addi(6, 6, 2047);
+    a.addi(6, 6, 2047);
+    a.addi(6, 6, 3); // t1 = s1 + 6144, the end of the data
+    a.load(3, pick(POOL.filter((r) => r !== 6)), 6, -16);
+    a.store(3, reg(), 6, -8);
+    a.load(2, pick(POOL.filter((r) => r !== 6)), 6, rng.int(16));
   }
   a.addi(17, 0, 94); // exit_group
   a.addi(10, 0, 0);
@@ -239,6 +254,7 @@ export function randomProgram(seed: number, items = 200): FuzzProgram {
   for (const leaf of leaves) leaf();
   const data = new Uint8Array(DATA_BYTES);
   rng.fillBytes(data);
+  data.fill(0, 0, 8);
   // Doubles worth computing with among the random patterns.
   const dv = new DataView(data.buffer);
   const specials = [0, -0, 1, -1, 0.1, 1e308, -1e-310, Infinity, -Infinity, NaN, 3.5, 2 ** 52 + 1, -7e-320, 1 / 3, 2147483647.5, -9.3e18];

@@ -6,10 +6,16 @@
 
 export type Reg = number;
 
+/** Refuses an immediate that the field cannot hold (it would silently wrap). */
+function imm12(imm: number): number {
+  if (!Number.isInteger(imm) || imm < -2048 || imm > 2047) throw new RangeError(`immediate ${imm} does not fit 12 signed bits`);
+  return imm;
+}
+
 const enc = {
   r: (f7: number, rs2: Reg, rs1: Reg, f3: number, rd: Reg, op: number) => ((f7 << 25) | (rs2 << 20) | (rs1 << 15) | (f3 << 12) | (rd << 7) | op) >>> 0,
-  i: (imm: number, rs1: Reg, f3: number, rd: Reg, op: number) => (((imm & 0xfff) << 20) | (rs1 << 15) | (f3 << 12) | (rd << 7) | op) >>> 0,
-  s: (imm: number, rs2: Reg, rs1: Reg, f3: number, op: number) => ((((imm >> 5) & 0x7f) << 25) | (rs2 << 20) | (rs1 << 15) | (f3 << 12) | ((imm & 0x1f) << 7) | op) >>> 0,
+  i: (imm: number, rs1: Reg, f3: number, rd: Reg, op: number) => (((imm12(imm) & 0xfff) << 20) | (rs1 << 15) | (f3 << 12) | (rd << 7) | op) >>> 0,
+  s: (imm: number, rs2: Reg, rs1: Reg, f3: number, op: number) => ((((imm12(imm) >> 5) & 0x7f) << 25) | (rs2 << 20) | (rs1 << 15) | (f3 << 12) | ((imm & 0x1f) << 7) | op) >>> 0,
   b: (imm: number, rs2: Reg, rs1: Reg, f3: number) =>
     ((((imm >> 12) & 1) << 31) | (((imm >> 5) & 0x3f) << 25) | (rs2 << 20) | (rs1 << 15) | (f3 << 12) | (((imm >> 1) & 0xf) << 8) | (((imm >> 11) & 1) << 7) | 0x63) >>> 0,
   u: (imm: number, rd: Reg, op: number) => ((imm & 0xfffff000) | (rd << 7) | op) >>> 0,
@@ -94,7 +100,7 @@ export class Assembler {
     this.word(0x0000100f);
   }
   csr(f3: number, rd: Reg, csr: number, rs1OrImm: number): void {
-    this.word(enc.i(csr, rs1OrImm, f3, rd, 0x73));
+    this.word(enc.i((csr << 20) >> 20, rs1OrImm, f3, rd, 0x73));
   }
   /** An AMO (funct5) or LR/SC of width 2 (word) or 3 (double). */
   amo(f5: number, width: 2 | 3, rd: Reg, rs1: Reg, rs2: Reg): void {

@@ -861,6 +861,9 @@ class UnitEmitter {
         if (i.op === 0) this.access(b, i, PERM_R, PERM_R);
         else this.access(b, i, PERM_W | PERM_DECODED, PERM_W);
         return;
+      case K.CHECKRANGE:
+        this.rangeCheck(b, i);
+        return;
       case K.STORE:
         if (i.c !== CHECKED) this.access(b, i, PERM_W | PERM_DECODED, PERM_W);
         this.observe(i, 1);
@@ -935,6 +938,29 @@ class UnitEmitter {
       this.val(i.a);
       f.op(W.i32_wrap_i64).i32Const(4095).op(W.i32_and).i32Const(4096 - i.lo).op(W.i32_gt_u).op(W.i32_or);
     }
+    f.if();
+    this.faultExit(b, i.gi);
+    f.end();
+  }
+
+  /** CHECKRANGE: the pages of the first and the last byte of [a, a + lo). */
+  private rangeCheck(b: Block, i: Inst): void {
+    const f = this.f;
+    const pages = this.links.mem.pages;
+    const mask = PERM_R | (i.op & 2 ? PERM_W | PERM_DECODED : 0);
+    const want = PERM_R | (i.op & 2 ? PERM_W : 0);
+    const page = (extra: number) => {
+      this.val(i.a);
+      if (extra) f.i64Const(extra).op(W.i64_add);
+      f.i64Const(PAGE_SHIFT).op(W.i64_shr_u).tee(this.tI64).op(W.i32_wrap_i64);
+      f.i32Const(pages);
+      f.get(this.tI64).i64Const(pages).op(W.i64_lt_u);
+      f.op(W.select);
+      f.mem(W.i32_load8_u, 0, this.permBase).i32Const(mask).op(W.i32_and).i32Const(want).op(W.i32_ne);
+    };
+    page(0);
+    page(i.lo - 1);
+    f.op(W.i32_or);
     f.if();
     this.faultExit(b, i.gi);
     f.end();

@@ -45,6 +45,13 @@ export const enum K {
    */
   CHECK,
   /**
+   * One access check for several accesses of a block through the same base: every
+   * page of [a, a + lo) must allow a load (op bit 0) and, if op bit 1, a store. lo is
+   * at most 4096, so two pages are checked. Placed before the first of the accesses,
+   * whose instruction the unit exits before when the check fails.
+   */
+  CHECKRANGE,
+  /**
    * A floating-point instruction (op: the interpreter's Op, `ins` its decoding) on
    * operand values a, b, c (raw bits for FP registers, integers for x registers);
    * dst is its result, raw bits or an integer. The lowering computes the common case
@@ -215,6 +222,7 @@ export function mapOperands(i: Inst, r: (v: number) => number): void {
       return;
     case K.LOAD:
     case K.CHECK:
+    case K.CHECKRANGE:
       i.a = r(i.a);
       return;
     case K.STORE:

@@ -25,7 +25,7 @@ interface Binaryen {
 export default definePlugin<Options>((api) => {
   const o = api.options;
   const foldStats: FoldStats = { folded: 0, forwarded: 0, reused: 0, branchesResolved: 0 };
-  const rleStats: RleStats = { loadsRemoved: 0, loadsForwarded: 0, checksRemoved: 0 };
+  const rleStats: RleStats = { loadsRemoved: 0, loadsForwarded: 0, checksRemoved: 0, checksCoalesced: 0 };
   const dceStats: DceStats = { removed: 0, deadWrites: 0 };
   const passes = { fold: o.fold, rle: o.rle, dce: o.dce };
   const stage = (name: string, s: number) => ({ name: `${api.id}/${name}`, stage: s });
@@ -99,7 +99,7 @@ export default definePlugin<Options>((api) => {
           : undefined,
         counters: () => ({
           ...(o.fold ? { foldFolded: foldStats.folded, foldForwarded: foldStats.forwarded, foldReused: foldStats.reused, foldBranchesResolved: foldStats.branchesResolved } : {}),
-          ...(o.rle ? { rleLoadsRemoved: rleStats.loadsRemoved, rleLoadsForwarded: rleStats.loadsForwarded, rleChecksRemoved: rleStats.checksRemoved } : {}),
+          ...(o.rle ? { rleLoadsRemoved: rleStats.loadsRemoved, rleLoadsForwarded: rleStats.loadsForwarded, rleChecksRemoved: rleStats.checksRemoved, rleChecksCoalesced: rleStats.checksCoalesced } : {}),
           ...(o.dce ? { dceRemoved: dceStats.removed, dceDeadWrites: dceStats.deadWrites } : {}),
           registerAccessesPromoted: promoted,
         }),

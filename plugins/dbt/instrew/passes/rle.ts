@@ -9,6 +9,12 @@
 //   check.
 // A store forgets everything it may overlap — every other base, since two bases may
 // point to the same byte — and interpreted atomics forget everything.
+//
+// Then the access checks that remain are coalesced: accesses of a block through one
+// base whose bytes span at most a page share one range check (of the two pages the
+// span can touch), placed before the first of them. If it fails, the unit leaves
+// before that first access and the interpreter goes on instruction by instruction,
+// so a fault is still raised by the access that makes it, from its exact state.
 
 import { CHECKED, Inst, IrKind, RiscvOp, WasmOp, mapOperands, mapTermOperands, type Block, type Unit } from 'virtlab';
 
@@ -21,6 +27,8 @@ export interface RleStats {
   loadsRemoved: number;
   loadsForwarded: number;
   checksRemoved: number;
+  /** Access checks replaced by range checks (each range check counts too). */
+  checksCoalesced: number;
 }
 
 interface Known {
@@ -124,6 +132,53 @@ function rleBlock(unit: Unit, b: Block, stats: RleStats): void {
   b.insts.length = 0;
   b.insts.push(...out);
   b.term = mapTermOperands(b.term, r);
+  coalesceChecks(unit, b, split, stats);
+}
+
+/** One range check for the accesses through each base (see the header). */
+function coalesceChecks(unit: Unit, b: Block, split: (addr: number) => [number, number], stats: RleStats): void {
+  const groups = new Map<number, Array<{ at: number; off: number; size: number; store: boolean }>>();
+  b.insts.forEach((i, at) => {
+    if ((i.k !== K.LOAD && i.k !== K.STORE) || i.c === CHECKED) return;
+    const [base, off] = split(i.a);
+    let g = groups.get(base);
+    if (!g) groups.set(base, (g = []));
+    g.push({ at, off, size: i.lo, store: i.k === K.STORE });
+  });
+  const inserts: Array<{ at: number; insts: Inst[] }> = [];
+  for (const [base, accesses] of groups) {
+    // Greedily in block order: a group grows while its span stays within a page.
+    let start = 0;
+    while (start < accesses.length) {
+      let lo = accesses[start].off;
+      let hi = accesses[start].off + accesses[start].size;
+      let end = start + 1;
+      while (end < accesses.length) {
+        const a = accesses[end];
+        const nlo = Math.min(lo, a.off);
+        const nhi = Math.max(hi, a.off + a.size);
+        if (nhi - nlo > 4096) break;
+        lo = nlo;
+        hi = nhi;
+        end++;
+      }
+      if (end - start >= 2) {
+        const first = b.insts[accesses[start].at];
+        const store = accesses.slice(start, end).some((a) => a.store);
+        const k = unit.newValue();
+        const addr = unit.newValue();
+        const c = new Inst(K.CONST, 0, k, -1, -1, -1, lo | 0, lo < 0 ? -1 : 0, first.gi);
+        const add = new Inst(K.BIN, W.i64_add, addr, base, k, -1, 0, 0, first.gi);
+        const check = new Inst(K.CHECKRANGE, store ? 3 : 1, -1, addr, -1, -1, hi - lo, 0, first.gi);
+        inserts.push({ at: accesses[start].at, insts: [c, add, check] });
+        for (let j = start; j < end; j++) b.insts[accesses[j].at].c = CHECKED;
+        stats.checksCoalesced += end - start;
+      }
+      start = end;
+    }
+  }
+  inserts.sort((x, y) => y.at - x.at);
+  for (const ins of inserts) b.insts.splice(ins.at, 0, ...ins.insts);
 }
 
 export function rle(unit: Unit, stats: RleStats): Unit {
