@@ -72,6 +72,24 @@ describe('virtlab exec', () => {
     await expect(run(['package.json'])).rejects.toThrow(/not an ELF file/);
   });
 
+  it('picks a translator and its options, and reports its counters with --stats', async () => {
+    const r = await run(['--engine', 'instrew', '--option', 'hotThreshold=0', '--option', 'promoteRegisters=false', '--stats', `${G}/bin/crc32.elf`, '2']);
+    expect(r.out).toBe(readFileSync(`${G}/expected/crc32.small.stdout`, 'utf8'));
+    expect(r.err).toMatch(/engine dbt.instrew/);
+    expect(r.err).toMatch(/units=\d+ .*chainHits=\d+ .*hostCalls=\d+ returnHits=\d+/);
+    expect(r.err).toMatch(/registerAccessesPromoted=0/);
+    await expect(run(['--engine', 'instrew', '--option', 'nope=1', `${G}/bin/crc32.elf`])).rejects.toThrow(/nope/);
+    await expect(run(['--engine', 'instrew', '--option', 'hotThreshold', `${G}/bin/crc32.elf`])).rejects.toThrow(/name=value/);
+  });
+
+  it('optimizes translated modules with binaryen when asked, with the same output', () => {
+    // binaryen is an ES module: the command line (tsx) loads it, jest's CommonJS cannot.
+    const r = spawnSync(process.execPath, ['tools/cli/bin.js', 'exec', '--engine', 'instrew', '--option', 'binaryen=true', '--option', 'hotThreshold=0', `${G}/bin/crc32.elf`, '2'], { encoding: 'utf8' });
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toBe(readFileSync(`${G}/expected/crc32.small.stdout`, 'utf8'));
+    expect(r.status).toBe(0);
+  });
+
   it('works end to end from the command line, with real pipes (as qemu-riscv64 does)', () => {
     const r = spawnSync(process.execPath, ['tools/cli/bin.js', 'exec', `${G}/bin/stdin-echo.elf`], { input: 'abc\n', encoding: 'utf8' });
     expect(r.stdout).toBe('1 lines, 4 bytes, checksum 0036de70\nABC\n');

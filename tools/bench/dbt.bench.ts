@@ -1,8 +1,9 @@
 // Translator benchmark (`npm run bench:dbt`): for every guest benchmark, the wall
 // time — translation included — of the interpreter, the block translator and the
-// optimizing translator (and of the latter translating every region eagerly on
-// first execution, as Instrew does), each measured in a fresh process (best of
-// `--runs`, default 3), and of `qemu-riscv64` in the same run when it is installed.
+// optimizing translator (also translating every region eagerly on first execution,
+// as Instrew does, and handing its modules to binaryen, as Instrew hands its IR to
+// LLVM), each measured in a fresh process (best of `--runs`, default 3), and of
+// `qemu-riscv64` in the same run when it is installed.
 // Prints the table, the ratios and the targets. Output is checked against the
 // recording, so a fast wrong engine cannot win.
 //
@@ -25,6 +26,7 @@ const ENGINES: Array<{ label: string; engine: string; options: string[] }> = [
   { label: 'block-translator', engine: 'block-translator', options: [] },
   { label: 'instrew', engine: 'instrew', options: [] },
   { label: 'instrew eager', engine: 'instrew', options: ['hotThreshold=0'] },
+  { label: 'instrew binaryen', engine: 'instrew', options: ['binaryen=true'] },
 ];
 const COMPUTE = new Set(['crc32', 'sort', 'matmul-int', 'matmul-double', 'nbody', 'bytecode']);
 const FP = new Set(['matmul-double', 'nbody']);
@@ -56,6 +58,7 @@ function main(): void {
   const only = arg('only', '').split(',').filter(Boolean);
   const rows: string[][] = [];
   const times = new Map<string, Map<string, number>>();
+  const measures = new Map<string, Map<string, Measure>>();
   const put = (label: string, program: string, ms: number) => {
     if (!times.has(label)) times.set(label, new Map());
     times.get(label)!.set(program, ms);
@@ -75,6 +78,8 @@ function main(): void {
       }
       instructions = best!.instructions;
       put(e.label, p.name, best!.wallMs);
+      if (!measures.has(e.label)) measures.set(e.label, new Map());
+      measures.get(e.label)!.set(p.name, best!);
       rows.push([p.name, e.label, `${(best!.instructions / 1e6).toFixed(1)} M`, (best!.wallMs / 1000).toFixed(3), (best!.translateMs / 1000).toFixed(3), (best!.instructions / 1e3 / best!.wallMs).toFixed(0), best!.ok ? 'ok' : 'WRONG']);
       process.stderr.write('.');
     }
@@ -103,9 +108,16 @@ function main(): void {
     return geomean([...ta.keys()].filter((k) => tb.has(k) && (!set || set.has(k))).map((k) => tb.get(k)! / ta.get(k)!));
   };
   const line = (text: string, value: number, target: string) => console.log(`${text.padEnd(62)} ${value.toFixed(2)}×   (${target})`);
-  line('block-translator speed-up over the interpreter (geomean)', ratio('block-translator', 'interpreter'), 'target ≥ 5×');
+  line('block-translator speed-up over the interpreter, compute-bound (geomean)', ratio('block-translator', 'interpreter', COMPUTE), 'target ≥ 5×');
   line('instrew speed-up over block-translator, compute-bound (geomean)', ratio('instrew', 'block-translator', COMPUTE), 'target ≥ 2×');
   line('instrew eager speed-up over block-translator, compute-bound', ratio('instrew eager', 'block-translator', COMPUTE), 'Instrew translating every region at once');
+  const bin = (what: 'wallMs' | 'translateMs') => {
+    const a = measures.get('instrew');
+    const b = measures.get('instrew binaryen');
+    if (!a || !b) return NaN;
+    return geomean([...a.keys()].filter((k) => b.has(k) && COMPUTE.has(k)).map((k) => (what === 'wallMs' ? b.get(k)!.wallMs - b.get(k)!.translateMs : b.get(k)!.translateMs) / Math.max(1e-3, what === 'wallMs' ? a.get(k)!.wallMs - a.get(k)!.translateMs : a.get(k)!.translateMs)));
+  };
+  console.log(`binaryen (compute-bound, geomean): translation time ×${bin('translateMs').toFixed(1)}, the rest of the run ×${bin('wallMs').toFixed(2)}`);
   if (times.get('instrew')?.has('cold-code')) {
     const cold = (label: string) => times.get(label)!.get('cold-code')!;
     console.log(`translation-heavy (cold-code): instrew eager ${(cold('instrew eager') / 1000).toFixed(3)} s, block-translator ${(cold('block-translator') / 1000).toFixed(3)} s, instrew ${(cold('instrew') / 1000).toFixed(3)} s, interpreter ${(cold('interpreter') / 1000).toFixed(3)} s`);

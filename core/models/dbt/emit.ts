@@ -35,7 +35,7 @@ import { HELPER_TYPES, HELPERS, type HelperName } from './runtime-module';
 
 // Imported bindings compile to getter calls under CommonJS; the hot paths read these local copies.
 // (TypeScript's const enums are objects at run time here; they are read once.)
-const { PAGE_SHIFT, PERM_DECODED, PERM_R, PERM_W, STATE_BUDGET, STATE_DEPTH, STATE_F, STATE_FLAGS, STATE_FRM, STATE_HOST_CALLS, STATE_PC, STATE_PERM, STATE_RETURN_HITS, STATE_UNITS_ENTERED, STATE_X } = memoryModule;
+const { PAGE_SHIFT, PERM_DECODED, PERM_R, PERM_W, STATE_BUDGET, STATE_DEPTH, STATE_F, STATE_FLAGS, STATE_FRM, STATE_HOST_CALLS, STATE_PC, STATE_PERM, STATE_RETURN_HITS, STATE_X, UNIT_COUNTERS } = memoryModule;
 const Op = (interpreterModule as unknown as { Op: { readonly [P in keyof typeof OpEnum]: number } }).Op;
 const W = WasmOp;
 const K = (irModule as unknown as { K: { readonly [P in keyof typeof KEnum]: number } }).K;
@@ -63,6 +63,8 @@ export interface EmitLinks {
   readonly mem: GuestMemory;
   /** The chain slot (table index) of a guest pc, allocated on first use. */
   slotFor(pc: number): number;
+  /** A new unit's number (for its entry counter). */
+  unitId(): number;
   /** A new entry of the exit table (see EXIT_TABLE): its index. */
   exit(code: number, pc: number, refund: number): number;
 }
@@ -82,10 +84,18 @@ export function emitModule(units: readonly Unit[], links: EmitLinks, options: Em
   m.importMemory('env', 'mem', links.mem.wasmPages);
   const imports = new Helpers(m);
   const exports: string[] = [];
+  // Units of one module call each other directly (function i is unit i): no table
+  // between them. The runtime drops a module's units together, so no direct call can
+  // reach a dropped unit.
+  const local = new Map<number, number>();
+  units.forEach((u, i) => {
+    if (!local.has(u.entry)) local.set(u.entry, i);
+  });
+  const scratch = new Scratch(Math.max(...units.map((u) => u.valueCount)));
   let cut = 0;
   units.forEach((u, i) => {
     const { index, body } = m.func(tUnit);
-    const e = new UnitEmitter(u, body, imports, links, options, tUnit);
+    const e = new UnitEmitter(u, body, imports, links, options, tUnit, local, scratch);
     e.emit();
     cut += e.cutEdges;
     const name = `u${i}`;
@@ -93,6 +103,32 @@ export function emitModule(units: readonly Unit[], links: EmitLinks, options: Em
     exports.push(name);
   });
   return { bytes: m.finish(), exports, cutEdges: cut };
+}
+
+/** Per-value arrays shared by the units of a module (allocating them per unit made garbage). */
+class Scratch {
+  readonly vloc: Int32Array;
+  readonly isConst: Uint8Array;
+  readonly cLo: Int32Array;
+  readonly cHi: Int32Array;
+  readonly alias: Int32Array;
+  readonly aliasF: Uint8Array;
+
+  constructor(n: number) {
+    this.vloc = new Int32Array(n);
+    this.isConst = new Uint8Array(n);
+    this.cLo = new Int32Array(n);
+    this.cHi = new Int32Array(n);
+    this.alias = new Int32Array(n);
+    this.aliasF = new Uint8Array(n);
+  }
+
+  reset(n: number): void {
+    this.vloc.fill(-1, 0, n);
+    this.isConst.fill(0, 0, n);
+    this.alias.fill(-1, 0, n);
+    this.aliasF.fill(0, 0, n);
+  }
 }
 
 /** The module's view of the helper table: a function type per helper. */
@@ -152,6 +188,8 @@ class UnitEmitter {
   private readonly cHi: Int32Array;
   /** Values that alias a register's local (promote mode): value → register local. */
   private readonly alias: Int32Array;
+  /** Whether that register local is an FP register's f64. */
+  private readonly aliasF: Uint8Array;
   // Registers in locals (promote mode): -1 when the unit does not touch the register.
   private readonly xl = new Int32Array(32).fill(-1);
   private readonly fl = new Int32Array(32).fill(-1);
@@ -195,15 +233,19 @@ class UnitEmitter {
     private readonly links: EmitLinks,
     private readonly o: EmitOptions,
     private readonly tUnit: number,
+    /** Entry pc → function index, for the units of this module. */
+    private readonly local: ReadonlyMap<number, number>,
+    scratch: Scratch,
   ) {
     this.sb = links.mem.stateBase;
     this.permBase = links.mem.stateBase + STATE_PERM;
-    const n = u.valueCount;
-    this.vloc = new Int32Array(n).fill(-1);
-    this.isConst = new Uint8Array(n);
-    this.cLo = new Int32Array(n);
-    this.cHi = new Int32Array(n);
-    this.alias = new Int32Array(n).fill(-1);
+    scratch.reset(u.valueCount);
+    this.vloc = scratch.vloc;
+    this.isConst = scratch.isConst;
+    this.cLo = scratch.cLo;
+    this.cHi = scratch.cHi;
+    this.alias = scratch.alias;
+    this.aliasF = scratch.aliasF;
   }
 
   emit(): void {
@@ -224,7 +266,9 @@ class UnitEmitter {
     this.fc = f.local(F64);
     this.fr = f.local(F64);
     this.fs = f.local(F64);
-    this.count(STATE_UNITS_ENTERED);
+    // This unit's entry counter (see UNIT_COUNTERS), addressed from 0.
+    const counter = this.links.mem.countersBase + 8 * (this.links.unitId() % UNIT_COUNTERS);
+    f.i32Const(0).i32Const(0).mem(W.i64_load, 3, counter).i64Const(1).op(W.i64_add).mem(W.i64_store, 3, counter);
     if (this.o.promote) {
       // Two shared exits: $exit for leaving to another unit or the dispatcher, and
       // $texit (carrying an exit-table code) for faults and budget checks; both write
@@ -409,10 +453,15 @@ class UnitEmitter {
     this.findAliases();
   }
 
+  /**
+   * FP registers live in f64 locals (their bits are preserved by locals, loads and
+   * stores), so that V8 keeps them in FP registers: the reinterpretations between a
+   * register's f64 and the IR's raw i64 bits around each FP operation cancel out.
+   */
   private regLocal(file: number, r: number, write: boolean): void {
     const arr = file === 0 ? this.xl : this.fl;
     if (file === 0 && r === 0) return;
-    if (arr[r] < 0) arr[r] = this.f.local(I64);
+    if (arr[r] < 0) arr[r] = this.f.local(file === 0 ? I64 : F64);
     if (write) (file === 0 ? this.xWritten : this.fWritten)[r] = 1;
   }
 
@@ -438,14 +487,17 @@ class UnitEmitter {
           if (w.k === K.INTERP && w.writes!.some((r) => r.file === file && r.reg === i.a)) return;
         }
         this.alias[i.dst] = (file === 0 ? this.xl : this.fl)[i.a];
+        if (file === 1) this.aliasF[i.dst] = 1;
       });
     }
   }
 
   private val(v: number): void {
     if (this.isConst[v]) this.f.i64Const(this.cLo[v], this.cHi[v]);
-    else if (this.alias[v] >= 0) this.f.get(this.alias[v]);
-    else this.f.get(this.vloc[v]);
+    else if (this.alias[v] >= 0) {
+      this.f.get(this.alias[v]);
+      if (this.aliasF[v]) this.f.op(W.i64_reinterpret_f64);
+    } else this.f.get(this.vloc[v]);
   }
 
   /**
@@ -515,7 +567,7 @@ class UnitEmitter {
   private loadAll(): void {
     const f = this.f;
     for (let r = 1; r < 32; r++) if (this.xl[r] >= 0) (this.loadX(r), f.set(this.xl[r]));
-    for (let r = 0; r < 32; r++) if (this.fl[r] >= 0) (this.loadF(r), f.set(this.fl[r]));
+    for (let r = 0; r < 32; r++) if (this.fl[r] >= 0) f.get(this.sbL).mem(W.f64_load, 3, STATE_F + 8 * r).set(this.fl[r]);
     this.loadI32(STATE_FLAGS);
     f.set(this.flagsL);
     this.loadI32(STATE_BUDGET);
@@ -526,7 +578,7 @@ class UnitEmitter {
   /** Promote mode: written registers, the flags and the budget back to memory. */
   private writeBack(): void {
     for (let r = 1; r < 32; r++) if (this.xWritten[r]) this.storeX(r, () => this.f.get(this.xl[r]));
-    for (let r = 0; r < 32; r++) if (this.fWritten[r]) this.storeF(r, () => this.f.get(this.fl[r]));
+    for (let r = 0; r < 32; r++) if (this.fWritten[r]) this.f.get(this.sbL).get(this.fl[r]).mem(W.f64_store, 3, STATE_F + 8 * r);
     this.storeI32(STATE_FLAGS, () => this.f.get(this.flagsL));
     this.storeI32(STATE_BUDGET, () => this.f.get(this.budgetL));
   }
@@ -616,6 +668,11 @@ class UnitEmitter {
       return;
     }
     if (!this.o.promote) {
+      const direct = this.local.get(pc);
+      if (direct !== undefined) {
+        this.f.returnCall(direct);
+        return;
+      }
       this.storePc(() => this.f.i64Const(pc | 0, Math.floor(pc / 4294967296)));
       this.f.i32Const(this.links.slotFor(pc));
       this.im.tail(this.f, 'enter');
@@ -758,9 +815,10 @@ class UnitEmitter {
     if (t.k === 'call') this.leaveTo(t.target);
     else this.leaveIndirect(t.target);
     f.end();
+    const direct = t.k === 'call' ? this.local.get(t.target) : undefined;
     if (t.k === 'call') {
       this.storePc(() => f.i64Const(t.target, 0));
-      f.i32Const(this.links.slotFor(t.target)).set(this.tI32);
+      if (direct === undefined) f.i32Const(this.links.slotFor(t.target)).set(this.tI32);
     } else {
       this.storePc(() => this.val(t.target));
       this.val(t.target);
@@ -772,8 +830,11 @@ class UnitEmitter {
     }
     this.storeI32(STATE_DEPTH, () => f.get(depth).i32Const(1).op(W.i32_add));
     this.count(STATE_HOST_CALLS);
-    f.get(this.tI32);
-    this.im.call(f, 'enter');
+    if (direct !== undefined) f.call(direct);
+    else {
+      f.get(this.tI32);
+      this.im.call(f, 'enter');
+    }
     f.set(this.tI32);
     this.storeI32(STATE_DEPTH, () => f.get(depth));
     // Anything but a return propagates (the state in memory is current).
@@ -805,7 +866,7 @@ class UnitEmitter {
         return;
       case K.GETF:
         if (this.alias[i.dst] >= 0) return;
-        if (this.o.promote) f.get(this.fl[i.a]);
+        if (this.o.promote) f.get(this.fl[i.a]).op(W.i64_reinterpret_f64);
         else this.loadF(i.a);
         this.def(i.dst);
         return;
@@ -818,7 +879,7 @@ class UnitEmitter {
       case K.SETF:
         if (this.o.promote) {
           this.val(i.b);
-          f.set(this.fl[i.a]);
+          f.op(W.f64_reinterpret_i64).set(this.fl[i.a]);
         } else this.storeF(i.a, () => this.val(i.b));
         return;
       case K.BIN:
@@ -1062,10 +1123,7 @@ class UnitEmitter {
       if (w.file === 0) {
         this.loadX(w.reg);
         f.set(this.xl[w.reg]);
-      } else {
-        this.loadF(w.reg);
-        f.set(this.fl[w.reg]);
-      }
+      } else f.get(this.sbL).mem(W.f64_load, 3, STATE_F + 8 * w.reg).set(this.fl[w.reg]);
     }
     this.loadI32(STATE_FLAGS);
     f.set(this.flagsL);

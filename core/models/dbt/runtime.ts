@@ -18,7 +18,7 @@
 
 import type { GuestProcess } from '../riscv/process';
 import type { StopReason } from '../riscv/interpreter';
-import { LOOKUP_ENTRIES, PERM_DECODED, STATE_BUDGET, STATE_DEPTH, STATE_FLAGS, STATE_FRM, STATE_HOST_CALLS, STATE_LOOKUP_HITS, STATE_PC, STATE_RETURN_HITS, STATE_UNITS_ENTERED } from '../riscv/memory';
+import { LOOKUP_ENTRIES, PERM_DECODED, STATE_BUDGET, STATE_DEPTH, STATE_FLAGS, STATE_FRM, STATE_HOST_CALLS, STATE_LOOKUP_HITS, STATE_PC, STATE_RETURN_HITS, UNIT_COUNTERS } from '../riscv/memory';
 import { EXIT_BUDGET, EXIT_INTERP, EXIT_LOOKUP, EXIT_RET, EXIT_TABLE, HELPER_CODE_CHANGED, HELPER_FAULT, HELPER_OK } from './abi';
 import { emitModule, type EmitOptions } from './emit';
 import type { Unit } from './ir';
@@ -67,6 +67,8 @@ export interface RuntimeOptions {
 }
 
 interface Installed {
+  /** The units compiled in the same module (they may call each other directly). */
+  readonly module: Installed[];
   readonly entry: number;
   readonly slot: number;
   readonly fn: () => number;
@@ -133,6 +135,7 @@ export class DbtRuntime {
   private exitPc = new Float64Array(4096);
   private exitRefund = new Int32Array(4096);
   private exits = 0;
+  private nextUnit = 0;
 
   constructor(
     readonly proc: GuestProcess,
@@ -227,7 +230,7 @@ export class DbtRuntime {
     const t0 = now ? now() : 0;
     const units = this.translator.translate(pc, this).filter((u, i) => i === 0 || (u.guestInstructions > 0 && !this.units.has(u.entry)));
     if (!units.length || units[0].guestInstructions === 0) return null;
-    const emitted = emitModule(units, { mem: this.proc.mem, slotFor: (p) => this.slotFor(p), exit: (c, p, r) => this.newExit(c, p, r) }, this.translator.emitOptions);
+    const emitted = emitModule(units, { mem: this.proc.mem, slotFor: (p) => this.slotFor(p), exit: (c, p, r) => this.newExit(c, p, r), unitId: () => this.nextUnit++ }, this.translator.emitOptions);
     let bytes = emitted.bytes;
     if (this.translator.optimize) bytes = this.translator.optimize(bytes);
     const instance = new WebAssembly.Instance(new WebAssembly.Module(bytes), this.imports);
@@ -237,9 +240,10 @@ export class DbtRuntime {
     c.hostBytes += bytes.length;
     c.translateMs += ms;
     let first: Installed | null = null;
+    const module: Installed[] = [];
     units.forEach((u, i) => {
       const fn = instance.exports[emitted.exports[i]] as () => number;
-      const rec = this.install(u, fn);
+      const rec = this.install(u, fn, module);
       if (i === 0) first = rec;
       c.units++;
       c.blocks += u.blocks.length;
@@ -258,11 +262,12 @@ export class DbtRuntime {
     return first;
   }
 
-  private install(u: Unit, fn: () => number): Installed {
+  private install(u: Unit, fn: () => number, module: Installed[]): Installed {
     const old = this.units.get(u.entry);
     if (old) this.drop(old);
     const slot = this.slotFor(u.entry);
-    const rec: Installed = { entry: u.entry, slot, fn, pages: [...u.pages], count: u.guestInstructions };
+    const rec: Installed = { module, entry: u.entry, slot, fn, pages: [...u.pages], count: u.guestInstructions };
+    module.push(rec);
     this.units.set(u.entry, rec);
     this.table.set(slot, fn);
     this.setLookup(u.entry, slot);
@@ -277,14 +282,17 @@ export class DbtRuntime {
     return rec;
   }
 
+  /** Drops a unit and the others of its module (which may call it directly). */
   private drop(rec: Installed): void {
     this.lengths.clear();
-    if (this.units.get(rec.entry) !== rec) return;
-    this.units.delete(rec.entry);
-    this.table.set(rec.slot, this.stub);
-    this.clearLookup(rec.entry);
-    for (const p of rec.pages) this.pageUnits.get(p)?.delete(rec);
-    this.counters.invalidatedUnits++;
+    for (const r of rec.module) {
+      if (this.units.get(r.entry) !== r) continue;
+      this.units.delete(r.entry);
+      this.table.set(r.slot, this.stub);
+      this.clearLookup(r.entry);
+      for (const p of r.pages) this.pageUnits.get(p)?.delete(r);
+      this.counters.invalidatedUnits++;
+    }
     this.epoch++;
   }
 
@@ -313,7 +321,9 @@ export class DbtRuntime {
    */
   report(): Record<string, number> {
     const c = this.counters;
-    const entered = this.stateCounter(STATE_UNITS_ENTERED);
+    let entered = 0;
+    const counters = new DataView(this.proc.mem.wasm.buffer, this.proc.mem.countersBase, UNIT_COUNTERS * 8);
+    for (let i = 0; i < UNIT_COUNTERS; i++) entered += counters.getUint32(8 * i, true) + counters.getUint32(8 * i + 4, true) * TWO32;
     const lookupHits = this.stateCounter(STATE_LOOKUP_HITS);
     const hostCalls = this.stateCounter(STATE_HOST_CALLS);
     return {

@@ -43,8 +43,7 @@ export const STATE_FRM = 540;
 export const STATE_BUDGET = 544;
 /** Host-call depth of translated code (i32): guest calls mapped to host calls. */
 export const STATE_DEPTH = 548;
-/** Counters translated code keeps (i64 each): units entered, in-WebAssembly lookups that hit. */
-export const STATE_UNITS_ENTERED = 560;
+/** Counters translated code keeps (i64 each): in-WebAssembly lookups that hit. */
 export const STATE_LOOKUP_HITS = 568;
 /** Guest calls made as host calls, and guest returns that came back where expected. */
 export const STATE_HOST_CALLS = 576;
@@ -53,6 +52,12 @@ export const STATE_RETURN_HITS = 584;
 export const STATE_PERM = 4096;
 /** Entries of the pc → unit lookup table (a power of two), 16 bytes each. */
 export const LOOKUP_ENTRIES = 1 << 14;
+/**
+ * Slots of the units-entered counters (i64 each, after the lookup table): unit n
+ * counts in slot n mod UNIT_COUNTERS, so that consecutive units do not update one
+ * memory word (a chain of dependent stores); their sum is the count.
+ */
+export const UNIT_COUNTERS = 1 << 14;
 
 export const SIGILL = 4;
 export const SIGTRAP = 5;
@@ -79,6 +84,8 @@ export class GuestMemory {
   readonly stateBase: number;
   /** Offset of the pc → unit lookup table. */
   readonly lookupBase: number;
+  /** Offset of the units-entered counters. */
+  readonly countersBase: number;
   /** Total WebAssembly pages (guest memory and state area). */
   readonly wasmPages: number;
   /** Permission bits per page (PERM_*), a view into the state area. */
@@ -97,7 +104,8 @@ export class GuestMemory {
     this.stateBase = size;
     // One spare permission byte past the last page, always zero, for clamped indices.
     this.lookupBase = size + STATE_PERM + Math.ceil((this.pages + 1) / PAGE_SIZE) * PAGE_SIZE;
-    const total = this.lookupBase + LOOKUP_ENTRIES * 16 - size;
+    this.countersBase = this.lookupBase + LOOKUP_ENTRIES * 16;
+    const total = this.countersBase + UNIT_COUNTERS * 8 - size;
     this.wasmPages = (size + Math.ceil(total / 65536) * 65536) / 65536;
     this.wasm = new WebAssembly.Memory({ initial: this.wasmPages, maximum: this.wasmPages });
     this.perm = new Uint8Array(this.wasm.buffer, size + STATE_PERM, this.pages);

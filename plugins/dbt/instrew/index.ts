@@ -17,9 +17,10 @@ import { rle, type RleStats } from './passes/rle';
 import { formRegion } from './region';
 
 interface Binaryen {
-  readBinary(bytes: Uint8Array): { optimize(): void; emitBinary(): Uint8Array; dispose(): void; validate(): number };
+  readBinary(bytes: Uint8Array): { setFeatures(f: number): void; optimize(): void; emitBinary(): Uint8Array; dispose(): void };
   setOptimizeLevel(n: number): void;
   setShrinkLevel(n: number): void;
+  readonly Features: Readonly<Record<string, number>>;
 }
 
 export default definePlugin<Options>((api) => {
@@ -90,6 +91,9 @@ export default definePlugin<Options>((api) => {
           ? (bytes) => {
               const m = binaryen!.readBinary(bytes);
               try {
+                // What our modules use (tail calls, several results), and what V8 has, no more.
+                const F = binaryen!.Features;
+                m.setFeatures(F.MVP | F.MutableGlobals | F.NontrappingFPToInt | F.SignExt | F.TailCall | F.Multivalue | F.BulkMemory);
                 m.optimize();
                 return new Uint8Array(m.emitBinary());
               } finally {
