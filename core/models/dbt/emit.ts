@@ -223,6 +223,9 @@ class UnitEmitter {
   private children: number[][] = [];
   private loopHeader!: Uint8Array;
   private merge!: Uint8Array;
+  /** Blocks that check the budget against `bound`; the others only spend it. */
+  private checkpoint!: Uint8Array;
+  private bound = 0;
   /** Edges (from·n + to) cut to keep the graph reducible. */
   private readonly cut = new Set<number>();
 
@@ -327,6 +330,8 @@ class UnitEmitter {
       this.loopHeader = new Uint8Array(1);
       this.merge = new Uint8Array(1);
       this.children = [[]];
+      this.checkpoint = Uint8Array.of(1);
+      this.bound = blocks[0].count;
       return;
     }
     for (let pass = 0; pass < 4; pass++) {
@@ -409,6 +414,21 @@ class UnitEmitter {
     }
     this.merge = new Uint8Array(n);
     for (let i = 0; i < n; i++) this.merge[i] = forwardIn[i] >= 2 ? 1 : 0;
+    // Budget checkpoints: the entry, loop headers and the continuations of host calls
+    // (whose callee spent budget). Between two checkpoints control runs through each
+    // block at most once, so the region's instruction count bounds what it can spend.
+    this.checkpoint = new Uint8Array(n);
+    this.checkpoint[0] = 1;
+    this.bound = 0;
+    for (const b of this.rpo) {
+      this.bound += blocks[b].count;
+      if (this.loopHeader[b]) this.checkpoint[b] = 1;
+      const t = blocks[b].term;
+      if ((t.k === 'call' || t.k === 'icall') && this.o.mapCalls) {
+        const j = this.isInternal(b, t.ret);
+        if (j >= 0) this.checkpoint[j] = 1;
+      }
+    }
     this.children = Array.from({ length: n }, () => []);
     for (const b of this.rpo) if (b !== 0) this.children[this.idom[b]].push(b);
   }
@@ -747,16 +767,24 @@ class UnitEmitter {
   private blockBody(bi: number): void {
     const b = this.u.blocks[bi];
     const f = this.f;
-    // The budget: exit before the block when it cannot run whole.
-    if (b.count > 0) {
+    // The budget: at a checkpoint, exit before the block unless the budget covers the
+    // longest run to the next checkpoint (the dispatcher then retires the rest exactly,
+    // one instruction at a time); every block spends its instructions.
+    if (this.checkpoint[bi] && this.bound > 0) {
       if (this.o.promote) f.get(this.budgetL);
       else this.loadI32(STATE_BUDGET);
-      f.i32Const(b.count).op(W.i32_sub).tee(this.tI32).i32Const(0).op(W.i32_lt_s);
+      f.i32Const(this.bound).op(W.i32_lt_s);
       f.if();
       this.tableExit(EXIT_BUDGET, b.start, 0);
       f.end();
-      if (this.o.promote) f.get(this.tI32).set(this.budgetL);
-      else this.storeI32(STATE_BUDGET, () => f.get(this.tI32));
+    }
+    if (b.count > 0) {
+      if (this.o.promote) f.get(this.budgetL).i32Const(b.count).op(W.i32_sub).set(this.budgetL);
+      else
+        this.storeI32(STATE_BUDGET, () => {
+          this.loadI32(STATE_BUDGET);
+          f.i32Const(b.count).op(W.i32_sub);
+        });
     }
     for (const i of b.insts) this.inst(b, i);
     this.terminator(bi, b, b.term);
