@@ -1307,13 +1307,12 @@ class UnitEmitter {
         this.f64Of(i.a, fa);
         this.f64Of(i.b, fb);
         this.f64Of(i.c, fc);
+        if (k >= 2) f.get(fa).op(W.f64_neg).set(fa);
+        if (k === 1 || k === 3) f.get(fc).op(W.f64_neg).set(fc);
         this.fpWith(b, i, () => {
           this.rne(rm);
           f.if(I32);
-          f.get(fa);
-          if (k >= 2) f.op(W.f64_neg);
-          f.get(fb).get(fc);
-          if (k === 1 || k === 3) f.op(W.f64_neg);
+          f.get(fa).get(fb).get(fc);
           this.im.call(f, 'fma');
           f.set(this.tI32).set(fr);
           f.get(this.tI32).i32Const(2).op(W.i32_ne);

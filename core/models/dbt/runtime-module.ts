@@ -261,63 +261,95 @@ export function buildRuntimeModule(mem: GuestMemory, tableSize: number): Uint8Ar
     m.export('nxSqrt', index);
   }
   {
-    // fma(a, b, c), the round-to-nearest-even fast path of fp.ts's fma for doubles.
+    // fma(a, b, c) → (z, 0/1), or (0, 2) when the fast path does not apply.
     const { index, body: f } = m.func(tFma);
-    const s = scratch(f);
-    const [uh, ul, th, tl, v, e1, z, e2, bb] = [f.local(F64), f.local(F64), f.local(F64), f.local(F64), f.local(F64), f.local(F64), f.local(F64), f.local(F64), f.local(F64)];
-    const bits = f.local(I64);
-    const giveUp = () => f.f64Const(0).i32Const(2).op(W.return);
-    // Finite and safe operands only (a NaN fails every comparison in safe()).
-    safe(f, 0);
-    safe(f, 1);
-    f.op(W.i32_and);
-    safe(f, 2);
-    f.op(W.i32_and).op(W.i32_eqz);
-    f.if();
-    giveUp();
-    f.end();
-    f.get(0).get(1).op(W.f64_mul).set(uh);
-    f.get(uh).op(W.f64_abs).f64Const(SAFE_LO).op(W.f64_gt).get(uh).f64Const(0).op(W.f64_eq).op(W.i32_or).op(W.i32_eqz);
-    f.if();
-    giveUp();
-    f.end();
-    f.get(uh).f64Const(0).op(W.f64_eq);
-    f.if(F64).f64Const(0).else();
-    twoProductLo(f, 0, 1, uh, s);
-    f.end().set(ul);
-    f.get(2).get(uh).op(W.f64_add).set(th);
-    twoSumLo(f, 2, uh, th, bb);
-    f.set(tl);
-    f.get(tl).get(ul).op(W.f64_add).set(v);
-    twoSumLo(f, tl, ul, v, bb);
-    f.set(e1);
-    // v rounded to odd: when the sum was inexact and v's last bit is even, move it one
-    // ulp towards the error (away from zero when they agree in sign).
-    f.get(e1).f64Const(0).op(W.f64_ne);
-    f.if();
-    f.get(v).f64Const(0).op(W.f64_eq);
-    f.if();
-    giveUp();
-    f.end();
-    f.get(v).op(W.i64_reinterpret_f64).set(bits);
-    f.get(bits).i64Const(1).op(W.i64_and).op(W.i64_eqz);
-    f.if();
-    f.get(bits).i64Const(1).i64Const(-1);
-    f.get(e1).f64Const(0).op(W.f64_gt).get(v).f64Const(0).op(W.f64_gt).op(W.i32_eq);
-    f.op(W.select).op(W.i64_add).op(W.f64_reinterpret_i64).set(v);
-    f.end();
-    f.end();
-    f.get(th).get(v).op(W.f64_add).set(z);
-    // A result near underflow or a zero (whose sign needs care) goes to the interpreter.
-    f.get(z).op(W.f64_abs).f64Const(SAFE_LO).op(W.f64_gt).get(z).op(W.f64_abs).f64Const(Infinity).op(W.f64_lt).op(W.i32_and).op(W.i32_eqz);
-    f.if();
-    giveUp();
-    f.end();
-    twoSumLo(f, th, v, z, bb);
-    f.set(e2);
-    f.get(z);
-    f.get(e1).f64Const(0).op(W.f64_ne).get(e2).f64Const(0).op(W.f64_ne).op(W.i32_or);
+    const L = fmaLocals(f);
+    emitFma(f, 0, 1, 2, L, () => f.f64Const(0).i32Const(2).op(W.return));
+    f.get(L.z).get(L.st);
     m.export('fma', index);
   }
   return m.finish();
+}
+
+/** Scratch locals of emitFma (all f64 but `bits` and `st`). */
+export interface FmaLocals {
+  readonly s: ReturnType<typeof scratch>;
+  readonly uh: number;
+  readonly ul: number;
+  readonly th: number;
+  readonly tl: number;
+  readonly v: number;
+  readonly e1: number;
+  readonly z: number;
+  readonly e2: number;
+  readonly bb: number;
+  readonly bits: number;
+  readonly st: number;
+}
+
+export function fmaLocals(f: FuncBody): FmaLocals {
+  const l = () => f.local(F64);
+  return { s: scratch(f), uh: l(), ul: l(), th: l(), tl: l(), v: l(), e1: l(), z: l(), e2: l(), bb: l(), bits: f.local(I64), st: f.local(I32) };
+}
+
+/**
+ * a·b + c (f64 locals a, b, c) rounded once to nearest-even — the fast path of fp.ts's
+ * fma for doubles, Boldo and Melquiond's emulation with rounding to odd — into L.z,
+ * with L.st = 1 when inexact, 0 when exact. Where it does not apply (operands not
+ * finite or too large or small, a result near underflow or zero) it runs `fail`,
+ * which must leave (return, or branch out). (Emitted inline in units instead of
+ * called, it measured no faster: the dependent chain of about twenty operations is
+ * the cost, not the call.)
+ */
+export function emitFma(f: FuncBody, a: number, b: number, c: number, L: FmaLocals, fail: () => void): void {
+  const { s, uh, ul, th, tl, v, e1, z, e2, bb, bits } = L;
+  // Finite and safe operands only (a NaN fails every comparison in safe()).
+  safe(f, a);
+  safe(f, b);
+  f.op(W.i32_and);
+  safe(f, c);
+  f.op(W.i32_and).op(W.i32_eqz);
+  f.if();
+  fail();
+  f.end();
+  f.get(a).get(b).op(W.f64_mul).set(uh);
+  f.get(uh).op(W.f64_abs).f64Const(SAFE_LO).op(W.f64_gt).get(uh).f64Const(0).op(W.f64_eq).op(W.i32_or).op(W.i32_eqz);
+  f.if();
+  fail();
+  f.end();
+  f.get(uh).f64Const(0).op(W.f64_eq);
+  f.if(F64).f64Const(0).else();
+  twoProductLo(f, a, b, uh, s);
+  f.end().set(ul);
+  f.get(c).get(uh).op(W.f64_add).set(th);
+  twoSumLo(f, c, uh, th, bb);
+  f.set(tl);
+  f.get(tl).get(ul).op(W.f64_add).set(v);
+  twoSumLo(f, tl, ul, v, bb);
+  f.set(e1);
+  // v rounded to odd: when the sum was inexact and v's last bit is even, move it one
+  // ulp towards the error (away from zero when they agree in sign).
+  f.get(e1).f64Const(0).op(W.f64_ne);
+  f.if();
+  f.get(v).f64Const(0).op(W.f64_eq);
+  f.if();
+  fail();
+  f.end();
+  f.get(v).op(W.i64_reinterpret_f64).set(bits);
+  f.get(bits).i64Const(1).op(W.i64_and).op(W.i64_eqz);
+  f.if();
+  f.get(bits).i64Const(1).i64Const(-1);
+  f.get(e1).f64Const(0).op(W.f64_gt).get(v).f64Const(0).op(W.f64_gt).op(W.i32_eq);
+  f.op(W.select).op(W.i64_add).op(W.f64_reinterpret_i64).set(v);
+  f.end();
+  f.end();
+  f.get(th).get(v).op(W.f64_add).set(z);
+  // A result near underflow or a zero (whose sign needs care) goes to the interpreter.
+  f.get(z).op(W.f64_abs).f64Const(SAFE_LO).op(W.f64_gt).get(z).op(W.f64_abs).f64Const(Infinity).op(W.f64_lt).op(W.i32_and).op(W.i32_eqz);
+  f.if();
+  fail();
+  f.end();
+  twoSumLo(f, th, v, z, bb);
+  f.set(e2);
+  f.get(e1).f64Const(0).op(W.f64_ne).get(e2).f64Const(0).op(W.f64_ne).op(W.i32_or).set(L.st);
 }
