@@ -28,7 +28,8 @@ import * as irModule from './ir';
 import { type Op as OpEnum } from '../riscv/interpreter';
 import * as memoryModule from '../riscv/memory';
 import type { GuestMemory } from '../riscv/memory';
-import { F64, FuncBody, I32, I64, ModuleBuilder, VOID, W as WasmOp } from '../wasm/encoder';
+import * as encoderModule from '../wasm/encoder';
+import { FuncBody, ModuleBuilder, W as WasmOp } from '../wasm/encoder';
 import { EXIT_BUDGET, EXIT_INTERP, EXIT_LOOKUP, EXIT_RET, EXIT_TABLE, HELPER_CODE_CHANGED, HELPER_OK, MAX_CALL_DEPTH } from './abi';
 import { Block, CHECKED, DIV_S, DIV_U, type K as KEnum, MULH_SS, MULH_SU, operands, REM_S, termOperands, type Inst, type Term, Unit } from './ir';
 import { HELPER_TYPES, HELPERS, type HelperName } from './runtime-module';
@@ -37,6 +38,7 @@ import { HELPER_TYPES, HELPERS, type HelperName } from './runtime-module';
 // (TypeScript's const enums are objects at run time here; they are read once.)
 const { PAGE_SHIFT, PERM_DECODED, PERM_R, PERM_W, STATE_BUDGET, STATE_DEPTH, STATE_F, STATE_FLAGS, STATE_FRM, STATE_HOST_CALLS, STATE_PC, STATE_PERM, STATE_RETURN_HITS, STATE_X, UNIT_COUNTERS } = memoryModule;
 const Op = (interpreterModule as unknown as { Op: { readonly [P in keyof typeof OpEnum]: number } }).Op;
+const { F64, I32, I64, VOID } = encoderModule;
 const W = WasmOp;
 const K = (irModule as unknown as { K: { readonly [P in keyof typeof KEnum]: number } }).K;
 

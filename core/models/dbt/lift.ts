@@ -11,13 +11,19 @@
 import * as interpreterModule from '../riscv/interpreter';
 import * as irModule from './ir';
 import { decode16, decode32, newDecoded, type Op as OpEnum, usesRm, writesIntRd, type Decoded } from '../riscv/interpreter';
-import { PAGE_SHIFT, PERM_X, type GuestMemory } from '../riscv/memory';
+import * as memoryModule from '../riscv/memory';
+import type { GuestMemory } from '../riscv/memory';
 import { W as WasmOp } from '../wasm/encoder';
-import { Block, DIV_S, DIV_U, Inst, type K as KEnum, MULH_SS, MULH_SU, MULH_UU, REM_S, REM_U, Unit, type RegRef, type Term } from './ir';
+import { Block as IrBlock, DIV_S, DIV_U, Inst as IrInst, type K as KEnum, MULH_SS, MULH_SU, MULH_UU, REM_S, REM_U, Unit, type RegRef, type Term } from './ir';
 
 // Imported bindings compile to getter calls under CommonJS; the hot paths read these local copies.
 // (TypeScript's const enums are objects at run time here; they are read once.)
 const Op = (interpreterModule as unknown as { Op: { readonly [P in keyof typeof OpEnum]: number } }).Op;
+const { PAGE_SHIFT, PERM_X } = memoryModule;
+const Inst = IrInst;
+type Inst = IrInst;
+const Block = IrBlock;
+type Block = IrBlock;
 const W = WasmOp;
 const K = (irModule as unknown as { K: { readonly [P in keyof typeof KEnum]: number } }).K;
 
@@ -108,10 +114,13 @@ export class BlockLifter {
     return Math.max(1, n);
   }
 
-  /** Decodes the instruction at pc (which must be fetchable) into a fresh Decoded. */
-  decodeAt(pc: number): Decoded {
+  /**
+   * Decodes the instruction at pc (which must be fetchable) into the lifter's scratch
+   * Decoded (valid until the next call), or into a fresh one.
+   */
+  decodeAt(pc: number, fresh = false): Decoded {
     const u8 = this.mem.u8;
-    const d = newDecoded();
+    const d = fresh ? newDecoded() : this.d;
     const lo16 = u8[pc] | (u8[pc + 1] << 8);
     if ((lo16 & 3) !== 3) decode16(lo16, d);
     else decode32((lo16 | (u8[pc + 2] << 16) | (u8[pc + 3] << 24)) >>> 0, d);
@@ -276,7 +285,7 @@ export class BlockLifter {
   private interp(d: Decoded, reads: Array<[0 | 1, number]>, writes: Array<[0 | 1, number]>): void {
     const refs: RegRef[] = reads.map(([file, reg]) => ({ file, reg, value: file === 0 ? this.x(reg) : this.f(reg) }));
     const i = new Inst(K.INTERP, d.op, -1, -1, -1, -1, 0, 0, this.gi);
-    i.ins = d;
+    i.ins = { ...d };
     i.reads = refs;
     i.writes = writes.filter(([file, reg]) => file === 1 || reg !== 0).map(([file, reg]) => ({ file, reg, value: this.unit.newValue() }));
     this.block.insts.push(i);
@@ -459,7 +468,7 @@ export class BlockLifter {
     const c = n >= 3 ? this.f(d.rs3) : -1;
     const dst = this.unit.newValue();
     const i = new Inst(K.FP, d.op, dst, a, b, c, d.rm, 0, this.gi);
-    i.ins = d;
+    i.ins = { ...d };
     this.block.insts.push(i);
     if (writesInt) this.setX(d.rd, dst);
     else this.setF(d.rd, dst);

@@ -59,6 +59,16 @@ export const W = {
   i32_extend8_s: 0xc0, i32_extend16_s: 0xc1, i64_extend8_s: 0xc2, i64_extend16_s: 0xc3, i64_extend32_s: 0xc4,
 } as const;
 
+/** Bytes of the unsigned LEB128 encoding of v. */
+function uleb(v: number): number {
+  let n = 1;
+  while (v >= 128) {
+    v = Math.floor(v / 128);
+    n++;
+  }
+  return n;
+}
+
 /** A growing byte buffer with LEB128 writers. */
 export class Bytes {
   buf: Uint8Array;
@@ -74,6 +84,11 @@ export class Bytes {
     const b = new Uint8Array(cap);
     b.set(this.buf.subarray(0, this.len));
     this.buf = b;
+  }
+
+  /** Makes room for n more bytes at once. */
+  reserve(n: number): void {
+    if (this.len + n > this.buf.length) this.grow(n);
   }
 
   byte(b: number): void {
@@ -439,16 +454,28 @@ export class ModuleBuilder {
         s.u32(e.index);
       }
     });
-    section(10, (s) => {
-      s.u32(this.funcs.length);
-      for (const f of this.funcs) {
-        const head = new Bytes(16);
-        f.body.localsHeader(head);
-        s.u32(head.len + f.body.len + 1);
-        s.bytes(head.view());
-        s.bytes(f.body.view());
-        s.byte(W.end);
-      }
+    // The code section is written straight into the output (its size known first):
+    // it holds almost all of a module's bytes, and copying it twice showed up in
+    // translation time.
+    const heads = this.funcs.map((f) => {
+      const head = new Bytes(16);
+      f.body.localsHeader(head);
+      return head;
+    });
+    let codeSize = uleb(this.funcs.length);
+    this.funcs.forEach((f, i) => {
+      const size = heads[i].len + f.body.len + 1;
+      codeSize += uleb(size) + size;
+    });
+    out.reserve(codeSize + 8);
+    out.byte(10);
+    out.u32(codeSize);
+    out.u32(this.funcs.length);
+    this.funcs.forEach((f, i) => {
+      out.u32(heads[i].len + f.body.len + 1);
+      out.bytes(heads[i].view());
+      out.bytes(f.body.view());
+      out.byte(W.end);
     });
     return new Uint8Array(out.view());
   }
