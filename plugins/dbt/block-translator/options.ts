@@ -4,7 +4,7 @@
 export interface Options {
   /** Longest basic block translated as one unit; a longer straight line is split. Unit: instructions. Default: 256. */
   readonly maxBlockInstructions: number;
-  /** Blocks compiled together in one WebAssembly module on a miss: the missing one and those statically reachable from it. Unit: blocks. Default: 64. */
+  /** Blocks compiled together in one WebAssembly module on a miss: the missing one and those statically reachable from it. Unit: blocks. Default: 16. */
   readonly batch: number;
   /** Chain direct branches between translated blocks (and look indirect targets up inside WebAssembly); off, every block returns to the JavaScript dispatcher loop. Default: true. */
   readonly chain: boolean;
