@@ -313,7 +313,8 @@ class UnitEmitter {
     else if (t.k === 'branch') {
       add(t.taken);
       if (t.fall !== t.taken) add(t.fall);
-    } else if (t.k === 'call') add(this.o.mapCalls ? t.ret : t.target);
+    } else if (t.k === 'indirect' && t.cases) for (const c of t.cases) add(c);
+    else if (t.k === 'call') add(this.o.mapCalls ? t.ret : t.target);
     else if (t.k === 'icall' && this.o.mapCalls) add(t.ret);
     return out;
   }
@@ -809,6 +810,15 @@ class UnitEmitter {
         f.end();
         return;
       case 'indirect':
+        // Targets seen before translation that are blocks of this unit: compare and branch.
+        for (const c of t.cases ?? []) {
+          if (this.isInternal(bi, c) < 0) continue;
+          this.val(t.target);
+          f.i64Const(c | 0, Math.floor(c / 4294967296)).op(W.i64_eq);
+          f.if();
+          this.doBranch(bi, c);
+          f.end();
+        }
         this.leaveIndirect(t.target);
         return;
       case 'ret':

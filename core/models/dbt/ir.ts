@@ -118,8 +118,12 @@ export class Inst {
 export type Term =
   | { readonly k: 'jump'; readonly target: number }
   | { readonly k: 'branch'; readonly cond: number; readonly taken: number; readonly fall: number }
-  /** An indirect jump (jalr that is neither a call nor a return). */
-  | { readonly k: 'indirect'; readonly target: number }
+  /**
+   * An indirect jump (jalr that is neither a call nor a return); `cases` are targets
+   * seen before translation (a switch's jump table), which a region may branch to
+   * directly after comparing.
+   */
+  | { readonly k: 'indirect'; readonly target: number; readonly cases?: readonly number[] }
   /** A direct call: the link register already holds `ret`. */
   | { readonly k: 'call'; readonly target: number; readonly ret: number }
   /** An indirect call (jalr with a link register). */
@@ -184,6 +188,8 @@ export function directTargets(t: Term, calls: boolean, returns: boolean): number
       return t.taken === t.fall ? [t.fall] : [t.fall, t.taken];
     case 'call':
       return calls && returns ? [t.target, t.ret] : calls ? [t.target] : returns ? [t.ret] : [];
+    case 'indirect':
+      return t.cases ? [...t.cases] : [];
     case 'icall':
       return returns ? [t.ret] : [];
     default:

@@ -99,19 +99,24 @@ export class BlockLifter {
 
   /**
    * Instructions from pc to the end of its basic block (its branch, jump or the
-   * instruction the interpreter must run, included), at most `max`: what the runtime
-   * interprets at once while code is not yet hot enough to translate.
+   * instruction the interpreter must run, included), at most `max` — what the runtime
+   * interprets at once while code is not yet hot enough to translate — and the pc of
+   * the block's final indirect jump (a jalr that is neither a call nor a return), or −1.
    */
-  blockLength(pc: number, max: number): number {
+  blockInfo(pc: number, max: number): { n: number; jumpPc: number } {
     let n = 0;
+    let jumpPc = -1;
     while (n < max && this.fetchable(pc)) {
       const d = this.decodeAt(pc);
       n++;
       const op = d.op;
-      if ((op >= Op.JAL && op <= Op.BGEU) || this.endsBefore(d)) break;
+      if ((op >= Op.JAL && op <= Op.BGEU) || this.endsBefore(d)) {
+        if (op === Op.JALR && d.rd === 0 && !(isLink(d.rs1) && d.imm === 0)) jumpPc = pc;
+        break;
+      }
       pc += d.len;
     }
-    return Math.max(1, n);
+    return { n: Math.max(1, n), jumpPc };
   }
 
   /**

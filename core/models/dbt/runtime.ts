@@ -82,6 +82,8 @@ interface Installed {
 const CLAMP = 1 << 20;
 const TWO32 = 4294967296;
 const TABLE_CHUNK = 4096;
+/** Most targets of one indirect jump that a region branches to directly. */
+const MAX_CASES = 64;
 
 /** Engine counters every translator reports. */
 export interface DbtCounters {
@@ -126,8 +128,10 @@ export class DbtRuntime {
   private readonly imports: WebAssembly.Imports;
   /** How often each untranslated pc has been reached (with a hot threshold). */
   private readonly heat = new Map<number, number>();
-  /** Basic-block lengths of untranslated code, for interpreting a block at a time. */
-  private readonly lengths = new Map<number, number>();
+  /** Basic blocks of untranslated code (length, final indirect jump), for interpreting a block at a time. */
+  private readonly lengths = new Map<number, { n: number; jumpPc: number }>();
+  /** Targets each indirect jump was seen to take while interpreted (at most MAX_CASES). */
+  private readonly indirect = new Map<number, Set<number>>();
   private readonly scanner: BlockLifter;
   private readonly threshold: number;
   // The exit table (see EXIT_TABLE): code, guest pc and budget refund per entry.
@@ -216,6 +220,18 @@ export class DbtRuntime {
       this.lookup.setInt32(e, 1, true);
       this.lookup.setInt32(e + 4, 0, true);
     }
+  }
+
+  private sawIndirect(at: number, target: number): void {
+    let set = this.indirect.get(at);
+    if (!set) this.indirect.set(at, (set = new Set()));
+    if (set.size < MAX_CASES) set.add(target);
+  }
+
+  /** Targets the indirect jump at pc took while its code was interpreted, in order seen. */
+  indirectTargets(pc: number): readonly number[] {
+    const set = this.indirect.get(pc);
+    return set ? [...set] : [];
   }
 
   /** Is a translation installed for pc? */
@@ -408,12 +424,14 @@ export class DbtRuntime {
           if (heat < this.threshold) {
             // Not hot yet: the interpreter runs this basic block.
             this.heat.set(pc, heat);
-            let n = this.lengths.get(pc);
-            if (n === undefined) this.lengths.set(pc, (n = this.scanner.blockLength(pc, 256)));
+            let info = this.lengths.get(pc);
+            if (info === undefined) this.lengths.set(pc, (info = this.scanner.blockInfo(pc, 256)));
             const before = h.instret;
-            const stop = this.step(Math.min(n, remaining));
-            remaining -= h.instret - before;
+            const stop = this.step(Math.min(info.n, remaining));
+            const ran = h.instret - before;
+            remaining -= ran;
             if (stop.kind !== 'budget') return stop;
+            if (info.jumpPc >= 0 && ran === info.n) this.sawIndirect(info.jumpPc, h.pc);
             continue;
           }
           this.heat.delete(pc);

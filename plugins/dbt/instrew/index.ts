@@ -54,7 +54,7 @@ export default definePlugin<Options>((api) => {
     id: api.id,
     translator: (proc): Translator => {
       const lifter = new BlockLifter(proc.mem, { maxInstructions: o.maxRegionInstructions });
-      const limits = { maxInstructions: o.maxRegionInstructions, maxBlocks: o.region === 'block' ? 1 : o.maxRegionBlocks, followReturns: o.mapCalls };
+      const baseLimits = { maxInstructions: o.maxRegionInstructions, maxBlocks: o.region === 'block' ? 1 : o.maxRegionBlocks, followReturns: o.mapCalls };
       // Timing mode: a memory model must see every access, so no pass may remove one.
       const timing = !!proc.options.onMemoryAccess;
       const enabled = timing ? { ...passes, rle: false } : passes;
@@ -70,6 +70,7 @@ export default definePlugin<Options>((api) => {
         emitOptions: { promote: o.promoteRegisters, mapCalls: o.mapCalls, chain: o.chain, timing },
         translate(pc, runtime) {
           const units: Unit[] = [];
+          const limits = { ...baseLimits, indirectTargets: (at: number) => runtime.indirectTargets(at) };
           const queue = [pc];
           const queued = new Set(queue);
           while (queue.length && units.length < o.batch) {

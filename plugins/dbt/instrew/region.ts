@@ -16,6 +16,8 @@ export interface RegionLimits {
   readonly maxBlocks: number;
   /** Follow the return address of calls (guest calls are host calls). */
   readonly followReturns: boolean;
+  /** Targets seen for the indirect jump at a pc (before translation), to follow too. */
+  readonly indirectTargets?: (pc: number) => readonly number[];
 }
 
 export interface Region {
@@ -47,6 +49,10 @@ export function formRegion(lifter: BlockLifter, pc: number, limits: RegionLimits
     if (unit.blocks.length && !lifter.fetchable(at)) continue;
     const block = lifter.lift(unit, at, inUnit);
     starts.set(at, block);
+    if (block.term.k === 'indirect' && limits.indirectTargets && block.count > 0) {
+      const cases = limits.indirectTargets(unit.pcs[block.firstGi + block.count - 1]);
+      if (cases.length) block.term = { ...block.term, cases };
+    }
     for (let gi = block.firstGi; gi < block.firstGi + block.count; gi++) owner.set(unit.pcs[gi], block);
     if (block.term.k === 'call') callees.push(block.term.target);
     for (const next of directTargets(block.term, false, limits.followReturns)) if (!starts.has(next)) queue.push(next);
