@@ -10,8 +10,10 @@
 // loads and stores of every width (misaligned ones too, a few crossing into the next
 // page), FP operations of both precisions in every rounding mode (the dynamic one
 // after random frm writes), fflags reads and clears, atomics, compressed instructions,
-// forward branches, counted loops, calls to small leaf functions, and sometimes a
-// fault at the end (a load from page 0). It exits through exit_group.
+// forward branches, counted loops, switches (an indirect jump through a computed
+// table, in a loop), calls to small leaf functions, and sometimes a fault at the end
+// (a load from page 0, a store across into an unmapped page, grouped accesses whose
+// last faults). It exits through exit_group.
 
 import { Rng, signalStatus, type ExecutionEngine, type GuestInstance } from 'virtlab';
 import { ALU, Assembler, elf } from './rv-asm';
@@ -226,6 +228,34 @@ export function randomProgram(seed: number, items = 200): FuzzProgram {
         }
         a.jalr(0, 1, 0);
       });
+    } else if (k === 19 && depth < 2 && avoid < 0) {
+      // A switch in a counted loop: an indirect jump to one of four equal-sized cases
+      // chosen by the counter (a computed jump table), so the jump takes several targets.
+      const head = fresh();
+      const cases = fresh();
+      const join = fresh();
+      const dispatch = fresh();
+      a.addi(LOOP, 0, 4 + rng.int(12));
+      a.label(head);
+      a.jal(0, dispatch);
+      a.label(cases);
+      const caseBase = a.pc;
+      const pool = POOL.filter((r) => r !== LOOP && r !== 6 && r !== 7);
+      for (let c = 0; c < 4; c++) {
+        for (let j = 0; j < 7; j++) a.addi(pick(pool), pick(pool), rng.int(4096) - 2048);
+        a.jal(0, join);
+      }
+      a.label(dispatch);
+      a.opImm(7, 6, LOOP, 3); // t1 = counter & 3
+      a.shiftImm('slli', 6, 6, 5); // × 32 bytes per case
+      const here = a.pc;
+      a.auipc(7, 0);
+      a.addi(7, 7, caseBase - here);
+      a.op(0, 0, 6, 6, 7);
+      a.jalr(0, 6, 0);
+      a.label(join);
+      a.addi(LOOP, LOOP, -1);
+      a.branch(1, LOOP, 0, head);
     } else alu(reg(), false);
   };
 
