@@ -1,7 +1,8 @@
 // The translators' extension points through real simulations: hooks.cpu.blockTranslated
 // reports every unit, and hooks.cpu.optimizeUnit is a pass pipeline that a plugin
 // outside the repository extends — its pass runs at its stage among dbt.instrew's own,
-// and what it returns is what gets compiled.
+// and what it returns is what gets compiled — and both translators drop the
+// translations of code the guest rewrites.
 import path from 'node:path';
 import { ExecutionEngine } from 'virtlab';
 import { expectedOf, guestPrograms, runGuestCase } from '../../tools/node/guests';
@@ -70,5 +71,16 @@ describe('hooks.cpu.optimizeUnit', () => {
     const run = runGuestCase(engine, crc, small);
     expect(log.entries.length).toBe(0);
     expect(text(run.stdout)).toBe(text(expectedOf(crc, small).stdout));
+  });
+});
+
+describe('self-modifying code', () => {
+  const smc = guestPrograms().find((p) => p.name === 'smc')!;
+  it.each(['dbt.block-translator: {}', 'dbt.instrew: { hotThreshold: 0 }'])('drops the translations of code the guest rewrites, under %s', async (plugin) => {
+    const { engine } = await engineWith(plugin);
+    const c = smc.cases[0];
+    const run = runGuestCase(engine, smc, c);
+    expect(text(run.stdout)).toBe(text(expectedOf(smc, c).stdout));
+    expect(run.instance.counters().invalidatedUnits).toBeGreaterThan(0);
   });
 });
