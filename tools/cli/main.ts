@@ -48,8 +48,9 @@ Usage:
   virtlab matrix <matrix.yaml> [--workers n] [--out dir] [--update-golden] [--shard k/n] [--fresh]
   virtlab matrix <matrix.yaml> --coverage   (boots every cell: do interacting plugins meet?)
   virtlab matrix merge <shard output folder>… --out dir
-  virtlab exec [--engine interpreter] [--stats] [--mount host:guest]… [--env K=V]…
-               [--memory 256MiB] [--max-instructions n] prog.elf [args…]
+  virtlab exec [--engine interpreter|block-translator|instrew] [--option name=value]… [--plugin id]…
+               [--stats] [--mount host:guest]… [--env K=V]… [--memory 256MiB] [--max-instructions n]
+               prog.elf [args…]
   virtlab help
 
 Options:

@@ -1,0 +1,54 @@
+// The Instrew reproduction's mechanisms, from the translators' own counters (their
+// speed is measured by `npm run bench:dbt`, never by a test): the optimizing
+// translator crosses unit boundaries far less often than the block translator, maps
+// guest calls to host calls whose returns come back where expected, keeps registers
+// in locals, and — translating every region on first execution, as Instrew does —
+// translates much of a cold program that runs once, where tiering translates little.
+import { resolveEngine } from '../../tools/cli/exec';
+import { guestPrograms, runGuestCase } from '../../tools/node/guests';
+
+const program = (name: string) => guestPrograms().find((p) => p.name === name)!;
+async function counters(engine: string, name: string, options: Record<string, unknown> = {}): Promise<Record<string, number>> {
+  const p = program(name);
+  const run = runGuestCase(await resolveEngine(engine, options), p, p.cases.find((c) => c.id === 'small')!);
+  return { ...run.instance.counters(), instructions: run.instructions };
+}
+
+describe('the Instrew reproduction', () => {
+  it('crosses unit boundaries far less often per instruction than the block translator', async () => {
+    for (const name of ['crc32', 'sort', 'bytecode']) {
+      const block = await counters('block-translator', name);
+      const instrew = await counters('instrew', name);
+      // Every block boundary is a unit boundary for the block translator; regions keep loops inside.
+      expect(block.unitsEntered / block.instructions).toBeGreaterThan(0.01);
+      expect(instrew.unitsEntered / instrew.instructions).toBeLessThan((block.unitsEntered / block.instructions) / 5);
+      // Chaining keeps the block translator's transfers out of the dispatcher loop.
+      const unchained = await counters('block-translator', name, { chain: false });
+      expect(unchained.dispatcherEntries).toBeGreaterThan(10 * block.dispatcherEntries);
+      expect(block.chainHits + block.lookupHits).toBeGreaterThan(10 * block.dispatcherEntries);
+    }
+  });
+
+  it('maps recursive guest calls to host calls whose returns almost always hit', async () => {
+    const c = await counters('instrew', 'sort', { hotThreshold: 0 });
+    expect(c.hostCalls).toBeGreaterThan(1000);
+    expect(c.returnHits / c.hostCalls).toBeGreaterThan(0.9);
+    const unmapped = await counters('instrew', 'sort', { hotThreshold: 0, mapCalls: false });
+    expect(unmapped.hostCalls).toBe(0);
+  });
+
+  it('promotes register accesses to locals only when asked', async () => {
+    expect((await counters('instrew', 'crc32')).registerAccessesPromoted).toBeGreaterThan(100);
+    expect((await counters('instrew', 'crc32', { promoteRegisters: false })).registerAccessesPromoted).toBe(0);
+  });
+
+  it('translates a large share of a cold program when eager, and little when tiered', async () => {
+    const eager = await counters('instrew', 'cold-code', { hotThreshold: 0 });
+    const tiered = await counters('instrew', 'cold-code');
+    const hot = await counters('instrew', 'crc32', { hotThreshold: 0 });
+    // Translated instructions per executed instruction: the translation cost's share.
+    const share = (c: Record<string, number>) => c.guestInstructionsTranslated / c.instructions;
+    expect(share(eager)).toBeGreaterThan(10 * share(tiered));
+    expect(share(eager)).toBeGreaterThan(100 * share(hot));
+  });
+});
