@@ -25,7 +25,7 @@
 
 import * as interpreterModule from '../riscv/interpreter';
 import * as irModule from './ir';
-import { type Op as OpEnum } from '../riscv/interpreter';
+import { fpReadsInt, type Op as OpEnum, writesIntRd } from '../riscv/interpreter';
 import * as memoryModule from '../riscv/memory';
 import type { GuestMemory } from '../riscv/memory';
 import * as encoderModule from '../wasm/encoder';
@@ -38,7 +38,7 @@ import { HELPER_TYPES, HELPERS, type HelperName } from './runtime-module';
 // (TypeScript's const enums are objects at run time here; they are read once.)
 const { PAGE_SHIFT, PERM_DECODED, PERM_R, PERM_W, STATE_BUDGET, STATE_DEPTH, STATE_F, STATE_FLAGS, STATE_FRM, STATE_HOST_CALLS, STATE_PC, STATE_PERM, STATE_RETURN_HITS, STATE_X, UNIT_COUNTERS } = memoryModule;
 const Op = (interpreterModule as unknown as { Op: { readonly [P in keyof typeof OpEnum]: number } }).Op;
-const { F64, I32, I64, VOID } = encoderModule;
+const { F64, I32, I64 } = encoderModule;
 const W = WasmOp;
 const K = (irModule as unknown as { K: { readonly [P in keyof typeof KEnum]: number } }).K;
 
@@ -75,8 +75,6 @@ export interface EmitLinks {
 export interface EmittedModule {
   readonly bytes: Uint8Array<ArrayBuffer>;
   readonly exports: string[];
-  /** Blocks made unreachable or cut off to keep a unit reducible, per unit. */
-  readonly cutEdges: number;
 }
 
 /** Lowers units into one module that imports the runtime (see runtime-module.ts). */
@@ -94,17 +92,15 @@ export function emitModule(units: readonly Unit[], links: EmitLinks, options: Em
     if (!local.has(u.entry)) local.set(u.entry, i);
   });
   const scratch = new Scratch(Math.max(...units.map((u) => u.valueCount)));
-  let cut = 0;
   units.forEach((u, i) => {
     const { index, body } = m.func(tUnit);
     const e = new UnitEmitter(u, body, imports, links, options, tUnit, local, scratch);
     e.emit();
-    cut += e.cutEdges;
     const name = `u${i}`;
     m.export(name, index);
     exports.push(name);
   });
-  return { bytes: m.finish(), exports, cutEdges: cut };
+  return { bytes: m.finish(), exports };
 }
 
 /** Per-value arrays shared by the units of a module (allocating them per unit made garbage). */
@@ -178,7 +174,6 @@ const LEAVE_CHAIN = 1;
 const LEAVE_LOOKUP = 2;
 
 class UnitEmitter {
-  cutEdges = 0;
   private readonly sb: number;
   private readonly permBase: number;
   /** A local holding the state area's offset: short load and store encodings. */
@@ -213,7 +208,6 @@ class UnitEmitter {
   private fb = -1;
   private fc = -1;
   private fr = -1;
-  private fs = -1;
   private readonly ctx: Ctx[] = [];
   private readonly freeLocals: number[] = [];
   private readonly blockLocals: number[] = [];
@@ -270,7 +264,6 @@ class UnitEmitter {
     this.fb = f.local(F64);
     this.fc = f.local(F64);
     this.fr = f.local(F64);
-    this.fs = f.local(F64);
     // This unit's entry counter (see UNIT_COUNTERS), addressed from 0.
     const counter = this.links.mem.countersBase + 8 * (this.links.unitId() % UNIT_COUNTERS);
     f.i32Const(0).i32Const(0).mem(W.i64_load, 3, counter).i64Const(1).op(W.i64_add).mem(W.i64_store, 3, counter);
@@ -404,7 +397,6 @@ class UnitEmitter {
           }
         }
       }
-      this.cutEdges += cutNow;
       if (!cutNow) break;
     }
     this.loopHeader = new Uint8Array(n);
@@ -472,7 +464,6 @@ class UnitEmitter {
     this.flagsL = f.local(I32);
     this.budgetL = f.local(I32);
     if (usesFrm) this.frmL = f.local(I32);
-    this.depthL = f.local(I32);
     this.findAliases();
   }
 
@@ -790,11 +781,11 @@ class UnitEmitter {
         });
     }
     for (const i of b.insts) this.inst(b, i);
-    this.terminator(bi, b, b.term);
+    this.terminator(bi, b.term);
     this.releaseLocals();
   }
 
-  private terminator(bi: number, b: Block, t: Term): void {
+  private terminator(bi: number, t: Term): void {
     const f = this.f;
     switch (t.k) {
       case 'jump':
@@ -835,7 +826,6 @@ class UnitEmitter {
         this.leaveCode(EXIT_INTERP, () => f.i64Const(t.pc, 0));
         return;
     }
-    void b;
   }
 
   /**
@@ -1028,13 +1018,7 @@ class UnitEmitter {
    */
   private access(b: Block, i: Inst, mask: number, want: number): void {
     const f = this.f;
-    const pages = this.links.mem.pages;
-    this.val(i.a);
-    f.i64Const(PAGE_SHIFT).op(W.i64_shr_u).tee(this.tI64).op(W.i32_wrap_i64);
-    f.i32Const(pages);
-    f.get(this.tI64).i64Const(pages).op(W.i64_lt_u);
-    f.op(W.select);
-    f.mem(W.i32_load8_u, 0, this.permBase).i32Const(mask).op(W.i32_and).i32Const(want).op(W.i32_ne);
+    this.pageFails(i.a, 0, mask, want);
     if (i.lo > 1) {
       this.val(i.a);
       f.op(W.i32_wrap_i64).i32Const(4095).op(W.i32_and).i32Const(4096 - i.lo).op(W.i32_gt_u).op(W.i32_or);
@@ -1044,23 +1028,29 @@ class UnitEmitter {
     f.end();
   }
 
+  /**
+   * Leaves an i32: does the page of address value a + extra lack (perm & mask) ===
+   * want? The page index is clamped to the always-zero entry past the last page.
+   */
+  private pageFails(a: number, extra: number, mask: number, want: number): void {
+    const f = this.f;
+    const pages = this.links.mem.pages;
+    this.val(a);
+    if (extra) f.i64Const(extra).op(W.i64_add);
+    f.i64Const(PAGE_SHIFT).op(W.i64_shr_u).tee(this.tI64).op(W.i32_wrap_i64);
+    f.i32Const(pages);
+    f.get(this.tI64).i64Const(pages).op(W.i64_lt_u);
+    f.op(W.select);
+    f.mem(W.i32_load8_u, 0, this.permBase).i32Const(mask).op(W.i32_and).i32Const(want).op(W.i32_ne);
+  }
+
   /** CHECKRANGE: the pages of the first and the last byte of [a, a + lo). */
   private rangeCheck(b: Block, i: Inst): void {
     const f = this.f;
-    const pages = this.links.mem.pages;
     const mask = PERM_R | (i.op & 2 ? PERM_W | PERM_DECODED : 0);
     const want = PERM_R | (i.op & 2 ? PERM_W : 0);
-    const page = (extra: number) => {
-      this.val(i.a);
-      if (extra) f.i64Const(extra).op(W.i64_add);
-      f.i64Const(PAGE_SHIFT).op(W.i64_shr_u).tee(this.tI64).op(W.i32_wrap_i64);
-      f.i32Const(pages);
-      f.get(this.tI64).i64Const(pages).op(W.i64_lt_u);
-      f.op(W.select);
-      f.mem(W.i32_load8_u, 0, this.permBase).i32Const(mask).op(W.i32_and).i32Const(want).op(W.i32_ne);
-    };
-    page(0);
-    page(i.lo - 1);
+    this.pageFails(i.a, 0, mask, want);
+    this.pageFails(i.a, i.lo - 1, mask, want);
     f.op(W.i32_or);
     f.if();
     this.faultExit(b, i.gi);
@@ -1173,12 +1163,10 @@ class UnitEmitter {
   private fpSlow(b: Block, i: Inst): void {
     const d = i.ins!;
     const reads: Array<{ file: 0 | 1; reg: number; value: number }> = [];
-    const intSrc = (d.op >= Op.FCVT_D_W && d.op <= Op.FCVT_D_LU) || (d.op >= Op.FCVT_S_W && d.op <= Op.FMV_W_X);
-    reads.push({ file: intSrc ? 0 : 1, reg: d.rs1, value: i.a });
+    reads.push({ file: fpReadsInt(d.op) ? 0 : 1, reg: d.rs1, value: i.a });
     if (i.b >= 0) reads.push({ file: 1, reg: d.rs2, value: i.b });
     if (i.c >= 0) reads.push({ file: 1, reg: d.rs3, value: i.c });
-    const intDst = d.op === Op.FEQ_D || d.op === Op.FLT_D || d.op === Op.FLE_D || d.op === Op.FCVT_W_D || d.op === Op.FCVT_L_D;
-    this.interp(b, i, reads, [{ file: intDst ? 0 : 1, reg: d.rd, value: i.dst }]);
+    this.interp(b, i, reads, [{ file: writesIntRd(d.op) ? 0 : 1, reg: d.rd, value: i.dst }]);
   }
 
   private getFrm(): void {
@@ -1405,6 +1393,5 @@ class UnitEmitter {
     }
     // Everything else: the interpreter.
     this.fpSlow(b, i);
-    void VOID;
   }
 }

@@ -154,7 +154,7 @@ export class Unit {
   readonly blocks: Block[] = [];
   /** pc of every guest instruction, by index; the index of a pc's instruction. */
   readonly pcs: number[] = [];
-  /** Per value: true when the value is an f64 rather than an i64 (none today). */
+  /** Values allocated so far (every value is an i64). */
   valueCount = 0;
   /** Pages the unit's code was read from. */
   readonly pages = new Set<number>();

@@ -10,7 +10,7 @@
 
 import * as interpreterModule from '../riscv/interpreter';
 import * as irModule from './ir';
-import { decode16, decode32, newDecoded, type Op as OpEnum, usesRm, writesIntRd, type Decoded } from '../riscv/interpreter';
+import { decode16, decode32, fpReadsInt, newDecoded, type Op as OpEnum, usesRm, writesIntRd, type Decoded } from '../riscv/interpreter';
 import * as memoryModule from '../riscv/memory';
 import type { GuestMemory } from '../riscv/memory';
 import { W as WasmOp } from '../wasm/encoder';
@@ -42,16 +42,6 @@ const FP_INLINE = new Set<number>([
   Op.FEQ_D, Op.FLT_D, Op.FLE_D, Op.FMIN_D, Op.FMAX_D,
   Op.FCVT_W_D, Op.FCVT_L_D, Op.FCVT_D_W, Op.FCVT_D_WU, Op.FCVT_D_L, Op.FCVT_D_LU,
 ]);
-
-/** Does this FP op write an integer register (rather than an FP one)? */
-function fpWritesInt(op: number): boolean {
-  return writesIntRd(op);
-}
-
-/** Does this FP op read its first operand from an integer register? */
-function fpReadsInt(op: number): boolean {
-  return (op >= Op.FCVT_S_W && op <= Op.FMV_W_X) || (op >= Op.FCVT_D_W && op <= Op.FMV_D_X);
-}
 
 /** How many FP source registers an FP op reads (1, 2 or 3). */
 function fpSources(op: number): number {
@@ -460,7 +450,7 @@ export class BlockLifter {
   private fp(d: Decoded): void {
     const n = fpSources(d.op);
     const readsInt = fpReadsInt(d.op);
-    const writesInt = fpWritesInt(d.op);
+    const writesInt = writesIntRd(d.op);
     if (!FP_INLINE.has(d.op)) {
       const reads: Array<[0 | 1, number]> = readsInt ? [[0, d.rs1]] : [[1, d.rs1]];
       if (n >= 2) reads.push([1, d.rs2]);

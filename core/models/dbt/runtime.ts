@@ -73,7 +73,6 @@ interface Installed {
   readonly slot: number;
   readonly fn: () => number;
   readonly pages: readonly number[];
-  readonly count: number;
 }
 
 // Translated code gets at most this many instructions per entry: V8 replaces a
@@ -282,7 +281,7 @@ export class DbtRuntime {
     const old = this.units.get(u.entry);
     if (old) this.drop(old);
     const slot = this.slotFor(u.entry);
-    const rec: Installed = { module, entry: u.entry, slot, fn, pages: [...u.pages], count: u.guestInstructions };
+    const rec: Installed = { module, entry: u.entry, slot, fn, pages: [...u.pages] };
     module.push(rec);
     this.units.set(u.entry, rec);
     this.table.set(slot, fn);
@@ -324,8 +323,8 @@ export class DbtRuntime {
     for (const rec of [...this.units.values()]) this.drop(rec);
   }
 
-  /** A counter translated code keeps in the state area. */
-  private stateCounter(off: number): number {
+  /** An i64 word of the state area (pc, counters), as a JavaScript number. */
+  private stateWord(off: number): number {
     const i = (this.s + off) >> 2;
     return this.i32[i + 1] * TWO32 + (this.i32[i] >>> 0);
   }
@@ -340,8 +339,8 @@ export class DbtRuntime {
     let entered = 0;
     const counters = new DataView(this.proc.mem.wasm.buffer, this.proc.mem.countersBase, UNIT_COUNTERS * 8);
     for (let i = 0; i < UNIT_COUNTERS; i++) entered += counters.getUint32(8 * i, true) + counters.getUint32(8 * i + 4, true) * TWO32;
-    const lookupHits = this.stateCounter(STATE_LOOKUP_HITS);
-    const hostCalls = this.stateCounter(STATE_HOST_CALLS);
+    const lookupHits = this.stateWord(STATE_LOOKUP_HITS);
+    const hostCalls = this.stateWord(STATE_HOST_CALLS);
     return {
       units: c.units,
       blocks: c.blocks,
@@ -356,7 +355,7 @@ export class DbtRuntime {
       lookupHits,
       chainHits: Math.max(0, entered - c.dispatcherEntries - lookupHits - hostCalls),
       hostCalls,
-      returnHits: this.stateCounter(STATE_RETURN_HITS),
+      returnHits: this.stateWord(STATE_RETURN_HITS),
       interpreted: c.interpreted,
       helperCalls: c.helperCalls,
       invalidatedUnits: c.invalidatedUnits,
@@ -367,8 +366,7 @@ export class DbtRuntime {
   // ---- running ----
 
   private get statePc(): number {
-    const i = (this.s + STATE_PC) >> 2;
-    return this.i32[i + 1] * TWO32 + (this.i32[i] >>> 0);
+    return this.stateWord(STATE_PC);
   }
 
   private set statePc(pc: number) {

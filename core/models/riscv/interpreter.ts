@@ -375,6 +375,11 @@ export function usesRm(op: number): boolean {
     op === Op.FCVT_S_D || op === Op.FCVT_D_S || (op >= Op.FCVT_W_D && op <= Op.FCVT_LU_D) || (op >= Op.FCVT_D_W && op <= Op.FCVT_D_LU);
 }
 
+/** Does an FP op read its first operand from an integer register (conversions from integers, moves)? */
+export function fpReadsInt(op: number): boolean {
+  return (op >= Op.FCVT_S_W && op <= Op.FMV_W_X) || (op >= Op.FCVT_D_W && op <= Op.FMV_D_X);
+}
+
 /** Does op write an integer register rd (so rd = x0 must be discarded)? */
 export function writesIntRd(op: number): boolean {
   if (op >= Op.LUI && op <= Op.JALR) return true;
