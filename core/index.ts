@@ -48,10 +48,10 @@ export { Network, NetworkToken } from './models/network/network';
 export { FlowNetwork } from './models/network/flows';
 export { Topology } from './models/network/topology';
 export { MigrationEngine, MigrationService, MigrationController, registerMigrationMethod, type MigrationParams, type Tuning, type RoundContext, type MigrationRecord } from './models/migration/engine';
-export { PhysicalMemory, RadixTable, WalkResult } from './models/memory/paging';
+export { PhysicalMemory, RadixTable, WalkResult, PAGE } from './models/memory/paging';
 export { Tlb, TwoLevelTlb } from './models/memory/tlb';
 export { MmuStrategy, MmuStats, MmuMetrics, GuestKernel, CostModel, BaseMmu, registerMmu, type MmuContext } from './models/memory/mmu';
-export { NativeMmu, NestedMmu, ShadowMmu, SspMmu, CompromisMmu, SoftMmu, BtMmu } from './models/memory/strategies';
+export { ShadowTables, BaseShadowMmu, identityBacking } from './models/memory/shadow';
 export { BlockLifter, type LiftOptions } from './models/dbt/lift';
 export { W as WasmOp, ModuleBuilder, FuncBody, I32, I64, F32, F64 } from './models/wasm/encoder';
 

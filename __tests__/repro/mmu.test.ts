@@ -3,19 +3,14 @@
 // rate, exit reductions growing with page-table churn, speedups growing with access
 // density), and every strategy translates every access to the page the guest mapped.
 import { readFileSync } from 'node:fs';
-import {
-  BtMmu,
-  CompromisMmu,
-  GuestKernel,
-  NativeMmu,
-  NestedMmu,
-  ShadowMmu,
-  SoftMmu,
-  SspMmu,
-  createHooks,
-  type MmuContext,
-  type MmuStrategy,
-} from '../../core/index.test-exports';
+import { GuestKernel, createHooks, type MmuContext, type MmuStrategy } from '../../core/index.test-exports';
+import { BtMmu } from '../../plugins/mmu/btmmu/btmmu';
+import { CompromisMmu } from '../../plugins/mmu/compromis/compromis';
+import { NativeMmu } from '../../plugins/mmu/native/native';
+import { NestedMmu } from '../../plugins/mmu/nested-paging/nested-paging';
+import { ShadowMmu } from '../../plugins/mmu/shadow-paging/shadow-paging';
+import { SoftMmu } from '../../plugins/mmu/softmmu/softmmu';
+import { SspMmu } from '../../plugins/mmu/ssp/ssp';
 import { runText } from '../../tools/node/testing';
 
 const scenario = (file: string) => readFileSync(`scenarios/repro/${file}.scenario.yaml`, 'utf8');

@@ -4,7 +4,14 @@
 // run. Target: at least 20 million TLB-hit accesses per second.
 
 import { readFileSync } from 'node:fs';
-import { BtMmu, CompromisMmu, GuestKernel, NativeMmu, NestedMmu, ShadowMmu, SoftMmu, SspMmu, type MmuContext, type MmuStrategy } from 'virtlab';
+import { GuestKernel, type MmuContext, type MmuStrategy } from 'virtlab';
+import { BtMmu } from '../../plugins/mmu/btmmu/btmmu';
+import { CompromisMmu } from '../../plugins/mmu/compromis/compromis';
+import { NativeMmu } from '../../plugins/mmu/native/native';
+import { NestedMmu } from '../../plugins/mmu/nested-paging/nested-paging';
+import { ShadowMmu } from '../../plugins/mmu/shadow-paging/shadow-paging';
+import { SoftMmu } from '../../plugins/mmu/softmmu/softmmu';
+import { SspMmu } from '../../plugins/mmu/ssp/ssp';
 import { createHooks } from '../../core/engine/hooks';
 import { loadHostProfile } from '../../core/scenario/loader';
 

@@ -1,10 +1,10 @@
-// Memory virtualization: a VM's guest kernel (processes with real page tables in
-// guest-physical memory, demand mapping, munmap, context switches, TLB flushes) and the
-// MMU strategies that translate its accesses — native paging, nested paging (EPT/NPT),
-// shadow paging, swift shadow paging (SSP), direct segments (Compromis), QEMU's
-// software TLB (SoftMMU) and BTMMU — each charging cycles from the host profile and
-// counting TLB hits and misses, walk references, VM exits by cause, machine-mode
-// entries and shadow syncs.
+// Memory virtualization, the shared part: a VM's guest kernel (processes with real
+// page tables in guest-physical memory, demand mapping, munmap, context switches, TLB
+// flushes), the MmuStrategy contract, the cost model from the host profile, and
+// BaseMmu, the TLBs, page-walk cache and counters that every strategy charges (TLB
+// hits and misses, walk references, VM exits by cause, machine-mode entries, shadow
+// syncs). The strategies themselves live in their plugins (plugins/mmu/<id>/); the
+// shadow tables that several of them share are in shadow.ts.
 //
 // Strategies are called directly per access (they are the hot path); hooks fire on
 // events only: TLB misses, walks, hidden faults, page-table writes, flushes, root

@@ -1,7 +1,9 @@
-// mmu.compromis: registers the CompromisMmu strategy of core/models/memory/strategies.ts as the
-// simulation's MMU (capability mmu); the workload.paging plugin drives it.
+// mmu.compromis: registers the direct-segment strategy of ./compromis.ts as the
+// simulation's MMU (capability mmu); placement.contiguous gives each VM its segment and
+// the workload.paging plugin drives it.
 
-import { CompromisMmu, definePlugin, registerMmu } from 'virtlab';
+import { definePlugin, registerMmu } from 'virtlab';
+import { CompromisMmu } from './compromis';
 import type { Options } from './options';
 
 export default definePlugin<Options>((api) => {

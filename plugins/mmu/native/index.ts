@@ -1,7 +1,9 @@
-// mmu.native: registers the NativeMmu strategy of core/models/memory/strategies.ts as the
-// simulation's MMU (capability mmu); the workload.paging plugin drives it.
+// mmu.native: registers the native strategy of ./native.ts (no virtualization, the
+// guest table walked by hardware) as the simulation's MMU (capability mmu); the
+// workload.paging plugin drives it.
 
-import { NativeMmu, definePlugin, registerMmu } from 'virtlab';
+import { definePlugin, registerMmu } from 'virtlab';
+import { NativeMmu } from './native';
 import type { Options } from './options';
 
 export default definePlugin<Options>((api) => {

@@ -1,7 +1,10 @@
-// mmu.nested-paging: registers the NestedMmu strategy of core/models/memory/strategies.ts as the
-// simulation's MMU (capability mmu); the workload.paging plugin drives it.
+// mmu.nested-paging: registers the nested-paging strategy of ./nested-paging.ts
+// (two-dimensional walks through the guest and host tables) as the simulation's MMU
+// (capability mmu), with the page-walk cache and nested TLB its options ask for; the
+// workload.paging plugin drives it.
 
-import { NestedMmu, definePlugin, registerMmu } from 'virtlab';
+import { definePlugin, registerMmu } from 'virtlab';
+import { NestedMmu } from './nested-paging';
 import type { Options } from './options';
 
 export default definePlugin<Options>((api) => {

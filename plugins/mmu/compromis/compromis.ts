@@ -1,0 +1,58 @@
+// Compromis direct segments (Teabe et al.): each VM's guest-physical memory is one
+// contiguous region of host memory, so a guest-physical address becomes a host
+// address by an add and a bounds check, with no host table at all. A TLB miss walks
+// only the guest table: n references, as native. The price is placement: the host
+// must hold a free contiguous region as large as the VM (placement.contiguous finds
+// one), and an address outside the segment is a VM exit.
+
+import { BaseMmu, type GuestKernel } from 'virtlab';
+
+export class CompromisMmu extends BaseMmu {
+  readonly name = 'compromis';
+  /** Per VM: the direct segment (base host frame, limit in frames). */
+  private readonly segments = new Map<number, { base: number; limit: number }>();
+  outOfSegment = 0;
+
+  override attach(vm: GuestKernel): void {
+    const base = this.host.allocContiguous(vm.mem.frames);
+    if (base < 0) throw new Error(`no contiguous host region of ${vm.mem.frames} frames for VM ${vm.vmid}; the placement must provide one`);
+    this.segments.set(vm.vmid, { base, limit: vm.mem.frames });
+  }
+
+  access(vm: GuestKernel, vpn: number): number {
+    const before = this.stats.cycles;
+    if (!this.probe(vm, vpn)) {
+      const f = this.guestFrame(vm, vpn);
+      // Guest-physical → host-physical is an add and a bounds check: only the guest walk touches memory.
+      this.chargeWalk(vm, vpn, this.pwcRefs(vm, vpn, vm.levels));
+      this.tlb.fill(vpn, this.tag(vm, vm.processes[vm.current].asid), this.hostFrame(vm, f));
+    }
+    return this.stats.cycles - before;
+  }
+
+  protected override saveExtra(): unknown {
+    return { segments: [...this.segments], outOfSegment: this.outOfSegment };
+  }
+
+  protected override loadExtra(extra: unknown): void {
+    const x = extra as { segments: Array<[number, { base: number; limit: number }]>; outOfSegment: number };
+    this.segments.clear();
+    for (const [k, v] of x.segments) this.segments.set(k, { ...v });
+    this.outOfSegment = x.outOfSegment;
+  }
+
+  private hostFrame(vm: GuestKernel, gframe: number): number {
+    const s = this.segments.get(vm.vmid)!;
+    if (gframe < 0 || gframe >= s.limit) {
+      this.outOfSegment++;
+      this.vmExit(vm, 'segment-fault');
+      return -1;
+    }
+    return s.base + gframe;
+  }
+
+  resolve(vm: GuestKernel, vpn: number): number {
+    const g = this.guestFrame(vm, vpn);
+    return g < 0 ? -1 : this.segments.get(vm.vmid)!.base + g;
+  }
+}

@@ -1,0 +1,32 @@
+// Traditional shadow paging: the hardware walks the hypervisor's shadow table (guest
+// virtual → host frame) in n references. To keep it in step, the hypervisor
+// write-protects the guest's page-table pages, so every guest page-table write is a
+// VM exit that resynchronizes the entry; every root switch is a VM exit too; and an
+// entry not yet shadowed is a hidden fault, one more exit. The shadow tables are the
+// shared BaseShadowMmu of virtlab.
+
+import { BaseShadowMmu, type GuestKernel } from 'virtlab';
+
+export class ShadowMmu extends BaseShadowMmu {
+  readonly name = 'shadow-paging';
+
+  access(vm: GuestKernel, vpn: number): number {
+    const before = this.stats.cycles;
+    if (!this.probe(vm, vpn)) this.shadowWalk(vm, vpn, () => this.vmExit(vm, 'hidden-fault'));
+    return this.stats.cycles - before;
+  }
+
+  /** Guest page-table pages are write-protected: every write traps, and the hypervisor syncs the entry. */
+  override ptWrite(vm: GuestKernel, gpas: readonly number[], p: number, vpns: readonly number[]): number {
+    super.ptWrite(vm, gpas, p, vpns);
+    let cycles = 0;
+    for (let i = 0; i < gpas.length; i++) cycles += this.vmExit(vm, 'pt-write');
+    for (const vpn of vpns) this.stats.syncs += this.shadows.sync(vm, p, vpn, this.sw);
+    return cycles;
+  }
+
+  override rootSwitch(vm: GuestKernel, p: number): number {
+    super.rootSwitch(vm, p);
+    return this.vmExit(vm, 'root-switch');
+  }
+}
