@@ -3,13 +3,17 @@
 // 20,000 hosts for each of 40,000 VMs. Each node keeps the maximum free memory and
 // the maximum free vCPU slots of its subtree; both are upper bounds, so a search
 // prunes subtrees that cannot fit and backtracks when the two maxima came from
-// different hosts.
+// different hosts. The tree only answers queries about nodes; which host to choose
+// is a policy, and each policy lives in its plugin (placement.first-fit,
+// placement.worst-fit) as a descent from `root` over these primitives.
 
 import type { PluginApi } from '../../plugin/define';
 import { Host, Vm } from './components';
 import { DatacenterToken, Placement } from './datacenter';
 
 export class CapacityIndex {
+  /** The node a search starts from: it covers every host. */
+  readonly root = 1;
   private readonly size: number;
   private readonly maxMem: Float64Array;
   private readonly maxCpu: Float64Array;
@@ -34,42 +38,42 @@ export class CapacityIndex {
     }
   }
 
-  /** Lowest leaf index that fits (mem, cpu), or -1. */
-  firstFit(mem: number, cpu: number): number {
-    return this.firstFrom(1, mem, cpu);
+  /**
+   * False when no host under node n can hold (mem, cpu); true when one may. Both
+   * maxima can come from different hosts, so a true answer may still lead to no leaf.
+   */
+  mayFit(n: number, mem: number, cpu: number): boolean {
+    return this.maxMem[n] >= mem && this.maxCpu[n] >= cpu;
   }
 
-  private firstFrom(n: number, mem: number, cpu: number): number {
-    if (this.maxMem[n] < mem || this.maxCpu[n] < cpu) return -1;
-    if (n >= this.size) return n - this.size;
-    const left = this.firstFrom(2 * n, mem, cpu);
-    return left >= 0 ? left : this.firstFrom(2 * n + 1, mem, cpu);
+  /** True when node n is one host. */
+  isLeaf(n: number): boolean {
+    return n >= this.size;
   }
 
-  /** Leaf that fits with the most free memory (lowest index on ties), or -1. */
-  worstFit(mem: number, cpu: number): number {
-    const best = { leaf: -1, mem: -Infinity };
-    this.worstFrom(1, mem, cpu, best);
-    return best.leaf;
+  /** The leaf index (the host's position in `hosts`) of leaf node n. */
+  leaf(n: number): number {
+    return n - this.size;
   }
 
-  private worstFrom(n: number, mem: number, cpu: number, best: { leaf: number; mem: number }): void {
-    if (this.maxMem[n] < mem || this.maxCpu[n] < cpu || this.maxMem[n] <= best.mem) return;
-    if (n >= this.size) {
-      best.leaf = n - this.size;
-      best.mem = this.maxMem[n];
-      return;
-    }
-    const l = 2 * n;
-    const r = l + 1;
-    // Visit the richer child first so the bound prunes the other one early.
-    if (this.maxMem[r] > this.maxMem[l]) {
-      this.worstFrom(r, mem, cpu, best);
-      this.worstFrom(l, mem, cpu, best);
-    } else {
-      this.worstFrom(l, mem, cpu, best);
-      this.worstFrom(r, mem, cpu, best);
-    }
+  /** The child of node n covering the lower half of its hosts. */
+  left(n: number): number {
+    return 2 * n;
+  }
+
+  /** The child of node n covering the upper half of its hosts. */
+  right(n: number): number {
+    return 2 * n + 1;
+  }
+
+  /** The most free memory of any host under node n (for a leaf, that host's). */
+  maxFreeMemory(n: number): number {
+    return this.maxMem[n];
+  }
+
+  /** The most free vCPU slots of any host under node n (for a leaf, that host's). */
+  maxFreeVcpus(n: number): number {
+    return this.maxCpu[n];
   }
 }
 
@@ -112,7 +116,8 @@ export class HostCapacity {
 
 /**
  * Registers a placement policy that searches a HostCapacity index: the shared body of
- * placement.first-fit and placement.worst-fit. `pick` returns a leaf index or -1.
+ * placement.first-fit and placement.worst-fit. `pick` is the policy; it returns a leaf
+ * index or -1.
  */
 export function registerCapacityPlacement(
   api: PluginApi<{ cpuOvercommit: number; memoryOvercommit: number }>,
