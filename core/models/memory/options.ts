@@ -1,7 +1,9 @@
-// Option schemas that every MMU strategy shares, referenced from the strategies'
-// manifests as `{ "$ref": "virtlab:mmu#/pageWalkCache" }` so they are written once.
-// They describe knobs of the shared machinery (mmu.ts): a strategy that takes one
-// passes it on to BaseMmu through its MmuContext.
+// Option schemas that MMU strategies share, referenced from their manifests (those in
+// plugins/mmu/ and any outside the repository) as
+// `{ "$ref": "virtlab:mmu#/pageWalkCache" }` so they are written once. They describe
+// knobs of the shared machinery (mmu.ts), not of one strategy: registerMmu passes
+// them on to BaseMmu through the MmuContext. A strategy whose walks never go through
+// BaseMmu's page-walk cache (mmu.softmmu's software helper) does not take the option.
 
 export const MMU_OPTION_FRAGMENTS = {
   pageWalkCache: {
