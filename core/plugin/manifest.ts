@@ -64,8 +64,78 @@ const validateManifestSchema: ValidateFunction = manifestAjv.compile(manifestSch
 const optionsAjv = createAjv({ useDefaults: true });
 const optionValidators = new WeakMap<object, ValidateFunction>();
 
-/** Validates a parsed plugin.json; `where` (its path) goes into the error. */
-export function validateManifest(json: unknown, where: string): PluginManifest {
+/**
+ * Shared option schemas that manifests reference instead of copying them, grouped by
+ * the contract they belong to: `{ "$ref": "virtlab:<group>#/<json pointer>" }` stands
+ * for the fragment at that pointer in that group (core/option-fragments.ts lists the
+ * groups). Keys written beside `$ref` override the fragment's (a different `default`,
+ * say); when both have `properties`, they are merged, so a manifest can take a whole
+ * shared options object and add its own options to it.
+ */
+export type OptionFragments = Readonly<Record<string, unknown>>;
+
+const FRAGMENT_REF = /^virtlab:([a-z][a-z0-9-]*)(?:#(\/.*)?)?$/;
+
+/** The manifest with every `virtlab:` reference replaced by the fragment it names. */
+export function expandFragments(json: unknown, fragments: OptionFragments, where: string): unknown {
+  const expand = (node: unknown, path: string): unknown => {
+    if (Array.isArray(node)) return node.map((x, i) => expand(x, `${path}/${i}`));
+    if (typeof node !== 'object' || node === null) return node;
+    const obj = node as Record<string, unknown>;
+    const out: Record<string, unknown> = {};
+    const ref = obj.$ref;
+    if (typeof ref === 'string' && ref.startsWith('virtlab:')) {
+      const target = expand(lookupFragment(ref, fragments, `${where}${path}`), path) as Record<string, unknown>;
+      Object.assign(out, target);
+      for (const [k, v] of Object.entries(obj)) {
+        if (k === '$ref') continue;
+        const mine = expand(v, `${path}/${k}`);
+        out[k] = k === 'properties' && isObject(target.properties) && isObject(mine) ? { ...target.properties, ...mine } : mine;
+      }
+      return out;
+    }
+    for (const [k, v] of Object.entries(obj)) out[k] = expand(v, `${path}/${k}`);
+    return out;
+  };
+  return expand(json, '');
+}
+
+function isObject(x: unknown): x is Record<string, unknown> {
+  return typeof x === 'object' && x !== null && !Array.isArray(x);
+}
+
+function lookupFragment(ref: string, fragments: OptionFragments, at: string): unknown {
+  const m = FRAGMENT_REF.exec(ref);
+  if (!m) throw new ManifestError(`invalid plugin manifest ${at}: '${ref}' is not a fragment reference; write virtlab:<group>#/<pointer>`);
+  const groups = Object.keys(fragments);
+  if (!(m[1] in fragments)) {
+    const near = closest(m[1], groups);
+    throw new ManifestError(
+      `invalid plugin manifest ${at}: no option fragment group '${m[1]}' (${near ? `did you mean '${near}'? ` : ''}groups: ${groups.join(', ') || 'none'})`,
+    );
+  }
+  let node: unknown = fragments[m[1]];
+  const segments = (m[2] ?? '').split('/').slice(1).map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'));
+  for (const seg of segments) {
+    if (!isObject(node) || !(seg in node)) {
+      const here = isObject(node) ? Object.keys(node) : [];
+      const near = closest(seg, here);
+      throw new ManifestError(
+        `invalid plugin manifest ${at}: '${ref}' names nothing: no '${seg}'${near ? ` (did you mean '${near}'?)` : here.length ? ` (there: ${here.join(', ')})` : ''}`,
+      );
+    }
+    node = node[seg];
+  }
+  return structuredClone(node);
+}
+
+/**
+ * Validates a parsed plugin.json; `where` (its path) goes into the error. Fragment
+ * references are expanded first, from `fragments` (the public `validateManifest` of
+ * 'virtlab' passes every group core defines).
+ */
+export function validateManifest(raw: unknown, where: string, fragments: OptionFragments = {}): PluginManifest {
+  const json = expandFragments(raw, fragments, where);
   if (!validateManifestSchema(json)) {
     const problems = (validateManifestSchema.errors ?? []).map((e) => `  ${describeAjvError(e)}`).join('\n');
     throw new ManifestError(`invalid plugin manifest ${where}:\n${problems}`);
