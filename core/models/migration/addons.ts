@@ -158,9 +158,14 @@ export class MigrationAddons {
     return this.ordered;
   }
 
-  /** The add-ons' parts of a migration that starts now. */
-  slotsForNewMigration(what: string): AddonSlot[] {
+  /** Refuses further registrations from now on; `what` names the migration that started. */
+  seal(what: string): void {
     this.sealedBy ??= what;
+  }
+
+  /** The add-ons' parts of a migration that starts now (no add-on may join after it). */
+  slotsForNewMigration(what: string): AddonSlot[] {
+    this.seal(what);
     return this.entries.map((e) => ({ id: e.addon.id, enabled: e.enabled, state: structuredClone(e.addon.initial) }));
   }
 

@@ -544,7 +544,7 @@ export class MigrationEngine {
     const d = s as { records: MigrationRecord[] };
     for (const r of d.records) this.addons.checkRestored(r.id, r.addons);
     this.records = structuredClone(d.records);
-    if (this.records.length) this.addons.slotsForNewMigration('the restored migrations');
+    if (this.records.length) this.addons.seal('the restored migrations');
   }
 }
 
