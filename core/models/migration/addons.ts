@@ -18,7 +18,10 @@
 // Zero pages (never written) always cost the method's zero-page marker, and post-copy
 // pushes whole pages at the method's cap: add-ons shape pre-copy, as QEMU's do. Cores
 // are charged when a round starts and released when the migration ends; a speed factor
-// applies from the end of the round that changed it, and through post-copy.
+// applies as soon as a round end or a controller changes it, and through post-copy.
+// pageBytes, rateCap, cores and speed must not change the state: the engine also calls
+// them to estimate, e.g. whether the rest would fit in the downtime limit. State
+// changes belong in roundEnd or come from a controller.
 //
 // A plugin registers an add-on at boot with `registerMigrationAddon(api, addon)`:
 //
