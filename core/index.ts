@@ -48,7 +48,8 @@ export { GuestProcess, GuestLoadError, syscallName, type ProcessOptions, type Pr
 export { Network, NetworkToken } from './models/network/network';
 export { FlowNetwork } from './models/network/flows';
 export { Topology } from './models/network/topology';
-export { MigrationEngine, MigrationService, MigrationController, registerMigrationMethod, type MigrationParams, type Tuning, type RoundContext, type MigrationRecord } from './models/migration/engine';
+export { MigrationEngine, MigrationService, MigrationController, registerMigrationMethod, registerMigrationAddon, type MigrationParams, type RoundContext, type RoundStats, type MigrationRecord, type Decision } from './models/migration/engine';
+export { MigrationAddons, type MigrationAddon, type AddonControls, type AddonRoundEnd, type AddonSlot, type HostCores, type TransferPlan } from './models/migration/addons';
 export { PhysicalMemory, RadixTable, WalkResult, PAGE } from './models/memory/paging';
 export { Tlb, TwoLevelTlb } from './models/memory/tlb';
 export { MmuStrategy, MmuStats, MmuMetrics, GuestKernel, CostModel, BaseMmu, registerMmu, type MmuContext } from './models/memory/mmu';

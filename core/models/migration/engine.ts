@@ -12,11 +12,10 @@
 // network round trip, which slows the VM down in proportion to what is missing.
 //
 // Migration traffic is a flow like any other, so it competes with other flows on the
-// links. Add-ons change what a round costs: XBZRLE (delta-encoding re-dirtied pages
-// that hit its cache), multithreaded compression (fewer bytes, bounded by the
-// threads' throughput and charged to the source's idle cores), auto-converge
-// (throttling the guest when it dirties faster than the migration sends). A
-// controller (AdaMig) may switch method and retune these at the end of each round;
+// links. Add-ons (addons.ts), registered by plugins, change what a transfer costs — the
+// bytes per page, the rate cap, the cores busy on the hosts — and the VM's speed:
+// plugins/migration/xbzrle, compress and auto-converge are such add-ons. A controller
+// (AdaMig) may switch method and switch or retune add-ons at the end of each round;
 // every decision is logged with its reason.
 
 import type { SimContext } from '../../engine/context';
@@ -28,6 +27,7 @@ import { Host, Vm, VmState } from '../datacenter/components';
 import { DatacenterToken } from '../datacenter/datacenter';
 import { MemoryActivity } from '../datacenter/workload';
 import { NetworkToken } from '../network/network';
+import { MigrationAddons, type AddonControls, type AddonSlot, type MigrationAddon, type TransferPlan } from './addons';
 
 export interface MigrationParams {
   /** bit/s */
@@ -42,12 +42,6 @@ export interface MigrationParams {
   readonly pageSize: number;
   /** Bytes sent for a page that was never written (a zero-page marker). */
   readonly zeroPageBytes: number;
-}
-
-export interface Tuning {
-  compression: { enabled: boolean; threads: number; ratio: number; threadBytesPerSecond: number };
-  xbzrle: { enabled: boolean; cacheBytes: number; deltaRatio: number };
-  autoConverge: { enabled: boolean; initial: number; increment: number; trigger: number };
 }
 
 export interface Decision {
@@ -90,15 +84,18 @@ export interface MigrationRecord {
   /** Pages still to send in post-copy. */
   postcopyPages: number;
   postcopyTotal: number;
-  throttle: number;
-  /** Source cores this migration keeps busy compressing. */
-  compressionCores: number;
+  /** Product of the enabled add-ons' speed factors, last applied to the VM. */
+  speedFactor: number;
+  /** Cores the add-ons keep busy, as charged to the source and destination hosts. */
+  srcCores: number;
+  dstCores: number;
   slowdownSum: number;
   slowdownTicks: number;
   success: boolean | null;
   downtimeNs: number;
   endNs: number;
-  tuning: Tuning;
+  /** The registered add-ons, in the order they apply: on or off, and their state. */
+  addons: AddonSlot[];
   rounds: RoundStats[];
   decisions: Decision[];
 }
@@ -108,14 +105,15 @@ export interface RoundContext {
   readonly sim: SimContext;
   readonly migration: Readonly<MigrationRecord>;
   readonly last: RoundStats;
-  /** Bytes the next round would send with the current tuning. */
+  /** Bytes the next round would send with the add-ons as they are. */
   readonly nextBytes: number;
   /** Whether the remainder would fit in the downtime limit now. */
   readonly converged: boolean;
   readonly params: MigrationParams;
   /** Idle cores of the source host. */
   readonly idleCores: number;
-  setTuning(change: (t: Tuning) => void, action: string, reason: string): void;
+  /** Switches and retunes this migration's add-ons; each change is logged with its reason. */
+  readonly addons: AddonControls;
   switchToPostcopy(reason: string): void;
 }
 
@@ -124,12 +122,6 @@ export interface MigrationController {
   onRound(ctx: RoundContext): void;
 }
 export const MigrationController = token<MigrationController>('MigrationController');
-
-const DEFAULT_TUNING: Tuning = {
-  compression: { enabled: false, threads: 8, ratio: 0.5, threadBytesPerSecond: 100e6 },
-  xbzrle: { enabled: false, cacheBytes: 64 * 2 ** 20, deltaRatio: 0.25 },
-  autoConverge: { enabled: false, initial: 0.2, increment: 0.1, trigger: 0.5 },
-};
 
 export class MigrationEngine {
   private records: MigrationRecord[] = [];
@@ -142,7 +134,8 @@ export class MigrationEngine {
     bytes: Counter;
     rounds: Histogram;
   };
-  tuning: Tuning = structuredClone(DEFAULT_TUNING);
+  /** The add-ons that plugins registered (see addons.ts). */
+  readonly addons = new MigrationAddons();
 
   constructor(
     private readonly sim: SimContext,
@@ -201,14 +194,15 @@ export class MigrationEngine {
       bytesSent: 0,
       postcopyPages: 0,
       postcopyTotal: 0,
-      throttle: 0,
-      compressionCores: 0,
+      speedFactor: 1,
+      srcCores: 0,
+      dstCores: 0,
       slowdownSum: 0,
       slowdownTicks: 0,
       success: null,
       downtimeNs: 0,
       endNs: -1,
-      tuning: structuredClone(this.tuning),
+      addons: this.addons.slotsForNewMigration(`migration ${this.records.length}`),
       rounds: [],
       decisions: [],
     };
@@ -236,37 +230,103 @@ export class MigrationEngine {
     return { data: wss, zero: total - wss };
   }
 
-  /** Bytes to send `pages` data pages in round `round` with the tuning. */
+  /** Bytes to send `pages` data pages in a transfer, as the enabled add-ons encode them. */
   private bytesFor(r: MigrationRecord, pages: number, round: number): number {
-    const page = this.params.pageSize;
-    let perPage = page;
-    const x = r.tuning.xbzrle;
-    if (x.enabled && round > 0 && pages > 0) {
-      const hit = Math.min(1, x.cacheBytes / (pages * page));
-      perPage = page * (hit * x.deltaRatio + (1 - hit));
+    const list = this.addons.list();
+    let perPage = this.params.pageSize;
+    if (list.length) {
+      const plan: TransferPlan = { migration: r.id, round, pages, pageSize: this.params.pageSize };
+      for (let i = 0; i < list.length; i++) {
+        const a = list[i];
+        if (a.pageBytes && r.addons[i].enabled) perPage = a.pageBytes(r.addons[i].state, perPage, plan);
+      }
     }
-    if (r.tuning.compression.enabled) perPage *= r.tuning.compression.ratio;
     return pages * perPage;
   }
 
-  /** The flow's cap: the bandwidth cap, and the compressors' throughput if they compress. */
+  /** The flow's cap: the bandwidth cap, as the enabled add-ons bound it. */
   private capFor(r: MigrationRecord): number {
+    const list = this.addons.list();
     let cap = this.params.bandwidthCap;
-    const c = r.tuning.compression;
-    if (c.enabled) cap = Math.min(cap, c.threads * c.threadBytesPerSecond * c.ratio * 8);
+    for (let i = 0; i < list.length; i++) {
+      const a = list[i];
+      if (a.rateCap && r.addons[i].enabled) cap = a.rateCap(r.addons[i].state, cap);
+    }
     return cap;
   }
 
-  /** Charges the compression threads to the source host's cores while they run. */
-  private chargeCompression(r: MigrationRecord): void {
+  /** Charges the enabled add-ons' cores to the hosts while the migration runs. */
+  private chargeCores(r: MigrationRecord): void {
+    let src = 0;
+    let dst = 0;
+    if (r.state !== 'done') {
+      const list = this.addons.list();
+      for (let i = 0; i < list.length; i++) {
+        const a = list[i];
+        if (!a.cores || !r.addons[i].enabled) continue;
+        const c = a.cores(r.addons[i].state);
+        src += c.src;
+        dst += c.dst;
+      }
+    }
     const H = this.sim.world.store(Host);
-    const want = r.state !== 'done' && r.tuning.compression.enabled ? r.tuning.compression.threads : 0;
-    H.serviceCores[r.src] += want - r.compressionCores;
-    r.compressionCores = want;
+    if (src !== r.srcCores) H.serviceCores[r.src] += src - r.srcCores;
+    if (dst !== r.dstCores) H.serviceCores[r.dst] += dst - r.dstCores;
+    r.srcCores = src;
+    r.dstCores = dst;
+  }
+
+  /** Applies the product of the enabled add-ons' speed factors to the VM when it changed. */
+  private applySpeed(r: MigrationRecord): void {
+    const list = this.addons.list();
+    let factor = 1;
+    for (let i = 0; i < list.length; i++) {
+      const a = list[i];
+      if (a.speed && r.addons[i].enabled) factor *= a.speed(r.addons[i].state);
+    }
+    if (factor === r.speedFactor) return;
+    r.speedFactor = factor;
+    this.sim.world.store(Vm).speed[r.vm] = factor;
+  }
+
+  /** The add-on controls of a migration; decisions are logged at `timeNs`. */
+  private controls(r: MigrationRecord, timeNs: number): AddonControls {
+    const slot = (id: string) => r.addons[this.addons.indexOf(id)];
+    const change = (id: string, edit: (s: AddonSlot) => void, action: string, reason: string) => {
+      const s = slot(id);
+      const before = JSON.stringify(s);
+      edit(s);
+      if (JSON.stringify(s) === before) return;
+      r.decisions.push({ timeNs, round: r.round, action, reason });
+      this.sim.hooks.migration.methodSwitch.call({ ...this.event(r, timeNs), from: r.method, to: action, reason });
+    };
+    return {
+      ids: this.addons.ids(),
+      has: (id) => this.addons.has(id),
+      isEnabled: (id) => slot(id).enabled,
+      state: <S extends object>(id: string) => slot(id).state as S,
+      enable: <S extends object>(id: string, action: string, reason: string, tune?: (s: S) => void) =>
+        change(id, (s) => {
+          tune?.(s.state as S);
+          s.enabled = true;
+        }, action, reason),
+      disable: (id, action, reason) => change(id, (s) => (s.enabled = false), action, reason),
+      retune: <S extends object>(id: string, tune: (s: S) => void, action: string, reason: string) => change(id, (s) => tune(s.state as S), action, reason),
+    };
+  }
+
+  /**
+   * Add-on controls of a running migration for controllers that act outside the end of
+   * a round (a trigger, an operator's policy); decisions are logged at the current time.
+   */
+  addonControls(migration: number): AddonControls {
+    const r = this.records[migration];
+    if (!r) throw new Error(`no migration ${migration} (there are ${this.records.length})`);
+    return this.controls(r, this.sim.timeNs);
   }
 
   private startRound(r: MigrationRecord, pages: { data: number; zero: number }): void {
-    this.chargeCompression(r);
+    this.chargeCores(r);
     const net = this.sim.services.get(NetworkToken);
     r.roundStartNs = this.sim.timeNs;
     r.roundPages = pages.data;
@@ -319,7 +379,7 @@ export class MigrationEngine {
     const rate = act.readRate(r.vm) + act.writeRate(r.vm);
     const rtt = (2 * net.latency(r.src, r.dst)) / 1e9;
     const speed = 1 / (1 + missing * Math.min(1, act.workingSetPages(r.vm) / r.postcopyTotal) * rate * rtt);
-    this.sim.world.store(Vm).speed[r.vm] = speed * (1 - r.throttle);
+    this.sim.world.store(Vm).speed[r.vm] = speed * r.speedFactor;
     r.slowdownSum += 1 - speed;
     r.slowdownTicks++;
   }
@@ -343,13 +403,7 @@ export class MigrationEngine {
       dirtyRatePagesPerS: (dirtied * 1e9) / duration,
       bandwidthBitsPerS: stats.bandwidth,
     });
-    // Auto-converge: throttle the guest while it dirties faster than we send.
-    const ac = r.tuning.autoConverge;
-    if (ac.enabled && dirtied * this.params.pageSize > ac.trigger * r.roundBytes) {
-      r.throttle = r.throttle === 0 ? ac.initial : Math.min(0.99, r.throttle + ac.increment);
-      this.sim.world.store(Vm).speed[r.vm] = 1 - r.throttle;
-      r.decisions.push({ timeNs: now, round: r.round, action: `throttle to ${Math.round(r.throttle * 100)}%`, reason: 'dirtied more than half of what the round sent' });
-    }
+    this.addonsRoundEnd(r, stats, now);
     r.round++;
     const bw = Math.min(stats.bandwidth, this.capFor(r));
     const nextBytes = this.bytesFor(r, remainingPages, r.round);
@@ -368,14 +422,7 @@ export class MigrationEngine {
         converged,
         params: this.params,
         idleCores: idle,
-        setTuning: (change, action, reason) => {
-          const before = JSON.stringify(r.tuning);
-          change(r.tuning);
-          if (JSON.stringify(r.tuning) !== before) {
-            r.decisions.push({ timeNs: now, round: r.round, action, reason });
-            this.sim.hooks.migration.methodSwitch.call({ ...this.event(r, now), from: 'precopy', to: action, reason });
-          }
-        },
+        addons: this.controls(r, now),
         switchToPostcopy: (reason) => {
           switched = true;
           this.sim.hooks.migration.methodSwitch.call({ ...this.event(r, now), from: 'precopy', to: 'postcopy', reason });
@@ -383,6 +430,7 @@ export class MigrationEngine {
         },
       });
       if (switched) return;
+      this.applySpeed(r);
     }
     const recomputed = this.bytesFor(r, remainingPages, r.round);
     const fits = (recomputed * 8 * 1e9) / Math.min(stats.bandwidth, this.capFor(r)) <= this.params.downtimeLimit;
@@ -406,6 +454,25 @@ export class MigrationEngine {
     this.startRound(r, { data: remainingPages, zero: 0 });
   }
 
+  /** Lets the enabled add-ons react to the end of a round, then applies their speed. */
+  private addonsRoundEnd(r: MigrationRecord, stats: RoundStats, now: number): void {
+    const list = this.addons.list();
+    for (let i = 0; i < list.length; i++) {
+      const a = list[i];
+      if (!a.roundEnd || !r.addons[i].enabled) continue;
+      a.roundEnd(r.addons[i].state, {
+        migration: r.id,
+        vm: r.vm,
+        round: r.round,
+        stats,
+        params: this.params,
+        timeNs: now,
+        log: (action, reason) => r.decisions.push({ timeNs: now, round: r.round, action, reason }),
+      });
+    }
+    this.applySpeed(r);
+  }
+
   /** The fields every migration hook event carries. */
   private event(r: MigrationRecord, timeNs: number) {
     return { migration: r.id, vm: r.vm, src: r.src, dst: r.dst, timeNs, method: r.method };
@@ -427,7 +494,7 @@ export class MigrationEngine {
       this.metrics.bytes.add(r.roundBytes);
     }
     r.state = 'done';
-    this.chargeCompression(r);
+    this.chargeCores(r);
     r.success = success;
     r.downtimeNs = downtimeNs;
     r.endNs = now;
@@ -470,13 +537,14 @@ export class MigrationEngine {
   }
 
   save(): unknown {
-    return { records: structuredClone(this.records), tuning: structuredClone(this.tuning) };
+    return { records: structuredClone(this.records) };
   }
 
   load(s: unknown): void {
-    const d = s as { records: MigrationRecord[]; tuning: Tuning };
+    const d = s as { records: MigrationRecord[] };
+    for (const r of d.records) this.addons.checkRestored(r.id, r.addons);
     this.records = structuredClone(d.records);
-    this.tuning = structuredClone(d.tuning);
+    if (this.records.length) this.addons.seal('the restored migrations');
   }
 }
 
@@ -502,5 +570,18 @@ export function registerMigrationMethod(api: PluginApi<Omit<MigrationParams, 'ba
           `${m.timeMs === null ? '—' : `${Math.round(m.timeMs as number)} ms`}, downtime ${Math.round(m.downtimeMs as number)} ms${decisions ? `; ${decisions}` : ''}`,
       );
     }
+  });
+}
+
+/**
+ * Registers a migration add-on (see addons.ts) with the simulation's migration engine
+ * at boot, under the plugin's id; `enabled: false` leaves it off until a controller
+ * turns it on. The shared body of the add-on plugins, and the way for a user's plugin.
+ */
+export function registerMigrationAddon<S extends object>(api: PluginApi<unknown>, addon: MigrationAddon<S> | ((sim: SimContext) => MigrationAddon<S>), options: { enabled?: boolean } = {}): void {
+  api.hooks.lifecycle.boot.tap(api.id, (sim) => {
+    const engine = sim.services.tryGet(MigrationService);
+    if (!engine) throw new Error(`plugin '${api.id}' registers a migration add-on, but no migration method (migration.precopy or migration.postcopy) is selected`);
+    engine.addons.register(typeof addon === 'function' ? addon(sim) : addon, { owner: api.id, enabled: options.enabled });
   });
 }

@@ -1,7 +1,10 @@
 // The options every live-migration method shares (they parameterize the migration
 // engine, engine.ts, whichever method drives it), as one schema that the methods'
 // manifests reference: `"options": { "$ref": "virtlab:migration#/method" }`. A method
-// with options of its own adds them beside the reference under `properties`.
+// with options of its own adds them beside the reference under `properties`. Both
+// methods take the pre-copy options too, because a controller may start a migration in
+// pre-copy and finish it in post-copy; a post-copy migration from the start ignores them.
+// Add-ons (XBZRLE, compression, auto-converge) have their own plugins and options.
 
 export const MIGRATION_OPTION_FRAGMENTS = {
   method: {
@@ -20,29 +23,29 @@ export const MIGRATION_OPTION_FRAGMENTS = {
         exclusiveMinimum: 0,
         default: 300000000,
         unit: 'ns',
-        description: 'Longest acceptable pause for the final copy (QEMU downtime-limit: 300 ms).',
+        description: 'Longest acceptable pause for the final copy of pre-copy (QEMU downtime-limit: 300 ms).',
       },
       maxRounds: {
         type: 'integer',
         minimum: 1,
         default: 30,
         unit: 'rounds',
-        description: 'Rounds after which a migration that has not converged ends.',
+        description: 'Pre-copy rounds after which a migration that has not converged ends.',
       },
       deadline: {
         type: 'number',
         exclusiveMinimum: 0,
         default: 600000000000,
         unit: 'ns',
-        description: 'Time after which a migration that has not converged ends.',
+        description: 'Time after which a pre-copy migration that has not converged ends.',
       },
       onTimeout: {
         enum: ['abort', 'force'],
         default: 'abort',
-        description: 'What a non-converging migration does at its round limit or deadline: give up, or pause the VM and copy the rest however long it takes.',
+        description: 'What a non-converging pre-copy migration does at its round limit or deadline: give up, or pause the VM and copy the rest however long it takes.',
       },
       pageSize: { type: 'integer', minimum: 512, default: 4096, unit: 'bytes', description: 'Page size of the dirty log.' },
-      zeroPageBytes: { type: 'integer', minimum: 0, default: 16, unit: 'bytes', description: 'Bytes sent for a page the VM never wrote.' },
+      zeroPageBytes: { type: 'integer', minimum: 0, default: 16, unit: 'bytes', description: 'Bytes pre-copy sends for a page the VM never wrote (a zero-page marker).' },
     },
   },
 } as const;

@@ -4,6 +4,8 @@
 export interface Options {
   /** Compression threads (QEMU default 8). Unit: threads. Default: 8. */
   readonly threads: number;
+  /** Decompression threads charged to the destination host while a migration runs (QEMU default 2; 0 leaves the destination's cost out). Unit: threads. Default: 0. */
+  readonly decompressThreads: number;
   /** Input bytes one thread compresses per second. Unit: bytes/s. Default: 100000000. */
   readonly threadThroughput: number;
   /** Shares of the VM's written pages by class; they need not sum to 1 (they are normalized). Default: {"code":0.1,"data":0.7,"random":0.2}. */
