@@ -5,7 +5,7 @@
 
 import { readFileSync } from 'node:fs';
 import { BtMmu, CompromisMmu, GuestKernel, NativeMmu, NestedMmu, ShadowMmu, SoftMmu, SspMmu, type MmuContext, type MmuStrategy } from 'virtlab';
-import { createHooks } from '../../core/engine/hooks';
+import { createHooks } from '../../core/hooks';
 import { loadHostProfile } from '../../core/scenario/loader';
 
 const profile = loadHostProfile(readFileSync('hosts/x86-64-server.host.yaml', 'utf8'), 'hosts/x86-64-server.host.yaml');
