@@ -147,7 +147,7 @@ export class Simulation implements SimContext {
     const sc = this.scenario;
     this.plugins = selectPlugins(this.catalog, { preset: sc.preset, without: sc.without, plugins: sc.plugins });
     for (const p of this.plugins) await this.apply(p);
-    this.checkWorkloadProviders();
+    this.checkScenarioProviders();
     this.systems = this.schedule.build();
     this.runs = this.systems.map((s) => s.run);
     this.hooks.lifecycle.populate.call(this);
@@ -196,7 +196,7 @@ export class Simulation implements SimContext {
   }
 
   /** Refuses a scenario whose hosts, VMs or workloads no selected plugin can run, naming the capability. */
-  private checkWorkloadProviders(): void {
+  private checkScenarioProviders(): void {
     if ((this.scenario.hosts.length || this.scenario.vms.length) && !this.plugins.some((p) => p.manifest.provides.includes('datacenter'))) {
       throw new RegistryError(
         `the scenario declares hosts or VMs, but no selected plugin provides datacenter (preset '${this.scenario.preset}')`,
