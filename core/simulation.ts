@@ -9,7 +9,7 @@
 // It sits at the root of core/, above the engine, the registry and the models: it
 // joins the engine's clock and schedule, the plugins the registry selects, and the
 // hooks record composed from every model's group (hooks.ts). It builds no model
-// itself: the datacenter and the network are plugins (plugins/datacenter,
+// itself: the datacenter and the network are plugins (plugins/datacenter/racks,
 // plugins/network/flows) that populate the world in lifecycle.populate.
 
 import { SimWorld, type WorldSnapshot } from './ecs/world';
