@@ -1,3 +1,3 @@
 // Everything the public API exports, plus createHooks, for tests that build models by hand.
 export * from './index';
-export { createHooks } from './engine/hooks';
+export { createHooks } from './hooks';

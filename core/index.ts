@@ -4,7 +4,7 @@
 
 export { definePlugin, type PluginApi, type PluginModule, type StateParticipant } from './plugin/define';
 export { injectable, inject, type Binding } from './plugin/container';
-export { token, type ServiceToken } from './plugin/tokens';
+export { token, type ServiceToken } from './engine/tokens';
 export { CAPABILITIES, isExclusive } from './plugin/capabilities';
 export { PRESETS, type PresetName } from './plugin/presets';
 export { PluginCatalog, selectPlugins, RegistryError, type CatalogEntry, type SelectedPlugin } from './plugin/registry';
@@ -12,19 +12,25 @@ export { resolveOptions, ManifestError, PluginOptionError, type PluginManifest, 
 export { validateManifest, OPTION_FRAGMENTS } from './option-fragments';
 export { STAGE_FIRST, STAGE_EARLY, STAGE_DEFAULT, STAGE_LATE, STAGE_OBSERVE } from './engine/stages';
 export { PHASES, type Phase, type SystemDef } from './engine/schedule';
-export type { Hooks, TickInfo, FinishContext, UnitPassContext, BlockTranslatedEvent } from './engine/hooks';
+export type { Hooks, LifecycleHooks, TickInfo, FinishContext } from './engine/hooks';
+export type { DatacenterHooks, VmPlacedEvent, PlacementFailedEvent } from './models/datacenter/hooks';
+export type { CpuHooks, SyscallEvent, TrapEvent } from './models/cpu/hooks';
+export type { UnitPassContext, BlockTranslatedEvent } from './models/dbt/hooks';
+export type { MemoryHooks, TlbMissEvent, PageWalkEvent, PageFaultEvent, PtWriteEvent, TlbFlushEvent, RootSwitchEvent, VmExitEvent } from './models/memory/hooks';
+export type { NetworkHooks, FlowEvent } from './models/network/hooks';
+export type { MigrationHooks, MigrationEvent, MigrationRoundEvent, MigrationSwitchEvent, MigrationEndEvent } from './models/migration/hooks';
 export type { SimContext, ServiceLookup } from './engine/context';
-export { Simulation, SimulationError, type RunResult, type SimSnapshot, type SimulationOptions } from './engine/simulation';
+export { Simulation, SimulationError, type RunResult, type SimSnapshot, type SimulationOptions } from './simulation';
 export { Rng, RngStreams } from './engine/rng';
 export { ENGINE_VERSION } from './engine/version';
 export { SimWorld, defineComponent, type ComponentDef, type Store, type FieldSpec } from './ecs/world';
 export { Metrics, Counter, Gauge, Histogram } from './metrics/metrics';
 export { Host, Vm, VmState, MemWorkload, Distribution } from './models/datacenter/components';
-export { Datacenter, DatacenterToken, Placement } from './models/datacenter/datacenter';
+export { Datacenter, DatacenterToken, Placement, type DatacenterState } from './models/datacenter/datacenter';
 export { CapacityIndex, HostCapacity, registerCapacityPlacement } from './models/datacenter/capacity-index';
 export type { HostProfile } from './models/datacenter/host-profile';
 export type { Scenario, VmGroup, HostGroup } from './scenario/types';
-export { parseQuantity, formatQuantity } from './scenario/units';
+export { parseQuantity, formatQuantity } from './units/units';
 export {
   MemoryActivity,
   PageBitmaps,

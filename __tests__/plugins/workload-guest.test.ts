@@ -1,6 +1,6 @@
 // workload.guest through real simulations: guests advance with simulated time, their
 // clock is the simulated clock, and a checkpointed run resumes exactly.
-import { Simulation } from '../../core/engine/simulation';
+import { Simulation } from '../../core/simulation';
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { loadScenarioFile } from '../../tools/node/scenario-file';
@@ -74,6 +74,7 @@ vms:
     memory: 256MiB
     workload: { kind: guest, program: ${process.cwd()}/scenarios/guests/bin/sort.elf, args: ["20000"] }
 plugins:
+  datacenter.racks: {}
   placement.first-fit: {}
   ${engine}: {}
   ${mmu}: {}

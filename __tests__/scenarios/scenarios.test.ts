@@ -2,7 +2,7 @@
 // meets every expectation it declares.
 import { readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { Simulation } from '../../core/engine/simulation';
+import { Simulation } from '../../core/simulation';
 import { loadScenarioFile } from '../../tools/node/scenario-file';
 
 function scenarioFiles(dir: string): string[] {

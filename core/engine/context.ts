@@ -1,11 +1,12 @@
 // What systems, hooks and plugins see of a running simulation. `Simulation`
 // implements it; plugins receive it through their api and every system call.
+// The engine declares what it owns (world, clock, hooks, services); the scenario
+// module adds the scenario and its host profiles by declaration merging
+// (core/scenario/types.ts), so the engine imports no domain type.
 
 import type { SimWorld } from '../ecs/world';
 import type { Metrics } from '../metrics/metrics';
-import type { HostProfile } from '../models/datacenter/host-profile';
-import type { ServiceToken } from '../plugin/tokens';
-import type { Scenario } from '../scenario/types';
+import type { ServiceToken } from './tokens';
 import type { Hooks } from './hooks';
 import type { RngStreams } from './rng';
 
@@ -22,9 +23,6 @@ export interface SimContext {
   readonly metrics: Metrics;
   readonly rng: RngStreams;
   readonly services: ServiceLookup;
-  readonly scenario: Scenario;
-  /** Host profiles in the order hosts' `Host.profile` indexes them. */
-  readonly hostProfiles: readonly HostProfile[];
   /** Data files the runner provides (guest path → bytes); never read from disk in core/. */
   readonly files: ReadonlyMap<string, Uint8Array>;
   /** Index of the current tick (during a tick) or of the next one (between ticks). */

@@ -1,6 +1,7 @@
 // Capabilities that plugins provide. An exclusive capability may have one provider
 // per simulation (two MMU strategies cannot both translate addresses); the registry
 // refuses a second one. Capabilities not listed here are free-form and shared.
+// A capability is listed once a plugin provides it, not before.
 
 export interface CapabilityInfo {
   readonly exclusive: boolean;
@@ -8,17 +9,17 @@ export interface CapabilityInfo {
 }
 
 export const CAPABILITIES: Readonly<Record<string, CapabilityInfo>> = Object.freeze({
+  datacenter: { exclusive: true, description: 'Holds the hosts and VMs and admits VMs as they arrive (service DatacenterToken).' },
+  network: { exclusive: true, description: 'Carries flows between hosts on the datacenter topology (service NetworkToken).' },
   placement: { exclusive: true, description: 'Chooses the host of each VM.' },
   'workload.synthetic': { exclusive: true, description: 'Runs `kind: synthetic` VM workloads.' },
   'workload.guest': { exclusive: true, description: 'Runs `kind: guest` VM workloads (real guest programs).' },
   'cpu.engine': { exclusive: true, description: 'Executes guest code: interpreter or translator.' },
   mmu: { exclusive: true, description: 'Translates guest addresses: the memory-virtualization strategy.' },
   'workload.paging': { exclusive: true, description: 'Drives synthetic page-table workloads through the MMU strategy.' },
-  'dirty-log': { exclusive: true, description: 'Tracks pages dirtied by a VM.' },
   'migration.method': { exclusive: true, description: 'Moves a running VM between hosts.' },
   'migration.controller': { exclusive: true, description: 'Decides how a migration proceeds (adaptive policies).' },
   'migration.trigger': { exclusive: false, description: 'Starts migrations (schedules, maintenance).' },
-  netstack: { exclusive: true, description: 'The network stack personality of containers.' },
   'network.traffic': { exclusive: false, description: 'Generates traffic on the datacenter network.' },
   trace: { exclusive: false, description: 'Records events for the visualizer and reports.' },
   bench: { exclusive: false, description: 'Measures the framework itself.' },

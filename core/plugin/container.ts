@@ -11,7 +11,7 @@
 
 import 'reflect-metadata';
 import { Container, inject as inversifyInject, injectable as inversifyInjectable } from 'inversify';
-import type { ServiceToken } from './tokens';
+import type { ServiceToken } from '../engine/tokens';
 
 /** Marks a class as constructible by the container. */
 export function injectable(): ClassDecorator {

@@ -14,7 +14,7 @@ import type { Rng } from '../engine/rng';
 import type { SystemDef } from '../engine/schedule';
 import type { Counter, Gauge, Histogram, HistogramOptions } from '../metrics/metrics';
 import type { Binding } from './container';
-import type { ServiceToken } from './tokens';
+import type { ServiceToken } from '../engine/tokens';
 
 /** State a plugin keeps outside components and metrics, saved in snapshots. */
 export interface StateParticipant {

@@ -5,7 +5,7 @@
 
 import Ajv, { type ErrorObject, type ValidateFunction } from 'ajv';
 import manifestSchema from '../../plugin.schema.json';
-import { coerceUnits, type UnitError } from '../scenario/units';
+import { coerceUnits, type UnitError } from '../units/units';
 
 export interface OptionSchema {
   readonly type?: string | string[];

@@ -5,12 +5,17 @@
 // strategy is one line.
 
 export const PRESETS = Object.freeze({
-  /** Nothing: only what the scenario lists. Tests start here. */
+  /**
+   * Nothing: only what the scenario lists. Tests start here. A scenario that declares
+   * hosts or VMs under it lists `datacenter.racks` (and `network.flows` if it moves data
+   * between hosts); without them the simulation refuses to boot and names the
+   * missing capability.
+   */
   minimal: Object.freeze([] as string[]),
-  /** What a batch run needs: placement and the synthetic workload. */
-  headless: Object.freeze(['placement.first-fit', 'workload.synthetic']),
+  /** What a batch run needs: the datacenter and its network, placement and the synthetic workload. */
+  headless: Object.freeze(['datacenter.racks', 'network.flows', 'placement.first-fit', 'workload.synthetic']),
   /** headless, plus the event trace that the visualizer and reports read. */
-  default: Object.freeze(['placement.first-fit', 'workload.synthetic', 'trace.events']),
+  default: Object.freeze(['datacenter.racks', 'network.flows', 'placement.first-fit', 'workload.synthetic', 'trace.events']),
 });
 
 export type PresetName = keyof typeof PRESETS;

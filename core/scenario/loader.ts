@@ -12,7 +12,7 @@ import type { PresetName } from '../plugin/presets';
 import { RegistryError, type PluginCatalog } from '../plugin/registry';
 import { CORE_SCENARIO_SCHEMA } from './schema';
 import type { Expectation, HostGroup, Scenario, VmGroup } from './types';
-import { coerceUnits, UnitError } from './units';
+import { coerceUnits, UnitError } from '../units/units';
 
 export class ScenarioError extends Error {
   constructor(

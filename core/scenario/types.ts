@@ -1,5 +1,7 @@
 // The resolved scenario: what the loader produces from a scenario file and what the
-// simulation runs. Quantities are in base units (ns, bytes, Hz, bit/s).
+// simulation runs. Quantities are in base units (ns, bytes, Hz, bit/s). It also adds
+// the scenario to the engine's SimContext (declaration merging), so that the engine
+// runs a scenario without importing its types.
 
 import type { HostProfile } from '../models/datacenter/host-profile';
 import type { PresetName } from '../plugin/presets';
@@ -53,4 +55,12 @@ export interface Scenario {
   readonly expect: readonly Expectation[];
   /** Host files the guest may see: guest path → host path (resolved by the runner). */
   readonly files: Readonly<Record<string, string>>;
+}
+
+declare module '../engine/context' {
+  interface SimContext {
+    readonly scenario: Scenario;
+    /** Host profiles in the order hosts' `Host.profile` indexes them. */
+    readonly hostProfiles: readonly HostProfile[];
+  }
 }

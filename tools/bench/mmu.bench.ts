@@ -12,7 +12,7 @@ import { NestedMmu } from '../../plugins/mmu/nested-paging/nested-paging';
 import { ShadowMmu } from '../../plugins/mmu/shadow-paging/shadow-paging';
 import { SoftMmu } from '../../plugins/mmu/softmmu/softmmu';
 import { SspMmu } from '../../plugins/mmu/ssp/ssp';
-import { createHooks } from '../../core/engine/hooks';
+import { createHooks } from '../../core/hooks';
 import { loadHostProfile } from '../../core/scenario/loader';
 
 const profile = loadHostProfile(readFileSync('hosts/x86-64-server.host.yaml', 'utf8'), 'hosts/x86-64-server.host.yaml');

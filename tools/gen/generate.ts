@@ -10,7 +10,7 @@ import path from 'node:path';
 import { CAPABILITIES, type PluginManifest } from 'virtlab';
 import { HOST_PROFILE_SCHEMA } from '../../core/models/datacenter/host-profile';
 import { composeScenarioSchema } from '../../core/scenario/schema';
-import { dimensionOf } from '../../core/scenario/units';
+import { dimensionOf } from '../../core/units/units';
 import { findManifests, PLUGINS_DIR, readPluginFolder, REPO_ROOT } from '../node/catalog';
 
 type Schema = {

@@ -12,6 +12,7 @@
 
 import {
   DatacenterToken,
+  NetworkToken,
   MigrationService,
   Host,
   MemoryActivity,
@@ -116,7 +117,7 @@ function buildIndex(s: Simulation): Index {
   const vmOf = new Int32Array(maxEid).fill(-1);
   dc.hosts.forEach((h, i) => (hostOf[h] = i));
   dc.vms.forEach((v, i) => (vmOf[v] = i));
-  const links = s.network.topology.capacity.length;
+  const links = s.services.get(NetworkToken).topology.capacity.length;
   return {
     hostOf,
     vmOf,
@@ -124,7 +125,7 @@ function buildIndex(s: Simulation): Index {
     hosts: dc.hosts.length,
     links,
     prevHost: new Int32Array(dc.vms.length).fill(-2),
-    prevLinkBytes: Float64Array.from(s.network.flows.linkBytes),
+    prevLinkBytes: Float64Array.from(s.services.get(NetworkToken).flows.linkBytes),
     prevTimeNs: s.timeNs,
     lastUtil: new Float32Array(links),
     maxDirty: 1,
@@ -179,7 +180,7 @@ function frame(s: Simulation, metric: Metric, ticksRun: number, stepMs: number, 
   for (let j = 0; j < ix.hosts; j++) b.hostLoad[j] = H.cpuLoad[dc.hosts[j]];
 
   // Utilization over the interval since the previous frame, from the bytes each link carried.
-  const flows = s.network.flows;
+  const flows = s.services.get(NetworkToken).flows;
   const dt = s.timeNs - ix.prevTimeNs;
   if (dt > 0) {
     for (let l = 0; l < ix.links; l++) {
@@ -198,7 +199,7 @@ function frame(s: Simulation, metric: Metric, ticksRun: number, stepMs: number, 
       if (m.state === 'done') continue;
       const o = k++ * MIGRATION_STRIDE;
       let path = ix.paths.get(m.id);
-      if (!path) ix.paths.set(m.id, (path = s.network.topology.path(ix.hostOf[m.src], ix.hostOf[m.dst])));
+      if (!path) ix.paths.set(m.id, (path = s.services.get(NetworkToken).topology.path(ix.hostOf[m.src], ix.hostOf[m.dst])));
       b.migrations[o + Mig.ID] = m.id;
       b.migrations[o + Mig.VM] = ix.vmOf[m.vm];
       b.migrations[o + Mig.SRC] = ix.hostOf[m.src];
@@ -260,7 +261,7 @@ async function start(msg: Extract<ToWorker, { type: 'start' }>): Promise<void> {
   const dc = sim.services.get(DatacenterToken);
   vmNames = dc.vms.map((vm, i) => `${sim!.scenario.vms[sim!.world.store(Vm).group[vm]].name}-${i}`);
   const H = sim.world.store(Host);
-  const topology = sim.network.topology;
+  const topology = sim.services.get(NetworkToken).topology;
   const layout: Layout = {
     racks: dc.hosts.reduce((n, h) => Math.max(n, H.rack[h] + 1), 0),
     hostRack: Int32Array.from(dc.hosts.map((h) => H.rack[h])),
@@ -304,7 +305,7 @@ self.onmessage = async (e: MessageEvent<ToWorker>) => {
       }
       while (sim.tick < Math.min(msg.tick, sim.totalTicks)) sim.step();
       // Utilization restarts from the new position; earlier switches are not replayed.
-      index.prevLinkBytes.set(sim.network.flows.linkBytes);
+      index.prevLinkBytes.set(sim.services.get(NetworkToken).flows.linkBytes);
       index.prevTimeNs = sim.timeNs;
       index.lastUtil.fill(0);
       events = [`${at(sim.timeNs)}  (timeline moved)`];

@@ -1,7 +1,7 @@
 // Determinism and checkpoints: the same scenario and seed give byte-identical
 // metrics.json; another seed gives different results; a run checkpointed at tick k
 // and resumed in a fresh simulation ends exactly like an uninterrupted run.
-import { Simulation } from '../../../core/engine/simulation';
+import { Simulation } from '../../../core/simulation';
 import { bootText, runText, scenarioFromText } from '../../../tools/node/testing';
 
 const text = `name: determinism

@@ -1,7 +1,7 @@
 // Hook contracts: the record is frozen and typed; taps run by stage; bail and
 // waterfall hooks follow their documented meaning; tapping after boot is refused.
 import path from 'node:path';
-import { createHooks } from '../../../core/engine/hooks';
+import { createHooks } from '../../../core/hooks';
 import { STAGE_EARLY, STAGE_LATE } from '../../../core/engine/stages';
 import { bootText } from '../../../tools/node/testing';
 import { ProbeLog } from '../../fixtures/user-plugins/probe';
@@ -51,11 +51,14 @@ describe('the hooks record', () => {
     expect(seen).toEqual(['pass']);
   });
 
-  it('passes a kernel through every compile pass in turn (waterfall)', () => {
+  it('passes a unit through every optimization pass in turn (waterfall)', () => {
     const hooks = createHooks();
-    hooks.gpu.kernelCompile.tap('a', (k) => ({ ...k, name: `${k.name}+a` }));
-    hooks.gpu.kernelCompile.tap('b', (k) => ({ ...k, name: `${k.name}+b` }));
-    expect(hooks.gpu.kernelCompile.call({ name: 'k', ir: null, device: 0 }).name).toBe('k+a+b');
+    type Named = { name: string };
+    const pass = (tag: string) => (u: unknown) => ({ name: `${(u as Named).name}+${tag}` }) as never;
+    hooks.cpu.optimizeUnit.tap('a', pass('a'));
+    hooks.cpu.optimizeUnit.tap('b', pass('b'));
+    const ctx = { translator: 't', kind: 'block', entry: 0, enabled: {}, timing: false };
+    expect((hooks.cpu.optimizeUnit.call({ name: 'u' } as never, ctx) as unknown as Named).name).toBe('u+a+b');
   });
 });
 

@@ -28,6 +28,8 @@ function entry(id: string, extra: Partial<PluginManifest> = {}): CatalogEntry {
 
 const catalog = () =>
   new PluginCatalog([
+    entry('datacenter.racks', { provides: ['datacenter'] }),
+    entry('network.flows', { provides: ['network'], requires: ['datacenter'] }),
     entry('placement.first-fit', { provides: ['placement'] }),
     entry('placement.worst-fit', { provides: ['placement'] }),
     entry('workload.synthetic', { provides: ['workload.synthetic'] }),
@@ -51,13 +53,13 @@ function refusal(fn: () => unknown): RegistryError {
 describe('selectPlugins', () => {
   it('starts from the default preset and applies option defaults', () => {
     const sel = selectPlugins(catalog(), {});
-    expect(sel.map((s) => s.id)).toEqual(['placement.first-fit', 'workload.synthetic', 'trace.events']);
+    expect(sel.map((s) => s.id)).toEqual(['datacenter.racks', 'network.flows', 'placement.first-fit', 'workload.synthetic', 'trace.events']);
     expect(sel[0].options).toEqual({ rate: 1, mode: 'a' });
   });
 
   it('lets a scenario plugin replace the preset provider of an exclusive capability', () => {
     const sel = selectPlugins(catalog(), { plugins: [{ id: 'placement.worst-fit' }] });
-    expect(sel.map((s) => s.id)).toEqual(['workload.synthetic', 'trace.events', 'placement.worst-fit']);
+    expect(sel.map((s) => s.id)).toEqual(['datacenter.racks', 'network.flows', 'workload.synthetic', 'trace.events', 'placement.worst-fit']);
   });
 
   it('converts units and keeps given options', () => {

@@ -1,7 +1,7 @@
 // The scenario loader's errors: each names the file, line and column, the path in
 // the document, what was expected, and a hint where there is one.
 import { ScenarioError } from '../../../core/scenario/loader';
-import { parseQuantity } from '../../../core/scenario/units';
+import { parseQuantity } from '../../../core/units/units';
 import { scenarioFromText } from '../../../tools/node/testing';
 
 const good = `name: t

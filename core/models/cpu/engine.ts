@@ -3,7 +3,7 @@
 // that provide the `ExecutionEngine` service (capability `cpu.engine`); the guest
 // workload and `virtlab exec` resolve it once and call `run(budget)` per tick.
 
-import { token } from '../../plugin/tokens';
+import { token } from '../../engine/tokens';
 
 /** Everything a guest program needs to start. */
 export interface GuestLaunch {

@@ -1,13 +1,13 @@
 // The datacenter model: builds host and VM entities from a scenario, admits VMs as
 // they arrive through the selected placement strategy, and keeps the hosts'
-// allocation fields consistent when a VM is placed, moved or released. It is a core
-// service (token `Datacenter`) so that placement and migration plugins share one
-// notion of where each VM runs.
+// allocation fields consistent when a VM is placed, moved or released. The
+// `datacenter` plugin (plugins/datacenter) builds it, provides it as a service (token
+// `DatacenterToken`) so that placement and migration plugins share one notion of
+// where each VM runs, and runs its admission and gauges as systems.
 
 import type { SimContext } from '../../engine/context';
-import type { SystemDef } from '../../engine/schedule';
 import type { Gauge } from '../../metrics/metrics';
-import { token } from '../../plugin/tokens';
+import { token } from '../../engine/tokens';
 import { Host, Vm, VmState } from './components';
 
 /** A placement strategy (capability `placement`). */
@@ -44,7 +44,7 @@ export class Datacenter {
 
   constructor(private readonly sim: SimContext) {}
 
-  /** Spawns hosts and VMs from the scenario (called by the engine at boot). */
+  /** Spawns hosts and VMs from the scenario (in lifecycle.populate, before boot). */
   populate(): void {
     const { world, scenario } = this.sim;
     const totalHosts = scenario.hosts.reduce((n, g) => n + g.racks * g.perRack, 0);
@@ -94,16 +94,8 @@ export class Datacenter {
     this.gauges.vms.set(this.vms.length);
   }
 
-  /** The core systems of the datacenter: admission, and the sampled gauges. */
-  systems(): SystemDef[] {
-    return [
-      { name: 'core/admit-vms', phase: 'control', run: () => this.admit(), writes: [Vm, Host] },
-      { name: 'core/datacenter-gauges', phase: 'metrics', run: () => this.sample(), reads: [Vm, Host] },
-    ];
-  }
-
-  /** Places every pending VM whose arrival time has come. */
-  private admit(): void {
+  /** Places every pending VM whose arrival time has come (a control-phase system; writes Vm and Host). */
+  admit(): void {
     if (!this.pending.length) return;
     const { world, timeNs, hooks } = this.sim;
     const V = world.store(Vm);
@@ -161,7 +153,8 @@ export class Datacenter {
     this.sim.services.tryGet(Placement)?.capacityChanged(host);
   }
 
-  private sample(): void {
+  /** Updates the hosts' CPU load and the datacenter gauges on sampling ticks (a metrics-phase system). */
+  sample(): void {
     if (!this.sim.sampling) return;
     const { world } = this.sim;
     const V = world.store(Vm);

@@ -20,7 +20,7 @@
 // phase's hottest ones, and is exact for uniform-to-uniform changes.
 
 import type { Rng } from '../../engine/rng';
-import { token } from '../../plugin/tokens';
+import { token } from '../../engine/tokens';
 import { Distribution, type DistributionName } from './components';
 
 export interface WorkloadPhase {

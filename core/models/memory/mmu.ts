@@ -14,7 +14,7 @@ import type { Hooks } from '../../engine/hooks';
 import type { PluginApi } from '../../plugin/define';
 import type { Gauge } from '../../metrics/metrics';
 import type { HostProfile } from '../datacenter/host-profile';
-import { token } from '../../plugin/tokens';
+import { token } from '../../engine/tokens';
 import { F_VALID, F_WRITE, PhysicalMemory, RadixTable, WalkResult } from './paging';
 import { Tlb, TwoLevelTlb } from './tlb';
 

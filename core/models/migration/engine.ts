@@ -22,7 +22,7 @@ import type { SimContext } from '../../engine/context';
 import type { SystemDef } from '../../engine/schedule';
 import type { PluginApi } from '../../plugin/define';
 import type { Counter, Histogram } from '../../metrics/metrics';
-import { token } from '../../plugin/tokens';
+import { token } from '../../engine/tokens';
 import { Host, Vm, VmState } from '../datacenter/components';
 import { DatacenterToken } from '../datacenter/datacenter';
 import { MemoryActivity } from '../datacenter/workload';

@@ -1,13 +1,13 @@
 // The network of a simulation: the datacenter topology built from the hosts and the
-// scenario's oversubscription, and the flows on it. A core service (token
+// scenario's oversubscription, and the flows on it. The `network` plugin
+// (plugins/network/flows) builds it and provides it as a service (token
 // `NetworkToken`): migrations and traffic generators start flows through it, and the
-// core system in the network phase advances them every tick and fires
+// plugin's system in the network phase advances them every tick (`step`), which fires
 // hooks.network.flowFinished when a flow delivers its last byte.
 
 import type { SimContext } from '../../engine/context';
-import type { SystemDef } from '../../engine/schedule';
 import type { Gauge, Counter } from '../../metrics/metrics';
-import { token } from '../../plugin/tokens';
+import { token } from '../../engine/tokens';
 import { Host } from '../datacenter/components';
 import { FlowNetwork, type FlowSnapshot } from './flows';
 import { Topology } from './topology';
@@ -24,7 +24,7 @@ export class Network {
 
   constructor(private readonly sim: SimContext) {}
 
-  /** Builds the topology from the hosts (called by the engine at boot). */
+  /** Builds the topology from the hosts (in lifecycle.populate, after the datacenter spawned them). */
   build(hosts: readonly number[]): void {
     const H = this.sim.world.store(Host);
     this.hostEids = [...hosts];
@@ -61,11 +61,8 @@ export class Network {
     return this.topology.latency(this.index.get(srcHost)!, this.index.get(dstHost)!);
   }
 
-  systems(): SystemDef[] {
-    return [{ name: 'core/network', phase: 'network', run: () => this.step() }];
-  }
-
-  private step(): void {
+  /** Advances the flows by one tick and updates the gauges on sampling ticks (a network-phase system). */
+  step(): void {
     if (!this.flows) return;
     const done = this.flows.advance(this.sim.dtNs);
     for (const d of done) {

@@ -31,7 +31,7 @@ export default definePlugin<Options>((api) => {
   api.addSystem({
     name: `${api.id}/trigger`,
     phase: 'control',
-    after: ['core/admit-vms'],
+    after: ['datacenter.racks/admit-vms'],
     run(sim) {
       const V = sim.world.store(Vm);
       const H = sim.world.store(Host);

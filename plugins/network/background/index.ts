@@ -33,7 +33,7 @@ export default definePlugin<Options>((api) => {
   api.addSystem({
     name: `${api.id}/arrivals`,
     phase: 'network',
-    before: ['core/network'],
+    before: ['network.flows/advance'],
     run(sim) {
       if (!api.options.arrivalsPerSecond) return;
       const n = rng.poisson((api.options.arrivalsPerSecond * sim.dtNs) / 1e9);

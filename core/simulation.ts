@@ -5,25 +5,30 @@
 //
 // Lifecycle: `await Simulation.create({ scenario, catalog })` boots; `step()` runs one
 // tick; `runUntil(ns)` and `run()` run many; `await finish()` returns the results.
+//
+// It sits at the root of core/, above the engine, the registry and the models: it
+// joins the engine's clock and schedule, the plugins the registry selects, and the
+// hooks record composed from every model's group (hooks.ts). It builds no model
+// itself: the datacenter and the network are plugins (plugins/datacenter/racks,
+// plugins/network/flows) that populate the world in lifecycle.populate.
 
-import { SimWorld, type WorldSnapshot } from '../ecs/world';
-import { Metrics, type MetricsSnapshot } from '../metrics/metrics';
-import { formatQuantity } from '../scenario/units';
-import { Datacenter, DatacenterToken, type DatacenterState } from '../models/datacenter/datacenter';
-import { Network, NetworkToken } from '../models/network/network';
-import type { HostProfile } from '../models/datacenter/host-profile';
-import { ServiceContainer, type Binding } from '../plugin/container';
-import { isPluginModule, type PluginApi, type StateParticipant } from '../plugin/define';
-import type { PluginCatalog, SelectedPlugin } from '../plugin/registry';
-import { RegistryError, selectPlugins } from '../plugin/registry';
-import type { ServiceToken } from '../plugin/tokens';
-import type { Scenario } from '../scenario/types';
-import type { SimContext } from './context';
-import { checkExpectations, type ExpectationResult } from './expectations';
-import { createHooks, sealAfterBoot, type FinishContext, type Hooks, type TickInfo } from './hooks';
-import { RngStreams } from './rng';
-import { Schedule, type ScheduledSystem, type SystemDef } from './schedule';
-import { ENGINE_VERSION } from './version';
+import { SimWorld, type WorldSnapshot } from './ecs/world';
+import { Metrics, type MetricsSnapshot } from './metrics/metrics';
+import { formatQuantity } from './units/units';
+import type { HostProfile } from './models/datacenter/host-profile';
+import { ServiceContainer, type Binding } from './plugin/container';
+import { isPluginModule, type PluginApi, type StateParticipant } from './plugin/define';
+import type { PluginCatalog, SelectedPlugin } from './plugin/registry';
+import { RegistryError, selectPlugins } from './plugin/registry';
+import type { ServiceToken } from './engine/tokens';
+import type { Scenario } from './scenario/types';
+import type { SimContext } from './engine/context';
+import { checkExpectations, type ExpectationResult } from './scenario/expectations';
+import { sealAfterBoot, type FinishContext, type Hooks, type TickInfo } from './engine/hooks';
+import { createHooks } from './hooks';
+import { RngStreams } from './engine/rng';
+import { Schedule, type ScheduledSystem, type SystemDef } from './engine/schedule';
+import { ENGINE_VERSION } from './engine/version';
 
 export interface SimulationOptions {
   readonly scenario: Scenario;
@@ -59,8 +64,6 @@ export interface SimSnapshot {
   readonly world: WorldSnapshot;
   readonly metrics: MetricsSnapshot;
   readonly rng: ReturnType<RngStreams['save']>;
-  readonly datacenter: DatacenterState;
-  readonly network: ReturnType<Network['save']>;
   readonly participants: Record<string, unknown>;
 }
 
@@ -75,8 +78,6 @@ export class Simulation implements SimContext {
   readonly hostProfiles: readonly HostProfile[];
   readonly files: ReadonlyMap<string, Uint8Array>;
   readonly dtNs: number;
-  readonly datacenter: Datacenter;
-  readonly network: Network;
   private readonly container = new ServiceContainer();
   readonly services = {
     get: <T>(t: ServiceToken<T>) => this.container.get(t),
@@ -111,8 +112,6 @@ export class Simulation implements SimContext {
     this.tickInfo.dtNs = this.dtNs;
     this.hostProfiles = this.scenario.hosts.map((g) => g.profile);
     this.nextSampleNs = this.scenario.record.every;
-    this.datacenter = new Datacenter(this);
-    this.network = new Network(this);
     sealAfterBoot(this.hooks, () => this.booted);
   }
 
@@ -138,20 +137,20 @@ export class Simulation implements SimContext {
     return this.systems;
   }
 
-  /** Selects and applies the plugins, populates the world, and fires the boot hooks. */
+  /**
+   * Selects and applies the plugins, checks that they cover what the scenario
+   * declares, builds the schedule, and fires lifecycle.populate (the world's models
+   * spawn their entities), then lifecycle.boot and bootAsync.
+   */
   async boot(): Promise<void> {
     if (this.booted) throw new SimulationError('the simulation is already booted');
     const sc = this.scenario;
     this.plugins = selectPlugins(this.catalog, { preset: sc.preset, without: sc.without, plugins: sc.plugins });
-    this.container.provide(DatacenterToken, { useValue: this.datacenter }, 'core');
-    this.container.provide(NetworkToken, { useValue: this.network }, 'core');
-    for (const sys of [...this.datacenter.systems(), ...this.network.systems()]) this.schedule.add(sys, 'core');
     for (const p of this.plugins) await this.apply(p);
-    this.checkWorkloadProviders();
+    this.checkScenarioProviders();
     this.systems = this.schedule.build();
     this.runs = this.systems.map((s) => s.run);
-    this.datacenter.populate();
-    this.network.build(this.datacenter.hosts);
+    this.hooks.lifecycle.populate.call(this);
     this.hooks.lifecycle.boot.call(this);
     await this.hooks.lifecycle.bootAsync.promise(this);
     this.metrics.recordSeries(sc.record.series);
@@ -196,7 +195,15 @@ export class Simulation implements SimContext {
     }
   }
 
-  private checkWorkloadProviders(): void {
+  /** Refuses a scenario whose hosts, VMs or workloads no selected plugin can run, naming the capability. */
+  private checkScenarioProviders(): void {
+    if ((this.scenario.hosts.length || this.scenario.vms.length) && !this.plugins.some((p) => p.manifest.provides.includes('datacenter'))) {
+      throw new RegistryError(
+        `the scenario declares hosts or VMs, but no selected plugin provides datacenter (preset '${this.scenario.preset}')`,
+        undefined,
+        `add one of: ${this.catalog.providersOf('datacenter').join(', ') || '(none installed)'}, or use the default or headless preset`,
+      );
+    }
     if (this.scenario.vms.length && !this.plugins.some((p) => p.manifest.provides.includes('placement'))) {
       throw new RegistryError(
         'the scenario declares VMs, but no selected plugin provides placement',
@@ -363,8 +370,6 @@ export class Simulation implements SimContext {
       world: this.world.snapshot(),
       metrics: this.metrics.snapshot(),
       rng: this.rng.save(),
-      datacenter: this.datacenter.save(),
-      network: this.network.save(),
       participants,
     });
   }
@@ -382,8 +387,6 @@ export class Simulation implements SimContext {
     this.world.restore(snap.world);
     this.metrics.restore(snap.metrics);
     this.rng.load(snap.rng);
-    this.datacenter.load(snap.datacenter);
-    this.network.load(snap.network);
     this.tickIndex = snap.tick;
     this.nextSampleNs = snap.nextSampleNs;
     for (const [k, p] of this.participants) {

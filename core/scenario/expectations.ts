@@ -3,7 +3,7 @@
 // under scenarios/ runs as a jest test).
 
 import type { Metrics } from '../metrics/metrics';
-import type { Expectation } from '../scenario/types';
+import type { Expectation } from './types';
 
 export interface ExpectationResult {
   readonly metric: string;
