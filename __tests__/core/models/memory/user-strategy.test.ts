@@ -17,6 +17,7 @@ preset: minimal
 hosts: [{ profile: riscv-board }]
 vms: [{ memory: 1GiB }]
 plugins:
+  datacenter.racks: {}
   placement.first-fit: {}
   ${mmu}
   workload.paging: { guestLevels: 3, pagesPerProcess: 1024, accessesPerTick: 2000, churnPerTick: 4, switchesPerTick: 1, warmupTicks: 2 }
