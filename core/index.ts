@@ -7,7 +7,7 @@ export { injectable, inject, type Binding } from './plugin/container';
 export { token, type ServiceToken } from './plugin/tokens';
 export { CAPABILITIES, isExclusive } from './plugin/capabilities';
 export { PRESETS, type PresetName } from './plugin/presets';
-export { PluginCatalog, selectPlugins, RegistryError, type CatalogEntry, type SelectedPlugin } from './plugin/registry';
+export { PluginCatalog, selectPlugins, RegistryError, resolvePluginOptions, catalogEntry, type CatalogEntry, type FoundPlugin, type SelectedPlugin } from './plugin/registry';
 export { validateManifest, resolveOptions, ManifestError, PluginOptionError, type PluginManifest } from './plugin/manifest';
 export { STAGE_FIRST, STAGE_EARLY, STAGE_DEFAULT, STAGE_LATE, STAGE_OBSERVE } from './engine/stages';
 export { PHASES, type Phase, type SystemDef } from './engine/schedule';
@@ -23,6 +23,22 @@ export { Datacenter, DatacenterToken, Placement } from './models/datacenter/data
 export { CapacityIndex, HostCapacity, registerCapacityPlacement } from './models/datacenter/capacity-index';
 export type { HostProfile } from './models/datacenter/host-profile';
 export type { Scenario, VmGroup, HostGroup } from './scenario/types';
+export {
+  loadScenario,
+  readScenarioDocument,
+  applyOverrides,
+  resolveScenario,
+  parseDocumentText,
+  loadHostProfile,
+  loadHostProfiles,
+  isEffectiveConfig,
+  scenarioFromConfig,
+  ScenarioError,
+  PositionedDocument,
+  type ScenarioDocument,
+  type ScenarioEnv,
+  type ScenarioOverrides,
+} from './scenario/loader';
 export { parseQuantity, formatQuantity } from './scenario/units';
 export {
   MemoryActivity,

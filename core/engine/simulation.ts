@@ -312,6 +312,11 @@ export class Simulation implements SimContext {
         durationNs: sc.duration,
         preset: sc.preset,
         without: sc.without,
+        // Where its relative paths (plugin folders, guest programs, files) start, so
+        // that config.json can be run again as a scenario.
+        dir: sc.dir,
+        pluginPaths: sc.pluginPaths,
+        files: sc.files,
         topology: sc.topology,
         hosts: sc.hosts.map((g) => ({ name: g.name, racks: g.racks, perRack: g.perRack, profile: g.profile })),
         vms: sc.vms,

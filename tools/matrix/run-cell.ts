@@ -7,12 +7,8 @@
 // "skipped" with the registry's reason; any other error makes it "failed".
 
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
-import path from 'node:path';
 import { CAPABILITIES, PRESETS, RegistryError, Simulation, type PluginCatalog, type ServiceToken } from 'virtlab';
-import { parseDocumentText } from '../../core/scenario/loader';
-import { loadCatalog } from '../node/catalog';
-import { loadScenarioFile } from '../node/scenario-file';
+import { loadScenarioFile, openScenarioFile } from '../node/scenario-file';
 import type { AxisValue, Cell } from './cells';
 
 export interface CellResult {
@@ -49,12 +45,11 @@ export function cellOverrides(cell: Cell, catalog: PluginCatalog): { set: Array<
   const set = Object.entries(cell.scenarioSet).map(([path, value]) => ({ path, value }));
   const optionSets: Array<{ path: string; value: unknown }> = [];
   let seed: number | undefined;
-  const doc = parseDocumentText(readFileSync(cell.scenario, 'utf8'), cell.scenario).data;
-  // Capabilities of plugins in the scenario's own plugin folders count as axes too.
-  if (Array.isArray(doc.pluginPaths) && doc.pluginPaths.length) {
-    const base = path.dirname(path.resolve(cell.scenario));
-    catalog = loadCatalog(doc.pluginPaths.map((d) => path.resolve(base, String(d))));
-  }
+  // The scenario as the loader opens it; its catalog counts the plugins of the
+  // scenario's own plugin folders too, so their capabilities are axes as well.
+  const opened = openScenarioFile(cell.scenario);
+  const doc = opened.doc.data;
+  catalog = opened.catalog;
   const plugins: Record<string, unknown> = { ...((doc.plugins as Record<string, unknown> | undefined) ?? {}) };
   const without = new Set<string>((doc.without as string[] | undefined) ?? []);
   let pluginsChanged = false;
