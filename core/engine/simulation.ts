@@ -163,7 +163,9 @@ export class Simulation implements SimContext {
     try {
       mod = await p.entry.load();
     } catch (e) {
-      throw new RegistryError(`plugin '${p.id}' failed to load from ${p.entry.dir}: ${(e as Error).message}`, p.id);
+      const err = new RegistryError(`plugin '${p.id}' failed to load from ${p.entry.dir}: ${(e as Error).message}`, p.id);
+      (err as { cause?: unknown }).cause = e;
+      throw err;
     }
     const m = (mod as { default?: unknown })?.default ?? mod;
     if (!isPluginModule(m)) {
