@@ -6,7 +6,6 @@ import os from 'node:os';
 import path from 'node:path';
 import { main } from '../../tools/cli/main';
 import { cellOverrides } from '../../tools/matrix/run-cell';
-import { loadCatalog } from '../../tools/node/catalog';
 import { scenarioFromResults } from '../../tools/view/serve';
 
 async function cli(...args: string[]) {
@@ -81,7 +80,7 @@ describe('the matrix runner', () => {
     const file = path.join(tmp, 'axis.scenario.yaml');
     writeFileSync(file, `name: axis\nduration: 2ms\ntick: 1ms\npreset: minimal\npluginPaths: [${JSON.stringify(fixtures)}]\nplugins: {}\n`);
     const cell = { id: 'c', key: 'k', label: 'probe', scenario: file, scenarioSet: {}, assignment: { probe: 'user.probe' } };
-    const o = cellOverrides(cell as never, loadCatalog());
+    const o = cellOverrides(cell as never);
     expect(o.set).toContainEqual({ path: 'plugins', value: { 'user.probe': {} } });
   });
 });
