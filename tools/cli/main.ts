@@ -1,9 +1,11 @@
 // The virtlab command line. `main(argv)` returns the exit status:
 //
 //   0  success
-//   1  the run finished but an expectation failed (or `validate` found a problem)
-//   2  bad input: unknown command or option, invalid scenario, plugin or manifest
-//   3  internal error (a bug: rerun with --debug and report the stack trace)
+//   1  the run finished but an expectation failed (for matrix: a cell regressed)
+//   2  bad input: unknown command or option, invalid scenario, plugin, manifest or
+//      plugin types
+//   3  internal error: a bug in virtlab, or in a plugin whose code threw (the message
+//      names it); rerun with --debug for the stack trace
 //   guest programs run by `virtlab exec` pass their own exit status through.
 //
 // Errors print one line with the cause and, where there is one, a hint; the stack
