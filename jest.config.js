@@ -16,7 +16,7 @@ module.exports = {
   testMatch: ['**/*.test.ts'],
   transform: { '^.+\\.(t|j|mj)s$': ['@swc/jest', swc] },
   transformIgnorePatterns: ['/node_modules/(?!(inversify|@inversifyjs)/)'],
-  moduleNameMapper: { '^virtlab$': '<rootDir>/core/index.ts' },
+  moduleNameMapper: { '^virtlab$': '<rootDir>/core/index.ts', '^virtlab/testing$': '<rootDir>/tools/node/testing.ts' },
   moduleFileExtensions: ['ts', 'js', 'mjs', 'json'],
   testTimeout: 120000,
 };

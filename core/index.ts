@@ -7,7 +7,7 @@ export { injectable, inject, type Binding } from './plugin/container';
 export { token, type ServiceToken } from './engine/tokens';
 export { CAPABILITIES, isExclusive } from './plugin/capabilities';
 export { PRESETS, type PresetName } from './plugin/presets';
-export { PluginCatalog, selectPlugins, RegistryError, type CatalogEntry, type SelectedPlugin } from './plugin/registry';
+export { PluginCatalog, selectPlugins, RegistryError, resolvePluginOptions, catalogEntry, type CatalogEntry, type FoundPlugin, type SelectedPlugin } from './plugin/registry';
 export { resolveOptions, ManifestError, PluginOptionError, type PluginManifest, type OptionFragments } from './plugin/manifest';
 export { validateManifest, OPTION_FRAGMENTS } from './option-fragments';
 export { STAGE_FIRST, STAGE_EARLY, STAGE_DEFAULT, STAGE_LATE, STAGE_OBSERVE } from './engine/stages';
@@ -30,6 +30,22 @@ export { Datacenter, DatacenterToken, Placement, type DatacenterState } from './
 export { CapacityIndex, HostCapacity, registerCapacityPlacement } from './models/datacenter/capacity-index';
 export type { HostProfile } from './models/datacenter/host-profile';
 export type { Scenario, VmGroup, HostGroup } from './scenario/types';
+export {
+  loadScenario,
+  readScenarioDocument,
+  applyOverrides,
+  resolveScenario,
+  parseDocumentText,
+  loadHostProfile,
+  loadHostProfiles,
+  isEffectiveConfig,
+  scenarioFromConfig,
+  ScenarioError,
+  PositionedDocument,
+  type ScenarioDocument,
+  type ScenarioEnv,
+  type ScenarioOverrides,
+} from './scenario/loader';
 export { parseQuantity, formatQuantity } from './units/units';
 export {
   MemoryActivity,

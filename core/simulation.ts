@@ -162,7 +162,9 @@ export class Simulation implements SimContext {
     try {
       mod = await p.entry.load();
     } catch (e) {
-      throw new RegistryError(`plugin '${p.id}' failed to load from ${p.entry.dir}: ${(e as Error).message}`, p.id);
+      const err = new RegistryError(`plugin '${p.id}' failed to load from ${p.entry.dir}: ${(e as Error).message}`, p.id);
+      (err as { cause?: unknown }).cause = e;
+      throw err;
     }
     const m = (mod as { default?: unknown })?.default ?? mod;
     if (!isPluginModule(m)) {
@@ -319,6 +321,11 @@ export class Simulation implements SimContext {
         durationNs: sc.duration,
         preset: sc.preset,
         without: sc.without,
+        // Where its relative paths (plugin folders, guest programs, files) start, so
+        // that config.json can be run again as a scenario.
+        dir: sc.dir,
+        pluginPaths: sc.pluginPaths,
+        files: sc.files,
         topology: sc.topology,
         hosts: sc.hosts.map((g) => ({ name: g.name, racks: g.racks, perRack: g.perRack, profile: g.profile })),
         vms: sc.vms,

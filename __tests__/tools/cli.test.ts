@@ -60,7 +60,7 @@ describe('virtlab run', () => {
 
   it('exits 2 on unknown commands and options', async () => {
     expect((await cli('frobnicate')).code).toBe(2);
-    expect((await cli('run', 'scenarios/demo.scenario.yaml', '--sed', '3')).err).toMatch(/Unknown option '--sed'/);
+    expect((await cli('run', 'scenarios/demo.scenario.yaml', '--seeed', '3')).err).toMatch(/unknown option '--seeed' for run\n  hint: did you mean --seed\?/);
     expect((await cli('run', 'scenarios/demo.scenario.yaml', '--seed', 'x')).code).toBe(2);
   });
 });
@@ -98,7 +98,7 @@ describe('virtlab validate and plugins', () => {
 describe('virtlab new-plugin', () => {
   it('scaffolds a plugin outside the repository whose generated test passes', async () => {
     const dir = path.join(tmp, 'my-plugins', 'hello');
-    const r = await cli('new-plugin', 'research.hello', '--dir', dir);
+    const r = await cli('new-plugin', 'research.hello', '--dir', path.dirname(dir));
     expect(r.code).toBe(0);
     for (const f of ['plugin.json', 'index.ts', 'options.ts', 'README.md', 'hello.test.ts']) expect(existsSync(path.join(dir, f))).toBe(true);
     expect((await cli('validate', dir)).code).toBe(0);

@@ -62,7 +62,22 @@ export function createAjv(options: { useDefaults?: boolean } = {}): Ajv {
 const manifestAjv = createAjv();
 const validateManifestSchema: ValidateFunction = manifestAjv.compile(manifestSchema);
 const optionsAjv = createAjv({ useDefaults: true });
-const optionValidators = new WeakMap<object, ValidateFunction>();
+/**
+ * Compiled option validators by the text of their schema. A process loads catalogs
+ * more than once (the matrix runner opens one per cell, tests one per scenario), and
+ * compiling is what a catalog load costs; equal schemas share one validator.
+ */
+const optionValidators = new Map<string, ValidateFunction>();
+
+function optionsValidator(options: PluginManifest['options']): ValidateFunction {
+  const key = JSON.stringify(options);
+  let validate = optionValidators.get(key);
+  if (!validate) {
+    validate = optionsAjv.compile({ ...options, additionalProperties: false });
+    optionValidators.set(key, validate);
+  }
+  return validate;
+}
 
 /**
  * Shared option schemas that manifests reference instead of copying them, grouped by
@@ -142,7 +157,7 @@ export function validateManifest(raw: unknown, where: string, fragments: OptionF
   }
   const m = json as PluginManifest;
   try {
-    optionsAjv.compile(m.options);
+    optionsValidator(m.options);
   } catch (e) {
     throw new ManifestError(`invalid plugin manifest ${where}: its options are not a valid JSON Schema: ${(e as Error).message}`);
   }
@@ -176,11 +191,7 @@ export function resolveOptions(manifest: PluginManifest, given: unknown): Record
     const path = (e as UnitError).path?.join('.') ?? '';
     throw new PluginOptionError(manifest.id, path, `plugin '${manifest.id}' option '${path}': ${(e as Error).message}`);
   }
-  let validate = optionValidators.get(manifest.options);
-  if (!validate) {
-    validate = optionsAjv.compile({ ...manifest.options, additionalProperties: false });
-    optionValidators.set(manifest.options, validate);
-  }
+  const validate = optionsValidator(manifest.options);
   if (!validate(value)) {
     const e = validate.errors![0];
     const path = e.instancePath.replace(/^\//, '').replace(/\//g, '.');

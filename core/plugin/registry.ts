@@ -9,7 +9,7 @@ import semver from 'semver';
 import { ENGINE_VERSION } from '../engine/version';
 import { CAPABILITIES, isExclusive } from './capabilities';
 import type { PluginModule } from './define';
-import { closest, resolveOptions, type PluginManifest } from './manifest';
+import { closest, ManifestError, resolveOptions, validateManifest, type PluginManifest } from './manifest';
 import { PRESETS, PRESET_NAMES, type PresetName } from './presets';
 
 export interface CatalogEntry {
@@ -30,11 +30,43 @@ export class RegistryError extends Error {
   }
 }
 
+/** A plugin as its host found it: the manifest's path and parsed JSON, and how to load its entry. */
+export interface FoundPlugin {
+  /** Path of plugin.json, for messages; its folder becomes the entry's `dir`. */
+  readonly file: string;
+  readonly json: unknown;
+  /**
+   * Loads the entry module named by the manifest (`entry`, default index.ts), given
+   * its path beside plugin.json; undefined when the host has no such module.
+   */
+  readonly loader: (entryPath: string) => CatalogEntry['load'] | undefined;
+}
+
+/** Validates a found plugin's manifest and makes its catalog entry. Throws ManifestError. */
+export function catalogEntry(found: FoundPlugin): CatalogEntry {
+  const manifest = validateManifest(found.json, found.file);
+  const dir = found.file.replace(/[\\/]?plugin\.json$/, '') || '.';
+  const entryName = manifest.entry ?? 'index.ts';
+  const load = found.loader(`${dir}/${entryName}`);
+  if (!load) throw new ManifestError(`plugin '${manifest.id}' names entry ${entryName}, which does not exist in ${dir}`);
+  return { manifest, dir, load };
+}
+
 export class PluginCatalog {
   private readonly entries = new Map<string, CatalogEntry>();
 
   constructor(entries: Iterable<CatalogEntry> = []) {
     for (const e of entries) this.add(e);
+  }
+
+  /**
+   * The catalog of plugins found by a host: the Node tools find them on disk
+   * (tools/node/catalog.ts), the visualizer in its bundle. Both come through here.
+   */
+  static from(found: Iterable<FoundPlugin>): PluginCatalog {
+    const c = new PluginCatalog();
+    for (const f of found) c.add(catalogEntry(f));
+    return c;
   }
 
   add(entry: CatalogEntry): void {
@@ -79,8 +111,27 @@ export class PluginCatalog {
 
 export interface PluginRequest {
   readonly id: string;
-  /** Options as written; units and defaults are resolved here. */
+  /**
+   * Options as written (units and defaults are resolved at selection), or the result
+   * of resolvePluginOptions, which selection takes as it is.
+   */
   readonly options?: unknown;
+}
+
+/** Option objects made by resolvePluginOptions, with the manifest they were resolved for. */
+const resolvedFor = new WeakMap<object, PluginManifest>();
+
+/**
+ * A plugin's effective options (defaults filled, units converted), frozen. This is
+ * the one place options are resolved: the scenario loader calls it to validate and
+ * keeps the result in the Scenario, and selection takes that result as it is rather
+ * than resolving the written options a second time. Throws PluginOptionError.
+ */
+export function resolvePluginOptions(manifest: PluginManifest, given: unknown): Readonly<Record<string, unknown>> {
+  if (typeof given === 'object' && given !== null && resolvedFor.get(given) === manifest) return given as Readonly<Record<string, unknown>>;
+  const resolved = Object.freeze(resolveOptions(manifest, given));
+  resolvedFor.set(resolved, manifest);
+  return resolved;
 }
 
 export interface SelectionRequest {
@@ -142,7 +193,7 @@ export function selectPlugins(catalog: PluginCatalog, req: SelectionRequest): Se
         'update the plugin or its manifest’s "engine" range',
       );
     }
-    return { id, manifest: m, entry, options: Object.freeze(resolveOptions(m, options)), source };
+    return { id, manifest: m, entry, options: resolvePluginOptions(m, options), source };
   });
 
   // One provider per exclusive capability.

@@ -3,13 +3,21 @@
 // validate against the schemas, and resolve plugins and host profiles. Every error
 // is a ScenarioError carrying the file, line and column, the path in the document,
 // what was expected, and a hint where there is one.
+//
+// This is public API (exported from 'virtlab'): the CLI, the visualizer's worker, the
+// matrix runner and tests all load scenarios through it. `loadScenario` is the whole
+// path from text to Scenario; its steps are exported for hosts that must find plugins
+// and host profiles between them (tools/node/scenario-file.ts reads `pluginPaths`
+// first). A run's config.json is accepted as a scenario too: it is recognized by its
+// shape and turned back into the document it was resolved from, so a run can be
+// repeated from its results folder alone.
 
 import Ajv, { type ErrorObject, type ValidateFunction } from 'ajv';
-import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node as YamlNode } from 'yaml';
+import { Document, isMap, isScalar, isSeq, LineCounter, parseDocument, type Node as YamlNode } from 'yaml';
 import { HOST_PROFILE_SCHEMA, type HostProfile } from '../models/datacenter/host-profile';
-import { describeAjvError, closest, PluginOptionError, resolveOptions } from '../plugin/manifest';
+import { describeAjvError, closest, PluginOptionError } from '../plugin/manifest';
 import type { PresetName } from '../plugin/presets';
-import { RegistryError, type PluginCatalog } from '../plugin/registry';
+import { RegistryError, resolvePluginOptions, type PluginCatalog } from '../plugin/registry';
 import { CORE_SCENARIO_SCHEMA } from './schema';
 import type { Expectation, HostGroup, Scenario, VmGroup } from './types';
 import { coerceUnits, UnitError } from '../units/units';
@@ -41,6 +49,13 @@ export class PositionedDocument {
       throw this.error([], 'the document must be a mapping of keys to values', 'start with `name: my-scenario`');
     }
     this.data = d as Record<string, unknown>;
+  }
+
+  /** A document made from data rather than text (positions all point at its start). */
+  static fromData(file: string, data: Record<string, unknown>): PositionedDocument {
+    const lines = new LineCounter();
+    lines.addNewLine(0);
+    return new PositionedDocument(file, new Document(data), lines);
   }
 
   /** Line and column (1-based) of the value at `path`, or of its nearest ancestor. */
@@ -147,10 +162,112 @@ export function loadHostProfile(text: string, file: string): HostProfile {
   return doc.data as unknown as HostProfile;
 }
 
+/**
+ * Host profiles by id from `[file, text]` pairs (the Node tools read hosts/ and the
+ * scenario's `hostPaths`; the visualizer has them bundled). A file's id must match its
+ * name, <id>.host.yaml.
+ */
+export function loadHostProfiles(files: Iterable<readonly [string, string]>): Map<string, HostProfile> {
+  const out = new Map<string, HostProfile>();
+  for (const [file, text] of files) {
+    const profile = loadHostProfile(text, file);
+    const expected = file.replace(/^.*[\\/]/, '').replace(/\.host\.yaml$/, '');
+    if (profile.id !== expected) {
+      throw new ScenarioError(file, 1, 1, 'id', `host profile id '${profile.id}' does not match its file name`, `rename the file to ${profile.id}.host.yaml or set id: ${expected}`);
+    }
+    out.set(profile.id, profile);
+  }
+  return out;
+}
+
+/** A parsed scenario document, with what it carries beyond the scenario keys. */
+export interface ScenarioDocument {
+  readonly doc: PositionedDocument;
+  /** Host profiles the document embeds (a config.json carries the profiles it ran with). */
+  readonly hostProfiles: ReadonlyMap<string, HostProfile>;
+  /** Folder its relative paths are resolved against, when the document names it (config.json does). */
+  readonly dir?: string;
+}
+
+/** Is this parsed document a run's effective configuration (config.json)? */
+export function isEffectiveConfig(data: Record<string, unknown>): boolean {
+  const sc = data.scenario as Record<string, unknown> | undefined;
+  return typeof data.virtlab === 'string' && typeof sc === 'object' && sc !== null && 'tickNs' in sc && Array.isArray(data.plugins);
+}
+
+interface EffectiveConfig {
+  scenario: {
+    name: string;
+    description: string;
+    seed: number;
+    tickNs: number;
+    durationNs: number;
+    preset: string;
+    without: string[];
+    dir?: string;
+    pluginPaths?: string[];
+    files?: Record<string, string>;
+    topology: unknown;
+    hosts: Array<{ name: string; racks: number; perRack: number; profile: HostProfile }>;
+    vms: unknown[];
+    record: unknown;
+    expect: Array<{ metric: string; min?: number; max?: number }>;
+  };
+  plugins: Array<{ id: string; source: 'preset' | 'scenario'; options: unknown }>;
+}
+
+/**
+ * Turns a run's effective configuration back into the scenario document it was
+ * resolved from: the same preset and `without`, the plugins the scenario chose with
+ * their effective options (the preset's own come from the preset again, so the
+ * selection and its order are the same), quantities already in base units, and the
+ * host profiles it embeds.
+ */
+export function scenarioFromConfig(config: Record<string, unknown>, file: string): ScenarioDocument {
+  const { scenario: sc, plugins } = config as unknown as EffectiveConfig;
+  const hostProfiles = new Map<string, HostProfile>();
+  for (const h of sc.hosts ?? []) hostProfiles.set(h.profile.id, h.profile);
+  const data: Record<string, unknown> = {
+    name: sc.name,
+    description: sc.description,
+    seed: sc.seed,
+    tick: sc.tickNs,
+    duration: sc.durationNs,
+    preset: sc.preset,
+    without: sc.without,
+    pluginPaths: sc.pluginPaths ?? [],
+    hosts: (sc.hosts ?? []).map((h) => ({ name: h.name, profile: h.profile.id, racks: h.racks, perRack: h.perRack })),
+    topology: sc.topology,
+    vms: sc.vms,
+    plugins: Object.fromEntries(plugins.filter((p) => p.source !== 'preset').map((p) => [p.id, p.options])),
+    record: sc.record,
+    expect: Object.fromEntries((sc.expect ?? []).map(({ metric, min, max }) => [metric, { min, max }])),
+    files: sc.files ?? {},
+  };
+  return { doc: PositionedDocument.fromData(file, JSON.parse(JSON.stringify(data)) as Record<string, unknown>), hostProfiles, dir: sc.dir };
+}
+
+/** Parses a scenario file's text: a scenario document, or a run's config.json. */
+export function readScenarioDocument(text: string, file: string): ScenarioDocument {
+  const doc = parseDocumentText(text, file);
+  if (isEffectiveConfig(doc.data)) return scenarioFromConfig(doc.data, file);
+  return { doc, hostProfiles: new Map() };
+}
+
+/**
+ * Applies `--set path=value` overrides to a document. Keys of `plugins` may contain
+ * dots (plugin ids do), so `pluginIds` names the ids a path may continue with.
+ */
+export function applyOverrides(doc: PositionedDocument, set: ScenarioOverrides['set'] = [], pluginIds: readonly string[] = []): void {
+  for (const { path, value } of set) doc.set(path, value, (p) => (p.length === 1 && p[0] === 'plugins' ? [...pluginIds] : []));
+}
+
 export interface ScenarioEnv {
   readonly catalog: PluginCatalog;
   /** Host profiles by id, already loaded. */
   readonly hostProfiles: ReadonlyMap<string, HostProfile>;
+  /** Folder the scenario's relative paths are resolved against (recorded in config.json). */
+  readonly dir?: string;
 }
 
 export interface ScenarioOverrides {
@@ -165,9 +282,7 @@ export interface ScenarioOverrides {
  */
 export function resolveScenario(doc: PositionedDocument, env: ScenarioEnv, overrides: ScenarioOverrides = {}): Scenario {
   const data = doc.data;
-  for (const { path, value } of overrides.set ?? []) {
-    doc.set(path, value, (p) => (p.length === 1 && p[0] === 'plugins' ? env.catalog.list().map((e) => e.manifest.id) : []));
-  }
+  applyOverrides(doc, overrides.set, env.catalog.list().map((e) => e.manifest.id));
   if (overrides.seed !== undefined) data.seed = overrides.seed;
 
   try {
@@ -186,13 +301,14 @@ export function resolveScenario(doc: PositionedDocument, env: ScenarioEnv, overr
     });
   }
 
-  // Plugins: each id must exist; its options are validated against its manifest.
+  // Plugins: each id must exist; its options are resolved (validated, units converted,
+  // defaults filled) here, once: selection at boot takes the result as it is.
   const pluginsDoc = data.plugins as Record<string, unknown>;
   const plugins: Array<{ id: string; options: unknown }> = [];
-  for (const [id, options] of Object.entries(pluginsDoc)) {
+  for (const [id, written] of Object.entries(pluginsDoc)) {
+    let options: unknown;
     try {
-      const entry = env.catalog.require(id);
-      resolveOptions(entry.manifest, options); // validation only; the registry resolves again at boot
+      options = resolvePluginOptions(env.catalog.require(id).manifest, written);
     } catch (e) {
       if (e instanceof RegistryError) throw doc.error(['plugins', id], e.message, e.hint, true);
       if (e instanceof PluginOptionError) {
@@ -249,6 +365,7 @@ export function resolveScenario(doc: PositionedDocument, env: ScenarioEnv, overr
     preset: data.preset as PresetName,
     without: data.without as string[],
     pluginPaths: data.pluginPaths as string[],
+    hostPaths: data.hostPaths as string[],
     hosts,
     topology: data.topology as { oversubscription: number },
     vms,
@@ -256,5 +373,16 @@ export function resolveScenario(doc: PositionedDocument, env: ScenarioEnv, overr
     record: { every, series: rec.series },
     expect,
     files: data.files as Record<string, string>,
+    dir: env.dir,
   };
+}
+
+/**
+ * The whole path from text to Scenario, for hosts that have their plugins and host
+ * profiles at hand: parse (a scenario or a config.json), apply overrides, validate,
+ * resolve. Host profiles embedded in a config.json come before those of `env`.
+ */
+export function loadScenario(text: string, file: string, env: ScenarioEnv, overrides: ScenarioOverrides = {}): Scenario {
+  const { doc, hostProfiles, dir } = readScenarioDocument(text, file);
+  return resolveScenario(doc, { ...env, hostProfiles: new Map([...env.hostProfiles, ...hostProfiles]), dir: env.dir ?? dir }, overrides);
 }

@@ -45,16 +45,21 @@ export interface Scenario {
   readonly duration: number;
   readonly preset: PresetName;
   readonly without: readonly string[];
+  /** Extra plugin folders, as written (relative to `dir`) or absolute. */
   readonly pluginPaths: readonly string[];
+  /** Extra host-profile folders, as written (relative to `dir`) or absolute. */
+  readonly hostPaths?: readonly string[];
   readonly hosts: readonly HostGroup[];
   readonly topology: { readonly oversubscription: number };
   readonly vms: readonly VmGroup[];
-  /** Plugins as listed, in order, with options as written (resolved by the registry). */
+  /** Plugins as listed, in order, with their effective options (see resolvePluginOptions). */
   readonly plugins: ReadonlyArray<{ readonly id: string; readonly options: unknown }>;
   readonly record: { readonly every: number; readonly series: readonly string[] };
   readonly expect: readonly Expectation[];
   /** Host files the guest may see: guest path → host path (resolved by the runner). */
   readonly files: Readonly<Record<string, string>>;
+  /** Folder the relative paths above are resolved against, when loaded from a file. */
+  readonly dir?: string;
 }
 
 declare module '../engine/context' {

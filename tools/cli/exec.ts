@@ -12,14 +12,29 @@ import { parse as parseYaml } from 'yaml';
 import { loadCatalog } from '../node/catalog';
 import { scenarioFromText } from '../node/testing';
 
-export class ExecUsageError extends Error {
-  constructor(
-    message: string,
-    readonly hint?: string,
-  ) {
-    super(message);
-  }
-}
+import { commandHelp, UsageError, usageFrom, wantsHelp, type CommandSpec } from './args';
+
+/** Bad input to exec (exit status 2). */
+export class ExecUsageError extends UsageError {}
+
+export const EXEC_SPEC: CommandSpec = {
+  name: 'exec',
+  summary: 'run one RISC-V Linux program the way qemu-riscv64 does',
+  usage: ['exec [options] prog.elf [args…]'],
+  options: {
+    engine: { type: 'string', arg: 'name', description: 'execution engine: interpreter (default), block-translator, instrew, or any cpu.engine plugin' },
+    option: { type: 'string', multiple: true, arg: 'name=value', description: 'an option of the engine plugin (YAML value)' },
+    plugin: { type: 'string', multiple: true, arg: 'id', description: 'another plugin to load beside the engine (e.g. a translator pass)' },
+    stats: { type: 'boolean', description: 'print instructions, MIPS, system calls and engine counters to stderr' },
+    mount: { type: 'string', multiple: true, arg: 'host:/guest', description: 'let the guest read a host file at a guest path' },
+    env: { type: 'string', multiple: true, arg: 'K=V', description: "an environment variable of the guest" },
+    memory: { type: 'string', arg: 'size', description: 'guest memory (default 256MiB)' },
+    'max-instructions': { type: 'string', arg: 'n', description: 'stop after n instructions, exit status 124 (default 0: no limit)' },
+    seed: { type: 'string', arg: 'n', description: 'seed of the bytes getrandom returns (default 1)' },
+  },
+  examples: ['virtlab exec --engine instrew --stats scenarios/guests/bin/crc32.elf 2'],
+  notes: "Standard input, output and error pass through; the guest's exit status becomes ours (128 + signal when it is killed).",
+};
 
 export interface ExecIo {
   readonly readStdin: (max: number) => Uint8Array | null;
@@ -76,9 +91,14 @@ export interface ExecResult {
 /** Parses exec's arguments and runs the program; returns the exit status. */
 export async function execCommand(rest: string[], io: ExecIo = processIo): Promise<number> {
   // Options end at the program path: everything after it belongs to the guest.
-  const firstPositional = rest.findIndex((a, i) => !a.startsWith('-') && !['--engine', '--mount', '--memory', '--max-instructions', '--seed', '--env', '--option', '--plugin'].includes(rest[i - 1]));
+  const takesValue = Object.entries(EXEC_SPEC.options).filter(([, o]) => o.type === 'string').map(([k]) => `--${k}`);
+  const firstPositional = rest.findIndex((a, i) => !a.startsWith('-') && !takesValue.includes(rest[i - 1]));
   const own = firstPositional < 0 ? rest : rest.slice(0, firstPositional);
   const guestArgs = firstPositional < 0 ? [] : rest.slice(firstPositional);
+  if (wantsHelp(own)) {
+    io.writeStdout(new TextEncoder().encode(commandHelp(EXEC_SPEC) + '\n'));
+    return 0;
+  }
   let values: Record<string, unknown>;
   try {
     ({ values } = parseArgs({
@@ -97,7 +117,8 @@ export async function execCommand(rest: string[], io: ExecIo = processIo): Promi
       },
     }));
   } catch (e) {
-    throw new ExecUsageError((e as Error).message.split('\n')[0], 'virtlab exec [--engine interpreter] [--option name=value]… [--plugin id]… [--stats] prog.elf [args…]');
+    const u = usageFrom(e as Error, EXEC_SPEC);
+    throw new ExecUsageError(u.message, u.hint);
   }
   if (!guestArgs.length) throw new ExecUsageError('exec needs a program', 'virtlab exec [--engine interpreter] [--option name=value]… [--plugin id]… [--stats] prog.elf [args…]');
   const [program, ...args] = guestArgs;

@@ -1,76 +1,157 @@
 // The virtlab command line. `main(argv)` returns the exit status:
 //
 //   0  success
-//   1  the run finished but an expectation failed (or `validate` found a problem)
-//   2  bad input: unknown command or option, invalid scenario, plugin or manifest
-//   3  internal error (a bug: rerun with --debug and report the stack trace)
+//   1  the run finished but an expectation failed (for matrix: a cell regressed)
+//   2  bad input: unknown command or option, invalid scenario, plugin, manifest or
+//      plugin types
+//   3  internal error: a bug in virtlab, or in a plugin whose code threw (the message
+//      names it); rerun with --debug for the stack trace
 //   guest programs run by `virtlab exec` pass their own exit status through.
 //
 // Errors print one line with the cause and, where there is one, a hint; the stack
-// trace only with --debug.
+// trace only with --debug. An error thrown by a plugin's code names the plugin and
+// the file:line that threw. Every command answers --help from its entry in COMMANDS,
+// and a mistyped flag is answered with the nearest real one.
 
-import { existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { parse as parseYaml } from 'yaml';
 import {
   CAPABILITIES,
   ManifestError,
   PluginOptionError,
   RegistryError,
+  ScenarioError,
   Simulation,
   SimulationError,
   formatQuantity,
   type RunResult,
 } from 'virtlab';
-import { ScenarioError } from '../../core/scenario/loader';
 import { ScheduleError } from '../../core/engine/schedule';
-import { findManifests, loadCatalog, PLUGINS_DIR, readPluginFolder, REPO_ROOT } from '../node/catalog';
+import { loadCatalog, readPluginFolder } from '../node/catalog';
 import { defaultResultsDir, writeResults } from '../node/results';
 import { loadScenarioFile } from '../node/scenario-file';
-import { optionsModule } from '../gen/generate';
-import { execCommand, ExecUsageError } from './exec';
+import { generatedFiles, staleFiles } from '../gen/generate';
+import { commandHelp, parseCommand, UsageError, wantsHelp, type CommandSpec } from './args';
+import { EXEC_SPEC, execCommand, ExecUsageError } from './exec';
 import { MatrixError } from '../matrix/cells';
 import { matrixCoverage, mergeShards, runMatrix, type MatrixReport } from '../matrix/matrix';
+import { generateOptions, pluginFolders, scaffoldPlugin, throwingPlugin, typecheckPlugin } from './plugin-folder';
 import { Progress } from './progress';
 import { writeReport } from '../report/report';
 import { buildView, serveView } from '../view/serve';
 
+/** Every command: its synopsis, options and example; `virtlab <command> --help` prints them. */
+const COMMANDS: Record<string, CommandSpec> = {
+  run: {
+    name: 'run',
+    summary: 'run a scenario and write its results folder',
+    usage: ['run <scenario | results/<run>/config.json> [--set path=value]… [--seed n] [--out dir] [--quiet]'],
+    options: {
+      set: { type: 'string', multiple: true, arg: 'path=value', description: 'override a scenario value (YAML syntax), e.g. duration=10s, plugins.placement.first-fit.cpuOvercommit=2 or pluginPaths=[my-plugins]' },
+      seed: { type: 'string', arg: 'n', description: "override the scenario's seed" },
+      out: { type: 'string', arg: 'dir', description: 'results folder (default results/<name>-seed<seed>)' },
+      quiet: { type: 'boolean', description: 'print no progress and no summary' },
+    },
+    examples: ['virtlab run scenarios/demo.scenario.yaml --set duration=10s', 'virtlab run results/demo-seed42/config.json   (runs a recorded configuration again)'],
+    notes: 'Exit status: 0 success, 1 an expectation failed, 2 bad input, 3 internal error.',
+  },
+  validate: {
+    name: 'validate',
+    summary: "check scenarios, and plugin folders (manifest, entry module and TypeScript types)",
+    usage: ['validate <scenario | plugin folder>…'],
+    options: {},
+    examples: ['virtlab validate scenarios/demo.scenario.yaml ~/my-plugins/hello'],
+    notes: 'A plugin folder is type-checked with the repository\'s compiler settings, with \'virtlab\' mapped to its public API; type errors print as file:line: message. Exit status 2 when anything is wrong.',
+  },
+  plugins: {
+    name: 'plugins',
+    summary: 'list the installed plugins with their capabilities and options',
+    usage: ['plugins [--plugin-path dir]… [--json]'],
+    options: {
+      'plugin-path': { type: 'string', multiple: true, arg: 'dir', description: 'also list the plugins in this folder (searched recursively)' },
+      json: { type: 'boolean', description: 'print the manifests as JSON' },
+    },
+    examples: ['virtlab plugins --plugin-path ~/my-plugins'],
+  },
+  'new-plugin': {
+    name: 'new-plugin',
+    summary: 'scaffold a plugin: plugin.json, index.ts, options.ts, README.md and a test',
+    usage: ['new-plugin <area.name> [--dir parent-folder]'],
+    options: {
+      dir: { type: 'string', arg: 'parent', description: 'folder to create the plugin folder in (default plugins/<area> of the repository)' },
+    },
+    examples: ['virtlab new-plugin research.hello --dir ~/my-plugins   (creates ~/my-plugins/hello/)'],
+    notes: "The plugin imports only from 'virtlab', so its folder can live and move anywhere.",
+  },
+  gen: {
+    name: 'gen',
+    summary: "generate options.ts (the options type) of plugin folders from their plugin.json",
+    usage: ['gen <plugin folder>…', 'gen [--check]   (the repository: options types, plugin catalog, editor schemas)'],
+    options: {
+      check: { type: 'boolean', description: "with no folder: fail if a generated file of the repository is out of date" },
+    },
+    examples: ['virtlab gen ~/my-plugins/hello'],
+  },
+  report: {
+    name: 'report',
+    summary: 'write report.html (charts, metrics, plugins) into a results folder',
+    usage: ['report <results folder>'],
+    options: {},
+    examples: ['virtlab report results/demo-seed42'],
+  },
+  view: {
+    name: 'view',
+    summary: 'animate a scenario or a recorded run in the browser',
+    usage: ['view <scenario | results folder> [--port n] [--open] [--compare path=value]… [--build-only]'],
+    options: {
+      port: { type: 'string', arg: 'n', description: 'port to serve on (default: any free one)' },
+      open: { type: 'boolean', description: 'open the page in a browser' },
+      compare: { type: 'string', multiple: true, arg: 'path=value', description: 'run a second copy with this override beside the first' },
+      'build-only': { type: 'boolean', description: 'build the page and stop' },
+    },
+    examples: ['virtlab view scenarios/demo.scenario.yaml --compare plugins.placement.worst-fit='],
+  },
+  matrix: {
+    name: 'matrix',
+    summary: 'run every combination of a matrix of plugins and options, and compare with golden values',
+    usage: [
+      'matrix <matrix.yaml> [--workers n] [--out dir] [--update-golden] [--shard k/n] [--fresh]',
+      'matrix <matrix.yaml> --coverage   (boots every cell: do interacting plugins meet?)',
+      'matrix merge <shard output folder>… --out dir',
+    ],
+    options: {
+      workers: { type: 'string', arg: 'n', description: 'worker threads (0 runs cells in this thread)' },
+      out: { type: 'string', arg: 'dir', description: 'output folder (default results/matrix/<name>)' },
+      'update-golden': { type: 'boolean', description: 'write the golden values from this run' },
+      shard: { type: 'string', arg: 'k/n', description: 'run the k-th of n shards' },
+      fresh: { type: 'boolean', description: 'rerun cells whose results are stored' },
+      coverage: { type: 'boolean', description: 'only boot the cells and report interaction coverage' },
+    },
+    examples: ['virtlab matrix scenarios/matrices/ci.matrix.yaml --workers 2'],
+  },
+  exec: EXEC_SPEC,
+  help: {
+    name: 'help',
+    summary: 'print the commands, or the help of one',
+    usage: ['help [command]'],
+    options: {},
+    examples: ['virtlab help run'],
+  },
+};
+
 const USAGE = `virtlab — a plugin-based simulator for virtualization research
 
 Usage:
-  virtlab run <scenario> [--set path=value]… [--seed n] [--out dir] [--quiet]
-  virtlab validate <scenario | plugin folder>…
-  virtlab plugins [--json]
-  virtlab new-plugin <id> [--dir folder]
-  virtlab report <results folder>   (writes report.html with charts)
-  virtlab view <scenario | results folder> [--port n] [--open] [--compare path=value]… [--build-only]
-  virtlab matrix <matrix.yaml> [--workers n] [--out dir] [--update-golden] [--shard k/n] [--fresh]
-  virtlab matrix <matrix.yaml> --coverage   (boots every cell: do interacting plugins meet?)
-  virtlab matrix merge <shard output folder>… --out dir
-  virtlab exec [--engine interpreter|block-translator|instrew] [--option name=value]… [--plugin id]…
-               [--stats] [--mount host:guest]… [--env K=V]… [--memory 256MiB] [--max-instructions n]
-               prog.elf [args…]
-  virtlab help
+${Object.values(COMMANDS)
+  .map((c) => `  virtlab ${c.name.padEnd(10)}  ${c.summary}`)
+  .join('\n')}
 
-Options:
-  --set path=value   override a scenario value (YAML syntax), e.g. --set duration=10s
-                     or --set plugins.placement.first-fit.cpuOvercommit=2
-  --seed n           override the scenario's seed
-  --out dir          results folder (default results/<name>-seed<seed>)
-  --debug            print stack traces of errors
+\`virtlab <command> --help\` shows a command's options and an example.
+Every command takes --debug, which prints stack traces of errors.
 
 Exit status: 0 success, 1 an expectation failed, 2 bad input, 3 internal error;
 exec passes the guest's own status through (128 + signal when it is killed).`;
-
-class UsageError extends Error {
-  constructor(
-    message: string,
-    readonly hint = 'see virtlab help',
-  ) {
-    super(message);
-  }
-}
 
 type Out = { out: (s: string) => void; err: (s: string) => void };
 const stdio: Out = { out: (s) => process.stdout.write(s + '\n'), err: (s) => process.stderr.write(s + '\n') };
@@ -80,6 +161,12 @@ export async function main(argv: string[], io: Out = stdio): Promise<number> {
   const args = argv.filter((a) => a !== '--debug');
   const [command, ...rest] = args;
   try {
+    const spec = command === undefined ? undefined : COMMANDS[command];
+    // exec reads its own help flag: what follows the program belongs to the guest.
+    if (spec && command !== 'exec' && wantsHelp(rest)) {
+      io.out(commandHelp(spec));
+      return 0;
+    }
     switch (command) {
       case 'run':
         return await runCommand(rest, io);
@@ -89,12 +176,14 @@ export async function main(argv: string[], io: Out = stdio): Promise<number> {
         return pluginsCommand(rest, io);
       case 'new-plugin':
         return newPluginCommand(rest, io);
+      case 'gen':
+        return genCommand(rest, io);
       case 'exec':
         return await execCommand(rest);
       case 'matrix':
         return await matrixCommand(rest, io);
       case 'view': {
-        const { values, positionals } = parse(rest, { port: { type: 'string' }, open: { type: 'boolean' }, compare: { type: 'string', multiple: true }, 'build-only': { type: 'boolean' } });
+        const { values, positionals } = parse('view', rest);
         if (values['build-only']) {
           io.out(`built the page into ${await buildView()}`);
           return 0;
@@ -115,7 +204,7 @@ export async function main(argv: string[], io: Out = stdio): Promise<number> {
         return 0;
       }
       case 'report': {
-        const { positionals } = parse(rest, {});
+        const { positionals } = parse('report', rest);
         if (positionals.length !== 1) throw new UsageError('report takes one results folder', 'virtlab report results/demo-seed42');
         try {
           io.out(`wrote ${writeReport(positionals[0])}`);
@@ -124,18 +213,51 @@ export async function main(argv: string[], io: Out = stdio): Promise<number> {
         }
         return 0;
       }
+      case 'help': {
+        const { positionals } = parse('help', rest);
+        const about = positionals[0] === undefined ? undefined : COMMANDS[positionals[0]];
+        if (positionals[0] !== undefined && !about) throw unknownCommand(positionals[0]);
+        io.out(about ? commandHelp(about) : USAGE);
+        return 0;
+      }
       case undefined:
-      case 'help':
       case '--help':
       case '-h':
         io.out(USAGE);
         return command === undefined ? 2 : 0;
       default:
-        throw new UsageError(`unknown command '${command}'`, 'commands: run, validate, plugins, new-plugin, exec, matrix, report, view, help');
+        throw unknownCommand(command);
     }
   } catch (e) {
     return reportError(e, io, debug);
   }
+}
+
+function unknownCommand(command: string): UsageError {
+  const near = closestCommand(command);
+  return new UsageError(`unknown command '${command}'`, near ? `did you mean ${near}?` : `commands: ${Object.keys(COMMANDS).join(', ')}`);
+}
+
+function closestCommand(command: string): string | undefined {
+  const names = Object.keys(COMMANDS);
+  // A flag given where a command belongs is not a mistyped command.
+  if (command.startsWith('-')) return undefined;
+  return names.find((n) => n.startsWith(command) && command.length >= 3) ?? names.find((n) => editDistanceAtMost2(n, command));
+}
+
+function editDistanceAtMost2(a: string, b: string): boolean {
+  if (Math.abs(a.length - b.length) > 2) return false;
+  const prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    let diag = prev[0];
+    prev[0] = i;
+    for (let j = 1; j <= b.length; j++) {
+      const t = prev[j];
+      prev[j] = Math.min(prev[j] + 1, prev[j - 1] + 1, diag + (a[i - 1] === b[j - 1] ? 0 : 1));
+      diag = t;
+    }
+  }
+  return prev[b.length] <= 2;
 }
 
 /** Prints an error as one line plus a hint; returns the exit status for it. */
@@ -151,31 +273,30 @@ export function reportError(e: unknown, io: Out, debug: boolean): number {
     e instanceof PluginOptionError ||
     e instanceof ScheduleError ||
     e instanceof SimulationError;
+  // An error thrown by a plugin's own code (while it registers, or in one of its
+  // systems or hook handlers) names the plugin and the line that threw.
+  const thrower = e instanceof UsageError || e instanceof ScenarioError ? undefined : throwingPlugin(e);
+  const at = thrower ? ` (at ${thrower.file}:${thrower.line})` : '';
   if (e instanceof ScenarioError) io.err(`error: ${e.message}`);
-  else {
-    io.err(`error: ${known ? err.message : `internal error: ${err?.message ?? String(e)}`}`);
+  else if (thrower && !known) {
+    io.err(`error: plugin '${thrower.id}' threw: ${err?.message ?? String(e)}${at}`);
+    io.err(`  hint: this is a bug in plugin '${thrower.id}'; rerun with --debug for the stack trace`);
+  } else {
+    const named = thrower && !(err?.message ?? '').includes(`'${thrower.id}'`) ? `plugin '${thrower.id}': ` : '';
+    io.err(`error: ${known ? `${named}${err.message}${at}` : `internal error: ${err?.message ?? String(e)}`}`);
     if (err?.hint) io.err(`  hint: ${err.hint}`);
   }
   if (debug && err?.stack) io.err(err.stack);
-  else if (!known) io.err('  this is a bug in virtlab or a plugin; rerun with --debug for the stack trace');
+  else if (!known && !thrower) io.err('  this is a bug in virtlab or a plugin; rerun with --debug for the stack trace');
   return known ? 2 : 3;
 }
 
-function parse<O extends NonNullable<ParseArgsConfig['options']>>(rest: string[], options: O) {
-  try {
-    return parseArgs({ args: rest, options, allowPositionals: true as const, strict: true as const });
-  } catch (e) {
-    throw new UsageError((e as Error).message.split('\n')[0]);
-  }
+function parse(command: string, rest: string[]) {
+  return parseCommand(COMMANDS[command], rest);
 }
 
 async function runCommand(rest: string[], io: Out): Promise<number> {
-  const { values, positionals } = parse(rest, {
-    set: { type: 'string', multiple: true },
-    seed: { type: 'string' },
-    out: { type: 'string' },
-    quiet: { type: 'boolean' },
-  });
+  const { values, positionals } = parse('run', rest);
   if (positionals.length !== 1) throw new UsageError('run takes one scenario file', 'virtlab run scenarios/demo.scenario.yaml');
   const set = ((values.set as string[] | undefined) ?? []).map((s) => {
     const eq = s.indexOf('=');
@@ -239,20 +360,27 @@ function fmt(x: number): string {
 }
 
 async function validateCommand(rest: string[], io: Out): Promise<number> {
-  const { positionals } = parse(rest, {});
-  if (!positionals.length) throw new UsageError('validate takes scenario files or plugin folders');
+  const { positionals } = parse('validate', rest);
+  if (!positionals.length) throw new UsageError('validate takes scenario files or plugin folders', 'virtlab validate scenarios/demo.scenario.yaml plugins/mmu/ssp');
+  let typeErrors = 0;
   for (const target of positionals) {
     if (existsSync(target) && statSync(target).isDirectory()) {
-      const manifests = existsSync(path.join(target, 'plugin.json')) ? [path.join(target, 'plugin.json')] : findManifests(target);
-      if (!manifests.length) throw new UsageError(`${target} contains no plugin.json`);
-      for (const m of manifests) {
-        const entry = readPluginFolder(path.dirname(m));
+      const folders = pluginFolders(target);
+      if (!folders.length) throw new UsageError(`${target} contains no plugin.json`);
+      for (const folder of folders) {
+        const entry = readPluginFolder(folder);
         const mod = (await entry.load()) as { default?: { kind?: string }; kind?: string };
         if ((mod.default ?? mod)?.kind !== 'virtlab-plugin') {
           throw new ManifestError(`the entry module of '${entry.manifest.id}' does not export default definePlugin(...)`);
         }
         io.out(`ok  plugin ${entry.manifest.id} ${entry.manifest.version} (${entry.dir})`);
       }
+      // The TypeScript of the folder, once for all its plugins.
+      const errors = typecheckPlugin(target);
+      for (const t of errors) io.err(`${t.file}:${t.line}: ${t.message}`);
+      if (errors.length) io.err(`error: ${errors.length} type error${errors.length > 1 ? 's' : ''} in ${target}`);
+      else io.out(`ok  types of ${target}`);
+      typeErrors += errors.length;
     } else {
       const { scenario, catalog, files } = loadScenarioFile(target);
       // Booting also checks plugin requirements and the system order.
@@ -260,12 +388,13 @@ async function validateCommand(rest: string[], io: Out): Promise<number> {
       io.out(`ok  scenario ${scenario.name} (${target})`);
     }
   }
-  return 0;
+  return typeErrors ? 2 : 0;
 }
 
 function pluginsCommand(rest: string[], io: Out): number {
-  const { values } = parse(rest, { json: { type: 'boolean' } });
-  const catalog = loadCatalog();
+  const { values, positionals } = parse('plugins', rest);
+  if (positionals.length) throw new UsageError(`plugins takes no arguments, got '${positionals[0]}'`, `to list the plugins of a folder: virtlab plugins --plugin-path ${positionals[0]}`);
+  const catalog = loadCatalog(((values['plugin-path'] as string[] | undefined) ?? []).map((d) => path.resolve(d)));
   if (values.json) {
     io.out(JSON.stringify(catalog.list().map((e) => e.manifest), null, 2));
     return 0;
@@ -283,96 +412,55 @@ function pluginsCommand(rest: string[], io: Out): number {
 }
 
 function newPluginCommand(rest: string[], io: Out): number {
-  const { values, positionals } = parse(rest, { dir: { type: 'string' } });
+  const { values, positionals } = parse('new-plugin', rest);
   const id = positionals[0];
   if (!id || !/^[a-z][a-z0-9-]*(\.[a-z][a-z0-9-]*)+$/.test(id)) {
     throw new UsageError(`new-plugin needs an id of the form area.name, got '${id ?? ''}'`, 'for example: virtlab new-plugin mmu.my-strategy');
   }
   if (loadCatalog().get(id)) throw new UsageError(`a plugin '${id}' already exists`);
-  const [area, ...nameParts] = id.split('.');
-  const dir = path.resolve((values.dir as string | undefined) ?? path.join(PLUGINS_DIR, area, nameParts.join('-')));
-  if (existsSync(dir)) throw new UsageError(`${dir} already exists`);
-  const inRepo = dir.startsWith(REPO_ROOT + path.sep);
-  const api = inRepo ? 'virtlab' : path.relative(dir, path.join(REPO_ROOT, 'core', 'index')).split(path.sep).join('/');
-  const counterName = `${id}.ticks`;
-  const manifest = {
-    $schema: path.relative(dir, path.join(REPO_ROOT, 'plugin.schema.json')).split(path.sep).join('/'),
-    id,
-    version: '0.1.0',
-    engine: '^0.1.0',
-    description: `TODO: say in one or two sentences what ${id} models.`,
-    provides: [] as string[],
-    tags: [] as string[],
-    options: {
-      type: 'object',
-      additionalProperties: false,
-      properties: {
-        interval: { type: 'integer', minimum: 1, default: 1, unit: 'ticks', description: 'Ticks between two runs of the system.' },
-      },
-    },
-  };
-  mkdirSync(dir, { recursive: true });
-  writeFileSync(path.join(dir, 'plugin.json'), JSON.stringify(manifest, null, 2) + '\n');
-  writeFileSync(
-    path.join(dir, 'index.ts'),
-    `// ${id}: TODO say what this plugin models and how. The entry module only registers:
-// it taps hooks, adds systems and provides services; it does nothing at import time.
-
-import { definePlugin } from '${api}';
-import type { Options } from './options';
-
-export default definePlugin<Options>((api) => {
-  const ticks = api.counter('${counterName}', 'ticks', 'Ticks at which the system ran.');
-  api.addSystem({
-    name: \`\${api.id}/step\`,
-    phase: 'control',
-    run(sim) {
-      if (sim.tick % api.options.interval === 0) ticks.add();
-    },
-  });
-});
-`,
-  );
-  writeFileSync(path.join(dir, 'options.ts'), optionsModule(manifest as never));
-  writeFileSync(
-    path.join(dir, 'README.md'),
-    `# ${id}\n\nTODO: what it models, what it reproduces, and how to use it in a scenario:\n\n\`\`\`yaml\nplugins:\n  ${id}: { interval: 1 }\n\`\`\`\n\nOptions are listed in the generated catalog (\`npm run gen\`, plugins/README.md).\n`,
-  );
-  const testDir = inRepo ? path.join(REPO_ROOT, '__tests__', 'plugins', area) : dir;
-  mkdirSync(testDir, { recursive: true });
-  const testFile = path.join(testDir, `${nameParts.join('-')}.test.ts`);
-  const harness = path.relative(testDir, path.join(REPO_ROOT, 'tools', 'node', 'testing')).split(path.sep).join('/');
-  writeFileSync(
-    testFile,
-    `// A minimal simulation with ${id}: it boots, runs, and its system runs every tick.
-import { bootText } from '${harness.startsWith('.') ? harness : './' + harness}';
-
-describe('${id}', () => {
-  it('runs its system once per interval', async () => {
-    const sim = await bootText(
-      \`name: ${id}-test
-preset: minimal
-tick: 1ms
-duration: 10ms
-plugins:
-  ${id}: { interval: 2 }
-\`,
-      {},
-      ${inRepo ? '[]' : `[${JSON.stringify(path.dirname(dir))}]`},
-    );
-    sim.run();
-    expect(sim.metrics.value('${counterName}')).toBe(5);
-  });
-});
-`,
-  );
-  io.out(`created ${path.relative(process.cwd(), dir)}/ (plugin.json, index.ts, options.ts, README.md)`);
-  io.out(`created ${path.relative(process.cwd(), testFile)}`);
-  const runTest = inRepo ? `npx jest ${path.relative(process.cwd(), testFile)}` : `npx jest ${testFile} --roots ${testDir}`;
-  io.out(`next: edit plugin.json and index.ts, run npm run gen after changing options, then ${runTest}`);
+  let made;
+  try {
+    made = scaffoldPlugin(id, values.dir as string | undefined);
+  } catch (e) {
+    throw new UsageError((e as Error).message, 'pick another id or --dir');
+  }
+  const shown = (p: string) => path.relative(process.cwd(), p) || '.';
+  io.out(`created ${shown(made.dir)}/ (plugin.json, index.ts, options.ts, README.md)`);
+  io.out(`created ${shown(made.testFile)}`);
+  io.out(`next: edit plugin.json and index.ts; after changing options run virtlab gen ${shown(made.dir)}; check with virtlab validate ${shown(made.dir)}; test with ${made.runTest}`);
   return 0;
 }
 
+function genCommand(rest: string[], io: Out): number {
+  const { values, positionals } = parse('gen', rest);
+  if (!positionals.length) {
+    if (values.check) {
+      const stale = staleFiles();
+      if (stale.length) {
+        io.err(`out of date (run virtlab gen): ${stale.join(', ')}`);
+        return 1;
+      }
+      io.out('generated files are up to date');
+      return 0;
+    }
+    for (const [file, text] of generatedFiles()) writeFileSync(file, text);
+    io.out('wrote plugins/**/options.ts, plugins/README.md, scenarios/scenario.schema.json and hosts/host.schema.json');
+    return 0;
+  }
+  if (values.check) throw new UsageError('--check applies to the repository, not to plugin folders', 'virtlab gen --check');
+  for (const target of positionals) {
+    if (!existsSync(target) || !statSync(target).isDirectory()) throw new UsageError(`${target} is not a folder`, 'virtlab gen <plugin folder>');
+    let written: string[];
+    try {
+      written = generateOptions(target);
+    } catch (e) {
+      if (e instanceof ManifestError) throw e;
+      throw new UsageError((e as Error).message);
+    }
+    for (const f of written) io.out(`wrote ${path.relative(process.cwd(), f) || f}`);
+  }
+  return 0;
+}
 
 function printMatrixReport(io: Out, r: MatrixReport, out: string): void {
   io.out(`matrix ${r.name}: ${Object.entries(r.counts).filter(([, n]) => n).map(([k, n]) => `${n} ${k}`).join(', ')}`);
@@ -385,20 +473,13 @@ function printMatrixReport(io: Out, r: MatrixReport, out: string): void {
 
 async function matrixCommand(rest: string[], io: Out): Promise<number> {
   if (rest[0] === 'merge') {
-    const { values, positionals } = parse(rest.slice(1), { out: { type: 'string' } });
+    const { values, positionals } = parse('matrix', rest.slice(1));
     if (!positionals.length || !values.out) throw new UsageError('matrix merge takes shard output folders and --out', 'virtlab matrix merge results/matrix/ci-shard1of2 results/matrix/ci-shard2of2 --out results/matrix/ci');
     const report = mergeShards(positionals, values.out as string);
     printMatrixReport(io, report, values.out as string);
     return report.exitCode;
   }
-  const { values, positionals } = parse(rest, {
-    workers: { type: 'string' },
-    out: { type: 'string' },
-    'update-golden': { type: 'boolean' },
-    shard: { type: 'string' },
-    fresh: { type: 'boolean' },
-    coverage: { type: 'boolean' },
-  });
+  const { values, positionals } = parse('matrix', rest);
   if (positionals.length !== 1) throw new UsageError('matrix takes one matrix file', 'virtlab matrix scenarios/matrices/ci.matrix.yaml');
   if (values.coverage) {
     const { coverage: c, cells, skipped } = await matrixCoverage(positionals[0]);

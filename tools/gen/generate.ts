@@ -56,9 +56,10 @@ export function schemaToType(s: Schema, indent = ''): string {
     .join(' | ');
 }
 
-export function optionsModule(m: PluginManifest): string {
+/** options.ts of a plugin: its options type. `command` is what regenerates it (named in the header). */
+export function optionsModule(m: PluginManifest, command = 'npm run gen'): string {
   const lines = [
-    `// Options of plugin ${m.id}, generated from its plugin.json by \`npm run gen\`: do not edit.`,
+    `// Options of plugin ${m.id}, generated from its plugin.json by \`${command}\`: do not edit.`,
     `// Every option has its default applied before the plugin sees it.`,
     '',
     'export interface Options {',

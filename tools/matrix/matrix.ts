@@ -141,9 +141,9 @@ class WorkerPool {
   }
 }
 
-async function runAll(cells: Cell[], m: MatrixFile, pool: WorkerPool | undefined, catalog: PluginCatalog, done: (r: CellResult) => void): Promise<void> {
+async function runAll(cells: Cell[], m: MatrixFile, pool: WorkerPool | undefined, done: (r: CellResult) => void): Promise<void> {
   if (!pool) {
-    for (const c of cells) done(await runCell(c, Object.keys(m.metrics), catalog, m.timeoutMs));
+    for (const c of cells) done(await runCell(c, Object.keys(m.metrics), m.timeoutMs));
   } else await pool.run(cells, m, done);
 }
 
@@ -379,7 +379,6 @@ export async function runMatrix(o: MatrixOptions): Promise<{ report: MatrixRepor
     throw new MatrixError(`shard ${o.shard.k}/${o.shard.n}: expected k/n with 1 ≤ k ≤ n`);
   }
   const out = o.out ?? path.join('results', 'matrix', m.name + (o.shard ? `-shard${o.shard.k}of${o.shard.n}` : ''));
-  const catalog = loadCatalog();
   const { cells: all, uncoverable } = matrixCells(m);
   const cells = o.shard ? shard(all, o.shard.k, o.shard.n) : all;
   pruneCells(out, new Set(o.fresh ? [] : cells.map((c) => c.key)));
@@ -398,7 +397,7 @@ export async function runMatrix(o: MatrixOptions): Promise<{ report: MatrixRepor
   o.progress?.(done, cells.length);
   const determinism = { checked: [] as string[], differing: [] as string[] };
   try {
-    await runAll(todo, m, pool, catalog, (r) => {
+    await runAll(todo, m, pool, (r) => {
       results.set(r.id, r);
       writeAtomic(cellFile(out, r.key), JSON.stringify(r, null, 2) + '\n');
       o.progress?.(++done, cells.length);
@@ -414,7 +413,6 @@ export async function runMatrix(o: MatrixOptions): Promise<{ report: MatrixRepor
       again.map((r) => byId.get(r.id)!),
       m,
       pool,
-      catalog,
       (r) => {
         const first = results.get(r.id)!;
         determinism.checked.push(first.label);
@@ -440,7 +438,7 @@ export async function matrixCoverage(file: string): Promise<{ coverage: Coverage
   const catalog = loadCatalog();
   const { cells } = matrixCells(m);
   const results: CellResult[] = [];
-  for (const c of cells) results.push(await runCell(c, [], catalog, m.timeoutMs, true));
+  for (const c of cells) results.push(await runCell(c, [], m.timeoutMs, true));
   return { coverage: interactionCoverage(results, catalog), cells: cells.length, skipped: results.filter((r) => r.status !== 'ok').length };
 }
 

@@ -7,12 +7,8 @@
 // "skipped" with the registry's reason; any other error makes it "failed".
 
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
-import path from 'node:path';
 import { CAPABILITIES, PRESETS, RegistryError, Simulation, type PluginCatalog, type ServiceToken } from 'virtlab';
-import { parseDocumentText } from '../../core/scenario/loader';
-import { loadCatalog } from '../node/catalog';
-import { loadScenarioFile } from '../node/scenario-file';
+import { loadScenarioFile, openScenarioFile } from '../node/scenario-file';
 import type { AxisValue, Cell } from './cells';
 
 export interface CellResult {
@@ -45,16 +41,14 @@ export function isCapabilityAxis(name: string, catalog: PluginCatalog): boolean 
 }
 
 /** The `--set` overrides and seed that apply a cell's assignment to its scenario. */
-export function cellOverrides(cell: Cell, catalog: PluginCatalog): { set: Array<{ path: string; value: unknown }>; seed?: number } {
+export function cellOverrides(cell: Cell): { set: Array<{ path: string; value: unknown }>; seed?: number } {
   const set = Object.entries(cell.scenarioSet).map(([path, value]) => ({ path, value }));
   const optionSets: Array<{ path: string; value: unknown }> = [];
   let seed: number | undefined;
-  const doc = parseDocumentText(readFileSync(cell.scenario, 'utf8'), cell.scenario).data;
-  // Capabilities of plugins in the scenario's own plugin folders count as axes too.
-  if (Array.isArray(doc.pluginPaths) && doc.pluginPaths.length) {
-    const base = path.dirname(path.resolve(cell.scenario));
-    catalog = loadCatalog(doc.pluginPaths.map((d) => path.resolve(base, String(d))));
-  }
+  // The scenario as the loader opens it; its catalog counts the plugins of the
+  // scenario's own plugin folders too, so their capabilities are axes as well.
+  const { doc: opened, catalog } = openScenarioFile(cell.scenario);
+  const doc = opened.data;
   const plugins: Record<string, unknown> = { ...((doc.plugins as Record<string, unknown> | undefined) ?? {}) };
   const without = new Set<string>((doc.without as string[] | undefined) ?? []);
   let pluginsChanged = false;
@@ -90,13 +84,13 @@ export function cellOverrides(cell: Cell, catalog: PluginCatalog): { set: Array<
  * With `bootOnly` it stops after boot: enough to learn which hooks and components the
  * plugins touch (`virtlab matrix --coverage`), at a fraction of a run's cost.
  */
-export async function runCell(cell: Cell, metricNames: readonly string[], catalog: PluginCatalog, timeoutMs: number, bootOnly = false): Promise<CellResult> {
+export async function runCell(cell: Cell, metricNames: readonly string[], timeoutMs: number, bootOnly = false): Promise<CellResult> {
   const t0 = performance.now();
   const base = { id: cell.id, key: cell.key, label: cell.label, assignment: cell.assignment };
   let sim: Simulation;
   let uses: ServiceUses;
   try {
-    const overrides = cellOverrides(cell, catalog);
+    const overrides = cellOverrides(cell);
     const { scenario, catalog: cat, files } = loadScenarioFile(cell.scenario, overrides);
     sim = new Simulation({ scenario, catalog: cat, files });
     uses = watchServices(sim);

@@ -1,15 +1,41 @@
 // Finds plugins on disk: every plugin.json below the given folders (plugins/ of the
-// repository, and any folders a scenario names in `pluginPaths`), validated against
-// plugin.schema.json, with a loader that imports the entry module on demand.
+// repository, and any folders a scenario names in `pluginPaths` or a command in
+// `--plugin-path`), validated against plugin.schema.json, with a loader that imports
+// the entry module on demand. Plugins outside the repository import 'virtlab' like
+// those inside; the resolver hook below points that name at this checkout's core.
 
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import Module from 'node:module';
 import path from 'node:path';
-import { ManifestError, PluginCatalog, validateManifest, type CatalogEntry } from 'virtlab';
+import { ManifestError, PluginCatalog, catalogEntry, type CatalogEntry, type FoundPlugin } from 'virtlab';
 
 /** The repository root (this file lives in tools/node/). */
 export const REPO_ROOT = path.resolve(__dirname, '..', '..');
 export const PLUGINS_DIR = path.join(REPO_ROOT, 'plugins');
 export const HOSTS_DIR = path.join(REPO_ROOT, 'hosts');
+/** The public API that plugins import as 'virtlab'. */
+export const API_ENTRY = path.join(REPO_ROOT, 'core', 'index.ts');
+/** Test helpers that plugin tests import as 'virtlab/testing'. */
+export const TESTING_ENTRY = path.join(REPO_ROOT, 'tools', 'node', 'testing.ts');
+
+/**
+ * Lets a plugin folder anywhere on disk `import … from 'virtlab'`: Node's resolver
+ * only finds the package from inside the repository, so the name is mapped to this
+ * checkout's core here (jest does the same with moduleNameMapper). Installed once.
+ */
+function resolveVirtlabAnywhere(): void {
+  type Resolve = (request: string, ...rest: unknown[]) => string;
+  const M = Module as unknown as { _resolveFilename: Resolve & { virtlab?: true } };
+  if (M._resolveFilename.virtlab) return;
+  const original = M._resolveFilename;
+  const patched: Resolve & { virtlab?: true } = (request, ...rest) => {
+    if (request === 'virtlab') return API_ENTRY;
+    if (request === 'virtlab/testing') return TESTING_ENTRY;
+    return original(request, ...rest);
+  };
+  patched.virtlab = true;
+  M._resolveFilename = patched;
+}
 
 /** Paths of every plugin.json below `dir`, sorted, skipping node_modules. */
 export function findManifests(dir: string): string[] {
@@ -26,8 +52,8 @@ export function findManifests(dir: string): string[] {
   return out;
 }
 
-/** Reads and validates one plugin folder's manifest into a catalog entry. */
-export function readPluginFolder(folder: string): CatalogEntry {
+/** A plugin folder on disk, as the catalog takes it: its manifest read, its entry required on demand. */
+function foundOnDisk(folder: string): FoundPlugin {
   const dir = path.resolve(folder);
   const file = path.join(dir, 'plugin.json');
   if (!existsSync(file)) throw new ManifestError(`${dir} has no plugin.json`);
@@ -37,24 +63,33 @@ export function readPluginFolder(folder: string): CatalogEntry {
   } catch (e) {
     throw new ManifestError(`${file} is not valid JSON: ${(e as Error).message}`);
   }
-  const manifest = validateManifest(json, path.relative(process.cwd(), file) || file);
-  const entryFile = path.join(dir, manifest.entry ?? 'index.ts');
-  if (!existsSync(entryFile)) throw new ManifestError(`plugin '${manifest.id}' names entry ${manifest.entry ?? 'index.ts'}, which does not exist in ${dir}`);
   return {
-    manifest,
-    dir: path.relative(process.cwd(), dir) || dir,
-    // require() goes through the TypeScript loader in use (tsx for the CLI, swc under
-    // jest); the module loads once per process and is shared by its simulations.
-    load: () => require(entryFile) as never,
+    file: path.relative(process.cwd(), file) || file,
+    json,
+    loader: (entryPath) => {
+      const entryFile = path.resolve(entryPath);
+      if (!existsSync(entryFile)) return undefined;
+      // require() goes through the TypeScript loader in use (tsx for the CLI, swc under
+      // jest); the module loads once per process and is shared by its simulations.
+      return () => {
+        resolveVirtlabAnywhere();
+        return require(entryFile) as never;
+      };
+    },
   };
+}
+
+/** Reads and validates one plugin folder's manifest into a catalog entry. */
+export function readPluginFolder(folder: string): CatalogEntry {
+  return catalogEntry(foundOnDisk(folder));
 }
 
 /** The catalog of plugins/ plus extra folders (each searched recursively). */
 export function loadCatalog(extraDirs: readonly string[] = []): PluginCatalog {
-  const catalog = new PluginCatalog();
+  const found: FoundPlugin[] = [];
   for (const dir of [PLUGINS_DIR, ...extraDirs]) {
     if (dir !== PLUGINS_DIR && !existsSync(dir)) throw new ManifestError(`plugin folder ${dir} does not exist`);
-    for (const file of findManifests(dir)) catalog.add(readPluginFolder(path.dirname(file)));
+    for (const file of findManifests(dir)) found.push(foundOnDisk(path.dirname(file)));
   }
-  return catalog;
+  return PluginCatalog.from(found);
 }

@@ -1,31 +1,36 @@
-// Loads a scenario file from disk: reads it, finds the plugins and host profiles it
-// may use (the repository's and those in folders it names), resolves it, and reads
-// the host files it mounts for guests. Core stays free of file access; this is the
-// Node side of it.
+// Loads a scenario file from disk: reads it (a scenario, or a run's config.json),
+// finds the plugins and host profiles it may use (the repository's and those in
+// folders it names), resolves it with the core loader, and reads the host files it
+// mounts for guests. Core stays free of file access; this is the Node side of it.
 
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import type { HostProfile, PluginCatalog, Scenario } from 'virtlab';
-import { loadHostProfile, parseDocumentText, resolveScenario, ScenarioError, type ScenarioOverrides } from '../../core/scenario/loader';
+import {
+  applyOverrides,
+  loadHostProfiles as hostProfilesFrom,
+  readScenarioDocument,
+  resolveScenario,
+  ScenarioError,
+  type HostProfile,
+  type PluginCatalog,
+  type PositionedDocument,
+  type Scenario,
+  type ScenarioOverrides,
+} from 'virtlab';
 import { HOSTS_DIR, loadCatalog } from './catalog';
 
 /** Every host profile in the given folders, by id; a file's id must match its name. */
 export function loadHostProfiles(dirs: readonly string[]): Map<string, HostProfile> {
-  const out = new Map<string, HostProfile>();
+  const files: Array<[string, string]> = [];
   for (const dir of dirs) {
     if (!existsSync(dir)) continue;
     for (const name of readdirSync(dir).sort()) {
       if (!name.endsWith('.host.yaml')) continue;
       const file = path.join(dir, name);
-      const profile = loadHostProfile(readFileSync(file, 'utf8'), path.relative(process.cwd(), file) || file);
-      const expected = name.slice(0, -'.host.yaml'.length);
-      if (profile.id !== expected) {
-        throw new ScenarioError(file, 1, 1, 'id', `host profile id '${profile.id}' does not match its file name`, `rename the file to ${profile.id}.host.yaml or set id: ${expected}`);
-      }
-      out.set(profile.id, profile);
+      files.push([path.relative(process.cwd(), file) || file, readFileSync(file, 'utf8')]);
     }
   }
-  return out;
+  return hostProfilesFrom(files);
 }
 
 export interface LoadedScenario {
@@ -35,19 +40,55 @@ export interface LoadedScenario {
   readonly files: Map<string, Uint8Array>;
 }
 
-/** Reads, validates and resolves a scenario file. Throws ScenarioError and friends. */
-export function loadScenarioFile(file: string, overrides: ScenarioOverrides = {}): LoadedScenario {
+/** A scenario file read and parsed, with the plugins and host profiles it can use; not yet resolved. */
+export interface OpenedScenario {
+  readonly doc: PositionedDocument;
+  readonly catalog: PluginCatalog;
+  readonly hostProfiles: ReadonlyMap<string, HostProfile>;
+  /** Folder its relative paths start from: the file's own, or the one its config.json names. */
+  readonly dir: string;
+  /** Overrides that remain to apply (those under `plugins`, which need the catalog). */
+  readonly overrides: ScenarioOverrides;
+}
+
+/** Top-level keys that say where to find plugins and host profiles. */
+const SEARCH_PATH_KEYS = ['pluginPaths', 'hostPaths'];
+
+/**
+ * Reads a scenario file and builds the catalog and host profiles it may use. The
+ * overrides that do not need the catalog are applied first, so that `--set
+ * pluginPaths=…` (paths relative to the working folder) decides where plugins are
+ * found; those under `plugins` are left for resolution.
+ */
+export function openScenarioFile(file: string, overrides: ScenarioOverrides = {}): OpenedScenario {
   if (!existsSync(file)) throw new ScenarioError(file, 1, 1, '', 'no such file', 'give the path of a .scenario.yaml file');
-  const text = readFileSync(file, 'utf8');
   const shown = path.relative(process.cwd(), file) || file;
-  const doc = parseDocumentText(text, shown);
-  const base = path.dirname(path.resolve(file));
-  const rel = (p: unknown) => path.resolve(base, String(p));
+  const read = readScenarioDocument(readFileSync(file, 'utf8'), shown);
+  const { doc } = read;
+  const dir = read.dir ?? path.dirname(path.resolve(file));
+  const early = (overrides.set ?? [])
+    .filter((o) => o.path.split('.')[0] !== 'plugins')
+    .map((o) => {
+      if (!SEARCH_PATH_KEYS.includes(o.path)) return o;
+      // Written on the command line, so relative to where the command runs.
+      const list = typeof o.value === 'string' ? [o.value] : o.value;
+      return { path: o.path, value: Array.isArray(list) ? list.map((p) => path.resolve(String(p))) : o.value };
+    });
+  applyOverrides(doc, early);
+  const rel = (p: unknown) => path.resolve(dir, String(p));
   const pluginDirs = Array.isArray(doc.data.pluginPaths) ? doc.data.pluginPaths.map(rel) : [];
   const hostDirs = Array.isArray(doc.data.hostPaths) ? doc.data.hostPaths.map(rel) : [];
   const catalog = loadCatalog(pluginDirs);
-  const hostProfiles = loadHostProfiles([HOSTS_DIR, ...hostDirs]);
-  const scenario = resolveScenario(doc, { catalog, hostProfiles }, overrides);
+  const hostProfiles = new Map([...loadHostProfiles([HOSTS_DIR, ...hostDirs]), ...read.hostProfiles]);
+  const late = (overrides.set ?? []).filter((o) => o.path.split('.')[0] === 'plugins');
+  return { doc, catalog, hostProfiles, dir, overrides: { set: late, seed: overrides.seed } };
+}
+
+/** Reads, validates and resolves a scenario file. Throws ScenarioError and friends. */
+export function loadScenarioFile(file: string, overrides: ScenarioOverrides = {}): LoadedScenario {
+  const { doc, catalog, hostProfiles, dir, overrides: late } = openScenarioFile(file, overrides);
+  const scenario = resolveScenario(doc, { catalog, hostProfiles, dir }, late);
+  const rel = (p: unknown) => path.resolve(dir, String(p));
   const files = new Map<string, Uint8Array>();
   for (const [guest, host] of Object.entries(scenario.files)) {
     const p = rel(host);

@@ -1,9 +1,10 @@
 // Helpers for tests and benchmarks: build a scenario from YAML text (with the
-// repository's plugins and host profiles), boot it, run it, and get its results.
+// repository's plugins and host profiles, and any extra plugin folders), boot it, run
+// it, and get its results. Plugin folders outside the repository import these as
+// 'virtlab/testing'.
 
 import path from 'node:path';
-import { Simulation, type RunResult, type Scenario } from 'virtlab';
-import { parseDocumentText, resolveScenario, type ScenarioOverrides } from '../../core/scenario/loader';
+import { loadScenario, Simulation, type RunResult, type Scenario, type ScenarioOverrides } from 'virtlab';
 import { HOSTS_DIR, loadCatalog } from './catalog';
 import { loadHostProfiles } from './scenario-file';
 
@@ -13,7 +14,7 @@ let cachedProfiles: ReturnType<typeof loadHostProfiles> | undefined;
 export function scenarioFromText(text: string, overrides: ScenarioOverrides = {}, file = 'inline.scenario.yaml', pluginDirs: string[] = []) {
   const catalog = loadCatalog(pluginDirs.map((d) => path.resolve(d)));
   cachedProfiles ??= loadHostProfiles([HOSTS_DIR]);
-  const scenario = resolveScenario(parseDocumentText(text, file), { catalog, hostProfiles: cachedProfiles }, overrides);
+  const scenario = loadScenario(text, file, { catalog, hostProfiles: cachedProfiles }, overrides);
   return { scenario, catalog };
 }
 
@@ -24,8 +25,8 @@ export async function bootText(text: string, overrides: ScenarioOverrides = {}, 
 }
 
 /** Boots, runs to the end and finishes an inline scenario. */
-export async function runText(text: string, overrides: ScenarioOverrides = {}): Promise<{ sim: Simulation; result: RunResult; scenario: Scenario }> {
-  const sim = await bootText(text, overrides);
+export async function runText(text: string, overrides: ScenarioOverrides = {}, pluginDirs: string[] = []): Promise<{ sim: Simulation; result: RunResult; scenario: Scenario }> {
+  const sim = await bootText(text, overrides, pluginDirs);
   sim.run();
   const result = await sim.finish();
   return { sim, result, scenario: sim.scenario };

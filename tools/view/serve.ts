@@ -8,7 +8,7 @@
 import { createServer, type Server } from 'node:http';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { stringify, parse as parseYaml } from 'yaml';
+import { parse as parseYaml } from 'yaml';
 import { REPO_ROOT } from '../node/catalog';
 
 const OUT = path.join(REPO_ROOT, 'results', '.view-build');
@@ -23,27 +23,12 @@ export async function buildView(): Promise<string> {
   return OUT;
 }
 
-/** The scenario text of a results folder: its effective configuration, written back as a scenario. */
+/**
+ * The scenario text of a results folder: its config.json as it is, which the scenario
+ * loader recognizes and runs as the scenario it was resolved from.
+ */
 export function scenarioFromResults(dir: string): { text: string; file: string } {
-  const config = JSON.parse(readFileSync(path.join(dir, 'config.json'), 'utf8')) as {
-    scenario: Record<string, unknown> & { hosts: Array<{ name: string; racks: number; perRack: number; profile: { id: string } }>; vms: unknown[] };
-    plugins: Array<{ id: string; options: unknown }>;
-  };
-  const sc = config.scenario;
-  const doc = {
-    name: sc.name,
-    description: sc.description,
-    seed: sc.seed,
-    tick: sc.tickNs,
-    duration: sc.durationNs,
-    preset: 'minimal',
-    hosts: sc.hosts.map((h) => ({ name: h.name, profile: h.profile.id, racks: h.racks, perRack: h.perRack })),
-    topology: sc.topology,
-    vms: sc.vms,
-    plugins: Object.fromEntries(config.plugins.map((p) => [p.id, p.options])),
-    record: sc.record,
-  };
-  return { text: stringify(doc), file: `${dir}/config.json` };
+  return { text: readFileSync(path.join(dir, 'config.json'), 'utf8'), file: `${dir}/config.json` };
 }
 
 export interface ViewOptions {

@@ -17,15 +17,15 @@ import {
   Host,
   MemoryActivity,
   MemWorkload,
+  loadHostProfiles,
+  loadScenario,
   PluginCatalog,
   Simulation,
-  validateManifest,
   Vm,
   VmState,
   type HostProfile,
   type SimSnapshot,
 } from 'virtlab';
-import { loadHostProfile, parseDocumentText, resolveScenario } from '../../core/scenario/loader';
 import { LINK_KIND_BY_NAME, LinkKind, Mig, MIG_MAX_LINKS, MigPhase, MIGRATION_STRIDE, transferables, type Frame, type FrameBuffers, type FromWorker, type Layout, type MethodSwitch, type Metric, type ToWorker } from './protocol';
 
 const manifests = import.meta.glob('../../plugins/**/plugin.json', { eager: true, import: 'default' }) as Record<string, unknown>;
@@ -34,23 +34,20 @@ const hostFiles = import.meta.glob('../../hosts/*.host.yaml', { eager: true, que
 
 const post = (m: FromWorker, transfer: Transferable[] = []) => (self as unknown as Worker).postMessage(m, transfer);
 
+/** The bundled plugins, through the same catalog code as the CLI's. */
 function catalog(): PluginCatalog {
-  const c = new PluginCatalog();
-  for (const [file, json] of Object.entries(manifests)) {
-    const manifest = validateManifest(json, file);
-    const entry = file.replace(/plugin\.json$/, manifest.entry ?? 'index.ts');
-    c.add({ manifest, dir: file.replace(/\/plugin\.json$/, ''), load: () => entries[entry]() as never });
-  }
-  return c;
+  return PluginCatalog.from(
+    Object.entries(manifests).map(([file, json]) => ({
+      file,
+      json,
+      loader: (entry: string) => (entries[entry] ? () => entries[entry]() as never : undefined),
+    })),
+  );
 }
 
+/** The bundled host profiles, through the same loader as the CLI's. */
 function profiles(): Map<string, HostProfile> {
-  const out = new Map<string, HostProfile>();
-  for (const [file, text] of Object.entries(hostFiles)) {
-    const p = loadHostProfile(text, file.replace(/^.*\/hosts\//, 'hosts/'));
-    out.set(p.id, p);
-  }
-  return out;
+  return loadHostProfiles(Object.entries(hostFiles).map(([file, text]) => [file.replace(/^.*\/hosts\//, 'hosts/'), text] as const));
 }
 
 const PHASES: Record<string, number> = { round: MigPhase.PRECOPY, 'stop-and-copy': MigPhase.STOP_AND_COPY, postcopy: MigPhase.POSTCOPY };
@@ -246,8 +243,8 @@ async function start(msg: Extract<ToWorker, { type: 'start' }>): Promise<void> {
   const cat = catalog();
   const hostProfiles = profiles();
   make = async () => {
-    const doc = parseDocumentText(msg.text, msg.file);
-    const scenario = resolveScenario(doc, { catalog: cat, hostProfiles }, { set: msg.set });
+    // A scenario's text or a results folder's config.json: the loader takes either.
+    const scenario = loadScenario(msg.text, msg.file, { catalog: cat, hostProfiles }, { set: msg.set });
     const s = new Simulation({ scenario, catalog: cat });
     observe(s);
     await s.boot();

@@ -1,7 +1,7 @@
 // Every refusal of the plugin registry, and the ordering and preset rules.
 import { definePlugin } from '../../../core/plugin/define';
 import { validateManifest, type PluginManifest } from '../../../core/plugin/manifest';
-import { PluginCatalog, RegistryError, selectPlugins, type CatalogEntry } from '../../../core/plugin/registry';
+import { PluginCatalog, RegistryError, resolvePluginOptions, selectPlugins, type CatalogEntry } from '../../../core/plugin/registry';
 
 function entry(id: string, extra: Partial<PluginManifest> = {}): CatalogEntry {
   const manifest = validateManifest(
@@ -162,5 +162,49 @@ describe('validateManifest', () => {
     expect(() =>
       validateManifest({ ...base, options: { type: 'object', properties: { n: { type: 'number', default: 1 } } } }, 'x'),
     ).toThrow(/missing required property 'description'/);
+  });
+});
+
+describe('PluginCatalog.from', () => {
+  const json = (id: string, extra: Record<string, unknown> = {}) => ({
+    id,
+    version: '1.0.0',
+    engine: '^0.1.0',
+    description: 'a found plugin',
+    provides: [],
+    options: { type: 'object', additionalProperties: false, properties: {} },
+    ...extra,
+  });
+  const modules = new Map([['found/a/index.ts', () => definePlugin(() => {}) as never], ['found/b/main.ts', () => definePlugin(() => {}) as never]]);
+  const loader = (p: string) => modules.get(p);
+
+  it('makes entries from found manifests, with their folder and the entry they name', () => {
+    const c = PluginCatalog.from([
+      { file: 'found/a/plugin.json', json: json('x.a'), loader },
+      { file: 'found/b/plugin.json', json: json('x.b', { entry: 'main.ts' }), loader },
+    ]);
+    expect(c.list().map((e) => [e.manifest.id, e.dir])).toEqual([
+      ['x.a', 'found/a'],
+      ['x.b', 'found/b'],
+    ]);
+  });
+
+  it('refuses an invalid manifest or a missing entry module, naming the file', () => {
+    expect(() => PluginCatalog.from([{ file: 'found/c/plugin.json', json: { ...json('x.c'), version: undefined }, loader }])).toThrow(/found\/c\/plugin.json/);
+    expect(() => PluginCatalog.from([{ file: 'found/c/plugin.json', json: json('x.c'), loader }])).toThrow(/'x.c' names entry index.ts, which does not exist in found\/c/);
+  });
+});
+
+describe('resolvePluginOptions', () => {
+  it('resolves written options into frozen effective ones, and takes its own result as it is', () => {
+    const { manifest } = entry('a.b');
+    const once = resolvePluginOptions(manifest, { rate: '2us' });
+    expect(once).toEqual({ rate: 2000, mode: 'a' });
+    expect(Object.isFrozen(once)).toBe(true);
+    expect(resolvePluginOptions(manifest, once)).toBe(once);
+    // An equal object that did not come from it is resolved (and checked) again.
+    expect(resolvePluginOptions(manifest, { ...once })).not.toBe(once);
+    // The result for one manifest is not taken as resolved for another.
+    expect(() => resolvePluginOptions(entry('c.d', { options: { type: 'object', additionalProperties: false, properties: {} } }).manifest, once)).toThrow(/has no option 'rate'/);
   });
 });

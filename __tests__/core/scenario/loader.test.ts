@@ -1,6 +1,6 @@
 // The scenario loader's errors: each names the file, line and column, the path in
 // the document, what was expected, and a hint where there is one.
-import { ScenarioError } from '../../../core/scenario/loader';
+import { isEffectiveConfig, loadScenario, readScenarioDocument, ScenarioError, selectPlugins } from 'virtlab';
 import { parseQuantity } from '../../../core/units/units';
 import { scenarioFromText } from '../../../tools/node/testing';
 
@@ -110,9 +110,79 @@ describe('the scenario loader', () => {
     expect(scenario.duration).toBe(2e9);
     expect(scenario.seed).toBe(9);
     expect(scenario.plugins).toEqual([
-      { id: 'placement.first-fit', options: { cpuOvercommit: 3 } },
-      { id: 'placement.worst-fit', options: null },
+      { id: 'placement.first-fit', options: { cpuOvercommit: 3, memoryOvercommit: 1 } },
+      { id: 'placement.worst-fit', options: { cpuOvercommit: 1, memoryOvercommit: 1 } },
     ]);
+  });
+
+  it('resolves plugin options once: selection at boot takes the loader\'s result as it is', () => {
+    const { scenario, catalog } = scenarioFromText(good);
+    const written = scenario.plugins[0].options;
+    expect(Object.isFrozen(written)).toBe(true);
+    const [selected] = selectPlugins(catalog, { preset: 'minimal', plugins: scenario.plugins });
+    expect(selected.options).toBe(written);
+    // Options written by hand (a scenario built in code) are still resolved at selection.
+    const [byHand] = selectPlugins(catalog, { preset: 'minimal', plugins: [{ id: 'placement.first-fit', options: { cpuOvercommit: 2 } }] });
+    expect(byHand.options).toEqual({ cpuOvercommit: 2, memoryOvercommit: 1 });
+  });
+});
+
+describe('a run\'s config.json read as a scenario', () => {
+  const config = {
+    virtlab: '0.1.0',
+    scenario: {
+      name: 'again',
+      file: 'x.scenario.yaml',
+      description: 'd',
+      seed: 7,
+      tickNs: 1e6,
+      durationNs: 2e6,
+      preset: 'default',
+      without: ['trace.events'],
+      dir: '/somewhere',
+      pluginPaths: [],
+      files: {},
+      topology: { oversubscription: 1 },
+      hosts: [{ name: 'h', racks: 1, perRack: 2, profile: { id: 'embedded-only' } }],
+      vms: [{ name: 'v', count: 1, vcpus: 1, memory: 2 ** 30, arrival: 0 }],
+      record: { every: 1e6, series: [] },
+      expect: [{ metric: 'dc.vms.running', min: 1, max: 1 }],
+    },
+    plugins: [
+      { id: 'placement.first-fit', version: '0.1.0', source: 'preset', options: { cpuOvercommit: 1, memoryOvercommit: 1 } },
+      { id: 'placement.worst-fit', version: '0.1.0', source: 'scenario', options: { cpuOvercommit: 2, memoryOvercommit: 1 } },
+    ],
+    systems: [],
+  };
+
+  it('is recognized by its shape and turned back into the document it was resolved from', () => {
+    expect(isEffectiveConfig(config)).toBe(true);
+    expect(isEffectiveConfig({ name: 'x', duration: '1s' })).toBe(false);
+    const { doc, hostProfiles, dir } = readScenarioDocument(JSON.stringify(config), 'results/x/config.json');
+    expect(dir).toBe('/somewhere');
+    expect(hostProfiles.get('embedded-only')).toEqual({ id: 'embedded-only' });
+    expect(doc.data).toMatchObject({
+      name: 'again',
+      seed: 7,
+      tick: 1e6,
+      duration: 2e6,
+      preset: 'default',
+      without: ['trace.events'],
+      hosts: [{ name: 'h', profile: 'embedded-only', racks: 1, perRack: 2 }],
+      // The preset's own plugins come from the preset again; the scenario's keep their options.
+      plugins: { 'placement.worst-fit': { cpuOvercommit: 2, memoryOvercommit: 1 } },
+      expect: { 'dc.vms.running': { min: 1, max: 1 } },
+    });
+  });
+
+  it('resolves with the host profiles it embeds, before those on disk', () => {
+    const { catalog } = scenarioFromText(good);
+    const profile = scenarioFromText(good).scenario.hosts[0].profile;
+    const withProfile = { ...config, scenario: { ...config.scenario, hosts: [{ name: 'h', racks: 1, perRack: 2, profile: { ...profile, id: 'my-box' } }] } };
+    const scenario = loadScenario(JSON.stringify(withProfile), 'config.json', { catalog, hostProfiles: new Map() });
+    expect(scenario.hosts[0].profile.id).toBe('my-box');
+    expect(scenario.dir).toBe('/somewhere');
+    expect(scenario.plugins).toEqual([{ id: 'placement.worst-fit', options: { cpuOvercommit: 2, memoryOvercommit: 1 } }]);
   });
 });
 

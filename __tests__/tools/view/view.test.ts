@@ -218,6 +218,16 @@ describeBrowser('the visualizer', () => {
     await page.screenshot({ path: path.join(ARTIFACTS, 'compare.png') });
   });
 
+  it('replays a results folder by loading its config.json as the scenario', async () => {
+    const out = path.join(mkdtempSync(path.join(os.tmpdir(), 'virtlab-view-')), 'demo');
+    const run = spawnSync(process.execPath, ['tools/cli/bin.js', 'run', 'scenarios/demo.scenario.yaml', '--quiet', '--set', 'duration=12s', '--out', out], { encoding: 'utf8' });
+    expect(run.status).toBe(0);
+    const page = await open(out);
+    await page.waitForFunction(() => document.querySelector('#hud')?.textContent?.includes('dc.vms.running'));
+    expect(await page.textContent('#hud')).toMatch(/placement\.worst-fit/);
+    expect(await page.isVisible('#error')).toBe(false);
+  });
+
   it('shows a clear error panel for a malformed scenario', async () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'virtlab-view-'));
     const file = path.join(dir, 'bad.scenario.yaml');
