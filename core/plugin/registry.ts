@@ -9,7 +9,7 @@ import semver from 'semver';
 import { ENGINE_VERSION } from '../engine/version';
 import { CAPABILITIES, isExclusive } from './capabilities';
 import type { PluginModule } from './define';
-import { closest, ManifestError, resolveOptions, validateManifest, type PluginManifest } from './manifest';
+import { closest, ManifestError, resolveOptions, validateManifest, type OptionFragments, type PluginManifest } from './manifest';
 import { PRESETS, PRESET_NAMES, type PresetName } from './presets';
 
 export interface CatalogEntry {
@@ -42,9 +42,13 @@ export interface FoundPlugin {
   readonly loader: (entryPath: string) => CatalogEntry['load'] | undefined;
 }
 
-/** Validates a found plugin's manifest and makes its catalog entry. Throws ManifestError. */
-export function catalogEntry(found: FoundPlugin): CatalogEntry {
-  const manifest = validateManifest(found.json, found.file);
+/**
+ * Validates a found plugin's manifest (expanding references to the option fragments
+ * given, normally 'virtlab's OPTION_FRAGMENTS) and makes its catalog entry. Throws
+ * ManifestError.
+ */
+export function catalogEntry(found: FoundPlugin, fragments: OptionFragments): CatalogEntry {
+  const manifest = validateManifest(found.json, found.file, fragments);
   const dir = found.file.replace(/[\\/]?plugin\.json$/, '') || '.';
   const entryName = manifest.entry ?? 'index.ts';
   const load = found.loader(`${dir}/${entryName}`);
@@ -63,9 +67,9 @@ export class PluginCatalog {
    * The catalog of plugins found by a host: the Node tools find them on disk
    * (tools/node/catalog.ts), the visualizer in its bundle. Both come through here.
    */
-  static from(found: Iterable<FoundPlugin>): PluginCatalog {
+  static from(found: Iterable<FoundPlugin>, fragments: OptionFragments): PluginCatalog {
     const c = new PluginCatalog();
-    for (const f of found) c.add(catalogEntry(f));
+    for (const f of found) c.add(catalogEntry(f, fragments));
     return c;
   }
 

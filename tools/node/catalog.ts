@@ -7,7 +7,7 @@
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import Module from 'node:module';
 import path from 'node:path';
-import { ManifestError, PluginCatalog, catalogEntry, type CatalogEntry, type FoundPlugin } from 'virtlab';
+import { ManifestError, OPTION_FRAGMENTS, PluginCatalog, catalogEntry, type CatalogEntry, type FoundPlugin } from 'virtlab';
 
 /** The repository root (this file lives in tools/node/). */
 export const REPO_ROOT = path.resolve(__dirname, '..', '..');
@@ -81,7 +81,7 @@ function foundOnDisk(folder: string): FoundPlugin {
 
 /** Reads and validates one plugin folder's manifest into a catalog entry. */
 export function readPluginFolder(folder: string): CatalogEntry {
-  return catalogEntry(foundOnDisk(folder));
+  return catalogEntry(foundOnDisk(folder), OPTION_FRAGMENTS);
 }
 
 /** The catalog of plugins/ plus extra folders (each searched recursively). */
@@ -91,5 +91,5 @@ export function loadCatalog(extraDirs: readonly string[] = []): PluginCatalog {
     if (dir !== PLUGINS_DIR && !existsSync(dir)) throw new ManifestError(`plugin folder ${dir} does not exist`);
     for (const file of findManifests(dir)) found.push(foundOnDisk(path.dirname(file)));
   }
-  return PluginCatalog.from(found);
+  return PluginCatalog.from(found, OPTION_FRAGMENTS);
 }

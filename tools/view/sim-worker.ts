@@ -17,6 +17,7 @@ import {
   Host,
   MemoryActivity,
   MemWorkload,
+  OPTION_FRAGMENTS,
   loadHostProfiles,
   loadScenario,
   PluginCatalog,
@@ -42,6 +43,7 @@ function catalog(): PluginCatalog {
       json,
       loader: (entry: string) => (entries[entry] ? () => entries[entry]() as never : undefined),
     })),
+    OPTION_FRAGMENTS,
   );
 }
 

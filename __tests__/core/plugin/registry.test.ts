@@ -182,7 +182,7 @@ describe('PluginCatalog.from', () => {
     const c = PluginCatalog.from([
       { file: 'found/a/plugin.json', json: json('x.a'), loader },
       { file: 'found/b/plugin.json', json: json('x.b', { entry: 'main.ts' }), loader },
-    ]);
+    ], {});
     expect(c.list().map((e) => [e.manifest.id, e.dir])).toEqual([
       ['x.a', 'found/a'],
       ['x.b', 'found/b'],
@@ -190,8 +190,8 @@ describe('PluginCatalog.from', () => {
   });
 
   it('refuses an invalid manifest or a missing entry module, naming the file', () => {
-    expect(() => PluginCatalog.from([{ file: 'found/c/plugin.json', json: { ...json('x.c'), version: undefined }, loader }])).toThrow(/found\/c\/plugin.json/);
-    expect(() => PluginCatalog.from([{ file: 'found/c/plugin.json', json: json('x.c'), loader }])).toThrow(/'x.c' names entry index.ts, which does not exist in found\/c/);
+    expect(() => PluginCatalog.from([{ file: 'found/c/plugin.json', json: { ...json('x.c'), version: undefined }, loader }], {})).toThrow(/found\/c\/plugin.json/);
+    expect(() => PluginCatalog.from([{ file: 'found/c/plugin.json', json: json('x.c'), loader }], {})).toThrow(/'x.c' names entry index.ts, which does not exist in found\/c/);
   });
 });
 
