@@ -25,6 +25,18 @@ export type { HostProfile } from './models/datacenter/host-profile';
 export type { Scenario, VmGroup, HostGroup } from './scenario/types';
 export { parseQuantity, formatQuantity } from './scenario/units';
 export {
+  scenario,
+  ScenarioBuilder,
+  type ScenarioDocument,
+  type HostGroupDocument,
+  type VmGroupDocument,
+  type WorkloadDocument,
+  type ExpectationDocument,
+  type PluginOptionsDocument,
+  type PluginPlace,
+  type Quantity,
+} from './scenario/builder';
+export {
   MemoryActivity,
   PageBitmaps,
   ZipfSampler,
