@@ -45,7 +45,7 @@ Usage:
   virtlab new-plugin <id> [--dir folder]
   virtlab report <results folder>   (writes report.html with charts)
   virtlab view <scenario | results folder> [--port n] [--open] [--compare path=value]… [--build-only]
-  virtlab matrix <matrix.yaml> [--workers n] [--out dir] [--update-golden] [--shard k/n] [--fresh]
+  virtlab matrix <matrix.yaml> [--workers n] [--out dir] [--update-golden] [--shard k/n] [--fresh] [--quiet]
   virtlab matrix <matrix.yaml> --coverage   (boots every cell: do interacting plugins meet?)
   virtlab matrix merge <shard output folder>… --out dir
   virtlab exec [--engine interpreter|block-translator|instrew] [--option name=value]… [--plugin id]…
@@ -398,6 +398,7 @@ async function matrixCommand(rest: string[], io: Out): Promise<number> {
     shard: { type: 'string' },
     fresh: { type: 'boolean' },
     coverage: { type: 'boolean' },
+    quiet: { type: 'boolean' },
   });
   if (positionals.length !== 1) throw new UsageError('matrix takes one matrix file', 'virtlab matrix scenarios/matrices/ci.matrix.yaml');
   if (values.coverage) {
@@ -415,7 +416,8 @@ async function matrixCommand(rest: string[], io: Out): Promise<number> {
   }
   const workers = values.workers === undefined ? undefined : Number(values.workers);
   if (workers !== undefined && !(Number.isInteger(workers) && workers >= 0)) throw new UsageError('--workers expects a whole number (0 runs cells in this thread)');
-  const progress = new Progress((s) => process.stderr.write(s), process.stderr.isTTY === true);
+  // --quiet leaves out only the progress line: the report is the command's answer.
+  const progress = new Progress(values.quiet ? () => {} : (s) => process.stderr.write(s), process.stderr.isTTY === true);
   const { report, out, ran, reused } = await runMatrix({
     file: positionals[0],
     workers,
