@@ -279,7 +279,8 @@ export class ScenarioBuilder {
   /**
    * Sets the value at a dotted path, as `--set` does, for what the typed methods do not
    * reach or must not accept (a test of the loader's refusals writes `count: 'two'`).
-   * A segment matches a key of the document that contains dots (a plugin id) first.
+   * A segment matches a key of the document that contains dots (a plugin id) first;
+   * list a plugin with plugin() before setting its options this way.
    */
   set(dotted: string, value: unknown): ScenarioBuilder {
     return this.with((d) => {
