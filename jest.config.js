@@ -1,6 +1,12 @@
 // Jest configuration: TypeScript through @swc/jest (swc does not read tsconfig, so
 // the decorator settings are repeated here), and the ESM-only inversify packages
 // transformed too.
+//
+// Two tiers, as two projects: `unit` (npm run test:fast, well under a minute) and
+// `slow`, the suites that execute real guest programs, run whole scenarios, matrices
+// or reproductions, fuzz the translators, or drive a browser. `npm test` runs both.
+// Test timeouts are generous on purpose: they are there to end a hang, not to judge
+// speed, and a machine shared with other work is slow.
 const swc = {
   jsc: {
     parser: { syntax: 'typescript', decorators: true },
@@ -10,13 +16,37 @@ const swc = {
   module: { type: 'commonjs' },
 };
 
-module.exports = {
+/** Suites of the slow tier, as path patterns (each one takes seconds to minutes). */
+const SLOW = [
+  '/__tests__/guests/.*\\.test\\.ts$', // every guest program under every execution engine
+  '/__tests__/dbt/fuzz\\.test\\.ts$', // random programs through the translators
+  '/__tests__/dbt/hooks\\.test\\.ts$', // a guest program through every translator's hooks
+  '/__tests__/repro/.*\\.test\\.ts$', // the papers' trends, from sweeps of whole simulations
+  '/__tests__/scenarios/.*\\.test\\.ts$', // every scenario file, run to its end
+  '/__tests__/tools/matrix/ci\\.test\\.ts$', // the CI matrix against its goldens
+  '/__tests__/tools/matrix/cli\\.test\\.ts$', // processes with pools of worker threads
+  '/__tests__/tools/view/view\\.test\\.ts$', // the visualizer in headless Chromium
+  '/__tests__/tools/exec\\.test\\.ts$', // guest programs through `virtlab exec`
+  '/__tests__/plugins/workload-guest\\.test\\.ts$', // guests on simulated time, checkpoints
+];
+
+const common = {
   testEnvironment: 'node',
   roots: ['<rootDir>/__tests__'],
-  testMatch: ['**/*.test.ts'],
   transform: { '^.+\\.(t|j|mj)s$': ['@swc/jest', swc] },
   transformIgnorePatterns: ['/node_modules/(?!(inversify|@inversifyjs)/)'],
   moduleNameMapper: { '^virtlab$': '<rootDir>/core/index.ts', '^virtlab/testing$': '<rootDir>/tools/node/testing.ts' },
   moduleFileExtensions: ['ts', 'js', 'mjs', 'json'],
-  testTimeout: 120000,
+};
+
+module.exports = {
+  // Tests never write into the repository tree: checked around the whole run.
+  globalSetup: '<rootDir>/tools/node/tree-guard.js',
+  globalTeardown: '<rootDir>/tools/node/tree-guard.js',
+  // Per test; a global option (a project's own testTimeout is not honoured).
+  testTimeout: 600_000,
+  projects: [
+    { ...common, displayName: 'unit', testMatch: ['**/*.test.ts'], testPathIgnorePatterns: ['/node_modules/', ...SLOW] },
+    { ...common, displayName: 'slow', testRegex: SLOW },
+  ],
 };

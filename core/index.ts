@@ -42,11 +42,23 @@ export {
   scenarioFromConfig,
   ScenarioError,
   PositionedDocument,
-  type ScenarioDocument,
+  type ParsedScenario,
   type ScenarioEnv,
   type ScenarioOverrides,
 } from './scenario/loader';
 export { parseQuantity, formatQuantity } from './units/units';
+export {
+  scenario,
+  ScenarioBuilder,
+  type ScenarioDocument,
+  type HostGroupDocument,
+  type VmGroupDocument,
+  type WorkloadDocument,
+  type ExpectationDocument,
+  type PluginOptionsDocument,
+  type PluginPlace,
+  type Quantity,
+} from './scenario/builder';
 export {
   MemoryActivity,
   PageBitmaps,

@@ -2,12 +2,18 @@
 // way — less bandwidth, more dirtying or competing traffic make pre-copy slower or
 // fail; post-copy always completes but slows the VM; XBZRLE and compression send fewer
 // bytes; auto-converge throttles the guest.
-import { readFileSync } from 'node:fs';
-import { runText } from '../../tools/node/testing';
+import type { ScenarioBuilder } from 'virtlab';
+import { runText, scenarioFile } from '../../tools/node/testing';
 
-const base = readFileSync('scenarios/repro/adamig.scenario.yaml', 'utf8').replace('  migration.adamig: {}\n', '').replace(/expect:\n.*\n/, '').replace('duration: 20min', 'duration: 12min').replace('tick: 10ms', 'tick: 100ms');
+// The AdaMig case under plain pre-copy: the VM's group is `vm`, the link cap is
+// migration.precopy's bandwidth.
+const base = scenarioFile('scenarios/repro/adamig.scenario.yaml').withoutPlugin('migration.adamig').noExpectations().duration('12min').tick('100ms');
+const writes = (s: ScenarioBuilder, writesPerSecond: number) => s.workload('vm', { writesPerSecond });
+const bandwidth = (s: ScenarioBuilder, bw: string) => s.pluginOptions('migration.precopy', { bandwidth: bw });
+/** Adds a plugin where the original scenario lists its migrations, before migration.schedule. */
+const add = (s: ScenarioBuilder, id: string, options: Record<string, unknown> = {}) => s.plugin(id, options, { before: 'migration.schedule' });
 
-async function migrate(edit: (s: string) => string) {
+async function migrate(edit: (s: ScenarioBuilder) => ScenarioBuilder) {
   const { sim, result } = await runText(edit(base));
   const m = JSON.parse(result.files.get('migrations.json')!)[0];
   return { m, sim };
@@ -15,8 +21,8 @@ async function migrate(edit: (s: string) => string) {
 
 describe('live migration', () => {
   it('takes longer with less bandwidth, and fails when the dirty rate outruns it', async () => {
-    const fast = await migrate((s) => s.replace('writesPerSecond: 8000', 'writesPerSecond: 1000').replace('256Mbit/s', '1Gbit/s'));
-    const slow = await migrate((s) => s.replace('writesPerSecond: 8000', 'writesPerSecond: 1000'));
+    const fast = await migrate((s) => bandwidth(writes(s, 1000), '1Gbit/s'));
+    const slow = await migrate((s) => writes(s, 1000));
     expect(fast.m.success).toBe(true);
     expect(slow.m.success).toBe(true);
     expect(slow.m.timeMs).toBeGreaterThan(fast.m.timeMs * 2);
@@ -26,15 +32,13 @@ describe('live migration', () => {
   });
 
   it('competes with background traffic for the links', async () => {
-    const quiet = await migrate((s) => s.replace('writesPerSecond: 8000', 'writesPerSecond: 1000').replace('256Mbit/s', '20Gbit/s'));
-    const busy = await migrate((s) =>
-      s.replace('writesPerSecond: 8000', 'writesPerSecond: 1000').replace('256Mbit/s', '20Gbit/s').replace('  migration.schedule', '  network.background: { steadyFlows: 4, steadyRate: 20Gbit/s }\n  migration.schedule'),
-    );
+    const quiet = await migrate((s) => bandwidth(writes(s, 1000), '20Gbit/s'));
+    const busy = await migrate((s) => add(bandwidth(writes(s, 1000), '20Gbit/s'), 'network.background', { steadyFlows: 4, steadyRate: '20Gbit/s' }));
     expect(busy.m.timeMs).toBeGreaterThan(quiet.m.timeMs * 1.5);
   });
 
   it('post-copy always completes, with a short downtime and a slowed-down VM', async () => {
-    const { m } = await migrate((s) => s.replace('migration.precopy:', 'migration.postcopy:'));
+    const { m } = await migrate((s) => s.swapPlugin('migration.precopy', 'migration.postcopy', { bandwidth: '256Mbit/s' }));
     expect(m.success).toBe(true);
     expect(m.method).toBe('postcopy');
     expect(m.downtimeMs).toBeLessThan(10);
@@ -42,23 +46,23 @@ describe('live migration', () => {
   });
 
   it('sends fewer bytes with XBZRLE or compression, and throttles with auto-converge', async () => {
-    const edit = (extra: string) => (s: string) => s.replace('writesPerSecond: 8000', 'writesPerSecond: 2000').replace('  migration.schedule', `  ${extra}\n  migration.schedule`);
-    const plain = await migrate(edit('bench.empty: {}'));
-    const xbzrle = await migrate(edit('migration.xbzrle: { cacheSize: 1GiB }'));
-    const compress = await migrate(edit('migration.compress: { pageClasses: { data: 1 }, classRatios: { data: 0.4 } }'));
-    const incompressible = await migrate(edit('migration.compress: { pageClasses: { random: 1 } }'));
+    const edit = (id: string, options: Record<string, unknown> = {}) => (s: ScenarioBuilder) => add(writes(s, 2000), id, options);
+    const plain = await migrate(edit('bench.empty'));
+    const xbzrle = await migrate(edit('migration.xbzrle', { cacheSize: '1GiB' }));
+    const compress = await migrate(edit('migration.compress', { pageClasses: { data: 1 }, classRatios: { data: 0.4 } }));
+    const incompressible = await migrate(edit('migration.compress', { pageClasses: { random: 1 } }));
     expect(plain.m.success).toBe(true);
     expect(xbzrle.m.bytesSent).toBeLessThan(plain.m.bytesSent);
     expect(compress.m.bytesSent).toBeLessThan(plain.m.bytesSent * 0.6);
     expect(incompressible.m.bytesSent).toBeGreaterThan(compress.m.bytesSent * 2);
-    const throttled = await migrate((s) => s.replace('  migration.schedule', '  migration.auto-converge: {}\n  migration.schedule'));
+    const throttled = await migrate((s) => add(s, 'migration.auto-converge'));
     expect(throttled.m.decisions.some((d: { action: string }) => d.action.startsWith('throttle to'))).toBe(true);
   });
 });
 
 describe('compression', () => {
   it('keeps its threads busy on the source host while the migration runs', async () => {
-    const text = base.replace('writesPerSecond: 8000', 'writesPerSecond: 2000').replace('  migration.schedule', '  migration.compress: { threads: 6 }\n  migration.schedule');
+    const text = add(writes(base, 2000), 'migration.compress', { threads: 6 });
     const { bootText } = await import('../../tools/node/testing');
     const sim = await bootText(text);
     sim.runUntil(20e9);
@@ -73,7 +77,7 @@ describe('compression', () => {
 
 describe('a rack evacuation', () => {
   it('resumes from a checkpoint taken mid-migration exactly', async () => {
-    const text = readFileSync('scenarios/evacuate-rack.scenario.yaml', 'utf8').replace('duration: 30min', 'duration: 2min');
+    const text = scenarioFile('scenarios/evacuate-rack.scenario.yaml').duration('2min');
     const { bootText } = await import('../../tools/node/testing');
     const whole = await bootText(text);
     whole.run();

@@ -2,21 +2,20 @@
 import { CapacityIndex } from '../../core/models/datacenter/capacity-index';
 import { Host, Vm } from '../../core/models/datacenter/components';
 import { Rng } from '../../core/engine/rng';
+import { scenario as newScenario, type ScenarioBuilder } from '../../core/scenario/builder';
 import { runText } from '../../tools/node/testing';
 import { firstFit } from '../../plugins/placement/first-fit/first-fit';
 import { worstFit } from '../../plugins/placement/worst-fit/worst-fit';
 
-const scenario = (placement: string, vms = 6) => `name: placement
-tick: 1s
-duration: 2s
-hosts: [{ profile: riscv-board, racks: 1, perRack: 3 }]
-vms:
-  - { count: ${vms}, vcpus: 1, memory: 2GiB }
-plugins:
-  ${placement}: {}
-`;
+const scenario = (placement: string, vms = 6) =>
+  newScenario('placement')
+    .tick('1s')
+    .duration('2s')
+    .hosts({ profile: 'riscv-board', racks: 1, perRack: 3 })
+    .vms({ count: vms, vcpus: 1, memory: '2GiB' })
+    .plugin(placement);
 
-const hostsUsed = async (text: string) => {
+const hostsUsed = async (text: ScenarioBuilder) => {
   const { sim } = await runText(text);
   const H = sim.world.store(Host);
   return sim.world.query([Host]).map((h) => H.vmCount[h]);
@@ -41,7 +40,7 @@ describe('placement plugins', () => {
   });
 
   it('honours the overcommit options', async () => {
-    const text = scenario('placement.first-fit', 6).replace('placement.first-fit: {}', 'placement.first-fit: { cpuOvercommit: 2 }');
+    const text = scenario('placement.first-fit', 6).pluginOptions('placement.first-fit', { cpuOvercommit: 2 });
     expect(await hostsUsed(text)).toEqual([6, 0, 0]);
   });
 });

@@ -1,23 +1,22 @@
 // workload.guest through real simulations: guests advance with simulated time, their
 // clock is the simulated clock, and a checkpointed run resumes exactly.
 import { Simulation } from '../../core/simulation';
-import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { scenario as newScenario, type ScenarioBuilder } from '../../core/scenario/builder';
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { loadScenarioFile } from '../../tools/node/scenario-file';
+import { scenarioFile, writeScenario } from '../../tools/node/testing';
 
 const FILE = 'scenarios/guest-vms.scenario.yaml';
 
-const written = new Set<string>();
-afterAll(() => written.forEach((f) => rmSync(f, { force: true })));
+// Variants of scenarios are written here, never into scenarios/.
+const tmp = mkdtempSync(path.join(os.tmpdir(), 'virtlab-workload-guest-'));
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
 async function boot(set: Array<{ path: string; value: unknown }> = [], engine = 'dbt.interpreter') {
-  let file = FILE;
-  if (engine !== 'dbt.interpreter') {
-    // The same scenario with another cpu.engine plugin, beside the original (its paths are relative).
-    file = path.join(path.dirname(FILE), `.guest-vms-${engine}.scenario.yaml`);
-    writeFileSync(file, readFileSync(FILE, 'utf8').replace('dbt.interpreter: {}', `${engine}: {}`));
-    written.add(file);
-  }
+  // The same scenario with another cpu.engine plugin in a temporary folder (its paths made absolute).
+  const file = engine === 'dbt.interpreter' ? FILE : writeScenario(tmp, `guest-vms-${engine}`, scenarioFile(FILE).swapPlugin('dbt.interpreter', engine));
   const { scenario, catalog, files } = loadScenarioFile(file, { set });
   return Simulation.create({ scenario, catalog, files });
 }
@@ -64,29 +63,22 @@ describe('workload.guest', () => {
 });
 
 describe('workload.guest in MMU timing mode', () => {
-  const text = (mmu: string, engine = 'dbt.interpreter') => `name: guest-timing
-tick: 100us
-duration: 400ms
-preset: minimal
-hosts: [{ profile: x86-64-server }]
-vms:
-  - name: sort
-    memory: 256MiB
-    workload: { kind: guest, program: ${process.cwd()}/scenarios/guests/bin/sort.elf, args: ["20000"] }
-plugins:
-  datacenter.racks: {}
-  placement.first-fit: {}
-  ${engine}: {}
-  ${mmu}: {}
-  workload.guest: { memory: 64MiB, mmuTiming: true }
-`;
+  const timing = (mmu: string, engine = 'dbt.interpreter'): ScenarioBuilder =>
+    newScenario('guest-timing')
+      .tick('100us')
+      .duration('400ms')
+      .preset('minimal')
+      .hosts({ profile: 'x86-64-server' })
+      .vms({ name: 'sort', memory: '256MiB', workload: { kind: 'guest', program: path.resolve('scenarios/guests/bin/sort.elf'), args: ['20000'] } })
+      .plugin('datacenter.racks')
+      .plugin('placement.first-fit')
+      .plugin(engine)
+      .plugin(mmu)
+      .plugin('workload.guest', { memory: '64MiB', mmuTiming: true });
+  let runs = 0;
   async function run(mmu: string, engine?: string) {
-    const { loadScenarioFile } = await import('../../tools/node/scenario-file');
-    const { writeFileSync, mkdtempSync } = await import('node:fs');
-    const os = await import('node:os');
-    const dir = mkdtempSync(`${os.tmpdir()}/virtlab-timing-`);
-    writeFileSync(`${dir}/t.scenario.yaml`, text(mmu, engine));
-    const { scenario, catalog, files } = loadScenarioFile(`${dir}/t.scenario.yaml`);
+    const file = writeScenario(tmp, `timing-${runs++}`, timing(mmu, engine));
+    const { scenario, catalog, files } = loadScenarioFile(file);
     const sim = await Simulation.create({ scenario, catalog, files });
     sim.run();
     return { sim, result: await sim.finish() };
@@ -118,13 +110,9 @@ plugins:
   });
 
   it('resumes a checkpoint taken mid-run exactly', async () => {
-    const { loadScenarioFile } = await import('../../tools/node/scenario-file');
-    const { writeFileSync, mkdtempSync } = await import('node:fs');
-    const os = await import('node:os');
-    const dir = mkdtempSync(`${os.tmpdir()}/virtlab-timing-`);
-    writeFileSync(`${dir}/t.scenario.yaml`, text('mmu.shadow-paging').replace('duration: 400ms', 'duration: 20ms'));
+    const file = writeScenario(tmp, 'timing-checkpoint', timing('mmu.shadow-paging').duration('20ms'));
     const boot = async () => {
-      const { scenario, catalog, files } = loadScenarioFile(`${dir}/t.scenario.yaml`);
+      const { scenario, catalog, files } = loadScenarioFile(file);
       return Simulation.create({ scenario, catalog, files });
     };
     const whole = await boot();

@@ -3,7 +3,7 @@
 // rate, exit reductions growing with page-table churn, speedups growing with access
 // density), and every strategy translates every access to the page the guest mapped.
 import { readFileSync } from 'node:fs';
-import { GuestKernel, createHooks, type MmuContext, type MmuStrategy } from '../../core/index.test-exports';
+import { GuestKernel, createHooks, type MmuContext, type MmuStrategy, type ScenarioBuilder } from '../../core/index.test-exports';
 import { BtMmu } from '../../plugins/mmu/btmmu/btmmu';
 import { CompromisMmu } from '../../plugins/mmu/compromis/compromis';
 import { NativeMmu } from '../../plugins/mmu/native/native';
@@ -11,18 +11,19 @@ import { NestedMmu } from '../../plugins/mmu/nested-paging/nested-paging';
 import { ShadowMmu } from '../../plugins/mmu/shadow-paging/shadow-paging';
 import { SoftMmu } from '../../plugins/mmu/softmmu/softmmu';
 import { SspMmu } from '../../plugins/mmu/ssp/ssp';
-import { runText } from '../../tools/node/testing';
+import { runText, scenarioFile } from '../../tools/node/testing';
 
-const scenario = (file: string) => readFileSync(`scenarios/repro/${file}.scenario.yaml`, 'utf8');
-const swap = (text: string, mmu: string) => text.replace(/  mmu\.[a-z-]+: \{\}/, `  ${mmu}: {}`);
-const edit = (text: string, options: string) => text.replace(/workload\.paging: \{ /, `workload.paging: { ${options}, `);
-async function value(text: string, metric: string): Promise<number> {
-  const { sim } = await runText(text);
+const scenario = (file: string) => scenarioFile(`scenarios/repro/${file}.scenario.yaml`);
+/** The same scenario under another MMU strategy, in the listed one's place. */
+const swap = (s: ScenarioBuilder, mmu: string) => s.swapPlugin(s.pluginIds().find((id) => id.startsWith('mmu.'))!, mmu);
+const paging = (s: ScenarioBuilder, options: Record<string, unknown>) => s.pluginOptions('workload.paging', options);
+async function value(s: ScenarioBuilder, metric: string): Promise<number> {
+  const { sim } = await runText(s);
   return sim.metrics.value(metric)!;
 }
 
 describe('compromis-vs-ept', () => {
-  const base = scenario('compromis-vs-ept').replace('duration: 30ms', 'duration: 8ms');
+  const base = scenario('compromis-vs-ept').duration('8ms');
 
   it('walks 24 references per miss under nested paging and 4 with a direct segment (4+4 levels)', async () => {
     expect(await value(swap(base, 'mmu.nested-paging'), 'mmu.walk.references-per-miss')).toBe(24);
@@ -30,20 +31,20 @@ describe('compromis-vs-ept', () => {
   });
 
   it('walks 35 against 5 with 5-level tables on both sides', async () => {
-    const five = base.replace('x86-64-server', 'x86-64-5level-server').replace('guestLevels: 4', 'guestLevels: 5');
+    const five = paging(base.host(0, { profile: 'x86-64-5level-server' }), { guestLevels: 5 });
     expect(await value(swap(five, 'mmu.nested-paging'), 'mmu.walk.references-per-miss')).toBe(35);
     expect(await value(five, 'mmu.walk.references-per-miss')).toBe(5);
   });
 
   it('walks fewer references with page-walk caches and a nested TLB', async () => {
-    const cached = base.replace('mmu.compromis: {}', 'mmu.nested-paging: { pageWalkCache: true, nestedTlb: true }');
+    const cached = base.swapPlugin('mmu.compromis', 'mmu.nested-paging', { pageWalkCache: true, nestedTlb: true });
     expect(await value(cached, 'mmu.walk.references-per-miss')).toBeLessThan(24);
   });
 
   it('gains more over nested and shadow paging as the TLB miss rate grows', async () => {
     const speedups: Array<{ miss: number; ept: number; shadow: number }> = [];
     for (const pages of [256, 4096, 65536]) {
-      const t = edit(base, `warmupTicks: 3`).replace('pagesPerProcess: 32768', `pagesPerProcess: ${pages}`);
+      const t = paging(base, { warmupTicks: 3, pagesPerProcess: pages });
       const c = await value(t, 'mmu.cycles-per-access');
       speedups.push({
         miss: await value(t, 'mmu.tlb.miss-rate'),
@@ -61,12 +62,12 @@ describe('compromis-vs-ept', () => {
 });
 
 describe('ssp-vs-shadow', () => {
-  const base = scenario('ssp-vs-shadow').replace('duration: 60ms', 'duration: 40ms');
+  const base = scenario('ssp-vs-shadow').duration('40ms');
 
   it('saves more VM exits the more the guest churns its page tables, about half of them', async () => {
     const saved: number[] = [];
     for (const churn of [0.5, 2, 8]) {
-      const t = base.replace('churnPerTick: 4', `churnPerTick: ${churn}`).replace('switchesPerTick: 1', 'switchesPerTick: 0');
+      const t = paging(base, { churnPerTick: churn, switchesPerTick: 0 });
       const shadow = await value(swap(t, 'mmu.shadow-paging'), 'mmu.exits');
       const ssp = await value(t, 'mmu.exits');
       saved.push(shadow - ssp);
@@ -87,18 +88,18 @@ describe('ssp-vs-shadow', () => {
 
   it('avoids root-switch exits with its root buffer', async () => {
     const withBuffer = await value(base, 'mmu.exits.root-switch');
-    const without = await value(base.replace('mmu.ssp: {}', 'mmu.ssp: { rootBuffer: 0 }'), 'mmu.exits.root-switch');
+    const without = await value(base.plugin('mmu.ssp', { rootBuffer: 0 }), 'mmu.exits.root-switch');
     expect(withBuffer).toBeLessThan(without);
   });
 });
 
 describe('btmmu-vs-softmmu', () => {
-  const base = scenario('btmmu-vs-softmmu').replace('duration: 30ms', 'duration: 15ms');
+  const base = scenario('btmmu-vs-softmmu').duration('15ms');
 
   it('gains more over SoftMMU as the guest accesses memory more densely', async () => {
     const gains: number[] = [];
     for (const cpa of [40, 8, 1]) {
-      const t = base.replace('cyclesPerAccess: 4', `cyclesPerAccess: ${cpa}`);
+      const t = paging(base, { cyclesPerAccess: cpa });
       gains.push((await value(swap(t, 'mmu.softmmu'), 'mmu.cycles-per-access')) / (await value(t, 'mmu.cycles-per-access')));
     }
     expect(gains[0]).toBeGreaterThan(1);
@@ -109,7 +110,7 @@ describe('btmmu-vs-softmmu', () => {
 
 describe('every strategy', () => {
   const ctx = async (): Promise<MmuContext> => {
-    const { sim } = await runText(scenario('compromis-vs-ept').replace('duration: 30ms', 'duration: 1ms').replace('pagesPerProcess: 32768', 'pagesPerProcess: 16'));
+    const { sim } = await runText(paging(scenario('compromis-vs-ept').duration('1ms'), { pagesPerProcess: 16 }));
     return { profile: sim.hostProfiles[0], hooks: createHooks(), hostFrames: 1 << 22, pageWalkCache: false, nestedTlb: false };
   };
 
@@ -169,7 +170,7 @@ describe('checkpoints', () => {
     'resume a paging workload under %s exactly, with forks and churn',
     async (mmu) => {
       const { bootText } = await import('../../tools/node/testing');
-      const text = swap(scenario('ssp-vs-shadow'), mmu).replace('duration: 60ms', 'duration: 30ms').replace('warmupTicks: 20', 'warmupTicks: 5, forksPerTick: 0.3, mprotectPerTick: 1');
+      const text = paging(swap(scenario('ssp-vs-shadow'), mmu).duration('30ms'), { warmupTicks: 5, forksPerTick: 0.3, mprotectPerTick: 1 });
       const whole = await bootText(text);
       whole.run();
       const a = await whole.finish();

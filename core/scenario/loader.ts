@@ -181,7 +181,7 @@ export function loadHostProfiles(files: Iterable<readonly [string, string]>): Ma
 }
 
 /** A parsed scenario document, with what it carries beyond the scenario keys. */
-export interface ScenarioDocument {
+export interface ParsedScenario {
   readonly doc: PositionedDocument;
   /** Host profiles the document embeds (a config.json carries the profiles it ran with). */
   readonly hostProfiles: ReadonlyMap<string, HostProfile>;
@@ -223,7 +223,7 @@ interface EffectiveConfig {
  * selection and its order are the same), quantities already in base units, and the
  * host profiles it embeds.
  */
-export function scenarioFromConfig(config: Record<string, unknown>, file: string): ScenarioDocument {
+export function scenarioFromConfig(config: Record<string, unknown>, file: string): ParsedScenario {
   const { scenario: sc, plugins } = config as unknown as EffectiveConfig;
   const hostProfiles = new Map<string, HostProfile>();
   for (const h of sc.hosts ?? []) hostProfiles.set(h.profile.id, h.profile);
@@ -248,7 +248,7 @@ export function scenarioFromConfig(config: Record<string, unknown>, file: string
 }
 
 /** Parses a scenario file's text: a scenario document, or a run's config.json. */
-export function readScenarioDocument(text: string, file: string): ScenarioDocument {
+export function readScenarioDocument(text: string, file: string): ParsedScenario {
   const doc = parseDocumentText(text, file);
   if (isEffectiveConfig(doc.data)) return scenarioFromConfig(doc.data, file);
   return { doc, hostProfiles: new Map() };

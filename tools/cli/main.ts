@@ -116,7 +116,7 @@ const COMMANDS: Record<string, CommandSpec> = {
     name: 'matrix',
     summary: 'run every combination of a matrix of plugins and options, and compare with golden values',
     usage: [
-      'matrix <matrix.yaml> [--workers n] [--out dir] [--update-golden] [--shard k/n] [--fresh]',
+      'matrix <matrix.yaml> [--workers n] [--out dir] [--update-golden] [--shard k/n] [--fresh] [--quiet]',
       'matrix <matrix.yaml> --coverage   (boots every cell: do interacting plugins meet?)',
       'matrix merge <shard output folder>… --out dir',
     ],
@@ -127,6 +127,7 @@ const COMMANDS: Record<string, CommandSpec> = {
       shard: { type: 'string', arg: 'k/n', description: 'run the k-th of n shards' },
       fresh: { type: 'boolean', description: 'rerun cells whose results are stored' },
       coverage: { type: 'boolean', description: 'only boot the cells and report interaction coverage' },
+      quiet: { type: 'boolean', description: 'print no progress line (the report is still printed)' },
     },
     examples: ['virtlab matrix scenarios/matrices/ci.matrix.yaml --workers 2'],
   },
@@ -496,7 +497,8 @@ async function matrixCommand(rest: string[], io: Out): Promise<number> {
   }
   const workers = values.workers === undefined ? undefined : Number(values.workers);
   if (workers !== undefined && !(Number.isInteger(workers) && workers >= 0)) throw new UsageError('--workers expects a whole number (0 runs cells in this thread)');
-  const progress = new Progress((s) => process.stderr.write(s), process.stderr.isTTY === true);
+  // --quiet leaves out only the progress line: the report is the command's answer.
+  const progress = new Progress(values.quiet ? () => {} : (s) => process.stderr.write(s), process.stderr.isTTY === true);
   const { report, out, ran, reused } = await runMatrix({
     file: positionals[0],
     workers,

@@ -31,6 +31,12 @@ export interface MatrixOptions {
   /** Ignore stored cell results and run everything again. */
   readonly fresh?: boolean;
   readonly progress?: (done: number, total: number) => void;
+  /**
+   * Wall-clock limit of each cell, ms, in place of the matrix file's `timeout`;
+   * Infinity: none. Tests pass Infinity: a loaded machine must not turn a slow cell
+   * into a failure (jest's own test timeout still catches a hang).
+   */
+  readonly timeoutMs?: number;
 }
 
 export type Verdict = 'unchanged' | 'improved' | 'regressed' | 'new' | 'failed' | 'skipped' | 'timeout';
@@ -124,7 +130,7 @@ class WorkerPool {
           };
           // The worker enforces the timeout between ticks; this catches a tick that never ends.
           const grace = m.timeoutMs + 10_000;
-          const timer = setTimeout(() => fail('timeout', `no answer within ${grace} ms (the cell's timeout plus 10 s)`), grace);
+          const timer = Number.isFinite(grace) ? setTimeout(() => fail('timeout', `no answer within ${grace} ms (the cell's timeout plus 10 s)`), grace) : undefined;
           worker.once('message', (r: CellResult) => settle(r));
           worker.once('error', (e: Error) => fail('failed', `worker crashed: ${e.stack ?? e.message}`));
           worker.once('exit', (code) => fail('failed', `worker exited with status ${code} while running the cell`));
@@ -374,7 +380,8 @@ function pruneCells(out: string, keep: ReadonlySet<string>): void {
 
 /** Runs a matrix (or one shard of it) and writes its results and report. */
 export async function runMatrix(o: MatrixOptions): Promise<{ report: MatrixReport; out: string; ran: number; reused: number }> {
-  const m = readMatrix(o.file);
+  const read = readMatrix(o.file);
+  const m = o.timeoutMs === undefined ? read : { ...read, timeoutMs: o.timeoutMs };
   if (o.shard && !(Number.isInteger(o.shard.k) && Number.isInteger(o.shard.n) && o.shard.k >= 1 && o.shard.k <= o.shard.n)) {
     throw new MatrixError(`shard ${o.shard.k}/${o.shard.n}: expected k/n with 1 ≤ k ≤ n`);
   }

@@ -1,17 +1,23 @@
-// Helpers for tests and benchmarks: build a scenario from YAML text (with the
-// repository's plugins and host profiles, and any extra plugin folders), boot it, run
-// it, and get its results. Plugin folders outside the repository import these as
-// 'virtlab/testing'.
+// Helpers for tests and benchmarks: build a scenario from YAML text or a
+// ScenarioBuilder (with the repository's plugins and host profiles, and any extra
+// plugin folders), boot it, run it, and get its results; start a builder from a
+// scenario file, and write one out. Plugin folders outside the repository import
+// these as 'virtlab/testing'.
 
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { loadScenario, Simulation, type RunResult, type Scenario, type ScenarioOverrides } from 'virtlab';
+import { loadScenario, ScenarioBuilder, Simulation, type RunResult, type Scenario, type ScenarioOverrides } from 'virtlab';
 import { HOSTS_DIR, loadCatalog } from './catalog';
 import { loadHostProfiles } from './scenario-file';
 
 let cachedProfiles: ReturnType<typeof loadHostProfiles> | undefined;
 
+/** A scenario written inline: its YAML text, or a builder of its document. */
+export type ScenarioSource = string | ScenarioBuilder;
+
 /** Resolves a scenario written inline (the file name is only used in messages). */
-export function scenarioFromText(text: string, overrides: ScenarioOverrides = {}, file = 'inline.scenario.yaml', pluginDirs: string[] = []) {
+export function scenarioFromText(source: ScenarioSource, overrides: ScenarioOverrides = {}, file = 'inline.scenario.yaml', pluginDirs: string[] = []) {
+  const text = typeof source === 'string' ? source : source.toYaml();
   const catalog = loadCatalog(pluginDirs.map((d) => path.resolve(d)));
   cachedProfiles ??= loadHostProfiles([HOSTS_DIR]);
   const scenario = loadScenario(text, file, { catalog, hostProfiles: cachedProfiles }, overrides);
@@ -19,15 +25,40 @@ export function scenarioFromText(text: string, overrides: ScenarioOverrides = {}
 }
 
 /** Boots a simulation of an inline scenario. */
-export async function bootText(text: string, overrides: ScenarioOverrides = {}, pluginDirs: string[] = []): Promise<Simulation> {
+export async function bootText(text: ScenarioSource, overrides: ScenarioOverrides = {}, pluginDirs: string[] = []): Promise<Simulation> {
   const { scenario, catalog } = scenarioFromText(text, overrides, undefined, pluginDirs);
   return Simulation.create({ scenario, catalog });
 }
 
 /** Boots, runs to the end and finishes an inline scenario. */
-export async function runText(text: string, overrides: ScenarioOverrides = {}, pluginDirs: string[] = []): Promise<{ sim: Simulation; result: RunResult; scenario: Scenario }> {
+export async function runText(text: ScenarioSource, overrides: ScenarioOverrides = {}, pluginDirs: string[] = []): Promise<{ sim: Simulation; result: RunResult; scenario: Scenario }> {
   const sim = await bootText(text, overrides, pluginDirs);
   sim.run();
   const result = await sim.finish();
   return { sim, result, scenario: sim.scenario };
+}
+
+/**
+ * A scenario file as a builder to make variants of it. The paths it holds relative to
+ * its folder (plugin and host folders, guest files and programs) are made absolute,
+ * so that a variant can be written anywhere — in a temporary folder, never beside the
+ * original.
+ */
+export function scenarioFile(file: string): ScenarioBuilder {
+  const base = path.dirname(path.resolve(file));
+  const abs = (p: string) => path.resolve(base, p);
+  return ScenarioBuilder.fromText(readFileSync(file, 'utf8')).edit((d) => {
+    if (d.pluginPaths) d.pluginPaths = d.pluginPaths.map(abs);
+    if (d.hostPaths) d.hostPaths = d.hostPaths.map(abs);
+    if (d.files) d.files = Object.fromEntries(Object.entries(d.files).map(([guest, host]) => [guest, abs(host)]));
+    for (const g of d.vms ?? []) if (g.workload?.kind === 'guest' && typeof g.workload.program === 'string') g.workload.program = abs(g.workload.program);
+  });
+}
+
+/** Writes a built scenario as `<dir>/<name>.scenario.yaml` and returns the file's path. */
+export function writeScenario(dir: string, name: string, scenario: ScenarioBuilder): string {
+  mkdirSync(dir, { recursive: true });
+  const file = path.join(dir, `${name}.scenario.yaml`);
+  writeFileSync(file, scenario.toYaml());
+  return file;
 }

@@ -5,7 +5,7 @@
 
 import path from 'node:path';
 import os from 'node:os';
-import { mkdtempSync, readFileSync, readdirSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { runMatrix } from '../matrix/matrix';
 import type { CellResult } from '../matrix/run-cell';
 
@@ -16,11 +16,19 @@ export interface AdamigCase {
   readonly adamig: { ok: boolean; timeMs: number };
 }
 
-/** Runs the 15 cases (in this thread when workers is 0) and pairs them up. */
-export async function adamigCases(workers = 0): Promise<AdamigCase[]> {
+/**
+ * Runs the 15 cases (in this thread when workers is 0) and pairs them up. `timeoutMs`
+ * replaces the matrix file's per-cell timeout (tests pass Infinity: see runMatrix).
+ */
+export async function adamigCases(workers = 0, timeoutMs?: number): Promise<AdamigCase[]> {
   const out = mkdtempSync(path.join(os.tmpdir(), 'virtlab-adamig-'));
-  await runMatrix({ file: path.join('scenarios', 'matrices', 'adamig.matrix.yaml'), workers, out, fresh: true });
-  const cells = readdirSync(path.join(out, 'cells')).map((f) => JSON.parse(readFileSync(path.join(out, 'cells', f), 'utf8')) as CellResult);
+  let cells: CellResult[];
+  try {
+    await runMatrix({ file: path.join('scenarios', 'matrices', 'adamig.matrix.yaml'), workers, out, fresh: true, timeoutMs });
+    cells = readdirSync(path.join(out, 'cells')).map((f) => JSON.parse(readFileSync(path.join(out, 'cells', f), 'utf8')) as CellResult);
+  } finally {
+    rmSync(out, { recursive: true, force: true });
+  }
   const key = (c: CellResult) => `${c.assignment['vms.0.workload.writesPerSecond']}|${c.assignment['plugins.migration.precopy.bandwidth']}`;
   const pairs = new Map<string, Partial<Record<'none' | 'adamig', CellResult>>>();
   for (const c of cells) {

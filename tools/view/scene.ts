@@ -90,6 +90,12 @@ export interface PaneInspection {
   readonly travels: Array<{ vm: number; src: number; dst: number; round: number; phase: number; trip: number; x: number; y: number; points: number[]; label: string }>;
   readonly markers: Array<{ vm: number; text: string; reason: string; ring: Rect; alpha: number }>;
   readonly workerCost: { frames: number; ticks: number; stepMs: number; buildMs: number };
+  /**
+   * Nothing will move until the simulation advances: no frame asked of the worker is
+   * outstanding or undrawn, and no tile is still gliding or travelling to where its
+   * progress puts it. Tests wait for this after a pause instead of waiting a while.
+   */
+  readonly settled: boolean;
 }
 
 export class Pane {
@@ -692,6 +698,7 @@ export class Pane {
         label: t.label?.text ?? '',
       })),
       markers: this.markers.map((m) => ({ vm: m.vm, text: m.text, reason: m.reason, ring: { ...m.ring }, alpha: m.label.alpha })),
+      settled: this.pending === 0 && !this.fresh && this.gliders.length === 0 && [...this.travels.values()].every((t) => t.shown === t.trip),
       workerCost: { ...this.workerCost },
     };
   }

@@ -11,16 +11,23 @@ import path from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { REPO_ROOT } from '../node/catalog';
 
-const OUT = path.join(REPO_ROOT, 'results', '.view-build');
+/**
+ * Where the page is built: results/.view-build, or the folder VIRTLAB_VIEW_BUILD_DIR
+ * names (the tests build into a temporary folder, outside the repository).
+ */
+export function viewBuildDir(): string {
+  return process.env.VIRTLAB_VIEW_BUILD_DIR ? path.resolve(process.env.VIRTLAB_VIEW_BUILD_DIR) : path.join(REPO_ROOT, 'results', '.view-build');
+}
 const TYPES: Record<string, string> = { '.html': 'text/html', '.js': 'text/javascript', '.css': 'text/css', '.json': 'application/json', '.wasm': 'application/wasm', '.svg': 'image/svg+xml' };
 
-/** Builds the page into results/.view-build (Vite, production mode). */
+/** Builds the page into viewBuildDir() (Vite, production mode). */
 export async function buildView(): Promise<string> {
   const { build } = await import('vite');
   // require() goes through the TypeScript loader (tsx); the config itself is plain data.
   const config = (require('./vite.config') as { default: Record<string, unknown> }).default;
-  await build({ ...config, configFile: false });
-  return OUT;
+  const outDir = viewBuildDir();
+  await build({ ...config, build: { ...(config.build as object), outDir }, configFile: false });
+  return outDir;
 }
 
 /**
@@ -55,6 +62,7 @@ export async function serveView(o: ViewOptions): Promise<{ server: Server; url: 
         }),
       }
     : undefined;
+  const OUT = viewBuildDir();
   if (!o.skipBuild || !existsSync(path.join(OUT, 'index.html'))) await buildView();
   const info = JSON.stringify({ ...scenario, compare, report });
   const server = createServer((req, res) => {

@@ -2,6 +2,7 @@
 // metrics.json; another seed gives different results; a run checkpointed at tick k
 // and resumed in a fresh simulation ends exactly like an uninterrupted run.
 import { Simulation } from '../../../core/simulation';
+import { ScenarioBuilder } from '../../../core/scenario/builder';
 import { bootText, runText, scenarioFromText } from '../../../tools/node/testing';
 
 const text = `name: determinism
@@ -67,7 +68,7 @@ describe('determinism', () => {
   });
 
   it('resumes exactly in per-page detail mode too', async () => {
-    const detailed = text.replace('readsPerSecond: 50000, writesPerSecond: 5000', 'readsPerSecond: 5000, writesPerSecond: 500') + 'plugins:\n  workload.synthetic: { detailAll: true }\n';
+    const detailed = ScenarioBuilder.fromText(text).workload('zipf', { readsPerSecond: 5000, writesPerSecond: 500 }).plugin('workload.synthetic', { detailAll: true });
     const whole = await runText(detailed);
     const first = await bootText(detailed);
     first.runUntil(5e9);

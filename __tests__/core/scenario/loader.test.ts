@@ -1,27 +1,30 @@
 // The scenario loader's errors: each names the file, line and column, the path in
-// the document, what was expected, and a hint where there is one.
+// the document, what was expected, and a hint where there is one. The bad scenarios
+// are variants of a good one made with the builder; where an error must point is
+// found in the text the builder wrote.
 import { isEffectiveConfig, loadScenario, readScenarioDocument, ScenarioError, selectPlugins } from 'virtlab';
+import { scenario, type ScenarioBuilder } from '../../../core/scenario/builder';
 import { parseQuantity } from '../../../core/units/units';
-import { scenarioFromText } from '../../../tools/node/testing';
+import { scenarioFromText, type ScenarioSource } from '../../../tools/node/testing';
 
-const good = `name: t
-duration: 1s
-tick: 10ms
-hosts:
-  - profile: x86-64-server
-    racks: 1
-    perRack: 2
-vms:
-  - count: 2
-    memory: 1GiB
-    workload: { kind: synthetic, writesPerSecond: 100 }
-plugins:
-  placement.first-fit: { cpuOvercommit: 2 }
-`;
+const good = scenario('t')
+  .duration('1s')
+  .tick('10ms')
+  .hosts({ profile: 'x86-64-server', racks: 1, perRack: 2 })
+  .vms({ count: 2, memory: '1GiB', workload: { kind: 'synthetic', writesPerSecond: 100 } })
+  .plugin('placement.first-fit', { cpuOvercommit: 2 });
 
-function loadError(text: string): ScenarioError {
+/** Line and column (1-based) where `written` starts in the builder's text. */
+function where(b: ScenarioBuilder, written: string): [number, number] {
+  const lines = b.toYaml().split('\n');
+  const line = lines.findIndex((l) => l.includes(written));
+  if (line < 0) throw new Error(`'${written}' is not in:\n${b.toYaml()}`);
+  return [line + 1, lines[line].indexOf(written) + 1];
+}
+
+function loadError(source: ScenarioSource): ScenarioError {
   try {
-    scenarioFromText(text, {}, 'bad.scenario.yaml');
+    scenarioFromText(source, {}, 'bad.scenario.yaml');
   } catch (e) {
     if (e instanceof ScenarioError) return e;
     throw e;
@@ -48,52 +51,57 @@ describe('the scenario loader', () => {
   });
 
   it('reports a value of the wrong type at its line, with its path', () => {
-    const e = loadError(good.replace('count: 2', 'count: two'));
-    expect([e.line, e.column, e.path]).toEqual([9, 12, 'vms.0.count']);
+    const bad = good.set('vms.0.count', 'two');
+    const e = loadError(bad);
+    expect([e.line, e.column, e.path]).toEqual([...where(bad, 'two'), 'vms.0.count']);
     expect(e.problem).toMatch(/must be integer/);
   });
 
   it('reports a bad unit with the accepted units', () => {
-    const e = loadError(good.replace('memory: 1GiB', 'memory: 1 furlong'));
+    const bad = good.vm(0, { memory: '1 furlong' });
+    const e = loadError(bad);
     expect(e.path).toBe('vms.0.memory');
-    expect(e.line).toBe(10);
+    expect(e.line).toBe(where(bad, '1 furlong')[0]);
     expect(e.problem).toMatch(/unknown unit 'furlong'.*GiB/);
   });
 
   it('reports an unknown top-level key with a suggestion', () => {
-    const e = loadError(good.replace('duration: 1s', 'duraton: 1s\nduration: 1s'));
+    const e = loadError(good.set('duraton', '1s'));
     expect(e.path).toBe('duraton');
     expect(e.hint).toMatch(/did you mean 'duration'/);
   });
 
   it('reports an unknown plugin at its key, with the nearest id', () => {
-    const e = loadError(good.replace('placement.first-fit:', 'placement.firstfit:'));
-    expect([e.line, e.path]).toEqual([13, 'plugins.placement.firstfit']);
+    const bad = good.swapPlugin('placement.first-fit', 'placement.firstfit', { cpuOvercommit: 2 });
+    const e = loadError(bad);
+    expect([e.line, e.path]).toEqual([where(bad, 'placement.firstfit:')[0], 'plugins.placement.firstfit']);
     expect(e.hint).toMatch(/did you mean 'placement.first-fit'/);
   });
 
   it('reports an unknown plugin option at its line, with the options there are', () => {
-    const e = loadError(good.replace('cpuOvercommit: 2', 'cpuOvercommitt: 2'));
-    expect(e.line).toBe(13);
+    const bad = good.plugin('placement.first-fit', { cpuOvercommitt: 2 });
+    const e = loadError(bad);
+    expect(e.line).toBe(where(bad, 'cpuOvercommitt')[0]);
     expect(e.problem).toMatch(/has no option 'cpuOvercommitt'/);
     expect(e.hint).toMatch(/did you mean 'cpuOvercommit'/);
   });
 
   it('reports an invalid plugin option value with its description and default', () => {
-    const e = loadError(good.replace('cpuOvercommit: 2', 'cpuOvercommit: 0.5'));
+    const e = loadError(good.pluginOptions('placement.first-fit', { cpuOvercommit: 0.5 }));
     expect(e.problem).toMatch(/option 'cpuOvercommit' must be >= 1/);
     expect(e.hint).toMatch(/vCPUs a host may promise per hardware thread.*default 1/);
   });
 
   it('reports a missing host profile with the known ones', () => {
-    const e = loadError(good.replace('profile: x86-64-server', 'profile: x86-64-sever'));
-    expect([e.line, e.path]).toEqual([5, 'hosts.0.profile']);
+    const bad = good.host(0, { profile: 'x86-64-sever' });
+    const e = loadError(bad);
+    expect([e.line, e.path]).toEqual([where(bad, 'x86-64-sever')[0], 'hosts.0.profile']);
     expect(e.hint).toMatch(/did you mean 'x86-64-server'/);
   });
 
   it('reports a missing required key and a bad workload field', () => {
     expect(loadError('name: t\n').problem).toMatch(/missing required property 'duration'/);
-    const e = loadError(good.replace('writesPerSecond: 100', 'writesPerSecond: 100, distribution: pareto'));
+    const e = loadError(good.workload(0, { distribution: 'pareto' }));
     expect(e.path).toBe('vms.0.workload.distribution');
     expect(e.problem).toMatch(/must be one of "uniform", "zipf", "sequential"/);
   });

@@ -1,5 +1,7 @@
 // `virtlab matrix` from the command line: cells run in a pool of worker threads
 // (which load TypeScript through tsx, as the CLI does), and bad input exits with 2.
+// The runs are --quiet: a progress line appears after a second of wall time, so
+// without it what the command prints would depend on the machine's speed.
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
 import path from 'node:path';
@@ -12,7 +14,7 @@ describe('virtlab matrix', () => {
   it('runs cells in worker threads, then reuses them on a rerun', () => {
     const file = matrixFile(tmp, 'pool', 'axes:\n  placement: [first-fit, worst-fit]\n  seed: [1, 2]\nmetrics: { workload.writes: { tolerance: 0 } }\ndeterminismSample: 1\n');
     const out = path.join(tmp, 'pool');
-    const r = cli(file, '--workers', '2', '--out', out, '--update-golden');
+    const r = cli(file, '--workers', '2', '--out', out, '--update-golden', '--quiet');
     expect(r.stderr).toBe('');
     expect(r.stdout).toMatch(/4 cells run, 0 reused/);
     expect(r.stdout).toMatch(/matrix pool: 4 unchanged/);
@@ -20,7 +22,7 @@ describe('virtlab matrix', () => {
     expect(r.status).toBe(0);
     expect(readdirSync(path.join(out, 'cells'))).toHaveLength(4);
     expect(existsSync(path.join(out, 'report.html'))).toBe(true);
-    const again = cli(file, '--workers', '2', '--out', out);
+    const again = cli(file, '--workers', '2', '--out', out, '--quiet');
     expect(again.stdout).toMatch(/0 cells run, 4 reused/);
     expect(again.status).toBe(0);
   });

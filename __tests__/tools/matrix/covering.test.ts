@@ -74,9 +74,8 @@ describe('covering sets', () => {
 
   it('plan a 12-axis matrix without enumerating its half-million-cell product', () => {
     const m = readMatrix(matrixFile(tmp, 'wide', `${axesYaml([3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3])}strategy: pairwise\n${metrics}`));
-    const t0 = performance.now();
+    // How fast it plans is for a benchmark to say (tools/matrix/bench.ts), not a test.
     const { rows } = coveringRows(m, 2);
-    expect(performance.now() - t0).toBeLessThan(20_000); // generous: a loose sanity bound, not a benchmark
     expect(rows.length).toBeLessThanOrEqual(25);
     expectCovered(m, rows, 2);
   });

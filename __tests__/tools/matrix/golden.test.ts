@@ -2,7 +2,7 @@
 // 1) even when the previous results are still in the output folder; a change in the
 // better direction is an improvement; and updating the goldens from one shard keeps
 // the other shards' values.
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { runMatrix } from '../../../tools/matrix/matrix';
 import { demoWithPlugins, matrixFile, tempDir, writeLevelPlugin } from './helpers';
@@ -30,15 +30,17 @@ describe('golden values', () => {
   });
 
   it('call a change in the better direction an improvement, and one within tolerance unchanged', async () => {
-    const file = matrixFile(tmp, 'better', 'axes:\n  seed: [1]\nmetrics:\n  workload.writes: { relative: 0.01, better: lower }\ndeterminismSample: 0\n');
+    const body = 'axes:\n  seed: [1]\nmetrics:\n  workload.writes: { relative: 0.01, better: lower }\ndeterminismSample: 0\n';
+    const file = matrixFile(tmp, 'better', body);
     await runMatrix({ file, workers: 0, out: path.join(tmp, 'better-a'), updateGolden: true });
-    const lower = file.replace('better', 'better-lower');
-    writeFileSync(lower, readFileSync(file, 'utf8').replace('{ duration: 3s }', "{ duration: 3s, 'vms.1.workload.writesPerSecond': 25000 }").replace(/golden:.*\n/, '') + `golden: ${path.join(tmp, 'better.golden.json')}\n`);
+    // The same cell with another write rate of the second VM group, against the first one's goldens.
+    const variant = (name: string, writesPerSecond: number) =>
+      matrixFile(tmp, name, `${body}golden: ${path.join(tmp, 'better.golden.json')}\n`, undefined, `{ duration: 3s, 'vms.1.workload.writesPerSecond': ${writesPerSecond} }`);
+    const lower = variant('better-lower', 25000);
     const improved = await runMatrix({ file: lower, workers: 0, out: path.join(tmp, 'better-b') });
     expect(improved.report.counts.improved).toBe(1);
     expect(improved.report.exitCode).toBe(0);
-    const same = file.replace('better', 'better-same');
-    writeFileSync(same, readFileSync(file, 'utf8').replace('{ duration: 3s }', "{ duration: 3s, 'vms.1.workload.writesPerSecond': 50100 }") + `golden: ${path.join(tmp, 'better.golden.json')}\n`);
+    const same = variant('better-same', 50100);
     expect((await runMatrix({ file: same, workers: 0, out: path.join(tmp, 'better-c') })).report.counts.unchanged).toBe(1);
   });
 

@@ -1,9 +1,10 @@
 // Shared set-up for the matrix runner's tests: a temporary folder, matrix files over
 // the demo scenario, and a fixture plugin written to disk so that a test can change
 // its manifest (a default) or its code between two runs.
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { scenarioFile, writeScenario } from '../../../tools/node/testing';
 
 export const DEMO = path.resolve('scenarios/demo.scenario.yaml');
 
@@ -68,10 +69,9 @@ export default definePlugin<{ level: number }>((api) => {
   return path.join(dir, 'plugins');
 }
 
-/** A copy of the demo scenario that also finds the plugins under `pluginDir`. */
-export function demoWithPlugins(dir: string, pluginDir: string, plugins = '  fixture.level: {}\n'): string {
-  const file = path.join(dir, 'demo-fixture.scenario.yaml');
-  const demo = readFileSync(DEMO, 'utf8');
-  writeFileSync(file, demo.replace(/^plugins:\n/m, `pluginPaths: [${pluginDir}]\n\nplugins:\n${plugins}`));
-  return file;
+/** A copy of the demo scenario that also finds the plugins under `pluginDir` and lists `plugins` first. */
+export function demoWithPlugins(dir: string, pluginDir: string, plugins: string[] = ['fixture.level']): string {
+  let demo = scenarioFile(DEMO).pluginPaths(pluginDir);
+  for (const id of [...plugins].reverse()) demo = demo.plugin(id, {}, { before: demo.pluginIds()[0] });
+  return writeScenario(dir, 'demo-fixture', demo);
 }

@@ -3,7 +3,7 @@
 // something they depend on changed; a cell that throws or runs out of time is
 // recorded and the others go on; a plugin whose results drift between runs is caught
 // by the determinism re-run.
-import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { runMatrix } from '../../../tools/matrix/matrix';
 import { demoWithPlugins, matrixFile, tempDir, writeLevelPlugin } from './helpers';
@@ -29,10 +29,11 @@ describe('running a matrix', () => {
   });
 
   it('runs a cell again when its fixed overrides change, and drops the stale result', async () => {
-    const file = matrixFile(tmp, 'stale', 'axes:\n  seed: [1, 2]\nmetrics: { workload.writes: { tolerance: 0 } }\ndeterminismSample: 0\n');
+    const body = 'axes:\n  seed: [1, 2]\nmetrics: { workload.writes: { tolerance: 0 } }\ndeterminismSample: 0\n';
+    const file = matrixFile(tmp, 'stale', body);
     const out = path.join(tmp, 'stale');
     await runMatrix({ file, workers: 0, out });
-    writeFileSync(file, readFileSync(file, 'utf8').replace('duration: 3s', 'duration: 2s'));
+    matrixFile(tmp, 'stale', body, undefined, '{ duration: 2s }');
     const again = await runMatrix({ file, workers: 0, out });
     expect(again).toMatchObject({ ran: 2, reused: 0 });
     expect(readdirSync(path.join(out, 'cells'))).toHaveLength(2);
@@ -40,7 +41,7 @@ describe('running a matrix', () => {
 
   it('records a cell that throws as failed with its error, and runs the others', async () => {
     const plugins = writeLevelPlugin(path.join(tmp, 'throws'), 1, { throwAtTick: 5 });
-    const scenario = demoWithPlugins(path.join(tmp, 'throws'), plugins, '');
+    const scenario = demoWithPlugins(path.join(tmp, 'throws'), plugins, []);
     const file = matrixFile(tmp, 'throws', "axes:\n  fixture: [none, level]\nmetrics: { dc.vms.running: { tolerance: 0 } }\n", scenario);
     const { report } = await runMatrix({ file, workers: 0, out: path.join(tmp, 'throws-out'), updateGolden: true });
     const failed = report.cells.find((c) => c.verdict === 'failed')!;

@@ -3,9 +3,13 @@
 // sides, and a malformed scenario shows a clear error panel. What the scene draws is
 // checked in the screenshots' pixels, at places the page's inspection hook
 // (window.virtlabView) and the layout module name: every host's NIC link, a migrating
-// VM's tile on its network path, AdaMig's method switches marked at the VM. Screenshots
-// are kept in results/view-artifacts/.
-import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+// VM's tile on its network path, AdaMig's method switches marked at the VM.
+// Nothing is written into the repository: the page is built into a temporary folder,
+// and the screenshots, kept for a human to look at, go to
+// $TMPDIR/virtlab-view-artifacts-<user>/ or the folder VIRTLAB_VIEW_ARTIFACTS names.
+// The page animates in real time, so waits are for states, never for durations, with
+// a generous limit (VIRTLAB_VIEW_WAIT_MS, default 4 min) that only a hang reaches.
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { Server } from 'node:http';
@@ -17,7 +21,10 @@ import { COLOR_BACKGROUND, COLOR_IDLE_LINK, COLOR_MARKER, COLOR_TRAVEL } from '.
 import type { PaneInspection } from '../../../tools/view/scene';
 
 const CHROMIUM = '/usr/bin/chromium';
-const ARTIFACTS = path.join('results', 'view-artifacts');
+const ARTIFACTS = path.resolve(process.env.VIRTLAB_VIEW_ARTIFACTS ?? path.join(os.tmpdir(), `virtlab-view-artifacts-${os.userInfo().username}`));
+const WAIT = Number(process.env.VIRTLAB_VIEW_WAIT_MS ?? 240_000);
+const TMP = mkdtempSync(path.join(os.tmpdir(), 'virtlab-view-'));
+const BUILD = path.join(TMP, 'build');
 const have = existsSync(CHROMIUM);
 const describeBrowser = have ? describe : describe.skip;
 if (!have) console.warn(`skipping the visualizer's browser tests: ${CHROMIUM} is missing (apt-get install -y chromium)`);
@@ -28,26 +35,37 @@ const servers: Server[] = [];
 beforeAll(async () => {
   if (!have) return;
   mkdirSync(ARTIFACTS, { recursive: true });
-  // Vite is ESM-only and cannot load inside jest: build through the CLI.
-  const built = spawnSync(process.execPath, ['tools/cli/bin.js', 'view', '--build-only', 'scenarios/demo.scenario.yaml'], { encoding: 'utf8' });
+  // Vite is ESM-only and cannot load inside jest: build through the CLI, into BUILD,
+  // where serveView (in this process) finds it too.
+  process.env.VIRTLAB_VIEW_BUILD_DIR = BUILD;
+  const built = spawnSync(process.execPath, ['tools/cli/bin.js', 'view', '--build-only', 'scenarios/demo.scenario.yaml'], { encoding: 'utf8', env: { ...process.env } });
   if (built.status !== 0) throw new Error(`building the page failed: ${built.stderr}`);
   browser = await chromium.launch({
     executablePath: CHROMIUM,
     args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
   });
-}, 180000);
+});
 
 afterAll(async () => {
   for (const s of servers) s.close();
   await browser?.close();
+  delete process.env.VIRTLAB_VIEW_BUILD_DIR;
+  rmSync(TMP, { recursive: true, force: true });
 });
 
 async function open(target: string, compare?: string[]): Promise<Page> {
   const { server, url } = await serveView({ target, port: 0, compare, skipBuild: true });
   servers.push(server);
   const page = await browser.newPage({ viewport: { width: 1300, height: 800 } });
+  page.setDefaultTimeout(WAIT);
   await page.goto(url);
   return page;
+}
+
+/** Pauses the animation and waits until nothing on the page moves any more. */
+async function pause(page: Page): Promise<void> {
+  await page.click('#play');
+  await page.waitForFunction('window.virtlabView.panes().every((p) => p.settled)');
 }
 
 // Strings, not functions, are evaluated in the page: the TypeScript transform would add helpers the page lacks.
@@ -77,7 +95,11 @@ describeBrowser('the visualizer', () => {
     const page = await open('scenarios/demo.scenario.yaml');
     await page.waitForFunction(() => document.querySelector('#hud')?.textContent?.includes('dc.vms.running'));
     const a = await page.screenshot({ path: path.join(ARTIFACTS, 'demo-1.png') });
-    await page.waitForTimeout(1500);
+    // Some ticks later, however long they take on this machine.
+    const tick = (hud: string) => Number(/tick (\d+)/.exec(hud)?.[1] ?? NaN);
+    const t0 = tick((await page.textContent('#hud')) ?? '');
+    expect(t0).toBeGreaterThanOrEqual(0);
+    await page.waitForFunction((t) => Number(/tick (\d+)/.exec(document.querySelector('#hud')?.textContent ?? '')?.[1] ?? -1) >= t + 5, t0);
     const b = await page.screenshot({ path: path.join(ARTIFACTS, 'demo-2.png') });
     expect(Buffer.compare(a, b)).not.toBe(0);
     expect(await page.textContent('#hud')).toMatch(/placement\.worst-fit/);
@@ -85,8 +107,8 @@ describeBrowser('the visualizer', () => {
 
   it('shows a migration', async () => {
     const page = await open('scenarios/evacuate-rack.scenario.yaml');
-    await page.waitForFunction(() => document.querySelector('#log')?.textContent?.includes('migration of VM'), undefined, { timeout: 30000 });
-    await page.waitForFunction(() => /migrating: \d+ VMs, rounds/.test(document.querySelector('#hud')?.textContent ?? ''), undefined, { timeout: 30000 });
+    await page.waitForFunction(() => document.querySelector('#log')?.textContent?.includes('migration of VM'));
+    await page.waitForFunction(() => /migrating: \d+ VMs, rounds/.test(document.querySelector('#hud')?.textContent ?? ''));
     await page.screenshot({ path: path.join(ARTIFACTS, 'migration.png') });
     expect(await page.textContent('#log')).toMatch(/migration of VM app-\d+ from host [0-3] to host [4-7] starts \(precopy\)/);
   });
@@ -95,8 +117,7 @@ describeBrowser('the visualizer', () => {
     const page = await open('scenarios/demo.scenario.yaml');
     // Let the VMs be placed, then pause so that the tiles stay put.
     await page.waitForFunction(() => /dc\.vms\.running: [1-9]/.test(document.querySelector('#hud')?.textContent ?? ''));
-    await page.click('#play');
-    await page.waitForTimeout(500);
+    await pause(page);
     // The first tile of the first host.
     const g = geometry((await inspect(page))[0]);
     await page.mouse.click(g.tileX(0, 0) + TILE / 2, g.tileY(0, 0) + TILE / 2);
@@ -126,9 +147,8 @@ describeBrowser('the visualizer', () => {
 
   it('colours the NIC links that carry a migration by their utilization', async () => {
     const page = await open('scenarios/evacuate-rack.scenario.yaml');
-    await page.waitForFunction(() => ((window as unknown as { virtlabView?: { panes(): Array<{ travels: Array<{ trip: number }> }> } }).virtlabView?.panes()[0].travels ?? []).some((t) => t.trip > 0.1), undefined, { timeout: 30000 });
-    await page.click('#play');
-    await page.waitForTimeout(300);
+    await page.waitForFunction(() => ((window as unknown as { virtlabView?: { panes(): Array<{ travels: Array<{ trip: number }> }> } }).virtlabView?.panes()[0].travels ?? []).some((t) => t.trip > 0.1));
+    await pause(page);
     const pane = (await inspect(page))[0];
     const g = geometry(pane);
     const sources = [...new Set(pane.travels.map((t) => t.src))];
@@ -145,9 +165,8 @@ describeBrowser('the visualizer', () => {
   it('moves a migrating VM’s tile along its network path, with its round and progress', async () => {
     const page = await open('scenarios/evacuate-rack.scenario.yaml');
     // A migration part of the way through a transfer; pause so the tile stays there.
-    await page.waitForFunction(() => ((window as unknown as { virtlabView?: { panes(): Array<{ travels: Array<{ trip: number }> }> } }).virtlabView?.panes()[0].travels ?? []).some((t) => t.trip > 0.15 && t.trip < 0.85), undefined, { timeout: 30000 });
-    await page.click('#play');
-    await page.waitForTimeout(500);
+    await page.waitForFunction(() => ((window as unknown as { virtlabView?: { panes(): Array<{ travels: Array<{ trip: number }> }> } }).virtlabView?.panes()[0].travels ?? []).some((t) => t.trip > 0.15 && t.trip < 0.85));
+    await pause(page);
     const pane = (await inspect(page))[0];
     const g = geometry(pane);
     const t = pane.travels.find((x) => x.trip > 0.1 && x.trip < 0.9)!;
@@ -184,9 +203,8 @@ describeBrowser('the visualizer', () => {
   it('marks AdaMig’s method switches at the VM in the scene', async () => {
     const page = await open('scenarios/repro/adamig.scenario.yaml');
     await page.selectOption('#speed', '100');
-    await page.waitForFunction(() => ((window as unknown as { virtlabView?: { panes(): Array<{ markers: unknown[] }> } }).virtlabView?.panes()[0].markers.length ?? 0) > 0, undefined, { timeout: 60000 });
-    await page.click('#play');
-    await page.waitForTimeout(1200);
+    await page.waitForFunction(() => ((window as unknown as { virtlabView?: { panes(): Array<{ markers: unknown[] }> } }).virtlabView?.panes()[0].markers.length ?? 0) > 0);
+    await pause(page);
     const pane = (await inspect(page))[0];
     const m = pane.markers[0];
     expect(m.text).toMatch(/^→ (compress with \d+ threads|post-copy)$/);
@@ -229,8 +247,7 @@ describeBrowser('the visualizer', () => {
   });
 
   it('shows a clear error panel for a malformed scenario', async () => {
-    const dir = mkdtempSync(path.join(os.tmpdir(), 'virtlab-view-'));
-    const file = path.join(dir, 'bad.scenario.yaml');
+    const file = path.join(TMP, 'bad.scenario.yaml');
     writeFileSync(file, 'name: bad\nduration: 1s\nvms:\n  - count: two\n    memory: 1GiB\n');
     const page = await open(file);
     await page.waitForSelector('#error', { state: 'visible' });
