@@ -29,8 +29,8 @@ describe('the scenario builder', () => {
     const { scenario: s } = scenarioFromText(small);
     expect([s.duration, s.tick, s.seed, s.vms[0].memory, s.hosts[0].perRack]).toEqual([2e9, 1e8, 3, 2 ** 30, 2]);
     expect(s.plugins).toEqual([
-      { id: 'placement.first-fit', options: {} },
-      { id: 'mmu.ssp', options: { rootBuffer: 4 } },
+      { id: 'placement.first-fit', options: { cpuOvercommit: 1, memoryOvercommit: 1 } },
+      { id: 'mmu.ssp', options: { pageWalkCache: false, rootBuffer: 4 } },
     ]);
   });
 
