@@ -77,7 +77,7 @@ export {
   type GuestStatus,
   type GuestFault,
 } from './models/cpu/engine';
-export { GuestCpu, GuestState, GUEST_WORKLOAD_SCHEMA } from './models/cpu/guest-workload';
+export { GuestCpu, GuestState } from './models/cpu/guest-workload';
 export { GuestProcess, GuestLoadError, syscallName, type ProcessOptions, type ProcessStatus } from './models/riscv/process';
 export { Network, NetworkToken } from './models/network/network';
 export { FlowNetwork } from './models/network/flows';

@@ -20,6 +20,16 @@ export interface OptionSchema {
   readonly [key: string]: unknown;
 }
 
+/**
+ * A workload kind a plugin runs (`workload: { kind: K, … }` in a VM group): the
+ * schema of the mapping's other keys. The scenario schema is composed from these.
+ */
+export interface WorkloadSchema {
+  readonly description: string;
+  readonly properties: Readonly<Record<string, unknown>>;
+  readonly required?: readonly string[];
+}
+
 export interface PluginManifest {
   readonly id: string;
   readonly version: string;
@@ -31,6 +41,8 @@ export interface PluginManifest {
   readonly conflicts?: readonly string[];
   readonly tags?: readonly string[];
   readonly reproduces?: string;
+  /** Workload kinds this plugin runs, each with its schema; the plugin provides `workload.<kind>`. */
+  readonly workloads?: Readonly<Record<string, WorkloadSchema>>;
   readonly options: {
     readonly type: 'object';
     readonly additionalProperties?: false;
@@ -160,6 +172,16 @@ export function validateManifest(raw: unknown, where: string, fragments: OptionF
     optionsValidator(m.options);
   } catch (e) {
     throw new ManifestError(`invalid plugin manifest ${where}: its options are not a valid JSON Schema: ${(e as Error).message}`);
+  }
+  for (const [kind, w] of Object.entries(m.workloads ?? {})) {
+    if (!m.provides.includes(`workload.${kind}`)) {
+      throw new ManifestError(`invalid plugin manifest ${where}: it declares '${kind}' workloads but does not provide 'workload.${kind}'`);
+    }
+    try {
+      optionsAjv.compile({ type: 'object', properties: w.properties, required: w.required ?? [] });
+    } catch (e) {
+      throw new ManifestError(`invalid plugin manifest ${where}: workloads.${kind} is not a valid JSON Schema: ${(e as Error).message}`);
+    }
   }
   return m;
 }

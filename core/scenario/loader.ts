@@ -21,6 +21,7 @@ import { RegistryError, resolvePluginOptions, type PluginCatalog } from '../plug
 import { CORE_SCENARIO_SCHEMA } from './schema';
 import type { Expectation, HostGroup, Scenario, VmGroup } from './types';
 import { coerceUnits, UnitError } from '../units/units';
+import { resolveWorkload, workloadProvider } from './workloads';
 
 export class ScenarioError extends Error {
   constructor(
@@ -329,6 +330,22 @@ export function resolveScenario(doc: PositionedDocument, env: ScenarioEnv, overr
       throw doc.error(['hosts', i, 'profile'], `unknown host profile '${id}'`, near ? `did you mean '${near}'?` : `known profiles: ${known.join(', ') || 'none (is hosts/ there?)'}`);
     }
     return { name: (h.name as string) ?? `${id}-${i}`, profile, racks: h.racks as number, perRack: h.perRack as number };
+  });
+
+  // Workloads: each against the schema its kind's plugin declares (defaults filled).
+  const selection = { preset: data.preset as PresetName, plugins: plugins.map((p) => p.id), without: data.without as string[] };
+  (data.vms as Array<Record<string, unknown>>).forEach((v, i) => {
+    const w = v.workload as Record<string, unknown> | undefined;
+    if (!w) return;
+    const provider = workloadProvider(env.catalog, w.kind as string, selection);
+    const problem = 'id' in provider ? resolveWorkload(provider, w) : provider;
+    if (!problem) return;
+    const at = ['vms', i, 'workload', ...problem.path];
+    if (problem.error) {
+      const text = describeAjvError(problem.error).replace(/^[^:]*: /, '');
+      throw doc.error(at, text, problem.hint, problem.error.keyword === 'additionalProperties');
+    }
+    throw doc.error(at, problem.problem, problem.hint);
   });
 
   const vms: VmGroup[] = (data.vms as Array<Record<string, unknown>>).map((v, i) => ({

@@ -92,7 +92,7 @@ function trim(x: number): string {
   return Number.isInteger(x) ? String(x) : x.toPrecision(4).replace(/\.?0+$/, '');
 }
 
-type JsonSchema = {
+export type JsonSchema = {
   type?: string | string[];
   unit?: string;
   properties?: Record<string, JsonSchema>;

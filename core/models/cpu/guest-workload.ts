@@ -1,22 +1,8 @@
-// `workload: { kind: guest, … }`: a VM that runs a real guest program on its first
-// vCPU. The schema is part of the scenario schema; the `workload.guest` plugin runs it.
+// The GuestCpu component: a vCPU that runs a real guest program, for VMs whose
+// workload is `{ kind: guest, … }` (the workload.guest plugin declares that schema
+// and runs them; other plugins and the visualizer read the component).
 
 import { defineComponent } from '../../ecs/world';
-
-export const GUEST_WORKLOAD_SCHEMA = {
-  type: 'object',
-  additionalProperties: false,
-  required: ['kind', 'program'],
-  properties: {
-    kind: { const: 'guest', description: 'A real guest program.' },
-    program: { type: 'string', description: 'Static RISC-V Linux ELF, relative to the scenario file.' },
-    args: { type: 'array', items: { type: 'string' }, default: [], description: 'Arguments after argv[0].' },
-    env: { type: 'object', additionalProperties: { type: 'string' }, default: {}, description: 'Environment variables.' },
-    stdin: { type: 'string', default: '', description: 'Standard input, as text.' },
-    ipc: { type: 'number', exclusiveMinimum: 0, default: 1, unit: 'instructions/cycle', description: 'Guest instructions retired per host cycle.' },
-    maxInstructions: { type: 'number', minimum: 0, default: 0, unit: 'instructions', description: 'Stop the guest after this many instructions (0: no limit).' },
-  },
-} as const;
 
 export const GuestState = { Running: 1, Exited: 2, Signaled: 3, Limit: 4 } as const;
 

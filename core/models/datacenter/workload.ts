@@ -45,40 +45,21 @@ export interface WorkloadSpec {
   readonly repeat: boolean;
 }
 
-const PHASE_PROPERTIES = {
-  duration: { type: 'number', exclusiveMinimum: 0, unit: 'ns', description: 'Length of the phase; omit for an open-ended last phase.' },
-  distribution: { enum: ['uniform', 'zipf', 'sequential'], default: 'uniform', description: 'How accesses are spread over the working set.' },
-  zipfExponent: { type: 'number', exclusiveMinimum: 0, default: 1, description: 'Zipf exponent s: the page of rank k is accessed with probability ∝ k^−s.' },
-  readsPerSecond: { type: 'number', minimum: 0, default: 0, unit: 'pages/s', description: 'Page reads per second.' },
-  writesPerSecond: { type: 'number', minimum: 0, default: 0, unit: 'pages/s', description: 'Page writes per second.' },
-  cpu: { type: 'number', minimum: 0, maximum: 1, default: 0.5, unit: 'ratio', description: 'Fraction of the vCPUs kept busy.' },
-  workingSet: { type: 'number', minimum: 0, default: 0, unit: 'bytes', description: 'Memory the accesses are spread over; 0 means all of the VM’s memory.' },
-} as const;
+type PhaseKey = keyof WorkloadPhase;
 
-/** JSON Schema of `workload: { kind: synthetic, … }` in a scenario's VM group. */
-export const SYNTHETIC_WORKLOAD_SCHEMA = {
-  type: 'object',
-  additionalProperties: false,
-  required: ['kind'],
-  properties: {
-    kind: { const: 'synthetic', description: 'A synthetic memory workload.' },
-    ...PHASE_PROPERTIES,
-    repeat: { type: 'boolean', default: false, description: 'Loop over the phases.' },
-    phases: {
-      type: 'array',
-      minItems: 1,
-      description: 'Phases in order; fields not given in a phase come from the workload’s top level.',
-      items: { type: 'object', additionalProperties: false, properties: PHASE_PROPERTIES },
-    },
-  },
-} as const;
-
-/** Builds a WorkloadSpec from a validated scenario `workload:` object. */
+/**
+ * Builds a WorkloadSpec from a scenario `workload:` mapping that the loader has
+ * validated against the schema workload.synthetic declares, so every top-level key
+ * has its value or default; a key a phase leaves out comes from the top level.
+ */
 export function workloadSpecFrom(w: Record<string, unknown>): WorkloadSpec {
-  const base = (key: keyof typeof PHASE_PROPERTIES): unknown => w[key] ?? (PHASE_PROPERTIES[key] as { default?: unknown }).default;
+  const base = (key: PhaseKey): unknown => {
+    if (w[key] === undefined && key !== 'duration') throw new Error(`the workload has no '${key}': build it from a mapping the scenario loader validated`);
+    return w[key];
+  };
   const phaseList = (w.phases as Array<Record<string, unknown>> | undefined) ?? [{}];
   const phases = phaseList.map((p, i) => {
-    const get = (key: keyof typeof PHASE_PROPERTIES) => p[key] ?? base(key);
+    const get = (key: PhaseKey) => p[key] ?? base(key);
     const duration = (get('duration') as number | undefined) ?? (i === phaseList.length - 1 ? Infinity : NaN);
     if (Number.isNaN(duration)) throw new Error(`workload phase ${i} needs a duration (only the last phase may be open-ended)`);
     return {
