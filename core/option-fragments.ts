@@ -7,10 +7,12 @@
 import { validateManifest as validateWith, type OptionFragments, type PluginManifest } from './plugin/manifest';
 import { MMU_OPTION_FRAGMENTS } from './models/memory/options';
 import { MIGRATION_OPTION_FRAGMENTS } from './models/migration/options';
+import { PLACEMENT_OPTION_FRAGMENTS } from './models/datacenter/options';
 
 export const OPTION_FRAGMENTS: OptionFragments = Object.freeze({
   mmu: MMU_OPTION_FRAGMENTS,
   migration: MIGRATION_OPTION_FRAGMENTS,
+  placement: PLACEMENT_OPTION_FRAGMENTS,
 });
 
 /** Validates a parsed plugin.json, expanding references to core's option fragments. */
