@@ -12,6 +12,7 @@ export { validateManifest, resolveOptions, ManifestError, PluginOptionError, typ
 export { STAGE_FIRST, STAGE_EARLY, STAGE_DEFAULT, STAGE_LATE, STAGE_OBSERVE } from './engine/stages';
 export { PHASES, type Phase, type SystemDef } from './engine/schedule';
 export type { Hooks, TickInfo, FinishContext, UnitPassContext, BlockTranslatedEvent } from './engine/hooks';
+export type { SyscallEvent, TrapEvent, GuestView } from './engine/hooks';
 export type { SimContext, ServiceLookup } from './engine/context';
 export { Simulation, SimulationError, type RunResult, type SimSnapshot, type SimulationOptions } from './engine/simulation';
 export { Rng, RngStreams } from './engine/rng';
@@ -44,6 +45,7 @@ export {
 } from './models/cpu/engine';
 export { GuestCpu, GuestState, GUEST_WORKLOAD_SCHEMA } from './models/cpu/guest-workload';
 export { GuestProcess, GuestLoadError, syscallName, type ProcessOptions, type ProcessStatus } from './models/riscv/process';
+export { LINUX_SYSCALLS, RV64_SYSCALL_NAMES, type SyscallHandler } from './models/riscv/syscalls';
 export { Network, NetworkToken } from './models/network/network';
 export { FlowNetwork } from './models/network/flows';
 export { Topology } from './models/network/topology';

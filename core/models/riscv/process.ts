@@ -5,10 +5,11 @@
 // syscall table by number; unimplemented calls answer -ENOSYS and are counted; nothing
 // a guest does can reach the host's files or network.
 
+import type { GuestView, Hooks, SyscallEvent, TrapEvent } from '../../engine/hooks';
 import { buildStack, GuestLoadError, loadElf } from './elf';
 import { Hart, Interpreter, type StopReason } from './interpreter';
 import { GuestFault, GuestMemory, PAGE_SIZE, PERM_MAPPED, PERM_R, PERM_W } from './memory';
-import { EFAULT, ENOSYS, RV64_SYSCALLS } from './syscalls';
+import { EFAULT, ENOSYS, RV64_SYSCALLS, syscallName } from './syscalls';
 import { Vfs, VfsError, type VNode } from './vfs';
 
 export { GuestLoadError };
@@ -31,7 +32,20 @@ export interface ProcessOptions {
   readonly onMemoryAccess?: (address: number, write: boolean) => void;
   /** Timing mode: memory unmapped or reprotected by the guest. */
   readonly onMemoryMap?: (event: 'unmap' | 'protect', start: number, length: number) => void;
+  /** The simulation's system call and trap hooks (hooks.cpu), fired only when tapped. */
+  readonly hooks?: GuestHooks;
+  /** The guest's vCPU entity, reported in hook events (0 when not given). */
+  readonly vcpu?: number;
 }
+
+/** The hooks a guest process fires: hooks.cpu.syscall and hooks.cpu.trap. */
+export interface GuestHooks {
+  readonly syscall: Hooks['cpu']['syscall'];
+  readonly trap: Hooks['cpu']['trap'];
+}
+
+/** Handled traps at one instruction, in a row with nothing retired, after which the guest is ended. */
+const MAX_TRAP_REPEATS = 16;
 
 export interface ProcessStatus {
   state: 'running' | 'exited' | 'signaled' | 'limit';
@@ -77,10 +91,15 @@ export class GuestProcess {
   readonly unimplemented = new Map<number, number>();
   /** Descriptors and memory map, as the system calls (syscalls.ts) keep them. */
   readonly linux: LinuxState = { fds: [], brkStart: 0, brkCur: 0, mmapFloor: 0, stackBottom: 0 };
+  /** Simulated nanoseconds that syscall and trap handlers charged the guest, in total. */
+  chargedNs = 0;
   private status: ProcessStatus = { state: 'running' };
   private loaded = false;
+  private readonly hooks: GuestHooks | null;
+  private view: GuestView | null = null;
 
   constructor(readonly options: ProcessOptions) {
+    this.hooks = options.hooks ?? null;
     this.mem = new GuestMemory(roundUp(options.memoryBytes, 65536));
     this.hart = new Hart(this.mem);
     this.vfs = new Vfs(options.files);
@@ -123,11 +142,35 @@ export class GuestProcess {
     const max = this.options.maxInstructions;
     let allowed = budget;
     if (max > 0) allowed = Math.min(budget, max - this.hart.instret);
-    if (allowed <= 0) {
+    if (max > 0 && this.hart.instret >= max) {
       this.status = { state: 'limit', message: `stopped after ${this.hart.instret} instructions, the limit` };
       return this.status;
     }
-    const stop = this.executor.run(allowed);
+    // A budget of nothing (a guest paying for charged time) runs nothing.
+    if (allowed <= 0) return this.status;
+    const start = this.hart.instret;
+    let stop = this.executor.run(allowed);
+    // A trap handler may take the fault and let the guest go on with what is left of the budget.
+    let lastPc = -1;
+    let lastInstret = -1;
+    let repeats = 0;
+    while (stop.kind === 'fault' && this.hooks !== null && this.hooks.trap.taps.length > 0) {
+      const h = this.hart;
+      if (h.pc === lastPc && h.instret === lastInstret) {
+        if (++repeats >= MAX_TRAP_REPEATS) break;
+      } else {
+        lastPc = h.pc;
+        lastInstret = h.instret;
+        repeats = 0;
+      }
+      if (!this.trap(stop)) break;
+      const left = allowed - (h.instret - start);
+      if (left <= 0) {
+        stop = { kind: 'budget' };
+        break;
+      }
+      stop = this.executor.run(left);
+    }
     if (stop.kind === 'fault') {
       const f = stop.fault!;
       const raw = stop.raw ?? this.cpu.rawAt(this.hart.pc);
@@ -166,6 +209,74 @@ export class GuestProcess {
     this.status = status;
   }
 
+  /** Registers and memory for hook handlers, made on first use. */
+  private guestView(): GuestView {
+    if (this.view) return this.view;
+    const x = this.hart.x;
+    const mem = this.mem;
+    this.view = {
+      reg: (i) => BigInt.asIntN(64, (BigInt(x[2 * i + 1]) << 32n) | BigInt(x[2 * i] >>> 0)),
+      setReg: (i, v) => {
+        if (i === 0) return;
+        x[2 * i] = Number(BigInt.asIntN(32, v));
+        x[2 * i + 1] = Number(BigInt.asIntN(32, v >> 32n));
+      },
+      read: (address, length) => mem.read(address, length),
+      write: (address, bytes) => mem.write(address, bytes),
+    };
+    return this.view;
+  }
+
+  private charge(ns: number, hook: string): void {
+    if (ns === 0) return;
+    if (!(ns > 0 && ns < Infinity)) throw new Error(`a hooks.cpu.${hook} handler set chargeNs to ${ns}; it must be a finite number of nanoseconds ≥ 0`);
+    this.chargedNs += ns;
+  }
+
+  /** Fires hooks.cpu.syscall; returns the answer of the handler that answered, if one did. */
+  private fireSyscall(n: number): number | undefined {
+    const args: number[] = [];
+    for (let i = 0; i < 6; i++) args.push(this.arg(i));
+    const event: SyscallEvent = {
+      vcpu: this.options.vcpu ?? 0,
+      number: n,
+      name: syscallName(n),
+      args,
+      pc: this.hart.pc,
+      timeNs: this.options.now(),
+      guest: this.guestView(),
+      chargeNs: 0,
+    };
+    try {
+      return this.hooks!.syscall.call(event);
+    } finally {
+      this.charge(event.chargeNs, 'syscall');
+    }
+  }
+
+  /** Fires hooks.cpu.trap for a fault at hart.pc; true when a handler took it (the pc is then where the guest resumes). */
+  private trap(stop: StopReason): boolean {
+    const f = stop.fault!;
+    const pc = this.hart.pc;
+    const raw = stop.raw ?? this.cpu.rawAt(pc);
+    const event: TrapEvent = {
+      vcpu: this.options.vcpu ?? 0,
+      cause: f.reason,
+      signal: f.signal,
+      pc,
+      address: f.address,
+      instruction: raw ?? -1,
+      length: raw === undefined ? 0 : (raw & 3) === 3 ? 4 : 2,
+      guest: this.guestView(),
+      resumePc: pc,
+      chargeNs: 0,
+    };
+    const handled = this.hooks!.trap.call(event) === true;
+    this.charge(event.chargeNs, 'trap');
+    if (handled) this.hart.pc = event.resumePc;
+    return handled;
+  }
+
   private ret(v: number): void {
     const x = this.hart.x;
     x[20] = v | 0;
@@ -177,13 +288,17 @@ export class GuestProcess {
   private syscall(): boolean {
     const n = this.hart.x[2 * 17];
     this.syscallCounts.set(n, (this.syscallCounts.get(n) ?? 0) + 1);
-    let r: number;
+    let r: number | undefined;
     try {
-      const handler = RV64_SYSCALLS[n];
-      if (handler !== undefined) r = handler(this);
-      else {
-        this.unimplemented.set(n, (this.unimplemented.get(n) ?? 0) + 1);
-        r = -ENOSYS;
+      // Plugins see the call first, and may answer it; nothing is built when none taps.
+      if (this.hooks !== null && this.hooks.syscall.taps.length > 0) r = this.fireSyscall(n);
+      if (r === undefined) {
+        const handler = RV64_SYSCALLS[n];
+        if (handler !== undefined) r = handler(this);
+        else {
+          this.unimplemented.set(n, (this.unimplemented.get(n) ?? 0) + 1);
+          r = -ENOSYS;
+        }
       }
     } catch (e) {
       if (e instanceof VfsError) r = -e.errno;
@@ -208,6 +323,7 @@ export class GuestProcess {
       mmapFloor: this.linux.mmapFloor,
       stackBottom: this.linux.stackBottom,
       status: this.status,
+      chargedNs: this.chargedNs,
       syscalls: [...this.syscallCounts.entries()],
       unimplemented: [...this.unimplemented.entries()],
     };
@@ -224,6 +340,7 @@ export class GuestProcess {
       mmapFloor: number;
       stackBottom: number;
       status: ProcessStatus;
+      chargedNs?: number;
       syscalls: Array<[number, number]>;
       unimplemented: Array<[number, number]>;
     };
@@ -248,6 +365,7 @@ export class GuestProcess {
     this.linux.mmapFloor = d.mmapFloor;
     this.linux.stackBottom = d.stackBottom;
     this.status = d.status;
+    this.chargedNs = d.chargedNs ?? 0;
     this.syscallCounts.clear();
     for (const [k, v] of d.syscalls) this.syscallCounts.set(k, v);
     this.unimplemented.clear();
