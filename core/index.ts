@@ -65,8 +65,8 @@ export type { EmitOptions } from './models/dbt/emit';
 // The translators' IR kinds and the RISC-V operation numbers are const enums, which
 // are objects at run time under our transpilers; plugins get them as plain values.
 import * as irModule from './models/dbt/ir';
-import * as interpreterModule from './models/riscv/interpreter';
+import * as decoderModule from './models/riscv/decoder';
 import type { K as IrKindEnum } from './models/dbt/ir';
-import type { Op as RiscvOpEnum } from './models/riscv/interpreter';
+import type { Op as RiscvOpEnum } from './models/riscv/decoder';
 export const IrKind = (irModule as unknown as { K: { readonly [P in keyof typeof IrKindEnum]: number } }).K;
-export const RiscvOp = (interpreterModule as unknown as { Op: { readonly [P in keyof typeof RiscvOpEnum]: number } }).Op;
+export const RiscvOp = (decoderModule as unknown as { Op: { readonly [P in keyof typeof RiscvOpEnum]: number } }).Op;

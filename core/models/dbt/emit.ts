@@ -23,9 +23,9 @@
 // of its block refunded, and the interpreter executes it — and raises the precise
 // fault, from exactly the state it would have had.
 
-import * as interpreterModule from '../riscv/interpreter';
+import * as decoderModule from '../riscv/decoder';
 import * as irModule from './ir';
-import { fpReadsInt, type Op as OpEnum, writesIntRd } from '../riscv/interpreter';
+import { fpReadsInt, type Op as OpEnum, writesIntRd } from '../riscv/decoder';
 import * as memoryModule from '../riscv/memory';
 import type { GuestMemory } from '../riscv/memory';
 import * as encoderModule from '../wasm/encoder';
@@ -37,7 +37,7 @@ import { HELPER_TYPES, HELPERS, type HelperName } from './runtime-module';
 // Imported bindings compile to getter calls under CommonJS; the hot paths read these local copies.
 // (TypeScript's const enums are objects at run time here; they are read once.)
 const { PAGE_SHIFT, PERM_DECODED, PERM_R, PERM_W, STATE_BUDGET, STATE_DEPTH, STATE_F, STATE_FLAGS, STATE_FRM, STATE_HOST_CALLS, STATE_PC, STATE_PERM, STATE_RETURN_HITS, STATE_X, UNIT_COUNTERS } = memoryModule;
-const Op = (interpreterModule as unknown as { Op: { readonly [P in keyof typeof OpEnum]: number } }).Op;
+const Op = (decoderModule as unknown as { Op: { readonly [P in keyof typeof OpEnum]: number } }).Op;
 const { F64, I32, I64 } = encoderModule;
 const W = WasmOp;
 const K = (irModule as unknown as { K: { readonly [P in keyof typeof KEnum]: number } }).K;
