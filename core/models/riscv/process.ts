@@ -140,12 +140,11 @@ export class GuestProcess {
     if (!this.loaded) throw new Error('load a program before running it');
     if (this.status.state !== 'running') return this.status;
     const max = this.options.maxInstructions;
-    let allowed = budget;
-    if (max > 0) allowed = Math.min(budget, max - this.hart.instret);
     if (max > 0 && this.hart.instret >= max) {
       this.status = { state: 'limit', message: `stopped after ${this.hart.instret} instructions, the limit` };
       return this.status;
     }
+    const allowed = max > 0 ? Math.min(budget, max - this.hart.instret) : budget;
     // A budget of nothing (a guest paying for charged time) runs nothing.
     if (allowed <= 0) return this.status;
     const start = this.hart.instret;
