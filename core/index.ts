@@ -14,7 +14,7 @@ export { STAGE_FIRST, STAGE_EARLY, STAGE_DEFAULT, STAGE_LATE, STAGE_OBSERVE } fr
 export { PHASES, type Phase, type SystemDef } from './engine/schedule';
 export type { Hooks, LifecycleHooks, TickInfo, FinishContext } from './engine/hooks';
 export type { DatacenterHooks, VmPlacedEvent, PlacementFailedEvent } from './models/datacenter/hooks';
-export type { CpuHooks, SyscallEvent, TrapEvent } from './models/cpu/hooks';
+export type { CpuHooks, SyscallEvent, TrapEvent, GuestView } from './models/cpu/hooks';
 export type { UnitPassContext, BlockTranslatedEvent } from './models/dbt/hooks';
 export type { MemoryHooks, TlbMissEvent, PageWalkEvent, PageFaultEvent, PtWriteEvent, TlbFlushEvent, RootSwitchEvent, VmExitEvent } from './models/memory/hooks';
 export type { NetworkHooks, FlowEvent } from './models/network/hooks';
@@ -79,6 +79,7 @@ export {
 } from './models/cpu/engine';
 export { GuestCpu, GuestState } from './models/cpu/guest-workload';
 export { GuestProcess, GuestLoadError, syscallName, type ProcessOptions, type ProcessStatus } from './models/riscv/process';
+export { LINUX_SYSCALLS, RV64_SYSCALL_NAMES, type SyscallHandler } from './models/riscv/syscalls';
 export { Network, NetworkToken } from './models/network/network';
 export { FlowNetwork } from './models/network/flows';
 export { Topology } from './models/network/topology';
@@ -99,8 +100,8 @@ export type { EmitOptions } from './models/dbt/emit';
 // The translators' IR kinds and the RISC-V operation numbers are const enums, which
 // are objects at run time under our transpilers; plugins get them as plain values.
 import * as irModule from './models/dbt/ir';
-import * as interpreterModule from './models/riscv/interpreter';
+import * as decoderModule from './models/riscv/decoder';
 import type { K as IrKindEnum } from './models/dbt/ir';
-import type { Op as RiscvOpEnum } from './models/riscv/interpreter';
+import type { Op as RiscvOpEnum } from './models/riscv/decoder';
 export const IrKind = (irModule as unknown as { K: { readonly [P in keyof typeof IrKindEnum]: number } }).K;
-export const RiscvOp = (interpreterModule as unknown as { Op: { readonly [P in keyof typeof RiscvOpEnum]: number } }).Op;
+export const RiscvOp = (decoderModule as unknown as { Op: { readonly [P in keyof typeof RiscvOpEnum]: number } }).Op;

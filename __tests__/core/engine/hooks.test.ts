@@ -47,7 +47,8 @@ describe('the hooks record', () => {
       seen.push('never');
       return 7;
     });
-    expect(hooks.cpu.syscall.call({ vcpu: 0, number: 1, args: [] })).toBe(42);
+    const guest = { reg: () => 0n, setReg: () => {}, read: () => new Uint8Array(0), write: () => {} };
+    expect(hooks.cpu.syscall.call({ vcpu: 0, number: 1, name: 'syscall 1', args: [], pc: 0, timeNs: 0, guest, chargeNs: 0 })).toBe(42);
     expect(seen).toEqual(['pass']);
   });
 

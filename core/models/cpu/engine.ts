@@ -35,6 +35,8 @@ export interface GuestLaunch {
    * because nothing that reaches their results may depend on the host.
    */
   readonly hostNow?: () => number;
+  /** The guest's vCPU entity (GuestCpu), reported in hooks.cpu.syscall and hooks.cpu.trap events. */
+  readonly vcpu?: number;
   /** Timing mode: called with the address of every guest load and store. */
   readonly onMemoryAccess?: (address: number, write: boolean) => void;
   /** Timing mode: called when the guest unmaps or changes the permissions of memory. */
@@ -63,6 +65,12 @@ export interface GuestInstance {
   run(budget: number): GuestStatus;
   /** Instructions retired so far. */
   readonly instructions: number;
+  /**
+   * Simulated nanoseconds that hooks.cpu.syscall and hooks.cpu.trap handlers charged
+   * the guest so far, beyond its instructions. The runner adds them to the guest's
+   * clock and takes them from its instruction budget.
+   */
+  readonly chargedNs: number;
   /** Engine counters (translated units, chain hits, …) by name. */
   counters(): Record<string, number>;
   /** System calls made, by number. */

@@ -12,7 +12,10 @@ export interface TranslatedEngineOptions {
   readonly id: string;
   /** A fresh translator for each guest (it may keep per-guest state). */
   readonly translator: (proc: GuestProcess) => Translator;
-  /** The simulation's hooks: every translated unit fires hooks.cpu.blockTranslated. */
+  /**
+   * The simulation's hooks: every translated unit fires hooks.cpu.blockTranslated, and
+   * the guest's system calls and traps fire hooks.cpu.syscall and hooks.cpu.trap.
+   */
   readonly hooks?: Hooks;
 }
 
@@ -20,7 +23,7 @@ export function translatedEngine(o: TranslatedEngineOptions): ExecutionEngine {
   return {
     id: o.id,
     start(launch: GuestLaunch): GuestInstance {
-      const proc = new GuestProcess({ ...launch });
+      const proc = new GuestProcess({ ...launch, hooks: o.hooks?.cpu });
       proc.load(launch.elf);
       const hooks = o.hooks;
       const onTranslated = hooks
@@ -41,6 +44,9 @@ export function translatedEngine(o: TranslatedEngineOptions): ExecutionEngine {
         run: (budget) => proc.run(budget),
         get instructions() {
           return proc.instructions;
+        },
+        get chargedNs() {
+          return proc.chargedNs;
         },
         counters: () => runtime.report(),
         syscalls: () => proc.syscallCounts,

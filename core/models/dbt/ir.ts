@@ -11,7 +11,7 @@
 // the region (the optimizing translator). Every value is an i64 except where an
 // instruction says otherwise.
 
-import type { Decoded } from '../riscv/interpreter';
+import type { Decoded } from '../riscv/decoder';
 
 /** Instruction kinds. */
 export const enum K {

@@ -1,4 +1,4 @@
-// The lifter: decodes guest RV64GC code with the interpreter's decoder (so every
+// The lifter: decodes guest RV64GC code with the shared decoder (decoder.ts, so every
 // engine agrees on what an instruction means) and turns one basic block at a time
 // into IR (ir.ts). Instructions that the translators leave to the interpreter —
 // system calls, CSR accesses, fence.i, ebreak, illegal encodings — end the block with
@@ -8,9 +8,9 @@
 // A block ends at a branch or jump, before an instruction it cannot fetch (a page
 // without execute permission), or after `maxInstructions`.
 
-import * as interpreterModule from '../riscv/interpreter';
+import * as decoderModule from '../riscv/decoder';
 import * as irModule from './ir';
-import { decode16, decode32, fpReadsInt, newDecoded, type Op as OpEnum, usesRm, writesIntRd, type Decoded } from '../riscv/interpreter';
+import { decode16, decode32, fpReadsInt, newDecoded, type Op as OpEnum, usesRm, writesIntRd, type Decoded } from '../riscv/decoder';
 import * as memoryModule from '../riscv/memory';
 import type { GuestMemory } from '../riscv/memory';
 import { W as WasmOp } from '../wasm/encoder';
@@ -18,7 +18,7 @@ import { Block as IrBlock, DIV_S, DIV_U, Inst as IrInst, type K as KEnum, MULH_S
 
 // Imported bindings compile to getter calls under CommonJS; the hot paths read these local copies.
 // (TypeScript's const enums are objects at run time here; they are read once.)
-const Op = (interpreterModule as unknown as { Op: { readonly [P in keyof typeof OpEnum]: number } }).Op;
+const Op = (decoderModule as unknown as { Op: { readonly [P in keyof typeof OpEnum]: number } }).Op;
 const { PAGE_SHIFT, PERM_X } = memoryModule;
 const Inst = IrInst;
 type Inst = IrInst;

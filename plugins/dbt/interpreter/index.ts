@@ -1,6 +1,7 @@
 // dbt.interpreter: provides the ExecutionEngine service backed by the RISC-V
-// interpreter of core/models/riscv. Each started guest is a GuestProcess; this module
-// only adapts it to the engine contract (core/models/cpu/engine.ts).
+// interpreter of core/models/riscv. Each started guest is a GuestProcess, wired to the
+// simulation's syscall and trap hooks; this module only adapts it to the engine
+// contract (core/models/cpu/engine.ts).
 
 import { definePlugin, ExecutionEngine, GuestProcess, type GuestInstance } from 'virtlab';
 import type { Options } from './options';
@@ -9,12 +10,15 @@ export default definePlugin<Options>((api) => {
   const engine: ExecutionEngine = {
     id: api.id,
     start(launch) {
-      const proc = new GuestProcess({ ...launch });
+      const proc = new GuestProcess({ ...launch, hooks: api.hooks.cpu });
       proc.load(launch.elf);
       const instance: GuestInstance = {
         run: (budget) => proc.run(budget),
         get instructions() {
           return proc.instructions;
+        },
+        get chargedNs() {
+          return proc.chargedNs;
         },
         counters: () => ({ decodedPages: proc.cpu.decodedPages, codeInvalidations: proc.cpu.invalidations }),
         syscalls: () => proc.syscallCounts,

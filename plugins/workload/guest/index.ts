@@ -3,7 +3,9 @@
 // VM's first vCPU) through the ExecutionEngine that a `cpu.engine` plugin provides.
 // Each tick a running guest retires frequency × tick × IPC × speed instructions; its
 // clock (clock_gettime, gettimeofday) is the simulated clock, advanced within the
-// tick by the instructions already retired. Standard output and error are kept for
+// tick by the instructions already retired and by the time that hooks.cpu.syscall and
+// hooks.cpu.trap handlers charged (which the guest then pays for with fewer
+// instructions, from the start of its next tick). Standard output and error are kept for
 // the results (guests/<vm>.stdout|.stderr) and exit statuses go into the summary.
 
 import {
@@ -49,8 +51,13 @@ export default definePlugin<Options>((api) => {
   let strategy: MmuStrategy | undefined;
   const translation = api.counter('guest.translation-cycles', 'cycles', 'Cycles guests spent on address translation (timing mode).');
   const mmuMetrics = api.options.mmuTiming ? new MmuMetrics(api) : undefined;
-  /** Per guest: simulated time and instruction count at the start of its current tick. */
-  const clocks = new Map<number, { time: number; instructions: number }>();
+  /**
+   * Per guest, at the start of its current tick: simulated time (plus the charged time
+   * paid before its first instruction), instructions retired and time charged so far.
+   */
+  const clocks = new Map<number, { time: number; instructions: number; charged: number }>();
+  /** Per guest: charged time not yet paid for with instruction budget, in host cycles. */
+  const chargeDebt = new Map<number, { cycles: number }>();
 
   const keep = (o: Output, stream: Uint8Array[], bytes: Uint8Array) => {
     const room = api.options.maxOutput - o.kept;
@@ -88,8 +95,9 @@ export default definePlugin<Options>((api) => {
       const output: Output = { out: [], err: [], kept: 0, dropped: 0 };
       outputs.set(cpu, output);
       let stdin: Uint8Array | null = encoder.encode(w.stdin as string);
-      const clock = { time: 0, instructions: 0 };
+      const clock = { time: 0, instructions: 0, charged: 0 };
       clocks.set(cpu, clock);
+      chargeDebt.set(cpu, { cycles: 0 });
       const owed = { cycles: 0 };
       debt.set(cpu, owed);
       let timing: Pick<Parameters<typeof engine.start>[0], 'onMemoryAccess' | 'onMemoryMap'> = {};
@@ -131,6 +139,7 @@ export default definePlugin<Options>((api) => {
       const instance = engine.start({
         ...timing,
         elf,
+        vcpu: cpu,
         programPath: program.split('/').pop()!,
         argv: [program.split('/').pop()!, ...(w.args as string[])],
         envp: Object.entries(w.env as Record<string, string>).map(([k, v]) => `${k}=${v}`),
@@ -147,9 +156,10 @@ export default definePlugin<Options>((api) => {
         writeStdout: (b) => keep(output, output.out, b),
         writeStderr: (b) => keep(output, output.err, b),
         now: () => {
-          // Simulated time at the start of the tick plus the instructions retired in it.
+          // Simulated time at the start of the tick plus the instructions retired and the time charged in it.
           const hz = sim.world.store(Host).frequency[V.host[vm]] * G.ipc[cpu];
-          return clock.time + ((instances.get(cpu)!.instructions - clock.instructions) / hz) * 1e9;
+          const instance = instances.get(cpu)!;
+          return clock.time + ((instance.instructions - clock.instructions) / hz) * 1e9 + (instance.chargedNs - clock.charged);
         },
         randomBytes: (out) => rng.fillBytes(out),
       });
@@ -183,13 +193,22 @@ export default definePlugin<Options>((api) => {
         const paying = Math.min(owed.cycles, available);
         owed.cycles -= paying;
         const before0 = owed.cycles;
-        const budget = Math.floor((available - paying) * G.ipc[cpu]);
+        // Time charged by syscall and trap handlers is paid next, before the first instruction.
+        // (A guest runs its whole tick's budget and pays for what it was charged in it
+        // from the next tick on, as it pays translation cycles in timing mode.)
+        const charged = chargeDebt.get(cpu)!;
+        const hz = H.frequency[V.host[vm]];
+        const payingCharge = Math.min(charged.cycles, available - paying);
+        charged.cycles -= payingCharge;
+        const budget = Math.floor((available - paying - payingCharge) * G.ipc[cpu]);
         const instance = instances.get(cpu)!;
         const clock = clocks.get(cpu)!;
-        clock.time = sim.timeNs;
+        clock.time = sim.timeNs + (payingCharge > 0 ? (payingCharge / hz) * 1e9 : 0);
         clock.instructions = instance.instructions;
+        clock.charged = instance.chargedNs;
         const before = instance.instructions;
         const status = instance.run(budget);
+        if (instance.chargedNs !== clock.charged) charged.cycles += ((instance.chargedNs - clock.charged) * hz) / 1e9;
         instructions.add(instance.instructions - before);
         translation.add(owed.cycles - before0);
         G.instructions[cpu] = instance.instructions;
@@ -254,7 +273,7 @@ export default definePlugin<Options>((api) => {
         : null;
       const guests = cpus.map((cpu) => {
         const o = outputs.get(cpu)!;
-        return { cpu, state: instances.get(cpu)!.save(), out: o.out, err: o.err, kept: o.kept, dropped: o.dropped, debt: debt.get(cpu)!.cycles };
+        return { cpu, state: instances.get(cpu)!.save(), out: o.out, err: o.err, kept: o.kept, dropped: o.dropped, debt: debt.get(cpu)!.cycles, chargeDebt: chargeDebt.get(cpu)!.cycles };
       });
       return { guests, timing };
     },
@@ -268,9 +287,10 @@ export default definePlugin<Options>((api) => {
         }
         strategy.loadState(d.timing.strategy);
       }
-      for (const s of d.guests as Array<{ cpu: number; state: unknown; out: Uint8Array[]; err: Uint8Array[]; kept: number; dropped: number; debt: number }>) {
+      for (const s of d.guests as Array<{ cpu: number; state: unknown; out: Uint8Array[]; err: Uint8Array[]; kept: number; dropped: number; debt: number; chargeDebt?: number }>) {
         instances.get(s.cpu)!.load(s.state);
         debt.get(s.cpu)!.cycles = s.debt;
+        chargeDebt.get(s.cpu)!.cycles = s.chargeDebt ?? 0;
         Object.assign(outputs.get(s.cpu)!, { out: s.out, err: s.err, kept: s.kept, dropped: s.dropped });
       }
     },
