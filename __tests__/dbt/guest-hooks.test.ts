@@ -81,6 +81,7 @@ vms:
     memory: 64MiB
     workload: { kind: guest, program: prog.elf }
 plugins:
+  datacenter.racks: {}
   placement.first-fit: {}
   workload.guest: { memory: 16MiB }
   ${engine}: {}
