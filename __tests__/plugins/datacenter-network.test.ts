@@ -56,10 +56,17 @@ describe('the datacenter and network plugins', () => {
   });
 
   it('are refused under the minimal preset when the scenario declares hosts, naming the capability', async () => {
-    const e = await bootText(world('minimal', '  placement.first-fit: {}\n')).catch((x: unknown) => x);
+    const e = await bootText(world('minimal', '  trace.events: {}\n')).catch((x: unknown) => x);
     expect(e).toBeInstanceOf(RegistryError);
     expect((e as RegistryError).message).toMatch(/declares hosts or VMs, but no selected plugin provides datacenter/);
     expect((e as RegistryError).hint).toMatch(/datacenter\.racks/);
+  });
+
+  it('are named when a placement policy is selected without them', async () => {
+    const e = await bootText(world('minimal', '  placement.first-fit: {}\n')).catch((x: unknown) => x);
+    expect(e).toBeInstanceOf(RegistryError);
+    expect((e as RegistryError).message).toMatch(/'placement.first-fit' requires 'datacenter'/);
+    expect((e as RegistryError).hint).toBe('add one of: datacenter.racks');
   });
 
   it('refuse a network without a datacenter', async () => {

@@ -127,10 +127,10 @@ describe('the scenario loader', () => {
     const { scenario, catalog } = scenarioFromText(good);
     const written = scenario.plugins[0].options;
     expect(Object.isFrozen(written)).toBe(true);
-    const [selected] = selectPlugins(catalog, { preset: 'minimal', plugins: scenario.plugins });
+    const [selected] = selectPlugins(catalog, { preset: 'headless', plugins: scenario.plugins }).filter((p) => p.id === 'placement.first-fit');
     expect(selected.options).toBe(written);
     // Options written by hand (a scenario built in code) are still resolved at selection.
-    const [byHand] = selectPlugins(catalog, { preset: 'minimal', plugins: [{ id: 'placement.first-fit', options: { cpuOvercommit: 2 } }] });
+    const [byHand] = selectPlugins(catalog, { preset: 'headless', plugins: [{ id: 'placement.first-fit', options: { cpuOvercommit: 2 } }] }).filter((p) => p.id === 'placement.first-fit');
     expect(byHand.options).toEqual({ cpuOvercommit: 2, memoryOvercommit: 1 });
   });
 });
