@@ -4,16 +4,10 @@
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { main } from '../../tools/cli/main';
+import { cli } from './run-cli';
 import { cellOverrides } from '../../tools/matrix/run-cell';
 import { scenarioFromResults } from '../../tools/view/serve';
 
-async function cli(...args: string[]) {
-  const out: string[] = [];
-  const err: string[] = [];
-  const code = await main(args, { out: (s) => out.push(s), err: (s) => err.push(s) });
-  return { code, out: out.join('\n'), err: err.join('\n') };
-}
 
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'virtlab-one-path-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));

@@ -5,15 +5,9 @@
 import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { main } from '../../tools/cli/main';
+import { cli } from './run-cli';
 import { execCommand } from '../../tools/cli/exec';
 
-async function cli(...args: string[]) {
-  const out: string[] = [];
-  const err: string[] = [];
-  const code = await main(args, { out: (s) => out.push(s), err: (s) => err.push(s) });
-  return { code, out: out.join('\n'), err: err.join('\n') };
-}
 
 const home = mkdtempSync(path.join(os.tmpdir(), 'virtlab-user-'));
 afterAll(() => rmSync(home, { recursive: true, force: true }));

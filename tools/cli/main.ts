@@ -28,6 +28,7 @@ import {
   type RunResult,
 } from 'virtlab';
 import { ScheduleError } from '../../core/engine/schedule';
+import { closest } from '../../core/plugin/manifest';
 import { loadCatalog, readPluginFolder } from '../node/catalog';
 import { defaultResultsDir, writeResults } from '../node/results';
 import { loadScenarioFile } from '../node/scenario-file';
@@ -243,22 +244,7 @@ function closestCommand(command: string): string | undefined {
   const names = Object.keys(COMMANDS);
   // A flag given where a command belongs is not a mistyped command.
   if (command.startsWith('-')) return undefined;
-  return names.find((n) => n.startsWith(command) && command.length >= 3) ?? names.find((n) => editDistanceAtMost2(n, command));
-}
-
-function editDistanceAtMost2(a: string, b: string): boolean {
-  if (Math.abs(a.length - b.length) > 2) return false;
-  const prev = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    let diag = prev[0];
-    prev[0] = i;
-    for (let j = 1; j <= b.length; j++) {
-      const t = prev[j];
-      prev[j] = Math.min(prev[j] + 1, prev[j - 1] + 1, diag + (a[i - 1] === b[j - 1] ? 0 : 1));
-      diag = t;
-    }
-  }
-  return prev[b.length] <= 2;
+  return names.find((n) => n.startsWith(command) && command.length >= 3) ?? closest(command, names);
 }
 
 /** Prints an error as one line plus a hint; returns the exit status for it. */
