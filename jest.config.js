@@ -23,6 +23,7 @@ const SLOW = [
   '/__tests__/dbt/hooks\\.test\\.ts$', // a guest program through every translator's hooks
   '/__tests__/repro/.*\\.test\\.ts$', // the papers' trends, from sweeps of whole simulations
   '/__tests__/scenarios/.*\\.test\\.ts$', // every scenario file, run to its end
+  '/__tests__/core/engine/hooks-coverage\\.test\\.ts$', // every scenario again, observing every hook
   '/__tests__/tools/matrix/ci\\.test\\.ts$', // the CI matrix against its goldens
   '/__tests__/tools/matrix/cli\\.test\\.ts$', // processes with pools of worker threads
   '/__tests__/tools/view/view\\.test\\.ts$', // the visualizer in headless Chromium

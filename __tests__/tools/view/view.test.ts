@@ -68,6 +68,22 @@ async function pause(page: Page): Promise<void> {
   await page.waitForFunction('window.virtlabView.panes().every((p) => p.settled)');
 }
 
+/**
+ * Pauses the page at a moment when `holds` is true of its panes. The page runs on while
+ * the test reacts, so a moment seen before the pause may be gone after it (on a busy
+ * machine, a whole transfer can end in between): then play on and try again.
+ */
+async function pauseWhen(page: Page, holds: (panes: PaneInspection[]) => boolean, inPage: string): Promise<PaneInspection[]> {
+  for (let attempt = 0; attempt < 20; attempt++) {
+    await page.waitForFunction(inPage);
+    await pause(page);
+    const panes = await inspect(page);
+    if (holds(panes)) return panes;
+    await page.click('#play');
+  }
+  throw new Error(`the page never paused where ${inPage} holds`);
+}
+
 // Strings, not functions, are evaluated in the page: the TypeScript transform would add helpers the page lacks.
 const inspect = async (page: Page) => (await page.evaluate('window.virtlabView.panes()')) as PaneInspection[];
 
@@ -147,9 +163,7 @@ describeBrowser('the visualizer', () => {
 
   it('colours the NIC links that carry a migration by their utilization', async () => {
     const page = await open('scenarios/evacuate-rack.scenario.yaml');
-    await page.waitForFunction(() => ((window as unknown as { virtlabView?: { panes(): Array<{ travels: Array<{ trip: number }> }> } }).virtlabView?.panes()[0].travels ?? []).some((t) => t.trip > 0.1));
-    await pause(page);
-    const pane = (await inspect(page))[0];
+    const pane = (await pauseWhen(page, (panes) => panes[0].travels.some((t) => t.trip > 0.1), '(window.virtlabView?.panes()[0].travels ?? []).some((t) => t.trip > 0.1)'))[0];
     const g = geometry(pane);
     const sources = [...new Set(pane.travels.map((t) => t.src))];
     const idle = pane.layout.hostRack.map((_, h) => h).filter((h) => !pane.travels.some((t) => t.src === h || t.dst === h));
@@ -165,11 +179,12 @@ describeBrowser('the visualizer', () => {
   it('moves a migrating VM’s tile along its network path, with its round and progress', async () => {
     const page = await open('scenarios/evacuate-rack.scenario.yaml');
     // A migration part of the way through a transfer; pause so the tile stays there.
-    await page.waitForFunction(() => ((window as unknown as { virtlabView?: { panes(): Array<{ travels: Array<{ trip: number }> }> } }).virtlabView?.panes()[0].travels ?? []).some((t) => t.trip > 0.15 && t.trip < 0.85));
-    await pause(page);
-    const pane = (await inspect(page))[0];
+    const midway = (x: { trip: number }) => x.trip > 0.1 && x.trip < 0.9;
+    const pane = (
+      await pauseWhen(page, (panes) => panes[0].travels.some(midway), '(window.virtlabView?.panes()[0].travels ?? []).some((t) => t.trip > 0.15 && t.trip < 0.85)')
+    )[0];
     const g = geometry(pane);
-    const t = pane.travels.find((x) => x.trip > 0.1 && x.trip < 0.9)!;
+    const t = pane.travels.find(midway)!;
     expect(t).toBeDefined();
     const route = new Route(Float32Array.from(t.points));
     // host → its rack switch → the core → the destination's rack switch → host, in that order.
