@@ -24,8 +24,11 @@ import {
   ScenarioError,
   Simulation,
   SimulationError,
+  estimateWork,
   formatQuantity,
+  limits,
   type RunResult,
+  type Scenario,
 } from 'virtlab';
 import { ScheduleError } from '../../core/engine/schedule';
 import { closest } from '../../core/plugin/manifest';
@@ -39,6 +42,7 @@ import { MatrixError } from '../matrix/cells';
 import { matrixCoverage, mergeShards, runMatrix, type MatrixReport } from '../matrix/matrix';
 import { generateOptions, pluginFolders, scaffoldPlugin, throwingPlugin, typecheckPlugin } from './plugin-folder';
 import { Progress } from './progress';
+import { BootWatch } from './boot-watch';
 import { writeReport } from '../report/report';
 import { buildView, serveView } from '../view/serve';
 
@@ -53,6 +57,7 @@ const COMMANDS: Record<string, CommandSpec> = {
       seed: { type: 'string', arg: 'n', description: "override the scenario's seed" },
       out: { type: 'string', arg: 'dir', description: 'results folder (default results/<name>-seed<seed>)' },
       quiet: { type: 'boolean', description: 'print no progress and no summary' },
+      force: { type: 'boolean', description: 'run even when the estimated work (ticks × entities) exceeds the budget (see Limits in the README)' },
     },
     examples: ['virtlab run scenarios/demo.scenario.yaml --set duration=10s', 'virtlab run results/demo-seed42/config.json   (runs a recorded configuration again)'],
     notes: 'Exit status: 0 success, 1 an expectation failed, 2 bad input, 3 internal error.',
@@ -298,11 +303,20 @@ async function runCommand(rest: string[], io: Out): Promise<number> {
   const quiet = values.quiet === true;
   const t0 = performance.now();
   const { scenario, catalog, files } = loadScenarioFile(positionals[0], { set, seed });
-  const sim = await Simulation.create({ scenario, catalog, files });
+  checkWorkBudget(scenario, positionals[0], values.force === true);
+  // A plugin that hangs boot blocks this thread; a watcher thread names it.
+  const watch = await BootWatch.start(Number(process.env.VIRTLAB_BOOT_WATCH_MS ?? 5000));
+  let sim: Simulation;
+  try {
+    sim = await Simulation.create({ scenario, catalog, files, onBootPhase: watch.phase });
+  } finally {
+    await watch.stop();
+  }
   const t1 = performance.now();
   const progress = new Progress(quiet ? () => {} : (s) => process.stderr.write(s), process.stderr.isTTY === true);
-  const every = Math.max(1, Math.floor(sim.totalTicks / 200));
-  sim.run((done, total) => progress.update(done, total, done * scenario.tick), every);
+  // Progress is offered every tick (it draws at most ten times a second, and only after
+  // the first second), so that a run of few slow ticks shows it from the first second.
+  sim.run((done, total) => progress.update(done, total, done * scenario.tick), 1);
   progress.done();
   const t2 = performance.now();
   const result = await sim.finish();
@@ -319,6 +333,16 @@ async function runCommand(rest: string[], io: Out): Promise<number> {
   const failed = result.expectations.filter((e) => !e.ok);
   for (const f of failed) io.err(`expectation failed: ${f.reason}`);
   return failed.length ? 1 : 0;
+}
+
+/** Refuses, unless forced, a run whose estimated work (ticks × entities) exceeds the budget; before anything is booted. */
+function checkWorkBudget(scenario: Scenario, file: string, force: boolean): void {
+  const w = estimateWork(scenario);
+  if (w.work <= limits.WORK_BUDGET || force) return;
+  throw new UsageError(
+    `${file}: ${w.ticks.toExponential(2)} ticks of ${formatQuantity(scenario.tick, 'ns')} × ${w.entities + 1} entities (hosts, VMs, the world) is ${w.work.toExponential(2)} entity-ticks; the budget is ${limits.WORK_BUDGET.toExponential(0)}`,
+    'use a longer tick, a shorter duration or fewer VMs; or --force to run it anyway',
+  );
 }
 
 function printSummary(io: Out, result: RunResult, name: string, dir: string, runMs: number): void {
