@@ -1,12 +1,11 @@
-// Hostile input that once hung, grew without bound or crashed: each case feeds the
-// input and checks the exit status and the one-line refusal, or that the behaviour
-// stays bounded. Refusals come before any allocation, so no case here needs gigabytes.
-import { spawn } from 'node:child_process';
-import { closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+// Hostile input that once hung or grew without bound: each case feeds the input and
+// checks the exit status and the one-line refusal, or that the behaviour stays
+// bounded. Refusals come before any allocation, so no case here needs gigabytes. (The
+// cases that run guests or spawn the CLI are in bounds-guests.test.ts, slow tier.)
+import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, truncateSync, writeFileSync, writeSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { limits, scenario, Simulation, estimateWork, type BootPhase } from 'virtlab';
-import { execCommand, type ExecIo } from '../../tools/cli/exec';
 import { runMatrix } from '../../tools/matrix/matrix';
 import { scenarioFile, scenarioFromText, writeScenario } from '../../tools/node/testing';
 import { cli } from './run-cli';
@@ -14,56 +13,6 @@ import { cli } from './run-cli';
 const G = 'scenarios/guests';
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'virtlab-bounds-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
-
-async function exec(args: string[]) {
-  const out: string[] = [];
-  const err: string[] = [];
-  const dec = new TextDecoder();
-  const io: ExecIo = {
-    readStdin: () => null,
-    writeStdout: (b) => out.push(dec.decode(b)),
-    writeStderr: (b) => err.push(dec.decode(b)),
-    err: (l) => err.push(l),
-  };
-  const code = await execCommand(args, io);
-  return { code, out: out.join(''), err: err.join('\n') };
-}
-
-describe('guest memory at the documented maximum (2 GiB)', () => {
-  // The CPU state sits above guest memory, at byte 2^31 and beyond: reading it with a
-  // signed shift ((base + off) >> 2) gave a negative index, pc NaN and SIGSEGV. Breaks
-  // with `>> 2` in place of `>>> 2` in core/models/dbt/runtime.ts. The 2 GiB memory is
-  // reserved, not touched: only the pages the program uses become resident.
-  it.each(['block-translator', 'instrew', 'interpreter'])('runs a guest under %s at --memory 2GiB', async (engine) => {
-    const r = await exec(['--engine', engine, '--memory', '2GiB', `${G}/bin/crc32.elf`, '2']);
-    expect(r.err).toBe('');
-    expect(r.code).toBe(0);
-    expect(r.out).toBe(readFileSync(`${G}/expected/crc32.small.stdout`, 'utf8'));
-  });
-
-  it('reports a guest killed by a fault in run: numeric metrics, the summary says killed', async () => {
-    const doc = scenarioFile(`scenarios/guest-vms.scenario.yaml`)
-      .swapPlugin('dbt.interpreter', 'dbt.block-translator')
-      .set('plugins.workload.guest', { memory: '2GiB' })
-      .edit((d) => {
-        d.vms = [
-          { name: 'crc', memory: '2GiB', workload: { kind: 'guest', program: path.resolve(`${G}/bin/crc32.elf`), args: ['2'] } },
-          { name: 'bad', memory: '2GiB', workload: { kind: 'guest', program: path.resolve(`${G}/bin/illegal.elf`) } },
-        ];
-        d.expect = {};
-        d.duration = '20ms';
-      });
-    const out = path.join(tmp, 'guest-2g');
-    const r = await cli('run', writeScenario(tmp, 'guest-2g', doc), '--quiet', '--out', out);
-    const metrics = JSON.parse(readFileSync(path.join(out, 'metrics.json'), 'utf8'));
-    const final = (name: string) => metrics.metrics[name]?.value;
-    expect(typeof final('guest.instructions')).toBe('number');
-    expect(final('guest.killed')).toBe(1);
-    expect(r.code).toBe(0);
-    expect(readFileSync(path.join(out, 'summary.md'), 'utf8')).toMatch(/guest bad-0: killed with status 132, \d+ instructions/);
-    expect(readFileSync(path.join(out, 'summary.md'), 'utf8')).toMatch(/guest crc-0: exited with status 0/);
-  });
-});
 
 const DEMO = 'scenarios/demo.scenario.yaml';
 const runDemo = (...args: string[]) => cli('run', DEMO, '--quiet', '--out', path.join(tmp, 'demo'), ...args);
@@ -91,8 +40,9 @@ describe('sizes refused before anything is allocated', () => {
   it('refuses a --set index far past the end of a list', async () => {
     const r = await runDemo('--set', 'vms.1000000000.count=1');
     expect(r.code).toBe(2);
-    expect(r.err.split('\n')[0]).toMatch(/demo\.scenario\.yaml:\d+:\d+: vms: --set vms\.1000000000\.count: index 1000000000 is past the end of the list \(3 entries\)$/);
-    expect(r.err).toMatch(/hint: an index may be at most 3/);
+    // One line naming the path, the list's length and the largest index allowed.
+    expect(r.err.split('\n')[0]).toMatch(/demo\.scenario\.yaml:\d+:\d+: vms: --set vms\.1000000000\.count: .*\b3 entries/);
+    expect(r.err).toMatch(/hint: .*\b3\b/);
     // The next index appends a group.
     const ok = await runDemo('--set', 'vms.3={ memory: 1GiB }', '--set', 'duration=1s', '--set', 'expect={}');
     expect(ok.code).toBe(0);
@@ -147,7 +97,7 @@ describe('host files handed to guests', () => {
     const big = path.join(tmp, 'big.bin');
     const fd = openSync(big, 'w');
     closeSync(fd);
-    require('node:fs').truncateSync(big, limits.MAX_HOST_FILE_BYTES + 1);
+    truncateSync(big, limits.MAX_HOST_FILE_BYTES + 1);
     const e = await cli('exec', '--mount', `${big}:/big`, `${G}/bin/crc32.elf`, '2');
     expect(e.code).toBe(2);
     expect(e.err).toMatch(/big\.bin is 268435457 bytes; the limit is 268435456 bytes/);
@@ -182,16 +132,6 @@ describe('the work of a run', () => {
 });
 
 describe('a plugin that hangs boot', () => {
-  function loopPlugin(): string {
-    const dir = path.join(tmp, 'plugins', 'loop');
-    mkdirSync(dir, { recursive: true });
-    writeFileSync(
-      path.join(dir, 'plugin.json'),
-      JSON.stringify({ id: 'user.loop', version: '0.1.0', engine: '^0.1.0', description: 'Loops forever in lifecycle.boot.', provides: ['loop'], options: { type: 'object', additionalProperties: false, properties: {} } }),
-    );
-    writeFileSync(path.join(dir, 'index.ts'), "// Loops forever in lifecycle.boot.\nimport { definePlugin } from 'virtlab';\nexport default definePlugin((api) => {\n  api.hooks.lifecycle.boot.tap(api.id, () => {\n    for (;;);\n  });\n});\n");
-    return path.dirname(dir);
-  }
 
   it('reports each step of boot and the plugin it runs', async () => {
     const { scenario: s, catalog } = scenarioFromText(
@@ -208,25 +148,4 @@ describe('a plugin that hangs boot', () => {
     expect(sim.bootPhase.step).toBe('booted');
   });
 
-  // The main thread is blocked for good, so the line comes from the watcher thread;
-  // the test waits for it (no clock involved), then stops the run as a user would.
-  it('names the plugin that is booting, then stops on Ctrl-C', async () => {
-    const plugins = loopPlugin();
-    const file = writeScenario(tmp, 'loop', scenario('loop').duration('2ms').tick('1ms').preset('minimal').pluginPaths(plugins).plugin('user.loop'));
-    const child = spawn(process.execPath, ['tools/cli/bin.js', 'run', file, '--quiet', '--out', path.join(tmp, 'loop')], {
-      env: { ...process.env, VIRTLAB_BOOT_WATCH_MS: '100' },
-      stdio: ['ignore', 'ignore', 'pipe'],
-    });
-    let err = '';
-    await new Promise<void>((resolve) => {
-      child.stderr.on('data', (d) => {
-        err += d;
-        if (/lifecycle\.boot/.test(err)) resolve();
-      });
-    });
-    const ended = new Promise<string | null>((resolve) => child.on('exit', (_, signal) => resolve(signal)));
-    child.kill('SIGINT');
-    expect(await ended).toBe('SIGINT');
-    expect(err).toMatch(/^virtlab: plugin 'user\.loop' has been in lifecycle\.boot for [\d.]+ s; Ctrl-C stops the run$/m);
-  });
 });

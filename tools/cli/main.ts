@@ -305,12 +305,13 @@ async function runCommand(rest: string[], io: Out): Promise<number> {
   const { scenario, catalog, files } = loadScenarioFile(positionals[0], { set, seed });
   checkWorkBudget(scenario, positionals[0], values.force === true);
   // A plugin that hangs boot blocks this thread; a watcher thread names it.
-  const watch = await BootWatch.start(Number(process.env.VIRTLAB_BOOT_WATCH_MS ?? 5000));
+  // (Without a thread to spare, the run goes on unwatched.)
+  const watch = await BootWatch.start(Number(process.env.VIRTLAB_BOOT_WATCH_MS ?? 5000)).catch(() => undefined);
   let sim: Simulation;
   try {
-    sim = await Simulation.create({ scenario, catalog, files, onBootPhase: watch.phase });
+    sim = await Simulation.create({ scenario, catalog, files, onBootPhase: watch?.phase });
   } finally {
-    await watch.stop();
+    await watch?.stop();
   }
   const t1 = performance.now();
   const progress = new Progress(quiet ? () => {} : (s) => process.stderr.write(s), process.stderr.isTTY === true);
