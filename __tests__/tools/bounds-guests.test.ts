@@ -1,7 +1,7 @@
 // Hostile input that crashed guests or hung boot, through real guests and a real CLI
 // process (slow tier): the translators at the documented maximum of guest memory, a
 // faulting guest in `run`, and a plugin that loops forever in boot.
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -106,5 +106,20 @@ describe('a plugin that hangs boot', () => {
     child.kill('SIGINT');
     expect(await ended).toBe('SIGINT');
     expect(err).toMatch(/^virtlab: plugin 'user\.loop' has been in lifecycle\.boot for [\d.]+ s; Ctrl-C stops the run$/m);
+  });
+
+  // Breaks without the beforeExit guard in runCommand: the process then ends with 0.
+  it('fails, naming the plugin, when a bootAsync promise can never settle', () => {
+    const dir = path.join(tmp, 'plugins', 'hang');
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(
+      path.join(dir, 'plugin.json'),
+      JSON.stringify({ id: 'user.hang', version: '0.1.0', engine: '^0.1.0', description: 'Never settles lifecycle.bootAsync.', provides: ['hang'], options: { type: 'object', additionalProperties: false, properties: {} } }),
+    );
+    writeFileSync(path.join(dir, 'index.ts'), "// Never settles lifecycle.bootAsync.\nimport { definePlugin } from 'virtlab';\nexport default definePlugin((api) => {\n  api.hooks.lifecycle.bootAsync.tapPromise(api.id, () => new Promise(() => {}));\n});\n");
+    const file = writeScenario(tmp, 'hang', scenario('hang').duration('2ms').tick('1ms').preset('minimal').pluginPaths(path.dirname(dir)).plugin('user.hang'));
+    const r = spawnSync(process.execPath, ['tools/cli/bin.js', 'run', file, '--quiet', '--out', path.join(tmp, 'hang')], { encoding: 'utf8' });
+    expect(r.stderr).toBe("error: plugin 'user.hang' has been in lifecycle.bootAsync and can never finish: nothing is left to wait for\n");
+    expect(r.status).toBe(3);
   });
 });

@@ -27,6 +27,7 @@ import {
   estimateWork,
   formatQuantity,
   limits,
+  type BootPhase,
   type RunResult,
   type Scenario,
 } from 'virtlab';
@@ -42,7 +43,7 @@ import { MatrixError } from '../matrix/cells';
 import { matrixCoverage, mergeShards, runMatrix, type MatrixReport } from '../matrix/matrix';
 import { generateOptions, pluginFolders, scaffoldPlugin, throwingPlugin, typecheckPlugin } from './plugin-folder';
 import { Progress } from './progress';
-import { BootWatch } from './boot-watch';
+import { BootWatch, describeBootPhase } from './boot-watch';
 import { writeReport } from '../report/report';
 import { buildView, serveView } from '../view/serve';
 
@@ -307,10 +308,19 @@ async function runCommand(rest: string[], io: Out): Promise<number> {
   // A plugin that hangs boot blocks this thread; a watcher thread names it.
   // (Without a thread to spare, the run goes on unwatched.)
   const watch = await BootWatch.start(Number(process.env.VIRTLAB_BOOT_WATCH_MS ?? 5000)).catch(() => undefined);
+  let phase: BootPhase = { step: 'select' };
+  // A plugin whose bootAsync promise can never settle leaves nothing for the event loop
+  // to wait on, and the process would end as if the run had succeeded.
+  const unsettled = () => {
+    io.err(`error: ${describeBootPhase(phase)} and can never finish: nothing is left to wait for`);
+    process.exitCode = 3;
+  };
+  process.once('beforeExit', unsettled);
   let sim: Simulation;
   try {
-    sim = await Simulation.create({ scenario, catalog, files, onBootPhase: watch?.phase });
+    sim = await Simulation.create({ scenario, catalog, files, onBootPhase: (p) => ((phase = p), watch?.phase(p)) });
   } finally {
+    process.off('beforeExit', unsettled);
     await watch?.stop();
   }
   const t1 = performance.now();
