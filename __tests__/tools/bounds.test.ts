@@ -117,6 +117,15 @@ describe('matrices', () => {
   });
 });
 
+describe('the work of a matrix cell', () => {
+  it('fails a cell beyond the work budget before booting it', async () => {
+    const file = path.join(tmp, 'slow.matrix.yaml');
+    writeFileSync(file, `name: slow\nscenarios:\n  - file: ${path.resolve(DEMO)}\n    set: { tick: 1ns, duration: 1000h, record.every: 1h, expect: {} }\naxes:\n  seed: [1]\nmetrics: { dc.vms.running: { tolerance: 0 } }\ndeterminismSample: 0\n`);
+    const { report } = await runMatrix({ file, workers: 0, out: path.join(tmp, 'slow-matrix'), fresh: true, timeoutMs: Infinity });
+    expect(report.cells.map((c) => c.details.join('; '))).toEqual([expect.stringMatching(/3\.60e\+15 ticks × 33 entities is 1\.19e\+17 entity-ticks; the budget is 1e\+10/)]);
+  });
+});
+
 describe('the work of a run', () => {
   it('estimates ticks × entities before boot', () => {
     const { scenario: s } = scenarioFromText(scenarioFile(DEMO).set('tick', '1ns').set('duration', '1000h').set('record.every', '1h'));
