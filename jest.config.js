@@ -29,6 +29,7 @@ const SLOW = [
   '/__tests__/tools/view/view\\.test\\.ts$', // the visualizer in headless Chromium
   '/__tests__/tools/exec\\.test\\.ts$', // guest programs through `virtlab exec`
   '/__tests__/plugins/workload-guest\\.test\\.ts$', // guests on simulated time, checkpoints
+  '/__tests__/tools/bounds-guests\\.test\\.ts$', // guests at 2 GiB, a CLI process whose plugin hangs boot
 ];
 
 const common = {

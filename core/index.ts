@@ -20,7 +20,7 @@ export type { MemoryHooks, TlbMissEvent, PageWalkEvent, PageFaultEvent, PtWriteE
 export type { NetworkHooks, FlowEvent } from './models/network/hooks';
 export type { MigrationHooks, MigrationEvent, MigrationRoundEvent, MigrationSwitchEvent, MigrationEndEvent } from './models/migration/hooks';
 export type { SimContext, ServiceLookup } from './engine/context';
-export { Simulation, SimulationError, type RunResult, type SimSnapshot, type SimulationOptions } from './simulation';
+export { Simulation, SimulationError, type RunResult, type SimSnapshot, type SimulationOptions, type BootPhase } from './simulation';
 export { Rng, RngStreams } from './engine/rng';
 export { ENGINE_VERSION } from './engine/version';
 export { SimWorld, defineComponent, type ComponentDef, type Store, type FieldSpec } from './ecs/world';
@@ -46,6 +46,8 @@ export {
   type ScenarioEnv,
   type ScenarioOverrides,
 } from './scenario/loader';
+export * as limits from './scenario/limits';
+export { estimateWork, type WorkEstimate } from './scenario/limits';
 export { parseQuantity, formatQuantity } from './units/units';
 export {
   scenario,

@@ -35,6 +35,18 @@ export interface SimulationOptions {
   readonly catalog: PluginCatalog;
   /** Data files for guests (guest path → bytes), loaded by the runner. */
   readonly files?: ReadonlyMap<string, Uint8Array>;
+  /**
+   * Told each step of boot and the plugin it runs (`register`, then the plugin's taps of
+   * lifecycle.populate, boot and bootAsync; `booted` at the end), so that a runner can
+   * name the plugin that hangs boot. See `bootPhase`.
+   */
+  readonly onBootPhase?: (phase: BootPhase) => void;
+}
+
+/** The step of boot under way: what runs, and for which plugin. */
+export interface BootPhase {
+  readonly step: 'select' | 'register' | 'populate' | 'boot' | 'bootAsync' | 'booted';
+  readonly plugin?: string;
 }
 
 export interface RunResult {
@@ -94,6 +106,8 @@ export class Simulation implements SimContext {
   private tickIndex = 0;
   private nextSampleNs: number;
   private samplingNow = false;
+  private phase: BootPhase = { step: 'select' };
+  private readonly onBootPhase?: (phase: BootPhase) => void;
   private readonly tickInfo = { tick: 0, timeNs: 0, dtNs: 0 };
 
   /** Creates and boots a simulation. */
@@ -112,6 +126,7 @@ export class Simulation implements SimContext {
     this.tickInfo.dtNs = this.dtNs;
     this.hostProfiles = this.scenario.hosts.map((g) => g.profile);
     this.nextSampleNs = this.scenario.record.every;
+    this.onBootPhase = options.onBootPhase;
     sealAfterBoot(this.hooks, () => this.booted);
   }
 
@@ -123,6 +138,14 @@ export class Simulation implements SimContext {
   }
   get sampling(): boolean {
     return this.samplingNow;
+  }
+  /** The step of boot under way, and its plugin (a plugin's taps are named by its id). */
+  get bootPhase(): BootPhase {
+    return this.phase;
+  }
+  private enter(step: BootPhase['step'], plugin?: string): void {
+    this.phase = { step, plugin };
+    this.onBootPhase?.(this.phase);
   }
   /** Number of ticks that cover the scenario's duration. */
   get totalTicks(): number {
@@ -146,14 +169,22 @@ export class Simulation implements SimContext {
     if (this.booted) throw new SimulationError('the simulation is already booted');
     const sc = this.scenario;
     this.plugins = selectPlugins(this.catalog, { preset: sc.preset, without: sc.without, plugins: sc.plugins });
-    for (const p of this.plugins) await this.apply(p);
+    for (const p of this.plugins) {
+      this.enter('register', p.id);
+      await this.apply(p);
+    }
+    this.enter('select');
     this.checkScenarioProviders();
     this.systems = this.schedule.build();
     this.runs = this.systems.map((s) => s.run);
-    this.hooks.lifecycle.populate.call(this);
-    this.hooks.lifecycle.boot.call(this);
-    await this.hooks.lifecycle.bootAsync.promise(this);
+    // Plugins tap under their id, so each tap that runs names the plugin booting.
+    const lc = this.hooks.lifecycle;
+    for (const step of ['populate', 'boot', 'bootAsync'] as const) lc[step].intercept({ tap: (t) => this.enter(step, t.name) });
+    lc.populate.call(this);
+    lc.boot.call(this);
+    await lc.bootAsync.promise(this);
     this.metrics.recordSeries(sc.record.series);
+    this.enter('booted');
     this.booted = true;
   }
 
@@ -243,7 +274,9 @@ export class Simulation implements SimContext {
     this.tickIndex++;
     if (this.samplingNow) {
       this.metrics.sample(end);
-      while (this.nextSampleNs <= end) this.nextSampleNs += this.scenario.record.every;
+      // The first sample time after `end`, in one step (never one step per interval).
+      const every = this.scenario.record.every;
+      if (this.nextSampleNs <= end) this.nextSampleNs += Math.floor((end - this.nextSampleNs) / every + 1) * every;
     }
     this.samplingNow = false;
   }

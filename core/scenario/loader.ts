@@ -20,7 +20,8 @@ import type { PresetName } from '../plugin/presets';
 import { RegistryError, resolvePluginOptions, type PluginCatalog } from '../plugin/registry';
 import { CORE_SCENARIO_SCHEMA } from './schema';
 import type { Expectation, HostGroup, Scenario, VmGroup } from './types';
-import { coerceUnits, UnitError } from '../units/units';
+import { coerceUnits, formatQuantity, UnitError } from '../units/units';
+import { MAX_GROUPS, MAX_HOSTS, MAX_SAMPLES, MAX_SCENARIO_BYTES, MAX_SET_INDEX_GAP, MAX_VMS } from './limits';
 import { resolveWorkload, workloadProvider } from './workloads';
 
 export class ScenarioError extends Error {
@@ -104,6 +105,11 @@ export class PositionedDocument {
       const key = segs.slice(i, i + take).join('.');
       i += take;
       path.push(key);
+      // A list index far past the end would make a sparse list of that length, which
+      // validation then walks element by element (`vms.1000000000.count` hung).
+      if (Array.isArray(cur) && /^\d+$/.test(key) && Number(key) > cur.length + MAX_SET_INDEX_GAP) {
+        throw this.error(path.slice(0, -1), `--set ${dotted}: index ${key} is past the end of the list (${cur.length} entries)`, `an index may be at most ${cur.length + MAX_SET_INDEX_GAP} (the next entry)`);
+      }
       if (i === segs.length) {
         cur[key] = value;
         return;
@@ -250,6 +256,9 @@ export function scenarioFromConfig(config: Record<string, unknown>, file: string
 
 /** Parses a scenario file's text: a scenario document, or a run's config.json. */
 export function readScenarioDocument(text: string, file: string): ParsedScenario {
+  if (text.length > MAX_SCENARIO_BYTES) {
+    throw new ScenarioError(file, 1, 1, '', `the file is ${text.length} characters long; a scenario may be at most ${MAX_SCENARIO_BYTES} bytes`, 'use groups (count, racks × perRack) rather than one entry per VM or host');
+  }
   const doc = parseDocumentText(text, file);
   if (isEffectiveConfig(doc.data)) return scenarioFromConfig(doc.data, file);
   return { doc, hostProfiles: new Map() };
@@ -285,6 +294,7 @@ export function resolveScenario(doc: PositionedDocument, env: ScenarioEnv, overr
   const data = doc.data;
   applyOverrides(doc, overrides.set, env.catalog.list().map((e) => e.manifest.id));
   if (overrides.seed !== undefined) data.seed = overrides.seed;
+  checkGroupCounts(doc);
 
   try {
     coerceUnits(CORE_SCENARIO_SCHEMA as never, data);
@@ -360,8 +370,16 @@ export function resolveScenario(doc: PositionedDocument, env: ScenarioEnv, overr
   const tick = data.tick as number;
   const duration = data.duration as number;
   if (tick > duration) throw doc.error(['tick'], `the tick (${tick} ns) is longer than the duration (${duration} ns)`);
+  checkEntityCounts(doc, hosts, vms);
   const rec = data.record as { every?: number; series: string[] };
-  const every = rec.every ?? Math.max(tick, Math.ceil(duration / 100 / tick) * tick);
+  // Samples are taken at the end of ticks, so an interval shorter than the tick is the
+  // tick: without the clamp, `every: 1ns` under a 100 ms tick stepped the next sample
+  // time 10^8 times per tick. The effective interval is what config.json shows.
+  const every = rec.every === undefined ? Math.max(tick, Math.ceil(duration / 100 / tick) * tick) : Math.max(rec.every, tick);
+
+  if (duration / every > MAX_SAMPLES) {
+    throw doc.error(['record', 'every'], `${formatQuantity(duration, 'ns')} sampled every ${formatQuantity(every, 'ns')} is ${Math.ceil(duration / every)} samples; the limit is ${MAX_SAMPLES}`, `sample at least every ${formatQuantity(Math.ceil(duration / MAX_SAMPLES), 'ns')}`);
+  }
 
   const expect: Expectation[] = Object.entries(data.expect as Record<string, { min?: number; max?: number; equals?: number }>).map(
     ([metric, r]) => {
@@ -392,6 +410,24 @@ export function resolveScenario(doc: PositionedDocument, env: ScenarioEnv, overr
     files: data.files as Record<string, string>,
     dir: env.dir,
   };
+}
+
+/** Refuses more host or VM groups than MAX_GROUPS, before validation walks them. */
+function checkGroupCounts(doc: PositionedDocument): void {
+  for (const key of ['hosts', 'vms']) {
+    const list = doc.data[key];
+    if (Array.isArray(list) && list.length > MAX_GROUPS) {
+      throw doc.error([key], `${list.length} ${key === 'hosts' ? 'host' : 'VM'} groups; the limit is ${MAX_GROUPS}`, key === 'hosts' ? 'use racks and perRack for many identical hosts' : 'use count for many identical VMs');
+    }
+  }
+}
+
+/** Refuses more hosts or VMs in all than the engine's documented limits, before any is spawned. */
+function checkEntityCounts(doc: PositionedDocument, hosts: readonly HostGroup[], vms: readonly VmGroup[]): void {
+  const totalHosts = hosts.reduce((n, h) => n + h.racks * h.perRack, 0);
+  if (totalHosts > MAX_HOSTS) throw doc.error(['hosts'], `${totalHosts.toLocaleString('en-US')} hosts in all (racks × perRack summed); the limit is ${MAX_HOSTS.toLocaleString('en-US')}`);
+  const totalVms = vms.reduce((n, v) => n + v.count, 0);
+  if (totalVms > MAX_VMS) throw doc.error(['vms'], `${totalVms.toLocaleString('en-US')} VMs in all (counts summed); the limit is ${MAX_VMS.toLocaleString('en-US')}`);
 }
 
 /**

@@ -7,12 +7,23 @@
 import { existsSync, readFileSync, readSync, writeSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { ExecutionEngine, parseQuantity, Rng, Simulation, signalStatus, type GuestInstance } from 'virtlab';
+import { ExecutionEngine, limits, parseQuantity, Rng, Simulation, signalStatus, type GuestInstance } from 'virtlab';
 import { parse as parseYaml } from 'yaml';
 import { loadCatalog } from '../node/catalog';
+import { HostFileError, readHostFile } from '../node/host-file';
 import { scenarioFromText } from '../node/testing';
 
 import { commandHelp, UsageError, usageFrom, wantsHelp, type CommandSpec } from './args';
+
+/** A host file for the guest, regular and within the size limit, or bad input. */
+function hostFile(file: string, what: string): Uint8Array {
+  try {
+    return readHostFile(file, limits.MAX_HOST_FILE_BYTES, what);
+  } catch (e) {
+    if (e instanceof HostFileError) throw new ExecUsageError(e.message);
+    throw e;
+  }
+}
 
 /** Bad input to exec (exit status 2). */
 export class ExecUsageError extends UsageError {}
@@ -128,7 +139,7 @@ export async function execCommand(rest: string[], io: ExecIo = processIo): Promi
     const [host, guest] = m.split(':');
     if (!host || !guest || !guest.startsWith('/')) throw new ExecUsageError(`--mount expects host:/guest/path, got '${m}'`);
     if (!existsSync(host)) throw new ExecUsageError(`--mount: no such file ${host}`);
-    files.set(guest, new Uint8Array(readFileSync(host)));
+    files.set(guest, hostFile(host, `--mount ${m}`));
   }
   let memoryBytes: number;
   try {
@@ -150,7 +161,7 @@ export async function execCommand(rest: string[], io: ExecIo = processIo): Promi
   let instance: GuestInstance | undefined = undefined;
   const t0 = performance.now();
   instance = engine.start({
-    elf: new Uint8Array(readFileSync(program)),
+    elf: hostFile(program, 'program'),
     programPath: path.basename(program),
     argv: [program, ...args],
     envp: (values.env as string[] | undefined) ?? [],

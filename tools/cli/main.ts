@@ -24,8 +24,12 @@ import {
   ScenarioError,
   Simulation,
   SimulationError,
+  estimateWork,
   formatQuantity,
+  limits,
+  type BootPhase,
   type RunResult,
+  type Scenario,
 } from 'virtlab';
 import { ScheduleError } from '../../core/engine/schedule';
 import { closest } from '../../core/plugin/manifest';
@@ -39,6 +43,7 @@ import { MatrixError } from '../matrix/cells';
 import { matrixCoverage, mergeShards, runMatrix, type MatrixReport } from '../matrix/matrix';
 import { generateOptions, pluginFolders, scaffoldPlugin, throwingPlugin, typecheckPlugin } from './plugin-folder';
 import { Progress } from './progress';
+import { BootWatch, describeBootPhase } from './boot-watch';
 import { writeReport } from '../report/report';
 import { buildView, serveView } from '../view/serve';
 
@@ -53,6 +58,7 @@ const COMMANDS: Record<string, CommandSpec> = {
       seed: { type: 'string', arg: 'n', description: "override the scenario's seed" },
       out: { type: 'string', arg: 'dir', description: 'results folder (default results/<name>-seed<seed>)' },
       quiet: { type: 'boolean', description: 'print no progress and no summary' },
+      force: { type: 'boolean', description: 'run even when the estimated work (ticks × entities) exceeds the budget (see Limits in the README)' },
     },
     examples: ['virtlab run scenarios/demo.scenario.yaml --set duration=10s', 'virtlab run results/demo-seed42/config.json   (runs a recorded configuration again)'],
     notes: 'Exit status: 0 success, 1 an expectation failed, 2 bad input, 3 internal error.',
@@ -298,11 +304,30 @@ async function runCommand(rest: string[], io: Out): Promise<number> {
   const quiet = values.quiet === true;
   const t0 = performance.now();
   const { scenario, catalog, files } = loadScenarioFile(positionals[0], { set, seed });
-  const sim = await Simulation.create({ scenario, catalog, files });
+  checkWorkBudget(scenario, positionals[0], values.force === true);
+  // A plugin that hangs boot blocks this thread; a watcher thread names it.
+  // (Without a thread to spare, the run goes on unwatched.)
+  const watch = await BootWatch.start(Number(process.env.VIRTLAB_BOOT_WATCH_MS ?? 5000)).catch(() => undefined);
+  let phase: BootPhase = { step: 'select' };
+  // A plugin whose bootAsync promise can never settle leaves nothing for the event loop
+  // to wait on, and the process would end as if the run had succeeded.
+  const unsettled = () => {
+    io.err(`error: ${describeBootPhase(phase)} and can never finish: nothing is left to wait for`);
+    process.exitCode = 3;
+  };
+  process.once('beforeExit', unsettled);
+  let sim: Simulation;
+  try {
+    sim = await Simulation.create({ scenario, catalog, files, onBootPhase: (p) => ((phase = p), watch?.phase(p)) });
+  } finally {
+    process.off('beforeExit', unsettled);
+    await watch?.stop();
+  }
   const t1 = performance.now();
   const progress = new Progress(quiet ? () => {} : (s) => process.stderr.write(s), process.stderr.isTTY === true);
-  const every = Math.max(1, Math.floor(sim.totalTicks / 200));
-  sim.run((done, total) => progress.update(done, total, done * scenario.tick), every);
+  // Progress is offered every tick (it draws at most ten times a second, and only after
+  // the first second), so that a run of few slow ticks shows it from the first second.
+  sim.run((done, total) => progress.update(done, total, done * scenario.tick), 1);
   progress.done();
   const t2 = performance.now();
   const result = await sim.finish();
@@ -319,6 +344,16 @@ async function runCommand(rest: string[], io: Out): Promise<number> {
   const failed = result.expectations.filter((e) => !e.ok);
   for (const f of failed) io.err(`expectation failed: ${f.reason}`);
   return failed.length ? 1 : 0;
+}
+
+/** Refuses, unless forced, a run whose estimated work (ticks × entities) exceeds the budget; before anything is booted. */
+function checkWorkBudget(scenario: Scenario, file: string, force: boolean): void {
+  const w = estimateWork(scenario);
+  if (w.work <= limits.WORK_BUDGET || force) return;
+  throw new UsageError(
+    `${file}: ${w.ticks.toExponential(2)} ticks of ${formatQuantity(scenario.tick, 'ns')} × ${w.entities + 1} entities (hosts, VMs, the world) is ${w.work.toExponential(2)} entity-ticks; the budget is ${limits.WORK_BUDGET.toExponential(0)}`,
+    'use a longer tick, a shorter duration or fewer VMs; or --force to run it anyway',
+  );
 }
 
 function printSummary(io: Out, result: RunResult, name: string, dir: string, runMs: number): void {

@@ -36,7 +36,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { parse as parseYaml } from 'yaml';
-import { Rng } from 'virtlab';
+import { limits, Rng } from 'virtlab';
 import { REPO_ROOT } from '../node/catalog';
 
 export type AxisValue = string | number | boolean | null;
@@ -421,8 +421,36 @@ export function coveringRows(m: MatrixFile, t: number): CoveringResult {
   return { rows, uncoverable };
 }
 
+/** Most value tuples a t-wise covering set may have to cover (one byte each while it is built). */
+const MAX_COVERING_TUPLES = 50_000_000;
+
+/** How many t-tuples of values the axes have: the sum over t-subsets of axes of the product of their sizes. */
+function tupleCount(sizes: readonly number[], t: number): number {
+  // e[j] = elementary symmetric sum of degree j of the sizes, built axis by axis.
+  const e = new Array<number>(t + 1).fill(0);
+  e[0] = 1;
+  for (const n of sizes) for (let j = t; j >= 1; j--) e[j] += e[j - 1] * n;
+  return e[t];
+}
+
 /** Rows of the matrix's strategy. */
 export function matrixRows(m: MatrixFile): CoveringResult {
+  // Counted before anything is materialized: 10^12 cells once grew to 2.8 GB in a minute.
+  const sizes = m.axes.map((a) => a.values.length);
+  const cells = sizes.reduce((n, k) => n * k, 1) * m.scenarios.length;
+  if ((m.strategy.t === 'full' || m.strategy.t >= sizes.length) && cells > limits.MAX_MATRIX_CELLS) {
+    throw new MatrixError(
+      `${m.file}: strategy full over ${sizes.join(' × ')} values${m.scenarios.length > 1 ? ` × ${m.scenarios.length} scenarios` : ''} is ${cells.toExponential(2)} cells; the limit is ${limits.MAX_MATRIX_CELLS}`,
+      'use a covering strategy (strategy: pairwise) or fewer values',
+    );
+  }
+  if (m.strategy.t !== 'full' && m.strategy.t < sizes.length) {
+    // The t-wise generator keeps one byte per t-tuple of values.
+    const tuples = tupleCount(sizes, m.strategy.t);
+    if (tuples > MAX_COVERING_TUPLES) {
+      throw new MatrixError(`${m.file}: ${m.strategy.t}-wise coverage of ${sizes.join(' × ')} values has ${tuples.toExponential(2)} value tuples to cover; the limit is ${MAX_COVERING_TUPLES}`, 'use a lower strength t or fewer values');
+    }
+  }
   return m.strategy.t === 'full' ? { rows: fullRows(m), uncoverable: 0 } : coveringRows(m, m.strategy.t);
 }
 

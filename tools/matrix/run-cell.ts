@@ -7,7 +7,7 @@
 // "skipped" with the registry's reason; any other error makes it "failed".
 
 import { createHash } from 'node:crypto';
-import { CAPABILITIES, PRESETS, RegistryError, Simulation, type PluginCatalog, type ServiceToken } from 'virtlab';
+import { CAPABILITIES, estimateWork, limits, PRESETS, RegistryError, Simulation, type PluginCatalog, type ServiceToken } from 'virtlab';
 import { loadScenarioFile, openScenarioFile } from '../node/scenario-file';
 import type { AxisValue, Cell } from './cells';
 
@@ -92,6 +92,9 @@ export async function runCell(cell: Cell, metricNames: readonly string[], timeou
   try {
     const overrides = cellOverrides(cell);
     const { scenario, catalog: cat, files } = loadScenarioFile(cell.scenario, overrides);
+    // The same work budget as `virtlab run` (a matrix has no --force): refused before boot.
+    const work = estimateWork(scenario);
+    if (work.work > limits.WORK_BUDGET) throw new Error(`${work.ticks.toExponential(2)} ticks × ${work.entities + 1} entities is ${work.work.toExponential(2)} entity-ticks; the budget is ${limits.WORK_BUDGET.toExponential(0)}`);
     sim = new Simulation({ scenario, catalog: cat, files });
     uses = watchServices(sim);
     await sim.boot();

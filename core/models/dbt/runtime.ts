@@ -323,9 +323,13 @@ export class DbtRuntime {
     for (const rec of [...this.units.values()]) this.drop(rec);
   }
 
-  /** An i64 word of the state area (pc, counters), as a JavaScript number. */
+  /**
+   * An i64 word of the state area (pc, counters), as a JavaScript number. Indices into
+   * the state area use `>>> 2`: with 2 GiB of guest memory it starts at byte 2^31,
+   * where a signed shift gives a negative index (undefined reads, pc NaN).
+   */
   private stateWord(off: number): number {
-    const i = (this.s + off) >> 2;
+    const i = (this.s + off) >>> 2;
     return this.i32[i + 1] * TWO32 + (this.i32[i] >>> 0);
   }
 
@@ -370,7 +374,7 @@ export class DbtRuntime {
   }
 
   private set statePc(pc: number) {
-    const i = (this.s + STATE_PC) >> 2;
+    const i = (this.s + STATE_PC) >>> 2;
     this.i32[i] = pc | 0;
     this.i32[i + 1] = Math.floor(pc / TWO32) | 0;
   }
@@ -379,13 +383,13 @@ export class DbtRuntime {
   private step(n: number): StopReason {
     const h = this.hart;
     const i32 = this.i32;
-    h.flags = i32[(this.s + STATE_FLAGS) >> 2];
-    h.frm = i32[(this.s + STATE_FRM) >> 2];
+    h.flags = i32[(this.s + STATE_FLAGS) >>> 2];
+    h.frm = i32[(this.s + STATE_FRM) >>> 2];
     const before = h.instret;
     const stop = this.proc.cpu.run(n);
     this.counters.interpreted += h.instret - before;
-    i32[(this.s + STATE_FLAGS) >> 2] = h.flags;
-    i32[(this.s + STATE_FRM) >> 2] = h.frm;
+    i32[(this.s + STATE_FLAGS) >>> 2] = h.flags;
+    i32[(this.s + STATE_FRM) >>> 2] = h.frm;
     return stop;
   }
 
@@ -408,10 +412,10 @@ export class DbtRuntime {
   run(budget: number): StopReason {
     const h = this.hart;
     const i32 = this.i32;
-    const bi = (this.s + STATE_BUDGET) >> 2;
-    i32[(this.s + STATE_FLAGS) >> 2] = h.flags;
-    i32[(this.s + STATE_FRM) >> 2] = h.frm;
-    i32[(this.s + STATE_DEPTH) >> 2] = 0;
+    const bi = (this.s + STATE_BUDGET) >>> 2;
+    i32[(this.s + STATE_FLAGS) >>> 2] = h.flags;
+    i32[(this.s + STATE_FRM) >>> 2] = h.frm;
+    i32[(this.s + STATE_DEPTH) >>> 2] = 0;
     let remaining = budget;
     try {
       while (remaining > 0) {
@@ -478,8 +482,8 @@ export class DbtRuntime {
         } else throw new Error(`translated code returned an unknown exit code ${code}`);
       }
     } finally {
-      h.flags = i32[(this.s + STATE_FLAGS) >> 2];
-      h.frm = i32[(this.s + STATE_FRM) >> 2];
+      h.flags = i32[(this.s + STATE_FLAGS) >>> 2];
+      h.frm = i32[(this.s + STATE_FRM) >>> 2];
     }
     return { kind: 'budget' };
   }
