@@ -215,10 +215,12 @@ export class ThreadScheduler {
     return first;
   }
 
+  /** Ends `t`'s futex wait with -ETIMEDOUT in a0 (in the hart when `t` is the current thread). */
   private timeOut(t: GuestThread): void {
     t.state = 'runnable';
-    t.x[20] = -ETIMEDOUT;
-    t.x[21] = -1;
+    const x = t === this.current ? this.p.hart.x : t.x;
+    x[20] = -ETIMEDOUT;
+    x[21] = -1;
   }
 
   /** Saves the hart into the current thread and loads `t`'s registers into it. */
