@@ -86,16 +86,28 @@ describe('threaded guests', () => {
     expect(run.status).toBe(0);
   });
 
-  it.each(engines)('resumes a multi-threaded guest from a checkpoint exactly, under %s', (id) => {
+  // threads-queue blocks and wakes threads all the time; threads-interleave never blocks, so its switches are the quanta's.
+  const points: Record<string, [number, number]> = { 'threads-queue': [1_234_567, 765_433], 'threads-interleave': [700_001, 300_001] };
+  it.each(engines.flatMap((id) => Object.keys(points).map((name) => [name, id])))('resumes %s from a checkpoint exactly, under %s', (name, id) => {
+    const [at, then] = points[name];
     const engine = resolved.get(id)!;
-    const whole = launch(engine, 'threads-queue');
-    expect(finish(whole.instance, 1_000_000)).toMatchObject({ state: 'exited', exitCode: 0 });
-    const first = launch(engine, 'threads-queue');
-    // Mid-run: producers and consumers alive, some blocked on the queue's condition variables.
-    expect(first.instance.run(1_234_567).state).toBe('running');
+    const cpuState = (i: GuestInstance) => {
+      const s = i.save() as { hart: unknown; threads: unknown; status: unknown };
+      return structuredClone({ hart: s.hart, threads: s.threads, status: s.status });
+    };
+    const whole = launch(engine, name);
+    const first = launch(engine, name);
+    // Mid-run: several threads alive, some of them blocked (the queue) or spinning (the handshake).
+    for (const i of [whole.instance, first.instance]) expect(i.run(at).state).toBe('running');
     const saved = structuredClone(first.instance.save());
-    const resumed = launch(engine, 'threads-queue');
+    const resumed = launch(engine, name);
     resumed.instance.load(saved);
+    // Later, every thread's registers, its wait and the quantum left are the uninterrupted run's.
+    for (const i of [whole.instance, resumed.instance]) expect(i.run(then).state).toBe('running');
+    const later = cpuState(resumed.instance);
+    expect((later.threads as { threads: unknown[] }).threads.length).toBeGreaterThanOrEqual(2);
+    expect(later).toEqual(cpuState(whole.instance));
+    expect(finish(whole.instance, 1_000_000)).toMatchObject({ state: 'exited', exitCode: 0 });
     expect(finish(resumed.instance, 1_000_000)).toMatchObject({ state: 'exited', exitCode: 0 });
     expect(first.out.join('') + resumed.out.join('')).toBe(whole.out.join(''));
     expect(resumed.instance.instructions).toBe(whole.instance.instructions);
