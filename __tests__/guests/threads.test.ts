@@ -14,8 +14,13 @@
 // - ThreadScheduler.save/load without the quantum left (sliceLeft): the resumed run
 //   interleaves differently and ends after another number of instructions.
 import { Rng, type ExecutionEngine, type GuestInstance, type GuestStatus } from 'virtlab';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
+import { Simulation } from '../../core/simulation';
+import { scenario as newScenario } from '../../core/scenario/builder';
+import { loadScenarioFile } from '../../tools/node/scenario-file';
+import { writeScenario } from '../../tools/node/testing';
 import { resolveEngine } from '../../tools/cli/exec';
 import { loadCatalog } from '../../tools/node/catalog';
 import { expectedOf, GUESTS_DIR, guestPrograms, runGuestCase, type GuestProgram } from '../../tools/node/guests';
@@ -111,5 +116,31 @@ describe('threaded guests', () => {
     expect(finish(resumed.instance, 1_000_000)).toMatchObject({ state: 'exited', exitCode: 0 });
     expect(first.out.join('') + resumed.out.join('')).toBe(whole.out.join(''));
     expect(resumed.instance.instructions).toBe(whole.instance.instructions);
+  });
+
+  it('runs a threaded guest under workload.guest on one vCPU, which all its threads\' instructions count against', async () => {
+    const tmp = mkdtempSync(path.join(os.tmpdir(), 'virtlab-threads-'));
+    try {
+      const built = newScenario('threads-vm')
+        .tick('1ms')
+        .duration('40ms')
+        .preset('minimal')
+        .hosts({ profile: 'x86-64-server' })
+        .vms({ name: 'mutex', memory: '256MiB', workload: { kind: 'guest', program: path.join(GUESTS_DIR, 'bin', 'threads-mutex.elf') } })
+        .plugin('datacenter.racks')
+        .plugin('placement.first-fit')
+        .plugin('dbt.interpreter')
+        .plugin('workload.guest', { memory: '128MiB' });
+      const { scenario, catalog, files } = loadScenarioFile(writeScenario(tmp, 'threads-vm', built));
+      const sim = await Simulation.create({ scenario, catalog, files });
+      sim.run();
+      const result = await sim.finish();
+      const p = program('threads-mutex');
+      expect(result.files.get('guests/mutex-0.stdout')).toBe(text(expectedOf(p, p.cases[0]).stdout));
+      const alone = runGuestCase(resolved.get('dbt.interpreter')!, p, p.cases[0]);
+      expect(sim.metrics.value('guest.instructions')).toBe(alone.instructions);
+    } finally {
+      rmSync(tmp, { recursive: true, force: true });
+    }
   });
 });
