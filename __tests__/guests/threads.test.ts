@@ -18,6 +18,8 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Simulation } from '../../core/simulation';
+import { createGuestCpuHooks } from '../../core/models/cpu/hooks';
+import { GuestProcess } from '../../core/models/riscv/process';
 import { scenario as newScenario } from '../../core/scenario/builder';
 import { loadScenarioFile } from '../../tools/node/scenario-file';
 import { writeScenario } from '../../tools/node/testing';
@@ -142,5 +144,23 @@ describe('threaded guests', () => {
     } finally {
       rmSync(tmp, { recursive: true, force: true });
     }
+  });
+
+  it('ends a process whose threads all wait on futexes that nothing can wake, naming the deadlock', () => {
+    // A plugin that swallows every FUTEX_WAKE (answers 1, wakes no one): the mutex's waiters wait forever.
+    const hooks = createGuestCpuHooks();
+    hooks.syscall.tap('lose-wakes', (e) => (e.name === 'futex' && (e.args[1] & 127) === 1 ? 1 : undefined));
+    const rng = new Rng(1, 'guest');
+    const proc: GuestProcess = new GuestProcess({
+      memoryBytes: 256 * 2 ** 20, stackBytes: 8 * 2 ** 20, maxInstructions: 50_000_000,
+      argv: ['threads-mutex.elf'], envp: [], programPath: 'threads-mutex.elf', files: new Map(),
+      readStdin: () => null, writeStdout: () => {}, writeStderr: () => {},
+      now: () => proc.instructions, randomBytes: (o) => rng.fillBytes(o), hooks,
+    });
+    proc.load(new Uint8Array(readFileSync(path.join(GUESTS_DIR, 'bin', 'threads-mutex.elf'))));
+    let s = proc.run(1_000_000);
+    while (s.state === 'running') s = proc.run(1_000_000);
+    expect(s).toMatchObject({ state: 'limit', message: expect.stringMatching(/^deadlock: all \d+ threads are blocked in futex waits that nothing can wake$/) });
+    expect(proc.instructions).toBeLessThan(50_000_000);
   });
 });
