@@ -5,7 +5,7 @@
 #   python3 scenarios/guests/build.py
 #
 # For every program in guests.json: compile src/<source>.c with riscv64-linux-gnu-gcc
-# -static (or -static-pie) into bin/<name>.elf, then run each case under qemu-riscv64
+# -static (or -static-pie; -pthread for programs marked "threads") into bin/<name>.elf, then run each case under qemu-riscv64
 # with exactly the case's environment, arguments and standard input, and write
 # expected/<name>.<case>.stdout|.stderr|.status. The tests compare every execution
 # engine of virtlab with these files, so they need neither the compiler nor qemu.
@@ -33,7 +33,8 @@ def main() -> int:
             # Freestanding: Debian's cross glibc has no rcrt1.o for a libc static-PIE.
             cmd = [CC, "-static-pie", "-Wl,--no-dynamic-linker", "-fPIE", "-nostdlib", "-ffreestanding", *CFLAGS, "-o", str(elf), str(src)]
         else:
-            cmd = [CC, "-static", *CFLAGS, "-o", str(elf), str(src), "-lm"]
+            threads = ["-pthread"] if prog.get("threads") else []
+            cmd = [CC, "-static", *threads, *CFLAGS, "-o", str(elf), str(src), "-lm"]
         subprocess.run(cmd, check=True)
         for case in prog["cases"]:
             args = list(case.get("args", []))

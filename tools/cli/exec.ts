@@ -172,8 +172,9 @@ export async function execCommand(rest: string[], io: ExecIo = processIo): Promi
     readStdin: io.readStdin,
     writeStdout: io.writeStdout,
     writeStderr: io.writeStderr,
-    // The guest's clock: one nanosecond per instruction, from the epoch; deterministic.
-    now: () => instance!.instructions,
+    // The guest's clock: one nanosecond per instruction, from the epoch, plus the time the
+    // guest was charged beyond its instructions (hooks, threads sleeping); deterministic.
+    now: () => instance!.instructions + instance!.chargedNs,
     randomBytes: (out) => rng.fillBytes(out),
     hostNow: () => performance.now(),
   });

@@ -49,8 +49,8 @@ function concat(parts: Uint8Array[]): Uint8Array {
   return out;
 }
 
-/** Runs one case of a program under an engine, with the case's inputs. */
-export function runGuestCase(engine: ExecutionEngine, program: GuestProgram, c: GuestCase, maxInstructions = 0): GuestRun {
+/** Runs one case of a program under an engine, with the case's inputs, `budget` instructions per run() call. */
+export function runGuestCase(engine: ExecutionEngine, program: GuestProgram, c: GuestCase, maxInstructions = 0, budget = 10_000_000): GuestRun {
   const elf = new Uint8Array(readFileSync(path.join(GUESTS_DIR, 'bin', `${program.name}.elf`)));
   let stdin: Uint8Array | null = c.stdin ? new Uint8Array(readFileSync(path.join(GUESTS_DIR, c.stdin))) : new Uint8Array(0);
   const files = new Map<string, Uint8Array>();
@@ -77,12 +77,13 @@ export function runGuestCase(engine: ExecutionEngine, program: GuestProgram, c: 
     },
     writeStdout: (b) => out.push(b.slice()),
     writeStderr: (b) => err.push(b.slice()),
-    now: () => instance!.instructions,
+    // One nanosecond per instruction plus charged time (hooks, threads sleeping), as `virtlab exec`.
+    now: () => instance!.instructions + instance!.chargedNs,
     randomBytes: (o) => rng.fillBytes(o),
     hostNow: () => performance.now(),
   });
-  let status = instance.run(10_000_000);
-  while (status.state === 'running') status = instance.run(10_000_000);
+  let status = instance.run(budget);
+  while (status.state === 'running') status = instance.run(budget);
   const wallMs = performance.now() - t0;
   const code = status.state === 'exited' ? status.exitCode! : status.state === 'signaled' ? signalStatus(status.signal!) : -1;
   return { stdout: concat(out), stderr: concat(err), status: code, instructions: instance.instructions, wallMs, instance };

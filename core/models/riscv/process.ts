@@ -11,6 +11,7 @@ import { buildStack, GuestLoadError, loadElf } from './elf';
 import { Hart, Interpreter, type StopReason } from './interpreter';
 import { GuestFault, GuestMemory, PAGE_SIZE, PERM_MAPPED, PERM_R, PERM_W } from './memory';
 import { EFAULT, ENOSYS, RV64_SYSCALLS, syscallName } from './syscalls';
+import { ThreadScheduler, type ThreadsState } from './threads';
 import { Vfs, VfsError, type VNode } from './vfs';
 
 export { GuestLoadError };
@@ -94,6 +95,8 @@ export class GuestProcess {
   readonly linux: LinuxState = { fds: [], brkStart: 0, brkCur: 0, mmapFloor: 0, stackBottom: 0 };
   /** Simulated nanoseconds that syscall and trap handlers charged the guest, in total. */
   chargedNs = 0;
+  /** The process's threads (threads.ts): which one the hart runs, and the others' registers. */
+  readonly threads: ThreadScheduler;
   private status: ProcessStatus = { state: 'running' };
   private loaded = false;
   private readonly hooks: GuestHooks | null;
@@ -107,6 +110,7 @@ export class GuestProcess {
     this.cpu = new Interpreter(this.mem, this.hart, () => this.syscall(), options.now);
     this.cpu.accessHook = options.onMemoryAccess ?? null;
     this.executor = this.cpu;
+    this.threads = new ThreadScheduler(this);
     this.linux.fds = [0, 1, 2].map((std) => ({ node: null, std, pos: 0, append: false, writable: std > 0, path: `/dev/std${['in', 'out', 'err'][std]}` }));
   }
 
@@ -149,7 +153,7 @@ export class GuestProcess {
     // A budget of nothing (a guest paying for charged time) runs nothing.
     if (allowed <= 0) return this.status;
     const start = this.hart.instret;
-    let stop = this.executor.run(allowed);
+    let stop = this.execute(allowed);
     // A trap handler may take the fault and let the guest go on with what is left of the budget.
     let lastPc = -1;
     let lastInstret = -1;
@@ -169,7 +173,7 @@ export class GuestProcess {
         stop = { kind: 'budget' };
         break;
       }
-      stop = this.executor.run(left);
+      stop = this.execute(left);
     }
     if (stop.kind === 'fault') {
       const f = stop.fault!;
@@ -189,6 +193,16 @@ export class GuestProcess {
       this.status = { state: 'limit', message: `stopped after ${this.hart.instret} instructions, the limit` };
     }
     return this.status;
+  }
+
+  /** Has the process ended (exit, a signal, a deadlock)? */
+  get exited(): boolean {
+    return this.status.state !== 'running';
+  }
+
+  /** Runs the threads through the executor (threads.ts), at most `budget` instructions. */
+  private execute(budget: number): StopReason {
+    return this.threads.run(budget, (n) => this.executor.run(n));
   }
 
   // ---- system calls ----
@@ -307,7 +321,8 @@ export class GuestProcess {
     }
     if (this.status.state !== 'running') return true;
     this.ret(r);
-    return false;
+    // A thread that blocked, yielded, exited or cloned: the scheduler decides what runs next.
+    return this.threads.takeStop();
   }
 
   // ---- snapshots ----
@@ -326,6 +341,7 @@ export class GuestProcess {
       chargedNs: this.chargedNs,
       syscalls: [...this.syscallCounts.entries()],
       unimplemented: [...this.unimplemented.entries()],
+      threads: this.threads.save(),
     };
   }
 
@@ -343,6 +359,7 @@ export class GuestProcess {
       chargedNs?: number;
       syscalls: Array<[number, number]>;
       unimplemented: Array<[number, number]>;
+      threads?: ThreadsState;
     };
     this.cpu.flushCode();
     this.hart.load(d.hart);
@@ -370,6 +387,7 @@ export class GuestProcess {
     for (const [k, v] of d.syscalls) this.syscallCounts.set(k, v);
     this.unimplemented.clear();
     for (const [k, v] of d.unimplemented) this.unimplemented.set(k, v);
+    if (d.threads) this.threads.load(d.threads);
     this.loaded = true;
   }
 }

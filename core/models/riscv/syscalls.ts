@@ -12,6 +12,7 @@
 // -errno and -EFAULT in the process.
 
 import type { GuestProcess, OpenFile } from './process';
+import { THREAD_SYSCALLS } from './threads';
 import { PAGE_SIZE, PERM_MAPPED, PERM_R, PERM_W, PERM_X } from './memory';
 import { EBADF, EINVAL, EISDIR, ENOENT, ENOTDIR, S_IFCHR, S_IFDIR, VfsError, VNode } from './vfs';
 
@@ -22,7 +23,7 @@ const ESPIPE = 29;
 const EACCES = 13;
 export const EFAULT = 14;
 
-/** The process id every guest sees (and its thread id: guests are single-threaded). */
+/** The process id every guest sees (and the tid of its first thread, see threads.ts). */
 export const PID = 1000;
 
 /** rv64 Linux system call numbers (the generic table of asm-generic/unistd.h) → names. */
@@ -32,7 +33,7 @@ export const RV64_SYSCALL_NAMES: Readonly<Record<number, string>> = {
   93: 'exit', 94: 'exit_group', 96: 'set_tid_address', 98: 'futex', 99: 'set_robust_list', 101: 'nanosleep', 113: 'clock_gettime', 114: 'clock_getres',
   123: 'sched_getaffinity', 124: 'sched_yield', 129: 'kill', 130: 'tkill', 131: 'tgkill', 134: 'rt_sigaction', 135: 'rt_sigprocmask', 160: 'uname',
   163: 'getrlimit', 169: 'gettimeofday', 172: 'getpid', 173: 'getppid', 174: 'getuid', 175: 'geteuid', 176: 'getgid', 177: 'getegid', 178: 'gettid',
-  198: 'socket', 214: 'brk', 215: 'munmap', 216: 'mremap', 222: 'mmap', 226: 'mprotect', 233: 'madvise', 261: 'prlimit64', 278: 'getrandom', 293: 'rseq',
+  198: 'socket', 214: 'brk', 215: 'munmap', 216: 'mremap', 220: 'clone', 222: 'mmap', 226: 'mprotect', 233: 'madvise', 261: 'prlimit64', 278: 'getrandom', 293: 'rseq',
 };
 
 /** The Linux name of an rv64 system call number, or `syscall <n>` for one not in the table. */
@@ -80,7 +81,7 @@ const user: SyscallHandler = () => 1000;
 
 /** The Linux system calls this sandbox answers, by name. */
 export const LINUX_SYSCALLS: Readonly<Record<string, SyscallHandler>> = {
-  exit,
+  // exit ends one thread (threads.ts); exit_group the whole process.
   exit_group: exit,
   read: (p) => readFd(p, p.argInt(0), p.arg(1), p.arg(2), -1),
   pread64: (p) => readFd(p, p.argInt(0), p.arg(1), p.arg(2), p.arg(3)),
@@ -153,11 +154,7 @@ export const LINUX_SYSCALLS: Readonly<Record<string, SyscallHandler>> = {
   mprotect: (p) => mprotect(p, p.arg(0), p.arg(1), p.argInt(2)),
   mremap: (p) => mremap(p, p.arg(0), p.arg(1), p.arg(2), p.argInt(3)),
   madvise: zero,
-  set_tid_address: pid,
   set_robust_list: zero,
-  // A single thread never waits.
-  futex: zero,
-  sched_yield: zero,
   nanosleep: zero,
   rt_sigprocmask: zero,
   rt_sigaction: (p) => {
@@ -207,7 +204,6 @@ export const LINUX_SYSCALLS: Readonly<Record<string, SyscallHandler>> = {
     return 8;
   },
   getpid: pid,
-  gettid: pid,
   getppid: () => 1,
   getuid: user,
   geteuid: user,
@@ -218,6 +214,8 @@ export const LINUX_SYSCALLS: Readonly<Record<string, SyscallHandler>> = {
   tgkill: (p) => killSelf(p, 2),
   // No network in the sandbox.
   socket: () => -EACCES,
+  // clone, futex, set_tid_address, gettid, sched_yield and exit: the threads of threads.ts.
+  ...THREAD_SYSCALLS,
 };
 
 /**
