@@ -95,7 +95,9 @@ export class NestedMmu extends BaseMmu {
       // The final guest-physical address goes through the EPT too.
       const frame = gw.frame >= 0 ? this.hostFrame(vm, ept, gw.frame) : -1;
       this.chargeWalk(vm, vpn, this.refs, this.cyc);
-      this.tlb.fill(vpn, vm.ctxTag, frame);
+      // No guest mapping: a guest page fault, delivered to the guest kernel without an exit.
+      if (frame >= 0) this.tlb.fill(vpn, vm.ctxTag, frame);
+      else this.stats.guestFaults++;
     }
     return this.stats.cycles - before;
   }

@@ -35,8 +35,10 @@ function vmWith(s: MmuStrategy, levels: 3 | 4 | 5, pages: number, processes = 1)
 const refsOfLastWalk = (before: number, s: MmuStats) => s.walkRefs - before;
 
 describe('nested paging walks the EPT', () => {
-  // Mutation that must break it: walking a fixed count instead of the table
-  // (e.g. charging guestLevels + (guestLevels+1)·hostLevels, or pageTableLevels per entry).
+  // Mutations that must break it: walking a fixed count instead of the table (the
+  // count (n+1)(m+1)−1 charged whatever the guest table holds: the walk that stops at
+  // an invalid root entry), or skipping the EPT walk of the guest entries or of the
+  // final guest-physical address.
   it('makes 24 references for a cold 4+4 walk and 35 for 5+5, counted from the entries read', () => {
     const n4 = new NestedMmu(ctx(x86));
     const k4 = vmWith(n4, 4, 8);
@@ -52,6 +54,12 @@ describe('nested paging walks the EPT', () => {
     const km = vmWith(m, 4, 8);
     m.access(km, km.processes[0].pages[0]);
     expect(m.stats.walkRefs).toBe(29);
+    // A walk that meets an invalid guest root entry stops there: the EPT walk of the
+    // root's frame and the root entry itself, 4 + 1, and no final address.
+    const before = n4.stats.walkRefs;
+    n4.access(k4, 2 ** 35);
+    expect(n4.stats.walkRefs - before).toBe(5);
+    expect(n4.stats.guestFaults).toBe(1);
   });
 
   // Mutation that must break it: a page-walk cache or nested TLB that never hits
