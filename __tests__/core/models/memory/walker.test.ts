@@ -212,3 +212,22 @@ describe('translator costs come from the host profile', () => {
     expect(bt.stats.faultCycles).toBe(x86.virtualization.hostSignalCycles);
   });
 });
+
+describe('a run reports its translation cycles by cause', () => {
+  // Mutation that must break it: publishing hits or misses from another counter than
+  // the strategy's (accesses that no longer reconcile), or a summary without the split.
+  it('reconciles mmu.accesses with hits plus misses, and prints the split in the summary', async () => {
+    const { runText, scenarioFile } = await import('../../../../tools/node/testing');
+    const s = scenarioFile('scenarios/repro/ssp-vs-shadow.scenario.yaml').duration('2ms').pluginOptions('workload.paging', { warmupTicks: 0 });
+    const { sim, result } = await runText(s);
+    const v = (m: string) => sim.metrics.value(m)!;
+    expect(v('mmu.tlb.l1-hits') + v('mmu.tlb.l2-hits') + v('mmu.tlb.misses')).toBe(v('mmu.accesses'));
+    expect(v('mmu.tlb.accesses')).toBe(v('mmu.accesses'));
+    let sum = 0;
+    for (const c of CYCLE_CAUSES) sum += v(`mmu.cycles.${c}`);
+    expect(sum).toBeCloseTo(v('mmu.cycles.translation'), 3);
+    expect(v('mmu.cycles.trap')).toBeGreaterThan(0);
+    expect(result.summary).toMatch(/MMU translation cycles \d+: lookup [\d.]+%, walk [\d.]+%/);
+    expect(result.summary).toMatch(/MMU accesses \d+ = \d+ L1 hits \+ \d+ L2 hits \+ \d+ misses/);
+  });
+});
