@@ -585,7 +585,7 @@ export class MmuMetrics {
     for (const cause of CYCLE_CAUSES) {
       this.causeGauges.set(cause, api.gauge(`mmu.cycles.${cause}`, 'cycles', CAUSE_DESCRIPTIONS[cause]));
     }
-    for (const cause of ['pt-write', 'root-switch', 'hidden-fault', 'segment-fault', 'flush']) {
+    for (const cause of ['pt-write', 'root-switch', 'hidden-fault', 'segment-fault']) {
       this.exitGauges.set(cause, api.gauge(`mmu.exits.${cause}`, 'exits', `VM exits caused by ${cause.replace('-', ' ')}s.`));
     }
   }
