@@ -1,10 +1,12 @@
 // Memory virtualization, the shared part: a VM's guest kernel (processes with real
 // page tables in guest-physical memory, demand mapping, munmap, context switches, TLB
 // flushes), the MmuStrategy contract, the cost model from the host profile, and
-// BaseMmu, the TLBs, page-walk cache and counters that every strategy charges (TLB
-// hits and misses, walk references, VM exits by cause, machine-mode entries, shadow
-// syncs). The strategies themselves live in their plugins (plugins/mmu/<id>/); the
-// shadow tables that several of them share are in shadow.ts.
+// BaseMmu, the TLBs, walker and counters that every strategy charges (TLB hits and
+// misses, walk references, VM exits by cause, machine-mode entries, shadow syncs, and
+// the translation cycles split by cause). The strategies themselves live in their
+// plugins (plugins/mmu/<id>/); the walker with its page-walk cache, nested TLB and
+// data-cache lines is in walker.ts; the shadow tables that several of them share are
+// in shadow.ts.
 //
 // Strategies are called directly per access (they are the hot path); hooks fire on
 // events only: TLB misses, walks, hidden faults, page-table writes, flushes, root

@@ -89,9 +89,9 @@ export abstract class BaseShadowMmu extends BaseMmu {
    * Resynchronizes the shadow entry of vpn in process p from the guest table, and
    * returns what it cost: a software walk of the guest table and one of the shadow
    * table to reach the entry written, each reference through the data cache plus
-   * the per-level bookkeeping. Counts one sync.
+   * the per-level bookkeeping. Counts one sync unless it fills a hidden fault.
    */
-  protected syncEntry(vm: GuestKernel, p: number, vpn: number): number {
+  protected syncEntry(vm: GuestKernel, p: number, vpn: number, hiddenFill = false): number {
     const s = this.stats;
     this.shadows.sync(vm, p, vpn, this.syncWalk);
     const off = backingOffset(vm);
@@ -101,7 +101,7 @@ export abstract class BaseShadowMmu extends BaseMmu {
     cycles += this.walker.cycles;
     const refs = this.syncWalk.refs + this.walker.refs;
     s.softRefs += refs;
-    s.syncs++;
+    if (!hiddenFill) s.syncs++;
     return cycles + refs * this.cost.softStep;
   }
 
@@ -122,9 +122,7 @@ export abstract class BaseShadowMmu extends BaseMmu {
       this.ctx.hooks.memory.pageFault.call({ vcpu: vm.vmid, va: vpn * 4096, access: 'read', kind: 'hidden' });
       onHiddenFault();
       // The handler fills the entry from the guest table (its cost is the hidden fault's, not a sync's).
-      const fill = this.syncEntry(vm, vm.current, vpn);
-      s.syncs--;
-      this.charge('hidden', fill);
+      this.charge('hidden', this.syncEntry(vm, vm.current, vpn, true));
       // The access is retried: the walk runs again and now finds the entry.
       refs += this.walk1d(vm, shadow, vpn, 0, this.sw);
       cycles += this.walker.cycles;
