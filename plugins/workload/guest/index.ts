@@ -250,6 +250,8 @@ export default definePlugin<Options>((api) => {
     // so they are not simulation state (metrics.json must match the uninterrupted run).
     const engineCounters: Record<string, Record<string, number>> = {};
     for (const cpu of cpus) engineCounters[names.get(cpu)!] = instances.get(cpu)!.counters();
+    // Translation cycles by cause, and accesses against hits plus misses, in the summary.
+    if (mmuMetrics && strategy) for (const line of MmuMetrics.summary(strategy.stats, strategy.stats.accesses, false)) f.addSummaryLine(line);
     if (cpus.length) f.addFile('guests/engine.json', JSON.stringify({ engine: f.sim.services.get(ExecutionEngine).id, guests: engineCounters }, null, 2) + '\n');
     const G = f.sim.world.store(GuestCpu);
     for (const cpu of cpus) {

@@ -8,7 +8,7 @@
 // its counters into metrics, among them the cycles per access of the whole workload
 // (compute plus translation), from which speedups between strategies follow.
 
-import { definePlugin, GuestKernel, MmuMetrics, MmuStrategy, Vm, ZipfSampler } from 'virtlab';
+import { CYCLE_CAUSES, definePlugin, GuestKernel, MmuMetrics, MmuStrategy, Vm, ZipfSampler } from 'virtlab';
 import type { Options } from './options';
 
 export default definePlugin<Options>((api) => {
@@ -130,7 +130,9 @@ export default definePlugin<Options>((api) => {
     const s = strategy.stats;
     const refs: Record<string, number> = {};
     s.refsHistogram.forEach((n, i) => n && (refs[i] = n));
-    f.addFile('mmu.json', JSON.stringify({ strategy: strategy.name, referencesPerWalk: refs, exitsByCause: Object.fromEntries([...s.exits].sort()) }, null, 2) + '\n');
+    const cyclesByCause = Object.fromEntries(CYCLE_CAUSES.map((c) => [c, s.cyclesOf(c)]));
+    f.addFile('mmu.json', JSON.stringify({ strategy: strategy.name, referencesPerWalk: refs, exitsByCause: Object.fromEntries([...s.exits].sort()), cyclesByCause }, null, 2) + '\n');
+    for (const line of MmuMetrics.summary(s, m.accesses.value, o.warmupTicks > 0)) f.addSummaryLine(line);
   });
 
   api.addSystem({
