@@ -15,9 +15,9 @@
 
 import { existsSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { parse as parseYaml } from 'yaml';
 import {
   CAPABILITIES,
+  GuestLoadError,
   ManifestError,
   PluginOptionError,
   RegistryError,
@@ -33,7 +33,7 @@ import { loadCatalog, readPluginFolder } from '../node/catalog';
 import { defaultResultsDir, writeResults } from '../node/results';
 import { loadScenarioFile } from '../node/scenario-file';
 import { generatedFiles, staleFiles } from '../gen/generate';
-import { commandHelp, parseCommand, UsageError, wantsHelp, type CommandSpec } from './args';
+import { commandHelp, parseAssignment, parseCommand, UsageError, wantsHelp, type CommandSpec } from './args';
 import { EXEC_SPEC, execCommand, ExecUsageError } from './exec';
 import { MatrixError } from '../matrix/cells';
 import { matrixCoverage, mergeShards, runMatrix, type MatrixReport } from '../matrix/matrix';
@@ -259,10 +259,11 @@ export function reportError(e: unknown, io: Out, debug: boolean): number {
     e instanceof ManifestError ||
     e instanceof PluginOptionError ||
     e instanceof ScheduleError ||
-    e instanceof SimulationError;
+    e instanceof SimulationError ||
+    e instanceof GuestLoadError;
   // An error thrown by a plugin's own code (while it registers, or in one of its
   // systems or hook handlers) names the plugin and the line that threw.
-  const thrower = e instanceof UsageError || e instanceof ScenarioError ? undefined : throwingPlugin(e);
+  const thrower = e instanceof UsageError || e instanceof ScenarioError || e instanceof GuestLoadError ? undefined : throwingPlugin(e);
   const at = thrower ? ` (at ${thrower.file}:${thrower.line})` : '';
   if (e instanceof ScenarioError) io.err(`error: ${e.message}`);
   else if (thrower && !known) {
@@ -285,11 +286,7 @@ function parse(command: string, rest: string[]) {
 async function runCommand(rest: string[], io: Out): Promise<number> {
   const { values, positionals } = parse('run', rest);
   if (positionals.length !== 1) throw new UsageError('run takes one scenario file', 'virtlab run scenarios/demo.scenario.yaml');
-  const set = ((values.set as string[] | undefined) ?? []).map((s) => {
-    const eq = s.indexOf('=');
-    if (eq <= 0) throw new UsageError(`--set expects path=value, got '${s}'`, 'for example --set duration=10s');
-    return { path: s.slice(0, eq), value: parseYaml(s.slice(eq + 1)) as unknown };
-  });
+  const set = ((values.set as string[] | undefined) ?? []).map((s) => parseAssignment('--set', s, 'duration=10s'));
   let seed: number | undefined;
   if (values.seed !== undefined) {
     seed = Number(values.seed);
