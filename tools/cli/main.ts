@@ -13,7 +13,7 @@
 // the file:line that threw. Every command answers --help from its entry in COMMANDS,
 // and a mistyped flag is answered with the nearest real one.
 
-import { existsSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import {
   CAPABILITIES,
@@ -30,7 +30,7 @@ import {
 import { ScheduleError } from '../../core/engine/schedule';
 import { closest } from '../../core/plugin/manifest';
 import { loadCatalog, readPluginFolder } from '../node/catalog';
-import { defaultResultsDir, writeResults } from '../node/results';
+import { defaultResultsDir, prepareResultsDir, ResultsDirError, writeResults } from '../node/results';
 import { loadScenarioFile } from '../node/scenario-file';
 import { generatedFiles, staleFiles } from '../gen/generate';
 import { commandHelp, parseAssignment, parseCommand, UsageError, wantsHelp, type CommandSpec } from './args';
@@ -47,11 +47,12 @@ const COMMANDS: Record<string, CommandSpec> = {
   run: {
     name: 'run',
     summary: 'run a scenario and write its results folder',
-    usage: ['run <scenario | results/<run>/config.json> [--set path=value]… [--seed n] [--out dir] [--quiet]'],
+    usage: ['run <scenario | results/<run>/config.json> [--set path=value]… [--seed n] [--out dir] [--overwrite] [--quiet]'],
     options: {
       set: { type: 'string', multiple: true, arg: 'path=value', description: 'override a scenario value (YAML syntax), e.g. duration=10s, plugins.placement.first-fit.cpuOvercommit=2 or pluginPaths=[my-plugins]' },
       seed: { type: 'string', arg: 'n', description: "override the scenario's seed" },
-      out: { type: 'string', arg: 'dir', description: 'results folder (default results/<name>-seed<seed>)' },
+      out: { type: 'string', arg: 'dir', description: 'results folder (default results/<name>-seed<seed>); written whole when the run is complete' },
+      overwrite: { type: 'boolean', description: 'replace a results folder that holds another run (a folder of the same scenario and seed is replaced without it)' },
       quiet: { type: 'boolean', description: 'print no progress and no summary' },
     },
     examples: ['virtlab run scenarios/demo.scenario.yaml --set duration=10s', 'virtlab run results/demo-seed42/config.json   (runs a recorded configuration again)'],
@@ -260,7 +261,8 @@ export function reportError(e: unknown, io: Out, debug: boolean): number {
     e instanceof PluginOptionError ||
     e instanceof ScheduleError ||
     e instanceof SimulationError ||
-    e instanceof GuestLoadError;
+    e instanceof GuestLoadError ||
+    e instanceof ResultsDirError;
   // An error thrown by a plugin's own code (while it registers, or in one of its
   // systems or hook handlers) names the plugin and the line that threw.
   const thrower = e instanceof UsageError || e instanceof ScenarioError || e instanceof GuestLoadError ? undefined : throwingPlugin(e);
@@ -295,23 +297,35 @@ async function runCommand(rest: string[], io: Out): Promise<number> {
   const quiet = values.quiet === true;
   const t0 = performance.now();
   const { scenario, catalog, files } = loadScenarioFile(positionals[0], { set, seed });
-  const sim = await Simulation.create({ scenario, catalog, files });
-  const t1 = performance.now();
-  const progress = new Progress(quiet ? () => {} : (s) => process.stderr.write(s), process.stderr.isTTY === true);
-  const every = Math.max(1, Math.floor(sim.totalTicks / 200));
-  sim.run((done, total) => progress.update(done, total, done * scenario.tick), every);
-  progress.done();
-  const t2 = performance.now();
-  const result = await sim.finish();
-  const t3 = performance.now();
-  const dir = (values.out as string | undefined) ?? defaultResultsDir(scenario.name, scenario.seed);
-  writeResults(dir, result, {
-    bootMs: t1 - t0,
-    runMs: t2 - t1,
-    finishMs: t3 - t2,
-    ticksPerSecond: result.ticks / Math.max(1e-9, (t2 - t1) / 1000),
-    peakRssBytes: process.memoryUsage().rss,
+  // The results folder is checked before any work, and written only when complete.
+  const results = prepareResultsDir((values.out as string | undefined) ?? defaultResultsDir(scenario.name, scenario.seed), {
+    name: scenario.name,
+    seed: scenario.seed,
+    overwrite: values.overwrite === true,
   });
+  // A failed run leaves no temporary folder behind (a killed one leaves a `.partial-` folder).
+  let result: RunResult, dir: string, t1: number, t2: number;
+  try {
+    const sim = await Simulation.create({ scenario, catalog, files });
+    t1 = performance.now();
+    const progress = new Progress(quiet ? () => {} : (s) => process.stderr.write(s), process.stderr.isTTY === true);
+    const every = Math.max(1, Math.floor(sim.totalTicks / 200));
+    sim.run((done, total) => progress.update(done, total, done * scenario.tick), every);
+    progress.done();
+    t2 = performance.now();
+    result = await sim.finish();
+    const t3 = performance.now();
+    dir = results.dir;
+    writeResults(results, result, {
+      bootMs: t1 - t0,
+      runMs: t2 - t1,
+      finishMs: t3 - t2,
+      ticksPerSecond: result.ticks / Math.max(1e-9, (t2 - t1) / 1000),
+      peakRssBytes: process.memoryUsage().rss,
+    });
+  } finally {
+    rmSync(results.tmp, { recursive: true, force: true });
+  }
   if (!quiet) printSummary(io, result, scenario.name, dir, t2 - t1);
   const failed = result.expectations.filter((e) => !e.ok);
   for (const f of failed) io.err(`expectation failed: ${f.reason}`);
