@@ -20,6 +20,7 @@ import { ServiceContainer, type Binding } from './plugin/container';
 import { isPluginModule, type PluginApi, type StateParticipant } from './plugin/define';
 import type { PluginCatalog, SelectedPlugin } from './plugin/registry';
 import { RegistryError, selectPlugins } from './plugin/registry';
+import { closest } from './plugin/manifest';
 import type { ServiceToken } from './engine/tokens';
 import type { Scenario } from './scenario/types';
 import type { SimContext } from './engine/context';
@@ -153,6 +154,13 @@ export class Simulation implements SimContext {
     this.hooks.lifecycle.populate.call(this);
     this.hooks.lifecycle.boot.call(this);
     await this.hooks.lifecycle.bootAsync.promise(this);
+    const unknown = sc.record.series.findIndex((n) => this.metrics.value(n) === undefined);
+    if (unknown >= 0) {
+      // A scenario's mistake, told at the line that names the metric.
+      const name = sc.record.series[unknown];
+      const near = closest(name, this.metrics.list().map((m) => m.name));
+      throw new SimulationError(`${sc.record.where?.[unknown] ?? sc.file}: record.series.${unknown}: unknown metric '${name}'${near ? ` (did you mean '${near}'?)` : ''}; known metrics: ${this.metrics.list().map((m) => m.name).join(', ')}`);
+    }
     this.metrics.recordSeries(sc.record.series);
     this.booted = true;
   }

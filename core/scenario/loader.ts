@@ -291,7 +291,15 @@ export function scenarioFromConfig(config: Record<string, unknown>, file: string
 /** Parses a scenario file's text: a scenario document, or a run's config.json. */
 export function readScenarioDocument(text: string, file: string): ParsedScenario {
   const doc = parseDocumentText(text, file);
-  if (isEffectiveConfig(doc.data)) return scenarioFromConfig(doc.data, file);
+  if (isEffectiveConfig(doc.data)) {
+    try {
+      return scenarioFromConfig(doc.data, file);
+    } catch (e) {
+      // A config.json edited by hand or cut short: name the file, not the line of code.
+      if (e instanceof ScenarioError) throw e;
+      throw new ScenarioError(file, 1, 1, '', `not a usable run configuration (config.json): ${(e as Error).message}`, 'run the scenario file it was made from, or a config.json that virtlab wrote');
+    }
+  }
   return { doc, hostProfiles: new Map() };
 }
 
@@ -431,7 +439,14 @@ export function resolveScenario(doc: PositionedDocument, env: ScenarioEnv, overr
     topology: data.topology as { oversubscription: number },
     vms,
     plugins,
-    record: { every, series: rec.series },
+    record: {
+      every,
+      series: rec.series,
+      where: rec.series.map((_, i) => {
+        const { line, column } = doc.position(['record', 'series', i]);
+        return `${doc.file}:${line}:${column}`;
+      }),
+    },
     expect,
     files: data.files as Record<string, string>,
     dir: env.dir,

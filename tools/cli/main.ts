@@ -4,8 +4,10 @@
 //   1  the run finished but an expectation failed (for matrix: a cell regressed)
 //   2  bad input: unknown command or option, invalid scenario, plugin, manifest or
 //      plugin types
-//   3  internal error: a bug in virtlab, or in a plugin whose code threw (the message
-//      names it); rerun with --debug for the stack trace
+//   3  internal error: a bug in virtlab or in one of its plugins (plugins/) whose code
+//      threw (the message names it); rerun with --debug for the stack trace. A plugin
+//      from outside the repository that throws is the user's input: exit 2, naming the
+//      plugin and its file:line.
 //   guest programs run by `virtlab exec` pass their own exit status through.
 //
 // Errors print one line with the cause and, where there is one, a hint; the stack
@@ -29,7 +31,7 @@ import {
 } from 'virtlab';
 import { ScheduleError } from '../../core/engine/schedule';
 import { closest } from '../../core/plugin/manifest';
-import { loadCatalog, readPluginFolder } from '../node/catalog';
+import { loadCatalog, PLUGINS_DIR, readPluginFolder } from '../node/catalog';
 import { defaultResultsDir, prepareResultsDir, ResultsDirError, writeResults } from '../node/results';
 import { loadScenarioFile } from '../node/scenario-file';
 import { generatedFiles, staleFiles } from '../gen/generate';
@@ -278,7 +280,9 @@ export function reportError(e: unknown, io: Out, debug: boolean): number {
   }
   if (debug && err?.stack) io.err(err.stack);
   else if (!known && !thrower) io.err('  this is a bug in virtlab or a plugin; rerun with --debug for the stack trace');
-  return known ? 2 : 3;
+  // A plugin from outside the repository is the user's input: its failure is exit 2.
+  const userPlugin = thrower !== undefined && !path.resolve(thrower.file).startsWith(PLUGINS_DIR + path.sep);
+  return known || userPlugin ? 2 : 3;
 }
 
 function parse(command: string, rest: string[]) {
@@ -367,7 +371,13 @@ async function validateCommand(rest: string[], io: Out): Promise<number> {
       if (!folders.length) throw new UsageError(`${target} contains no plugin.json`);
       for (const folder of folders) {
         const entry = readPluginFolder(folder);
-        const mod = (await entry.load()) as { default?: { kind?: string }; kind?: string };
+        let mod: { default?: { kind?: string }; kind?: string };
+        try {
+          mod = (await entry.load()) as typeof mod;
+        } catch (e) {
+          const at = throwingPlugin(e);
+          throw new ManifestError(`the entry module of '${entry.manifest.id}' (${entry.dir}) throws when imported: ${(e as Error).message?.split('\n')[0]}${at ? ` (at ${at.file}:${at.line})` : ''}`);
+        }
         if ((mod.default ?? mod)?.kind !== 'virtlab-plugin') {
           throw new ManifestError(`the entry module of '${entry.manifest.id}' does not export default definePlugin(...)`);
         }

@@ -3,7 +3,7 @@
 // folders it names), resolves it with the core loader, and reads the host files it
 // mounts for guests. Core stays free of file access; this is the Node side of it.
 
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import {
   applyOverrides,
@@ -63,6 +63,10 @@ const SEARCH_PATH_KEYS = ['pluginPaths', 'hostPaths'];
 export function openScenarioFile(file: string, overrides: ScenarioOverrides = {}): OpenedScenario {
   if (!existsSync(file)) throw new ScenarioError(file, 1, 1, '', 'no such file', 'give the path of a .scenario.yaml file');
   const shown = path.relative(process.cwd(), file) || file;
+  if (statSync(file).isDirectory()) {
+    if (existsSync(path.join(file, 'config.json'))) throw new ScenarioError(file, 1, 1, '', 'is a folder, not a scenario file', `to run a recorded run again: virtlab run ${path.join(shown, 'config.json')}`);
+    throw new ScenarioError(file, 1, 1, '', 'is a folder, not a scenario file', 'give the path of a .scenario.yaml file');
+  }
   const read = readScenarioDocument(readFileSync(file, 'utf8'), shown);
   const { doc } = read;
   const dir = read.dir ?? path.dirname(path.resolve(file));
