@@ -49,11 +49,13 @@ const COMMANDS: Record<string, CommandSpec> = {
   run: {
     name: 'run',
     summary: 'run a scenario and write its results folder',
-    usage: ['run <scenario | results/<run>/config.json> [--set path=value]… [--seed n] [--out dir] [--overwrite] [--quiet]'],
+    usage: ['run <scenario | results/<run>/config.json> [--set path=value]… [--seed n] [--out dir] [--overwrite] [--no-plugin-paths] [--files-root dir] [--quiet]'],
     options: {
       set: { type: 'string', multiple: true, arg: 'path=value', description: 'override a scenario value (YAML syntax), e.g. duration=10s, plugins.placement.first-fit.cpuOvercommit=2 or pluginPaths=[my-plugins]' },
       seed: { type: 'string', arg: 'n', description: "override the scenario's seed" },
       out: { type: 'string', arg: 'dir', description: 'results folder (default results/<name>-seed<seed>); written whole when the run is complete' },
+      'no-plugin-paths': { type: 'boolean', description: "refuse a scenario that names pluginPaths (plugins are code: use it to run others' scenarios)" },
+      'files-root': { type: 'string', arg: 'dir', description: 'refuse host files (files:, guest programs) outside this folder' },
       overwrite: { type: 'boolean', description: 'replace a results folder that holds another run (a folder of the same scenario and seed is replaced without it)' },
       quiet: { type: 'boolean', description: 'print no progress and no summary' },
     },
@@ -200,6 +202,13 @@ export async function main(argv: string[], io: Out = stdio): Promise<number> {
         } catch (e) {
           throw new UsageError((e as Error).message);
         }
+        // Ctrl-C stops the server and removes its build folder.
+        for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+          process.once(signal, () => {
+            served.close();
+            process.exit(130);
+          });
+        }
         io.out(`virtlab view: ${served.url}  (Ctrl-C to stop)`);
         if (values.open) {
           const { spawn } = await import('node:child_process');
@@ -300,7 +309,9 @@ async function runCommand(rest: string[], io: Out): Promise<number> {
   }
   const quiet = values.quiet === true;
   const t0 = performance.now();
-  const { scenario, catalog, files } = loadScenarioFile(positionals[0], { set, seed });
+  const filesRoot = values['files-root'] as string | undefined;
+  if (filesRoot !== undefined && !(existsSync(filesRoot) && statSync(filesRoot).isDirectory())) throw new UsageError(`--files-root ${filesRoot} is not a folder`);
+  const { scenario, catalog, files } = loadScenarioFile(positionals[0], { set, seed }, { noPluginPaths: values['no-plugin-paths'] === true, filesRoot });
   // The results folder is checked before any work, and written only when complete.
   const results = prepareResultsDir((values.out as string | undefined) ?? defaultResultsDir(scenario.name, scenario.seed), {
     name: scenario.name,
@@ -483,7 +494,7 @@ async function matrixCommand(rest: string[], io: Out): Promise<number> {
   if (rest[0] === 'merge') {
     const { values, positionals } = parse('matrix', rest.slice(1));
     if (!positionals.length || !values.out) throw new UsageError('matrix merge takes shard output folders and --out', 'virtlab matrix merge results/matrix/ci-shard1of2 results/matrix/ci-shard2of2 --out results/matrix/ci');
-    const report = mergeShards(positionals, values.out as string);
+    const report = mergeShards(positionals, values.out as string, (line) => io.err(`note: ${line}`));
     printMatrixReport(io, report, values.out as string);
     return report.exitCode;
   }
@@ -514,6 +525,7 @@ async function matrixCommand(rest: string[], io: Out): Promise<number> {
     shard,
     fresh: values.fresh === true,
     progress: (done, total) => progress.update(done, total),
+    warn: (line) => io.err(`note: ${line}`),
   });
   progress.done();
   io.out(`${ran} cells run, ${reused} reused from ${out}/cells`);
