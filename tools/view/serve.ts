@@ -27,7 +27,7 @@ export function viewBuildDir(): string {
 }
 
 /** The build folder of one server: viewBuildDir() when the tests name it, else one per process. */
-function serverBuildDir(): string {
+export function serverBuildDir(): string {
   return process.env.VIRTLAB_VIEW_BUILD_DIR ? viewBuildDir() : `${viewBuildDir()}-${process.pid}`;
 }
 
