@@ -337,7 +337,7 @@ export class Simulation implements SimContext {
         topology: sc.topology,
         hosts: sc.hosts.map((g) => ({ name: g.name, racks: g.racks, perRack: g.perRack, profile: g.profile })),
         vms: sc.vms,
-        record: sc.record,
+        record: { every: sc.record.every, series: sc.record.series },
         expect: sc.expect.map(({ metric, min, max }) => ({ metric, min, max })),
       },
       plugins: this.plugins.map((p) => ({ id: p.id, version: p.manifest.version, source: p.source, options: p.options })),

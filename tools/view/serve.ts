@@ -15,7 +15,7 @@
 import { createServer, type Server } from 'node:http';
 import { existsSync, readFileSync, rmSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { parse as parseYaml } from 'yaml';
+import { parseAssignment } from '../cli/args';
 import { REPO_ROOT } from '../node/catalog';
 
 /**
@@ -80,9 +80,9 @@ export async function serveView(o: ViewOptions): Promise<{ server: Server; url: 
     ? {
         label: o.compare.join(' '),
         set: o.compare.map((s) => {
-          const eq = s.indexOf('=');
-          if (eq <= 0) throw new Error(`--compare expects path=value, got '${s}'`);
-          return { path: s.slice(0, eq), value: s.slice(eq + 1) === '' ? null : (parseYaml(s.slice(eq + 1)) as unknown) };
+          // An empty value removes the key (--compare plugins.placement.worst-fit=).
+          const { path: key, value } = parseAssignment('--compare', s, 'plugins.placement.worst-fit=');
+          return { path: key, value: s.slice(s.indexOf('=') + 1) === '' ? null : value };
         }),
       }
     : undefined;
