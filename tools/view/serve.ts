@@ -86,7 +86,9 @@ export async function serveView(o: ViewOptions): Promise<{ server: Server; url: 
         }),
       }
     : undefined;
-  const OUT = serverBuildDir();
+  // A page built before (build-only, or the tests) is served as it is; a server that
+  // builds uses a folder of its own.
+  const OUT = o.skipBuild && existsSync(path.join(viewBuildDir(), 'index.html')) ? viewBuildDir() : serverBuildDir();
   const info = JSON.stringify({ ...scenario, compare, report });
   const server = createServer((req, res) => {
     if (!isLoopbackHost(req.headers.host)) {
