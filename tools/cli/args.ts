@@ -94,9 +94,9 @@ export function usageFrom(e: Error, spec: CommandSpec): UsageError {
  * A `path=value` argument (--set, --option, --compare): the value is YAML. A YAML
  * error is bad input that names the flag and the argument, not an internal error.
  */
-export function parseAssignment(flag: string, arg: string, example: string): { path: string; value: unknown } {
+export function parseAssignment(flag: string, arg: string, example: string, form = 'path=value'): { path: string; value: unknown } {
   const eq = arg.indexOf('=');
-  if (eq <= 0) throw new UsageError(`${flag} expects path=value, got '${arg}'`, `for example ${flag} ${example}`);
+  if (eq <= 0) throw new UsageError(`${flag} expects ${form}, got '${arg}'`, `for example ${flag} ${example}`);
   const text = arg.slice(eq + 1);
   try {
     return { path: arg.slice(0, eq), value: parseYaml(text) as unknown };

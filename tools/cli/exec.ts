@@ -183,7 +183,7 @@ export async function execCommand(rest: string[], io: ExecIo = processIo): Promi
   const seed = wholeNumber('--seed', values.seed as string);
   const engineOptions: Record<string, unknown> = {};
   for (const kv of (values.option as string[] | undefined) ?? []) {
-    const { path: name, value } = parseAssignment('--option', kv, 'promoteRegisters=false');
+    const { path: name, value } = parseAssignment('--option', kv, 'promoteRegisters=false', 'name=value');
     engineOptions[name] = value;
   }
   const elf = new Uint8Array(readFileSync(program));
