@@ -194,6 +194,10 @@ describe('exec refuses bad input before running', () => {
     const elf32 = Buffer.from(readFileSync(CRC));
     elf32[4] = 1;
     await refused(['exec', file('elf32.elf', elf32)], /elf32.elf: not a 64-bit ELF file/);
+    // The same refusal when a scenario's guest workload names the program.
+    const guest = scenario('bad-elf').preset('headless').tick('1ms').duration('2ms').plugin('workload.guest', {}).plugin('dbt.interpreter', {});
+    const f = writeScenario(tmp, 'bad-elf', guest.vms({ count: 1, memory: '64MiB', workload: { kind: 'guest', program: truncated } }));
+    await refused(['run', f, '--out', path.join(tmp, 'bad-elf-out')], /^error: .*truncated.elf: corrupt ELF program headers$/);
   });
 
   it.each([
