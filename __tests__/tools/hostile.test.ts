@@ -4,6 +4,10 @@
 // two runs; view's server answers only loopback names and survives bad requests; a
 // corrupt stored matrix cell is named and run again. Guest output through pipes is in
 // hostile-exec.test.ts (it spawns processes).
+//
+// Mutations checked to break it: serve.ts answering without the Host check (the
+// rebinding request gets 200); writeResults moving files into the existing folder
+// instead of renaming the folder (the earlier run's migrations.json survives).
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { request } from 'node:http';
