@@ -82,6 +82,7 @@ export {
 export { GuestCpu, GuestState } from './models/cpu/guest-workload';
 export { GuestProcess, GuestLoadError, syscallName, type ProcessOptions, type ProcessStatus } from './models/riscv/process';
 export { LINUX_SYSCALLS, RV64_SYSCALL_NAMES, type SyscallHandler } from './models/riscv/syscalls';
+export { GUEST_MEMORY } from './models/riscv/memory';
 export { Network, NetworkToken } from './models/network/network';
 export { FlowNetwork } from './models/network/flows';
 export { Topology } from './models/network/topology';

@@ -20,6 +20,7 @@ import { ServiceContainer, type Binding } from './plugin/container';
 import { isPluginModule, type PluginApi, type StateParticipant } from './plugin/define';
 import type { PluginCatalog, SelectedPlugin } from './plugin/registry';
 import { RegistryError, selectPlugins } from './plugin/registry';
+import { closest } from './plugin/manifest';
 import type { ServiceToken } from './engine/tokens';
 import type { Scenario } from './scenario/types';
 import type { SimContext } from './engine/context';
@@ -183,6 +184,13 @@ export class Simulation implements SimContext {
     lc.populate.call(this);
     lc.boot.call(this);
     await lc.bootAsync.promise(this);
+    const unknown = sc.record.series.findIndex((n) => this.metrics.value(n) === undefined);
+    if (unknown >= 0) {
+      // A scenario's mistake, told at the line that names the metric.
+      const name = sc.record.series[unknown];
+      const near = closest(name, this.metrics.list().map((m) => m.name));
+      throw new SimulationError(`${sc.record.where?.[unknown] ?? sc.file}: record.series.${unknown}: unknown metric '${name}'${near ? ` (did you mean '${near}'?)` : ''}; known metrics: ${this.metrics.list().map((m) => m.name).join(', ')}`);
+    }
     this.metrics.recordSeries(sc.record.series);
     this.enter('booted');
     this.booted = true;
@@ -362,7 +370,7 @@ export class Simulation implements SimContext {
         topology: sc.topology,
         hosts: sc.hosts.map((g) => ({ name: g.name, racks: g.racks, perRack: g.perRack, profile: g.profile })),
         vms: sc.vms,
-        record: sc.record,
+        record: { every: sc.record.every, series: sc.record.series },
         expect: sc.expect.map(({ metric, min, max }) => ({ metric, min, max })),
       },
       plugins: this.plugins.map((p) => ({ id: p.id, version: p.manifest.version, source: p.source, options: p.options })),

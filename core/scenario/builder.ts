@@ -285,6 +285,9 @@ export class ScenarioBuilder {
   set(dotted: string, value: unknown): ScenarioBuilder {
     return this.with((d) => {
       const segs = dotted.split('.');
+      // As --set: these would reach Object.prototype, never a scenario key.
+      const bad = segs.find((s) => s === '__proto__' || s === 'constructor' || s === 'prototype');
+      if (bad !== undefined) throw new Error(`set(${dotted}): '${bad}' is not allowed in a path`);
       let cur = d as unknown as Record<string, unknown>;
       for (let i = 0; i < segs.length; ) {
         let take = 1;

@@ -37,6 +37,9 @@ export class ScenarioError extends Error {
   }
 }
 
+/** Path segments `--set` refuses: they reach the prototype, not the document. */
+const FORBIDDEN_SEGMENTS = ['__proto__', 'constructor', 'prototype'];
+
 /** A parsed document that remembers where each value was written. */
 export class PositionedDocument {
   readonly data: Record<string, unknown>;
@@ -46,7 +49,13 @@ export class PositionedDocument {
     private readonly doc: Document,
     private readonly lines: LineCounter,
   ) {
-    const d = doc.toJS({ maxAliasCount: 1000 }) as unknown;
+    let d: unknown;
+    try {
+      d = doc.toJS({ maxAliasCount: 1000 }) as unknown;
+    } catch (e) {
+      // The yaml library refuses documents whose aliases expand without bound (billion laughs).
+      throw this.error([], `not a usable YAML document: ${(e as Error).message.split('\n')[0]}`, 'a scenario needs few YAML aliases (&a / *a); at most 1000 expansions');
+    }
     if (typeof d !== 'object' || d === null || Array.isArray(d)) {
       throw this.error([], 'the document must be a mapping of keys to values', 'start with `name: my-scenario`');
     }
@@ -87,13 +96,30 @@ export class PositionedDocument {
     return new ScenarioError(this.file, line, column, path.join('.'), problem, hint);
   }
 
+  /** An error about an input that is not at `path` itself (a --set override), positioned there. */
+  private errorAt(path: readonly (string | number)[], problem: string, hint?: string): ScenarioError {
+    const { line, column } = this.position(path);
+    return new ScenarioError(this.file, line, column, '', problem, hint);
+  }
+
   /** Sets a value at a dotted path (for `--set`), matching keys that contain dots. */
   set(dotted: string, value: unknown, knownKeys: (path: string[]) => string[] = () => []): void {
     const segs = dotted.split('.');
     const path: string[] = [];
     let cur: Record<string, unknown> = this.data;
     let i = 0;
+    // These would reach Object.prototype (prototype pollution), never a scenario key.
+    const forbidden = segs.find((s) => FORBIDDEN_SEGMENTS.includes(s));
+    if (forbidden !== undefined) throw this.errorAt([], `--set ${dotted}: '${forbidden}' is not allowed in a path`, 'a path names scenario keys, e.g. --set duration=10s');
     while (i < segs.length) {
+      if (Array.isArray(cur)) {
+        // A list takes an index that exists, or the next one (which appends).
+        const seg = segs[i];
+        const n = cur.length;
+        const where = `--set ${dotted}: ${path.join('.')}`;
+        if (!/^(0|[1-9][0-9]*)$/.test(seg)) throw this.errorAt(path, `${where} is a list, '${seg}' is not an index`, n ? `indices 0–${n - 1}` : 'the list is empty: use index 0');
+        if (Number(seg) > n) throw this.errorAt(path, `${where} has ${n} entr${n === 1 ? 'y' : 'ies'}, index ${seg} is out of range`, `indices 0–${n - 1}, or ${n} to add one`);
+      }
       const existing = Object.keys(cur).concat(knownKeys(path));
       let take = 1;
       for (let n = segs.length - i; n >= 1; n--) {
@@ -136,6 +162,20 @@ const ajv = new Ajv({ allErrors: true, strict: false, useDefaults: true });
 ajv.addKeyword({ keyword: 'unit', schemaType: 'string' });
 const validateCore: ValidateFunction = ajv.compile(CORE_SCENARIO_SCHEMA);
 const validateHost: ValidateFunction = ajv.compile(HOST_PROFILE_SCHEMA);
+
+/** The shortest tick a scenario may have: the engine's time unit. */
+export const MIN_TICK_NS = 1;
+
+/** The path of the first number that is not finite (YAML's .inf, .nan), if there is one. */
+function nonFinite(v: unknown, path: string[] = []): string[] | undefined {
+  if (typeof v === 'number') return Number.isFinite(v) ? undefined : path;
+  if (typeof v !== 'object' || v === null) return undefined;
+  for (const [k, x] of Object.entries(v)) {
+    const found = nonFinite(x, [...path, k]);
+    if (found) return found;
+  }
+  return undefined;
+}
 
 function ajvToPath(e: ErrorObject): string[] {
   const segs = e.instancePath.split('/').slice(1).map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'));
@@ -260,7 +300,15 @@ export function readScenarioDocument(text: string, file: string): ParsedScenario
     throw new ScenarioError(file, 1, 1, '', `the file is ${text.length} characters long; a scenario may be at most ${MAX_SCENARIO_BYTES} bytes`, 'use groups (count, racks × perRack) rather than one entry per VM or host');
   }
   const doc = parseDocumentText(text, file);
-  if (isEffectiveConfig(doc.data)) return scenarioFromConfig(doc.data, file);
+  if (isEffectiveConfig(doc.data)) {
+    try {
+      return scenarioFromConfig(doc.data, file);
+    } catch (e) {
+      // A config.json edited by hand or cut short: name the file, not the line of code.
+      if (e instanceof ScenarioError) throw e;
+      throw new ScenarioError(file, 1, 1, '', `not a usable run configuration (config.json): ${(e as Error).message}`, 'run the scenario file it was made from, or a config.json that virtlab wrote');
+    }
+  }
   return { doc, hostProfiles: new Map() };
 }
 
@@ -302,9 +350,11 @@ export function resolveScenario(doc: PositionedDocument, env: ScenarioEnv, overr
     if (e instanceof UnitError) throw doc.error(e.path, e.message);
     throw e;
   }
+  const infinite = nonFinite(data);
+  if (infinite) throw doc.error(infinite, 'must be a finite number');
   if (!validateCore(data)) {
     throw validationError(doc, bestError(validateCore.errors!), (path) => {
-      if (path.length === 1) {
+      if (path.length === 1 && !(path[0] in CORE_SCENARIO_SCHEMA.properties)) {
         const near = closest(path[0], Object.keys(CORE_SCENARIO_SCHEMA.properties));
         return near ? `did you mean '${near}'?` : `top-level keys: ${Object.keys(CORE_SCENARIO_SCHEMA.properties).filter((k) => k !== '$schema').join(', ')}`;
       }
@@ -369,6 +419,8 @@ export function resolveScenario(doc: PositionedDocument, env: ScenarioEnv, overr
 
   const tick = data.tick as number;
   const duration = data.duration as number;
+  // The engine counts time in whole nanoseconds.
+  if (!(tick >= MIN_TICK_NS)) throw doc.error(['tick'], `the tick (${tick} ns) is shorter than the minimum tick of ${MIN_TICK_NS} ns`, 'simulated time is counted in whole nanoseconds: tick: 1ns or more');
   if (tick > duration) throw doc.error(['tick'], `the tick (${tick} ns) is longer than the duration (${duration} ns)`);
   checkEntityCounts(doc, hosts, vms);
   const rec = data.record as { every?: number; series: string[] };
@@ -405,7 +457,14 @@ export function resolveScenario(doc: PositionedDocument, env: ScenarioEnv, overr
     topology: data.topology as { oversubscription: number },
     vms,
     plugins,
-    record: { every, series: rec.series },
+    record: {
+      every,
+      series: rec.series,
+      where: rec.series.map((_, i) => {
+        const { line, column } = doc.position(['record', 'series', i]);
+        return `${doc.file}:${line}:${column}`;
+      }),
+    },
     expect,
     files: data.files as Record<string, string>,
     dir: env.dir,

@@ -54,7 +54,8 @@ export interface Scenario {
   readonly vms: readonly VmGroup[];
   /** Plugins as listed, in order, with their effective options (see resolvePluginOptions). */
   readonly plugins: ReadonlyArray<{ readonly id: string; readonly options: unknown }>;
-  readonly record: { readonly every: number; readonly series: readonly string[] };
+  /** `where`: file:line:column of each series entry, for errors about it. */
+  readonly record: { readonly every: number; readonly series: readonly string[]; readonly where?: readonly string[] };
   readonly expect: readonly Expectation[];
   /** Host files the guest may see: guest path → host path (resolved by the runner). */
   readonly files: Readonly<Record<string, string>>;

@@ -4,6 +4,7 @@
 // nearest real one ("did you mean --seed?").
 
 import { parseArgs } from 'node:util';
+import { parse as parseYaml } from 'yaml';
 import { closest } from '../../core/plugin/manifest';
 
 /** Bad input on the command line: exit status 2, with a hint. */
@@ -87,4 +88,19 @@ export function usageFrom(e: Error, spec: CommandSpec): UsageError {
     return new UsageError(`unknown option '${unknown[1]}${unknown[2]}' for ${spec.name}`, near ? `did you mean --${near}?` : `${all}; see virtlab ${spec.name} --help`);
   }
   return new UsageError(line.replace(/\.$/, ''), `see virtlab ${spec.name} --help`);
+}
+
+/**
+ * A `path=value` argument (--set, --option, --compare): the value is YAML. A YAML
+ * error is bad input that names the flag and the argument, not an internal error.
+ */
+export function parseAssignment(flag: string, arg: string, example: string, form = 'path=value'): { path: string; value: unknown } {
+  const eq = arg.indexOf('=');
+  if (eq <= 0) throw new UsageError(`${flag} expects ${form}, got '${arg}'`, `for example ${flag} ${example}`);
+  const text = arg.slice(eq + 1);
+  try {
+    return { path: arg.slice(0, eq), value: parseYaml(text) as unknown };
+  } catch (e) {
+    throw new UsageError(`${flag} ${arg}: the value is not valid YAML: ${(e as Error).message.split('\n')[0].replace(/:$/, '')}`, `quote it for a string, e.g. ${flag} '${arg.slice(0, eq)}="${text}"'`);
+  }
 }

@@ -3,17 +3,22 @@
 // signal when it is killed) — through an execution-engine plugin. The engine comes
 // from the plugin registry like any other service, so `--engine` picks any installed
 // `cpu.engine` plugin by its name (`interpreter` means `dbt.interpreter`).
+//
+// Standard output and error are written synchronously with backpressure: when the
+// reader of a pipe is behind (EAGAIN) the guest waits for it, so output is never cut;
+// when the reader has gone (EPIPE) the guest gets SIGPIPE, as under Linux and qemu
+// (exit status 141, or EPIPE from write() if the guest ignores the signal).
 
-import { existsSync, readFileSync, readSync, writeSync } from 'node:fs';
+import { existsSync, readFileSync, readSync, statSync, writeSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { ExecutionEngine, limits, parseQuantity, Rng, Simulation, signalStatus, type GuestInstance } from 'virtlab';
+import { ExecutionEngine, formatQuantity, GUEST_MEMORY, limits, parseQuantity, Rng, ScenarioError, Simulation, signalStatus, type GuestInstance } from 'virtlab';
 import { parse as parseYaml } from 'yaml';
 import { loadCatalog } from '../node/catalog';
 import { HostFileError, readHostFile } from '../node/host-file';
 import { scenarioFromText } from '../node/testing';
 
-import { commandHelp, UsageError, usageFrom, wantsHelp, type CommandSpec } from './args';
+import { commandHelp, parseAssignment, UsageError, usageFrom, wantsHelp, type CommandSpec } from './args';
 
 /** A host file for the guest, regular and within the size limit, or bad input. */
 function hostFile(file: string, what: string): Uint8Array {
@@ -49,8 +54,9 @@ export const EXEC_SPEC: CommandSpec = {
 
 export interface ExecIo {
   readonly readStdin: (max: number) => Uint8Array | null;
-  readonly writeStdout: (b: Uint8Array) => void;
-  readonly writeStderr: (b: Uint8Array) => void;
+  /** Writes all of `b`; false when the reader has gone (a closed pipe). */
+  readonly writeStdout: (b: Uint8Array) => unknown;
+  readonly writeStderr: (b: Uint8Array) => unknown;
   readonly err: (line: string) => void;
 }
 
@@ -70,12 +76,31 @@ export const processIo: ExecIo = {
   },
   writeStdout: (b) => writeAll(1, b),
   writeStderr: (b) => writeAll(2, b),
-  err: (line) => writeAll(2, new TextEncoder().encode(line + '\n')),
+  err: (line) => {
+    writeAll(2, new TextEncoder().encode(line + '\n'));
+  },
 };
 
-function writeAll(fd: number, b: Uint8Array): void {
+/** One word to wait on: Atomics.wait is the synchronous sleep Node offers. */
+const pause = new Int32Array(new SharedArrayBuffer(4));
+
+/**
+ * Writes all of `b` to `fd`, waiting while a non-blocking pipe is full (its reader is
+ * behind); false when the reader has closed the pipe.
+ */
+export function writeAll(fd: number, b: Uint8Array): boolean {
   let off = 0;
-  while (off < b.length) off += writeSync(fd, b, off, b.length - off);
+  while (off < b.length) {
+    try {
+      off += writeSync(fd, b, off, b.length - off);
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code === 'EAGAIN') Atomics.wait(pause, 0, 0, 2);
+      else if (code === 'EPIPE') return false;
+      else throw e;
+    }
+  }
+  return true;
 }
 
 /** Boots a minimal simulation with the engine plugin (and its options) and returns its ExecutionEngine. */
@@ -88,7 +113,18 @@ export async function resolveEngine(name: string, options: Record<string, unknow
     throw new ExecUsageError(`unknown execution engine '${name}'`, `engines: ${engines.join(', ') || 'none installed'}`);
   }
   const extra = extraPlugins.map((p) => `  ${p}: {}\n`).join('');
-  const { scenario } = scenarioFromText(`name: exec\npreset: minimal\nduration: 1ns\ntick: 1ns\nplugins:\n  ${id}: ${JSON.stringify(options)}\n${extra}`);
+  let scenario;
+  try {
+    ({ scenario } = scenarioFromText(`name: exec\npreset: minimal\nduration: 1ns\ntick: 1ns\nplugins:\n  ${id}: ${JSON.stringify(options)}\n${extra}`));
+  } catch (e) {
+    // The scenario is made here, not written by the user: name the flag that was wrong.
+    if (!(e instanceof ScenarioError)) throw e;
+    const optionPath = e.path.startsWith(`plugins.${id}.`) ? e.path.slice(`plugins.${id}.`.length) : '';
+    if (optionPath) throw new ExecUsageError(`--option ${optionPath}: ${e.problem}`, e.hint ?? `see virtlab plugins (options of ${id})`);
+    const plugin = e.path.startsWith('plugins.') ? e.path.slice('plugins.'.length) : '';
+    if (plugin) throw new ExecUsageError(`--plugin ${plugin}: ${e.problem}`, e.hint ?? 'see virtlab plugins');
+    throw new ExecUsageError(e.problem, e.hint);
+  }
   const sim = await Simulation.create({ scenario, catalog });
   return sim.services.get(ExecutionEngine);
 }
@@ -134,10 +170,14 @@ export async function execCommand(rest: string[], io: ExecIo = processIo): Promi
   if (!guestArgs.length) throw new ExecUsageError('exec needs a program', 'virtlab exec [--engine interpreter] [--option name=value]… [--plugin id]… [--stats] prog.elf [args…]');
   const [program, ...args] = guestArgs;
   if (!existsSync(program)) throw new ExecUsageError(`no such program: ${program}`);
+  if (statSync(program).isDirectory()) throw new ExecUsageError(`${program} is a folder, not a program`, 'give the path of a RISC-V ELF file');
   const files = new Map<string, Uint8Array>();
   for (const m of (values.mount as string[] | undefined) ?? []) {
-    const [host, guest] = m.split(':');
-    if (!host || !guest || !guest.startsWith('/')) throw new ExecUsageError(`--mount expects host:/guest/path, got '${m}'`);
+    // The guest path is after the last ':' (a host path may hold one).
+    const colon = m.lastIndexOf(':');
+    const host = m.slice(0, Math.max(0, colon));
+    const guest = m.slice(colon + 1);
+    if (!host || !guest.startsWith('/')) throw new ExecUsageError(`--mount expects host:/guest/path, got '${m}'`);
     if (!existsSync(host)) throw new ExecUsageError(`--mount: no such file ${host}`);
     files.set(guest, hostFile(host, `--mount ${m}`));
   }
@@ -147,21 +187,23 @@ export async function execCommand(rest: string[], io: ExecIo = processIo): Promi
   } catch (e) {
     throw new ExecUsageError(`--memory: ${(e as Error).message}`);
   }
-  const maxInstructions = Number(values['max-instructions']);
-  const seed = Number(values.seed);
-  if (!Number.isFinite(maxInstructions) || maxInstructions < 0) throw new ExecUsageError('--max-instructions expects a non-negative number');
+  if (!(memoryBytes >= GUEST_MEMORY.min && memoryBytes <= GUEST_MEMORY.max)) {
+    throw new ExecUsageError(`--memory ${values.memory} is out of range: guest memory is ${formatQuantity(GUEST_MEMORY.min, 'bytes')} to ${formatQuantity(GUEST_MEMORY.max, 'bytes')}`, 'for example --memory 256MiB');
+  }
+  const maxInstructions = wholeNumber('--max-instructions', values['max-instructions'] as string);
+  const seed = wholeNumber('--seed', values.seed as string);
   const engineOptions: Record<string, unknown> = {};
   for (const kv of (values.option as string[] | undefined) ?? []) {
-    const eq = kv.indexOf('=');
-    if (eq <= 0) throw new ExecUsageError(`--option expects name=value, got '${kv}'`, 'for example --option promoteRegisters=false');
-    engineOptions[kv.slice(0, eq)] = parseYaml(kv.slice(eq + 1));
+    const { path: name, value } = parseAssignment('--option', kv, 'promoteRegisters=false', 'name=value');
+    engineOptions[name] = value;
   }
+  const elf = hostFile(program, 'program');
   const engine = await resolveEngine(values.engine as string, engineOptions, (values.plugin as string[] | undefined) ?? []);
   const rng = new Rng(seed, 'exec');
   let instance: GuestInstance | undefined = undefined;
   const t0 = performance.now();
   instance = engine.start({
-    elf: hostFile(program, 'program'),
+    elf,
     programPath: path.basename(program),
     argv: [program, ...args],
     envp: (values.env as string[] | undefined) ?? [],
@@ -187,7 +229,8 @@ export async function execCommand(rest: string[], io: ExecIo = processIo): Promi
     code = signalStatus(status.signal ?? 0);
     const f = status.fault;
     if (f) io.err(`virtlab: guest killed by signal ${status.signal}: ${f.reason} at pc 0x${f.pc.toString(16)} (${f.instruction}), address 0x${f.address.toString(16)}`);
-    else io.err(`virtlab: guest killed by signal ${status.signal}${status.message ? `: ${status.message}` : ''}`);
+    // A shell says nothing when a pipeline's writer dies of SIGPIPE (`prog | head`); neither do we.
+    else if (status.signal !== SIGPIPE) io.err(`virtlab: guest killed by signal ${status.signal}${status.message ? `: ${status.message}` : ''}`);
   } else {
     code = 124;
     io.err(`virtlab: ${status.message ?? `stopped after ${instance.instructions} instructions (--max-instructions)`}`);
@@ -203,4 +246,13 @@ export async function execCommand(rest: string[], io: ExecIo = processIo): Promi
     if (counters.length) io.err(`virtlab stats: ${counters.map(([k, v]) => `${k}=${v}`).join(' ')}`);
   }
   return code;
+}
+
+const SIGPIPE = 13;
+
+/** A whole number ≥ 0 given to a flag, or an ExecUsageError naming the flag. */
+function wholeNumber(flag: string, text: string): number {
+  const n = /^[0-9]+$/.test(text.trim()) ? Number(text) : NaN;
+  if (!Number.isSafeInteger(n)) throw new ExecUsageError(`${flag} expects a whole number ≥ 0, got '${text}'`);
+  return n;
 }

@@ -4,8 +4,10 @@
 //   1  the run finished but an expectation failed (for matrix: a cell regressed)
 //   2  bad input: unknown command or option, invalid scenario, plugin, manifest or
 //      plugin types
-//   3  internal error: a bug in virtlab, or in a plugin whose code threw (the message
-//      names it); rerun with --debug for the stack trace
+//   3  internal error: a bug in virtlab or in one of its plugins (plugins/) whose code
+//      threw (the message names it); rerun with --debug for the stack trace. A plugin
+//      from outside the repository that throws is the user's input: exit 2, naming the
+//      plugin and its file:line.
 //   guest programs run by `virtlab exec` pass their own exit status through.
 //
 // Errors print one line with the cause and, where there is one, a hint; the stack
@@ -13,11 +15,11 @@
 // the file:line that threw. Every command answers --help from its entry in COMMANDS,
 // and a mistyped flag is answered with the nearest real one.
 
-import { existsSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { parse as parseYaml } from 'yaml';
 import {
   CAPABILITIES,
+  GuestLoadError,
   ManifestError,
   PluginOptionError,
   RegistryError,
@@ -33,11 +35,11 @@ import {
 } from 'virtlab';
 import { ScheduleError } from '../../core/engine/schedule';
 import { closest } from '../../core/plugin/manifest';
-import { loadCatalog, readPluginFolder } from '../node/catalog';
-import { defaultResultsDir, writeResults } from '../node/results';
+import { loadCatalog, PLUGINS_DIR, readPluginFolder } from '../node/catalog';
+import { defaultResultsDir, prepareResultsDir, ResultsDirError, writeResults } from '../node/results';
 import { loadScenarioFile } from '../node/scenario-file';
 import { generatedFiles, staleFiles } from '../gen/generate';
-import { commandHelp, parseCommand, UsageError, wantsHelp, type CommandSpec } from './args';
+import { commandHelp, parseAssignment, parseCommand, UsageError, wantsHelp, type CommandSpec } from './args';
 import { EXEC_SPEC, execCommand, ExecUsageError } from './exec';
 import { MatrixError } from '../matrix/cells';
 import { matrixCoverage, mergeShards, runMatrix, type MatrixReport } from '../matrix/matrix';
@@ -52,11 +54,14 @@ const COMMANDS: Record<string, CommandSpec> = {
   run: {
     name: 'run',
     summary: 'run a scenario and write its results folder',
-    usage: ['run <scenario | results/<run>/config.json> [--set path=value]… [--seed n] [--out dir] [--quiet]'],
+    usage: ['run <scenario | results/<run>/config.json> [--set path=value]… [--seed n] [--out dir] [--overwrite] [--no-plugin-paths] [--files-root dir] [--quiet] [--force]'],
     options: {
       set: { type: 'string', multiple: true, arg: 'path=value', description: 'override a scenario value (YAML syntax), e.g. duration=10s, plugins.placement.first-fit.cpuOvercommit=2 or pluginPaths=[my-plugins]' },
       seed: { type: 'string', arg: 'n', description: "override the scenario's seed" },
-      out: { type: 'string', arg: 'dir', description: 'results folder (default results/<name>-seed<seed>)' },
+      out: { type: 'string', arg: 'dir', description: 'results folder (default results/<name>-seed<seed>); written whole when the run is complete' },
+      'no-plugin-paths': { type: 'boolean', description: "refuse a scenario that names pluginPaths (plugins are code: use it to run others' scenarios)" },
+      'files-root': { type: 'string', arg: 'dir', description: 'refuse host files (files:, guest programs) outside this folder' },
+      overwrite: { type: 'boolean', description: 'replace a results folder that holds another run (a folder of the same scenario and seed is replaced without it)' },
       quiet: { type: 'boolean', description: 'print no progress and no summary' },
       force: { type: 'boolean', description: 'run even when the estimated work (ticks × entities) exceeds the budget (see Limits in the README)' },
     },
@@ -203,6 +208,13 @@ export async function main(argv: string[], io: Out = stdio): Promise<number> {
         } catch (e) {
           throw new UsageError((e as Error).message);
         }
+        // Ctrl-C stops the server and removes its build folder.
+        for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+          process.once(signal, () => {
+            served.close();
+            process.exit(130);
+          });
+        }
         io.out(`virtlab view: ${served.url}  (Ctrl-C to stop)`);
         if (values.open) {
           const { spawn } = await import('node:child_process');
@@ -265,10 +277,12 @@ export function reportError(e: unknown, io: Out, debug: boolean): number {
     e instanceof ManifestError ||
     e instanceof PluginOptionError ||
     e instanceof ScheduleError ||
-    e instanceof SimulationError;
+    e instanceof SimulationError ||
+    e instanceof GuestLoadError ||
+    e instanceof ResultsDirError;
   // An error thrown by a plugin's own code (while it registers, or in one of its
   // systems or hook handlers) names the plugin and the line that threw.
-  const thrower = e instanceof UsageError || e instanceof ScenarioError ? undefined : throwingPlugin(e);
+  const thrower = e instanceof UsageError || e instanceof ScenarioError || e instanceof GuestLoadError ? undefined : throwingPlugin(e);
   const at = thrower ? ` (at ${thrower.file}:${thrower.line})` : '';
   if (e instanceof ScenarioError) io.err(`error: ${e.message}`);
   else if (thrower && !known) {
@@ -281,7 +295,9 @@ export function reportError(e: unknown, io: Out, debug: boolean): number {
   }
   if (debug && err?.stack) io.err(err.stack);
   else if (!known && !thrower) io.err('  this is a bug in virtlab or a plugin; rerun with --debug for the stack trace');
-  return known ? 2 : 3;
+  // A plugin from outside the repository is the user's input: its failure is exit 2.
+  const userPlugin = thrower !== undefined && !path.resolve(thrower.file).startsWith(PLUGINS_DIR + path.sep);
+  return known || userPlugin ? 2 : 3;
 }
 
 function parse(command: string, rest: string[]) {
@@ -291,11 +307,7 @@ function parse(command: string, rest: string[]) {
 async function runCommand(rest: string[], io: Out): Promise<number> {
   const { values, positionals } = parse('run', rest);
   if (positionals.length !== 1) throw new UsageError('run takes one scenario file', 'virtlab run scenarios/demo.scenario.yaml');
-  const set = ((values.set as string[] | undefined) ?? []).map((s) => {
-    const eq = s.indexOf('=');
-    if (eq <= 0) throw new UsageError(`--set expects path=value, got '${s}'`, 'for example --set duration=10s');
-    return { path: s.slice(0, eq), value: parseYaml(s.slice(eq + 1)) as unknown };
-  });
+  const set = ((values.set as string[] | undefined) ?? []).map((s) => parseAssignment('--set', s, 'duration=10s'));
   let seed: number | undefined;
   if (values.seed !== undefined) {
     seed = Number(values.seed);
@@ -303,43 +315,57 @@ async function runCommand(rest: string[], io: Out): Promise<number> {
   }
   const quiet = values.quiet === true;
   const t0 = performance.now();
-  const { scenario, catalog, files } = loadScenarioFile(positionals[0], { set, seed });
+  const filesRoot = values['files-root'] as string | undefined;
+  if (filesRoot !== undefined && !(existsSync(filesRoot) && statSync(filesRoot).isDirectory())) throw new UsageError(`--files-root ${filesRoot} is not a folder`);
+  const { scenario, catalog, files } = loadScenarioFile(positionals[0], { set, seed }, { noPluginPaths: values['no-plugin-paths'] === true, filesRoot });
   checkWorkBudget(scenario, positionals[0], values.force === true);
-  // A plugin that hangs boot blocks this thread; a watcher thread names it.
-  // (Without a thread to spare, the run goes on unwatched.)
-  const watch = await BootWatch.start(Number(process.env.VIRTLAB_BOOT_WATCH_MS ?? 5000)).catch(() => undefined);
-  let phase: BootPhase = { step: 'select' };
-  // A plugin whose bootAsync promise can never settle leaves nothing for the event loop
-  // to wait on, and the process would end as if the run had succeeded.
-  const unsettled = () => {
-    io.err(`error: ${describeBootPhase(phase)} and can never finish: nothing is left to wait for`);
-    process.exitCode = 3;
-  };
-  process.once('beforeExit', unsettled);
-  let sim: Simulation;
-  try {
-    sim = await Simulation.create({ scenario, catalog, files, onBootPhase: (p) => ((phase = p), watch?.phase(p)) });
-  } finally {
-    process.off('beforeExit', unsettled);
-    await watch?.stop();
-  }
-  const t1 = performance.now();
-  const progress = new Progress(quiet ? () => {} : (s) => process.stderr.write(s), process.stderr.isTTY === true);
-  // Progress is offered every tick (it draws at most ten times a second, and only after
-  // the first second), so that a run of few slow ticks shows it from the first second.
-  sim.run((done, total) => progress.update(done, total, done * scenario.tick), 1);
-  progress.done();
-  const t2 = performance.now();
-  const result = await sim.finish();
-  const t3 = performance.now();
-  const dir = (values.out as string | undefined) ?? defaultResultsDir(scenario.name, scenario.seed);
-  writeResults(dir, result, {
-    bootMs: t1 - t0,
-    runMs: t2 - t1,
-    finishMs: t3 - t2,
-    ticksPerSecond: result.ticks / Math.max(1e-9, (t2 - t1) / 1000),
-    peakRssBytes: process.memoryUsage().rss,
+  // The results folder is checked before any work, and written only when complete.
+  const results = prepareResultsDir((values.out as string | undefined) ?? defaultResultsDir(scenario.name, scenario.seed), {
+    name: scenario.name,
+    seed: scenario.seed,
+    overwrite: values.overwrite === true,
   });
+  // A failed run leaves no temporary folder behind (a killed one leaves a `.partial-` folder).
+  let result: RunResult, dir: string, t1: number, t2: number;
+  try {
+    // A plugin that hangs boot blocks this thread; a watcher thread names it.
+    // (Without a thread to spare, the run goes on unwatched.)
+    const watch = await BootWatch.start(Number(process.env.VIRTLAB_BOOT_WATCH_MS ?? 5000)).catch(() => undefined);
+    let phase: BootPhase = { step: 'select' };
+    // A plugin whose bootAsync promise can never settle leaves nothing for the event loop
+    // to wait on, and the process would end as if the run had succeeded.
+    const unsettled = () => {
+      io.err(`error: ${describeBootPhase(phase)} and can never finish: nothing is left to wait for`);
+      process.exitCode = 3;
+    };
+    process.once('beforeExit', unsettled);
+    let sim: Simulation;
+    try {
+      sim = await Simulation.create({ scenario, catalog, files, onBootPhase: (p) => ((phase = p), watch?.phase(p)) });
+    } finally {
+      process.off('beforeExit', unsettled);
+      await watch?.stop();
+    }
+    t1 = performance.now();
+    const progress = new Progress(quiet ? () => {} : (s) => process.stderr.write(s), process.stderr.isTTY === true);
+    // Progress is offered every tick (it draws at most ten times a second, and only after
+    // the first second), so that a run of few slow ticks shows it from the first second.
+    sim.run((done, total) => progress.update(done, total, done * scenario.tick), 1);
+    progress.done();
+    t2 = performance.now();
+    result = await sim.finish();
+    const t3 = performance.now();
+    dir = results.dir;
+    writeResults(results, result, {
+      bootMs: t1 - t0,
+      runMs: t2 - t1,
+      finishMs: t3 - t2,
+      ticksPerSecond: result.ticks / Math.max(1e-9, (t2 - t1) / 1000),
+      peakRssBytes: process.memoryUsage().rss,
+    });
+  } finally {
+    rmSync(results.tmp, { recursive: true, force: true });
+  }
   if (!quiet) printSummary(io, result, scenario.name, dir, t2 - t1);
   const failed = result.expectations.filter((e) => !e.ok);
   for (const f of failed) io.err(`expectation failed: ${f.reason}`);
@@ -391,7 +417,13 @@ async function validateCommand(rest: string[], io: Out): Promise<number> {
       if (!folders.length) throw new UsageError(`${target} contains no plugin.json`);
       for (const folder of folders) {
         const entry = readPluginFolder(folder);
-        const mod = (await entry.load()) as { default?: { kind?: string }; kind?: string };
+        let mod: { default?: { kind?: string }; kind?: string };
+        try {
+          mod = (await entry.load()) as typeof mod;
+        } catch (e) {
+          const at = throwingPlugin(e);
+          throw new ManifestError(`the entry module of '${entry.manifest.id}' (${entry.dir}) throws when imported: ${(e as Error).message?.split('\n')[0]}${at ? ` (at ${at.file}:${at.line})` : ''}`);
+        }
         if ((mod.default ?? mod)?.kind !== 'virtlab-plugin') {
           throw new ManifestError(`the entry module of '${entry.manifest.id}' does not export default definePlugin(...)`);
         }
@@ -497,7 +529,7 @@ async function matrixCommand(rest: string[], io: Out): Promise<number> {
   if (rest[0] === 'merge') {
     const { values, positionals } = parse('matrix', rest.slice(1));
     if (!positionals.length || !values.out) throw new UsageError('matrix merge takes shard output folders and --out', 'virtlab matrix merge results/matrix/ci-shard1of2 results/matrix/ci-shard2of2 --out results/matrix/ci');
-    const report = mergeShards(positionals, values.out as string);
+    const report = mergeShards(positionals, values.out as string, (line) => io.err(`note: ${line}`));
     printMatrixReport(io, report, values.out as string);
     return report.exitCode;
   }
@@ -528,6 +560,7 @@ async function matrixCommand(rest: string[], io: Out): Promise<number> {
     shard,
     fresh: values.fresh === true,
     progress: (done, total) => progress.update(done, total),
+    warn: (line) => io.err(`note: ${line}`),
   });
   progress.done();
   io.out(`${ran} cells run, ${reused} reused from ${out}/cells`);

@@ -31,6 +31,8 @@ export interface MatrixOptions {
   /** Ignore stored cell results and run everything again. */
   readonly fresh?: boolean;
   readonly progress?: (done: number, total: number) => void;
+  /** Told of each stored cell file that cannot be read (it is then run again), one line each. */
+  readonly warn?: (line: string) => void;
   /**
    * Wall-clock limit of each cell, ms, in place of the matrix file's `timeout`;
    * Infinity: none. Tests pass Infinity: a loaded machine must not turn a slow cell
@@ -378,6 +380,23 @@ function pruneCells(out: string, keep: ReadonlySet<string>): void {
   for (const f of readdirSync(dir)) if (!keep.has(f.replace(/\.json$/, '')) || f.endsWith('.tmp')) rmSync(path.join(dir, f), { force: true });
 }
 
+/**
+ * A stored cell result, or undefined when there is none or it cannot be read (a file
+ * cut short by a crash or a full disk): such a cell counts as missing, and `warn` is
+ * told which file it was.
+ */
+function readCell(file: string, warn?: (line: string) => void): CellResult | undefined {
+  if (!existsSync(file)) return undefined;
+  try {
+    const r = JSON.parse(readFileSync(file, 'utf8')) as CellResult;
+    if (typeof r !== 'object' || r === null || typeof r.id !== 'string' || typeof r.status !== 'string') throw new Error('not a cell result');
+    return r;
+  } catch (e) {
+    warn?.(`${file} is corrupt (${(e as Error).message.split('\n')[0]}); its cell counts as missing`);
+    return undefined;
+  }
+}
+
 /** Runs a matrix (or one shard of it) and writes its results and report. */
 export async function runMatrix(o: MatrixOptions): Promise<{ report: MatrixReport; out: string; ran: number; reused: number }> {
   const read = readMatrix(o.file);
@@ -392,8 +411,8 @@ export async function runMatrix(o: MatrixOptions): Promise<{ report: MatrixRepor
   writeAtomic(path.join(out, 'matrix.json'), JSON.stringify({ file: path.relative(process.cwd(), path.resolve(o.file)), name: m.name, shard: o.shard ?? null, cells: cells.length }, null, 2) + '\n');
   const results = new Map<string, CellResult>();
   for (const c of cells) {
-    const f = cellFile(out, c.key);
-    if (existsSync(f)) results.set(c.id, JSON.parse(readFileSync(f, 'utf8')) as CellResult);
+    const r = readCell(cellFile(out, c.key), o.warn);
+    if (r) results.set(c.id, r);
   }
   const reused = results.size;
   const todo = cells.filter((c) => !results.has(c.id));
@@ -450,7 +469,7 @@ export async function matrixCoverage(file: string): Promise<{ coverage: Coverage
 }
 
 /** Combines the outputs of several shards (their folders) into one folder and report. */
-export function mergeShards(dirs: readonly string[], out: string): MatrixReport {
+export function mergeShards(dirs: readonly string[], out: string, warn?: (line: string) => void): MatrixReport {
   if (!dirs.length) throw new MatrixError('merge needs at least one shard output folder');
   const stamps = dirs.map((dir) => {
     const stamp = path.join(dir, 'matrix.json');
@@ -471,7 +490,8 @@ export function mergeShards(dirs: readonly string[], out: string): MatrixReport 
       // Only results of the current matrix and sources count: a folder may hold a
       // shard run against other code, whose results would be stale here.
       if (!wanted.has(f.replace(/\.json$/, ''))) continue;
-      const r = JSON.parse(readFileSync(path.join(cellsDir, f), 'utf8')) as CellResult;
+      const r = readCell(path.join(cellsDir, f), warn);
+      if (!r) continue;
       results.set(r.id, r);
       if (path.resolve(dir) !== path.resolve(out)) writeAtomic(cellFile(out, r.key), JSON.stringify(r, null, 2) + '\n');
     }

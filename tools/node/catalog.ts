@@ -4,7 +4,7 @@
 // the entry module on demand. Plugins outside the repository import 'virtlab' like
 // those inside; the resolver hook below points that name at this checkout's core.
 
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, realpathSync, statSync } from 'node:fs';
 import Module from 'node:module';
 import path from 'node:path';
 import { ManifestError, OPTION_FRAGMENTS, PluginCatalog, catalogEntry, type CatalogEntry, type FoundPlugin } from 'virtlab';
@@ -40,11 +40,25 @@ function resolveVirtlabAnywhere(): void {
 /** Paths of every plugin.json below `dir`, sorted, skipping node_modules. */
 export function findManifests(dir: string): string[] {
   const out: string[] = [];
+  // Folders already walked, by real path: a link back up the tree is walked once.
+  const seen = new Set<string>();
   const walk = (d: string) => {
+    const real = realpathSync(d);
+    if (seen.has(real)) return;
+    seen.add(real);
     for (const name of readdirSync(d).sort()) {
       if (name === 'node_modules' || name.startsWith('.')) continue;
       const p = path.join(d, name);
-      if (statSync(p).isDirectory()) walk(p);
+      let isDir: boolean;
+      try {
+        isDir = statSync(p).isDirectory();
+      } catch (e) {
+        const code = (e as NodeJS.ErrnoException).code;
+        if (code === 'ELOOP') throw new ManifestError(`${p} in plugin folder ${dir} is a loop of symbolic links (ELOOP)`);
+        if (code === 'ENOENT') continue; // a dangling link: nothing to load
+        throw new ManifestError(`cannot read ${p} in plugin folder ${dir}: ${code ?? (e as Error).message}`);
+      }
+      if (isDir) walk(p);
       else if (name === 'plugin.json') out.push(p);
     }
   };

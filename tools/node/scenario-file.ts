@@ -2,8 +2,13 @@
 // finds the plugins and host profiles it may use (the repository's and those in
 // folders it names), resolves it with the core loader, and reads the host files it
 // mounts for guests. Core stays free of file access; this is the Node side of it.
+//
+// Scenarios are code: `pluginPaths` loads and runs plugins, and `files:` hands host
+// files to guests. To run a scenario from someone else, `trust.noPluginPaths` refuses
+// pluginPaths and `trust.filesRoot` refuses host files (mounts and guest programs)
+// outside one folder (the CLI's --no-plugin-paths and --files-root).
 
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, realpathSync, statSync } from 'node:fs';
 import path from 'node:path';
 import {
   applyOverrides,
@@ -62,9 +67,13 @@ const SEARCH_PATH_KEYS = ['pluginPaths', 'hostPaths'];
  * pluginPaths=…` (paths relative to the working folder) decides where plugins are
  * found; those under `plugins` are left for resolution.
  */
-export function openScenarioFile(file: string, overrides: ScenarioOverrides = {}): OpenedScenario {
+export function openScenarioFile(file: string, overrides: ScenarioOverrides = {}, trust: ScenarioTrust = {}): OpenedScenario {
   if (!existsSync(file)) throw new ScenarioError(file, 1, 1, '', 'no such file', 'give the path of a .scenario.yaml file');
   const shown = path.relative(process.cwd(), file) || file;
+  if (statSync(file).isDirectory()) {
+    if (existsSync(path.join(file, 'config.json'))) throw new ScenarioError(file, 1, 1, '', 'is a folder, not a scenario file', `to run a recorded run again: virtlab run ${path.join(shown, 'config.json')}`);
+    throw new ScenarioError(file, 1, 1, '', 'is a folder, not a scenario file', 'give the path of a .scenario.yaml file');
+  }
   // The size is checked before reading: a 50 MB scenario took 75 s and 1.75 GB to parse.
   const bytes = statSync(file).size;
   if (bytes > limits.MAX_SCENARIO_BYTES) throw new ScenarioError(shown, 1, 1, '', `the file is ${bytes} bytes; a scenario may be at most ${limits.MAX_SCENARIO_BYTES} bytes`, 'use groups (count, racks × perRack) rather than one entry per VM or host');
@@ -81,6 +90,9 @@ export function openScenarioFile(file: string, overrides: ScenarioOverrides = {}
     });
   applyOverrides(doc, early);
   const rel = (p: unknown) => path.resolve(dir, String(p));
+  if (trust.noPluginPaths && Array.isArray(doc.data.pluginPaths) && doc.data.pluginPaths.length) {
+    throw doc.error(['pluginPaths'], `pluginPaths would load and run the plugins in ${doc.data.pluginPaths.join(', ')}; refused by --no-plugin-paths`, 'read those plugins first; run without --no-plugin-paths to trust them');
+  }
   const pluginDirs = Array.isArray(doc.data.pluginPaths) ? doc.data.pluginPaths.map(rel) : [];
   const hostDirs = Array.isArray(doc.data.hostPaths) ? doc.data.hostPaths.map(rel) : [];
   const catalog = loadCatalog(pluginDirs);
@@ -99,24 +111,38 @@ function guestFile(doc: PositionedDocument, at: Array<string | number>, file: st
   }
 }
 
+/** What a scenario from elsewhere may do (the CLI's --no-plugin-paths and --files-root). */
+export interface ScenarioTrust {
+  /** Refuse `pluginPaths` (which loads and runs code). */
+  readonly noPluginPaths?: boolean;
+  /** Host files handed to guests must lie in this folder (after links are followed). */
+  readonly filesRoot?: string;
+}
+
 /** Reads, validates and resolves a scenario file. Throws ScenarioError and friends. */
-export function loadScenarioFile(file: string, overrides: ScenarioOverrides = {}): LoadedScenario {
-  const { doc, catalog, hostProfiles, dir, overrides: late } = openScenarioFile(file, overrides);
+export function loadScenarioFile(file: string, overrides: ScenarioOverrides = {}, trust: ScenarioTrust = {}): LoadedScenario {
+  const { doc, catalog, hostProfiles, dir, overrides: late } = openScenarioFile(file, overrides, trust);
   const scenario = resolveScenario(doc, { catalog, hostProfiles, dir }, late);
   const rel = (p: unknown) => path.resolve(dir, String(p));
+  const root = trust.filesRoot === undefined ? undefined : realpathSync(path.resolve(trust.filesRoot));
+  /** A host file a guest may read: it exists, is a regular file, and lies under the files root. */
+  const hostFile = (at: Array<string | number>, written: string, what: string): Uint8Array => {
+    const p = rel(written);
+    if (!existsSync(p)) throw doc.error(at, `${what} ${written} does not exist (resolved to ${p})`);
+    if (!statSync(p).isFile()) throw doc.error(at, `${what} ${written} is not a regular file (resolved to ${p})`, 'name one file per guest path');
+    if (root !== undefined) {
+      const real = realpathSync(p);
+      if (!real.startsWith(root + path.sep)) throw doc.error(at, `${what} ${written} lies outside --files-root ${trust.filesRoot} (resolved to ${real})`, 'move the file under the files root, or widen --files-root');
+    }
+    return guestFile(doc, at, p);
+  };
   const files = new Map<string, Uint8Array>();
-  for (const [guest, host] of Object.entries(scenario.files)) {
-    const p = rel(host);
-    if (!existsSync(p)) throw doc.error(['files', guest], `file ${host} does not exist (resolved to ${p})`);
-    files.set(guest, guestFile(doc, ['files', guest], p));
-  }
+  for (const [guest, host] of Object.entries(scenario.files)) files.set(guest, hostFile(['files', guest], host, 'file'));
   // Guest programs are read here too, under the path as written in the scenario.
   scenario.vms.forEach((g, i) => {
     if (g.workload?.kind !== 'guest') return;
     const program = String(g.workload.program);
-    const p = rel(program);
-    if (!existsSync(p)) throw doc.error(['vms', i, 'workload', 'program'], `guest program ${program} does not exist (resolved to ${p})`);
-    files.set(program, guestFile(doc, ['vms', i, 'workload', 'program'], p));
+    files.set(program, hostFile(['vms', i, 'workload', 'program'], program, 'guest program'));
   });
   return { scenario, catalog, files };
 }

@@ -23,8 +23,9 @@ export interface GuestLaunch {
   readonly maxInstructions: number;
   /** Returns up to `max` bytes of standard input, or null at end of input. */
   readonly readStdin: (max: number) => Uint8Array | null;
-  readonly writeStdout: (bytes: Uint8Array) => void;
-  readonly writeStderr: (bytes: Uint8Array) => void;
+  /** Writes guest output; returns false when its reader has gone (a closed pipe): the guest then gets SIGPIPE; any other return value is ignored. */
+  readonly writeStdout: (bytes: Uint8Array) => unknown;
+  readonly writeStderr: (bytes: Uint8Array) => unknown;
   /** The guest's clock, in nanoseconds since the epoch the runner chooses. */
   readonly now: () => number;
   /** Fills `out` with deterministic random bytes (AT_RANDOM, getrandom). */

@@ -2,11 +2,19 @@
 // the PT_LOAD segments into guest memory with their permissions and builds the
 // initial stack (argc, argv, envp, auxv) as the Linux kernel does. Anything else —
 // another machine, a dynamically linked program, a truncated or corrupt file — is
-// refused with a GuestLoadError that says why.
+// refused with a GuestLoadError that names the file and says why.
 
 import { GuestMemory, PAGE_SIZE, PERM_MAPPED, PERM_R, PERM_W, PERM_X, PIE_BASE } from './memory';
 
-export class GuestLoadError extends Error {}
+/** A program the loader refuses: bad input, not a bug. The message starts with the file's name. */
+export class GuestLoadError extends Error {
+  constructor(
+    readonly reason: string,
+    readonly file?: string,
+  ) {
+    super(file ? `${file}: ${reason}` : reason);
+  }
+}
 
 const MACHINES: Record<number, string> = {
   3: 'x86 (i386)', 8: 'MIPS', 20: 'PowerPC', 21: 'PowerPC64', 40: 'ARM', 62: 'x86-64', 183: 'AArch64', 243: 'RISC-V', 258: 'LoongArch',
@@ -26,22 +34,22 @@ const PT_LOAD = 1;
 const PT_INTERP = 3;
 const PT_PHDR = 6;
 
-/** Maps an ELF image into memory. */
-export function loadElf(bytes: Uint8Array, mem: GuestMemory): LoadedImage {
-  if (bytes.length < 64) throw new GuestLoadError(`not an ELF file: only ${bytes.length} bytes`);
-  if (bytes[0] !== 0x7f || bytes[1] !== 0x45 || bytes[2] !== 0x4c || bytes[3] !== 0x46) throw new GuestLoadError('not an ELF file (bad magic number)');
-  if (bytes[4] !== 2) throw new GuestLoadError('not a 64-bit ELF file (ELFCLASS32); build for riscv64');
-  if (bytes[5] !== 1) throw new GuestLoadError('not a little-endian ELF file');
+/** Maps an ELF image into memory; `file` (the program's path) is named in every refusal. */
+export function loadElf(bytes: Uint8Array, mem: GuestMemory, file?: string): LoadedImage {
+  if (bytes.length < 64) throw new GuestLoadError(`not an ELF file: only ${bytes.length} bytes`, file);
+  if (bytes[0] !== 0x7f || bytes[1] !== 0x45 || bytes[2] !== 0x4c || bytes[3] !== 0x46) throw new GuestLoadError('not an ELF file (bad magic number)', file);
+  if (bytes[4] !== 2) throw new GuestLoadError('not a 64-bit ELF file (ELFCLASS32); build for riscv64', file);
+  if (bytes[5] !== 1) throw new GuestLoadError('not a little-endian ELF file', file);
   const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const type = dv.getUint16(16, true);
   const machine = dv.getUint16(18, true);
-  if (machine !== 243) throw new GuestLoadError(`built for ${MACHINES[machine] ?? `machine ${machine}`}, not RISC-V`);
-  if (type !== 2 && type !== 3) throw new GuestLoadError(`not an executable (ELF type ${type})`);
+  if (machine !== 243) throw new GuestLoadError(`built for ${MACHINES[machine] ?? `machine ${machine}`}, not RISC-V`, file);
+  if (type !== 2 && type !== 3) throw new GuestLoadError(`not an executable (ELF type ${type})`, file);
   const entry = Number(dv.getBigUint64(24, true));
   const phoff = Number(dv.getBigUint64(32, true));
   const phentsize = dv.getUint16(54, true);
   const phnum = dv.getUint16(56, true);
-  if (phentsize !== 56 || phnum === 0 || phoff + phnum * 56 > bytes.length) throw new GuestLoadError('corrupt ELF program headers');
+  if (phentsize !== 56 || phnum === 0 || phoff + phnum * 56 > bytes.length) throw new GuestLoadError('corrupt ELF program headers', file);
   const base = type === 3 ? PIE_BASE : 0;
   let brk = 0;
   let phdr = 0;
@@ -55,16 +63,16 @@ export function loadElf(bytes: Uint8Array, mem: GuestMemory): LoadedImage {
     const vaddr = Number(dv.getBigUint64(o + 16, true)) + base;
     const filesz = Number(dv.getBigUint64(o + 32, true));
     const memsz = Number(dv.getBigUint64(o + 40, true));
-    if (ptype === PT_INTERP) throw new GuestLoadError('dynamically linked (it asks for an interpreter); build with -static');
+    if (ptype === PT_INTERP) throw new GuestLoadError('dynamically linked (it asks for an interpreter); build with -static', file);
     if (ptype === PT_PHDR) phdr = vaddr;
     if (ptype !== PT_LOAD) continue;
-    if (offset + filesz > bytes.length) throw new GuestLoadError(`segment ${i} lies outside the file (truncated ELF)`);
-    if (filesz > memsz) throw new GuestLoadError(`segment ${i} is larger in the file than in memory`);
-    if (vaddr < PAGE_SIZE || vaddr + memsz > mem.size / 2) throw new GuestLoadError(`segment ${i} at 0x${vaddr.toString(16)} does not fit the guest address space`);
+    if (offset + filesz > bytes.length) throw new GuestLoadError(`segment ${i} lies outside the file (truncated ELF)`, file);
+    if (filesz > memsz) throw new GuestLoadError(`segment ${i} is larger in the file than in memory`, file);
+    if (vaddr < PAGE_SIZE || vaddr + memsz > mem.size / 2) throw new GuestLoadError(`segment ${i} at 0x${vaddr.toString(16)} does not fit the guest address space`, file);
     firstLoad ??= { vaddr, offset };
     loads.push({ vaddr, memsz, filesz, offset, flags });
   }
-  if (!loads.length) throw new GuestLoadError('no loadable segments');
+  if (!loads.length) throw new GuestLoadError('no loadable segments', file);
   for (const l of loads) {
     const start = Math.floor(l.vaddr / PAGE_SIZE) * PAGE_SIZE;
     const end = Math.ceil((l.vaddr + l.memsz) / PAGE_SIZE) * PAGE_SIZE;

@@ -75,6 +75,9 @@ export class GuestFault extends Error {
   }
 }
 
+/** The sizes guest memory may have: whole 64 KiB units from 1 MiB to 2 GiB. */
+export const GUEST_MEMORY = { min: 1 << 20, max: 2 ** 31, align: 65536 } as const;
+
 export class GuestMemory {
   readonly wasm: WebAssembly.Memory;
   /** Guest bytes: addresses [0, size) are the guest's. */
@@ -96,7 +99,7 @@ export class GuestMemory {
   onCodeWrite: (page: number) => void = () => {};
 
   constructor(size: number) {
-    if (size % 65536 !== 0 || size < 1 << 20 || size > 2 ** 31) {
+    if (size % GUEST_MEMORY.align !== 0 || size < GUEST_MEMORY.min || size > GUEST_MEMORY.max) {
       throw new RangeError(`guest memory must be a multiple of 64 KiB between 1 MiB and 2 GiB, got ${size}`);
     }
     this.size = size;

@@ -26,8 +26,9 @@ export interface ProcessOptions {
   readonly programPath: string;
   readonly files: ReadonlyMap<string, Uint8Array>;
   readonly readStdin: (max: number) => Uint8Array | null;
-  readonly writeStdout: (b: Uint8Array) => void;
-  readonly writeStderr: (b: Uint8Array) => void;
+  /** Writes guest output; false when its reader has gone (the guest then gets SIGPIPE). */
+  readonly writeStdout: (b: Uint8Array) => unknown;
+  readonly writeStderr: (b: Uint8Array) => unknown;
   readonly now: () => number;
   readonly randomBytes: (out: Uint8Array) => void;
   /** Timing mode: every guest load and store (see Interpreter.accessHook). */
@@ -76,6 +77,8 @@ export interface LinuxState {
   /** Lowest address handed out by mmap so far; mmaps grow downwards from the stack. */
   mmapFloor: number;
   stackBottom: number;
+  /** The guest set SIGPIPE to SIG_IGN: a write to a closed pipe answers EPIPE. */
+  ignoresSigpipe?: boolean;
 }
 
 export class GuestProcess {
@@ -121,12 +124,12 @@ export class GuestProcess {
   /** Loads the program and builds its stack; throws GuestLoadError. */
   load(elf: Uint8Array): void {
     const mem = this.mem;
-    const image = loadElf(elf, mem);
+    const image = loadElf(elf, mem, this.options.argv[0] ?? this.options.programPath);
     const top = mem.size;
     const stackBytes = roundUp(this.options.stackBytes, PAGE_SIZE);
     const linux = this.linux;
     linux.stackBottom = top - stackBytes;
-    if (linux.stackBottom <= image.brk + 16 * PAGE_SIZE) throw new GuestLoadError(`guest memory of ${mem.size} bytes is too small for this program and its stack`);
+    if (linux.stackBottom <= image.brk + 16 * PAGE_SIZE) throw new GuestLoadError(`guest memory of ${mem.size} bytes is too small for this program and its stack`, this.options.argv[0] ?? this.options.programPath);
     mem.protect(linux.stackBottom, stackBytes, PERM_MAPPED | PERM_R | PERM_W);
     // A guard page below the stack stays unmapped.
     linux.mmapFloor = linux.stackBottom - PAGE_SIZE;

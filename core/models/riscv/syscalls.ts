@@ -21,6 +21,8 @@ const ENOMEM = 12;
 const ENOTTY = 25;
 const ESPIPE = 29;
 const EACCES = 13;
+const EPIPE = 32;
+const SIGPIPE = 13;
 export const EFAULT = 14;
 
 /** The process id every guest sees (and the tid of its first thread, see threads.ts). */
@@ -158,7 +160,10 @@ export const LINUX_SYSCALLS: Readonly<Record<string, SyscallHandler>> = {
   nanosleep: zero,
   rt_sigprocmask: zero,
   rt_sigaction: (p) => {
-    // Accepted, never delivered.
+    // Accepted, never delivered; only whether SIGPIPE is ignored (SIG_IGN) is kept,
+    // since a write to a closed pipe then answers EPIPE instead of ending the process.
+    const act = p.arg(1);
+    if (p.argInt(0) === SIGPIPE && act) p.linux.ignoresSigpipe = p.mem.read(act, 8).every((b, i) => b === (i === 0 ? 1 : 0));
     const old = p.arg(2);
     if (old) p.mem.write(old, new Uint8Array(32));
     return 0;
@@ -300,12 +305,13 @@ function readFd(p: GuestProcess, fd: number, buf: number, len: number, at: numbe
 function writeFd(p: GuestProcess, fd: number, bytes: Uint8Array): number {
   const f = p.linux.fds[fd];
   if (!f) return -EBADF;
-  if (f.std === 1) {
-    p.options.writeStdout(bytes);
-    return bytes.length;
-  }
-  if (f.std === 2) {
-    p.options.writeStderr(bytes);
+  if (f.std === 1 || f.std === 2) {
+    const written = (f.std === 1 ? p.options.writeStdout : p.options.writeStderr)(bytes);
+    // The reader has gone: SIGPIPE ends the process, as Linux does, unless it ignores the signal.
+    if (written === false) {
+      if (!p.linux.ignoresSigpipe) p.end({ state: 'signaled', signal: SIGPIPE, message: 'broken pipe (SIGPIPE)' });
+      return -EPIPE;
+    }
     return bytes.length;
   }
   if (!f.writable || !f.node) return -EBADF;

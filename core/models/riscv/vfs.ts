@@ -88,11 +88,20 @@ export class Vfs {
 
   /** Resolves an absolute or cwd-relative path (the cwd is /). */
   lookup(path: string): VNode {
+    // Walked component by component, as Linux does: `..` and a trailing `/` after a
+    // file are ENOTDIR (`/data/file.txt/..`), not the folder a lexical clean-up gives.
     let n = this.root;
-    for (const part of split(path)) {
+    const up: VNode[] = [];
+    for (const part of path.split('/')) {
       if (!n.isDir) throw new VfsError(ENOTDIR);
+      if (part === '' || part === '.') continue;
+      if (part === '..') {
+        n = up.pop() ?? this.root;
+        continue;
+      }
       const next = n.children!.get(part);
       if (!next) throw new VfsError(ENOENT);
+      up.push(n);
       n = next;
     }
     return n;
