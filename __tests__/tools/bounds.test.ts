@@ -41,7 +41,7 @@ describe('sizes refused before anything is allocated', () => {
     const r = await runDemo('--set', 'vms.1000000000.count=1');
     expect(r.code).toBe(2);
     // One line naming the path, the list's length and the largest index allowed.
-    expect(r.err.split('\n')[0]).toMatch(/demo\.scenario\.yaml:\d+:\d+: vms: --set vms\.1000000000\.count: .*\b3 entries/);
+    expect(r.err.split('\n')[0]).toMatch(/demo\.scenario\.yaml:\d+:\d+: (vms: )?--set vms\.1000000000\.count: .*\b3 entries/);
     expect(r.err).toMatch(/hint: .*\b3\b/);
     // The next index appends a group.
     const ok = await runDemo('--set', 'vms.3={ memory: 1GiB }', '--set', 'duration=1s', '--set', 'expect={}');

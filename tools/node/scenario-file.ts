@@ -129,7 +129,6 @@ export function loadScenarioFile(file: string, overrides: ScenarioOverrides = {}
   const hostFile = (at: Array<string | number>, written: string, what: string): Uint8Array => {
     const p = rel(written);
     if (!existsSync(p)) throw doc.error(at, `${what} ${written} does not exist (resolved to ${p})`);
-    if (!statSync(p).isFile()) throw doc.error(at, `${what} ${written} is not a regular file (resolved to ${p})`, 'name one file per guest path');
     if (root !== undefined) {
       const real = realpathSync(p);
       if (!real.startsWith(root + path.sep)) throw doc.error(at, `${what} ${written} lies outside --files-root ${trust.filesRoot} (resolved to ${real})`, 'move the file under the files root, or widen --files-root');
