@@ -77,7 +77,8 @@ export function runGuestCase(engine: ExecutionEngine, program: GuestProgram, c: 
     },
     writeStdout: (b) => out.push(b.slice()),
     writeStderr: (b) => err.push(b.slice()),
-    now: () => instance!.instructions,
+    // Sleeps advance the clock by the time they charge.
+    now: () => instance!.instructions + instance!.chargedNs,
     randomBytes: (o) => rng.fillBytes(o),
     hostNow: () => performance.now(),
   });
