@@ -32,6 +32,38 @@ static void info(int sig, siginfo_t *si, void *ctx) {
   saw_mask = sigismember(&now, sig) * 10 + sigismember(&uc->uc_sigmask, sig);
   fp_in_handler = 1.0;
   for (int i = 0; i < 10; i++) fp_in_handler *= 3.5; /* clobbers FP registers */
+  volatile double third = 1.0;
+  third /= 3.0; /* raises NX in the handler's fflags */
+  /* Clobbers the caller-saved registers the interrupted code keeps live. */
+  __asm__ volatile("li t0, 0\n li a5, 0\n fcvt.d.l ft0, zero\n fcvt.d.l fa7, zero\n" ::: "t0", "a5", "ft0", "fa7");
+}
+
+/* Sends SIGUSR2 by a raw ecall with caller-saved integer and FP registers live and
+   fflags clear: rt_sigreturn must bring all of them back. */
+static void raw_tgkill_keeps_registers(void) {
+  long t0v, a5v, pid = getpid();
+  double ft0v, fa7v;
+  unsigned long fl;
+  __asm__ volatile(
+      "li t0, 0x1234567\n"
+      "li a5, -77\n"
+      "fcvt.d.l ft0, t0\n"
+      "fcvt.d.l fa7, a5\n"
+      "fsflags zero\n"
+      "mv a0, %[pid]\n"
+      "mv a1, %[pid]\n"
+      "li a2, 12\n"
+      "li a7, 131\n"
+      "ecall\n"
+      "mv %[t0v], t0\n"
+      "mv %[a5v], a5\n"
+      "fmv.d %[ft0v], ft0\n"
+      "fmv.d %[fa7v], fa7\n"
+      "frflags %[fl]\n"
+      : [t0v] "=&r"(t0v), [a5v] "=&r"(a5v), [ft0v] "=&f"(ft0v), [fa7v] "=&f"(fa7v), [fl] "=&r"(fl)
+      : [pid] "r"(pid)
+      : "t0", "a0", "a1", "a2", "a5", "a7", "ft0", "fa7", "memory");
+  printf("after a raw tgkill: t0 %lx a5 %ld ft0 %.1f fa7 %.1f fflags %lu\n", t0v, a5v, ft0v, fa7v, fl);
 }
 
 static volatile int entries;
@@ -72,6 +104,8 @@ int main(int argc, char **argv) {
   long spin = 0;
   for (int i = 0; i < 3; i++) { raise(SIGUSR2); spin += i * acc; }
   printf("USR2 hits %d code %d (SI_TKILL %d) pid-ok %d mask %d acc %.3f spin %ld handler-fp %.1f\n", hits[SIGUSR2], last_code, SI_TKILL, last_pid, saw_mask, acc, spin, fp_in_handler);
+  raw_tgkill_keeps_registers();
+  printf("USR2 hits %d\n", hits[SIGUSR2]);
   sigqueue(getpid(), SIGUSR2, (union sigval){ .sival_int = 7 });
   printf("sigqueue: hits %d code %d (SI_QUEUE %d)\n", hits[SIGUSR2], last_code, SI_QUEUE);
 
