@@ -82,8 +82,11 @@ describe('virtlab exec', () => {
   it('keeps the guest stderr clean of unimplemented calls unless -d unimp asks, and names them', async () => {
     const plain = await run([`${G}/bin/sort.elf`, '200']);
     expect(plain.err).toBe('');
-    const logged = await run(['-d', 'unimp', `${G}/bin/exit-status.elf`]);
-    expect(logged.err).toMatch(/^virtlab: unimplemented system calls answered ENOSYS: /);
+    const logged = await run(['-d', 'unimp', `${G}/bin/process-misc.elf`]);
+    expect(logged.err).toBe('virtlab: unimplemented system calls answered ENOSYS: syscall 1000 (1000, 1×)');
+    expect(logged.guestErr).toBe('');
+    const stats = await run(['--stats', `${G}/bin/process-misc.elf`]);
+    expect(stats.err).toMatch(/syscalls .*sysinfo:1 .*\n.*answered ENOSYS: syscall 1000 \(1000, 1×\)/);
     await expect(run(['-d', 'cpu', `${G}/bin/exit-status.elf`])).rejects.toThrow(/unknown log item 'cpu'/);
   });
 

@@ -206,7 +206,7 @@ export function deliverSignals(p: GuestProcess): number {
     if (act.handler === SIG_IGN) continue;
     if (act.handler === SIG_DFL) {
       if (IGNORED.has(sig)) continue;
-      p.end({ state: 'signaled', signal: sig, message: `${CORE.has(sig) ? 'core-dumping ' : ''}signal ${sig} (${SIGNAL_NAMES[sig] ?? 'real-time'}) with its default action` });
+      p.end({ state: 'signaled', signal: sig, message: `${SIGNAL_NAMES[sig] ?? `real-time signal ${sig}`}, default action${CORE.has(sig) ? ' (core dump)' : ''}` });
       return -1;
     }
     return runHandler(p, sig, act, info);

@@ -36,13 +36,15 @@ export const PID = 1000;
 
 /** rv64 Linux system call numbers (the generic table of asm-generic/unistd.h) → names. */
 export const RV64_SYSCALL_NAMES: Readonly<Record<number, string>> = {
-  17: 'getcwd', 23: 'dup', 49: 'chdir', 50: 'fchdir', 38: 'renameat', 46: 'ftruncate', 59: 'pipe2', 82: 'fsync', 83: 'fdatasync', 115: 'clock_nanosleep',
-  136: 'rt_sigpending', 138: 'rt_sigqueueinfo', 139: 'rt_sigreturn', 166: 'umask', 179: 'sysinfo', 259: 'riscv_flush_icache', 276: 'renameat2', 24: 'dup3', 25: 'fcntl', 29: 'ioctl', 34: 'mkdirat', 35: 'unlinkat', 48: 'faccessat', 56: 'openat', 57: 'close',
-  61: 'getdents64', 62: 'lseek', 63: 'read', 64: 'write', 65: 'readv', 66: 'writev', 67: 'pread64', 78: 'readlinkat', 79: 'newfstatat', 80: 'fstat',
-  93: 'exit', 94: 'exit_group', 96: 'set_tid_address', 98: 'futex', 99: 'set_robust_list', 101: 'nanosleep', 113: 'clock_gettime', 114: 'clock_getres',
-  123: 'sched_getaffinity', 124: 'sched_yield', 129: 'kill', 130: 'tkill', 131: 'tgkill', 134: 'rt_sigaction', 135: 'rt_sigprocmask', 160: 'uname',
-  163: 'getrlimit', 169: 'gettimeofday', 172: 'getpid', 173: 'getppid', 174: 'getuid', 175: 'geteuid', 176: 'getgid', 177: 'getegid', 178: 'gettid',
-  198: 'socket', 214: 'brk', 215: 'munmap', 216: 'mremap', 222: 'mmap', 226: 'mprotect', 233: 'madvise', 261: 'prlimit64', 278: 'getrandom', 293: 'rseq',
+  17: 'getcwd', 23: 'dup', 24: 'dup3', 25: 'fcntl', 29: 'ioctl', 34: 'mkdirat', 35: 'unlinkat', 38: 'renameat', 46: 'ftruncate', 48: 'faccessat',
+  49: 'chdir', 50: 'fchdir', 56: 'openat', 57: 'close', 59: 'pipe2', 61: 'getdents64', 62: 'lseek', 63: 'read', 64: 'write', 65: 'readv',
+  66: 'writev', 67: 'pread64', 78: 'readlinkat', 79: 'newfstatat', 80: 'fstat', 82: 'fsync', 83: 'fdatasync', 93: 'exit', 94: 'exit_group',
+  96: 'set_tid_address', 98: 'futex', 99: 'set_robust_list', 101: 'nanosleep', 113: 'clock_gettime', 114: 'clock_getres', 115: 'clock_nanosleep',
+  123: 'sched_getaffinity', 124: 'sched_yield', 129: 'kill', 130: 'tkill', 131: 'tgkill', 134: 'rt_sigaction', 135: 'rt_sigprocmask',
+  136: 'rt_sigpending', 138: 'rt_sigqueueinfo', 139: 'rt_sigreturn', 160: 'uname', 163: 'getrlimit', 166: 'umask', 169: 'gettimeofday',
+  172: 'getpid', 173: 'getppid', 174: 'getuid', 175: 'geteuid', 176: 'getgid', 177: 'getegid', 178: 'gettid', 179: 'sysinfo', 198: 'socket',
+  214: 'brk', 215: 'munmap', 216: 'mremap', 222: 'mmap', 226: 'mprotect', 233: 'madvise', 259: 'riscv_flush_icache', 261: 'prlimit64',
+  276: 'renameat2', 278: 'getrandom', 293: 'rseq', 439: 'faccessat2',
 };
 
 /** The Linux name of an rv64 system call number, or `syscall <n>` for one not in the table. */
@@ -111,6 +113,18 @@ export const LINUX_SYSCALLS: Readonly<Record<string, SyscallHandler>> = {
   newfstatat: (p) => fstatat(p, p.argInt(0), p.mem.readCString(p.arg(1)), p.arg(2), p.argInt(3)),
   fstat: (p) => fstatat(p, p.argInt(0), '', p.arg(1), 0x1000),
   faccessat: (p) => faccessat(p, p.argInt(0), p.mem.readCString(p.arg(1)), p.argInt(2)),
+  // AT_EACCESS and AT_SYMLINK_NOFOLLOW change nothing here (one user, no links); AT_EMPTY_PATH is the descriptor itself.
+  faccessat2: (p) => {
+    const flags = p.argInt(3);
+    if (flags & ~0x1300) return -EINVAL;
+    const name = p.mem.readCString(p.arg(1));
+    if (name === '' && flags & 0x1000) {
+      const f = p.linux.fds[p.argInt(0)];
+      if (!f) return -EBADF;
+      return f.node ? faccessat(p, AT_FDCWD, f.path, p.argInt(2)) : 0;
+    }
+    return faccessat(p, p.argInt(0), name, p.argInt(2));
+  },
   mkdirat: (p) => {
     p.vfs.mkdir(path(p, p.argInt(0), p.mem.readCString(p.arg(1))), p.argInt(2) & ~p.linux.umask & 0o7777);
     return 0;
@@ -138,8 +152,12 @@ export const LINUX_SYSCALLS: Readonly<Record<string, SyscallHandler>> = {
     return 0;
   },
   readlinkat: (p) => {
-    const target = p.mem.readCString(p.arg(1));
-    if (target !== '/proc/self/exe') return -ENOENT;
+    const name = p.mem.readCString(p.arg(1));
+    if (name !== '/proc/self/exe') {
+      // There are no symbolic links: an existing file is not one (EINVAL).
+      p.vfs.lookup(path(p, p.argInt(0), name));
+      return -EINVAL;
+    }
     const exe = new TextEncoder().encode('/' + p.options.programPath.replace(/^\/+/, ''));
     const len = Math.min(exe.length, p.arg(3));
     p.mem.write(p.arg(2), exe.subarray(0, len));

@@ -1,7 +1,7 @@
 /* fs-ops: the file-system calls a program makes around its working directory —
    chdir/fchdir/getcwd, relative paths, mkdirat, renameat2 (plain, NOREPLACE,
    EXCHANGE), getdents64 (names sorted, as directory order is the file system's),
-   fstat/newfstatat, faccessat, ftruncate, fsync, umask, dup/dup2/dup3, pipe2, fcntl,
+   fstat/newfstatat, faccessat, readlinkat, ftruncate, fsync, umask, dup/dup2/dup3, pipe2, fcntl,
    unlinkat, and the errors each gives. It works in /tmp/vlfsops, which it removes. */
 #define _GNU_SOURCE
 #include <dirent.h>
@@ -103,9 +103,15 @@ int main(void) {
   CHECK(access("missing", F_OK));
   CHECK(access("sub", X_OK));
   CHECK(faccessat(AT_FDCWD, "sub", R_OK, 0));
+  CHECK(faccessat(AT_FDCWD, "a.txt", W_OK, AT_EACCESS));
+  CHECK(faccessat(AT_FDCWD, "a.txt", X_OK, AT_EACCESS));
+  CHECK(syscall(439 /* faccessat2 */, AT_FDCWD, "a.txt", R_OK, 0x8));
   CHECK(stat("sub", &st));
   printf("sub mode %o dir %d\n", st.st_mode & 07777, S_ISDIR(st.st_mode));
   CHECK(fstatat(AT_FDCWD, "missing", &st, 0));
+  char link[64];
+  CHECK(readlink("a.txt", link, sizeof link));
+  CHECK(readlink("missing", link, sizeof link));
 
   CHECK(rename("a.txt", "b.txt"));
   CHECK(rename("a.txt", "b.txt"));

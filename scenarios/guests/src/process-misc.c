@@ -140,6 +140,9 @@ int main(int argc, char **argv) {
   }
   printf("flushed code total %ld, %ld flushes answered 0\n", total, flushes);
 
+  /* A number no kernel knows. */
+  CHECK(syscall(1000));
+
   /* qsort (glibc asks sysinfo how much memory there is). */
   int v[1000];
   unsigned x = 12345;
