@@ -2,8 +2,9 @@
 // that the Linux system calls of syscalls.ts act on (descriptors, the memory map),
 // answered from a sandbox (the virtual file system, the caller's standard streams,
 // the simulated clock, a seeded random source). An ecall dispatches through the
-// syscall table by number; unimplemented calls answer -ENOSYS and are counted; nothing
-// a guest does can reach the host's files or network.
+// syscall table by number; unimplemented calls answer -ENOSYS and are counted; signals
+// the call raised or unblocked are delivered on its way back (signals.ts); nothing a
+// guest does can reach the host's files or network.
 
 import type { Hooks } from '../../engine/hooks';
 import type { GuestView, SyscallEvent, TrapEvent } from '../cpu/hooks';

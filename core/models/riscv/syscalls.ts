@@ -13,7 +13,7 @@
 
 import type { GuestProcess, OpenFile } from './process';
 import { PAGE_SIZE, PERM_DECODED, PERM_MAPPED, PERM_R, PERM_W, PERM_X } from './memory';
-import { EBADF, EINVAL, EISDIR, ENOENT, ENOTDIR, normalize, Pipe, S_IFCHR, S_IFDIR, S_IFIFO, VfsError, VNode } from './vfs';
+import { EBADF, EINVAL, EISDIR, ENOENT, ENOTDIR, normalize, Pipe, S_IFDIR, S_IFIFO, VfsError, VNode } from './vfs';
 import { raise, rtSigaction, rtSigpending, rtSigprocmask, rtSigqueueinfo, rtSigreturn, sendSelf, SI_TKILL, SI_USER, SIGPIPE } from './signals';
 
 export const ENOSYS = 38;
