@@ -6,7 +6,7 @@ import { execCommand, type ExecIo } from '../../tools/cli/exec';
 
 const G = 'scenarios/guests';
 
-async function run(args: string[], stdin = '') {
+async function run(args: string[], stdin = '', host: Record<string, string> = {}) {
   let input: Uint8Array | null = new TextEncoder().encode(stdin);
   const out: string[] = [];
   const err: string[] = [];
@@ -23,13 +23,13 @@ async function run(args: string[], stdin = '') {
     writeStderr: (b) => guestErr.push(dec.decode(b)),
     err: (l) => err.push(l),
   };
-  const code = await execCommand(args, io);
+  const code = await execCommand(args, io, host);
   return { code, out: out.join(''), err: err.join('\n'), guestErr: guestErr.join('') };
 }
 
 describe('virtlab exec', () => {
   it('passes arguments, environment and standard input through', async () => {
-    const r = await run(['--env', 'VIRTLAB_TEST=1', '--env', 'VIRTLAB_MODE=check', `${G}/bin/args-env.elf`, 'one', 'two words', '']);
+    const r = await run(['--clear-env', '--env', 'VIRTLAB_TEST=1', '-E', 'VIRTLAB_MODE=check', `${G}/bin/args-env.elf`, 'one', 'two words', '']);
     expect(r.out).toBe(readFileSync(`${G}/expected/args-env.default.stdout`, 'utf8'));
     const e = await run([`${G}/bin/stdin-echo.elf`], readFileSync(`${G}/data/stdin.txt`, 'utf8'));
     expect(e.out).toBe(readFileSync(`${G}/expected/stdin-echo.default.stdout`, 'utf8'));
@@ -63,7 +63,31 @@ describe('virtlab exec', () => {
   it('prints statistics with --stats', async () => {
     const r = await run(['--stats', `${G}/bin/exit-status.elf`]);
     expect(r.err).toMatch(/engine dbt.interpreter, \d+ instructions in [\d.]+ s, [\d.]+ MIPS/);
-    expect(r.err).toMatch(/syscalls .*94:1/);
+    expect(r.err).toMatch(/syscalls .*exit_group:1/);
+    expect(r.err).toMatch(/unimplemented system calls answered ENOSYS: none/);
+  });
+
+  it('gives the guest our environment, edited by -E, -U and --clear-env, as qemu-user does', async () => {
+    const host = { VIRTLAB_TEST: '1', VIRTLAB_MODE: 'check', VIRTLAB_ABSENT: 'x' };
+    const prog = `${G}/bin/args-env.elf`;
+    const args = ['one', 'two words', ''];
+    const expected = readFileSync(`${G}/expected/args-env.default.stdout`, 'utf8');
+    // VIRTLAB_ABSENT is the one variable too many; -U removes it and the recorded output is met.
+    expect((await run(['-U', 'VIRTLAB_ABSENT', prog, ...args], '', host)).out).toBe(expected);
+    expect((await run([prog, ...args], '', host)).out).toMatch(/VIRTLAB_ABSENT=x/);
+    expect((await run(['--clear-env', prog, ...args], '', host)).out).toMatch(/VIRTLAB_MODE=\(unset\)/);
+    await expect(run(['-E', 'NOEQUALS', prog], '', host)).rejects.toThrow(/-E\/--env expects K=V, got 'NOEQUALS'/);
+  });
+
+  it('keeps the guest stderr clean of unimplemented calls unless -d unimp asks, and names them', async () => {
+    const plain = await run([`${G}/bin/sort.elf`, '200']);
+    expect(plain.err).toBe('');
+    const logged = await run(['-d', 'unimp', `${G}/bin/process-misc.elf`]);
+    expect(logged.err).toBe('virtlab: unimplemented system calls answered ENOSYS: syscall 1000 (1000, 1×)');
+    expect(logged.guestErr).toBe('');
+    const stats = await run(['--stats', `${G}/bin/process-misc.elf`]);
+    expect(stats.err).toMatch(/syscalls .*sysinfo:1 .*\n.*answered ENOSYS: syscall 1000 \(1000, 1×\)/);
+    await expect(run(['-d', 'cpu', `${G}/bin/exit-status.elf`])).rejects.toThrow(/unknown log item 'cpu'/);
   });
 
   it('refuses an unknown engine, a missing program and a non-RISC-V file', async () => {

@@ -12,7 +12,7 @@
 import { existsSync, readFileSync, readSync, statSync, writeSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { ExecutionEngine, formatQuantity, GUEST_MEMORY, limits, parseQuantity, Rng, ScenarioError, Simulation, signalStatus, type GuestInstance } from 'virtlab';
+import { ExecutionEngine, formatQuantity, GUEST_MEMORY, limits, parseQuantity, Rng, ScenarioError, Simulation, signalStatus, syscallName, type GuestInstance } from 'virtlab';
 import { parse as parseYaml } from 'yaml';
 import { loadCatalog } from '../node/catalog';
 import { HostFileError, readHostFile } from '../node/host-file';
@@ -41,15 +41,21 @@ export const EXEC_SPEC: CommandSpec = {
     engine: { type: 'string', arg: 'name', description: 'execution engine: interpreter (default), block-translator, instrew, or any cpu.engine plugin' },
     option: { type: 'string', multiple: true, arg: 'name=value', description: 'an option of the engine plugin (YAML value)' },
     plugin: { type: 'string', multiple: true, arg: 'id', description: 'another plugin to load beside the engine (e.g. a translator pass)' },
-    stats: { type: 'boolean', description: 'print instructions, MIPS, system calls and engine counters to stderr' },
+    stats: { type: 'boolean', description: 'print instructions, MIPS, system calls (by name, unimplemented ones apart) and engine counters to stderr' },
     mount: { type: 'string', multiple: true, arg: 'host:/guest', description: 'let the guest read a host file at a guest path' },
-    env: { type: 'string', multiple: true, arg: 'K=V', description: "an environment variable of the guest" },
+    env: { type: 'string', multiple: true, arg: 'K=V', description: "set a variable in the guest's environment (also -E K=V; qemu's -E)" },
+    'unset-env': { type: 'string', multiple: true, arg: 'K', description: "remove a variable from the guest's environment (also -U K; qemu's -U)" },
+    'clear-env': { type: 'boolean', description: "start the guest with an empty environment instead of ours (then --env adds to it)" },
+    log: { type: 'string', multiple: true, arg: 'items', description: "qemu-style logging to stderr (also -d): unimp lists the system calls answered ENOSYS" },
     memory: { type: 'string', arg: 'size', description: 'guest memory (default 256MiB)' },
     'max-instructions': { type: 'string', arg: 'n', description: 'stop after n instructions, exit status 124 (default 0: no limit)' },
     seed: { type: 'string', arg: 'n', description: 'seed of the bytes getrandom returns (default 1)' },
   },
   examples: ['virtlab exec --engine instrew --stats scenarios/guests/bin/crc32.elf 2'],
-  notes: "Standard input, output and error pass through; the guest's exit status becomes ours (128 + signal when it is killed).",
+  notes:
+    "Standard input, output and error pass through; the guest's exit status becomes ours (128 + signal when it is killed). " +
+    'Like qemu-user, the guest inherits our environment unless --clear-env is given; -E/--env and -U/--unset-env edit it. ' +
+    'Nothing but the guest writes to its stderr unless --stats or -d unimp is given.',
 };
 
 export interface ExecIo {
@@ -136,9 +142,31 @@ export interface ExecResult {
 }
 
 /** Parses exec's arguments and runs the program; returns the exit status. */
-export async function execCommand(rest: string[], io: ExecIo = processIo): Promise<number> {
+/** exec's one-letter options, qemu's spelling: -E K=V, -U K, -d items. */
+const SHORT_OPTIONS: Readonly<Record<string, string>> = { '-E': 'env', '-U': 'unset-env', '-d': 'log' };
+
+/**
+ * The guest's environment: ours (qemu-user passes its own on), or none with
+ * --clear-env; then -U removes and -E sets, in that order, as qemu applies them.
+ */
+export function guestEnvironment(values: Record<string, unknown>, host: Readonly<Record<string, string | undefined>>): string[] {
+  const env = new Map<string, string>();
+  if (!values['clear-env']) for (const [k, v] of Object.entries(host)) if (v !== undefined) env.set(k, v);
+  for (const k of (values['unset-env'] as string[] | undefined) ?? []) {
+    if (!k || k.includes('=')) throw new ExecUsageError(`-U/--unset-env expects a variable name, got '${k}'`);
+    env.delete(k);
+  }
+  for (const kv of (values.env as string[] | undefined) ?? []) {
+    const eq = kv.indexOf('=');
+    if (eq <= 0) throw new ExecUsageError(`-E/--env expects K=V, got '${kv}'`, 'for example -E LANG=C');
+    env.set(kv.slice(0, eq), kv.slice(eq + 1));
+  }
+  return [...env].map(([k, v]) => `${k}=${v}`);
+}
+
+export async function execCommand(rest: string[], io: ExecIo = processIo, host: Readonly<Record<string, string | undefined>> = process.env): Promise<number> {
   // Options end at the program path: everything after it belongs to the guest.
-  const takesValue = Object.entries(EXEC_SPEC.options).filter(([, o]) => o.type === 'string').map(([k]) => `--${k}`);
+  const takesValue = [...Object.entries(EXEC_SPEC.options).filter(([, o]) => o.type === 'string').map(([k]) => `--${k}`), ...Object.keys(SHORT_OPTIONS)];
   const firstPositional = rest.findIndex((a, i) => !a.startsWith('-') && !takesValue.includes(rest[i - 1]));
   const own = firstPositional < 0 ? rest : rest.slice(0, firstPositional);
   const guestArgs = firstPositional < 0 ? [] : rest.slice(firstPositional);
@@ -157,7 +185,10 @@ export async function execCommand(rest: string[], io: ExecIo = processIo): Promi
         plugin: { type: 'string', multiple: true },
         stats: { type: 'boolean', default: false },
         mount: { type: 'string', multiple: true },
-        env: { type: 'string', multiple: true },
+        env: { type: 'string', multiple: true, short: 'E' },
+        'unset-env': { type: 'string', multiple: true, short: 'U' },
+        'clear-env': { type: 'boolean', default: false },
+        log: { type: 'string', multiple: true, short: 'd' },
         memory: { type: 'string', default: '256MiB' },
         'max-instructions': { type: 'string', default: '0' },
         seed: { type: 'string', default: '1' },
@@ -198,6 +229,9 @@ export async function execCommand(rest: string[], io: ExecIo = processIo): Promi
     engineOptions[name] = value;
   }
   const elf = hostFile(program, 'program');
+  const envp = guestEnvironment(values, host);
+  const logItems = ((values.log as string[] | undefined) ?? []).flatMap((l) => l.split(','));
+  for (const item of logItems) if (item !== 'unimp') throw new ExecUsageError(`-d: unknown log item '${item}'`, 'the one item is unimp (system calls answered ENOSYS)');
   const engine = await resolveEngine(values.engine as string, engineOptions, (values.plugin as string[] | undefined) ?? []);
   const rng = new Rng(seed, 'exec');
   let instance: GuestInstance | undefined = undefined;
@@ -206,7 +240,7 @@ export async function execCommand(rest: string[], io: ExecIo = processIo): Promi
     elf,
     programPath: path.basename(program),
     argv: [program, ...args],
-    envp: (values.env as string[] | undefined) ?? [],
+    envp,
     files,
     memoryBytes,
     stackBytes: 8 * 2 ** 20,
@@ -215,7 +249,7 @@ export async function execCommand(rest: string[], io: ExecIo = processIo): Promi
     writeStdout: io.writeStdout,
     writeStderr: io.writeStderr,
     // The guest's clock: one nanosecond per instruction, from the epoch, plus the time the
-    // guest was charged beyond its instructions (hooks, threads sleeping); deterministic.
+    // guest was charged beyond its instructions (hooks, sleeps, threads waiting); deterministic.
     now: () => instance!.instructions + instance!.chargedNs,
     randomBytes: (out) => rng.fillBytes(out),
     hostNow: () => performance.now(),
@@ -235,13 +269,16 @@ export async function execCommand(rest: string[], io: ExecIo = processIo): Promi
     code = 124;
     io.err(`virtlab: ${status.message ?? `stopped after ${instance.instructions} instructions (--max-instructions)`}`);
   }
-  const unimplemented = [...instance.unimplemented().entries()];
-  if (unimplemented.length) io.err(`virtlab: unimplemented system calls answered ENOSYS: ${unimplemented.map(([n, c]) => `${n} (${c}×)`).join(', ')}`);
+  // qemu says nothing of calls it lacks unless asked (-d unimp): the guest's stderr stays the guest's.
+  const unimplemented = [...instance.unimplemented().entries()].sort((a, b) => a[0] - b[0]);
+  const unimpLine = `unimplemented system calls answered ENOSYS: ${unimplemented.map(([n, c]) => `${syscallName(n)} (${n}, ${c}×)`).join(', ') || 'none'}`;
+  if (logItems.includes('unimp') && !values.stats) io.err(`virtlab: ${unimpLine}`);
   if (values.stats) {
     const mips = instance.instructions / 1e6 / Math.max(1e-9, wallMs / 1000);
     io.err(`virtlab stats: engine ${engine.id}, ${instance.instructions} instructions in ${(wallMs / 1000).toFixed(3)} s, ${mips.toFixed(1)} MIPS`);
     const calls = [...instance.syscalls().entries()].sort((a, b) => a[0] - b[0]);
-    io.err(`virtlab stats: syscalls ${calls.map(([n, c]) => `${n}:${c}`).join(' ') || 'none'}`);
+    io.err(`virtlab stats: syscalls ${calls.map(([n, c]) => `${syscallName(n)}:${c}`).join(' ') || 'none'}`);
+    io.err(`virtlab stats: ${unimpLine}`);
     const counters = Object.entries(instance.counters());
     if (counters.length) io.err(`virtlab stats: ${counters.map(([k, v]) => `${k}=${v}`).join(' ')}`);
   }

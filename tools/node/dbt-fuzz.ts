@@ -144,7 +144,9 @@ export function randomProgram(seed: number, items = 200): FuzzProgram {
         a.fma(rng.int(4), dbl, rd, rs1, rs2, freg(), rm);
         break;
       case 3:
-        a.fop(0x2c | dbl, rd, rs1, 0, rm); // fsqrt
+        if (rng.int(2)) a.fop(0x2c | dbl, rd, rs1, 0, rm); // fsqrt
+        else if (rng.int(2)) a.fop(0x20, rd, rs1, 1, rm); // fcvt.s.d (tininess after rounding near FLT_MIN)
+        else a.fop(0x21, rd, rs1, 0, rm); // fcvt.d.s
         break;
       case 4:
         a.fop(0x10 | dbl, rd, rs1, rs2, rng.int(3)); // fsgnj, fsgnjn, fsgnjx
@@ -287,12 +289,22 @@ export function randomProgram(seed: number, items = 200): FuzzProgram {
   data.fill(0, 0, 8);
   // Doubles worth computing with among the random patterns.
   const dv = new DataView(data.buffer);
-  const specials = [0, -0, 1, -1, 0.1, 1e308, -1e-310, Infinity, -Infinity, NaN, 3.5, 2 ** 52 + 1, -7e-320, 1 / 3, 2147483647.5, -9.3e18];
+  // Among them, values around the least normals whose results round up to exactly
+  // FLT_MIN or DBL_MIN while tiny after rounding (RISC-V then owes UF): just below
+  // 2^-126, the halfway point below it, and square roots of DBL_MIN a little off.
+  const specials = [
+    0, -0, 1, -1, 0.1, 1e308, -1e-310, Infinity, -Infinity, NaN, 3.5, 2 ** 52 + 1, -7e-320, 1 / 3, 2147483647.5, -9.3e18,
+    2 ** -126 * (1 - 2 ** -25), 2 ** -126 - 2 ** -150, -(2 ** -126 - 2 ** -151), 2 ** -126, 2 ** -511 * (1 + 2 ** -52), 2 ** -511 * (1 - 2 ** -53), 2 ** -1022, 0.5 - 2 ** -54,
+  ];
   for (let r = 0; r < 32; r++) {
     const o = 2048 + 8 * r;
     if (rng.int(3) === 0) dv.setFloat64(o, pick(specials), true);
     else if (rng.int(2) === 0) dv.setFloat64(o, (rng.next() - 0.5) * 2 ** (rng.int(200) - 100), true);
-    else if (rng.int(3) === 0) dv.setUint32(o + 4, 0xffffffff, true); // a NaN-boxed single
+    else if (rng.int(3) === 0) {
+      dv.setUint32(o + 4, 0xffffffff, true); // a NaN-boxed single
+      // Sometimes one near FLT_MIN: the largest subnormal, FLT_MIN, or FLT_MIN a few ulps up.
+      if (rng.int(2) === 0) dv.setUint32(o, pick([0x007fffff, 0x00800000, 0x00800001, 0x80800003, 0x3f000001, 0x3effffff]), true);
+    }
   }
   const code = a.finish();
   return {

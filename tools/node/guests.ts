@@ -77,7 +77,7 @@ export function runGuestCase(engine: ExecutionEngine, program: GuestProgram, c: 
     },
     writeStdout: (b) => out.push(b.slice()),
     writeStderr: (b) => err.push(b.slice()),
-    // One nanosecond per instruction plus charged time (hooks, threads sleeping), as `virtlab exec`.
+    // One nanosecond per instruction plus charged time (hooks, sleeps, threads waiting), as `virtlab exec`.
     now: () => instance!.instructions + instance!.chargedNs,
     randomBytes: (o) => rng.fillBytes(o),
     hostNow: () => performance.now(),

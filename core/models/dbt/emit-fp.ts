@@ -68,10 +68,15 @@ export abstract class FpEmitter extends ControlEmitter {
     this.f.op(W.f64_reinterpret_i64).set(local);
   }
 
-  /** Leaves an i32: is the f64 in `local` finite, with |x| ≥ the least normal? */
+  /**
+   * Leaves an i32: is the f64 in `local` finite, with |x| > the least normal? Strictly
+   * greater: a result that rounded up to exactly DBL_MIN may be tiny after rounding
+   * with an unbounded exponent (RISC-V's rule) and owe UF, which the slow path decides.
+   * (The nx helpers also defer results below 2^-960; this keeps the rule visible here.)
+   */
   protected normal(local: number): void {
     const f = this.f;
-    f.get(local).op(W.f64_abs).f64Const(MIN_NORMAL).op(W.f64_ge);
+    f.get(local).op(W.f64_abs).f64Const(MIN_NORMAL).op(W.f64_gt);
     f.get(local).op(W.f64_abs).f64Const(Infinity).op(W.f64_lt).op(W.i32_and);
   }
 

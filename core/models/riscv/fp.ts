@@ -36,6 +36,13 @@ export interface FlagSink {
 
 const buf = new DataView(new ArrayBuffer(8));
 
+/**
+ * The smallest normal single. A single fast path keeps its result only when it is
+ * strictly above: a result rounded up to exactly FLT_MIN may still be tiny after
+ * rounding with an unbounded exponent (RISC-V's rule), which only roundExact decides.
+ */
+const FLT_MIN = 1.1754943508222875e-38;
+
 /** Sign, significand and exponent of a finite double: value = sign · mant · 2^exp. */
 export function decompose(x: number): { neg: boolean; mant: bigint; exp: number } {
   buf.setFloat64(0, x);
@@ -208,7 +215,7 @@ export function add(a: number, b: number, fmt: number, rm: number, st: FlagSink)
       return s;
     }
     const f = Math.fround(s);
-    if (Number.isFinite(f) && Math.abs(f) >= 1.1754943508222875e-38) {
+    if (Number.isFinite(f) && Math.abs(f) > FLT_MIN) {
       if (err !== 0 || f !== s) st.flags |= NX;
       return f;
     }
@@ -241,7 +248,7 @@ export function mul(a: number, b: number, fmt: number, rm: number, st: FlagSink)
       return p;
     }
     const f = Math.fround(p); // the single product is exact in double
-    if (Number.isFinite(f) && Math.abs(f) >= 1.1754943508222875e-38) {
+    if (Number.isFinite(f) && Math.abs(f) > FLT_MIN) {
       if (f !== p) st.flags |= NX;
       return f;
     }
@@ -270,7 +277,7 @@ export function div(a: number, b: number, fmt: number, rm: number, st: FlagSink)
       return q;
     }
     const f = Math.fround(q);
-    if (Number.isFinite(f) && Math.abs(f) >= 1.1754943508222875e-38) {
+    if (Number.isFinite(f) && Math.abs(f) > FLT_MIN) {
       if (!exact || f !== q) st.flags |= NX;
       return f;
     }
@@ -467,7 +474,7 @@ export function toSingle(a: number, rm: number, st: FlagSink): number {
   if (isNaN(a)) return NaN;
   if (!Number.isFinite(a) || a === 0) return a;
   const f = Math.fround(a);
-  if (rm === RNE && Number.isFinite(f) && Math.abs(f) >= 1.1754943508222875e-38) {
+  if (rm === RNE && Number.isFinite(f) && Math.abs(f) > FLT_MIN) {
     if (f !== a) st.flags |= NX;
     return f;
   }

@@ -20,7 +20,7 @@ import type { GuestMemory } from './memory';
 // everything the hot loop touches is copied into module constants once, here.
 const { GuestFault } = memory;
 type GuestFault = memory.GuestFault;
-const { PAGE_SHIFT, PERM_DECODED, PERM_R, PERM_W, PERM_X, SIGILL, SIGSEGV, SIGTRAP } = memory;
+const { PAGE_SHIFT, PERM_DECODED, PERM_R, PERM_W, PERM_X, SIGBUS, SIGILL, SIGSEGV, SIGTRAP } = memory;
 const { div32, div64, fromBig, mul64, mulh, toBig, toBigU } = int64;
 const fp = { ...fpModule };
 const { add: fpAdd, mul: fpMul, div: fpDiv, fma: fpFma, NV: fpNV } = fpModule;
@@ -183,6 +183,14 @@ export class Interpreter {
     this.epoch++;
     if (this.pagesCode.delete(page)) this.invalidations++;
     this.mem.perm[page] &= ~PERM_DECODED;
+  }
+
+  /** Where the ecall in progress resumes (a signal handler, rt_sigreturn), or -1: the next instruction. */
+  private ecallResume = -1;
+
+  /** Called by the ecall handler: go on at `pc` rather than after the ecall. */
+  resumeAt(pc: number): void {
+    this.ecallResume = pc;
   }
 
   /** fence.i: forget every decoded instruction. */
@@ -622,10 +630,14 @@ export class Interpreter {
             h.instret += n;
             budget -= n;
             n = 0;
+            this.ecallResume = -1;
             if (this.onEcall()) {
-              h.pc = next;
+              // A stop (the process ended, or its thread scheduler switches threads) keeps
+              // where the call said to resume: a signal handler, or after rt_sigreturn.
+              h.pc = this.ecallResume >= 0 ? this.ecallResume : next;
               return { kind: 'stop' };
             }
+            if (this.ecallResume >= 0) next = this.ecallResume;
             // The handler may have changed memory mappings or code.
             u8 = mem.u8;
             dv = mem.dv;
@@ -761,7 +773,7 @@ export class Interpreter {
     const a = x[r1 + 1] * TWO32 + (x[r1] >>> 0);
     const wide = op >= Op.LR_D;
     const size = wide ? 8 : 4;
-    if (a % size !== 0) throw new GuestFault(SIGSEGV, a, 'misaligned atomic access');
+    if (a % size !== 0) throw new GuestFault(SIGBUS, a, 'misaligned atomic access');
     const base = wide ? op - (Op.LR_D - Op.LR_W) : op;
     if (base === Op.LR_W) {
       mem.check(a, size, PERM_R);

@@ -2,8 +2,9 @@
 // that the Linux system calls of syscalls.ts act on (descriptors, the memory map),
 // answered from a sandbox (the virtual file system, the caller's standard streams,
 // the simulated clock, a seeded random source). An ecall dispatches through the
-// syscall table by number; unimplemented calls answer -ENOSYS and are counted; nothing
-// a guest does can reach the host's files or network.
+// syscall table by number; unimplemented calls answer -ENOSYS and are counted; signals
+// the call raised or unblocked are delivered on its way back (signals.ts); nothing a
+// guest does can reach the host's files or network.
 
 import type { Hooks } from '../../engine/hooks';
 import type { GuestView, SyscallEvent, TrapEvent } from '../cpu/hooks';
@@ -12,7 +13,8 @@ import { Hart, Interpreter, type StopReason } from './interpreter';
 import { GuestFault, GuestMemory, PAGE_SIZE, PERM_MAPPED, PERM_R, PERM_W } from './memory';
 import { EFAULT, ENOSYS, RV64_SYSCALLS, syscallName } from './syscalls';
 import { ThreadScheduler, type ThreadsState } from './threads';
-import { Vfs, VfsError, type VNode } from './vfs';
+import { Vfs, VfsError, type Pipe, type VNode } from './vfs';
+import { deliverSignals, KEEP_REGISTERS, loadSignals, newSignalState, saveSignals, type SignalState } from './signals';
 
 export { GuestLoadError };
 export { syscallName } from './syscalls';
@@ -67,6 +69,12 @@ export interface OpenFile {
   append: boolean;
   writable: boolean;
   path: string;
+  /** The pipe this descriptor is an end of (node is then null). */
+  pipe?: Pipe;
+  /** O_RDONLY 0, O_WRONLY 1, O_RDWR 2, as opened (the standard streams leave it unset). */
+  accmode?: number;
+  cloexec?: boolean;
+  nonblock?: boolean;
 }
 
 /** The process's Linux state that the system calls (syscalls.ts) read and change. */
@@ -77,8 +85,12 @@ export interface LinuxState {
   /** Lowest address handed out by mmap so far; mmaps grow downwards from the stack. */
   mmapFloor: number;
   stackBottom: number;
-  /** The guest set SIGPIPE to SIG_IGN: a write to a closed pipe answers EPIPE. */
-  ignoresSigpipe?: boolean;
+  /** The working directory, an absolute path without a trailing slash ('/' for the root). */
+  cwd: string;
+  umask: number;
+  /** Soft and hard limits set by prlimit64, by resource (unset ones are the defaults). */
+  rlimits: Map<number, [bigint, bigint]>;
+  signals: SignalState;
 }
 
 export class GuestProcess {
@@ -95,7 +107,7 @@ export class GuestProcess {
   readonly syscallCounts = new Map<number, number>();
   readonly unimplemented = new Map<number, number>();
   /** Descriptors and memory map, as the system calls (syscalls.ts) keep them. */
-  readonly linux: LinuxState = { fds: [], brkStart: 0, brkCur: 0, mmapFloor: 0, stackBottom: 0 };
+  readonly linux: LinuxState = { fds: [], brkStart: 0, brkCur: 0, mmapFloor: 0, stackBottom: 0, cwd: '/', umask: 0o022, rlimits: new Map(), signals: newSignalState() };
   /** Simulated nanoseconds that syscall and trap handlers charged the guest, in total. */
   chargedNs = 0;
   /** The process's threads (threads.ts): which one the hart runs, and the others' registers. */
@@ -323,7 +335,15 @@ export class GuestProcess {
       else throw e;
     }
     if (this.status.state !== 'running') return true;
-    this.ret(r);
+    // rt_sigreturn has set every register and the pc itself.
+    if (r !== KEEP_REGISTERS) {
+      this.ret(r);
+      this.hart.pc += 4;
+    }
+    // Signals raised by the call (or unblocked by it) are delivered on the way back.
+    const pc = deliverSignals(this);
+    if (pc < 0) return true;
+    this.cpu.resumeAt(pc);
     // A thread that blocked, yielded, exited or cloned: the scheduler decides what runs next.
     return this.threads.takeStop();
   }
@@ -340,6 +360,10 @@ export class GuestProcess {
       brkCur: this.linux.brkCur,
       mmapFloor: this.linux.mmapFloor,
       stackBottom: this.linux.stackBottom,
+      cwd: this.linux.cwd,
+      umask: this.linux.umask,
+      rlimits: [...this.linux.rlimits].map(([k, [a, b]]) => [k, a.toString(), b.toString()]),
+      signals: saveSignals(this.linux.signals),
       status: this.status,
       chargedNs: this.chargedNs,
       syscalls: [...this.syscallCounts.entries()],
@@ -358,6 +382,10 @@ export class GuestProcess {
       brkCur: number;
       mmapFloor: number;
       stackBottom: number;
+      cwd?: string;
+      umask?: number;
+      rlimits?: Array<[number, string, string]>;
+      signals?: unknown;
       status: ProcessStatus;
       chargedNs?: number;
       syscalls: Array<[number, number]>;
@@ -384,6 +412,10 @@ export class GuestProcess {
     this.linux.brkCur = d.brkCur;
     this.linux.mmapFloor = d.mmapFloor;
     this.linux.stackBottom = d.stackBottom;
+    this.linux.cwd = d.cwd ?? '/';
+    this.linux.umask = d.umask ?? 0o022;
+    this.linux.rlimits = new Map((d.rlimits ?? []).map(([k, a, b]) => [k, [BigInt(a), BigInt(b)]]));
+    this.linux.signals = loadSignals(d.signals);
     this.status = d.status;
     this.chargedNs = d.chargedNs ?? 0;
     this.syscallCounts.clear();

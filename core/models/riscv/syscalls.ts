@@ -13,8 +13,9 @@
 
 import type { GuestProcess, OpenFile } from './process';
 import { THREAD_SYSCALLS } from './threads';
-import { PAGE_SIZE, PERM_MAPPED, PERM_R, PERM_W, PERM_X } from './memory';
-import { EBADF, EINVAL, EISDIR, ENOENT, ENOTDIR, S_IFCHR, S_IFDIR, VfsError, VNode } from './vfs';
+import { PAGE_SIZE, PERM_DECODED, PERM_MAPPED, PERM_R, PERM_W, PERM_X } from './memory';
+import { EBADF, EINVAL, EISDIR, ENOENT, ENOTDIR, normalize, Pipe, S_IFCHR, S_IFDIR, S_IFIFO, VfsError, VNode } from './vfs';
+import { raise, rtSigaction, rtSigpending, rtSigprocmask, rtSigqueueinfo, rtSigreturn, sendSelf, SI_TKILL, SI_USER, SIGPIPE } from './signals';
 
 export const ENOSYS = 38;
 const ENOMEM = 12;
@@ -22,20 +23,29 @@ const ENOTTY = 25;
 const ESPIPE = 29;
 const EACCES = 13;
 const EPIPE = 32;
-const SIGPIPE = 13;
 export const EFAULT = 14;
+const ESRCH = 3;
+const EAGAIN = 11;
+const EPERM = 1;
+const ERANGE = 34;
+const O_CLOEXEC = 0x80000;
+const O_NONBLOCK = 0x800;
+const O_APPEND = 0x400;
 
 /** The process id every guest sees (and the tid of its first thread, see threads.ts). */
 export const PID = 1000;
 
 /** rv64 Linux system call numbers (the generic table of asm-generic/unistd.h) → names. */
 export const RV64_SYSCALL_NAMES: Readonly<Record<number, string>> = {
-  17: 'getcwd', 23: 'dup', 24: 'dup3', 25: 'fcntl', 29: 'ioctl', 34: 'mkdirat', 35: 'unlinkat', 48: 'faccessat', 56: 'openat', 57: 'close',
-  61: 'getdents64', 62: 'lseek', 63: 'read', 64: 'write', 65: 'readv', 66: 'writev', 67: 'pread64', 78: 'readlinkat', 79: 'newfstatat', 80: 'fstat',
-  93: 'exit', 94: 'exit_group', 96: 'set_tid_address', 98: 'futex', 99: 'set_robust_list', 101: 'nanosleep', 113: 'clock_gettime', 114: 'clock_getres',
-  123: 'sched_getaffinity', 124: 'sched_yield', 129: 'kill', 130: 'tkill', 131: 'tgkill', 134: 'rt_sigaction', 135: 'rt_sigprocmask', 160: 'uname',
-  163: 'getrlimit', 169: 'gettimeofday', 172: 'getpid', 173: 'getppid', 174: 'getuid', 175: 'geteuid', 176: 'getgid', 177: 'getegid', 178: 'gettid',
-  198: 'socket', 214: 'brk', 215: 'munmap', 216: 'mremap', 220: 'clone', 222: 'mmap', 226: 'mprotect', 233: 'madvise', 261: 'prlimit64', 278: 'getrandom', 293: 'rseq',
+  17: 'getcwd', 23: 'dup', 24: 'dup3', 25: 'fcntl', 29: 'ioctl', 34: 'mkdirat', 35: 'unlinkat', 38: 'renameat', 46: 'ftruncate', 48: 'faccessat',
+  49: 'chdir', 50: 'fchdir', 56: 'openat', 57: 'close', 59: 'pipe2', 61: 'getdents64', 62: 'lseek', 63: 'read', 64: 'write', 65: 'readv',
+  66: 'writev', 67: 'pread64', 78: 'readlinkat', 79: 'newfstatat', 80: 'fstat', 82: 'fsync', 83: 'fdatasync', 93: 'exit', 94: 'exit_group',
+  96: 'set_tid_address', 98: 'futex', 99: 'set_robust_list', 101: 'nanosleep', 113: 'clock_gettime', 114: 'clock_getres', 115: 'clock_nanosleep',
+  123: 'sched_getaffinity', 124: 'sched_yield', 129: 'kill', 130: 'tkill', 131: 'tgkill', 134: 'rt_sigaction', 135: 'rt_sigprocmask',
+  136: 'rt_sigpending', 138: 'rt_sigqueueinfo', 139: 'rt_sigreturn', 160: 'uname', 163: 'getrlimit', 166: 'umask', 169: 'gettimeofday',
+  172: 'getpid', 173: 'getppid', 174: 'getuid', 175: 'geteuid', 176: 'getgid', 177: 'getegid', 178: 'gettid', 179: 'sysinfo', 198: 'socket',
+  214: 'brk', 215: 'munmap', 216: 'mremap', 220: 'clone', 222: 'mmap', 226: 'mprotect', 233: 'madvise', 259: 'riscv_flush_icache', 261: 'prlimit64',
+  276: 'renameat2', 278: 'getrandom', 293: 'rseq', 439: 'faccessat2',
 };
 
 /** The Linux name of an rv64 system call number, or `syscall <n>` for one not in the table. */
@@ -67,14 +77,6 @@ function vectored(p: GuestProcess, write: boolean): number {
     if (!write && r < len) break;
   }
   return total;
-}
-
-/** kill, tkill and tgkill: a signal sent to itself ends the process. */
-function killSelf(p: GuestProcess, sigArg: number): number {
-  const sig = p.argInt(sigArg);
-  if (sig === 0) return 0;
-  p.end({ state: 'signaled', signal: sig, message: `killed itself with signal ${sig}` });
-  return 0;
 }
 
 const zero: SyscallHandler = () => 0;
@@ -111,43 +113,71 @@ export const LINUX_SYSCALLS: Readonly<Record<string, SyscallHandler>> = {
   getdents64: (p) => getdents(p, p.argInt(0), p.arg(1), p.arg(2)),
   newfstatat: (p) => fstatat(p, p.argInt(0), p.mem.readCString(p.arg(1)), p.arg(2), p.argInt(3)),
   fstat: (p) => fstatat(p, p.argInt(0), '', p.arg(1), 0x1000),
-  faccessat: (p) => {
-    p.vfs.lookup(path(p, p.argInt(0), p.mem.readCString(p.arg(1))));
-    return 0;
+  faccessat: (p) => faccessat(p, p.argInt(0), p.mem.readCString(p.arg(1)), p.argInt(2)),
+  // AT_EACCESS and AT_SYMLINK_NOFOLLOW change nothing here (one user, no links); AT_EMPTY_PATH is the descriptor itself.
+  faccessat2: (p) => {
+    const flags = p.argInt(3);
+    if (flags & ~0x1300) return -EINVAL;
+    const name = p.mem.readCString(p.arg(1));
+    if (name === '' && flags & 0x1000) {
+      const f = p.linux.fds[p.argInt(0)];
+      if (!f) return -EBADF;
+      return f.node ? faccessat(p, AT_FDCWD, f.path, p.argInt(2)) : 0;
+    }
+    return faccessat(p, p.argInt(0), name, p.argInt(2));
   },
   mkdirat: (p) => {
-    p.vfs.mkdir(path(p, p.argInt(0), p.mem.readCString(p.arg(1))));
+    p.vfs.mkdir(path(p, p.argInt(0), p.mem.readCString(p.arg(1))), p.argInt(2) & ~p.linux.umask & 0o7777);
     return 0;
   },
+  renameat: (p) => renameat(p, 0),
+  renameat2: (p) => renameat(p, p.argInt(4)),
+  chdir: (p) => chdir(p, path(p, AT_FDCWD, p.mem.readCString(p.arg(0)))),
+  fchdir: (p) => {
+    const f = p.linux.fds[p.argInt(0)];
+    if (!f) return -EBADF;
+    if (!f.node || !f.node.isDir) return -ENOTDIR;
+    return chdir(p, f.path);
+  },
+  ftruncate: (p) => ftruncate(p, p.argInt(0), p.arg(1)),
+  fsync: (p) => fsync(p, p.argInt(0)),
+  fdatasync: (p) => fsync(p, p.argInt(0)),
+  umask: (p) => {
+    const old = p.linux.umask;
+    p.linux.umask = p.argInt(0) & 0o777;
+    return old;
+  },
+  pipe2: (p) => pipe2(p, p.arg(0), p.argInt(1)),
   unlinkat: (p) => {
     p.vfs.unlink(path(p, p.argInt(0), p.mem.readCString(p.arg(1))), (p.argInt(2) & 0x200) !== 0);
     return 0;
   },
   readlinkat: (p) => {
-    const target = p.mem.readCString(p.arg(1));
-    if (target !== '/proc/self/exe') return -ENOENT;
+    const name = p.mem.readCString(p.arg(1));
+    if (name !== '/proc/self/exe') {
+      // There are no symbolic links: an existing file is not one (EINVAL).
+      p.vfs.lookup(path(p, p.argInt(0), name));
+      return -EINVAL;
+    }
     const exe = new TextEncoder().encode('/' + p.options.programPath.replace(/^\/+/, ''));
     const len = Math.min(exe.length, p.arg(3));
     p.mem.write(p.arg(2), exe.subarray(0, len));
     return len;
   },
   getcwd: (p) => {
-    const size = p.arg(1);
-    if (size < 2) return -34;
-    p.mem.write(p.arg(0), new Uint8Array([0x2f, 0]));
-    return 2;
+    // The kernel's getcwd returns the length with the NUL; glibc returns the buffer.
+    const cwd = new TextEncoder().encode(p.linux.cwd + '\0');
+    if (p.arg(1) < cwd.length) return -ERANGE;
+    p.mem.write(p.arg(0), cwd);
+    return cwd.length;
   },
   dup: (p) => dup(p, p.argInt(0), -1),
-  dup3: (p) => dup(p, p.argInt(0), p.argInt(1)),
-  fcntl: (p) => {
-    const fd = p.argInt(0);
-    const f = p.linux.fds[fd];
-    if (!f) return -EBADF;
-    const cmd = p.argInt(1);
-    if (cmd === 0 || cmd === 1030) return dup(p, fd, -1, p.argInt(2));
-    if (cmd === 3) return (f.writable ? (f.std === 0 ? 0 : 1) : 0) | (f.append ? 0x400 : 0);
-    return 0;
+  dup3: (p) => {
+    const flags = p.argInt(2);
+    if (flags & ~O_CLOEXEC) return -EINVAL;
+    return dup(p, p.argInt(0), p.argInt(1), 0, (flags & O_CLOEXEC) !== 0);
   },
+  fcntl: (p) => fcntl(p, p.argInt(0), p.argInt(1), p.arg(2)),
   // Nothing here is a terminal.
   ioctl: (p) => (p.linux.fds[p.argInt(0)] ? -ENOTTY : -EBADF),
   brk: (p) => brk(p, p.arg(0)),
@@ -155,17 +185,26 @@ export const LINUX_SYSCALLS: Readonly<Record<string, SyscallHandler>> = {
   munmap: (p) => munmap(p, p.arg(0), p.arg(1)),
   mprotect: (p) => mprotect(p, p.arg(0), p.arg(1), p.argInt(2)),
   mremap: (p) => mremap(p, p.arg(0), p.arg(1), p.arg(2), p.argInt(3)),
-  madvise: zero,
-  set_robust_list: zero,
-  nanosleep: zero,
-  rt_sigprocmask: zero,
-  rt_sigaction: (p) => {
-    // Accepted, never delivered; only whether SIGPIPE is ignored (SIG_IGN) is kept,
-    // since a write to a closed pipe then answers EPIPE instead of ending the process.
-    const act = p.arg(1);
-    if (p.argInt(0) === SIGPIPE && act) p.linux.ignoresSigpipe = p.mem.read(act, 8).every((b, i) => b === (i === 0 ? 1 : 0));
-    const old = p.arg(2);
-    if (old) p.mem.write(old, new Uint8Array(32));
+  madvise: (p) => madvise(p, p.arg(0), p.arg(1), p.argInt(2)),
+  // The robust-futex list matters only to a thread that dies holding a lock.
+  set_robust_list: (p) => (p.arg(1) === 24 ? 0 : -EINVAL),
+  nanosleep: (p) => sleep(p, p.arg(0), false),
+  clock_nanosleep: (p) => {
+    const clock = p.argInt(0);
+    // CLOCK_REALTIME, CLOCK_MONOTONIC, CLOCK_PROCESS_CPUTIME_ID, CLOCK_BOOTTIME, CLOCK_TAI.
+    if (![0, 1, 2, 7, 11].includes(clock)) return -EINVAL;
+    return sleep(p, p.arg(2), (p.argInt(1) & 1) !== 0);
+  },
+  rt_sigprocmask: rtSigprocmask,
+  rt_sigaction: rtSigaction,
+  rt_sigreturn: rtSigreturn,
+  rt_sigpending: rtSigpending,
+  rt_sigqueueinfo: (p) => rtSigqueueinfo(p, PID),
+  sysinfo,
+  riscv_flush_icache: (p) => {
+    // The range is a hint; like fence.i on every hart, every decoded instruction goes.
+    if (p.arg(2) & ~1) return -EINVAL;
+    p.cpu.flushCode();
     return 0;
   },
   clock_gettime: (p) => timespec(p, p.arg(1), p.options.now()),
@@ -190,9 +229,15 @@ export const LINUX_SYSCALLS: Readonly<Record<string, SyscallHandler>> = {
     p.mem.write(p.arg(0), buf);
     return 0;
   },
-  getrlimit: (p) => rlimit(p, p.argInt(0), p.arg(1)),
-  prlimit64: (p) => (p.arg(3) ? rlimit(p, p.argInt(1), p.arg(3)) : 0),
+  getrlimit: (p) => prlimit(p, p.argInt(0), 0, p.arg(1)),
+  prlimit64: (p) => {
+    const who = p.argInt(0);
+    if (who !== 0 && who !== PID) return -ESRCH;
+    return prlimit(p, p.argInt(1), p.arg(2), p.arg(3));
+  },
   getrandom: (p) => {
+    // GRND_NONBLOCK, GRND_RANDOM, GRND_INSECURE: the seeded source never blocks.
+    if (p.argInt(2) & ~7) return -EINVAL;
     const len = p.arg(1);
     const buf = new Uint8Array(len);
     p.options.randomBytes(buf);
@@ -200,9 +245,11 @@ export const LINUX_SYSCALLS: Readonly<Record<string, SyscallHandler>> = {
     return len;
   },
   sched_getaffinity: (p) => {
-    // One CPU.
+    // One CPU; the kernel copies its cpumask (one unsigned long) and returns its size.
+    const who = p.argInt(0);
+    if (who !== 0 && who !== PID) return -ESRCH;
     const size = p.arg(1);
-    if (size < 8) return -EINVAL;
+    if (size < 8 || size % 8) return -EINVAL;
     const mask = new Uint8Array(8);
     mask[0] = 1;
     p.mem.write(p.arg(2), mask);
@@ -214,9 +261,23 @@ export const LINUX_SYSCALLS: Readonly<Record<string, SyscallHandler>> = {
   geteuid: user,
   getgid: user,
   getegid: user,
-  kill: (p) => killSelf(p, 1),
-  tkill: (p) => killSelf(p, 1),
-  tgkill: (p) => killSelf(p, 2),
+  kill: (p) => {
+    // This process is the only one the guest can see: itself, its group, or everyone.
+    const who = p.argInt(0);
+    if (who !== PID && who !== 0 && who !== -1 && who !== -PID) return -ESRCH;
+    return sendSelf(p, p.argInt(1), SI_USER);
+  },
+  tkill: (p) => {
+    const tid = p.argInt(0);
+    if (tid <= 0) return -EINVAL;
+    return tid === PID ? sendSelf(p, p.argInt(1), SI_TKILL) : -ESRCH;
+  },
+  tgkill: (p) => {
+    const tgid = p.argInt(0);
+    const tid = p.argInt(1);
+    if (tgid <= 0 || tid <= 0) return -EINVAL;
+    return tgid === PID && tid === PID ? sendSelf(p, p.argInt(2), SI_TKILL) : -ESRCH;
+  },
   // No network in the sandbox.
   socket: () => -EACCES,
   // clone, futex, set_tid_address, gettid, sched_yield and exit: the threads of threads.ts.
@@ -235,10 +296,13 @@ export const RV64_SYSCALLS: ReadonlyArray<SyscallHandler | undefined> = (() => {
 
 // ---- files ----
 
+const AT_FDCWD = -100;
+
+/** The absolute path of `name` relative to a directory descriptor or the working directory. */
 function path(p: GuestProcess, dirfd: number, name: string): string {
+  if (name === '') throw new VfsError(ENOENT);
   if (name.startsWith('/')) return name;
-  const AT_FDCWD = -100;
-  if (dirfd === AT_FDCWD) return '/' + name;
+  if (dirfd === AT_FDCWD) return `${p.linux.cwd}/${name}`;
   const f = p.linux.fds[dirfd];
   if (!f || !f.node) throw new VfsError(EBADF);
   if (!f.node.isDir) throw new VfsError(ENOTDIR);
@@ -255,10 +319,10 @@ function alloc(p: GuestProcess, file: OpenFile, min = 0): number {
   }
 }
 
-function dup(p: GuestProcess, fd: number, target: number, min = 0): number {
+function dup(p: GuestProcess, fd: number, target: number, min = 0, cloexec = false): number {
   const f = p.linux.fds[fd];
   if (!f) return -EBADF;
-  const copy = { ...f };
+  const copy = { ...f, cloexec };
   if (target >= 0) {
     if (target === fd) return -EINVAL;
     p.linux.fds[target] = copy;
@@ -272,10 +336,198 @@ function openat(p: GuestProcess, dirfd: number, name: string, flags: number): nu
   const acc = flags & 3;
   const write = acc !== 0;
   const create = (flags & 0x40) !== 0;
-  const node = p.vfs.open(full, create, (flags & 0x80) !== 0, (flags & 0x200) !== 0, write);
+  const node = p.vfs.open(full, create, (flags & 0x80) !== 0, (flags & 0x200) !== 0, write, p.argInt(3) & 0o7777 & ~p.linux.umask);
   if ((flags & 0x10000) !== 0 && !node.isDir) return -ENOTDIR;
   if (node.isDir && write) return -EISDIR;
-  return alloc(p, { node, std: -1, pos: 0, append: (flags & 0x400) !== 0, writable: write, path: full.replace(/\/+$/, '') || '/' });
+  return alloc(p, {
+    node,
+    std: -1,
+    pos: 0,
+    append: (flags & O_APPEND) !== 0,
+    writable: write,
+    path: normalize(full),
+    accmode: acc,
+    cloexec: (flags & O_CLOEXEC) !== 0,
+    nonblock: (flags & O_NONBLOCK) !== 0,
+  });
+}
+
+function faccessat(p: GuestProcess, dirfd: number, name: string, mode: number): number {
+  const node = p.vfs.lookup(path(p, dirfd, name));
+  if (mode & ~7) return -EINVAL;
+  // The guest is not root: a read-only file or directory refuses W_OK, a file without x bits X_OK.
+  if (mode & 2 && !node.writable) return -EACCES;
+  if (mode & 1 && !node.isDir && !(node.mode & 0o111)) return -EACCES;
+  if (mode & 4 && !(node.mode & 0o444)) return -EACCES;
+  return 0;
+}
+
+/** renameat and renameat2 (RENAME_NOREPLACE 1, RENAME_EXCHANGE 2). */
+function renameat(p: GuestProcess, flags: number): number {
+  if (flags & ~3 || flags === 3) return -EINVAL;
+  const from = path(p, p.argInt(0), p.mem.readCString(p.arg(1)));
+  const to = path(p, p.argInt(2), p.mem.readCString(p.arg(3)));
+  p.vfs.rename(from, to, (flags & 1) !== 0, (flags & 2) !== 0);
+  return 0;
+}
+
+function chdir(p: GuestProcess, to: string): number {
+  const node = p.vfs.lookup(to);
+  if (!node.isDir) return -ENOTDIR;
+  p.linux.cwd = normalize(to);
+  return 0;
+}
+
+function ftruncate(p: GuestProcess, fd: number, len: number): number {
+  const f = p.linux.fds[fd];
+  if (!f) return -EBADF;
+  // Not a regular file, or not open for writing: EINVAL, as the kernel answers.
+  if (!f.node || f.node.isDir || f.node.device || !f.writable || len < 0) return -EINVAL;
+  const n = f.node;
+  if (len > n.size) {
+    n.ensure(len);
+    n.data.fill(0, n.size, len);
+  }
+  n.size = len;
+  return 0;
+}
+
+function fsync(p: GuestProcess, fd: number): number {
+  const f = p.linux.fds[fd];
+  if (!f) return -EBADF;
+  // Pipes and the standard streams cannot be synced; files are in memory and always are.
+  return f.pipe || f.std >= 0 ? -EINVAL : 0;
+}
+
+function pipe2(p: GuestProcess, at: number, flags: number): number {
+  if (flags & ~(O_CLOEXEC | O_NONBLOCK | 0x4000)) return -EINVAL;
+  p.mem.check(at, 8, PERM_W);
+  const pipe = new Pipe(p.vfs.newIno());
+  const cloexec = (flags & O_CLOEXEC) !== 0;
+  const nonblock = (flags & O_NONBLOCK) !== 0;
+  const r = alloc(p, { node: null, std: -1, pos: 0, append: false, writable: false, path: 'pipe:', pipe, accmode: 0, cloexec, nonblock });
+  const w = alloc(p, { node: null, std: -1, pos: 0, append: false, writable: true, path: 'pipe:', pipe, accmode: 1, cloexec, nonblock });
+  p.mem.dv.setInt32(at, r, true);
+  p.mem.dv.setInt32(at + 4, w, true);
+  return 0;
+}
+
+/** Is some descriptor open on this end of the pipe? */
+function pipeEnd(p: GuestProcess, pipe: Pipe, writeEnd: boolean): boolean {
+  return p.linux.fds.some((f) => f !== null && f.pipe === pipe && f.writable === writeEnd);
+}
+
+function readPipe(p: GuestProcess, pipe: Pipe, buf: number, len: number): number {
+  if (pipe.size === 0) {
+    // With a writer still open the kernel would block; nothing else can run to fill it.
+    return pipeEnd(p, pipe, true) ? -EAGAIN : 0;
+  }
+  const bytes = pipe.take(len);
+  p.mem.write(buf, bytes);
+  return bytes.length;
+}
+
+function writePipe(p: GuestProcess, pipe: Pipe, bytes: Uint8Array): number {
+  if (!pipeEnd(p, pipe, false)) {
+    raise(p, SIGPIPE);
+    return -EPIPE;
+  }
+  const n = pipe.put(bytes);
+  return n === 0 ? -EAGAIN : n;
+}
+
+function statPipe(p: GuestProcess, pipe: Pipe, buf: number): number {
+  const st = new Uint8Array(128);
+  const dv = new DataView(st.buffer);
+  dv.setBigUint64(8, BigInt(pipe.ino), true);
+  dv.setUint32(16, S_IFIFO | 0o600, true);
+  dv.setUint32(20, 1, true);
+  dv.setUint32(24, 1000, true);
+  dv.setUint32(28, 1000, true);
+  dv.setInt32(56, PAGE_SIZE, true);
+  p.mem.write(buf, st);
+  return 0;
+}
+
+function fcntl(p: GuestProcess, fd: number, cmd: number, arg: number): number {
+  const f = p.linux.fds[fd];
+  if (!f) return -EBADF;
+  switch (cmd) {
+    case 0: // F_DUPFD
+    case 1030: // F_DUPFD_CLOEXEC
+      if (arg < 0 || arg >= 1024) return -EINVAL;
+      return dup(p, fd, -1, arg, cmd === 1030);
+    case 1: // F_GETFD
+      return f.cloexec ? 1 : 0;
+    case 2: // F_SETFD
+      f.cloexec = (arg & 1) !== 0;
+      return 0;
+    case 3: // F_GETFL
+      return (f.accmode ?? (f.std === 0 ? 0 : f.writable ? 1 : 0)) | (f.append ? O_APPEND : 0) | (f.nonblock ? O_NONBLOCK : 0);
+    case 4: // F_SETFL: only O_APPEND and O_NONBLOCK can change
+      f.append = (arg & O_APPEND) !== 0;
+      f.nonblock = (arg & O_NONBLOCK) !== 0;
+      return 0;
+    case 5: // F_GETLK: no other process holds a lock
+      p.mem.check(arg, 32, PERM_W);
+      p.mem.dv.setInt16(arg, 2, true); // F_UNLCK
+      return 0;
+    case 6: // F_SETLK, F_SETLKW: every lock is granted
+    case 7:
+      return 0;
+    default:
+      return -EINVAL;
+  }
+}
+
+/** nanosleep and clock_nanosleep: the guest's clock moves on by the time slept (charged to it). */
+function sleep(p: GuestProcess, req: number, absolute: boolean): number {
+  p.mem.check(req, 16, PERM_R);
+  const sec = Number(p.mem.dv.getBigInt64(req, true));
+  const nsec = Number(p.mem.dv.getBigInt64(req + 8, true));
+  if (sec < 0 || nsec < 0 || nsec >= 1e9) return -EINVAL;
+  const ns = absolute ? Math.max(0, sec * 1e9 + nsec - p.options.now()) : sec * 1e9 + nsec;
+  p.chargedNs += ns;
+  return 0;
+}
+
+/** sysinfo: uptime from the guest's clock, memory from the guest's memory map. */
+function sysinfo(p: GuestProcess): number {
+  const at = p.arg(0);
+  const b = new Uint8Array(112);
+  const dv = new DataView(b.buffer);
+  const mem = p.mem;
+  let free = 0;
+  for (let pg = 0; pg < mem.size / PAGE_SIZE; pg++) if (!(mem.perm[pg] & PERM_MAPPED)) free++;
+  dv.setBigInt64(0, BigInt(Math.floor(p.options.now() / 1e9)), true);
+  dv.setBigUint64(32, BigInt(mem.size), true); // totalram
+  dv.setBigUint64(40, BigInt(free * PAGE_SIZE), true); // freeram
+  dv.setUint16(80, 1, true); // procs
+  dv.setUint32(104, 1, true); // mem_unit
+  p.mem.write(at, b);
+  return 0;
+}
+
+/**
+ * madvise: hints are accepted; MADV_DONTNEED drops the pages, and a private anonymous
+ * page comes back zero-filled on the next touch (file-backed private pages would be
+ * re-read from the file; here they come back zero too — see the README).
+ */
+function madvise(p: GuestProcess, addr: number, len: number, advice: number): number {
+  if (addr % PAGE_SIZE || len < 0) return -EINVAL;
+  // The advice values Linux knows for private anonymous memory (MADV_REMOVE 9 needs shared memory).
+  if (!((advice >= 0 && advice <= 4) || (advice >= 8 && advice <= 25 && advice !== 9))) return -EINVAL;
+  const end = addr + roundUp(len, PAGE_SIZE);
+  for (let pg = addr / PAGE_SIZE; pg < end / PAGE_SIZE; pg++) if (!(p.mem.perm[pg] & PERM_MAPPED)) return -ENOMEM;
+  const MADV_DONTNEED = 4;
+  if (advice === MADV_DONTNEED) {
+    for (let pg = addr / PAGE_SIZE; pg < end / PAGE_SIZE; pg++) {
+      // Decoded or translated code on a dropped page is dropped with it.
+      if (p.mem.perm[pg] & PERM_DECODED) p.mem.onCodeWrite(pg);
+    }
+    p.mem.u8.fill(0, addr, end);
+  }
+  return 0;
 }
 
 function readFd(p: GuestProcess, fd: number, buf: number, len: number, at: number): number {
@@ -288,7 +540,8 @@ function readFd(p: GuestProcess, fd: number, buf: number, len: number, at: numbe
     p.mem.write(buf, chunk.subarray(0, len));
     return Math.min(len, chunk.length);
   }
-  if (!f.node || f.std > 0) return -EBADF;
+  if (f.pipe) return f.writable ? -EBADF : readPipe(p, f.pipe, buf, len);
+  if (!f.node || f.std > 0 || f.accmode === 1) return -EBADF;
   if (f.node.isDir) return -EISDIR;
   if (f.node.device === 'null') return 0;
   if (f.node.device === 'zero') {
@@ -307,13 +560,15 @@ function writeFd(p: GuestProcess, fd: number, bytes: Uint8Array): number {
   if (!f) return -EBADF;
   if (f.std === 1 || f.std === 2) {
     const written = (f.std === 1 ? p.options.writeStdout : p.options.writeStderr)(bytes);
-    // The reader has gone: SIGPIPE ends the process, as Linux does, unless it ignores the signal.
+    // The reader has gone: the kernel sends SIGPIPE (which ends the process unless it is
+    // ignored or handled) and the write answers EPIPE.
     if (written === false) {
-      if (!p.linux.ignoresSigpipe) p.end({ state: 'signaled', signal: SIGPIPE, message: 'broken pipe (SIGPIPE)' });
+      raise(p, SIGPIPE);
       return -EPIPE;
     }
     return bytes.length;
   }
+  if (f.pipe) return f.writable ? writePipe(p, f.pipe, bytes) : -EBADF;
   if (!f.writable || !f.node) return -EBADF;
   if (f.node.device) return bytes.length;
   const pos = f.append ? f.node.size : f.pos;
@@ -328,7 +583,7 @@ function getdents(p: GuestProcess, fd: number, buf: number, len: number): number
   const f = p.linux.fds[fd];
   if (!f || !f.node) return -EBADF;
   if (!f.node.isDir) return -ENOTDIR;
-  const entries: Array<[string, VNode]> = [['.', f.node], ['..', f.node], ...[...f.node.children!.entries()].sort((a, b) => (a[0] < b[0] ? -1 : 1))];
+  const entries: Array<[string, VNode]> = [['.', f.node], ['..', f.node.parent ?? f.node], ...[...f.node.children!.entries()].sort((a, b) => (a[0] < b[0] ? -1 : 1))];
   const out = new Uint8Array(len);
   const dv = new DataView(out.buffer);
   let used = 0;
@@ -357,6 +612,7 @@ function fstatat(p: GuestProcess, dirfd: number, name: string, buf: number, flag
   if (name === '' && flags & 0x1000) {
     const f = p.linux.fds[dirfd];
     if (!f) return -EBADF;
+    if (f.pipe) return statPipe(p, f.pipe, buf);
     node = f.node;
     std = f.std;
   } else node = p.vfs.lookup(path(p, dirfd, name));
@@ -368,9 +624,10 @@ function fstatat(p: GuestProcess, dirfd: number, name: string, buf: number, flag
     dv.setBigInt64(48, BigInt(node.size), true);
     dv.setBigInt64(64, BigInt(Math.ceil(node.size / 512)), true);
   } else {
+    // The standard streams are pipes, as when qemu-riscv64 runs under a test harness
+    // (glibc then buffers stdout fully); a terminal would make it line-buffered.
     dv.setBigUint64(8, BigInt(100 + std), true);
-    dv.setUint32(16, S_IFCHR | 0o620, true);
-    dv.setBigUint64(32, BigInt(0x8800 + std), true);
+    dv.setUint32(16, S_IFIFO | 0o600, true);
   }
   dv.setUint32(20, node?.mode !== undefined && (node.mode & S_IFDIR) === S_IFDIR ? 2 : 1, true);
   dv.setUint32(24, 1000, true);
@@ -387,12 +644,36 @@ function timespec(p: GuestProcess, at: number, ns: number): number {
   return 0;
 }
 
-function rlimit(p: GuestProcess, resource: number, at: number): number {
-  const inf = 0xffffffffffffffffn;
-  const cur = resource === 3 ? BigInt(p.options.stackBytes) : inf;
-  p.mem.check(at, 16, PERM_W);
-  p.mem.dv.setBigUint64(at, cur, true);
-  p.mem.dv.setBigUint64(at + 8, resource === 3 ? cur : inf, true);
+const RLIM_INFINITY = 0xffffffffffffffffn;
+const RLIMIT_STACK = 3;
+const RLIMIT_NOFILE = 7;
+
+/** A resource's limits before prlimit64 sets them: the stack is the one given to the process. */
+function defaultLimit(p: GuestProcess, resource: number): [bigint, bigint] {
+  if (resource === RLIMIT_STACK) return [BigInt(p.options.stackBytes), RLIM_INFINITY];
+  if (resource === RLIMIT_NOFILE) return [1024n, 1048576n];
+  return [RLIM_INFINITY, RLIM_INFINITY];
+}
+
+/** getrlimit and prlimit64 on this process: writes the old limits to `old`, then sets `next`. */
+function prlimit(p: GuestProcess, resource: number, next: number, old: number): number {
+  // RLIM_NLIMITS is 16.
+  if (resource < 0 || resource >= 16) return -EINVAL;
+  const cur = p.linux.rlimits.get(resource) ?? defaultLimit(p, resource);
+  let set: [bigint, bigint] | null = null;
+  if (next) {
+    p.mem.check(next, 16, PERM_R);
+    set = [p.mem.dv.getBigUint64(next, true), p.mem.dv.getBigUint64(next + 8, true)];
+    if (set[0] > set[1]) return -EINVAL;
+    // An unprivileged process may lower its hard limit, never raise it.
+    if (set[1] > cur[1]) return -EPERM;
+  }
+  if (old) {
+    p.mem.check(old, 16, PERM_W);
+    p.mem.dv.setBigUint64(old, cur[0], true);
+    p.mem.dv.setBigUint64(old + 8, cur[1], true);
+  }
+  if (set) p.linux.rlimits.set(resource, set);
   return 0;
 }
 
@@ -471,7 +752,9 @@ function mprotect(p: GuestProcess, addr: number, len: number, prot: number): num
 }
 
 function mremap(p: GuestProcess, old: number, oldLen: number, newLen: number, flags: number): number {
-  if (old % PAGE_SIZE) return -EINVAL;
+  // MREMAP_MAYMOVE is the one flag supported; MREMAP_FIXED and MREMAP_DONTUNMAP are refused.
+  if (old % PAGE_SIZE || flags & ~1 || newLen === 0) return -EINVAL;
+  for (let pg = old / PAGE_SIZE; pg < (old + roundUp(oldLen, PAGE_SIZE)) / PAGE_SIZE; pg++) if (!(p.mem.perm[pg] & PERM_MAPPED)) return -EFAULT;
   const mem = p.mem;
   const oldSize = roundUp(oldLen, PAGE_SIZE);
   const newSize = roundUp(newLen, PAGE_SIZE);

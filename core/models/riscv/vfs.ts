@@ -6,11 +6,14 @@
 export const S_IFDIR = 0o040000;
 export const S_IFREG = 0o100000;
 export const S_IFCHR = 0o020000;
+export const S_IFIFO = 0o010000;
 
 export class VNode {
   data: Uint8Array;
   size: number;
   readonly children: Map<string, VNode> | null;
+  /** The directory holding this node (for '..'); null for the root and for unlinked nodes. */
+  parent: VNode | null = null;
 
   constructor(
     readonly ino: number,
@@ -53,6 +56,42 @@ export const EINVAL = 22;
 export const EROFS = 30;
 export const ENOTEMPTY = 39;
 
+/**
+ * A pipe's buffer: bytes written to one end wait here for the other. Its capacity is
+ * the kernel's default, 16 pages.
+ */
+export class Pipe {
+  static readonly CAPACITY = 65536;
+  private buf = new Uint8Array(Pipe.CAPACITY);
+  private head = 0;
+  size = 0;
+
+  constructor(readonly ino: number) {}
+
+  /** Appends what fits; returns how many bytes did. */
+  put(bytes: Uint8Array): number {
+    const n = Math.min(bytes.length, Pipe.CAPACITY - this.size);
+    for (let i = 0; i < n; i++) this.buf[(this.head + this.size + i) % Pipe.CAPACITY] = bytes[i];
+    this.size += n;
+    return n;
+  }
+
+  /** Removes and returns up to `max` bytes. */
+  take(max: number): Uint8Array {
+    const n = Math.min(max, this.size);
+    const out = new Uint8Array(n);
+    for (let i = 0; i < n; i++) out[i] = this.buf[(this.head + i) % Pipe.CAPACITY];
+    this.head = (this.head + n) % Pipe.CAPACITY;
+    this.size -= n;
+    return out;
+  }
+}
+
+/** An absolute path in canonical form: no '.', '..', empty or trailing components. */
+export function normalize(path: string): string {
+  return '/' + split(path).join('/');
+}
+
 export class Vfs {
   private nextIno = 1;
   readonly root: VNode;
@@ -60,9 +99,9 @@ export class Vfs {
   constructor(mounts: ReadonlyMap<string, Uint8Array>) {
     this.root = this.node(S_IFDIR | 0o755, false);
     const tmp = this.node(S_IFDIR | 0o1777, true);
-    this.root.children!.set('tmp', tmp);
+    this.link(this.root, 'tmp', tmp);
     const dev = this.node(S_IFDIR | 0o755, false);
-    this.root.children!.set('dev', dev);
+    this.link(this.root, 'dev', dev);
     dev.children!.set('null', new VNode(this.nextIno++, S_IFCHR | 0o666, true, undefined, 'null'));
     dev.children!.set('zero', new VNode(this.nextIno++, S_IFCHR | 0o666, true, undefined, 'zero'));
     for (const [path, bytes] of [...mounts.entries()].sort((a, b) => (a[0] < b[0] ? -1 : 1))) {
@@ -73,12 +112,12 @@ export class Vfs {
         let next = dir.children!.get(part);
         if (!next) {
           next = this.node(S_IFDIR | 0o755, false);
-          dir.children!.set(part, next);
+          this.link(dir, part, next);
         }
         if (!next.isDir) break;
         dir = next;
       }
-      dir.children!.set(parts[parts.length - 1], this.node(S_IFREG | 0o444, false, bytes));
+      this.link(dir, parts[parts.length - 1], this.node(S_IFREG | 0o444, false, bytes));
     }
   }
 
@@ -86,7 +125,18 @@ export class Vfs {
     return new VNode(this.nextIno++, mode, writable, data);
   }
 
-  /** Resolves an absolute or cwd-relative path (the cwd is /). */
+  /** An inode number for something outside the tree (a pipe). */
+  newIno(): number {
+    return this.nextIno++;
+  }
+
+  /** Links `node` into `dir` under `name`. */
+  private link(dir: VNode, name: string, node: VNode): void {
+    dir.children!.set(name, node);
+    node.parent = dir;
+  }
+
+  /** Resolves an absolute path (the system calls make relative ones absolute first). */
   lookup(path: string): VNode {
     // Walked component by component, as Linux does: `..` and a trailing `/` after a
     // file are ENOTDIR (`/data/file.txt/..`), not the folder a lexical clean-up gives.
@@ -117,7 +167,7 @@ export class Vfs {
   }
 
   /** Opens (and with `create`, creates) a regular file. */
-  open(path: string, create: boolean, exclusive: boolean, truncate: boolean, write: boolean): VNode {
+  open(path: string, create: boolean, exclusive: boolean, truncate: boolean, write: boolean, mode = 0o644): VNode {
     let node: VNode | undefined;
     try {
       node = this.lookup(path);
@@ -133,16 +183,45 @@ export class Vfs {
     }
     const { dir, name } = this.parent(path);
     if (!dir.writable) throw new VfsError(EROFS);
-    const created = this.node(S_IFREG | 0o644, true);
-    dir.children!.set(name, created);
+    const created = this.node(S_IFREG | (mode & 0o7777), true);
+    this.link(dir, name, created);
     return created;
   }
 
-  mkdir(path: string): void {
+  mkdir(path: string, mode = 0o755): void {
     const { dir, name } = this.parent(path);
     if (dir.children!.has(name)) throw new VfsError(EEXIST);
     if (!dir.writable) throw new VfsError(EROFS);
-    dir.children!.set(name, this.node(S_IFDIR | 0o755, true));
+    this.link(dir, name, this.node(S_IFDIR | (mode & 0o7777), true));
+  }
+
+  /** rename(2): replaces a compatible target atomically; `noReplace` and `exchange` as renameat2's flags. */
+  rename(from: string, to: string, noReplace: boolean, exchange: boolean): void {
+    const a = this.parent(from);
+    const node = a.dir.children!.get(a.name);
+    if (!node) throw new VfsError(ENOENT);
+    const b = this.parent(to);
+    if (!a.dir.writable || !b.dir.writable) throw new VfsError(EROFS);
+    const target = b.dir.children!.get(b.name);
+    // A directory cannot move below itself.
+    for (let d: VNode | null = b.dir; d; d = d.parent) if (d === node) throw new VfsError(EINVAL);
+    if (exchange) {
+      if (!target) throw new VfsError(ENOENT);
+      this.link(a.dir, a.name, target);
+      this.link(b.dir, b.name, node);
+      return;
+    }
+    if (target) {
+      if (noReplace) throw new VfsError(EEXIST);
+      if (target === node) return;
+      if (node.isDir) {
+        if (!target.isDir) throw new VfsError(ENOTDIR);
+        if (target.children!.size) throw new VfsError(ENOTEMPTY);
+      } else if (target.isDir) throw new VfsError(EISDIR);
+      target.parent = null;
+    }
+    a.dir.children!.delete(a.name);
+    this.link(b.dir, b.name, node);
   }
 
   unlink(path: string, removeDir: boolean): void {
@@ -155,6 +234,7 @@ export class Vfs {
       if (node.children!.size) throw new VfsError(ENOTEMPTY);
     } else if (node.isDir) throw new VfsError(EISDIR);
     dir.children!.delete(name);
+    node.parent = null;
   }
 
   /** The writable part of the tree (/tmp), for snapshots. */

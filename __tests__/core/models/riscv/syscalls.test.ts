@@ -21,3 +21,23 @@ describe('the rv64 Linux system call table', () => {
     expect(syscallName(999)).toBe('syscall 999');
   });
 });
+
+describe('Linux semantics where qemu-riscv64 differs (documented in the README)', () => {
+  // A process stand-in: these handlers refuse their arguments before touching memory.
+  const call = (name: string, args: number[]) => {
+    const p = { arg: (i: number) => args[i] ?? 0, argInt: (i: number) => (args[i] ?? 0) | 0, cpu: { flushCode: () => {} } };
+    return LINUX_SYSCALLS[name](p as never);
+  };
+
+  it('answers set_robust_list with 0 for the kernel struct size and EINVAL otherwise', () => {
+    expect(call('set_robust_list', [0x1000, 24])).toBe(0);
+    expect(call('set_robust_list', [0x1000, 8])).toBe(-22);
+  });
+
+  it('refuses unknown madvise advice and riscv_flush_icache flags with EINVAL', () => {
+    expect(call('madvise', [0x10000, 4096, 12345])).toBe(-22);
+    expect(call('madvise', [0x10001, 4096, 4])).toBe(-22);
+    expect(call('riscv_flush_icache', [0, 0, 2])).toBe(-22);
+    expect(call('riscv_flush_icache', [0, 0, 1])).toBe(0);
+  });
+});
