@@ -1,8 +1,9 @@
 // Memory virtualization, the shared part: the MmuStrategy contract, the cost model
 // from the host profile, and BaseMmu, the TLBs, page-walk cache and counters that
 // every strategy charges (TLB hits and misses, walk references, VM exits by cause,
-// machine-mode entries, shadow // syncs). The strategies themselves live in their plugins (plugins/mmu/<id>/); the
-// shadow tables that several of them share are in shadow.ts.
+// machine-mode entries, shadow syncs). The strategies themselves live in their
+// plugins (plugins/mmu/<id>/); the shadow tables that several of them share are in
+// shadow.ts; the guest kernel is in guest-kernel.ts.
 //
 // Strategies are called directly per access (they are the hot path); hooks fire on
 // events only: TLB misses, walks, hidden faults, page-table writes, flushes, root
