@@ -5,7 +5,27 @@
 // carry reference counts (in a typed array) so that pages shared by fork are copied
 // on the first write and freed when the last process lets go of them.
 
+import { token } from '../../engine/tokens';
 import { F_WRITE, PhysicalMemory, RadixTable, WalkResult } from './paging';
+
+/** A VM's guest-physical memory as one contiguous run of host frames. */
+export interface DirectSegment {
+  readonly host: number;
+  /** First host frame. */
+  readonly base: number;
+  readonly frames: number;
+}
+
+/**
+ * Placements that put each VM in one contiguous host region (placement.contiguous)
+ * provide this, so that the workload hands the region to the MMU strategy (direct
+ * segments use it as their base and limit rather than allocating memory of their own).
+ */
+export interface DirectSegments {
+  /** The segment of a VM entity, or null if it has none (not placed, or not in one piece). */
+  segmentOf(vm: number): DirectSegment | null;
+}
+export const DirectSegments = token<DirectSegments>('DirectSegments');
 
 export interface GuestProcessSpace {
   readonly asid: number;
@@ -34,7 +54,7 @@ export class GuestKernel {
    * contiguous run of host frames (direct segments need it); null when the placement
    * gives no such promise and the MMU strategy backs guest memory itself.
    */
-  segment: { base: number; frames: number } | null = null;
+  segment: DirectSegment | null = null;
 
   constructor(
     readonly vmid: number,

@@ -3,9 +3,10 @@
 // regions in granules; a VM takes the first region, in rack order, that holds it
 // whole, and the region's remainder stays free. A VM that fits no region is refused,
 // even where the host's total free memory would suffice: that is fragmentation, and
-// the plugin reports it.
+// the plugin reports it. The region it picks is the VM's direct segment: it is
+// provided as DirectSegments, and the MMU (mmu.compromis) translates into it.
 
-import { DatacenterToken, definePlugin, Host, Placement, Vm } from 'virtlab';
+import { DatacenterToken, definePlugin, DirectSegments, Host, Placement, Vm } from 'virtlab';
 import type { Options } from './options';
 
 export default definePlugin<Options>((api) => {
@@ -65,6 +66,17 @@ export default definePlugin<Options>((api) => {
             }
           }
         }
+      },
+    },
+  });
+
+  api.provide(DirectSegments, {
+    useValue: {
+      segmentOf(vm) {
+        const s = segments.get(vm);
+        if (!s) return null;
+        const perGranule = o.granule / 4096;
+        return { host: s[0], base: Math.floor(s[1] * perGranule), frames: Math.floor(s[2] * perGranule) };
       },
     },
   });

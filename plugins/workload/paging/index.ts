@@ -13,7 +13,7 @@
 // per access and charges its cycles; the plugin turns its counters into metrics,
 // among them the cycles per access of the whole workload (compute plus translation).
 
-import { definePlugin, GuestKernel, MmuMetrics, MmuStrategy, Vm, ZipfSampler } from 'virtlab';
+import { definePlugin, DirectSegments, GuestKernel, MmuMetrics, MmuStrategy, Vm, ZipfSampler } from 'virtlab';
 import type { Options } from './options';
 
 /** The rates of a named mix; see README.md for the programs each one stands for. */
@@ -32,7 +32,8 @@ export const MIXES: Record<Exclude<Options['mix'], 'custom'>, Mix> = {
 export default definePlugin<Options>((api) => {
   const o: Options = api.options.mix === 'custom' ? api.options : { ...api.options, ...MIXES[api.options.mix] };
   const rng = api.rng();
-  const kernels: GuestKernel[] = [];
+  /** Guest kernels by VM index; empty until the VM is placed. */
+  let kernels: Array<GuestKernel | undefined> = [];
   let strategy: MmuStrategy;
   const zipf = o.distribution === 'zipf' ? new ZipfSampler(o.pagesPerProcess, o.zipfExponent) : null;
   const mmuMetrics = new MmuMetrics(api);
@@ -74,35 +75,44 @@ export default definePlugin<Options>((api) => {
     if (!o.asids && old !== p && k.processes[old].alive) flush(k, old, -1);
   };
 
+  /** VM entities, in order; a VM's kernel starts when the VM is placed on a host. */
+  let vms: number[] = [];
+  const frames = (vm: number) => Math.min(1 << 20, Math.floor(api.sim.world.store(Vm).memory[vm] / 4096));
+  const makeKernel = (i: number) => new GuestKernel(i + 1, frames(vms[i]), o.guestLevels);
   api.hooks.lifecycle.boot.tap(api.id, (sim) => {
     strategy = sim.services.get(MmuStrategy);
-    const V = sim.world.store(Vm);
-    sim.world.query([Vm]).forEach((vm, i) => {
-      const frames = Math.min(1 << 20, Math.floor(V.memory[vm] / 4096));
-      if (o.processes * o.pagesPerProcess > frames) throw new Error(`workload.paging: ${o.processes} processes × ${o.pagesPerProcess} pages exceed VM ${i + 1}'s ${frames} guest frames`);
-      const k = new GuestKernel(i + 1, frames, o.guestLevels);
-      // The strategy is attached before the first mapping, so that it sees every one.
-      strategy.attach(k);
-      for (let p = 0; p < o.processes; p++) {
-        k.spawn();
-        for (let n = 0; n < o.pagesPerProcess; n++) {
-          const { vpn, written } = k.mapNext(p);
-          write(k, written, p, [vpn]);
-        }
-      }
-      kernels.push(k);
+    vms = sim.world.query([Vm]).slice();
+    vms.forEach((vm, i) => {
+      if (o.processes * o.pagesPerProcess > frames(vm)) throw new Error(`workload.paging: ${o.processes} processes × ${o.pagesPerProcess} pages exceed VM ${i + 1}'s ${frames(vm)} guest frames`);
     });
   });
+  /** Boots the guest kernel of VM i on its host: the strategy attaches before the first mapping, so it sees every one. */
+  const start = (i: number) => {
+    const k = makeKernel(i);
+    k.segment = api.sim.services.tryGet(DirectSegments)?.segmentOf(vms[i]) ?? null;
+    strategy.attach(k);
+    kernels[i] = k;
+    // Each process starts by touching its pages: each is mapped on its first touch (an
+    // invalid entry filled, no flush) and then accessed, as a program initializing its memory.
+    for (let p = 0; p < o.processes; p++) {
+      k.spawn();
+      if (p > 0) strategy.rootSwitch(k, p);
+      for (let n = 0; n < o.pagesPerProcess; n++) touchNew(k, p);
+    }
+    if (o.processes > 1) strategy.rootSwitch(k, 0);
+  };
 
   api.addSystem({
     name: `${api.id}/run`,
     phase: 'memory',
     run(sim) {
       // Counters restart after the warm-up, so metrics describe the steady state.
+      const V = sim.world.store(Vm);
+      for (let i = 0; i < vms.length; i++) if (!kernels[i] && V.host[vms[i]]) start(i);
       if (sim.tick === o.warmupTicks && o.warmupTicks > 0) strategy.resetStats();
       // Children whose time is up exit: every page unmapped, the address space flushed.
       for (const c of children.filter((x) => x.exitAt <= sim.tick)) {
-        const k = kernels[c.vm];
+        const k = kernels[c.vm]!;
         if (k.current === c.p) switchTo(k, k.alive().find((x) => x !== c.p)!);
         const gone = k.exit(c.p);
         write(k, gone.map(([, a]) => a), c.p, gone.map(([v]) => v));
@@ -111,6 +121,7 @@ export default definePlugin<Options>((api) => {
       }
       children = children.filter((x) => x.exitAt > sim.tick);
       for (const k of kernels) {
+        if (!k) continue;
         for (let n = rng.poisson(o.switchesPerTick); n > 0; n--) {
           const live = k.alive().filter((p) => p !== k.current);
           if (live.length) switchTo(k, live[rng.int(live.length)]);
@@ -164,10 +175,17 @@ export default definePlugin<Options>((api) => {
 
   // Guest page tables, the strategy's TLBs and host tables, and the children to reap.
   api.persist('kernels', {
-    save: () => ({ kernels: kernels.map((k) => k.save()), strategy: strategy.saveState(), children }),
+    save: () => ({ kernels: kernels.map((k) => k?.save() ?? null), strategy: strategy.saveState(), children }),
     load: (d) => {
       const s = d as { kernels: unknown[]; strategy: unknown; children: typeof children };
-      kernels.forEach((k, i) => k.load(s.kernels[i]));
+      kernels = s.kernels.map((saved, i) => {
+        if (saved === null) return undefined;
+        const k = makeKernel(i);
+        k.load(saved);
+        // Attached again as at its start; the strategy's own state is restored below.
+        strategy.attach(k);
+        return k;
+      });
       strategy.loadState(s.strategy);
       children = s.children.map((c) => ({ ...c }));
     },
