@@ -77,12 +77,6 @@ describe('compromis-vs-ept', () => {
     k.mmap(0, 4);
     for (const vpn of k.processes[0].pages) expect(mmu.resolve(k, vpn)).toBe(300_000 + k.processes[0].table.walk(vpn, new WalkResult()).frame);
   });
-
-  // Breaks if: placement.contiguous does not provide DirectSegments, or the workload does not hand the segment over.
-  it('runs the scenario with placement.contiguous’s segment, whole', async () => {
-    expect(await value(base, 'placement.contiguous.vms-in-one-segment')).toBe(1);
-    expect(await value(base, 'mmu.exits.segment-fault')).toBe(0);
-  });
 });
 
 describe('ssp-vs-shadow', () => {
