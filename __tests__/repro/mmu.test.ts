@@ -43,7 +43,7 @@ describe('compromis-vs-ept', () => {
     expect(await value(five, 'mmu.walk.references-per-miss')).toBe(5);
   });
 
-  // Breaks if: the page-walk cache or the nested TLB never hits.
+  // Breaks if: neither the page-walk cache nor the nested TLB ever hits.
   it('walks fewer references with page-walk caches and a nested TLB', async () => {
     const cached = base.swapPlugin('mmu.compromis', 'mmu.nested-paging', { pageWalkCache: true, nestedTlb: true });
     expect(await value(cached, 'mmu.walk.references-per-miss')).toBeLessThan(24);
