@@ -79,6 +79,23 @@ describe('compromis-vs-ept', () => {
   });
 });
 
+describe('compromis-fragmentation', () => {
+  const trace = scenario('compromis-fragmentation').duration('2h');
+
+  // Breaks if: placement.contiguous does not defragment (a VM that fits no region just waits).
+  it('puts more VMs in one segment with defragmentation, at the cost of live migrations', async () => {
+    const withDefrag = await runText(trace);
+    const without = await runText(trace.plugin('placement.contiguous', { defragment: false }));
+    const m = (r: typeof withDefrag, name: string) => r.sim.metrics.value(name)!;
+    // The trace does fragment memory: without defragmentation, VMs miss a single region.
+    expect(m(without, 'placement.contiguous.vms-in-one-segment')).toBeLessThan(0.97);
+    expect(m(withDefrag, 'placement.contiguous.vms-in-one-segment')).toBeGreaterThan(m(without, 'placement.contiguous.vms-in-one-segment') + 0.03);
+    expect(m(withDefrag, 'placement.contiguous.defrag-migrations')).toBeGreaterThan(0);
+    expect(m(withDefrag, 'migration.succeeded')).toBeGreaterThan(0);
+    expect(m(without, 'migration.started')).toBe(0);
+  });
+});
+
 describe('ssp-vs-shadow', () => {
   // The scenario's warm-up (20 ticks) lets SSP fault in every process's pages: it fills its shadows lazily.
   const base = scenario('ssp-vs-shadow').duration('40ms');

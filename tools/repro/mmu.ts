@@ -60,8 +60,19 @@ async function compromis(): Promise<void> {
     row(`  ${mix}: speedup vs shadow paging`, times(sm('mmu.cycles-per-access') / c), 'up to 1.3×');
     console.log(`      shadow paging: ${causes(sm)}`);
   }
-  const placed = await run(ce);
-  row('VMs in one segment (placement.contiguous, no departures)', pct(placed('placement.contiguous.vms-in-one-segment')), '99.99% (trace with departures: not modelled yet)');
+  console.log('  VMs in one segment over a 4-hour arrival/departure trace (scenarios/repro/compromis-fragmentation), by load:');
+  const trace = scenario('compromis-fragmentation');
+  for (const lifetime of [10, 15, 20]) {
+    const t = trace.plugin('datacenter.departures', { meanLifetime: lifetime * 60e9 });
+    const d = await run(t);
+    const n = await run(t.plugin('placement.contiguous', { defragment: false }));
+    row(
+      `  mean lifetime ${lifetime} min: with / without defragmentation`,
+      `${pct(d('placement.contiguous.vms-in-one-segment'))} / ${pct(n('placement.contiguous.vms-in-one-segment'))}`,
+      '99.99%',
+    );
+    console.log(`      defragmentation: ${d('placement.contiguous.defrag-migrations')} live migrations (${d('migration.failed')} failed), ${(d('net.bytes') / 2 ** 30).toFixed(1)} GiB sent, mean migration ${d('migration.time').toFixed(0)} ms; host memory ${pct(d('dc.hosts.memory-allocated') / (2 * 384 * 2 ** 30))} allocated at the end`);
+  }
 }
 
 async function ssp(): Promise<void> {
