@@ -87,7 +87,8 @@ export { MigrationEngine, MigrationService, MigrationController, registerMigrati
 export { MigrationAddons, type MigrationAddon, type AddonControls, type AddonRoundEnd, type AddonSlot, type HostCores, type TransferPlan } from './models/migration/addons';
 export { PhysicalMemory, RadixTable, WalkResult, PAGE } from './models/memory/paging';
 export { Tlb, TwoLevelTlb } from './models/memory/tlb';
-export { MmuStrategy, MmuStats, MmuMetrics, GuestKernel, CostModel, BaseMmu, registerMmu, type MmuContext } from './models/memory/mmu';
+export { MmuStrategy, MmuStats, MmuMetrics, GuestKernel, CostModel, BaseMmu, registerMmu, guestMemoryOffset, CYCLE_CAUSES, type CycleCause, type MmuContext } from './models/memory/mmu';
+export { PageWalkCache, WalkLineCache, Walker, HostBacking, type WalkCounters } from './models/memory/walker';
 export { ShadowTables, BaseShadowMmu, identityBacking } from './models/memory/shadow';
 export { DirectSegments, type DirectSegment, type GuestProcessSpace } from './models/memory/guest-kernel';
 export { BlockLifter, type LiftOptions } from './models/dbt/lift';

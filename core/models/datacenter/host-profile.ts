@@ -39,13 +39,14 @@ export const HOST_PROFILE_SCHEMA = {
         size: { type: 'number', exclusiveMinimum: 0, unit: 'bytes', description: 'Physical memory.' },
         latency: { type: 'number', exclusiveMinimum: 0, unit: 'ns', description: 'Latency of one DRAM access (a page-walk reference that misses the caches).' },
         cachedLatency: { type: 'number', minimum: 0, unit: 'ns', default: 5, description: 'Latency of a page-walk reference that hits the data caches.' },
-        walkCacheHitRatio: {
-          type: 'number',
-          minimum: 0,
-          maximum: 1,
-          default: 0.5,
-          description: 'Fraction of page-walk references served by the data caches rather than DRAM.',
+        walkCacheLines: {
+          type: 'integer',
+          minimum: 1,
+          default: 16384,
+          description:
+            'Lines (64 bytes) of the data cache that page-walk references go through; a reference to a line held there costs cachedLatency, any other costs latency. Default: a 1 MiB per-core L2 (Intel Xeon Scalable, Skylake-SP and later).',
         },
+        walkCacheWays: { type: 'integer', minimum: 1, default: 16, description: 'Associativity of that cache (16 for the Skylake-SP L2).' },
         pageTableLevels: { enum: [3, 4, 5], description: 'Levels of the host page table (Sv39 3, x86-64 4 or 5, Sv48 4).' },
         pageSize: { type: 'number', unit: 'bytes', default: 4096, description: 'Base page size.' },
       },
@@ -58,7 +59,15 @@ export const HOST_PROFILE_SCHEMA = {
         l1d: { $ref: '#/definitions/tlbLevel' },
         l1i: { $ref: '#/definitions/tlbLevel' },
         l2: { $ref: '#/definitions/tlbLevel' },
-        pwcEntries: { type: 'integer', minimum: 0, default: 32, description: 'Page-walk cache entries per upper level.' },
+        pwcEntries: { type: 'integer', minimum: 0, default: 32, description: 'Page-walk cache entries per upper level (Intel documents 32-entry PDE caches, SDM vol. 3 §4.10.3).' },
+        pwcWays: { type: 'integer', minimum: 1, default: 4, description: 'Associativity of the page-walk cache.' },
+        nestedTlbEntries: {
+          type: 'integer',
+          minimum: 0,
+          default: 32,
+          description: 'Entries of the nested TLB that caches guest-physical to host-physical translations during two-dimensional walks (Bhargava et al., ASPLOS 2008, model a small one beside the page-walk cache).',
+        },
+        nestedTlbWays: { type: 'integer', minimum: 1, default: 4, description: 'Associativity of the nested TLB.' },
       },
     },
     virtualization: {
@@ -70,6 +79,48 @@ export const HOST_PROFILE_SCHEMA = {
         machineModeTrapCycles: { type: 'integer', minimum: 0, default: 150, description: 'Cost of a trap into the highest privilege mode (RISC-V M-mode) and back, in cycles.' },
         softTlbCheckCycles: { type: 'number', minimum: 0, default: 3, description: 'Inline software-TLB check in translated code (QEMU SoftMMU), in cycles per access.' },
         nestedPaging: { type: 'boolean', default: true, description: 'Hardware two-dimensional paging (EPT/NPT/G-stage).' },
+        softTlbHelperCycles: {
+          type: 'number',
+          minimum: 0,
+          default: 60,
+          description: 'Call and return of the software-TLB miss helper of a dynamic binary translator (QEMU tlb_fill: spill of live registers, the call, the refill of the entry), in cycles.',
+        },
+        softWalkStepCycles: {
+          type: 'number',
+          minimum: 0,
+          default: 10,
+          description: 'Bookkeeping of one level of a page walk done in software (index extraction, valid and permission checks), beyond the load itself, in cycles.',
+        },
+        softTlbFlushCyclesPerEntry: {
+          type: 'number',
+          minimum: 0,
+          default: 1,
+          description: 'Cycles per entry to empty a software TLB (QEMU tlb_flush clears 32-byte CPUTLBEntry slots with memset, about 32 bytes per cycle).',
+        },
+        translatorFaultCycles: {
+          type: 'number',
+          minimum: 0,
+          default: 400,
+          description: 'A guest page fault found by the translator itself (in the miss helper) and raised to the guest: unwinding out of the translated block to the CPU loop (QEMU cpu_loop_exit), in cycles.',
+        },
+        hostSignalCycles: {
+          type: 'number',
+          minimum: 0,
+          default: 3000,
+          description: 'A fault taken by the host MMU and bounced to the translator as a signal (kernel entry, signal frame, handler, sigreturn; about 1.5 µs on Linux), in cycles.',
+        },
+        exceptionEntryCycles: {
+          type: 'number',
+          minimum: 0,
+          default: 40,
+          description: 'Entry and return of a dedicated TLB-refill exception handler in the host kernel (a MIPS-style refill vector, as BTMMU uses), in cycles.',
+        },
+        hostSyscallCycles: {
+          type: 'number',
+          minimum: 0,
+          default: 500,
+          description: 'A system call from the translator into a host kernel module and back (ioctl round trip), in cycles.',
+        },
       },
     },
     nic: {
@@ -121,7 +172,8 @@ export interface HostProfile {
     readonly latency: number;
     /** ns */
     readonly cachedLatency: number;
-    readonly walkCacheHitRatio: number;
+    readonly walkCacheLines: number;
+    readonly walkCacheWays: number;
     readonly pageTableLevels: 3 | 4 | 5;
     /** bytes */
     readonly pageSize: number;
@@ -131,12 +183,22 @@ export interface HostProfile {
     readonly l1i?: TlbLevelProfile;
     readonly l2: TlbLevelProfile;
     readonly pwcEntries: number;
+    readonly pwcWays: number;
+    readonly nestedTlbEntries: number;
+    readonly nestedTlbWays: number;
   };
   readonly virtualization: {
     readonly vmExitCycles: number;
     readonly machineModeTrapCycles: number;
     readonly softTlbCheckCycles: number;
     readonly nestedPaging: boolean;
+    readonly softTlbHelperCycles: number;
+    readonly softWalkStepCycles: number;
+    readonly softTlbFlushCyclesPerEntry: number;
+    readonly translatorFaultCycles: number;
+    readonly hostSignalCycles: number;
+    readonly exceptionEntryCycles: number;
+    readonly hostSyscallCycles: number;
   };
   readonly nic: {
     /** bit/s */

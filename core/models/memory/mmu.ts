@@ -14,26 +14,57 @@ import type { PluginApi } from '../../plugin/define';
 import type { Gauge } from '../../metrics/metrics';
 import type { HostProfile } from '../datacenter/host-profile';
 import { token } from '../../engine/tokens';
-import { PhysicalMemory, WalkResult } from './paging';
+import { PhysicalMemory, RadixTable, WalkResult } from './paging';
 import type { GuestKernel } from './guest-kernel';
 
 // The guest kernel lives in guest-kernel.ts; it is re-exported here so that importers keep working.
 export { GuestKernel, type GuestProcessSpace } from './guest-kernel';
 import { Tlb, TwoLevelTlb } from './tlb';
+import { PageWalkCache, Walker, type WalkCounters } from './walker';
 
-/** Translation costs and counters of one strategy, in typed arrays for the hot path. */
-export class MmuStats {
+/** The causes translation cycles are split into (metrics mmu.cycles.<cause>). */
+export const CYCLE_CAUSES = ['lookup', 'walk', 'exit', 'trap', 'sync', 'hidden', 'fault', 'flush'] as const;
+export type CycleCause = (typeof CYCLE_CAUSES)[number];
+
+/**
+ * Translation costs and counters of one strategy. `cycles` is the sum of the
+ * per-cause counters: lookup (TLB probes, software-TLB checks), walk (hardware walks
+ * and software miss helpers), exit (VM exits), trap (machine-mode and exception
+ * entries, translator calls into the host kernel), sync (shadow entries
+ * resynchronized), hidden (shadow entries filled on hidden faults), fault (guest
+ * faults bounced to a translator), flush (emptying software TLBs). Every access is
+ * an L1 hit, an L2 hit or a miss: accesses = l1Hits + l2Hits + misses.
+ */
+export class MmuStats implements WalkCounters {
   accesses = 0;
   l1Hits = 0;
   l2Hits = 0;
   misses = 0;
+  /** References of hardware walks (and of software miss helpers). */
   walkRefs = 0;
-  walkCycles = 0;
+  walks = 0;
+  /** References of software walks done off the miss path (hidden-fault fills, shadow syncs). */
+  softRefs = 0;
   cycles = 0;
+  lookupCycles = 0;
+  walkCycles = 0;
+  exitCycles = 0;
+  trapCycles = 0;
+  syncCycles = 0;
+  hiddenCycles = 0;
+  faultCycles = 0;
+  flushCycles = 0;
   exits = new Map<string, number>();
   mmodeEntries = 0;
   syncs = 0;
   hiddenFaults = 0;
+  guestFaults = 0;
+  pwcHits = 0;
+  pwcMisses = 0;
+  ntlbHits = 0;
+  ntlbMisses = 0;
+  lineHits = 0;
+  lineMisses = 0;
   /** Histogram of references per walk (index = references). */
   readonly refsHistogram = new Float64Array(64);
 
@@ -45,6 +76,11 @@ export class MmuStats {
     let n = 0;
     for (const v of this.exits.values()) n += v;
     return n;
+  }
+
+  /** Cycles of one cause. */
+  cyclesOf(cause: CycleCause): number {
+    return (this as unknown as Record<string, number>)[`${cause}Cycles`];
   }
 
   save(): Record<string, unknown> {
@@ -59,25 +95,35 @@ export class MmuStats {
   }
 }
 
-/** Costs from a host profile, in cycles. */
+/** Costs from a host profile, in cycles (a walk reference's cost comes from the Walker's data cache). */
 export class CostModel {
   readonly l1: number;
   readonly l2: number;
-  /** Average cycles of one page-walk memory reference. */
-  readonly ref: number;
   readonly vmExit: number;
   readonly mmodeTrap: number;
   readonly softCheck: number;
+  readonly softHelper: number;
+  readonly softStep: number;
+  readonly softFlushPerEntry: number;
+  readonly translatorFault: number;
+  readonly hostSignal: number;
+  readonly exceptionEntry: number;
+  readonly hostSyscall: number;
 
   constructor(readonly profile: HostProfile) {
-    const ghz = profile.cpu.frequency / 1e9;
-    const m = profile.memory;
+    const v = profile.virtualization;
     this.l1 = profile.tlb.l1d.latencyCycles;
     this.l2 = profile.tlb.l2.latencyCycles;
-    this.ref = (m.walkCacheHitRatio * m.cachedLatency + (1 - m.walkCacheHitRatio) * m.latency) * ghz;
-    this.vmExit = profile.virtualization.vmExitCycles;
-    this.mmodeTrap = profile.virtualization.machineModeTrapCycles;
-    this.softCheck = profile.virtualization.softTlbCheckCycles;
+    this.vmExit = v.vmExitCycles;
+    this.mmodeTrap = v.machineModeTrapCycles;
+    this.softCheck = v.softTlbCheckCycles;
+    this.softHelper = v.softTlbHelperCycles;
+    this.softStep = v.softWalkStepCycles;
+    this.softFlushPerEntry = v.softTlbFlushCyclesPerEntry;
+    this.translatorFault = v.translatorFaultCycles;
+    this.hostSignal = v.hostSignalCycles;
+    this.exceptionEntry = v.exceptionEntryCycles;
+    this.hostSyscall = v.hostSyscallCycles;
   }
 }
 
@@ -119,7 +165,11 @@ export interface MmuContext {
   readonly nestedTlb: boolean;
 }
 
-/** Shared machinery: TLBs, the cost model, the walk result, and the event hooks. */
+/**
+ * Shared machinery: TLBs, the page walker with its page-walk cache and data cache,
+ * the cost model, and the event hooks. Every cycle charged goes through `charge`,
+ * under one cause, so the per-cause counters always add up to the total.
+ */
 export abstract class BaseMmu implements MmuStrategy {
   abstract readonly name: string;
   stats = new MmuStats();
@@ -127,19 +177,55 @@ export abstract class BaseMmu implements MmuStrategy {
   protected readonly tlb: TwoLevelTlb;
   protected readonly walk = new WalkResult();
   protected readonly host: PhysicalMemory;
-  protected readonly pwc: Tlb | null;
+  protected readonly pwc: PageWalkCache | null;
+  protected readonly walker: Walker;
 
   constructor(protected readonly ctx: MmuContext) {
+    const t = ctx.profile.tlb;
     this.cost = new CostModel(ctx.profile);
-    this.tlb = new TwoLevelTlb(ctx.profile.tlb.l1d, ctx.profile.tlb.l2);
+    this.tlb = new TwoLevelTlb(t.l1d, t.l2);
     this.host = new PhysicalMemory(ctx.hostFrames);
-    this.pwc = ctx.pageWalkCache && ctx.profile.tlb.pwcEntries ? new Tlb(ctx.profile.tlb.pwcEntries * 4, 4) : null;
+    this.pwc = ctx.pageWalkCache && t.pwcEntries ? new PageWalkCache(t.pwcEntries * 4, t.pwcWays) : null;
+    this.walker = new Walker(ctx.profile, this.pwc);
   }
 
   attach(_vm: GuestKernel): void {}
 
   protected tag(vm: GuestKernel, asid: number): number {
     return vm.vmid * 65536 + asid;
+  }
+
+  /** Adds cycles under one cause. */
+  protected charge(cause: 'lookup' | 'walk' | 'exit' | 'trap' | 'sync' | 'hidden' | 'fault' | 'flush', cycles: number): number {
+    const s = this.stats;
+    s.cycles += cycles;
+    switch (cause) {
+      case 'lookup':
+        s.lookupCycles += cycles;
+        break;
+      case 'walk':
+        s.walkCycles += cycles;
+        break;
+      case 'exit':
+        s.exitCycles += cycles;
+        break;
+      case 'trap':
+        s.trapCycles += cycles;
+        break;
+      case 'sync':
+        s.syncCycles += cycles;
+        break;
+      case 'hidden':
+        s.hiddenCycles += cycles;
+        break;
+      case 'fault':
+        s.faultCycles += cycles;
+        break;
+      case 'flush':
+        s.flushCycles += cycles;
+        break;
+    }
+    return cycles;
   }
 
   /** Charges a TLB probe; returns true on a hit. */
@@ -150,45 +236,65 @@ export abstract class BaseMmu implements MmuStrategy {
     if (level === 1) {
       s.l1Hits++;
       s.cycles += this.cost.l1;
+      s.lookupCycles += this.cost.l1;
       return true;
     }
+    const c = this.cost.l1 + this.cost.l2;
+    s.cycles += c;
+    s.lookupCycles += c;
     if (level === 2) {
       s.l2Hits++;
-      s.cycles += this.cost.l1 + this.cost.l2;
       return true;
     }
     s.misses++;
-    s.cycles += this.cost.l1 + this.cost.l2;
     this.ctx.hooks.memory.tlbMiss.call({ vcpu: vm.vmid, va: vpn * 4096, asid: vm.processes[vm.current].asid, level: 2 });
     return false;
   }
 
-  /** References a 1-D walk of `levels` makes after the page-walk cache (upper levels cached). */
-  protected pwcRefs(vm: GuestKernel, vpn: number, levels: number): number {
-    if (!this.pwc) return levels;
-    // The cache holds the deepest non-leaf entry of a prefix: a hit skips the levels above the leaf.
-    const key = Math.floor(vpn / 512);
-    const ctx = this.tag(vm, vm.processes[vm.current].asid);
-    if (this.pwc.lookup(key, ctx) >= 0) return 1;
-    this.pwc.insert(key, ctx, 1);
-    return levels;
+  /**
+   * The hardware walk of a 1-D table (the guest's own, or a shadow table) for vpn of
+   * the current process, through the page-walk cache and the data cache; `hostOffset`
+   * places the table's memory in host-physical memory. Leaves the walk in `out` and
+   * returns its references; the caller charges them with `chargeWalk`.
+   */
+  protected walk1d(vm: GuestKernel, table: RadixTable, vpn: number, hostOffset: number, out: WalkResult): number {
+    this.walker.walk1d(table, vpn, vm.ctxTag, hostOffset, out, this.stats);
+    return this.walker.refs;
   }
 
-  protected chargeWalk(vm: GuestKernel, vpn: number, refs: number, extraCycles = 0): void {
+  /** Counts one walk of `refs` references costing `cycles` (plus `extraCycles` of walk work). */
+  protected chargeWalk(vm: GuestKernel, vpn: number, refs: number, cycles: number, extraCycles = 0): void {
     const s = this.stats;
-    const cycles = refs * this.cost.ref + extraCycles;
+    const total = cycles + extraCycles;
     s.walkRefs += refs;
-    s.walkCycles += cycles;
-    s.cycles += cycles;
+    s.walks++;
+    this.charge('walk', total);
     s.refsHistogram[Math.min(63, refs)]++;
-    this.ctx.hooks.memory.pageWalk.call({ vcpu: vm.vmid, va: vpn * 4096, references: refs, cycles });
+    this.ctx.hooks.memory.pageWalk.call({ vcpu: vm.vmid, va: vpn * 4096, references: refs, cycles: total });
+  }
+
+  /**
+   * A software walk of the guest table of process p for vpn (a hypervisor or a kernel
+   * module reading guest entries): every level read through the data cache, plus the
+   * per-level bookkeeping. Returns its cycles; the references count as softRefs.
+   */
+  protected softGuestWalk(vm: GuestKernel, p: number, vpn: number, hostOffset: number, out: WalkResult): number {
+    this.walker.softWalk(vm.processes[p].table, vpn, hostOffset, out, this.stats);
+    this.stats.softRefs += this.walker.refs;
+    return this.walker.cycles + this.walker.refs * this.cost.softStep;
   }
 
   protected vmExit(vm: GuestKernel, cause: string): number {
     this.stats.exit(cause);
-    this.stats.cycles += this.cost.vmExit;
+    this.charge('exit', this.cost.vmExit);
     this.ctx.hooks.memory.vmExit.call({ vcpu: vm.vmid, vm: vm.vmid, cause, cycles: this.cost.vmExit });
     return this.cost.vmExit;
+  }
+
+  /** An entry into machine mode (or a dedicated exception handler) and back. */
+  protected trap(cycles: number): number {
+    this.stats.mmodeEntries++;
+    return this.charge('trap', cycles);
   }
 
   resetStats(): void {
@@ -196,16 +302,26 @@ export abstract class BaseMmu implements MmuStrategy {
   }
 
   saveState(): unknown {
-    return { stats: this.stats.save(), l1: this.tlb.l1.save(), l2: this.tlb.l2.save(), pwc: this.pwc?.save() ?? null, host: this.host.save(), extra: this.saveExtra() };
+    return {
+      stats: this.stats.save(),
+      l1: this.tlb.l1.save(),
+      l2: this.tlb.l2.save(),
+      pwc: this.pwc?.tlb.save() ?? null,
+      lines: this.walker.lines.tlb.save(),
+      host: this.host.save(),
+      extra: this.saveExtra(),
+    };
   }
 
   loadState(data: unknown): void {
-    const s = data as { stats: Record<string, unknown>; l1: ReturnType<Tlb['save']>; l2: ReturnType<Tlb['save']>; pwc: ReturnType<Tlb['save']> | null; host: ReturnType<PhysicalMemory['save']>; extra: unknown };
+    type T = ReturnType<Tlb['save']>;
+    const s = data as { stats: Record<string, unknown>; l1: T; l2: T; pwc: T | null; lines: T; host: ReturnType<PhysicalMemory['save']>; extra: unknown };
     this.stats = new MmuStats();
     this.stats.load(s.stats);
     this.tlb.l1.load(s.l1);
     this.tlb.l2.load(s.l2);
-    if (this.pwc && s.pwc) this.pwc.load(s.pwc);
+    if (this.pwc && s.pwc) this.pwc.tlb.load(s.pwc);
+    this.walker.lines.tlb.load(s.lines);
     this.host.load(s.host);
     this.loadExtra(s.extra);
   }
@@ -246,6 +362,11 @@ export abstract class BaseMmu implements MmuStrategy {
   }
 }
 
+/** Where a VM's guest-physical memory sits in host-physical memory for strategies that do not model it (bytes). */
+export function guestMemoryOffset(vm: GuestKernel): number {
+  return vm.vmid * 2 ** 40;
+}
+
 /** Registers an MMU strategy built from the scenario's first host profile: the shared body of the mmu.* plugins. */
 export function registerMmu(
   api: PluginApi<{ readonly pageWalkCache?: boolean; readonly nestedTlb?: boolean; readonly [option: string]: unknown }>,
@@ -266,10 +387,22 @@ export function registerMmu(
   });
 }
 
+const CAUSE_DESCRIPTIONS: Record<CycleCause, string> = {
+  lookup: 'Translation cycles in TLB lookups and software-TLB checks.',
+  walk: 'Translation cycles in page walks (hardware walks and software miss helpers).',
+  exit: 'Translation cycles in VM exits.',
+  trap: 'Translation cycles in machine-mode traps, exception entries and translator calls into the host kernel.',
+  sync: 'Translation cycles resynchronizing shadow entries with the guest tables.',
+  hidden: 'Translation cycles filling shadow entries on hidden faults (beyond the exit).',
+  fault: 'Translation cycles bouncing guest page faults to the translator.',
+  flush: 'Translation cycles emptying software TLBs.',
+};
+
 /** The mmu.* metrics of a strategy's counters, shared by the workloads that drive strategies. */
 export class MmuMetrics {
   private readonly g: Record<string, Gauge>;
   private readonly exitGauges = new Map<string, Gauge>();
+  private readonly causeGauges = new Map<CycleCause, Gauge>();
 
   constructor(api: { gauge(name: string, unit: string, description: string): Gauge }) {
     this.g = {
@@ -285,7 +418,17 @@ export class MmuMetrics {
       mmode: api.gauge('mmu.mmode-entries', 'traps', 'Entries into the highest privilege mode (machine mode, exception entries).'),
       syncs: api.gauge('mmu.shadow.syncs', 'entries', 'Shadow entries synchronized with the guest tables.'),
       hidden: api.gauge('mmu.hidden-faults', 'faults', 'Shadow entries filled on hidden faults.'),
+      translated: api.gauge('mmu.tlb.accesses', 'accesses', 'Accesses the strategy translated since its counters started: L1 hits + L2 hits + misses.'),
+      guestFaults: api.gauge('mmu.guest-faults', 'faults', 'Guest page faults raised by translated code and bounced to the translator.'),
+      pwcHits: api.gauge('mmu.pwc.hits', 'lookups', 'Walks that the page-walk cache let start below the root.'),
+      pwcMisses: api.gauge('mmu.pwc.misses', 'lookups', 'Walks that found no upper-level entry in the page-walk cache.'),
+      ntlbHits: api.gauge('mmu.nested-tlb.hits', 'lookups', 'Guest-physical frames found in the nested TLB during 2-D walks.'),
+      ntlbMisses: api.gauge('mmu.nested-tlb.misses', 'lookups', 'Guest-physical frames that needed a host-table walk.'),
+      lineMisses: api.gauge('mmu.walk.dram-references', 'references', 'Walk references that missed the data cache and went to DRAM.'),
     };
+    for (const cause of CYCLE_CAUSES) {
+      this.causeGauges.set(cause, api.gauge(`mmu.cycles.${cause}`, 'cycles', CAUSE_DESCRIPTIONS[cause]));
+    }
     for (const cause of ['pt-write', 'root-switch', 'hidden-fault', 'segment-fault']) {
       this.exitGauges.set(cause, api.gauge(`mmu.exits.${cause}`, 'exits', `VM exits caused by ${cause.replace('-', ' ')}s.`));
     }
@@ -298,9 +441,7 @@ export class MmuMetrics {
     g.l2.set(s.l2Hits);
     g.misses.set(s.misses);
     g.missRate.set(s.accesses ? s.misses / s.accesses : 0);
-    let walks = 0;
-    for (let i = 0; i < s.refsHistogram.length; i++) walks += s.refsHistogram[i];
-    g.refs.set(walks ? s.walkRefs / walks : 0);
+    g.refs.set(s.walks ? s.walkRefs / s.walks : 0);
     g.walkCycles.set(s.walkCycles);
     g.translation.set(s.cycles);
     g.exits.set(s.totalExits);
@@ -309,5 +450,31 @@ export class MmuMetrics {
     g.syncs.set(s.syncs);
     g.hidden.set(s.hiddenFaults);
     g.perAccess.set(s.accesses ? (computeCycles + s.cycles) / s.accesses : 0);
+    g.translated.set(s.accesses);
+    g.guestFaults.set(s.guestFaults);
+    g.pwcHits.set(s.pwcHits);
+    g.pwcMisses.set(s.pwcMisses);
+    g.ntlbHits.set(s.ntlbHits);
+    g.ntlbMisses.set(s.ntlbMisses);
+    g.lineMisses.set(s.lineMisses);
+    for (const [cause, gauge] of this.causeGauges) gauge.set(s.cyclesOf(cause));
+  }
+
+  /**
+   * Summary lines: translation cycles by cause, and how the accesses reconcile with
+   * the hits and misses. `issued` is the workload's count of accesses since boot;
+   * it exceeds the strategy's when the counters restarted after a warm-up.
+   */
+  static summary(s: MmuStats, issued: number, warmedUp: boolean): string[] {
+    const total = s.cycles || 1;
+    const parts = CYCLE_CAUSES.filter((c) => s.cyclesOf(c) > 0).map((c) => `${c} ${((100 * s.cyclesOf(c)) / total).toFixed(1)}%`);
+    const lines = [`MMU translation cycles ${Math.round(s.cycles)}: ${parts.join(', ') || 'none'}`];
+    const sum = s.l1Hits + s.l2Hits + s.misses;
+    lines.push(
+      `MMU accesses ${s.accesses} = ${s.l1Hits} L1 hits + ${s.l2Hits} L2 hits + ${s.misses} misses` +
+        (sum !== s.accesses ? ' (MISMATCH)' : '') +
+        (issued !== s.accesses ? `; ${issued} issued in all${warmedUp ? ', the counters restarted after the warm-up' : ''}` : ''),
+    );
+    return lines;
   }
 }

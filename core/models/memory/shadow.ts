@@ -7,7 +7,7 @@
 // (mmu.shadow-paging, mmu.ssp, mmu.btmmu) and extends BaseShadowMmu below.
 
 import { BaseMmu, type GuestKernel, type MmuContext } from './mmu';
-import { F_VALID, RadixTable, WalkResult, type PhysicalMemory } from './paging';
+import { F_VALID, PAGE, RadixTable, WalkResult, type PhysicalMemory } from './paging';
 
 /** Shadow tables (guest virtual → host frame), one per guest process, keyed by VM and ASID. */
 export class ShadowTables {
@@ -61,40 +61,87 @@ export function identityBacking(vm: GuestKernel, gframe: number): number {
   return vm.vmid * (1 << 22) + gframe;
 }
 
+/** Host-physical byte address of guest-physical address 0 under identityBacking. */
+function backingOffset(vm: GuestKernel): number {
+  return vm.vmid * (1 << 22) * PAGE;
+}
+
 /**
- * The base of shadow-style strategies: a TLB miss walks the shadow table (n
- * references after the page-walk cache); an entry missing there is a hidden fault,
- * which the hypervisor answers by walking the guest table in software (n more
- * references) and filling the entry. Subclasses decide what a hidden fault, a
- * page-table write, a flush and a root switch cost.
+ * The base of shadow-style strategies: a TLB miss walks the shadow table (through
+ * the page-walk cache and the data cache, every reference counted); an entry missing
+ * there is a hidden fault, which the hypervisor (or kernel module) answers by walking
+ * the guest table in software and filling the entry, after which the walk is
+ * retried. Subclasses decide what a hidden fault, a page-table write, a flush and a
+ * root switch cost beyond that work.
  */
 export abstract class BaseShadowMmu extends BaseMmu {
   protected readonly shadows: ShadowTables;
   protected readonly sw = new WalkResult();
+  private readonly syncWalk = new WalkResult();
+  private readonly shadowSoftWalk = new WalkResult();
 
   constructor(ctx: MmuContext) {
     super(ctx);
     this.shadows = new ShadowTables(this.host, identityBacking);
   }
 
-  /** A TLB miss walks the shadow table; `onHiddenFault` returns the extra cycles of a missing entry. */
-  protected shadowWalk(vm: GuestKernel, vpn: number, onHiddenFault: () => number): void {
+  /**
+   * Resynchronizes the shadow entry of vpn in process p from the guest table, and
+   * returns what it cost: a software walk of the guest table and one of the shadow
+   * table to reach the entry written, each reference through the data cache plus
+   * the per-level bookkeeping. Counts one sync.
+   */
+  protected syncEntry(vm: GuestKernel, p: number, vpn: number): number {
+    const s = this.stats;
+    this.shadows.sync(vm, p, vpn, this.syncWalk);
+    const off = backingOffset(vm);
+    let cycles = 0;
+    for (let i = 0; i < this.syncWalk.refs; i++) cycles += this.walker.ref(this.syncWalk.entryAddrs[i] + off, s);
+    this.walker.softWalk(this.shadows.table(vm, vm.processes[p].asid), vpn, 0, this.shadowSoftWalk, s);
+    cycles += this.walker.cycles;
+    const refs = this.syncWalk.refs + this.walker.refs;
+    s.softRefs += refs;
+    s.syncs++;
+    return cycles + refs * this.cost.softStep;
+  }
+
+  /**
+   * A TLB miss walks the shadow table; `onHiddenFault` charges the entry into the
+   * handler (a VM exit, an exception entry) when the entry is missing. `stepCycles`
+   * is the bookkeeping per reference of a walker that runs in software (0 for a
+   * hardware walker).
+   */
+  protected shadowWalk(vm: GuestKernel, vpn: number, onHiddenFault: () => number, stepCycles = 0): void {
+    const s = this.stats;
     const proc = vm.processes[vm.current];
     const shadow = this.shadows.table(vm, proc.asid);
-    shadow.walk(vpn, this.sw);
-    let refs = this.pwcRefs(vm, vpn, vm.levels);
-    let extra = 0;
+    let refs = this.walk1d(vm, shadow, vpn, 0, this.sw);
+    let cycles = this.walker.cycles;
     if (this.sw.frame < 0) {
-      this.stats.hiddenFaults++;
+      s.hiddenFaults++;
       this.ctx.hooks.memory.pageFault.call({ vcpu: vm.vmid, va: vpn * 4096, access: 'read', kind: 'hidden' });
-      extra += onHiddenFault();
-      // The hypervisor walks the guest table in software and fills the shadow entry.
-      refs += vm.levels;
-      this.stats.syncs += this.shadows.sync(vm, vm.current, vpn, this.sw);
-      shadow.walk(vpn, this.sw);
+      onHiddenFault();
+      // The handler fills the entry from the guest table (its cost is the hidden fault's, not a sync's).
+      const fill = this.syncEntry(vm, vm.current, vpn);
+      s.syncs--;
+      this.charge('hidden', fill);
+      // The access is retried: the walk runs again and now finds the entry.
+      refs += this.walk1d(vm, shadow, vpn, 0, this.sw);
+      cycles += this.walker.cycles;
+      if (this.sw.frame < 0) this.guestFault(vm, vpn);
     }
-    this.chargeWalk(vm, vpn, refs, extra);
-    this.tlb.fill(vpn, this.tag(vm, proc.asid), this.sw.frame);
+    this.chargeWalk(vm, vpn, refs, cycles, refs * stepCycles);
+    if (this.sw.frame >= 0) this.tlb.fill(vpn, vm.ctxTag, this.sw.frame);
+  }
+
+  /**
+   * The guest itself has no mapping for vpn: a real guest page fault. Under
+   * hardware-assisted shadow schemes the hidden-fault exit already reflects it into
+   * the guest; a translator overrides this to charge the bounce.
+   */
+  protected guestFault(vm: GuestKernel, vpn: number): void {
+    this.stats.guestFaults++;
+    this.ctx.hooks.memory.pageFault.call({ vcpu: vm.vmid, va: vpn * 4096, access: 'read', kind: 'guest' });
   }
 
   protected override saveExtra(): unknown {

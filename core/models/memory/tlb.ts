@@ -33,9 +33,12 @@ export class Tlb {
   }
 
   lookup(vpn: number, ctx: number): number {
-    const base = this.set(vpn);
-    for (let i = base; i < base + this.ways; i++) {
-      if (this.vpn[i] === vpn && this.ctx[i] === ctx) {
+    // The set index inline (this is the per-access hot path): by mask when possible.
+    const base = (this.mask >= 0 && vpn < 2147483648 ? vpn & this.mask : vpn % this.sets) * this.ways;
+    const tags = this.vpn;
+    const ctxs = this.ctx;
+    for (let i = base, end = base + this.ways; i < end; i++) {
+      if (tags[i] === vpn && ctxs[i] === ctx) {
         this.stamp[i] = ++this.clock;
         this.hits++;
         return this.frame[i];

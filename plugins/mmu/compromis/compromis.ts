@@ -1,13 +1,14 @@
 // Compromis direct segments (Teabe et al.): each VM's guest-physical memory is one
 // contiguous region of host memory, so a guest-physical address becomes a host
 // address by an add and a bounds check, with no host table at all. A TLB miss walks
-// only the guest table: n references, as native. The price is placement: the host
-// must hold a free contiguous region as large as the VM: placement.contiguous finds
-// one and the strategy takes it as the VM's segment (without that placement, the
+// only the guest table (n references when the page-walk cache holds nothing, each
+// counted by the shared Walker), as native. The price is placement: the host must
+// hold a free contiguous region as large as the VM: placement.contiguous finds one
+// and the strategy takes it as the VM's segment (without that placement, the
 // strategy carves one from its own host memory). An address outside the segment is a
 // VM exit.
 
-import { BaseMmu, type GuestKernel } from 'virtlab';
+import { BaseMmu, PAGE, type GuestKernel } from 'virtlab';
 
 export class CompromisMmu extends BaseMmu {
   readonly name = 'compromis';
@@ -29,10 +30,12 @@ export class CompromisMmu extends BaseMmu {
   access(vm: GuestKernel, vpn: number): number {
     const before = this.stats.cycles;
     if (!this.probe(vm, vpn)) {
-      const f = this.guestFrame(vm, vpn);
-      // Guest-physical → host-physical is an add and a bounds check: only the guest walk touches memory.
-      this.chargeWalk(vm, vpn, this.pwcRefs(vm, vpn, vm.levels));
-      this.tlb.fill(vpn, this.tag(vm, vm.processes[vm.current].asid), this.hostFrame(vm, f));
+      // Guest-physical → host-physical is an add and a bounds check: only the guest
+      // walk touches memory, and its entries sit at segment base + guest-physical address.
+      const seg = this.segments.get(vm.vmid)!;
+      const refs = this.walk1d(vm, vm.processes[vm.current].table, vpn, seg.base * PAGE, this.walk);
+      this.chargeWalk(vm, vpn, refs, this.walker.cycles);
+      this.tlb.fill(vpn, vm.ctxTag, this.hostFrame(vm, this.walk.frame));
     }
     return this.stats.cycles - before;
   }

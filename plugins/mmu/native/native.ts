@@ -1,8 +1,10 @@
 // The native MMU: no virtualization. A TLB miss is the hardware walking the guest's
-// own page table, n references for n levels (fewer with the page-walk cache). It is
-// the reference point that every other strategy's cost is compared with.
+// own page table: it reads each entry from the level the page-walk cache lets it
+// start at, n references for n levels when nothing is cached, every one counted by
+// the shared Walker. It is the reference point that every other strategy's cost is
+// compared with.
 
-import { BaseMmu, type GuestKernel } from 'virtlab';
+import { BaseMmu, guestMemoryOffset, type GuestKernel } from 'virtlab';
 
 export class NativeMmu extends BaseMmu {
   readonly name = 'native';
@@ -10,9 +12,9 @@ export class NativeMmu extends BaseMmu {
   access(vm: GuestKernel, vpn: number): number {
     const before = this.stats.cycles;
     if (!this.probe(vm, vpn)) {
-      const f = this.guestFrame(vm, vpn);
-      this.chargeWalk(vm, vpn, this.pwcRefs(vm, vpn, vm.levels));
-      this.tlb.fill(vpn, this.tag(vm, vm.processes[vm.current].asid), f);
+      const refs = this.walk1d(vm, vm.processes[vm.current].table, vpn, guestMemoryOffset(vm), this.walk);
+      this.chargeWalk(vm, vpn, refs, this.walker.cycles);
+      this.tlb.fill(vpn, vm.ctxTag, this.walk.frame);
     }
     return this.stats.cycles - before;
   }

@@ -1,91 +1,121 @@
 // Nested paging (EPT, NPT, RISC-V G-stage): the hardware walks two tables. Every
-// guest page-table entry address is guest-physical, so each of the guest walk's n
-// reads first goes through the host table (m references), and so does the final
-// guest-physical address: n + (n+1)·m references per TLB miss, 24 for 4+4 levels and
-// 35 for 5+5. The page-walk cache trims the guest side; the optional nested TLB
-// caches guest-physical → host translations and spares the host walks of recently
-// used guest frames. No guest event traps: page-table writes, flushes and root
-// switches cost nothing beyond the shared bookkeeping.
+// guest page-table entry address is guest-physical, so before each guest entry it
+// reads, the walker translates that address through the host table (the EPT, a
+// RadixTable in simulated host memory), and it translates the final guest-physical
+// address the same way. Each host entry and each guest entry read is one counted
+// reference: a cold walk of an n-level guest on an m-level host makes
+// n + (n+1)·m = (n+1)(m+1)−1 of them (24 for 4+4, 35 for 5+5), because that is what
+// the tables hold, not because a formula says so. Two real caches cut it down: the
+// page-walk cache (guest entries by guest-virtual prefix, host entries by
+// guest-physical prefix) and the nested TLB (guest-physical → host frame), both
+// set-associative and sized by the host profile, with hits and misses counted. No
+// guest event traps: page-table writes, flushes and root switches cost nothing
+// beyond the shared bookkeeping.
 
-import { BaseMmu, PAGE, RadixTable, Tlb, WalkResult, type GuestKernel, type MmuContext, type PhysicalMemory } from 'virtlab';
-
-/** Hypervisor-side backing of guest-physical frames by host frames (a host page table). */
-class Ept {
-  readonly table: RadixTable;
-  private readonly w = new WalkResult();
-  constructor(
-    private readonly host: PhysicalMemory,
-    levels: 3 | 4 | 5,
-    root = -1,
-  ) {
-    this.table = new RadixTable(host, levels, root);
-  }
-  /** The host frame of a guest frame, mapping it on first use (an EPT violation). */
-  frame(gframe: number): number {
-    let f = this.table.walk(gframe, this.w).frame;
-    if (f < 0) {
-      f = this.host.alloc();
-      this.table.map(gframe, f, 0);
-    }
-    return f;
-  }
-}
+import { BaseMmu, HostBacking, PAGE, RadixTable, Tlb, WalkResult, type GuestKernel, type MmuContext } from 'virtlab';
 
 export class NestedMmu extends BaseMmu {
   readonly name = 'nested-paging';
-  private readonly epts = new Map<number, Ept>();
+  private readonly epts = new Map<number, HostBacking>();
   private readonly ntlb: Tlb | null;
   private readonly gw = new WalkResult();
+  private readonly hw = new WalkResult();
 
   constructor(ctx: MmuContext) {
     super(ctx);
-    this.ntlb = ctx.nestedTlb ? new Tlb(Math.max(16, ctx.profile.tlb.pwcEntries * 8), 4) : null;
+    const t = ctx.profile.tlb;
+    this.ntlb = ctx.nestedTlb && t.nestedTlbEntries > 0 ? new Tlb(t.nestedTlbEntries, Math.min(t.nestedTlbWays, t.nestedTlbEntries)) : null;
   }
 
   override attach(vm: GuestKernel): void {
-    this.epts.set(vm.vmid, new Ept(this.host, this.ctx.profile.memory.pageTableLevels));
+    const table = new RadixTable(this.host, this.ctx.profile.memory.pageTableLevels);
+    this.epts.set(vm.vmid, HostBacking.build(table, vm.mem.frames, () => this.host.alloc()));
   }
 
-  /** References to translate one guest-physical frame through the host table. */
-  private hostRefs(vm: GuestKernel, gframe: number): number {
+  /** The host-side tag of a VM's EPT entries in the page-walk cache (apart from guest tags). */
+  private hostCtx(vm: GuestKernel): number {
+    return -1 - vm.vmid;
+  }
+
+  /** References and cycles of the walk in progress. */
+  private refs = 0;
+  private cyc = 0;
+
+  /**
+   * Translates guest frame g through the nested TLB, or else by walking the EPT
+   * (through the host side of the page-walk cache); adds the references and cycles
+   * to `this.refs`/`this.cyc`. Returns the host frame. A guest flush leaves both
+   * untouched: they cache the host dimension only.
+   */
+  private hostFrame(vm: GuestKernel, ept: HostBacking, g: number): number {
+    const s = this.stats;
     if (this.ntlb) {
-      if (this.ntlb.lookup(gframe, vm.vmid) >= 0) return 0;
-      this.ntlb.insert(gframe, vm.vmid, 1);
+      const f = this.ntlb.lookup(g, vm.vmid);
+      if (f >= 0) {
+        s.ntlbHits++;
+        return f;
+      }
+      s.ntlbMisses++;
     }
-    return this.ctx.profile.memory.pageTableLevels;
+    // The EPT's own entries are host-physical: they sit where host memory says.
+    this.walker.walk1d(ept.table, g, this.hostCtx(vm), 0, this.hw, s);
+    this.refs += this.walker.refs;
+    this.cyc += this.walker.cycles;
+    const f = this.hw.frame;
+    if (f < 0) throw new Error(`guest frame ${g} of VM ${vm.vmid} is outside its ${ept.guestFrames} backed frames`);
+    this.ntlb?.insert(g, vm.vmid, f);
+    return f;
   }
 
   access(vm: GuestKernel, vpn: number): number {
     const before = this.stats.cycles;
     if (!this.probe(vm, vpn)) {
+      const s = this.stats;
       const proc = vm.processes[vm.current];
-      proc.table.walk(vpn, this.gw);
       const ept = this.epts.get(vm.vmid)!;
-      let refs = 0;
-      const guestRefs = this.pwcRefs(vm, vpn, this.gw.refs);
-      // Each guest entry read: translate its guest-physical address, then read it.
-      for (let i = this.gw.refs - guestRefs; i < this.gw.refs; i++) refs += this.hostRefs(vm, Math.floor(this.gw.entryAddrs[i] / PAGE)) + 1;
-      // The final guest-physical address.
-      refs += this.hostRefs(vm, this.gw.frame);
-      this.chargeWalk(vm, vpn, refs);
-      this.tlb.fill(vpn, this.tag(vm, proc.asid), ept.frame(this.gw.frame));
+      const gw = this.gw;
+      proc.table.walk(vpn, gw);
+      const levels = proc.table.levels;
+      let start = 0;
+      if (this.pwc) {
+        start = Math.min(this.pwc.start(vpn, levels, vm.ctxTag), gw.refs - 1);
+        if (start > 0) s.pwcHits++;
+        else s.pwcMisses++;
+      }
+      this.refs = 0;
+      this.cyc = 0;
+      // Each guest entry read: translate its guest-physical address through the EPT, then read it.
+      for (let i = start; i < gw.refs; i++) {
+        const gpa = gw.entryAddrs[i];
+        const hf = this.hostFrame(vm, ept, Math.floor(gpa / PAGE));
+        this.refs++;
+        this.cyc += this.walker.ref(hf * PAGE + (gpa % PAGE), s);
+      }
+      if (this.pwc && gw.refs - 2 >= start) this.pwc.fill(vpn, levels, vm.ctxTag, start, gw.refs - 2);
+      // The final guest-physical address goes through the EPT too.
+      const frame = gw.frame >= 0 ? this.hostFrame(vm, ept, gw.frame) : -1;
+      this.chargeWalk(vm, vpn, this.refs, this.cyc);
+      // No guest mapping: a guest page fault, delivered to the guest kernel without an exit.
+      if (frame >= 0) this.tlb.fill(vpn, vm.ctxTag, frame);
+      else this.stats.guestFaults++;
     }
     return this.stats.cycles - before;
   }
 
   resolve(vm: GuestKernel, vpn: number): number {
     const g = this.guestFrame(vm, vpn);
-    return g < 0 ? -1 : this.epts.get(vm.vmid)!.frame(g);
+    if (g < 0) return -1;
+    return this.epts.get(vm.vmid)!.table.walk(g, this.hw).frame;
   }
 
   protected override saveExtra(): unknown {
-    return { epts: [...this.epts].map(([vmid, e]) => [vmid, e.table.root, e.table.levels]), ntlb: this.ntlb?.save() ?? null };
+    return { epts: [...this.epts].map(([vmid, e]) => [vmid, e.table.root, e.table.levels, e.guestFrames]), ntlb: this.ntlb?.save() ?? null };
   }
 
   protected override loadExtra(extra: unknown): void {
-    const x = extra as { epts: Array<[number, number, 3 | 4 | 5]>; ntlb: ReturnType<Tlb['save']> | null };
+    const x = extra as { epts: Array<[number, number, 3 | 4 | 5, number]>; ntlb: ReturnType<Tlb['save']> | null };
     this.epts.clear();
-    for (const [vmid, root, levels] of x.epts) this.epts.set(vmid, new Ept(this.host, levels, root));
+    for (const [vmid, root, levels, frames] of x.epts) this.epts.set(vmid, new HostBacking(new RadixTable(this.host, levels, root), frames));
     if (this.ntlb && x.ntlb) this.ntlb.load(x.ntlb);
   }
 }

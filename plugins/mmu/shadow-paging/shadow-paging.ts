@@ -3,7 +3,8 @@
 // write-protects the guest's page-table pages, so every guest page-table write is a
 // VM exit that resynchronizes the entry; every root switch is a VM exit too; and an
 // entry not yet shadowed is a hidden fault, one more exit. The shadow tables are the
-// shared BaseShadowMmu of virtlab.
+// shared BaseShadowMmu of virtlab; each resynchronized entry costs the software walks
+// of the guest and shadow tables that the hypervisor makes (mmu.cycles.sync).
 
 import { BaseShadowMmu, type GuestKernel } from 'virtlab';
 
@@ -21,7 +22,7 @@ export class ShadowMmu extends BaseShadowMmu {
     super.ptWrite(vm, gpas, p, vpns);
     let cycles = 0;
     for (let i = 0; i < gpas.length; i++) cycles += this.vmExit(vm, 'pt-write');
-    for (const vpn of vpns) this.stats.syncs += this.shadows.sync(vm, p, vpn, this.sw);
+    for (const vpn of vpns) cycles += this.charge('sync', this.syncEntry(vm, p, vpn));
     return cycles;
   }
 

@@ -36,19 +36,17 @@ export class SspMmu extends BaseShadowMmu {
   /** sfence.vma traps to machine mode, which resynchronizes the flushed range. */
   override flush(vm: GuestKernel, asid: number, vpn: number): number {
     super.flush(vm, asid, vpn);
-    this.stats.mmodeEntries++;
-    this.stats.cycles += this.cost.mmodeTrap;
+    let cycles = this.trap(this.cost.mmodeTrap);
     const p = vm.processes.findIndex((x) => x.asid === asid);
-    if (vpn >= 0 && p >= 0) this.stats.syncs += this.shadows.sync(vm, p, vpn, this.sw);
+    if (vpn >= 0 && p >= 0) cycles += this.charge('sync', this.syncEntry(vm, p, vpn));
     else this.shadows.drop(vm, asid);
-    return this.cost.mmodeTrap;
+    return cycles;
   }
 
   /** The satp write traps to machine mode; a root-buffer hit switches without a VM exit. */
   override rootSwitch(vm: GuestKernel, p: number): number {
     super.rootSwitch(vm, p);
-    this.stats.mmodeEntries++;
-    this.stats.cycles += this.cost.mmodeTrap;
+    this.trap(this.cost.mmodeTrap);
     const key = `${vm.vmid}:${vm.processes[p].asid}`;
     const hit = this.roots.has(key);
     this.roots.set(key, ++this.clock);

@@ -13,7 +13,7 @@
 // per access and charges its cycles; the plugin turns its counters into metrics,
 // among them the cycles per access of the whole workload (compute plus translation).
 
-import { definePlugin, DirectSegments, GuestKernel, MmuMetrics, MmuStrategy, Vm, ZipfSampler } from 'virtlab';
+import { CYCLE_CAUSES, definePlugin, DirectSegments, GuestKernel, MmuMetrics, MmuStrategy, Vm, ZipfSampler } from 'virtlab';
 import type { Options } from './options';
 
 /** The rates of a named mix; see README.md for the programs each one stands for. */
@@ -65,7 +65,10 @@ export default definePlugin<Options>((api) => {
     const { vpn, written } = k.mapNext(p);
     write(k, written, p, [vpn]);
     m.firstTouches.add();
-    if (k.current === p) strategy.access(k, vpn);
+    if (k.current === p) {
+      strategy.access(k, vpn);
+      m.accesses.add();
+    }
   };
   const switchTo = (k: GuestKernel, p: number) => {
     const old = k.current;
@@ -195,7 +198,9 @@ export default definePlugin<Options>((api) => {
     const s = strategy.stats;
     const refs: Record<string, number> = {};
     s.refsHistogram.forEach((n, i) => n && (refs[i] = n));
-    f.addFile('mmu.json', JSON.stringify({ strategy: strategy.name, referencesPerWalk: refs, exitsByCause: Object.fromEntries([...s.exits].sort()) }, null, 2) + '\n');
+    const cyclesByCause = Object.fromEntries(CYCLE_CAUSES.map((c) => [c, s.cyclesOf(c)]));
+    f.addFile('mmu.json', JSON.stringify({ strategy: strategy.name, referencesPerWalk: refs, exitsByCause: Object.fromEntries([...s.exits].sort()), cyclesByCause }, null, 2) + '\n');
+    for (const line of MmuMetrics.summary(s, m.accesses.value, o.warmupTicks > 0)) f.addSummaryLine(line);
   });
 
   api.addSystem({
