@@ -93,6 +93,7 @@ export { Tlb, TwoLevelTlb } from './models/memory/tlb';
 export { MmuStrategy, MmuStats, MmuMetrics, GuestKernel, CostModel, BaseMmu, registerMmu, guestMemoryOffset, CYCLE_CAUSES, type CycleCause, type MmuContext } from './models/memory/mmu';
 export { PageWalkCache, WalkLineCache, Walker, HostBacking, type WalkCounters } from './models/memory/walker';
 export { ShadowTables, BaseShadowMmu, identityBacking } from './models/memory/shadow';
+export { DirectSegments, type DirectSegment, type GuestProcessSpace } from './models/memory/guest-kernel';
 export { BlockLifter, type LiftOptions } from './models/dbt/lift';
 export { W as WasmOp, ModuleBuilder, FuncBody, I32, I64, F32, F64 } from './models/wasm/encoder';
 

@@ -2,9 +2,11 @@
 // contiguous region of host memory, so a guest-physical address becomes a host
 // address by an add and a bounds check, with no host table at all. A TLB miss walks
 // only the guest table (n references when the page-walk cache holds nothing, each
-// counted by the shared Walker), as native. The price is placement: the host
-// must hold a free contiguous region as large as the VM (placement.contiguous finds
-// one), and an address outside the segment is a VM exit.
+// counted by the shared Walker), as native. The price is placement: the host must
+// hold a free contiguous region as large as the VM: placement.contiguous finds one
+// and the strategy takes it as the VM's segment (without that placement, the
+// strategy carves one from its own host memory). An address outside the segment is a
+// VM exit.
 
 import { BaseMmu, PAGE, type GuestKernel } from 'virtlab';
 
@@ -15,6 +17,11 @@ export class CompromisMmu extends BaseMmu {
   outOfSegment = 0;
 
   override attach(vm: GuestKernel): void {
+    if (vm.segment) {
+      if (vm.segment.frames < vm.mem.frames) throw new Error(`the segment of VM ${vm.vmid} holds ${vm.segment.frames} frames, fewer than its ${vm.mem.frames} guest frames`);
+      this.segments.set(vm.vmid, { base: vm.segment.base, limit: vm.mem.frames });
+      return;
+    }
     const base = this.host.allocContiguous(vm.mem.frames);
     if (base < 0) throw new Error(`no contiguous host region of ${vm.mem.frames} frames for VM ${vm.vmid}; the placement must provide one`);
     this.segments.set(vm.vmid, { base, limit: vm.mem.frames });

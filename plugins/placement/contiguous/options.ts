@@ -6,4 +6,6 @@ export interface Options {
   readonly cpuOvercommit: number;
   /** Allocation granule of host memory (a large page). Unit: bytes. Default: 2097152. */
   readonly granule: number;
+  /** When a VM fits no single free region although a host has the memory free, move the VMs of the cheapest window elsewhere by live migration (needs migration.precopy or migration.postcopy) and place the VM once they have left. Default: true. */
+  readonly defragment: boolean;
 }

@@ -4,7 +4,7 @@
 export interface Options {
   /** Guest processes per VM. Unit: processes. Default: 4. */
   readonly processes: number;
-  /** Pages each process maps at start. Unit: pages. Default: 2048. */
+  /** Pages each process maps at start, through page-table writes the MMU strategy sees. Unit: pages. Default: 2048. */
   readonly pagesPerProcess: number;
   /** Levels of the guest page tables (Sv39 3, Sv48 or x86-64 4, LA57 5). Default: 4. */
   readonly guestLevels: 3 | 4 | 5;
@@ -18,9 +18,9 @@ export interface Options {
   readonly cyclesPerAccess: number;
   /** Mean context switches per VM and tick. Unit: switches. Default: 1. */
   readonly switchesPerTick: number;
-  /** Mean munmap+mmap events per VM and tick. Unit: events. Default: 0. */
+  /** Mean munmap+mmap events per VM and tick: the oldest `churnPages` pages are unmapped (then flushed), and as many new pages are mapped on their first touch (no flush: an invalid entry was filled). Unit: events. Default: 0. */
   readonly churnPerTick: number;
-  /** Pages unmapped and mapped by one churn event. Unit: pages. Default: 8. */
+  /** Pages unmapped and mapped by one churn event. Above `flushCeiling` the unmap is followed by one full flush of the address space instead of one flush per page. Unit: pages. Default: 8. */
   readonly churnPages: number;
   /** Ticks after which the counters restart, so that metrics describe the steady state rather than the filling of empty TLBs and shadow tables. Unit: ticks. Default: 5. */
   readonly warmupTicks: number;
@@ -30,4 +30,12 @@ export interface Options {
   readonly childTicks: number;
   /** Mean mprotect calls per VM and tick, each changing the permissions of one page (with its flush). Unit: calls. Default: 0. */
   readonly mprotectPerTick: number;
+  /** A workload mix standing for a class of real programs (plugins/workload/paging/README.md says which). A named mix sets processes, pagesPerProcess, switchesPerTick, churnPerTick, churnPages, forksPerTick, childTicks and mprotectPerTick, replacing those options; `custom` takes them as given. Default: "custom". */
+  readonly mix: "custom" | "fork-heavy" | "mmap-heavy" | "switch-heavy" | "tlb-miss-bound";
+  /** Whether the guest tags its address spaces with ASIDs. Without them, every context switch is followed by a flush of the whole address space that was switched out (sfence.vma with no ASID). Default: true. */
+  readonly asids: boolean;
+  /** Share of accesses that are writes. A write to a page shared copy-on-write since a fork faults: the kernel copies the page, rewrites a valid entry and flushes it. Unit: ratio. Default: 0.3. */
+  readonly writeFraction: number;
+  /** Pages above which an munmap flushes the whole address space rather than page by page (Linux's tlb_single_page_flush_ceiling, 33). Unit: pages. Default: 33. */
+  readonly flushCeiling: number;
 }

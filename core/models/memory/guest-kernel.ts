@@ -1,0 +1,264 @@
+// The guest side of a VM for memory virtualization: its guest-physical memory, and
+// processes with real page tables in it (mmap, munmap, demand mapping, fork with
+// copy-on-write, exit, mprotect). MMU strategies see the kernel's page-table writes,
+// flushes and root switches through the calls the workloads make on them. Frames
+// carry reference counts (in a typed array) so that pages shared by fork are copied
+// on the first write and freed when the last process lets go of them.
+
+import { token } from '../../engine/tokens';
+import { F_WRITE, PhysicalMemory, RadixTable, WalkResult } from './paging';
+
+/** A VM's guest-physical memory as one contiguous run of host frames. */
+export interface DirectSegment {
+  readonly host: number;
+  /** First host frame. */
+  readonly base: number;
+  readonly frames: number;
+}
+
+/**
+ * Placements that put each VM in one contiguous host region (placement.contiguous)
+ * provide this, so that the workload hands the region to the MMU strategy (direct
+ * segments use it as their base and limit rather than allocating memory of their own).
+ */
+export interface DirectSegments {
+  /** The segment of a VM entity, or null if it has none (not placed, or not in one piece). */
+  segmentOf(vm: number): DirectSegment | null;
+}
+export const DirectSegments = token<DirectSegments>('DirectSegments');
+
+export interface GuestProcessSpace {
+  readonly asid: number;
+  readonly table: RadixTable;
+  /** Mapped virtual pages, for the workload to draw accesses from. */
+  readonly pages: number[];
+  /** False once the process has exited. */
+  alive: boolean;
+}
+
+/** The guest side of one VM: its physical memory, page tables and processes. */
+export class GuestKernel {
+  readonly mem: PhysicalMemory;
+  readonly processes: GuestProcessSpace[] = [];
+  /** Index of the running process; change it through an MMU strategy's rootSwitch. */
+  current = 0;
+  /** TLB tag of the running process (VMID and ASID), kept with `current`. */
+  ctxTag = 0;
+  private nextVpn: number[] = [];
+  /** Per guest frame: how many mappings share it (fork shares, copy-on-write splits). */
+  private refs: Uint16Array;
+  /** Per process: pages shared read-only since a fork, that a write copies. */
+  private cow: Array<Set<number>> = [];
+  /**
+   * Where the placement put this VM's guest-physical memory in host memory, as one
+   * contiguous run of host frames (direct segments need it); null when the placement
+   * gives no such promise and the MMU strategy backs guest memory itself.
+   */
+  segment: DirectSegment | null = null;
+
+  constructor(
+    readonly vmid: number,
+    guestFrames: number,
+    readonly levels: 3 | 4 | 5,
+  ) {
+    this.mem = new PhysicalMemory(guestFrames);
+    this.refs = new Uint16Array(guestFrames);
+  }
+
+  save(): unknown {
+    return {
+      mem: this.mem.save(),
+      processes: this.processes.map((p) => ({ asid: p.asid, root: p.table.root, pages: [...p.pages], alive: p.alive })),
+      current: this.current,
+      ctxTag: this.ctxTag,
+      nextVpn: [...this.nextVpn],
+      refs: this.refs.slice(),
+      cow: this.cow.map((c) => [...c]),
+      segment: this.segment,
+    };
+  }
+
+  load(data: unknown): void {
+    const s = data as { mem: ReturnType<PhysicalMemory['save']>; processes: Array<{ asid: number; root: number; pages: number[]; alive: boolean }>; current: number; ctxTag: number; nextVpn: number[]; refs: Uint16Array; cow: number[][]; segment: GuestKernel['segment'] };
+    this.mem.load(s.mem);
+    this.processes.length = 0;
+    for (const p of s.processes) this.processes.push({ asid: p.asid, table: new RadixTable(this.mem, this.levels, p.root), pages: [...p.pages], alive: p.alive });
+    this.current = s.current;
+    this.ctxTag = s.ctxTag;
+    this.nextVpn = [...s.nextVpn];
+    this.refs = Uint16Array.from(s.refs);
+    this.cow = s.cow.map((c) => new Set(c));
+    this.segment = s.segment ? { ...s.segment } : null;
+  }
+
+  spawn(): GuestProcessSpace {
+    const p: GuestProcessSpace = { asid: this.processes.length + 1, table: new RadixTable(this.mem, this.levels), pages: [], alive: true };
+    this.processes.push(p);
+    if (this.processes.length === 1) this.ctxTag = this.vmid * 65536 + p.asid;
+    this.nextVpn.push(0x10000);
+    this.cow.push(new Set());
+    return p;
+  }
+
+  /** Maps `count` new pages in process p; returns the guest-physical addresses of the entries written. */
+  mmap(p: number, count: number): number[] {
+    const proc = this.processes[p];
+    const written: number[] = [];
+    for (let i = 0; i < count; i++) {
+      const frame = this.mem.alloc();
+      if (frame < 0) break;
+      const vpn = this.nextVpn[p]++;
+      this.refs[frame] = 1;
+      proc.table.map(vpn, frame, F_WRITE, written);
+      proc.pages.push(vpn);
+    }
+    return written;
+  }
+
+  /** Maps page vpn of p to a new frame (a demand fault); returns the entry addresses written. */
+  mapPage(p: number, vpn: number): number[] {
+    const frame = this.mem.alloc();
+    if (frame < 0) throw new Error(`guest memory of VM ${this.vmid} is exhausted`);
+    this.refs[frame] = 1;
+    const written = this.processes[p].table.map(vpn, frame, F_WRITE);
+    this.processes[p].pages.push(vpn);
+    return written;
+  }
+
+  /** Unmaps page vpn of p; returns the entry address written, or -1 if it was not mapped. */
+  unmapPage(p: number, vpn: number): number {
+    const w = new WalkResult();
+    this.processes[p].table.walk(vpn, w);
+    const addr = this.processes[p].table.unmap(vpn);
+    this.release(w.frame);
+    this.cow[p].delete(vpn);
+    return addr;
+  }
+
+  /** Unmaps the oldest `count` pages of p; returns [vpn, entry address] pairs. */
+  munmap(p: number, count: number): Array<[number, number]> {
+    const proc = this.processes[p];
+    const out: Array<[number, number]> = [];
+    for (let i = 0; i < count && proc.pages.length > 1; i++) {
+      const vpn = proc.pages.shift()!;
+      const w = new WalkResult();
+      proc.table.walk(vpn, w);
+      const addr = proc.table.unmap(vpn);
+      this.release(w.frame);
+      this.cow[p].delete(vpn);
+      out.push([vpn, addr]);
+    }
+    return out;
+  }
+
+  /**
+   * Forks process p: the child maps the same frames read-only (copy on write), and the
+   * parent's entries lose write permission. Returns the child's index, the entry
+   * addresses written in both tables, and the vpns whose translations changed in p.
+   */
+  fork(p: number): { child: number; written: number[]; parentVpns: number[] } {
+    const parent = this.processes[p];
+    const child = this.spawn();
+    const c = this.processes.length - 1;
+    const written: number[] = [];
+    const w = new WalkResult();
+    for (const vpn of parent.pages) {
+      parent.table.walk(vpn, w);
+      if (w.frame < 0) continue;
+      child.table.map(vpn, w.frame, 0, written);
+      parent.table.map(vpn, w.frame, 0, written);
+      child.pages.push(vpn);
+      this.refs[w.frame]++;
+      this.cow[p].add(vpn);
+      this.cow[c].add(vpn);
+    }
+    this.nextVpn[c] = this.nextVpn[p];
+    return { child: c, written, parentVpns: [...parent.pages] };
+  }
+
+  /** Ends process p: every page is unmapped; returns [vpn, entry address] pairs. */
+  exit(p: number): Array<[number, number]> {
+    const proc = this.processes[p];
+    const out: Array<[number, number]> = [];
+    const w = new WalkResult();
+    for (const vpn of proc.pages) {
+      proc.table.walk(vpn, w);
+      out.push([vpn, proc.table.unmap(vpn)]);
+      this.release(w.frame);
+    }
+    proc.pages.length = 0;
+    this.cow[p].clear();
+    proc.alive = false;
+    return out;
+  }
+
+  /** Indexes of the processes still alive. */
+  alive(): number[] {
+    const out: number[] = [];
+    this.processes.forEach((p, i) => p.alive && out.push(i));
+    return out;
+  }
+
+  /** Maps the next free virtual page of p to a new frame (an mmap'd page on its first touch). */
+  mapNext(p: number): { vpn: number; written: number[] } {
+    const vpn = this.nextVpn[p]++;
+    return { vpn, written: this.mapPage(p, vpn) };
+  }
+
+  /** Whether vpn of p is shared read-only since a fork, so that a write to it faults. */
+  isCow(p: number, vpn: number): boolean {
+    const c = this.cow[p];
+    return c.size > 0 && c.has(vpn);
+  }
+
+  /**
+   * A write to a copy-on-write page of p: the page gets its own frame (a copy) if
+   * another process still shares it, or just its write permission back if not. A
+   * valid entry changes, so the kernel must flush it. Returns the entry address.
+   */
+  writeFault(p: number, vpn: number): number {
+    const proc = this.processes[p];
+    const w = new WalkResult();
+    proc.table.walk(vpn, w);
+    this.cow[p].delete(vpn);
+    let frame = w.frame;
+    if (this.refs[frame] > 1) {
+      const copy = this.mem.alloc();
+      if (copy < 0) throw new Error(`guest memory of VM ${this.vmid} is exhausted (copy on write)`);
+      this.refs[frame]--;
+      this.refs[copy] = 1;
+      frame = copy;
+    }
+    const written = proc.table.map(vpn, frame, F_WRITE);
+    return written[written.length - 1];
+  }
+
+  /** Drops one reference to a frame, freeing it with the last one. */
+  private release(frame: number): void {
+    if (frame < 0) return;
+    if (this.refs[frame] > 0) this.refs[frame]--;
+    if (this.refs[frame] === 0) this.mem.free(frame);
+  }
+
+  /** Changes the permissions of a process's page: one entry written, or -1 if unmapped. */
+  protect(p: number, vpn: number, flags: number): number {
+    const proc = this.processes[p];
+    const w = new WalkResult();
+    proc.table.walk(vpn, w);
+    if (w.frame < 0) return -1;
+    const written = proc.table.map(vpn, w.frame, flags);
+    return written[written.length - 1];
+  }
+
+  /** Remaps vpn of p to a new frame (a page migrated or copied on write): one entry written. */
+  remap(p: number, vpn: number): number {
+    const w = new WalkResult();
+    this.processes[p].table.walk(vpn, w);
+    const frame = this.mem.alloc();
+    if (frame >= 0) this.refs[frame] = 1;
+    this.release(w.frame);
+    const written = this.processes[p].table.map(vpn, frame >= 0 ? frame : 0, F_WRITE);
+    return written[written.length - 1];
+  }
+}
+
