@@ -66,6 +66,12 @@ export {
   DistinctPages,
   workloadSpecFrom,
   distributionCode,
+  PageClass,
+  PAGE_CLASS_NAMES,
+  pageClassOf,
+  normalizeShares,
+  type PageClassName,
+  type PageClassShares,
   type WorkloadSpec,
   type WorkloadPhase,
 } from './models/datacenter/workload';

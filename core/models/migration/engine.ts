@@ -157,6 +157,8 @@ export class MigrationEngine {
     faults: Counter;
     postcopyTime: Histogram;
   };
+  /** The page list of each running migration's current transfer (derived, never saved: see pageList). */
+  private readonly pageLists = new Map<number, { round: number; pages: Uint32Array }>();
   /** The add-ons that plugins registered (see addons.ts). */
   readonly addons = new MigrationAddons();
 
@@ -261,18 +263,44 @@ export class MigrationEngine {
     return { data: wss, zero: total - wss };
   }
 
-  /** Bytes to send `pages` data pages in a transfer, as the enabled add-ons encode them. */
-  private bytesFor(r: MigrationRecord, pages: number, round: number): number {
+  /**
+   * Bytes to send `pages` data pages in a transfer, as the enabled add-ons encode them;
+   * `commit` when the transfer starts now (add-ons may then record what they send).
+   */
+  private bytesFor(r: MigrationRecord, pages: number, round: number, commit = false): number {
     const list = this.addons.list();
     let perPage = this.params.pageSize;
     if (list.length) {
-      const plan: TransferPlan = { migration: r.id, round, pages, pageSize: this.params.pageSize };
+      const plan: TransferPlan = {
+        migration: r.id,
+        round,
+        pages,
+        pageSize: this.params.pageSize,
+        vm: r.vm,
+        src: r.src,
+        dst: r.dst,
+        commit,
+        pageList: () => this.pageList(r, round),
+      };
       for (let i = 0; i < list.length; i++) {
         const a = list[i];
         if (a.pageBytes && r.addons[i].enabled) perPage = a.pageBytes(r.addons[i].state, perPage, plan);
       }
     }
     return pages * perPage;
+  }
+
+  /** The pages a transfer of round `round` sends, computed once per round (see TransferPlan.pageList). */
+  private pageList(r: MigrationRecord, round: number): Uint32Array {
+    const have = this.pageLists.get(r.id);
+    if (have && have.round === round) return have.pages;
+    let pages: Uint32Array;
+    if (round === 0) {
+      pages = new Uint32Array(Math.min(this.totalPages(r.vm), this.activity().workingSetPages(r.vm)));
+      for (let i = 0; i < pages.length; i++) pages[i] = i;
+    } else pages = this.activity().dirtyPageList(r.vm);
+    this.pageLists.set(r.id, { round, pages });
+    return pages;
   }
 
   /** The flow's cap: the bandwidth cap, as the enabled add-ons bound it. */
@@ -361,7 +389,7 @@ export class MigrationEngine {
     const net = this.sim.services.get(NetworkToken);
     r.roundStartNs = this.sim.timeNs;
     r.roundPages = pages.data;
-    r.roundBytes = this.bytesFor(r, pages.data, r.round) + pages.zero * this.params.zeroPageBytes;
+    r.roundBytes = this.bytesFor(r, pages.data, r.round, true) + pages.zero * this.params.zeroPageBytes;
     this.activity().resetDirty(r.vm);
     r.flowDone = false;
     r.flow = net.start(r.src, r.dst, Math.max(1, r.roundBytes), this.capFor(r), `migration-${r.id}`);
@@ -533,9 +561,9 @@ export class MigrationEngine {
       r.pausedAtNs = now;
       this.sim.world.store(Vm).speed[r.vm] = 0;
       r.roundPages = remainingPages;
-      r.roundBytes = recomputed;
+      r.roundBytes = this.bytesFor(r, remainingPages, r.round, true);
       r.flowDone = false;
-      r.flow = this.sim.services.get(NetworkToken).start(r.src, r.dst, Math.max(1, recomputed), this.capFor(r), `migration-${r.id}`);
+      r.flow = this.sim.services.get(NetworkToken).start(r.src, r.dst, Math.max(1, r.roundBytes), this.capFor(r), `migration-${r.id}`);
       return;
     }
     this.startRound(r, { data: remainingPages, zero: 0 });
@@ -582,6 +610,7 @@ export class MigrationEngine {
       this.metrics.bytes.add(r.roundBytes);
     }
     r.state = 'done';
+    this.pageLists.delete(r.id);
     this.chargeCores(r);
     r.success = success;
     r.downtimeNs = downtimeNs;
