@@ -12,7 +12,7 @@ import { runText, scenarioFile } from '../../tools/node/testing';
 
 describe('PageLru', () => {
   it('keeps the most recently sent pages and evicts the least recent', () => {
-    const c = new PageLru(100, 3);
+    const c = new PageLru(3);
     for (const p of [1, 2, 3]) expect(c.touch(p)).toBe(false);
     expect(c.touch(1)).toBe(true); // 1 is now the most recent; 2 the least
     expect(c.touch(4)).toBe(false); // evicts 2

@@ -50,8 +50,9 @@ describe('live migration', () => {
     const edit = (id: string, options: Record<string, unknown> = {}) => (s: ScenarioBuilder) => add(writes(s, 2000), id, options);
     const plain = await migrate(edit('bench.empty'));
     const xbzrle = await migrate(edit('migration.xbzrle', { cacheSize: '1GiB' }));
-    const compress = await migrate(edit('migration.compress', { pageClasses: { data: 1 }, classRatios: { data: 0.4 } }));
-    const incompressible = await migrate(edit('migration.compress', { pageClasses: { random: 1 } }));
+    const ratios = { zero: 0.01, code: 0.5, data: 0.4, random: 1 };
+    const compress = await migrate((s) => edit('migration.compress', { classRatios: ratios })(s).workload('vm', { pageClasses: { data: 1 } }));
+    const incompressible = await migrate((s) => edit('migration.compress', { classRatios: ratios })(s).workload('vm', { pageClasses: { random: 1 } }));
     expect(plain.m.success).toBe(true);
     expect(xbzrle.m.bytesSent).toBeLessThan(plain.m.bytesSent);
     expect(compress.m.bytesSent).toBeLessThan(plain.m.bytesSent * 0.6);

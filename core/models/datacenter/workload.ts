@@ -201,10 +201,25 @@ export class DistinctPages {
   }
 }
 
-/** Appends k distinct values of [first, first + size), uniformly (Floyd's algorithm; all of them when k = size). */
+/**
+ * Appends k distinct values of [first, first + size), uniformly and in ascending order:
+ * selection sampling (Knuth's Algorithm S, one pass) when k is a large share of the
+ * range, Floyd's algorithm (O(k log k)) when it is small.
+ */
 function pickDistinct(first: number, k: number, size: number, rng: Rng, out: number[]): void {
+  if (k <= 0) return;
   if (k >= size) {
     for (let i = 0; i < size; i++) out.push(first + i);
+    return;
+  }
+  if (k * 16 >= size) {
+    let need = k;
+    for (let i = 0; i < size && need > 0; i++) {
+      if (rng.next() * (size - i) < need) {
+        out.push(first + i);
+        need--;
+      }
+    }
     return;
   }
   const chosen = new Set<number>();

@@ -12,7 +12,7 @@
 //   pageBytes  bytes one data page costs on the wire in a transfer (a chain, by stage);
 //              it may look at the very pages sent (plan.pageList()), and when the
 //              transfer really starts (plan.commit) record what it sent (a cache)
-//   rateCap    the transfer's rate cap, bit/s (a chain, by stage)
+//   rateCap    the transfer's rate cap, bit/s (a chain, by stage; it sees the plan too)
 //   cores      host cores the migration keeps busy, on the source and the destination
 //   speed      a factor on the VM's speed while it migrates (1 = full speed)
 //   roundEnd   reacts to a finished pre-copy round: may change its state, log a decision
@@ -96,8 +96,8 @@ export interface MigrationAddon<S extends object = object> {
   readonly initial: S;
   /** Bytes one data page costs in this transfer, given what it costs after the add-ons before this one. */
   pageBytes?(state: S, bytes: number, plan: TransferPlan): number;
-  /** The transfer's rate cap, given the cap after the add-ons before this one; bit/s. */
-  rateCap?(state: S, bitsPerS: number): number;
+  /** The transfer's rate cap, given the cap after the add-ons before this one; bit/s. The plan is never a commit. */
+  rateCap?(state: S, bitsPerS: number, plan: TransferPlan): number;
   /** Cores the migration keeps busy while the add-on is on. */
   cores?(state: S): HostCores;
   /** Factor on the VM's speed (1 = unchanged), e.g. auto-converge's throttle. */

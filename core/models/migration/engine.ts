@@ -271,23 +271,28 @@ export class MigrationEngine {
     const list = this.addons.list();
     let perPage = this.params.pageSize;
     if (list.length) {
-      const plan: TransferPlan = {
-        migration: r.id,
-        round,
-        pages,
-        pageSize: this.params.pageSize,
-        vm: r.vm,
-        src: r.src,
-        dst: r.dst,
-        commit,
-        pageList: () => this.pageList(r, round),
-      };
+      const plan = this.planFor(r, pages, round, commit);
       for (let i = 0; i < list.length; i++) {
         const a = list[i];
         if (a.pageBytes && r.addons[i].enabled) perPage = a.pageBytes(r.addons[i].state, perPage, plan);
       }
     }
     return pages * perPage;
+  }
+
+  /** What add-ons see of a transfer of `pages` data pages in round `round`. */
+  private planFor(r: MigrationRecord, pages: number, round: number, commit: boolean): TransferPlan {
+    return {
+      migration: r.id,
+      round,
+      pages,
+      pageSize: this.params.pageSize,
+      vm: r.vm,
+      src: r.src,
+      dst: r.dst,
+      commit,
+      pageList: () => this.pageList(r, round),
+    };
   }
 
   /** The pages a transfer of round `round` sends, computed once per round (see TransferPlan.pageList). */
@@ -307,9 +312,10 @@ export class MigrationEngine {
   private capFor(r: MigrationRecord): number {
     const list = this.addons.list();
     let cap = this.params.bandwidthCap;
+    let plan: TransferPlan | undefined;
     for (let i = 0; i < list.length; i++) {
       const a = list[i];
-      if (a.rateCap && r.addons[i].enabled) cap = a.rateCap(r.addons[i].state, cap);
+      if (a.rateCap && r.addons[i].enabled) cap = a.rateCap(r.addons[i].state, cap, (plan ??= this.planFor(r, r.roundPages, r.round, false)));
     }
     return cap;
   }

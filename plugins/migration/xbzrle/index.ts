@@ -6,7 +6,8 @@
 // least recently sent page when the cache is full.
 //
 // The model is that cache, page by page: an LRU over cacheSize / pageSize slots, in
-// typed arrays (a slot per page of the VM, and a doubly linked list of the slots). Each
+// typed arrays sized by the cache (a table from page to slot, and a doubly linked list
+// of the slots). Each
 // pre-copy transfer after the full copy takes the pages it really sends
 // (TransferPlan.pageList) through the cache: a hit costs a delta whose size depends on
 // what the page holds (its class: zero, code, data, random — random content changes
@@ -15,7 +16,7 @@
 // up; a transfer that starts (plan.commit) moves them to the front and counts hits and
 // misses. The cost per round is in proportion to the pages sent, never to accesses.
 
-import { definePlugin, MemoryActivity, pageClassOf, Vm, registerMigrationAddon, STAGE_EARLY, type MigrationAddon, type SimContext } from 'virtlab';
+import { definePlugin, MemoryActivity, pageClassOf, registerMigrationAddon, STAGE_EARLY, type MigrationAddon, type SimContext } from 'virtlab';
 import type { Options } from './options';
 
 /** Per-migration state (saved in snapshots; a controller may retune the delta sizes). */
@@ -28,10 +29,16 @@ export interface XbzrleState {
   misses: number;
 }
 
-/** An LRU cache of pages, keyed by page number, in typed arrays. */
+/**
+ * An LRU cache of pages, keyed by page number, in typed arrays whose size follows the
+ * cache, not the VM: an open-addressing table (linear probing, backward-shift deletion)
+ * from page to slot, and a doubly linked list of the slots, most recent first.
+ */
 export class PageLru {
-  /** Slot of each page, or -1. */
-  readonly slotOf: Int32Array;
+  /** Page of each table entry (-1 empty), and its slot. */
+  readonly keys: Int32Array;
+  readonly vals: Int32Array;
+  readonly mask: number;
   readonly pageOf: Int32Array;
   readonly prev: Int32Array;
   readonly next: Int32Array;
@@ -40,23 +47,37 @@ export class PageLru {
   tail = -1;
   used = 0;
 
-  constructor(
-    readonly pages: number,
-    readonly capacity: number,
-  ) {
-    this.slotOf = new Int32Array(pages).fill(-1);
+  constructor(readonly capacity: number) {
+    let size = 16;
+    while (size < capacity * 2) size *= 2;
+    this.mask = size - 1;
+    this.keys = new Int32Array(size).fill(-1);
+    this.vals = new Int32Array(size);
     this.pageOf = new Int32Array(capacity);
     this.prev = new Int32Array(capacity);
     this.next = new Int32Array(capacity);
   }
 
+  private home(page: number): number {
+    return Math.imul(page, 0x9e3779b1) >>> 0 & this.mask;
+  }
+
+  /** The slot of a page, or -1. */
+  slotOf(page: number): number {
+    for (let i = this.home(page); ; i = (i + 1) & this.mask) {
+      const k = this.keys[i];
+      if (k === page) return this.vals[i];
+      if (k === -1) return -1;
+    }
+  }
+
   has(page: number): boolean {
-    return this.slotOf[page] >= 0;
+    return this.slotOf(page) >= 0;
   }
 
   /** Records that a page was sent: moves it to the front, or inserts it (evicting the least recent). Returns whether it was cached. */
   touch(page: number): boolean {
-    let s = this.slotOf[page];
+    let s = this.slotOf(page);
     const hit = s >= 0;
     if (hit) {
       if (s === this.head) return true;
@@ -67,10 +88,13 @@ export class PageLru {
       else {
         s = this.tail;
         this.unlink(s);
-        this.slotOf[this.pageOf[s]] = -1;
+        this.remove(this.pageOf[s]);
       }
       this.pageOf[s] = page;
-      this.slotOf[page] = s;
+      let i = this.home(page);
+      while (this.keys[i] !== -1) i = (i + 1) & this.mask;
+      this.keys[i] = page;
+      this.vals[i] = s;
     }
     this.prev[s] = -1;
     this.next[s] = this.head;
@@ -78,6 +102,21 @@ export class PageLru {
     this.head = s;
     if (this.tail < 0) this.tail = s;
     return hit;
+  }
+
+  private remove(page: number): void {
+    let i = this.home(page);
+    while (this.keys[i] !== page) i = (i + 1) & this.mask;
+    // Backward-shift deletion keeps every probe chain unbroken.
+    for (let j = (i + 1) & this.mask; this.keys[j] !== -1; j = (j + 1) & this.mask) {
+      const h = this.home(this.keys[j]);
+      const between = i <= j ? i < h && h <= j : i < h || h <= j;
+      if (between) continue;
+      this.keys[i] = this.keys[j];
+      this.vals[i] = this.vals[j];
+      i = j;
+    }
+    this.keys[i] = -1;
   }
 
   private unlink(s: number): void {
@@ -91,11 +130,10 @@ export class PageLru {
 }
 
 export function xbzrleAddon(id: string, sim: SimContext, initial: XbzrleState, caches: Map<number, PageLru>, counters: { hits: { add(n: number): void }; misses: { add(n: number): void } }): MigrationAddon<XbzrleState> {
-  const cacheFor = (migration: number, vm: number, pageSize: number, cacheBytes: number): PageLru => {
+  const cacheFor = (migration: number, pageSize: number, cacheBytes: number): PageLru => {
     let c = caches.get(migration);
     if (!c) {
-      const pages = Math.ceil(sim.world.store(Vm).memory[vm] / pageSize);
-      c = new PageLru(pages, Math.floor(cacheBytes / pageSize));
+      c = new PageLru(Math.floor(cacheBytes / pageSize));
       caches.set(migration, c);
     }
     return c;
@@ -109,7 +147,7 @@ export function xbzrleAddon(id: string, sim: SimContext, initial: XbzrleState, c
       if (plan.round === 0 || plan.pages === 0) return bytes;
       const list = plan.pageList();
       if (!list.length) return bytes;
-      const cache = cacheFor(plan.migration, plan.vm, plan.pageSize, s.cacheBytes);
+      const cache = cacheFor(plan.migration, plan.pageSize, s.cacheBytes);
       const shares = sim.services.get(MemoryActivity).pageClasses(plan.vm);
       let cost = 0;
       let hits = 0;
@@ -147,12 +185,13 @@ export default definePlugin<Options>((api) => {
     sim.hooks.migration.end.tap(api.id, (e) => caches.delete(e.migration));
   });
   api.persist('caches', {
-    save: () => [...caches].sort((a, b) => a[0] - b[0]).map(([id, c]) => ({ id, pages: c.pages, capacity: c.capacity, slotOf: c.slotOf, pageOf: c.pageOf, prev: c.prev, next: c.next, head: c.head, tail: c.tail, used: c.used })),
+    save: () => [...caches].sort((a, b) => a[0] - b[0]).map(([id, c]) => ({ id, capacity: c.capacity, keys: c.keys, vals: c.vals, pageOf: c.pageOf, prev: c.prev, next: c.next, head: c.head, tail: c.tail, used: c.used })),
     load: (data) => {
       caches.clear();
-      for (const e of data as Array<{ id: number; pages: number; capacity: number; slotOf: Int32Array; pageOf: Int32Array; prev: Int32Array; next: Int32Array; head: number; tail: number; used: number }>) {
-        const c = new PageLru(e.pages, e.capacity);
-        c.slotOf.set(e.slotOf);
+      for (const e of data as Array<{ id: number; capacity: number; keys: Int32Array; vals: Int32Array; pageOf: Int32Array; prev: Int32Array; next: Int32Array; head: number; tail: number; used: number }>) {
+        const c = new PageLru(e.capacity);
+        c.keys.set(e.keys);
+        c.vals.set(e.vals);
         c.pageOf.set(e.pageOf);
         c.prev.set(e.prev);
         c.next.set(e.next);
