@@ -156,6 +156,7 @@ export class MigrationEngine {
     lost: Counter;
     faults: Counter;
     postcopyTime: Histogram;
+    slowdown: Histogram;
   };
   /** The page list of each running migration's current transfer (derived, never saved: see pageList). */
   private readonly pageLists = new Map<number, { round: number; pages: Uint32Array }>();
@@ -180,6 +181,7 @@ export class MigrationEngine {
       lost: m.counter('migration.lost', 'VMs', 'VMs lost because their host or link failed while they were in post-copy.', owner),
       faults: m.counter('migration.postcopy.faults', 'faults', 'Remote page faults of VMs in post-copy (expected value).', owner),
       postcopyTime: m.histogram('migration.postcopy.time', 'ms', 'Time migrations spent in post-copy (after the switch).', {}, owner),
+      slowdown: m.histogram('migration.postcopy.slowdown', 'ratio', 'Share of the guest’s progress lost to remote faults while in post-copy, per migration that switched.', {}, owner),
     };
     sim.hooks.network.flowFinished.tap({ name: owner, stage: 0 }, (e) => {
       const r = this.records.find((x) => x.flow === e.flow && x.state !== 'done');
@@ -610,7 +612,10 @@ export class MigrationEngine {
   private finish(r: MigrationRecord, success: boolean, downtimeNs: number, atNs?: number): void {
     const now = atNs ?? (r.flowDoneAtNs >= 0 && r.state !== 'round' ? r.flowDoneAtNs : this.sim.timeNs + this.sim.dtNs);
     const V = this.sim.world.store(Vm);
-    if (r.switchedAtNs >= 0) this.metrics.postcopyTime.record(r.postcopyNs / 1e6);
+    if (r.switchedAtNs >= 0) {
+      this.metrics.postcopyTime.record(r.postcopyNs / 1e6);
+      this.metrics.slowdown.record(r.postcopyNs ? r.slowdownNs / r.postcopyNs : 0);
+    }
     if (atNs === undefined && (r.state === 'stop-and-copy' || r.state === 'postcopy')) {
       r.bytesSent += r.roundBytes;
       this.metrics.bytes.add(r.roundBytes);

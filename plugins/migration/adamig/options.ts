@@ -2,7 +2,7 @@
 // Every option has its default applied before the plugin sees it.
 
 export interface Options {
-  /** Switch even a converging pre-copy when its projected remaining time exceeds this many times the time to push the rest once by post-copy (Infinity: only switch what would not converge). Unit: ratio. Default: 3. */
+  /** Switch even a converging pre-copy when its projected remaining time exceeds this many times the time to push the rest once by post-copy (Infinity: only switch what would not converge). Unit: ratio. Default: 1. */
   readonly postcopyGain: number;
   /** Most compression threads AdaMig uses. Unit: threads. Default: 8. */
   readonly maxThreads: number;
