@@ -77,6 +77,20 @@ describe('compression', () => {
   });
 });
 
+describe('compression on a busy source', () => {
+  // Mutation that must break it (checked once): rateCap counting every configured thread
+  // whatever the source's load (usableThreads returning s.threads).
+  it("compresses slower when the source host's cores are taken by its VMs", async () => {
+    const slowThreads = (s: ScenarioBuilder) => add(writes(s, 2000), 'migration.compress', { threads: 8, threadThroughput: 10e6 });
+    const idle = await migrate(slowThreads);
+    // Nine more VMs of 4 busy vCPUs land on the migrating VM's host (first fit): 2 cores stay free.
+    const busy = await migrate((s) => slowThreads(s).edit((d) => d.vms!.push({ name: 'busy', count: 9, vcpus: 4, memory: '4GiB', workload: { kind: 'synthetic', cpu: 1 } })));
+    expect(idle.m.success).toBe(true);
+    expect(busy.m.success).toBe(true);
+    expect(busy.m.timeMs).toBeGreaterThan(idle.m.timeMs * 1.5);
+  });
+});
+
 describe('a rack evacuation', () => {
   it('resumes from a checkpoint taken mid-migration exactly', async () => {
     const text = scenarioFile('scenarios/evacuate-rack.scenario.yaml').duration('2min');
