@@ -173,7 +173,7 @@ export class MigrationEngine {
     this.metrics = {
       started: m.counter('migration.started', 'migrations', 'Live migrations started.', owner),
       succeeded: m.counter('migration.succeeded', 'migrations', 'Migrations that completed.', owner),
-      failed: m.counter('migration.failed', 'migrations', 'Migrations aborted without moving the VM.', owner),
+      failed: m.counter('migration.failed', 'migrations', 'Migrations that did not complete: aborted (the VM stays on its source) or lost in post-copy.', owner),
       time: m.histogram('migration.time', 'ms', 'Total time of completed migrations.', {}, owner),
       downtime: m.histogram('migration.downtime', 'ms', 'Downtime of completed migrations.', {}, owner),
       bytes: m.counter('migration.bytes', 'bytes', 'Bytes sent by migrations.', owner),
