@@ -24,7 +24,7 @@ export { Simulation, SimulationError, type RunResult, type SimSnapshot, type Sim
 export { Rng, RngStreams } from './engine/rng';
 export { ENGINE_VERSION } from './engine/version';
 export { SimWorld, defineComponent, type ComponentDef, type Store, type FieldSpec } from './ecs/world';
-export { Metrics, Counter, Gauge, Histogram } from './metrics/metrics';
+export { Metrics, Counter, Gauge, Peak, Histogram } from './metrics/metrics';
 export { Host, Vm, VmState, MemWorkload, Distribution } from './models/datacenter/components';
 export { Datacenter, DatacenterToken, Placement, type DatacenterState } from './models/datacenter/datacenter';
 export { CapacityIndex, HostCapacity, registerCapacityPlacement } from './models/datacenter/capacity-index';
@@ -68,6 +68,12 @@ export {
   DistinctPages,
   workloadSpecFrom,
   distributionCode,
+  PageClass,
+  PAGE_CLASS_NAMES,
+  pageClassOf,
+  normalizeShares,
+  type PageClassName,
+  type PageClassShares,
   type WorkloadSpec,
   type WorkloadPhase,
 } from './models/datacenter/workload';

@@ -1,6 +1,7 @@
 // Live migration through real simulations: the mechanisms move the numbers the right
 // way — less bandwidth, more dirtying or competing traffic make pre-copy slower or
-// fail; post-copy always completes but slows the VM; XBZRLE and compression send fewer
+// fail; post-copy completes when nothing fails (migration-failure.test.ts: when
+// something does) but slows the VM; XBZRLE and compression send fewer
 // bytes; auto-converge throttles the guest.
 import type { ScenarioBuilder } from 'virtlab';
 import { runText, scenarioFile } from '../../tools/node/testing';
@@ -37,7 +38,7 @@ describe('live migration', () => {
     expect(busy.m.timeMs).toBeGreaterThan(quiet.m.timeMs * 1.5);
   });
 
-  it('post-copy always completes, with a short downtime and a slowed-down VM', async () => {
+  it('post-copy completes when nothing fails, with a short downtime and a slowed-down VM', async () => {
     const { m } = await migrate((s) => s.swapPlugin('migration.precopy', 'migration.postcopy', { bandwidth: '256Mbit/s' }));
     expect(m.success).toBe(true);
     expect(m.method).toBe('postcopy');
@@ -49,8 +50,9 @@ describe('live migration', () => {
     const edit = (id: string, options: Record<string, unknown> = {}) => (s: ScenarioBuilder) => add(writes(s, 2000), id, options);
     const plain = await migrate(edit('bench.empty'));
     const xbzrle = await migrate(edit('migration.xbzrle', { cacheSize: '1GiB' }));
-    const compress = await migrate(edit('migration.compress', { pageClasses: { data: 1 }, classRatios: { data: 0.4 } }));
-    const incompressible = await migrate(edit('migration.compress', { pageClasses: { random: 1 } }));
+    const ratios = { zero: 0.01, code: 0.5, data: 0.4, random: 1 };
+    const compress = await migrate((s) => edit('migration.compress', { classRatios: ratios })(s).workload('vm', { pageClasses: { data: 1 } }));
+    const incompressible = await migrate((s) => edit('migration.compress', { classRatios: ratios })(s).workload('vm', { pageClasses: { random: 1 } }));
     expect(plain.m.success).toBe(true);
     expect(xbzrle.m.bytesSent).toBeLessThan(plain.m.bytesSent);
     expect(compress.m.bytesSent).toBeLessThan(plain.m.bytesSent * 0.6);
@@ -72,6 +74,20 @@ describe('compression', () => {
     expect(H.serviceCores[src]).toBe(6);
     sim.run();
     expect(H.serviceCores[src]).toBe(0);
+  });
+});
+
+describe('compression on a busy source', () => {
+  // Mutation that must break it (checked once): rateCap counting every configured thread
+  // whatever the source's load (usableThreads returning s.threads).
+  it("compresses slower when the source host's cores are taken by its VMs", async () => {
+    const slowThreads = (s: ScenarioBuilder) => add(writes(s, 2000), 'migration.compress', { threads: 8, threadThroughput: 10e6 });
+    const idle = await migrate(slowThreads);
+    // Nine more VMs of 4 busy vCPUs land on the migrating VM's host (first fit): 2 cores stay free.
+    const busy = await migrate((s) => slowThreads(s).edit((d) => d.vms!.push({ name: 'busy', count: 9, vcpus: 4, memory: '4GiB', workload: { kind: 'synthetic', cpu: 1 } })));
+    expect(idle.m.success).toBe(true);
+    expect(busy.m.success).toBe(true);
+    expect(busy.m.timeMs).toBeGreaterThan(idle.m.timeMs * 1.5);
   });
 });
 

@@ -42,6 +42,33 @@ export class Gauge {
   }
 }
 
+/**
+ * The highest value a quantity took: `observe` is called whenever the quantity changes,
+ * the metric's value (metrics.json, expectations) is the maximum over the whole run,
+ * and each time-series row holds the maximum since the previous row — so a series
+ * named `….max` reports maxima, not the level at the sampling instant.
+ */
+export class Peak {
+  /** run maximum, maximum since the last series row, current level */
+  readonly cell = new Float64Array(3);
+  constructor(readonly info: MetricInfo) {}
+  observe(v: number): void {
+    const c = this.cell;
+    c[2] = v;
+    if (v > c[0]) c[0] = v;
+    if (v > c[1]) c[1] = v;
+  }
+  get value(): number {
+    return this.cell[0];
+  }
+  /** The maximum since the last call; the next window starts at the current level. */
+  takeWindow(): number {
+    const w = this.cell[1];
+    this.cell[1] = this.cell[2];
+    return w;
+  }
+}
+
 export interface HistogramOptions {
   /**
    * 'log2': bucket k holds values in [2^(k-1), 2^k), bucket 0 holds values below 1;
@@ -117,7 +144,7 @@ export class Histogram {
 
 export class MetricError extends Error {}
 
-type AnyMetric = Counter | Gauge | Histogram;
+type AnyMetric = Counter | Gauge | Peak | Histogram;
 
 export interface MetricsSnapshot {
   cells: Record<string, number[]>;
@@ -137,6 +164,13 @@ export class Metrics {
 
   gauge(name: string, unit: string, description: string, owner = 'core'): Gauge {
     return this.register(name, 'gauge', unit, description, owner, (info) => new Gauge(info)) as Gauge;
+  }
+
+  /** A maximum over time (see Peak); written as a gauge in metrics.json. */
+  peak(name: string, unit: string, description: string, owner = 'core'): Peak {
+    const m = this.register(name, 'gauge', unit, description, owner, (info) => new Peak(info));
+    if (!(m instanceof Peak)) throw new MetricError(`metric '${name}' is registered as a plain gauge by ${m.info.owner}; ${owner} asks for a peak`);
+    return m;
   }
 
   histogram(name: string, unit: string, description: string, options: HistogramOptions = {}, owner = 'core'): Histogram {
@@ -182,7 +216,7 @@ export class Metrics {
    */
   value(name: string): number | undefined {
     const m = this.byName.get(name);
-    if (m instanceof Counter || m instanceof Gauge) return m.value;
+    if (m instanceof Counter || m instanceof Gauge || m instanceof Peak) return m.value;
     if (m instanceof Histogram) return m.mean;
     const dot = name.lastIndexOf('.');
     const h = this.byName.get(name.slice(0, dot));
@@ -217,7 +251,10 @@ export class Metrics {
       }
     }
     this.seriesNames = [...names];
-    this.seriesReaders = names.map((n) => () => this.value(n) ?? NaN);
+    this.seriesReaders = names.map((n) => {
+      const m = this.byName.get(n);
+      return m instanceof Peak ? () => m.takeWindow() : () => this.value(n) ?? NaN;
+    });
     this.seriesColumns = names.map(() => []);
   }
 
@@ -272,7 +309,7 @@ export class Metrics {
   snapshot(): MetricsSnapshot {
     const cells: Record<string, number[]> = {};
     for (const [name, m] of this.byName) {
-      cells[name] = m instanceof Histogram ? [...m.stats, ...m.counts] : [m.cell[0]];
+      cells[name] = m instanceof Histogram ? [...m.stats, ...m.counts] : [...m.cell];
     }
     return {
       cells,
@@ -287,7 +324,7 @@ export class Metrics {
       if (m instanceof Histogram) {
         m.stats.set(values.slice(0, 4));
         m.counts.set(values.slice(4));
-      } else m.cell[0] = values[0];
+      } else m.cell.set(values.slice(0, m.cell.length));
     }
     this.seriesTimes = [...s.series.times];
     this.seriesColumns = s.series.columns.map((c) => [...c]);

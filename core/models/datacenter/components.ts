@@ -24,6 +24,8 @@ export const VmState = {
   Running: 1,
   Migrating: 2,
   Stopped: 3,
+  /** Gone: its state was split between two hosts when one of them or the link failed (a post-copy migration). */
+  Lost: 4,
 } as const;
 
 export const Vm = defineComponent('Vm', 'A virtual machine.', {
@@ -32,7 +34,7 @@ export const Vm = defineComponent('Vm', 'A virtual machine.', {
   memory: { type: 'f64', unit: 'bytes', description: 'Guest memory.' },
   cpuDemand: { type: 'f32', unit: 'ratio', description: 'Fraction of its vCPUs the VM keeps busy.' },
   host: { type: 'u32', unit: 'eid', description: 'Host entity it runs on; 0 when not placed.' },
-  state: { type: 'u8', unit: 'enum', description: 'VmState: 0 pending, 1 running, 2 migrating, 3 stopped.' },
+  state: { type: 'u8', unit: 'enum', description: 'VmState: 0 pending, 1 running, 2 migrating, 3 stopped, 4 lost.' },
   arrival: { type: 'f64', unit: 'ns', description: 'Simulated time at which it asks for a host.' },
   speed: { type: 'f32', unit: 'ratio', description: 'Speed of the guest relative to unthrottled (1); migration throttling lowers it.' },
   placedAt: { type: 'f64', unit: 'ns', description: 'Simulated time at which it was last placed.' },

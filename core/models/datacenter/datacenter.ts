@@ -22,6 +22,8 @@ export const Placement = token<Placement>('Placement');
 export interface DatacenterState {
   pending: number[];
   reported: number[];
+  /** [vm, host] pairs of capacity held for VMs on their way (absent in older snapshots). */
+  reservations?: Array<[number, number]>;
 }
 
 export class Datacenter {
@@ -33,6 +35,8 @@ export class Datacenter {
   private pending: number[] = [];
   /** Pending VMs whose placement failure was already announced. */
   private readonly reported = new Set<number>();
+  /** Hosts whose capacity is held for a VM on its way there (a migration), by VM. */
+  private readonly reservations = new Map<number, number>();
   private gauges!: {
     hosts: Gauge;
     vms: Gauge;
@@ -122,11 +126,46 @@ export class Datacenter {
     this.pending = still.length ? still.concat(this.pending.slice(i)) : this.pending.slice(i);
   }
 
-  /** Puts a VM on a host and charges the host's allocation. */
+  /**
+   * Holds a host's capacity (the VM's vCPUs and memory) for a VM that is on its way
+   * there, so that every placement decision taken meanwhile sees it as taken. The hold
+   * becomes the VM's allocation when the VM is placed there, and is given back by
+   * cancelReservation (a migration that failed).
+   */
+  reserve(vm: number, host: number): void {
+    const have = this.reservations.get(vm);
+    if (have !== undefined) throw new Error(`VM ${vm} already holds capacity on host ${have}; cancel that reservation first`);
+    const H = this.sim.world.store(Host);
+    const V = this.sim.world.store(Vm);
+    H.allocatedVcpus[host] += V.vcpus[vm];
+    H.allocatedMemory[host] += V.memory[vm];
+    this.reservations.set(vm, host);
+    this.sim.services.tryGet(Placement)?.capacityChanged(host);
+  }
+
+  /** Gives back the capacity held for a VM; does nothing if it holds none. */
+  cancelReservation(vm: number): void {
+    const host = this.reservations.get(vm);
+    if (host === undefined) return;
+    const H = this.sim.world.store(Host);
+    const V = this.sim.world.store(Vm);
+    H.allocatedVcpus[host] -= V.vcpus[vm];
+    H.allocatedMemory[host] -= V.memory[vm];
+    this.reservations.delete(vm);
+    this.sim.services.tryGet(Placement)?.capacityChanged(host);
+  }
+
+  /** The host holding capacity for a VM, or 0. */
+  reservedHost(vm: number): number {
+    return this.reservations.get(vm) ?? 0;
+  }
+
+  /** Puts a VM on a host and charges the host's allocation (or turns the VM's reservation there into it). */
   place(vm: number, host: number): void {
     const { world, hooks, timeNs } = this.sim;
     const V = world.store(Vm);
     const H = world.store(Host);
+    if (this.reservations.get(vm) === host) this.cancelReservation(vm);
     if (V.host[vm]) this.release(vm);
     V.host[vm] = host;
     V.state[vm] = VmState.Running;
@@ -182,13 +221,18 @@ export class Datacenter {
   }
 
   save(): DatacenterState {
-    return { pending: [...this.pending], reported: [...this.reported].sort((a, b) => a - b) };
+    const out: DatacenterState = { pending: [...this.pending], reported: [...this.reported].sort((a, b) => a - b) };
+    if (this.reservations.size) out.reservations = [...this.reservations].sort((a, b) => a[0] - b[0]);
+    return out;
   }
 
   load(s: DatacenterState): void {
     this.pending = [...s.pending];
     this.reported.clear();
     for (const v of s.reported) this.reported.add(v);
+    // The hosts' allocation fields (saved with the world) already include the holds.
+    this.reservations.clear();
+    for (const [vm, host] of s.reservations ?? []) this.reservations.set(vm, host);
   }
 }
 

@@ -43,6 +43,45 @@ export interface WorkloadSpec {
   readonly phases: readonly WorkloadPhase[];
   /** Start again from the first phase after the last one ends. */
   readonly repeat: boolean;
+  /** What the working set's pages hold (shares of its pages, normalized). */
+  readonly pageClasses: PageClassShares;
+}
+
+/**
+ * What a page holds, which decides how well it compresses and how large an XBZRLE
+ * delta of a rewrite is: zero-filled, code (rarely rewritten, compresses fairly),
+ * data (structured, compresses well, rewrites change little of it), random
+ * (encrypted or compressed content: neither compresses nor deltas).
+ */
+export const PageClass = { Zero: 0, Code: 1, Data: 2, Random: 3 } as const;
+export const PAGE_CLASS_NAMES = ['zero', 'code', 'data', 'random'] as const;
+export type PageClassName = (typeof PAGE_CLASS_NAMES)[number];
+export type PageClassShares = Readonly<Record<PageClassName, number>>;
+
+/** Shares that sum to 1 (all data if every share is 0). */
+export function normalizeShares(c: Partial<Record<PageClassName, number>>): PageClassShares {
+  const total = PAGE_CLASS_NAMES.reduce((n, k) => n + (c[k] ?? 0), 0);
+  if (!total) return { zero: 0, code: 0, data: 1, random: 0 };
+  return { zero: (c.zero ?? 0) / total, code: (c.code ?? 0) / total, data: (c.data ?? 0) / total, random: (c.random ?? 0) / total };
+}
+
+/**
+ * The class of one page of a VM: a fixed hash of (vm, page) against the VM's shares, so
+ * that every plugin sees the same class for the same page without any per-page store,
+ * and the classes are spread over hot and cold pages alike.
+ */
+export function pageClassOf(shares: PageClassShares, vm: number, page: number): number {
+  let h = Math.imul(page ^ 0x9e3779b9, 0x85ebca6b) ^ Math.imul(vm + 1, 0xc2b2ae35);
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x7feb352d);
+  h ^= h >>> 15;
+  h = Math.imul(h, 0x846ca68b);
+  h ^= h >>> 16;
+  const u = (h >>> 0) / 4294967296;
+  if (u < shares.zero) return PageClass.Zero;
+  if (u < shares.zero + shares.code) return PageClass.Code;
+  if (u < shares.zero + shares.code + shares.data) return PageClass.Data;
+  return PageClass.Random;
 }
 
 type PhaseKey = keyof WorkloadPhase;
@@ -72,7 +111,7 @@ export function workloadSpecFrom(w: Record<string, unknown>): WorkloadSpec {
       workingSet: get('workingSet') as number,
     };
   });
-  return { phases, repeat: (w.repeat as boolean | undefined) ?? false };
+  return { phases, repeat: (w.repeat as boolean | undefined) ?? false, pageClasses: normalizeShares((w.pageClasses as Partial<Record<PageClassName, number>> | undefined) ?? { data: 1 }) };
 }
 
 export function distributionCode(name: DistributionName): number {
@@ -97,6 +136,41 @@ export class DistinctPages {
         // 1 − (1 − 1/N)^n, computed without cancellation for large N.
         return pages * -Math.expm1(n * Math.log1p(-1 / pages));
     }
+  }
+
+  /**
+   * Page numbers (rank − 1, as the detail sampler numbers them) of the distinct pages
+   * that n draws touched, drawn from the model's expectation: each group of pages of
+   * nearly equal probability contributes its expected number of touched pages (rounded
+   * at random so that the total is unbiased), chosen uniformly within the group. For a
+   * sequential writer, the n pages before `end` (mod pages). Costs O(groups + pages
+   * returned), never O(n).
+   */
+  sample(dist: number, pages: number, zipfExponent: number, n: number, rng: Rng, end = 0): Uint32Array {
+    if (n <= 0 || pages <= 0) return new Uint32Array(0);
+    if (dist === Distribution.Sequential) {
+      const k = Math.min(pages, Math.round(n));
+      const out = new Uint32Array(k);
+      const start = (((end - k) % pages) + pages) % pages;
+      for (let i = 0; i < k; i++) out[i] = (start + i) % pages;
+      return out;
+    }
+    const groups: Array<[number, number, number]> = [];
+    if (dist === Distribution.Zipf) {
+      const b = this.buckets(pages, zipfExponent);
+      let first = 0;
+      for (let i = 0; i < b.sizes.length; i++) {
+        groups.push([first, b.sizes[i], b.sizes[i] * -Math.expm1(n * b.logMiss[i])]);
+        first += b.sizes[i];
+      }
+    } else groups.push([0, pages, this.distinct(dist, pages, zipfExponent, n)]);
+    const picked: number[] = [];
+    for (const [first, size, expect] of groups) {
+      let k = Math.floor(expect);
+      if (rng.next() < expect - k) k++;
+      pickDistinct(first, Math.min(size, k), size, rng, picked);
+    }
+    return Uint32Array.from(picked);
   }
 
   /** The number of draws n with distinct(n) ≈ d (the inverse, by bisection). */
@@ -125,6 +199,35 @@ export class DistinctPages {
     }
     return b;
   }
+}
+
+/**
+ * Appends k distinct values of [first, first + size), uniformly and in ascending order:
+ * selection sampling (Knuth's Algorithm S, one pass) when k is a large share of the
+ * range, Floyd's algorithm (O(k log k)) when it is small.
+ */
+function pickDistinct(first: number, k: number, size: number, rng: Rng, out: number[]): void {
+  if (k <= 0) return;
+  if (k >= size) {
+    for (let i = 0; i < size; i++) out.push(first + i);
+    return;
+  }
+  if (k * 16 >= size) {
+    let need = k;
+    for (let i = 0; i < size && need > 0; i++) {
+      if (rng.next() * (size - i) < need) {
+        out.push(first + i);
+        need--;
+      }
+    }
+    return;
+  }
+  const chosen = new Set<number>();
+  for (let j = size - k; j < size; j++) {
+    const t = rng.int(j + 1);
+    chosen.add(chosen.has(t) ? j : t);
+  }
+  for (const c of [...chosen].sort((a, b) => a - b)) out.push(first + c);
 }
 
 /** Zipf ranks grouped into buckets of nearly equal per-page probability. */
@@ -285,6 +388,14 @@ export interface MemoryActivity {
   readRate(vm: number): number;
   /** Pages the accesses are spread over (the working set). */
   workingSetPages(vm: number): number;
+  /**
+   * The pages written since the dirty log was last reset: exact for a VM in detail
+   * mode; otherwise drawn from the model's expectation (DistinctPages.sample), at a cost
+   * in proportion to the pages returned. Ask once per transfer, not per access.
+   */
+  dirtyPageList(vm: number): Uint32Array;
+  /** What the VM's pages hold, as shares of its pages (see pageClassOf). */
+  pageClasses(vm: number): PageClassShares;
   /**
    * Switches a VM to exact per-page tracking and returns its bitmaps; later accesses
    * set bits in them. Costs one draw per access, so ask only for the VMs you study.

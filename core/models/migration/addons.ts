@@ -9,8 +9,10 @@
 // add-ons only when it plans a transfer (a round, the stop-and-copy) and when a round
 // ends — never per page or per tick — so add-ons cost nothing on the hot path:
 //
-//   pageBytes  bytes one data page costs on the wire in a transfer (a chain, by stage)
-//   rateCap    the transfer's rate cap, bit/s (a chain, by stage)
+//   pageBytes  bytes one data page costs on the wire in a transfer (a chain, by stage);
+//              it may look at the very pages sent (plan.pageList()), and when the
+//              transfer really starts (plan.commit) record what it sent (a cache)
+//   rateCap    the transfer's rate cap, bit/s (a chain, by stage; it sees the plan too)
 //   cores      host cores the migration keeps busy, on the source and the destination
 //   speed      a factor on the VM's speed while it migrates (1 = full speed)
 //   roundEnd   reacts to a finished pre-copy round: may change its state, log a decision
@@ -19,9 +21,9 @@
 // pushes whole pages at the method's cap: add-ons shape pre-copy, as QEMU's do. Cores
 // are charged when a round starts and released when the migration ends; a speed factor
 // applies as soon as a round end or a controller changes it, and through post-copy.
-// pageBytes, rateCap, cores and speed must not change the state: the engine also calls
-// them to estimate, e.g. whether the rest would fit in the downtime limit. State
-// changes belong in roundEnd or come from a controller.
+// rateCap, cores and speed must not change the state, nor pageBytes unless plan.commit:
+// the engine also calls them to estimate, e.g. whether the rest would fit in the
+// downtime limit. Other state changes belong in roundEnd or come from a controller.
 //
 // A plugin registers an add-on at boot with `registerMigrationAddon(api, addon)`:
 //
@@ -44,6 +46,19 @@ export interface TransferPlan {
   readonly pages: number;
   /** bytes */
   readonly pageSize: number;
+  readonly vm: number;
+  /** Source and destination host entities. */
+  readonly src: number;
+  readonly dst: number;
+  /** True when the transfer starts now (pageBytes may record what it sends); false for an estimate. */
+  readonly commit: boolean;
+  /**
+   * The page numbers of the data pages the transfer sends: the working set for the full
+   * copy, the dirty log's pages after it (see MemoryActivity.dirtyPageList). Computed on
+   * first use and shared by the add-ons; its length may differ slightly from `pages`
+   * (an expectation when the dirty log is aggregate), so use it for shares, not counts.
+   */
+  pageList(): Uint32Array;
 }
 
 /** What an add-on sees when a pre-copy round has ended. */
@@ -81,8 +96,8 @@ export interface MigrationAddon<S extends object = object> {
   readonly initial: S;
   /** Bytes one data page costs in this transfer, given what it costs after the add-ons before this one. */
   pageBytes?(state: S, bytes: number, plan: TransferPlan): number;
-  /** The transfer's rate cap, given the cap after the add-ons before this one; bit/s. */
-  rateCap?(state: S, bitsPerS: number): number;
+  /** The transfer's rate cap, given the cap after the add-ons before this one; bit/s. The plan is never a commit. */
+  rateCap?(state: S, bitsPerS: number, plan: TransferPlan): number;
   /** Cores the migration keeps busy while the add-on is on. */
   cores?(state: S): HostCores;
   /** Factor on the VM's speed (1 = unchanged), e.g. auto-converge's throttle. */

@@ -8,8 +8,17 @@
 // downtime limit, the VM pauses and the rest is sent (stop-and-copy). A round limit
 // or a deadline ends a non-converging migration: abort (the VM stays) or force the
 // stop. Post-copy: the VM switches to the destination at once and runs there while
-// its pages are pushed in the background; accesses to pages not yet there stall for a
-// network round trip, which slows the VM down in proportion to what is missing.
+// its pages are pushed in the background. An access to a page of the working set that
+// is not there yet is a remote fault: the guest stalls for a network round trip plus
+// the page's transfer at the rate the migration flow gets now (so contention makes
+// faults dearer), and the page is then there. The guest's progress (Vm.speed, which
+// scales the workload) is what is left of each interval after the stalls.
+//
+// Failures (fail(), e.g. from plugins/fault/inject): while the VM still runs on the
+// source (pre-copy rounds, or paused in the stop-and-copy) a failed destination or link
+// aborts the migration and the VM runs on at the source. Once post-copy has switched,
+// the VM's state is split between the hosts, and losing either loses the VM
+// (VmState.Lost, counted in migration.lost). That is the risk post-copy buys speed with.
 //
 // Migration traffic is a flow like any other, so it competes with other flows on the
 // links. Add-ons (addons.ts), registered by plugins, change what a transfer costs — the
@@ -89,9 +98,20 @@ export interface MigrationRecord {
   /** Cores the add-ons keep busy, as charged to the source and destination hosts. */
   srcCores: number;
   dstCores: number;
-  slowdownSum: number;
-  slowdownTicks: number;
+  /** Post-copy: time since the switch that the fault model has accounted for, up to this instant, ns. */
+  postcopyClockNs: number;
+  /** Post-copy: pages of the working set not yet at the destination (fractional: an expectation). */
+  missingWsPages: number;
+  /** Post-copy: remote faults so far, and the guest time they cost, ns. */
+  faults: number;
+  slowdownNs: number;
+  /** Post-copy: time spent in post-copy, ns. */
+  postcopyNs: number;
   success: boolean | null;
+  /** The VM was lost: a failure hit it in post-copy. */
+  lost: boolean;
+  /** Why the migration failed, when it did. */
+  failure: string | null;
   downtimeNs: number;
   endNs: number;
   /** The registered add-ons, in the order they apply: on or off, and their state. */
@@ -133,7 +153,13 @@ export class MigrationEngine {
     downtime: Histogram;
     bytes: Counter;
     rounds: Histogram;
+    lost: Counter;
+    faults: Counter;
+    postcopyTime: Histogram;
+    slowdown: Histogram;
   };
+  /** The page list of each running migration's current transfer (derived, never saved: see pageList). */
+  private readonly pageLists = new Map<number, { round: number; pages: Uint32Array }>();
   /** The add-ons that plugins registered (see addons.ts). */
   readonly addons = new MigrationAddons();
 
@@ -147,11 +173,15 @@ export class MigrationEngine {
     this.metrics = {
       started: m.counter('migration.started', 'migrations', 'Live migrations started.', owner),
       succeeded: m.counter('migration.succeeded', 'migrations', 'Migrations that completed.', owner),
-      failed: m.counter('migration.failed', 'migrations', 'Migrations aborted without moving the VM.', owner),
+      failed: m.counter('migration.failed', 'migrations', 'Migrations that did not complete: aborted (the VM stays on its source) or lost in post-copy.', owner),
       time: m.histogram('migration.time', 'ms', 'Total time of completed migrations.', {}, owner),
       downtime: m.histogram('migration.downtime', 'ms', 'Downtime of completed migrations.', {}, owner),
       bytes: m.counter('migration.bytes', 'bytes', 'Bytes sent by migrations.', owner),
       rounds: m.histogram('migration.rounds', 'rounds', 'Rounds of completed and failed migrations.', { buckets: 'exact', max: 64 }, owner),
+      lost: m.counter('migration.lost', 'VMs', 'VMs lost because their host or link failed while they were in post-copy.', owner),
+      faults: m.counter('migration.postcopy.faults', 'faults', 'Remote page faults of VMs in post-copy (expected value).', owner),
+      postcopyTime: m.histogram('migration.postcopy.time', 'ms', 'Time migrations spent in post-copy (after the switch).', {}, owner),
+      slowdown: m.histogram('migration.postcopy.slowdown', 'ratio', 'Share of the guest’s progress lost to remote faults while in post-copy, per migration that switched.', {}, owner),
     };
     sim.hooks.network.flowFinished.tap({ name: owner, stage: 0 }, (e) => {
       const r = this.records.find((x) => x.flow === e.flow && x.state !== 'done');
@@ -197,9 +227,14 @@ export class MigrationEngine {
       speedFactor: 1,
       srcCores: 0,
       dstCores: 0,
-      slowdownSum: 0,
-      slowdownTicks: 0,
+      postcopyClockNs: -1,
+      missingWsPages: 0,
+      faults: 0,
+      slowdownNs: 0,
+      postcopyNs: 0,
       success: null,
+      lost: false,
+      failure: null,
       downtimeNs: 0,
       endNs: -1,
       addons: this.addons.slotsForNewMigration(`migration ${this.records.length}`),
@@ -230,12 +265,15 @@ export class MigrationEngine {
     return { data: wss, zero: total - wss };
   }
 
-  /** Bytes to send `pages` data pages in a transfer, as the enabled add-ons encode them. */
-  private bytesFor(r: MigrationRecord, pages: number, round: number): number {
+  /**
+   * Bytes to send `pages` data pages in a transfer, as the enabled add-ons encode them;
+   * `commit` when the transfer starts now (add-ons may then record what they send).
+   */
+  private bytesFor(r: MigrationRecord, pages: number, round: number, commit = false): number {
     const list = this.addons.list();
     let perPage = this.params.pageSize;
     if (list.length) {
-      const plan: TransferPlan = { migration: r.id, round, pages, pageSize: this.params.pageSize };
+      const plan = this.planFor(r, pages, round, commit);
       for (let i = 0; i < list.length; i++) {
         const a = list[i];
         if (a.pageBytes && r.addons[i].enabled) perPage = a.pageBytes(r.addons[i].state, perPage, plan);
@@ -244,13 +282,42 @@ export class MigrationEngine {
     return pages * perPage;
   }
 
+  /** What add-ons see of a transfer of `pages` data pages in round `round`. */
+  private planFor(r: MigrationRecord, pages: number, round: number, commit: boolean): TransferPlan {
+    return {
+      migration: r.id,
+      round,
+      pages,
+      pageSize: this.params.pageSize,
+      vm: r.vm,
+      src: r.src,
+      dst: r.dst,
+      commit,
+      pageList: () => this.pageList(r, round),
+    };
+  }
+
+  /** The pages a transfer of round `round` sends, computed once per round (see TransferPlan.pageList). */
+  private pageList(r: MigrationRecord, round: number): Uint32Array {
+    const have = this.pageLists.get(r.id);
+    if (have && have.round === round) return have.pages;
+    let pages: Uint32Array;
+    if (round === 0) {
+      pages = new Uint32Array(Math.min(this.totalPages(r.vm), this.activity().workingSetPages(r.vm)));
+      for (let i = 0; i < pages.length; i++) pages[i] = i;
+    } else pages = this.activity().dirtyPageList(r.vm);
+    this.pageLists.set(r.id, { round, pages });
+    return pages;
+  }
+
   /** The flow's cap: the bandwidth cap, as the enabled add-ons bound it. */
   private capFor(r: MigrationRecord): number {
     const list = this.addons.list();
     let cap = this.params.bandwidthCap;
+    let plan: TransferPlan | undefined;
     for (let i = 0; i < list.length; i++) {
       const a = list[i];
-      if (a.rateCap && r.addons[i].enabled) cap = a.rateCap(r.addons[i].state, cap);
+      if (a.rateCap && r.addons[i].enabled) cap = a.rateCap(r.addons[i].state, cap, (plan ??= this.planFor(r, r.roundPages, r.round, false)));
     }
     return cap;
   }
@@ -330,7 +397,7 @@ export class MigrationEngine {
     const net = this.sim.services.get(NetworkToken);
     r.roundStartNs = this.sim.timeNs;
     r.roundPages = pages.data;
-    r.roundBytes = this.bytesFor(r, pages.data, r.round) + pages.zero * this.params.zeroPageBytes;
+    r.roundBytes = this.bytesFor(r, pages.data, r.round, true) + pages.zero * this.params.zeroPageBytes;
     this.activity().resetDirty(r.vm);
     r.flowDone = false;
     r.flow = net.start(r.src, r.dst, Math.max(1, r.roundBytes), this.capFor(r), `migration-${r.id}`);
@@ -348,6 +415,9 @@ export class MigrationEngine {
     this.sim.world.store(Vm).state[r.vm] = VmState.Migrating;
     r.postcopyPages = pages;
     r.postcopyTotal = Math.max(1, pages);
+    r.postcopyClockNs = this.sim.timeNs;
+    // The working set's pages are among those still to send, in the same proportion.
+    r.missingWsPages = Math.min(pages, this.activity().workingSetPages(r.vm));
     r.roundBytes = pages * this.params.pageSize;
     r.flowDone = false;
     r.flow = net.start(r.src, r.dst, Math.max(1, r.roundBytes), this.params.bandwidthCap, `migration-${r.id}`);
@@ -369,19 +439,72 @@ export class MigrationEngine {
     }
   }
 
+  /**
+   * Accounts post-copy from where it was last accounted to the end of this tick (or to
+   * the push's last byte): the background push brings pages in, the guest's accesses
+   * fault on working-set pages that are still missing, and each fault stalls the guest
+   * for a round trip plus one page at the migration flow's current rate. The guest's
+   * speed is the share of the interval it is not stalled:
+   *   speed = 1 / (1 + accessRate × missingShare × stall).
+   * Accesses are taken as spread evenly over the working set, so each access hits a
+   * missing page with probability missingWs / workingSet; a fault brings its page over.
+   */
   private postcopyTick(r: MigrationRecord): void {
     const net = this.sim.services.get(NetworkToken);
-    const sent = net.flows.isAlive(r.flow) ? net.flows.sentOf(r.flow) : r.roundBytes;
+    const to = r.flowDone ? r.flowDoneAtNs : this.sim.timeNs + this.sim.dtNs;
+    const from = Math.max(r.postcopyClockNs, r.switchedAtNs);
+    if (to <= from) return;
+    const dt = (to - from) / 1e9;
+    r.postcopyClockNs = to;
+    const alive = net.flows.isAlive(r.flow);
+    const sent = alive ? net.flows.sentOf(r.flow) : r.roundBytes;
     r.postcopyPages = Math.max(0, r.postcopyTotal - sent / this.params.pageSize);
-    // Accesses to missing pages stall for a round trip each.
     const act = this.activity();
-    const missing = r.postcopyPages / r.postcopyTotal;
+    const ws = Math.max(1, Math.min(act.workingSetPages(r.vm), r.postcopyTotal));
+    // The push sends pages regardless of use: the working set cannot miss more than its share of what is left.
+    r.missingWsPages = Math.min(r.missingWsPages, (ws * r.postcopyPages) / r.postcopyTotal);
     const rate = act.readRate(r.vm) + act.writeRate(r.vm);
-    const rtt = (2 * net.latency(r.src, r.dst)) / 1e9;
-    const speed = 1 / (1 + missing * Math.min(1, act.workingSetPages(r.vm) / r.postcopyTotal) * rate * rtt);
+    const flowRate = alive ? net.flows.rateOf(r.flow) : 0;
+    const pageBw = flowRate > 0 ? flowRate : this.params.bandwidthCap;
+    const stall = (2 * net.latency(r.src, r.dst) + (this.params.pageSize * 8 * 1e9) / pageBw) / 1e9;
+    const missShare = r.missingWsPages / ws;
+    const speed = 1 / (1 + rate * r.speedFactor * missShare * stall);
+    const faults = Math.min(r.missingWsPages, rate * r.speedFactor * speed * missShare * dt);
+    r.missingWsPages -= faults;
+    r.faults += faults;
+    this.metrics.faults.add(faults);
     this.sim.world.store(Vm).speed[r.vm] = speed * r.speedFactor;
-    r.slowdownSum += 1 - speed;
-    r.slowdownTicks++;
+    r.postcopyNs += dt * 1e9;
+    r.slowdownNs += (1 - speed) * dt * 1e9;
+  }
+
+  /**
+   * Fails a running migration at `atNs` (now by default) because its destination host
+   * or the network between the hosts failed: a VM still on the source (pre-copy) stays
+   * there and keeps running, and the migration is aborted; a VM in post-copy is lost.
+   * Returns what happened to the VM, or null if the migration had already ended.
+   */
+  fail(migration: number, cause: 'destination' | 'link', atNs = this.sim.timeNs): 'aborted' | 'lost' | null {
+    const r = this.records[migration];
+    if (!r) throw new Error(`no migration ${migration} (there are ${this.records.length})`);
+    if (r.state === 'done') return null;
+    const net = this.sim.services.get(NetworkToken);
+    if (net.flows.isAlive(r.flow)) {
+      r.bytesSent += net.flows.sentOf(r.flow);
+      this.metrics.bytes.add(net.flows.sentOf(r.flow));
+      net.flows.stop(r.flow);
+    }
+    const what = cause === 'destination' ? `destination host ${r.dst} failed` : `the network between hosts ${r.src} and ${r.dst} failed`;
+    r.failure = what;
+    if (r.state === 'postcopy') {
+      r.decisions.push({ timeNs: atNs, round: r.round, action: 'VM lost', reason: `${what} in post-copy: the VM's memory was split between the hosts` });
+      r.lost = true;
+      this.finish(r, false, 0, atNs);
+      return 'lost';
+    }
+    r.decisions.push({ timeNs: atNs, round: r.round, action: 'abort', reason: `${what}; the VM keeps running on the source` });
+    this.finish(r, false, 0, atNs);
+    return 'aborted';
   }
 
   private endRound(r: MigrationRecord): void {
@@ -446,9 +569,9 @@ export class MigrationEngine {
       r.pausedAtNs = now;
       this.sim.world.store(Vm).speed[r.vm] = 0;
       r.roundPages = remainingPages;
-      r.roundBytes = recomputed;
+      r.roundBytes = this.bytesFor(r, remainingPages, r.round, true);
       r.flowDone = false;
-      r.flow = this.sim.services.get(NetworkToken).start(r.src, r.dst, Math.max(1, recomputed), this.capFor(r), `migration-${r.id}`);
+      r.flow = this.sim.services.get(NetworkToken).start(r.src, r.dst, Math.max(1, r.roundBytes), this.capFor(r), `migration-${r.id}`);
       return;
     }
     this.startRound(r, { data: remainingPages, zero: 0 });
@@ -486,20 +609,32 @@ export class MigrationEngine {
     return r.round >= this.params.maxRounds ? `no convergence after ${r.round} rounds` : `no convergence within the ${Math.round(this.params.deadline / 1e9)} s deadline (${Math.round((now - r.startNs) / 1e9)} s)`;
   }
 
-  private finish(r: MigrationRecord, success: boolean, downtimeNs: number): void {
-    const now = r.flowDoneAtNs >= 0 && r.state !== 'round' ? r.flowDoneAtNs : this.sim.timeNs + this.sim.dtNs;
+  private finish(r: MigrationRecord, success: boolean, downtimeNs: number, atNs?: number): void {
+    const now = atNs ?? (r.flowDoneAtNs >= 0 && r.state !== 'round' ? r.flowDoneAtNs : this.sim.timeNs + this.sim.dtNs);
     const V = this.sim.world.store(Vm);
-    if (r.state === 'stop-and-copy' || r.state === 'postcopy') {
+    if (r.switchedAtNs >= 0) {
+      this.metrics.postcopyTime.record(r.postcopyNs / 1e6);
+      this.metrics.slowdown.record(r.postcopyNs ? r.slowdownNs / r.postcopyNs : 0);
+    }
+    if (atNs === undefined && (r.state === 'stop-and-copy' || r.state === 'postcopy')) {
       r.bytesSent += r.roundBytes;
       this.metrics.bytes.add(r.roundBytes);
     }
     r.state = 'done';
+    this.pageLists.delete(r.id);
     this.chargeCores(r);
     r.success = success;
     r.downtimeNs = downtimeNs;
     r.endNs = now;
     V.speed[r.vm] = 1;
     V.state[r.vm] = VmState.Running;
+    if (r.lost) {
+      // Neither host holds the whole VM any more.
+      this.sim.services.get(DatacenterToken).release(r.vm);
+      V.state[r.vm] = VmState.Lost;
+      V.speed[r.vm] = 0;
+      this.metrics.lost.add();
+    }
     if (success) {
       if (V.host[r.vm] !== r.dst) this.sim.services.get(DatacenterToken).place(r.vm, r.dst);
       V.state[r.vm] = VmState.Running;
@@ -531,7 +666,12 @@ export class MigrationEngine {
       downtimeMs: r.downtimeNs / 1e6,
       bytesSent: r.bytesSent,
       rounds: r.rounds.length,
-      slowdown: r.slowdownTicks ? r.slowdownSum / r.slowdownTicks : 0,
+      lost: r.lost,
+      failure: r.failure,
+      postcopyMs: r.postcopyNs / 1e6,
+      faults: r.faults,
+      slowdown: r.postcopyNs ? r.slowdownNs / r.postcopyNs : 0,
+      guestLostMs: r.slowdownNs / 1e6,
       decisions: r.decisions,
     }));
   }
@@ -566,7 +706,7 @@ export function registerMigrationMethod(api: PluginApi<Omit<MigrationParams, 'ba
     for (const m of all.slice(0, 50)) {
       const decisions = (m.decisions as Decision[]).map((d) => `${d.action} (${d.reason})`).join('; ');
       f.addSummaryLine(
-        `  - VM ${m.vm}: ${m.success === null ? 'in progress' : m.success ? 'done' : 'aborted'}, ${m.rounds} rounds, ` +
+        `  - VM ${m.vm}: ${m.success === null ? 'in progress' : m.success ? 'done' : m.lost ? 'lost' : 'aborted'}, ${m.rounds} rounds, ` +
           `${m.timeMs === null ? '—' : `${Math.round(m.timeMs as number)} ms`}, downtime ${Math.round(m.downtimeMs as number)} ms${decisions ? `; ${decisions}` : ''}`,
       );
     }

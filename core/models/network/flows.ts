@@ -36,6 +36,9 @@ export class FlowNetwork {
   private tags: string[] = [];
   private free: number[] = [];
   private dirty = false;
+  /** Highest link utilization of the current allocation, and the highest since takePeakUtilization. */
+  private utilization = 0;
+  private peakUtilization = 0;
 
   constructor(capacities: ArrayLike<number>) {
     this.capacity = Float64Array.from(capacities);
@@ -136,6 +139,20 @@ export class FlowNetwork {
     }
     this.allocated.fill(0);
     for (const f of live) for (const l of this.paths[f]) this.allocated[l] += this.rate[f];
+    let util = 0;
+    for (let l = 0; l < this.capacity.length; l++) util = Math.max(util, this.allocated[l] / this.capacity[l]);
+    this.utilization = util;
+    if (util > this.peakUtilization) this.peakUtilization = util;
+  }
+
+  /**
+   * The highest link utilization (allocated over capacity) since the last call, over
+   * every allocation in between, including those that lasted less than a tick.
+   */
+  takePeakUtilization(): number {
+    const p = this.peakUtilization;
+    this.peakUtilization = this.utilization;
+    return p;
   }
 
   /**
@@ -216,5 +233,7 @@ export class FlowNetwork {
     this.free = [...s.free];
     this.linkBytes = s.linkBytes.slice();
     this.dirty = true;
+    this.utilization = 0;
+    this.peakUtilization = 0;
   }
 }

@@ -6,7 +6,7 @@
 // hooks.network.flowFinished when a flow delivers its last byte.
 
 import type { SimContext } from '../../engine/context';
-import type { Gauge, Counter } from '../../metrics/metrics';
+import type { Gauge, Counter, Peak } from '../../metrics/metrics';
 import { token } from '../../engine/tokens';
 import { Host } from '../datacenter/components';
 import { FlowNetwork, type FlowSnapshot } from './flows';
@@ -19,7 +19,7 @@ export class Network {
   private readonly index = new Map<number, number>();
   private hostEids: number[] = [];
   private meta: Array<{ src: number; dst: number; bytes: number; tag: string }> = [];
-  private gauges!: { maxUtil: Gauge; flows: Gauge };
+  private gauges!: { maxUtil: Peak; flows: Gauge };
   private bytes!: Counter;
 
   constructor(private readonly sim: SimContext) {}
@@ -39,7 +39,7 @@ export class Network {
     this.flows = new FlowNetwork(this.topology.capacity);
     const m = this.sim.metrics;
     this.gauges = {
-      maxUtil: m.gauge('net.links.utilization.max', 'ratio', 'Highest allocated rate over capacity among all links.'),
+      maxUtil: m.peak('net.links.utilization.max', 'ratio', 'Highest allocated rate over capacity among all links, over the run (each series row: since the previous row).'),
       flows: m.gauge('net.flows', 'count', 'Flows in progress.'),
     };
     this.bytes = m.counter('net.bytes', 'bytes', 'Bytes delivered by finished flows.');
@@ -70,10 +70,9 @@ export class Network {
       this.bytes.add(Number.isFinite(m.bytes) ? m.bytes : 0);
       this.sim.hooks.network.flowFinished.call({ flow: d.flow, src: m.src, dst: m.dst, bytes: m.bytes, timeNs: this.sim.timeNs + d.atNs, tag: m.tag });
     }
+    // Every allocation counts towards the maximum, not only those seen on sampling ticks.
+    this.gauges.maxUtil.observe(this.flows.takePeakUtilization());
     if (this.sim.sampling) {
-      let max = 0;
-      for (let l = 0; l < this.flows.capacity.length; l++) max = Math.max(max, this.flows.allocated[l] / this.flows.capacity[l]);
-      this.gauges.maxUtil.set(max);
       this.gauges.flows.set(this.flows.flows().length);
     }
   }

@@ -2,14 +2,8 @@
 // Every option has its default applied before the plugin sees it.
 
 export interface Options {
-  /** Dirty rate over bandwidth above which a round counts as not converging. Unit: ratio. Default: 0.6. */
-  readonly ratioThreshold: number;
-  /** Smallest reduction of the remainder per round that counts as progress. Unit: ratio. Default: 0.2. */
-  readonly progressThreshold: number;
-  /** Compressed size over original size assumed for the VM pages. Unit: ratio. Default: 0.5. */
-  readonly compressionRatio: number;
-  /** Input bytes one compression thread handles per second. Unit: bytes/s. Default: 100000000. */
-  readonly threadThroughput: number;
+  /** Switch even a converging pre-copy when its projected remaining time exceeds this many times the time to push the rest once by post-copy (Infinity: only switch what would not converge). Unit: ratio. Default: 1. */
+  readonly postcopyGain: number;
   /** Most compression threads AdaMig uses. Unit: threads. Default: 8. */
   readonly maxThreads: number;
 }

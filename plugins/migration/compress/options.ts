@@ -8,14 +8,9 @@ export interface Options {
   readonly decompressThreads: number;
   /** Input bytes one thread compresses per second. Unit: bytes/s. Default: 100000000. */
   readonly threadThroughput: number;
-  /** Shares of the VM's written pages by class; they need not sum to 1 (they are normalized). Default: {"code":0.1,"data":0.7,"random":0.2}. */
-  readonly pageClasses: {
-    readonly "code": number;
-    readonly "data": number;
-    readonly "random": number;
-  };
-  /** Compressed size over original size of each page class (random data does not compress). Default: {"code":0.55,"data":0.35,"random":1}. */
+  /** Compressed size over original size of each page class (zero-filled pages shrink to almost nothing; random data does not compress). Default: {"zero":0.01,"code":0.55,"data":0.35,"random":1}. */
   readonly classRatios: {
+    readonly "zero": number;
     readonly "code": number;
     readonly "data": number;
     readonly "random": number;

@@ -29,6 +29,8 @@ export default definePlugin<Options>((api) => {
   const details = new Map<number, PageBitmaps>();
   const samplers = new Map<string, ZipfSampler>();
   const rng: Rng = api.rng();
+  // A stream of its own, so that asking for dirty-page lists leaves the access draws unchanged.
+  const listRng: Rng = api.rng('dirty-page-lists');
   const writesCounter = api.counter('workload.writes', 'accesses', 'Page writes by synthetic workloads.');
   const readsCounter = api.counter('workload.reads', 'accesses', 'Page reads by synthetic workloads.');
   const dirtyGauge = api.gauge('workload.dirty-pages', 'pages', 'Distinct pages dirtied since the last dirty-log reset, over all VMs.');
@@ -191,6 +193,26 @@ export default definePlugin<Options>((api) => {
     writeRate: (vm) => phaseOf(vm).writesPerSecond,
     readRate: (vm) => phaseOf(vm).readsPerSecond,
     workingSetPages: (vm) => api.sim.world.store(MemWorkload).pages[vm],
+    dirtyPageList(vm) {
+      const d = details.get(vm);
+      if (d) {
+        const out = new Uint32Array(d.dirtyCount);
+        let k = 0;
+        for (let w = 0; w < d.dirty.length; w++) {
+          let bits = d.dirty[w];
+          while (bits) {
+            const low = bits & -bits;
+            out[k++] = (w << 5) + 31 - Math.clz32(low);
+            bits ^= low;
+          }
+        }
+        return out;
+      }
+      const W = api.sim.world.store(MemWorkload);
+      const p = phaseOf(vm);
+      return distinct.sample(distributionCode(p.distribution), W.pages[vm], p.zipfExponent, W.writesSinceReset[vm], listRng, W.writes[vm] % W.pages[vm]);
+    },
+    pageClasses: (vm) => specs[api.sim.world.store(MemWorkload).spec[vm]].pageClasses,
     detail(vm) {
       let d = details.get(vm);
       if (!d) {
