@@ -267,16 +267,19 @@ export const LINUX_SYSCALLS: Readonly<Record<string, SyscallHandler>> = {
     if (who !== PID && who !== 0 && who !== -1 && who !== -PID) return -ESRCH;
     return sendSelf(p, p.argInt(1), SI_USER);
   },
+  // Any live thread of the process may be named (glibc's raise() and abort() name the
+  // calling thread); dispositions and the mask are the process's, so the signal is the
+  // process's to deliver.
   tkill: (p) => {
     const tid = p.argInt(0);
     if (tid <= 0) return -EINVAL;
-    return tid === PID ? sendSelf(p, p.argInt(1), SI_TKILL) : -ESRCH;
+    return p.threads.has(tid) ? sendSelf(p, p.argInt(1), SI_TKILL) : -ESRCH;
   },
   tgkill: (p) => {
     const tgid = p.argInt(0);
     const tid = p.argInt(1);
     if (tgid <= 0 || tid <= 0) return -EINVAL;
-    return tgid === PID && tid === PID ? sendSelf(p, p.argInt(2), SI_TKILL) : -ESRCH;
+    return tgid === PID && p.threads.has(tid) ? sendSelf(p, p.argInt(2), SI_TKILL) : -ESRCH;
   },
   // No network in the sandbox.
   socket: () => -EACCES,

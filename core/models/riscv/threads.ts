@@ -135,6 +135,11 @@ export class ThreadScheduler {
     return this.threads.length;
   }
 
+  /** Whether a thread of this id is alive (tkill and tgkill address threads by tid). */
+  has(tid: number): boolean {
+    return this.threads.some((t) => t.tid === tid);
+  }
+
   /** Called by the process after a system call: true when the executor must stop (and the scheduler decide). */
   takeStop(): boolean {
     const s = this.stopRequested;
