@@ -27,7 +27,7 @@ import { checkExpectations, type ExpectationResult } from './scenario/expectatio
 import { sealAfterBoot, type FinishContext, type Hooks, type TickInfo } from './engine/hooks';
 import { createHooks } from './hooks';
 import { RngStreams } from './engine/rng';
-import { Schedule, type ScheduledSystem, type SystemDef } from './engine/schedule';
+import { Schedule, ticksToNextEvent, type ScheduledSystem, type SystemDef } from './engine/schedule';
 import { ENGINE_VERSION } from './engine/version';
 
 export interface SimulationOptions {
@@ -94,7 +94,11 @@ export class Simulation implements SimContext {
   private tickIndex = 0;
   private nextSampleNs: number;
   private samplingNow = false;
-  private readonly tickInfo = { tick: 0, timeNs: 0, dtNs: 0 };
+  private readonly tickInfo = { tick: 0, timeNs: 0, dtNs: 0, stepNs: 0 };
+  /** Ticks the current step spans (1 unless the run advances to the next event). */
+  private stepTicks = 1;
+  /** Whether steps may span several ticks: `advance: event` and every system event-driven. */
+  private eventAdvance = false;
 
   /** Creates and boots a simulation. */
   static async create(options: SimulationOptions): Promise<Simulation> {
@@ -110,6 +114,7 @@ export class Simulation implements SimContext {
     this.rng = new RngStreams(this.scenario.seed);
     this.dtNs = this.scenario.tick;
     this.tickInfo.dtNs = this.dtNs;
+    this.tickInfo.stepNs = this.dtNs;
     this.hostProfiles = this.scenario.hosts.map((g) => g.profile);
     this.nextSampleNs = this.scenario.record.every;
     sealAfterBoot(this.hooks, () => this.booted);
@@ -120,6 +125,13 @@ export class Simulation implements SimContext {
   }
   get timeNs(): number {
     return this.tickIndex * this.dtNs;
+  }
+  get stepNs(): number {
+    return this.stepTicks * this.dtNs;
+  }
+  /** Whether this run advances straight to the next event (see core/engine/schedule.ts). */
+  get advancesByEvent(): boolean {
+    return this.eventAdvance;
   }
   get sampling(): boolean {
     return this.samplingNow;
@@ -154,6 +166,9 @@ export class Simulation implements SimContext {
     this.hooks.lifecycle.boot.call(this);
     await this.hooks.lifecycle.bootAsync.promise(this);
     this.metrics.recordSeries(sc.record.series);
+    // Handlers of the per-tick hooks expect every tick, so they keep the run tick by tick.
+    const tickHooks = this.hooks.lifecycle.beforeTick.taps.length + this.hooks.lifecycle.afterTick.taps.length;
+    this.eventAdvance = sc.advance === 'event' && tickHooks === 0 && this.systems.every((s) => s.nextEventNs !== undefined);
     this.booted = true;
   }
 
@@ -227,20 +242,28 @@ export class Simulation implements SimContext {
     }
   }
 
-  /** Runs one tick: beforeTick, every system in order, afterTick, sampling. */
-  step(): void {
+  /**
+   * Runs one step: beforeTick, every system in order, afterTick, sampling. A step is
+   * one tick, or under event advance the ticks up to the next event (at most up to
+   * tick `untilTick`).
+   */
+  step(untilTick = this.totalTicks): void {
     if (!this.booted) throw new SimulationError('boot the simulation before stepping it');
     if (this.finished) throw new SimulationError('the simulation has finished');
     const info = this.tickInfo;
     info.tick = this.tickIndex;
     info.timeNs = this.tickIndex * this.dtNs;
-    const end = info.timeNs + this.dtNs;
-    this.samplingNow = end >= this.nextSampleNs || this.tickIndex === this.totalTicks - 1;
+    const lastTick = Math.min(untilTick, this.totalTicks);
+    this.stepTicks = this.eventAdvance && lastTick > this.tickIndex + 1 ? ticksToNextEvent(this.systems, this, Math.min(this.nextSampleNs, lastTick * this.dtNs), lastTick - this.tickIndex) : 1;
+    info.stepNs = this.stepTicks * this.dtNs;
+    const end = info.timeNs + info.stepNs;
+    this.samplingNow = end >= this.nextSampleNs || this.tickIndex + this.stepTicks === this.totalTicks;
     this.hooks.lifecycle.beforeTick.call(info);
     const runs = this.runs;
     for (let i = 0; i < runs.length; i++) runs[i](this, info);
     this.hooks.lifecycle.afterTick.call(info);
-    this.tickIndex++;
+    this.tickIndex += this.stepTicks;
+    this.stepTicks = 1;
     if (this.samplingNow) {
       this.metrics.sample(end);
       while (this.nextSampleNs <= end) this.nextSampleNs += this.scenario.record.every;
@@ -255,8 +278,9 @@ export class Simulation implements SimContext {
   runUntil(timeNs: number, onProgress?: (doneTicks: number, totalTicks: number) => void, progressEvery = 1000): void {
     const lastTick = Math.min(this.totalTicks, Math.ceil(timeNs / this.dtNs));
     while (this.tickIndex < lastTick) {
-      this.step();
-      if (onProgress && this.tickIndex % progressEvery === 0) onProgress(this.tickIndex, this.totalTicks);
+      const before = this.tickIndex;
+      this.step(lastTick);
+      if (onProgress && Math.floor(this.tickIndex / progressEvery) > Math.floor(before / progressEvery)) onProgress(this.tickIndex, this.totalTicks);
     }
   }
 

@@ -17,6 +17,19 @@
 // plugins/migration/xbzrle, compress and auto-converge are such add-ons. A controller
 // (AdaMig) may switch method and switch or retune add-ons at the end of each round;
 // every decision is logged with its reason.
+//
+// Timing is event-accurate: a round ends at the instant its flow's last byte leaves
+// (hooks.network.flowFinished fires then, inside the network's step), the dirty log is
+// read and reset at that instant (MemoryActivity.dirtyPagesAt/resetDirtyAt), and the
+// next round's flow starts at once, so several short rounds may fall within one tick
+// and the results do not depend on the tick. A migration ends when the stop-and-copy's
+// last byte arrives (one network latency after it left).
+//
+// `rules: simgrid` reproduces the assumptions of SimGrid 3.32's pre-copy model
+// (Hirofuchi et al.) for comparisons with it (tools/simgrid): every page is sent in
+// full in the first round (no zero-page markers) and there is no round limit; with a
+// sequential writer over 0.9 of RAM and a 30 ms downtime limit, the rounds are then
+// SimGrid's byte model.
 
 import type { SimContext } from '../../engine/context';
 import type { SystemDef } from '../../engine/schedule';
@@ -42,6 +55,8 @@ export interface MigrationParams {
   readonly pageSize: number;
   /** Bytes sent for a page that was never written (a zero-page marker). */
   readonly zeroPageBytes: number;
+  /** 'qemu' (default) or 'simgrid': SimGrid 3.32's pre-copy assumptions (see the header). */
+  readonly rules?: 'qemu' | 'simgrid';
 }
 
 export interface Decision {
@@ -153,13 +168,20 @@ export class MigrationEngine {
       bytes: m.counter('migration.bytes', 'bytes', 'Bytes sent by migrations.', owner),
       rounds: m.histogram('migration.rounds', 'rounds', 'Rounds of completed and failed migrations.', { buckets: 'exact', max: 64 }, owner),
     };
+    // A transfer's end is handled at its instant, inside the network's step, so the
+    // next round's flow starts then.
     sim.hooks.network.flowFinished.tap({ name: owner, stage: 0 }, (e) => {
       const r = this.records.find((x) => x.flow === e.flow && x.state !== 'done');
-      if (r) {
-        r.flowDone = true;
-        r.flowDoneAtNs = e.timeNs;
-      }
+      if (!r) return;
+      r.flowDone = true;
+      r.flowDoneAtNs = e.timeNs;
+      this.transferDone(r);
     });
+  }
+
+  /** The current instant: inside the network's step, the instant being processed. */
+  private nowNs(): number {
+    return this.sim.services.get(NetworkToken).nowNs;
   }
 
   /** Every migration so far (for results and tests). */
@@ -173,7 +195,7 @@ export class MigrationEngine {
     if (V.state[vm] !== VmState.Running) throw new Error(`VM ${vm} is not running; only running VMs migrate`);
     const src = V.host[vm];
     if (src === dst) throw new Error(`VM ${vm} is already on host ${dst}`);
-    const now = this.sim.timeNs;
+    const now = this.nowNs();
     const r: MigrationRecord = {
       id: this.records.length,
       vm,
@@ -328,10 +350,14 @@ export class MigrationEngine {
   private startRound(r: MigrationRecord, pages: { data: number; zero: number }): void {
     this.chargeCores(r);
     const net = this.sim.services.get(NetworkToken);
-    r.roundStartNs = this.sim.timeNs;
+    const now = net.nowNs;
+    r.roundStartNs = now;
     r.roundPages = pages.data;
-    r.roundBytes = this.bytesFor(r, pages.data, r.round) + pages.zero * this.params.zeroPageBytes;
-    this.activity().resetDirty(r.vm);
+    const zeroBytes = this.params.rules === 'simgrid' ? this.params.pageSize : this.params.zeroPageBytes;
+    r.roundBytes = this.bytesFor(r, pages.data, r.round) + pages.zero * zeroBytes;
+    const act = this.activity();
+    if (act.resetDirtyAt) act.resetDirtyAt(r.vm, now);
+    else act.resetDirty(r.vm);
     r.flowDone = false;
     r.flow = net.start(r.src, r.dst, Math.max(1, r.roundBytes), this.capFor(r), `migration-${r.id}`);
   }
@@ -341,7 +367,7 @@ export class MigrationEngine {
     const net = this.sim.services.get(NetworkToken);
     r.method = 'postcopy';
     r.state = 'postcopy';
-    r.switchedAtNs = this.sim.timeNs;
+    r.switchedAtNs = net.nowNs;
     // The switch itself: the device state and the CPU cross the network once.
     r.downtimeNs = net.latency(r.src, r.dst) * 2 + 1e6;
     D.place(r.vm, r.dst);
@@ -351,22 +377,35 @@ export class MigrationEngine {
     r.roundBytes = pages * this.params.pageSize;
     r.flowDone = false;
     r.flow = net.start(r.src, r.dst, Math.max(1, r.roundBytes), this.params.bandwidthCap, `migration-${r.id}`);
-    r.decisions.push({ timeNs: this.sim.timeNs, round: r.round, action: 'switch to post-copy', reason });
+    r.decisions.push({ timeNs: r.switchedAtNs, round: r.round, action: 'switch to post-copy', reason });
   }
 
+  /**
+   * The migration system: post-copy's slowdown is updated every tick, so a running
+   * post-copy migration needs every tick; pre-copy acts only at transfer ends, which
+   * the network reports at their instants (event-driven).
+   */
   systems(owner: string): SystemDef[] {
-    return [{ name: `${owner}/migrate`, phase: 'migration', run: () => this.step(), writes: [Vm] }];
+    return [
+      {
+        name: `${owner}/migrate`,
+        phase: 'migration',
+        run: () => this.step(),
+        writes: [Vm],
+        nextEventNs: (sim) => (this.records.some((r) => r.state === 'postcopy') ? sim.timeNs : Infinity),
+      },
+    ];
   }
 
   private step(): void {
-    for (const r of this.records) {
-      if (r.state === 'done') continue;
-      if (r.state === 'postcopy') this.postcopyTick(r);
-      if (!r.flowDone) continue;
-      if (r.state === 'round') this.endRound(r);
-      else if (r.state === 'stop-and-copy') this.finish(r, true, r.flowDoneAtNs + this.sim.services.get(NetworkToken).latency(r.src, r.dst) - r.pausedAtNs);
-      else if (r.state === 'postcopy') this.finish(r, true, r.downtimeNs);
-    }
+    for (const r of this.records) if (r.state === 'postcopy') this.postcopyTick(r);
+  }
+
+  /** A transfer delivered its last byte (at r.flowDoneAtNs): end the round or the migration. */
+  private transferDone(r: MigrationRecord): void {
+    if (r.state === 'round') this.endRound(r);
+    else if (r.state === 'stop-and-copy') this.finish(r, true, r.flowDoneAtNs + this.sim.services.get(NetworkToken).latency(r.src, r.dst) - r.pausedAtNs);
+    else if (r.state === 'postcopy') this.finish(r, true, r.downtimeNs);
   }
 
   private postcopyTick(r: MigrationRecord): void {
@@ -389,7 +428,7 @@ export class MigrationEngine {
     const now = r.flowDoneAtNs;
     const act = this.activity();
     const duration = Math.max(1, now - r.roundStartNs);
-    const dirtied = Math.min(this.totalPages(r.vm), act.dirtyPages(r.vm));
+    const dirtied = Math.min(this.totalPages(r.vm), act.dirtyPagesAt ? act.dirtyPagesAt(r.vm, now) : act.dirtyPages(r.vm));
     const stats: RoundStats = { round: r.round, bytes: r.roundBytes, pages: r.roundPages, durationNs: duration, dirtiedPages: dirtied, bandwidth: (r.roundBytes * 8 * 1e9) / duration };
     r.rounds.push(stats);
     r.bytesSent += r.roundBytes;
@@ -479,6 +518,7 @@ export class MigrationEngine {
   }
 
   private timedOut(r: MigrationRecord, now: number): boolean {
+    if (this.params.rules === 'simgrid') return now - r.startNs >= this.params.deadline;
     return r.round >= this.params.maxRounds || now - r.startNs >= this.params.deadline;
   }
 
@@ -487,7 +527,9 @@ export class MigrationEngine {
   }
 
   private finish(r: MigrationRecord, success: boolean, downtimeNs: number): void {
-    const now = r.flowDoneAtNs >= 0 && r.state !== 'round' ? r.flowDoneAtNs : this.sim.timeNs + this.sim.dtNs;
+    // A completed transfer ends when its last byte arrives; an abort at the round's end.
+    const arrival = r.state === 'stop-and-copy' ? this.sim.services.get(NetworkToken).latency(r.src, r.dst) : 0;
+    const now = r.flowDoneAtNs >= 0 ? r.flowDoneAtNs + arrival : this.nowNs();
     const V = this.sim.world.store(Vm);
     if (r.state === 'stop-and-copy' || r.state === 'postcopy') {
       r.bytesSent += r.roundBytes;

@@ -142,8 +142,11 @@ export class FlowNetwork {
    * Advances time by dtNs; returns the flows that finished, each with the time (ns
    * from the start of the step) at which its last byte left. Rates are recomputed at
    * each completion inside the step, so the result does not depend on the tick length.
+   * `onDone` is called at each completion instant, before time moves on: a flow it
+   * starts (the next round of a migration) competes from that instant, so several
+   * short transfers may follow one another within one step.
    */
-  advance(dtNs: number): Array<{ flow: number; atNs: number }> {
+  advance(dtNs: number, onDone?: (flow: number, atNs: number) => void): Array<{ flow: number; atNs: number }> {
     const done: Array<{ flow: number; atNs: number }> = [];
     let t = 0;
     while (t < dtNs) {
@@ -163,16 +166,39 @@ export class FlowNetwork {
         for (const l of this.paths[f]) this.linkBytes[l] += bytes;
       }
       t += next;
+      let finished = 0;
       for (const f of live) {
         if (this.remaining[f] <= 1e-6 * Math.max(1, this.sent[f])) {
           this.remaining[f] = 0;
           done.push({ flow: f, atNs: t });
-          this.stop(f);
+          this.alive[f] = 0;
+          this.rate[f] = 0;
+          this.dirty = true;
+          finished++;
         }
       }
-      if (!done.length && next === 0) break;
+      // The ids of flows that finished together are freed only after every handler ran,
+      // so a flow a handler starts never takes the id of one still being reported.
+      if (onDone && finished) for (let i = done.length - finished; i < done.length; i++) onDone(done[i].flow, done[i].atNs);
+      for (let i = done.length - finished; i < done.length; i++) this.free.push(done[i].flow);
+      if (!finished && next === 0) break;
     }
     return done;
+  }
+
+  /**
+   * Time from now until the first live flow delivers its last byte at the current
+   * rates, ns (Infinity when no finite flow moves): the network's next event.
+   */
+  nextCompletionNs(): number {
+    if (this.dirty) this.recompute();
+    let next = Infinity;
+    for (let f = 0; f < this.slots; f++) {
+      if (!this.alive[f]) continue;
+      const r = this.rate[f];
+      if (r > 0 && Number.isFinite(this.remaining[f])) next = Math.min(next, (this.remaining[f] * 8 * 1e9) / r);
+    }
+    return next;
   }
 
   private grow(n: number): void {

@@ -3,7 +3,10 @@
 // (plugins/network/flows) builds it and provides it as a service (token
 // `NetworkToken`): migrations and traffic generators start flows through it, and the
 // plugin's system in the network phase advances them every tick (`step`), which fires
-// hooks.network.flowFinished when a flow delivers its last byte.
+// hooks.network.flowFinished when a flow delivers its last byte. The hook fires at
+// that instant, inside the step: a handler that starts a flow (a migration's next
+// round) starts it then, and `nowNs` is that instant. The network is event-driven:
+// its next event is the next flow completion at the current rates.
 
 import type { SimContext } from '../../engine/context';
 import type { Gauge, Counter } from '../../metrics/metrics';
@@ -21,6 +24,8 @@ export class Network {
   private meta: Array<{ src: number; dst: number; bytes: number; tag: string }> = [];
   private gauges!: { maxUtil: Gauge; flows: Gauge };
   private bytes!: Counter;
+  /** Offset of the current instant from the start of the step, while a step runs. */
+  private offsetNs = 0;
 
   constructor(private readonly sim: SimContext) {}
 
@@ -52,7 +57,7 @@ export class Network {
     if (a === undefined || b === undefined) throw new Error(`flow between unknown hosts ${srcHost} and ${dstHost}`);
     const id = this.flows.start(this.topology.path(a, b), bytes, capBps, tag);
     this.meta[id] = { src: srcHost, dst: dstHost, bytes, tag };
-    this.sim.hooks.network.flowStarted.call({ flow: id, src: srcHost, dst: dstHost, bytes, timeNs: this.sim.timeNs, tag });
+    this.sim.hooks.network.flowStarted.call({ flow: id, src: srcHost, dst: dstHost, bytes, timeNs: this.nowNs, tag });
     return id;
   }
 
@@ -61,15 +66,32 @@ export class Network {
     return this.topology.latency(this.index.get(srcHost)!, this.index.get(dstHost)!);
   }
 
-  /** Advances the flows by one tick and updates the gauges on sampling ticks (a network-phase system). */
+  /** The current simulated instant, ns: inside a step, the instant being processed. */
+  get nowNs(): number {
+    return this.sim.timeNs + this.offsetNs;
+  }
+
+  /** Absolute time of the next flow completion at the current rates, ns (Infinity: none). */
+  nextEventNs(): number {
+    return this.flows ? this.sim.timeNs + this.flows.nextCompletionNs() : Infinity;
+  }
+
+  /**
+   * Advances the flows by one step and updates the gauges on sampling steps (a
+   * network-phase system). flowFinished fires at each completion instant.
+   */
   step(): void {
     if (!this.flows) return;
-    const done = this.flows.advance(this.sim.dtNs);
-    for (const d of done) {
-      const m = this.meta[d.flow];
+    this.flows.advance(this.sim.stepNs, (flow, atNs) => {
+      const m = this.meta[flow];
       this.bytes.add(Number.isFinite(m.bytes) ? m.bytes : 0);
-      this.sim.hooks.network.flowFinished.call({ flow: d.flow, src: m.src, dst: m.dst, bytes: m.bytes, timeNs: this.sim.timeNs + d.atNs, tag: m.tag });
-    }
+      this.offsetNs = atNs;
+      try {
+        this.sim.hooks.network.flowFinished.call({ flow, src: m.src, dst: m.dst, bytes: m.bytes, timeNs: this.sim.timeNs + atNs, tag: m.tag });
+      } finally {
+        this.offsetNs = 0;
+      }
+    });
     if (this.sim.sampling) {
       let max = 0;
       for (let l = 0; l < this.flows.capacity.length; l++) max = Math.max(max, this.flows.allocated[l] / this.flows.capacity[l]);
