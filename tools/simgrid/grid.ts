@@ -3,7 +3,9 @@
 // 0/20/50/80/95% of the migration speed. virtlab runs under SimGrid's assumptions:
 // `rules: simgrid` on the migration method (every page sent in full, no round limit),
 // a sequential writer over 0.9 of RAM (so the pages dirtied in a round are
-// min(writes, working set), SimGrid's byte model), and SimGrid's 30 ms downtime limit.
+// min(writes, working set), SimGrid's byte model) whose writes arrive as a fluid (no
+// Poisson noise: SimGrid's dirtying is deterministic), and SimGrid's 30 ms downtime
+// limit.
 // The same grid runs through SimGrid in driver.cpp; simgrid-grid.json is its recorded
 // output, which the test compares against without SimGrid installed.
 //
@@ -86,6 +88,7 @@ export function gridScenario(gbps: number, tick: string, advance: 'tick' | 'even
           },
         })),
       )
+      .plugin('workload.synthetic', { arrivals: 'fluid' })
       .plugin('placement.worst-fit', {})
       .plugin('migration.precopy', { bandwidth: bps, downtimeLimit: DOWNTIME_LIMIT_NS, rules: 'simgrid', deadline: 1e16, zeroPageBytes: PAGE_SIZE })
       .record({ every: duration }),

@@ -102,13 +102,27 @@ export class FlowNetwork {
     return out;
   }
 
+  /** Scratch arrays of recompute, kept between calls (it runs at every flow start and end). */
+  private residual = new Float64Array(0);
+  private linkCount = new Int32Array(0);
+  private frozen = new Uint8Array(16);
+
   /** Max-min fair rates by progressive filling. */
   recompute(): void {
     this.dirty = false;
-    const residual = Float64Array.from(this.capacity);
-    const count = new Int32Array(this.capacity.length);
+    const nl = this.capacity.length;
+    if (this.residual.length !== nl) {
+      this.residual = new Float64Array(nl);
+      this.linkCount = new Int32Array(nl);
+    }
+    const residual = this.residual;
+    const count = this.linkCount;
+    residual.set(this.capacity);
+    count.fill(0);
     const live = this.flows();
-    const frozen = new Uint8Array(this.slots);
+    if (this.frozen.length < this.slots) this.frozen = new Uint8Array(this.alive.length);
+    const frozen = this.frozen;
+    frozen.fill(0);
     for (const f of live) {
       this.rate[f] = 0;
       for (const l of this.paths[f]) count[l]++;
@@ -117,20 +131,22 @@ export class FlowNetwork {
     while (unfrozen > 0) {
       // The tightest constraint: a link's equal share, or a flow's own cap.
       let share = Infinity;
-      for (let l = 0; l < count.length; l++) if (count[l] > 0) share = Math.min(share, residual[l] / count[l]);
+      for (let l = 0; l < nl; l++) if (count[l] > 0) share = Math.min(share, residual[l] / count[l]);
       for (const f of live) if (!frozen[f]) share = Math.min(share, this.cap[f] - this.rate[f]);
       if (!Number.isFinite(share)) share = 0;
       for (const f of live) if (!frozen[f]) this.rate[f] += share;
-      for (let l = 0; l < count.length; l++) residual[l] -= share * count[l];
+      for (let l = 0; l < nl; l++) residual[l] -= share * count[l];
       // Freeze flows on saturated links and flows at their cap.
       for (const f of live) {
         if (frozen[f]) continue;
         const capped = this.rate[f] >= this.cap[f] * (1 - 1e-12);
-        const saturated = this.paths[f].some((l) => residual[l] <= this.capacity[l] * 1e-12);
+        const path = this.paths[f];
+        let saturated = false;
+        for (let i = 0; i < path.length; i++) if (residual[path[i]] <= this.capacity[path[i]] * 1e-12) saturated = true;
         if (capped || saturated || share === 0) {
           frozen[f] = 1;
           unfrozen--;
-          for (const l of this.paths[f]) count[l]--;
+          for (const l of path) count[l]--;
         }
       }
     }

@@ -31,6 +31,7 @@ import type { Options } from './options';
 
 export default definePlugin<Options>((api) => {
   const { pageSize } = api.options;
+  const fluid = api.options.arrivals === 'fluid';
   const specs: WorkloadSpec[] = [];
   const distinct = new DistinctPages();
   const details = new Map<number, PageBitmaps>();
@@ -159,8 +160,13 @@ export default definePlugin<Options>((api) => {
         const p = phaseOf(vm);
         const speed = V.speed[vm];
         V.cpuDemand[vm] = p.cpu * speed;
-        const w = rng.poisson(p.writesPerSecond * seconds * speed);
-        const r = rng.poisson(p.readsPerSecond * seconds * speed);
+        // Fluid arrivals are fractional in the aggregate model; bitmaps take whole pages.
+        let w = fluid ? p.writesPerSecond * seconds * speed : rng.poisson(p.writesPerSecond * seconds * speed);
+        let r = fluid ? p.readsPerSecond * seconds * speed : rng.poisson(p.readsPerSecond * seconds * speed);
+        if (fluid && W.detail[vm]) {
+          w = Math.round(w);
+          r = Math.round(r);
+        }
         W.writes[vm] += w;
         W.reads[vm] += r;
         W.writesSinceReset[vm] += w;
