@@ -11,7 +11,9 @@
 //
 // One simulation per migration speed: each case is a VM on a host of its own that
 // migrates to another empty host of the same rack at the start, so the cases share no
-// link and run side by side. Time advances from event to event.
+// link and run side by side. Time advances from event to event. For speed figures,
+// `repeats` > 1 makes every VM migrate back and forth that many times in all
+// (bench.migrate-back), as the SimGrid driver does with the same argument.
 
 import { scenario, MigrationService, type Simulation } from 'virtlab';
 import { bootText } from '../node/testing';
@@ -59,13 +61,12 @@ function horizonNs(cases: readonly GridCase[]): number {
 }
 
 /** The scenario of the cases at one migration speed. */
-export function gridScenario(gbps: number, tick: string, advance: 'tick' | 'event' = 'event') {
+export function gridScenario(gbps: number, tick: string, advance: 'tick' | 'event' = 'event', repeats = 1) {
   const cases = gridCases().filter((c) => c.gbps === gbps);
   const bps = gbps * 1e9;
-  const duration = horizonNs(cases);
-  return {
-    cases,
-    builder: scenario(`simgrid-grid-${gbps}g`)
+  const duration = horizonNs(cases) * repeats;
+  const builder = scenario(`simgrid-grid-${gbps}g`)
+  const built = builder
       .description(`SimGrid 3.32 comparison grid at ${gbps} Gbit/s`)
       .tick(tick)
       .advance(advance)
@@ -91,13 +92,13 @@ export function gridScenario(gbps: number, tick: string, advance: 'tick' | 'even
       .plugin('workload.synthetic', { arrivals: 'fluid' })
       .plugin('placement.worst-fit', {})
       .plugin('migration.precopy', { bandwidth: bps, downtimeLimit: DOWNTIME_LIMIT_NS, rules: 'simgrid', deadline: 1e16, zeroPageBytes: PAGE_SIZE })
-      .record({ every: duration }),
-  };
+      .record({ every: duration });
+  return { cases, builder: repeats > 1 ? built.plugin('bench.migrate-back', { migrations: repeats }) : built };
 }
 
 /** Starts every case's migration once the VMs are placed; returns the simulation ready to run. */
-export async function bootGrid(gbps: number, tick: string, advance: 'tick' | 'event' = 'event'): Promise<{ sim: Simulation; cases: GridCase[] }> {
-  const { cases, builder } = gridScenario(gbps, tick, advance);
+export async function bootGrid(gbps: number, tick: string, advance: 'tick' | 'event' = 'event', repeats = 1): Promise<{ sim: Simulation; cases: GridCase[] }> {
+  const { cases, builder } = gridScenario(gbps, tick, advance, repeats);
   const sim = await bootText(builder);
   sim.step();
   const { Vm, DatacenterToken } = await import('virtlab');
@@ -110,13 +111,32 @@ export async function bootGrid(gbps: number, tick: string, advance: 'tick' | 'ev
   return { sim, cases };
 }
 
-/** Runs the grid through virtlab at a given tick. */
-export async function runVirtlabGrid(tick = '10ms', advance: 'tick' | 'event' = 'event'): Promise<GridResult[]> {
+export interface GridRun {
+  /** Each case's first migration. */
+  readonly results: GridResult[];
+  /** Migrations completed in all (repeats included). */
+  readonly migrations: number;
+  /** Wall and CPU time of booting and running the simulations, s. */
+  readonly wallS: number;
+  readonly cpuS: number;
+}
+
+/** Runs the grid through virtlab at a given tick; `repeats` as in the header. */
+export async function runVirtlabGrid(tick = '10ms', advance: 'tick' | 'event' = 'event', repeats = 1): Promise<GridRun> {
   const out: GridResult[] = [];
+  let migrations = 0;
+  let wallS = 0;
+  let cpuS = 0;
   for (const gbps of SPEED_GBPS) {
-    const { sim, cases } = await bootGrid(gbps, tick, advance);
+    const t0 = performance.now();
+    const c0 = process.cpuUsage();
+    const { sim, cases } = await bootGrid(gbps, tick, advance, repeats);
     sim.run();
+    wallS += (performance.now() - t0) / 1000;
+    const c = process.cpuUsage(c0);
+    cpuS += (c.user + c.system) / 1e6;
     const records = sim.services.get(MigrationService).all();
+    migrations += records.filter((r) => r.success).length;
     cases.forEach((c, i) => {
       const r = records[i];
       out.push({
@@ -128,5 +148,5 @@ export async function runVirtlabGrid(tick = '10ms', advance: 'tick' | 'event' = 
       });
     });
   }
-  return out;
+  return { results: out, migrations, wallS, cpuS };
 }

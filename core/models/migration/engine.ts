@@ -359,7 +359,20 @@ export class MigrationEngine {
     if (act.resetDirtyAt) act.resetDirtyAt(r.vm, now);
     else act.resetDirty(r.vm);
     r.flowDone = false;
-    r.flow = net.start(r.src, r.dst, Math.max(1, r.roundBytes), this.capFor(r), `migration-${r.id}`);
+    r.flow = net.start(r.src, r.dst, Math.max(1, r.roundBytes), this.capFor(r), `migration-${r.id}`, { inStep: this.roundEndsInStep() });
+  }
+
+  /**
+   * Whether a round's end only starts the next round or the stop-and-copy, which the
+   * network's step handles at its instant: then the engine need not stop there. A
+   * controller or an add-on that changes the VM's speed acts at round ends, and the
+   * workload must see that speed from then on, so their rounds end steps.
+   */
+  private roundEndsInStep(): boolean {
+    if (this.sim.services.tryGet(MigrationController)) return false;
+    const list = this.addons.list();
+    for (let i = 0; i < list.length; i++) if (list[i].speed) return false;
+    return true;
   }
 
   private startPostcopy(r: MigrationRecord, pages: number, reason: string): void {

@@ -203,14 +203,14 @@ export class FlowNetwork {
   }
 
   /**
-   * Time from now until the first live flow delivers its last byte at the current
-   * rates, ns (Infinity when no finite flow moves): the network's next event.
+   * Time from now until the first live flow (of those `include` accepts) delivers its
+   * last byte at the current rates, ns (Infinity when no finite flow moves).
    */
-  nextCompletionNs(): number {
+  nextCompletionNs(include?: (flow: number) => boolean): number {
     if (this.dirty) this.recompute();
     let next = Infinity;
     for (let f = 0; f < this.slots; f++) {
-      if (!this.alive[f]) continue;
+      if (!this.alive[f] || (include && !include(f))) continue;
       const r = this.rate[f];
       if (r > 0 && Number.isFinite(this.remaining[f])) next = Math.min(next, (this.remaining[f] * 8 * 1e9) / r);
     }

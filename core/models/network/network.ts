@@ -6,7 +6,10 @@
 // hooks.network.flowFinished when a flow delivers its last byte. The hook fires at
 // that instant, inside the step: a handler that starts a flow (a migration's next
 // round) starts it then, and `nowNs` is that instant. The network is event-driven:
-// its next event is the next flow completion at the current rates.
+// its next event is the next completion, at the current rates, of a flow whose end
+// matters outside the network. A flow started with `inStep: true` is one whose end is
+// fully handled inside the step by its flowFinished handler (a migration round that
+// only starts the next round), so the engine need not stop there.
 
 import type { SimContext } from '../../engine/context';
 import type { Gauge, Counter } from '../../metrics/metrics';
@@ -21,7 +24,7 @@ export class Network {
   /** Host entity → index in the topology. */
   private readonly index = new Map<number, number>();
   private hostEids: number[] = [];
-  private meta: Array<{ src: number; dst: number; bytes: number; tag: string }> = [];
+  private meta: Array<{ src: number; dst: number; bytes: number; tag: string; inStep?: boolean }> = [];
   private gauges!: { maxUtil: Gauge; flows: Gauge };
   private bytes!: Counter;
   /** Offset of the current instant from the start of the step, while a step runs. */
@@ -51,12 +54,12 @@ export class Network {
   }
 
   /** Starts a flow between two host entities; returns its id. `bytes` may be Infinity. */
-  start(srcHost: number, dstHost: number, bytes: number, capBps = Infinity, tag = ''): number {
+  start(srcHost: number, dstHost: number, bytes: number, capBps = Infinity, tag = '', options: { inStep?: boolean } = {}): number {
     const a = this.index.get(srcHost);
     const b = this.index.get(dstHost);
     if (a === undefined || b === undefined) throw new Error(`flow between unknown hosts ${srcHost} and ${dstHost}`);
     const id = this.flows.start(this.topology.path(a, b), bytes, capBps, tag);
-    this.meta[id] = { src: srcHost, dst: dstHost, bytes, tag };
+    this.meta[id] = options.inStep ? { src: srcHost, dst: dstHost, bytes, tag, inStep: true } : { src: srcHost, dst: dstHost, bytes, tag };
     this.sim.hooks.network.flowStarted.call({ flow: id, src: srcHost, dst: dstHost, bytes, timeNs: this.nowNs, tag });
     return id;
   }
@@ -73,8 +76,10 @@ export class Network {
 
   /** Absolute time of the next flow completion at the current rates, ns (Infinity: none). */
   nextEventNs(): number {
-    return this.flows ? this.sim.timeNs + this.flows.nextCompletionNs() : Infinity;
+    return this.flows ? this.sim.timeNs + this.flows.nextCompletionNs(this.endsOutside) : Infinity;
   }
+
+  private readonly endsOutside = (flow: number) => !this.meta[flow]?.inStep;
 
   /**
    * Advances the flows by one step and updates the gauges on sampling steps (a
@@ -100,7 +105,7 @@ export class Network {
     }
   }
 
-  save(): { flows: FlowSnapshot; meta: Array<{ src: number; dst: number; bytes: number; tag: string }> } {
+  save(): { flows: FlowSnapshot; meta: Array<{ src: number; dst: number; bytes: number; tag: string; inStep?: boolean }> } {
     return { flows: this.flows.snapshot(), meta: this.meta.map((m) => ({ ...m })) };
   }
 
