@@ -20,7 +20,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { runVirtlabGrid, type GridResult } from './grid';
 
-const HERE = path.dirname(new URL(import.meta.url).pathname);
+const HERE = __dirname;
 export const RECORDED = path.join(HERE, 'simgrid-grid.json');
 export const TIME_TOLERANCE = 0.02;
 export const ROUND_TOLERANCE = 1;
@@ -167,7 +167,7 @@ async function main(): Promise<void> {
   }
 }
 
-if (process.argv[1] && path.resolve(process.argv[1]) === path.resolve(new URL(import.meta.url).pathname)) {
+if (require.main === module) {
   main().catch((e) => {
     console.error((e as Error).message);
     process.exit(1);
