@@ -171,13 +171,25 @@ export class MigrationEngine {
     // A transfer's end is handled at its instant, inside the network's step, so the
     // next round's flow starts then.
     sim.hooks.network.flowFinished.tap({ name: owner, stage: 0 }, (e) => {
-      const r = this.records.find((x) => x.flow === e.flow && x.state !== 'done');
+      const r = this.byFlow(e.flow);
       if (!r) return;
       r.flowDone = true;
       r.flowDoneAtNs = e.timeNs;
       this.transferDone(r);
     });
   }
+
+  /** The unfinished migration whose current transfer is `flow` (most recent first: ids are reused). */
+  private byFlow(flow: number): MigrationRecord | undefined {
+    for (let i = this.active.length - 1; i >= 0; i--) {
+      const r = this.active[i];
+      if (r.flow === flow && r.state !== 'done') return r;
+    }
+    return undefined;
+  }
+
+  /** Unfinished migrations (a view of `records`, rebuilt when one ends or is restored). */
+  private active: MigrationRecord[] = [];
 
   /** The current instant: inside the network's step, the instant being processed. */
   private nowNs(): number {
@@ -229,6 +241,7 @@ export class MigrationEngine {
       decisions: [],
     };
     this.records.push(r);
+    this.active.push(r);
     V.state[vm] = VmState.Migrating;
     this.metrics.started.add();
     this.sim.hooks.migration.start.call(this.event(r, now));
@@ -369,10 +382,17 @@ export class MigrationEngine {
    * workload must see that speed from then on, so their rounds end steps.
    */
   private roundEndsInStep(): boolean {
-    if (this.sim.services.tryGet(MigrationController)) return false;
+    if (this.controller()) return false;
     const list = this.addons.list();
     for (let i = 0; i < list.length; i++) if (list[i].speed) return false;
     return true;
+  }
+
+  /** The controller, if any, looked up once: services are all bound when migrations run. */
+  private controllerCache: MigrationController | null | undefined;
+  private controller(): MigrationController | undefined {
+    if (this.controllerCache === undefined) this.controllerCache = this.sim.services.tryGet(MigrationController) ?? null;
+    return this.controllerCache ?? undefined;
   }
 
   private startPostcopy(r: MigrationRecord, pages: number, reason: string): void {
@@ -405,13 +425,13 @@ export class MigrationEngine {
         phase: 'migration',
         run: () => this.step(),
         writes: [Vm],
-        nextEventNs: (sim) => (this.records.some((r) => r.state === 'postcopy') ? sim.timeNs : Infinity),
+        nextEventNs: (sim) => (this.active.some((r) => r.state === 'postcopy') ? sim.timeNs : Infinity),
       },
     ];
   }
 
   private step(): void {
-    for (const r of this.records) if (r.state === 'postcopy') this.postcopyTick(r);
+    for (const r of this.active) if (r.state === 'postcopy') this.postcopyTick(r);
   }
 
   /** A transfer delivered its last byte (at r.flowDoneAtNs): end the round or the migration. */
@@ -447,7 +467,7 @@ export class MigrationEngine {
     r.bytesSent += r.roundBytes;
     this.metrics.bytes.add(r.roundBytes);
     const remainingPages = dirtied;
-    this.sim.hooks.migration.round.call({
+    if (this.sim.hooks.migration.round.isUsed()) this.sim.hooks.migration.round.call({
       ...this.event(r, now),
       round: r.round,
       bytesSent: r.bytesSent,
@@ -460,7 +480,7 @@ export class MigrationEngine {
     const bw = Math.min(stats.bandwidth, this.capFor(r));
     const nextBytes = this.bytesFor(r, remainingPages, r.round);
     const converged = (nextBytes * 8 * 1e9) / bw <= this.params.downtimeLimit;
-    const controller = this.sim.services.tryGet(MigrationController);
+    const controller = this.controller();
     if (controller && !converged) {
       const H = this.sim.world.store(Host);
       // cpuLoad already includes the cores charged to running compressions.
@@ -549,6 +569,7 @@ export class MigrationEngine {
       this.metrics.bytes.add(r.roundBytes);
     }
     r.state = 'done';
+    this.active = this.active.filter((x) => x !== r);
     this.chargeCores(r);
     r.success = success;
     r.downtimeNs = downtimeNs;
@@ -599,6 +620,7 @@ export class MigrationEngine {
     const d = s as { records: MigrationRecord[] };
     for (const r of d.records) this.addons.checkRestored(r.id, r.addons);
     this.records = structuredClone(d.records);
+    this.active = this.records.filter((r) => r.state !== 'done');
     if (this.records.length) this.addons.seal('the restored migrations');
   }
 }

@@ -48,11 +48,13 @@ export class FlowNetwork {
     const id = this.free.length ? this.free.pop()! : this.slots++;
     if (id >= this.alive.length) this.grow(id + 1);
     this.alive[id] = 1;
+    this.liveCache = null;
     this.remaining[id] = bytes;
     this.cap[id] = capBps;
     this.rate[id] = 0;
     this.sent[id] = 0;
-    this.paths[id] = [...path];
+    // A frozen path (the network's cached routes) is shared; any other is copied.
+    this.paths[id] = Object.isFrozen(path) ? (path as number[]) : [...path];
     this.tags[id] = tag;
     this.dirty = true;
     return id;
@@ -73,6 +75,7 @@ export class FlowNetwork {
   stop(id: number): void {
     if (!this.alive[id]) return;
     this.alive[id] = 0;
+    this.liveCache = null;
     this.rate[id] = 0;
     this.free.push(id);
     this.dirty = true;
@@ -97,9 +100,16 @@ export class FlowNetwork {
 
   /** Live flows. */
   flows(): number[] {
+    return [...this.live()];
+  }
+
+  /** Live flows in id order, rebuilt only after a flow started or ended (do not modify). */
+  private liveCache: number[] | null = null;
+  private live(): readonly number[] {
+    if (this.liveCache) return this.liveCache;
     const out: number[] = [];
     for (let i = 0; i < this.slots; i++) if (this.alive[i]) out.push(i);
-    return out;
+    return (this.liveCache = out);
   }
 
   /** Scratch arrays of recompute, kept between calls (it runs at every flow start and end). */
@@ -119,7 +129,7 @@ export class FlowNetwork {
     const count = this.linkCount;
     residual.set(this.capacity);
     count.fill(0);
-    const live = this.flows();
+    const live = this.live();
     if (this.frozen.length < this.slots) this.frozen = new Uint8Array(this.alive.length);
     const frozen = this.frozen;
     frozen.fill(0);
@@ -167,7 +177,7 @@ export class FlowNetwork {
     let t = 0;
     while (t < dtNs) {
       if (this.dirty) this.recompute();
-      const live = this.flows();
+      const live = this.live();
       if (!live.length) break;
       // Time to the next completion.
       let next = dtNs - t;
@@ -188,6 +198,7 @@ export class FlowNetwork {
           this.remaining[f] = 0;
           done.push({ flow: f, atNs: t });
           this.alive[f] = 0;
+          this.liveCache = null;
           this.rate[f] = 0;
           this.dirty = true;
           finished++;
@@ -249,6 +260,7 @@ export class FlowNetwork {
   restore(s: FlowSnapshot): void {
     this.slots = s.slots;
     this.alive = s.alive.slice();
+    this.liveCache = null;
     this.remaining = s.remaining.slice();
     this.cap = s.cap.slice();
     this.rate = new Float64Array(this.alive.length);

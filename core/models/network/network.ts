@@ -58,10 +58,19 @@ export class Network {
     const a = this.index.get(srcHost);
     const b = this.index.get(dstHost);
     if (a === undefined || b === undefined) throw new Error(`flow between unknown hosts ${srcHost} and ${dstHost}`);
-    const id = this.flows.start(this.topology.path(a, b), bytes, capBps, tag);
+    const id = this.flows.start(this.route(a, b), bytes, capBps, tag);
     this.meta[id] = options.inStep ? { src: srcHost, dst: dstHost, bytes, tag, inStep: true } : { src: srcHost, dst: dstHost, bytes, tag };
-    this.sim.hooks.network.flowStarted.call({ flow: id, src: srcHost, dst: dstHost, bytes, timeNs: this.nowNs, tag });
+    if (this.sim.hooks.network.flowStarted.isUsed()) this.sim.hooks.network.flowStarted.call({ flow: id, src: srcHost, dst: dstHost, bytes, timeNs: this.nowNs, tag });
     return id;
+  }
+
+  /** Routes between topology indexes, computed once each (frozen: flows share them). */
+  private readonly routes = new Map<number, readonly number[]>();
+  private route(a: number, b: number): readonly number[] {
+    const k = a * this.hostEids.length + b;
+    let r = this.routes.get(k);
+    if (!r) this.routes.set(k, (r = Object.freeze(this.topology.path(a, b))));
+    return r;
   }
 
   /** One-way latency between two host entities, ns. */
@@ -92,7 +101,7 @@ export class Network {
       this.bytes.add(Number.isFinite(m.bytes) ? m.bytes : 0);
       this.offsetNs = atNs;
       try {
-        this.sim.hooks.network.flowFinished.call({ flow, src: m.src, dst: m.dst, bytes: m.bytes, timeNs: this.sim.timeNs + atNs, tag: m.tag });
+        if (this.sim.hooks.network.flowFinished.isUsed()) this.sim.hooks.network.flowFinished.call({ flow, src: m.src, dst: m.dst, bytes: m.bytes, timeNs: this.sim.timeNs + atNs, tag: m.tag });
       } finally {
         this.offsetNs = 0;
       }
