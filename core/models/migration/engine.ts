@@ -467,7 +467,7 @@ export class MigrationEngine {
     r.bytesSent += r.roundBytes;
     this.metrics.bytes.add(r.roundBytes);
     const remainingPages = dirtied;
-    if (this.sim.hooks.migration.round.isUsed()) this.sim.hooks.migration.round.call({
+    if (this.sim.hooks.migration.round.taps.length) this.sim.hooks.migration.round.call({
       ...this.event(r, now),
       round: r.round,
       bytesSent: r.bytesSent,

@@ -60,7 +60,7 @@ export class Network {
     if (a === undefined || b === undefined) throw new Error(`flow between unknown hosts ${srcHost} and ${dstHost}`);
     const id = this.flows.start(this.route(a, b), bytes, capBps, tag);
     this.meta[id] = options.inStep ? { src: srcHost, dst: dstHost, bytes, tag, inStep: true } : { src: srcHost, dst: dstHost, bytes, tag };
-    if (this.sim.hooks.network.flowStarted.isUsed()) this.sim.hooks.network.flowStarted.call({ flow: id, src: srcHost, dst: dstHost, bytes, timeNs: this.nowNs, tag });
+    if (this.sim.hooks.network.flowStarted.taps.length) this.sim.hooks.network.flowStarted.call({ flow: id, src: srcHost, dst: dstHost, bytes, timeNs: this.nowNs, tag });
     return id;
   }
 
@@ -101,7 +101,7 @@ export class Network {
       this.bytes.add(Number.isFinite(m.bytes) ? m.bytes : 0);
       this.offsetNs = atNs;
       try {
-        if (this.sim.hooks.network.flowFinished.isUsed()) this.sim.hooks.network.flowFinished.call({ flow, src: m.src, dst: m.dst, bytes: m.bytes, timeNs: this.sim.timeNs + atNs, tag: m.tag });
+        if (this.sim.hooks.network.flowFinished.taps.length) this.sim.hooks.network.flowFinished.call({ flow, src: m.src, dst: m.dst, bytes: m.bytes, timeNs: this.sim.timeNs + atNs, tag: m.tag });
       } finally {
         this.offsetNs = 0;
       }
