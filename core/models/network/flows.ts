@@ -36,6 +36,8 @@ export class FlowNetwork {
   private tags: string[] = [];
   private free: number[] = [];
   private dirty = false;
+  /** Flows that ended at the instant whose completion handlers are running (see start). */
+  private endedNow: Array<{ path: readonly number[]; cap: number; rate: number }> | null = null;
 
   constructor(capacities: ArrayLike<number>) {
     this.capacity = Float64Array.from(capacities);
@@ -56,7 +58,24 @@ export class FlowNetwork {
     // A frozen path (the network's cached routes) is shared; any other is copied.
     this.paths[id] = Object.isFrozen(path) ? (path as number[]) : [...path];
     this.tags[id] = tag;
-    this.dirty = true;
+    // A flow that takes the place of one that ended at this instant, on the same path
+    // with the same cap (a migration's next round), leaves every max-min rate as it
+    // was: it inherits the rate, and nothing is recomputed.
+    const ended = this.endedNow;
+    let same = -1;
+    if (ended) {
+      for (let i = 0; i < ended.length; i++) {
+        const e = ended[i];
+        if (e.cap === capBps && samePath(e.path, this.paths[id])) {
+          same = i;
+          break;
+        }
+      }
+    }
+    if (same >= 0) {
+      this.rate[id] = ended![same].rate;
+      ended!.splice(same, 1);
+    } else this.dirty = true;
     return id;
   }
 
@@ -193,20 +212,30 @@ export class FlowNetwork {
       }
       t += next;
       let finished = 0;
+      const ended: Array<{ path: readonly number[]; cap: number; rate: number }> = [];
       for (const f of live) {
         if (this.remaining[f] <= 1e-6 * Math.max(1, this.sent[f])) {
           this.remaining[f] = 0;
           done.push({ flow: f, atNs: t });
+          ended.push({ path: this.paths[f], cap: this.cap[f], rate: this.rate[f] });
           this.alive[f] = 0;
           this.liveCache = null;
           this.rate[f] = 0;
-          this.dirty = true;
           finished++;
         }
       }
       // The ids of flows that finished together are freed only after every handler ran,
       // so a flow a handler starts never takes the id of one still being reported.
-      if (onDone && finished) for (let i = done.length - finished; i < done.length; i++) onDone(done[i].flow, done[i].atNs);
+      if (finished) {
+        this.endedNow = ended;
+        try {
+          if (onDone) for (let i = done.length - finished; i < done.length; i++) onDone(done[i].flow, done[i].atNs);
+        } finally {
+          this.endedNow = null;
+        }
+        // Ended flows that no new flow replaced change the rates.
+        if (ended.length) this.dirty = true;
+      }
       for (let i = done.length - finished; i < done.length; i++) this.free.push(done[i].flow);
       if (!finished && next === 0) break;
     }
@@ -271,4 +300,11 @@ export class FlowNetwork {
     this.linkBytes = s.linkBytes.slice();
     this.dirty = true;
   }
+}
+
+function samePath(a: readonly number[], b: readonly number[]): boolean {
+  if (a === b) return true;
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }
