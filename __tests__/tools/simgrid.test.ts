@@ -106,14 +106,25 @@ describe('event-accurate migration', () => {
   }, 300_000);
 
   it('resumes exactly from a snapshot taken between event steps', async () => {
-    const build = () => example('10ms', 'event').plugin('migration.schedule', { migrations: [{ at: 50e6, group: 'vm', toRack: 0 }] });
-    const whole = await bootText(build());
+    const { DatacenterToken, Vm } = await import('virtlab');
+    const started = async () => {
+      const sim = await bootText(example('10ms', 'event'));
+      sim.step();
+      const dc = sim.services.get(DatacenterToken);
+      const vm = dc.vms[0];
+      sim.services.get(MigrationService).request(vm, dc.hosts.find((h) => h !== sim.world.store(Vm).host[vm])!);
+      return sim;
+    };
+    const whole = await started();
+    expect(whole.advancesByEvent).toBe(true);
     whole.run();
     const a = await whole.finish();
     expect(a.metrics).toMatchObject({ metrics: { 'migration.succeeded': { value: 1 } } });
-    const first = await bootText(build());
+    expect(a.ticks).toBe(800);
+    const first = await started();
     first.runUntil(2e9);
-    const resumed = await bootText(build());
+    expect(first.services.get(MigrationService).all()[0].state).toBe('round');
+    const resumed = await bootText(example('10ms', 'event'));
     resumed.restore(first.snapshot());
     resumed.run();
     const b = await resumed.finish();
