@@ -342,6 +342,8 @@ export class Simulation implements SimContext {
         description: sc.description,
         seed: sc.seed,
         tickNs: sc.tick,
+        // Written only when it is not the default, so tick-by-tick runs keep their config.json.
+        ...(sc.advance !== 'tick' ? { advance: sc.advance } : {}),
         durationNs: sc.duration,
         preset: sc.preset,
         without: sc.without,
