@@ -28,7 +28,7 @@ import { checkExpectations, type ExpectationResult } from './scenario/expectatio
 import { sealAfterBoot, type FinishContext, type Hooks, type TickInfo } from './engine/hooks';
 import { createHooks } from './hooks';
 import { RngStreams } from './engine/rng';
-import { Schedule, type ScheduledSystem, type SystemDef } from './engine/schedule';
+import { Schedule, ticksToNextEvent, type ScheduledSystem, type SystemDef } from './engine/schedule';
 import { ENGINE_VERSION } from './engine/version';
 
 export interface SimulationOptions {
@@ -109,7 +109,11 @@ export class Simulation implements SimContext {
   private samplingNow = false;
   private phase: BootPhase = { step: 'select' };
   private readonly onBootPhase?: (phase: BootPhase) => void;
-  private readonly tickInfo = { tick: 0, timeNs: 0, dtNs: 0 };
+  private readonly tickInfo = { tick: 0, timeNs: 0, dtNs: 0, stepNs: 0 };
+  /** Ticks the current step spans (1 unless the run advances to the next event). */
+  private stepTicks = 1;
+  /** Whether steps may span several ticks: `advance: event` and every system event-driven. */
+  private eventAdvance = false;
 
   /** Creates and boots a simulation. */
   static async create(options: SimulationOptions): Promise<Simulation> {
@@ -125,6 +129,7 @@ export class Simulation implements SimContext {
     this.rng = new RngStreams(this.scenario.seed);
     this.dtNs = this.scenario.tick;
     this.tickInfo.dtNs = this.dtNs;
+    this.tickInfo.stepNs = this.dtNs;
     this.hostProfiles = this.scenario.hosts.map((g) => g.profile);
     this.nextSampleNs = this.scenario.record.every;
     this.onBootPhase = options.onBootPhase;
@@ -136,6 +141,13 @@ export class Simulation implements SimContext {
   }
   get timeNs(): number {
     return this.tickIndex * this.dtNs;
+  }
+  get stepNs(): number {
+    return this.stepTicks * this.dtNs;
+  }
+  /** Whether this run advances straight to the next event (see core/engine/schedule.ts). */
+  get advancesByEvent(): boolean {
+    return this.eventAdvance;
   }
   get sampling(): boolean {
     return this.samplingNow;
@@ -192,6 +204,9 @@ export class Simulation implements SimContext {
       throw new SimulationError(`${sc.record.where?.[unknown] ?? sc.file}: record.series.${unknown}: unknown metric '${name}'${near ? ` (did you mean '${near}'?)` : ''}; known metrics: ${this.metrics.list().map((m) => m.name).join(', ')}`);
     }
     this.metrics.recordSeries(sc.record.series);
+    // Handlers of the per-tick hooks expect every tick, so they keep the run tick by tick.
+    const tickHooks = this.hooks.lifecycle.beforeTick.taps.length + this.hooks.lifecycle.afterTick.taps.length;
+    this.eventAdvance = sc.advance === 'event' && tickHooks === 0 && this.systems.every((s) => s.nextEventNs !== undefined);
     this.enter('booted');
     this.booted = true;
   }
@@ -266,20 +281,28 @@ export class Simulation implements SimContext {
     }
   }
 
-  /** Runs one tick: beforeTick, every system in order, afterTick, sampling. */
-  step(): void {
+  /**
+   * Runs one step: beforeTick, every system in order, afterTick, sampling. A step is
+   * one tick, or under event advance the ticks up to the next event (at most up to
+   * tick `untilTick`).
+   */
+  step(untilTick = this.totalTicks): void {
     if (!this.booted) throw new SimulationError('boot the simulation before stepping it');
     if (this.finished) throw new SimulationError('the simulation has finished');
     const info = this.tickInfo;
     info.tick = this.tickIndex;
     info.timeNs = this.tickIndex * this.dtNs;
-    const end = info.timeNs + this.dtNs;
-    this.samplingNow = end >= this.nextSampleNs || this.tickIndex === this.totalTicks - 1;
+    const lastTick = Math.min(untilTick, this.totalTicks);
+    this.stepTicks = this.eventAdvance && lastTick > this.tickIndex + 1 ? ticksToNextEvent(this.systems, this, Math.min(this.nextSampleNs, lastTick * this.dtNs), lastTick - this.tickIndex) : 1;
+    info.stepNs = this.stepTicks * this.dtNs;
+    const end = info.timeNs + info.stepNs;
+    this.samplingNow = end >= this.nextSampleNs || this.tickIndex + this.stepTicks === this.totalTicks;
     this.hooks.lifecycle.beforeTick.call(info);
     const runs = this.runs;
     for (let i = 0; i < runs.length; i++) runs[i](this, info);
     this.hooks.lifecycle.afterTick.call(info);
-    this.tickIndex++;
+    this.tickIndex += this.stepTicks;
+    this.stepTicks = 1;
     if (this.samplingNow) {
       this.metrics.sample(end);
       // The first sample time after `end`, in one step (never one step per interval).
@@ -296,8 +319,9 @@ export class Simulation implements SimContext {
   runUntil(timeNs: number, onProgress?: (doneTicks: number, totalTicks: number) => void, progressEvery = 1000): void {
     const lastTick = Math.min(this.totalTicks, Math.ceil(timeNs / this.dtNs));
     while (this.tickIndex < lastTick) {
-      this.step();
-      if (onProgress && this.tickIndex % progressEvery === 0) onProgress(this.tickIndex, this.totalTicks);
+      const before = this.tickIndex;
+      this.step(lastTick);
+      if (onProgress && Math.floor(this.tickIndex / progressEvery) > Math.floor(before / progressEvery)) onProgress(this.tickIndex, this.totalTicks);
     }
   }
 
@@ -359,6 +383,8 @@ export class Simulation implements SimContext {
         description: sc.description,
         seed: sc.seed,
         tickNs: sc.tick,
+        // Written only when it is not the default, so tick-by-tick runs keep their config.json.
+        ...(sc.advance !== 'tick' ? { advance: sc.advance } : {}),
         durationNs: sc.duration,
         preset: sc.preset,
         without: sc.without,

@@ -31,6 +31,12 @@ export interface SimContext {
   readonly timeNs: number;
   /** Tick length, ns. */
   readonly dtNs: number;
+  /**
+   * Length of the current step, ns: the tick length, or a whole number of ticks when
+   * the engine advances to the next event (only event-driven systems see more than
+   * one tick; see core/engine/schedule.ts).
+   */
+  readonly stepNs: number;
   /** True during a tick at whose end the time series is sampled: update sampled gauges then. */
   readonly sampling: boolean;
 }

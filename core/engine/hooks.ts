@@ -48,6 +48,8 @@ export interface TickInfo {
   readonly timeNs: number;
   /** Tick length in nanoseconds. */
   readonly dtNs: number;
+  /** Length of this step in nanoseconds: dtNs, or several ticks under event advance. */
+  readonly stepNs: number;
 }
 
 /** The engine's own hooks: the life of a simulation. */

@@ -15,6 +15,18 @@
 // Two systems in one phase that write the same component, with no order between
 // them, would make results depend on registration order: that is a boot error that
 // names both systems and their plugins.
+//
+// Time advance. By default every tick runs every system. A system may declare itself
+// event-driven by giving `nextEventNs`: the absolute simulated time of the next
+// instant at which something happens that it must act on (Infinity: nothing
+// scheduled). It then promises to be correct when run once over a step of several
+// ticks (`sim.stepNs`), handling what happens inside the step at its exact instant. In
+// a scenario with `advance: event`, when every system is event-driven (and no plugin
+// taps the per-tick lifecycle hooks), the engine runs one step from now to the end of
+// the tick that holds min(next event of any system, next sample, end of the run): the
+// phases still run in this order, once per step. Steps start and end on tick
+// boundaries, so snapshots, sampling instants and the tick index stay those of a
+// tick-by-tick run; a scenario that does not opt in runs exactly as before.
 
 import type { ComponentDef } from '../ecs/world';
 import type { SimContext } from './context';
@@ -37,6 +49,33 @@ export interface SystemDef {
   readonly reads?: readonly ComponentDef[];
   /** Components this system writes; unordered writers of one component are an error. */
   readonly writes?: readonly ComponentDef[];
+  /**
+   * Declares the system event-driven (see the header): the absolute time, ns, of its
+   * next event, or Infinity. Called between steps; must not change any state.
+   */
+  readonly nextEventNs?: (sim: SimContext) => number;
+}
+
+/**
+ * The number of ticks the next step may span: 1 unless every system is event-driven,
+ * else the ticks up to and including the one that holds the earliest of the systems'
+ * next events and `horizonNs` (the next sample or the end), at least 1 and at most
+ * `maxTicks`.
+ */
+export function ticksToNextEvent(systems: readonly SystemDef[], sim: SimContext, horizonNs: number, maxTicks: number): number {
+  let next = horizonNs;
+  for (let i = 0; i < systems.length; i++) {
+    const f = systems[i].nextEventNs;
+    if (!f) return 1;
+    const t = f(sim);
+    if (t < next) next = t;
+  }
+  const now = sim.timeNs;
+  if (!(next > now)) return 1;
+  // A relative tolerance keeps an event that falls on a tick boundary (up to rounding)
+  // in the step that ends there.
+  const k = Math.ceil((next - now) / sim.dtNs - 1e-9);
+  return Math.max(1, Math.min(maxTicks, k));
 }
 
 export interface ScheduledSystem extends SystemDef {

@@ -33,6 +33,8 @@ export class ServiceError extends Error {}
 export class ServiceContainer {
   private readonly container = new Container();
   private readonly owners = new Map<symbol, string>();
+  /** Resolved services: every binding is a singleton, so systems may look them up per event cheaply. */
+  private readonly resolved = new Map<symbol, unknown>();
 
   /** Binds a service as a singleton of this simulation; a second binding is refused. */
   provide<T>(tok: ServiceToken<T>, binding: Binding<T>, owner: string): void {
@@ -49,15 +51,24 @@ export class ServiceContainer {
 
   /** The service of `tok`; throws a clear error naming the token when nobody provides it. */
   get<T>(tok: ServiceToken<T>): T {
+    if (this.resolved.has(tok.id)) return this.resolved.get(tok.id) as T;
     if (!this.container.isBound(tok.id)) {
       throw new ServiceError(`no plugin provides service '${tok.name}'; add a plugin that provides it to the scenario`);
     }
-    return this.container.get<T>(tok.id);
+    return this.resolve(tok);
   }
 
   /** The service, or undefined when nobody provides it. */
   tryGet<T>(tok: ServiceToken<T>): T | undefined {
-    return this.container.isBound(tok.id) ? this.container.get<T>(tok.id) : undefined;
+    if (this.resolved.has(tok.id)) return this.resolved.get(tok.id) as T;
+    return this.container.isBound(tok.id) ? this.resolve(tok) : undefined;
+  }
+
+  private resolve<T>(tok: ServiceToken<T>): T {
+    if (this.resolved.has(tok.id)) return this.resolved.get(tok.id) as T;
+    const v = this.container.get<T>(tok.id);
+    this.resolved.set(tok.id, v);
+    return v;
   }
 
   has(tok: ServiceToken<unknown>): boolean {

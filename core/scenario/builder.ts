@@ -65,6 +65,7 @@ export interface ScenarioDocument {
   description?: string;
   seed?: number;
   tick?: Quantity;
+  advance?: 'tick' | 'event';
   duration: Quantity;
   preset?: PresetName;
   without?: string[];
@@ -128,6 +129,13 @@ export class ScenarioBuilder {
   tick(tick: Quantity): ScenarioBuilder {
     return this.with((d) => {
       d.tick = tick;
+    });
+  }
+
+  /** How time moves: every tick, or straight to the next event when every system allows it. */
+  advance(mode: 'tick' | 'event'): ScenarioBuilder {
+    return this.with((d) => {
+      d.advance = mode;
     });
   }
 

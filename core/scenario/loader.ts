@@ -248,6 +248,7 @@ interface EffectiveConfig {
     description: string;
     seed: number;
     tickNs: number;
+    advance?: string;
     durationNs: number;
     preset: string;
     without: string[];
@@ -279,6 +280,7 @@ export function scenarioFromConfig(config: Record<string, unknown>, file: string
     description: sc.description,
     seed: sc.seed,
     tick: sc.tickNs,
+    ...(sc.advance && sc.advance !== 'tick' ? { advance: sc.advance } : {}),
     duration: sc.durationNs,
     preset: sc.preset,
     without: sc.without,
@@ -448,6 +450,7 @@ export function resolveScenario(doc: PositionedDocument, env: ScenarioEnv, overr
     description: data.description as string,
     seed: data.seed as number,
     tick,
+    advance: (data.advance as 'tick' | 'event' | undefined) ?? 'tick',
     duration,
     preset: data.preset as PresetName,
     without: data.without as string[],

@@ -19,6 +19,12 @@ export const CORE_SCENARIO_SCHEMA = {
     description: { type: 'string', default: '', description: 'What the scenario shows.' },
     seed: { type: 'integer', minimum: 0, default: 1, description: 'Seed of every random stream.' },
     tick: { type: 'number', exclusiveMinimum: 0, unit: 'ns', default: 1e6, description: 'Length of one tick of simulated time.' },
+    advance: {
+      enum: ['tick', 'event'],
+      default: 'tick',
+      description:
+        'How simulated time moves: every tick, or (event) straight to the tick of the next event, sample or end whenever every system is event-driven (declares nextEventNs); a system that needs every tick keeps the run tick by tick.',
+    },
     duration: { type: 'number', exclusiveMinimum: 0, unit: 'ns', description: 'Simulated time to run.' },
     preset: { enum: PRESET_NAMES, default: 'default', description: 'Plugin preset to start from.' },
     without: {

@@ -41,6 +41,11 @@ export interface Scenario {
   readonly seed: number;
   /** Tick length, ns. */
   readonly tick: number;
+  /**
+   * 'tick': every tick runs. 'event': when every system is event-driven, the engine
+   * advances straight to the tick of the next event (see core/engine/schedule.ts).
+   */
+  readonly advance: 'tick' | 'event';
   /** Simulated duration, ns. */
   readonly duration: number;
   readonly preset: PresetName;

@@ -1,11 +1,37 @@
-// Migration benchmarks (`npm run bench:migration`): the wall time of the 15-case AdaMig
-// reproduction (30 migrations: pre-copy and AdaMig), and of a rack evacuation in a
-// datacenter of 1,000 hosts, with simulated seconds per wall second.
+// Migration benchmarks (`npm run bench:migration`): migrations per wall second on the
+// SimGrid comparison grid (tools/simgrid/grid.ts) stepped tick by tick (before) and
+// advancing from event to event (after), and in steady state; the wall time of the
+// 15-case AdaMig reproduction (30 migrations: pre-copy and AdaMig), and of a rack
+// evacuation in a datacenter of 1,000 hosts, with simulated seconds per wall second.
 
+import { MigrationService } from 'virtlab';
 import { adamigCases } from '../repro/adamig';
 import { bootText } from '../node/testing';
+import { bootGrid, runVirtlabGrid } from '../simgrid/grid';
+
+/** The 10 Gbit/s half of the grid (15 migrations, at most 261 simulated s) at a 10 ms tick. */
+async function gridHalf(advance: 'tick' | 'event'): Promise<{ migrations: number; wallS: number; steps: number }> {
+  const t0 = performance.now();
+  const { sim } = await bootGrid(10, '10ms', advance);
+  let steps = 0;
+  while (sim.tick < sim.totalTicks) {
+    sim.step();
+    steps++;
+  }
+  const wallS = (performance.now() - t0) / 1000;
+  return { migrations: sim.services.get(MigrationService).all().filter((r) => r.success).length, wallS, steps };
+}
 
 (async () => {
+  await runVirtlabGrid('10ms', 'event', 1); // warm up
+  const before = await gridHalf('tick');
+  const after = await gridHalf('event');
+  const rate = (x: { migrations: number; wallS: number }) => Math.round(x.migrations / x.wallS);
+  console.log(`grid at 10 Gbit/s, every tick: ${before.migrations} migrations in ${before.wallS.toFixed(2)} s (${before.steps} steps), ${rate(before)} per wall second`);
+  console.log(`grid at 10 Gbit/s, event advance: ${after.migrations} migrations in ${after.wallS.toFixed(3)} s (${after.steps} steps), ${rate(after)} per wall second (${(rate(after) / rate(before)).toFixed(0)}×)`);
+  const steady = await runVirtlabGrid('10ms', 'event', 40);
+  console.log(`whole grid, 40 migrations per VM: ${steady.migrations} migrations in ${steady.wallS.toFixed(2)} s wall (${steady.cpuS.toFixed(2)} s CPU): ${Math.round(steady.migrations / steady.wallS)} per wall second`);
+
   let t0 = performance.now();
   const cases = await adamigCases(0);
   const reproS = (performance.now() - t0) / 1000;

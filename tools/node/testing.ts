@@ -11,6 +11,8 @@ import { HOSTS_DIR, loadCatalog } from './catalog';
 import { loadHostProfiles } from './scenario-file';
 
 let cachedProfiles: ReturnType<typeof loadHostProfiles> | undefined;
+/** The repository's own catalog (no extra folders): its manifests do not change during a run. */
+let cachedCatalog: ReturnType<typeof loadCatalog> | undefined;
 
 /** A scenario written inline: its YAML text, or a builder of its document. */
 export type ScenarioSource = string | ScenarioBuilder;
@@ -18,7 +20,7 @@ export type ScenarioSource = string | ScenarioBuilder;
 /** Resolves a scenario written inline (the file name is only used in messages). */
 export function scenarioFromText(source: ScenarioSource, overrides: ScenarioOverrides = {}, file = 'inline.scenario.yaml', pluginDirs: string[] = []) {
   const text = typeof source === 'string' ? source : source.toYaml();
-  const catalog = loadCatalog(pluginDirs.map((d) => path.resolve(d)));
+  const catalog = pluginDirs.length ? loadCatalog(pluginDirs.map((d) => path.resolve(d))) : (cachedCatalog ??= loadCatalog());
   cachedProfiles ??= loadHostProfiles([HOSTS_DIR]);
   const scenario = loadScenario(text, file, { catalog, hostProfiles: cachedProfiles }, overrides);
   return { scenario, catalog };

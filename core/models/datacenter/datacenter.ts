@@ -160,6 +160,16 @@ export class Datacenter {
     return this.reservations.get(vm) ?? 0;
   }
 
+  /**
+   * When admission must run next, ns (Infinity: nobody waits): the next arrival, or now
+   * while an arrived VM waits for a host (capacity may free at any tick).
+   */
+  nextEventNs(): number {
+    if (!this.pending.length) return Infinity;
+    const first = this.sim.world.store(Vm).arrival[this.pending[0]];
+    return Math.max(first, this.sim.timeNs);
+  }
+
   /** Puts a VM on a host and charges the host's allocation (or turns the VM's reservation there into it). */
   place(vm: number, host: number): void {
     const { world, hooks, timeNs } = this.sim;

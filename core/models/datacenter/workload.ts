@@ -381,6 +381,15 @@ export interface MemoryActivity {
   /** Distinct pages read or written since the accessed log was last reset. */
   accessedPages(vm: number): number;
   resetDirty(vm: number): void;
+  /**
+   * Distinct pages written between the last reset and the instant `timeNs` inside the
+   * current step (a migration round that ends mid-step). The step's accesses are drawn
+   * at its start; they are taken as spread evenly over it, so the writes after
+   * `timeNs` do not count yet. Without it, dirtyPages (the whole step) is used.
+   */
+  dirtyPagesAt?(vm: number, timeNs: number): number;
+  /** Resets the dirty log at the instant `timeNs` inside the current step: the step's writes after it stay logged. */
+  resetDirtyAt?(vm: number, timeNs: number): void;
   resetAccessed(vm: number): void;
   /** Page writes per second in the VM's current phase, at full speed. */
   writeRate(vm: number): number;

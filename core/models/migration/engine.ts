@@ -26,6 +26,19 @@
 // plugins/migration/xbzrle, compress and auto-converge are such add-ons. A controller
 // (AdaMig) may switch method and switch or retune add-ons at the end of each round;
 // every decision is logged with its reason.
+//
+// Timing is event-accurate: a round ends at the instant its flow's last byte leaves
+// (hooks.network.flowFinished fires then, inside the network's step), the dirty log is
+// read and reset at that instant (MemoryActivity.dirtyPagesAt/resetDirtyAt), and the
+// next round's flow starts at once, so several short rounds may fall within one tick
+// and the results do not depend on the tick. A migration ends when the stop-and-copy's
+// last byte arrives (one network latency after it left).
+//
+// `rules: simgrid` reproduces the assumptions of SimGrid 3.32's pre-copy model
+// (Hirofuchi et al.) for comparisons with it (tools/simgrid): every page is sent in
+// full in the first round (no zero-page markers) and there is no round limit; with a
+// sequential writer over 0.9 of RAM and a 30 ms downtime limit, the rounds are then
+// SimGrid's byte model.
 
 import type { SimContext } from '../../engine/context';
 import type { SystemDef } from '../../engine/schedule';
@@ -51,6 +64,8 @@ export interface MigrationParams {
   readonly pageSize: number;
   /** Bytes sent for a page that was never written (a zero-page marker). */
   readonly zeroPageBytes: number;
+  /** 'qemu' (default) or 'simgrid': SimGrid 3.32's pre-copy assumptions (see the header). */
+  readonly rules?: 'qemu' | 'simgrid';
 }
 
 export interface Decision {
@@ -183,13 +198,32 @@ export class MigrationEngine {
       postcopyTime: m.histogram('migration.postcopy.time', 'ms', 'Time migrations spent in post-copy (after the switch).', {}, owner),
       slowdown: m.histogram('migration.postcopy.slowdown', 'ratio', 'Share of the guest’s progress lost to remote faults while in post-copy, per migration that switched.', {}, owner),
     };
+    // A transfer's end is handled at its instant, inside the network's step, so the
+    // next round's flow starts then.
     sim.hooks.network.flowFinished.tap({ name: owner, stage: 0 }, (e) => {
-      const r = this.records.find((x) => x.flow === e.flow && x.state !== 'done');
-      if (r) {
-        r.flowDone = true;
-        r.flowDoneAtNs = e.timeNs;
-      }
+      const r = this.byFlow(e.flow);
+      if (!r) return;
+      r.flowDone = true;
+      r.flowDoneAtNs = e.timeNs;
+      this.transferDone(r);
     });
+  }
+
+  /** The unfinished migration whose current transfer is `flow` (most recent first: ids are reused). */
+  private byFlow(flow: number): MigrationRecord | undefined {
+    for (let i = this.active.length - 1; i >= 0; i--) {
+      const r = this.active[i];
+      if (r.flow === flow && r.state !== 'done') return r;
+    }
+    return undefined;
+  }
+
+  /** Unfinished migrations (a view of `records`, rebuilt when one ends or is restored). */
+  private active: MigrationRecord[] = [];
+
+  /** The current instant: inside the network's step, the instant being processed. */
+  private nowNs(): number {
+    return this.sim.services.get(NetworkToken).nowNs;
   }
 
   /** Every migration so far (for results and tests). */
@@ -203,7 +237,7 @@ export class MigrationEngine {
     if (V.state[vm] !== VmState.Running) throw new Error(`VM ${vm} is not running; only running VMs migrate`);
     const src = V.host[vm];
     if (src === dst) throw new Error(`VM ${vm} is already on host ${dst}`);
-    const now = this.sim.timeNs;
+    const now = this.nowNs();
     const r: MigrationRecord = {
       id: this.records.length,
       vm,
@@ -242,6 +276,7 @@ export class MigrationEngine {
       decisions: [],
     };
     this.records.push(r);
+    this.active.push(r);
     V.state[vm] = VmState.Migrating;
     this.metrics.started.add();
     this.sim.hooks.migration.start.call(this.event(r, now));
@@ -395,12 +430,36 @@ export class MigrationEngine {
   private startRound(r: MigrationRecord, pages: { data: number; zero: number }): void {
     this.chargeCores(r);
     const net = this.sim.services.get(NetworkToken);
-    r.roundStartNs = this.sim.timeNs;
+    const now = net.nowNs;
+    r.roundStartNs = now;
     r.roundPages = pages.data;
-    r.roundBytes = this.bytesFor(r, pages.data, r.round, true) + pages.zero * this.params.zeroPageBytes;
-    this.activity().resetDirty(r.vm);
+    const zeroBytes = this.params.rules === 'simgrid' ? this.params.pageSize : this.params.zeroPageBytes;
+    r.roundBytes = this.bytesFor(r, pages.data, r.round, true) + pages.zero * zeroBytes;
+    const act = this.activity();
+    if (act.resetDirtyAt) act.resetDirtyAt(r.vm, now);
+    else act.resetDirty(r.vm);
     r.flowDone = false;
-    r.flow = net.start(r.src, r.dst, Math.max(1, r.roundBytes), this.capFor(r), `migration-${r.id}`);
+    r.flow = net.start(r.src, r.dst, Math.max(1, r.roundBytes), this.capFor(r), `migration-${r.id}`, { inStep: this.roundEndsInStep() });
+  }
+
+  /**
+   * Whether a round's end only starts the next round or the stop-and-copy, which the
+   * network's step handles at its instant: then the engine need not stop there. A
+   * controller or an add-on that changes the VM's speed acts at round ends, and the
+   * workload must see that speed from then on, so their rounds end steps.
+   */
+  private roundEndsInStep(): boolean {
+    if (this.controller()) return false;
+    const list = this.addons.list();
+    for (let i = 0; i < list.length; i++) if (list[i].speed) return false;
+    return true;
+  }
+
+  /** The controller, if any, looked up once: services are all bound when migrations run. */
+  private controllerCache: MigrationController | null | undefined;
+  private controller(): MigrationController | undefined {
+    if (this.controllerCache === undefined) this.controllerCache = this.sim.services.tryGet(MigrationController) ?? null;
+    return this.controllerCache ?? undefined;
   }
 
   private startPostcopy(r: MigrationRecord, pages: number, reason: string): void {
@@ -408,7 +467,7 @@ export class MigrationEngine {
     const net = this.sim.services.get(NetworkToken);
     r.method = 'postcopy';
     r.state = 'postcopy';
-    r.switchedAtNs = this.sim.timeNs;
+    r.switchedAtNs = net.nowNs;
     // The switch itself: the device state and the CPU cross the network once.
     r.downtimeNs = net.latency(r.src, r.dst) * 2 + 1e6;
     D.place(r.vm, r.dst);
@@ -421,22 +480,35 @@ export class MigrationEngine {
     r.roundBytes = pages * this.params.pageSize;
     r.flowDone = false;
     r.flow = net.start(r.src, r.dst, Math.max(1, r.roundBytes), this.params.bandwidthCap, `migration-${r.id}`);
-    r.decisions.push({ timeNs: this.sim.timeNs, round: r.round, action: 'switch to post-copy', reason });
+    r.decisions.push({ timeNs: r.switchedAtNs, round: r.round, action: 'switch to post-copy', reason });
   }
 
+  /**
+   * The migration system: post-copy's slowdown is updated every tick, so a running
+   * post-copy migration needs every tick; pre-copy acts only at transfer ends, which
+   * the network reports at their instants (event-driven).
+   */
   systems(owner: string): SystemDef[] {
-    return [{ name: `${owner}/migrate`, phase: 'migration', run: () => this.step(), writes: [Vm] }];
+    return [
+      {
+        name: `${owner}/migrate`,
+        phase: 'migration',
+        run: () => this.step(),
+        writes: [Vm],
+        nextEventNs: (sim) => (this.active.some((r) => r.state === 'postcopy') ? sim.timeNs : Infinity),
+      },
+    ];
   }
 
   private step(): void {
-    for (const r of this.records) {
-      if (r.state === 'done') continue;
-      if (r.state === 'postcopy') this.postcopyTick(r);
-      if (!r.flowDone) continue;
-      if (r.state === 'round') this.endRound(r);
-      else if (r.state === 'stop-and-copy') this.finish(r, true, r.flowDoneAtNs + this.sim.services.get(NetworkToken).latency(r.src, r.dst) - r.pausedAtNs);
-      else if (r.state === 'postcopy') this.finish(r, true, r.downtimeNs);
-    }
+    for (const r of this.active) if (r.state === 'postcopy') this.postcopyTick(r);
+  }
+
+  /** A transfer delivered its last byte (at r.flowDoneAtNs): end the round or the migration. */
+  private transferDone(r: MigrationRecord): void {
+    if (r.state === 'round') this.endRound(r);
+    else if (r.state === 'stop-and-copy') this.finish(r, true, r.flowDoneAtNs + this.sim.services.get(NetworkToken).latency(r.src, r.dst) - r.pausedAtNs);
+    else if (r.state === 'postcopy') this.finish(r, true, r.downtimeNs);
   }
 
   /**
@@ -512,13 +584,13 @@ export class MigrationEngine {
     const now = r.flowDoneAtNs;
     const act = this.activity();
     const duration = Math.max(1, now - r.roundStartNs);
-    const dirtied = Math.min(this.totalPages(r.vm), act.dirtyPages(r.vm));
+    const dirtied = Math.min(this.totalPages(r.vm), act.dirtyPagesAt ? act.dirtyPagesAt(r.vm, now) : act.dirtyPages(r.vm));
     const stats: RoundStats = { round: r.round, bytes: r.roundBytes, pages: r.roundPages, durationNs: duration, dirtiedPages: dirtied, bandwidth: (r.roundBytes * 8 * 1e9) / duration };
     r.rounds.push(stats);
     r.bytesSent += r.roundBytes;
     this.metrics.bytes.add(r.roundBytes);
     const remainingPages = dirtied;
-    this.sim.hooks.migration.round.call({
+    if (this.sim.hooks.migration.round.taps.length) this.sim.hooks.migration.round.call({
       ...this.event(r, now),
       round: r.round,
       bytesSent: r.bytesSent,
@@ -531,7 +603,7 @@ export class MigrationEngine {
     const bw = Math.min(stats.bandwidth, this.capFor(r));
     const nextBytes = this.bytesFor(r, remainingPages, r.round);
     const converged = (nextBytes * 8 * 1e9) / bw <= this.params.downtimeLimit;
-    const controller = this.sim.services.tryGet(MigrationController);
+    const controller = this.controller();
     if (controller && !converged) {
       const H = this.sim.world.store(Host);
       // cpuLoad already includes the cores charged to running compressions.
@@ -602,6 +674,7 @@ export class MigrationEngine {
   }
 
   private timedOut(r: MigrationRecord, now: number): boolean {
+    if (this.params.rules === 'simgrid') return now - r.startNs >= this.params.deadline;
     return r.round >= this.params.maxRounds || now - r.startNs >= this.params.deadline;
   }
 
@@ -610,7 +683,10 @@ export class MigrationEngine {
   }
 
   private finish(r: MigrationRecord, success: boolean, downtimeNs: number, atNs?: number): void {
-    const now = atNs ?? (r.flowDoneAtNs >= 0 && r.state !== 'round' ? r.flowDoneAtNs : this.sim.timeNs + this.sim.dtNs);
+    // A completed transfer ends when its last byte arrives; an abort at the round's end;
+    // a failure (fail()) at the instant it happened.
+    const arrival = r.state === 'stop-and-copy' ? this.sim.services.get(NetworkToken).latency(r.src, r.dst) : 0;
+    const now = atNs ?? (r.flowDoneAtNs >= 0 ? r.flowDoneAtNs + arrival : this.nowNs());
     const V = this.sim.world.store(Vm);
     if (r.switchedAtNs >= 0) {
       this.metrics.postcopyTime.record(r.postcopyNs / 1e6);
@@ -622,6 +698,7 @@ export class MigrationEngine {
     }
     r.state = 'done';
     this.pageLists.delete(r.id);
+    this.active = this.active.filter((x) => x !== r);
     this.chargeCores(r);
     r.success = success;
     r.downtimeNs = downtimeNs;
@@ -684,6 +761,7 @@ export class MigrationEngine {
     const d = s as { records: MigrationRecord[] };
     for (const r of d.records) this.addons.checkRestored(r.id, r.addons);
     this.records = structuredClone(d.records);
+    this.active = this.records.filter((r) => r.state !== 'done');
     if (this.records.length) this.addons.seal('the restored migrations');
   }
 }

@@ -46,6 +46,12 @@ export const MIGRATION_OPTION_FRAGMENTS = {
       },
       pageSize: { type: 'integer', minimum: 512, default: 4096, unit: 'bytes', description: 'Page size of the dirty log.' },
       zeroPageBytes: { type: 'integer', minimum: 0, default: 16, unit: 'bytes', description: 'Bytes pre-copy sends for a page the VM never wrote (a zero-page marker).' },
+      rules: {
+        enum: ['qemu', 'simgrid'],
+        default: 'qemu',
+        description:
+          "Pre-copy's rules: qemu (zero-page markers, the round limit) or simgrid, SimGrid 3.32's model for comparisons with it: every page sent in full, no round limit (the deadline still applies).",
+      },
     },
   },
 } as const;

@@ -39,6 +39,8 @@ export class FlowNetwork {
   /** Highest link utilization of the current allocation, and the highest since takePeakUtilization. */
   private utilization = 0;
   private peakUtilization = 0;
+  /** Flows that ended at the instant whose completion handlers are running (see start). */
+  private endedNow: Array<{ path: readonly number[]; cap: number; rate: number }> | null = null;
 
   constructor(capacities: ArrayLike<number>) {
     this.capacity = Float64Array.from(capacities);
@@ -51,13 +53,32 @@ export class FlowNetwork {
     const id = this.free.length ? this.free.pop()! : this.slots++;
     if (id >= this.alive.length) this.grow(id + 1);
     this.alive[id] = 1;
+    this.liveCache = null;
     this.remaining[id] = bytes;
     this.cap[id] = capBps;
     this.rate[id] = 0;
     this.sent[id] = 0;
-    this.paths[id] = [...path];
+    // A frozen path (the network's cached routes) is shared; any other is copied.
+    this.paths[id] = Object.isFrozen(path) ? (path as number[]) : [...path];
     this.tags[id] = tag;
-    this.dirty = true;
+    // A flow that takes the place of one that ended at this instant, on the same path
+    // with the same cap (a migration's next round), leaves every max-min rate as it
+    // was: it inherits the rate, and nothing is recomputed.
+    const ended = this.endedNow;
+    let same = -1;
+    if (ended) {
+      for (let i = 0; i < ended.length; i++) {
+        const e = ended[i];
+        if (e.cap === capBps && samePath(e.path, this.paths[id])) {
+          same = i;
+          break;
+        }
+      }
+    }
+    if (same >= 0) {
+      this.rate[id] = ended![same].rate;
+      ended!.splice(same, 1);
+    } else this.dirty = true;
     return id;
   }
 
@@ -76,6 +97,7 @@ export class FlowNetwork {
   stop(id: number): void {
     if (!this.alive[id]) return;
     this.alive[id] = 0;
+    this.liveCache = null;
     this.rate[id] = 0;
     this.free.push(id);
     this.dirty = true;
@@ -100,18 +122,39 @@ export class FlowNetwork {
 
   /** Live flows. */
   flows(): number[] {
+    return [...this.live()];
+  }
+
+  /** Live flows in id order, rebuilt only after a flow started or ended (do not modify). */
+  private liveCache: number[] | null = null;
+  private live(): readonly number[] {
+    if (this.liveCache) return this.liveCache;
     const out: number[] = [];
     for (let i = 0; i < this.slots; i++) if (this.alive[i]) out.push(i);
-    return out;
+    return (this.liveCache = out);
   }
+
+  /** Scratch arrays of recompute, kept between calls (it runs at every flow start and end). */
+  private residual = new Float64Array(0);
+  private linkCount = new Int32Array(0);
+  private frozen = new Uint8Array(16);
 
   /** Max-min fair rates by progressive filling. */
   recompute(): void {
     this.dirty = false;
-    const residual = Float64Array.from(this.capacity);
-    const count = new Int32Array(this.capacity.length);
-    const live = this.flows();
-    const frozen = new Uint8Array(this.slots);
+    const nl = this.capacity.length;
+    if (this.residual.length !== nl) {
+      this.residual = new Float64Array(nl);
+      this.linkCount = new Int32Array(nl);
+    }
+    const residual = this.residual;
+    const count = this.linkCount;
+    residual.set(this.capacity);
+    count.fill(0);
+    const live = this.live();
+    if (this.frozen.length < this.slots) this.frozen = new Uint8Array(this.alive.length);
+    const frozen = this.frozen;
+    frozen.fill(0);
     for (const f of live) {
       this.rate[f] = 0;
       for (const l of this.paths[f]) count[l]++;
@@ -120,20 +163,22 @@ export class FlowNetwork {
     while (unfrozen > 0) {
       // The tightest constraint: a link's equal share, or a flow's own cap.
       let share = Infinity;
-      for (let l = 0; l < count.length; l++) if (count[l] > 0) share = Math.min(share, residual[l] / count[l]);
+      for (let l = 0; l < nl; l++) if (count[l] > 0) share = Math.min(share, residual[l] / count[l]);
       for (const f of live) if (!frozen[f]) share = Math.min(share, this.cap[f] - this.rate[f]);
       if (!Number.isFinite(share)) share = 0;
       for (const f of live) if (!frozen[f]) this.rate[f] += share;
-      for (let l = 0; l < count.length; l++) residual[l] -= share * count[l];
+      for (let l = 0; l < nl; l++) residual[l] -= share * count[l];
       // Freeze flows on saturated links and flows at their cap.
       for (const f of live) {
         if (frozen[f]) continue;
         const capped = this.rate[f] >= this.cap[f] * (1 - 1e-12);
-        const saturated = this.paths[f].some((l) => residual[l] <= this.capacity[l] * 1e-12);
+        const path = this.paths[f];
+        let saturated = false;
+        for (let i = 0; i < path.length; i++) if (residual[path[i]] <= this.capacity[path[i]] * 1e-12) saturated = true;
         if (capped || saturated || share === 0) {
           frozen[f] = 1;
           unfrozen--;
-          for (const l of this.paths[f]) count[l]--;
+          for (const l of path) count[l]--;
         }
       }
     }
@@ -159,13 +204,16 @@ export class FlowNetwork {
    * Advances time by dtNs; returns the flows that finished, each with the time (ns
    * from the start of the step) at which its last byte left. Rates are recomputed at
    * each completion inside the step, so the result does not depend on the tick length.
+   * `onDone` is called at each completion instant, before time moves on: a flow it
+   * starts (the next round of a migration) competes from that instant, so several
+   * short transfers may follow one another within one step.
    */
-  advance(dtNs: number): Array<{ flow: number; atNs: number }> {
+  advance(dtNs: number, onDone?: (flow: number, atNs: number) => void): Array<{ flow: number; atNs: number }> {
     const done: Array<{ flow: number; atNs: number }> = [];
     let t = 0;
     while (t < dtNs) {
       if (this.dirty) this.recompute();
-      const live = this.flows();
+      const live = this.live();
       if (!live.length) break;
       // Time to the next completion.
       let next = dtNs - t;
@@ -180,16 +228,50 @@ export class FlowNetwork {
         for (const l of this.paths[f]) this.linkBytes[l] += bytes;
       }
       t += next;
+      let finished = 0;
+      const ended: Array<{ path: readonly number[]; cap: number; rate: number }> = [];
       for (const f of live) {
         if (this.remaining[f] <= 1e-6 * Math.max(1, this.sent[f])) {
           this.remaining[f] = 0;
           done.push({ flow: f, atNs: t });
-          this.stop(f);
+          ended.push({ path: this.paths[f], cap: this.cap[f], rate: this.rate[f] });
+          this.alive[f] = 0;
+          this.liveCache = null;
+          this.rate[f] = 0;
+          finished++;
         }
       }
-      if (!done.length && next === 0) break;
+      // The ids of flows that finished together are freed only after every handler ran,
+      // so a flow a handler starts never takes the id of one still being reported.
+      if (finished) {
+        this.endedNow = ended;
+        try {
+          if (onDone) for (let i = done.length - finished; i < done.length; i++) onDone(done[i].flow, done[i].atNs);
+        } finally {
+          this.endedNow = null;
+        }
+        // Ended flows that no new flow replaced change the rates.
+        if (ended.length) this.dirty = true;
+      }
+      for (let i = done.length - finished; i < done.length; i++) this.free.push(done[i].flow);
+      if (!finished && next === 0) break;
     }
     return done;
+  }
+
+  /**
+   * Time from now until the first live flow (of those `include` accepts) delivers its
+   * last byte at the current rates, ns (Infinity when no finite flow moves).
+   */
+  nextCompletionNs(include?: (flow: number) => boolean): number {
+    if (this.dirty) this.recompute();
+    let next = Infinity;
+    for (let f = 0; f < this.slots; f++) {
+      if (!this.alive[f] || (include && !include(f))) continue;
+      const r = this.rate[f];
+      if (r > 0 && Number.isFinite(this.remaining[f])) next = Math.min(next, (this.remaining[f] * 8 * 1e9) / r);
+    }
+    return next;
   }
 
   private grow(n: number): void {
@@ -224,6 +306,7 @@ export class FlowNetwork {
   restore(s: FlowSnapshot): void {
     this.slots = s.slots;
     this.alive = s.alive.slice();
+    this.liveCache = null;
     this.remaining = s.remaining.slice();
     this.cap = s.cap.slice();
     this.rate = new Float64Array(this.alive.length);
@@ -236,4 +319,11 @@ export class FlowNetwork {
     this.utilization = 0;
     this.peakUtilization = 0;
   }
+}
+
+function samePath(a: readonly number[], b: readonly number[]): boolean {
+  if (a === b) return true;
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }

@@ -3,7 +3,13 @@
 // (plugins/network/flows) builds it and provides it as a service (token
 // `NetworkToken`): migrations and traffic generators start flows through it, and the
 // plugin's system in the network phase advances them every tick (`step`), which fires
-// hooks.network.flowFinished when a flow delivers its last byte.
+// hooks.network.flowFinished when a flow delivers its last byte. The hook fires at
+// that instant, inside the step: a handler that starts a flow (a migration's next
+// round) starts it then, and `nowNs` is that instant. The network is event-driven:
+// its next event is the next completion, at the current rates, of a flow whose end
+// matters outside the network. A flow started with `inStep: true` is one whose end is
+// fully handled inside the step by its flowFinished handler (a migration round that
+// only starts the next round), so the engine need not stop there.
 
 import type { SimContext } from '../../engine/context';
 import type { Gauge, Counter, Peak } from '../../metrics/metrics';
@@ -18,9 +24,11 @@ export class Network {
   /** Host entity → index in the topology. */
   private readonly index = new Map<number, number>();
   private hostEids: number[] = [];
-  private meta: Array<{ src: number; dst: number; bytes: number; tag: string }> = [];
+  private meta: Array<{ src: number; dst: number; bytes: number; tag: string; inStep?: boolean }> = [];
   private gauges!: { maxUtil: Peak; flows: Gauge };
   private bytes!: Counter;
+  /** Offset of the current instant from the start of the step, while a step runs. */
+  private offsetNs = 0;
 
   constructor(private readonly sim: SimContext) {}
 
@@ -46,14 +54,23 @@ export class Network {
   }
 
   /** Starts a flow between two host entities; returns its id. `bytes` may be Infinity. */
-  start(srcHost: number, dstHost: number, bytes: number, capBps = Infinity, tag = ''): number {
+  start(srcHost: number, dstHost: number, bytes: number, capBps = Infinity, tag = '', options: { inStep?: boolean } = {}): number {
     const a = this.index.get(srcHost);
     const b = this.index.get(dstHost);
     if (a === undefined || b === undefined) throw new Error(`flow between unknown hosts ${srcHost} and ${dstHost}`);
-    const id = this.flows.start(this.topology.path(a, b), bytes, capBps, tag);
-    this.meta[id] = { src: srcHost, dst: dstHost, bytes, tag };
-    this.sim.hooks.network.flowStarted.call({ flow: id, src: srcHost, dst: dstHost, bytes, timeNs: this.sim.timeNs, tag });
+    const id = this.flows.start(this.route(a, b), bytes, capBps, tag);
+    this.meta[id] = options.inStep ? { src: srcHost, dst: dstHost, bytes, tag, inStep: true } : { src: srcHost, dst: dstHost, bytes, tag };
+    if (this.sim.hooks.network.flowStarted.taps.length) this.sim.hooks.network.flowStarted.call({ flow: id, src: srcHost, dst: dstHost, bytes, timeNs: this.nowNs, tag });
     return id;
+  }
+
+  /** Routes between topology indexes, computed once each (frozen: flows share them). */
+  private readonly routes = new Map<number, readonly number[]>();
+  private route(a: number, b: number): readonly number[] {
+    const k = a * this.hostEids.length + b;
+    let r = this.routes.get(k);
+    if (!r) this.routes.set(k, (r = Object.freeze(this.topology.path(a, b))));
+    return r;
   }
 
   /** One-way latency between two host entities, ns. */
@@ -61,15 +78,34 @@ export class Network {
     return this.topology.latency(this.index.get(srcHost)!, this.index.get(dstHost)!);
   }
 
-  /** Advances the flows by one tick and updates the gauges on sampling ticks (a network-phase system). */
+  /** The current simulated instant, ns: inside a step, the instant being processed. */
+  get nowNs(): number {
+    return this.sim.timeNs + this.offsetNs;
+  }
+
+  /** Absolute time of the next flow completion at the current rates, ns (Infinity: none). */
+  nextEventNs(): number {
+    return this.flows ? this.sim.timeNs + this.flows.nextCompletionNs(this.endsOutside) : Infinity;
+  }
+
+  private readonly endsOutside = (flow: number) => !this.meta[flow]?.inStep;
+
+  /**
+   * Advances the flows by one step and updates the gauges on sampling steps (a
+   * network-phase system). flowFinished fires at each completion instant.
+   */
   step(): void {
     if (!this.flows) return;
-    const done = this.flows.advance(this.sim.dtNs);
-    for (const d of done) {
-      const m = this.meta[d.flow];
+    this.flows.advance(this.sim.stepNs, (flow, atNs) => {
+      const m = this.meta[flow];
       this.bytes.add(Number.isFinite(m.bytes) ? m.bytes : 0);
-      this.sim.hooks.network.flowFinished.call({ flow: d.flow, src: m.src, dst: m.dst, bytes: m.bytes, timeNs: this.sim.timeNs + d.atNs, tag: m.tag });
-    }
+      this.offsetNs = atNs;
+      try {
+        if (this.sim.hooks.network.flowFinished.taps.length) this.sim.hooks.network.flowFinished.call({ flow, src: m.src, dst: m.dst, bytes: m.bytes, timeNs: this.sim.timeNs + atNs, tag: m.tag });
+      } finally {
+        this.offsetNs = 0;
+      }
+    });
     // Every allocation counts towards the maximum, not only those seen on sampling ticks.
     this.gauges.maxUtil.observe(this.flows.takePeakUtilization());
     if (this.sim.sampling) {
@@ -77,7 +113,7 @@ export class Network {
     }
   }
 
-  save(): { flows: FlowSnapshot; meta: Array<{ src: number; dst: number; bytes: number; tag: string }> } {
+  save(): { flows: FlowSnapshot; meta: Array<{ src: number; dst: number; bytes: number; tag: string; inStep?: boolean }> } {
     return { flows: this.flows.snapshot(), meta: this.meta.map((m) => ({ ...m })) };
   }
 

@@ -11,7 +11,8 @@ export default definePlugin<Options>((api) => {
   const dc = new Datacenter(api.sim);
   api.provide(DatacenterToken, { useValue: dc });
   api.hooks.lifecycle.populate.tap(api.id, () => dc.populate());
-  api.addSystem({ name: `${api.id}/admit-vms`, phase: 'control', run: () => dc.admit(), writes: [Vm, Host] });
-  api.addSystem({ name: `${api.id}/gauges`, phase: 'metrics', run: () => dc.sample(), reads: [Vm, Host] });
+  api.addSystem({ name: `${api.id}/admit-vms`, phase: 'control', run: () => dc.admit(), writes: [Vm, Host], nextEventNs: () => dc.nextEventNs() });
+  // Gauges only change on sampling steps, which the engine never skips.
+  api.addSystem({ name: `${api.id}/gauges`, phase: 'metrics', run: () => dc.sample(), reads: [Vm, Host], nextEventNs: () => Infinity });
   api.persist('pending', { save: () => dc.save(), load: (s) => dc.load(s as DatacenterState) });
 });

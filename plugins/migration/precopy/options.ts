@@ -16,4 +16,6 @@ export interface Options {
   readonly pageSize: number;
   /** Bytes pre-copy sends for a page the VM never wrote (a zero-page marker). Unit: bytes. Default: 16. */
   readonly zeroPageBytes: number;
+  /** Pre-copy's rules: qemu (zero-page markers, the round limit) or simgrid, SimGrid 3.32's model for comparisons with it: every page sent in full, no round limit (the deadline still applies). Default: "qemu". */
+  readonly rules: "qemu" | "simgrid";
 }

@@ -11,6 +11,6 @@ export default definePlugin<Options>((api) => {
   const net = new Network(api.sim);
   api.provide(NetworkToken, { useValue: net });
   api.hooks.lifecycle.populate.tap(api.id, (sim) => net.build(sim.services.get(DatacenterToken).hosts));
-  api.addSystem({ name: `${api.id}/advance`, phase: 'network', run: () => net.step() });
+  api.addSystem({ name: `${api.id}/advance`, phase: 'network', run: () => net.step(), nextEventNs: () => net.nextEventNs() });
   api.persist('flows', { save: () => net.save(), load: (s) => net.load(s as ReturnType<Network['save']>) });
 });

@@ -4,6 +4,13 @@
 // writes from Poisson distributions with its phase's rates (scaled by the VM's speed,
 // which migration throttling lowers); the distinct pages they touch are derived from
 // the distribution when asked, or tracked exactly in bitmaps for VMs in detail mode.
+//
+// Event-driven: under `advance: event` one step may span many ticks, and the draws
+// then cover the whole step (a Poisson count over a longer interval has the same law
+// as the sum of the per-tick counts). Its next event is the earliest phase end. The
+// step's writes are taken as spread evenly over it, so a migration round that ends
+// inside the step reads the dirty log at that instant (dirtyPagesAt, resetDirtyAt);
+// VMs in detail mode set their bits at the step's start and are read whole.
 
 import {
   definePlugin,
@@ -24,6 +31,7 @@ import type { Options } from './options';
 
 export default definePlugin<Options>((api) => {
   const { pageSize } = api.options;
+  const fluid = api.options.arrivals === 'fluid';
   const specs: WorkloadSpec[] = [];
   const distinct = new DistinctPages();
   const details = new Map<number, PageBitmaps>();
@@ -36,6 +44,12 @@ export default definePlugin<Options>((api) => {
   const dirtyGauge = api.gauge('workload.dirty-pages', 'pages', 'Distinct pages dirtied since the last dirty-log reset, over all VMs.');
   const accessedGauge = api.gauge('workload.accessed-pages', 'pages', 'Distinct pages accessed since the last accessed-log reset, over all VMs.');
   let vms: readonly number[] = [];
+  /** Writes drawn in the current step per VM entity, and the step's bounds, ns. */
+  let stepWrites = new Float64Array(0);
+  let stepStart = 0;
+  let stepEnd = 0;
+  /** The fraction of the current step's writes that fall after `timeNs`. */
+  const after = (timeNs: number) => (stepEnd > stepStart && timeNs < stepEnd ? Math.min(1, (stepEnd - timeNs) / (stepEnd - stepStart)) : 0);
 
   const phaseOf = (vm: number) => {
     const W = api.sim.world.store(MemWorkload);
@@ -65,6 +79,7 @@ export default definePlugin<Options>((api) => {
       if (api.options.detailAll) activity.detail(vm);
     }
     vms = sim.world.query([Vm, MemWorkload]);
+    stepWrites = new Float64Array(vms.reduce((n, v) => Math.max(n, v + 1), 0));
   });
 
   /** Moves a VM to its next phase, carrying its logs over (see workload.ts). */
@@ -115,11 +130,27 @@ export default definePlugin<Options>((api) => {
     phase: 'workload',
     reads: [Vm],
     writes: [MemWorkload, Vm],
+    nextEventNs(sim) {
+      const V = sim.world.store(Vm);
+      const W = sim.world.store(MemWorkload);
+      let next = Infinity;
+      for (let i = 0; i < vms.length; i++) {
+        const vm = vms[i];
+        const state = V.state[vm];
+        if (state !== VmState.Running && state !== VmState.Migrating) continue;
+        if (W.phaseEnd[vm] < 0) return sim.timeNs;
+        if (W.phaseEnd[vm] < next) next = W.phaseEnd[vm];
+      }
+      return next;
+    },
     run(sim) {
       const V = sim.world.store(Vm);
       const W = sim.world.store(MemWorkload);
       const now = sim.timeNs;
-      const seconds = sim.dtNs / 1e9;
+      const seconds = sim.stepNs / 1e9;
+      stepStart = now;
+      stepEnd = now + sim.stepNs;
+      stepWrites.fill(0);
       let totalWrites = 0;
       let totalReads = 0;
       for (let i = 0; i < vms.length; i++) {
@@ -131,11 +162,17 @@ export default definePlugin<Options>((api) => {
         const p = phaseOf(vm);
         const speed = V.speed[vm];
         V.cpuDemand[vm] = p.cpu * speed;
-        const w = rng.poisson(p.writesPerSecond * seconds * speed);
-        const r = rng.poisson(p.readsPerSecond * seconds * speed);
+        // Fluid arrivals are fractional in the aggregate model; bitmaps take whole pages.
+        let w = fluid ? p.writesPerSecond * seconds * speed : rng.poisson(p.writesPerSecond * seconds * speed);
+        let r = fluid ? p.readsPerSecond * seconds * speed : rng.poisson(p.readsPerSecond * seconds * speed);
+        if (fluid && W.detail[vm]) {
+          w = Math.round(w);
+          r = Math.round(r);
+        }
         W.writes[vm] += w;
         W.reads[vm] += r;
         W.writesSinceReset[vm] += w;
+        stepWrites[vm] = w;
         W.readsSinceReset[vm] += r;
         W.accessesSinceReset[vm] += w + r;
         totalWrites += w;
@@ -158,6 +195,7 @@ export default definePlugin<Options>((api) => {
     name: `${api.id}/gauges`,
     phase: 'metrics',
     reads: [MemWorkload],
+    nextEventNs: () => Infinity,
     run(sim) {
       if (!sim.sampling) return;
       let dirty = 0;
@@ -182,6 +220,16 @@ export default definePlugin<Options>((api) => {
     accessedPages: (vm) => details.get(vm)?.accessedCount ?? distinctPages(vm, api.sim.world.store(MemWorkload).accessesSinceReset[vm]),
     resetDirty(vm) {
       api.sim.world.store(MemWorkload).writesSinceReset[vm] = 0;
+      details.get(vm)?.clearDirty();
+    },
+    dirtyPagesAt(vm, timeNs) {
+      const d = details.get(vm);
+      if (d) return d.dirtyCount;
+      const n = api.sim.world.store(MemWorkload).writesSinceReset[vm] - stepWrites[vm] * after(timeNs);
+      return distinctPages(vm, Math.max(0, n));
+    },
+    resetDirtyAt(vm, timeNs) {
+      api.sim.world.store(MemWorkload).writesSinceReset[vm] = stepWrites[vm] * after(timeNs);
       details.get(vm)?.clearDirty();
     },
     resetAccessed(vm) {

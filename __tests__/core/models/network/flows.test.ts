@@ -69,6 +69,35 @@ describe('FlowNetwork', () => {
   });
 });
 
+describe('FlowNetwork completion handlers', () => {
+  it('starts a flow from a handler at the completion instant, with the rates a full recompute gives', () => {
+    // Links 0 (10G) and 1 (2G): a (capped at 3G) on 0, b on 0 and 1, c on 0.
+    const n = new FlowNetwork([10 * G, 2 * G]);
+    const a = n.start([0], 1e9 / 8, 3 * G);
+    n.start([0, 1], Infinity);
+    n.start([0], Infinity);
+    const started: Array<{ id: number; at: number }> = [];
+    let replaced = false;
+    n.advance(1e9 / 3 + 1000, (flow, at) => {
+      // a's replacement: the same path and cap (inherits a's rate); then one on a new path.
+      if (flow === a && !replaced) {
+        replaced = true;
+        started.push({ id: n.start([0], 1e9 / 8, 3 * G), at });
+        started.push({ id: n.start([1], Infinity), at });
+      }
+    });
+    expect(started[0].at).toBeCloseTo(1e9 / 3, 0);
+    const fresh = new FlowNetwork([10 * G, 2 * G]);
+    fresh.start([0], 1, 3 * G);
+    fresh.start([0, 1], Infinity);
+    fresh.start([0], Infinity);
+    fresh.start([1], Infinity);
+    const live = n.flows();
+    expect(live).toHaveLength(4);
+    expect([...live.map((f) => n.rateOf(f))].sort((x, y) => x - y)).toEqual([...fresh.flows().map((f) => fresh.rateOf(f))].sort((x, y) => x - y));
+  });
+});
+
 describe('Topology', () => {
   const hosts = [0, 0, 0, 1, 1, 1].map((rack) => ({ rack, bandwidth: 10 * G, latency: 2000 }));
   const topo = new Topology(hosts, 3);
