@@ -106,6 +106,20 @@ export abstract class BaseShadowMmu extends BaseMmu {
   }
 
   /**
+   * Brings the shadow table up to date after a guest flush of (asid, vpn): the page's
+   * entry is resynchronized (charged as a sync), or, for a flush of a whole address
+   * space (vpn < 0), its shadow table is dropped to be refilled by hidden faults.
+   * Returns the cycles charged. Schemes that learn of flushes (SSP by a machine-mode
+   * trap, BTMMU through the translator, paravirtual guests by hypercall) share this.
+   */
+  protected resyncFlushed(vm: GuestKernel, asid: number, vpn: number): number {
+    const p = vm.processes.findIndex((x) => x.asid === asid);
+    if (vpn >= 0 && p >= 0) return this.charge('sync', this.syncEntry(vm, p, vpn));
+    this.shadows.drop(vm, asid);
+    return 0;
+  }
+
+  /**
    * A TLB miss walks the shadow table; `onHiddenFault` charges the entry into the
    * handler (a VM exit, an exception entry) when the entry is missing. `stepCycles`
    * is the bookkeeping per reference of a walker that runs in software (0 for a

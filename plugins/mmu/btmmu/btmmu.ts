@@ -36,11 +36,8 @@ export class BtMmu extends BaseShadowMmu {
   /** Guest flushes reach the kernel module through the translator (a system call): no VM exit. */
   override flush(vm: GuestKernel, asid: number, vpn: number): number {
     super.flush(vm, asid, vpn);
-    let cycles = this.trap(this.cost.hostSyscall);
-    const p = vm.processes.findIndex((x) => x.asid === asid);
-    if (vpn >= 0 && p >= 0) cycles += this.charge('sync', this.syncEntry(vm, p, vpn));
-    else this.shadows.drop(vm, asid);
-    return cycles;
+    const cycles = this.trap(this.cost.hostSyscall);
+    return cycles + this.resyncFlushed(vm, asid, vpn);
   }
 
   /** A guest satp write: the translator asks the kernel module to switch to that root's shadow table. */

@@ -36,11 +36,8 @@ export class SspMmu extends BaseShadowMmu {
   /** sfence.vma traps to machine mode, which resynchronizes the flushed range. */
   override flush(vm: GuestKernel, asid: number, vpn: number): number {
     super.flush(vm, asid, vpn);
-    let cycles = this.trap(this.cost.mmodeTrap);
-    const p = vm.processes.findIndex((x) => x.asid === asid);
-    if (vpn >= 0 && p >= 0) cycles += this.charge('sync', this.syncEntry(vm, p, vpn));
-    else this.shadows.drop(vm, asid);
-    return cycles;
+    const cycles = this.trap(this.cost.mmodeTrap);
+    return cycles + this.resyncFlushed(vm, asid, vpn);
   }
 
   /** The satp write traps to machine mode; a root-buffer hit switches without a VM exit. */
