@@ -68,7 +68,7 @@ describe('threaded guests', () => {
   });
 
   it('has the suite of threaded programs', () => {
-    expect(threaded.map((p) => p.name).sort()).toEqual(['threads-interleave', 'threads-join', 'threads-mutex', 'threads-queue', 'threads-timedwait', 'threads-tls']);
+    expect(threaded.map((p) => p.name).sort()).toEqual(['threads-abort', 'threads-interleave', 'threads-join', 'threads-mutex', 'threads-queue', 'threads-timedwait', 'threads-tls']);
   });
 
   it.each(threaded.map((p) => [p.name, p] as const))('%s: same output after the same instructions, twice, under every engine and any budget split', (_n, p) => {
