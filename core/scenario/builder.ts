@@ -5,12 +5,12 @@
 // holds (quantities may keep their units: '4GiB', '10ms'), which the loader then
 // validates like any file:
 //
-//   const doc = scenario('ssp-churn')
+//   const doc = scenario('churn')
 //     .duration('40ms').tick('1ms').preset('minimal')
 //     .hosts({ profile: 'riscv-board' })
 //     .vms({ memory: '1GiB' })
 //     .plugin('placement.first-fit')
-//     .plugin('mmu.ssp', { rootBuffer: 4 })
+//     .plugin('research.my-idea', { rate: '2ms' })
 //     .build();
 //
 // Every edit of an existing part names it (a plugin id, a VM group's name or index)

@@ -113,7 +113,7 @@ export const HOST_PROFILE_SCHEMA = {
           type: 'number',
           minimum: 0,
           default: 40,
-          description: 'Entry and return of a dedicated TLB-refill exception handler in the host kernel (a MIPS-style refill vector, as BTMMU uses), in cycles.',
+          description: 'Entry and return of a dedicated TLB-refill exception handler in the host kernel (a MIPS-style refill vector), in cycles.',
         },
         hostSyscallCycles: {
           type: 'number',

@@ -48,8 +48,8 @@ export interface WorkloadSpec {
 }
 
 /**
- * What a page holds, which decides how well it compresses and how large an XBZRLE
- * delta of a rewrite is: zero-filled, code (rarely rewritten, compresses fairly),
+ * What a page holds, which decides how well it compresses and how large a delta
+ * against its previous version is: zero-filled, code (rarely rewritten, compresses fairly),
  * data (structured, compresses well, rewrites change little of it), random
  * (encrypted or compressed content: neither compresses nor deltas).
  */

@@ -43,8 +43,8 @@ declare module '../cpu/hooks' {
      * An optimizing translator is optimizing a unit of IR before lowering it: a
      * waterfall of passes, each receiving the unit and returning it (rewritten in
      * place or replaced) for the next. Passes tap with a stage to order themselves
-     * among the translator's own (dbt.instrew: fold at STAGE_EARLY, redundant
-     * loads at STAGE_DEFAULT, dead code at STAGE_LATE).
+     * among the translator's own (each translator's README says at which stages
+     * its passes run).
      */
     readonly optimizeUnit: SyncWaterfallHook<[Unit, UnitPassContext]>;
   }

@@ -3,7 +3,7 @@
 // `{ "$ref": "virtlab:mmu#/pageWalkCache" }` so they are written once. They describe
 // knobs of the shared machinery (mmu.ts), not of one strategy: registerMmu passes
 // them on to BaseMmu through the MmuContext. A strategy whose walks never go through
-// BaseMmu's page-walk cache (mmu.softmmu's software helper) does not take the option.
+// BaseMmu's page-walk cache (a software TLB refilled by a helper) does not take it.
 
 export const MMU_OPTION_FRAGMENTS = {
   pageWalkCache: {

@@ -3,8 +3,8 @@
 // host frames that the hardware walks in n references, and fills or resynchronizes
 // its entries from the guest's own table. The strategies differ only in when they
 // resynchronize (on a trapped page-table write, on a trapped flush, in a dedicated
-// exception handler) and what that costs; each of them lives in its plugin
-// (mmu.shadow-paging, mmu.ssp, mmu.btmmu) and extends BaseShadowMmu below.
+// exception handler) and what that costs; each of them lives in its plugin under
+// plugins/mmu/ and extends BaseShadowMmu below.
 
 import { BaseMmu, type GuestKernel, type MmuContext } from './mmu';
 import { F_VALID, PAGE, RadixTable, WalkResult, type PhysicalMemory } from './paging';
@@ -109,8 +109,8 @@ export abstract class BaseShadowMmu extends BaseMmu {
    * Brings the shadow table up to date after a guest flush of (asid, vpn): the page's
    * entry is resynchronized (charged as a sync), or, for a flush of a whole address
    * space (vpn < 0), its shadow table is dropped to be refilled by hidden faults.
-   * Returns the cycles charged. Schemes that learn of flushes (SSP by a machine-mode
-   * trap, BTMMU through the translator, paravirtual guests by hypercall) share this.
+   * Returns the cycles charged. Every scheme that learns of the guest's flushes (by a
+   * trap, through a translator, by hypercall) resynchronizes this way.
    */
   protected resyncFlushed(vm: GuestKernel, asid: number, vpn: number): number {
     const p = vm.processes.findIndex((x) => x.asid === asid);

@@ -1,7 +1,7 @@
-// The migration engine's add-on contract: what an add-on (XBZRLE, compression,
-// auto-converge, or one a user writes as a plugin) may change in a live migration, the
-// registry through which plugins offer add-ons, and the controls through which a
-// controller (AdaMig) switches and retunes them per migration.
+// The migration engine's add-on contract: what an add-on (a plugin, in the repository's
+// plugins/migration/ or outside it) may change in a live migration, the registry
+// through which plugins offer add-ons, and the controls through which a controller
+// switches and retunes them per migration.
 //
 // An add-on is behaviour over plain state. When a migration starts, the engine clones
 // each registered add-on's `initial` state for it; that state lives in the migration's
@@ -100,7 +100,7 @@ export interface MigrationAddon<S extends object = object> {
   rateCap?(state: S, bitsPerS: number, plan: TransferPlan): number;
   /** Cores the migration keeps busy while the add-on is on. */
   cores?(state: S): HostCores;
-  /** Factor on the VM's speed (1 = unchanged), e.g. auto-converge's throttle. */
+  /** Factor on the VM's speed (1 = unchanged), e.g. a throttle that slows its dirtying. */
   speed?(state: S): number;
   /** Called when a pre-copy round ends, before the controller, in stage order. */
   roundEnd?(state: S, round: AddonRoundEnd): void;

@@ -23,8 +23,8 @@
 // Migration traffic is a flow like any other, so it competes with other flows on the
 // links. Add-ons (addons.ts), registered by plugins, change what a transfer costs — the
 // bytes per page, the rate cap, the cores busy on the hosts — and the VM's speed:
-// plugins/migration/xbzrle, compress and auto-converge are such add-ons. A controller
-// (AdaMig) may switch method and switch or retune add-ons at the end of each round;
+// the add-on plugins of plugins/migration/ are such. A controller plugin may switch
+// method and switch or retune add-ons at the end of each round;
 // every decision is logged with its reason.
 //
 // Timing is event-accurate: a round ends at the instant its flow's last byte leaves

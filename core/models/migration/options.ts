@@ -4,7 +4,7 @@
 // with options of its own adds them beside the reference under `properties`. Both
 // methods take the pre-copy options too, because a controller may start a migration in
 // pre-copy and finish it in post-copy; a post-copy migration from the start ignores them.
-// Add-ons (XBZRLE, compression, auto-converge) have their own plugins and options.
+// Add-ons (addons.ts) have their own plugins and options.
 
 export const MIGRATION_OPTION_FRAGMENTS = {
   method: {

@@ -58,6 +58,26 @@ export class PageLru {
     this.next = new Int32Array(capacity);
   }
 
+  /** A copy of the cache, for snapshots. */
+  save(): { capacity: number; keys: Int32Array; vals: Int32Array; pageOf: Int32Array; prev: Int32Array; next: Int32Array; head: number; tail: number; used: number } {
+    const { capacity, head, tail, used } = this;
+    return { capacity, keys: this.keys.slice(), vals: this.vals.slice(), pageOf: this.pageOf.slice(), prev: this.prev.slice(), next: this.next.slice(), head, tail, used };
+  }
+
+  /** A cache as `save` copied it. */
+  static load(s: ReturnType<PageLru['save']>): PageLru {
+    const c = new PageLru(s.capacity);
+    c.keys.set(s.keys);
+    c.vals.set(s.vals);
+    c.pageOf.set(s.pageOf);
+    c.prev.set(s.prev);
+    c.next.set(s.next);
+    c.head = s.head;
+    c.tail = s.tail;
+    c.used = s.used;
+    return c;
+  }
+
   private home(page: number): number {
     return Math.imul(page, 0x9e3779b1) >>> 0 & this.mask;
   }
@@ -185,21 +205,10 @@ export default definePlugin<Options>((api) => {
     sim.hooks.migration.end.tap(api.id, (e) => caches.delete(e.migration));
   });
   api.persist('caches', {
-    save: () => [...caches].sort((a, b) => a[0] - b[0]).map(([id, c]) => ({ id, capacity: c.capacity, keys: c.keys, vals: c.vals, pageOf: c.pageOf, prev: c.prev, next: c.next, head: c.head, tail: c.tail, used: c.used })),
+    save: () => [...caches].sort((a, b) => a[0] - b[0]).map(([id, c]) => ({ id, cache: c.save() })),
     load: (data) => {
       caches.clear();
-      for (const e of data as Array<{ id: number; capacity: number; keys: Int32Array; vals: Int32Array; pageOf: Int32Array; prev: Int32Array; next: Int32Array; head: number; tail: number; used: number }>) {
-        const c = new PageLru(e.capacity);
-        c.keys.set(e.keys);
-        c.vals.set(e.vals);
-        c.pageOf.set(e.pageOf);
-        c.prev.set(e.prev);
-        c.next.set(e.next);
-        c.head = e.head;
-        c.tail = e.tail;
-        c.used = e.used;
-        caches.set(e.id, c);
-      }
+      for (const e of data as Array<{ id: number; cache: ReturnType<PageLru['save']> }>) caches.set(e.id, PageLru.load(e.cache));
     },
   });
 });
