@@ -129,7 +129,10 @@ describe('ssp-vs-shadow', () => {
     const r: number[] = [];
     for (const churn of [0.5, 8]) r.push(await sspReduction(paging(base, { churnPerTick: churn, switchesPerTick: 4 })));
     expect(r[1]).toBeLessThan(r[0] - 0.05);
-    expect(r[1]).toBeGreaterThan(0.4);
+    // Each churned page costs shadow paging three exits (the unmap's write, the first
+    // touch's guest fault, the map's write) and SSP two (the fault, then a hidden
+    // fault): the share tends to a third, not to nothing.
+    expect(r[1]).toBeGreaterThan(0.25);
   });
 
   // Breaks if: SSP keeps the shadow table at a full flush (a free TLB flush).
@@ -212,6 +215,23 @@ describe('btmmu-vs-softmmu', () => {
       gains.push((await value(swap(t, 'mmu.softmmu'), 'mmu.cycles-per-access')) / (await value(t, 'mmu.cycles-per-access')));
     }
     expect(gains[1]).toBeGreaterThan(gains[0] * 1.05);
+  });
+
+  // Breaks if: a guest privilege change is free under BTMMU (no module call and host
+  // root write to switch between its user and supervisor shadow tables); SoftMMU
+  // only selects another MMU index's table.
+  it('gains less over SoftMMU the more system calls the guest makes, and pays for it in root switches', async () => {
+    const gains: number[] = [];
+    const switchCycles: number[] = [];
+    for (const syscalls of [0, 50]) {
+      const t = paging(base, { switchesPerTick: 0, syscallsPerTick: syscalls });
+      const { sim } = await runText(t);
+      const bt = (m: string) => sim.metrics.value(m)!;
+      gains.push((await value(swap(t, 'mmu.softmmu'), 'mmu.cycles-per-access')) / bt('mmu.cycles-per-access'));
+      switchCycles.push(bt('mmu.cycles.switch') / bt('mmu.tlb.accesses'));
+    }
+    expect(gains[1]).toBeLessThan(gains[0] - 0.15);
+    expect(switchCycles[1]).toBeGreaterThan(switchCycles[0] + 1);
   });
 });
 

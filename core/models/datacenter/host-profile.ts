@@ -121,6 +121,18 @@ export const HOST_PROFILE_SCHEMA = {
           default: 500,
           description: 'A system call from the translator into a host kernel module and back (ioctl round trip), in cycles.',
         },
+        rootRegisterWriteCycles: {
+          type: 'number',
+          minimum: 0,
+          default: 200,
+          description: 'A write of the host page-table root register that keeps the TLB (x86 MOV CR3 with PCID and the no-flush bit, RISC-V satp with an ASID), in cycles.',
+        },
+        pageFaultEntryCycles: {
+          type: 'number',
+          minimum: 0,
+          default: 700,
+          description: 'Entry into a kernel page-fault handler and return from it on a hardware MMU (exception entry, register save and restore, sret/iret), the handler itself excluded, in cycles.',
+        },
       },
     },
     nic: {
@@ -199,6 +211,8 @@ export interface HostProfile {
     readonly hostSignalCycles: number;
     readonly exceptionEntryCycles: number;
     readonly hostSyscallCycles: number;
+    readonly rootRegisterWriteCycles: number;
+    readonly pageFaultEntryCycles: number;
   };
   readonly nic: {
     /** bit/s */

@@ -1,12 +1,28 @@
 // The guest side of a VM for memory virtualization: its guest-physical memory, and
 // processes with real page tables in it (mmap, munmap, demand mapping, fork with
 // copy-on-write, exit, mprotect). MMU strategies see the kernel's page-table writes,
-// flushes and root switches through the calls the workloads make on them. Frames
+// flushes, root switches and privilege changes through the calls the workloads make
+// on them. The kernel's own data lives in the upper half of every address space
+// (one kernel subtree shared by all processes, as Linux shares its kernel page
+// tables), mapped without the user bit; user pages carry it. Frames
 // carry reference counts (in a typed array) so that pages shared by fork are copied
 // on the first write and freed when the last process lets go of them.
 
 import { token } from '../../engine/tokens';
-import { F_WRITE, PhysicalMemory, RadixTable, WalkResult } from './paging';
+import { ENTRIES, F_USER, F_VALID, F_WRITE, PAGE, PhysicalMemory, RadixTable, WalkResult } from './paging';
+
+/**
+ * The guest's privilege as the MMU sees it: user mode; supervisor mode; supervisor
+ * mode with user memory accessible (RISC-V sstatus.SUM, x86 EFLAGS.AC under SMAP),
+ * which the kernel sets only while it copies to or from user pages.
+ */
+export const PRIV_USER = 0;
+export const PRIV_SUPERVISOR = 1;
+export const PRIV_SUPERVISOR_SUM = 2;
+export type GuestPrivilege = typeof PRIV_USER | typeof PRIV_SUPERVISOR | typeof PRIV_SUPERVISOR_SUM;
+
+/** The root-table index of the kernel half (the first entry of the upper half). */
+const KERNEL_ROOT_INDEX = ENTRIES / 2;
 
 /** A VM's guest-physical memory as one contiguous run of host frames. */
 export interface DirectSegment {
@@ -55,6 +71,16 @@ export class GuestKernel {
    * gives no such promise and the MMU strategy backs guest memory itself.
    */
   segment: DirectSegment | null = null;
+  /** The privilege the guest runs at; change it through an MMU strategy's `privilege`. */
+  privilege: GuestPrivilege = PRIV_USER;
+  /** First virtual page of the kernel half: pages from here on are kernel pages. */
+  readonly kernelBase: number;
+  /** TLB tag of kernel pages: they are global (ASID 0 is never a process's), so no switch or per-ASID flush drops them. */
+  readonly kernelTag: number;
+  /** The kernel's data pages (in every address space). */
+  readonly kernelPages: number[] = [];
+  /** The root entry of the shared kernel subtree (0 until the kernel maps its pages). */
+  private kernelRootEntry = 0;
 
   constructor(
     readonly vmid: number,
@@ -63,6 +89,8 @@ export class GuestKernel {
   ) {
     this.mem = new PhysicalMemory(guestFrames);
     this.refs = new Uint16Array(guestFrames);
+    this.kernelBase = KERNEL_ROOT_INDEX * ENTRIES ** (levels - 1);
+    this.kernelTag = vmid * 65536;
   }
 
   save(): unknown {
@@ -75,11 +103,14 @@ export class GuestKernel {
       refs: this.refs.slice(),
       cow: this.cow.map((c) => [...c]),
       segment: this.segment,
+      privilege: this.privilege,
+      kernelPages: [...this.kernelPages],
+      kernelRootEntry: this.kernelRootEntry,
     };
   }
 
   load(data: unknown): void {
-    const s = data as { mem: ReturnType<PhysicalMemory['save']>; processes: Array<{ asid: number; root: number; pages: number[]; alive: boolean }>; current: number; ctxTag: number; nextVpn: number[]; refs: Uint16Array; cow: number[][]; segment: GuestKernel['segment'] };
+    const s = data as { mem: ReturnType<PhysicalMemory['save']>; processes: Array<{ asid: number; root: number; pages: number[]; alive: boolean }>; current: number; ctxTag: number; nextVpn: number[]; refs: Uint16Array; cow: number[][]; segment: GuestKernel['segment']; privilege: GuestPrivilege; kernelPages: number[]; kernelRootEntry: number };
     this.mem.load(s.mem);
     this.processes.length = 0;
     for (const p of s.processes) this.processes.push({ asid: p.asid, table: new RadixTable(this.mem, this.levels, p.root), pages: [...p.pages], alive: p.alive });
@@ -89,15 +120,52 @@ export class GuestKernel {
     this.refs = Uint16Array.from(s.refs);
     this.cow = s.cow.map((c) => new Set(c));
     this.segment = s.segment ? { ...s.segment } : null;
+    this.privilege = s.privilege;
+    this.kernelPages.length = 0;
+    this.kernelPages.push(...s.kernelPages);
+    this.kernelRootEntry = s.kernelRootEntry;
   }
 
-  spawn(): GuestProcessSpace {
+  /**
+   * A new address space. Once the kernel has mapped its pages, the new root gets the
+   * entry of the shared kernel subtree: one page-table write, whose guest-physical
+   * address is pushed on `written`.
+   */
+  spawn(written: number[] = []): GuestProcessSpace {
     const p: GuestProcessSpace = { asid: this.processes.length + 1, table: new RadixTable(this.mem, this.levels), pages: [], alive: true };
+    if (this.kernelRootEntry) {
+      this.mem.entries[this.mem.table(p.table.root) + KERNEL_ROOT_INDEX] = this.kernelRootEntry;
+      written.push(p.table.root * PAGE + KERNEL_ROOT_INDEX * 8);
+    }
     this.processes.push(p);
     if (this.processes.length === 1) this.ctxTag = this.vmid * 65536 + p.asid;
     this.nextVpn.push(0x10000);
     this.cow.push(new Set());
     return p;
+  }
+
+  /**
+   * Maps `count` kernel data pages (supervisor only: no user bit) in the kernel half of
+   * process 0's table, whose kernel subtree every later address space shares. Returns
+   * the entry addresses written and the kernel pages mapped.
+   */
+  mapKernel(count: number): { written: number[]; vpns: number[] } {
+    if (!this.processes.length) throw new Error(`VM ${this.vmid}: the kernel maps its pages into its first address space, and there is none`);
+    const table = this.processes[0].table;
+    const written: number[] = [];
+    const vpns: number[] = [];
+    for (let i = 0; i < count; i++) {
+      const frame = this.mem.alloc();
+      if (frame < 0) throw new Error(`guest memory of VM ${this.vmid} is exhausted (kernel pages)`);
+      this.refs[frame] = 1;
+      const vpn = this.kernelBase + this.kernelPages.length;
+      table.map(vpn, frame, F_WRITE, written);
+      this.kernelPages.push(vpn);
+      vpns.push(vpn);
+    }
+    this.kernelRootEntry = this.mem.entries[this.mem.table(table.root) + KERNEL_ROOT_INDEX];
+    if (this.kernelRootEntry % 2 !== F_VALID) this.kernelRootEntry = 0;
+    return { written, vpns };
   }
 
   /** Maps `count` new pages in process p; returns the guest-physical addresses of the entries written. */
@@ -109,7 +177,7 @@ export class GuestKernel {
       if (frame < 0) break;
       const vpn = this.nextVpn[p]++;
       this.refs[frame] = 1;
-      proc.table.map(vpn, frame, F_WRITE, written);
+      proc.table.map(vpn, frame, F_USER | F_WRITE, written);
       proc.pages.push(vpn);
     }
     return written;
@@ -120,7 +188,7 @@ export class GuestKernel {
     const frame = this.mem.alloc();
     if (frame < 0) throw new Error(`guest memory of VM ${this.vmid} is exhausted`);
     this.refs[frame] = 1;
-    const written = this.processes[p].table.map(vpn, frame, F_WRITE);
+    const written = this.processes[p].table.map(vpn, frame, F_USER | F_WRITE);
     this.processes[p].pages.push(vpn);
     return written;
   }
@@ -158,15 +226,15 @@ export class GuestKernel {
    */
   fork(p: number): { child: number; written: number[]; parentVpns: number[] } {
     const parent = this.processes[p];
-    const child = this.spawn();
-    const c = this.processes.length - 1;
     const written: number[] = [];
+    const child = this.spawn(written);
+    const c = this.processes.length - 1;
     const w = new WalkResult();
     for (const vpn of parent.pages) {
       parent.table.walk(vpn, w);
       if (w.frame < 0) continue;
-      child.table.map(vpn, w.frame, 0, written);
-      parent.table.map(vpn, w.frame, 0, written);
+      child.table.map(vpn, w.frame, F_USER, written);
+      parent.table.map(vpn, w.frame, F_USER, written);
       child.pages.push(vpn);
       this.refs[w.frame]++;
       this.cow[p].add(vpn);
@@ -205,6 +273,11 @@ export class GuestKernel {
     return { vpn, written: this.mapPage(p, vpn) };
   }
 
+  /** The next free virtual page of p, reserved (mmap'd) but not mapped: its first touch faults. */
+  reserveNext(p: number): number {
+    return this.nextVpn[p]++;
+  }
+
   /** Whether vpn of p is shared read-only since a fork, so that a write to it faults. */
   isCow(p: number, vpn: number): boolean {
     const c = this.cow[p];
@@ -229,7 +302,7 @@ export class GuestKernel {
       this.refs[copy] = 1;
       frame = copy;
     }
-    const written = proc.table.map(vpn, frame, F_WRITE);
+    const written = proc.table.map(vpn, frame, F_USER | F_WRITE);
     return written[written.length - 1];
   }
 
@@ -240,13 +313,13 @@ export class GuestKernel {
     if (this.refs[frame] === 0) this.mem.free(frame);
   }
 
-  /** Changes the permissions of a process's page: one entry written, or -1 if unmapped. */
+  /** Changes the permissions of a process's (user) page: one entry written, or -1 if unmapped. */
   protect(p: number, vpn: number, flags: number): number {
     const proc = this.processes[p];
     const w = new WalkResult();
     proc.table.walk(vpn, w);
     if (w.frame < 0) return -1;
-    const written = proc.table.map(vpn, w.frame, flags);
+    const written = proc.table.map(vpn, w.frame, flags | F_USER);
     return written[written.length - 1];
   }
 
@@ -257,7 +330,7 @@ export class GuestKernel {
     const frame = this.mem.alloc();
     if (frame >= 0) this.refs[frame] = 1;
     this.release(w.frame);
-    const written = this.processes[p].table.map(vpn, frame >= 0 ? frame : 0, F_WRITE);
+    const written = this.processes[p].table.map(vpn, frame >= 0 ? frame : 0, F_USER | F_WRITE);
     return written[written.length - 1];
   }
 }

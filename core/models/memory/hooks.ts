@@ -1,5 +1,5 @@
 // The memory-virtualization hooks (hooks.memory): TLB misses, walks, faults,
-// page-table writes, flushes, root switches and VM exits. MMU strategies (mmu.ts and
+// page-table writes, flushes, root switches, privilege changes and VM exits. MMU strategies (mmu.ts and
 // the strategies) and the guest kernel fire them; core/hooks.ts puts the group in the
 // record. They fire on events, never per access.
 
@@ -49,6 +49,13 @@ export interface RootSwitchEvent {
   readonly newRoot: number;
 }
 
+export interface PrivilegeSwitchEvent {
+  readonly vcpu: number;
+  /** Privilege before and after: 0 user, 1 supervisor, 2 supervisor with user memory accessible. */
+  readonly from: number;
+  readonly to: number;
+}
+
 export interface VmExitEvent {
   readonly vcpu: number;
   readonly vm: number;
@@ -73,6 +80,8 @@ export function createMemoryHooks() {
     tlbFlush: new SyncHook<[TlbFlushEvent]>(['event']),
     /** The guest switched page-table root (satp or CR3 write). */
     rootSwitch: new SyncHook<[RootSwitchEvent]>(['event']),
+    /** The guest changed privilege (kernel entry or return, user-memory access opened or closed). */
+    privilegeSwitch: new SyncHook<[PrivilegeSwitchEvent]>(['event']),
     /** A VM exit to the hypervisor, with its cause and cost. */
     vmExit: new SyncHook<[VmExitEvent]>(['event']),
   });

@@ -8,7 +8,7 @@
 //
 // Strategies are called directly per access (they are the hot path); hooks fire on
 // events only: TLB misses, walks, hidden faults, page-table writes, flushes, root
-// switches and VM exits.
+// switches, privilege changes and VM exits.
 
 import type { Hooks } from '../../engine/hooks';
 import type { PluginApi } from '../../plugin/define';
@@ -16,15 +16,15 @@ import type { Gauge } from '../../metrics/metrics';
 import type { HostProfile } from '../datacenter/host-profile';
 import { token } from '../../engine/tokens';
 import { PhysicalMemory, RadixTable, WalkResult } from './paging';
-import type { GuestKernel } from './guest-kernel';
+import type { GuestKernel, GuestPrivilege } from './guest-kernel';
 
 // The guest kernel lives in guest-kernel.ts; it is re-exported here so that importers keep working.
-export { GuestKernel, type GuestProcessSpace } from './guest-kernel';
+export { GuestKernel, PRIV_USER, PRIV_SUPERVISOR, PRIV_SUPERVISOR_SUM, type GuestPrivilege, type GuestProcessSpace } from './guest-kernel';
 import { Tlb, TwoLevelTlb } from './tlb';
 import { PageWalkCache, Walker, type WalkCounters } from './walker';
 
 /** The causes translation cycles are split into (metrics mmu.cycles.<cause>). */
-export const CYCLE_CAUSES = ['lookup', 'walk', 'exit', 'trap', 'sync', 'hidden', 'fault', 'flush'] as const;
+export const CYCLE_CAUSES = ['lookup', 'walk', 'exit', 'trap', 'sync', 'hidden', 'fault', 'flush', 'switch'] as const;
 export type CycleCause = (typeof CYCLE_CAUSES)[number];
 
 /**
@@ -33,7 +33,9 @@ export type CycleCause = (typeof CYCLE_CAUSES)[number];
  * and software miss helpers), exit (VM exits), trap (machine-mode and exception
  * entries, translator calls into the host kernel), sync (shadow entries
  * resynchronized), hidden (shadow entries filled on hidden faults), fault (guest
- * faults bounced to a translator), flush (emptying software TLBs). Every access is
+ * page faults: the guest's exception entry, and what the strategy adds to deliver
+ * it), flush (emptying software TLBs), switch (a translator's own work to switch
+ * roots or privilege: register writes, helper and kernel-module calls). Every access is
  * an L1 hit, an L2 hit or a miss: accesses = l1Hits + l2Hits + misses.
  */
 export class MmuStats implements WalkCounters {
@@ -55,6 +57,9 @@ export class MmuStats implements WalkCounters {
   hiddenCycles = 0;
   faultCycles = 0;
   flushCycles = 0;
+  switchCycles = 0;
+  /** Guest privilege changes the strategy was told of. */
+  privilegeSwitches = 0;
   exits = new Map<string, number>();
   mmodeEntries = 0;
   syncs = 0;
@@ -110,6 +115,8 @@ export class CostModel {
   readonly hostSignal: number;
   readonly exceptionEntry: number;
   readonly hostSyscall: number;
+  readonly rootWrite: number;
+  readonly pageFaultEntry: number;
 
   constructor(readonly profile: HostProfile) {
     const v = profile.virtualization;
@@ -125,6 +132,8 @@ export class CostModel {
     this.hostSignal = v.hostSignalCycles;
     this.exceptionEntry = v.exceptionEntryCycles;
     this.hostSyscall = v.hostSyscallCycles;
+    this.rootWrite = v.rootRegisterWriteCycles;
+    this.pageFaultEntry = v.pageFaultEntryCycles;
   }
 }
 
@@ -146,6 +155,12 @@ export interface MmuStrategy {
   flush(vm: GuestKernel, asid: number, vpn: number): number;
   /** The guest switched to process p (a root-register write). */
   rootSwitch(vm: GuestKernel, p: number): number;
+  /**
+   * The guest changed privilege: a trap into its kernel (a system call, a fault, an
+   * interrupt), the return to user mode, or the kernel opening or closing its access
+   * to user memory (RISC-V sstatus.SUM). An event, not a per-access argument.
+   */
+  privilege(vm: GuestKernel, mode: GuestPrivilege): number;
   /** The host frame an access to vpn reaches (for cross-strategy correctness checks). */
   resolve(vm: GuestKernel, vpn: number): number;
   /** Starts the counters afresh (to measure a steady state after a warm-up). */
@@ -180,6 +195,8 @@ export abstract class BaseMmu implements MmuStrategy {
   protected readonly host: PhysicalMemory;
   protected readonly pwc: PageWalkCache | null;
   protected readonly walker: Walker;
+  /** The TLB tag of the last probe, for the fill that follows its miss. */
+  protected lastTag = 0;
 
   constructor(protected readonly ctx: MmuContext) {
     const t = ctx.profile.tlb;
@@ -197,7 +214,7 @@ export abstract class BaseMmu implements MmuStrategy {
   }
 
   /** Adds cycles under one cause. */
-  protected charge(cause: 'lookup' | 'walk' | 'exit' | 'trap' | 'sync' | 'hidden' | 'fault' | 'flush', cycles: number): number {
+  protected charge(cause: CycleCause, cycles: number): number {
     const s = this.stats;
     s.cycles += cycles;
     switch (cause) {
@@ -225,15 +242,22 @@ export abstract class BaseMmu implements MmuStrategy {
       case 'flush':
         s.flushCycles += cycles;
         break;
+      case 'switch':
+        s.switchCycles += cycles;
+        break;
     }
     return cycles;
   }
 
-  /** Charges a TLB probe; returns true on a hit. */
-  protected probe(vm: GuestKernel, vpn: number): boolean {
+  /**
+   * Charges a TLB probe; returns true on a hit. Kernel pages are global (tagged apart
+   * from every ASID); `tag` lets a strategy tag its host TLB otherwise.
+   */
+  protected probe(vm: GuestKernel, vpn: number, tag = vpn >= vm.kernelBase ? vm.kernelTag : vm.ctxTag): boolean {
     const s = this.stats;
     s.accesses++;
-    const level = this.tlb.probe(vpn, vm.ctxTag);
+    this.lastTag = tag;
+    const level = this.tlb.probe(vpn, tag);
     if (level === 1) {
       s.l1Hits++;
       s.cycles += this.cost.l1;
@@ -283,6 +307,24 @@ export abstract class BaseMmu implements MmuStrategy {
     this.walker.softWalk(vm.processes[p].table, vpn, hostOffset, out, this.stats);
     this.stats.softRefs += this.walker.refs;
     return this.walker.cycles + this.walker.refs * this.cost.softStep;
+  }
+
+  /**
+   * A guest page fault (the guest has no mapping, or forbids the access at the
+   * current privilege): counted, announced, and delivered. By default the hardware
+   * raises it in the guest without an exit, and the guest pays its exception entry;
+   * strategies that must bounce it (a hypervisor, a translator) override
+   * `deliverGuestFault`.
+   */
+  protected guestFault(vm: GuestKernel, vpn: number): void {
+    this.stats.guestFaults++;
+    this.ctx.hooks.memory.pageFault.call({ vcpu: vm.vmid, va: vpn * 4096, access: 'read', kind: 'guest' });
+    this.deliverGuestFault(vm);
+  }
+
+  /** The cycles of delivering a guest fault to the guest kernel (its exception entry and return). */
+  protected deliverGuestFault(_vm: GuestKernel): void {
+    this.charge('fault', this.cost.pageFaultEntry);
   }
 
   protected vmExit(vm: GuestKernel, cause: string): number {
@@ -361,6 +403,20 @@ export abstract class BaseMmu implements MmuStrategy {
     this.ctx.hooks.memory.rootSwitch.call({ vcpu: vm.vmid, oldRoot: vm.processes[old].table.root, newRoot: vm.processes[p].table.root });
     return 0;
   }
+
+  /**
+   * Records the privilege change and announces it. A hardware MMU needs nothing
+   * more: its TLB entries carry the user bit and kernel entries are global, so
+   * neither a trap into the kernel nor the return flushes or switches anything.
+   */
+  privilege(vm: GuestKernel, mode: GuestPrivilege): number {
+    const from = vm.privilege;
+    if (from === mode) return 0;
+    vm.privilege = mode;
+    this.stats.privilegeSwitches++;
+    this.ctx.hooks.memory.privilegeSwitch.call({ vcpu: vm.vmid, from, to: mode });
+    return 0;
+  }
 }
 
 /** Where a VM's guest-physical memory sits in host-physical memory for strategies that do not model it (bytes). */
@@ -395,8 +451,9 @@ const CAUSE_DESCRIPTIONS: Record<CycleCause, string> = {
   trap: 'Translation cycles in machine-mode traps, exception entries and translator calls into the host kernel.',
   sync: 'Translation cycles resynchronizing shadow entries with the guest tables.',
   hidden: 'Translation cycles filling shadow entries on hidden faults (beyond the exit).',
-  fault: 'Translation cycles bouncing guest page faults to the translator.',
+  fault: 'Translation cycles delivering guest page faults: the guest kernel’s exception entry, or the bounce through a hypervisor or a translator.',
   flush: 'Translation cycles emptying software TLBs.',
+  switch: 'Translation cycles a translator spends switching page-table roots or guest privilege (register writes, helper and kernel-module calls).',
 };
 
 /** The mmu.* metrics of a strategy's counters, shared by the workloads that drive strategies. */
@@ -420,7 +477,8 @@ export class MmuMetrics {
       syncs: api.gauge('mmu.shadow.syncs', 'entries', 'Shadow entries synchronized with the guest tables.'),
       hidden: api.gauge('mmu.hidden-faults', 'faults', 'Shadow entries filled on hidden faults.'),
       translated: api.gauge('mmu.tlb.accesses', 'accesses', 'Accesses the strategy translated since its counters started: L1 hits + L2 hits + misses.'),
-      guestFaults: api.gauge('mmu.guest-faults', 'faults', 'Guest page faults raised by translated code and bounced to the translator.'),
+      guestFaults: api.gauge('mmu.guest-faults', 'faults', 'Guest page faults (first touches of unmapped pages, and accesses the privilege forbids), however the strategy delivers them.'),
+      privilegeSwitches: api.gauge('mmu.privilege-switches', 'switches', 'Guest privilege changes (kernel entries and returns, user-memory access opened or closed).'),
       pwcHits: api.gauge('mmu.pwc.hits', 'lookups', 'Walks that the page-walk cache let start below the root.'),
       pwcMisses: api.gauge('mmu.pwc.misses', 'lookups', 'Walks that found no upper-level entry in the page-walk cache.'),
       ntlbHits: api.gauge('mmu.nested-tlb.hits', 'lookups', 'Guest-physical frames found in the nested TLB during 2-D walks.'),
@@ -430,7 +488,7 @@ export class MmuMetrics {
     for (const cause of CYCLE_CAUSES) {
       this.causeGauges.set(cause, api.gauge(`mmu.cycles.${cause}`, 'cycles', CAUSE_DESCRIPTIONS[cause]));
     }
-    for (const cause of ['pt-write', 'root-switch', 'hidden-fault', 'segment-fault']) {
+    for (const cause of ['pt-write', 'root-switch', 'hidden-fault', 'guest-fault', 'segment-fault']) {
       this.exitGauges.set(cause, api.gauge(`mmu.exits.${cause}`, 'exits', `VM exits caused by ${cause.replace('-', ' ')}s.`));
     }
   }
@@ -453,6 +511,7 @@ export class MmuMetrics {
     g.perAccess.set(s.accesses ? (computeCycles + s.cycles) / s.accesses : 0);
     g.translated.set(s.accesses);
     g.guestFaults.set(s.guestFaults);
+    g.privilegeSwitches.set(s.privilegeSwitches);
     g.pwcHits.set(s.pwcHits);
     g.pwcMisses.set(s.pwcMisses);
     g.ntlbHits.set(s.ntlbHits);

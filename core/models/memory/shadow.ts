@@ -4,12 +4,15 @@
 // its entries from the guest's own table. The strategies differ only in when they
 // resynchronize (on a trapped page-table write, on a trapped flush, in a dedicated
 // exception handler) and what that costs; each of them lives in its plugin under
-// plugins/mmu/ and extends BaseShadowMmu below.
+// plugins/mmu/ and extends BaseShadowMmu below. A strategy may keep several shadow
+// spaces per process (a translator that runs guest user and supervisor code in
+// different host address spaces keeps one per privilege); a space that holds user
+// pages only leaves supervisor pages out, so user code cannot reach them.
 
 import { BaseMmu, type GuestKernel, type MmuContext } from './mmu';
-import { F_VALID, PAGE, RadixTable, WalkResult, type PhysicalMemory } from './paging';
+import { F_USER, F_VALID, PAGE, RadixTable, WalkResult, type PhysicalMemory } from './paging';
 
-/** Shadow tables (guest virtual → host frame), one per guest process, keyed by VM and ASID. */
+/** Shadow tables (guest virtual → host frame), one per guest process and shadow space, keyed by VM, ASID and space. */
 export class ShadowTables {
   readonly tables = new Map<string, RadixTable>();
   constructor(
@@ -17,9 +20,13 @@ export class ShadowTables {
     private readonly backing: (vm: GuestKernel, gframe: number) => number,
   ) {}
 
-  /** The shadow table of an address space, created empty on first use. */
-  table(vm: GuestKernel, asid: number): RadixTable {
-    const key = `${vm.vmid}:${asid}`;
+  private key(vm: GuestKernel, asid: number, space: number): string {
+    return space ? `${vm.vmid}:${asid}:${space}` : `${vm.vmid}:${asid}`;
+  }
+
+  /** The shadow table of an address space (in shadow space `space`), created empty on first use. */
+  table(vm: GuestKernel, asid: number, space = 0): RadixTable {
+    const key = this.key(vm, asid, space);
     let t = this.tables.get(key);
     if (!t) {
       t = new RadixTable(this.host, vm.levels);
@@ -28,12 +35,16 @@ export class ShadowTables {
     return t;
   }
 
-  /** Re-reads the guest entry of vpn and writes the shadow entry; returns 1 if it synced one. */
-  sync(vm: GuestKernel, p: number, vpn: number, w: WalkResult): number {
+  /**
+   * Re-reads the guest entry of vpn and writes the shadow entry of space `space`;
+   * a space that holds user pages only (`userOnly`) leaves a supervisor page out.
+   * Returns 1 if it synced one.
+   */
+  sync(vm: GuestKernel, p: number, vpn: number, w: WalkResult, space = 0, userOnly = false): number {
     const proc = vm.processes[p];
-    const shadow = this.table(vm, proc.asid);
+    const shadow = this.table(vm, proc.asid, space);
     proc.table.walk(vpn, w);
-    if (w.frame < 0) {
+    if (w.frame < 0 || (userOnly && !(w.flags & F_USER))) {
       shadow.unmap(vpn);
       return 1;
     }
@@ -42,8 +53,8 @@ export class ShadowTables {
   }
 
   /** Forgets the shadow table of an address space (a full flush); it is refilled on demand. */
-  drop(vm: GuestKernel, asid: number): void {
-    this.tables.delete(`${vm.vmid}:${asid}`);
+  drop(vm: GuestKernel, asid: number, space = 0): void {
+    this.tables.delete(this.key(vm, asid, space));
   }
 
   save(): Array<[string, number, 3 | 4 | 5]> {
@@ -77,6 +88,9 @@ function backingOffset(vm: GuestKernel): number {
 export abstract class BaseShadowMmu extends BaseMmu {
   protected readonly shadows: ShadowTables;
   protected readonly sw = new WalkResult();
+  /** Shadow spaces per process (1, or one per privilege); see `space`. */
+  protected readonly spaces: number = 1;
+  private readonly probeWalk = new WalkResult();
   private readonly syncWalk = new WalkResult();
   private readonly shadowSoftWalk = new WalkResult();
 
@@ -91,13 +105,13 @@ export abstract class BaseShadowMmu extends BaseMmu {
    * table to reach the entry written, each reference through the data cache plus
    * the per-level bookkeeping. Counts one sync unless it fills a hidden fault.
    */
-  protected syncEntry(vm: GuestKernel, p: number, vpn: number, hiddenFill = false): number {
+  protected syncEntry(vm: GuestKernel, p: number, vpn: number, hiddenFill = false, space = 0): number {
     const s = this.stats;
-    this.shadows.sync(vm, p, vpn, this.syncWalk);
+    this.shadows.sync(vm, p, vpn, this.syncWalk, space, this.userOnly(space));
     const off = backingOffset(vm);
     let cycles = 0;
     for (let i = 0; i < this.syncWalk.refs; i++) cycles += this.walker.ref(this.syncWalk.entryAddrs[i] + off, s);
-    this.walker.softWalk(this.shadows.table(vm, vm.processes[p].asid), vpn, 0, this.shadowSoftWalk, s);
+    this.walker.softWalk(this.shadows.table(vm, vm.processes[p].asid, space), vpn, 0, this.shadowSoftWalk, s);
     cycles += this.walker.cycles;
     const refs = this.syncWalk.refs + this.walker.refs;
     s.softRefs += refs;
@@ -114,46 +128,63 @@ export abstract class BaseShadowMmu extends BaseMmu {
    */
   protected resyncFlushed(vm: GuestKernel, asid: number, vpn: number): number {
     const p = vm.processes.findIndex((x) => x.asid === asid);
-    if (vpn >= 0 && p >= 0) return this.charge('sync', this.syncEntry(vm, p, vpn));
-    this.shadows.drop(vm, asid);
+    let cycles = 0;
+    for (let space = 0; space < this.spaces; space++) {
+      if (vpn >= 0 && p >= 0) cycles += this.charge('sync', this.syncEntry(vm, p, vpn, false, space));
+      else this.shadows.drop(vm, asid, space);
+    }
+    return cycles;
+  }
+
+  /** The shadow space the current access goes through (one per privilege where a strategy keeps several). */
+  protected space(_vm: GuestKernel): number {
     return 0;
   }
 
-  /**
-   * A TLB miss walks the shadow table; `onHiddenFault` charges the entry into the
-   * handler (a VM exit, an exception entry) when the entry is missing. `stepCycles`
-   * is the bookkeeping per reference of a walker that runs in software (0 for a
-   * hardware walker).
-   */
-  protected shadowWalk(vm: GuestKernel, vpn: number, onHiddenFault: () => number, stepCycles = 0): void {
-    const s = this.stats;
-    const proc = vm.processes[vm.current];
-    const shadow = this.shadows.table(vm, proc.asid);
-    let refs = this.walk1d(vm, shadow, vpn, 0, this.sw);
-    let cycles = this.walker.cycles;
-    if (this.sw.frame < 0) {
-      s.hiddenFaults++;
-      this.ctx.hooks.memory.pageFault.call({ vcpu: vm.vmid, va: vpn * 4096, access: 'read', kind: 'hidden' });
-      onHiddenFault();
-      // The handler fills the entry from the guest table (its cost is the hidden fault's, not a sync's).
-      this.charge('hidden', this.syncEntry(vm, vm.current, vpn, true));
-      // The access is retried: the walk runs again and now finds the entry.
-      refs += this.walk1d(vm, shadow, vpn, 0, this.sw);
-      cycles += this.walker.cycles;
-      if (this.sw.frame < 0) this.guestFault(vm, vpn);
-    }
-    this.chargeWalk(vm, vpn, refs, cycles, refs * stepCycles);
-    if (this.sw.frame >= 0) this.tlb.fill(vpn, vm.ctxTag, this.sw.frame);
+  /** Whether a shadow space holds user pages only (user code must not reach supervisor pages). */
+  protected userOnly(_space: number): boolean {
+    return false;
   }
 
   /**
-   * The guest itself has no mapping for vpn: a real guest page fault. Under
-   * hardware-assisted shadow schemes the hidden-fault exit already reflects it into
-   * the guest; a translator overrides this to charge the bounce.
+   * A TLB miss walks the shadow table; `onFault` charges the entry into the handler
+   * (a VM exit, an exception entry) when the entry is missing, with the cause the
+   * handler finds: 'hidden-fault' when the guest maps the page (the handler fills the
+   * entry and the walk is retried), 'guest-fault' when it does not, or forbids the
+   * access at this privilege (a true fault: the handler's guest walk is charged to
+   * the fault, and the fault is delivered to the guest). `stepCycles` is the
+   * bookkeeping per reference of a walker that runs in software (0 for a hardware
+   * walker).
    */
-  protected guestFault(vm: GuestKernel, vpn: number): void {
-    this.stats.guestFaults++;
-    this.ctx.hooks.memory.pageFault.call({ vcpu: vm.vmid, va: vpn * 4096, access: 'read', kind: 'guest' });
+  protected shadowWalk(vm: GuestKernel, vpn: number, onFault: (cause: 'hidden-fault' | 'guest-fault') => number, stepCycles = 0): void {
+    const s = this.stats;
+    const proc = vm.processes[vm.current];
+    const space = this.space(vm);
+    const shadow = this.shadows.table(vm, proc.asid, space);
+    let refs = this.walk1d(vm, shadow, vpn, 0, this.sw);
+    let cycles = this.walker.cycles;
+    if (this.sw.frame < 0) {
+      // What the handler will find in the guest table decides the kind of fault.
+      proc.table.walk(vpn, this.probeWalk);
+      const mapped = this.probeWalk.frame >= 0 && (!this.userOnly(space) || (this.probeWalk.flags & F_USER) !== 0);
+      if (mapped) {
+        s.hiddenFaults++;
+        this.ctx.hooks.memory.pageFault.call({ vcpu: vm.vmid, va: vpn * 4096, access: 'read', kind: 'hidden' });
+        onFault('hidden-fault');
+        // The handler fills the entry from the guest table (its cost is the hidden fault's, not a sync's).
+        this.charge('hidden', this.syncEntry(vm, vm.current, vpn, true, space));
+        // The access is retried: the walk runs again and now finds the entry.
+        refs += this.walk1d(vm, shadow, vpn, 0, this.sw);
+        cycles += this.walker.cycles;
+      } else {
+        onFault('guest-fault');
+        // The handler's walk of the guest table finds no mapping: the fault is the guest's.
+        this.charge('fault', this.syncEntry(vm, vm.current, vpn, true, space));
+        this.guestFault(vm, vpn);
+      }
+    }
+    this.chargeWalk(vm, vpn, refs, cycles, refs * stepCycles);
+    if (this.sw.frame >= 0) this.tlb.fill(vpn, this.lastTag, this.sw.frame);
   }
 
   protected override saveExtra(): unknown {
@@ -166,10 +197,11 @@ export abstract class BaseShadowMmu extends BaseMmu {
 
   resolve(vm: GuestKernel, vpn: number): number {
     const proc = vm.processes[vm.current];
-    const shadow = this.shadows.table(vm, proc.asid);
+    const space = this.space(vm);
+    const shadow = this.shadows.table(vm, proc.asid, space);
     shadow.walk(vpn, this.sw);
     if (this.sw.frame < 0) {
-      this.shadows.sync(vm, vm.current, vpn, this.sw);
+      this.shadows.sync(vm, vm.current, vpn, this.sw, space, this.userOnly(space));
       shadow.walk(vpn, this.sw);
     }
     return this.sw.frame;

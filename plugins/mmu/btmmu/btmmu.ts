@@ -1,25 +1,41 @@
 // BTMMU (Huang et al.): translated code reaches guest virtual addresses through the
-// host MMU, in a host address space tagged with the guest (VMID and ASID in the TLB
-// tag, so a guest context switch needs no host TLB flush). A host TLB miss there
-// enters a dedicated exception handler in a kernel module (the profile's
-// exceptionEntryCycles, a machine-mode/exception entry), which walks the shadow table
-// it keeps per guest root in software (each reference through the data cache plus
-// softWalkStepCycles of bookkeeping); a missing entry is a hidden fault that the
-// handler fills from the guest table without a VM exit, at the price of two more
-// software walks (mmu.cycles.hidden). A guest page fault (no guest mapping) is a host
-// fault bounced to the translator as a signal (hostSignalCycles). The translator sees
-// the guest's flushes and satp writes: each one is a call into the kernel module
-// (hostSyscallCycles) that resynchronizes the flushed entry or switches the shadow
-// root. The shadow tables are the shared BaseShadowMmu of virtlab.
+// host MMU, in a host address space per guest root and guest privilege (tagged with
+// the VMID, ASID and privilege in the host TLB, so a guest context switch needs no
+// host TLB flush). The kernel module keeps two shadow tables per guest root: a user
+// one, which holds the guest's user pages only (so guest user code cannot reach
+// supervisor pages), and a supervisor one, which holds every page (guest kernel
+// code reaches user pages only with SUM set, which the translator checks). A host
+// TLB miss enters a dedicated exception handler in the module (the profile's
+// exceptionEntryCycles), which walks the current shadow table in software (each
+// reference through the data cache plus softWalkStepCycles of bookkeeping); a
+// missing entry is a hidden fault that the handler fills from the guest table
+// without a VM exit, at the price of two more software walks (mmu.cycles.hidden). A
+// guest page fault (no guest mapping, or a supervisor page from user mode) is a host
+// fault bounced to the translator as a signal (hostSignalCycles), which then unwinds
+// to its CPU loop and raises the guest exception (translatorFaultCycles).
+//
+// Root switches on this side: every guest satp write and every guest privilege
+// change between user and supervisor mode changes the host address space, so the
+// translator calls the module (hostSyscallCycles), which loads the other shadow
+// table's root into the host root register (rootRegisterWriteCycles), both under
+// mmu.cycles.switch. Guest flushes are module calls too (mmu.cycles.trap) that
+// resynchronize the flushed entry in both shadow tables. The shadow tables are the
+// shared BaseShadowMmu of virtlab.
 
-import { BaseShadowMmu, type GuestKernel } from 'virtlab';
+import { BaseShadowMmu, PRIV_USER, type GuestKernel, type GuestPrivilege } from 'virtlab';
+
+/** Shadow spaces: the user one (user pages only) and the supervisor one. */
+const USER_SPACE = 0;
+const SUPERVISOR_SPACE = 1;
 
 export class BtMmu extends BaseShadowMmu {
   readonly name = 'btmmu';
+  protected override readonly spaces = 2;
 
   access(vm: GuestKernel, vpn: number): number {
     const before = this.stats.cycles;
-    if (!this.probe(vm, vpn)) {
+    // The host TLB tag names the host address space: guest VMID, ASID and privilege.
+    if (!this.probe(vm, vpn, vm.ctxTag * 2 + (vm.privilege === PRIV_USER ? 0 : 1))) {
       // A host TLB miss in the tagged guest space enters the kernel module directly.
       this.trap(this.cost.exceptionEntry);
       this.shadowWalk(vm, vpn, () => 0, this.cost.softStep);
@@ -27,22 +43,47 @@ export class BtMmu extends BaseShadowMmu {
     return this.stats.cycles - before;
   }
 
-  /** A real guest fault is a host fault the kernel delivers to the translator as a signal. */
-  protected override guestFault(vm: GuestKernel, vpn: number): void {
-    super.guestFault(vm, vpn);
-    this.charge('fault', this.cost.hostSignal);
+  protected override space(vm: GuestKernel): number {
+    return vm.privilege === PRIV_USER ? USER_SPACE : SUPERVISOR_SPACE;
   }
 
-  /** Guest flushes reach the kernel module through the translator (a system call): no VM exit. */
+  protected override userOnly(space: number): boolean {
+    return space === USER_SPACE;
+  }
+
+  /** A guest fault is a host fault the kernel delivers to the translator as a signal; the translator then raises it in the guest. */
+  protected override deliverGuestFault(_vm: GuestKernel): void {
+    this.charge('fault', this.cost.hostSignal + this.cost.translatorFault);
+  }
+
+  /** The host address space changes: a call into the module, which writes the host root register. */
+  private switchRoot(): number {
+    return this.charge('switch', this.cost.hostSyscall + this.cost.rootWrite);
+  }
+
+  /** Guest flushes reach the kernel module through the translator (a system call): no VM exit. Both privileges' host entries go. */
   override flush(vm: GuestKernel, asid: number, vpn: number): number {
-    super.flush(vm, asid, vpn);
+    // The host tags are the guest's ×2 (+1 for supervisor): flush both, not the guest's own tag.
+    const ctx = this.tag(vm, asid) * 2;
+    this.tlb.flush(ctx, vpn);
+    this.tlb.flush(ctx + 1, vpn);
+    this.pwc?.flush(this.tag(vm, asid));
+    this.ctx.hooks.memory.tlbFlush.call({ vcpu: vm.vmid, va: vpn < 0 ? -1 : vpn * 4096, asid });
     const cycles = this.trap(this.cost.hostSyscall);
     return cycles + this.resyncFlushed(vm, asid, vpn);
   }
 
   /** A guest satp write: the translator asks the kernel module to switch to that root's shadow table. */
   override rootSwitch(vm: GuestKernel, p: number): number {
+    const same = vm.current === p;
     super.rootSwitch(vm, p);
-    return this.trap(this.cost.hostSyscall);
+    return same ? 0 : this.switchRoot();
+  }
+
+  /** Entering or leaving guest supervisor mode switches between the user and supervisor shadow tables; SUM alone does not. */
+  override privilege(vm: GuestKernel, mode: GuestPrivilege): number {
+    const before = vm.privilege;
+    super.privilege(vm, mode);
+    return (before === PRIV_USER) !== (mode === PRIV_USER) ? this.switchRoot() : 0;
   }
 }

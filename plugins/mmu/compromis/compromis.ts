@@ -6,7 +6,8 @@
 // hold a free contiguous region as large as the VM: placement.contiguous finds one
 // and the strategy takes it as the VM's segment (without that placement, the
 // strategy carves one from its own host memory). An address outside the segment is a
-// VM exit.
+// VM exit. A guest page fault (no guest mapping) is raised in the guest without an
+// exit, as under native paging.
 
 import { BaseMmu, PAGE, type GuestKernel } from 'virtlab';
 
@@ -35,7 +36,11 @@ export class CompromisMmu extends BaseMmu {
       const seg = this.segments.get(vm.vmid)!;
       const refs = this.walk1d(vm, vm.processes[vm.current].table, vpn, seg.base * PAGE, this.walk);
       this.chargeWalk(vm, vpn, refs, this.walker.cycles);
-      this.tlb.fill(vpn, vm.ctxTag, this.hostFrame(vm, this.walk.frame));
+      if (this.walk.frame < 0) this.guestFault(vm, vpn);
+      else {
+        const frame = this.hostFrame(vm, this.walk.frame);
+        if (frame >= 0) this.tlb.fill(vpn, this.lastTag, frame);
+      }
     }
     return this.stats.cycles - before;
   }

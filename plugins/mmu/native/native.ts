@@ -2,7 +2,8 @@
 // own page table: it reads each entry from the level the page-walk cache lets it
 // start at, n references for n levels when nothing is cached, every one counted by
 // the shared Walker. It is the reference point that every other strategy's cost is
-// compared with.
+// compared with. A walk that finds no mapping is a guest page fault, raised in the
+// guest kernel (its exception entry, pageFaultEntryCycles); nothing is cached.
 
 import { BaseMmu, guestMemoryOffset, type GuestKernel } from 'virtlab';
 
@@ -14,7 +15,8 @@ export class NativeMmu extends BaseMmu {
     if (!this.probe(vm, vpn)) {
       const refs = this.walk1d(vm, vm.processes[vm.current].table, vpn, guestMemoryOffset(vm), this.walk);
       this.chargeWalk(vm, vpn, refs, this.walker.cycles);
-      this.tlb.fill(vpn, vm.ctxTag, this.walk.frame);
+      if (this.walk.frame >= 0) this.tlb.fill(vpn, this.lastTag, this.walk.frame);
+      else this.guestFault(vm, vpn);
     }
     return this.stats.cycles - before;
   }

@@ -10,7 +10,8 @@
 // guest-physical prefix) and the nested TLB (guest-physical → host frame), both
 // set-associative and sized by the host profile, with hits and misses counted. No
 // guest event traps: page-table writes, flushes and root switches cost nothing
-// beyond the shared bookkeeping.
+// beyond the shared bookkeeping, and a guest page fault is raised in the guest
+// without an exit (its exception entry, pageFaultEntryCycles).
 
 import { BaseMmu, HostBacking, PAGE, RadixTable, Tlb, WalkResult, type GuestKernel, type MmuContext } from 'virtlab';
 
@@ -96,8 +97,8 @@ export class NestedMmu extends BaseMmu {
       const frame = gw.frame >= 0 ? this.hostFrame(vm, ept, gw.frame) : -1;
       this.chargeWalk(vm, vpn, this.refs, this.cyc);
       // No guest mapping: a guest page fault, delivered to the guest kernel without an exit.
-      if (frame >= 0) this.tlb.fill(vpn, vm.ctxTag, frame);
-      else this.stats.guestFaults++;
+      if (frame >= 0) this.tlb.fill(vpn, this.lastTag, frame);
+      else this.guestFault(vm, vpn);
     }
     return this.stats.cycles - before;
   }

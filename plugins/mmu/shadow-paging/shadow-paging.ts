@@ -5,6 +5,10 @@
 // entry not yet shadowed is a hidden fault, one more exit. The shadow tables are the
 // shared BaseShadowMmu of virtlab; each resynchronized entry costs the software walks
 // of the guest and shadow tables that the hypervisor makes (mmu.cycles.sync).
+// A first touch of a page the guest has not mapped yet exits the same way, but the
+// hypervisor's walk of the guest table finds nothing: a true fault
+// (mmu.exits.guest-fault), injected into the guest, which pays its exception entry
+// and maps the page with a (trapped) page-table write.
 
 import { BaseShadowMmu, type GuestKernel } from 'virtlab';
 
@@ -13,7 +17,7 @@ export class ShadowMmu extends BaseShadowMmu {
 
   access(vm: GuestKernel, vpn: number): number {
     const before = this.stats.cycles;
-    if (!this.probe(vm, vpn)) this.shadowWalk(vm, vpn, () => this.vmExit(vm, 'hidden-fault'));
+    if (!this.probe(vm, vpn)) this.shadowWalk(vm, vpn, (cause) => this.vmExit(vm, cause));
     return this.stats.cycles - before;
   }
 

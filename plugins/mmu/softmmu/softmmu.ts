@@ -8,23 +8,47 @@
 // goes through the host's own MMU: the emulator process's page table backs guest RAM
 // (a HostBacking), and a host TLB miss walks it like any hardware walk.
 //
+// QEMU keeps one software TLB per MMU index, and the RISC-V target's index is the
+// privilege the access is made at (cpu_mmu_index): user (0), supervisor (1), and
+// supervisor with sstatus.SUM set (2, MMUIdx_S_SUM), so that the kernel's accesses to
+// user pages during copy_to/from_user neither flush nor reuse the user table. A
+// privilege change selects another table and costs the MMU nothing; the miss helper
+// checks the page's user bit against the index (get_physical_address), so user code
+// never reaches a supervisor page and the kernel reaches user pages only with SUM.
+//
 // Flushes follow QEMU's RISC-V target: sfence.vma calls helper_tlb_flush, which
-// empties the whole software TLB (tlb_flush) whatever address or ASID it names, and a
-// satp write that changes the mode, ASID or root (csr.c write_satp) does the same, so
-// every guest context switch empties it, ASIDs or not. Emptying costs the helper call
-// plus softTlbFlushCyclesPerEntry per entry (QEMU clears the table with memset).
+// empties the software TLBs of every MMU index (tlb_flush) whatever address or ASID
+// it names, and a satp write that changes the mode, ASID or root (csr.c write_satp)
+// does the same, so every guest context switch empties them, ASIDs or not. QEMU
+// empties only the tables used since the last flush (its per-CPU dirty mask of MMU
+// indexes): each costs softTlbFlushCyclesPerEntry per entry (QEMU clears the table
+// with memset), on top of the helper call (softTlbHelperCycles). A satp write is
+// itself a CSR helper call (softTlbHelperCycles, mmu.cycles.switch).
 
-import { BaseMmu, HostBacking, RadixTable, WalkResult, guestMemoryOffset, type GuestKernel, type MmuContext } from 'virtlab';
+import { BaseMmu, F_USER, HostBacking, PRIV_USER, PRIV_SUPERVISOR_SUM, RadixTable, WalkResult, guestMemoryOffset, type GuestKernel, type GuestPrivilege, type MmuContext } from 'virtlab';
+
+/** MMU indexes of QEMU's RISC-V target that a guest without virtualization uses: U, S, S+SUM. */
+const MMU_INDEXES = 3;
+
+/** The software TLBs of one VM: one direct-mapped table per MMU index, and which were filled since the last flush. */
+interface SoftTlbs {
+  readonly tag: Float64Array[];
+  readonly frame: Float64Array[];
+  dirty: number;
+}
 
 export class SoftMmu extends BaseMmu {
   readonly name = 'softmmu';
-  /** A direct-mapped software TLB per VM (QEMU's per-MMU-index table): guest vpn tags and guest frames. */
-  private readonly soft = new Map<number, { tag: Float64Array; frame: Float64Array }>();
+  /** The software TLBs of each VM (QEMU's per-MMU-index tables): guest vpn tags and guest frames. */
+  private readonly soft = new Map<number, SoftTlbs>();
   /** The emulator process's page table over each VM's guest RAM. */
   private readonly backing = new Map<number, HostBacking>();
   private readonly hw = new WalkResult();
   /** The last VM's table, so the hot path does no map lookup. */
   private curVm = -1;
+  /** MMU index of the selected table, and its bit in the dirty mask. */
+  private curIdx = 0;
+  private curTlbs: SoftTlbs | null = null;
   private curTag: Float64Array = new Float64Array(0);
   private curFrame: Float64Array = new Float64Array(0);
   private readonly mask: number;
@@ -38,17 +62,30 @@ export class SoftMmu extends BaseMmu {
   }
 
   override attach(vm: GuestKernel): void {
-    this.soft.set(vm.vmid, { tag: new Float64Array(this.entries).fill(-1), frame: new Float64Array(this.entries) });
+    const tables = { tag: [] as Float64Array[], frame: [] as Float64Array[], dirty: 0 };
+    for (let i = 0; i < MMU_INDEXES; i++) {
+      tables.tag.push(new Float64Array(this.entries).fill(-1));
+      tables.frame.push(new Float64Array(this.entries));
+    }
+    this.soft.set(vm.vmid, tables);
     const table = new RadixTable(this.host, this.ctx.profile.memory.pageTableLevels);
     this.backing.set(vm.vmid, HostBacking.build(table, vm.mem.frames, () => this.host.alloc()));
     this.curVm = -1;
   }
 
+  /** Selects the table of the VM's current MMU index (on a change of VM or of privilege, never per access). */
   private select(vm: GuestKernel): void {
     const t = this.soft.get(vm.vmid)!;
     this.curVm = vm.vmid;
-    this.curTag = t.tag;
-    this.curFrame = t.frame;
+    this.curIdx = this.mmuIndex(vm.privilege);
+    this.curTlbs = t;
+    this.curTag = t.tag[this.curIdx];
+    this.curFrame = t.frame[this.curIdx];
+  }
+
+  /** QEMU's cpu_mmu_index for RISC-V without virtualization: the privilege, with S+SUM apart. */
+  protected mmuIndex(mode: GuestPrivilege): number {
+    return mode;
   }
 
   access(vm: GuestKernel, vpn: number): number {
@@ -86,12 +123,14 @@ export class SoftMmu extends BaseMmu {
     this.walker.softWalk(vm.processes[vm.current].table, vpn, guestMemoryOffset(vm), this.walk, s);
     const refs = this.walker.refs;
     this.chargeWalk(vm, vpn, refs, this.walker.cycles, this.cost.softHelper + refs * this.cost.softStep);
-    if (this.walk.frame < 0) {
-      s.guestFaults++;
-      this.ctx.hooks.memory.pageFault.call({ vcpu: vm.vmid, va: vpn * 4096, access: 'read', kind: 'guest' });
-      this.charge('fault', this.cost.translatorFault);
+    // The permission check of get_physical_address: user pages from U or S+SUM, supervisor pages from S only.
+    const user = (this.walk.flags & F_USER) !== 0;
+    const allowed = vm.privilege === PRIV_SUPERVISOR_SUM || user === (vm.privilege === PRIV_USER);
+    if (this.walk.frame < 0 || !allowed) {
+      this.guestFault(vm, vpn);
       return false;
     }
+    this.curTlbs!.dirty |= 1 << this.curIdx;
     this.curTag[i] = vpn;
     this.curFrame[i] = this.walk.frame;
     return true;
@@ -105,10 +144,22 @@ export class SoftMmu extends BaseMmu {
     this.tlb.fill(g, hctx, this.hw.frame);
   }
 
-  /** tlb_flush: the whole software TLB of the VM, at the helper's cost plus a memset of the table. */
+  /** A guest fault found by the miss helper unwinds to the CPU loop, which raises it in the guest. */
+  protected override deliverGuestFault(_vm: GuestKernel): void {
+    this.charge('fault', this.cost.translatorFault);
+  }
+
+  /** tlb_flush: every MMU index's table of the VM that is dirty, at the helper's cost plus a memset per table. */
   private emptySoftTlb(vm: GuestKernel): number {
-    this.soft.get(vm.vmid)!.tag.fill(-1);
-    return this.charge('flush', this.cost.softHelper + this.entries * this.cost.softFlushPerEntry);
+    const t = this.soft.get(vm.vmid)!;
+    let tables = 0;
+    for (let i = 0; i < MMU_INDEXES; i++) {
+      if (!(t.dirty & (1 << i))) continue;
+      t.tag[i].fill(-1);
+      tables++;
+    }
+    t.dirty = 0;
+    return this.charge('flush', this.cost.softHelper + tables * this.entries * this.cost.softFlushPerEntry);
   }
 
   /** sfence.vma: QEMU's RISC-V helper_tlb_flush empties everything, whatever the operands. */
@@ -117,27 +168,35 @@ export class SoftMmu extends BaseMmu {
     return this.emptySoftTlb(vm);
   }
 
-  /** A satp write that changes the root (or ASID) empties the software TLB (write_satp → tlb_flush). */
+  /** A satp write (a CSR helper call) that changes the root (or ASID) empties the software TLBs (write_satp → tlb_flush). */
   override rootSwitch(vm: GuestKernel, p: number): number {
     const same = vm.current === p;
     super.rootSwitch(vm, p);
-    return same ? 0 : this.emptySoftTlb(vm);
+    return same ? 0 : this.charge('switch', this.cost.softHelper) + this.emptySoftTlb(vm);
+  }
+
+  /** A privilege change selects another MMU index's table: nothing is flushed or switched. */
+  override privilege(vm: GuestKernel, mode: GuestPrivilege): number {
+    super.privilege(vm, mode);
+    if (vm.vmid === this.curVm) this.select(vm);
+    return 0;
   }
 
   protected override saveExtra(): unknown {
     return {
-      soft: [...this.soft].map(([vmid, t]) => [vmid, t.tag.slice(), t.frame.slice()]),
+      soft: [...this.soft].map(([vmid, t]) => [vmid, t.tag.map((x) => x.slice()), t.frame.map((x) => x.slice()), t.dirty]),
       backing: [...this.backing].map(([vmid, b]) => [vmid, b.table.root, b.table.levels, b.guestFrames]),
     };
   }
 
   protected override loadExtra(extra: unknown): void {
-    const x = extra as { soft: Array<[number, Float64Array, Float64Array]>; backing: Array<[number, number, 3 | 4 | 5, number]> };
-    for (const [vmid, tag, frame] of x.soft) {
+    const x = extra as { soft: Array<[number, Float64Array[], Float64Array[], number]>; backing: Array<[number, number, 3 | 4 | 5, number]> };
+    for (const [vmid, tag, frame, dirty] of x.soft) {
       const t = this.soft.get(vmid);
       if (!t) continue;
-      t.tag.set(tag);
-      t.frame.set(frame);
+      tag.forEach((x, i) => t.tag[i].set(x));
+      frame.forEach((x, i) => t.frame[i].set(x));
+      t.dirty = dirty;
     }
     this.backing.clear();
     for (const [vmid, root, levels, frames] of x.backing) this.backing.set(vmid, new HostBacking(new RadixTable(this.host, levels, root), frames));

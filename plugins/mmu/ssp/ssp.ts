@@ -24,7 +24,7 @@ export class SspMmu extends BaseShadowMmu {
 
   access(vm: GuestKernel, vpn: number): number {
     const before = this.stats.cycles;
-    if (!this.probe(vm, vpn)) this.shadowWalk(vm, vpn, () => this.vmExit(vm, 'hidden-fault'));
+    if (!this.probe(vm, vpn)) this.shadowWalk(vm, vpn, (cause) => this.vmExit(vm, cause));
     return this.stats.cycles - before;
   }
 
