@@ -31,11 +31,23 @@ const SUPERVISOR_SPACE = 1;
 export class BtMmu extends BaseShadowMmu {
   readonly name = 'btmmu';
   protected override readonly spaces = 2;
+  /**
+   * The host TLB tag of the host address space in use (guest VMID, ASID and
+   * privilege), and the guest tag (VMID and ASID) it was made for: recomputed on
+   * privilege changes and whenever the guest tag differs, not per access.
+   */
+  private hostTag = 0;
+  private hostTagOf = -1;
+
+  private retag(vm: GuestKernel): void {
+    this.hostTagOf = vm.ctxTag;
+    this.hostTag = vm.ctxTag * 2 + (vm.privilege === PRIV_USER ? 0 : 1);
+  }
 
   access(vm: GuestKernel, vpn: number): number {
     const before = this.stats.cycles;
-    // The host TLB tag names the host address space: guest VMID, ASID and privilege.
-    if (!this.probe(vm, vpn, vm.ctxTag * 2 + (vm.privilege === PRIV_USER ? 0 : 1))) {
+    if (vm.ctxTag !== this.hostTagOf) this.retag(vm);
+    if (!this.probe(vm, vpn, this.hostTag)) {
       // A host TLB miss in the tagged guest space enters the kernel module directly.
       this.trap(this.cost.exceptionEntry);
       this.shadowWalk(vm, vpn, () => 0, this.cost.softStep);
@@ -52,6 +64,16 @@ export class BtMmu extends BaseShadowMmu {
   }
 
   /** A guest fault is a host fault the kernel delivers to the translator as a signal; the translator then raises it in the guest. */
+  override attach(vm: GuestKernel): void {
+    super.attach(vm);
+    this.hostTagOf = -1;
+  }
+
+  protected override loadExtra(extra: unknown): void {
+    super.loadExtra(extra);
+    this.hostTagOf = -1;
+  }
+
   protected override deliverGuestFault(_vm: GuestKernel): void {
     this.charge('fault', this.cost.hostSignal + this.cost.translatorFault);
   }
@@ -77,6 +99,7 @@ export class BtMmu extends BaseShadowMmu {
   override rootSwitch(vm: GuestKernel, p: number): number {
     const same = vm.current === p;
     super.rootSwitch(vm, p);
+    this.retag(vm);
     return same ? 0 : this.switchRoot();
   }
 
@@ -84,6 +107,7 @@ export class BtMmu extends BaseShadowMmu {
   override privilege(vm: GuestKernel, mode: GuestPrivilege): number {
     const before = vm.privilege;
     super.privilege(vm, mode);
+    this.retag(vm);
     return (before === PRIV_USER) !== (mode === PRIV_USER) ? this.switchRoot() : 0;
   }
 }
