@@ -3,7 +3,9 @@
 // swept, and prints what the model gives beside what the papers report, with the VM
 // exits and cycles broken down by cause. Every run is measured after the scenario's
 // warm-up (workload.paging's warmupTicks), so the figures describe warm TLBs and warm
-// shadow tables. Only the paper column is quoted.
+// shadow tables. Only the paper column is quoted. BTMMU's section breaks its gain over
+// SoftMMU down by cause across switch rates, access densities and system-call rates.
+// `npm run repro:mmu -- btmmu` (or compromis, ssp) prints one section only.
 
 import { runText, scenarioFile } from '../node/testing';
 import type { ScenarioBuilder } from '../../core/scenario/builder';
