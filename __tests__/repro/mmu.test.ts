@@ -271,6 +271,20 @@ describe('every strategy', () => {
     }
   });
 
+  // Breaks if: the first touch of a page is free (the kernel maps an mmap'd page before
+  // the access reaches the strategy, so no guest fault is ever taken), or a guest fault
+  // under a shadow scheme takes no exit.
+  it('takes a guest page fault on the first touch of every mmap’d page, under every strategy', async () => {
+    const churn = paging(scenario('ssp-vs-shadow').duration('12ms'), { warmupTicks: 4, mix: 'mmap-heavy' });
+    for (const mmu of ['mmu.native', 'mmu.nested-paging', 'mmu.shadow-paging', 'mmu.ssp', 'mmu.compromis', 'mmu.softmmu', 'mmu.btmmu']) {
+      const { sim } = await runText(swap(churn, mmu));
+      const v = (m: string) => sim.metrics.value(m)!;
+      expect({ mmu, faults: v('mmu.guest-faults') > 0, fault: v('mmu.cycles.fault') > 0 }).toEqual({ mmu, faults: true, fault: true });
+      if (mmu === 'mmu.shadow-paging' || mmu === 'mmu.ssp') expect(v('mmu.exits.guest-fault')).toBe(v('mmu.guest-faults'));
+      else expect(v('mmu.exits.guest-fault')).toBe(0);
+    }
+  });
+
   // Breaks if: SSP syncs at page-table writes (then the stale entry would not be seen) or syncs nothing at a flush.
   it('under SSP, a guest that omits the required flush sees the old translation, as the architecture allows', async () => {
     const c = await ctx();
