@@ -40,6 +40,7 @@ export {
   loadHostProfiles,
   isEffectiveConfig,
   scenarioFromConfig,
+  loadBuiltScenario,
   ScenarioError,
   PositionedDocument,
   type ParsedScenario,

@@ -124,6 +124,10 @@ export interface PluginRequest {
 
 /** Option objects made by resolvePluginOptions, with the manifest they were resolved for. */
 const resolvedFor = new WeakMap<object, PluginManifest>();
+/** Each manifest's default options, resolved (see resolvePluginOptions). */
+const defaultOptions = new WeakMap<PluginManifest, Record<string, unknown>>();
+/** Manifests whose engine range this engine satisfies (checked once each). */
+const engineChecked = new WeakSet<PluginManifest>();
 
 /**
  * A plugin's effective options (defaults filled, units converted), frozen. This is
@@ -133,7 +137,14 @@ const resolvedFor = new WeakMap<object, PluginManifest>();
  */
 export function resolvePluginOptions(manifest: PluginManifest, given: unknown): Readonly<Record<string, unknown>> {
   if (typeof given === 'object' && given !== null && resolvedFor.get(given) === manifest) return given as Readonly<Record<string, unknown>>;
-  const resolved = Object.freeze(resolveOptions(manifest, given));
+  let resolved: Readonly<Record<string, unknown>>;
+  if (given === undefined) {
+    // A preset's plugin takes its defaults, the same on every boot: resolved once per
+    // manifest, and each simulation gets a copy of its own.
+    let defaults = defaultOptions.get(manifest);
+    if (!defaults) defaultOptions.set(manifest, (defaults = resolveOptions(manifest, undefined)));
+    resolved = Object.freeze(structuredClone(defaults));
+  } else resolved = Object.freeze(resolveOptions(manifest, given));
   resolvedFor.set(resolved, manifest);
   return resolved;
 }
@@ -190,13 +201,14 @@ export function selectPlugins(catalog: PluginCatalog, req: SelectionRequest): Se
   const selected: SelectedPlugin[] = chosen.map(({ id, options, source }) => {
     const entry = catalog.require(id);
     const m = entry.manifest;
-    if (!semver.satisfies(ENGINE_VERSION, m.engine, { includePrerelease: true })) {
+    if (!engineChecked.has(m) && !semver.satisfies(ENGINE_VERSION, m.engine, { includePrerelease: true })) {
       throw new RegistryError(
         `plugin '${id}' ${m.version} needs engine ${m.engine}, but this is virtlab ${ENGINE_VERSION}`,
         id,
         'update the plugin or its manifest’s "engine" range',
       );
     }
+    engineChecked.add(m);
     return { id, manifest: m, entry, options: resolvePluginOptions(m, options), source };
   });
 

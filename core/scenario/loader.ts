@@ -43,12 +43,24 @@ const FORBIDDEN_SEGMENTS = ['__proto__', 'constructor', 'prototype'];
 /** A parsed document that remembers where each value was written. */
 export class PositionedDocument {
   readonly data: Record<string, unknown>;
+  /** The parsed YAML, for positions; made from `source` the first time one is asked for. */
+  private parsed?: { doc: Document; lines: LineCounter };
+  private readonly source?: () => string;
 
+  /** A parsed YAML document, or data built in code with the YAML text it would be written as. */
+  constructor(file: string, doc: Document, lines: LineCounter);
+  constructor(file: string, built: { data: Record<string, unknown>; text: () => string });
   constructor(
     readonly file: string,
-    private readonly doc: Document,
-    private readonly lines: LineCounter,
+    doc: Document | { data: Record<string, unknown>; text: () => string },
+    lines?: LineCounter,
   ) {
+    if (!(doc instanceof Document)) {
+      this.data = doc.data;
+      this.source = doc.text;
+      return;
+    }
+    this.parsed = { doc, lines: lines! };
     let d: unknown;
     try {
       d = doc.toJS({ maxAliasCount: 1000 }) as unknown;
@@ -69,9 +81,30 @@ export class PositionedDocument {
     return new PositionedDocument(file, new Document(data), lines);
   }
 
+  /**
+   * A document built in code (a ScenarioBuilder's), taken as data without a round trip
+   * through YAML text, which cost more than the rest of booting a small simulation.
+   * `text` gives the YAML the data would be written as; it is parsed only when a
+   * position is asked for (an error, an expectation's or a series' line), so messages
+   * name the same lines as for that text. `data` must be the document that text
+   * parses to (undefined values left out) and is the loader's to change.
+   */
+  static fromBuilt(file: string, data: Record<string, unknown>, text: () => string): PositionedDocument {
+    return new PositionedDocument(file, { data, text });
+  }
+
+  private get yaml(): { doc: Document; lines: LineCounter } {
+    if (!this.parsed) {
+      const lines = new LineCounter();
+      const doc = parseDocument(this.source!(), { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
+      this.parsed = { doc, lines };
+    }
+    return this.parsed;
+  }
+
   /** Line and column (1-based) of the value at `path`, or of its nearest ancestor. */
   position(path: readonly (string | number)[], atKey = false): { line: number; column: number } {
-    let node: unknown = this.doc.contents;
+    let node: unknown = this.yaml.doc.contents;
     let offset = (node as YamlNode | null)?.range?.[0] ?? 0;
     for (const seg of path) {
       if (isMap(node)) {
@@ -87,7 +120,7 @@ export class PositionedDocument {
         node = item;
       } else break;
     }
-    const pos = this.lines.linePos(offset);
+    const pos = this.yaml.lines.linePos(offset);
     return { line: pos.line, column: pos.col };
   }
 
@@ -500,4 +533,22 @@ function checkEntityCounts(doc: PositionedDocument, hosts: readonly HostGroup[],
 export function loadScenario(text: string, file: string, env: ScenarioEnv, overrides: ScenarioOverrides = {}): Scenario {
   const { doc, hostProfiles, dir } = readScenarioDocument(text, file);
   return resolveScenario(doc, { ...env, hostProfiles: new Map([...env.hostProfiles, ...hostProfiles]), dir: env.dir ?? dir }, overrides);
+}
+
+/**
+ * The same path for a document built in code (ScenarioBuilder.build()): no text to
+ * parse, so no YAML round trip; `text` is the YAML it would be written as, parsed only
+ * to position an error or an expectation (see PositionedDocument.fromBuilt).
+ */
+export function loadBuiltScenario(data: Record<string, unknown>, text: () => string, file: string, env: ScenarioEnv, overrides: ScenarioOverrides = {}): Scenario {
+  return resolveScenario(PositionedDocument.fromBuilt(file, asWritten(data) as Record<string, unknown>, text), env, overrides);
+}
+
+/** A copy of built data as its YAML text would read back: keys with undefined values left out, undefined in a list as null. */
+function asWritten(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map((x) => (x === undefined ? null : asWritten(x)));
+  if (typeof v !== 'object' || v === null) return v;
+  const out: Record<string, unknown> = {};
+  for (const [k, x] of Object.entries(v)) if (x !== undefined) out[k] = asWritten(x);
+  return out;
 }

@@ -1,12 +1,18 @@
 // Migration benchmarks (`npm run bench:migration`): migrations per wall second on the
 // SimGrid comparison grid (tools/simgrid/grid.ts) stepped tick by tick (before) and
-// advancing from event to event (after), and in steady state; the wall time of the
+// advancing from event to event (after); the grid once and with 40 migrations per VM
+// through virtlab and, when libsimgrid-dev is installed, through SimGrid 3.32's driver,
+// both timed the same way (tools/simgrid/compare.ts, SPEED_NOTE); the wall time of the
 // 15-case AdaMig reproduction (30 migrations: pre-copy and AdaMig), and of a rack
 // evacuation in a datacenter of 1,000 hosts, with simulated seconds per wall second.
 
 import { MigrationService } from 'virtlab';
 import { adamigCases } from '../repro/adamig';
 import { bootText } from '../node/testing';
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { buildDriver, formatSpeeds, simgridSpeed, virtlabSpeed } from '../simgrid/compare';
 import { bootGrid, runVirtlabGrid } from '../simgrid/grid';
 
 /** The 10 Gbit/s half of the grid (15 migrations, at most 261 simulated s) at a 10 ms tick. */
@@ -29,8 +35,16 @@ async function gridHalf(advance: 'tick' | 'event'): Promise<{ migrations: number
   const rate = (x: { migrations: number; wallS: number }) => Math.round(x.migrations / x.wallS);
   console.log(`grid at 10 Gbit/s, every tick: ${before.migrations} migrations in ${before.wallS.toFixed(2)} s (${before.steps} steps), ${rate(before)} per wall second`);
   console.log(`grid at 10 Gbit/s, event advance: ${after.migrations} migrations in ${after.wallS.toFixed(3)} s (${after.steps} steps), ${rate(after)} per wall second (${(rate(after) / rate(before)).toFixed(0)}×)`);
-  const steady = await runVirtlabGrid('10ms', 'event', 40);
-  console.log(`whole grid, 40 migrations per VM: ${steady.migrations} migrations in ${steady.wallS.toFixed(2)} s wall (${steady.cpuS.toFixed(2)} s CPU): ${Math.round(steady.migrations / steady.wallS)} per wall second`);
+  const tmp = mkdtempSync(path.join(os.tmpdir(), 'virtlab-bench-'));
+  try {
+    const bin = buildDriver(tmp);
+    if (!bin) console.log('SimGrid (libsimgrid-dev) is not installed: virtlab alone');
+    console.log(formatSpeeds('the grid once (30 migrations)', bin ? simgridSpeed(bin, 1, 9) : undefined, await virtlabSpeed(1, 9)));
+    const many = await virtlabSpeed(40, 3);
+    console.log(formatSpeeds(`every VM migrating 40 times (${many.warm.migrations} migrations)`, bin ? simgridSpeed(bin, 40, 3) : undefined, { warm: many.warm }));
+  } finally {
+    rmSync(tmp, { recursive: true, force: true });
+  }
 
   let t0 = performance.now();
   const cases = await adamigCases(0);

@@ -6,7 +6,7 @@
 
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { loadScenario, ScenarioBuilder, Simulation, type RunResult, type Scenario, type ScenarioOverrides } from 'virtlab';
+import { loadBuiltScenario, loadScenario, ScenarioBuilder, Simulation, type RunResult, type Scenario, type ScenarioOverrides } from 'virtlab';
 import { HOSTS_DIR, loadCatalog } from './catalog';
 import { loadHostProfiles } from './scenario-file';
 
@@ -19,10 +19,12 @@ export type ScenarioSource = string | ScenarioBuilder;
 
 /** Resolves a scenario written inline (the file name is only used in messages). */
 export function scenarioFromText(source: ScenarioSource, overrides: ScenarioOverrides = {}, file = 'inline.scenario.yaml', pluginDirs: string[] = []) {
-  const text = typeof source === 'string' ? source : source.toYaml();
   const catalog = pluginDirs.length ? loadCatalog(pluginDirs.map((d) => path.resolve(d))) : (cachedCatalog ??= loadCatalog());
   cachedProfiles ??= loadHostProfiles([HOSTS_DIR]);
-  const scenario = loadScenario(text, file, { catalog, hostProfiles: cachedProfiles }, overrides);
+  const env = { catalog, hostProfiles: cachedProfiles };
+  // A builder's document is taken as data: its YAML is only written if a position is needed.
+  const scenario =
+    typeof source === 'string' ? loadScenario(source, file, env, overrides) : loadBuiltScenario(source.build() as unknown as Record<string, unknown>, () => source.toYaml(), file, env, overrides);
   return { scenario, catalog };
 }
 

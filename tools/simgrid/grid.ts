@@ -15,7 +15,7 @@
 // `repeats` > 1 makes every VM migrate back and forth that many times in all
 // (bench.migrate-back), as the SimGrid driver does with the same argument.
 
-import { scenario, MigrationService, type Simulation } from 'virtlab';
+import { DatacenterToken, MigrationService, scenario, Vm, type Simulation } from 'virtlab';
 import { bootText } from '../node/testing';
 
 export const RAM_GIB = [1, 4, 16] as const;
@@ -101,7 +101,6 @@ export async function bootGrid(gbps: number, tick: string, advance: 'tick' | 'ev
   const { cases, builder } = gridScenario(gbps, tick, advance, repeats);
   const sim = await bootText(builder);
   sim.step();
-  const { Vm, DatacenterToken } = await import('virtlab');
   const dc = sim.services.get(DatacenterToken);
   const V = sim.world.store(Vm);
   const used = new Set(dc.vms.map((v) => V.host[v]));

@@ -57,6 +57,18 @@ describe('selectPlugins', () => {
     expect(sel[0].options).toEqual({ rate: 1, mode: 'a' });
   });
 
+  // Defaults are resolved once per manifest and kept across simulations: each selection
+  // must still get an object of its own. Mutation that breaks it: handing out the
+  // cached defaults themselves.
+  it('gives every selection its own copy of a preset plugin\'s defaults', () => {
+    const cat = catalog();
+    const a = selectPlugins(cat, {})[0].options;
+    const b = selectPlugins(cat, {})[0].options;
+    expect(b).toEqual(a);
+    expect(b).not.toBe(a);
+    expect(Object.isFrozen(b)).toBe(true);
+  });
+
   it('lets a scenario plugin replace the preset provider of an exclusive capability', () => {
     const sel = selectPlugins(catalog(), { plugins: [{ id: 'placement.worst-fit' }] });
     expect(sel.map((s) => s.id)).toEqual(['datacenter.racks', 'network.flows', 'workload.synthetic', 'trace.events', 'placement.worst-fit']);

@@ -34,6 +34,35 @@ describe('the scenario builder', () => {
     ]);
   });
 
+  // A builder's document is loaded as data, without writing and parsing its YAML
+  // (tools/node/testing.ts); it must resolve exactly as its text does, and an error or
+  // an expectation must name the line the text would. Mutation that breaks this test:
+  // loading the data without dropping undefined values (asWritten in the loader), or
+  // positioning built documents at their first line.
+  it('loads a builder as its YAML text would load, errors and expectations at the same lines', () => {
+    const variant = small.expect('dc.vms.running', { min: 2 }).record({ series: ['dc.vms.running'] }).edit((d) => {
+      // Written as YAML, an undefined value is no key at all (here one the schema would refuse).
+      (d as unknown as Record<string, unknown>).unused = undefined;
+    });
+    const fromData = scenarioFromText(variant).scenario;
+    const fromText = scenarioFromText(variant.toYaml()).scenario;
+    expect(fromData).toStrictEqual(fromText);
+    expect(fromData.expect[0].where).toMatch(/inline\.scenario\.yaml:(\d+):/);
+    expect(fromData.expect[0].where).not.toMatch(/:1:1$/);
+    const bad = small.set('plugins.mmu.ssp.rootBuffer', 'many');
+    const message = (f: () => unknown) => {
+      try {
+        f();
+      } catch (e) {
+        return (e as Error).message;
+      }
+      return 'no error';
+    };
+    const err = message(() => scenarioFromText(bad));
+    expect(err).toMatch(/inline\.scenario\.yaml:\d+:\d+: plugins\.mmu\.ssp\.rootBuffer/);
+    expect(err).toBe(message(() => scenarioFromText(bad.toYaml())));
+  });
+
   it('never changes a builder: variants of one base stay apart', () => {
     const before = small.build();
     const a = small.duration('1s').workload('web', { writesPerSecond: 5 });

@@ -49,6 +49,7 @@ import { Host, Vm, VmState } from '../datacenter/components';
 import { DatacenterToken } from '../datacenter/datacenter';
 import { MemoryActivity } from '../datacenter/workload';
 import { NetworkToken } from '../network/network';
+import { postcopySegment, POSTCOPY_SPEED_STEP } from './postcopy-faults';
 import { MigrationAddons, type AddonControls, type AddonSlot, type MigrationAddon, type TransferPlan } from './addons';
 
 export interface MigrationParams {
@@ -484,9 +485,12 @@ export class MigrationEngine {
   }
 
   /**
-   * The migration system: post-copy's slowdown is updated every tick, so a running
-   * post-copy migration needs every tick; pre-copy acts only at transfer ends, which
-   * the network reports at their instants (event-driven).
+   * The migration system. Pre-copy acts only at transfer ends, which the network
+   * reports at their instants. Post-copy's fault model is integrated exactly between
+   * any two instants (postcopyAccount), so it needs no tick; its next event is the
+   * instant at which the guest's speed will have risen by POSTCOPY_SPEED_STEP, so that
+   * the workload, which reads the speed at the start of a step, sees it change in
+   * steps that do not depend on the tick.
    */
   systems(owner: string): SystemDef[] {
     return [
@@ -495,59 +499,106 @@ export class MigrationEngine {
         phase: 'migration',
         run: () => this.step(),
         writes: [Vm],
-        nextEventNs: (sim) => (this.active.some((r) => r.state === 'postcopy') ? sim.timeNs : Infinity),
+        nextEventNs: (sim) => {
+          let next = Infinity;
+          for (const r of this.active) if (r.state === 'postcopy') next = Math.min(next, this.postcopyNextNs(r, sim.timeNs));
+          return next;
+        },
       },
     ];
   }
 
   private step(): void {
-    for (const r of this.active) if (r.state === 'postcopy') this.postcopyTick(r);
+    // The network has advanced its flows to the end of the step.
+    const end = this.sim.timeNs + this.sim.stepNs;
+    for (const r of this.active) if (r.state === 'postcopy') this.postcopyAccount(r, end, end);
   }
 
   /** A transfer delivered its last byte (at r.flowDoneAtNs): end the round or the migration. */
   private transferDone(r: MigrationRecord): void {
     if (r.state === 'round') this.endRound(r);
     else if (r.state === 'stop-and-copy') this.finish(r, true, r.flowDoneAtNs + this.sim.services.get(NetworkToken).latency(r.src, r.dst) - r.pausedAtNs);
-    else if (r.state === 'postcopy') this.finish(r, true, r.downtimeNs);
+    else if (r.state === 'postcopy') {
+      // Post-copy is accounted up to the push's last byte, at its instant.
+      this.postcopyAccount(r, r.flowDoneAtNs, r.flowDoneAtNs);
+      this.finish(r, true, r.downtimeNs);
+    }
+  }
+
+  /** The stall of one remote fault, s: a round trip plus one page at `bps`. */
+  private faultStallS(r: MigrationRecord, bps: number): number {
+    const net = this.sim.services.get(NetworkToken);
+    return (2 * net.latency(r.src, r.dst) + (this.params.pageSize * 8 * 1e9) / (bps > 0 ? bps : this.params.bandwidthCap)) / 1e9;
+  }
+
+  /** The post-copy model's coefficients now: working-set pages, accesses per second. */
+  private postcopyInputs(r: MigrationRecord): { ws: number; accesses: number } {
+    const act = this.activity();
+    return { ws: Math.max(1, Math.min(act.workingSetPages(r.vm), r.postcopyTotal)), accesses: (act.readRate(r.vm) + act.writeRate(r.vm)) * r.speedFactor };
   }
 
   /**
-   * Accounts post-copy from where it was last accounted to the end of this tick (or to
-   * the push's last byte): the background push brings pages in, the guest's accesses
-   * fault on working-set pages that are still missing, and each fault stalls the guest
-   * for a round trip plus one page at the migration flow's current rate. The guest's
-   * speed is the share of the interval it is not stalled:
-   *   speed = 1 / (1 + accessRate × missingShare × stall).
-   * Accesses are taken as spread evenly over the working set, so each access hits a
-   * missing page with probability missingWs / workingSet; a fault brings its page over.
+   * Accounts post-copy from where it was last accounted to `toNs`, exactly: the
+   * background push brings pages in, and the guest's accesses fault on working-set
+   * pages that are still missing; each fault stalls the guest for a round trip plus
+   * one page at the push's rate. Accesses are taken as spread evenly over the working
+   * set, so with m pages of the ws missing, the guest's speed is
+   *   s = 1 / (1 + a·stall·m/ws)          (a: accesses per second)
+   * and faults arrive at a·s·m/ws per second, each bringing its page over:
+   *   dm/dt = −(a/ws)·m / (1 + (a·stall/ws)·m),
+   * while m can never exceed the working set's share of the pages the push has not
+   * sent (ws·P/T, falling linearly at the push's rate). postcopySegment solves this in
+   * closed form, so the result does not depend on how often it is called.
+   * `netNs` is the instant the network's flows stand at (the push's bytes sent).
    */
-  private postcopyTick(r: MigrationRecord): void {
-    const net = this.sim.services.get(NetworkToken);
-    const to = r.flowDone ? r.flowDoneAtNs : this.sim.timeNs + this.sim.dtNs;
+  private postcopyAccount(r: MigrationRecord, toNs: number, netNs: number): void {
     const from = Math.max(r.postcopyClockNs, r.switchedAtNs);
-    if (to <= from) return;
-    const dt = (to - from) / 1e9;
-    r.postcopyClockNs = to;
+    if (!(toNs > from)) return;
+    const net = this.sim.services.get(NetworkToken);
+    const dtS = (toNs - from) / 1e9;
     const alive = net.flows.isAlive(r.flow);
-    const sent = alive ? net.flows.sentOf(r.flow) : r.roundBytes;
-    r.postcopyPages = Math.max(0, r.postcopyTotal - sent / this.params.pageSize);
-    const act = this.activity();
-    const ws = Math.max(1, Math.min(act.workingSetPages(r.vm), r.postcopyTotal));
-    // The push sends pages regardless of use: the working set cannot miss more than its share of what is left.
-    r.missingWsPages = Math.min(r.missingWsPages, (ws * r.postcopyPages) / r.postcopyTotal);
-    const rate = act.readRate(r.vm) + act.writeRate(r.vm);
     const flowRate = alive ? net.flows.rateOf(r.flow) : 0;
-    const pageBw = flowRate > 0 ? flowRate : this.params.bandwidthCap;
-    const stall = (2 * net.latency(r.src, r.dst) + (this.params.pageSize * 8 * 1e9) / pageBw) / 1e9;
-    const missShare = r.missingWsPages / ws;
-    const speed = 1 / (1 + rate * r.speedFactor * missShare * stall);
-    const faults = Math.min(r.missingWsPages, rate * r.speedFactor * speed * missShare * dt);
-    r.missingWsPages -= faults;
-    r.faults += faults;
-    this.metrics.faults.add(faults);
-    this.sim.world.store(Vm).speed[r.vm] = speed * r.speedFactor;
-    r.postcopyNs += dt * 1e9;
-    r.slowdownNs += (1 - speed) * dt * 1e9;
+    const sent = alive ? net.flows.sentOf(r.flow) + (flowRate * (toNs - netNs)) / 8e9 : r.roundBytes;
+    const pagesBefore = r.postcopyPages;
+    r.postcopyPages = Math.max(0, r.postcopyTotal - sent / this.params.pageSize);
+    r.postcopyClockNs = toNs;
+    const { ws, accesses } = this.postcopyInputs(r);
+    // The push's rate over the interval (its bytes over its time) sets the stall.
+    const pushedBps = ((pagesBefore - r.postcopyPages) * this.params.pageSize * 8) / dtS;
+    const stall = this.faultStallS(r, pushedBps > 0 ? pushedBps : flowRate);
+    const seg = postcopySegment(r.missingWsPages, (ws * pagesBefore) / r.postcopyTotal, (ws * r.postcopyPages) / r.postcopyTotal, dtS, accesses / ws, (accesses * stall) / ws);
+    r.missingWsPages = seg.missing;
+    r.faults += seg.faults;
+    this.metrics.faults.add(seg.faults);
+    r.postcopyNs += dtS * 1e9;
+    r.slowdownNs += seg.slowS * 1e9;
+    this.sim.world.store(Vm).speed[r.vm] = r.speedFactor / (1 + ((accesses * stall) / ws) * r.missingWsPages);
+  }
+
+  /**
+   * The next instant at which post-copy must act (see systems): when the guest's speed
+   * will have risen by POSTCOPY_SPEED_STEP at the current rates, or Infinity once it is
+   * within that step of full speed.
+   */
+  private postcopyNextNs(r: MigrationRecord, nowNs: number): number {
+    const net = this.sim.services.get(NetworkToken);
+    const { ws, accesses } = this.postcopyInputs(r);
+    const alive = net.flows.isAlive(r.flow);
+    const flowRate = alive ? net.flows.rateOf(r.flow) : 0;
+    const A = accesses / ws;
+    const B = (accesses * this.faultStallS(r, flowRate)) / ws;
+    const m = r.missingWsPages;
+    if (!(m > 0) || !(B > 0)) return Infinity;
+    const speed = 1 / (1 + B * m);
+    if (speed + POSTCOPY_SPEED_STEP >= 1) return Infinity;
+    const target = (1 / (speed + POSTCOPY_SPEED_STEP) - 1) / B;
+    // Whichever brings the missing pages down first: faults, or the push's share.
+    const byFaults = A > 0 ? (Math.log(m / target) + B * (m - target)) / A : Infinity;
+    const u = (ws * flowRate) / 8 / this.params.pageSize / r.postcopyTotal;
+    const cap = (ws * r.postcopyPages) / r.postcopyTotal;
+    const byPush = u > 0 ? (cap - target) / u : Infinity;
+    const s = Math.max(0, Math.min(byFaults, byPush));
+    return Math.max(r.postcopyClockNs, nowNs) + s * 1e9;
   }
 
   /**
@@ -561,6 +612,8 @@ export class MigrationEngine {
     if (!r) throw new Error(`no migration ${migration} (there are ${this.records.length})`);
     if (r.state === 'done') return null;
     const net = this.sim.services.get(NetworkToken);
+    // Post-copy ran until the failure: account for it up to that instant first.
+    if (r.state === 'postcopy') this.postcopyAccount(r, atNs, net.nowNs);
     if (net.flows.isAlive(r.flow)) {
       r.bytesSent += net.flows.sentOf(r.flow);
       this.metrics.bytes.add(net.flows.sentOf(r.flow));

@@ -9,7 +9,9 @@
 // its next event is the next completion, at the current rates, of a flow whose end
 // matters outside the network. A flow started with `inStep: true` is one whose end is
 // fully handled inside the step by its flowFinished handler (a migration round that
-// only starts the next round), so the engine need not stop there.
+// only starts the next round), so the engine need not stop there. A flow may also be
+// started at a given instant of the current step (`startAt`: an arrival of a traffic
+// generator), so that when it starts does not depend on the tick.
 
 import type { SimContext } from '../../engine/context';
 import type { Gauge, Counter, Peak } from '../../metrics/metrics';
@@ -64,6 +66,23 @@ export class Network {
     return id;
   }
 
+  /** Flows to start at instants of the current step (startAt), by offset from the step's start, ns. */
+  private timedStarts: Array<{ offsetNs: number; src: number; dst: number; bytes: number; capBps: number; tag: string }> = [];
+
+  /**
+   * Starts a flow at `atNs`, an instant of the step now running (from its start,
+   * included, to its end, excluded): call it before this step's network advance (in
+   * the network phase, before network.flows/advance). The flow starts at that instant.
+   */
+  startAt(atNs: number, srcHost: number, dstHost: number, bytes: number, capBps = Infinity, tag = ''): void {
+    const offsetNs = atNs - this.sim.timeNs;
+    if (!(offsetNs >= 0 && offsetNs < this.sim.stepNs)) throw new Error(`startAt: ${atNs} ns is outside the current step [${this.sim.timeNs}, ${this.sim.timeNs + this.sim.stepNs}) ns`);
+    if (this.index.get(srcHost) === undefined || this.index.get(dstHost) === undefined) throw new Error(`flow between unknown hosts ${srcHost} and ${dstHost}`);
+    let i = this.timedStarts.length;
+    while (i > 0 && this.timedStarts[i - 1].offsetNs > offsetNs) i--;
+    this.timedStarts.splice(i, 0, { offsetNs, src: srcHost, dst: dstHost, bytes, capBps, tag });
+  }
+
   /** Routes between topology indexes, computed once each (frozen: flows share them). */
   private readonly routes = new Map<number, readonly number[]>();
   private route(a: number, b: number): readonly number[] {
@@ -96,16 +115,30 @@ export class Network {
    */
   step(): void {
     if (!this.flows) return;
-    this.flows.advance(this.sim.stepNs, (flow, atNs) => {
+    // The step runs in pieces between the instants at which flows start (startAt).
+    let base = 0;
+    const finished = (flow: number, atNs: number) => {
       const m = this.meta[flow];
       this.bytes.add(Number.isFinite(m.bytes) ? m.bytes : 0);
-      this.offsetNs = atNs;
+      this.offsetNs = base + atNs;
       try {
-        if (this.sim.hooks.network.flowFinished.taps.length) this.sim.hooks.network.flowFinished.call({ flow, src: m.src, dst: m.dst, bytes: m.bytes, timeNs: this.sim.timeNs + atNs, tag: m.tag });
+        if (this.sim.hooks.network.flowFinished.taps.length) this.sim.hooks.network.flowFinished.call({ flow, src: m.src, dst: m.dst, bytes: m.bytes, timeNs: this.sim.timeNs + base + atNs, tag: m.tag });
       } finally {
         this.offsetNs = 0;
       }
-    });
+    };
+    while (this.timedStarts.length) {
+      const t = this.timedStarts.shift()!;
+      if (t.offsetNs > base) this.flows.advance(t.offsetNs - base, finished);
+      base = t.offsetNs;
+      this.offsetNs = base;
+      try {
+        this.start(t.src, t.dst, t.bytes, t.capBps, t.tag);
+      } finally {
+        this.offsetNs = 0;
+      }
+    }
+    this.flows.advance(this.sim.stepNs - base, finished);
     // Every allocation counts towards the maximum, not only those seen on sampling ticks.
     this.gauges.maxUtil.observe(this.flows.takePeakUtilization());
     if (this.sim.sampling) {

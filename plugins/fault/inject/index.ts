@@ -5,8 +5,11 @@
 // in post-copy, whose memory is split between the hosts, is lost. This is the risk
 // against which post-copy's speed, and AdaMig's switch to it, are judged.
 //
-// The failure is processed in the control phase of the tick that contains its time,
-// before that tick's transfer, and stamped with its own time.
+// The failure is processed in the control phase of the step that contains its time,
+// before that step's transfer, and stamped with its own time. The system is
+// event-driven: its next event is the start of the tick that holds the next failure,
+// so a step ends there and the failure is processed at the start of that tick, as
+// when stepping tick by tick.
 
 import { definePlugin, MigrationService } from 'virtlab';
 import type { Options } from './options';
@@ -20,7 +23,7 @@ export default definePlugin<Options>((api) => {
     name: `${api.id}/inject`,
     phase: 'control',
     run(sim) {
-      const end = sim.timeNs + sim.dtNs;
+      const end = sim.timeNs + sim.stepNs;
       for (let i = 0; i < failures.length; i++) {
         const f = failures[i];
         if (done[i] || f.at >= end) continue;
@@ -31,6 +34,11 @@ export default definePlugin<Options>((api) => {
         const targets = f.migration >= 0 ? [f.migration] : all.map((m) => m.id);
         for (const id of targets) if (engine.fail(id, f.target, Math.max(f.at, sim.timeNs))) injected.add();
       }
+    },
+    nextEventNs(sim) {
+      let next = Infinity;
+      for (let i = 0; i < failures.length; i++) if (!done[i] && failures[i].at < next) next = failures[i].at;
+      return Number.isFinite(next) ? Math.floor(next / sim.dtNs) * sim.dtNs : Infinity;
     },
   });
   api.persist('done', { save: () => [...done], load: (d) => done.set(d as number[]) });

@@ -4,7 +4,12 @@
 // capacity is reserved the moment the migration is requested (Datacenter.reserve), so
 // that the next VM of the same evacuation sees it as taken; a migration that fails
 // gives the reservation back. A VM for which no host has room now waits and is tried
-// again on every later tick, until room appears (a failed migration frees some).
+// again on every later step, until room appears (a failed migration frees some).
+//
+// The system is event-driven: its next event is the earliest trigger that has not
+// fired. Room for a waiting VM only appears at another system's event (a migration
+// ends or fails, a VM leaves), and every such event ends a step, so the retry at the
+// next step's start comes at the same tick as when stepping tick by tick.
 
 import { definePlugin, DatacenterToken, Host, MigrationService, Vm, VmState, type SimContext } from 'virtlab';
 import type { Options } from './options';
@@ -74,6 +79,14 @@ export default definePlugin<Options>((api) => {
         const racks = sim.services.get(DatacenterToken).hosts.reduce((n, h) => Math.max(n, H.rack[h] + 1), 0);
         migrate(sim, 'evacuate', (rack + 1) % racks);
       }
+    },
+    nextEventNs(sim) {
+      let next = Infinity;
+      api.options.migrations.forEach((m, i) => {
+        if (!waiting.has(`m${i}`)) next = Math.min(next, m.at);
+      });
+      if (api.options.evacuateRack >= 0 && !waiting.has('evacuate')) next = Math.min(next, api.options.evacuateAt);
+      return Math.max(next, sim.timeNs);
     },
   });
   api.persist('started', {
