@@ -226,11 +226,18 @@ export class PacketExperiment {
   private stream(client: TcpEndpoint, server: TcpEndpoint, msg: number, recvSize: number): void {
     const [cs, ss] = this.sides;
     let writing = false;
-    // netperf's send loop: send() one message after another while the socket takes it.
+    /** Bytes of the current send() call the buffer has not taken yet: the call is blocked. */
+    let left = 0;
+    // netperf's send loop: send() one message after another. A blocking send() copies
+    // what the buffer takes and waits for ACKs to free room for the rest.
     const sendLoop = () => {
       if (writing || client.state !== 'ESTABLISHED') return;
+      if (left > 0) {
+        left -= client.write(left);
+        if (left > 0) return;
+      }
       const space = client.sendSpace;
-      if (space < msg) return; // blocked until ACKs free room (onWritable)
+      if (space <= 0) return;
       // The calls run back to back; they are simulated in runs of up to 64 calls or
       // 64 KiB, whichever is less (no more than the buffer takes), after each of which
       // the stack pushes what was written.
@@ -239,7 +246,7 @@ export class PacketExperiment {
       cs.calls += calls;
       cs.app.exec(this.callCost(calls, calls * msg), () => {
         writing = false;
-        client.write(calls * msg);
+        left = calls * msg - client.write(calls * msg);
         sendLoop();
       });
     };
