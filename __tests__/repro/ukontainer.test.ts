@@ -4,11 +4,11 @@
 // to Linux's; and the other personalities ranked as their costs and features say.
 //
 // Mutations that must break these tests (each checked once):
-// - socket calls cost nothing (PacketExperiment's callNs forced to 0, as
-//   `mutation.freeCalls` does): "is above native Linux for short messages" and
-//   "grows when system calls get dearer" fail;
+// - socket calls cost nothing (`this.callNs = 0` in PacketExperiment's constructor):
+//   "is above native Linux for short messages", "has an advantage that shrinks",
+//   "grows when system calls get dearer" and the ranking fail;
 // - no TSO batching in LKL (`tso: false` in plugins/kernel/lkl/plugin.json): "keeps up
-//   with native Linux for large messages" fails;
+//   with native Linux for large messages" and "has an advantage that shrinks" fail;
 // - a feature removed from LKL (`sack: false` in plugins/kernel/lkl/plugin.json):
 //   "passes exactly what host Linux passes" fails;
 // - gVisor's system-call interception free (`callNs: 0` in plugins/kernel/gvisor):

@@ -73,8 +73,6 @@ export interface ExperimentSpec {
   /** Measurements start this long after the start (slow start and cold caches left out), ns. */
   readonly warmupNs: number;
   readonly rng: Rng;
-  /** Cost-model switches the mutation tests flip: none in normal runs. */
-  readonly mutation?: { readonly freeCalls?: boolean; readonly noBatching?: boolean };
 }
 
 export interface ExperimentResults {
@@ -171,12 +169,12 @@ export class PacketExperiment {
     this.p = spec.personality;
     this.q.now = spec.startNs;
     this.sides = [new Side(this.q, spec.nics[0]), new Side(this.q, spec.nics[1])];
-    this.callNs = spec.mutation?.freeCalls ? 0 : this.p.costs.callNs;
+    this.callNs = this.p.costs.callNs;
     this.measureFrom = spec.startNs + spec.warmupNs;
     const o = this.p.offloads;
     // Super-segments only when the stack hands them down and the path takes them (TSO in
     // the NIC, or GSO in the host before it), bounded by what the NIC accepts.
-    this.segmentSize = o.tso && !spec.mutation?.noBatching ? Math.min(o.gsoMaxBytes, Math.max(...spec.nics.map((n) => n.gsoMaxBytes))) : 0;
+    this.segmentSize = o.tso ? Math.min(o.gsoMaxBytes, Math.max(...spec.nics.map((n) => n.gsoMaxBytes))) : 0;
     const conns = spec.workload.kind === 'stream' ? 1 : spec.workload.connections;
     for (let c = 0; c < conns; c++) this.connect(c);
     this.q.at(this.measureFrom, () => this.startMeasuring());

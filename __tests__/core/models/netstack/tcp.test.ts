@@ -5,10 +5,10 @@
 //
 // Mutations that must break these tests (each checked once):
 // - the sender ignoring SACK blocks (processAck not calling markSacked): "recovers
-//   from loss with SACK retransmissions" fails;
+//   from loss with SACK retransmissions" and "delivers every byte in order" fail;
 // - the receiver not keeping out-of-order data (processData dropping it instead of
-//   addOoo): "delivers every byte in order through loss and reordering" fails, the
-//   stream stalling into timeouts.
+//   addOoo): "recovers from loss", "delivers every byte in order through loss and
+//   reordering" (the stream stalls into timeouts) and the determinism tests fail.
 import { PacketExperiment, Rng, TcpEndpoint, type NetstackPersonality, type NicSpec, type PathSpec, type Segment, scenario } from 'virtlab';
 import { parseScript, ScriptError } from '../../../../core/models/netstack/conformance';
 import { loadPersonalities } from '../../../../tools/node/conformance';
