@@ -95,6 +95,7 @@ export { Topology } from './models/network/topology';
 export { NetstackToken, personalityFromOptions, type NetstackPersonality, type TcpFeatures, type NetstackCosts, type NetstackOffloads, type PersonalityOptions } from './models/netstack/personality';
 export { TcpEndpoint, type TcpEnv, type TcpState, type TimerKind } from './models/netstack/tcp';
 export { EventQueue } from './models/netstack/events';
+export { Nic } from './models/netstack/components';
 export { PacketExperiment, type ExperimentSpec, type ExperimentResults, type NicSpec, type PathSpec, type WorkloadSpec as PacketWorkload } from './models/netstack/experiment';
 export { SYN, ACK, FIN, RST, PSH, formatSegment, type Segment, type TcpOptions } from './models/netstack/segment';
 export { MigrationEngine, MigrationService, MigrationController, registerMigrationMethod, registerMigrationAddon, type MigrationParams, type RoundContext, type RoundStats, type MigrationRecord, type Decision } from './models/migration/engine';

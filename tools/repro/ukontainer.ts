@@ -7,11 +7,14 @@
 // headline, the request/response figures, and the conformance table of the tcp
 // suite. Every number comes out of the model; only the paper's column is quoted.
 //
-// `--quick` runs fewer sizes (tests use the exported functions directly).
+// `--quick` runs fewer sizes (tests use the exported functions directly);
+// `--chart <file.html>` writes the goodput curves as the report's chart.
 
+import { writeFileSync } from 'node:fs';
 import { scenario } from 'virtlab';
 import { runText } from '../node/testing';
 import { formatSuite, loadPersonalities, runSuite, suiteDir } from '../node/conformance';
+import { goodputChart } from '../report/report';
 
 export const PERSONALITIES = ['kernel.host-linux', 'kernel.lkl', 'kernel.graphene', 'kernel.gvisor', 'kernel.kata', 'kernel.rump', 'kernel.lwip'] as const;
 export const MESSAGE_SIZES = [1, 4, 16, 64, 256, 1024, 4096, 16384, 65536] as const;
@@ -75,6 +78,13 @@ async function main(): Promise<void> {
   sizes.forEach((m, i) => {
     console.log(`${size(m).padEnd(8)}${PERSONALITIES.map((k) => pad((curves.get(k)![i] / 1e6).toFixed(1))).join('')}${pad(`${((lkl[i] / native[i] - 1) * 100).toFixed(0)}%`, 12)}`);
   });
+  const chartAt = process.argv.indexOf('--chart');
+  if (chartAt > 0 && process.argv[chartAt + 1]) {
+    const file = process.argv[chartAt + 1];
+    const series = new Map(PERSONALITIES.map((k) => [k.replace('kernel.', ''), curves.get(k)!] as const));
+    writeFileSync(file, `<!doctype html><meta charset="utf-8"><title>µKontainer goodput</title><body style="font:14px system-ui">${goodputChart('TCP_STREAM goodput per personality (model)', sizes, series)}</body>\n`);
+    console.log(`chart: ${file}`);
+  }
   const adv = sizes.map((_, i) => lkl[i] / native[i] - 1);
   const best = Math.max(...adv);
   console.log('');

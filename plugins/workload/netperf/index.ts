@@ -12,7 +12,7 @@
 // results do not depend on the tick; groups without these workloads start nothing
 // and cost nothing. The system's next event is the earliest experiment end.
 
-import { DatacenterToken, definePlugin, Host, NetstackToken, NetworkToken, PacketExperiment, Vm, VmState, type ExperimentResults, type NicSpec, type PacketWorkload, type SimContext } from 'virtlab';
+import { DatacenterToken, definePlugin, Host, NetstackToken, Nic, NetworkToken, PacketExperiment, Vm, VmState, type ExperimentResults, type NicSpec, type PacketWorkload, type SimContext } from 'virtlab';
 import type { Options } from './options';
 
 const KINDS = new Set(['tcp-stream', 'tcp-rr', 'http']);
@@ -33,6 +33,7 @@ interface Run {
   readonly server: number;
   readonly exp: PacketExperiment;
   readonly endNs: number;
+  readonly messageSize?: number;
   results?: ExperimentResults;
 }
 
@@ -110,7 +111,8 @@ export default definePlugin<Options>((api) => {
         rng: api.rng(`vm-${vm}`),
       });
       const endNs = typeof w.duration === 'number' ? sim.timeNs + w.duration : Infinity;
-      runs.push({ group: group.name, kind: w.kind as string, vm, client, server, exp, endNs });
+      runs.push({ group: group.name, kind: w.kind as string, vm, client, server, exp, endNs, messageSize: w.kind === 'tcp-stream' ? (w.messageSize as number) : undefined });
+      for (const h of [client, server]) if (!sim.world.has(h, Nic)) sim.world.add(h, Nic);
     }
   };
 
@@ -140,11 +142,36 @@ export default definePlugin<Options>((api) => {
     tps.set(t);
     latency.set(latN ? lat / latN : 0);
     const dt = sim.timeNs - sampledAt;
-    frames.set(dt > 0 ? ((f - framesBefore) * 1e9) / dt : 0);
-    framesBefore = f;
-    sampledAt = sim.timeNs;
+    if (dt > 0) {
+      frames.set(((f - framesBefore) * 1e9) / dt);
+      framesBefore = f;
+      sampledAt = sim.timeNs;
+    }
     txRing.set(tx);
     rxRing.set(rx);
+  };
+
+  /** The Nic component of every host with an experiment: queues now, frame rate over the step. */
+  const updateNics = (sim: SimContext) => {
+    const N = sim.world.store(Nic);
+    const totals = new Map<number, { tx: number; rx: number; frames: number }>();
+    for (const r of runs) {
+      for (const side of [0, 1] as const) {
+        const h = side === 0 ? r.client : r.server;
+        const n = r.exp.nicState(side);
+        const t = totals.get(h) ?? { tx: 0, rx: 0, frames: 0 };
+        t.tx += n.txRing + n.txWaiting;
+        t.rx += n.rxRing;
+        t.frames += n.framesOut + n.framesIn;
+        totals.set(h, t);
+      }
+    }
+    for (const [h, t] of totals) {
+      N.framesPerS[h] = sim.stepNs > 0 ? ((t.frames - N.frames[h]) * 1e9) / sim.stepNs : 0;
+      N.frames[h] = t.frames;
+      N.txQueue[h] = t.tx;
+      N.rxRing[h] = t.rx;
+    }
   };
 
   api.addSystem({
@@ -158,6 +185,7 @@ export default definePlugin<Options>((api) => {
         r.exp.advanceTo(Math.min(until, r.endNs));
         if (until >= r.endNs) r.results = r.exp.results();
       }
+      if (runs.length) updateNics(sim);
       if (sim.sampling && runs.length) sample(sim);
     },
     nextEventNs: () => {
@@ -165,6 +193,16 @@ export default definePlugin<Options>((api) => {
       for (const r of runs) if (!r.results && r.endNs < next) next = r.endNs;
       return next;
     },
+  });
+
+  // An experiment's pending events are closures over its endpoints: they are not
+  // saved, so a run is checkpointed only before its first experiment starts.
+  api.persist('experiments', {
+    save: () => {
+      if (runs.length) throw new Error(`${api.id}: a simulation with packet experiments in progress cannot be checkpointed (their event queues are not saved); checkpoint before the first one starts`);
+      return { started: 0 };
+    },
+    load: () => {},
   });
 
   api.hooks.lifecycle.finish.tapPromise(api.id, async (f) => {
@@ -175,7 +213,7 @@ export default definePlugin<Options>((api) => {
     for (const r of runs) n += r.results!.calls;
     calls.add(n);
     const personality = f.sim.services.get(NetstackToken).id;
-    const rows = runs.map((r) => ({ group: r.group, kind: r.kind, vm: r.vm, client: r.client, server: r.server, personality, ...r.results! }));
+    const rows = runs.map((r) => ({ group: r.group, kind: r.kind, vm: r.vm, client: r.client, server: r.server, personality, ...(r.messageSize === undefined ? {} : { messageSize: r.messageSize }), ...r.results! }));
     f.addFile('netperf.json', JSON.stringify(rows, null, 2) + '\n');
     for (const r of rows) {
       const what = r.kind === 'tcp-stream' ? `${(r.goodputBps / 1e9).toFixed(3)} Gbit/s goodput` : `${r.transactionsPerS.toFixed(0)} transactions/s, mean latency ${(r.latencyMeanNs / 1e3).toFixed(1)} µs`;
