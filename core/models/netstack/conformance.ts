@@ -184,7 +184,7 @@ export function runScript(steps: readonly Step[], personality: NetstackPersonali
       if (!got) return fail(step.line, `expected ${step.text} at ${(step.t / 1e9).toFixed(3)} s, nothing was sent`);
       if (Math.abs(got.t - step.t) > TOLERANCE_NS) return fail(step.line, `expected ${step.text} at ${(step.t / 1e9).toFixed(3)} s, it left at ${(got.t / 1e9).toFixed(3)} s`);
       const why = mismatch(step.pkt, got.seg);
-      if (why) return fail(step.line, `${why} differ: expected ${step.text}, sent ${formatSegment(got.seg)}`);
+      if (why) return fail(step.line, `mismatch in ${why}: expected ${step.text}, sent ${formatSegment(got.seg)}`);
       continue;
     }
     fire(step.t, false);
