@@ -28,7 +28,7 @@ export const NETSTACK_OPTION_FRAGMENTS = {
   receiveBuffer: { type: 'number', minimum: 1024, unit: 'bytes', description: 'Socket receive buffer: the most the receiver advertises.' },
   sendBuffer: { type: 'number', minimum: 1024, unit: 'bytes', description: 'Socket send buffer: the most the application may have written and not yet had acknowledged.' },
   // --- costs
-  callNs: ns('Crossing into the stack per socket call: system call entry and exit, a function call, a trap to a sentry, a PAL call.'),
+  callNs: ns('Crossing into the stack per socket call: system call entry and exit, a function call into a library kernel, a trap into a user-space kernel, a call through a library OS’s host interface.'),
   callStackNs: ns('Fixed work of a send() or recv() inside the stack (socket lookup, locking, skb allocation).'),
   copyNsPerByte: nsPerByte('Copying payload between the application and the stack.'),
   txSegmentNs: ns('Stack work per segment sent (TCP and IP output; a TSO/GSO super-segment counts once).'),

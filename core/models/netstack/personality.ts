@@ -1,8 +1,9 @@
-// The netstack contract: a container kernel "personality" — host Linux, the Linux
-// Kernel Library, gVisor's netstack, a rump or lwIP unikernel, Graphene, a Kata VM —
-// is a TCP feature set (which protocol mechanisms its stack has), a cost profile
-// (what each socket call, segment, frame and byte costs the core that pays it, and
-// how frames reach the host's NIC) and offloads. The kernel.* plugins provide one
+// The netstack contract: a container kernel "personality" — the host's kernel, a
+// kernel linked into the process as a library, a user-space sandbox kernel, a
+// unikernel's stack, a VM's guest kernel — is a TCP feature set (which protocol
+// mechanisms its stack has), a cost profile (what each socket call, segment, frame
+// and byte costs the core that pays it, and how frames reach the host's NIC) and
+// offloads. The kernel.* plugins provide one
 // under NetstackToken, built from their manifest options, so that every figure sits
 // in a plugin.json with its unit and source; the TCP model (tcp.ts), the packet
 // experiment (experiment.ts) and the conformance runner (conformance.ts) read it.
@@ -84,7 +85,7 @@ export interface NetstackOffloads {
 }
 
 export interface NetstackPersonality {
-  /** Plugin id, e.g. kernel.lkl. */
+  /** Id of the plugin that provides it. */
   readonly id: string;
   readonly features: TcpFeatures;
   readonly costs: NetstackCosts;

@@ -36,7 +36,7 @@ export interface Options {
   readonly receiveBuffer: number;
   /** Socket send buffer: the most the application may have written and not yet had acknowledged. Unit: bytes. Default: 4194304. */
   readonly sendBuffer: number;
-  /** Crossing into the stack per socket call: system call entry and exit, a function call, a trap to a sentry, a PAL call. Unit: ns. Default: 20. */
+  /** Crossing into the stack per socket call: system call entry and exit, a function call into a library kernel, a trap into a user-space kernel, a call through a library OS’s host interface. Unit: ns. Default: 20. */
   readonly callNs: number;
   /** Fixed work of a send() or recv() inside the stack (socket lookup, locking, skb allocation). Unit: ns. Default: 300. */
   readonly callStackNs: number;
