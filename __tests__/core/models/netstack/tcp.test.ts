@@ -140,6 +140,29 @@ describe('workload.netperf in a scenario', () => {
     expect(rows[1].linkLosses).toBeGreaterThan(0);
   });
 
+  it('shares the links with the datacenter flows: flows on the path slow the packets down', async () => {
+    const run = async (flows: number) => {
+      let b = scenario('netperf-flows')
+        .seed(5)
+        .tick('1ms')
+        .duration('8ms')
+        .preset('headless')
+        .hosts({ profile: 'x86-64-server', racks: 2, perRack: 1 })
+        .vms({ name: 'stream', vcpus: 1, memory: '1GiB', workload: { kind: 'tcp-stream', messageSize: 65536 } as { kind: string } })
+        .plugin('kernel.host-linux')
+        .plugin('workload.netperf')
+        .noExpectations();
+      if (flows) b = b.plugin('network.background', { steadyFlows: flows, steadyRate: '20Gbit/s', crossRackOnly: true });
+      const { result } = await runText(b);
+      return JSON.parse(result.files.get('netperf.json')!)[0].goodputBps as number;
+    };
+    const alone = await run(0);
+    const shared = await run(6);
+    expect(alone).toBeGreaterThan(20e9);
+    expect(shared).toBeLessThan(0.8 * alone);
+    expect(shared).toBeGreaterThan(0);
+  });
+
   it('starts no experiment for groups without packet workloads', async () => {
     const { result } = await runText(
       scenario('netperf-none')
