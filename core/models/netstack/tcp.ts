@@ -231,12 +231,16 @@ export class TcpEndpoint {
       return;
     }
     if (!(seg.flags & ACK)) return;
-    // Unacceptable segment (entirely left of or right of the window): ACK and drop.
+    // An unacceptable segment — old (all of it before rcvNxt: a duplicate, or a
+    // zero-window probe) or beyond the window — is answered with an ACK (RFC 793) and
+    // only its acknowledgement is used.
     const wnd = Math.max(this.rcvAdvEnd - this.rcvNxt, 0);
-    const end = seg.seq + seg.len;
-    if ((seg.len > 0 && end <= this.rcvNxt) || seg.seq > this.rcvNxt + wnd || (seg.len === 0 && wnd === 0 && seg.seq !== this.rcvNxt && seg.seq !== this.rcvNxt - 1)) {
-      if (!(seg.len === 0 && seg.seq < this.rcvNxt && seg.seq >= this.rcvNxt - 1 && !(seg.flags & FIN)) || seg.len > 0) this.sendAck();
+    const occupies = seg.len + (seg.flags & FIN ? 1 : 0);
+    const old = occupies === 0 ? seg.seq < this.rcvNxt : seg.seq + occupies <= this.rcvNxt;
+    if (old || seg.seq > this.rcvNxt + wnd) {
+      this.sendAck();
       this.processAck(seg);
+      this.output();
       return;
     }
     if (this.tsOk && seg.opts.ts && seg.seq <= this.rcvNxt) this.tsRecent = seg.opts.ts[0];
@@ -587,7 +591,8 @@ export class TcpEndpoint {
       // Skip ranges the receiver already holds (after a timeout's go-back).
       for (const [a, b] of this.scoreboard) if (this.sndNxt >= a && this.sndNxt < b) this.sndNxt = b;
       const avail = this.writeEnd - this.sndNxt;
-      const limit = this.sndUna + Math.min(this.sackOk && this.sndNxt < this.sndMax ? this.cwnd + this.sackedBytes() : this.cwnd + (this.inRecovery && this.sackOk ? this.sackedBytes() : 0), this.sndWnd);
+      // SACKed bytes have left the network: they do not count against the congestion window.
+      const limit = this.sndUna + Math.min(this.cwnd + (this.sackOk ? this.sackedBytes() : 0), this.sndWnd);
       const usable = limit - this.sndNxt;
       if (avail <= 0) {
         if (this.finQueued && !this.finSent) this.sendFin();
