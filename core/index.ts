@@ -96,6 +96,7 @@ export { NetstackToken, personalityFromOptions, type NetstackPersonality, type T
 export { TcpEndpoint, type TcpEnv, type TcpState, type TimerKind } from './models/netstack/tcp';
 export { EventQueue } from './models/netstack/events';
 export { Nic } from './models/netstack/components';
+export type { PacketHooks, PacketExperimentEvent, PacketExperimentEndEvent } from './models/netstack/hooks';
 export { PacketExperiment, type ExperimentSpec, type ExperimentResults, type NicSpec, type PathSpec, type WorkloadSpec as PacketWorkload } from './models/netstack/experiment';
 export { SYN, ACK, FIN, RST, PSH, formatSegment, type Segment, type TcpOptions } from './models/netstack/segment';
 export { MigrationEngine, MigrationService, MigrationController, registerMigrationMethod, registerMigrationAddon, type MigrationParams, type RoundContext, type RoundStats, type MigrationRecord, type Decision } from './models/migration/engine';

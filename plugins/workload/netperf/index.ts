@@ -113,7 +113,15 @@ export default definePlugin<Options>((api) => {
       const endNs = typeof w.duration === 'number' ? sim.timeNs + w.duration : Infinity;
       runs.push({ group: group.name, kind: w.kind as string, vm, client, server, exp, endNs, messageSize: w.kind === 'tcp-stream' ? (w.messageSize as number) : undefined });
       for (const h of [client, server]) if (!sim.world.has(h, Nic)) sim.world.add(h, Nic);
+      if (api.hooks.packets.experimentStarted.taps.length) api.hooks.packets.experimentStarted.call(eventOf(runs[runs.length - 1], sim.timeNs));
     }
+  };
+
+  const eventOf = (r: Run, timeNs: number) => ({ vm: r.vm, client: r.client, server: r.server, kind: r.kind, personality: api.sim.services.get(NetstackToken).id, timeNs });
+  /** Takes a run's results once, when it ends, and tells the hook. */
+  const end = (r: Run, timeNs: number) => {
+    r.results = r.exp.results();
+    if (api.hooks.packets.experimentFinished.taps.length) api.hooks.packets.experimentFinished.call({ ...eventOf(r, timeNs), results: r.results });
   };
 
   const sample = (sim: SimContext) => {
@@ -183,7 +191,7 @@ export default definePlugin<Options>((api) => {
       for (const r of runs) {
         if (r.results) continue;
         r.exp.advanceTo(Math.min(until, r.endNs));
-        if (until >= r.endNs) r.results = r.exp.results();
+        if (until >= r.endNs) end(r, r.endNs);
       }
       if (runs.length) updateNics(sim);
       if (sim.sampling && runs.length) sample(sim);
@@ -207,7 +215,7 @@ export default definePlugin<Options>((api) => {
 
   api.hooks.lifecycle.finish.tapPromise(api.id, async (f) => {
     if (!runs.length) return;
-    for (const r of runs) r.results ??= r.exp.results();
+    for (const r of runs) if (!r.results) end(r, f.sim.timeNs);
     sample(f.sim);
     let n = 0;
     for (const r of runs) n += r.results!.calls;
