@@ -64,6 +64,33 @@ describe('two TCP endpoints', () => {
   });
 });
 
+describe('congestion control', () => {
+  /** A sender with IW 10 that sees three duplicate ACKs for its first segment. */
+  function afterThreeDupAcks(congestion: 'reno' | 'cubic') {
+    const sent: Segment[] = [];
+    const ep = new TcpEndpoint({ ...linux.features, congestion, timestamps: false, sack: false, windowScaling: false }, { now: () => 0, send: (s) => sent.push(s), timer: () => {} });
+    ep.connect();
+    ep.receive({ flags: 1 | 2, seq: 0, ack: 1, win: 65535, len: 0, opts: { mss: 1460 } });
+    ep.write(10 * 1460);
+    const flight = ep.sndNxt - ep.sndUna;
+    sent.length = 0;
+    for (let i = 0; i < 3; i++) ep.receive({ flags: 2, seq: 1, ack: 1, win: 65535, len: 0, opts: {} });
+    return { ep, flight, sent };
+  }
+
+  it('cuts the window by half with Reno and to 0.7 with CUBIC, and retransmits the hole', () => {
+    const reno = afterThreeDupAcks('reno');
+    const cubic = afterThreeDupAcks('cubic');
+    expect(reno.flight).toBe(10 * 1460);
+    expect(reno.ep.ssthresh).toBe(0.5 * reno.flight);
+    expect(cubic.ep.ssthresh).toBeCloseTo(0.7 * 10 * 1460);
+    for (const r of [reno, cubic]) {
+      expect(r.ep.counters.fastRetransmits).toBe(1);
+      expect(r.sent[0]).toMatchObject({ seq: 1, len: 1460 });
+    }
+  });
+});
+
 describe('the packet experiment', () => {
   it('runs a stream at close to line rate without impairments', () => {
     const { r } = stream(linux);
