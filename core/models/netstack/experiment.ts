@@ -27,7 +27,7 @@ import { TcpEndpoint, type TimerKind } from './tcp';
 export interface NicSpec {
   /** Line rate, bit/s. */
   readonly bandwidth: number;
-  /** Queue pairs (the experiment's connections hash onto them). */
+  /** Queue pairs, each with its transmit and receive ring (connection c uses queue c mod queues). */
   readonly queues: number;
   /** Descriptors per transmit and receive ring. */
   readonly ringEntries: number;
@@ -126,14 +126,18 @@ class Side {
   readonly app: Core;
   readonly host: Core;
   readonly eps: TcpEndpoint[] = [];
-  /** NIC transmit: descriptors in use, the queue behind a full ring, and when the wire is free. */
-  txRing = 0;
-  readonly txWait: Piece[] = [];
+  /**
+   * NIC transmit, per queue pair (a connection hashes onto queue conn mod queues):
+   * descriptors in use and the segments waiting behind a full ring; and when the
+   * wire, which the queues share, is free.
+   */
+  readonly txRing: number[];
+  readonly txWait: Piece[][];
   wireFree = 0;
   txQueuePeak = 0;
-  /** NIC receive ring: frames waiting for a poll. */
+  /** NIC receive: frames waiting for a poll, in arrival order, and their count per queue's ring. */
   rxRing: Piece[] = [];
-  rxFrames = 0;
+  readonly rxFrames: number[];
   pollScheduled = false;
   calls = 0;
   deviceWrites = 0;
@@ -146,6 +150,9 @@ class Side {
   ) {
     this.app = new Core(q);
     this.host = new Core(q);
+    this.txRing = new Array<number>(nic.queues).fill(0);
+    this.txWait = Array.from({ length: nic.queues }, () => []);
+    this.rxFrames = new Array<number>(nic.queues).fill(0);
   }
 }
 
@@ -331,12 +338,13 @@ export class PacketExperiment {
     const s = this.sides[sideIdx];
     // With hardware TSO a super-segment is one descriptor; otherwise one per frame.
     const desc = s.nic.tso ? 1 : piece.frames;
-    if (s.txRing + desc > s.nic.ringEntries || s.txWait.length) {
-      s.txWait.push(piece);
-      s.txQueuePeak = Math.max(s.txQueuePeak, s.txWait.length);
+    const qi = piece.conn % s.nic.queues;
+    if (s.txRing[qi] + desc > s.nic.ringEntries || s.txWait[qi].length) {
+      s.txWait[qi].push(piece);
+      s.txQueuePeak = Math.max(s.txQueuePeak, s.txWait[qi].length);
       return;
     }
-    s.txRing += desc;
+    s.txRing[qi] += desc;
     this.wire(sideIdx, piece, desc);
   }
 
@@ -395,14 +403,16 @@ export class PacketExperiment {
     flush(seg.seq + seg.len, true);
     s.wireFree = t;
     // The descriptors come back when the last frame is on the wire.
+    const qi = piece.conn % s.nic.queues;
     this.q.at(t, () => {
-      s.txRing -= desc;
-      while (s.txWait.length) {
-        const next = s.txWait[0];
+      s.txRing[qi] -= desc;
+      const waiting = s.txWait[qi];
+      while (waiting.length) {
+        const next = waiting[0];
         const d = s.nic.tso ? 1 : next.frames;
-        if (s.txRing + d > s.nic.ringEntries) break;
-        s.txWait.shift();
-        s.txRing += d;
+        if (s.txRing[qi] + d > s.nic.ringEntries) break;
+        waiting.shift();
+        s.txRing[qi] += d;
         this.wire(sideIdx, next, d);
       }
     });
@@ -411,11 +421,19 @@ export class PacketExperiment {
   // ------------------------------------------------------------------ receive path
   private nicReceive(sideIdx: number, piece: Piece): void {
     const s = this.sides[sideIdx];
-    if (s.rxFrames + piece.frames > s.nic.ringEntries) {
+    const qi = piece.conn % s.nic.queues;
+    // The ring takes frames while it has free descriptors; the rest of the run is dropped.
+    const free = s.nic.ringEntries - s.rxFrames[qi];
+    if (free <= 0) {
       s.rxDrops += piece.frames;
       return;
     }
-    s.rxFrames += piece.frames;
+    if (free < piece.frames) {
+      const mss = s.eps[piece.conn]?.mss ?? 1460;
+      s.rxDrops += piece.frames - free;
+      piece = { conn: piece.conn, frames: free, seg: { ...piece.seg, len: Math.min(piece.seg.len, free * mss), flags: piece.seg.flags & ~(FIN | PSH) } };
+    }
+    s.rxFrames[qi] += piece.frames;
     s.framesIn += piece.frames;
     const c = this.p.costs;
     // A container's frames first cross the host (bridge, tap, vhost) on the host core.
@@ -442,9 +460,9 @@ export class PacketExperiment {
     while (s.rxRing.length && frames < 64) {
       const p = s.rxRing.shift()!;
       frames += p.frames;
+      s.rxFrames[p.conn % s.nic.queues] -= p.frames;
       batch.push(p);
     }
-    s.rxFrames -= frames;
     // GRO: consecutive in-order pieces of a connection become one segment (≤ 64 KiB);
     // without it every frame is its own segment for the stack.
     const segs: Piece[] = [];
@@ -531,6 +549,7 @@ export class PacketExperiment {
   /** NIC state of one side for the visualizer: transmit descriptors in use, frames waiting in the receive ring, frames moved so far. */
   nicState(side: 0 | 1): { txRing: number; txWaiting: number; rxRing: number; framesOut: number; framesIn: number } {
     const s = this.sides[side];
-    return { txRing: s.txRing, txWaiting: s.txWait.length, rxRing: s.rxFrames, framesOut: s.framesOut, framesIn: s.framesIn };
+    const sum = (a: readonly number[]) => a.reduce((x, y) => x + y, 0);
+    return { txRing: sum(s.txRing), txWaiting: sum(s.txWait.map((w) => w.length)), rxRing: sum(s.rxFrames), framesOut: s.framesOut, framesIn: s.framesIn };
   }
 }

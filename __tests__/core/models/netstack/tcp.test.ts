@@ -124,6 +124,18 @@ describe('the packet experiment', () => {
     }
   });
 
+  it('drops frames a full receive ring cannot take, and recovers from the drops', () => {
+    const clean = stream(linux).r;
+    const small: NicSpec = { ...nic, ringEntries: 16 };
+    const e = new PacketExperiment({ personality: linux, nics: [nic, small], paths: [path(), path()], workload: { kind: 'stream', messageBytes: 65536, recvBytes: 131072 }, startNs: 0, warmupNs: 2e6, rng: new Rng(1, 'test') });
+    e.advanceTo(12e6);
+    const r = e.results();
+    expect(r.rxDrops).toBeGreaterThan(0);
+    expect(r.retransmits).toBeGreaterThan(0);
+    expect(r.bytes).toBeGreaterThan(0);
+    expect(r.goodputBps).toBeLessThan(clean.goodputBps);
+  });
+
   it('is deterministic for a seed, and the seed matters under loss', () => {
     const a = stream(linux, { loss: 0.002 }, 7).r;
     const b = stream(linux, { loss: 0.002 }, 7).r;
