@@ -324,8 +324,9 @@ export class PacketExperiment {
     const mss = s.eps[conn]?.mss ?? 1460;
     const frames = Math.max(1, Math.ceil(seg.len / mss));
     // Stack work once per (super-)segment; software checksum per byte without offload;
-    // one device write hands the whole segment (and its frames) to the device.
-    const cost = c.txSegmentNs + (o.checksum ? 0 : seg.len * c.checksumNsPerByte) + c.deviceWriteNs + seg.len * c.deviceCopyNsPerByte + (o.tso ? 0 : (frames - 1) * c.frameNs);
+    // one device write hands the whole segment (and its frames) to the device; a
+    // super-segment that the NIC cannot cut is cut in software (GSO), per frame.
+    const cost = c.txSegmentNs + (o.checksum && s.nic.checksum ? 0 : seg.len * c.checksumNsPerByte) + c.deviceWriteNs + seg.len * c.deviceCopyNsPerByte + (s.nic.tso ? 0 : (frames - 1) * c.frameNs);
     s.deviceWrites++;
     s.app.exec(cost, () => {
       const toNic = () => this.nicEnqueue(sideIdx, { seg, conn, frames });
