@@ -12,6 +12,7 @@ import { createTranslatorHooks } from './models/dbt/hooks';
 import { createMemoryHooks } from './models/memory/hooks';
 import { createMigrationHooks } from './models/migration/hooks';
 import { createNetworkHooks } from './models/network/hooks';
+import { createPacketHooks } from './models/netstack/hooks';
 
 /** A fresh hooks record, as each simulation gets one. */
 export function createHooks(): Hooks {
@@ -21,6 +22,7 @@ export function createHooks(): Hooks {
     cpu: Object.freeze({ ...createTranslatorHooks(), ...createGuestCpuHooks() }),
     memory: createMemoryHooks(),
     network: createNetworkHooks(),
+    packets: createPacketHooks(),
     migration: createMigrationHooks(),
   });
 }

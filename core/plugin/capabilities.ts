@@ -21,6 +21,10 @@ export const CAPABILITIES: Readonly<Record<string, CapabilityInfo>> = Object.fre
   'migration.controller': { exclusive: true, description: 'Decides how a migration proceeds (adaptive policies).' },
   'migration.trigger': { exclusive: false, description: 'Starts migrations (schedules, maintenance).' },
   'network.traffic': { exclusive: false, description: 'Generates traffic on the datacenter network.' },
+  netstack: { exclusive: true, description: 'The network stack of the containers: a kernel personality with its TCP features, costs and offloads (service NetstackToken).' },
+  'workload.tcp-stream': { exclusive: true, description: 'Runs `kind: tcp-stream` workloads (netperf TCP_STREAM) on the packet-level network.' },
+  'workload.tcp-rr': { exclusive: true, description: 'Runs `kind: tcp-rr` workloads (netperf TCP_RR) on the packet-level network.' },
+  'workload.http': { exclusive: true, description: 'Runs `kind: http` workloads (nginx served, wrk load) on the packet-level network.' },
   trace: { exclusive: false, description: 'Records events for the visualizer and reports.' },
   bench: { exclusive: false, description: 'Measures the framework itself.' },
 });

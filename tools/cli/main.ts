@@ -38,6 +38,7 @@ import { closest } from '../../core/plugin/manifest';
 import { loadCatalog, PLUGINS_DIR, readPluginFolder } from '../node/catalog';
 import { defaultResultsDir, prepareResultsDir, ResultsDirError, writeResults } from '../node/results';
 import { loadScenarioFile } from '../node/scenario-file';
+import { formatSuite, loadPersonalities, runSuite, suiteDir } from '../node/conformance';
 import { generatedFiles, staleFiles } from '../gen/generate';
 import { commandHelp, parseAssignment, parseCommand, UsageError, wantsHelp, type CommandSpec } from './args';
 import { EXEC_SPEC, execCommand, ExecUsageError } from './exec';
@@ -143,6 +144,18 @@ const COMMANDS: Record<string, CommandSpec> = {
     },
     examples: ['virtlab matrix scenarios/matrices/ci.matrix.yaml --workers 2'],
   },
+  conformance: {
+    name: 'conformance',
+    summary: 'run a protocol conformance suite against every netstack personality and print the pass/fail table',
+    usage: ['conformance <suite | folder of .pkt scripts> [--kernel id]… [--plugin-path dir]… [--verbose]'],
+    options: {
+      kernel: { type: 'string', multiple: true, arg: 'id', description: 'run only these personalities (e.g. kernel.lkl); default: every installed provider of netstack' },
+      'plugin-path': { type: 'string', multiple: true, arg: 'dir', description: 'also load personalities from this plugin folder' },
+      verbose: { type: 'boolean', description: 'print the first failure of each failing script and personality' },
+    },
+    examples: ['virtlab conformance tcp', 'virtlab conformance tcp --kernel kernel.host-linux --kernel kernel.lkl --verbose'],
+    notes: 'Suites by name live in scenarios/conformance/<suite>/; the script format is described in core/models/netstack/conformance.ts.',
+  },
   exec: EXEC_SPEC,
   help: {
     name: 'help',
@@ -231,6 +244,21 @@ export async function main(argv: string[], io: Out = stdio): Promise<number> {
         } catch (e) {
           throw new UsageError((e as Error).message);
         }
+        return 0;
+      }
+      case 'conformance': {
+        const { values, positionals } = parse('conformance', rest);
+        if (positionals.length !== 1) throw new UsageError('conformance takes one suite', 'virtlab conformance tcp');
+        let dir: string;
+        try {
+          dir = suiteDir(positionals[0]);
+        } catch (e) {
+          throw new UsageError((e as Error).message);
+        }
+        const personalities = await loadPersonalities((values.kernel as string[] | undefined) ?? [], (values['plugin-path'] as string[] | undefined) ?? []).catch((e: Error) => {
+          throw new UsageError(e.message);
+        });
+        io.out(formatSuite(runSuite(dir, personalities), values.verbose === true));
         return 0;
       }
       case 'help': {

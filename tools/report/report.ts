@@ -40,6 +40,60 @@ export function lineChart(title: string, times: number[], values: number[], unit
 </svg></figure>`;
 }
 
+const PALETTE = ['#1565c0', '#c62828', '#2e7d32', '#ef6c00', '#6a1b9a', '#00838f', '#5d4037', '#9e9d24'];
+
+/**
+ * Goodput against message size, one line per personality, as inline SVG: the x axis
+ * is logarithmic in the message size, the y axis linear in Mbit/s.
+ */
+export function goodputChart(title: string, sizes: readonly number[], series: ReadonlyMap<string, readonly number[]>): string {
+  const W = 620;
+  const H = 260;
+  const L = 64;
+  const B = 30;
+  const R = 130;
+  const all = [...series.values()].flat().filter(Number.isFinite).map((v) => v / 1e6);
+  const hi = Math.max(1e-9, ...all);
+  const lx = sizes.map((m) => Math.log2(m));
+  const x0 = Math.min(...lx);
+  const x1 = Math.max(x0 + 1, ...lx);
+  const x = (i: number) => L + ((lx[i] - x0) / (x1 - x0)) * (W - L - R);
+  const y = (v: number) => H - B - (v / hi) * (H - B - 12);
+  const lines = [...series.entries()]
+    .map(([name, vs], k) => {
+      const c = PALETTE[k % PALETTE.length];
+      const pts = vs.map((v, i) => `${x(i).toFixed(1)},${y(v / 1e6).toFixed(1)}`).join(' ');
+      return `<polyline fill="none" stroke="${c}" stroke-width="2" points="${pts}"/><text x="${W - R + 8}" y="${20 + k * 16}" font-size="12" fill="${c}">${esc(name)}</text>`;
+    })
+    .join('\n');
+  const ticks = sizes.map((m, i) => `<text x="${x(i).toFixed(1)}" y="${H - 10}" text-anchor="middle" font-size="10">${m >= 1024 ? `${m / 1024}K` : m}</text>`).join('');
+  return `<figure><figcaption>${esc(title)} <small>(Mbit/s against message size in bytes)</small></figcaption>
+<svg viewBox="0 0 ${W} ${H}" width="${W}" height="${H}" role="img" aria-label="${esc(title)}">
+<line x1="${L}" y1="${H - B}" x2="${W - R}" y2="${H - B}" stroke="#999"/><line x1="${L}" y1="12" x2="${L}" y2="${H - B}" stroke="#999"/>
+<text x="${L - 4}" y="${y(hi) + 4}" text-anchor="end" font-size="11">${fmt(hi)}</text><text x="${L - 4}" y="${y(0) + 4}" text-anchor="end" font-size="11">0</text>
+${ticks}
+${lines}
+</svg></figure>`;
+}
+
+/** The packet workloads of a run (netperf.json): the goodput chart and a table per experiment. */
+function packetSection(dir: string): string {
+  const file = path.join(dir, 'netperf.json');
+  if (!existsSync(file)) return '';
+  const rows = JSON.parse(readFileSync(file, 'utf8')) as Array<{ group: string; kind: string; personality: string; messageSize?: number; goodputBps: number; transactionsPerS: number; latencyMeanNs: number; retransmits: number; framesOut: number }>;
+  const streams = rows.filter((r) => r.kind === 'tcp-stream' && r.messageSize !== undefined);
+  const sizes = [...new Set(streams.map((r) => r.messageSize!))].sort((a, b) => a - b);
+  const series = new Map<string, number[]>();
+  for (const p of [...new Set(streams.map((r) => r.personality))]) {
+    series.set(p.replace(/^kernel\./, ''), sizes.map((m) => streams.filter((r) => r.personality === p && r.messageSize === m).reduce((a, r) => a + r.goodputBps, 0)));
+  }
+  const chart = sizes.length ? goodputChart('TCP_STREAM goodput', sizes, series) : '';
+  const table = `<table><tr><th>group</th><th>workload</th><th>kernel</th><th>goodput</th><th>transactions/s</th><th>latency</th><th>retransmissions</th><th>frames</th></tr>${rows
+    .map((r) => `<tr><td>${esc(r.group)}</td><td>${esc(r.kind)}${r.messageSize ? ` ${r.messageSize} B` : ''}</td><td>${esc(r.personality)}</td><td class="n">${fmt(r.goodputBps)}bit/s</td><td class="n">${fmt(r.transactionsPerS)}</td><td class="n">${fmt(r.latencyMeanNs / 1e3)} µs</td><td class="n">${r.retransmits}</td><td class="n">${fmt(r.framesOut)}</td></tr>`)
+    .join('')}</table>`;
+  return `<h2>Packet workloads</h2>${chart}${table}`;
+}
+
 export function writeReport(dir: string): string {
   const need = (f: string) => {
     const p = path.join(dir, f);
@@ -76,7 +130,7 @@ table{border-collapse:collapse}td,th{border:1px solid #ddd;padding:3px 8px}td.n{
 <p>seed ${metrics.seed}, ${fmt(metrics.simulatedNs / 1e9)} s simulated</p>
 <h2>Time series</h2>${charts.join('\n') || '<p>No time series were recorded (add record.series to the scenario).</p>'}
 <h2>Metrics</h2><table><tr><th>metric</th><th>value</th><th>unit</th></tr>${metricRows}</table>
-<h2>Plugins</h2><ul>${plugins}</ul>${migrations}${events}
+<h2>Plugins</h2><ul>${plugins}</ul>${packetSection(dir)}${migrations}${events}
 </html>
 `;
   const out = path.join(dir, 'report.html');

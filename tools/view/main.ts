@@ -12,7 +12,7 @@
 // the scene shows and how long frames take; it changes nothing.
 
 import { Application } from 'pixi.js';
-import { MigPhase, type FromWorker, type Metric } from './protocol';
+import { MigPhase, NIC_STRIDE, NicField, type FromWorker, type Metric } from './protocol';
 import { COLOR_BACKGROUND } from './palette';
 import { Pane, type PaneInspection } from './scene';
 
@@ -155,7 +155,10 @@ async function main(): Promise<void> {
     } else {
       let vms = 0;
       for (let v = 0; v < f.vmHost.length; v++) if (f.vmHost[v] === index) vms++;
-      details.textContent = `host ${index}\nrack ${l.hostRack[index]}, slot ${l.hostSlot[index]}\n${l.hostCores[index]} cores, load ${(f.hostLoad[index] * 100).toFixed(1)}%\n${vms} VMs`;
+      const o = index * NIC_STRIDE;
+      const fps = f.hostNic[o + NicField.FRAMES_PER_S];
+      const nic = Number.isNaN(fps) ? '' : `\nNIC: ${(fps / 1e3).toFixed(1)} kframes/s, tx queue ${f.hostNic[o + NicField.TX_QUEUE]}, rx ring ${f.hostNic[o + NicField.RX_RING]}`;
+      details.textContent = `host ${index}\nrack ${l.hostRack[index]}, slot ${l.hostSlot[index]}\n${l.hostCores[index]} cores, load ${(f.hostLoad[index] * 100).toFixed(1)}%\n${vms} VMs${nic}`;
     }
   };
 

@@ -53,6 +53,8 @@ export interface FrameBuffers {
   readonly vmMigrating: Uint8Array;
   /** Per host: CPU load, 0..1 or more when overcommitted. */
   readonly hostLoad: Float32Array;
+  /** Per host, NIC_STRIDE numbers (a Nic): transmit queue, receive ring, frames per second; NaN on hosts without packet experiments. */
+  readonly hostNic: Float32Array;
   /** Per link: bytes carried since the previous frame over what the link could carry in that time. */
   readonly linkUtil: Float32Array;
   /** Migrations in progress, MIGRATION_STRIDE numbers each; `migrationCount` are valid. */
@@ -95,7 +97,11 @@ export type ToWorker =
 
 export type FromWorker = { type: 'layout'; layout: Layout } | { type: 'frame'; frame: Frame } | { type: 'error'; message: string };
 
+/** Offsets of a host's NIC numbers in `FrameBuffers.hostNic`. */
+export const NicField = { TX_QUEUE: 0, RX_RING: 1, FRAMES_PER_S: 2 } as const;
+export const NIC_STRIDE = 3;
+
 /** The transferable memory of a frame's arrays. */
 export function transferables(b: FrameBuffers): ArrayBuffer[] {
-  return [b.vmHost.buffer, b.vmValue.buffer, b.vmMigrating.buffer, b.hostLoad.buffer, b.linkUtil.buffer, b.migrations.buffer] as ArrayBuffer[];
+  return [b.vmHost.buffer, b.vmValue.buffer, b.vmMigrating.buffer, b.hostLoad.buffer, b.hostNic.buffer, b.linkUtil.buffer, b.migrations.buffer] as ArrayBuffer[];
 }

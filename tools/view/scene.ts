@@ -193,7 +193,7 @@ export class Pane {
       this.ticksPerMs = this.ticksPerMs ? this.ticksPerMs * 0.7 + rate * 0.3 : rate;
     }
     if (old) {
-      const buffers = { vmHost: old.vmHost, vmValue: old.vmValue, vmMigrating: old.vmMigrating, hostLoad: old.hostLoad, linkUtil: old.linkUtil, migrations: old.migrations };
+      const buffers = { vmHost: old.vmHost, vmValue: old.vmValue, vmMigrating: old.vmMigrating, hostLoad: old.hostLoad, hostNic: old.hostNic, linkUtil: old.linkUtil, migrations: old.migrations };
       this.worker.postMessage({ type: 'recycle', buffers } satisfies ToWorker, transferables(buffers));
     }
   }

@@ -17,6 +17,7 @@ import {
   Host,
   MemoryActivity,
   MemWorkload,
+  Nic,
   OPTION_FRAGMENTS,
   loadHostProfiles,
   loadScenario,
@@ -27,7 +28,7 @@ import {
   type HostProfile,
   type SimSnapshot,
 } from 'virtlab';
-import { LINK_KIND_BY_NAME, LinkKind, Mig, MIG_MAX_LINKS, MigPhase, MIGRATION_STRIDE, transferables, type Frame, type FrameBuffers, type FromWorker, type Layout, type MethodSwitch, type Metric, type ToWorker } from './protocol';
+import { LINK_KIND_BY_NAME, LinkKind, Mig, MIG_MAX_LINKS, MigPhase, MIGRATION_STRIDE, NIC_STRIDE, NicField, transferables, type Frame, type FrameBuffers, type FromWorker, type Layout, type MethodSwitch, type Metric, type ToWorker } from './protocol';
 
 const manifests = import.meta.glob('../../plugins/**/plugin.json', { eager: true, import: 'default' }) as Record<string, unknown>;
 const entries = import.meta.glob('../../plugins/**/index.ts') as Record<string, () => Promise<unknown>>;
@@ -140,6 +141,7 @@ function take(ix: Index, migrations: number): Index['pool'][number] {
     vmValue: new Float32Array(ix.vms),
     vmMigrating: new Uint8Array(ix.vms),
     hostLoad: new Float32Array(ix.hosts),
+    hostNic: new Float32Array(ix.hosts * NIC_STRIDE),
     linkUtil: new Float32Array(ix.links),
     migrations: new Float64Array(MIGRATION_STRIDE * 4),
   };
@@ -177,6 +179,15 @@ function frame(s: Simulation, metric: Metric, ticksRun: number, stepMs: number, 
     } else b.vmValue[i] = Math.min(1, V.cpuDemand[vm]);
   }
   for (let j = 0; j < ix.hosts; j++) b.hostLoad[j] = H.cpuLoad[dc.hosts[j]];
+  // NIC queues and packet rates of hosts that run packet-level experiments.
+  const N = s.world.store(Nic);
+  for (let j = 0; j < ix.hosts; j++) {
+    const h = dc.hosts[j];
+    const has = s.world.has(h, Nic);
+    b.hostNic[j * NIC_STRIDE + NicField.TX_QUEUE] = has ? N.txQueue[h] : NaN;
+    b.hostNic[j * NIC_STRIDE + NicField.RX_RING] = has ? N.rxRing[h] : NaN;
+    b.hostNic[j * NIC_STRIDE + NicField.FRAMES_PER_S] = has ? N.framesPerS[h] : NaN;
+  }
 
   // Utilization over the interval since the previous frame, from the bytes each link carried.
   const flows = s.services.get(NetworkToken).flows;

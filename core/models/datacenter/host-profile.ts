@@ -142,6 +142,13 @@ export const HOST_PROFILE_SCHEMA = {
       properties: {
         bandwidth: { type: 'number', exclusiveMinimum: 0, unit: 'bit/s', description: 'NIC line rate.' },
         latency: { type: 'number', minimum: 0, unit: 'ns', description: 'One-way latency from the host to its top-of-rack switch.' },
+        queues: { type: 'integer', minimum: 1, default: 8, description: 'Transmit/receive queue pairs (packet-level experiments).' },
+        ringEntries: { type: 'integer', minimum: 8, default: 1024, description: 'Descriptors per transmit and per receive ring; a full receive ring drops frames.' },
+        mtu: { type: 'number', minimum: 576, default: 1500, unit: 'bytes', description: 'Largest IP packet on the wire.' },
+        tso: { type: 'boolean', default: true, description: 'TCP segmentation offload: the NIC cuts super-segments into MTU-sized frames.' },
+        gsoMaxBytes: { type: 'number', minimum: 1500, default: 65536, unit: 'bytes', description: 'Largest super-segment the NIC accepts (TSO/GSO).' },
+        checksum: { type: 'boolean', default: true, description: 'Checksum offload (transmit and receive).' },
+        gro: { type: 'boolean', default: true, description: 'Generic receive offload in the driver: consecutive frames merged before the stack.' },
       },
     },
   },
@@ -219,5 +226,14 @@ export interface HostProfile {
     readonly bandwidth: number;
     /** ns */
     readonly latency: number;
+    readonly queues: number;
+    readonly ringEntries: number;
+    /** bytes */
+    readonly mtu: number;
+    readonly tso: boolean;
+    /** bytes */
+    readonly gsoMaxBytes: number;
+    readonly checksum: boolean;
+    readonly gro: boolean;
   };
 }

@@ -120,6 +120,13 @@ export class FlowNetwork {
     return this.sent[id];
   }
 
+  /** Live flows whose path crosses link `l`. */
+  flowsOn(l: number): number {
+    let n = 0;
+    for (const f of this.live()) if (this.paths[f].includes(l)) n++;
+    return n;
+  }
+
   /** Live flows. */
   flows(): number[] {
     return [...this.live()];

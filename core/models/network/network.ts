@@ -92,6 +92,31 @@ export class Network {
     return r;
   }
 
+  /** The directed links from one host entity to another (packet-level traffic rides them too). */
+  linksBetween(srcHost: number, dstHost: number): readonly number[] {
+    return this.route(this.index.get(srcHost)!, this.index.get(dstHost)!);
+  }
+
+  /**
+   * The rate a packet-level connection gets on these links now, bit/s: on each link,
+   * what the flows leave free, or an equal share beside them (one more flow in the
+   * max-min allocation) when they fill it; the tightest link decides.
+   */
+  packetRate(links: readonly number[]): number {
+    let rate = Infinity;
+    for (const l of links) {
+      const cap = this.flows.capacity[l];
+      const share = Math.max(cap - this.flows.allocated[l], cap / (this.flows.flowsOn(l) + 1));
+      if (share < rate) rate = share;
+    }
+    return rate;
+  }
+
+  /** Counts packet bytes on links, so link utilization includes packet traffic. */
+  addLinkBytes(links: readonly number[], bytes: number): void {
+    for (const l of links) this.flows.linkBytes[l] += bytes;
+  }
+
   /** One-way latency between two host entities, ns. */
   latency(srcHost: number, dstHost: number): number {
     return this.topology.latency(this.index.get(srcHost)!, this.index.get(dstHost)!);
