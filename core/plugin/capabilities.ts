@@ -21,6 +21,8 @@ export const CAPABILITIES: Readonly<Record<string, CapabilityInfo>> = Object.fre
   'migration.controller': { exclusive: true, description: 'Decides how a migration proceeds (adaptive policies).' },
   'migration.trigger': { exclusive: false, description: 'Starts migrations (schedules, maintenance).' },
   'network.traffic': { exclusive: false, description: 'Generates traffic on the datacenter network.' },
+  'gpu.jit': { exclusive: true, description: 'Compiles GPU kernels: the passes it taps on hooks.gpu.optimizeKernel.' },
+  'workload.gpu': { exclusive: true, description: 'Runs `kind: gpu` VM workloads (GPU kernels through passthrough).' },
   trace: { exclusive: false, description: 'Records events for the visualizer and reports.' },
   bench: { exclusive: false, description: 'Measures the framework itself.' },
 });

@@ -3,6 +3,8 @@
 // with units in the files ("2.1GHz", "384GiB", "25Gbit/s") and converted to base
 // units (Hz, bytes, ns, bit/s) by the loader before validation.
 
+import { GPU_PROFILE_SCHEMA, type GpuProfile } from '../gpu/profile';
+
 export const HOST_PROFILE_SCHEMA = {
   $id: 'virtlab:host-profile',
   type: 'object',
@@ -123,6 +125,7 @@ export const HOST_PROFILE_SCHEMA = {
         },
       },
     },
+    gpus: { type: 'array', items: GPU_PROFILE_SCHEMA, default: [], description: 'GPUs of the host, each passed through to at most one VM at a time.' },
     nic: {
       type: 'object',
       additionalProperties: false,
@@ -200,6 +203,8 @@ export interface HostProfile {
     readonly exceptionEntryCycles: number;
     readonly hostSyscallCycles: number;
   };
+  /** GPUs of the host (none when the profile lists none). */
+  readonly gpus: readonly GpuProfile[];
   readonly nic: {
     /** bit/s */
     readonly bandwidth: number;
