@@ -14,8 +14,9 @@
 // Counting, per warp instruction (never per access through a hook):
 // - global loads and stores: the distinct aligned segments of `transactionBytes`
 //   touched by the warp's active lanes are its transactions (coalescing); each goes
-//   through a set-associative LRU L2 of such lines (a hit or a miss to device memory);
-//   stores are written through to device memory;
+//   through the compute unit's L1 and then the device's L2, set-associative LRU caches
+//   of such lines (a miss of both goes to device memory); stores pass the L1 by and
+//   are written through to device memory;
 // - local loads and stores: the warp's words spread over `localBanks` 4-byte banks;
 //   distinct words in one bank serialize (a bank conflict), the same word is a
 //   broadcast;
@@ -24,8 +25,10 @@
 // Timing, per wave and compute unit (cycles): the largest of the issue time (warp
 // instructions over schedulers), the local-memory time (one warp access per cycle,
 // conflicts replayed) and the mean latency chain of its warps (each load waits its
-// tier's latency, each barrier its cost; resident warps overlap their waits, so more
-// resident warps hide more latency — the reason occupancy matters). A wave lasts as
+// tier's latency — the loads of one statement together, for the slowest — each barrier
+// its cost; resident warps overlap their waits, so more
+// resident warps hide more latency — the reason occupancy matters) and the time the
+// L1 needs to deliver its lines. A wave lasts as
 // long as its slowest compute unit, or as long as the L2 and device memory need to
 // move its bytes at their bandwidths if that is longer. A launch adds the launch
 // overhead; copies add latency plus bytes over the bus bandwidth.
@@ -45,6 +48,7 @@ export interface GpuCounts {
   globalStores: number;
   /** Global transactions after coalescing (loads and stores). */
   globalTransactions: number;
+  l1Hits: number;
   l2Hits: number;
   l2Misses: number;
   /** Bytes moved to or from device memory. */
@@ -74,10 +78,12 @@ export interface LaunchResult {
   occupancy: Occupancy;
   /** Kernel time from launch to completion, ns (launch overhead included). */
   kernelNs: number;
+  /** Time the device spends executing the kernel, ns (kernelNs without the launch overhead): what OpenCL profiling events measure. */
+  executeNs: number;
   /** Host → device copies of the inputs, and device → host of the outputs, ns. */
   transferInNs: number;
   transferOutNs: number;
-  /** Which bound dominated most waves: 'issue', 'local', 'latency', 'l2' or 'dram'. */
+  /** Which bound dominated most waves: 'issue', 'local', 'latency', 'l1', 'l2' or 'dram'. */
   bound: string;
   /** Every global array after the run (outputs, and reductions finished on the host). */
   buffers: Map<string, GpuBuffer>;
@@ -231,6 +237,8 @@ export function runKernel(k: Kernel, dev: GpuProfile, inputs: ReadonlyMap<string
   const isLocal = (name: string) => localBase.has(name);
 
   const l2 = dev.l2 ? new LineCache(Math.floor(dev.l2.size / tx), dev.l2.ways) : undefined;
+  // One L1 per compute unit; its contents persist across waves, as the hardware's do.
+  const l1s = dev.l1 ? Array.from({ length: dev.computeUnits }, () => new LineCache(Math.floor(dev.l1!.size / tx), dev.l1!.ways)) : undefined;
   const counts: GpuCounts = {
     workGroups: nGroups,
     waves: 0,
@@ -239,6 +247,7 @@ export function runKernel(k: Kernel, dev: GpuProfile, inputs: ReadonlyMap<string
     globalLoads: 0,
     globalStores: 0,
     globalTransactions: 0,
+    l1Hits: 0,
     l2Hits: 0,
     l2Misses: 0,
     dramBytes: 0,
@@ -280,12 +289,26 @@ export function runKernel(k: Kernel, dev: GpuProfile, inputs: ReadonlyMap<string
     const cuOfWarp = (w: number) => Math.floor(w / warpsPerGroup) % dev.computeUnits;
     const issue = new Float64Array(dev.computeUnits);
     const localCycles = new Float64Array(dev.computeUnits);
+    const l1Cycles = new Float64Array(dev.computeUnits);
     const stall = new Float64Array(dev.computeUnits);
     const resident = new Float64Array(dev.computeUnits);
     for (let w = 0; w < nWarps; w++) resident[cuOfWarp(w)]++;
     let waveTransactions = 0;
     let waveDramBytes = 0;
     const localMem = new Float64Array(Math.max(1, groups * localWords));
+    // Loads of one statement are independent of each other: a warp issues them back to
+    // back and waits once, for the slowest (memory-level parallelism). Statements are
+    // dependent in order, so their waits add up.
+    const pending = new Float64Array(nWarps);
+    const settle = (m: Mask) => {
+      for (let wi = 0; wi < m.warps.length; wi++) {
+        const w = m.warps[wi];
+        if (pending[w]) {
+          stall[cuOfWarp(w)] += pending[w];
+          pending[w] = 0;
+        }
+      }
+    };
     const privates = new Map<string, Val>();
     const loops = new Map<string, number>();
 
@@ -326,16 +349,25 @@ export function runKernel(k: Kernel, dev: GpuProfile, inputs: ReadonlyMap<string
           }
         }
         counts.globalTransactions += n;
-        waveTransactions += n;
         issue[cu] += 1;
         counts.warpInstructions++;
         let latency = 0;
         for (let j = 0; j < n; j++) {
           if (store) {
+            waveTransactions++;
             if (l2) l2.access(segs[j]);
             waveDramBytes += tx;
             continue;
           }
+          if (l1s) {
+            l1Cycles[cu] += tx / dev.l1!.bytesPerCycle;
+            if (l1s[cu].access(segs[j])) {
+              counts.l1Hits++;
+              latency = Math.max(latency, dev.l1!.latencyCycles);
+              continue;
+            }
+          }
+          waveTransactions++;
           const hit = l2 ? l2.access(segs[j]) : false;
           if (hit) counts.l2Hits++;
           else {
@@ -344,8 +376,8 @@ export function runKernel(k: Kernel, dev: GpuProfile, inputs: ReadonlyMap<string
           }
           latency = Math.max(latency, hit ? dev.l2!.latencyCycles : dev.globalLatencyCycles);
         }
-        // A warp waits for its slowest transaction; a store does not wait.
-        stall[cu] += latency + (store ? 0 : n - 1);
+        // A warp waits for its slowest transaction (one more cycle per extra one); a store does not wait.
+        if (!store) pending[w] = Math.max(pending[w], latency + n - 1);
       }
     };
     /** Counts one local access; returns nothing. Words are per lane offsets in the group's local space. */
@@ -375,7 +407,8 @@ export function runKernel(k: Kernel, dev: GpuProfile, inputs: ReadonlyMap<string
         issue[cu] += 1;
         counts.warpInstructions++;
         localCycles[cu] += degree;
-        stall[cu] += store ? degree - 1 : dev.localLatencyCycles + degree - 1;
+        if (store) stall[cu] += degree - 1;
+        else pending[w] = Math.max(pending[w], dev.localLatencyCycles + degree - 1);
       }
     };
 
@@ -433,9 +466,12 @@ export function runKernel(k: Kernel, dev: GpuProfile, inputs: ReadonlyMap<string
         case 'bin': {
           const a = evalE(e.a, m);
           const b = evalE(e.b, m);
-          issueAll(m);
           const f = OPS[e.op];
+          // Arithmetic on uniform values (constants, loop counters) runs once per warp on
+          // the scalar unit (AMD) or is hoisted and strength-reduced by the compiler
+          // (NVIDIA): it takes no vector issue slot.
           if (typeof a === 'number' && typeof b === 'number') return f(a, b);
+          issueAll(m);
           const out = new Float64Array(lanes);
           if (typeof a === 'number') for (let i = 0; i < lanes; i++) out[i] = f(a, (b as Float64Array)[i]);
           else if (typeof b === 'number') for (let i = 0; i < lanes; i++) out[i] = f(a[i], b);
@@ -472,6 +508,7 @@ export function runKernel(k: Kernel, dev: GpuProfile, inputs: ReadonlyMap<string
               counts.globalStores++;
               globalAccess(s.array, index, m, true);
             }
+            settle(m);
             const decl = k.arrays.find((a) => a.name === s.array);
             if (!decl) throw new Error(`kernel '${k.name}' stores into undeclared array '${s.array}'`);
             const len = decl.length;
@@ -489,6 +526,7 @@ export function runKernel(k: Kernel, dev: GpuProfile, inputs: ReadonlyMap<string
           }
           case 'set': {
             const value = evalE(s.value, m);
+            settle(m);
             const old = privates.get(s.name);
             if (!m.bits) privates.set(s.name, typeof value === 'number' ? value : value.slice());
             else {
@@ -496,20 +534,21 @@ export function runKernel(k: Kernel, dev: GpuProfile, inputs: ReadonlyMap<string
               for (let lane = 0; lane < lanes; lane++) if (m.bits[lane]) out[lane] = typeof value === 'number' ? value : value[lane];
               privates.set(s.name, out);
             }
-            issueAll(m);
+            // No issue slot: the expression's last operation writes the variable's register.
             break;
           }
           case 'for':
             for (let i = s.from; i < s.to; i += s.step) {
               loops.set(s.v, i);
               exec(s.body, m);
-              // Loop counter update and branch.
-              issueAll(m, 2);
+              // The branch back (the counter is uniform: see 'bin').
+              issueAll(m, 1);
             }
             loops.delete(s.v);
             break;
           case 'if': {
             const cond = evalE(s.cond, m);
+            settle(m);
             issueAll(m);
             exec(s.then, maskOf(cond, m));
             break;
@@ -531,11 +570,11 @@ export function runKernel(k: Kernel, dev: GpuProfile, inputs: ReadonlyMap<string
     let cuBound = 'issue';
     for (let cu = 0; cu < dev.computeUnits; cu++) {
       if (!resident[cu]) continue;
-      const t = [issue[cu] / dev.schedulersPerCu, localCycles[cu], stall[cu] / resident[cu]];
+      const t = [issue[cu] / dev.schedulersPerCu, localCycles[cu], stall[cu] / resident[cu], l1Cycles[cu]];
       const best = Math.max(...t);
       if (best > cuCycles) {
         cuCycles = best;
-        cuBound = ['issue', 'local', 'latency'][t.indexOf(best)];
+        cuBound = ['issue', 'local', 'latency', 'l1'][t.indexOf(best)];
       }
     }
     const perCycle = (bitsPerSecond: number) => bitsPerSecond / 8 / dev.clock;
@@ -564,6 +603,7 @@ export function runKernel(k: Kernel, dev: GpuProfile, inputs: ReadonlyMap<string
     counts,
     occupancy: occ,
     kernelNs: dev.launchOverhead + (cycles / dev.clock) * 1e9,
+    executeNs: (cycles / dev.clock) * 1e9,
     transferInNs: copy(bytesIn),
     transferOutNs: copy(bytesOut),
     bound,

@@ -43,6 +43,18 @@ export const GPU_PROFILE_SCHEMA = {
     globalLatencyCycles: { type: 'number', minimum: 0, description: 'Latency of a global load that misses the L2, in cycles.' },
     globalBandwidth: { type: 'number', exclusiveMinimum: 0, unit: 'bit/s', description: 'Device-memory bandwidth (write it in GB/s).' },
     transactionBytes: { type: 'integer', minimum: 4, description: 'Coalescing granularity: the lanes of a warp that touch the same aligned segment of this many bytes share one transaction.' },
+    l1: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['size', 'ways', 'latencyCycles', 'bytesPerCycle'],
+      description: 'The L1 data cache of each compute unit, which global loads go through (stores pass it by); omit for none.',
+      properties: {
+        size: { type: 'number', exclusiveMinimum: 0, unit: 'bytes', description: 'Capacity per compute unit.' },
+        ways: { type: 'integer', minimum: 1, description: 'Associativity (lines are transactionBytes long).' },
+        latencyCycles: { type: 'number', minimum: 0, description: 'Latency of a global load that hits the L1, in cycles.' },
+        bytesPerCycle: { type: 'number', exclusiveMinimum: 0, description: 'Bytes the L1 delivers per cycle to its compute unit.' },
+      },
+    },
     l2: {
       type: 'object',
       additionalProperties: false,
@@ -81,6 +93,7 @@ export interface GpuProfile {
   readonly globalLatencyCycles: number;
   readonly globalBandwidth: number;
   readonly transactionBytes: number;
+  readonly l1?: { readonly size: number; readonly ways: number; readonly latencyCycles: number; readonly bytesPerCycle: number };
   readonly l2?: { readonly size: number; readonly ways: number; readonly latencyCycles: number; readonly bandwidth: number };
   readonly barrierCycles: number;
   readonly launchOverhead: number;

@@ -13,6 +13,9 @@
 //   variables sweep (a stencil or convolution) is read by neighbours at overlapping
 //   positions: the work-group's block plus its halo is loaded once, cooperatively,
 //   and every tap reads local memory.
+// - broadcast arrays: an array whose index depends on loop variables only (a filter's
+//   weights) is read by every work-item of the group: the range the loops sweep is
+//   loaded once per work-group, cooperatively.
 // Reuse is computed from the affine forms: a tile is staged only when each element it
 // holds is read by more than one work-item (reuse > 1), and only when all of a
 // work-group's local arrays fit in the device's local memory.
@@ -216,8 +219,37 @@ export function haloTiles(k: Kernel, L: number[], dev: GpuProfile, stats: PassSt
     localBudget.bytes += bytes;
     halos.set(id, { array: ld.array, pitch, origin, spans, vars, e0, e1, name: `${ld.array}__halo` });
   });
+  // Broadcast arrays: indices affine in loop variables only, every work-item reads them.
+  const broadcasts = new Map<string, { lo: number; hi: number; name: string; bad: boolean }>();
+  forEachLoad(k.body, (ld, loops) => {
+    const decl = k.arrays.find((a) => a.name === ld.array);
+    if (!decl || decl.space !== 'global' || written.has(ld.array) || halos.has(ld.array) || [...halos.values()].some((h) => h.array === ld.array)) return;
+    const a = affineOf(ld.index, new Set(loops.map((l) => l.v)));
+    if (!a || !a.terms.size || [...a.terms.keys()].some((t) => /^(gid|lid|grp)/.test(t))) return;
+    let lo = a.c;
+    let hi = a.c;
+    for (const [t, c] of a.terms) {
+      const l = loops.find((x) => x.v === t)!;
+      const last = l.from + Math.floor((l.to - 1 - l.from) / l.step) * l.step;
+      lo += Math.min(c * l.from, c * last);
+      hi += Math.max(c * l.from, c * last);
+    }
+    const b = broadcasts.get(ld.array);
+    if (b) {
+      b.lo = Math.min(b.lo, lo);
+      b.hi = Math.max(b.hi, hi);
+    } else broadcasts.set(ld.array, { lo, hi, name: `${ld.array}__bcast`, bad: false });
+  });
+  for (const [array, b] of broadcasts) {
+    const bytes = (b.hi - b.lo + 1) * 4;
+    // Every work-item of the group reads each element: reuse is the group size.
+    if (groupSize <= 1 || localBudget.bytes + bytes > (dev.localMemoryPerGroup || dev.localMemoryPerCu)) {
+      broadcasts.delete(array);
+      stats.refused++;
+    } else localBudget.bytes += bytes;
+  }
   const staged = [...halos.values()].filter((h) => !refusedArrays.has(h.array));
-  if (!staged.length) return k;
+  if (!staged.length && !broadcasts.size) return k;
   const arrays: ArrayDecl[] = [...k.arrays];
   const prologue: Stmt[] = [];
   const notes: string[] = [];
@@ -233,10 +265,21 @@ export function haloTiles(k: Kernel, L: number[], dev: GpuProfile, stats: PassSt
     notes.push(`${h.array}: work-group block with its halo (${h.e0}×${h.e1}) staged in local memory`);
     stats.haloTiles++;
   }
+  for (const [array, b] of broadcasts) {
+    const n = b.hi - b.lo + 1;
+    arrays.push({ name: b.name, type: k.arrays.find((a) => a.name === array)!.type, length: n, space: 'local', access: 'temp' });
+    const t = `${b.name}__t`;
+    const e = add(mul({ k: 'var', name: t }, groupSize), lidLinear);
+    prologue.push({ k: 'for', v: t, from: 0, to: Math.ceil(n / groupSize), step: 1, body: [{ k: 'if', cond: lt(e, n), then: [{ k: 'store', array: b.name, index: e, value: { k: 'load', array, index: add(e, b.lo) } }] }] });
+    notes.push(`${array}: read by every work-item, elements ${b.lo}..${b.hi} staged in local memory`);
+    stats.haloTiles++;
+  }
   prologue.push({ k: 'barrier' });
   const byArray = new Map(staged.map((h) => [h.array, h]));
   const body = mapStmts(k.body, (e) => {
     if (e.k !== 'load') return undefined;
+    const bc = broadcasts.get(e.array);
+    if (bc) return { k: 'load', array: bc.name, index: add(e.index, -bc.lo) };
     const h = byArray.get(e.array);
     if (!h) return undefined;
     // Position in the tile: the work-item's local id plus each loop variable's offset from its start.
