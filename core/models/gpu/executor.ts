@@ -33,7 +33,7 @@
 // move its bytes at their bandwidths if that is longer. A launch adds the launch
 // overhead; copies add latency plus bytes over the bus bandwidth.
 
-import type { Expr, Kernel, Stmt } from './kernel';
+import { affineOf, type Expr, type Kernel, type Stmt } from './kernel';
 import type { GpuProfile } from './profile';
 
 export type GpuBuffer = Float32Array | Int32Array;
@@ -256,6 +256,25 @@ export function runKernel(k: Kernel, dev: GpuProfile, inputs: ReadonlyMap<string
     barriers: 0,
   };
   const boundCount = new Map<string, number>();
+  // Affine indices (in the ids and loop counters) become base-plus-offset addressing
+  // with strength-reduced pointers, as any GPU compiler emits them: their arithmetic
+  // takes no issue slot of its own. Other index arithmetic (a division, a modulo) does.
+  const loopVars = new Set<string>();
+  const collect = (b: readonly Stmt[]): void => {
+    for (const st of b) {
+      if (st.k === 'for') {
+        loopVars.add(st.v);
+        collect(st.body);
+      } else if (st.k === 'if') collect(st.then);
+    }
+  };
+  collect(k.body);
+  const affineIndex = new WeakMap<Expr, boolean>();
+  const isAffine = (e: Expr) => {
+    let a = affineIndex.get(e);
+    if (a === undefined) affineIndex.set(e, (a = affineOf(e, loopVars) !== undefined));
+    return a;
+  };
   const waveGroups = occ.groupsPerCu * dev.computeUnits;
   let cycles = 0;
 
@@ -412,7 +431,7 @@ export function runKernel(k: Kernel, dev: GpuProfile, inputs: ReadonlyMap<string
       }
     };
 
-    const evalE = (e: Expr, m: Mask): Val => {
+    const evalE = (e: Expr, m: Mask, address = false): Val => {
       switch (e.k) {
         case 'const':
           return e.v;
@@ -428,7 +447,7 @@ export function runKernel(k: Kernel, dev: GpuProfile, inputs: ReadonlyMap<string
           return p;
         }
         case 'load': {
-          const index = evalE(e.index, m);
+          const index = evalE(e.index, m, isAffine(e.index));
           const local = isLocal(e.array);
           if (local) localAccess(e.array, index, m, false);
           else {
@@ -464,14 +483,14 @@ export function runKernel(k: Kernel, dev: GpuProfile, inputs: ReadonlyMap<string
           return out;
         }
         case 'bin': {
-          const a = evalE(e.a, m);
-          const b = evalE(e.b, m);
+          const a = evalE(e.a, m, address);
+          const b = evalE(e.b, m, address);
           const f = OPS[e.op];
           // Arithmetic on uniform values (constants, loop counters) runs once per warp on
           // the scalar unit (AMD) or is hoisted and strength-reduced by the compiler
           // (NVIDIA): it takes no vector issue slot.
           if (typeof a === 'number' && typeof b === 'number') return f(a, b);
-          issueAll(m);
+          if (!address) issueAll(m);
           const out = new Float64Array(lanes);
           if (typeof a === 'number') for (let i = 0; i < lanes; i++) out[i] = f(a, (b as Float64Array)[i]);
           else if (typeof b === 'number') for (let i = 0; i < lanes; i++) out[i] = f(a[i], b);
@@ -500,7 +519,7 @@ export function runKernel(k: Kernel, dev: GpuProfile, inputs: ReadonlyMap<string
       for (const s of body) {
         switch (s.k) {
           case 'store': {
-            const index = evalE(s.index, m);
+            const index = evalE(s.index, m, isAffine(s.index));
             const value = evalE(s.value, m);
             const local = isLocal(s.array);
             if (local) localAccess(s.array, index, m, true);
