@@ -242,8 +242,9 @@ export function haloTiles(k: Kernel, L: number[], dev: GpuProfile, stats: PassSt
   });
   for (const [array, b] of broadcasts) {
     const bytes = (b.hi - b.lo + 1) * 4;
-    // Every work-item of the group reads each element: reuse is the group size.
-    if (groupSize <= 1 || localBudget.bytes + bytes > (dev.localMemoryPerGroup || dev.localMemoryPerCu)) {
+    // Every work-item of the group reads each element: reuse is the group size. A single
+    // element is a uniform scalar, which a register holds better than local memory.
+    if (groupSize <= 1 || b.hi === b.lo || localBudget.bytes + bytes > (dev.localMemoryPerGroup || dev.localMemoryPerCu)) {
       broadcasts.delete(array);
       stats.refused++;
     } else localBudget.bytes += bytes;
