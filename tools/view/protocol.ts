@@ -53,6 +53,8 @@ export interface FrameBuffers {
   readonly vmMigrating: Uint8Array;
   /** Per host: CPU load, 0..1 or more when overcommitted. */
   readonly hostLoad: Float32Array;
+  /** Per host: busy fraction of its GPUs over the last step, 0..1; −1 for a host without GPUs. */
+  readonly hostGpu: Float32Array;
   /** Per link: bytes carried since the previous frame over what the link could carry in that time. */
   readonly linkUtil: Float32Array;
   /** Migrations in progress, MIGRATION_STRIDE numbers each; `migrationCount` are valid. */
@@ -97,5 +99,5 @@ export type FromWorker = { type: 'layout'; layout: Layout } | { type: 'frame'; f
 
 /** The transferable memory of a frame's arrays. */
 export function transferables(b: FrameBuffers): ArrayBuffer[] {
-  return [b.vmHost.buffer, b.vmValue.buffer, b.vmMigrating.buffer, b.hostLoad.buffer, b.linkUtil.buffer, b.migrations.buffer] as ArrayBuffer[];
+  return [b.vmHost.buffer, b.vmValue.buffer, b.vmMigrating.buffer, b.hostLoad.buffer, b.hostGpu.buffer, b.linkUtil.buffer, b.migrations.buffer] as ArrayBuffer[];
 }

@@ -12,6 +12,7 @@
 
 import {
   DatacenterToken,
+  HostGpu,
   NetworkToken,
   MigrationService,
   Host,
@@ -140,6 +141,7 @@ function take(ix: Index, migrations: number): Index['pool'][number] {
     vmValue: new Float32Array(ix.vms),
     vmMigrating: new Uint8Array(ix.vms),
     hostLoad: new Float32Array(ix.hosts),
+    hostGpu: new Float32Array(ix.hosts),
     linkUtil: new Float32Array(ix.links),
     migrations: new Float64Array(MIGRATION_STRIDE * 4),
   };
@@ -177,6 +179,8 @@ function frame(s: Simulation, metric: Metric, ticksRun: number, stepMs: number, 
     } else b.vmValue[i] = Math.min(1, V.cpuDemand[vm]);
   }
   for (let j = 0; j < ix.hosts; j++) b.hostLoad[j] = H.cpuLoad[dc.hosts[j]];
+  const G = s.world.store(HostGpu);
+  for (let j = 0; j < ix.hosts; j++) b.hostGpu[j] = s.world.has(dc.hosts[j], HostGpu) ? G.busy[dc.hosts[j]] : -1;
 
   // Utilization over the interval since the previous frame, from the bytes each link carried.
   const flows = s.services.get(NetworkToken).flows;
