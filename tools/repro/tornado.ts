@@ -44,6 +44,12 @@ async function main(): Promise<void> {
     }
     console.log(`${p.padEnd(14)} ${cells.join('   ')}`);
   }
+  // Volta's L1 (28 cycles, beside 19 for shared memory) already serves the neighbours'
+  // reuse; without an L1, as GPUs that cached global loads only in L2 had, it falls to
+  // local memory.
+  const noL1: string[] = [];
+  for (const radius of [0, 1, 2, 3]) noL1.push(`r=${radius} ${(await measureRow('stencil', PROFILES[0], { radius, gpu: { l1: undefined }, hand: false })).speedup.toFixed(2)}×`);
+  console.log(`${'v100, no L1'.padEnd(14)} ${noL1.join('   ')}`);
 
   // How many work-groups are resident at once (occupancy) decides how much latency is hidden.
   console.log('\n== trend: local-memory capacity bounds it (matmul; less local memory per CU, fewer resident work-groups) ==');
