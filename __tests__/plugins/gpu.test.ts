@@ -78,6 +78,18 @@ describe('workload.gpu', () => {
     expect(a.result.summary).toMatch(/GPU matmul on AMD Radeon Instinct MI50 16 GB: [\d.]+ µs per kernel/);
   });
 
+  it('resumes from a snapshot taken mid-run with the uninterrupted run’s metrics', async () => {
+    const whole = await runText(gpuScenario('100us'));
+    const first = await bootText(gpuScenario('100us'));
+    first.runUntil(1_500_000);
+    const snap = first.snapshot();
+    const second = await bootText(gpuScenario('100us'));
+    second.restore(snap);
+    second.run();
+    const resumed = await second.finish();
+    expect(resumed.metricsJson).toBe(whole.result.metricsJson);
+  });
+
   it('refuses GPU workloads when no host has a GPU, naming the fix', async () => {
     const s = gpuScenario('1ms').host(0, { profile: 'x86-64-server' });
     await expect(bootText(s)).rejects.toThrow(/no host profile of the scenario lists gpus: \(use e\.g\. x86-64-v100 or x86-64-mi50\)/);
