@@ -89,12 +89,6 @@ export interface LaunchResult {
   buffers: Map<string, GpuBuffer>;
 }
 
-/** Mutations of the model that reproduction tests must detect (see __tests__/repro/tornado.test.ts). */
-export interface ExecutorOptions {
-  /** Host-side check only: refuse a kernel whose local-memory use exceeds the device (default true). */
-  readonly strict?: boolean;
-}
-
 const elemBytes = 4;
 
 /** Estimated registers of one work-item: ids, pointers and the loop and private values the body keeps live. */
