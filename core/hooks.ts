@@ -9,6 +9,7 @@ import { createLifecycleHooks, type Hooks } from './engine/hooks';
 import { createGuestCpuHooks } from './models/cpu/hooks';
 import { createDatacenterHooks } from './models/datacenter/hooks';
 import { createTranslatorHooks } from './models/dbt/hooks';
+import { createGpuHooks } from './models/gpu/hooks';
 import { createMemoryHooks } from './models/memory/hooks';
 import { createMigrationHooks } from './models/migration/hooks';
 import { createNetworkHooks } from './models/network/hooks';
@@ -24,5 +25,6 @@ export function createHooks(): Hooks {
     network: createNetworkHooks(),
     packets: createPacketHooks(),
     migration: createMigrationHooks(),
+    gpu: createGpuHooks(),
   });
 }

@@ -18,6 +18,13 @@ export type { CpuHooks, SyscallEvent, TrapEvent, GuestView } from './models/cpu/
 export type { UnitPassContext, BlockTranslatedEvent } from './models/dbt/hooks';
 export type { MemoryHooks, TlbMissEvent, PageWalkEvent, PageFaultEvent, PtWriteEvent, TlbFlushEvent, RootSwitchEvent, PrivilegeSwitchEvent, VmExitEvent } from './models/memory/hooks';
 export type { NetworkHooks, FlowEvent } from './models/network/hooks';
+export type { GpuHooks, KernelPassContext, KernelLaunchEvent, KernelCompletedEvent } from './models/gpu/hooks';
+export type { GpuProfile } from './models/gpu/profile';
+export * as gpuKernel from './models/gpu/kernel';
+export { KernelBuilder, ArrayRef, VarRef, affineOf, exprOfAffine, mapExpr, mapStmts, forEachLoad, storedArrays, type Kernel, type Expr as KernelExpr, type Stmt as KernelStmt, type ArrayDecl, type ElemType, type ReduceOp, type Affine } from './models/gpu/kernel';
+export { runKernel, occupancyOf, estimateRegisters, type GpuBuffer, type GpuCounts, type LaunchResult, type Occupancy } from './models/gpu/executor';
+export { HostGpu } from './models/gpu/components';
+export { compileKernel, defaultWorkGroup, treeReduction, lowerReductionsGlobal, combine as combineReduction } from './models/gpu/compile';
 export type { MigrationHooks, MigrationEvent, MigrationRoundEvent, MigrationSwitchEvent, MigrationEndEvent } from './models/migration/hooks';
 export type { SimContext, ServiceLookup } from './engine/context';
 export { Simulation, SimulationError, type RunResult, type SimSnapshot, type SimulationOptions, type BootPhase } from './simulation';

@@ -25,6 +25,8 @@ export const CAPABILITIES: Readonly<Record<string, CapabilityInfo>> = Object.fre
   'workload.tcp-stream': { exclusive: true, description: 'Runs `kind: tcp-stream` workloads (netperf TCP_STREAM) on the packet-level network.' },
   'workload.tcp-rr': { exclusive: true, description: 'Runs `kind: tcp-rr` workloads (netperf TCP_RR) on the packet-level network.' },
   'workload.http': { exclusive: true, description: 'Runs `kind: http` workloads (nginx served, wrk load) on the packet-level network.' },
+  'gpu.jit': { exclusive: true, description: 'Compiles GPU kernels: the passes it taps on hooks.gpu.optimizeKernel.' },
+  'workload.gpu': { exclusive: true, description: 'Runs `kind: gpu` VM workloads (GPU kernels through passthrough).' },
   trace: { exclusive: false, description: 'Records events for the visualizer and reports.' },
   bench: { exclusive: false, description: 'Measures the framework itself.' },
 });

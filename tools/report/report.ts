@@ -1,7 +1,8 @@
 // `virtlab report <results folder>`: writes report.html into the folder — a
 // self-contained page (inline SVG, no scripts, no network) with a chart per time
-// series, the metrics table, the plugins and their options, and the migration and
-// event logs when the run has them. For people who would rather look than read.
+// series, the metrics table, the plugins and their options, the migration and
+// event logs when the run has them, and the speedup of each GPU kernel per GPU when
+// GPU workloads ran (gpu/kernels.json). For people who would rather look than read.
 
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -94,6 +95,23 @@ function packetSection(dir: string): string {
   return `<h2>Packet workloads</h2>${chart}${table}`;
 }
 
+/** A horizontal bar chart as inline SVG, with a reference line at `mark` (1× for speedups). */
+export function barChart(title: string, labels: string[], values: number[], unit: string, mark = 1): string {
+  const W = 620;
+  const L = 300;
+  const row = 20;
+  const H = labels.length * row + 24;
+  const hi = Math.max(mark, ...values.filter(Number.isFinite)) * 1.1;
+  const x = (v: number) => L + (v / hi) * (W - L - 50);
+  const bars = labels
+    .map((l, i) => `<text x="${L - 6}" y="${i * row + 14}" text-anchor="end" font-size="11">${esc(l)}</text><rect x="${L}" y="${i * row + 3}" width="${Math.max(0, x(values[i]) - L).toFixed(1)}" height="${row - 6}" fill="#1565c0"/><text x="${x(values[i]) + 4}" y="${i * row + 14}" font-size="11">${fmt(values[i])}</text>`)
+    .join('');
+  return `<figure><figcaption>${esc(title)} <small>(${esc(unit)})</small></figcaption>
+<svg viewBox="0 0 ${W} ${H}" width="${W}" height="${H}" role="img" aria-label="${esc(title)}">${bars}
+<line x1="${x(mark)}" y1="0" x2="${x(mark)}" y2="${H - 20}" stroke="#999" stroke-dasharray="3,3"/><text x="${x(mark)}" y="${H - 6}" text-anchor="middle" font-size="11">${fmt(mark)}</text>
+</svg></figure>`;
+}
+
 export function writeReport(dir: string): string {
   const need = (f: string) => {
     const p = path.join(dir, f);
@@ -118,6 +136,11 @@ export function writeReport(dir: string): string {
       .map((m) => `<tr><td>${m.vm}</td><td>${m.success === null ? 'running' : m.success ? 'done' : 'aborted'}</td><td class="n">${m.timeMs === null ? '—' : `${fmt(m.timeMs / 1000)} s`}</td><td class="n">${fmt(m.downtimeMs)} ms</td><td class="n">${m.rounds}</td><td>${esc(m.decisions.map((d) => `${d.action} (${d.reason})`).join('; '))}</td></tr>`)
       .join('')}</table>`;
   }
+  let gpu = '';
+  if (existsSync(path.join(dir, 'gpu', 'kernels.json'))) {
+    const ks = JSON.parse(readFileSync(path.join(dir, 'gpu', 'kernels.json'), 'utf8')) as Array<{ benchmark: string; gpu: string; speedup: number }>;
+    gpu = `<h2>GPU kernels</h2>${barChart('speedup over the global-memory-only kernel, per benchmark and GPU', ks.map((k) => `${k.benchmark} on ${k.gpu.split(' (')[0]}`), ks.map((k) => k.speedup), '×')}`;
+  }
   let events = '';
   if (existsSync(path.join(dir, 'events.jsonl'))) {
     const lines = readFileSync(path.join(dir, 'events.jsonl'), 'utf8').trim().split('\n').filter(Boolean).slice(0, 200);
@@ -130,7 +153,7 @@ table{border-collapse:collapse}td,th{border:1px solid #ddd;padding:3px 8px}td.n{
 <p>seed ${metrics.seed}, ${fmt(metrics.simulatedNs / 1e9)} s simulated</p>
 <h2>Time series</h2>${charts.join('\n') || '<p>No time series were recorded (add record.series to the scenario).</p>'}
 <h2>Metrics</h2><table><tr><th>metric</th><th>value</th><th>unit</th></tr>${metricRows}</table>
-<h2>Plugins</h2><ul>${plugins}</ul>${packetSection(dir)}${migrations}${events}
+<h2>Plugins</h2><ul>${plugins}</ul>${packetSection(dir)}${gpu}${migrations}${events}
 </html>
 `;
   const out = path.join(dir, 'report.html');

@@ -126,7 +126,7 @@ async function main(): Promise<void> {
   const renderHud = () => {
     const p = panes[0];
     if (!p.layout || !p.frame) return;
-    const keys = ['dc.vms.running', 'dc.hosts.cpu-load.mean', 'workload.dirty-pages', 'migration.succeeded', 'migration.failed', 'net.links.utilization.max', 'mmu.exits', 'guest.instructions'];
+    const keys = ['dc.vms.running', 'dc.hosts.cpu-load.mean', 'workload.dirty-pages', 'migration.succeeded', 'migration.failed', 'net.links.utilization.max', 'mmu.exits', 'guest.instructions', 'gpu.utilization', 'gpu.kernels'];
     const rows = panes
       .filter((q) => q.frame)
       .map((q) => {
@@ -158,7 +158,8 @@ async function main(): Promise<void> {
       const o = index * NIC_STRIDE;
       const fps = f.hostNic[o + NicField.FRAMES_PER_S];
       const nic = Number.isNaN(fps) ? '' : `\nNIC: ${(fps / 1e3).toFixed(1)} kframes/s, tx queue ${f.hostNic[o + NicField.TX_QUEUE]}, rx ring ${f.hostNic[o + NicField.RX_RING]}`;
-      details.textContent = `host ${index}\nrack ${l.hostRack[index]}, slot ${l.hostSlot[index]}\n${l.hostCores[index]} cores, load ${(f.hostLoad[index] * 100).toFixed(1)}%\n${vms} VMs${nic}`;
+      const gpu = f.hostGpu[index] >= 0 ? `\nGPUs busy ${(f.hostGpu[index] * 100).toFixed(1)}%` : '';
+      details.textContent = `host ${index}\nrack ${l.hostRack[index]}, slot ${l.hostSlot[index]}\n${l.hostCores[index]} cores, load ${(f.hostLoad[index] * 100).toFixed(1)}%${gpu}\n${vms} VMs${nic}`;
     }
   };
 

@@ -55,6 +55,8 @@ export interface FrameBuffers {
   readonly hostLoad: Float32Array;
   /** Per host, NIC_STRIDE numbers (a Nic): transmit queue, receive ring, frames per second; NaN on hosts without packet experiments. */
   readonly hostNic: Float32Array;
+  /** Per host: busy fraction of its GPUs over the last step, 0..1; −1 for a host without GPUs. */
+  readonly hostGpu: Float32Array;
   /** Per link: bytes carried since the previous frame over what the link could carry in that time. */
   readonly linkUtil: Float32Array;
   /** Migrations in progress, MIGRATION_STRIDE numbers each; `migrationCount` are valid. */
@@ -103,5 +105,5 @@ export const NIC_STRIDE = 3;
 
 /** The transferable memory of a frame's arrays. */
 export function transferables(b: FrameBuffers): ArrayBuffer[] {
-  return [b.vmHost.buffer, b.vmValue.buffer, b.vmMigrating.buffer, b.hostLoad.buffer, b.hostNic.buffer, b.linkUtil.buffer, b.migrations.buffer] as ArrayBuffer[];
+  return [b.vmHost.buffer, b.vmValue.buffer, b.vmMigrating.buffer, b.hostLoad.buffer, b.hostNic.buffer, b.hostGpu.buffer, b.linkUtil.buffer, b.migrations.buffer] as ArrayBuffer[];
 }

@@ -121,6 +121,7 @@ export class Pane {
   private oUplink = 0;
   private oNic = 0;
   private oBar = 0;
+  private oGpu = 0;
   private oTile = 0;
   /** Per host: its NIC's up and down links; per rack: its uplink's two directions (link ids). */
   private nicUp = new Int32Array(0);
@@ -193,7 +194,7 @@ export class Pane {
       this.ticksPerMs = this.ticksPerMs ? this.ticksPerMs * 0.7 + rate * 0.3 : rate;
     }
     if (old) {
-      const buffers = { vmHost: old.vmHost, vmValue: old.vmValue, vmMigrating: old.vmMigrating, hostLoad: old.hostLoad, hostNic: old.hostNic, linkUtil: old.linkUtil, migrations: old.migrations };
+      const buffers = { vmHost: old.vmHost, vmValue: old.vmValue, vmMigrating: old.vmMigrating, hostLoad: old.hostLoad, hostNic: old.hostNic, hostGpu: old.hostGpu, linkUtil: old.linkUtil, migrations: old.migrations };
       this.worker.postMessage({ type: 'recycle', buffers } satisfies ToWorker, transferables(buffers));
     }
   }
@@ -259,7 +260,8 @@ export class Pane {
     this.oUplink = 0;
     this.oNic = l.racks > 1 ? l.racks : 0;
     this.oBar = this.oNic + H;
-    this.oTile = this.oBar + H;
+    this.oGpu = this.oBar + H;
+    this.oTile = this.oGpu + H;
     d.reserve(this.oTile + V);
     d.count = this.oTile + V;
     d.colors.fill(0);
@@ -359,6 +361,10 @@ export class Pane {
       const load = Math.min(1, f.hostLoad[h]);
       d.setRect(this.oBar + h, g.hostX(h) + 4, g.hostY(h) + 6, (HOST_W - 8) * load, 6, true);
       d.setColor(this.oBar + h, heatOf(load));
+      // A host with GPUs: their utilization in a thin bar above the CPU's.
+      const gpu = f.hostGpu[h];
+      d.setRect(this.oGpu + h, g.hostX(h) + 4, g.hostY(h) + 2, gpu < 0 ? 0 : (HOST_W - 8) * Math.min(1, gpu), 3, true);
+      d.setColor(this.oGpu + h, gpu < 0 ? 0 : heatOf(gpu));
       const u = Math.max(this.util(f, this.nicUp[h]), this.util(f, this.nicDown[h]));
       g.nicRect(h, u, r);
       d.setRect(this.oNic + h, r.x, r.y, r.w, r.h, true);

@@ -12,6 +12,7 @@
 
 import {
   DatacenterToken,
+  HostGpu,
   NetworkToken,
   MigrationService,
   Host,
@@ -142,6 +143,7 @@ function take(ix: Index, migrations: number): Index['pool'][number] {
     vmMigrating: new Uint8Array(ix.vms),
     hostLoad: new Float32Array(ix.hosts),
     hostNic: new Float32Array(ix.hosts * NIC_STRIDE),
+    hostGpu: new Float32Array(ix.hosts),
     linkUtil: new Float32Array(ix.links),
     migrations: new Float64Array(MIGRATION_STRIDE * 4),
   };
@@ -188,6 +190,8 @@ function frame(s: Simulation, metric: Metric, ticksRun: number, stepMs: number, 
     b.hostNic[j * NIC_STRIDE + NicField.RX_RING] = has ? N.rxRing[h] : NaN;
     b.hostNic[j * NIC_STRIDE + NicField.FRAMES_PER_S] = has ? N.framesPerS[h] : NaN;
   }
+  const G = s.world.store(HostGpu);
+  for (let j = 0; j < ix.hosts; j++) b.hostGpu[j] = s.world.has(dc.hosts[j], HostGpu) ? G.busy[dc.hosts[j]] : -1;
 
   // Utilization over the interval since the previous frame, from the bytes each link carried.
   const flows = s.services.get(NetworkToken).flows;

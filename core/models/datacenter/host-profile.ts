@@ -3,6 +3,8 @@
 // with units in the files ("2.1GHz", "384GiB", "25Gbit/s") and converted to base
 // units (Hz, bytes, ns, bit/s) by the loader before validation.
 
+import { GPU_PROFILE_SCHEMA, type GpuProfile } from '../gpu/profile';
+
 export const HOST_PROFILE_SCHEMA = {
   $id: 'virtlab:host-profile',
   type: 'object',
@@ -135,6 +137,7 @@ export const HOST_PROFILE_SCHEMA = {
         },
       },
     },
+    gpus: { type: 'array', items: GPU_PROFILE_SCHEMA, default: [], description: 'GPUs of the host, each passed through to at most one VM at a time.' },
     nic: {
       type: 'object',
       additionalProperties: false,
@@ -221,6 +224,8 @@ export interface HostProfile {
     readonly rootRegisterWriteCycles: number;
     readonly pageFaultEntryCycles: number;
   };
+  /** GPUs of the host (none when the profile lists none). */
+  readonly gpus: readonly GpuProfile[];
   readonly nic: {
     /** bit/s */
     readonly bandwidth: number;
