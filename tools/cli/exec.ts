@@ -110,7 +110,7 @@ export function writeAll(fd: number, b: Uint8Array): boolean {
 }
 
 /** Boots a minimal simulation with the engine plugin (and its options) and returns its ExecutionEngine. */
-export async function resolveEngine(name: string, options: Record<string, unknown> = {}, extraPlugins: readonly string[] = []): Promise<ExecutionEngine> {
+export async function resolveEngine(name: string, options: Record<string, unknown> = {}, extraPlugins: ReadonlyArray<string | readonly [string, Record<string, unknown>]> = []): Promise<ExecutionEngine> {
   const catalog = loadCatalog();
   const id = name.includes('.') ? name : `dbt.${name}`;
   const entry = catalog.get(id);
@@ -118,7 +118,7 @@ export async function resolveEngine(name: string, options: Record<string, unknow
     const engines = catalog.providersOf('cpu.engine').map((e) => e.replace(/^dbt\./, ''));
     throw new ExecUsageError(`unknown execution engine '${name}'`, `engines: ${engines.join(', ') || 'none installed'}`);
   }
-  const extra = extraPlugins.map((p) => `  ${p}: {}\n`).join('');
+  const extra = extraPlugins.map((p) => (typeof p === 'string' ? `  ${p}: {}\n` : `  ${p[0]}: ${JSON.stringify(p[1])}\n`)).join('');
   let scenario;
   try {
     ({ scenario } = scenarioFromText(`name: exec\npreset: minimal\nduration: 1ns\ntick: 1ns\nplugins:\n  ${id}: ${JSON.stringify(options)}\n${extra}`));

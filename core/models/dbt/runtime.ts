@@ -73,6 +73,8 @@ interface Installed {
   readonly slot: number;
   readonly fn: () => number;
   readonly pages: readonly number[];
+  /** The unit's entry-counter number (see UNIT_COUNTERS). */
+  readonly id: number;
 }
 
 // Translated code gets at most this many instructions per entry: V8 replaces a
@@ -245,6 +247,7 @@ export class DbtRuntime {
     const t0 = now ? now() : 0;
     const units = this.translator.translate(pc, this).filter((u, i) => i === 0 || (u.guestInstructions > 0 && !this.units.has(u.entry)));
     if (!units.length || units[0].guestInstructions === 0) return null;
+    const firstId = this.nextUnit;
     const emitted = emitModule(units, { mem: this.proc.mem, slotFor: (p) => this.slotFor(p), exit: (c, p, r) => this.newExit(c, p, r), unitId: () => this.nextUnit++ }, this.translator.emitOptions);
     let bytes = emitted.bytes;
     if (this.translator.optimize) bytes = this.translator.optimize(bytes);
@@ -258,7 +261,7 @@ export class DbtRuntime {
     const module: Installed[] = [];
     units.forEach((u, i) => {
       const fn = instance.exports[emitted.exports[i]] as () => number;
-      const rec = this.install(u, fn, module);
+      const rec = this.install(u, fn, module, firstId + i);
       if (i === 0) first = rec;
       c.units++;
       c.blocks += u.blocks.length;
@@ -277,11 +280,11 @@ export class DbtRuntime {
     return first;
   }
 
-  private install(u: Unit, fn: () => number, module: Installed[]): Installed {
+  private install(u: Unit, fn: () => number, module: Installed[], id: number): Installed {
     const old = this.units.get(u.entry);
     if (old) this.drop(old);
     const slot = this.slotFor(u.entry);
-    const rec: Installed = { module, entry: u.entry, slot, fn, pages: [...u.pages] };
+    const rec: Installed = { module, entry: u.entry, slot, fn, pages: [...u.pages], id };
     module.push(rec);
     this.units.set(u.entry, rec);
     this.table.set(slot, fn);
@@ -365,6 +368,21 @@ export class DbtRuntime {
       invalidatedUnits: c.invalidatedUnits,
       ...(this.translator.counters?.() ?? {}),
     };
+  }
+
+  /**
+   * How often each installed unit was entered, by entry pc: the translator's profile
+   * (its entry counters; a counter slot is shared once more than UNIT_COUNTERS units
+   * were made, so the count is then an upper bound).
+   */
+  unitEntries(): Map<number, number> {
+    const counters = new DataView(this.proc.mem.wasm.buffer, this.proc.mem.countersBase, UNIT_COUNTERS * 8);
+    const out = new Map<number, number>();
+    for (const [pc, rec] of this.units) {
+      const o = 8 * (rec.id % UNIT_COUNTERS);
+      out.set(pc, counters.getUint32(o, true) + counters.getUint32(o + 4, true) * TWO32);
+    }
+    return out;
   }
 
   // ---- running ----

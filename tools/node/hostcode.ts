@@ -1,0 +1,57 @@
+// The host code model on the Node side: runs a guest benchmark once under a
+// translator with a register map loaded (which makes the engine keep its units' IR
+// and entry counts) and evaluates the run under every register-mapping strategy
+// plugin and host profile. The strategies come from their plugins, booted in a
+// minimal simulation each; the translated run is the same for all, so every figure
+// of a grid compares the strategies on identical code and profile.
+// Used by `npm run repro:simd`, `virtlab exec --host` and the trend tests.
+
+import { HOST_PROFILES, RegMapToken, Simulation, hostProfile, type GuestInstance, type HostCodeReport, type RegMap } from 'virtlab';
+import { resolveEngine } from '../cli/exec';
+import { loadCatalog } from './catalog';
+import { expectedOf, guestPrograms, runGuestCase } from './guests';
+import { scenarioFromText } from './testing';
+
+export const STRATEGIES = ['regmap.memory', 'regmap.gpr', 'regmap.simd'] as const;
+export const PROFILES = ['aarch64', 'x86-64-avx512', 'x86-64', 'starved'] as const;
+
+/** The RegMap a strategy plugin provides, with its options (host among them). */
+export async function regmapOf(id: string, options: Record<string, unknown> = {}): Promise<RegMap> {
+  const catalog = loadCatalog();
+  const { scenario } = scenarioFromText(`name: regmap\npreset: minimal\nduration: 1ns\ntick: 1ns\nplugins:\n  ${id}: ${JSON.stringify(options)}\n`);
+  const sim = await Simulation.create({ scenario, catalog });
+  return sim.services.get(RegMapToken);
+}
+
+/**
+ * Runs a case of a guest program under dbt.instrew translating basic blocks (so that
+ * unit entry counts are block executions; the optimizer's passes run), with
+ * regmap.memory loaded to switch the host code model on. Throws if the output
+ * differs from the recording.
+ */
+export async function modelledRun(program: string, caseId: string, engineOptions: Record<string, unknown> = {}): Promise<GuestInstance> {
+  const p = guestPrograms().find((x) => x.name === program);
+  const c = p?.cases.find((x) => x.id === caseId);
+  if (!p || !c) throw new Error(`no guest case ${program}.${caseId}`);
+  const engine = await resolveEngine('instrew', { region: 'block', ...engineOptions }, [['regmap.memory', {}]]);
+  const run = runGuestCase(engine, p, c);
+  const expected = expectedOf(p, c);
+  if (run.status !== expected.status || !Buffer.from(run.stdout).equals(Buffer.from(expected.stdout))) throw new Error(`${program}.${caseId}: output differs from the recording`);
+  if (!run.instance.hostCode) throw new Error('the engine has no host code model');
+  return run.instance;
+}
+
+/** Every strategy under every profile, for one run: report[strategy][profile]. */
+export async function evaluateGrid(instance: GuestInstance, strategies: readonly string[] = STRATEGIES, profiles: readonly string[] = PROFILES): Promise<Record<string, Record<string, HostCodeReport>>> {
+  const out: Record<string, Record<string, HostCodeReport>> = {};
+  for (const s of strategies) {
+    out[s] = {};
+    for (const h of profiles) {
+      const regmap = await regmapOf(s, { host: h });
+      out[s][h] = instance.hostCode!(regmap, hostProfile(h));
+    }
+  }
+  return out;
+}
+
+export { HOST_PROFILES };
