@@ -4,7 +4,7 @@
 // independent isomorphic operations on lane-homed registers pack into one vector
 // operation while dependent ones do not. Each test names the mutation of the
 // mechanism that must break it.
-import { Block, GPR, HOST_CLASSES, HOST_PROFILES, Inst, IrKind as K, lowerUnit, cyclesOf, MEMORY, Unit, type Home, type Placement } from 'virtlab';
+import { Block, GPR, HOST_CLASSES, HOST_PROFILES, Inst, IrKind as K, lowerUnit, cyclesOf, MEMORY, Unit, type Home, type RegPlacement as Placement } from 'virtlab';
 
 const ADD = 0x7c;
 const MUL = 0x7e;

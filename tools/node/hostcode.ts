@@ -6,22 +6,12 @@
 // of a grid compares the strategies on identical code and profile.
 // Used by `npm run repro:simd`, `virtlab exec --host` and the trend tests.
 
-import { HOST_PROFILES, RegMapToken, Simulation, hostProfile, type GuestInstance, type HostCodeReport, type RegMap } from 'virtlab';
+import { HOST_PROFILES, hostProfile, type GuestInstance, type HostCodeReport } from 'virtlab';
 import { resolveEngine } from '../cli/exec';
-import { loadCatalog } from './catalog';
 import { expectedOf, guestPrograms, runGuestCase } from './guests';
-import { scenarioFromText } from './testing';
+import { PROFILES, regmapOf, STRATEGIES } from './regmaps';
 
-export const STRATEGIES = ['regmap.memory', 'regmap.gpr', 'regmap.simd'] as const;
-export const PROFILES = ['aarch64', 'x86-64-avx512', 'x86-64', 'starved'] as const;
-
-/** The RegMap a strategy plugin provides, with its options (host among them). */
-export async function regmapOf(id: string, options: Record<string, unknown> = {}): Promise<RegMap> {
-  const catalog = loadCatalog();
-  const { scenario } = scenarioFromText(`name: regmap\npreset: minimal\nduration: 1ns\ntick: 1ns\nplugins:\n  ${id}: ${JSON.stringify(options)}\n`);
-  const sim = await Simulation.create({ scenario, catalog });
-  return sim.services.get(RegMapToken);
-}
+export { PROFILES, regmapOf, STRATEGIES };
 
 /**
  * Runs a case of a guest program under dbt.instrew translating basic blocks (so that

@@ -40,6 +40,45 @@ export function lineChart(title: string, times: number[], values: number[], unit
 </svg></figure>`;
 }
 
+/** One horizontal bar chart as inline SVG: a bar per label, its value written beside it. */
+export function barChart(title: string, labels: string[], values: number[], unit: string): string {
+  const W = 520;
+  const L = 110;
+  const row = 18;
+  const H = labels.length * row + 8;
+  const hi = Math.max(1e-12, ...values.filter(Number.isFinite));
+  const bars = labels
+    .map((l, i) => {
+      const w = (Math.max(0, values[i]) / hi) * (W - L - 70);
+      const y = 4 + i * row;
+      return `<text x="${L - 6}" y="${y + 12}" text-anchor="end" font-size="11">${esc(l)}</text><rect x="${L}" y="${y + 2}" width="${w.toFixed(1)}" height="${row - 6}" fill="#1565c0"/><text x="${(L + w + 4).toFixed(1)}" y="${y + 12}" font-size="11">${fmt(values[i])}</text>`;
+    })
+    .join('');
+  return `<figure><figcaption>${esc(title)} <small>(${esc(unit)})</small></figcaption>
+<svg viewBox="0 0 ${W} ${H}" width="${W}" height="${H}" role="img" aria-label="${esc(title)}">${bars}</svg></figure>`;
+}
+
+/** Host instruction classes of the host code model's engine counters (host<Class>). */
+const HOST_MIX = ['Alu', 'Load', 'Store', 'Spill', 'Reload', 'LaneInsert', 'LaneExtract', 'VectorAlu', 'Fp', 'Branch', 'Call'];
+
+/** Charts of the modelled host instruction mix per guest, when the run had a register map (guests/engine.json). */
+function hostCodeCharts(dir: string): string {
+  const file = path.join(dir, 'guests', 'engine.json');
+  if (!existsSync(file)) return '';
+  const { guests } = JSON.parse(readFileSync(file, 'utf8')) as { guests: Record<string, Record<string, number>> };
+  const charts = Object.entries(guests)
+    .filter(([, c]) => (c.hostGuestInstructions ?? 0) > 0)
+    .map(([name, c]) =>
+      barChart(
+        `${name}: modelled host instructions per guest instruction by class — ${c.hostPerGuest} instructions, ${c.hostCyclesPerGuest} cycles`,
+        HOST_MIX.map((k) => k[0].toLowerCase() + k.slice(1)),
+        HOST_MIX.map((k) => (c[`host${k}`] ?? 0) / c.hostGuestInstructions),
+        'per guest instruction',
+      ),
+    );
+  return charts.length ? `<h2>Host code model</h2>${charts.join('\n')}` : '';
+}
+
 export function writeReport(dir: string): string {
   const need = (f: string) => {
     const p = path.join(dir, f);
@@ -76,7 +115,7 @@ table{border-collapse:collapse}td,th{border:1px solid #ddd;padding:3px 8px}td.n{
 <p>seed ${metrics.seed}, ${fmt(metrics.simulatedNs / 1e9)} s simulated</p>
 <h2>Time series</h2>${charts.join('\n') || '<p>No time series were recorded (add record.series to the scenario).</p>'}
 <h2>Metrics</h2><table><tr><th>metric</th><th>value</th><th>unit</th></tr>${metricRows}</table>
-<h2>Plugins</h2><ul>${plugins}</ul>${migrations}${events}
+<h2>Plugins</h2><ul>${plugins}</ul>${hostCodeCharts(dir)}${migrations}${events}
 </html>
 `;
   const out = path.join(dir, 'report.html');
