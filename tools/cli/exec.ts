@@ -12,7 +12,7 @@
 import { existsSync, readFileSync, readSync, statSync, writeSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { ExecutionEngine, formatQuantity, GUEST_MEMORY, HOST_CLASSES, HOST_PROFILES, limits, parseQuantity, Rng, ScenarioError, Simulation, signalStatus, syscallName, type GuestInstance } from 'virtlab';
+import { ExecutionEngine, formatQuantity, GUEST_MEMORY, HOST_CLASSES, HOST_PROFILES, hostCodeOf, limits, parseQuantity, Rng, ScenarioError, Simulation, signalStatus, syscallName, type GuestInstance } from 'virtlab';
 import { parse as parseYaml } from 'yaml';
 import { loadCatalog } from '../node/catalog';
 import { HostFileError, readHostFile } from '../node/host-file';
@@ -53,7 +53,7 @@ export const EXEC_SPEC: CommandSpec = {
     'max-instructions': { type: 'string', arg: 'n', description: 'stop after n instructions, exit status 124 (default 0: no limit)' },
     seed: { type: 'string', arg: 'n', description: 'seed of the bytes getrandom returns (default 1)' },
   },
-  examples: ['virtlab exec --engine instrew --stats scenarios/guests/bin/crc32.elf 2', 'virtlab exec --engine instrew --option region=block --stats --host x86-64 scenarios/guests/bin/sort.elf 20000'],
+  examples: ['virtlab exec --engine instrew --stats scenarios/guests/bin/crc32.elf 2'],
   notes:
     "Standard input, output and error pass through; the guest's exit status becomes ours (128 + signal when it is killed). " +
     'Like qemu-user, the guest inherits our environment unless --clear-env is given; -E/--env and -U/--unset-env edit it. ' +
@@ -294,16 +294,19 @@ export async function execCommand(rest: string[], io: ExecIo = processIo, host: 
     const counters = Object.entries(instance.counters());
     if (counters.length) io.err(`virtlab stats: ${counters.map(([k, v]) => `${k}=${v}`).join(' ')}`);
     if (hostId !== undefined) {
-      if (!instance.hostCode) throw new ExecUsageError(`--host: engine ${engine.id} has no host code model`, 'use --engine block-translator or instrew');
+      const hostCode = hostCodeOf(instance);
+      if (!hostCode) throw new ExecUsageError(`--host: engine ${engine.id} has no host code model`, 'use --engine block-translator or instrew');
       const host = HOST_PROFILES[hostId];
       io.err(`virtlab stats: host code model, ${host.description}; units weighted by their entry counts (exact for block units)`);
       for (const id of STRATEGIES) {
-        const r = instance.hostCode(await regmapOf(id, { host: hostId }), host);
+        const r = hostCode(await regmapOf(id, { host: hostId }), host);
         const mix = HOST_CLASSES.filter((c) => r.counts[c] > 0).map((c) => `${c}=${r.counts[c]}`).join(' ');
         io.err(
           `virtlab stats: ${id} on ${hostId}: ${r.hostPerGuest.toFixed(3)} host instructions and ${r.cyclesPerGuest.toFixed(3)} cycles per guest instruction ` +
             `(${r.guestInstructions} guest, ${r.hostInstructions} host, ${r.cycles} cycles; ${r.inGprs} guest registers in integer registers, ${r.inLanes} in SIMD lanes; ${r.packedOps} operations packed, ${r.spills} spills): ${mix}`,
         );
+        const hottest = [...r.units].sort((a, b) => b.executions * b.cycles - a.executions * a.cycles || a.entry - b.entry).slice(0, 3);
+        io.err(`virtlab stats: ${id} on ${hostId}: hottest units ${hottest.map((u) => `0x${u.entry.toString(16)} (${u.executions}× ${u.cycles} cycles for ${u.guestInstructions} guest instructions)`).join(', ')}`);
       }
     }
   }

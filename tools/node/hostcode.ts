@@ -6,7 +6,7 @@
 // of a grid compares the strategies on identical code and profile.
 // Used by `npm run repro:simd`, `virtlab exec --host` and the trend tests.
 
-import { HOST_PROFILES, hostProfile, type GuestInstance, type HostCodeReport } from 'virtlab';
+import { HOST_PROFILES, hostCodeOf, hostProfile, type GuestInstance, type HostCodeReport } from 'virtlab';
 import { resolveEngine } from '../cli/exec';
 import { expectedOf, guestPrograms, runGuestCase } from './guests';
 import { PROFILES, regmapOf, STRATEGIES } from './regmaps';
@@ -27,7 +27,7 @@ export async function modelledRun(program: string, caseId: string, engineOptions
   const run = runGuestCase(engine, p, c);
   const expected = expectedOf(p, c);
   if (run.status !== expected.status || !Buffer.from(run.stdout).equals(Buffer.from(expected.stdout))) throw new Error(`${program}.${caseId}: output differs from the recording`);
-  if (!run.instance.hostCode) throw new Error('the engine has no host code model');
+  if (!hostCodeOf(run.instance)) throw new Error('the engine has no host code model');
   return run.instance;
 }
 
@@ -38,7 +38,7 @@ export async function evaluateGrid(instance: GuestInstance, strategies: readonly
     out[s] = {};
     for (const h of profiles) {
       const regmap = await regmapOf(s, { host: h });
-      out[s][h] = instance.hostCode!(regmap, hostProfile(h));
+      out[s][h] = hostCodeOf(instance)!(regmap, hostProfile(h));
     }
   }
   return out;

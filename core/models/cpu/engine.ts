@@ -3,9 +3,6 @@
 // that provide the `ExecutionEngine` service (capability `cpu.engine`); the guest
 // workload and `virtlab exec` resolve it once and call `run(budget)` per tick.
 
-import type { HostCodeReport } from '../dbt/hostcode/model';
-import type { HostCodeProfile } from '../dbt/hostcode/profile';
-import type { RegMap } from '../dbt/hostcode/regmap';
 import { token } from '../../engine/tokens';
 
 /** Everything a guest program needs to start. */
@@ -84,11 +81,6 @@ export interface GuestInstance {
   /** The whole guest state, for simulation snapshots. */
   save(): unknown;
   load(state: unknown): void;
-  /**
-   * Translators with a host code model (a `dbt.regmap` plugin loaded): the modelled
-   * host code of the run so far under any register map and host profile.
-   */
-  hostCode?(regmap: RegMap, host?: HostCodeProfile): HostCodeReport;
 }
 
 export interface ExecutionEngine {

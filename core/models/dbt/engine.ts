@@ -4,6 +4,7 @@
 // and only the execution of ordinary instructions differs.
 
 import type { ExecutionEngine, GuestInstance, GuestLaunch } from '../cpu/engine';
+import type { HostCodeReport } from './hostcode/model';
 import type { Hooks } from '../../engine/hooks';
 import { GuestProcess } from '../riscv/process';
 import { DbtRuntime, type TranslatedUnit, type Translator } from './runtime';
@@ -26,6 +27,17 @@ export interface TranslatedEngineOptions {
    * adds the modelled host code of the run to its counters (hostcode/model.ts).
    */
   readonly regmap?: () => RegMap | undefined;
+}
+
+/** A guest run by a translator with a host code model (a `dbt.regmap` plugin loaded). */
+export interface ModelledGuestInstance extends GuestInstance {
+  /** The modelled host code of the run so far under any register map and host profile. */
+  hostCode(regmap: RegMap, host?: HostCodeProfile): HostCodeReport;
+}
+
+/** The host code model of a guest's run, if its engine has one. */
+export function hostCodeOf(instance: GuestInstance): ModelledGuestInstance['hostCode'] | undefined {
+  return (instance as Partial<ModelledGuestInstance>).hostCode;
 }
 
 export function translatedEngine(o: TranslatedEngineOptions): ExecutionEngine {
