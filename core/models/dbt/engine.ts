@@ -66,6 +66,8 @@ export function translatedEngine(o: TranslatedEngineOptions): ExecutionEngine {
         // Observe the units after the translator's passes; what is compiled is unchanged.
         const inner = translator;
         translator = Object.assign(Object.create(inner) as Translator, {
+          // The model weighs each one-block unit by how often its block ran (its back edges to itself included).
+          emitOptions: { ...inner.emitOptions, countRuns: true },
           translate: (pc: number, rt: DbtRuntime) => {
             const units = inner.translate(pc, rt);
             for (const u of units) model.observe(u);
@@ -83,10 +85,10 @@ export function translatedEngine(o: TranslatedEngineOptions): ExecutionEngine {
         get chargedNs() {
           return proc.chargedNs;
         },
-        counters: () => (model && regmap ? { ...runtime.report(), ...hostCodeCounters(model.evaluate(regmap, runtime.unitEntries())) } : runtime.report()),
+        counters: () => (model && regmap ? { ...runtime.report(), ...hostCodeCounters(model.evaluate(regmap, runtime.unitRuns())) } : runtime.report()),
         syscalls: () => proc.syscallCounts,
         unimplemented: () => proc.unimplemented,
-        ...(model ? { hostCode: (r: RegMap, host?: HostCodeProfile) => model.evaluate(r, runtime.unitEntries(), host) } : {}),
+        ...(model ? { hostCode: (r: RegMap, host?: HostCodeProfile) => model.evaluate(r, runtime.unitRuns(), host) } : {}),
         save: () => proc.saveState(),
         load: (s) => proc.loadState(s),
       };

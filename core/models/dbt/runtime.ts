@@ -18,7 +18,7 @@
 
 import type { GuestProcess } from '../riscv/process';
 import type { StopReason } from '../riscv/interpreter';
-import { LOOKUP_ENTRIES, PERM_DECODED, STATE_BUDGET, STATE_DEPTH, STATE_FLAGS, STATE_FRM, STATE_HOST_CALLS, STATE_LOOKUP_HITS, STATE_PC, STATE_RETURN_HITS, UNIT_COUNTERS } from '../riscv/memory';
+import { LOOKUP_ENTRIES, PERM_DECODED, STATE_BUDGET, STATE_DEPTH, STATE_FLAGS, STATE_FRM, STATE_HOST_CALLS, STATE_LOOKUP_HITS, STATE_PC, STATE_RETURN_HITS, UNIT_COUNTERS, entryCounterSlot, runCounterSlot } from '../riscv/memory';
 import { EXIT_BUDGET, EXIT_INTERP, EXIT_LOOKUP, EXIT_RET, EXIT_TABLE, HELPER_CODE_CHANGED, HELPER_FAULT, HELPER_OK } from './abi';
 import { emitModule, type EmitOptions } from './emit';
 import type { Unit } from './ir';
@@ -345,7 +345,9 @@ export class DbtRuntime {
     const c = this.counters;
     let entered = 0;
     const counters = new DataView(this.proc.mem.wasm.buffer, this.proc.mem.countersBase, UNIT_COUNTERS * 8);
-    for (let i = 0; i < UNIT_COUNTERS; i++) entered += counters.getUint32(8 * i, true) + counters.getUint32(8 * i + 4, true) * TWO32;
+    // With runs counted, the upper half of the slots counts runs, not entries.
+    const entrySlots = this.translator.emitOptions.countRuns ? UNIT_COUNTERS >> 1 : UNIT_COUNTERS;
+    for (let i = 0; i < entrySlots; i++) entered += counters.getUint32(8 * i, true) + counters.getUint32(8 * i + 4, true) * TWO32;
     const lookupHits = this.stateWord(STATE_LOOKUP_HITS);
     const hostCalls = this.stateWord(STATE_HOST_CALLS);
     return {
@@ -376,10 +378,25 @@ export class DbtRuntime {
    * were made, so the count is then an upper bound).
    */
   unitEntries(): Map<number, number> {
+    const countRuns = !!this.translator.emitOptions.countRuns;
+    return this.readCounters((id) => entryCounterSlot(id, countRuns));
+  }
+
+  /**
+   * How often the first block of each installed unit ran, by entry pc: its entries
+   * plus its back edges to itself (a one-block unit's exact execution count). Only
+   * with EmitOptions.countRuns; throws otherwise.
+   */
+  unitRuns(): Map<number, number> {
+    if (!this.translator.emitOptions.countRuns) throw new Error(`translator ${this.translator.kind}: runs are counted only with the emit option countRuns`);
+    return this.readCounters(runCounterSlot);
+  }
+
+  private readCounters(slotOf: (id: number) => number): Map<number, number> {
     const counters = new DataView(this.proc.mem.wasm.buffer, this.proc.mem.countersBase, UNIT_COUNTERS * 8);
     const out = new Map<number, number>();
     for (const [pc, rec] of this.units) {
-      const o = 8 * (rec.id % UNIT_COUNTERS);
+      const o = 8 * slotOf(rec.id);
       out.set(pc, counters.getUint32(o, true) + counters.getUint32(o + 4, true) * TWO32);
     }
     return out;
