@@ -10,12 +10,25 @@ const ADD = 0x7c;
 const MUL = 0x7e;
 const idx = (c: (typeof HOST_CLASSES)[number]) => HOST_CLASSES.indexOf(c);
 
+const I64_LOAD = 0x29;
+
+interface Body {
+  getx(r: number): number;
+  setx(r: number, v: number): void;
+  bin(op: number, a: number, c: number): number;
+  /** A guest load of 8 bytes at address a (its access check inline). */
+  load(a: number): number;
+  /** End the block with an indirect jump to v instead of a direct one. */
+  jumpTo(v: number): void;
+}
+
 /** A one-block unit built by `body`, which appends instructions through the helpers. */
-function unit(body: (b: { getx(r: number): number; setx(r: number, v: number): void; bin(op: number, a: number, c: number): number }) => void): Unit {
+function unit(body: (b: Body) => void): Unit {
   const u = new Unit(0x1000);
   const blk = new Block(0x1000);
   u.blocks.push(blk);
   let gi = 0;
+  let term: Unit['blocks'][number]['term'] = { k: 'jump', target: 0x2000 };
   body({
     getx(r) {
       const v = u.newValue();
@@ -30,10 +43,18 @@ function unit(body: (b: { getx(r: number): number; setx(r: number, v: number): v
       blk.insts.push(new Inst(K.BIN, op, v, a, c, -1, 0, 0, gi++));
       return v;
     },
+    load(a) {
+      const v = u.newValue();
+      blk.insts.push(new Inst(K.LOAD, I64_LOAD, v, a, -1, 0, 8, 0, gi++));
+      return v;
+    },
+    jumpTo(v) {
+      term = { k: 'indirect', target: v };
+    },
   });
   blk.count = gi;
   for (let i = 0; i < gi; i++) u.pcs.push(0x1000 + 4 * i);
-  blk.term = { k: 'jump', target: 0x2000 };
+  blk.term = term;
   return u;
 }
 
@@ -80,6 +101,43 @@ describe('the host code model', () => {
     const host = HOST_PROFILES['x86-64'];
     expect(cyclesOf(simd.counts, host)).toBeGreaterThan(cyclesOf(gpr.counts, host));
     expect(gpr.counts[idx('laneExtract')] + gpr.counts[idx('load')]).toBe(1);
+  });
+
+  // Mutation that must break it: guest memory accesses that do not free the call-clobbered registers (TCG's
+  // TCG_OPF_CALL_CLOBBER on qemu_ld/qemu_st), or a host profile without the preserved-register count.
+  it('keeps values live across a guest memory access only in preserved registers, fetching the rest again', () => {
+    // Eight guest registers read before a load and summed after it: eight values live across the access.
+    const across = unit((b) => {
+      const vs = Array.from({ length: 8 }, (_, k) => b.getx(k + 1));
+      const x = b.load(b.getx(9));
+      b.setx(10, vs.reduce((s, v) => b.bin(ADD, s, v), x));
+    });
+    const memory = { homes: all(MEMORY), pack: false };
+    const x86 = lower(across, 'x86-64', memory);
+    const arm = lower(across, 'aarch64', memory);
+    // x86-64 keeps 5 registers across calls (rbx, rbp, r12, r13, r15): 3 guest registers are loaded again.
+    expect(x86.spilledRanges).toBe(0);
+    expect(x86.counts[idx('reload')]).toBe(3);
+    // AArch64 keeps 9 (x20–x28): none.
+    expect(arm.counts[idx('reload')]).toBe(0);
+    // Lane-homed registers are extracted again from their lanes, which the access leaves alone.
+    const lanes: Home[] = all(MEMORY).map((_, r) => ({ kind: 'lane', reg: r >> 1, lane: r & 1 }));
+    const simd = lower(across, 'x86-64', { homes: lanes, pack: false });
+    expect(simd.counts[idx('laneExtract')]).toBe(9 + 3);
+    expect(simd.counts[idx('reload')]).toBe(0);
+  });
+
+  // Mutation that must break it: helper calls that preserve SIMD registers (no save and restore of lanes).
+  it('saves and restores the SIMD registers holding guest registers around a helper call', () => {
+    const indirect = unit((b) => b.jumpTo(b.getx(1)));
+    const homes = all(MEMORY);
+    for (let r = 1; r <= 4; r++) homes[r] = { kind: 'lane', reg: r >> 1, lane: r & 1 };
+    const simd = lower(indirect, 'x86-64', { homes, pack: false });
+    const mem = lower(indirect, 'x86-64', { homes: all(MEMORY), pack: false });
+    // x1–x4 occupy SIMD registers 0, 1 and 2: three stores before the lookup helper, three loads after.
+    expect(simd.counts[idx('call')]).toBe(1);
+    expect(simd.counts[idx('store')] - mem.counts[idx('store')]).toBe(3);
+    expect(simd.counts[idx('load')] - (mem.counts[idx('load')] - 1)).toBe(3);
   });
 
   // Mutation that must break it: packing that ignores the dependence graph (the second test), or never packs (the first).

@@ -78,6 +78,21 @@ interface HostOp {
   cls: number;
   def: number;
   uses: number[];
+  /**
+   * The op frees the call-clobbered integer registers: a guest memory access (TCG's
+   * qemu_ld/qemu_st carry TCG_OPF_CALL_CLOBBER, their slow path being a helper call)
+   * or a helper call. Values live across it keep their register only if it is one
+   * the calling convention preserves.
+   */
+  clobber: boolean;
+}
+
+/** A store of a value to its guest register's home (the CPU state or a lane), from which it can be fetched again. */
+interface HomeStore {
+  op: number;
+  vreg: number;
+  reg: number;
+  lane: boolean;
 }
 
 class BlockLowering {
@@ -99,6 +114,10 @@ class BlockLowering {
   private packedGroups = 0;
   private packedOps = 0;
   private readonly counts = new Float64Array(HOST_CLASSES.length);
+  /** The block's conditional branch compares and jumps (its CMP feeds nothing else). */
+  private fusedBranch = false;
+  /** Stores of values to their guest registers' homes, in op order. */
+  private readonly homeStores: HomeStore[] = [];
 
   constructor(
     private readonly unit: Unit,
@@ -120,7 +139,30 @@ class BlockLowering {
   }
 
   private op(cls: number, def: number, ...uses: number[]): void {
-    this.ops.push({ cls, def, uses: uses.filter((u) => u >= 0) });
+    this.ops.push({ cls, def, uses: uses.filter((u) => u >= 0), clobber: false });
+  }
+
+  /** Marks the op just emitted as freeing the call-clobbered registers. */
+  private clobbers(): void {
+    this.ops[this.ops.length - 1].clobber = true;
+  }
+
+  /**
+   * A helper call. Guest registers held in registers the calling convention does not
+   * preserve are saved before it and restored after it: every SIMD register holding
+   * lane-homed guest registers (all xmm registers are call-clobbered under the x86-64
+   * SysV ABI; AArch64 keeps only the low 64 bits of v8–v15, not a 2-lane register), and
+   * pinned guest registers beyond the preserved integer registers.
+   */
+  private helperCall(): void {
+    const homes = this.placement.homes;
+    const laneRegs = new Set(homes.flatMap((h) => (h.kind === 'lane' ? [h.reg] : []))).size;
+    const pinned = homes.filter((h) => h.kind === 'gpr').length;
+    const save = laneRegs + Math.max(0, pinned - this.host.calleeSavedGprs);
+    for (let k = 0; k < save; k++) this.op(C.store, -1);
+    this.op(C.call, -1);
+    this.clobbers();
+    for (let k = 0; k < save; k++) this.op(C.load, -1);
   }
 
   /** The register of a value for a use, or -1 if the use needs none. */
@@ -172,10 +214,14 @@ class BlockLowering {
     for (const v of irModule.termOperands(this.block.term)) note(v, this.insts.length);
   }
 
-  /** Is the IR instruction at `at` a GETX of a lane-homed register whose value is used once? */
+  /**
+   * The IR index of the GETX of a lane-homed register defining v, or -1. A packed
+   * operation reads the lane itself; the GETX (a lane extract) goes only if v has no
+   * other use.
+   */
   private laneRead(v: number): number {
     const at = this.defAt.get(v);
-    if (at === undefined || this.useCount.get(v) !== 1) return -1;
+    if (at === undefined) return -1;
     const i = this.insts[at];
     if (i.k !== K.GETX || i.a === 0 || this.home(i.a).kind !== 'lane') return -1;
     return at;
@@ -241,9 +287,11 @@ class BlockLowering {
       if (plan.cycles >= scalar) continue;
       for (const c of group) {
         used.add(cands.indexOf(c));
-        for (const j of [c.at, c.ga, c.set]) this.skip.add(j);
-        // A constant operand may feed other instructions too: it stays; a register read is the group's.
-        if (c.rb > 0) this.skip.add(c.gb);
+        for (const j of [c.at, c.set]) this.skip.add(j);
+        // A register read used by nothing else is the group's; a constant operand or a
+        // shared read also feeds other instructions, and stays.
+        if (this.useCount.get(this.insts[c.ga].dst) === 1) this.skip.add(c.ga);
+        if (c.rb > 0 && this.useCount.get(this.insts[c.gb].dst) === 1) this.skip.add(c.gb);
       }
       const last = Math.max(...group.map((c) => c.set));
       this.groupOps.set(last, plan.ops);
@@ -355,8 +403,11 @@ class BlockLowering {
         if (h.kind === 'gpr') {
           this.beforePinnedWrite(i.a, at);
           if (this.vOf[i.b] !== INTO_PIN) this.op(C.alu, -1, this.reg(i.b));
-        } else if (h.kind === 'lane') this.op(C.laneInsert, -1, this.regRequired(i.b));
-        else this.op(C.store, -1, this.reg(i.b));
+        } else {
+          const r = h.kind === 'lane' ? this.regRequired(i.b) : this.reg(i.b);
+          if (r >= 0) this.homeStores.push({ op: this.ops.length, vreg: r, reg: i.a, lane: h.kind === 'lane' });
+          this.op(h.kind === 'lane' ? C.laneInsert : C.store, -1, r);
+        }
         return;
       }
       case K.GETF: {
@@ -376,14 +427,19 @@ class BlockLowering {
       case K.BIN:
         this.op(C.alu, this.define(i, at, null), this.reg(i.a), this.reg(i.b));
         return;
-      case K.BIN32:
-      case K.CMP: {
-        // 32-bit operation and sign extension; compare and set.
-        const d = this.define(i, at, null);
-        this.op(C.alu, d, this.reg(i.a), this.reg(i.b));
-        this.op(C.alu, d, d >= 0 ? d : -1);
+      case K.CMP:
+        if (this.block.term.k === 'branch' && this.block.term.cond === i.dst && this.useCount.get(i.dst) === 1) {
+          // A compare that only decides the block's branch: compare and jump on the flags
+          // (TCG's brcond), no value materialized.
+          this.op(C.alu, -1, this.reg(i.a), this.reg(i.b));
+          this.fusedBranch = true;
+          return;
+        }
+        this.lowerTwoOp(i, at);
         return;
-      }
+      case K.BIN32:
+        this.lowerTwoOp(i, at);
+        return;
       case K.MULH:
         this.op(C.alu, this.define(i, at, null), this.reg(i.a), this.reg(i.b));
         return;
@@ -395,13 +451,15 @@ class BlockLowering {
         return;
       }
       case K.LOAD: {
-        if (!(i.c & CHECKED)) this.check(i.a);
+        if (!(i.c & CHECKED)) this.check(i.a, false);
         this.op(C.load, this.define(i, at, null), this.reg(i.a));
+        this.clobbers();
         return;
       }
       case K.STORE: {
-        if (!(i.c & CHECKED)) this.check(i.a);
+        if (!(i.c & CHECKED)) this.check(i.a, false);
         this.op(C.store, -1, this.reg(i.a), this.reg(i.b));
+        this.clobbers();
         return;
       }
       case K.CHECK:
@@ -425,30 +483,47 @@ class BlockLowering {
         this.op(C.store, -1, this.reg(i.b));
         return;
       case K.INTERP: {
-        // The interpreter runs on the architectural state: operands are stored there, results loaded back.
-        for (const r of i.reads!) this.op(C.store, -1, this.reg(r.value));
-        this.op(C.call, -1);
+        // A helper call on the architectural state. Operands homed in memory are there
+        // already (a register write before it was stored: TCG syncs globals before a
+        // call that reads them); the others are stored first. Results are loaded back,
+        // and into their lanes when lane-homed.
+        for (const r of i.reads!) if (this.home(r.file * 32 + r.reg).kind !== 'memory') this.op(C.store, -1, this.reg(r.value));
+        this.helperCall();
         for (const w of i.writes!) {
+          const lane = this.home(w.file * 32 + w.reg).kind === 'lane';
           if (w.file === 1) {
             this.vOf[w.value] = VEC;
             this.op(C.load, -1);
           } else {
-            const r = this.newVreg(null);
+            const r = this.newVreg('load');
             this.vOf[w.value] = r;
             this.op(C.load, r);
           }
+          if (lane) this.op(C.laneInsert, -1, this.reg(w.value));
         }
         return;
       }
     }
   }
 
-  /** The inline access check of a guest memory access: page index, permission load, branch. */
-  private check(addr: number): void {
+  /** A 32-bit operation and its sign extension, or a compare and its set. */
+  private lowerTwoOp(i: Inst, at: number): void {
+    const d = this.define(i, at, null);
+    this.op(C.alu, d, this.reg(i.a), this.reg(i.b));
+    this.op(C.alu, d, d >= 0 ? d : -1);
+  }
+
+  /**
+   * The inline access check of a guest memory access: page index, permission load,
+   * branch (to a slow path that calls a helper). A check of its own clobbers; one
+   * inline in an access is part of that access, which clobbers (TCG's qemu_ld).
+   */
+  private check(addr: number, own = true): void {
     const t = this.newVreg(null);
     this.op(C.alu, t, this.reg(addr));
     this.op(C.load, -1, t);
     this.op(C.branch, -1);
+    if (own) this.clobbers();
   }
 
   private lowerTerm(b: Block): void {
@@ -459,20 +534,19 @@ class BlockLowering {
         this.op(C.branch, -1);
         return;
       case 'branch':
-        this.op(C.alu, -1, this.reg(t.cond));
+        // Test the condition (unless the compare was fused), the conditional jump, and
+        // the jump of the path not taken (TCG's brcond and two goto_tb, one executed).
+        if (!this.fusedBranch) this.op(C.alu, -1, this.reg(t.cond));
         this.op(C.branch, -1);
         this.op(C.branch, -1);
         return;
       case 'indirect':
       case 'icall':
       case 'ret': {
-        // The pc to the state, then the inline lookup: hash, load the entry, compare, jump.
-        const h = this.newVreg(null);
+        // QEMU's lookup_and_goto_ptr: the pc to the state, a call of the helper that
+        // looks the next block up (helper_lookup_tb_ptr), and an indirect jump to it.
         this.op(C.store, -1, this.reg(t.target));
-        this.op(C.alu, h, this.reg(t.target));
-        this.op(C.load, -1, h);
-        this.op(C.alu, -1, h);
-        this.op(C.branch, -1);
+        this.helperCall();
         this.op(C.branch, -1);
         return;
       }
@@ -488,12 +562,21 @@ class BlockLowering {
   /**
    * Linear scan over the block's live ranges with the integer registers left free;
    * returns how many ranges were spilled. Spill code is added to the op list's counts.
+   *
+   * As in TCG (tcg_reg_alloc_op frees the call-clobbered registers at an op with
+   * TCG_OPF_CALL_CLOBBER; liveness's la_cross_call steers values live across one to
+   * preserved registers), a range live across a clobbering op gets one of the
+   * preserved registers that pinned guest registers leave; when none is left it is
+   * fetched again at its first use after each such op: from the CPU state or its lane
+   * when it is a guest register's value there, else saved to the frame once and
+   * reloaded (temp_save).
    */
   private allocate(): number {
     const n = this.remat.length;
     const start = new Int32Array(n).fill(-1);
     const end = new Int32Array(n).fill(-1);
     const useAt: number[][] = Array.from({ length: n }, () => []);
+    const clobberAt: number[] = [];
     this.ops.forEach((o, at) => {
       if (o.def >= 0 && start[o.def] < 0) start[o.def] = at;
       for (const u of o.uses) {
@@ -501,16 +584,24 @@ class BlockLowering {
         end[u] = at;
         useAt[u].push(at);
       }
+      if (o.clobber) clobberAt.push(at);
     });
     for (let v = 0; v < n; v++) if (end[v] < start[v]) end[v] = start[v];
     const pinned = this.placement.homes.filter((h) => h.kind === 'gpr').length;
     const free = this.host.gprs - this.host.reservedGprs - pinned;
     if (free < 1) throw new Error(`host profile ${this.host.id}: placement pins ${pinned} guest registers, leaving no integer register for temporaries`);
+    // Pinned guest registers take the preserved registers first (they live across everything).
+    const freePreserved = Math.max(0, this.host.calleeSavedGprs - pinned);
+    const crosses = (v: number) => clobberAt.some((p) => start[v] < p && p < end[v]);
     const order = [...Array(n).keys()].filter((v) => start[v] >= 0).sort((a, b) => start[a] - start[b] || a - b);
     let active: number[] = [];
+    const preserved = new Set<number>();
+    const refetched: number[] = [];
+    const spilledSet = new Set<number>();
     let spilled = 0;
     const spill = (v: number, from: number, atStart: boolean) => {
       spilled++;
+      spilledSet.add(v);
       const later = useAt[v].filter((u) => u > from).length;
       const r = this.remat[v];
       if (r === 'load') this.counts[C.reload] += later;
@@ -523,10 +614,16 @@ class BlockLowering {
       // A value fetched again at every use need not be fetched at its definition.
       if (atStart && r !== null && r !== 'const') this.counts[this.ops[start[v]].cls]--;
     };
+    const admit = (v: number) => {
+      active.push(v);
+      if (!crosses(v)) return;
+      if (active.filter((a) => preserved.has(a)).length < freePreserved) preserved.add(v);
+      else refetched.push(v);
+    };
     for (const v of order) {
       active = active.filter((a) => end[a] >= start[v]);
       if (active.length < free) {
-        active.push(v);
+        admit(v);
         continue;
       }
       // Spill the range that ends last (the current one or an active one).
@@ -536,9 +633,43 @@ class BlockLowering {
       else {
         spill(victim, start[v], false);
         active = active.filter((a) => a !== victim);
-        active.push(v);
+        preserved.delete(victim);
+        admit(v);
       }
     }
+    for (const v of refetched) if (!spilledSet.has(v)) this.refetch(v, start[v], useAt[v], clobberAt);
     return spilled;
+  }
+
+  /** The cost of a range held in a call-clobbered register: fetched again at its first use after each clobbering op. */
+  private refetch(v: number, start: number, uses: number[], clobberAt: number[]): void {
+    let prev = start;
+    let times = 0;
+    let first = -1;
+    for (const u of uses) {
+      if (u <= start) continue;
+      const p = clobberAt.find((c) => prev < c && c < u);
+      if (p !== undefined) {
+        times++;
+        if (first < 0) first = p;
+      }
+      prev = u;
+    }
+    if (!times) return;
+    const r = this.remat[v];
+    if (r === 'load') this.counts[C.reload] += times;
+    else if (r === 'lane') this.counts[C.laneExtract] += times;
+    else if (r === 'const') this.counts[C.alu] += times;
+    else {
+      // Stored to its guest register's home before the first clobber, and that home not overwritten since: fetch it from there.
+      const last = uses[uses.length - 1];
+      const home = this.homeStores.find((h) => h.vreg === v && h.op < first);
+      const intact = home && !this.homeStores.some((h) => h.reg === home.reg && h.op > home.op && h.op < last);
+      if (home && intact) this.counts[home.lane ? C.laneExtract : C.reload] += times;
+      else {
+        this.counts[C.spill] += 1;
+        this.counts[C.reload] += times;
+      }
+    }
   }
 }

@@ -1,7 +1,7 @@
 // Host profiles of the host code model (see model.ts): the machine a translated unit
 // is lowered for. A profile names the host's integer registers, those the translator
-// keeps for itself (stack pointer, the pointer to the guest CPU state, a scratch),
-// its SIMD registers and their width, and a cost in cycles for each class of host
+// keeps for itself (stack pointer, the pointer to the guest CPU state, scratches),
+// those its calling convention preserves across calls, its SIMD registers and their width, and a cost in cycles for each class of host
 // instruction the lowering counts. The costs are per-instruction latencies on the
 // dependent path that a translated block mostly is (Agner Fog's instruction tables,
 // Intel Skylake and Arm Cortex-A76 columns, rounded): an L1 load 4–5 cycles, a
@@ -18,6 +18,13 @@ export interface HostCodeProfile {
   readonly gprs: number;
   /** Integer registers the translator reserves (stack, CPU-state pointer, scratch): never allocated. */
   readonly reservedGprs: number;
+  /**
+   * Allocatable integer registers the host's calling convention preserves across a
+   * call. A guest memory access (its slow path is a helper call) and a helper call
+   * free every other register, as TCG's allocator does (TCG_OPF_CALL_CLOBBER): a value
+   * live across one must sit in one of these or be fetched again after it.
+   */
+  readonly calleeSavedGprs: number;
   /** SIMD registers. */
   readonly simdRegisters: number;
   /** Width of a SIMD register, bits (a guest register takes a 64-bit lane). */
@@ -66,17 +73,25 @@ const ARM_COSTS: Record<HostClass, number> = {
 };
 
 /**
- * The built-in profiles. x86-64 reserves rsp, the CPU-state pointer (QEMU's rbp/r14
- * TCG_AREG0) and one scratch for address arithmetic; AArch64 has 31 integer
- * registers and reserves sp-free x18 (platform), x19 (state pointer) and x29 (frame);
- * the starved profile has x86-32's 8 integer registers with the same reservations.
+ * The built-in profiles, with TCG's register conventions for each host (QEMU
+ * tcg/<host>/tcg-target.c.inc, tcg_target_init and tcg_target_callee_save_regs):
+ * - x86-64: rsp is reserved and r14 holds the CPU-state pointer (TCG_AREG0), so 14
+ *   registers are allocatable; rax, rcx, rdx, rsi, rdi and r8–r11 are call-clobbered,
+ *   leaving rbp, rbx, r12, r13 and r15 (5) across calls. Every xmm register is
+ *   call-clobbered.
+ * - AArch64: sp, x29 (frame), x18 (platform), x16, x17, x30 (TCG's temporaries) and
+ *   x19 (TCG_AREG0) are reserved, so 25 are allocatable; of those x20–x28 (9) survive
+ *   calls. v8–v15 keep only their low 64 bits across calls.
+ * - starved: x86-32's 8 integer registers, esp reserved and ebp the CPU-state
+ *   pointer; eax, ecx, edx are call-clobbered, leaving ebx, esi, edi (3).
  */
 export const HOST_PROFILES: Readonly<Record<string, HostCodeProfile>> = {
   'x86-64': {
     id: 'x86-64',
-    description: 'x86-64 with SSE: 16 integer registers (3 reserved), 16 × 128-bit xmm registers',
+    description: 'x86-64 with SSE: 16 integer registers (2 reserved, 5 preserved across calls), 16 × 128-bit xmm registers',
     gprs: 16,
-    reservedGprs: 3,
+    reservedGprs: 2,
+    calleeSavedGprs: 5,
     simdRegisters: 16,
     simdBits: 128,
     threeOperand: false,
@@ -84,9 +99,10 @@ export const HOST_PROFILES: Readonly<Record<string, HostCodeProfile>> = {
   },
   'x86-64-avx512': {
     id: 'x86-64-avx512',
-    description: 'x86-64 with AVX-512: 16 integer registers (3 reserved), 32 × 512-bit zmm registers',
+    description: 'x86-64 with AVX-512: 16 integer registers (2 reserved, 5 preserved across calls), 32 × 512-bit zmm registers',
     gprs: 16,
-    reservedGprs: 3,
+    reservedGprs: 2,
+    calleeSavedGprs: 5,
     simdRegisters: 32,
     simdBits: 512,
     threeOperand: true,
@@ -94,9 +110,10 @@ export const HOST_PROFILES: Readonly<Record<string, HostCodeProfile>> = {
   },
   aarch64: {
     id: 'aarch64',
-    description: 'AArch64 with NEON: 31 integer registers (3 reserved), 32 × 128-bit v registers',
+    description: 'AArch64 with NEON: 31 integer registers (6 reserved, 9 preserved across calls), 32 × 128-bit v registers',
     gprs: 31,
-    reservedGprs: 3,
+    reservedGprs: 6,
+    calleeSavedGprs: 9,
     simdRegisters: 32,
     simdBits: 128,
     threeOperand: true,
@@ -104,9 +121,10 @@ export const HOST_PROFILES: Readonly<Record<string, HostCodeProfile>> = {
   },
   starved: {
     id: 'starved',
-    description: 'a register-starved host: 8 integer registers (3 reserved), 16 × 128-bit SIMD registers',
+    description: 'a register-starved host: 8 integer registers (2 reserved, 3 preserved across calls), 16 × 128-bit SIMD registers',
     gprs: 8,
-    reservedGprs: 3,
+    reservedGprs: 2,
+    calleeSavedGprs: 3,
     simdRegisters: 16,
     simdBits: 128,
     threeOperand: false,
