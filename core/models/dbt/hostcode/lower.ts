@@ -5,11 +5,25 @@
 // the CPU state, nothing (or a move) for registers pinned in host registers, or lane
 // extracts and inserts for registers in SIMD lanes; guest memory accesses carry their
 // inline permission check unless a pass proved it redundant; terminators become the
-// branches and lookups of chaining. Then a linear-scan allocator (Poletto and Sarkar)
-// assigns the values' live ranges to the integer registers the profile and the
-// placement leave free; a range that does not fit is spilled (a store, and a reload
-// at each later use) or, when its value can be fetched again from its guest register,
-// rematerialized (a reload from the CPU state or a lane extract at each later use).
+// branches of chaining, or QEMU's lookup helper call for indirect jumps. Then a
+// linear-scan allocator (Poletto and Sarkar) assigns the values' live ranges to the
+// integer registers the profile and the placement leave free; a range that does not
+// fit is spilled (a store, and a reload at each later use) or, when its value can be
+// fetched again from its guest register, rematerialized (a reload from the CPU state
+// or a lane extract at each later use).
+//
+// QEMU's rules for guest registers in the CPU state (TCG globals, tcg/tcg.c) hold for
+// every placement: a guest register is loaded at its first use in the block and kept
+// in a host register; its writes are stored before anything that may fault or call
+// (the IR keeps those stores: dce drops a write only when no access or helper call
+// comes before the next one); a guest memory access frees the call-clobbered integer
+// registers (TCG_OPF_CALL_CLOBBER on qemu_ld/qemu_st), so a value live across one
+// needs a preserved register or is fetched again; a helper call also saves and
+// restores every SIMD register holding guest registers and every pinned register the
+// calling convention does not preserve. Lanes and pinned registers are those guest
+// registers' architectural home, so a faulting access needs no sync of them on its
+// fast path: its slow path (a helper call, run only on a miss and not modelled)
+// would save them.
 //
 // With packing on, independent isomorphic operations on lane-homed registers (the
 // same 64-bit operation, no dependence between them in the block, operands read from

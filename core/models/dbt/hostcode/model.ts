@@ -6,10 +6,11 @@
 // weighs each block's modelled host code by how often it ran. It only observes: the
 // WebAssembly that runs is the translator's, unchanged.
 //
-// A unit's blocks are weighted by the unit's entry count, which is exact when units
-// are basic blocks (the block translator, dbt.instrew with `region: block`); in a
-// multi-block region a loop's body is weighted by the region's entries, not by its
-// iterations, so reproductions translate blocks.
+// A unit's blocks are weighted by how often its first block ran (the engine counts
+// those runs, back edges to itself included, whenever a model is loaded), which is
+// exact when units are basic blocks (dbt.instrew with `region: block`, which the
+// reproductions use); in a multi-block region a loop's body would be weighted by the
+// runs of the region's first block, not by its own.
 
 import { W } from '../../wasm/encoder';
 import * as irModule from '../ir';
@@ -56,7 +57,7 @@ export class HostCodeModel {
     return this.units.size;
   }
 
-  /** The register usage profile: each unit's register accesses and packing affinities, weighted by its entry count. */
+  /** The register usage profile: each unit's register accesses and packing affinities, weighted by its runs. */
   usage(entries: ReadonlyMap<number, number>): RegisterUsage {
     const weight = new Float64Array(GUEST_REGISTERS);
     const affinity = new Map<string, number>();
@@ -101,7 +102,7 @@ export class HostCodeModel {
     return { weight, affinity };
   }
 
-  /** The modelled host code of the run under a strategy, weighted by the units' entry counts. */
+  /** The modelled host code of the run under a strategy, weighted by the runs of each unit's (first) block. */
   evaluate(regmap: RegMap, entries: ReadonlyMap<number, number>, host: HostCodeProfile = regmap.host): HostCodeReport {
     const placement = regmap.place(this.usage(entries), host);
     if (placement.homes.length !== GUEST_REGISTERS) throw new Error(`register map ${regmap.id} placed ${placement.homes.length} guest registers, not ${GUEST_REGISTERS}`);
