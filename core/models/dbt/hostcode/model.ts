@@ -1,10 +1,10 @@
 // The host code model: what a translated program would cost as host machine code
 // under a register-mapping strategy (regmap.ts) and a host profile (profile.ts). It
 // keeps the IR of every unit the translator installed, after the optimizer's passes,
-// and, given the translator's unit entry counts (its profile), builds the register
+// and, given how often each unit's block ran (the translator's profile), builds the register
 // usage profile, asks the strategy for a placement, lowers every block (lower.ts) and
 // weighs each block's modelled host code by how often it ran. It only observes: the
-// WebAssembly that runs is the translator's, unchanged.
+// WebAssembly that runs is the translator's, with one run counter added per unit.
 //
 // A unit's blocks are weighted by how often its first block ran (the engine counts
 // those runs, back edges to itself included, whenever a model is loaded), which is
