@@ -297,7 +297,7 @@ export async function execCommand(rest: string[], io: ExecIo = processIo, host: 
       const hostCode = hostCodeOf(instance);
       if (!hostCode) throw new ExecUsageError(`--host: engine ${engine.id} has no host code model`, 'use --engine block-translator or instrew');
       const host = HOST_PROFILES[hostId];
-      io.err(`virtlab stats: host code model, ${host.description}; units weighted by their entry counts (exact for block units)`);
+      io.err(`virtlab stats: host code model, ${host.description}; units weighted by their block's runs (exact for block units)`);
       for (const id of STRATEGIES) {
         const r = hostCode(await regmapOf(id, { host: hostId }), host);
         const mix = HOST_CLASSES.filter((c) => r.counts[c] > 0).map((c) => `${c}=${r.counts[c]}`).join(' ');

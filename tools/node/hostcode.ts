@@ -1,6 +1,6 @@
 // The host code model on the Node side: runs a guest benchmark once under a
 // translator with a register map loaded (which makes the engine keep its units' IR
-// and entry counts) and evaluates the run under every register-mapping strategy
+// and block run counts) and evaluates the run under every register-mapping strategy
 // plugin and host profile. The strategies come from their plugins, booted in a
 // minimal simulation each; the translated run is the same for all, so every figure
 // of a grid compares the strategies on identical code and profile.
@@ -15,7 +15,7 @@ export { PROFILES, regmapOf, STRATEGIES };
 
 /**
  * Runs a case of a guest program under dbt.instrew translating basic blocks (so that
- * unit entry counts are block executions; the optimizer's passes run), with
+ * units are basic blocks, weighted exactly by their runs; the optimizer's passes run), with
  * regmap.memory loaded to switch the host code model on. Throws if the output
  * differs from the recording.
  */

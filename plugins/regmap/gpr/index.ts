@@ -1,7 +1,7 @@
 // regmap.gpr: the hottest guest integer registers pinned in the host's free integer
 // registers (those the profile does not reserve, less `tempGprs` kept for the
 // translator's temporaries), the others in the CPU state in memory. Hotness is the
-// translator's profile: unit entry counts times register accesses (core
+// translator's profile: block runs times register accesses (core
 // hostcode/model.ts). FP registers stay in memory: a host integer register cannot
 // hold them usefully.
 

@@ -25,7 +25,7 @@ export interface Placement {
 }
 
 /**
- * The profile a strategy places registers from: the translator's unit entry counts
+ * The profile a strategy places registers from: how often each unit's block ran
  * times each unit's register accesses.
  */
 export interface RegisterUsage {
