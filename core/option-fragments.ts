@@ -9,12 +9,14 @@ import { MMU_OPTION_FRAGMENTS } from './models/memory/options';
 import { MIGRATION_OPTION_FRAGMENTS } from './models/migration/options';
 import { PLACEMENT_OPTION_FRAGMENTS } from './models/datacenter/options';
 import { NETSTACK_OPTION_FRAGMENTS } from './models/netstack/options';
+import { REGMAP_OPTION_FRAGMENTS } from './models/dbt/hostcode/options';
 
 export const OPTION_FRAGMENTS: OptionFragments = Object.freeze({
   mmu: MMU_OPTION_FRAGMENTS,
   migration: MIGRATION_OPTION_FRAGMENTS,
   placement: PLACEMENT_OPTION_FRAGMENTS,
   netstack: NETSTACK_OPTION_FRAGMENTS,
+  regmap: REGMAP_OPTION_FRAGMENTS,
 });
 
 /** Validates a parsed plugin.json, expanding references to core's option fragments. */

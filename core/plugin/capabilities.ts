@@ -15,6 +15,7 @@ export const CAPABILITIES: Readonly<Record<string, CapabilityInfo>> = Object.fre
   'workload.synthetic': { exclusive: true, description: 'Runs `kind: synthetic` VM workloads.' },
   'workload.guest': { exclusive: true, description: 'Runs `kind: guest` VM workloads (real guest programs).' },
   'cpu.engine': { exclusive: true, description: 'Executes guest code: interpreter or translator.' },
+  'dbt.regmap': { exclusive: true, description: 'Places guest registers on the host for the host code model (service RegMapToken).' },
   mmu: { exclusive: true, description: 'Translates guest addresses: the memory-virtualization strategy.' },
   'workload.paging': { exclusive: true, description: 'Drives synthetic page-table workloads through the MMU strategy.' },
   'migration.method': { exclusive: true, description: 'Moves a running VM between hosts.' },

@@ -12,10 +12,11 @@
 import { existsSync, readFileSync, readSync, statSync, writeSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { ExecutionEngine, formatQuantity, GUEST_MEMORY, limits, parseQuantity, Rng, ScenarioError, Simulation, signalStatus, syscallName, type GuestInstance } from 'virtlab';
+import { ExecutionEngine, formatQuantity, GUEST_MEMORY, HOST_CLASSES, HOST_PROFILES, hostCodeOf, limits, parseQuantity, Rng, ScenarioError, Simulation, signalStatus, syscallName, type GuestInstance } from 'virtlab';
 import { parse as parseYaml } from 'yaml';
 import { loadCatalog } from '../node/catalog';
 import { HostFileError, readHostFile } from '../node/host-file';
+import { regmapOf, STRATEGIES } from '../node/regmaps';
 import { scenarioFromText } from '../node/testing';
 
 import { commandHelp, parseAssignment, UsageError, usageFrom, wantsHelp, type CommandSpec } from './args';
@@ -42,6 +43,7 @@ export const EXEC_SPEC: CommandSpec = {
     option: { type: 'string', multiple: true, arg: 'name=value', description: 'an option of the engine plugin (YAML value)' },
     plugin: { type: 'string', multiple: true, arg: 'id', description: 'another plugin to load beside the engine (e.g. a translator pass)' },
     stats: { type: 'boolean', description: 'print instructions, MIPS, system calls (by name, unimplemented ones apart) and engine counters to stderr' },
+    host: { type: 'string', arg: 'profile', description: 'with --stats and a translating engine: also print the modelled host instruction mix of the run under each register-mapping strategy (regmap.memory, regmap.gpr, regmap.simd) for this host profile (x86-64, x86-64-avx512, aarch64, starved)' },
     mount: { type: 'string', multiple: true, arg: 'host:/guest', description: 'let the guest read a host file at a guest path' },
     env: { type: 'string', multiple: true, arg: 'K=V', description: "set a variable in the guest's environment (also -E K=V; qemu's -E)" },
     'unset-env': { type: 'string', multiple: true, arg: 'K', description: "remove a variable from the guest's environment (also -U K; qemu's -U)" },
@@ -110,7 +112,7 @@ export function writeAll(fd: number, b: Uint8Array): boolean {
 }
 
 /** Boots a minimal simulation with the engine plugin (and its options) and returns its ExecutionEngine. */
-export async function resolveEngine(name: string, options: Record<string, unknown> = {}, extraPlugins: readonly string[] = []): Promise<ExecutionEngine> {
+export async function resolveEngine(name: string, options: Record<string, unknown> = {}, extraPlugins: ReadonlyArray<string | readonly [string, Record<string, unknown>]> = []): Promise<ExecutionEngine> {
   const catalog = loadCatalog();
   const id = name.includes('.') ? name : `dbt.${name}`;
   const entry = catalog.get(id);
@@ -118,7 +120,7 @@ export async function resolveEngine(name: string, options: Record<string, unknow
     const engines = catalog.providersOf('cpu.engine').map((e) => e.replace(/^dbt\./, ''));
     throw new ExecUsageError(`unknown execution engine '${name}'`, `engines: ${engines.join(', ') || 'none installed'}`);
   }
-  const extra = extraPlugins.map((p) => `  ${p}: {}\n`).join('');
+  const extra = extraPlugins.map((p) => (typeof p === 'string' ? `  ${p}: {}\n` : `  ${p[0]}: ${JSON.stringify(p[1])}\n`)).join('');
   let scenario;
   try {
     ({ scenario } = scenarioFromText(`name: exec\npreset: minimal\nduration: 1ns\ntick: 1ns\nplugins:\n  ${id}: ${JSON.stringify(options)}\n${extra}`));
@@ -184,6 +186,7 @@ export async function execCommand(rest: string[], io: ExecIo = processIo, host: 
         option: { type: 'string', multiple: true },
         plugin: { type: 'string', multiple: true },
         stats: { type: 'boolean', default: false },
+        host: { type: 'string' },
         mount: { type: 'string', multiple: true },
         env: { type: 'string', multiple: true, short: 'E' },
         'unset-env': { type: 'string', multiple: true, short: 'U' },
@@ -232,7 +235,16 @@ export async function execCommand(rest: string[], io: ExecIo = processIo, host: 
   const envp = guestEnvironment(values, host);
   const logItems = ((values.log as string[] | undefined) ?? []).flatMap((l) => l.split(','));
   for (const item of logItems) if (item !== 'unimp') throw new ExecUsageError(`-d: unknown log item '${item}'`, 'the one item is unimp (system calls answered ENOSYS)');
-  const engine = await resolveEngine(values.engine as string, engineOptions, (values.plugin as string[] | undefined) ?? []);
+  const plugins: Array<string | readonly [string, Record<string, unknown>]> = (values.plugin as string[] | undefined) ?? [];
+  const hostId = values.host as string | undefined;
+  if (hostId !== undefined) {
+    if (!HOST_PROFILES[hostId]) throw new ExecUsageError(`--host: unknown host profile '${hostId}'`, `host profiles: ${Object.keys(HOST_PROFILES).join(', ')}`);
+    if (!values.stats) throw new ExecUsageError('--host prints the modelled host code with the statistics: add --stats');
+    if (values.engine === 'interpreter' || values.engine === 'dbt.interpreter') throw new ExecUsageError('--host models translated code: use a translating engine', 'for example --engine instrew --option region=block (block units weigh the model exactly)');
+    // Any register map switches the host code model on; every strategy is evaluated on the run after it.
+    if (!plugins.some((p) => typeof p === 'string' && p.startsWith('regmap.'))) plugins.push(['regmap.memory', { host: hostId }]);
+  }
+  const engine = await resolveEngine(values.engine as string, engineOptions, plugins);
   const rng = new Rng(seed, 'exec');
   let instance: GuestInstance | undefined = undefined;
   const t0 = performance.now();
@@ -281,6 +293,22 @@ export async function execCommand(rest: string[], io: ExecIo = processIo, host: 
     io.err(`virtlab stats: ${unimpLine}`);
     const counters = Object.entries(instance.counters());
     if (counters.length) io.err(`virtlab stats: ${counters.map(([k, v]) => `${k}=${v}`).join(' ')}`);
+    if (hostId !== undefined) {
+      const hostCode = hostCodeOf(instance);
+      if (!hostCode) throw new ExecUsageError(`--host: engine ${engine.id} has no host code model`, 'use --engine block-translator or instrew');
+      const host = HOST_PROFILES[hostId];
+      io.err(`virtlab stats: host code model, ${host.description}; units weighted by their block's runs (exact for block units)`);
+      for (const id of STRATEGIES) {
+        const r = hostCode(await regmapOf(id, { host: hostId }), host);
+        const mix = HOST_CLASSES.filter((c) => r.counts[c] > 0).map((c) => `${c}=${r.counts[c]}`).join(' ');
+        io.err(
+          `virtlab stats: ${id} on ${hostId}: ${r.hostPerGuest.toFixed(3)} host instructions and ${r.cyclesPerGuest.toFixed(3)} cycles per guest instruction ` +
+            `(${r.guestInstructions} guest, ${r.hostInstructions} host, ${r.cycles} cycles; ${r.inGprs} guest registers in integer registers, ${r.inLanes} in SIMD lanes; ${r.packedOps} operations packed, ${r.spills} spills): ${mix}`,
+        );
+        const hottest = [...r.units].sort((a, b) => b.executions * b.cycles - a.executions * a.cycles || a.entry - b.entry).slice(0, 3);
+        io.err(`virtlab stats: ${id} on ${hostId}: hottest units ${hottest.map((u) => `0x${u.entry.toString(16)} (${u.executions}× ${u.cycles} cycles for ${u.guestInstructions} guest instructions)`).join(', ')}`);
+      }
+    }
   }
   return code;
 }

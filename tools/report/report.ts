@@ -95,21 +95,42 @@ function packetSection(dir: string): string {
   return `<h2>Packet workloads</h2>${chart}${table}`;
 }
 
-/** A horizontal bar chart as inline SVG, with a reference line at `mark` (1× for speedups). */
-export function barChart(title: string, labels: string[], values: number[], unit: string, mark = 1): string {
+/** A horizontal bar chart as inline SVG, with its value beside each bar and an optional reference line at `mark` (1× for speedups). */
+export function barChart(title: string, labels: string[], values: number[], unit: string, mark?: number): string {
   const W = 620;
   const L = 300;
   const row = 20;
   const H = labels.length * row + 24;
-  const hi = Math.max(mark, ...values.filter(Number.isFinite)) * 1.1;
+  const hi = Math.max(mark ?? 1e-12, ...values.filter(Number.isFinite)) * 1.1;
   const x = (v: number) => L + (v / hi) * (W - L - 50);
   const bars = labels
     .map((l, i) => `<text x="${L - 6}" y="${i * row + 14}" text-anchor="end" font-size="11">${esc(l)}</text><rect x="${L}" y="${i * row + 3}" width="${Math.max(0, x(values[i]) - L).toFixed(1)}" height="${row - 6}" fill="#1565c0"/><text x="${x(values[i]) + 4}" y="${i * row + 14}" font-size="11">${fmt(values[i])}</text>`)
     .join('');
   return `<figure><figcaption>${esc(title)} <small>(${esc(unit)})</small></figcaption>
 <svg viewBox="0 0 ${W} ${H}" width="${W}" height="${H}" role="img" aria-label="${esc(title)}">${bars}
-<line x1="${x(mark)}" y1="0" x2="${x(mark)}" y2="${H - 20}" stroke="#999" stroke-dasharray="3,3"/><text x="${x(mark)}" y="${H - 6}" text-anchor="middle" font-size="11">${fmt(mark)}</text>
+${mark === undefined ? '' : `<line x1="${x(mark)}" y1="0" x2="${x(mark)}" y2="${H - 20}" stroke="#999" stroke-dasharray="3,3"/><text x="${x(mark)}" y="${H - 6}" text-anchor="middle" font-size="11">${fmt(mark)}</text>`}
 </svg></figure>`;
+}
+
+/** Host instruction classes of the host code model's engine counters (host<Class>). */
+const HOST_MIX = ['Alu', 'Load', 'Store', 'Spill', 'Reload', 'LaneInsert', 'LaneExtract', 'VectorAlu', 'Fp', 'Branch', 'Call'];
+
+/** Charts of the modelled host instruction mix per guest, when the run had a register map (guests/engine.json). */
+function hostCodeCharts(dir: string): string {
+  const file = path.join(dir, 'guests', 'engine.json');
+  if (!existsSync(file)) return '';
+  const { guests } = JSON.parse(readFileSync(file, 'utf8')) as { guests: Record<string, Record<string, number>> };
+  const charts = Object.entries(guests)
+    .filter(([, c]) => (c.hostGuestInstructions ?? 0) > 0)
+    .map(([name, c]) =>
+      barChart(
+        `${name}: modelled host instructions per guest instruction by class — ${c.hostPerGuest} instructions, ${c.hostCyclesPerGuest} cycles`,
+        HOST_MIX.map((k) => k[0].toLowerCase() + k.slice(1)),
+        HOST_MIX.map((k) => (c[`host${k}`] ?? 0) / c.hostGuestInstructions),
+        'per guest instruction',
+      ),
+    );
+  return charts.length ? `<h2>Host code model</h2>${charts.join('\n')}` : '';
 }
 
 export function writeReport(dir: string): string {
@@ -139,7 +160,7 @@ export function writeReport(dir: string): string {
   let gpu = '';
   if (existsSync(path.join(dir, 'gpu', 'kernels.json'))) {
     const ks = JSON.parse(readFileSync(path.join(dir, 'gpu', 'kernels.json'), 'utf8')) as Array<{ benchmark: string; gpu: string; speedup: number }>;
-    gpu = `<h2>GPU kernels</h2>${barChart('speedup over the global-memory-only kernel, per benchmark and GPU', ks.map((k) => `${k.benchmark} on ${k.gpu.split(' (')[0]}`), ks.map((k) => k.speedup), '×')}`;
+    gpu = `<h2>GPU kernels</h2>${barChart('speedup over the global-memory-only kernel, per benchmark and GPU', ks.map((k) => `${k.benchmark} on ${k.gpu.split(' (')[0]}`), ks.map((k) => k.speedup), '×', 1)}`;
   }
   let events = '';
   if (existsSync(path.join(dir, 'events.jsonl'))) {
@@ -153,7 +174,7 @@ table{border-collapse:collapse}td,th{border:1px solid #ddd;padding:3px 8px}td.n{
 <p>seed ${metrics.seed}, ${fmt(metrics.simulatedNs / 1e9)} s simulated</p>
 <h2>Time series</h2>${charts.join('\n') || '<p>No time series were recorded (add record.series to the scenario).</p>'}
 <h2>Metrics</h2><table><tr><th>metric</th><th>value</th><th>unit</th></tr>${metricRows}</table>
-<h2>Plugins</h2><ul>${plugins}</ul>${packetSection(dir)}${gpu}${migrations}${events}
+<h2>Plugins</h2><ul>${plugins}</ul>${packetSection(dir)}${gpu}${hostCodeCharts(dir)}${migrations}${events}
 </html>
 `;
   const out = path.join(dir, 'report.html');

@@ -28,6 +28,12 @@ export interface EmitOptions {
   /** Jumps go straight to their target's unit (chain slots, in-WebAssembly lookup); off: every exit returns to the dispatcher loop. */
   readonly chain: boolean;
   /**
+   * Count the runs of each unit's first block (its entries and its back edges to
+   * itself) in a second counter slot, besides the unit's entries: the host code
+   * model's weights (runCounterSlot).
+   */
+  readonly countRuns?: boolean;
+  /**
    * Timing mode: every guest load and store calls the runtime's access hook with its
    * address (what a memory model sees); passes must then keep every access.
    */

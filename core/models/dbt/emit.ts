@@ -36,7 +36,7 @@ export type { EmitLinks, EmitOptions, EmittedModule } from './emit-unit';
 
 // Imported bindings compile to getter calls under CommonJS; the emitter reads these local copies.
 // (TypeScript's const enums are objects at run time here; they are read once.)
-const { PAGE_SHIFT, PERM_DECODED, PERM_R, PERM_W, STATE_BUDGET, STATE_DEPTH, STATE_F, STATE_FLAGS, STATE_FRM, STATE_HOST_CALLS, STATE_PC, STATE_RETURN_HITS, UNIT_COUNTERS } = memoryModule;
+const { PAGE_SHIFT, PERM_DECODED, PERM_R, PERM_W, STATE_BUDGET, STATE_DEPTH, STATE_F, STATE_FLAGS, STATE_FRM, STATE_HOST_CALLS, STATE_PC, STATE_RETURN_HITS, entryCounterSlot, runCounterSlot } = memoryModule;
 const { F64, I32, I64 } = encoderModule;
 const W = WasmOp;
 const K = (irModule as unknown as { K: { readonly [P in keyof typeof KEnum]: number } }).K;
@@ -68,6 +68,9 @@ export function emitModule(units: readonly Unit[], links: EmitLinks, options: Em
 }
 
 class UnitEmitter extends FpEmitter {
+  /** Address of the run counter of the unit's first block (EmitOptions.countRuns), or -1. */
+  private runCounter = -1;
+
   emit(): void {
     const f = this.f;
     this.sbL = f.local(I32);
@@ -86,8 +89,10 @@ class UnitEmitter extends FpEmitter {
     this.fc = f.local(F64);
     this.fr = f.local(F64);
     // This unit's entry counter (see UNIT_COUNTERS), addressed from 0.
-    const counter = this.links.mem.countersBase + 8 * (this.links.unitId() % UNIT_COUNTERS);
+    const unitNo = this.links.unitId();
+    const counter = this.links.mem.countersBase + 8 * entryCounterSlot(unitNo, !!this.o.countRuns);
     f.i32Const(0).i32Const(0).mem(W.i64_load, 3, counter).i64Const(1).op(W.i64_add).mem(W.i64_store, 3, counter);
+    if (this.o.countRuns) this.runCounter = this.links.mem.countersBase + 8 * runCounterSlot(unitNo);
     if (this.o.promote) {
       // Two shared exits: $exit for leaving to another unit or the dispatcher, and
       // $texit (carrying an exit-table code) for faults and budget checks; both write
@@ -127,6 +132,7 @@ class UnitEmitter extends FpEmitter {
       this.tableExit(EXIT_BUDGET, b.start, 0);
       f.end();
     }
+    if (bi === 0 && this.runCounter >= 0) f.i32Const(0).i32Const(0).mem(W.i64_load, 3, this.runCounter).i64Const(1).op(W.i64_add).mem(W.i64_store, 3, this.runCounter);
     if (b.count > 0) {
       if (this.o.promote) f.get(this.budgetL).i32Const(b.count).op(W.i32_sub).set(this.budgetL);
       else

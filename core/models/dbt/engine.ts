@@ -4,9 +4,13 @@
 // and only the execution of ordinary instructions differs.
 
 import type { ExecutionEngine, GuestInstance, GuestLaunch } from '../cpu/engine';
+import type { HostCodeReport } from './hostcode/model';
 import type { Hooks } from '../../engine/hooks';
 import { GuestProcess } from '../riscv/process';
 import { DbtRuntime, type TranslatedUnit, type Translator } from './runtime';
+import { HostCodeModel, hostCodeCounters } from './hostcode/model';
+import type { RegMap } from './hostcode/regmap';
+import type { HostCodeProfile } from './hostcode/profile';
 
 export interface TranslatedEngineOptions {
   readonly id: string;
@@ -17,6 +21,23 @@ export interface TranslatedEngineOptions {
    * the guest's system calls and traps fire hooks.cpu.syscall and hooks.cpu.trap.
    */
   readonly hooks?: Hooks;
+  /**
+   * The register-mapping strategy of the host code model (a `dbt.regmap` plugin), if
+   * the simulation has one: the engine then keeps the IR of the units it installs and
+   * adds the modelled host code of the run to its counters (hostcode/model.ts).
+   */
+  readonly regmap?: () => RegMap | undefined;
+}
+
+/** A guest run by a translator with a host code model (a `dbt.regmap` plugin loaded). */
+export interface ModelledGuestInstance extends GuestInstance {
+  /** The modelled host code of the run so far under any register map and host profile. */
+  hostCode(regmap: RegMap, host?: HostCodeProfile): HostCodeReport;
+}
+
+/** The host code model of a guest's run, if its engine has one. */
+export function hostCodeOf(instance: GuestInstance): ModelledGuestInstance['hostCode'] | undefined {
+  return (instance as Partial<ModelledGuestInstance>).hostCode;
 }
 
 export function translatedEngine(o: TranslatedEngineOptions): ExecutionEngine {
@@ -38,7 +59,23 @@ export function translatedEngine(o: TranslatedEngineOptions): ExecutionEngine {
               kind: u.kind,
             })
         : undefined;
-      const runtime = new DbtRuntime(proc, o.translator(proc), { hostNow: launch.hostNow, onTranslated });
+      const regmap = o.regmap?.();
+      const model = regmap ? new HostCodeModel() : undefined;
+      let translator = o.translator(proc);
+      if (model) {
+        // Observe the units after the translator's passes; what is compiled is unchanged.
+        const inner = translator;
+        translator = Object.assign(Object.create(inner) as Translator, {
+          // The model weighs each one-block unit by how often its block ran (its back edges to itself included).
+          emitOptions: { ...inner.emitOptions, countRuns: true },
+          translate: (pc: number, rt: DbtRuntime) => {
+            const units = inner.translate(pc, rt);
+            for (const u of units) model.observe(u);
+            return units;
+          },
+        });
+      }
+      const runtime = new DbtRuntime(proc, translator, { hostNow: launch.hostNow, onTranslated });
       proc.executor = runtime;
       return {
         run: (budget) => proc.run(budget),
@@ -48,9 +85,10 @@ export function translatedEngine(o: TranslatedEngineOptions): ExecutionEngine {
         get chargedNs() {
           return proc.chargedNs;
         },
-        counters: () => runtime.report(),
+        counters: () => (model && regmap ? { ...runtime.report(), ...hostCodeCounters(model.evaluate(regmap, runtime.unitRuns())) } : runtime.report()),
         syscalls: () => proc.syscallCounts,
         unimplemented: () => proc.unimplemented,
+        ...(model ? { hostCode: (r: RegMap, host?: HostCodeProfile) => model.evaluate(r, runtime.unitRuns(), host) } : {}),
         save: () => proc.saveState(),
         load: (s) => proc.loadState(s),
       };

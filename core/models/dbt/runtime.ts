@@ -18,7 +18,7 @@
 
 import type { GuestProcess } from '../riscv/process';
 import type { StopReason } from '../riscv/interpreter';
-import { LOOKUP_ENTRIES, PERM_DECODED, STATE_BUDGET, STATE_DEPTH, STATE_FLAGS, STATE_FRM, STATE_HOST_CALLS, STATE_LOOKUP_HITS, STATE_PC, STATE_RETURN_HITS, UNIT_COUNTERS } from '../riscv/memory';
+import { LOOKUP_ENTRIES, PERM_DECODED, STATE_BUDGET, STATE_DEPTH, STATE_FLAGS, STATE_FRM, STATE_HOST_CALLS, STATE_LOOKUP_HITS, STATE_PC, STATE_RETURN_HITS, UNIT_COUNTERS, entryCounterSlot, runCounterSlot } from '../riscv/memory';
 import { EXIT_BUDGET, EXIT_INTERP, EXIT_LOOKUP, EXIT_RET, EXIT_TABLE, HELPER_CODE_CHANGED, HELPER_FAULT, HELPER_OK } from './abi';
 import { emitModule, type EmitOptions } from './emit';
 import type { Unit } from './ir';
@@ -73,6 +73,8 @@ interface Installed {
   readonly slot: number;
   readonly fn: () => number;
   readonly pages: readonly number[];
+  /** The unit's entry-counter number (see UNIT_COUNTERS). */
+  readonly id: number;
 }
 
 // Translated code gets at most this many instructions per entry: V8 replaces a
@@ -245,6 +247,7 @@ export class DbtRuntime {
     const t0 = now ? now() : 0;
     const units = this.translator.translate(pc, this).filter((u, i) => i === 0 || (u.guestInstructions > 0 && !this.units.has(u.entry)));
     if (!units.length || units[0].guestInstructions === 0) return null;
+    const firstId = this.nextUnit;
     const emitted = emitModule(units, { mem: this.proc.mem, slotFor: (p) => this.slotFor(p), exit: (c, p, r) => this.newExit(c, p, r), unitId: () => this.nextUnit++ }, this.translator.emitOptions);
     let bytes = emitted.bytes;
     if (this.translator.optimize) bytes = this.translator.optimize(bytes);
@@ -258,7 +261,7 @@ export class DbtRuntime {
     const module: Installed[] = [];
     units.forEach((u, i) => {
       const fn = instance.exports[emitted.exports[i]] as () => number;
-      const rec = this.install(u, fn, module);
+      const rec = this.install(u, fn, module, firstId + i);
       if (i === 0) first = rec;
       c.units++;
       c.blocks += u.blocks.length;
@@ -277,11 +280,11 @@ export class DbtRuntime {
     return first;
   }
 
-  private install(u: Unit, fn: () => number, module: Installed[]): Installed {
+  private install(u: Unit, fn: () => number, module: Installed[], id: number): Installed {
     const old = this.units.get(u.entry);
     if (old) this.drop(old);
     const slot = this.slotFor(u.entry);
-    const rec: Installed = { module, entry: u.entry, slot, fn, pages: [...u.pages] };
+    const rec: Installed = { module, entry: u.entry, slot, fn, pages: [...u.pages], id };
     module.push(rec);
     this.units.set(u.entry, rec);
     this.table.set(slot, fn);
@@ -342,7 +345,9 @@ export class DbtRuntime {
     const c = this.counters;
     let entered = 0;
     const counters = new DataView(this.proc.mem.wasm.buffer, this.proc.mem.countersBase, UNIT_COUNTERS * 8);
-    for (let i = 0; i < UNIT_COUNTERS; i++) entered += counters.getUint32(8 * i, true) + counters.getUint32(8 * i + 4, true) * TWO32;
+    // With runs counted, the upper half of the slots counts runs, not entries.
+    const entrySlots = this.translator.emitOptions.countRuns ? UNIT_COUNTERS >> 1 : UNIT_COUNTERS;
+    for (let i = 0; i < entrySlots; i++) entered += counters.getUint32(8 * i, true) + counters.getUint32(8 * i + 4, true) * TWO32;
     const lookupHits = this.stateWord(STATE_LOOKUP_HITS);
     const hostCalls = this.stateWord(STATE_HOST_CALLS);
     return {
@@ -365,6 +370,36 @@ export class DbtRuntime {
       invalidatedUnits: c.invalidatedUnits,
       ...(this.translator.counters?.() ?? {}),
     };
+  }
+
+  /**
+   * How often each installed unit was entered, by entry pc: the translator's profile
+   * (its entry counters; a counter slot is shared once more than UNIT_COUNTERS units
+   * were made, so the count is then an upper bound).
+   */
+  unitEntries(): Map<number, number> {
+    const countRuns = !!this.translator.emitOptions.countRuns;
+    return this.readCounters((id) => entryCounterSlot(id, countRuns));
+  }
+
+  /**
+   * How often the first block of each installed unit ran, by entry pc: its entries
+   * plus its back edges to itself (a one-block unit's exact execution count). Only
+   * with EmitOptions.countRuns; throws otherwise.
+   */
+  unitRuns(): Map<number, number> {
+    if (!this.translator.emitOptions.countRuns) throw new Error(`translator ${this.translator.kind}: runs are counted only with the emit option countRuns`);
+    return this.readCounters(runCounterSlot);
+  }
+
+  private readCounters(slotOf: (id: number) => number): Map<number, number> {
+    const counters = new DataView(this.proc.mem.wasm.buffer, this.proc.mem.countersBase, UNIT_COUNTERS * 8);
+    const out = new Map<number, number>();
+    for (const [pc, rec] of this.units) {
+      const o = 8 * slotOf(rec.id);
+      out.set(pc, counters.getUint32(o, true) + counters.getUint32(o + 4, true) * TWO32);
+    }
+    return out;
   }
 
   // ---- running ----

@@ -59,6 +59,17 @@ export const LOOKUP_ENTRIES = 1 << 14;
  */
 export const UNIT_COUNTERS = 1 << 14;
 
+/**
+ * Counter slots of unit n when runs are counted too (EmitOptions.countRuns): entries
+ * in the lower half of the counters, runs of its first block in the upper half.
+ */
+export function entryCounterSlot(n: number, countRuns: boolean): number {
+  return countRuns ? n % (UNIT_COUNTERS >> 1) : n % UNIT_COUNTERS;
+}
+export function runCounterSlot(n: number): number {
+  return (UNIT_COUNTERS >> 1) + (n % (UNIT_COUNTERS >> 1));
+}
+
 export const SIGILL = 4;
 export const SIGTRAP = 5;
 export const SIGBUS = 7;

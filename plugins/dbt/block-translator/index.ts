@@ -9,7 +9,7 @@
 // because creating a module costs V8 far more than compiling a block's function
 // (about 200 µs against 8 µs here). `batch: 1` compiles strictly one block at a time.
 
-import { BlockLifter, definePlugin, directTargets, ExecutionEngine, translatedEngine, Unit, type Translator } from 'virtlab';
+import { BlockLifter, definePlugin, RegMapToken, directTargets, ExecutionEngine, translatedEngine, Unit, type Translator } from 'virtlab';
 import type { Options } from './options';
 
 export default definePlugin<Options>((api) => {
@@ -44,6 +44,7 @@ export default definePlugin<Options>((api) => {
       };
     },
     hooks: api.hooks,
+    regmap: () => api.sim.services.tryGet(RegMapToken),
   });
   api.provide(ExecutionEngine, { useValue: engine });
 });

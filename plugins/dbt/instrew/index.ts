@@ -9,7 +9,7 @@
 // callees of their direct calls are compiled together in one module; optionally
 // binaryen optimizes the module first, as Instrew hands its IR to LLVM.
 
-import { definePlugin, ExecutionEngine, BlockLifter, IrKind as K, STAGE_DEFAULT, STAGE_EARLY, STAGE_LATE, translatedEngine, Unit, type Translator, type UnitPassContext } from 'virtlab';
+import { definePlugin, ExecutionEngine, RegMapToken, BlockLifter, IrKind as K, STAGE_DEFAULT, STAGE_EARLY, STAGE_LATE, translatedEngine, Unit, type Translator, type UnitPassContext } from 'virtlab';
 import type { Options } from './options';
 import { dce, type DceStats } from './passes/dce';
 import { fold, type FoldStats } from './passes/fold';
@@ -111,6 +111,7 @@ export default definePlugin<Options>((api) => {
       };
     },
     hooks: api.hooks,
+    regmap: () => api.sim.services.tryGet(RegMapToken),
   });
   api.provide(ExecutionEngine, { useValue: engine });
 });

@@ -39,6 +39,10 @@ export function formRegion(lifter: BlockLifter, pc: number, limits: RegionLimits
     const at = queue.shift()!;
     if (starts.has(at)) continue;
     const holder = owner.get(at);
+    // A one-block unit is one basic block: an edge into its middle leaves it (for the
+    // unit that starts there), as in QEMU, where translation blocks may overlap;
+    // splitting would make the unit a loop that its entry count does not count.
+    if (holder && limits.maxBlocks === 1) continue;
     if (holder) {
       const tail = lifter.split(unit, holder, at);
       starts.set(at, tail);
