@@ -5,13 +5,15 @@
 // at once, both guilty passes rank above every innocent one.
 //
 // Mutations of the mechanism that must break these tests (each checked once):
-// - a ranking that ignores the failing runs (Ochiai with ef taken as constant, so a
-//   rule's score falls only with its passing runs) breaks the two-bug test;
+// - a ranking that ignores the failing runs (Ochiai counting only the passing runs
+//   that fired a rule) breaks the two-bug test;
 // - PassRules.fire ignoring the switched-off rules (rule-level delta debugging then
 //   finds no rule) breaks every per-bug test;
 // - dropping the enabler rule from delta debugging (keeping every rule whose removal
 //   alone fixes the run) breaks the fold:shift-mask test, where switching off fold's
-//   register forwarding also hides the bug.
+//   register forwarding also hides the bug;
+// - translated code running the interpreted instruction after a unit that used the
+//   whole budget (the runtime fix) breaks the instruction-budget test.
 import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
