@@ -5,7 +5,8 @@
 // of those exits, the state it leaves behind must hold the earlier value), and
 // stores that a later store of the same bytes overwrites under the same conditions
 // (the later store's access check already passed, so it cannot leave the block
-// either; nothing between them reads memory).
+// either; nothing between them reads memory). A dead store whose own check has not
+// been made earlier leaves that check behind: the later store relies on it.
 //
 // Rewrite rules, by the names the pass reports them under (PassRules): dead-value,
 // dead-write, dead-store.
@@ -16,7 +17,7 @@
 // own: a reader in another unit (a caller reading what its callee left there) sees
 // the old bytes.
 
-import { ALL_RULES, CHECKED, IrKind, WasmOp, isPure, operands, termOperands, type Block, type Inst, type PassRules, type Unit } from 'virtlab';
+import { ALL_RULES, CHECKED, Inst, IrKind, WasmOp, isPure, operands, termOperands, type Block, type PassRules, type Unit } from 'virtlab';
 
 // Imported bindings compile to getter calls under CommonJS; the hot paths read these local copies.
 const K = IrKind;
@@ -97,6 +98,14 @@ function dceBlock(b: Block, stats: DceStats, rules: PassRules, loaded: Set<strin
       const unitLocal = inject.crossUnitStore === true && fromSp(base) && !loaded.has(`${off}:${i.lo}`);
       if ((overwritten || unitLocal) && rules.fire('dead-store')) {
         stats.removed++;
+        if (i.c === CHECKED) continue;
+        // Its access check stays: the later store skips its own on the strength of this one.
+        const check = new Inst(K.CHECK, 1, -1, i.a, -1, -1, i.lo, 0, i.gi);
+        laterStores.clear();
+        laterX.clear();
+        laterF.clear();
+        used.add(i.a);
+        keep.push(check);
         continue;
       }
       // A store whose check may fail can leave the block before writing: earlier stores must stay.
