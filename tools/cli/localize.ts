@@ -1,11 +1,14 @@
 // `virtlab localize`: from one guest program that the optimizing translator runs
-// wrongly, the guilty pass and rewrite rule (tools/jitloc/localize.ts does the work,
-// loaded only when the command runs). Options end at the program path, as for exec:
-// what follows it is the guest's arguments.
+// wrongly, the guilty pass and rewrite rule (tools/jitloc/localize.ts does the work).
+// Options end at the program path, as for exec: what follows it is the guest's
+// arguments.
 
 import { existsSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+import { limits } from 'virtlab';
+import { formatReport, localize } from '../jitloc/localize';
+import { readHostFile } from '../node/host-file';
 import { commandHelp, parseAssignment, usageFrom, wantsHelp, UsageError, type CommandSpec } from './args';
 
 export const LOCALIZE_SPEC: CommandSpec = {
@@ -72,15 +75,12 @@ export async function localizeCommand(rest: string[], io: LocalizeIo): Promise<n
   const pluginPaths = ((values['plugin-path'] as string[] | undefined) ?? []).map((d) => path.resolve(d));
   for (const d of pluginPaths) if (!existsSync(d)) throw new UsageError(`--plugin-path: no such folder ${d}`);
   const out = path.resolve((values.out as string | undefined) ?? `localize-${path.basename(program).replace(/\.[^.]*$/, '')}.txt`);
-  const { readHostFile } = await import('../node/host-file');
-  const { limits } = await import('virtlab');
   let elf: Uint8Array;
   try {
     elf = readHostFile(program, limits.MAX_HOST_FILE_BYTES, 'program');
   } catch (e) {
     throw new UsageError((e as Error).message);
   }
-  const { localize, formatReport } = await import('../jitloc/localize');
   const report = await localize({
     elf,
     programPath: program,
