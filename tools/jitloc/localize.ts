@@ -8,24 +8,25 @@
 //    the program ended), a bisection over the instruction budget finds the budget at
 //    which the states part. Translated code enters a basic block only when the whole
 //    block fits in the budget (core/models/dbt/runtime.ts), so the states part at the
-//    end of the block that computed wrongly; the translation unit holding that
-//    block's last instruction is the failing unit.
-// 2. Variants. Valid mutations of the failing unit's guest code (mutate.ts) make
-//    related programs; each runs under both engines and is labelled failing or
-//    passing.
-// 3. Pass records. Every pass on hooks.cpu.optimizeUnit — the translator's own and any
+//    end of a block that computed wrongly. The failing units are those whose
+//    optimization alone makes the program fail (found by splitting the set of units,
+//    the one where the states parted first); each is localized on its own, the others
+//    left unoptimized, so that two bugs do not blur each other.
+// 2. Pass records. Every pass on hooks.cpu.optimizeUnit — the translator's own and any
 //    a plugin taps, known by their tap names — is wrapped (a tapable interceptor): for
 //    every unit, a digest of the IR before and after the pass, and the rewrite rules
 //    it fired, reported through the PassRules contract (core/models/dbt/pass-rules.ts).
 //    A pass that reports no rules is still seen, by its digests, as one component.
-// 4. Delta debugging over the proof of concept: passes are switched off until the
-//    failure disappears, and the set is reduced one at a time to a minimal set whose
-//    removal does it; then, within each guilty pass, the same over its rules.
-// 5. Spectrum ranking: Ochiai, ef / √((ef + nf)(ef + ep)), of each rule over the
+// 3. Delta debugging over the proof of concept: the passes whose removal makes the
+//    failure disappear, then, within each, its rules.
+// 4. Minimization: instructions of the failing unit are replaced by no-ops, in
+//    chunks (ddmin), as long as the program still fails.
+// 5. Variants. Valid mutations of the minimized unit's guest code (mutate.ts) make
+//    related programs; each runs under both engines and is labelled failing or
+//    passing, with its pass records.
+// 6. Spectrum ranking: Ochiai, ef / √((ef + nf)(ef + ep)), of each rule over the
 //    variants (a rule covers a run when it fired in the failing unit); a pass scores
 //    its best rule.
-// 6. Minimization: instructions of the failing unit are replaced by no-ops, in
-//    chunks (ddmin), as long as the program still fails.
 //
 // Every count of runs is a real execution of the guest under one engine.
 
@@ -486,68 +487,17 @@ export async function localize(o: LocalizeOptions): Promise<LocalizeReport> {
     const sites = [...unitPcs].sort((x, y) => x - y).map((p) => ({ pc: p, at: fileOffset(o.elf, p) })).filter((s) => s.at >= 0 && (readWord(o.elf, s.at) & 3) === 3);
     const inUnit = (records: readonly UnitRecord[]) => records.filter((r) => r.pcs.some((p) => unitPcs.has(p)));
 
-    // 2, 3. Variants of the unit, labelled, with their pass records.
-    phase = 'variants';
-    const mutableSites = sites.filter((s) => mutable(readWord(o.elf, s.at)));
-    const regs = unitRegisters(mutableSites.map((s) => readWord(o.elf, s.at)));
-    const tried = new Set<string>();
-    const spectrum: Array<{ failing: boolean; covered: Set<string> }> = [];
-    const records: VariantRecord[] = [];
-    const note = (index: number, mutation: string, fails: boolean, recs: readonly UnitRecord[]) => {
-      const passes = inUnit(recs).flatMap((r) => r.passes);
-      spectrum.push({ failing: fails, covered: new Set(passes.flatMap(components)) });
-      records.push({ index, mutation, failing: fails, passes });
-    };
     const own = trial(o.elf, { only }, unitPcs);
-    note(0, 'the proof of concept', own.fails, own.records);
-    const kinds: MutationKind[] = ['constant', 'register', 'operation', 'order'];
-    for (let attempt = 0; records.length <= perUnit && attempt < perUnit * 20 && mutableSites.length; attempt++) {
-      const kind = kinds[rng.int(kinds.length)];
-      const site = mutableSites[rng.int(mutableSites.length)];
-      const w = readWord(o.elf, site.at);
-      const elf = Uint8Array.from(o.elf);
-      let mutation: string;
-      if (kind === 'order') {
-        const next = sites.find((s) => s.pc === site.pc + 4);
-        if (!next) continue;
-        const w2 = readWord(o.elf, next.at);
-        if (!independent(w, w2)) continue;
-        writeWord(elf, site.at, w2);
-        writeWord(elf, next.at, w);
-        mutation = `order: swapped ${hex(site.pc)} (${disassemble(w)}) and ${hex(next.pc)} (${disassemble(w2)})`;
-      } else {
-        const m = mutateOne(rng, kind, w, regs);
-        if (m === undefined) continue;
-        writeWord(elf, site.at, m);
-        mutation = `${kind}: ${hex(site.pc)} ${disassemble(w)} → ${disassemble(m)}`;
-      }
-      if (tried.has(mutation)) continue;
-      tried.add(mutation);
-      const r = trial(elf, { only }, unitPcs);
-      note(records.length, mutation, r.fails, r.records);
-    }
-    const failingCount = records.filter((r) => r.failing).length;
-    log(`unit ${hex(unit.entry)}: ${records.length - 1} variants, ${failingCount - (own.fails ? 1 : 0)} failing, ${records.length - failingCount} passing`);
+    const mutableSites = sites.filter((s) => mutable(readWord(o.elf, s.at)));
 
-    // 5. Ochiai over the unit's variants.
-    const rules = ochiai(spectrum, [...new Set(spectrum.flatMap((x) => [...x.covered]))]);
-    const passNames = [...new Set([...control.seen, ...rules.map((c) => c.name.slice(0, c.name.indexOf(' ')))])];
-    const passes = rankByScore(
-      passNames.map((name) => {
-        const best = rules.filter((r) => r.name.startsWith(`${name} `)).sort((x, y) => y.score - x.score)[0];
-        return { name, score: best?.score ?? 0, ef: best?.ef ?? 0, ep: best?.ep ?? 0 };
-      }),
-    );
-
-    // 4. Delta debugging on the proof of concept with only this unit optimized: the
+    // 3. Delta debugging on the proof of concept with only this unit optimized: the
     // passes whose removal alone makes the failure disappear, then their rules.
     // Where several do, one that only enables another (switching it off makes the
     // other fire less in the unit, as fold's forwarding feeds rle's address matching)
     // gives way to it; where none does alone, the set of all is reduced one at a time.
     phase = 'deltaDebugging';
-    const score = (ranked: readonly Ranked[], name: string) => ranked.find((r) => r.name === name)?.score ?? 0;
     const firedIn = (fired: Map<string, number>, pass: string) => [...fired].filter(([k]) => k.startsWith(`${pass} `)).reduce((n, [, c]) => n + c, 0);
-    const reduce = <T>(all: readonly T[], test: (off: readonly T[]) => { fails: boolean; fired: Map<string, number> }, firing: (fired: Map<string, number>, x: T) => number, suspicion: (x: T) => number): T[] => {
+    const reduce = <T>(all: readonly T[], test: (off: readonly T[]) => { fails: boolean; fired: Map<string, number> }, firing: (fired: Map<string, number>, x: T) => number): T[] => {
       if (!all.length || test(all).fails) return [];
       const baseline = test([]);
       const single = all.map((x) => ({ x, ...test([x]) })).filter((r) => !r.fails);
@@ -556,28 +506,27 @@ export async function localize(o: LocalizeOptions): Promise<LocalizeReport> {
         const chosen = single.filter((r) => !enablers.includes(r));
         return (chosen.length ? chosen : single).map((r) => r.x);
       }
-      let off = [...all].sort((x, y) => suspicion(x) - suspicion(y));
+      let off = [...all];
       for (const x of [...off]) {
         const without = off.filter((y) => y !== x);
         if (!test(without).fails) off = without;
       }
       return off;
     };
-    const guilty: Guilty[] = [];
+    const found: Array<{ pass: string; rules: string[] }> = [];
     if (!outsidePasses) {
       const pipeline = control.seen.filter((p) => own.records.some((r) => r.passes.some((q) => q.pass === p)));
-      const guiltyPasses = reduce(pipeline, (off) => trial(o.elf, { passes: off, only }, unitPcs), (fired, p) => firedIn(fired, p), (p) => score(passes, p));
+      const guiltyPasses = reduce(pipeline, (off) => trial(o.elf, { passes: off, only }, unitPcs), (fired, p) => firedIn(fired, p));
       for (const pass of guiltyPasses) {
         const others = guiltyPasses.filter((q) => q !== pass);
         const named = [...new Set(own.records.flatMap((r) => r.passes.filter((p) => p.pass === pass).flatMap((p) => Object.keys(p.fired))))].sort();
         const key = (r: string) => `${pass} ${r}`;
-        const guiltyRules = reduce(named, (off) => trial(o.elf, { passes: others, rules: off.map(key), only }, unitPcs), (fired, r) => fired.get(key(r)) ?? 0, (r) => score(rules, key(r)));
-        guilty.push({ pass, rules: guiltyRules, rank: passes.find((p) => p.name === pass)?.rank ?? passes.length });
+        found.push({ pass, rules: reduce(named, (off) => trial(o.elf, { passes: others, rules: off.map(key), only }, unitPcs), (fired, r) => fired.get(key(r)) ?? 0) });
       }
     }
-    log(`unit ${hex(unit.entry)}: guilty ${guilty.map((g) => `${g.pass}${g.rules.length ? ` (rule ${g.rules.join(', ')})` : ''}`).join('; ') || 'none found'}`);
+    log(`unit ${hex(unit.entry)}: guilty ${found.map((g) => `${g.pass}${g.rules.length ? ` (rule ${g.rules.join(', ')})` : ''}`).join('; ') || 'none found'}`);
 
-    // 6. Minimize: no-ops in place of the unit's instructions while it still fails (ddmin).
+    // 4. Minimize: no-ops in place of the unit's instructions while it still fails (ddmin).
     phase = 'minimization';
     const current = Uint8Array.from(o.elf);
     let candidates = mutableSites.map((s) => s.at);
@@ -603,7 +552,68 @@ export async function localize(o: LocalizeOptions): Promise<LocalizeReport> {
         chunks = Math.min(candidates.length, chunks * 2);
       }
     }
-    const last = trial(current, { only }, unitPcs);
+
+    // 5. Variants of the minimized unit (the proof of concept cut down to what
+    // still fails, as the paper's proofs of concept are small), labelled, with their
+    // pass records: in a unit whose every other instruction still triggers the bug, no
+    // single mutation could make a passing run.
+    phase = 'variants';
+    const start = trial(current, { only }, unitPcs);
+    const live = mutableSites.filter((s) => readWord(current, s.at) !== NOP);
+    // Both the proof of concept and its minimized form seed variants, in turn.
+    const seeds = [{ elf: o.elf, sites: mutableSites, regs: unitRegisters(mutableSites.map((s) => readWord(o.elf, s.at))) }, { elf: current, sites: live, regs: unitRegisters(live.map((s) => readWord(current, s.at))) }].filter((x) => x.sites.length);
+    const tried = new Set<string>();
+    const spectrum: Array<{ failing: boolean; covered: Set<string> }> = [];
+    const records: VariantRecord[] = [];
+    const note = (index: number, mutation: string, fails: boolean, recs: readonly UnitRecord[]) => {
+      const passes = inUnit(recs).flatMap((r) => r.passes);
+      spectrum.push({ failing: fails, covered: new Set(passes.flatMap(components)) });
+      records.push({ index, mutation, failing: fails, passes });
+    };
+    note(0, 'the proof of concept', own.fails, own.records);
+    const kinds: MutationKind[] = ['constant', 'register', 'operation', 'order'];
+    for (let attempt = 0; records.length <= perUnit && attempt < perUnit * 20 && seeds.length; attempt++) {
+      const seed = seeds[attempt % seeds.length];
+      const kind = kinds[rng.int(kinds.length)];
+      const site = seed.sites[rng.int(seed.sites.length)];
+      const base = seed.elf;
+      const regs = seed.regs;
+      const w = readWord(base, site.at);
+      const elf = Uint8Array.from(base);
+      let mutation: string;
+      if (kind === 'order') {
+        const next = sites.find((s) => s.pc === site.pc + 4);
+        if (!next) continue;
+        const w2 = readWord(base, next.at);
+        if (!independent(w, w2)) continue;
+        writeWord(elf, site.at, w2);
+        writeWord(elf, next.at, w);
+        mutation = `order: swapped ${hex(site.pc)} (${disassemble(w)}) and ${hex(next.pc)} (${disassemble(w2)})${base === current ? ' (in the minimized program)' : ''}`;
+      } else {
+        const m = mutateOne(rng, kind, w, regs);
+        if (m === undefined) continue;
+        writeWord(elf, site.at, m);
+        mutation = `${kind}: ${hex(site.pc)} ${disassemble(w)} → ${disassemble(m)}${base === current ? ' (in the minimized program)' : ''}`;
+      }
+      if (tried.has(mutation)) continue;
+      tried.add(mutation);
+      const r = trial(elf, { only }, unitPcs);
+      note(records.length, mutation, r.fails, r.records);
+    }
+    const failingCount = records.filter((r) => r.failing).length;
+    log(`unit ${hex(unit.entry)}: ${records.length - 1} variants, ${failingCount - (own.fails ? 1 : 0)} failing, ${records.length - failingCount} passing`);
+
+    // 6. Ochiai over the unit's variants.
+    const rules = ochiai(spectrum, [...new Set(spectrum.flatMap((x) => [...x.covered]))]);
+    const passNames = [...new Set([...control.seen, ...rules.map((c) => c.name.slice(0, c.name.indexOf(' ')))])];
+    const passes = rankByScore(
+      passNames.map((name) => {
+        const best = rules.filter((r) => r.name.startsWith(`${name} `)).sort((x, y) => y.score - x.score)[0];
+        return { name, score: best?.score ?? 0, ef: best?.ef ?? 0, ep: best?.ep ?? 0 };
+      }),
+    );
+    const guilty: Guilty[] = found.map((g) => ({ ...g, rank: passes.find((p) => p.name === g.pass)?.rank ?? passes.length }));
+
     const removed = sites.filter((s) => readWord(current, s.at) === NOP && readWord(o.elf, s.at) !== NOP);
     units.push({
       entry: unit.entry,
@@ -616,7 +626,7 @@ export async function localize(o: LocalizeOptions): Promise<LocalizeReport> {
       minimized: {
         kept: sites.filter((s) => !removed.includes(s)).map((s) => ({ pc: s.pc, word: readWord(current, s.at), text: disassemble(readWord(current, s.at)) })),
         removed: removed.length,
-        fired: Object.fromEntries(last.fired),
+        fired: Object.fromEntries(start.fired),
       },
       records,
     });

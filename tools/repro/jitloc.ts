@@ -4,10 +4,12 @@
 // temporary folder, outside the repository), and for two bugs at once, the guest
 // program that exposes it is localized by tools/jitloc/localize.ts, and the table
 // gives the guilty pass and rule found, the pass's Ochiai rank, the runs needed and
-// the variants generated. The paper names the buggy phase of each of its V8 cases;
-// here the expected pass and rule are known, so a row says whether it was found.
+// the variants generated. Two more rows take a real program compiled by gcc
+// (scenarios/guests/bin/crc32.elf) with the injected bugs its code triggers. The paper
+// names the buggy phase of each of its V8 cases; here the expected pass and rule are
+// known, so a row says whether it was found.
 
-import { cpSync, mkdtempSync, rmSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { INJECTED, strengthGuest, twoBugGuest } from '../jitloc/guests';
@@ -31,6 +33,11 @@ async function main(): Promise<void> {
         expected: [['dbt.instrew/fold', 'add-chain'], ['dbt.instrew/rle', 'load-load']],
         options: { elf: twoBugGuest(), programPath: 'two.elf', engineOptions: { inject: ['fold:imm-sign', 'rle:width-alias'] } },
       },
+      ...(['fold:imm-sign', 'dce:cross-unit-store'] as const).map((inject) => ({
+        name: `crc32.elf (gcc) with ${inject}`,
+        expected: [[INJECTED.find((b) => b.inject === inject)!.pass, INJECTED.find((b) => b.inject === inject)!.rule]] as const,
+        options: { elf: readFileSync(path.join(__dirname, '..', '..', 'scenarios', 'guests', 'bin', 'crc32.elf')), programPath: 'crc32.elf', args: ['2'], engineOptions: { inject: [inject] }, variants: 20 },
+      })),
     ];
     const rows: string[][] = [];
     for (const c of cases) {
