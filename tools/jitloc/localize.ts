@@ -21,8 +21,9 @@
 //    failure disappear, then, within each, its rules.
 // 4. Minimization: instructions of the failing unit are replaced by no-ops, in
 //    chunks (ddmin), as long as the program still fails.
-// 5. Variants. Valid mutations of the minimized unit's guest code (mutate.ts) make
-//    related programs; each runs under both engines and is labelled failing or
+// 5. Variants. Valid mutations of the unit's guest code, in the proof of concept and
+//    in its minimized form (mutate.ts; the differential fuzzer's generator seeds some
+//    of them), make related programs; each runs under both engines and is labelled failing or
 //    passing, with its pass records.
 // 6. Spectrum ranking: Ochiai, ef / √((ef + nf)(ef + ep)), of each rule over the
 //    variants (a rule covers a run when it fired in the failing unit); a pass scores
@@ -34,7 +35,8 @@ import { createHash } from 'node:crypto';
 import { ExecutionEngine, Rng, ScenarioError, Simulation, type GuestInstance, type GuestStatus, type PassRules, type Unit, type UnitPassContext } from 'virtlab';
 import { scenarioFromText } from '../node/testing';
 import { UsageError } from '../cli/args';
-import { disassemble, fileOffset, independent, mutable, mutateOne, NOP, readWord, unitRegisters, writeWord, type MutationKind } from './mutate';
+import { randomProgram, TEXT } from '../node/dbt-fuzz';
+import { aluPool, disassemble, fileOffset, fromPool, independent, mutable, mutateOne, NOP, readWord, unitRegisters, writeWord, type MutationKind } from './mutate';
 
 /** Bad input to localize (exit status 2). */
 export class LocalizeUsageError extends UsageError {}
@@ -571,7 +573,9 @@ export async function localize(o: LocalizeOptions): Promise<LocalizeReport> {
       records.push({ index, mutation, failing: fails, passes });
     };
     note(0, 'the proof of concept', own.fails, own.records);
-    const kinds: MutationKind[] = ['constant', 'register', 'operation', 'order'];
+    const kinds: MutationKind[] = ['constant', 'register', 'operation', 'order', 'fuzz'];
+    // The differential fuzzer's generator seeds 'fuzz' mutations: ALU instructions of its random programs.
+    const pool = aluPool(randomProgram(o.seed ?? 1).elf, TEXT);
     for (let attempt = 0; records.length <= perUnit && attempt < perUnit * 20 && seeds.length; attempt++) {
       const seed = seeds[attempt % seeds.length];
       const kind = kinds[rng.int(kinds.length)];
@@ -590,7 +594,7 @@ export async function localize(o: LocalizeOptions): Promise<LocalizeReport> {
         writeWord(elf, next.at, w);
         mutation = `order: swapped ${hex(site.pc)} (${disassemble(w)}) and ${hex(next.pc)} (${disassemble(w2)})${base === current ? ' (in the minimized program)' : ''}`;
       } else {
-        const m = mutateOne(rng, kind, w, regs);
+        const m = kind === 'fuzz' ? fromPool(rng, w, pool) : mutateOne(rng, kind, w, regs);
         if (m === undefined) continue;
         writeWord(elf, site.at, m);
         mutation = `${kind}: ${hex(site.pc)} ${disassemble(w)} → ${disassemble(m)}${base === current ? ' (in the minimized program)' : ''}`;

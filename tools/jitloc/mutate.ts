@@ -5,7 +5,9 @@
 // amount, an upper immediate, a load or store offset by a multiple of 8), a register
 // swapped for another one the unit uses, an operation replaced by another of the
 // same class (register-register ALU ops, immediate ALU ops, M-extension ops, load
-// widths, store widths), or two adjacent independent instructions swapped. Control
+// widths, store widths), two adjacent independent instructions swapped, or an ALU
+// instruction's operation and constant taken from one of the same format that the
+// differential fuzzer's generator wrote (tools/node/dbt-fuzz.ts), its registers kept. Control
 // flow, system, FP and atomic instructions are left alone. A tiny disassembler
 // prints the minimized failing unit.
 
@@ -122,7 +124,43 @@ export function unitRegisters(words: readonly number[]): UnitRegisters {
 }
 
 /** Kinds of mutation, as the report names them. */
-export type MutationKind = 'constant' | 'register' | 'operation' | 'order';
+export type MutationKind = 'constant' | 'register' | 'operation' | 'order' | 'fuzz';
+
+/** The 4-byte ALU instructions of a program's text, by opcode: what 'fuzz' mutations draw from. */
+export function aluPool(elf: Uint8Array, text: number): Map<number, number[]> {
+  const pool = new Map<number, number[]>();
+  for (let pc = text; ; ) {
+    const at = fileOffset(elf, pc);
+    if (at < 0) break;
+    const w = readWord(elf, at);
+    if ((w & 3) !== 3) {
+      pc += 2;
+      continue;
+    }
+    pc += 4;
+    const oc = opcode(w);
+    if (oc !== OP && oc !== OP_IMM && oc !== OP_32 && oc !== OP_IMM_32 && oc !== LUI) continue;
+    if (!mutable(w)) continue;
+    let list = pool.get(oc);
+    if (!list) pool.set(oc, (list = []));
+    list.push(w);
+  }
+  return pool;
+}
+
+/** w with the operation and constant of a pool instruction of its format, and w's own registers. */
+export function fromPool(rng: Rng, w: number, pool: ReadonlyMap<number, readonly number[]>): number | undefined {
+  const list = pool.get(opcode(w));
+  if (!list?.length) return undefined;
+  const c = list[rng.int(list.length)];
+  // Register fields: rd (7–11) always; rs1 (15–19) unless LUI; rs2 (20–24) for register-register ops.
+  const oc = opcode(w);
+  let mask = 31 << 7;
+  if (oc !== LUI) mask |= 31 << 15;
+  if (oc === OP || oc === OP_32) mask |= 31 << 20;
+  const out = ((c & ~mask) | (w & mask)) >>> 0;
+  return out !== w ? out : undefined;
+}
 
 /**
  * One mutation of instruction w (its neighbour `next` for a swap), or undefined when
