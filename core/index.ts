@@ -16,6 +16,7 @@ export type { Hooks, LifecycleHooks, TickInfo, FinishContext } from './engine/ho
 export type { DatacenterHooks, VmPlacedEvent, PlacementFailedEvent } from './models/datacenter/hooks';
 export type { CpuHooks, SyscallEvent, TrapEvent, GuestView } from './models/cpu/hooks';
 export type { UnitPassContext, BlockTranslatedEvent } from './models/dbt/hooks';
+export { ALL_RULES, type PassRules } from './models/dbt/pass-rules';
 export type { MemoryHooks, TlbMissEvent, PageWalkEvent, PageFaultEvent, PtWriteEvent, TlbFlushEvent, RootSwitchEvent, PrivilegeSwitchEvent, VmExitEvent } from './models/memory/hooks';
 export type { NetworkHooks, FlowEvent } from './models/network/hooks';
 export type { GpuHooks, KernelPassContext, KernelLaunchEvent, KernelCompletedEvent } from './models/gpu/hooks';

@@ -42,6 +42,7 @@ import { formatSuite, loadPersonalities, runSuite, suiteDir } from '../node/conf
 import { generatedFiles, staleFiles } from '../gen/generate';
 import { commandHelp, parseAssignment, parseCommand, UsageError, wantsHelp, type CommandSpec } from './args';
 import { EXEC_SPEC, execCommand, ExecUsageError } from './exec';
+import { LOCALIZE_SPEC, localizeCommand } from './localize';
 import { MatrixError } from '../matrix/cells';
 import { matrixCoverage, mergeShards, runMatrix, type MatrixReport } from '../matrix/matrix';
 import { generateOptions, pluginFolders, scaffoldPlugin, throwingPlugin, typecheckPlugin } from './plugin-folder';
@@ -157,6 +158,7 @@ const COMMANDS: Record<string, CommandSpec> = {
     notes: 'Suites by name live in scenarios/conformance/<suite>/; the script format is described in core/models/netstack/conformance.ts.',
   },
   exec: EXEC_SPEC,
+  localize: LOCALIZE_SPEC,
   help: {
     name: 'help',
     summary: 'print the commands, or the help of one',
@@ -188,8 +190,8 @@ export async function main(argv: string[], io: Out = stdio): Promise<number> {
   const [command, ...rest] = args;
   try {
     const spec = command === undefined ? undefined : COMMANDS[command];
-    // exec reads its own help flag: what follows the program belongs to the guest.
-    if (spec && command !== 'exec' && wantsHelp(rest)) {
+    // exec and localize read their own help flag: what follows the program belongs to the guest.
+    if (spec && command !== 'exec' && command !== 'localize' && wantsHelp(rest)) {
       io.out(commandHelp(spec));
       return 0;
     }
@@ -206,6 +208,8 @@ export async function main(argv: string[], io: Out = stdio): Promise<number> {
         return genCommand(rest, io);
       case 'exec':
         return await execCommand(rest);
+      case 'localize':
+        return await localizeCommand(rest, io);
       case 'matrix':
         return await matrixCommand(rest, io);
       case 'view': {

@@ -5,6 +5,7 @@
 
 import { SyncHook, SyncWaterfallHook } from 'tapable';
 import type { Unit } from './ir';
+import type { PassRules } from './pass-rules';
 
 export interface BlockTranslatedEvent {
   readonly vcpu: number;
@@ -33,6 +34,11 @@ export interface UnitPassContext {
   readonly enabled: Readonly<Record<string, boolean>>;
   /** Timing mode: a memory model observes every guest access; passes must keep them all. */
   readonly timing: boolean;
+  /**
+   * The rewrite rules this pass may apply, and the record of those it applies
+   * (pass-rules.ts); absent, every rule is on. A bug localizer gives each pass its own.
+   */
+  readonly rules?: PassRules;
 }
 
 declare module '../cpu/hooks' {

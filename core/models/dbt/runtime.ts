@@ -502,6 +502,8 @@ export class DbtRuntime {
         h.pc = this.statePc;
         if (code === EXIT_LOOKUP || code === EXIT_RET) continue;
         if (code === EXIT_INTERP) {
+          // The unit may have used the whole budget: the instruction left to the interpreter waits for the next run.
+          if (remaining === 0) break;
           const before = h.instret;
           const stop = this.step(1);
           remaining -= h.instret - before;

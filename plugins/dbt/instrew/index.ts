@@ -8,6 +8,10 @@
 // returns to host calls and returns (core/models/dbt/emit.ts). Regions and the
 // callees of their direct calls are compiled together in one module; optionally
 // binaryen optimizes the module first, as Instrew hands its IR to LLVM.
+//
+// Each pass reports its rewrite rules by name through the context's PassRules
+// (core/models/dbt/pass-rules.ts), and `inject` gives them known bugs, as a testing
+// aid for the bug localizer (`virtlab localize`, tools/jitloc/).
 
 import { definePlugin, ExecutionEngine, RegMapToken, BlockLifter, IrKind as K, STAGE_DEFAULT, STAGE_EARLY, STAGE_LATE, translatedEngine, Unit, type Translator, type UnitPassContext } from 'virtlab';
 import type { Options } from './options';
@@ -30,9 +34,13 @@ export default definePlugin<Options>((api) => {
   const dceStats: DceStats = { removed: 0, deadWrites: 0 };
   const passes = { fold: o.fold, rle: o.rle, dce: o.dce };
   const stage = (name: string, s: number) => ({ name: `${api.id}/${name}`, stage: s });
-  if (o.fold) api.hooks.cpu.optimizeUnit.tap(stage('fold', STAGE_EARLY), (u, ctx) => (ctx.translator === api.id ? fold(u, foldStats) : u));
-  if (o.rle) api.hooks.cpu.optimizeUnit.tap(stage('rle', STAGE_DEFAULT), (u, ctx) => (ctx.translator === api.id && ctx.enabled.rle ? rle(u, rleStats) : u));
-  if (o.dce) api.hooks.cpu.optimizeUnit.tap(stage('dce', STAGE_LATE), (u, ctx) => (ctx.translator === api.id ? dce(u, dceStats) : u));
+  const inject = new Set(o.inject);
+  const foldInject = { immSign: inject.has('fold:imm-sign'), shiftMask: inject.has('fold:shift-mask') };
+  const rleInject = { widthAlias: inject.has('rle:width-alias') };
+  const dceInject = { crossUnitStore: inject.has('dce:cross-unit-store') };
+  if (o.fold) api.hooks.cpu.optimizeUnit.tap(stage('fold', STAGE_EARLY), (u, ctx) => (ctx.translator === api.id ? fold(u, foldStats, ctx.rules, foldInject) : u));
+  if (o.rle) api.hooks.cpu.optimizeUnit.tap(stage('rle', STAGE_DEFAULT), (u, ctx) => (ctx.translator === api.id && ctx.enabled.rle ? rle(u, rleStats, ctx.rules, rleInject) : u));
+  if (o.dce) api.hooks.cpu.optimizeUnit.tap(stage('dce', STAGE_LATE), (u, ctx) => (ctx.translator === api.id ? dce(u, dceStats, ctx.rules, dceInject) : u));
 
   let binaryen: Binaryen | undefined;
   if (o.binaryen) {

@@ -26,4 +26,6 @@ export interface Options {
   readonly chain: boolean;
   /** Hand each module to binaryen's optimizer (-O2) before compiling it, as Instrew hands its IR to LLVM (needs the binaryen package; slower translation). Default: false. */
   readonly binaryen: boolean;
+  /** Testing aid for `virtlab localize`, never for measurements: bugs to inject into the passes. fold:imm-sign (add-chain takes a negative 12-bit immediate as unsigned), fold:shift-mask (constant 64-bit shifts masked with 31), rle:width-alias (a load forwarded across an aliasing store of another width), dce:cross-unit-store (a store through sp that the unit never loads back is dropped, though another unit reads it). Off (empty) by default. Default: []. */
+  readonly inject: ReadonlyArray<"fold:imm-sign" | "fold:shift-mask" | "rle:width-alias" | "dce:cross-unit-store">;
 }

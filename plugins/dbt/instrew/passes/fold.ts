@@ -3,14 +3,30 @@
 // value written (or first read); an operation on constants is computed at
 // translation time; x + 0, x | 0, x & −1, x · 1 and shifts by 0 are x; an operation
 // already computed on the same operands is reused; a branch on a constant becomes a
-// jump. The pass only rewrites values: removing what became unused is dce's work.
+// jump; and a chain of additions of constants, (x + c1) + c2, adds x once to c1 + c2
+// (addresses `rs1 + imm` computed from a register that was itself `r + imm`). The
+// pass only rewrites values: removing what became unused is dce's work.
+//
+// Rewrite rules, by the names the pass reports them under (PassRules): forward-reg,
+// const-reuse, const-eval, identity, add-chain, cse, branch-const.
+//
+// Injected bugs (the `inject` option, a testing aid for `virtlab localize`; off by
+// default): 'fold:imm-sign' — add-chain takes a negative 12-bit immediate as
+// unsigned (the sign extension of the I-type immediate forgotten); 'fold:shift-mask'
+// — const-eval masks 64-bit shift amounts with 31, the 32-bit mask, instead of 63.
 
-import { IrKind, RiscvOp, WasmOp, mapOperands, mapTermOperands, type Block, type Inst, type Unit } from 'virtlab';
+import { ALL_RULES, Inst, IrKind, RiscvOp, WasmOp, mapOperands, mapTermOperands, type Block, type PassRules, type Unit } from 'virtlab';
 
 // Imported bindings compile to getter calls under CommonJS; the hot paths read these local copies.
 const K = IrKind;
 const W = WasmOp;
 const Op = RiscvOp;
+
+/** Bugs fold can be made to have (see the header). */
+export interface FoldInject {
+  readonly immSign?: boolean;
+  readonly shiftMask?: boolean;
+}
 
 export interface FoldStats {
   folded: number;
@@ -31,9 +47,10 @@ function words(v: bigint): [number, number] {
 }
 
 /** The value of a BIN, BIN32 or CMP on constants, or undefined when not foldable. */
-export function evaluate(k: number, op: number, a: bigint, b: bigint): bigint | undefined {
+export function evaluate(k: number, op: number, a: bigint, b: bigint, inject: FoldInject = {}): bigint | undefined {
   const ua = BigInt.asUintN(64, a);
   const ub = BigInt.asUintN(64, b);
+  const m = inject.shiftMask ? 31n : 63n;
   if (k === K.BIN) {
     switch (op) {
       case W.i64_add: return BigInt.asIntN(64, a + b);
@@ -42,9 +59,9 @@ export function evaluate(k: number, op: number, a: bigint, b: bigint): bigint | 
       case W.i64_and: return a & b;
       case W.i64_or: return a | b;
       case W.i64_xor: return a ^ b;
-      case W.i64_shl: return BigInt.asIntN(64, a << (ub & 63n));
-      case W.i64_shr_u: return BigInt.asIntN(64, ua >> (ub & 63n));
-      case W.i64_shr_s: return a >> (ub & 63n);
+      case W.i64_shl: return BigInt.asIntN(64, a << (ub & m));
+      case W.i64_shr_u: return BigInt.asIntN(64, ua >> (ub & m));
+      case W.i64_shr_s: return a >> (ub & m);
     }
     return undefined;
   }
@@ -96,7 +113,7 @@ function identity(op: number, c: bigint, constOnRight: boolean): boolean {
   return false;
 }
 
-function foldBlock(b: Block, stats: FoldStats): void {
+function foldBlock(unit: Unit, b: Block, stats: FoldStats, rules: PassRules, inject: FoldInject): void {
   const rep = new Map<number, number>();
   const r = (v: number) => (v < 0 ? v : (rep.get(v) ?? v));
   const consts = new Map<number, bigint>();
@@ -106,21 +123,27 @@ function foldBlock(b: Block, stats: FoldStats): void {
   const fval = new Int32Array(32).fill(-1);
   /** Expressions already computed, by kind, opcode and operands packed into 53 bits. */
   const exprs = new Map<number, number>();
+  /** Additions x + constant kept in the block, by their value: [x, constant]. */
+  const sums = new Map<number, [number, bigint]>();
   const out: Inst[] = [];
-  const makeConst = (i: Inst, v: bigint): boolean => {
+  const keyOf = (v: bigint): number | string => {
     const [lo, hi] = words(v);
-    const key = hi === lo >> 31 ? lo : `${lo},${hi}`;
+    return hi === lo >> 31 ? lo : `${lo},${hi}`;
+  };
+  const makeConst = (i: Inst, v: bigint): boolean => {
+    const key = keyOf(v);
     const existing = constValue.get(key);
-    if (existing !== undefined) {
+    if (existing !== undefined && rules.fire('const-reuse')) {
       rep.set(i.dst, existing);
       return false;
     }
+    const [lo, hi] = words(v);
     i.k = K.CONST;
     i.lo = lo;
     i.hi = hi;
     i.a = i.b = i.c = -1;
     consts.set(i.dst, v);
-    constValue.set(key, i.dst);
+    if (existing === undefined) constValue.set(key, i.dst);
     return true;
   };
   for (const i of b.insts) {
@@ -132,7 +155,7 @@ function foldBlock(b: Block, stats: FoldStats): void {
       case K.GETX:
       case K.GETF: {
         const regs = i.k === K.GETX ? xval : fval;
-        if (regs[i.a] >= 0) {
+        if (regs[i.a] >= 0 && rules.fire('forward-reg')) {
           rep.set(i.dst, regs[i.a]);
           stats.forwarded++;
           continue;
@@ -154,33 +177,55 @@ function foldBlock(b: Block, stats: FoldStats): void {
         const ca = consts.get(i.a);
         const cb = consts.get(i.b);
         if (ca !== undefined && cb !== undefined) {
-          const v = evaluate(i.k, i.op, ca, cb);
-          if (v !== undefined) {
+          const v = evaluate(i.k, i.op, ca, cb, inject);
+          if (v !== undefined && rules.fire('const-eval')) {
             stats.folded++;
             if (makeConst(i, v)) out.push(i);
             continue;
           }
         }
         if (i.k === K.BIN) {
-          if (cb !== undefined && identity(i.op, cb, true)) {
+          if (cb !== undefined && identity(i.op, cb, true) && rules.fire('identity')) {
             rep.set(i.dst, i.a);
             stats.folded++;
             continue;
           }
-          if (ca !== undefined && identity(i.op, ca, false)) {
+          if (ca !== undefined && identity(i.op, ca, false) && rules.fire('identity')) {
             rep.set(i.dst, i.b);
             stats.folded++;
             continue;
           }
+          const inner = cb !== undefined && i.op === W.i64_add ? sums.get(i.a) : undefined;
+          if (inner && cb !== undefined && rules.fire('add-chain')) {
+            // (x + c1) + c2 = x + (c1 + c2): x is added once.
+            const c2 = inject.immSign && cb < 0n && cb >= -2048n ? cb & 0xfffn : cb;
+            const sum = BigInt.asIntN(64, inner[1] + c2);
+            const key = keyOf(sum);
+            let k = constValue.get(key);
+            if (k === undefined) {
+              const [lo, hi] = words(sum);
+              k = unit.newValue();
+              out.push(new Inst(K.CONST, 0, k, -1, -1, -1, lo, hi, i.gi));
+              consts.set(k, sum);
+              constValue.set(key, k);
+            }
+            i.a = inner[0];
+            i.b = k;
+            stats.folded++;
+          }
+          if (i.op === W.i64_add) {
+            const c = consts.get(i.b);
+            if (c !== undefined) sums.set(i.dst, [i.a, c]);
+          }
         }
         const key = ((i.k * 256 + i.op) * 1048576 + i.a) * 1048576 + i.b;
         const seen = exprs.get(key);
-        if (seen !== undefined) {
+        if (seen !== undefined && rules.fire('cse')) {
           rep.set(i.dst, seen);
           stats.reused++;
           continue;
         }
-        exprs.set(key, i.dst);
+        if (seen === undefined) exprs.set(key, i.dst);
         out.push(i);
         continue;
       }
@@ -193,14 +238,14 @@ function foldBlock(b: Block, stats: FoldStats): void {
   b.insts.push(...out);
   const t = mapTermOperands(b.term, r);
   const c = t.k === 'branch' ? consts.get(t.cond) : undefined;
-  if (t.k === 'branch' && c !== undefined) {
+  if (t.k === 'branch' && c !== undefined && rules.fire('branch-const')) {
     b.term = { k: 'jump', target: c !== 0n ? t.taken : t.fall };
     stats.branchesResolved++;
   } else b.term = t;
 }
 
 /** Runs the pass over every block of the unit. */
-export function fold(unit: Unit, stats: FoldStats): Unit {
-  for (const b of unit.blocks) foldBlock(b, stats);
+export function fold(unit: Unit, stats: FoldStats, rules: PassRules = ALL_RULES, inject: FoldInject = {}): Unit {
+  for (const b of unit.blocks) foldBlock(unit, b, stats, rules, inject);
   return unit;
 }

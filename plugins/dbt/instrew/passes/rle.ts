@@ -15,8 +15,15 @@
 // span can touch), placed before the first of them. If it fails, the unit leaves
 // before that first access and the interpreter goes on instruction by instruction,
 // so a fault is still raised by the access that makes it, from its exact state.
+//
+// Rewrite rules, by the names the pass reports them under (PassRules): load-load,
+// store-load, check-reuse, check-coalesce.
+//
+// Injected bug (the `inject` option, a testing aid for `virtlab localize`; off by
+// default): 'rle:width-alias' — a store forgets only what it overlaps at its own
+// width, so a load is forwarded across an aliasing store of a different width.
 
-import { CHECKED, Inst, IrKind, RiscvOp, WasmOp, mapOperands, mapTermOperands, type Block, type Unit } from 'virtlab';
+import { ALL_RULES, CHECKED, Inst, IrKind, RiscvOp, WasmOp, mapOperands, mapTermOperands, type Block, type PassRules, type Unit } from 'virtlab';
 
 // Imported bindings compile to getter calls under CommonJS; the hot paths read these local copies.
 const K = IrKind;
@@ -31,6 +38,11 @@ export interface RleStats {
   checksCoalesced: number;
 }
 
+/** Bugs rle can be made to have (see the header). */
+export interface RleInject {
+  readonly widthAlias?: boolean;
+}
+
 interface Known {
   base: number;
   off: number;
@@ -43,7 +55,7 @@ interface Known {
   writeChecked: boolean;
 }
 
-function rleBlock(unit: Unit, b: Block, stats: RleStats): void {
+function rleBlock(unit: Unit, b: Block, stats: RleStats, rules: PassRules, inject: RleInject): void {
   const defs = new Map<number, Inst>();
   const consts = new Map<number, number>();
   for (const i of b.insts) {
@@ -92,12 +104,12 @@ function rleBlock(unit: Unit, b: Block, stats: RleStats): void {
     if (i.k === K.LOAD) {
       const [base, off] = split(i.a);
       const e = known.find((k) => k.base === base && k.off === off && k.size === i.lo);
-      if (e && e.loadOp === i.op) {
+      if (e && e.loadOp === i.op && rules.fire('load-load')) {
         rep.set(i.dst, e.value);
         stats.loadsRemoved++;
         continue;
       }
-      if (e && e.loadOp === 0) {
+      if (e && e.loadOp === 0 && rules.fire('store-load')) {
         if (!e.readChecked) out.push(new Inst(K.CHECK, 0, -1, i.a, -1, -1, i.lo, 0, i.gi));
         else stats.checksRemoved++;
         rep.set(i.dst, narrow(e.value, i.op, i.gi));
@@ -105,7 +117,7 @@ function rleBlock(unit: Unit, b: Block, stats: RleStats): void {
         stats.loadsForwarded++;
         continue;
       }
-      if (e && e.readChecked) {
+      if (e && e.readChecked && rules.fire('check-reuse')) {
         i.c = CHECKED;
         stats.checksRemoved++;
       }
@@ -117,11 +129,11 @@ function rleBlock(unit: Unit, b: Block, stats: RleStats): void {
     if (i.k === K.STORE) {
       const [base, off] = split(i.a);
       const same = known.find((k) => k.base === base && k.off === off && k.size === i.lo);
-      if (same?.writeChecked) {
+      if (same?.writeChecked && rules.fire('check-reuse')) {
         i.c = CHECKED;
         stats.checksRemoved++;
       }
-      known = known.filter((k) => k.base === base && (k.off + k.size <= off || off + i.lo <= k.off));
+      known = known.filter((k) => k.base === base && (k.off + k.size <= off || off + i.lo <= k.off || (inject.widthAlias === true && k.size !== i.lo)));
       known.push({ base, off, size: i.lo, value: i.b, loadOp: 0, readChecked: same?.readChecked ?? false, writeChecked: true });
       out.push(i);
       continue;
@@ -132,11 +144,11 @@ function rleBlock(unit: Unit, b: Block, stats: RleStats): void {
   b.insts.length = 0;
   b.insts.push(...out);
   b.term = mapTermOperands(b.term, r);
-  coalesceChecks(unit, b, split, stats);
+  coalesceChecks(unit, b, split, stats, rules);
 }
 
 /** One range check for the accesses through each base (see the header). */
-function coalesceChecks(unit: Unit, b: Block, split: (addr: number) => [number, number], stats: RleStats): void {
+function coalesceChecks(unit: Unit, b: Block, split: (addr: number) => [number, number], stats: RleStats, rules: PassRules): void {
   const groups = new Map<number, Array<{ at: number; off: number; size: number; store: boolean }>>();
   b.insts.forEach((i, at) => {
     if ((i.k !== K.LOAD && i.k !== K.STORE) || i.c === CHECKED) return;
@@ -162,7 +174,7 @@ function coalesceChecks(unit: Unit, b: Block, split: (addr: number) => [number, 
         hi = nhi;
         end++;
       }
-      if (end - start >= 2) {
+      if (end - start >= 2 && rules.fire('check-coalesce')) {
         const first = b.insts[accesses[start].at];
         const store = accesses.slice(start, end).some((a) => a.store);
         const k = unit.newValue();
@@ -181,7 +193,7 @@ function coalesceChecks(unit: Unit, b: Block, split: (addr: number) => [number, 
   for (const ins of inserts) b.insts.splice(ins.at, 0, ...ins.insts);
 }
 
-export function rle(unit: Unit, stats: RleStats): Unit {
-  for (const b of unit.blocks) rleBlock(unit, b, stats);
+export function rle(unit: Unit, stats: RleStats, rules: PassRules = ALL_RULES, inject: RleInject = {}): Unit {
+  for (const b of unit.blocks) rleBlock(unit, b, stats, rules, inject);
   return unit;
 }
