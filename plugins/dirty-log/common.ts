@@ -5,7 +5,8 @@
 //
 // - write-protect: arming write-protects every page; the first write to a protected
 //   page is an EPT violation (a VM exit on that vCPU) whose handler logs the page and
-//   makes it writable. Re-arming write-protects the VM's pages again, then INVEPT.
+//   makes it writable. Re-arming write-protects every page of the VM again (a pass
+//   over all its entries, as Xen's log-dirty CLEAN does), then INVEPT.
 // - pml (Intel SDM vol. 3C §29.3.6, exactly): per vCPU a 4 KiB log of 512 eight-byte
 //   guest-physical addresses and a 16-bit index that starts at 511 and counts down. When
 //   the processor sets a D bit from 0 to 1 it writes the page's address at the index
@@ -307,7 +308,15 @@ export class DirtyLogger implements DirtyLog {
     // Draining counts as hypervisor time of the reader, whichever thread drained.
     const list = listBits(c.reads ? c.accessed : c.dirty, c.reads ? c.accessedCount : c.dirtyCount);
     // Write-protect the written pages again, or clear the bits that made them log.
-    const written = c.reads ? L.bits.clearAccessed(list) : L.bits.clearDirty(list);
+    let written: number;
+    if (this.kind === 'write-protect') {
+      // Re-arming write protection is a pass over the whole guest memory (Xen's
+      // log-dirty CLEAN changes every entry back to read-only; KVM without manual
+      // protection re-protects through each memslot): every entry is written.
+      L.bits.dirty.fill(0);
+      L.bits.dirtyCount = 0;
+      written = L.bits.pages;
+    } else written = c.reads ? L.bits.clearAccessed(list) : L.bits.clearDirty(list);
     ns += this.clearCost(L, written);
     c.dirty.fill(0);
     c.accessed.fill(0);

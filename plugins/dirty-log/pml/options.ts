@@ -6,7 +6,7 @@ export interface Options {
   readonly vmExitCycles: number;
   /** Handling an EPT violation on a write-protected page beyond the exit: take the MMU lock, mark the page dirty, make its entry writable. Unit: cycles. Default: 3000. */
   readonly faultCycles: number;
-  /** Draining one log entry into the dirty bitmap (read the address, set the bit). Unit: cycles. Default: 40. */
+  /** Draining one log entry into the dirty bitmap: Xen's handler looks the page up in the p2m, changes its type and marks it dirty under the paging lock. Unit: cycles. Default: 300. */
   readonly drainEntryCycles: number;
   /** Writing one EPT entry when re-arming: write-protecting it or clearing its A/D bits (found through the reverse map). Unit: cycles. Default: 150. */
   readonly entryCycles: number;
