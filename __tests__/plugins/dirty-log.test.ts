@@ -6,7 +6,7 @@
 //
 // Mutations that must break these tests (each checked once):
 // - the PML index starting at 512, or the log declared full when the index reaches 0
-//   instead of when it wraps below 0: "fills a 512-entry log" fails;
+//   instead of when it wraps below 0: "exits on the 513th logged page, not the 512th" fails;
 // - PRL logging only writes: "logs reads with PRL, and never stops the vCPU" fails.
 import { scenario, type ScenarioBuilder } from '../../core/scenario/builder';
 import { bootText, runText } from '../../tools/node/testing';
@@ -41,6 +41,17 @@ describe('dirty-log providers', () => {
     expect(m('dirty-log.log-full')).toBe(Math.floor((entries - 1) / 512));
     expect(m('dirty-log.exits.log-full')).toBe(m('dirty-log.log-full'));
     expect(m('dirty-log.exits.ept-violation')).toBe(0);
+  });
+
+  it('exits on the 513th logged page, not the 512th', async () => {
+    // One 10 ms step of exactly n sequential first writes.
+    const once = (n: number) => run(sweep('dirty-log.pml', { writesPerSecond: n * 100 }, pmlClient).duration('10ms'));
+    const full = await once(512);
+    expect(full('dirty-log.entries')).toBe(512);
+    expect(full('dirty-log.log-full')).toBe(0);
+    const over = await once(513);
+    expect(over('dirty-log.entries')).toBe(513);
+    expect(over('dirty-log.exits.log-full')).toBe(1);
   });
 
   it('does not log reads with PML', async () => {
