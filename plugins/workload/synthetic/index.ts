@@ -58,7 +58,6 @@ export default definePlugin<Options>((api) => {
   /** The batch being filled by drawPages, or null. */
   let batch: { pages: Uint32Array; writes: Uint8Array; vcpus: Uint16Array; count: number; nextVcpu: number } | null = null;
   let batchVcpus = 1;
-  const stallCounter = api.counter('workload.stall-ns', 'ns', 'vCPU time lost to VM exits and faults caused by dirty logging, working-set estimation or overcommitment, summed over vCPUs.');
   /** Writes drawn in the current step per VM entity, and the step's bounds, ns. */
   let stepWrites = new Float64Array(0);
   let stepStart = 0;
@@ -343,8 +342,8 @@ export default definePlugin<Options>((api) => {
       const st = streamed.get(vm);
       if (!st) throw new Error(`VM ${vm} has no access stream: subscribe before charging stalls`);
       st.debtNs += ns;
+      // Counted by the plugins that cause it (dirty-log.vcpu-stall-ns, memory.overcommit.swap-ns …).
       st.stalledNs += ns;
-      stallCounter.add(ns);
     },
     stalledNs: (vm) => streamed.get(vm)?.stalledNs ?? 0,
     pages: (vm) => Math.max(1, Math.floor(api.sim.world.store(Vm).memory[vm] / pageSize)),
