@@ -7,9 +7,12 @@
 // Mutations that must break these tests (each checked once):
 // - the PML index starting at 512, or the log declared full when the index reaches 0
 //   instead of when it wraps below 0: "exits on the 513th logged page, not the 512th" fails;
-// - PRL logging only writes: "logs reads with PRL, and never stops the vCPU" fails.
+// - PRL logging only writes: "logs reads with PRL, and never stops the vCPU" fails;
+// - the stalls a VM still owes, or wss.truth's count of the interval so far, left out of
+//   the snapshot: "resumes from a checkpoint exactly" fails.
 import { scenario, type ScenarioBuilder } from '../../core/scenario/builder';
 import { bootText, runText } from '../../tools/node/testing';
+import { wssEstimators } from '../../core/models/memory/dirty-log';
 import { DirtyLog } from '../../core/models/memory/dirty-log';
 import { Vm } from '../../core/models/datacenter/components';
 
@@ -90,5 +93,38 @@ describe('dirty-log providers', () => {
     await expect(run(sweep('dirty-log.pml', { writesPerSecond: 100 }, [['wss.prl', {}]]))).rejects.toThrow(/select dirty-log\.prl/);
     await expect(run(sweep('dirty-log.write-protect', { writesPerSecond: 100 }, [['wss.pml', {}]]))).rejects.toThrow(/select dirty-log\.pml/);
     await expect(run(sweep('dirty-log.pml', { writesPerSecond: 100 }, [['wss.truth', {}], ['memory.overcommit', { estimator: 'wss.prl' }]]))).rejects.toThrow(/estimator 'wss\.prl' is not loaded/);
+  });
+
+  it('resumes from a checkpoint exactly: logs, estimators, stalls and the overcommitment policy', async () => {
+    const s = scenario('dirty-log-checkpoint')
+      .tick('10ms')
+      .duration('4s')
+      .hosts({ profile: 'x86-64-server', racks: 1, perRack: 1 })
+      .vms({
+        name: 'vm',
+        count: 2,
+        vcpus: 2,
+        memory: '32MiB',
+        workload: { kind: 'synthetic', workingSet: '16MiB', phases: [{ duration: '2s', readsPerSecond: 20000, writesPerSecond: 0 }, { readsPerSecond: 0, writesPerSecond: 20000 }] },
+      })
+      .plugin('placement.first-fit')
+      .plugin('dirty-log.prl')
+      .plugin('wss.truth', { interval: '500ms' })
+      .plugin('wss.prl', { interval: '500ms' })
+      .plugin('wss.pml', { interval: '300ms' })
+      .plugin('wss.sampling', { interval: '500ms' })
+      .plugin('memory.overcommit', { estimator: 'wss.sampling', period: '500ms', minimum: '1MiB' });
+    const whole = await runText(s);
+    const first = await bootText(s);
+    first.runUntil(1.55e9);
+    const resumed = await bootText(s);
+    resumed.restore(first.snapshot());
+    resumed.run();
+    const result = await resumed.finish();
+    expect(result.metricsJson).toBe(whole.result.metricsJson);
+    for (const id of ['wss.truth', 'wss.prl', 'wss.pml', 'wss.sampling']) expect(result.files.get(`${id}.json`)).toBe(whole.result.files.get(`${id}.json`));
+    // Not a run that does nothing: the policy squeezed the VMs and they swapped.
+    expect(whole.sim.metrics.value('memory.overcommit.swap-ins')).toBeGreaterThan(0);
+    expect(wssEstimators(whole.sim).get('wss.truth')!.series(whole.sim.world.query([Vm])[0]).bytes.at(-1)).toBeGreaterThan(0);
   });
 });

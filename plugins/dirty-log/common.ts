@@ -76,6 +76,8 @@ export class DirtyLogger implements DirtyLog {
   readonly logsReads: boolean;
   private readonly clients: Client[] = [];
   private readonly logged = new Map<number, Logged>();
+  /** VMs whose stream this logger watches: a subscription outlives a restore, so it is made once. */
+  private readonly subscribed = new Set<number>();
   private readonly c: {
     entries: Counter;
     logFull: Counter;
@@ -131,7 +133,7 @@ export class DirtyLogger implements DirtyLog {
       const buffers = this.kind === 'prl' ? 2 : 1;
       L = { vm, bits: new EptAccessBits(pages), clients: [], vcpus, log: new Float64Array(PML_ENTRIES * vcpus * buffers), index: new Int32Array(vcpus).fill(PML_ENTRIES - 1), buffer: new Uint8Array(vcpus) };
       this.logged.set(vm, L);
-      stream.subscribe(vm, (b) => this.onBatch(b));
+      this.watch(vm);
       // Arming: every EPT entry is write-protected (or has its A/D bits cleared: the
       // bits start clear here, as after that pass), then INVEPT.
       armNs = this.clearCost(L, pages);
@@ -345,8 +347,14 @@ export class DirtyLogger implements DirtyLog {
       bits.accessedCount = s.ac;
       bits.dirtyCount = s.dc;
       this.logged.set(s.vm, { vm: s.vm, bits, clients: [...s.clients], vcpus: s.vcpus, log: Float64Array.from(s.log), index: Int32Array.from(s.index), buffer: Uint8Array.from(s.buffer) });
-      this.stream().subscribe(s.vm, (b) => this.onBatch(b));
+      this.watch(s.vm);
     }
+  }
+
+  private watch(vm: number): void {
+    if (this.subscribed.has(vm)) return;
+    this.subscribed.add(vm);
+    this.stream().subscribe(vm, (b) => this.onBatch(b));
   }
 }
 

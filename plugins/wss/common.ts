@@ -23,6 +23,9 @@ export interface Estimator {
   begin(vm: number): void;
   /** The interval ended at `nowNs`: the estimate in pages, and the estimator re-arms. */
   sample(vm: number, nowNs: number): number;
+  /** The estimator's own state for snapshots (what it counted since the interval began). */
+  save?(): unknown;
+  load?(data: unknown): void;
 }
 
 export interface SeriesFile {
@@ -99,10 +102,11 @@ export function registerEstimator(api: PluginApi<WssOptions>, make: () => Estima
   });
 
   api.persist('series', {
-    save: () => ({ next, latest: [...latest], series: [...series] }),
+    save: () => ({ next, latest: [...latest], series: [...series], est: est?.save?.() ?? null }),
     load: (d) => {
-      const x = d as { next: number; latest: Array<[number, number]>; series: Array<[number, { t: number[]; bytes: number[] }]> };
+      const x = d as { next: number; latest: Array<[number, number]>; series: Array<[number, { t: number[]; bytes: number[] }]>; est: unknown };
       next = x.next;
+      if (x.est !== null) est?.load?.(x.est);
       latest.clear();
       for (const [k, v] of x.latest) latest.set(k, v);
       for (const [k, v] of x.series) series.set(k, v);

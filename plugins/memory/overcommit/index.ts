@@ -100,6 +100,22 @@ export default definePlugin<Options>((api) => {
     next = sim.timeNs + o.period;
   });
 
+  api.persist('resident', {
+    save: () => ({ next, vms: [...vms].map(([vm, r]) => ({ vm, resident: r.resident, ref: r.ref, count: r.count, capacity: r.capacity, hand: r.hand })) }),
+    load: (data) => {
+      const d = data as { next: number; vms: Array<{ vm: number; resident: Uint8Array; ref: Uint8Array; count: number; capacity: number; hand: number }> };
+      next = d.next;
+      for (const x of d.vms) {
+        const r = vms.get(x.vm)!;
+        r.resident.set(x.resident);
+        r.ref.set(x.ref);
+        r.count = x.count;
+        r.capacity = x.capacity;
+        r.hand = x.hand;
+      }
+    },
+  });
+
   api.addSystem({
     name: `${api.id}/resize`,
     // After the estimators, which publish in the 'control' phase of the same instant.

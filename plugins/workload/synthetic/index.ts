@@ -351,6 +351,20 @@ export default definePlugin<Options>((api) => {
   };
   api.provide(PageAccessStream, { useValue: stream });
 
+  // Subscriptions are made at boot (or by a restored plugin) and outlive a restore; the stalls owed are state.
+  api.persist('streams', {
+    save: () => [...streamed.entries()].sort((a, b) => a[0] - b[0]).map(([vm, st]) => ({ vm, debtNs: st.debtNs, stalledNs: st.stalledNs, nextVcpu: st.nextVcpu })),
+    load: (data) => {
+      for (const x of data as Array<{ vm: number; debtNs: number; stalledNs: number; nextVcpu: number }>) {
+        const st = streamed.get(x.vm);
+        if (!st) continue;
+        st.debtNs = x.debtNs;
+        st.stalledNs = x.stalledNs;
+        st.nextVcpu = x.nextVcpu;
+      }
+    },
+  });
+
   api.persist('detail', {
     save: () =>
       [...details.entries()]

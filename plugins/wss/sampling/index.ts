@@ -60,6 +60,15 @@ export default definePlugin<Options>((api) => {
         draw(vm);
         return est;
       },
+      save: () => [...state].map(([vm, s]) => ({ vm, armed: s.armed, list: s.list, touched: s.touched })),
+      load(data) {
+        for (const x of data as Array<{ vm: number; armed: Uint32Array; list: Uint32Array; touched: number }>) {
+          const s = state.get(x.vm)!;
+          s.armed.set(x.armed);
+          s.list.set(x.list);
+          s.touched = x.touched;
+        }
+      },
     };
   });
 });

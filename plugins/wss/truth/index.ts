@@ -33,6 +33,14 @@ export default definePlugin<Options>((api) => {
         s.count = 0;
         return n;
       },
+      save: () => [...seen].map(([vm, s]) => ({ vm, bits: s.bits, count: s.count })),
+      load(data) {
+        for (const x of data as Array<{ vm: number; bits: Uint32Array; count: number }>) {
+          const s = seen.get(x.vm)!;
+          s.bits.set(x.bits);
+          s.count = x.count;
+        }
+      },
     };
   });
 });
