@@ -1,5 +1,7 @@
-// wss.pml: Working-set estimation from the PML dirty log: every interval, the distinct pages logged (written) since the last one, then their D bits are cleared and the VM's translations invalidated. Blind to pages that are only read.
-// The interval clock, series and results file are shared (../common.ts).
+// wss.pml: Working-set estimation from the PML dirty log: every interval, the distinct
+// pages logged (written) since the last one, then their D bits are cleared and the
+// VM's translations invalidated. Blind to pages that are only read. The interval
+// clock, series and results file are shared (../common.ts).
 
 import { definePlugin, DirtyLog } from 'virtlab';
 import { registerEstimator } from '../common';

@@ -1,5 +1,7 @@
-// wss.prl: Working-set estimation from the PRL reference log: every interval, the distinct pages logged (read or written) since the last one, then their A and D bits are cleared and the VM's translations invalidated.
-// The interval clock, series and results file are shared (../common.ts).
+// wss.prl: Working-set estimation from the PRL reference log: every interval, the
+// distinct pages logged (read or written) since the last one, then their A and D bits
+// are cleared and the VM's translations invalidated. The interval clock, series and
+// results file are shared (../common.ts).
 
 import { definePlugin, DirtyLog } from 'virtlab';
 import { registerEstimator } from '../common';

@@ -1,5 +1,8 @@
-// wss.sampling: VMware-style statistical working-set sampling: every interval, N random pages of the VM are invalidated; a page touched during the interval faults once (a hidden fault that costs the vCPU) and is counted; the estimate is the touched share of the sample times the VM's memory.
-// The interval clock, series and results file are shared (../common.ts).
+// wss.sampling: VMware-style statistical working-set sampling: every interval, N
+// random pages of the VM are invalidated; a page touched during the interval faults
+// once (a hidden fault that costs the vCPU) and is counted; the estimate is the
+// touched share of the sample times the VM's memory. The interval clock, series and
+// results file are shared (../common.ts).
 
 import { definePlugin, PageAccessStream } from 'virtlab';
 import { hostGhz } from '../../dirty-log/common';

@@ -1,5 +1,6 @@
-// wss.truth: The oracle: the exact distinct pages the workload touched in each interval, read from its access stream at no cost to the VM.
-// The interval clock, series and results file are shared (../common.ts).
+// wss.truth: The oracle: the exact distinct pages the workload touched in each
+// interval, read from its access stream at no cost to the VM. The interval clock,
+// series and results file are shared (../common.ts).
 
 import { definePlugin, PageAccessStream } from 'virtlab';
 import { registerEstimator } from '../common';
