@@ -71,6 +71,20 @@ export {
   type Quantity,
 } from './scenario/builder';
 export {
+  EptAccessBits,
+  ACCESS_SET,
+  DIRTY_SET,
+  invalidation,
+  PageAccessStream,
+  DirtyLog,
+  WssEstimators,
+  wssEstimators,
+  type InvalidationCost,
+  type PageAccessBatch,
+  type PageAccessSink,
+  type WssEstimator,
+} from './models/memory/dirty-log';
+export {
   MemoryActivity,
   PageBitmaps,
   ZipfSampler,

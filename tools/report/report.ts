@@ -6,6 +6,7 @@
 
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { wssSection } from './wss';
 
 const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 
@@ -172,7 +173,7 @@ export function writeReport(dir: string): string {
 table{border-collapse:collapse}td,th{border:1px solid #ddd;padding:3px 8px}td.n{text-align:right;font-variant-numeric:tabular-nums}pre{background:#f6f6f6;padding:1em;max-height:24em;overflow:auto}</style>
 <h1>${esc(metrics.scenario)}</h1><p>${esc(config.scenario.description)}</p>
 <p>seed ${metrics.seed}, ${fmt(metrics.simulatedNs / 1e9)} s simulated</p>
-<h2>Time series</h2>${charts.join('\n') || '<p>No time series were recorded (add record.series to the scenario).</p>'}
+<h2>Time series</h2>${charts.join('\n') || '<p>No time series were recorded (add record.series to the scenario).</p>'}${wssSection(dir)}
 <h2>Metrics</h2><table><tr><th>metric</th><th>value</th><th>unit</th></tr>${metricRows}</table>
 <h2>Plugins</h2><ul>${plugins}</ul>${packetSection(dir)}${gpu}${hostCodeCharts(dir)}${migrations}${events}
 </html>

@@ -89,7 +89,8 @@ export interface Frame extends FrameBuffers {
   readonly done: boolean;
 }
 
-export type Metric = 'cpu' | 'dirty';
+/** What colours a VM: CPU demand, dirty pages, estimated working set (over its memory), or the estimate's error against wss.truth. */
+export type Metric = 'cpu' | 'dirty' | 'wss' | 'wss-error';
 
 export type ToWorker =
   | { type: 'start'; text: string; file: string; set?: Array<{ path: string; value: unknown }> }

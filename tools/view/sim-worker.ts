@@ -28,6 +28,8 @@ import {
   VmState,
   type HostProfile,
   type SimSnapshot,
+  wssEstimators,
+  type WssEstimator,
 } from 'virtlab';
 import { LINK_KIND_BY_NAME, LinkKind, Mig, MIG_MAX_LINKS, MigPhase, MIGRATION_STRIDE, NIC_STRIDE, NicField, transferables, type Frame, type FrameBuffers, type FromWorker, type Layout, type MethodSwitch, type Metric, type ToWorker } from './protocol';
 
@@ -151,6 +153,13 @@ function take(ix: Index, migrations: number): Index['pool'][number] {
   return b;
 }
 
+/** The estimator a VM is coloured by: the first loaded one that is not the truth (wss.prl, wss.pml, wss.sampling …). */
+function vmEstimator(s: Simulation): WssEstimator | null {
+  const reg = wssEstimators(s);
+  const id = reg.ids().find((x) => x !== 'wss.truth') ?? reg.ids()[0];
+  return id ? reg.get(id)! : null;
+}
+
 function frame(s: Simulation, metric: Metric, ticksRun: number, stepMs: number, withMetrics: boolean): Frame {
   const t0 = performance.now();
   const ix = index!;
@@ -165,6 +174,8 @@ function frame(s: Simulation, metric: Metric, ticksRun: number, stepMs: number, 
 
   let placementChanged = false;
   const activity = metric === 'dirty' ? s.services.tryGet(MemoryActivity) : undefined;
+  const wss = metric === 'wss' || metric === 'wss-error' ? vmEstimator(s) : null;
+  const truth = metric === 'wss-error' ? wssEstimators(s).get('wss.truth') : undefined;
   for (let i = 0; i < ix.vms; i++) {
     const vm = dc.vms[i];
     const h = V.host[vm] ? ix.hostOf[V.host[vm]] : -1;
@@ -178,6 +189,12 @@ function frame(s: Simulation, metric: Metric, ticksRun: number, stepMs: number, 
       const d = activity.dirtyPages(vm);
       if (d > ix.maxDirty) ix.maxDirty = d;
       b.vmValue[i] = d / ix.maxDirty;
+    } else if (wss) {
+      const est = wss.estimate(vm);
+      const t = truth?.estimate(vm) ?? NaN;
+      // The estimate over the VM's memory, or its error over the truth (0 before the first interval).
+      const v = truth ? Math.abs(est - t) / Math.max(1, t) : est / V.memory[vm];
+      b.vmValue[i] = Number.isFinite(v) ? Math.min(1, v) : 0;
     } else b.vmValue[i] = Math.min(1, V.cpuDemand[vm]);
   }
   for (let j = 0; j < ix.hosts; j++) b.hostLoad[j] = H.cpuLoad[dc.hosts[j]];

@@ -34,6 +34,14 @@
 // and the results do not depend on the tick. A migration ends when the stop-and-copy's
 // last byte arrives (one network latency after it left).
 //
+// Where the dirty pages come from: with a `dirty-log` provider selected (write
+// protection, PML or PRL: plugins/dirty-log), each round reads the pages that provider
+// logged and re-arms it, and the hypervisor time of that harvest and re-arming is
+// spent by the migration thread before the round's pages go out (carried by the
+// round's flow as the bytes it could have sent meanwhile, at the round's rate cap).
+// The exits the logging causes slow the guest through its access stream. Without a
+// provider, the workload model's own dirty log is read and reset.
+//
 // `rules: simgrid` reproduces the assumptions of SimGrid 3.32's pre-copy model
 // (Hirofuchi et al.) for comparisons with it (tools/simgrid): every page is sent in
 // full in the first round (no zero-page markers) and there is no round limit; with a
@@ -48,6 +56,7 @@ import { token } from '../../engine/tokens';
 import { Host, Vm, VmState } from '../datacenter/components';
 import { DatacenterToken } from '../datacenter/datacenter';
 import { MemoryActivity } from '../datacenter/workload';
+import { DirtyLog } from '../memory/dirty-log';
 import { NetworkToken } from '../network/network';
 import { postcopySegment, POSTCOPY_SPEED_STEP } from './postcopy-faults';
 import { MigrationAddons, type AddonControls, type AddonSlot, type MigrationAddon, type TransferPlan } from './addons';
@@ -111,6 +120,9 @@ export interface MigrationRecord {
   postcopyTotal: number;
   /** Product of the enabled add-ons' speed factors, last applied to the VM. */
   speedFactor: number;
+  /** The migration's client of the dirty-log provider (-1: none), and the hypervisor time its harvests and re-arms took, ns. */
+  dirtyClient: number;
+  dirtyLogNs: number;
   /** Cores the add-ons keep busy, as charged to the source and destination hosts. */
   srcCores: number;
   dstCores: number;
@@ -260,6 +272,8 @@ export class MigrationEngine {
       postcopyPages: 0,
       postcopyTotal: 0,
       speedFactor: 1,
+      dirtyClient: -1,
+      dirtyLogNs: 0,
       srcCores: 0,
       dstCores: 0,
       postcopyClockNs: -1,
@@ -284,6 +298,13 @@ export class MigrationEngine {
     if (r.method === 'postcopy') this.startPostcopy(r, this.totalPages(vm), 'post-copy from the start');
     else this.startRound(r, this.firstRoundPages(vm));
     return r.id;
+  }
+
+  /** The dirty-log provider, if one is selected (looked up once: services are bound before migrations run). */
+  private dirtyLogCache: DirtyLog | null | undefined;
+  private dirtyLog(): DirtyLog | null {
+    if (this.dirtyLogCache === undefined) this.dirtyLogCache = this.sim.services.tryGet(DirtyLog) ?? null;
+    return this.dirtyLogCache;
   }
 
   private activity(): MemoryActivity {
@@ -341,7 +362,10 @@ export class MigrationEngine {
     if (round === 0) {
       pages = new Uint32Array(Math.min(this.totalPages(r.vm), this.activity().workingSetPages(r.vm)));
       for (let i = 0; i < pages.length; i++) pages[i] = i;
-    } else pages = this.activity().dirtyPageList(r.vm);
+    } else {
+      const log = this.dirtyLog();
+      pages = log && r.dirtyClient >= 0 ? log.dirtyPageList(r.dirtyClient) : this.activity().dirtyPageList(r.vm);
+    }
     this.pageLists.set(r.id, { round, pages });
     return pages;
   }
@@ -436,9 +460,18 @@ export class MigrationEngine {
     r.roundPages = pages.data;
     const zeroBytes = this.params.rules === 'simgrid' ? this.params.pageSize : this.params.zeroPageBytes;
     r.roundBytes = this.bytesFor(r, pages.data, r.round, true) + pages.zero * zeroBytes;
-    const act = this.activity();
-    if (act.resetDirtyAt) act.resetDirtyAt(r.vm, now);
-    else act.resetDirty(r.vm);
+    const log = this.dirtyLog();
+    if (log) {
+      if (r.dirtyClient < 0) r.dirtyClient = log.open(r.vm, `migration-${r.id}`);
+      const ns = log.rearm(r.dirtyClient);
+      r.dirtyLogNs += ns;
+      const cap = this.capFor(r);
+      if (Number.isFinite(cap)) r.roundBytes += (ns * cap) / 8e9;
+    } else {
+      const act = this.activity();
+      if (act.resetDirtyAt) act.resetDirtyAt(r.vm, now);
+      else act.resetDirty(r.vm);
+    }
     r.flowDone = false;
     r.flow = net.start(r.src, r.dst, Math.max(1, r.roundBytes), this.capFor(r), `migration-${r.id}`, { inStep: this.roundEndsInStep() });
   }
@@ -637,7 +670,9 @@ export class MigrationEngine {
     const now = r.flowDoneAtNs;
     const act = this.activity();
     const duration = Math.max(1, now - r.roundStartNs);
-    const dirtied = Math.min(this.totalPages(r.vm), act.dirtyPagesAt ? act.dirtyPagesAt(r.vm, now) : act.dirtyPages(r.vm));
+    const log = this.dirtyLog();
+    const logged = log && r.dirtyClient >= 0 ? log.dirtyPages(r.dirtyClient) : act.dirtyPagesAt ? act.dirtyPagesAt(r.vm, now) : act.dirtyPages(r.vm);
+    const dirtied = Math.min(this.totalPages(r.vm), logged);
     const stats: RoundStats = { round: r.round, bytes: r.roundBytes, pages: r.roundPages, durationNs: duration, dirtiedPages: dirtied, bandwidth: (r.roundBytes * 8 * 1e9) / duration };
     r.rounds.push(stats);
     r.bytesSent += r.roundBytes;
@@ -750,6 +785,10 @@ export class MigrationEngine {
       this.metrics.bytes.add(r.roundBytes);
     }
     r.state = 'done';
+    if (r.dirtyClient >= 0) {
+      this.dirtyLog()?.close(r.dirtyClient);
+      r.dirtyClient = -1;
+    }
     this.pageLists.delete(r.id);
     this.active = this.active.filter((x) => x !== r);
     this.chargeCores(r);
@@ -802,6 +841,7 @@ export class MigrationEngine {
       faults: r.faults,
       slowdown: r.postcopyNs ? r.slowdownNs / r.postcopyNs : 0,
       guestLostMs: r.slowdownNs / 1e6,
+      dirtyLogMs: r.dirtyLogNs / 1e6,
       decisions: r.decisions,
     }));
   }

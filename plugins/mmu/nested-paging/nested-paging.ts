@@ -12,8 +12,17 @@
 // guest event traps: page-table writes, flushes and root switches cost nothing
 // beyond the shared bookkeeping, and a guest page fault is raised in the guest
 // without an exit (its exception entry, pageFaultEntryCycles).
+//
+// Accessed and dirty bits of the EPT (core EptAccessBits, per guest frame): a walk of
+// the EPT for a guest frame sets its A bit, as the processor does when it fills a
+// translation, and a write (access(vm, vpn, true)) to a frame whose D bit is clear
+// sets it with one more reference to the leaf entry, as the processor's assist does.
+// Clearing the bits (clearAccessBits) writes each entry, then INVEPT: the VM's
+// translations leave the TLB, the nested TLB and the page-walk cache, so the next
+// access to each page walks again and sets its A bit again. This is what the
+// dirty-log and working-set plugins read in a guest run at page granularity.
 
-import { BaseMmu, HostBacking, PAGE, RadixTable, Tlb, WalkResult, type GuestKernel, type MmuContext } from 'virtlab';
+import { BaseMmu, EptAccessBits, HostBacking, PAGE, RadixTable, Tlb, WalkResult, type GuestKernel, type MmuContext } from 'virtlab';
 
 export class NestedMmu extends BaseMmu {
   readonly name = 'nested-paging';
@@ -21,6 +30,7 @@ export class NestedMmu extends BaseMmu {
   private readonly ntlb: Tlb | null;
   private readonly gw = new WalkResult();
   private readonly hw = new WalkResult();
+  private readonly bits = new Map<number, EptAccessBits>();
 
   constructor(ctx: MmuContext) {
     super(ctx);
@@ -31,6 +41,45 @@ export class NestedMmu extends BaseMmu {
   override attach(vm: GuestKernel): void {
     const table = new RadixTable(this.host, this.ctx.profile.memory.pageTableLevels);
     this.epts.set(vm.vmid, HostBacking.build(table, vm.mem.frames, () => this.host.alloc()));
+    this.bits.set(vm.vmid, new EptAccessBits(vm.mem.frames));
+  }
+
+  /** The A/D bits of a VM's EPT. */
+  accessBits(vm: GuestKernel): EptAccessBits {
+    const b = this.bits.get(vm.vmid);
+    if (!b) throw new Error(`VM ${vm.vmid} is not attached to the nested-paging MMU`);
+    return b;
+  }
+
+  /**
+   * Clears the A and D bits (or only D, `dirtyOnly`) of the listed guest frames: each
+   * entry written is a reference to it, then an INVEPT (a VM exit) empties the VM's
+   * cached translations. Returns the entries written; the cycles go to 'flush' and 'exit'.
+   */
+  clearAccessBits(vm: GuestKernel, frames: ArrayLike<number>, dirtyOnly = false): number {
+    const b = this.accessBits(vm);
+    const ept = this.epts.get(vm.vmid)!;
+    let cycles = 0;
+    for (let i = 0; i < frames.length; i++) {
+      const g = frames[i];
+      if (!b.isAccessed(g) && !b.isDirty(g)) continue;
+      ept.table.walk(g, this.hw);
+      cycles += this.walker.ref(this.hw.entryAddrs[this.hw.refs - 1], this.stats);
+    }
+    const written = dirtyOnly ? b.clearDirty(frames) : b.clearAccessed(frames);
+    this.charge('flush', cycles);
+    if (written > 0) {
+      for (const p of vm.processes) {
+        this.tlb.flush(this.tag(vm, p.asid));
+        this.pwc?.flush(this.tag(vm, p.asid));
+      }
+      this.ntlb?.flush(vm.vmid);
+      // The host-side tags are negative, which Tlb.flush reads as "every context": the
+      // page-walk cache is emptied, more than INVEPT drops, at the cost of refills only.
+      this.pwc?.flush();
+      this.vmExit(vm, 'invept');
+    }
+    return written;
   }
 
   /** The host-side tag of a VM's EPT entries in the page-walk cache (apart from guest tags). */
@@ -60,6 +109,8 @@ export class NestedMmu extends BaseMmu {
     }
     // The EPT's own entries are host-physical: they sit where host memory says.
     this.walker.walk1d(ept.table, g, this.hostCtx(vm), 0, this.hw, s);
+    // Filling a translation sets the EPT entry's accessed bit.
+    this.bits.get(vm.vmid)?.touch(g, false);
     this.refs += this.walker.refs;
     this.cyc += this.walker.cycles;
     const f = this.hw.frame;
@@ -68,7 +119,7 @@ export class NestedMmu extends BaseMmu {
     return f;
   }
 
-  access(vm: GuestKernel, vpn: number): number {
+  access(vm: GuestKernel, vpn: number, write = false): number {
     const before = this.stats.cycles;
     if (!this.probe(vm, vpn)) {
       const s = this.stats;
@@ -99,6 +150,16 @@ export class NestedMmu extends BaseMmu {
       // No guest mapping: a guest page fault, delivered to the guest kernel without an exit.
       if (frame >= 0) this.tlb.fill(vpn, this.lastTag, frame);
       else this.guestFault(vm, vpn);
+    }
+    if (write) {
+      // A write through a translation whose EPT D bit is clear: the processor goes back to the leaf entry to set it.
+      const b = this.bits.get(vm.vmid)!;
+      const g = this.guestFrame(vm, vpn);
+      if (g >= 0 && !b.isDirty(g)) {
+        b.touch(g, true);
+        const ept = this.epts.get(vm.vmid)!.table.walk(g, this.hw);
+        this.charge('walk', this.walker.ref(ept.entryAddrs[ept.refs - 1], this.stats));
+      }
     }
     return this.stats.cycles - before;
   }

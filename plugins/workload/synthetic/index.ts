@@ -11,6 +11,12 @@
 // step's writes are taken as spread evenly over it, so a migration round that ends
 // inside the step reads the dirty log at that instant (dirtyPagesAt, resetDirtyAt);
 // VMs in detail mode set their bits at the step's start and are read whole.
+//
+// A plugin that needs every access (dirty logging, working-set estimation) subscribes
+// to a VM's access stream (PageAccessStream): the VM goes to detail mode and each step's
+// accesses are handed over as one batch. The sinks return the vCPU time the accesses
+// cost (VM exits, faults); that time, and stalls charged directly, come out of the VM's
+// next steps, so a disturbed VM makes fewer accesses: its progress shows the slowdown.
 
 import {
   definePlugin,
@@ -26,6 +32,8 @@ import {
   Distribution,
   type WorkloadSpec,
   type Rng,
+  PageAccessStream,
+  type PageAccessSink,
 } from 'virtlab';
 import type { Options } from './options';
 
@@ -44,6 +52,12 @@ export default definePlugin<Options>((api) => {
   const dirtyGauge = api.gauge('workload.dirty-pages', 'pages', 'Distinct pages dirtied since the last dirty-log reset, over all VMs.');
   const accessedGauge = api.gauge('workload.accessed-pages', 'pages', 'Distinct pages accessed since the last accessed-log reset, over all VMs.');
   let vms: readonly number[] = [];
+  /** Access-stream subscribers per VM, and each streamed VM's batch and stall state. */
+  const sinks = new Map<number, PageAccessSink[]>();
+  const streamed = new Map<number, { pages: Uint32Array; writes: Uint8Array; vcpus: Uint16Array; count: number; nextVcpu: number; debtNs: number; stalledNs: number }>();
+  /** The batch being filled by drawPages, or null. */
+  let batch: { pages: Uint32Array; writes: Uint8Array; vcpus: Uint16Array; count: number; nextVcpu: number } | null = null;
+  let batchVcpus = 1;
   /** Writes drawn in the current step per VM entity, and the step's bounds, ns. */
   let stepWrites = new Float64Array(0);
   let stepStart = 0;
@@ -122,6 +136,24 @@ export default definePlugin<Options>((api) => {
       } else page = zipf!.sample(rng) - 1;
       if (write) bits.write(page);
       else bits.read(page);
+      if (batch) {
+        if (batch.count === batch.pages.length) {
+          const n = batch.pages.length * 2;
+          const pg = new Uint32Array(n);
+          pg.set(batch.pages);
+          batch.pages = pg;
+          const wr = new Uint8Array(n);
+          wr.set(batch.writes);
+          batch.writes = wr;
+          const vc = new Uint16Array(n);
+          vc.set(batch.vcpus);
+          batch.vcpus = vc;
+        }
+        batch.pages[batch.count] = page;
+        batch.writes[batch.count] = write ? 1 : 0;
+        batch.vcpus[batch.count++] = batch.nextVcpu;
+        batch.nextVcpu = (batch.nextVcpu + 1) % batchVcpus;
+      }
     }
   };
 
@@ -160,8 +192,16 @@ export default definePlugin<Options>((api) => {
         if (W.phaseEnd[vm] < 0) W.phaseEnd[vm] = now + specs[W.spec[vm]].phases[0].duration;
         while (now >= W.phaseEnd[vm]) advancePhase(vm, W.phaseEnd[vm]);
         const p = phaseOf(vm);
-        const speed = V.speed[vm];
+        let speed = V.speed[vm];
         V.cpuDemand[vm] = p.cpu * speed;
+        const st = streamed.get(vm);
+        if (st && st.debtNs > 0) {
+          // The vCPUs spend the owed stall time first: only the rest of the step makes progress.
+          const vcpuNs = sim.stepNs * Math.max(1, V.vcpus[vm]);
+          const paid = Math.min(st.debtNs, vcpuNs);
+          st.debtNs -= paid;
+          speed *= 1 - paid / vcpuNs;
+        }
         // Fluid arrivals are fractional in the aggregate model; bitmaps take whole pages.
         let w = fluid ? p.writesPerSecond * seconds * speed : rng.poisson(p.writesPerSecond * seconds * speed);
         let r = fluid ? p.readsPerSecond * seconds * speed : rng.poisson(p.readsPerSecond * seconds * speed);
@@ -182,8 +222,21 @@ export default definePlugin<Options>((api) => {
           const dist = distributionCode(p.distribution);
           const pages = W.pages[vm];
           const zipf = dist === Distribution.Zipf ? samplerFor(pages, p.zipfExponent) : null;
+          if (st) {
+            batch = st;
+            batchVcpus = Math.max(1, V.vcpus[vm]);
+            st.count = 0;
+          }
           drawPages(bits, dist, zipf, pages, r, false);
           drawPages(bits, dist, zipf, pages, w, true);
+          batch = null;
+          if (st) {
+            const list = sinks.get(vm)!;
+            const b = { vm, count: st.count, pages: st.pages, writes: st.writes, vcpus: st.vcpus, vcpuCount: batchVcpus, startNs: now, endNs: now + sim.stepNs };
+            let lost = 0;
+            for (let k = 0; k < list.length; k++) lost += list[k](b);
+            if (lost > 0) stream.stall(vm, lost);
+          }
         }
       }
       writesCounter.add(totalWrites);
@@ -274,6 +327,43 @@ export default definePlugin<Options>((api) => {
     },
   };
   api.provide(MemoryActivity, { useValue: activity });
+
+  const stream: PageAccessStream = {
+    subscribe(vm, sink) {
+      activity.detail(vm);
+      let list = sinks.get(vm);
+      if (!list) {
+        sinks.set(vm, (list = []));
+        streamed.set(vm, { pages: new Uint32Array(1024), writes: new Uint8Array(1024), vcpus: new Uint16Array(1024), count: 0, nextVcpu: 0, debtNs: 0, stalledNs: 0 });
+      }
+      list.push(sink);
+    },
+    stall(vm, ns) {
+      const st = streamed.get(vm);
+      if (!st) throw new Error(`VM ${vm} has no access stream: subscribe before charging stalls`);
+      st.debtNs += ns;
+      // Counted by the plugins that cause it (dirty-log.vcpu-stall-ns, memory.overcommit.swap-ns …).
+      st.stalledNs += ns;
+    },
+    stalledNs: (vm) => streamed.get(vm)?.stalledNs ?? 0,
+    pages: (vm) => Math.max(1, Math.floor(api.sim.world.store(Vm).memory[vm] / pageSize)),
+    vcpus: (vm) => Math.max(1, api.sim.world.store(Vm).vcpus[vm]),
+  };
+  api.provide(PageAccessStream, { useValue: stream });
+
+  // Subscriptions are made at boot (or by a restored plugin) and outlive a restore; the stalls owed are state.
+  api.persist('streams', {
+    save: () => [...streamed.entries()].sort((a, b) => a[0] - b[0]).map(([vm, st]) => ({ vm, debtNs: st.debtNs, stalledNs: st.stalledNs, nextVcpu: st.nextVcpu })),
+    load: (data) => {
+      for (const x of data as Array<{ vm: number; debtNs: number; stalledNs: number; nextVcpu: number }>) {
+        const st = streamed.get(x.vm);
+        if (!st) continue;
+        st.debtNs = x.debtNs;
+        st.stalledNs = x.stalledNs;
+        st.nextVcpu = x.nextVcpu;
+      }
+    },
+  });
 
   api.persist('detail', {
     save: () =>

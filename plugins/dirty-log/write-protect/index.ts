@@ -1,0 +1,12 @@
+// dirty-log.write-protect: Dirty logging by write protection (the baseline). The
+// mechanism is shared with the other dirty-log providers (../common.ts); this plugin
+// selects it and provides the DirtyLog service that migration.precopy and the wss.*
+// estimators read.
+
+import { definePlugin } from 'virtlab';
+import { registerDirtyLog } from '../common';
+import type { Options } from './options';
+
+export default definePlugin<Options>((api) => {
+  registerDirtyLog(api, 'write-protect');
+});
