@@ -43,8 +43,9 @@ const common = {
 };
 
 module.exports = {
-  // Tests never write into the repository tree: checked around the whole run.
-  globalSetup: '<rootDir>/tools/node/tree-guard.js',
+  // Tests never write into the repository tree: checked around the whole run (the
+  // setup first brings the compiled build the virtlab command runs up to date).
+  globalSetup: '<rootDir>/tools/node/jest-setup.js',
   globalTeardown: '<rootDir>/tools/node/tree-guard.js',
   // Per test; a global option (a project's own testTimeout is not honoured).
   testTimeout: 600_000,

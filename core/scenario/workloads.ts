@@ -7,12 +7,13 @@
 // selects (listed under `plugins:`, or in its preset), else the only installed one.
 
 import Ajv, { type ErrorObject, type ValidateFunction } from 'ajv';
+import { ajvCodeOptions, compileSchema } from '../plugin/schema-cache';
 import { closest, type PluginManifest, type WorkloadSchema } from '../plugin/manifest';
 import { PRESETS, type PresetName } from '../plugin/presets';
 import type { PluginCatalog } from '../plugin/registry';
 import { coerceUnits, type JsonSchema } from '../units/units';
 
-const ajv = new Ajv({ allErrors: true, strict: false, useDefaults: true });
+const ajv = new Ajv({ allErrors: true, strict: false, useDefaults: true, code: ajvCodeOptions() });
 ajv.addKeyword({ keyword: 'unit', schemaType: 'string' });
 const compiled = new WeakMap<object, ValidateFunction>();
 
@@ -78,7 +79,7 @@ export function resolveWorkload(manifest: PluginManifest, workload: Record<strin
   let validate = compiled.get(decl);
   const schema = workloadObjectSchema(kind, decl);
   if (!validate) {
-    validate = ajv.compile(schema);
+    validate = compileSchema(ajv, 'workload', schema);
     compiled.set(decl, validate);
   }
   try {

@@ -5,7 +5,7 @@
 
 import { parseArgs } from 'node:util';
 import { parse as parseYaml } from 'yaml';
-import { closest } from '../../core/plugin/manifest';
+import { closest } from '../../core/plugin/closest';
 
 /** Bad input on the command line: exit status 2, with a hint. */
 export class UsageError extends Error {

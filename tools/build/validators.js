@@ -1,0 +1,67 @@
+// Part of the build (tools/build/build.js), run in a process of its own: loads the
+// freshly compiled core and the catalog of the repository's plugins with schema
+// recording on (core/plugin/schema-cache.ts), so that every JSON Schema they compile
+// (the manifest, scenario and host schemas, every plugin's options, every workload
+// schema a scenario of the repository uses) is written out as ajv's standalone code:
+// dist/<key>/validators/<hash>.js, with index.json mapping each hash to its schema text.
+//
+//   node tools/build/validators.js <build folder>
+'use strict';
+const fs = require('node:fs');
+const path = require('node:path');
+
+const RECORD = Symbol.for('virtlab.recordValidators');
+
+function main(dir) {
+  const recorded = [];
+  globalThis[RECORD] = recorded;
+  require(path.join(dir, 'core', 'index.js'));
+  const { loadCatalog, REPO_ROOT } = require(path.join(dir, 'tools', 'node', 'catalog.js'));
+  loadCatalog();
+  // The scenarios of the repository compile the workload schemas they use.
+  const { loadScenarioFile } = require(path.join(dir, 'tools', 'node', 'scenario-file.js'));
+  const scenarios = path.join(REPO_ROOT, 'scenarios');
+  for (const name of fs.readdirSync(scenarios)) {
+    if (!name.endsWith('.scenario.yaml')) continue;
+    try {
+      loadScenarioFile(path.join(scenarios, name));
+    } catch {
+      // A scenario that does not load compiles nothing worth keeping.
+    }
+  }
+  const standaloneCode = require(path.join(dir, 'vendor', 'bundle.js'))['ajv/dist/standalone'].default;
+  const out = path.join(dir, 'validators');
+  fs.mkdirSync(out, { recursive: true });
+  const index = {};
+  for (const r of recorded) {
+    if (index[r.hash] !== undefined) continue;
+    fs.writeFileSync(path.join(out, `${r.hash}.js`), standaloneCode(r.ajv, r.validate));
+    index[r.hash] = r.text;
+  }
+  fs.writeFileSync(path.join(out, 'index.json'), JSON.stringify(index));
+}
+
+/**
+ * Hands the validators of a build to core (the lookup core/plugin/schema-cache.ts
+ * calls): a validator is used only when its schema text is the one asked for.
+ */
+function installPrecompiled(buildDir) {
+  const dir = path.join(buildDir, 'validators');
+  let index;
+  globalThis[Symbol.for('virtlab.precompiledValidators')] = (hash, text) => {
+    if (index === undefined) {
+      try {
+        index = JSON.parse(fs.readFileSync(path.join(dir, 'index.json'), 'utf8'));
+      } catch {
+        index = {};
+      }
+    }
+    if (index[hash] !== text) return undefined;
+    const mod = require(path.join(dir, `${hash}.js`));
+    return mod.default ?? mod;
+  };
+}
+
+module.exports = { installPrecompiled };
+
+if (require.main === module) main(path.resolve(process.argv[2]));
