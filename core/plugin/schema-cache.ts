@@ -14,9 +14,8 @@ const PRECOMPILED = Symbol.for('virtlab.precompiledValidators');
 /** Set by the build: every schema compiled here is recorded with its ajv, for the build to serialize. */
 const RECORD = Symbol.for('virtlab.recordValidators');
 
-type Lookup = (hash: string, text: string) => ValidateFunction | undefined;
+type Lookup = (text: string) => ValidateFunction | undefined;
 export interface RecordedSchema {
-  readonly hash: string;
   readonly text: string;
   readonly ajv: Ajv;
   readonly validate: ValidateFunction;
@@ -34,25 +33,13 @@ export function ajvCodeOptions(): { source: boolean } {
  * and keywords), so that equal schemas under different options never share one.
  */
 export function compileSchema(ajv: Ajv, kind: string, schema: object): ValidateFunction {
+  const lookup = slot[PRECOMPILED];
+  const record = slot[RECORD];
+  if (!lookup && !record) return ajv.compile(schema);
   const text = `${kind}\n${JSON.stringify(schema)}`;
-  const hash = textHash(text);
-  const found = slot[PRECOMPILED]?.(hash, text);
+  const found = lookup?.(text);
   if (found) return found;
   const validate = ajv.compile(schema);
-  slot[RECORD]?.push({ hash, text, ajv, validate });
+  record?.push({ text, ajv, validate });
   return validate;
-}
-
-/** A 53-bit hash of a string, in hex (cyrb53); the text itself is compared on a hit. */
-export function textHash(s: string): string {
-  let h1 = 0xdeadbeef;
-  let h2 = 0x41c6ce57;
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    h1 = Math.imul(h1 ^ c, 2654435761);
-    h2 = Math.imul(h2 ^ c, 1597334677);
-  }
-  h1 = Math.imul(h1 ^ (h1 >>> 16), 2246822507) ^ Math.imul(h2 ^ (h2 >>> 13), 3266489909);
-  h2 = Math.imul(h2 ^ (h2 >>> 16), 2246822507) ^ Math.imul(h1 ^ (h1 >>> 13), 3266489909);
-  return (4294967296 * (2097151 & h2) + (h1 >>> 0)).toString(16);
 }

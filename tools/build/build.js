@@ -132,8 +132,11 @@ function build(root = ROOT, log = () => {}) {
     fs.writeFileSync(path.join(tmp, STAMP), JSON.stringify({ key, files: files.length, esbuild: esbuildVersion() }) + '\n');
     // The JSON Schema validators, compiled ahead of time (in a process of its own: it
     // loads the new build).
-    const v = require('node:child_process').spawnSync(process.execPath, [path.join(__dirname, 'validators.js'), tmp], { encoding: 'utf8' });
-    if (v.status !== 0) throw new Error(`build failed (validators): ${(v.stderr || v.error?.message || '').trim().split('\n').slice(-3).join(' ')}`);
+    // Then V8's code cache, from a few commands run from the new build.
+    for (const step of ['validators.js', 'code-cache.js']) {
+      const v = require('node:child_process').spawnSync(process.execPath, [path.join(__dirname, step), tmp], { encoding: 'utf8', stdio: ['ignore', 'ignore', 'pipe'] });
+      if (v.status !== 0) throw new Error(`build failed (${step}): ${(v.stderr || v.error?.message || '').trim().split('\n').slice(-3).join(' ')}`);
+    }
     try {
       fs.renameSync(tmp, out);
     } catch (e) {

@@ -22,6 +22,7 @@ if (rel.startsWith('..')) {
 }
 const compiled = path.join(dir, rel.replace(/\.ts$/, '.js'));
 if (process.argv.includes('--debug')) process.setSourceMapsEnabled(true);
+require('./code-cache.js').install(dir);
 installPrecompiled(dir);
 process.argv = [process.argv[0], compiled, ...process.argv.slice(3)];
 require(compiled);

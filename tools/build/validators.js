@@ -34,9 +34,10 @@ function main(dir) {
   fs.mkdirSync(out, { recursive: true });
   const index = {};
   for (const r of recorded) {
-    if (index[r.hash] !== undefined) continue;
-    fs.writeFileSync(path.join(out, `${r.hash}.js`), standaloneCode(r.ajv, r.validate));
-    index[r.hash] = r.text;
+    const hash = require('node:crypto').createHash('sha1').update(r.text).digest('hex').slice(0, 16);
+    if (index[hash] !== undefined) continue;
+    fs.writeFileSync(path.join(out, `${hash}.js`), standaloneCode(r.ajv, r.validate));
+    index[hash] = r.text;
   }
   fs.writeFileSync(path.join(out, 'index.json'), JSON.stringify(index));
 }
@@ -47,16 +48,18 @@ function main(dir) {
  */
 function installPrecompiled(buildDir) {
   const dir = path.join(buildDir, 'validators');
-  let index;
-  globalThis[Symbol.for('virtlab.precompiledValidators')] = (hash, text) => {
-    if (index === undefined) {
+  let byText;
+  globalThis[Symbol.for('virtlab.precompiledValidators')] = (text) => {
+    if (byText === undefined) {
+      byText = new Map();
       try {
-        index = JSON.parse(fs.readFileSync(path.join(dir, 'index.json'), 'utf8'));
+        for (const [hash, t] of Object.entries(JSON.parse(fs.readFileSync(path.join(dir, 'index.json'), 'utf8')))) byText.set(t, hash);
       } catch {
-        index = {};
+        // No validators in this build: every schema is compiled when it is used.
       }
     }
-    if (index[hash] !== text) return undefined;
+    const hash = byText.get(text);
+    if (hash === undefined) return undefined;
     const mod = require(path.join(dir, `${hash}.js`));
     return mod.default ?? mod;
   };

@@ -26,7 +26,9 @@ if (main) {
   // then measures every module it loads, which costs more than the rest of startup.
   // The file:line of an error thrown by a plugin is mapped back without it.)
   if (process.argv.includes('--debug')) process.setSourceMapsEnabled(true);
-  require('../build/validators.js').installPrecompiled(path.resolve(main, '..', '..', '..'));
+  const buildDir = path.resolve(main, '..', '..', '..');
+  require('../build/code-cache.js').install(buildDir);
+  require('../build/validators.js').installPrecompiled(buildDir);
   entry = require(main);
 } else {
   require('tsx/cjs/api').register();

@@ -6,6 +6,7 @@ const { existsSync } = require('node:fs');
 const path = require('node:path');
 const compiled = path.join(__dirname, 'worker-main.js');
 if (existsSync(compiled)) {
+  require('../build/code-cache.js').install(path.resolve(__dirname, '..', '..'));
   require('../build/validators.js').installPrecompiled(path.resolve(__dirname, '..', '..'));
   require(compiled);
 }
