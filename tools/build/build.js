@@ -86,16 +86,38 @@ function freshBuild(root = ROOT) {
   return fs.existsSync(path.join(dir, STAMP)) ? dir : undefined;
 }
 
+/** The parts of a build that only make it start faster, and the file each one leaves. */
+const EXTRAS = [
+  ['validators.js', path.join('validators', 'index.json')],
+  ['code-cache.js', 'code-cache.bin'],
+];
+
+/** Adds the missing extras to a build folder (each step writes its file last, atomically). */
+function addExtras(dir) {
+  for (const [step, file] of EXTRAS) {
+    if (fs.existsSync(path.join(dir, file))) continue;
+    const v = require('node:child_process').spawnSync(process.execPath, [path.join(__dirname, step), dir], { encoding: 'utf8', stdio: ['ignore', 'ignore', 'pipe'] });
+    if (v.status !== 0) throw new Error(`build failed (${step}): ${(v.stderr || v.error?.message || '').trim().split('\n').slice(-3).join(' ')}`);
+  }
+}
+
 /**
  * Compiles the sources into dist/<key>/ unless that build exists; returns its folder.
- * `log` receives one line when a build is made.
+ * `log` receives one line when a build is made. With `extras` (the default: install,
+ * `npm run build`, the tests, the benchmarks) the build also gets its precompiled
+ * validators and V8 code cache, which take seconds; without (a command that found the
+ * sources edited) it is only compiled, in well under a second, and starts a little
+ * slower until the next full build adds them.
  */
-function build(root = ROOT, log = () => {}) {
+function build(root = ROOT, log = () => {}, { extras = true } = {}) {
   const files = sourceFiles(root);
   const key = sourceKey(root, files);
   const dist = path.join(root, 'dist');
   const out = path.join(dist, key);
-  if (fs.existsSync(path.join(out, STAMP))) return out;
+  if (fs.existsSync(path.join(out, STAMP))) {
+    if (extras) addExtras(out);
+    return out;
+  }
   const t0 = process.hrtime.bigint();
   const esbuild = require(require.resolve('esbuild', { paths: [root] }));
   fs.mkdirSync(dist, { recursive: true });
@@ -130,13 +152,9 @@ function build(root = ROOT, log = () => {}) {
     }
     fs.chmodSync(tmp, 0o755);
     fs.writeFileSync(path.join(tmp, STAMP), JSON.stringify({ key, files: files.length, esbuild: esbuildVersion() }) + '\n');
-    // The JSON Schema validators, compiled ahead of time (in a process of its own: it
-    // loads the new build).
-    // Then V8's code cache, from a few commands run from the new build.
-    for (const step of ['validators.js', 'code-cache.js']) {
-      const v = require('node:child_process').spawnSync(process.execPath, [path.join(__dirname, step), tmp], { encoding: 'utf8', stdio: ['ignore', 'ignore', 'pipe'] });
-      if (v.status !== 0) throw new Error(`build failed (${step}): ${(v.stderr || v.error?.message || '').trim().split('\n').slice(-3).join(' ')}`);
-    }
+    // The JSON Schema validators compiled ahead of time, then V8's code cache from a
+    // few commands run from the new build (each in a process of its own).
+    if (extras) addExtras(tmp);
     try {
       fs.renameSync(tmp, out);
     } catch (e) {
@@ -168,6 +186,10 @@ function relink(text, file, tmp, out, root) {
   };
   for (const name of VENDORED) text = text.split(`require("${name}")`).join(`require(${rel(path.join(tmp, 'vendor', `${name}.js`))})`);
   return text
+    // import() of a computed name (an optional package such as binaryen, which may be
+    // an ES module with top-level await) stays a real import(): only the commands' lazy
+    // imports of our own modules, with literal paths, become require().
+    .replace(/Promise\.resolve\(\)\.then\(\(\) => __toESM\(require\(([A-Za-z_$][\w$]*)\)\)\)/g, 'import($1)')
     .replace(/require\("virtlab"\)/g, () => `require(${rel(path.join(tmp, 'core', 'index.js'))})`)
     .replace(/require\("virtlab\/testing"\)/g, () => `require(${rel(path.join(tmp, 'tools', 'node', 'testing.js'))})`)
     .replace(/require\("(\.\.?\/[^"]+\.json)"\)/g, (_, spec) => {

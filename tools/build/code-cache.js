@@ -31,9 +31,14 @@ function install(buildDir, keep) {
   const prefix = buildDir + path.sep;
   const compile = Module.prototype._compile;
   Module.prototype._compile = function (content, filename) {
-    if (!filename.startsWith(prefix) || !filename.endsWith('.js')) return compile.call(this, content, filename);
+    // A module with a real import() (of an optional ES-module package) compiles as
+    // usual: Node 20 gives vm scripts no import() without an experimental flag.
+    if (!filename.startsWith(prefix) || !filename.endsWith('.js') || /\bimport\(/.test(content)) return compile.call(this, content, filename);
     const rel = filename.slice(prefix.length);
-    const script = new vm.Script(Module.wrap(content.replace(/^#!.*/, '')), { filename, cachedData: cache[rel] });
+    const script = new vm.Script(Module.wrap(content.replace(/^#!.*/, '')), {
+      filename,
+      cachedData: cache[rel],
+    });
     keep?.(rel, script);
     const fn = script.runInThisContext({ displayErrors: true });
     const mod = this;
@@ -66,7 +71,10 @@ async function collect(buildDir) {
   }
   const blob = {};
   for (const [rel, script] of scripts) blob[rel] = script.createCachedData();
-  fs.writeFileSync(path.join(buildDir, CACHE), v8.serialize(blob));
+  // Whole or not at all: a process starting meanwhile reads no half-written cache.
+  const tmp = path.join(buildDir, `${CACHE}.${process.pid}`);
+  fs.writeFileSync(tmp, v8.serialize(blob));
+  fs.renameSync(tmp, path.join(buildDir, CACHE));
 }
 
 module.exports = { install };

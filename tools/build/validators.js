@@ -3,7 +3,7 @@
 // recording on (core/plugin/schema-cache.ts), so that every JSON Schema they compile
 // (the manifest, scenario and host schemas, every plugin's options, every workload
 // schema a scenario of the repository uses) is written out as ajv's standalone code:
-// dist/<key>/validators/<hash>.js, with index.json mapping each hash to its schema text.
+// dist/<key>/validators/all.js, with index.json mapping each one's hash to its schema text.
 //
 //   node tools/build/validators.js <build folder>
 'use strict';
@@ -33,13 +33,19 @@ function main(dir) {
   const out = path.join(dir, 'validators');
   fs.mkdirSync(out, { recursive: true });
   const index = {};
+  // One module for all of them (one file to read and compile, not one per schema),
+  // each validator made on first use.
+  const parts = [`'use strict';`];
   for (const r of recorded) {
     const hash = require('node:crypto').createHash('sha1').update(r.text).digest('hex').slice(0, 16);
     if (index[hash] !== undefined) continue;
-    fs.writeFileSync(path.join(out, `${hash}.js`), standaloneCode(r.ajv, r.validate));
+    parts.push(`exports[${JSON.stringify(hash)}] = () => {\nconst module = { exports: {} };\n${standaloneCode(r.ajv, r.validate).replace(/^"use strict";/, '')}\nreturn module.exports.default ?? module.exports;\n};`);
     index[hash] = r.text;
   }
-  fs.writeFileSync(path.join(out, 'index.json'), JSON.stringify(index));
+  fs.writeFileSync(path.join(out, 'all.js'), parts.join('\n') + '\n');
+  // The index last, and whole: a process that finds it finds all.js complete.
+  fs.writeFileSync(path.join(out, `index.json.${process.pid}`), JSON.stringify(index));
+  fs.renameSync(path.join(out, `index.json.${process.pid}`), path.join(out, 'index.json'));
 }
 
 /**
@@ -49,6 +55,7 @@ function main(dir) {
 function installPrecompiled(buildDir) {
   const dir = path.join(buildDir, 'validators');
   let byText;
+  const made = new Map();
   globalThis[Symbol.for('virtlab.precompiledValidators')] = (text) => {
     if (byText === undefined) {
       byText = new Map();
@@ -60,8 +67,9 @@ function installPrecompiled(buildDir) {
     }
     const hash = byText.get(text);
     if (hash === undefined) return undefined;
-    const mod = require(path.join(dir, `${hash}.js`));
-    return mod.default ?? mod;
+    let v = made.get(hash);
+    if (!v) made.set(hash, (v = require(path.join(dir, 'all.js'))[hash]()));
+    return v;
   };
 }
 

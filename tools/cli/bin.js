@@ -13,7 +13,8 @@ function compiledMain() {
   const fresh = builder.freshBuild();
   if (fresh) return path.join(fresh, 'tools', 'cli', 'main.js');
   try {
-    return path.join(builder.build(), 'tools', 'cli', 'main.js');
+    // Compiled only (well under a second); `npm run build` adds the start-up extras.
+    return path.join(builder.build(builder.ROOT, () => {}, { extras: false }), 'tools', 'cli', 'main.js');
   } catch {
     return undefined;
   }
