@@ -12,11 +12,10 @@
 import { existsSync, readFileSync, readSync, statSync, writeSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { ExecutionEngine, formatQuantity, GUEST_MEMORY, limits, parseQuantity, Rng, ScenarioError, Simulation, signalStatus, syscallName, type GuestInstance } from 'virtlab';
+import { ExecutionEngine, formatQuantity, GUEST_MEMORY, limits, loadScenario, parseQuantity, Rng, ScenarioError, Simulation, signalStatus, syscallName, type GuestInstance, type Scenario } from 'virtlab';
 import { parse as parseYaml } from 'yaml';
 import { loadCatalog } from '../node/catalog';
 import { HostFileError, readHostFile } from '../node/host-file';
-import { scenarioFromText } from '../node/testing';
 
 import { commandHelp, parseAssignment, UsageError, usageFrom, wantsHelp } from './args';
 import { EXEC_SPEC } from './exec-spec';
@@ -97,9 +96,10 @@ export async function resolveEngine(name: string, options: Record<string, unknow
     throw new ExecUsageError(`unknown execution engine '${name}'`, `engines: ${engines.join(', ') || 'none installed'}`);
   }
   const extra = extraPlugins.map((p) => `  ${p}: {}\n`).join('');
-  let scenario;
+  let scenario: Scenario;
   try {
-    ({ scenario } = scenarioFromText(`name: exec\npreset: minimal\nduration: 1ns\ntick: 1ns\nplugins:\n  ${id}: ${JSON.stringify(options)}\n${extra}`));
+    // With the catalog already read, and no host profiles: the scenario has no hosts.
+    scenario = loadScenario(`name: exec\npreset: minimal\nduration: 1ns\ntick: 1ns\nplugins:\n  ${id}: ${JSON.stringify(options)}\n${extra}`, 'exec.scenario.yaml', { catalog, hostProfiles: new Map() });
   } catch (e) {
     // The scenario is made here, not written by the user: name the flag that was wrong.
     if (!(e instanceof ScenarioError)) throw e;
