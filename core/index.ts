@@ -82,6 +82,7 @@ export {
   signalStatus,
   type GuestInstance,
   type GuestLaunch,
+  type BackgroundCompiler,
   type GuestStatus,
   type GuestFault,
 } from './models/cpu/engine';

@@ -15,6 +15,7 @@ import { parseArgs } from 'node:util';
 import { ExecutionEngine, formatQuantity, GUEST_MEMORY, limits, loadScenario, parseQuantity, Rng, ScenarioError, Simulation, signalStatus, syscallName, type GuestInstance, type Scenario } from 'virtlab';
 import { parse as parseYaml } from 'yaml';
 import { loadCatalog } from '../node/catalog';
+import { WorkerCompiler } from '../node/background-compiler';
 import { HostFileError, readHostFile } from '../node/host-file';
 
 import { commandHelp, parseAssignment, UsageError, usageFrom, wantsHelp } from './args';
@@ -170,6 +171,7 @@ export async function execCommand(rest: string[], io: ExecIo = processIo, host: 
         memory: { type: 'string', default: '256MiB' },
         'max-instructions': { type: 'string', default: '0' },
         seed: { type: 'string', default: '1' },
+        'foreground-compile': { type: 'boolean', default: false },
       },
     }));
   } catch (e) {
@@ -231,6 +233,9 @@ export async function execCommand(rest: string[], io: ExecIo = processIo, host: 
     now: () => instance!.instructions + instance!.chargedNs,
     randomBytes: (out) => rng.fillBytes(out),
     hostNow: () => performance.now(),
+    // Translated modules compile on another thread while the guest runs on; what the
+    // guest computes and prints does not depend on when they arrive.
+    backgroundCompiler: values['foreground-compile'] ? undefined : new WorkerCompiler(),
   });
   let status = instance.run(50_000_000);
   while (status.state === 'running') status = instance.run(50_000_000);

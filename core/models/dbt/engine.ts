@@ -38,7 +38,7 @@ export function translatedEngine(o: TranslatedEngineOptions): ExecutionEngine {
               kind: u.kind,
             })
         : undefined;
-      const runtime = new DbtRuntime(proc, o.translator(proc), { hostNow: launch.hostNow, onTranslated });
+      const runtime = new DbtRuntime(proc, o.translator(proc), { hostNow: launch.hostNow, onTranslated, compiler: launch.backgroundCompiler });
       proc.executor = runtime;
       return {
         run: (budget) => proc.run(budget),
