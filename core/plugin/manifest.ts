@@ -7,7 +7,7 @@ import Ajv, { type ErrorObject, type ValidateFunction } from 'ajv';
 import manifestSchema from '../../plugin.schema.json';
 import { coerceUnits, type UnitError } from '../units/units';
 import { closest } from './closest';
-import { ajvCodeOptions, compileSchema } from './schema-cache';
+import { ajvCodeOptions, compileSchema, lazyAjv } from './schema-cache';
 
 export { closest };
 
@@ -75,9 +75,9 @@ export function createAjv(options: { useDefaults?: boolean } = {}): Ajv {
   return ajv;
 }
 
-const manifestAjv = createAjv();
+const manifestAjv = lazyAjv(() => createAjv());
 const validateManifestSchema: ValidateFunction = compileSchema(manifestAjv, 'manifest', manifestSchema);
-const optionsAjv = createAjv({ useDefaults: true });
+const optionsAjv = lazyAjv(() => createAjv({ useDefaults: true }));
 /**
  * Compiled option validators by the text of their schema. A process loads catalogs
  * more than once (the matrix runner opens one per cell, tests one per scenario), and

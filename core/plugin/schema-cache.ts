@@ -29,17 +29,28 @@ export function ajvCodeOptions(): { source: boolean } {
 }
 
 /**
- * The validator of `schema` under `ajv`; `kind` names the ajv instance (its options
- * and keywords), so that equal schemas under different options never share one.
+ * An ajv instance made on first use: making one costs milliseconds, and a command
+ * whose schemas are all precompiled never needs it.
  */
-export function compileSchema(ajv: Ajv, kind: string, schema: object): ValidateFunction {
+export function lazyAjv(make: () => Ajv): () => Ajv {
+  let ajv: Ajv | undefined;
+  return () => (ajv ??= make());
+}
+
+/**
+ * The validator of `schema` under the ajv instance `ajv` returns; `kind` names that
+ * instance (its options and keywords), so that equal schemas under different options
+ * never share one.
+ */
+export function compileSchema(ajv: () => Ajv, kind: string, schema: object): ValidateFunction {
   const lookup = slot[PRECOMPILED];
   const record = slot[RECORD];
-  if (!lookup && !record) return ajv.compile(schema);
+  if (!lookup && !record) return ajv().compile(schema);
   const text = `${kind}\n${JSON.stringify(schema)}`;
   const found = lookup?.(text);
   if (found) return found;
-  const validate = ajv.compile(schema);
-  record?.push({ text, ajv, validate });
+  const instance = ajv();
+  const validate = instance.compile(schema);
+  record?.push({ text, ajv: instance, validate });
   return validate;
 }

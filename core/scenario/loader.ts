@@ -13,7 +13,7 @@
 // repeated from its results folder alone.
 
 import Ajv, { type ErrorObject, type ValidateFunction } from 'ajv';
-import { ajvCodeOptions, compileSchema } from '../plugin/schema-cache';
+import { ajvCodeOptions, compileSchema, lazyAjv } from '../plugin/schema-cache';
 import { Document, isMap, isScalar, isSeq, LineCounter, parseDocument, type Node as YamlNode } from 'yaml';
 import { HOST_PROFILE_SCHEMA, type HostProfile } from '../models/datacenter/host-profile';
 import { describeAjvError, closest, PluginOptionError } from '../plugin/manifest';
@@ -159,8 +159,11 @@ export function parseDocumentText(text: string, file: string): PositionedDocumen
   return new PositionedDocument(file, doc, lines);
 }
 
-const ajv = new Ajv({ allErrors: true, strict: false, useDefaults: true, code: ajvCodeOptions() });
-ajv.addKeyword({ keyword: 'unit', schemaType: 'string' });
+const ajv = lazyAjv(() => {
+  const a = new Ajv({ allErrors: true, strict: false, useDefaults: true, code: ajvCodeOptions() });
+  a.addKeyword({ keyword: 'unit', schemaType: 'string' });
+  return a;
+});
 const validateCore: ValidateFunction = compileSchema(ajv, 'scenario', CORE_SCENARIO_SCHEMA);
 const validateHost: ValidateFunction = compileSchema(ajv, 'scenario', HOST_PROFILE_SCHEMA);
 

@@ -4,11 +4,12 @@
 // 200 ms and 1 s; and of qemu-riscv64 running the same exit-only program when it is
 // installed. Runs alternate between the commands (and qemu), so that a burst of load
 // on a shared machine falls on all of them; the minimum over the runs is the figure
-// (the cost of the command itself), the median is printed beside it. The build is
+// (the cost of the command itself), the median is printed beside it, and the mean CPU
+// time of the processes (Linux), which depends little on the load. The build is
 // brought up to date by one untimed run first. `--runs n` sets the runs (default 7).
 
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { REPO_ROOT } from '../node/repo-root';
@@ -28,12 +29,29 @@ interface Case {
 /** Our environment without the TypeScript loader tsx passes on to child processes. */
 const ENV = Object.fromEntries(Object.entries(process.env).filter(([k]) => k !== 'NODE_OPTIONS'));
 
-function timeOnce(c: Case): number {
+/**
+ * CPU time (user + system, ms) of every waited-for child so far, from /proc (Linux;
+ * undefined elsewhere): unlike wall time it hardly moves with the machine's load.
+ */
+function childCpuMs(): number | undefined {
+  try {
+    const fields = readFileSync('/proc/self/stat', 'utf8').replace(/^.*\) /, '').split(' ');
+    // cutime and cstime are fields 16 and 17 of the line (13 and 14 after the name), in 1/100 s.
+    return (Number(fields[13]) + Number(fields[14])) * 10;
+  } catch {
+    return undefined;
+  }
+}
+
+function timeOnce(c: Case, cpu?: number[]): number {
+  const c0 = childCpuMs();
   const t0 = performance.now();
   const r = spawnSync(c.cmd, c.args, { stdio: ['ignore', 'pipe', 'pipe'], cwd: REPO_ROOT, env: ENV });
   const ms = performance.now() - t0;
   if (r.error) throw r.error;
   if (r.status !== c.status) throw new Error(`${c.label}: exit status ${r.status}, expected ${c.status}: ${String(r.stderr).trim().split('\n')[0]}`);
+  const c1 = childCpuMs();
+  if (cpu && c0 !== undefined && c1 !== undefined) cpu.push(c1 - c0);
   return ms;
 }
 
@@ -59,14 +77,19 @@ function main(): void {
     // Untimed: compiles the sources when they changed since the last build.
     timeOnce(cases[0]);
     const times = cases.map(() => [] as number[]);
-    for (let r = 0; r < runs; r++) cases.forEach((c, i) => times[i].push(timeOnce(c)));
-    console.log(`startup, ${runs} alternating runs each, ${os.cpus().length} cores, node ${process.version}\n`);
-    console.log(`${'command'.padEnd(26)} ${'min ms'.padStart(8)} ${'median'.padStart(8)} ${'target'.padStart(8)}  verdict`);
+    const cpu = cases.map(() => [] as number[]);
+    for (let r = 0; r < runs; r++) cases.forEach((c, i) => times[i].push(timeOnce(c, cpu[i])));
+    const load = os.loadavg()[0];
+    console.log(`startup, ${runs} alternating runs each, ${os.cpus().length} cores, load average ${load.toFixed(1)}, node ${process.version}\n`);
+    console.log(`${'command'.padEnd(26)} ${'min ms'.padStart(8)} ${'median'.padStart(8)} ${'cpu ms'.padStart(8)} ${'target'.padStart(8)}  verdict (wall min)`);
     cases.forEach((c, i) => {
       const min = Math.min(...times[i]);
+      const cpuMs = cpu[i].length === runs ? (cpu[i].reduce((a, b) => a + b, 0) / runs).toFixed(0) : '—';
       const verdict = c.targetMs === undefined ? '' : min <= c.targetMs ? 'met' : `MISSED (${(min / c.targetMs).toFixed(2)}× the target)`;
-      console.log(`${c.label.padEnd(26)} ${min.toFixed(0).padStart(8)} ${median(times[i]).toFixed(0).padStart(8)} ${(c.targetMs === undefined ? '—' : `< ${c.targetMs}`).padStart(8)}  ${verdict}`);
+      console.log(`${c.label.padEnd(26)} ${min.toFixed(0).padStart(8)} ${median(times[i]).toFixed(0).padStart(8)} ${cpuMs.padStart(8)} ${(c.targetMs === undefined ? '—' : `< ${c.targetMs}`).padStart(8)}  ${verdict}`);
     });
+    console.log('\ncpu ms: user + system time of the process (mean), which the load of other processes hardly changes;');
+    console.log(`wall times on a machine whose load average exceeds its ${os.cpus().length} cores include waiting for a core.`);
     if (cases.length === 3) console.log('\nqemu-riscv64 not installed: no comparison');
   } finally {
     rmSync(out, { recursive: true, force: true });

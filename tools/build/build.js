@@ -186,6 +186,17 @@ function relink(text, file, tmp, out, root) {
     return JSON.stringify(r);
   };
   for (const name of VENDORED) text = text.split(`require("${name}")`).join(`require(${rel(path.join(tmp, 'vendor', `${name}.js`))})`);
+  // Relative requires name their compiled file exactly (`./x` → `./x.js` or
+  // `./x/index.js`): Node then finds it at the first try instead of probing extensions.
+  const source = path.join(root, path.relative(tmp, dir));
+  text = text.replace(/require\("(\.\.?\/[^"]*)"\)/g, (m, spec) => {
+    if (/\.(js|json|cjs|mjs)$/.test(spec)) return m;
+    const at = path.join(source, spec);
+    for (const [from, to] of [['.ts', '.js'], ['.js', '.js'], ['/index.ts', '/index.js'], ['/index.js', '/index.js']]) {
+      if (fs.existsSync(at + from) && fs.statSync(at + from).isFile()) return `require(${JSON.stringify(spec.replace(/\/$/, '') + to)})`;
+    }
+    return m;
+  });
   return text
     // import() of a computed name (an optional package such as binaryen, which may be
     // an ES module with top-level await) stays a real import(): only the commands' lazy
