@@ -40,12 +40,18 @@ function resolveVirtlabAnywhere(): void {
   const M = Module as unknown as { _resolveFilename: Resolve & { virtlab?: true } };
   if (M._resolveFilename.virtlab) return;
   const original = M._resolveFilename;
-  // From a build, the compiled core: the one instance this process already runs.
+  // From a build, the compiled core: the one instance this process already runs; and
+  // the packages the build bundles (tools/build/build.js), so that a plugin importing
+  // inversify or tapable itself shares the core's copy.
   const api = runnableFile(API_ENTRY);
   const testing = runnableFile(TESTING_ENTRY);
+  const build = BUILD_ROOT;
+  const vendored = new Map(build ? ['inversify', 'ajv', 'tapable', 'yaml', 'semver'].map((n) => [n, path.join(build, 'vendor', `${n}.js`)]) : []);
   const patched: Resolve & { virtlab?: true } = (request, ...rest) => {
     if (request === 'virtlab') return api;
     if (request === 'virtlab/testing') return testing;
+    const bundled = vendored.get(request);
+    if (bundled !== undefined && existsSync(bundled)) return bundled;
     return original(request, ...rest);
   };
   patched.virtlab = true;
