@@ -10,6 +10,7 @@
 // (exit status 141, or EPIPE from write() if the guest ignores the signal).
 
 import { existsSync, readFileSync, readSync, statSync, writeSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { ExecutionEngine, formatQuantity, GUEST_MEMORY, limits, loadScenario, parseQuantity, Rng, ScenarioError, Simulation, signalStatus, syscallName, type GuestInstance, type Scenario } from 'virtlab';
@@ -233,9 +234,10 @@ export async function execCommand(rest: string[], io: ExecIo = processIo, host: 
     now: () => instance!.instructions + instance!.chargedNs,
     randomBytes: (out) => rng.fillBytes(out),
     hostNow: () => performance.now(),
-    // Translated modules compile on another thread while the guest runs on; what the
-    // guest computes and prints does not depend on when they arrive.
-    backgroundCompiler: values['foreground-compile'] ? undefined : new WorkerCompiler(),
+    // Translated modules compile on another thread while the guest runs on (given a
+    // second core to do it); what the guest computes and prints does not depend on
+    // when they arrive.
+    backgroundCompiler: values['foreground-compile'] || availableParallelism() < 2 ? undefined : new WorkerCompiler(),
   });
   let status = instance.run(50_000_000);
   while (status.state === 'running') status = instance.run(50_000_000);
