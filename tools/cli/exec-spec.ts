@@ -20,7 +20,7 @@ export const EXEC_SPEC: CommandSpec = {
     memory: { type: 'string', arg: 'size', description: 'guest memory (default 256MiB)' },
     'max-instructions': { type: 'string', arg: 'n', description: 'stop after n instructions, exit status 124 (default 0: no limit)' },
     seed: { type: 'string', arg: 'n', description: 'seed of the bytes getrandom returns (default 1)' },
-    'foreground-compile': { type: 'boolean', description: 'compile translated code on the guest\'s thread (by default a worker thread compiles it while the guest runs on, interpreted)' },
+    'foreground-compile': { type: 'boolean', description: 'compile translated code on the guest\'s thread (by default, given a second core, a worker thread compiles it while the guest runs on, interpreted)' },
   },
   examples: ['virtlab exec --engine instrew --stats scenarios/guests/bin/crc32.elf 2'],
   notes:
