@@ -5,11 +5,10 @@
 // takes a pseudo-random extra 0–20 ms per module (a loaded machine), and must give
 // the same output, exit status and instruction count after every run() call of a
 // small budget. Self-modifying code (smc) checks that a module whose code was
-// rewritten while it compiled is discarded. Mutations that must break this test:
-// installing a module that arrived stale (receive() without the p.stale check);
-// never uncovering a pending module's pcs (unpend() doing nothing: nothing is ever
-// installed); running pending pcs in translated code of an old module instead of
-// the interpreter.
+// rewritten while it compiled is discarded. Mutation that must break this test (and
+// does: smc's output differs): installing a module that arrived stale (receive()
+// without the `continue` after its p.stale check). Not wiring the compiler through
+// (engine.ts not passing launch.backgroundCompiler) breaks the crc32 cases.
 import { resolveEngine } from '../../tools/cli/exec';
 import { WorkerCompiler } from '../../tools/node/background-compiler';
 import { expectedOf, guestPrograms, runGuestCase, type GuestRun } from '../../tools/node/guests';
