@@ -6,7 +6,8 @@
 // so a stale build can never be used after an edit (the check is one walk of the
 // source folders and one stat, a few milliseconds). Builds are written into a
 // temporary folder and renamed into place, so concurrent processes never see half of
-// one, and a build that a running process loads from is not removed under it for a day.
+// one; the newest builds, and any made in the last ten minutes, are kept (a running
+// process may still load modules from its build), older ones removed.
 //
 // Used by tools/cli/bin.js (rebuilds when stale), by `npm run build` and `prepare`
 // (run by `npm ci`), and by the jest global setup (builds before the tree guard takes
@@ -22,8 +23,9 @@ const ROOT = path.resolve(__dirname, '..', '..');
 const DIST = path.join(ROOT, 'dist');
 /** The folders whose code is compiled (and whose state names the build). */
 const SOURCE_DIRS = ['core', 'plugins', 'tools', 'hosts'];
-/** A build another process may still be loading from is kept this long. */
-const KEEP_MS = 24 * 3600 * 1000;
+/** Builds kept besides the current one, and how long any build is kept after it was made. */
+const KEEP = 3;
+const KEEP_MS = 10 * 60 * 1000;
 /**
  * Packages the compiled code requires that are bundled into one file each: inversify
  * is ES modules (Node resolves and links dozens of files for it), the others are many
@@ -234,18 +236,25 @@ function vendor(esbuild, root, tmp) {
   for (const n of VENDORED) fs.writeFileSync(path.join(dir, `${n}.js`), `'use strict';\nmodule.exports = require('./bundle.js')[${JSON.stringify(n)}];\n`);
 }
 
-/** Removes unfinished and superseded builds (keeping any younger than a day). */
+/**
+ * Removes superseded builds and unfinished ones, keeping the newest KEEP builds and any
+ * touched in the last KEEP_MS (a process started from one may still load from it).
+ */
 function prune(dist, keep) {
   const now = Date.now();
+  const builds = [];
   for (const name of fs.readdirSync(dist)) {
-    if (name === keep) continue;
-    const p = path.join(dist, name);
     try {
-      if (now - fs.statSync(p).mtimeMs > KEEP_MS) fs.rmSync(p, { recursive: true, force: true });
+      builds.push({ name, mtime: fs.statSync(path.join(dist, name)).mtimeMs });
     } catch {
       // Removed by another process meanwhile.
     }
   }
+  builds.sort((a, b) => b.mtime - a.mtime);
+  builds.forEach((b, i) => {
+    if (b.name === keep || (i < KEEP && !b.name.startsWith('.')) || now - b.mtime < KEEP_MS) return;
+    fs.rmSync(path.join(dist, b.name), { recursive: true, force: true });
+  });
 }
 
 module.exports = { build, freshBuild, sourceKey, sourceFiles, STAMP, ROOT, VENDORED };
