@@ -151,7 +151,9 @@ function build(root = ROOT, log = () => {}, { extras = true } = {}) {
     vendor(esbuild, root, tmp);
     for (const f of result.outputFiles) {
       fs.mkdirSync(path.dirname(f.path), { recursive: true });
-      fs.writeFileSync(f.path, f.path.endsWith('.js') ? relink(f.text, f.path, tmp, out, root) : f.contents);
+      let text = f.path.endsWith('.js') ? relink(f.text, f.path, tmp, out, root) : undefined;
+      if (text !== undefined && f.path === path.join(tmp, 'core', 'index.js')) text = lazyBarrel(text);
+      fs.writeFileSync(f.path, text ?? f.contents);
     }
     fs.chmodSync(tmp, 0o755);
     fs.writeFileSync(path.join(tmp, STAMP), JSON.stringify({ key, files: files.length, esbuild: esbuildVersion() }) + '\n');
@@ -210,6 +212,29 @@ function relink(text, file, tmp, out, root) {
       const source = path.join(root, path.relative(tmp, dir));
       return `require(${JSON.stringify(path.relative(dir, path.join(source, spec)).split(path.sep).join('/'))})`;
     });
+}
+
+/**
+ * The public API (core/index.ts) re-exports every model; compiled as it is, requiring
+ * 'virtlab' would load all of them. Its exports are getters already (esbuild's
+ * CommonJS form), so each module it re-exports is required by the first getter that
+ * needs it instead: `virtlab exec` then loads the CPU models and not, say, migration.
+ * Only the barrel is changed; the modules still import one another directly.
+ */
+function lazyBarrel(text) {
+  const modules = new Map();
+  text = text.replace(/^var (import_\w+) = (__toESM\()?require\(("[^"]+")\)\)?;$/gm, (_, name, esm, spec) => {
+    modules.set(name, esm ? `__toESM(require(${spec}))` : `require(${spec})`);
+    return `var ${name};`;
+  });
+  for (const [name, load] of modules) text = text.split(`() => ${name}.`).join(`() => (${name} ??= ${load}).`);
+  // Anything else that names a module (a re-export of all of one) loads it as before.
+  for (const [name, load] of modules) {
+    const rest = new RegExp(`\\b${name}\\b(?!\\s*\\?\\?=)`, 'g');
+    const uses = (text.match(rest) ?? []).length;
+    if (uses > 1) text = text.replace(`var ${name};`, `var ${name} = ${load};`);
+  }
+  return text;
 }
 
 /** The vendored packages: one bundle, and a module per package that takes its part. */
