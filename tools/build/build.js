@@ -70,11 +70,22 @@ function sourceKey(root = ROOT, files = sourceFiles(root)) {
   return h.digest('hex').slice(0, 16);
 }
 
+/** Where esbuild may be: hoisted beside tsx (npm's usual layout) or inside tsx's own node_modules. */
+function esbuildPaths(root) {
+  const paths = [root];
+  try {
+    paths.push(path.dirname(require.resolve('tsx/package.json', { paths: [root] })));
+  } catch {
+    // No tsx: esbuild only where the repository finds it.
+  }
+  return paths;
+}
+
 let esbuildVersionCache;
 function esbuildVersion() {
   if (esbuildVersionCache === undefined) {
     try {
-      esbuildVersionCache = JSON.parse(fs.readFileSync(require.resolve('esbuild/package.json', { paths: [ROOT] }), 'utf8')).version;
+      esbuildVersionCache = JSON.parse(fs.readFileSync(require.resolve('esbuild/package.json', { paths: esbuildPaths(ROOT) }), 'utf8')).version;
     } catch {
       esbuildVersionCache = 'none';
     }
@@ -122,7 +133,7 @@ function build(root = ROOT, log = () => {}, { extras = true } = {}) {
     return out;
   }
   const t0 = process.hrtime.bigint();
-  const esbuild = require(require.resolve('esbuild', { paths: [root] }));
+  const esbuild = require(require.resolve('esbuild', { paths: esbuildPaths(root) }));
   fs.mkdirSync(dist, { recursive: true });
   const tmp = fs.mkdtempSync(path.join(dist, `.tmp-${key}-`));
   try {
