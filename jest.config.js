@@ -21,6 +21,7 @@ const SLOW = [
   '/__tests__/guests/.*\\.test\\.ts$', // every guest program under every execution engine
   '/__tests__/dbt/fuzz\\.test\\.ts$', // random programs through the translators
   '/__tests__/dbt/hooks\\.test\\.ts$', // a guest program through every translator's hooks
+  '/__tests__/dbt/background\\.test\\.ts$', // guests with translation compiled on a worker thread, delayed
   '/__tests__/repro/.*\\.test\\.ts$', // the papers' trends, from sweeps of whole simulations
   '/__tests__/scenarios/.*\\.test\\.ts$', // every scenario file, run to its end
   '/__tests__/core/engine/hooks-coverage\\.test\\.ts$', // every scenario again, observing every hook
@@ -44,8 +45,9 @@ const common = {
 };
 
 module.exports = {
-  // Tests never write into the repository tree: checked around the whole run.
-  globalSetup: '<rootDir>/tools/node/tree-guard.js',
+  // Tests never write into the repository tree: checked around the whole run (the
+  // setup first brings the compiled build the virtlab command runs up to date).
+  globalSetup: '<rootDir>/tools/node/jest-setup.js',
   globalTeardown: '<rootDir>/tools/node/tree-guard.js',
   // Per test; a global option (a project's own testTimeout is not honoured).
   testTimeout: 600_000,

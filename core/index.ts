@@ -105,6 +105,7 @@ export {
   signalStatus,
   type GuestInstance,
   type GuestLaunch,
+  type BackgroundCompiler,
   type GuestStatus,
   type GuestFault,
 } from './models/cpu/engine';

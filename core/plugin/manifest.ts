@@ -6,6 +6,10 @@
 import Ajv, { type ErrorObject, type ValidateFunction } from 'ajv';
 import manifestSchema from '../../plugin.schema.json';
 import { coerceUnits, type UnitError } from '../units/units';
+import { closest } from './closest';
+import { ajvCodeOptions, compileSchema, lazyAjv } from './schema-cache';
+
+export { closest };
 
 export interface OptionSchema {
   readonly type?: string | string[];
@@ -66,14 +70,14 @@ export class PluginOptionError extends Error {
 
 /** One ajv instance for manifests and option schemas; `unit` is an annotation. */
 export function createAjv(options: { useDefaults?: boolean } = {}): Ajv {
-  const ajv = new Ajv({ allErrors: true, strict: false, useDefaults: options.useDefaults ?? false });
+  const ajv = new Ajv({ allErrors: true, strict: false, useDefaults: options.useDefaults ?? false, code: ajvCodeOptions() });
   ajv.addKeyword({ keyword: 'unit', schemaType: 'string' });
   return ajv;
 }
 
-const manifestAjv = createAjv();
-const validateManifestSchema: ValidateFunction = manifestAjv.compile(manifestSchema);
-const optionsAjv = createAjv({ useDefaults: true });
+const manifestAjv = lazyAjv(() => createAjv());
+const validateManifestSchema: ValidateFunction = compileSchema(manifestAjv, 'manifest', manifestSchema);
+const optionsAjv = lazyAjv(() => createAjv({ useDefaults: true }));
 /**
  * Compiled option validators by the text of their schema. A process loads catalogs
  * more than once (the matrix runner opens one per cell, tests one per scenario), and
@@ -85,7 +89,7 @@ function optionsValidator(options: PluginManifest['options']): ValidateFunction 
   const key = JSON.stringify(options);
   let validate = optionValidators.get(key);
   if (!validate) {
-    validate = optionsAjv.compile({ ...options, additionalProperties: false });
+    validate = compileSchema(optionsAjv, 'options', { ...options, additionalProperties: false });
     optionValidators.set(key, validate);
   }
   return validate;
@@ -178,7 +182,7 @@ export function validateManifest(raw: unknown, where: string, fragments: OptionF
       throw new ManifestError(`invalid plugin manifest ${where}: it declares '${kind}' workloads but does not provide 'workload.${kind}'`);
     }
     try {
-      optionsAjv.compile({ type: 'object', properties: w.properties, required: w.required ?? [] });
+      compileSchema(optionsAjv, 'options', { type: 'object', properties: w.properties, required: w.required ?? [] });
     } catch (e) {
       throw new ManifestError(`invalid plugin manifest ${where}: workloads.${kind} is not a valid JSON Schema: ${(e as Error).message}`);
     }
@@ -243,31 +247,3 @@ export function describeAjvError(e: ErrorObject): string {
   }
 }
 
-/** The candidate nearest to `word` by edit distance, if it is close enough. */
-export function closest(word: string, candidates: readonly string[]): string | undefined {
-  let best: string | undefined;
-  let bestD = Infinity;
-  for (const c of candidates) {
-    const d = editDistance(word.toLowerCase(), c.toLowerCase());
-    if (d < bestD) {
-      bestD = d;
-      best = c;
-    }
-  }
-  return best !== undefined && bestD <= Math.max(2, Math.floor(word.length / 3)) ? best : undefined;
-}
-
-function editDistance(a: string, b: string): number {
-  const prev = new Array<number>(b.length + 1);
-  for (let j = 0; j <= b.length; j++) prev[j] = j;
-  for (let i = 1; i <= a.length; i++) {
-    let diag = prev[0];
-    prev[0] = i;
-    for (let j = 1; j <= b.length; j++) {
-      const tmp = prev[j];
-      prev[j] = Math.min(prev[j] + 1, prev[j - 1] + 1, diag + (a[i - 1] === b[j - 1] ? 0 : 1));
-      diag = tmp;
-    }
-  }
-  return prev[b.length];
-}

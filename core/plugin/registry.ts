@@ -12,6 +12,18 @@ import type { PluginModule } from './define';
 import { closest, ManifestError, resolveOptions, validateManifest, type OptionFragments, type PluginManifest } from './manifest';
 import { PRESETS, PRESET_NAMES, type PresetName } from './presets';
 
+/**
+ * Does this engine version satisfy a manifest's range? Remembered by range: parsing
+ * one is slow next to everything else a command does at start, and nearly every
+ * manifest gives the same range.
+ */
+const engineRanges = new Map<string, boolean>();
+function engineSatisfies(range: string): boolean {
+  let ok = engineRanges.get(range);
+  if (ok === undefined) engineRanges.set(range, (ok = semver.satisfies(ENGINE_VERSION, range, { includePrerelease: true })));
+  return ok;
+}
+
 export interface CatalogEntry {
   readonly manifest: PluginManifest;
   /** Where the plugin lives, for messages (a folder path or a bundle name). */
@@ -126,8 +138,6 @@ export interface PluginRequest {
 const resolvedFor = new WeakMap<object, PluginManifest>();
 /** Each manifest's default options, resolved (see resolvePluginOptions). */
 const defaultOptions = new WeakMap<PluginManifest, Record<string, unknown>>();
-/** Manifests whose engine range this engine satisfies (checked once each). */
-const engineChecked = new WeakSet<PluginManifest>();
 
 /**
  * A plugin's effective options (defaults filled, units converted), frozen. This is
@@ -201,14 +211,13 @@ export function selectPlugins(catalog: PluginCatalog, req: SelectionRequest): Se
   const selected: SelectedPlugin[] = chosen.map(({ id, options, source }) => {
     const entry = catalog.require(id);
     const m = entry.manifest;
-    if (!engineChecked.has(m) && !semver.satisfies(ENGINE_VERSION, m.engine, { includePrerelease: true })) {
+    if (!engineSatisfies(m.engine)) {
       throw new RegistryError(
         `plugin '${id}' ${m.version} needs engine ${m.engine}, but this is virtlab ${ENGINE_VERSION}`,
         id,
         'update the plugin or its manifest’s "engine" range',
       );
     }
-    engineChecked.add(m);
     return { id, manifest: m, entry, options: resolvePluginOptions(m, options), source };
   });
 

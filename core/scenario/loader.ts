@@ -13,6 +13,7 @@
 // repeated from its results folder alone.
 
 import Ajv, { type ErrorObject, type ValidateFunction } from 'ajv';
+import { ajvCodeOptions, compileSchema, lazyAjv } from '../plugin/schema-cache';
 import { Document, isMap, isScalar, isSeq, LineCounter, parseDocument, type Node as YamlNode } from 'yaml';
 import { HOST_PROFILE_SCHEMA, type HostProfile } from '../models/datacenter/host-profile';
 import { describeAjvError, closest, PluginOptionError } from '../plugin/manifest';
@@ -191,10 +192,13 @@ export function parseDocumentText(text: string, file: string): PositionedDocumen
   return new PositionedDocument(file, doc, lines);
 }
 
-const ajv = new Ajv({ allErrors: true, strict: false, useDefaults: true });
-ajv.addKeyword({ keyword: 'unit', schemaType: 'string' });
-const validateCore: ValidateFunction = ajv.compile(CORE_SCENARIO_SCHEMA);
-const validateHost: ValidateFunction = ajv.compile(HOST_PROFILE_SCHEMA);
+const ajv = lazyAjv(() => {
+  const a = new Ajv({ allErrors: true, strict: false, useDefaults: true, code: ajvCodeOptions() });
+  a.addKeyword({ keyword: 'unit', schemaType: 'string' });
+  return a;
+});
+const validateCore: ValidateFunction = compileSchema(ajv, 'scenario', CORE_SCENARIO_SCHEMA);
+const validateHost: ValidateFunction = compileSchema(ajv, 'scenario', HOST_PROFILE_SCHEMA);
 
 /** The shortest tick a scenario may have: the engine's time unit. */
 export const MIN_TICK_NS = 1;

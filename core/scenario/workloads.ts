@@ -7,13 +7,17 @@
 // selects (listed under `plugins:`, or in its preset), else the only installed one.
 
 import Ajv, { type ErrorObject, type ValidateFunction } from 'ajv';
+import { ajvCodeOptions, compileSchema, lazyAjv } from '../plugin/schema-cache';
 import { closest, type PluginManifest, type WorkloadSchema } from '../plugin/manifest';
 import { PRESETS, type PresetName } from '../plugin/presets';
 import type { PluginCatalog } from '../plugin/registry';
 import { coerceUnits, type JsonSchema } from '../units/units';
 
-const ajv = new Ajv({ allErrors: true, strict: false, useDefaults: true });
-ajv.addKeyword({ keyword: 'unit', schemaType: 'string' });
+const ajv = lazyAjv(() => {
+  const a = new Ajv({ allErrors: true, strict: false, useDefaults: true, code: ajvCodeOptions() });
+  a.addKeyword({ keyword: 'unit', schemaType: 'string' });
+  return a;
+});
 const compiled = new WeakMap<object, ValidateFunction>();
 
 /** The full JSON Schema of `workload: { kind: K, … }` from a manifest's declaration. */
@@ -78,7 +82,7 @@ export function resolveWorkload(manifest: PluginManifest, workload: Record<strin
   let validate = compiled.get(decl);
   const schema = workloadObjectSchema(kind, decl);
   if (!validate) {
-    validate = ajv.compile(schema);
+    validate = compileSchema(ajv, 'workload', schema);
     compiled.set(decl, validate);
   }
   try {

@@ -5,13 +5,18 @@
 // recording. A fresh process per measurement, so that no engine profits from the
 // JavaScript the previous one warmed up.
 //
-//   tsx tools/bench/dbt-run.ts <engine> <program> <case> [name=value]…
+//   node tools/build/run.js tools/bench/dbt-run.ts <engine> <program> <case> [name=value]… [background]
 
 import { resolveEngine } from '../cli/exec';
+import { WorkerCompiler } from '../node/background-compiler';
 import { expectedOf, guestPrograms, runGuestCase } from '../node/guests';
 
 async function main(): Promise<void> {
-  const [engineName, programName, caseId, ...opts] = process.argv.slice(2);
+  const [engineName, programName, caseId, ...args] = process.argv.slice(2);
+  // `background` is not an engine option: it compiles translated modules on a worker
+  // thread, as virtlab exec does.
+  const background = args.includes('background');
+  const opts = args.filter((a) => a !== 'background');
   const options: Record<string, unknown> = {};
   for (const kv of opts) {
     const [k, v] = kv.split('=');
@@ -21,7 +26,9 @@ async function main(): Promise<void> {
   const c = program?.cases.find((x) => x.id === caseId);
   if (!program || !c) throw new Error(`no case ${programName}.${caseId}`);
   const engine = await resolveEngine(engineName, options);
-  const run = runGuestCase(engine, program, c);
+  const compiler = background ? new WorkerCompiler() : undefined;
+  const run = runGuestCase(engine, program, c, 0, 10_000_000, { backgroundCompiler: compiler });
+  await compiler?.close();
   const expected = expectedOf(program, c);
   const ok = Buffer.from(run.stdout).equals(Buffer.from(expected.stdout)) && run.status === expected.status;
   const counters = run.instance.counters();

@@ -4,8 +4,7 @@
 // nearest real one ("did you mean --seed?").
 
 import { parseArgs } from 'node:util';
-import { parse as parseYaml } from 'yaml';
-import { closest } from '../../core/plugin/manifest';
+import { closest } from '../../core/plugin/closest';
 
 /** Bad input on the command line: exit status 2, with a hint. */
 export class UsageError extends Error {
@@ -99,6 +98,8 @@ export function parseAssignment(flag: string, arg: string, example: string, form
   if (eq <= 0) throw new UsageError(`${flag} expects ${form}, got '${arg}'`, `for example ${flag} ${example}`);
   const text = arg.slice(eq + 1);
   try {
+    // The YAML parser loads only when an assignment is given (not for `virtlab --help`).
+    const { parse: parseYaml } = require('yaml') as typeof import('yaml');
     return { path: arg.slice(0, eq), value: parseYaml(text) as unknown };
   } catch (e) {
     throw new UsageError(`${flag} ${arg}: the value is not valid YAML: ${(e as Error).message.split('\n')[0].replace(/:$/, '')}`, `quote it for a string, e.g. ${flag} '${arg.slice(0, eq)}="${text}"'`);

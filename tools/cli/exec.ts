@@ -10,16 +10,17 @@
 // (exit status 141, or EPIPE from write() if the guest ignores the signal).
 
 import { existsSync, readFileSync, readSync, statSync, writeSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { ExecutionEngine, formatQuantity, GUEST_MEMORY, HOST_CLASSES, HOST_PROFILES, hostCodeOf, limits, parseQuantity, Rng, ScenarioError, Simulation, signalStatus, syscallName, type GuestInstance } from 'virtlab';
+import { ExecutionEngine, formatQuantity, GUEST_MEMORY, HOST_CLASSES, HOST_PROFILES, hostCodeOf, limits, loadScenario, parseQuantity, Rng, ScenarioError, Simulation, signalStatus, syscallName, type GuestInstance, type Scenario } from 'virtlab';
 import { parse as parseYaml } from 'yaml';
 import { loadCatalog } from '../node/catalog';
+import { WorkerCompiler } from '../node/background-compiler';
 import { HostFileError, readHostFile } from '../node/host-file';
-import { regmapOf, STRATEGIES } from '../node/regmaps';
-import { scenarioFromText } from '../node/testing';
 
-import { commandHelp, parseAssignment, UsageError, usageFrom, wantsHelp, type CommandSpec } from './args';
+import { commandHelp, parseAssignment, UsageError, usageFrom, wantsHelp } from './args';
+import { EXEC_SPEC } from './exec-spec';
 
 /** A host file for the guest, regular and within the size limit, or bad input. */
 function hostFile(file: string, what: string): Uint8Array {
@@ -34,31 +35,7 @@ function hostFile(file: string, what: string): Uint8Array {
 /** Bad input to exec (exit status 2). */
 export class ExecUsageError extends UsageError {}
 
-export const EXEC_SPEC: CommandSpec = {
-  name: 'exec',
-  summary: 'run one RISC-V Linux program the way qemu-riscv64 does',
-  usage: ['exec [options] prog.elf [args…]'],
-  options: {
-    engine: { type: 'string', arg: 'name', description: 'execution engine: interpreter (default), block-translator, instrew, or any cpu.engine plugin' },
-    option: { type: 'string', multiple: true, arg: 'name=value', description: 'an option of the engine plugin (YAML value)' },
-    plugin: { type: 'string', multiple: true, arg: 'id', description: 'another plugin to load beside the engine (e.g. a translator pass)' },
-    stats: { type: 'boolean', description: 'print instructions, MIPS, system calls (by name, unimplemented ones apart) and engine counters to stderr' },
-    host: { type: 'string', arg: 'profile', description: 'with --stats and a translating engine: also print the modelled host instruction mix of the run under each register-mapping strategy (regmap.memory, regmap.gpr, regmap.simd) for this host profile (x86-64, x86-64-avx512, aarch64, starved)' },
-    mount: { type: 'string', multiple: true, arg: 'host:/guest', description: 'let the guest read a host file at a guest path' },
-    env: { type: 'string', multiple: true, arg: 'K=V', description: "set a variable in the guest's environment (also -E K=V; qemu's -E)" },
-    'unset-env': { type: 'string', multiple: true, arg: 'K', description: "remove a variable from the guest's environment (also -U K; qemu's -U)" },
-    'clear-env': { type: 'boolean', description: "start the guest with an empty environment instead of ours (then --env adds to it)" },
-    log: { type: 'string', multiple: true, arg: 'items', description: "qemu-style logging to stderr (also -d): unimp lists the system calls answered ENOSYS" },
-    memory: { type: 'string', arg: 'size', description: 'guest memory (default 256MiB)' },
-    'max-instructions': { type: 'string', arg: 'n', description: 'stop after n instructions, exit status 124 (default 0: no limit)' },
-    seed: { type: 'string', arg: 'n', description: 'seed of the bytes getrandom returns (default 1)' },
-  },
-  examples: ['virtlab exec --engine instrew --stats scenarios/guests/bin/crc32.elf 2'],
-  notes:
-    "Standard input, output and error pass through; the guest's exit status becomes ours (128 + signal when it is killed). " +
-    'Like qemu-user, the guest inherits our environment unless --clear-env is given; -E/--env and -U/--unset-env edit it. ' +
-    'Nothing but the guest writes to its stderr unless --stats or -d unimp is given.',
-};
+export { EXEC_SPEC };
 
 export interface ExecIo {
   readonly readStdin: (max: number) => Uint8Array | null;
@@ -121,9 +98,10 @@ export async function resolveEngine(name: string, options: Record<string, unknow
     throw new ExecUsageError(`unknown execution engine '${name}'`, `engines: ${engines.join(', ') || 'none installed'}`);
   }
   const extra = extraPlugins.map((p) => (typeof p === 'string' ? `  ${p}: {}\n` : `  ${p[0]}: ${JSON.stringify(p[1])}\n`)).join('');
-  let scenario;
+  let scenario: Scenario;
   try {
-    ({ scenario } = scenarioFromText(`name: exec\npreset: minimal\nduration: 1ns\ntick: 1ns\nplugins:\n  ${id}: ${JSON.stringify(options)}\n${extra}`));
+    // With the catalog already read, and no host profiles: the scenario has no hosts.
+    scenario = loadScenario(`name: exec\npreset: minimal\nduration: 1ns\ntick: 1ns\nplugins:\n  ${id}: ${JSON.stringify(options)}\n${extra}`, 'exec.scenario.yaml', { catalog, hostProfiles: new Map() });
   } catch (e) {
     // The scenario is made here, not written by the user: name the flag that was wrong.
     if (!(e instanceof ScenarioError)) throw e;
@@ -195,6 +173,7 @@ export async function execCommand(rest: string[], io: ExecIo = processIo, host: 
         memory: { type: 'string', default: '256MiB' },
         'max-instructions': { type: 'string', default: '0' },
         seed: { type: 'string', default: '1' },
+        'background-compile': { type: 'boolean', default: false },
       },
     }));
   } catch (e) {
@@ -265,6 +244,10 @@ export async function execCommand(rest: string[], io: ExecIo = processIo, host: 
     now: () => instance!.instructions + instance!.chargedNs,
     randomBytes: (out) => rng.fillBytes(out),
     hostNow: () => performance.now(),
+    // Translated modules compile on another thread while the guest runs on (given a
+    // second core to do it); what the guest computes and prints does not depend on
+    // when they arrive.
+    backgroundCompiler: values['background-compile'] && availableParallelism() >= 2 ? new WorkerCompiler() : undefined,
   });
   let status = instance.run(50_000_000);
   while (status.state === 'running') status = instance.run(50_000_000);
@@ -297,6 +280,8 @@ export async function execCommand(rest: string[], io: ExecIo = processIo, host: 
       const hostCode = hostCodeOf(instance);
       if (!hostCode) throw new ExecUsageError(`--host: engine ${engine.id} has no host code model`, 'use --engine block-translator or instrew');
       const host = HOST_PROFILES[hostId];
+      // Loaded only here: the strategies boot small simulations of their own.
+      const { regmapOf, STRATEGIES } = await import('../node/regmaps');
       io.err(`virtlab stats: host code model, ${host.description}; units weighted by their block's runs (exact for block units)`);
       for (const id of STRATEGIES) {
         const r = hostCode(await regmapOf(id, { host: hostId }), host);

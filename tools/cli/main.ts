@@ -17,39 +17,17 @@
 
 import { existsSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import {
-  CAPABILITIES,
-  GuestLoadError,
-  ManifestError,
-  PluginOptionError,
-  RegistryError,
-  ScenarioError,
-  Simulation,
-  SimulationError,
-  estimateWork,
-  formatQuantity,
-  limits,
-  type BootPhase,
-  type RunResult,
-  type Scenario,
-} from 'virtlab';
-import { ScheduleError } from '../../core/engine/schedule';
-import { closest } from '../../core/plugin/manifest';
-import { loadCatalog, PLUGINS_DIR, readPluginFolder } from '../node/catalog';
-import { defaultResultsDir, prepareResultsDir, ResultsDirError, writeResults } from '../node/results';
-import { loadScenarioFile } from '../node/scenario-file';
-import { formatSuite, loadPersonalities, runSuite, suiteDir } from '../node/conformance';
-import { generatedFiles, staleFiles } from '../gen/generate';
+import type { BootPhase, RunResult, Scenario, Simulation } from 'virtlab';
 import { commandHelp, parseAssignment, parseCommand, UsageError, wantsHelp, type CommandSpec } from './args';
-import { EXEC_SPEC, execCommand, ExecUsageError } from './exec';
-import { LOCALIZE_SPEC, localizeCommand } from './localize';
-import { MatrixError } from '../matrix/cells';
-import { matrixCoverage, mergeShards, runMatrix, type MatrixReport } from '../matrix/matrix';
-import { generateOptions, pluginFolders, scaffoldPlugin, throwingPlugin, typecheckPlugin } from './plugin-folder';
-import { Progress } from './progress';
-import { BootWatch, describeBootPhase } from './boot-watch';
-import { writeReport } from '../report/report';
-import { buildView, serveView } from '../view/serve';
+import { closest } from '../../core/plugin/closest';
+import { EXEC_SPEC } from './exec-spec';
+import { LOCALIZE_SPEC } from './localize-spec';
+import type { MatrixReport } from '../matrix/matrix';
+
+// Each command loads the modules it uses when it runs, so that `virtlab --help` loads
+// no simulator and `virtlab exec` no matrix runner, visualizer or report writer. (A
+// new command does the same: import its code inside its case, not up here.)
+const core = () => import('virtlab');
 
 /** Every command: its synopsis, options and example; `virtlab <command> --help` prints them. */
 const COMMANDS: Record<string, CommandSpec> = {
@@ -201,19 +179,20 @@ export async function main(argv: string[], io: Out = stdio): Promise<number> {
       case 'validate':
         return await validateCommand(rest, io);
       case 'plugins':
-        return pluginsCommand(rest, io);
+        return await pluginsCommand(rest, io);
       case 'new-plugin':
-        return newPluginCommand(rest, io);
+        return await newPluginCommand(rest, io);
       case 'gen':
-        return genCommand(rest, io);
+        return await genCommand(rest, io);
       case 'exec':
-        return await execCommand(rest);
+        return await (await import('./exec')).execCommand(rest);
       case 'localize':
-        return await localizeCommand(rest, io);
+        return await (await import('./localize')).localizeCommand(rest, io);
       case 'matrix':
         return await matrixCommand(rest, io);
       case 'view': {
         const { values, positionals } = parse('view', rest);
+        const { buildView, serveView } = await import('../view/serve');
         if (values['build-only']) {
           io.out(`built the page into ${await buildView()}`);
           return 0;
@@ -243,6 +222,7 @@ export async function main(argv: string[], io: Out = stdio): Promise<number> {
       case 'report': {
         const { positionals } = parse('report', rest);
         if (positionals.length !== 1) throw new UsageError('report takes one results folder', 'virtlab report results/demo-seed42');
+        const { writeReport } = await import('../report/report');
         try {
           io.out(`wrote ${writeReport(positionals[0])}`);
         } catch (e) {
@@ -252,6 +232,7 @@ export async function main(argv: string[], io: Out = stdio): Promise<number> {
       }
       case 'conformance': {
         const { values, positionals } = parse('conformance', rest);
+        const { formatSuite, loadPersonalities, runSuite, suiteDir } = await import('../node/conformance');
         if (positionals.length !== 1) throw new UsageError('conformance takes one suite', 'virtlab conformance tcp');
         let dir: string;
         try {
@@ -300,9 +281,21 @@ function closestCommand(command: string): string | undefined {
 /** Prints an error as one line plus a hint; returns the exit status for it. */
 export function reportError(e: unknown, io: Out, debug: boolean): number {
   const err = e as Error & { hint?: string };
+  if (e instanceof UsageError) {
+    // Bad command-line input (exec's included): nothing else needs loading to say so.
+    io.err(`error: ${err.message}`);
+    if (err.hint) io.err(`  hint: ${err.hint}`);
+    if (debug && err.stack) io.err(err.stack);
+    return 2;
+  }
+  // Any other error came from code that loaded the simulator already.
+  const { GuestLoadError, ManifestError, PluginOptionError, RegistryError, ScenarioError, SimulationError } = require('virtlab') as typeof import('virtlab');
+  const { ScheduleError } = require('../../core/engine/schedule') as typeof import('../../core/engine/schedule');
+  const { MatrixError } = require('../matrix/cells') as typeof import('../matrix/cells');
+  const { ResultsDirError } = require('../node/results') as typeof import('../node/results');
+  const { throwingPlugin } = require('./plugin-folder') as typeof import('./plugin-folder');
+  const { PLUGINS_DIR } = require('../node/catalog') as typeof import('../node/catalog');
   const known =
-    e instanceof UsageError ||
-    e instanceof ExecUsageError ||
     e instanceof MatrixError ||
     e instanceof ScenarioError ||
     e instanceof RegistryError ||
@@ -314,7 +307,7 @@ export function reportError(e: unknown, io: Out, debug: boolean): number {
     e instanceof ResultsDirError;
   // An error thrown by a plugin's own code (while it registers, or in one of its
   // systems or hook handlers) names the plugin and the line that threw.
-  const thrower = e instanceof UsageError || e instanceof ScenarioError || e instanceof GuestLoadError ? undefined : throwingPlugin(e);
+  const thrower = e instanceof ScenarioError || e instanceof GuestLoadError ? undefined : throwingPlugin(e);
   const at = thrower ? ` (at ${thrower.file}:${thrower.line})` : '';
   if (e instanceof ScenarioError) io.err(`error: ${e.message}`);
   else if (thrower && !known) {
@@ -337,6 +330,11 @@ function parse(command: string, rest: string[]) {
 }
 
 async function runCommand(rest: string[], io: Out): Promise<number> {
+  const { Simulation } = await core();
+  const { loadScenarioFile } = await import('../node/scenario-file');
+  const { defaultResultsDir, prepareResultsDir, writeResults } = await import('../node/results');
+  const { BootWatch, describeBootPhase } = await import('./boot-watch');
+  const { Progress } = await import('./progress');
   const { values, positionals } = parse('run', rest);
   if (positionals.length !== 1) throw new UsageError('run takes one scenario file', 'virtlab run scenarios/demo.scenario.yaml');
   const set = ((values.set as string[] | undefined) ?? []).map((s) => parseAssignment('--set', s, 'duration=10s'));
@@ -350,7 +348,7 @@ async function runCommand(rest: string[], io: Out): Promise<number> {
   const filesRoot = values['files-root'] as string | undefined;
   if (filesRoot !== undefined && !(existsSync(filesRoot) && statSync(filesRoot).isDirectory())) throw new UsageError(`--files-root ${filesRoot} is not a folder`);
   const { scenario, catalog, files } = loadScenarioFile(positionals[0], { set, seed }, { noPluginPaths: values['no-plugin-paths'] === true, filesRoot });
-  checkWorkBudget(scenario, positionals[0], values.force === true);
+  await checkWorkBudget(scenario, positionals[0], values.force === true);
   // The results folder is checked before any work, and written only when complete.
   const results = prepareResultsDir((values.out as string | undefined) ?? defaultResultsDir(scenario.name, scenario.seed), {
     name: scenario.name,
@@ -398,14 +396,15 @@ async function runCommand(rest: string[], io: Out): Promise<number> {
   } finally {
     rmSync(results.tmp, { recursive: true, force: true });
   }
-  if (!quiet) printSummary(io, result, scenario.name, dir, t2 - t1);
+  if (!quiet) printSummary(io, result, scenario.name, dir, t2 - t1, (await core()).formatQuantity);
   const failed = result.expectations.filter((e) => !e.ok);
   for (const f of failed) io.err(`expectation failed: ${f.reason}`);
   return failed.length ? 1 : 0;
 }
 
 /** Refuses, unless forced, a run whose estimated work (ticks × entities) exceeds the budget; before anything is booted. */
-function checkWorkBudget(scenario: Scenario, file: string, force: boolean): void {
+async function checkWorkBudget(scenario: Scenario, file: string, force: boolean): Promise<void> {
+  const { estimateWork, formatQuantity, limits } = await core();
   const w = estimateWork(scenario);
   if (w.work <= limits.WORK_BUDGET || force) return;
   throw new UsageError(
@@ -414,7 +413,7 @@ function checkWorkBudget(scenario: Scenario, file: string, force: boolean): void
   );
 }
 
-function printSummary(io: Out, result: RunResult, name: string, dir: string, runMs: number): void {
+function printSummary(io: Out, result: RunResult, name: string, dir: string, runMs: number, formatQuantity: typeof import('virtlab').formatQuantity): void {
   const metrics = (result.metrics as { metrics: Record<string, { kind: string; unit: string; value?: number; mean?: number; p99?: number }> }).metrics;
   const rows: string[][] = [['metric', 'value', 'unit']];
   for (const [k, m] of Object.entries(metrics)) {
@@ -440,6 +439,10 @@ function fmt(x: number): string {
 }
 
 async function validateCommand(rest: string[], io: Out): Promise<number> {
+  const { ManifestError, Simulation } = await core();
+  const { readPluginFolder } = await import('../node/catalog');
+  const { loadScenarioFile } = await import('../node/scenario-file');
+  const { pluginFolders, throwingPlugin, typecheckPlugin } = await import('./plugin-folder');
   const { positionals } = parse('validate', rest);
   if (!positionals.length) throw new UsageError('validate takes scenario files or plugin folders', 'virtlab validate scenarios/demo.scenario.yaml plugins/mmu/ssp');
   let typeErrors = 0;
@@ -477,7 +480,9 @@ async function validateCommand(rest: string[], io: Out): Promise<number> {
   return typeErrors ? 2 : 0;
 }
 
-function pluginsCommand(rest: string[], io: Out): number {
+async function pluginsCommand(rest: string[], io: Out): Promise<number> {
+  const { CAPABILITIES } = await core();
+  const { loadCatalog } = await import('../node/catalog');
   const { values, positionals } = parse('plugins', rest);
   if (positionals.length) throw new UsageError(`plugins takes no arguments, got '${positionals[0]}'`, `to list the plugins of a folder: virtlab plugins --plugin-path ${positionals[0]}`);
   const catalog = loadCatalog(((values['plugin-path'] as string[] | undefined) ?? []).map((d) => path.resolve(d)));
@@ -497,7 +502,9 @@ function pluginsCommand(rest: string[], io: Out): number {
   return 0;
 }
 
-function newPluginCommand(rest: string[], io: Out): number {
+async function newPluginCommand(rest: string[], io: Out): Promise<number> {
+  const { loadCatalog } = await import('../node/catalog');
+  const { scaffoldPlugin } = await import('./plugin-folder');
   const { values, positionals } = parse('new-plugin', rest);
   const id = positionals[0];
   if (!id || !/^[a-z][a-z0-9-]*(\.[a-z][a-z0-9-]*)+$/.test(id)) {
@@ -517,7 +524,10 @@ function newPluginCommand(rest: string[], io: Out): number {
   return 0;
 }
 
-function genCommand(rest: string[], io: Out): number {
+async function genCommand(rest: string[], io: Out): Promise<number> {
+  const { ManifestError } = await core();
+  const { generatedFiles, staleFiles } = await import('../gen/generate');
+  const { generateOptions } = await import('./plugin-folder');
   const { values, positionals } = parse('gen', rest);
   if (!positionals.length) {
     if (values.check) {
@@ -558,6 +568,8 @@ function printMatrixReport(io: Out, r: MatrixReport, out: string): void {
 }
 
 async function matrixCommand(rest: string[], io: Out): Promise<number> {
+  const { matrixCoverage, mergeShards, runMatrix } = await import('../matrix/matrix');
+  const { Progress } = await import('./progress');
   if (rest[0] === 'merge') {
     const { values, positionals } = parse('matrix', rest.slice(1));
     if (!positionals.length || !values.out) throw new UsageError('matrix merge takes shard output folders and --out', 'virtlab matrix merge results/matrix/ci-shard1of2 results/matrix/ci-shard2of2 --out results/matrix/ci');

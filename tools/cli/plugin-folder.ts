@@ -11,6 +11,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { ENGINE_VERSION, type PluginManifest } from 'virtlab';
 import { optionsModule } from '../gen/generate';
+import { sourcePosition } from '../node/repo-root';
 import { API_ENTRY, findManifests, PLUGINS_DIR, readPluginFolder, REPO_ROOT, TESTING_ENTRY } from '../node/catalog';
 
 /** The files a new plugin starts with, and the command that runs its test. */
@@ -225,11 +226,12 @@ export function throwingPlugin(e: unknown): { id: string; file: string; line: nu
   for (let err = e as { stack?: unknown; cause?: unknown } | undefined, depth = 0; err && depth < 5; err = err.cause as typeof err, depth++) {
     if (typeof err.stack !== 'string') continue;
     for (const frame of err.stack.split('\n').slice(1)) {
-      const m = /\(?((?:file:\/\/)?\/[^():]+|[A-Za-z]:\\[^():]+):(\d+):\d+\)?\s*$/.exec(frame);
+      const m = /\(?((?:file:\/\/)?\/[^():]+|[A-Za-z]:\\[^():]+):(\d+):(\d+)\)?\s*$/.exec(frame);
       if (!m || m[1].includes(`${path.sep}node_modules${path.sep}`)) continue;
-      const file = m[1].replace(/^file:\/\//, '');
+      // A frame in the compiled build stands for its TypeScript file and line.
+      const { file, line } = sourcePosition(m[1].replace(/^file:\/\//, ''), Number(m[2]), Number(m[3]));
       const plugin = pluginOfFile(file);
-      if (plugin) return { id: plugin.id, file: path.relative(process.cwd(), file) || file, line: Number(m[2]) };
+      if (plugin) return { id: plugin.id, file: path.relative(process.cwd(), file) || file, line };
     }
   }
   return undefined;

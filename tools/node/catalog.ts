@@ -8,15 +8,27 @@ import { existsSync, readdirSync, readFileSync, realpathSync, statSync } from 'n
 import Module from 'node:module';
 import path from 'node:path';
 import { ManifestError, OPTION_FRAGMENTS, PluginCatalog, catalogEntry, type CatalogEntry, type FoundPlugin } from 'virtlab';
+import { BUILD_ROOT, REPO_ROOT, runnableFile } from './repo-root';
 
-/** The repository root (this file lives in tools/node/). */
-export const REPO_ROOT = path.resolve(__dirname, '..', '..');
+export { REPO_ROOT };
 export const PLUGINS_DIR = path.join(REPO_ROOT, 'plugins');
 export const HOSTS_DIR = path.join(REPO_ROOT, 'hosts');
 /** The public API that plugins import as 'virtlab'. */
 export const API_ENTRY = path.join(REPO_ROOT, 'core', 'index.ts');
 /** Test helpers that plugin tests import as 'virtlab/testing'. */
 export const TESTING_ENTRY = path.join(REPO_ROOT, 'tools', 'node', 'testing.ts');
+
+/**
+ * Makes TypeScript plugin folders from outside the repository loadable when this
+ * process runs compiled code (the virtlab command): they are the user's code, compiled
+ * on the fly by tsx. Under jest or tsx a loader is already in place. Installed once.
+ */
+let typescriptLoader = false;
+function loadTypeScriptOnTheFly(): void {
+  if (typescriptLoader || !BUILD_ROOT) return;
+  typescriptLoader = true;
+  (require('tsx/cjs/api') as { register: () => void }).register();
+}
 
 /**
  * Lets a plugin folder anywhere on disk `import … from 'virtlab'`: Node's resolver
@@ -28,9 +40,18 @@ function resolveVirtlabAnywhere(): void {
   const M = Module as unknown as { _resolveFilename: Resolve & { virtlab?: true } };
   if (M._resolveFilename.virtlab) return;
   const original = M._resolveFilename;
+  // From a build, the compiled core: the one instance this process already runs; and
+  // the packages the build bundles (tools/build/build.js), so that a plugin importing
+  // inversify or tapable itself shares the core's copy.
+  const api = runnableFile(API_ENTRY);
+  const testing = runnableFile(TESTING_ENTRY);
+  const build = BUILD_ROOT;
+  const vendored = new Map(build ? ['inversify', 'ajv', 'tapable', 'yaml', 'semver'].map((n) => [n, path.join(build, 'vendor', `${n}.js`)]) : []);
   const patched: Resolve & { virtlab?: true } = (request, ...rest) => {
-    if (request === 'virtlab') return API_ENTRY;
-    if (request === 'virtlab/testing') return TESTING_ENTRY;
+    if (request === 'virtlab') return api;
+    if (request === 'virtlab/testing') return testing;
+    const bundled = vendored.get(request);
+    if (bundled !== undefined && existsSync(bundled)) return bundled;
     return original(request, ...rest);
   };
   patched.virtlab = true;
@@ -43,7 +64,8 @@ export function findManifests(dir: string): string[] {
   // Folders already walked, by real path: a link back up the tree is walked once.
   const seen = new Set<string>();
   const walk = (d: string) => {
-    const real = realpathSync(d);
+    // The native call: one system call, where the JavaScript one walks every component.
+    const real = realpathSync.native(d);
     if (seen.has(real)) return;
     seen.add(real);
     for (const name of readdirSync(d).sort()) {
@@ -83,11 +105,15 @@ function foundOnDisk(folder: string): FoundPlugin {
     loader: (entryPath) => {
       const entryFile = path.resolve(entryPath);
       if (!existsSync(entryFile)) return undefined;
-      // require() goes through the TypeScript loader in use (tsx for the CLI, swc under
-      // jest); the module loads once per process and is shared by its simulations.
+      // A plugin of the repository runs from the build when this process does (the
+      // virtlab command); others go through the TypeScript loader in use (swc under
+      // jest, tsx otherwise). The module loads once per process and is shared by its
+      // simulations.
       return () => {
         resolveVirtlabAnywhere();
-        return require(entryFile) as never;
+        const runnable = runnableFile(entryFile);
+        if (runnable === entryFile && /\.[cm]?tsx?$/.test(entryFile)) loadTypeScriptOnTheFly();
+        return require(runnable) as never;
       };
     },
   };

@@ -5,7 +5,7 @@
 
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { Rng, signalStatus, type ExecutionEngine, type GuestInstance } from 'virtlab';
+import { Rng, signalStatus, type BackgroundCompiler, type ExecutionEngine, type GuestInstance } from 'virtlab';
 import { REPO_ROOT } from './catalog';
 
 export const GUESTS_DIR = path.join(REPO_ROOT, 'scenarios', 'guests');
@@ -49,8 +49,14 @@ function concat(parts: Uint8Array[]): Uint8Array {
   return out;
 }
 
+/** What else a run may be given: a background compiler, and a record of the instruction count after each run() call. */
+export interface GuestRunExtras {
+  readonly backgroundCompiler?: BackgroundCompiler;
+  readonly stops?: number[];
+}
+
 /** Runs one case of a program under an engine, with the case's inputs, `budget` instructions per run() call. */
-export function runGuestCase(engine: ExecutionEngine, program: GuestProgram, c: GuestCase, maxInstructions = 0, budget = 10_000_000): GuestRun {
+export function runGuestCase(engine: ExecutionEngine, program: GuestProgram, c: GuestCase, maxInstructions = 0, budget = 10_000_000, extras: GuestRunExtras = {}): GuestRun {
   const elf = new Uint8Array(readFileSync(path.join(GUESTS_DIR, 'bin', `${program.name}.elf`)));
   let stdin: Uint8Array | null = c.stdin ? new Uint8Array(readFileSync(path.join(GUESTS_DIR, c.stdin))) : new Uint8Array(0);
   const files = new Map<string, Uint8Array>();
@@ -81,9 +87,14 @@ export function runGuestCase(engine: ExecutionEngine, program: GuestProgram, c: 
     now: () => instance!.instructions + instance!.chargedNs,
     randomBytes: (o) => rng.fillBytes(o),
     hostNow: () => performance.now(),
+    backgroundCompiler: extras.backgroundCompiler,
   });
   let status = instance.run(budget);
-  while (status.state === 'running') status = instance.run(budget);
+  extras.stops?.push(instance.instructions);
+  while (status.state === 'running') {
+    status = instance.run(budget);
+    extras.stops?.push(instance.instructions);
+  }
   const wallMs = performance.now() - t0;
   const code = status.state === 'exited' ? status.exitCode! : status.state === 'signaled' ? signalStatus(status.signal!) : -1;
   return { stdout: concat(out), stderr: concat(err), status: code, instructions: instance.instructions, wallMs, instance };

@@ -2,11 +2,11 @@
 // the core through the `virtlab` alias, exactly as plugins do.
 import path from 'node:path';
 import { defineConfig } from 'vite';
-
-const root = path.resolve(__dirname, '..', '..');
+import { REPO_ROOT as root } from '../node/repo-root';
 
 export default defineConfig({
-  root: __dirname,
+  // The page's sources, also when this file runs compiled from dist/.
+  root: path.join(root, 'tools', 'view'),
   base: './',
   logLevel: 'warn',
   resolve: { alias: { virtlab: path.join(root, 'core', 'index.ts') } },

@@ -36,12 +36,27 @@ export interface GuestLaunch {
    * because nothing that reaches their results may depend on the host.
    */
   readonly hostNow?: () => number;
+  /**
+   * Compiles WebAssembly modules away from the guest's thread, for engines that
+   * translate: they hand it their modules and go on interpreting until a module is
+   * ready, then install it. Runners outside simulations may pass one (virtlab exec
+   * does); simulations do not, because when a module arrives depends on the host.
+   */
+  readonly backgroundCompiler?: BackgroundCompiler;
   /** The guest's vCPU entity (GuestCpu), reported in hooks.cpu.syscall and hooks.cpu.trap events. */
   readonly vcpu?: number;
   /** Timing mode: called with the address of every guest load and store. */
   readonly onMemoryAccess?: (address: number, write: boolean) => void;
   /** Timing mode: called when the guest unmaps or changes the permissions of memory. */
   readonly onMemoryMap?: (event: 'unmap' | 'protect', start: number, length: number) => void;
+}
+
+/** Compiles WebAssembly modules on another thread (see GuestLaunch.backgroundCompiler). */
+export interface BackgroundCompiler {
+  /** Starts compiling a module; returns its ticket. */
+  submit(bytes: Uint8Array): number;
+  /** The modules compiled since the last call, without waiting for any. */
+  poll(): ReadonlyArray<{ readonly ticket: number; readonly module: WebAssembly.Module; readonly compileMs: number }>;
 }
 
 export interface GuestFault {

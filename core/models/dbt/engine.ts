@@ -75,7 +75,7 @@ export function translatedEngine(o: TranslatedEngineOptions): ExecutionEngine {
           },
         });
       }
-      const runtime = new DbtRuntime(proc, translator, { hostNow: launch.hostNow, onTranslated });
+      const runtime = new DbtRuntime(proc, translator, { hostNow: launch.hostNow, onTranslated, compiler: launch.backgroundCompiler });
       proc.executor = runtime;
       return {
         run: (budget) => proc.run(budget),

@@ -16,6 +16,7 @@
 // that does not fit in what is left is not entered, and the interpreter retires the
 // remaining instructions one by one, so every engine stops at the same instruction.
 
+import type { BackgroundCompiler } from '../cpu/engine';
 import type { GuestProcess } from '../riscv/process';
 import type { StopReason } from '../riscv/interpreter';
 import { LOOKUP_ENTRIES, PERM_DECODED, STATE_BUDGET, STATE_DEPTH, STATE_FLAGS, STATE_FRM, STATE_HOST_CALLS, STATE_LOOKUP_HITS, STATE_PC, STATE_RETURN_HITS, UNIT_COUNTERS, entryCounterSlot, runCounterSlot } from '../riscv/memory';
@@ -62,8 +63,30 @@ export interface TranslatedUnit {
 export interface RuntimeOptions {
   /** A host clock (ms), for translation time; none in simulations, which must be deterministic. */
   readonly hostNow?: () => number;
+  /**
+   * Compiles modules on another thread: a translation is then lifted and encoded here,
+   * compiled there, and installed when it is ready, while the interpreter runs the
+   * code it covers. Translated and interpreted code agree exactly on every
+   * instruction, so when a module arrives changes only the host's time, never the
+   * guest's state, its instruction count or its output.
+   */
+  readonly compiler?: BackgroundCompiler;
   /** Called after each unit is installed. */
   readonly onTranslated?: (u: TranslatedUnit) => void;
+}
+
+/** A translation whose module is being compiled in the background. */
+interface Pending {
+  readonly units: Unit[];
+  readonly exports: readonly string[];
+  readonly hostBytes: number;
+  /** Host milliseconds spent here (lifting, passes, encoding). */
+  readonly ms: number;
+  readonly pages: ReadonlySet<number>;
+  /** The counter id of its first unit (the others follow in order). */
+  readonly firstId: number;
+  /** Its code was written, or every translation was dropped, since it was submitted. */
+  stale: boolean;
 }
 
 interface Installed {
@@ -106,6 +129,11 @@ export interface DbtCounters {
   invalidatedUnits: number;
   /** Translation time, host milliseconds (0 without a host clock). */
   translateMs: number;
+  /** Time the background compiler spent compiling modules, host milliseconds (off the guest's thread). */
+  backgroundCompileMs: number;
+  /** Modules compiled in the background, and those discarded on arrival because their code had changed. */
+  backgroundModules: number;
+  backgroundDiscarded: number;
 }
 
 export class DbtRuntime {
@@ -125,7 +153,12 @@ export class DbtRuntime {
   readonly counters: DbtCounters = {
     units: 0, blocks: 0, guestInstructionsTranslated: 0, guestBytesTranslated: 0, hostBytes: 0, modules: 0,
     dispatcherEntries: 0, lookupMisses: 0, interpreted: 0, helperCalls: 0, invalidatedUnits: 0, translateMs: 0,
+    backgroundCompileMs: 0, backgroundModules: 0, backgroundDiscarded: 0,
   };
+  /** Translations being compiled in the background, by ticket. */
+  private readonly pending = new Map<number, Pending>();
+  /** Guest pcs covered by pending translations (how many cover each): the interpreter runs them meanwhile. */
+  private readonly pendingPcs = new Map<number, number>();
   private readonly imports: WebAssembly.Imports;
   /** How often each untranslated pc has been reached (with a hot threshold). */
   private readonly heat = new Map<number, number>();
@@ -245,22 +278,48 @@ export class DbtRuntime {
   private translate(pc: number): Installed | null {
     const now = this.options.hostNow;
     const t0 = now ? now() : 0;
-    const units = this.translator.translate(pc, this).filter((u, i) => i === 0 || (u.guestInstructions > 0 && !this.units.has(u.entry)));
+    const units = this.translator.translate(pc, this).filter((u, i) => i === 0 || (u.guestInstructions > 0 && !this.units.has(u.entry) && !this.pendingPcs.has(u.entry)));
     if (!units.length || units[0].guestInstructions === 0) return null;
     const firstId = this.nextUnit;
     const emitted = emitModule(units, { mem: this.proc.mem, slotFor: (p) => this.slotFor(p), exit: (c, p, r) => this.newExit(c, p, r), unitId: () => this.nextUnit++ }, this.translator.emitOptions);
     let bytes = emitted.bytes;
     if (this.translator.optimize) bytes = this.translator.optimize(bytes);
+    const compiler = this.options.compiler;
+    if (compiler) {
+      const ticket = compiler.submit(bytes);
+      const pages = new Set<number>();
+      const perm = this.proc.mem.perm;
+      for (const u of units) {
+        for (const p of u.pages) {
+          pages.add(p);
+          // A store to the page now reaches dropPage, which marks the translation stale.
+          perm[p] |= PERM_DECODED;
+        }
+        for (const at of u.pcs) this.pendingPcs.set(at, (this.pendingPcs.get(at) ?? 0) + 1);
+      }
+      const ms = now ? now() - t0 : 0;
+      this.counters.translateMs += ms;
+      this.pending.set(ticket, { units, exports: emitted.exports, hostBytes: bytes.length, ms, pages, stale: false, firstId });
+      return null;
+    }
     const instance = new WebAssembly.Instance(new WebAssembly.Module(bytes), this.imports);
     const ms = now ? now() - t0 : 0;
+    this.counters.translateMs += ms;
+    return this.installModule(units, emitted.exports, instance, bytes.length, ms, firstId);
+  }
+
+  /** Installs the units of a compiled module; returns the first. */
+  private installModule(units: Unit[], exports: readonly string[], instance: WebAssembly.Instance, hostBytes: number, ms: number, firstId: number, late = false): Installed | null {
     const c = this.counters;
     c.modules++;
-    c.hostBytes += bytes.length;
-    c.translateMs += ms;
+    c.hostBytes += hostBytes;
     let first: Installed | null = null;
     const module: Installed[] = [];
     units.forEach((u, i) => {
-      const fn = instance.exports[emitted.exports[i]] as () => number;
+      // A module that arrives late keeps what was translated meanwhile (its units still
+      // call their own copies).
+      if (late && this.units.has(u.entry)) return;
+      const fn = instance.exports[exports[i]] as () => number;
       const rec = this.install(u, fn, module, firstId + i);
       if (i === 0) first = rec;
       c.units++;
@@ -272,12 +331,56 @@ export class DbtRuntime {
         guestBytes: u.guestBytes,
         guestInstructions: u.guestInstructions,
         blocks: u.blocks.length,
-        hostBytes: bytes.length,
+        hostBytes,
         translateMs: ms,
         kind: this.translator.kind,
       });
     });
     return first;
+  }
+
+  /** Installs the translations whose modules the background compiler has finished. */
+  private receive(): void {
+    for (const { ticket, module, compileMs } of this.options.compiler!.poll()) {
+      const p = this.pending.get(ticket);
+      if (!p) continue;
+      this.pending.delete(ticket);
+      if (!p.stale) this.unpend(p);
+      this.counters.backgroundCompileMs += compileMs;
+      this.counters.backgroundModules++;
+      if (p.stale) {
+        this.counters.backgroundDiscarded++;
+        continue;
+      }
+      // Instantiation links the module compiled there to this thread's memory and tables.
+      const now = this.options.hostNow;
+      const t0 = now ? now() : 0;
+      const instance = new WebAssembly.Instance(module, this.imports);
+      const ms = now ? now() - t0 : 0;
+      this.counters.translateMs += ms;
+      this.installModule(p.units, p.exports, instance, p.hostBytes, p.ms + ms, p.firstId, true);
+    }
+  }
+
+  /** The pcs of a pending translation are no longer covered by it. */
+  private unpend(p: Pending): void {
+    for (const u of p.units) {
+      for (const at of u.pcs) {
+        const n = (this.pendingPcs.get(at) ?? 1) - 1;
+        if (n > 0) this.pendingPcs.set(at, n);
+        else this.pendingPcs.delete(at);
+      }
+    }
+  }
+
+  /** Pending translations made from a page (or all) will not be installed: their code changed. */
+  private stalePending(page?: number): void {
+    for (const p of this.pending.values()) {
+      if (p.stale || (page !== undefined && !p.pages.has(page))) continue;
+      p.stale = true;
+      // Their pcs are translated afresh when they are reached again.
+      this.unpend(p);
+    }
   }
 
   private install(u: Unit, fn: () => number, module: Installed[], id: number): Installed {
@@ -316,6 +419,7 @@ export class DbtRuntime {
 
   /** Drops every translation made from a page (its code was written or unmapped). */
   dropPage(page: number): void {
+    if (this.pending.size) this.stalePending(page);
     const set = this.pageUnits.get(page);
     if (!set || !set.size) return;
     for (const rec of [...set]) this.drop(rec);
@@ -323,6 +427,7 @@ export class DbtRuntime {
 
   /** Drops every translation (fence.i, a snapshot loaded). */
   flush(): void {
+    if (this.pending.size) this.stalePending();
     for (const rec of [...this.units.values()]) this.drop(rec);
   }
 
@@ -368,6 +473,7 @@ export class DbtRuntime {
       interpreted: c.interpreted,
       helperCalls: c.helperCalls,
       invalidatedUnits: c.invalidatedUnits,
+      ...(this.options.compiler ? { backgroundCompileMs: Math.round(c.backgroundCompileMs * 1000) / 1000, backgroundModules: c.backgroundModules, backgroundDiscarded: c.backgroundDiscarded } : {}),
       ...(this.translator.counters?.() ?? {}),
     };
   }
@@ -443,6 +549,18 @@ export class DbtRuntime {
     return this.epoch !== epoch ? HELPER_CODE_CHANGED : HELPER_OK;
   }
 
+  /** The interpreter, for the basic block at pc (at most `budget` instructions). */
+  private interpretBlock(pc: number, budget: number): { ran: number; stop: StopReason } {
+    const h = this.hart;
+    let info = this.lengths.get(pc);
+    if (info === undefined) this.lengths.set(pc, (info = this.scanner.blockInfo(pc, 256)));
+    const before = h.instret;
+    const stop = this.step(Math.min(info.n, budget));
+    const ran = h.instret - before;
+    if (stop.kind === 'budget' && info.jumpPc >= 0 && ran === info.n) this.sawIndirect(info.jumpPc, h.pc);
+    return { ran, stop };
+  }
+
   /** Executes at most `budget` instructions (the interpreter's contract). */
   run(budget: number): StopReason {
     const h = this.hart;
@@ -454,8 +572,16 @@ export class DbtRuntime {
     let remaining = budget;
     try {
       while (remaining > 0) {
+        if (this.pending.size) this.receive();
         const pc = h.pc;
         let rec = this.units.get(pc);
+        if (!rec && this.pendingPcs.has(pc)) {
+          // Its translation is being compiled: the interpreter runs this basic block.
+          const stop = this.interpretBlock(pc, remaining);
+          remaining -= stop.ran;
+          if (stop.stop.kind !== 'budget') return stop.stop;
+          continue;
+        }
         if (!rec && this.threshold > 0) {
           const heat = (this.heat.get(pc) ?? 0) + 1;
           if (heat < this.threshold) {
@@ -476,6 +602,8 @@ export class DbtRuntime {
         if (!rec) {
           this.counters.lookupMisses++;
           rec = this.translate(pc) ?? undefined;
+          // Handed to the background compiler: its blocks are interpreted meanwhile.
+          if (!rec && this.pendingPcs.has(pc)) continue;
           if (!rec) {
             // Nothing to translate here (a system call, a CSR, a fault to raise).
             const before = h.instret;

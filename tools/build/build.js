@@ -1,0 +1,306 @@
+// The compiled JavaScript of the repository, so that no command transpiles TypeScript
+// when it starts. Every .ts and .js file under core/, plugins/, tools/ and hosts/ is
+// compiled file by file (esbuild, CommonJS, source maps) into dist/<key>/ with the
+// same layout, where <key> is a digest of the sources' paths, sizes and modification
+// times: a build is fresh exactly when the folder of the sources' current key exists,
+// so a stale build can never be used after an edit (the check is one walk of the
+// source folders and one stat, a few milliseconds). Builds are written into a
+// temporary folder and renamed into place, so concurrent processes never see half of
+// one; the newest builds, and any made in the last ten minutes, are kept (a running
+// process may still load modules from its build), older ones removed.
+//
+// Used by tools/cli/bin.js (rebuilds when stale), by `npm run build` and `prepare`
+// (run by `npm ci`), and by the jest global setup (builds before the tree guard takes
+// its snapshot, so tests that start CLI processes never write into the tree).
+//
+// Plain CommonJS on purpose: it runs before anything is compiled.
+'use strict';
+const fs = require('node:fs');
+const path = require('node:path');
+const crypto = require('node:crypto');
+
+const ROOT = path.resolve(__dirname, '..', '..');
+const DIST = path.join(ROOT, 'dist');
+/** The folders whose code is compiled (and whose state names the build). */
+const SOURCE_DIRS = ['core', 'plugins', 'tools', 'hosts'];
+/** Builds kept besides the current one, and how long any build is kept after it was made. */
+const KEEP = 3;
+const KEEP_MS = 10 * 60 * 1000;
+/**
+ * Packages the compiled code requires that are bundled into one file each: inversify
+ * is ES modules (Node resolves and links dozens of files for it), the others are many
+ * small CommonJS files. One bundle, each package initialized on first use, loads in a
+ * fraction of the time. The compiled code requires them from dist/<key>/vendor/.
+ */
+const VENDORED = ['inversify', 'ajv', 'tapable', 'yaml', 'semver'];
+/** Marks a folder of dist/ as a finished build; tools/node/repo-root.ts looks for it. */
+const STAMP = 'BUILD.json';
+
+/** The compiled sources below the source folders: path, size and mtime of each. */
+function sourceFiles(root = ROOT) {
+  const files = [];
+  const walk = (dir) => {
+    let entries;
+    try {
+      entries = fs.readdirSync(dir, { withFileTypes: true });
+    } catch {
+      return;
+    }
+    for (const e of entries) {
+      if (e.name === 'node_modules' || e.name.startsWith('.')) continue;
+      const p = path.join(dir, e.name);
+      if (e.isDirectory()) walk(p);
+      else if ((e.name.endsWith('.ts') && !e.name.endsWith('.d.ts')) || e.name.endsWith('.js')) files.push(p);
+    }
+  };
+  for (const d of SOURCE_DIRS) walk(path.join(root, d));
+  files.sort();
+  return files;
+}
+
+/** The key of the sources as they are now (a digest of paths, sizes and mtimes). */
+function sourceKey(root = ROOT, files = sourceFiles(root)) {
+  const h = crypto.createHash('sha1');
+  // The compiler's version and this script are part of what a build depends on.
+  h.update(`${esbuildVersion()}\0${process.version.split('.')[0]}\0`);
+  for (const f of files) {
+    const s = fs.statSync(f);
+    h.update(`${path.relative(root, f)}\0${s.size}\0${s.mtimeMs}\n`);
+  }
+  return h.digest('hex').slice(0, 16);
+}
+
+/** Where esbuild may be: hoisted beside tsx (npm's usual layout) or inside tsx's own node_modules. */
+function esbuildPaths(root) {
+  const paths = [root];
+  try {
+    paths.push(path.dirname(require.resolve('tsx/package.json', { paths: [root] })));
+  } catch {
+    // No tsx: esbuild only where the repository finds it.
+  }
+  return paths;
+}
+
+let esbuildVersionCache;
+function esbuildVersion() {
+  if (esbuildVersionCache === undefined) {
+    try {
+      esbuildVersionCache = JSON.parse(fs.readFileSync(require.resolve('esbuild/package.json', { paths: esbuildPaths(ROOT) }), 'utf8')).version;
+    } catch {
+      esbuildVersionCache = 'none';
+    }
+  }
+  return esbuildVersionCache;
+}
+
+/** The folder of the fresh build, or undefined when the sources changed since. */
+function freshBuild(root = ROOT) {
+  const dir = path.join(root, 'dist', sourceKey(root));
+  return fs.existsSync(path.join(dir, STAMP)) ? dir : undefined;
+}
+
+/** The parts of a build that only make it start faster, and the file each one leaves. */
+const EXTRAS = [
+  ['validators.js', path.join('validators', 'index.json')],
+  ['code-cache.js', 'code-cache.bin'],
+];
+
+/** Adds the missing extras to a build folder (each step writes its file last, atomically). */
+function addExtras(dir) {
+  for (const [step, file] of EXTRAS) {
+    if (fs.existsSync(path.join(dir, file))) continue;
+    const v = require('node:child_process').spawnSync(process.execPath, [path.join(__dirname, step), dir], { encoding: 'utf8', stdio: ['ignore', 'ignore', 'pipe'] });
+    // The build runs without them (only slower to start): a failure is reported, not fatal.
+    if (v.status !== 0) process.stderr.write(`note: tools/build/${step} failed, the build starts slower without it: ${(v.stderr || v.error?.message || '').trim().split('\n').slice(-3).join(' ')}\n`);
+  }
+}
+
+/**
+ * Compiles the sources into dist/<key>/ unless that build exists; returns its folder.
+ * `log` receives one line when a build is made. With `extras` (the default: install,
+ * `npm run build`, the tests, the benchmarks) the build also gets its precompiled
+ * validators and V8 code cache, which take seconds; without (a command that found the
+ * sources edited) it is only compiled, in well under a second, and starts a little
+ * slower until the next full build adds them.
+ */
+function build(root = ROOT, log = () => {}, { extras = true } = {}) {
+  const files = sourceFiles(root);
+  const key = sourceKey(root, files);
+  const dist = path.join(root, 'dist');
+  const out = path.join(dist, key);
+  if (fs.existsSync(path.join(out, STAMP))) {
+    if (extras) addExtras(out);
+    return out;
+  }
+  const t0 = process.hrtime.bigint();
+  const esbuild = require(require.resolve('esbuild', { paths: esbuildPaths(root) }));
+  fs.mkdirSync(dist, { recursive: true });
+  const tmp = fs.mkdtempSync(path.join(dist, `.tmp-${key}-`));
+  try {
+    const result = esbuild.buildSync({
+      entryPoints: files,
+      outdir: tmp,
+      outbase: root,
+      bundle: false,
+      format: 'cjs',
+      platform: 'node',
+      target: 'node20',
+      // Stack traces name the TypeScript file and line (an error thrown by a plugin
+      // is reported at its file:line): bin.js turns source maps on.
+      sourcemap: 'linked',
+      sourcesContent: false,
+      // Class names survive (error messages and registries print them).
+      keepNames: true,
+      // import() of a module becomes require(): CommonJS resolution finds the compiled
+      // files by their extensionless names, and the commands' lazy imports stay cheap.
+      supported: { 'dynamic-import': false },
+      tsconfigRaw: { compilerOptions: { experimentalDecorators: true, useDefineForClassFields: true, target: 'es2022' } },
+      logLevel: 'silent',
+      write: false,
+    });
+    if (result.errors.length) throw new Error(`build failed: ${result.errors[0].text} (${result.errors[0].location?.file ?? ''})`);
+    vendor(esbuild, root, tmp);
+    for (const f of result.outputFiles) {
+      fs.mkdirSync(path.dirname(f.path), { recursive: true });
+      let text = f.path.endsWith('.js') ? relink(f.text, f.path, tmp, out, root) : undefined;
+      if (text !== undefined && f.path === path.join(tmp, 'core', 'index.js')) text = lazyBarrel(text);
+      fs.writeFileSync(f.path, text ?? f.contents);
+    }
+    fs.chmodSync(tmp, 0o755);
+    fs.writeFileSync(path.join(tmp, STAMP), JSON.stringify({ key, files: files.length, esbuild: esbuildVersion() }) + '\n');
+    // The JSON Schema validators compiled ahead of time, then V8's code cache from a
+    // few commands run from the new build (each in a process of its own).
+    if (extras) addExtras(tmp);
+    try {
+      fs.renameSync(tmp, out);
+    } catch (e) {
+      // Another process finished the same build first: its copy is as good.
+      if (!fs.existsSync(path.join(out, STAMP))) throw e;
+      fs.rmSync(tmp, { recursive: true, force: true });
+    }
+  } catch (e) {
+    fs.rmSync(tmp, { recursive: true, force: true });
+    throw e;
+  }
+  prune(dist, key);
+  log(`virtlab: compiled ${files.length} files into ${path.relative(process.cwd(), out) || out} in ${Number(process.hrtime.bigint() - t0) / 1e6 | 0} ms`);
+  return out;
+}
+
+/**
+ * Points what the compiled file requires outside the build at the right place:
+ * 'virtlab' and 'virtlab/testing' at the build's own copy (one instance of the core
+ * per process, in every thread), and JSON files at the sources (they are data, read
+ * where they are).
+ */
+function relink(text, file, tmp, out, root) {
+  const dir = path.dirname(file);
+  const rel = (target) => {
+    let r = path.relative(dir, target).split(path.sep).join('/');
+    if (!r.startsWith('.')) r = `./${r}`;
+    return JSON.stringify(r);
+  };
+  for (const name of VENDORED) text = text.split(`require("${name}")`).join(`require(${rel(path.join(tmp, 'vendor', `${name}.js`))})`);
+  // Relative requires name their compiled file exactly (`./x` → `./x.js` or
+  // `./x/index.js`): Node then finds it at the first try instead of probing extensions.
+  const source = path.join(root, path.relative(tmp, dir));
+  text = text.replace(/require\("(\.\.?\/[^"]*)"\)/g, (m, spec) => {
+    if (/\.(js|json|cjs|mjs)$/.test(spec)) return m;
+    const at = path.join(source, spec);
+    for (const [from, to] of [['.ts', '.js'], ['.js', '.js'], ['/index.ts', '/index.js'], ['/index.js', '/index.js']]) {
+      if (fs.existsSync(at + from) && fs.statSync(at + from).isFile()) return `require(${JSON.stringify(spec.replace(/\/$/, '') + to)})`;
+    }
+    return m;
+  });
+  return text
+    // import() of a computed name (an optional package such as binaryen, which may be
+    // an ES module with top-level await) stays a real import(): only the commands' lazy
+    // imports of our own modules, with literal paths, become require().
+    .replace(/Promise\.resolve\(\)\.then\(\(\) => __toESM\(require\(([A-Za-z_$][\w$]*)\)\)\)/g, 'import($1)')
+    .replace(/require\("virtlab"\)/g, () => `require(${rel(path.join(tmp, 'core', 'index.js'))})`)
+    .replace(/require\("virtlab\/testing"\)/g, () => `require(${rel(path.join(tmp, 'tools', 'node', 'testing.js'))})`)
+    .replace(/require\("(\.\.?\/[^"]+\.json)"\)/g, (_, spec) => {
+      const source = path.join(root, path.relative(tmp, dir));
+      return `require(${JSON.stringify(path.relative(dir, path.join(source, spec)).split(path.sep).join('/'))})`;
+    });
+}
+
+/**
+ * The public API (core/index.ts) re-exports every model; compiled as it is, requiring
+ * 'virtlab' would load all of them. Its exports are getters already (esbuild's
+ * CommonJS form), so each module it re-exports is required by the first getter that
+ * needs it instead: `virtlab exec` then loads the CPU models and not, say, migration.
+ * Only the barrel is changed; the modules still import one another directly.
+ */
+function lazyBarrel(text) {
+  const modules = new Map();
+  text = text.replace(/^var (import_\w+) = (__toESM\()?require\(("[^"]+")\)\)?;$/gm, (_, name, esm, spec) => {
+    modules.set(name, esm ? `__toESM(require(${spec}))` : `require(${spec})`);
+    return `var ${name};`;
+  });
+  for (const [name, load] of modules) text = text.split(`() => ${name}.`).join(`() => (${name} ??= ${load}).`);
+  // Anything else that names a module (a re-export of all of one) loads it as before.
+  for (const [name, load] of modules) {
+    const rest = new RegExp(`\\b${name}\\b(?!\\s*\\?\\?=)`, 'g');
+    const uses = (text.match(rest) ?? []).length;
+    if (uses > 1) text = text.replace(`var ${name};`, `var ${name} = ${load};`);
+  }
+  return text;
+}
+
+/** The vendored packages: one bundle, and a module per package that takes its part. */
+function vendor(esbuild, root, tmp) {
+  const dir = path.join(tmp, 'vendor');
+  fs.mkdirSync(dir, { recursive: true });
+  // ajv's standalone code generator is for tools/build/validators.js: it must be the
+  // same copy of ajv as the one that compiled the schemas.
+  const entry = [...VENDORED, 'ajv/dist/standalone'].map((n) => `  get ${JSON.stringify(n)}() { return require(${JSON.stringify(n)}); },`).join('\n');
+  const r = esbuild.buildSync({
+    stdin: { contents: `module.exports = {\n${entry}\n};\n`, resolveDir: root, sourcefile: 'vendor.js' },
+    bundle: true,
+    format: 'cjs',
+    platform: 'node',
+    target: 'node20',
+    // reflect-metadata patches the global Reflect: it stays the one copy in node_modules.
+    external: ['reflect-metadata'],
+    keepNames: true,
+    logLevel: 'silent',
+    write: false,
+  });
+  if (r.errors.length) throw new Error(`build failed (vendored packages): ${r.errors[0].text}`);
+  fs.writeFileSync(path.join(dir, 'bundle.js'), r.outputFiles[0].contents);
+  for (const n of VENDORED) fs.writeFileSync(path.join(dir, `${n}.js`), `'use strict';\nmodule.exports = require('./bundle.js')[${JSON.stringify(n)}];\n`);
+}
+
+/**
+ * Removes superseded builds and unfinished ones, keeping the newest KEEP builds and any
+ * touched in the last KEEP_MS (a process started from one may still load from it).
+ */
+function prune(dist, keep) {
+  const now = Date.now();
+  const builds = [];
+  for (const name of fs.readdirSync(dist)) {
+    try {
+      builds.push({ name, mtime: fs.statSync(path.join(dist, name)).mtimeMs });
+    } catch {
+      // Removed by another process meanwhile.
+    }
+  }
+  builds.sort((a, b) => b.mtime - a.mtime);
+  builds.forEach((b, i) => {
+    if (b.name === keep || (i < KEEP && !b.name.startsWith('.')) || now - b.mtime < KEEP_MS) return;
+    fs.rmSync(path.join(dist, b.name), { recursive: true, force: true });
+  });
+}
+
+module.exports = { build, freshBuild, sourceKey, sourceFiles, STAMP, ROOT, VENDORED };
+
+if (require.main === module) {
+  try {
+    const out = build(ROOT, (line) => process.stdout.write(line + '\n'));
+    if (process.argv.includes('--print')) process.stdout.write(out + '\n');
+  } catch (e) {
+    process.stderr.write(`error: ${e.message}\n`);
+    process.exitCode = 1;
+  }
+}

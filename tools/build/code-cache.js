@@ -1,0 +1,87 @@
+// V8's code cache for the compiled build: what V8 compiled (the top level of every
+// module and each function that ran) while the build ran a few commands, kept in
+// dist/<key>/code-cache.bin and handed to V8 when a command loads the same modules, so
+// that a command starts without parsing and compiling most of its code again. (Node 22
+// has module.enableCompileCache for this; Node 20 does not.) V8 checks each entry
+// against the source and its own flags, and compiles as usual when one does not fit.
+//
+//   node tools/build/code-cache.js <build folder>   (part of the build: writes the cache)
+'use strict';
+const fs = require('node:fs');
+const path = require('node:path');
+const Module = require('node:module');
+const vm = require('node:vm');
+const v8 = require('node:v8');
+
+const CACHE = 'code-cache.bin';
+
+/**
+ * Compiles the modules of `buildDir` through vm.Script with their cached code (when
+ * there is a cache); `keep` receives each script, for the build to serialize.
+ */
+function install(buildDir, keep) {
+  let cache = {};
+  if (!keep) {
+    try {
+      cache = v8.deserialize(fs.readFileSync(path.join(buildDir, CACHE)));
+    } catch {
+      return; // No cache: Node compiles as it always does.
+    }
+  }
+  const prefix = buildDir + path.sep;
+  const compile = Module.prototype._compile;
+  Module.prototype._compile = function (content, filename) {
+    // A module with a real import() (of an optional ES-module package) compiles as
+    // usual: Node 20 gives vm scripts no import() without an experimental flag.
+    if (!filename.startsWith(prefix) || !filename.endsWith('.js') || /\bimport\(/.test(content)) return compile.call(this, content, filename);
+    const rel = filename.slice(prefix.length);
+    const script = new vm.Script(Module.wrap(content.replace(/^#!.*/, '')), {
+      filename,
+      cachedData: cache[rel],
+    });
+    keep?.(rel, script);
+    const fn = script.runInThisContext({ displayErrors: true });
+    const mod = this;
+    const require = (id) => mod.require(id);
+    require.resolve = (request, options) => Module._resolveFilename(request, mod, false, options);
+    require.resolve.paths = (request) => Module._resolveLookupPaths(request, mod);
+    require.main = process.mainModule;
+    require.cache = Module._cache;
+    require.extensions = Module._extensions;
+    return fn.call(mod.exports, mod.exports, require, mod, filename, path.dirname(filename));
+  };
+}
+
+/** Runs commands from the build in this process and writes the code V8 compiled meanwhile. */
+async function collect(buildDir) {
+  const scripts = new Map();
+  install(buildDir, (rel, script) => scripts.set(rel, script));
+  require('./validators.js').installPrecompiled(buildDir);
+  const os = require('node:os');
+  const { REPO_ROOT } = require(path.join(buildDir, 'tools', 'node', 'repo-root.js'));
+  const { main } = require(path.join(buildDir, 'tools', 'cli', 'main.js'));
+  const out = fs.mkdtempSync(path.join(os.tmpdir(), 'virtlab-code-cache-'));
+  const quiet = { out: () => {}, err: () => {} };
+  try {
+    await main(['--help'], quiet);
+    await main(['exec', path.join(REPO_ROOT, 'scenarios', 'guests', 'bin', 'exit-status.elf'), '0'], quiet);
+    await main(['run', path.join(REPO_ROOT, 'scenarios', 'demo.scenario.yaml'), '--quiet', '--out', path.join(out, 'demo')], quiet);
+  } finally {
+    fs.rmSync(out, { recursive: true, force: true });
+  }
+  const blob = {};
+  for (const [rel, script] of scripts) blob[rel] = script.createCachedData();
+  // Whole or not at all: a process starting meanwhile reads no half-written cache.
+  const tmp = path.join(buildDir, `${CACHE}.${process.pid}`);
+  fs.writeFileSync(tmp, v8.serialize(blob));
+  fs.renameSync(tmp, path.join(buildDir, CACHE));
+}
+
+module.exports = { install };
+
+if (require.main === module) {
+  collect(path.resolve(process.argv[2])).catch((e) => {
+    process.stderr.write(`${e.stack ?? e}\n`);
+    process.exitCode = 1;
+  });
+}
