@@ -29,6 +29,7 @@ import {
   GuestPageAccessStream,
   PRIV_SUPERVISOR,
   PRIV_USER,
+  STAGE_EARLY,
   type PageAccessSink,
   type PageAccessStream,
   GuestState,
@@ -248,8 +249,9 @@ export default definePlugin<Options>((api) => {
   });
 
   // A system call enters the guest kernel and returns: two privilege events per call.
+  // Early, so that a call another handler answers (emulates) enters the kernel too.
   if (api.options.mmuTiming) {
-    api.hooks.cpu.syscall.tap(api.id, (e) => {
+    api.hooks.cpu.syscall.tap({ name: api.id, stage: STAGE_EARLY }, (e) => {
       const t = timingKernels.get(e.vcpu);
       if (!t || !strategy) return undefined;
       debt.get(e.vcpu)!.cycles += strategy.privilege(t.kernel, PRIV_SUPERVISOR) + strategy.privilege(t.kernel, PRIV_USER);
