@@ -31,6 +31,7 @@ const SLOW = [
   '/__tests__/tools/exec\\.test\\.ts$', // guest programs through `virtlab exec`
   '/__tests__/tools/hostile-exec\\.test\\.ts$', // `virtlab exec` processes writing into pipes
   '/__tests__/plugins/workload-guest\\.test\\.ts$', // guests on simulated time, checkpoints
+  '/__tests__/plugins/guest-wss\\.test\\.ts$', // working-set estimation on a real guest in MMU timing mode
   '/__tests__/tools/bounds-guests\\.test\\.ts$', // guests at 2 GiB, a CLI process whose plugin hangs boot
   '/__tests__/tools/localize\\.test\\.ts$', // bug localization: hundreds of guest runs per injected bug
 ];

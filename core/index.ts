@@ -76,6 +76,7 @@ export {
   DIRTY_SET,
   invalidation,
   PageAccessStream,
+  GuestPageAccessStream,
   DirtyLog,
   WssEstimators,
   wssEstimators,

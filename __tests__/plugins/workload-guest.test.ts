@@ -91,8 +91,23 @@ describe('workload.guest in MMU timing mode', () => {
     const out = (r: Awaited<ReturnType<typeof run>>) => r.result.files.get('guests/sort-0.stdout');
     expect(out(native)).toMatch(/sorted 20000 ok=1/);
     expect(out(nested)).toBe(out(native));
-    expect(native.sim.metrics.value('mmu.walk.references-per-miss')).toBe(3);
-    expect(nested.sim.metrics.value('mmu.walk.references-per-miss')).toBe(3 + 4 * 4);
+    // A full Sv39 walk reads 3 entries natively and 3 + 4 × 4 nested; the first touch of a
+    // page faults (demand paging), and its walk stops at the first invalid entry, so the
+    // averages are a little lower.
+    const refs = (r: Awaited<ReturnType<typeof run>>) => r.sim.metrics.value('mmu.walk.references-per-miss')!;
+    expect(refs(native)).toBeGreaterThan(2.9);
+    expect(refs(native)).toBeLessThan(3);
+    expect(refs(nested)).toBeGreaterThan(16);
+    expect(refs(nested)).toBeLessThan(3 + 4 * 4);
+    // Every page the guest touches faults once, under any strategy; each fault and each
+    // system call enters the kernel and returns (two privilege changes). Mapping pages
+    // before their first access, or no kernel entry per system call, breaks this.
+    const faults = native.sim.metrics.value('mmu.guest-faults')!;
+    expect(faults).toBeGreaterThan(100);
+    expect(nested.sim.metrics.value('mmu.guest-faults')).toBe(faults);
+    const switches = native.sim.metrics.value('mmu.privilege-switches')!;
+    expect(switches % 2).toBe(0);
+    expect(switches).toBeGreaterThan(2 * faults);
     expect(nested.sim.metrics.value('guest.translation-cycles')!).toBeGreaterThan(native.sim.metrics.value('guest.translation-cycles')!);
     const { GuestCpu } = await import('virtlab');
     const done = (r: Awaited<ReturnType<typeof run>>) => r.sim.world.store(GuestCpu).exitedAt[r.sim.world.query([GuestCpu])[0]];

@@ -53,7 +53,9 @@ export function registerEstimator(api: PluginApi<WssOptions>, make: () => Estima
     for (const g of groups) if (!names.includes(g)) throw new Error(`${name}: groups names '${g}', but the scenario's VM groups are ${names.join(', ') || '(none)'}`);
     if (!sim.services.tryGet(PageAccessStream)) throw new Error(`${name} needs a workload with a page access stream (workload.synthetic)`);
     est = make();
-    for (const vm of sim.world.query([Vm, MemWorkload])) {
+    for (const vm of sim.world.query([Vm])) {
+      // VMs with a synthetic workload, or a real guest (workload.guest streams it in timing mode).
+      if (!sim.world.has(vm, MemWorkload) && sim.scenario.vms[V.group[vm]].workload?.kind !== 'guest') continue;
       if (groups.length && !groups.includes(names[V.group[vm]])) continue;
       watched.push(vm);
       series.set(vm, { t: [], bytes: [] });

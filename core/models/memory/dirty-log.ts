@@ -158,6 +158,12 @@ export interface PageAccessStream {
   vcpus(vm: number): number;
 }
 export const PageAccessStream = token<PageAccessStream>('PageAccessStream');
+/**
+ * The access stream of real guests (workload.guest in MMU timing mode). The
+ * PageAccessStream provider hands the VMs that run a `kind: guest` workload to it, so
+ * that dirty logging and working-set estimation see synthetic and real VMs alike.
+ */
+export const GuestPageAccessStream = token<PageAccessStream>('GuestPageAccessStream');
 
 /**
  * The dirty log of the `dirty-log` capability (one provider per simulation): how the

@@ -144,8 +144,11 @@ export interface MmuStrategy {
   stats: MmuStats;
   /** Attaches a VM's guest kernel (called once per VM at boot). */
   attach(vm: GuestKernel): void;
-  /** Cycles to translate one access to vpn of the VM's current process. */
-  access(vm: GuestKernel, vpn: number): number;
+  /**
+   * Cycles to translate one access to vpn of the VM's current process. `write` tells
+   * strategies that keep dirty bits (nested paging's EPT D bit) that it is a store.
+   */
+  access(vm: GuestKernel, vpn: number, write?: boolean): number;
   /**
    * The guest wrote page-table entries at these guest-physical addresses, changing the
    * translations of `vpns` in process p.

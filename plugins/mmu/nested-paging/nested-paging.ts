@@ -171,13 +171,23 @@ export class NestedMmu extends BaseMmu {
   }
 
   protected override saveExtra(): unknown {
-    return { epts: [...this.epts].map(([vmid, e]) => [vmid, e.table.root, e.table.levels, e.guestFrames]), ntlb: this.ntlb?.save() ?? null };
+    // The EPT A/D bits are state: a write after a restore must find its D bit as it was.
+    const bits = [...this.bits].map(([vmid, b]) => [vmid, b.accessed.slice(), b.dirty.slice(), b.accessedCount, b.dirtyCount]);
+    return { epts: [...this.epts].map(([vmid, e]) => [vmid, e.table.root, e.table.levels, e.guestFrames]), ntlb: this.ntlb?.save() ?? null, bits };
   }
 
   protected override loadExtra(extra: unknown): void {
-    const x = extra as { epts: Array<[number, number, 3 | 4 | 5, number]>; ntlb: ReturnType<Tlb['save']> | null };
+    const x = extra as { epts: Array<[number, number, 3 | 4 | 5, number]>; ntlb: ReturnType<Tlb['save']> | null; bits?: Array<[number, Uint32Array, Uint32Array, number, number]> };
     this.epts.clear();
     for (const [vmid, root, levels, frames] of x.epts) this.epts.set(vmid, new HostBacking(new RadixTable(this.host, levels, root), frames));
     if (this.ntlb && x.ntlb) this.ntlb.load(x.ntlb);
+    for (const [vmid, accessed, dirty, accessedCount, dirtyCount] of x.bits ?? []) {
+      const b = this.bits.get(vmid);
+      if (!b) continue;
+      b.accessed.set(accessed);
+      b.dirty.set(dirty);
+      b.accessedCount = accessedCount;
+      b.dirtyCount = dirtyCount;
+    }
   }
 }

@@ -7,6 +7,17 @@
 // hooks.cpu.trap handlers charged (which the guest then pays for with fewer
 // instructions, from the start of its next tick). Standard output and error are kept for
 // the results (guests/<vm>.stdout|.stderr) and exit statuses go into the summary.
+//
+// Timing mode (mmuTiming): every load and store goes through the MMU strategy over a
+// guest page table that starts empty. A page's first touch is a guest page fault
+// (charged as the strategy charges it); the kernel, entered through privilege(), maps
+// it with a page-table write and returns, and the access is retried. Each system call
+// enters supervisor mode and returns (two privilege events per call, none per access).
+// Stores pass `write`, so nested paging sets EPT D bits. A plugin that asks for a
+// guest VM's page-access stream (dirty logging, working-set estimation) gets each
+// step's accesses as one batch; the vCPU time the batch cost it (VM exits) and stalls
+// charged to the VM delay the guest's next instructions. Nothing is recorded when no
+// plugin asks.
 
 import {
   definePlugin,
@@ -15,6 +26,12 @@ import {
   MmuMetrics,
   MmuStrategy,
   GuestCpu,
+  GuestPageAccessStream,
+  PRIV_SUPERVISOR,
+  PRIV_USER,
+  STAGE_EARLY,
+  type PageAccessSink,
+  type PageAccessStream,
   GuestState,
   Host,
   signalStatus,
@@ -58,6 +75,56 @@ export default definePlugin<Options>((api) => {
   const clocks = new Map<number, { time: number; instructions: number; charged: number }>();
   /** Per guest: charged time not yet paid for with instruction budget, in host cycles. */
   const chargeDebt = new Map<number, { cycles: number }>();
+  /**
+   * Timing mode: per VM entity, the plugins that asked for its page accesses, the
+   * current step's batch (pages are the guest's page numbers), its guest vCPU entity
+   * (-1 until boot) and the vCPU time lost to stalls so far.
+   */
+  interface GuestStream {
+    sinks: PageAccessSink[];
+    pages: Uint32Array;
+    writes: Uint8Array;
+    vcpus: Uint16Array;
+    count: number;
+    cpu: number;
+    stalledNs: number;
+  }
+  const streams = new Map<number, GuestStream>();
+  const streamOf = (vm: number): GuestStream => {
+    let st = streams.get(vm);
+    if (!st) streams.set(vm, (st = { sinks: [], pages: new Uint32Array(4096), writes: new Uint8Array(4096), vcpus: new Uint16Array(4096), count: 0, cpu: -1, stalledNs: 0 }));
+    return st;
+  };
+  const grow = (st: GuestStream) => {
+    const n = st.pages.length * 2;
+    const pages = new Uint32Array(n);
+    pages.set(st.pages);
+    st.pages = pages;
+    const writes = new Uint8Array(n);
+    writes.set(st.writes);
+    st.writes = writes;
+    st.vcpus = new Uint16Array(n); // one vCPU: all zeros
+  };
+  /** Host cycles per ns of the host the VM runs on. */
+  const cyclesPerNs = (vm: number) => api.sim.world.store(Host).frequency[api.sim.world.store(Vm).host[vm]] / 1e9;
+  const guestStream: PageAccessStream = {
+    subscribe(vm, sink) {
+      if (!api.options.mmuTiming) throw new Error(`VM ${vm} runs a real guest: its page accesses are streamed only in timing mode (workload.guest { mmuTiming: true })`);
+      streamOf(vm).sinks.push(sink);
+    },
+    stall(vm, ns) {
+      const st = streams.get(vm);
+      if (!st || st.cpu < 0) throw new Error(`VM ${vm} has no guest access stream: subscribe before charging stalls`);
+      st.stalledNs += ns;
+      chargeDebt.get(st.cpu)!.cycles += ns * cyclesPerNs(vm);
+    },
+    stalledNs: (vm) => streams.get(vm)?.stalledNs ?? 0,
+    // The VM's memory in 4 KiB pages (the estimators convert pages to bytes with it); the guest's page numbers stay below it.
+    pages: (vm) => Math.max(1, Math.floor(api.sim.world.store(Vm).memory[vm] / 4096)),
+    // The guest runs on the VM's first vCPU.
+    vcpus: () => 1,
+  };
+  api.provide(GuestPageAccessStream, { useValue: guestStream });
 
   const keep = (o: Output, stream: Uint8Array[], bytes: Uint8Array) => {
     const room = api.options.maxOutput - o.kept;
@@ -109,15 +176,27 @@ export default definePlugin<Options>((api) => {
         mmu.attach(k);
         const touched = new Uint8Array(Math.ceil(Math.min(api.options.memory, V.memory[vm]) / 4096));
         timingKernels.set(cpu, { kernel: k, touched });
+        const st = streamOf(vm);
+        st.cpu = cpu;
         timing = {
           onMemoryAccess: (address, write) => {
             const vpn = Math.floor(address / 4096);
             if (!touched[vpn]) {
+              // Demand paging: the page is not mapped, so the access is a guest page fault
+              // (delivered as the strategy delivers it); the kernel maps the page (an
+              // invalid entry filled: no flush) and returns, and the access is retried.
               touched[vpn] = 1;
-              sim.hooks.memory.pageFault.call({ vcpu: cpu, va: vpn * 4096, access: write ? 'write' : 'read', kind: 'guest' });
+              owed.cycles += mmu.access(k, vpn, write);
+              owed.cycles += mmu.privilege(k, PRIV_SUPERVISOR);
               owed.cycles += mmu.ptWrite(k, k.mapPage(0, vpn), 0, [vpn]);
+              owed.cycles += mmu.privilege(k, PRIV_USER);
             }
-            owed.cycles += mmu.access(k, vpn);
+            owed.cycles += mmu.access(k, vpn, write);
+            if (st.sinks.length) {
+              if (st.count === st.pages.length) grow(st);
+              st.pages[st.count] = vpn;
+              st.writes[st.count++] = write ? 1 : 0;
+            }
           },
           onMemoryMap: (event, start, length) => {
             for (let vpn = Math.floor(start / 4096); vpn < Math.ceil((start + length) / 4096); vpn++) {
@@ -169,6 +248,17 @@ export default definePlugin<Options>((api) => {
     running.set(cpus.length);
   });
 
+  // A system call enters the guest kernel and returns: two privilege events per call.
+  // Early, so that a call another handler answers (emulates) enters the kernel too.
+  if (api.options.mmuTiming) {
+    api.hooks.cpu.syscall.tap({ name: api.id, stage: STAGE_EARLY }, (e) => {
+      const t = timingKernels.get(e.vcpu);
+      if (!t || !strategy) return undefined;
+      debt.get(e.vcpu)!.cycles += strategy.privilege(t.kernel, PRIV_SUPERVISOR) + strategy.privilege(t.kernel, PRIV_USER);
+      return undefined;
+    });
+  }
+
   api.addSystem({
     name: `${api.id}/run`,
     phase: 'cpu',
@@ -209,6 +299,18 @@ export default definePlugin<Options>((api) => {
         const before = instance.instructions;
         const status = instance.run(budget);
         if (instance.chargedNs !== clock.charged) charged.cycles += ((instance.chargedNs - clock.charged) * hz) / 1e9;
+        const st = streams.get(vm);
+        if (st && st.count > 0) {
+          // The step's accesses, handed over as one batch; what they cost the vCPU delays it.
+          const b = { vm, count: st.count, pages: st.pages, writes: st.writes, vcpus: st.vcpus, vcpuCount: 1, startNs: sim.timeNs, endNs: sim.timeNs + sim.dtNs };
+          let lost = 0;
+          for (let i = 0; i < st.sinks.length; i++) lost += st.sinks[i](b);
+          st.count = 0;
+          if (lost > 0) {
+            st.stalledNs += lost;
+            charged.cycles += lost * cyclesPerNs(vm);
+          }
+        }
         instructions.add(instance.instructions - before);
         translation.add(owed.cycles - before0);
         G.instructions[cpu] = instance.instructions;
@@ -277,10 +379,12 @@ export default definePlugin<Options>((api) => {
         const o = outputs.get(cpu)!;
         return { cpu, state: instances.get(cpu)!.save(), out: o.out, err: o.err, kept: o.kept, dropped: o.dropped, debt: debt.get(cpu)!.cycles, chargeDebt: chargeDebt.get(cpu)!.cycles };
       });
-      return { guests, timing };
+      const stalled = [...streams].filter(([, st]) => st.cpu >= 0).map(([vm, st]) => [vm, st.stalledNs]);
+      return { guests, timing, stalled };
     },
     load: (data) => {
-      const d = data as { guests: unknown[]; timing: { strategy: unknown; kernels: Array<[number, unknown, Uint8Array]> } | null };
+      const d = data as { guests: unknown[]; timing: { strategy: unknown; kernels: Array<[number, unknown, Uint8Array]> } | null; stalled?: Array<[number, number]> };
+      for (const [vm, ns] of d.stalled ?? []) streamOf(vm).stalledNs = ns;
       if (d.timing && strategy) {
         for (const [cpu, kernel, touched] of d.timing.kernels) {
           const t = timingKernels.get(cpu)!;

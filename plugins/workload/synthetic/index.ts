@@ -17,6 +17,7 @@
 // accesses are handed over as one batch. The sinks return the vCPU time the accesses
 // cost (VM exits, faults); that time, and stalls charged directly, come out of the VM's
 // next steps, so a disturbed VM makes fewer accesses: its progress shows the slowdown.
+// A VM that runs a real guest is handed to workload.guest's stream (GuestPageAccessStream).
 
 import {
   definePlugin,
@@ -33,6 +34,7 @@ import {
   type WorkloadSpec,
   type Rng,
   PageAccessStream,
+  GuestPageAccessStream,
   type PageAccessSink,
 } from 'virtlab';
 import type { Options } from './options';
@@ -328,8 +330,17 @@ export default definePlugin<Options>((api) => {
   };
   api.provide(MemoryActivity, { useValue: activity });
 
+  /** The stream of a VM that runs a real guest (workload.guest in timing mode), or undefined. */
+  const guestStream = (vm: number): PageAccessStream | undefined => {
+    if (api.sim.world.has(vm, MemWorkload)) return undefined;
+    const group = api.sim.scenario.vms[api.sim.world.store(Vm).group[vm]];
+    return group?.workload?.kind === 'guest' ? api.sim.services.tryGet(GuestPageAccessStream) : undefined;
+  };
+
   const stream: PageAccessStream = {
     subscribe(vm, sink) {
+      const g = guestStream(vm);
+      if (g) return g.subscribe(vm, sink);
       activity.detail(vm);
       let list = sinks.get(vm);
       if (!list) {
@@ -339,15 +350,17 @@ export default definePlugin<Options>((api) => {
       list.push(sink);
     },
     stall(vm, ns) {
+      const g = guestStream(vm);
+      if (g) return g.stall(vm, ns);
       const st = streamed.get(vm);
       if (!st) throw new Error(`VM ${vm} has no access stream: subscribe before charging stalls`);
       st.debtNs += ns;
       // Counted by the plugins that cause it (dirty-log.vcpu-stall-ns, memory.overcommit.swap-ns …).
       st.stalledNs += ns;
     },
-    stalledNs: (vm) => streamed.get(vm)?.stalledNs ?? 0,
-    pages: (vm) => Math.max(1, Math.floor(api.sim.world.store(Vm).memory[vm] / pageSize)),
-    vcpus: (vm) => Math.max(1, api.sim.world.store(Vm).vcpus[vm]),
+    stalledNs: (vm) => guestStream(vm)?.stalledNs(vm) ?? streamed.get(vm)?.stalledNs ?? 0,
+    pages: (vm) => guestStream(vm)?.pages(vm) ?? Math.max(1, Math.floor(api.sim.world.store(Vm).memory[vm] / pageSize)),
+    vcpus: (vm) => guestStream(vm)?.vcpus(vm) ?? Math.max(1, api.sim.world.store(Vm).vcpus[vm]),
   };
   api.provide(PageAccessStream, { useValue: stream });
 
