@@ -53,6 +53,8 @@ export interface DirtyLogCosts {
   readonly entryCycles: number;
   /** One INVEPT as each vCPU sees it: the kick, the exit, the flush and the TLB refill after it. */
   readonly inveptCycles: number;
+  /** Write protection only: re-arm every page (Xen) or the dirtied pages through the reverse map (KVM). */
+  readonly rearm?: 'all-pages' | 'dirtied-pages';
 }
 
 /** PML log geometry (Intel SDM: a 4 KiB page of 512 eight-byte entries). */
@@ -362,13 +364,18 @@ export class DirtyLogger implements DirtyLog {
     const list = listBits(c.reads ? c.accessed : c.dirty, c.reads ? c.accessedCount : c.dirtyCount);
     // Write-protect the written pages again, or clear the bits that made them log.
     let written: number;
-    if (this.kind === 'write-protect') {
+    if (this.kind === 'write-protect' && this.costs.rearm !== 'dirtied-pages') {
       // Re-arming write protection is a pass over the whole guest memory (Xen's
-      // log-dirty CLEAN changes every entry back to read-only; KVM without manual
-      // protection re-protects through each memslot): every entry is written.
+      // log-dirty CLEAN changes every entry back to read-only): every entry is written.
       L.bits.dirty.fill(0);
       L.bits.dirtyCount = 0;
       written = L.bits.pages;
+    } else if (this.kind === 'write-protect') {
+      // KVM: kvm_get_dirty_log_protect (or KVM_CLEAR_DIRTY_LOG) walks the dirty bitmap
+      // and write-protects each set page through the reverse map
+      // (kvm_arch_mmu_enable_log_dirty_pt_masked), so the pass is the pages dirtied.
+      // Every client's logged pages were made writable by a fault, so D marks them.
+      written = L.bits.clearDirty(list);
     } else written = c.reads ? L.bits.clearAccessed(list) : L.bits.clearDirty(list);
     const passNs = this.clearCost(L, written);
     ns += passNs;
