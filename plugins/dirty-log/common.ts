@@ -20,6 +20,17 @@
 //   not stop the vCPU: it swaps to a second buffer and the notice goes to a hypervisor
 //   core, which drains the full one (its time is counted, not the vCPU's).
 //
+// The lock (KVM's mmu_lock, Xen's paging lock): handling a write-protection fault,
+// draining a PML log on a log-full exit and the re-arming pass all change EPT entries
+// and the dirty bitmap under one per-VM lock. The pass runs in chunks of
+// REARM_CHUNK_PAGES and lets waiting vCPUs in between (KVM's cond_resched_rwlock_write
+// on a contended lock; QEMU clears the log in 1 GiB chunks, migration/ram.c
+// clear_bitmap_shift = 18). So a vCPU that logs a page while a pass runs waits for the
+// rest of the current chunk, and the pass is stretched by the lock time those vCPUs
+// take; that stretch is owed by the client whose pass it was, and charged to its next
+// re-arm. Both are counted from the logging events that fall inside the pass, so they
+// grow with the write rate.
+//
 // Costs are in cycles of the VM's host (Host.frequency): VM exits, fault handling,
 // drained entries, entries written when re-arming, and INVEPT per vCPU. The vCPU time
 // lost (exits, INVEPTs) goes back to the workload as stalls, so the VM's progress
@@ -42,10 +53,19 @@ export interface DirtyLogCosts {
   readonly entryCycles: number;
   /** One INVEPT as each vCPU sees it: the kick, the exit, the flush and the TLB refill after it. */
   readonly inveptCycles: number;
+  /** Write protection only: re-arm every page (Xen) or the dirtied pages through the reverse map (KVM). */
+  readonly rearm?: 'all-pages' | 'dirtied-pages';
 }
 
 /** PML log geometry (Intel SDM: a 4 KiB page of 512 eight-byte entries). */
 export const PML_ENTRIES = 512;
+
+/**
+ * Pages a re-arming pass handles before it lets a waiting vCPU take the lock: QEMU
+ * clears KVM's dirty log in chunks of 2^18 pages (migration/ram.c clear_bitmap_shift),
+ * each one KVM_CLEAR_DIRTY_LOG call holding mmu_lock.
+ */
+export const REARM_CHUNK_PAGES = 1 << 18;
 
 interface Client {
   vm: number;
@@ -70,6 +90,13 @@ interface Logged {
   index: Int32Array;
   /** PRL: which of a vCPU's two buffers is current. */
   buffer: Uint8Array;
+  /** The last re-arming pass holding the lock: start and end (ns, end stretched by the vCPUs let in), its chunk length (ns) and its client. */
+  passStartNs: number;
+  passEndNs: number;
+  passChunkNs: number;
+  passClient: number;
+  /** Per vCPU: until when it waits for the lock (ns). */
+  vcpuBusyNs: Float64Array;
 }
 
 export class DirtyLogger implements DirtyLog {
@@ -90,6 +117,8 @@ export class DirtyLogger implements DirtyLog {
     hypervisorCycles: Counter;
     hvCoreCycles: Counter;
     stallNs: Counter;
+    lockWaitNs: Counter;
+    passStretchNs: Counter;
   };
 
   constructor(
@@ -111,6 +140,8 @@ export class DirtyLogger implements DirtyLog {
       hypervisorCycles: n('hypervisor-cycles', 'cycles', 'Hypervisor cycles of arming, draining and re-arming, spent by the thread that reads the log.'),
       hvCoreCycles: n('hypervisor-core-cycles', 'cycles', 'Cycles of the hypervisor core that drains full PRL logs while the vCPUs run on.'),
       stallNs: n('vcpu-stall-ns', 'ns', 'vCPU time lost to logging exits and INVEPTs, summed over vCPUs.'),
+      lockWaitNs: n('lock-wait-ns', 'ns', 'vCPU time spent waiting for the lock held by a re-arming pass (part of vcpu-stall-ns).'),
+      passStretchNs: n('pass-stretch-ns', 'ns', 'Time re-arming passes lost to vCPUs that took the lock between its chunks, charged to the next re-arm.'),
     };
   }
 
@@ -131,7 +162,7 @@ export class DirtyLogger implements DirtyLog {
       const pages = stream.pages(vm);
       const vcpus = stream.vcpus(vm);
       const buffers = this.kind === 'prl' ? 2 : 1;
-      L = { vm, bits: new EptAccessBits(pages), clients: [], vcpus, log: new Float64Array(PML_ENTRIES * vcpus * buffers), index: new Int32Array(vcpus).fill(PML_ENTRIES - 1), buffer: new Uint8Array(vcpus) };
+      L = { vm, bits: new EptAccessBits(pages), clients: [], vcpus, log: new Float64Array(PML_ENTRIES * vcpus * buffers), index: new Int32Array(vcpus).fill(PML_ENTRIES - 1), buffer: new Uint8Array(vcpus), passStartNs: 0, passEndNs: 0, passChunkNs: 0, passClient: -1, vcpuBusyNs: new Float64Array(vcpus) };
       this.logged.set(vm, L);
       this.watch(vm);
       // Arming: every EPT entry is write-protected (or has its A/D bits cleared: the
@@ -210,9 +241,27 @@ export class DirtyLogger implements DirtyLog {
     if (!L) return 0;
     const bits = L.bits;
     let stallCycles = 0;
+    let waitNs = 0;
     let entries = 0;
     const wp = this.kind === 'write-protect';
     const prl = this.kind === 'prl';
+    const ghz = this.ghz(b.vm);
+    // Accesses are spread evenly over the step; only those inside a pass meet the lock.
+    const inPass = L.passEndNs > b.startNs && L.passStartNs < b.endNs;
+    const dt = (b.endNs - b.startNs) / Math.max(1, b.count);
+    /** A vCPU needs the lock at access i for `holdCycles`: the wait, and the pass stretched by the hold. */
+    const lock = (i: number, v: number, holdCycles: number) => {
+      const t = Math.max(b.startNs + (i + 0.5) * dt, L.vcpuBusyNs[v]);
+      if (t < L.passStartNs || t >= L.passEndNs) return;
+      // It waits for the rest of the current chunk, then holds the lock while the pass waits.
+      const chunkEnd = Math.min(L.passEndNs, L.passStartNs + Math.ceil((t - L.passStartNs + 1e-9) / L.passChunkNs) * L.passChunkNs);
+      const hold = holdCycles / ghz;
+      waitNs += chunkEnd - t;
+      L.vcpuBusyNs[v] = chunkEnd + hold;
+      L.passEndNs += hold;
+      this.c.passStretchNs.add(hold);
+      if (L.passClient >= 0 && this.clients[L.passClient]?.open) this.clients[L.passClient].pendingNs += hold;
+    };
     for (let i = 0; i < b.count; i++) {
       const page = b.pages[i];
       const write = b.writes[i] === 1;
@@ -222,6 +271,7 @@ export class DirtyLogger implements DirtyLog {
           bits.touch(page, true);
           this.c.exitsViolation.add(1);
           stallCycles += this.costs.vmExitCycles + this.costs.faultCycles;
+          if (inPass) lock(i, b.vcpus[i], this.costs.faultCycles);
           this.record(L, page, true);
           entries++;
         } else if (!write) bits.touch(page, false);
@@ -241,7 +291,9 @@ export class DirtyLogger implements DirtyLog {
           L.buffer[v] ^= 1;
         } else {
           this.c.exitsLogFull.add(1);
-          stallCycles += this.costs.vmExitCycles + this.drain(L, base, PML_ENTRIES);
+          const drained = this.drain(L, base, PML_ENTRIES);
+          stallCycles += this.costs.vmExitCycles + drained;
+          if (inPass) lock(i, v, drained);
         }
         L.index[v] = PML_ENTRIES - 1;
       }
@@ -251,8 +303,9 @@ export class DirtyLogger implements DirtyLog {
       entries++;
     }
     if (entries) this.c.entries.add(entries);
-    if (!stallCycles) return 0;
-    const ns = stallCycles / this.ghz(b.vm);
+    if (waitNs) this.c.lockWaitNs.add(waitNs);
+    if (!stallCycles && !waitNs) return 0;
+    const ns = stallCycles / ghz + waitNs;
     this.c.stallNs.add(ns);
     return ns;
   }
@@ -301,7 +354,7 @@ export class DirtyLogger implements DirtyLog {
     return listBits(c.dirty, c.dirtyCount);
   }
 
-  rearm(client: number): number {
+  rearm(client: number, atNs = this.api.sim.timeNs): number {
     const c = this.client(client);
     const L = this.logged.get(c.vm)!;
     this.flushLogs(L);
@@ -311,15 +364,28 @@ export class DirtyLogger implements DirtyLog {
     const list = listBits(c.reads ? c.accessed : c.dirty, c.reads ? c.accessedCount : c.dirtyCount);
     // Write-protect the written pages again, or clear the bits that made them log.
     let written: number;
-    if (this.kind === 'write-protect') {
+    if (this.kind === 'write-protect' && this.costs.rearm !== 'dirtied-pages') {
       // Re-arming write protection is a pass over the whole guest memory (Xen's
-      // log-dirty CLEAN changes every entry back to read-only; KVM without manual
-      // protection re-protects through each memslot): every entry is written.
+      // log-dirty CLEAN changes every entry back to read-only): every entry is written.
       L.bits.dirty.fill(0);
       L.bits.dirtyCount = 0;
       written = L.bits.pages;
+    } else if (this.kind === 'write-protect') {
+      // KVM: kvm_get_dirty_log_protect (or KVM_CLEAR_DIRTY_LOG) walks the dirty bitmap
+      // and write-protects each set page through the reverse map
+      // (kvm_arch_mmu_enable_log_dirty_pt_masked), so the pass is the pages dirtied.
+      // Every client's logged pages were made writable by a fault, so D marks them.
+      written = L.bits.clearDirty(list);
     } else written = c.reads ? L.bits.clearAccessed(list) : L.bits.clearDirty(list);
-    ns += this.clearCost(L, written);
+    const passNs = this.clearCost(L, written);
+    ns += passNs;
+    // The pass holds the lock from now, in chunks; vCPUs that log meanwhile meet it (onBatch).
+    if (passNs > 0) {
+      L.passStartNs = atNs;
+      L.passEndNs = atNs + passNs;
+      L.passChunkNs = (passNs * Math.min(written, REARM_CHUNK_PAGES)) / written;
+      L.passClient = client;
+    }
     c.dirty.fill(0);
     c.accessed.fill(0);
     c.dirtyCount = 0;
@@ -331,12 +397,12 @@ export class DirtyLogger implements DirtyLog {
   save(): unknown {
     return {
       clients: this.clients.map((c) => ({ ...c })),
-      logged: [...this.logged.values()].map((L) => ({ vm: L.vm, pages: L.bits.pages, accessed: L.bits.accessed, dirty: L.bits.dirty, ac: L.bits.accessedCount, dc: L.bits.dirtyCount, clients: L.clients, vcpus: L.vcpus, log: L.log, index: L.index, buffer: L.buffer })),
+      logged: [...this.logged.values()].map((L) => ({ vm: L.vm, pages: L.bits.pages, accessed: L.bits.accessed, dirty: L.bits.dirty, ac: L.bits.accessedCount, dc: L.bits.dirtyCount, clients: L.clients, vcpus: L.vcpus, log: L.log, index: L.index, buffer: L.buffer, pass: [L.passStartNs, L.passEndNs, L.passChunkNs, L.passClient], busy: L.vcpuBusyNs })),
     };
   }
 
   load(data: unknown): void {
-    const d = data as { clients: Client[]; logged: Array<{ vm: number; pages: number; accessed: Uint32Array; dirty: Uint32Array; ac: number; dc: number; clients: number[]; vcpus: number; log: Float64Array; index: Int32Array; buffer: Uint8Array }> };
+    const d = data as { clients: Client[]; logged: Array<{ vm: number; pages: number; accessed: Uint32Array; dirty: Uint32Array; ac: number; dc: number; clients: number[]; vcpus: number; log: Float64Array; index: Int32Array; buffer: Uint8Array; pass: number[]; busy: Float64Array }> };
     this.clients.length = 0;
     for (const c of d.clients) this.clients.push({ ...c, dirty: Uint32Array.from(c.dirty), accessed: Uint32Array.from(c.accessed) });
     this.logged.clear();
@@ -346,7 +412,7 @@ export class DirtyLogger implements DirtyLog {
       bits.dirty.set(s.dirty);
       bits.accessedCount = s.ac;
       bits.dirtyCount = s.dc;
-      this.logged.set(s.vm, { vm: s.vm, bits, clients: [...s.clients], vcpus: s.vcpus, log: Float64Array.from(s.log), index: Int32Array.from(s.index), buffer: Uint8Array.from(s.buffer) });
+      this.logged.set(s.vm, { vm: s.vm, bits, clients: [...s.clients], vcpus: s.vcpus, log: Float64Array.from(s.log), index: Int32Array.from(s.index), buffer: Uint8Array.from(s.buffer), passStartNs: s.pass[0], passEndNs: s.pass[1], passChunkNs: s.pass[2], passClient: s.pass[3], vcpuBusyNs: Float64Array.from(s.busy) });
       this.watch(s.vm);
     }
   }

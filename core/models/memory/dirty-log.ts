@@ -195,8 +195,11 @@ export interface DirtyLog {
    * Drains the log, clears the client's bitmap and re-arms its pages (write-protects
    * them again, or clears their D — and for PRL A — bits) and flushes. Returns the
    * hypervisor time this took, ns: the caller's thread spends it before going on.
+   * `atNs` is when the pass starts (default: the current tick): vCPUs that log a page
+   * while it holds the lock wait for it, and the time they hold the lock in between
+   * stretches the pass (owed by this client at its next re-arm).
    */
-  rearm(client: number): number;
+  rearm(client: number, atNs?: number): number;
 }
 export const DirtyLog = token<DirtyLog>('DirtyLog');
 

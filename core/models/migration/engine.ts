@@ -463,7 +463,7 @@ export class MigrationEngine {
     const log = this.dirtyLog();
     if (log) {
       if (r.dirtyClient < 0) r.dirtyClient = log.open(r.vm, `migration-${r.id}`);
-      const ns = log.rearm(r.dirtyClient);
+      const ns = log.rearm(r.dirtyClient, now);
       r.dirtyLogNs += ns;
       const cap = this.capFor(r);
       if (Number.isFinite(cap)) r.roundBytes += (ns * cap) / 8e9;

@@ -12,4 +12,6 @@ export interface Options {
   readonly entryCycles: number;
   /** One INVEPT as each vCPU pays it: the kick (an IPI and an exit), the flush, and the TLB refill that follows. Unit: cycles. Default: 6000. */
   readonly inveptCycles: number;
+  /** What re-arming write-protects: every page of the VM (Xen's log-dirty CLEAN), or only the pages written since the last re-arm, found through the reverse map (KVM's kvm_get_dirty_log_protect / KVM_CLEAR_DIRTY_LOG). Default: "all-pages". */
+  readonly rearm: "all-pages" | "dirtied-pages";
 }
