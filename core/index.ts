@@ -25,7 +25,7 @@ export * as gpuKernel from './models/gpu/kernel';
 export { KernelBuilder, ArrayRef, VarRef, affineOf, exprOfAffine, mapExpr, mapStmts, forEachLoad, storedArrays, type Kernel, type Expr as KernelExpr, type Stmt as KernelStmt, type ArrayDecl, type ElemType, type ReduceOp, type Affine } from './models/gpu/kernel';
 export { runKernel, occupancyOf, estimateRegisters, type GpuBuffer, type GpuCounts, type LaunchResult, type Occupancy } from './models/gpu/executor';
 export { HostGpu } from './models/gpu/components';
-export { compileKernel, defaultWorkGroup, treeReduction, lowerReductionsGlobal, combine as combineReduction } from './models/gpu/compile';
+export { compileKernel, defaultWorkGroup, treeReduction, lowerReductions, lowerReductionsGlobal, combine as combineReduction } from './models/gpu/compile';
 export type { MigrationHooks, MigrationEvent, MigrationRoundEvent, MigrationSwitchEvent, MigrationEndEvent } from './models/migration/hooks';
 export type { SimContext, ServiceLookup } from './engine/context';
 export { Simulation, SimulationError, type RunResult, type SimSnapshot, type SimulationOptions, type BootPhase } from './simulation';
@@ -139,7 +139,7 @@ export { Unit, Block, Inst, CHECKED, operands, termOperands, mapOperands, mapTer
 export { DbtRuntime, type Translator, type TranslatedUnit, type DbtCounters } from './models/dbt/runtime';
 export { translatedEngine, hostCodeOf, type TranslatedEngineOptions, type ModelledGuestInstance } from './models/dbt/engine';
 export { HOST_CLASSES, HOST_PROFILES, hostProfile, lanesOf, type HostClass, type HostCodeProfile } from './models/dbt/hostcode/profile';
-export { RegMapToken, byHotness, GPR, MEMORY, GUEST_REGISTERS, type Home, type Placement as RegPlacement, type RegisterUsage, type RegMap } from './models/dbt/hostcode/regmap';
+export { RegMapToken, GPR, MEMORY, GUEST_REGISTERS, type Home, type Placement as RegPlacement, type RegisterUsage, type RegMap } from './models/dbt/hostcode/regmap';
 export { HostCodeModel, hostCodeCounters, type HostCodeReport } from './models/dbt/hostcode/model';
 export { lowerUnit, cyclesOf, type BlockHostCode } from './models/dbt/hostcode/lower';
 export type { EmitOptions } from './models/dbt/emit';

@@ -43,29 +43,40 @@ export function treeReduction(op: ReduceOp, value: Expr, scratch: string, slot: 
   return out;
 }
 
-/** Lowers the reductions left in a 1-D kernel to tree reductions in global memory. */
-export function lowerReductionsGlobal(k: Kernel): Kernel {
-  if (!k.body.some((s) => s.k === 'reduce')) return k;
-  if (k.global.length !== 1) throw new Error(`kernel '${k.name}': reductions are supported over 1-D index spaces`);
-  const l = k.local![0];
-  const groups = k.global[0] / l;
+/**
+ * Lowers the reductions of a 1-D kernel to work-group tree reductions of `l`
+ * work-items whose scratch lives in `space`: global memory indexed by the global id
+ * (the floor every compiled kernel gets) or local memory indexed by the local id (what
+ * a JIT pass that stages reductions asks for). Returns the kernel and how many it lowered.
+ */
+export function lowerReductions(k: Kernel, l: number, space: 'global' | 'local'): { kernel: Kernel; lowered: number } {
   const arrays: ArrayDecl[] = [...k.arrays];
   const finish = [...(k.hostFinish ?? [])];
   const body: Stmt[] = [];
+  const lid: Expr = { k: 'lid', d: 0 };
+  const index: Expr = space === 'global' ? { k: 'gid', d: 0 } : lid;
+  let lowered = 0;
   for (const s of k.body) {
     if (s.k !== 'reduce') {
       body.push(s);
       continue;
     }
-    const scratch = `${s.target}__scratch`;
+    const scratch = `${s.target}__${space === 'global' ? 'scratch' : 'local'}`;
     const partials = `${s.target}__partials`;
-    arrays.push({ name: scratch, type: 'f32', length: k.global[0], space: 'global', access: 'temp' }, { name: partials, type: 'f32', length: groups, space: 'global', access: 'temp' });
+    arrays.push({ name: scratch, type: 'f32', length: space === 'global' ? k.global[0] : l, space, access: 'temp' }, { name: partials, type: 'f32', length: k.global[0] / l, space: 'global', access: 'temp' });
     finish.push({ op: s.op, partials, target: s.target });
-    const gid: Expr = { k: 'gid', d: 0 };
-    const lid: Expr = { k: 'lid', d: 0 };
-    body.push(...treeReduction(s.op, s.value, scratch, (o) => add(gid, o), lid, l, partials, { k: 'grp', d: 0 }));
+    body.push(...treeReduction(s.op, s.value, scratch, (o) => add(index, o), lid, l, partials, { k: 'grp', d: 0 }));
+    lowered++;
   }
-  return { ...k, arrays, body, hostFinish: finish, notes: [...(k.notes ?? []), 'reductions: tree in global memory'] };
+  const note = space === 'global' ? 'reductions: tree in global memory' : `reductions: tree in local memory over ${l} work-items`;
+  return { kernel: { ...k, arrays, body, hostFinish: finish, notes: [...(k.notes ?? []), note] }, lowered };
+}
+
+/** Lowers the reductions left in a 1-D kernel to tree reductions in global memory. */
+export function lowerReductionsGlobal(k: Kernel): Kernel {
+  if (!k.body.some((s) => s.k === 'reduce')) return k;
+  if (k.global.length !== 1) throw new Error(`kernel '${k.name}': reductions are supported over 1-D index spaces`);
+  return lowerReductions(k, k.local![0], 'global').kernel;
 }
 
 /** Compiles `k` for `dev`: the JIT passes, then the global-memory floor for what they left. */

@@ -26,7 +26,7 @@ import {
   mapExpr,
   mapStmts,
   storedArrays,
-  treeReduction,
+  lowerReductions,
   gpuKernel,
   type Affine,
   type ArrayDecl,
@@ -53,23 +53,9 @@ const key = (array: string, a: Affine) => `${array}|${a.c}|${[...a.terms].sort()
 /** @Reduce → work-group tree reduction in local memory (1-D kernels). */
 export function reductionsToLocal(k: Kernel, L: number[], stats: PassStats): Kernel {
   if (k.global.length !== 1 || !k.body.some((s) => s.k === 'reduce')) return k;
-  const l = L[0];
-  const arrays: ArrayDecl[] = [...k.arrays];
-  const finish = [...(k.hostFinish ?? [])];
-  const body: Stmt[] = [];
-  for (const s of k.body) {
-    if (s.k !== 'reduce') {
-      body.push(s);
-      continue;
-    }
-    const scratch = `${s.target}__local`;
-    const partials = `${s.target}__partials`;
-    arrays.push({ name: scratch, type: 'f32', length: l, space: 'local', access: 'temp' }, { name: partials, type: 'f32', length: k.global[0] / l, space: 'global', access: 'temp' });
-    finish.push({ op: s.op, partials, target: s.target });
-    body.push(...treeReduction(s.op, s.value, scratch, (o) => add(lidE(0), o), lidE(0), l, partials, grpE(0)));
-    stats.reductions++;
-  }
-  return { ...k, local: L, arrays, body, hostFinish: finish, notes: [...(k.notes ?? []), `reductions: tree in local memory over ${l} work-items`] };
+  const { kernel, lowered } = lowerReductions(k, L[0], 'local');
+  stats.reductions += lowered;
+  return { ...kernel, local: L };
 }
 
 /** Loop tiling of arrays read along one dimension of the work-group and a loop variable. */

@@ -5,7 +5,8 @@
 // hostcode/model.ts). FP registers stay in memory: a host integer register cannot
 // hold them usefully.
 
-import { byHotness, definePlugin, GPR, GUEST_REGISTERS, hostProfile, MEMORY, RegMapToken, type Home, type RegMap } from 'virtlab';
+import { definePlugin, GPR, GUEST_REGISTERS, hostProfile, MEMORY, RegMapToken, type Home, type RegMap } from 'virtlab';
+import { byHotness } from '../common';
 import type { Options } from './options';
 
 export default definePlugin<Options>((api) => {

@@ -6,7 +6,8 @@
 // operands and results of those operations sit side by side in one register and the
 // operation packs without shuffles; the rest fill the free lanes by hotness.
 
-import { byHotness, GUEST_REGISTERS, lanesOf, MEMORY, type Home, type HostCodeProfile, type RegisterUsage } from 'virtlab';
+import { GUEST_REGISTERS, lanesOf, MEMORY, type Home, type HostCodeProfile, type RegisterUsage } from 'virtlab';
+import { byHotness } from '../common';
 
 export function layout(usage: RegisterUsage, host: HostCodeProfile, tempVectors: number, pack: boolean): Home[] {
   const homes: Home[] = Array.from({ length: GUEST_REGISTERS }, () => MEMORY);

@@ -53,10 +53,3 @@ export const RegMapToken = token<RegMap>('RegMap');
 
 export const MEMORY: Home = Object.freeze({ kind: 'memory' });
 export const GPR: Home = Object.freeze({ kind: 'gpr' });
-
-/** Guest registers 1–63 that were accessed, hottest first (ties by number, so placements are deterministic). */
-export function byHotness(usage: RegisterUsage, include: (r: number) => boolean = () => true): number[] {
-  const regs: number[] = [];
-  for (let r = 1; r < GUEST_REGISTERS; r++) if (usage.weight[r] > 0 && include(r)) regs.push(r);
-  return regs.sort((a, b) => usage.weight[b] - usage.weight[a] || a - b);
-}
