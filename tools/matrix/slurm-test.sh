@@ -33,15 +33,30 @@ fi
 T=$(mktemp -d /tmp/virtlab-slurm.XXXXXX)
 chmod 755 "$T"
 PIDS=()
+# Processes of this test's cluster that its daemons started (slurmstepd, the jobs):
+# they carry this cluster's SLURM_CONF, a path no other cluster has.
+ours() {
+  grep -lzxF "SLURM_CONF=$T/slurm.conf" /proc/[0-9]*/environ 2>/dev/null | cut -d/ -f3 | grep -vxF "$$" || true
+}
 cleanup() {
   local rc=$?
   # Jobs still running (after a failure) go first, while slurmctld can still cancel them.
-  if [ -n "${SLURM_CONF:-}" ] && [ "$rc" != 0 ]; then scancel --full "$(squeue --noheader --format=%i 2>/dev/null | tr '\n' ' ')" >/dev/null 2>&1 || true; sleep 2; fi
-  for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
-  for pid in "${PIDS[@]}"; do
+  if [ -n "${SLURM_CONF:-}" ] && [ "$rc" != 0 ]; then
+    scancel --full --user="$(id -un)" >/dev/null 2>&1 || true
+    for _ in $(seq 20); do [ -z "$(squeue --noheader 2>/dev/null)" ] && break; sleep 1; done
+  fi
+  # slurmd, slurmctld, then munged, which they need to the end.
+  local i pid
+  for ((i = ${#PIDS[@]} - 1; i >= 0; i--)); do
+    pid=${PIDS[i]}
+    kill "$pid" 2>/dev/null || true
     for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
     kill -9 "$pid" 2>/dev/null || true
   done
+  # A job step that outlived slurmd (slurmstepd waits for it, ignoring SIGTERM).
+  local left
+  left=$(ours)
+  if [ -n "$left" ]; then kill -9 $left 2>/dev/null || true; fi
   if [ "$rc" != 0 ]; then
     for log in "$T"/*.log "$T"/out/slurm/*.log; do [ -f "$log" ] && { echo "--- $log (tail)"; tail -n 20 "$log"; }; done >&2
   fi
@@ -57,7 +72,8 @@ const net = require('net'); const a = net.createServer().listen(0, '127.0.0.1', 
   console.log(a.address().port, b.address().port); a.close(); b.close(); }); });")
 HOST=$(hostname -s)
 CPUS=$(nproc)
-MEM_MB=$(( $(awk '/^MemTotal:/ { print $2 }' /proc/meminfo) / 1024 ))
+# A little under the total, so that slurmd never finds less memory than configured and drains the node.
+MEM_MB=$(( $(awk '/^MemTotal:/ { print $2 }' /proc/meminfo) * 99 / 100 / 1024 ))
 
 mkdir -p "$T/munge" "$T/state" "$T/spool"
 chown munge:munge "$T/munge"
