@@ -19,12 +19,14 @@ fail() { echo "test:slurm: FAILED: $*" >&2; exit 1; }
 [ "$(id -u)" = 0 ] || fail "needs root (it installs packages and starts slurmctld, slurmd and munged)"
 
 if ! command -v slurmctld >/dev/null || ! command -v slurmd >/dev/null || ! command -v sbatch >/dev/null || ! command -v munged >/dev/null || ! command -v mungekey >/dev/null; then
+  command -v apt-get >/dev/null || fail "slurmctld, slurmd, sbatch or munged is missing, and there is no apt-get to install Debian's slurm-wlm and munge"
   say "installing slurm-wlm and munge"
-  apt-get update -qq
+  timeout 300 apt-get update -qq
   DEBIAN_FRONTEND=noninteractive timeout 900 apt-get install -y -qq --no-install-recommends slurm-wlm munge >/dev/null
 fi
 if [ ! -s /etc/munge/munge.key ]; then
   mkdir -p /etc/munge
+  say "creating a munge key"
   mungekey --create --keyfile=/etc/munge/munge.key
   chown munge:munge /etc/munge/munge.key
   chmod 600 /etc/munge/munge.key
@@ -157,12 +159,12 @@ determinismSample: 1
 timeout: 300s
 EOF
 CLI=(node "$REPO/tools/cli/bin.js")
-node "$REPO/tools/build/build.js" >/dev/null
+timeout 600 node "$REPO/tools/build/build.js" >/dev/null
 
 # Waits for the jobs of a submission to leave the queue (at most $1 seconds).
 run_on_slurm() {
   local limit=$1
-  "${CLI[@]}" matrix "$T/slurm-test.matrix.yaml" --slurm --tasks 3 --cpus-per-task 1 --time 20 --out "$T/out" | tee "$T/submit.txt"
+  timeout 300 "${CLI[@]}" matrix "$T/slurm-test.matrix.yaml" --slurm --tasks 3 --cpus-per-task 1 --time 20 --out "$T/out" | tee "$T/submit.txt"
   local array merge
   array=$(node -p "require('$T/out/slurm/submitted.json').arrayJob")
   merge=$(node -p "require('$T/out/slurm/submitted.json').mergeJob")
@@ -176,7 +178,7 @@ run_on_slurm() {
 say "submitting the matrix to Slurm"
 run_on_slurm 900
 say "the array and the merge job finished; running the same matrix locally"
-"${CLI[@]}" matrix "$T/slurm-test.matrix.yaml" --workers 1 --out "$T/local" --quiet >/dev/null || fail "the local run failed"
+timeout 900 "${CLI[@]}" matrix "$T/slurm-test.matrix.yaml" --workers 1 --out "$T/local" --quiet >/dev/null || fail "the local run failed"
 
 # Cell for cell: the same cells, each ok, with the same metrics.json (its sha256) and metrics.
 compare() {
