@@ -612,7 +612,7 @@ async function matrixCommand(rest: string[], io: Out): Promise<number> {
   if (workers !== undefined && !(Number.isInteger(workers) && workers >= 0)) throw new UsageError('--workers expects a whole number (0 runs cells in this thread)');
   // --quiet leaves out only the progress line: the report is the command's answer.
   const progress = new Progress(values.quiet ? () => {} : (s) => process.stderr.write(s), process.stderr.isTTY === true);
-  const { report, out, ran, reused } = await runMatrix({
+  const { report, out, ran, reused, rechecked } = await runMatrix({
     file: positionals[0],
     workers,
     out: values.out as string | undefined,
@@ -623,7 +623,8 @@ async function matrixCommand(rest: string[], io: Out): Promise<number> {
     warn: (line) => io.err(`note: ${line}`),
   });
   progress.done();
-  io.out(`${ran} cells run, ${reused} reused from ${out}/cells`);
+  const storedCheck = rechecked === 0 && report.determinism.checked.length > 0 ? '; the stored determinism check of the same cells holds' : '';
+  io.out(`${ran} cells run, ${reused} reused from ${out}/cells${storedCheck}`);
   printMatrixReport(io, report, out);
   if (values['update-golden']) io.out('golden values updated');
   return report.exitCode;
