@@ -108,7 +108,8 @@ const COMMANDS: Record<string, CommandSpec> = {
     name: 'matrix',
     summary: 'run every combination of a matrix of plugins and options, and compare with golden values',
     usage: [
-      'matrix <matrix.yaml> [--workers n] [--out dir] [--update-golden] [--shard k/n] [--fresh] [--quiet]',
+      'matrix <matrix.yaml> [--workers n] [--out dir] [--update-golden] [--shard k/n | --shard auto] [--fresh] [--quiet]',
+      'matrix <matrix.yaml> --slurm [--tasks n] [--partition p] [--time t] [--cpus-per-task n] [--array-limit m] [--out dir] [--fresh] [--dry-run]',
       'matrix <matrix.yaml> --coverage   (boots every cell: do interacting plugins meet?)',
       'matrix merge <shard output folder>… --out dir',
     ],
@@ -116,12 +117,19 @@ const COMMANDS: Record<string, CommandSpec> = {
       workers: { type: 'string', arg: 'n', description: 'worker threads (0 runs cells in this thread)' },
       out: { type: 'string', arg: 'dir', description: 'output folder (default results/matrix/<name>)' },
       'update-golden': { type: 'boolean', description: 'write the golden values from this run' },
-      shard: { type: 'string', arg: 'k/n', description: 'run the k-th of n shards' },
+      shard: { type: 'string', arg: 'k/n', description: "run the k-th of n shards; 'auto' reads them from a Slurm array task, a Kubernetes Indexed Job or VIRTLAB_SHARD_INDEX/_COUNT" },
+      slurm: { type: 'boolean', description: 'submit a Slurm job array (one shard per task) and a merge job that writes the report' },
+      tasks: { type: 'string', arg: 'n', description: 'with --slurm: array tasks (default: the previous submission\'s, else about 4 cells per CPU)' },
+      partition: { type: 'string', arg: 'p', description: 'with --slurm: the partition' },
+      time: { type: 'string', arg: 't', description: 'with --slurm: time limit of each task (Slurm syntax, e.g. 30, 2:00:00, 1-0)' },
+      'cpus-per-task': { type: 'string', arg: 'n', description: 'with --slurm: CPUs (and worker threads) of each task (default 1)' },
+      'array-limit': { type: 'string', arg: 'm', description: 'with --slurm: at most m tasks at once' },
+      'dry-run': { type: 'boolean', description: 'with --slurm: print the scripts and the sbatch commands, submit nothing' },
       fresh: { type: 'boolean', description: 'rerun cells whose results are stored' },
       coverage: { type: 'boolean', description: 'only boot the cells and report interaction coverage' },
       quiet: { type: 'boolean', description: 'print no progress line (the report is still printed)' },
     },
-    examples: ['virtlab matrix scenarios/matrices/ci.matrix.yaml --workers 2'],
+    examples: ['virtlab matrix scenarios/matrices/ci.matrix.yaml --workers 2', 'virtlab matrix scenarios/matrices/ci.matrix.yaml --slurm --partition short --time 30 --dry-run'],
   },
   conformance: {
     name: 'conformance',
@@ -586,8 +594,16 @@ async function matrixCommand(rest: string[], io: Out): Promise<number> {
     io.out(`interaction coverage: ${c.covered}/${c.pairs} interacting plugin pairs run together`);
     return c.missing.length ? 1 : 0;
   }
+  if (values.slurm) return await slurmCommand(positionals[0], values, io);
+  const slurmOnly = ['tasks', 'partition', 'time', 'cpus-per-task', 'array-limit', 'dry-run'].filter((k) => values[k] !== undefined);
+  if (slurmOnly.length) throw new UsageError(`--${slurmOnly[0]} applies only with --slurm`);
   let shard: { k: number; n: number } | undefined;
-  if (values.shard !== undefined) {
+  if (values.shard === 'auto') {
+    const { shardFromEnv } = await import('../matrix/slurm');
+    const s = shardFromEnv(process.env);
+    shard = { k: s.k, n: s.n };
+    io.out(`shard ${s.k}/${s.n} (from ${s.from})`);
+  } else if (values.shard !== undefined) {
     const m = /^(\d+)\/(\d+)$/.exec(values.shard as string);
     if (!m || Number(m[1]) < 1 || Number(m[1]) > Number(m[2])) throw new UsageError(`--shard expects k/n with 1 ≤ k ≤ n, got '${values.shard}'`);
     shard = { k: Number(m[1]), n: Number(m[2]) };
@@ -596,7 +612,7 @@ async function matrixCommand(rest: string[], io: Out): Promise<number> {
   if (workers !== undefined && !(Number.isInteger(workers) && workers >= 0)) throw new UsageError('--workers expects a whole number (0 runs cells in this thread)');
   // --quiet leaves out only the progress line: the report is the command's answer.
   const progress = new Progress(values.quiet ? () => {} : (s) => process.stderr.write(s), process.stderr.isTTY === true);
-  const { report, out, ran, reused } = await runMatrix({
+  const { report, out, ran, reused, rechecked } = await runMatrix({
     file: positionals[0],
     workers,
     out: values.out as string | undefined,
@@ -607,8 +623,46 @@ async function matrixCommand(rest: string[], io: Out): Promise<number> {
     warn: (line) => io.err(`note: ${line}`),
   });
   progress.done();
-  io.out(`${ran} cells run, ${reused} reused from ${out}/cells`);
+  const storedCheck = rechecked === 0 && report.determinism.checked.length > 0 ? '; the stored determinism check of the same cells holds' : '';
+  io.out(`${ran} cells run, ${reused} reused from ${out}/cells${storedCheck}`);
   printMatrixReport(io, report, out);
   if (values['update-golden']) io.out('golden values updated');
   return report.exitCode;
+}
+
+/** `matrix --slurm`: plans the job array and its merge job, then prints or submits them. */
+async function slurmCommand(file: string, values: Record<string, unknown>, io: Out): Promise<number> {
+  const { planSlurm, sbatchCommands, submitSlurm, shellWord } = await import('../matrix/slurm');
+  for (const k of ['shard', 'update-golden', 'coverage', 'workers']) {
+    if (values[k] !== undefined) throw new UsageError(`--${k} does not go with --slurm`, k === 'workers' ? 'each task runs --cpus-per-task worker threads' : k === 'update-golden' ? 'merge the results, then run the matrix locally with --update-golden: it reuses no cells, so update goldens where the results are' : undefined);
+  }
+  const num = (k: string) => {
+    if (values[k] === undefined) return undefined;
+    const v = Number(values[k]);
+    if (!/^\d+$/.test(String(values[k])) || v < 1) throw new UsageError(`--${k} expects a whole number ≥ 1, got '${values[k]}'`);
+    return v;
+  };
+  const plan = planSlurm({
+    file,
+    out: values.out as string | undefined,
+    tasks: num('tasks'),
+    partition: values.partition as string | undefined,
+    time: values.time as string | undefined,
+    cpusPerTask: num('cpus-per-task'),
+    arrayLimit: num('array-limit'),
+    fresh: values.fresh === true,
+  });
+  const what = `matrix ${plan.name}: ${plan.cells} cells in ${plan.tasks} array task${plan.tasks === 1 ? '' : 's'}${plan.stored ? `, ${plan.stored} already stored (only the other ${plan.cells - plan.stored} run)` : ''}`;
+  if (values['dry-run']) {
+    io.out(`# ${what}`);
+    io.out(`# ${plan.arrayFile}\n${plan.arrayScript}`);
+    io.out(`# ${plan.mergeFile}\n${plan.mergeScript}`);
+    const [array, merge] = sbatchCommands(plan, '"${ARRAY_JOB%%;*}"');
+    io.out(`# submitted with:\nARRAY_JOB=$(${array.map(shellWord).join(' ')})\n${merge.map((w) => (w.startsWith('--dependency') ? w : shellWord(w))).join(' ')}`);
+    return 0;
+  }
+  const s = submitSlurm(plan);
+  io.out(`${what}`);
+  io.out(`submitted job array ${s.arrayJob} and merge job ${s.mergeJob} (after it); logs in ${plan.out}/slurm, report in ${plan.out}/report.md`);
+  return 0;
 }

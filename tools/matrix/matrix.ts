@@ -9,7 +9,7 @@
 // An output folder holds:
 //   matrix.json        which matrix (and shard) the folder belongs to
 //   cells/<key>.json   one finished cell each (CellResult), written atomically
-//   determinism.json   the cells re-run for the determinism check, and those that differed
+//   determinism.json   the cells re-run for the determinism check (labels and keys), and those that differed
 //   report.{md,json,html}
 
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
@@ -385,7 +385,7 @@ function pruneCells(out: string, keep: ReadonlySet<string>): void {
  * cut short by a crash or a full disk): such a cell counts as missing, and `warn` is
  * told which file it was.
  */
-function readCell(file: string, warn?: (line: string) => void): CellResult | undefined {
+export function readCell(file: string, warn?: (line: string) => void): CellResult | undefined {
   if (!existsSync(file)) return undefined;
   try {
     const r = JSON.parse(readFileSync(file, 'utf8')) as CellResult;
@@ -397,8 +397,23 @@ function readCell(file: string, warn?: (line: string) => void): CellResult | und
   }
 }
 
+/**
+ * The determinism check stored in `file`, when it re-ran exactly the cells with these
+ * keys (keys hash everything a result depends on, so the check still holds).
+ */
+function readDeterminism(file: string, keys: readonly string[]): { checked: string[]; differing: string[] } | undefined {
+  if (!existsSync(file)) return undefined;
+  try {
+    const d = JSON.parse(readFileSync(file, 'utf8')) as { checked: string[]; differing: string[]; keys?: string[] };
+    if (!Array.isArray(d.keys) || d.keys.join() !== keys.join() || !Array.isArray(d.checked) || !Array.isArray(d.differing)) return undefined;
+    return { checked: d.checked, differing: d.differing };
+  } catch {
+    return undefined;
+  }
+}
+
 /** Runs a matrix (or one shard of it) and writes its results and report. */
-export async function runMatrix(o: MatrixOptions): Promise<{ report: MatrixReport; out: string; ran: number; reused: number }> {
+export async function runMatrix(o: MatrixOptions): Promise<{ report: MatrixReport; out: string; ran: number; reused: number; rechecked: number }> {
   const read = readMatrix(o.file);
   const m = o.timeoutMs === undefined ? read : { ...read, timeoutMs: o.timeoutMs };
   if (o.shard && !(Number.isInteger(o.shard.k) && Number.isInteger(o.shard.n) && o.shard.k >= 1 && o.shard.k <= o.shard.n)) {
@@ -418,22 +433,29 @@ export async function runMatrix(o: MatrixOptions): Promise<{ report: MatrixRepor
   const todo = cells.filter((c) => !results.has(c.id));
   const workers = o.workers ?? os.availableParallelism();
   const sample = Math.min(m.determinismSample, cells.length);
-  const pool = workers > 0 && (todo.length || sample) ? new WorkerPool(Math.max(1, Math.min(workers, Math.max(todo.length, sample)))) : undefined;
+  // Determinism: re-run a sample of the successful cells (the first by id, so every
+  // run checks the same ones) and compare the bytes of their metrics.json.
+  const sampleOf = () =>
+    [...results.values()]
+      .filter((r) => r.status === 'ok')
+      .sort((a, b) => (a.id < b.id ? -1 : 1))
+      .slice(0, m.determinismSample);
+  // A rerun that finds every cell stored (a resubmitted shard whose task had finished)
+  // runs nothing: the stored check of the same sample (same keys) still holds.
+  const detFile = path.join(out, 'determinism.json');
+  const checkedBefore = todo.length ? undefined : readDeterminism(detFile, sampleOf().map((r) => r.key));
+  const pool = workers > 0 && (todo.length || (sample && !checkedBefore)) ? new WorkerPool(Math.max(1, Math.min(workers, Math.max(todo.length, sample)))) : undefined;
   let done = reused;
   o.progress?.(done, cells.length);
-  const determinism = { checked: [] as string[], differing: [] as string[] };
+  const determinism = checkedBefore ?? { checked: [] as string[], differing: [] as string[] };
+  let rechecked = 0;
   try {
     await runAll(todo, m, pool, (r) => {
       results.set(r.id, r);
       writeAtomic(cellFile(out, r.key), JSON.stringify(r, null, 2) + '\n');
       o.progress?.(++done, cells.length);
     });
-    // Determinism: re-run a sample of the successful cells (the first by id, so every
-    // run checks the same ones) and compare the bytes of their metrics.json.
-    const again = [...results.values()]
-      .filter((r) => r.status === 'ok')
-      .sort((a, b) => (a.id < b.id ? -1 : 1))
-      .slice(0, m.determinismSample);
+    const again = checkedBefore ? [] : sampleOf();
     const byId = new Map(cells.map((c) => [c.id, c]));
     await runAll(
       again.map((r) => byId.get(r.id)!),
@@ -441,18 +463,19 @@ export async function runMatrix(o: MatrixOptions): Promise<{ report: MatrixRepor
       pool,
       (r) => {
         const first = results.get(r.id)!;
+        rechecked++;
         determinism.checked.push(first.label);
         if (r.status !== 'ok' || r.metricsHash !== first.metricsHash) determinism.differing.push(first.label);
       },
     );
+    if (!checkedBefore) writeAtomic(detFile, JSON.stringify({ ...determinism, keys: again.map((r) => r.key) }, null, 2) + '\n');
   } finally {
     await pool?.close();
   }
-  writeAtomic(path.join(out, 'determinism.json'), JSON.stringify(determinism, null, 2) + '\n');
   const ordered = cells.map((c) => results.get(c.id)!);
   if (o.updateGolden) updateGolden(m, all, ordered, o.shard !== undefined);
   const report = finishReport(m, out, ordered, determinism, uncoverable);
-  return { report, out, ran: todo.length, reused };
+  return { report, out, ran: todo.length, reused, rechecked };
 }
 
 /**

@@ -23,7 +23,7 @@ describe('virtlab matrix', () => {
     expect(readdirSync(path.join(out, 'cells'))).toHaveLength(4);
     expect(existsSync(path.join(out, 'report.html'))).toBe(true);
     const again = cli(file, '--workers', '2', '--out', out, '--quiet');
-    expect(again.stdout).toMatch(/0 cells run, 4 reused/);
+    expect(again.stdout).toMatch(/0 cells run, 4 reused from .*; the stored determinism check of the same cells holds/);
     expect(again.status).toBe(0);
   });
 
@@ -32,5 +32,43 @@ describe('virtlab matrix', () => {
     expect(bad.status).toBe(2);
     expect(bad.stderr).toMatch(/a matrix needs metrics to compare/);
     expect(cli('scenarios/matrices/ci.matrix.yaml', '--shard', '3/2').status).toBe(2);
+  });
+});
+
+describe('virtlab matrix --slurm', () => {
+  const file = () => matrixFile(tmp, 'slurmcli', 'axes:\n  seed: [1, 2, 3]\nmetrics: { workload.writes: { tolerance: 0 } }\n');
+
+  it('prints the scripts and the sbatch commands with --dry-run, and submits nothing', () => {
+    const out = path.join(tmp, 'slurm-dry');
+    const r = cli(file(), '--slurm', '--tasks', '2', '--partition', 'short', '--time', '30', '--dry-run', '--out', out);
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(/^# matrix slurmcli: 3 cells in 2 array tasks$/m);
+    expect(r.stdout).toMatch(/^#SBATCH --array=1-2$/m);
+    expect(r.stdout).toMatch(/^ARRAY_JOB=\$\(sbatch --parsable .*\/slurm\/array\.sh\)$/m);
+    expect(r.stdout).toMatch(/^sbatch --parsable --dependency=afterany:"\$\{ARRAY_JOB%%;\*\}" .*\/slurm\/merge\.sh$/m);
+    expect(existsSync(out)).toBe(false);
+  });
+
+  it('exits with 2 and one line when sbatch is missing or an option does not fit', () => {
+    const noSbatch = spawnSync(process.execPath, ['tools/cli/bin.js', 'matrix', file(), '--slurm', '--out', path.join(tmp, 'slurm-none')], { encoding: 'utf8', env: { ...process.env, PATH: tmp } });
+    expect(noSbatch.status).toBe(2);
+    expect(noSbatch.stderr).toMatch(/^error: sbatch not found: [^\n]*\n$/);
+    const notSlurm = cli(file(), '--partition', 'short');
+    expect(notSlurm.status).toBe(2);
+    expect(notSlurm.stderr).toMatch(/^error: --partition applies only with --slurm\n/);
+    expect(cli(file(), '--slurm', '--shard', '1/2', '--dry-run').status).toBe(2);
+    const noShard = spawnSync(process.execPath, ['tools/cli/bin.js', 'matrix', file(), '--shard', 'auto'], { encoding: 'utf8', env: { PATH: process.env.PATH } });
+    expect(noShard.status).toBe(2);
+    expect(noShard.stderr).toMatch(/^error: --shard auto found no shard in the environment/);
+  });
+
+  it('runs the shard of a Slurm array task with --shard auto', () => {
+    const out = path.join(tmp, 'slurm-auto');
+    const env = { ...process.env, SLURM_ARRAY_TASK_ID: '0', SLURM_ARRAY_TASK_MIN: '0', SLURM_ARRAY_TASK_MAX: '0' };
+    const r = spawnSync(process.execPath, ['tools/cli/bin.js', 'matrix', file(), '--shard', 'auto', '--workers', '1', '--out', out, '--quiet'], { encoding: 'utf8', env });
+    expect(r.stdout).toMatch(/^shard 1\/1 \(from Slurm array task 0\)$/m);
+    expect(r.stdout).toMatch(/3 cells run, 0 reused/);
+    expect(r.status).toBe(0);
   });
 });
