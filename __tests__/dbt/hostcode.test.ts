@@ -4,7 +4,7 @@
 // independent isomorphic operations on lane-homed registers pack into one vector
 // operation while dependent ones do not. Each test names the mutation of the
 // mechanism that must break it.
-import { Block, GPR, HOST_CLASSES, HOST_PROFILES, Inst, IrKind as K, lowerUnit, cyclesOf, MEMORY, Unit, type Home, type RegPlacement as Placement } from 'virtlab';
+import { Block, GPR, HOST_CLASSES, HOST_PROFILES, Inst, IrKind as K, lowerUnit, cyclesOf, MEMORY, RiscvOp as Op, Unit, type Home, type RegPlacement as Placement } from 'virtlab';
 
 const ADD = 0x7c;
 const MUL = 0x7e;
@@ -20,6 +20,10 @@ interface Body {
   load(a: number): number;
   /** End the block with an indirect jump to v instead of a direct one. */
   jumpTo(v: number): void;
+  getf(r: number): number;
+  setf(r: number, v: number): void;
+  /** A double-precision FP operation (op a RISC-V Op) with rounding mode rm on FP values. */
+  fp(op: number, rm: number, ...srcs: number[]): number;
 }
 
 /** A one-block unit built by `body`, which appends instructions through the helpers. */
@@ -50,6 +54,21 @@ function unit(body: (b: Body) => void): Unit {
     },
     jumpTo(v) {
       term = { k: 'indirect', target: v };
+    },
+    getf(r) {
+      const v = u.newValue();
+      blk.insts.push(new Inst(K.GETF, 0, v, r, -1, -1, 0, 0, gi++));
+      return v;
+    },
+    setf(r, v) {
+      blk.insts.push(new Inst(K.SETF, 0, -1, r, v, -1, 0, 0, gi++));
+    },
+    fp(op, rm, ...srcs) {
+      const v = u.newValue();
+      const i = new Inst(K.FP, op, v, srcs[0], srcs[1] ?? -1, srcs[2] ?? -1, rm, 0, gi++);
+      i.ins = { op, rd: 0, rs1: 0, rs2: 0, rs3: 0, rm, imm: 0, len: 4 };
+      blk.insts.push(i);
+      return v;
     },
   });
   blk.count = gi;
@@ -164,5 +183,38 @@ describe('the host code model', () => {
       b.setx(3, b.bin(ADD, b.getx(1), b.getx(4)));
     });
     expect(lower(dependent, 'x86-64', { homes, pack: true }).packedOps).toBe(0);
+  });
+
+  // Mutations that must break it: FP operations lowered as host instructions under QEMU's mapping (no
+  // softfloat helper calls), helpers with no cost, or host FP that ignores the rounding mode.
+  it('runs FP operations as softfloat helper calls under QEMU, and as host FP instructions under host FP where the rounding mode allows', () => {
+    // f3 = f1 * f2 + f4 (dynamic rounding), f5 = f1 + f2 rounded down (a static mode the host does not run in).
+    const fpBlock = unit((b) => {
+      const f1 = b.getf(1);
+      const f2 = b.getf(2);
+      b.setf(3, b.fp(Op.FMADD_D, 7, f1, f2, b.getf(4)));
+      b.setf(5, b.fp(Op.FADD_D, 2, f1, f2));
+    });
+    const x86 = HOST_PROFILES['x86-64'];
+    const mem = lower(fpBlock, 'x86-64', { homes: all(MEMORY), pack: false });
+    // QEMU: the rounding mode installed for each of the two modes (gen_set_rm), the muladd on its hardfloat path,
+    // the round-down add on its soft path.
+    expect(mem.counts[idx('fpHelper')]).toBe(3);
+    expect(mem.counts[idx('softfloat')]).toBe(1);
+    expect(mem.counts[idx('fp')]).toBe(1);
+    const lanes: Home[] = all(MEMORY).map((_, r) => (r >= 33 && r <= 37 ? { kind: 'lane', reg: (r - 32) >> 1, lane: (r - 32) & 1 } : MEMORY));
+    const host = lower(fpBlock, 'x86-64', { homes: lanes, pack: false, hostFp: true });
+    // Host FP: the muladd is one host instruction; the round-down add still needs softfloat (and its rounding-mode helper).
+    expect(host.counts[idx('fp')]).toBe(1);
+    expect(host.counts[idx('softfloat')]).toBe(1);
+    expect(host.counts[idx('fpHelper')]).toBe(1);
+    // Around each of the two helper calls the three SIMD registers holding f1–f5 are saved and restored.
+    expect(host.counts[idx('store')]).toBe(2 * 3);
+    // Without the round-down add, host FP needs no helper at all and is cheaper than QEMU's helpers.
+    const fmaOnly = unit((b) => b.setf(3, b.fp(Op.FMADD_D, 7, b.getf(1), b.getf(2), b.getf(4))));
+    const memFma = lower(fmaOnly, 'x86-64', { homes: all(MEMORY), pack: false });
+    const hostFma = lower(fmaOnly, 'x86-64', { homes: lanes, pack: false, hostFp: true });
+    expect(hostFma.counts[idx('fpHelper')] + hostFma.counts[idx('softfloat')] + hostFma.counts[idx('call')]).toBe(0);
+    expect(cyclesOf(hostFma.counts, x86)).toBeLessThan(cyclesOf(memFma.counts, x86));
   });
 });
