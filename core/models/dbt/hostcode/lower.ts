@@ -34,7 +34,7 @@
 // Nothing here changes the WebAssembly that runs: this is a model of code generation.
 
 import { W } from '../../wasm/encoder';
-import { usesRm, writesIntRd, type Op as OpEnum } from '../../riscv/decoder';
+import { fpReadsInt, usesRm, writesIntRd, type Op as OpEnum } from '../../riscv/decoder';
 import * as decoderModule from '../../riscv/decoder';
 import * as irModule from '../ir';
 import type { K as KEnum, Unit, Block, Inst } from '../ir';
@@ -180,6 +180,8 @@ class BlockLowering {
   private installedRm = -1;
   /** The block checked that frm is nearest-even (for host FP instructions with a dynamic rounding mode). */
   private frmChecked = false;
+  /** Values of guest loads that go straight into SIMD registers (findFpLoads). */
+  private readonly fpLoads = new Set<number>();
 
   constructor(
     private readonly unit: Unit,
@@ -216,13 +218,13 @@ class BlockLowering {
    * SysV ABI; AArch64 keeps only the low 64 bits of v8–v15, not a 2-lane register), and
    * pinned guest registers beyond the preserved integer registers.
    */
-  private helperCall(cls: number = C.call, def = -1): void {
+  private helperCall(cls: number = C.call, def = -1, uses: number[] = []): void {
     const homes = this.placement.homes;
     const laneRegs = new Set(homes.flatMap((h) => (h.kind === 'lane' ? [h.reg] : []))).size;
     const pinned = homes.filter((h) => h.kind === 'gpr').length;
     const save = laneRegs + Math.max(0, pinned - this.host.calleeSavedGprs);
     for (let k = 0; k < save; k++) this.op(C.store, -1);
-    this.op(cls, def);
+    this.op(cls, def, ...uses);
     this.clobbers();
     for (let k = 0; k < save; k++) this.op(C.load, -1);
   }
@@ -274,6 +276,35 @@ class BlockLowering {
       if (i.writes) for (const w of i.writes) this.defAt.set(w.value, at);
     });
     for (const v of irModule.termOperands(this.block.term)) note(v, this.insts.length);
+    if (this.placement.hostFp) this.findFpLoads();
+  }
+
+  /**
+   * Guest loads whose value only FP instructions take (fld: into an FP register, an FP
+   * operation's operand, or stored again by fsd): with host FP they load straight into a
+   * SIMD register (movsd, ldr d), taking no integer register.
+   */
+  private findFpLoads(): void {
+    const fpUse = new Map<number, boolean>();
+    const mark = (v: number, ok: boolean) => {
+      if (v >= 0) fpUse.set(v, (fpUse.get(v) ?? true) && ok);
+    };
+    for (const i of this.insts) {
+      if (i.k === K.SETF) mark(i.b, true);
+      else if (i.k === K.STORE) {
+        mark(i.a, false);
+        mark(i.b, i.lo === 8);
+      } else if (i.k === K.FP) {
+        const intSrc = i.ins !== null && fpReadsInt(i.op);
+        mark(i.a, !intSrc);
+        mark(i.b, true);
+        mark(i.c, true);
+      } else for (const v of irModule.operands(i)) mark(v, false);
+    }
+    for (const v of irModule.termOperands(this.block.term)) mark(v, false);
+    this.insts.forEach((i) => {
+      if (i.k === K.LOAD && i.lo === 8 && fpUse.get(i.dst) === true) this.fpLoads.add(i.dst);
+    });
   }
 
   /**
@@ -527,7 +558,10 @@ class BlockLowering {
       }
       case K.LOAD: {
         if (!(i.c & CHECKED)) this.check(i.a, false);
-        this.op(C.load, this.define(i, at, null), this.reg(i.a));
+        if (this.fpLoads.has(i.dst)) {
+          this.vOf[i.dst] = VEC;
+          this.op(C.load, -1, this.reg(i.a));
+        } else this.op(C.load, this.define(i, at, null), this.reg(i.a));
         this.clobbers();
         return;
       }
@@ -691,7 +725,7 @@ class BlockLowering {
     this.vOf[i.dst] = d;
     // The host instruction inside the helper's hardfloat path, then the call.
     if (mode === 'hardfloat') this.op(C.fp, -1);
-    this.helperCall(mode === 'hardfloat' ? C.fpHelper : C.softfloat, d);
+    this.helperCall(mode === 'hardfloat' ? C.fpHelper : C.softfloat, d, uses);
   }
 
   /** Was value v read from an FP register that lives in a SIMD lane? */
