@@ -3,9 +3,11 @@
 // placement of the guest registers (regmap.ts), block by block, as a QEMU-like
 // backend would emit it. Guest register reads and writes become loads and stores of
 // the CPU state, nothing (or a move) for registers pinned in host registers, or lane
-// extracts and inserts for registers in SIMD lanes; guest memory accesses carry their
-// inline permission check unless a pass proved it redundant; terminators become the
-// branches of chaining, or QEMU's lookup helper call for indirect jumps. Then a
+// extracts and inserts for registers in SIMD lanes; guest memory accesses carry
+// QEMU's softmmu fast path unless a pass proved their check redundant; FP operations
+// are softfloat helper calls, as QEMU emits them, or host FP instructions where the
+// placement asks for them and RISC-V's semantics allow (lowerFp); terminators become
+// the branches of chaining, or QEMU's lookup helper call for indirect jumps. Then a
 // linear-scan allocator (Poletto and Sarkar) assigns the values' live ranges to the
 // integer registers the profile and the placement leave free; a range that does not
 // fit is spilled (a store, and a reload at each later use) or, when its value can be
