@@ -132,7 +132,8 @@ const VEC = -4;
 /** The result goes straight into a pinned guest register: no allocatable register. */
 const INTO_PIN = -5;
 
-type Remat = 'load' | 'lane' | 'const' | null;
+/** How a spilled value is fetched again: from the CPU state, from its lane (the lowest lane by movq), rebuilt, or from the frame. */
+type Remat = 'load' | 'lane' | 'lane0' | 'const' | null;
 
 interface HostOp {
   cls: number;
@@ -153,6 +154,8 @@ interface HomeStore {
   vreg: number;
   reg: number;
   lane: boolean;
+  /** The lowest lane (fetched again by movq). */
+  low: boolean;
 }
 
 class BlockLowering {
@@ -378,7 +381,8 @@ class BlockLowering {
       if (group.length < 2) continue;
       const plan = this.groupCost(group.map((c) => [c.ra, c.rb, c.rd]));
       const costs = this.host.costs;
-      const scalar = group.length * ((group[0].rb > 0 ? 2 : 1) * costs.laneExtract + costs.alu + costs.laneInsert);
+      const extract = (r: number) => ((this.home(r) as Extract<Home, { kind: 'lane' }>).lane === 0 ? costs.lowLaneExtract : costs.laneExtract);
+      const scalar = group.reduce((sum, c) => sum + extract(c.ra) + (c.rb > 0 ? extract(c.rb) : 0) + costs.alu + costs.laneInsert, 0);
       if (plan.cycles >= scalar) continue;
       for (const c of group) {
         used.add(cands.indexOf(c));
@@ -418,7 +422,11 @@ class BlockLowering {
       }
       const o = order(homes(p));
       if (o === 'permuted') ops.push([C.vectorAlu, 1]);
-      if (o === 'scattered') ops.push([C.laneExtract, members.length], [C.laneInsert, members.length]);
+      if (o === 'scattered') {
+        // Each member's value out of its lane (the lowest by movq) and into the operand vector.
+        const low = homes(p).filter((h) => h.lane === 0).length;
+        ops.push([C.lowLaneExtract, low], [C.laneExtract, members.length - low], [C.laneInsert, members.length]);
+      }
     }
     const d = homes(2);
     const od = order(d);
@@ -429,7 +437,7 @@ class BlockLowering {
     } else if (od === 'same') {
       // In place: other lanes of the destination must survive (a copy for a destructive form, and a blend).
       if (members.length < lanes) ops.push([C.vectorAlu, this.host.threeOperand ? 1 : 2]);
-    } else ops.push([C.laneExtract, members.length], [C.laneInsert, members.length]);
+    } else ops.push([C.lowLaneExtract, 1], [C.laneExtract, members.length - 1], [C.laneInsert, members.length]);
     const cycles = ops.reduce((s, [cls, n]) => s + n * this.host.costs[HOST_CLASSES[cls]], 0);
     return { ops, cycles };
   }
@@ -488,7 +496,7 @@ class BlockLowering {
         else if (h.kind === 'gpr') {
           this.vOf[i.dst] = PINNED;
           this.aliasOf.set(i.dst, i.a);
-        } else if (h.kind === 'lane') this.op(C.laneExtract, this.define(i, at, 'lane'));
+        } else if (h.kind === 'lane') this.op(h.lane === 0 ? C.lowLaneExtract : C.laneExtract, this.define(i, at, h.lane === 0 ? 'lane0' : 'lane'));
         else this.op(C.load, this.define(i, at, 'load'));
         return;
       }
@@ -500,7 +508,7 @@ class BlockLowering {
           if (this.vOf[i.b] !== INTO_PIN) this.op(C.alu, -1, this.reg(i.b));
         } else {
           const r = h.kind === 'lane' ? this.regRequired(i.b) : this.reg(i.b);
-          if (r >= 0) this.homeStores.push({ op: this.ops.length, vreg: r, reg: i.a, lane: h.kind === 'lane' });
+          if (r >= 0) this.homeStores.push({ op: this.ops.length, vreg: r, reg: i.a, lane: h.kind === 'lane', low: h.kind === 'lane' && h.lane === 0 });
           this.op(h.kind === 'lane' ? C.laneInsert : C.store, -1, r);
         }
         return;
@@ -720,7 +728,10 @@ class BlockLowering {
       this.installedRm = rm;
     }
     // FP operands held in SIMD registers (lanes) move to the integer argument registers.
-    for (const v of [i.a, i.b, i.c]) if (v >= 0 && this.vOf[v] === VEC && this.laneHomed(v)) this.op(C.laneExtract, -1);
+    for (const v of [i.a, i.b, i.c]) {
+      const lane = v >= 0 && this.vOf[v] === VEC ? this.laneOf(v) : -1;
+      if (lane >= 0) this.op(lane === 0 ? C.lowLaneExtract : C.laneExtract, -1);
+    }
     this.op(C.alu, -1);
     // The result comes back in the return register (rax, x0), which TCG takes as its register.
     const d = this.newVreg(null);
@@ -730,12 +741,13 @@ class BlockLowering {
     this.helperCall(mode === 'hardfloat' ? C.fpHelper : C.softfloat, d, uses);
   }
 
-  /** Was value v read from an FP register that lives in a SIMD lane? */
-  private laneHomed(v: number): boolean {
+  /** The lane of the FP register value v was read from, or -1 when it does not live in a lane. */
+  private laneOf(v: number): number {
     const at = this.defAt.get(v);
-    if (at === undefined) return false;
+    if (at === undefined) return -1;
     const g = this.insts[at];
-    return g.k === K.GETF && this.home(32 + g.a).kind === 'lane';
+    const h = g.k === K.GETF ? this.home(32 + g.a) : null;
+    return h && h.kind === 'lane' ? h.lane : -1;
   }
 
   /** A 32-bit operation and its sign extension, or a compare and its set. */
@@ -844,6 +856,7 @@ class BlockLowering {
       const r = this.remat[v];
       if (r === 'load') this.counts[C.reload] += later;
       else if (r === 'lane') this.counts[C.laneExtract] += later;
+      else if (r === 'lane0') this.counts[C.lowLaneExtract] += later;
       else if (r === 'const') this.counts[C.alu] += later;
       else {
         this.counts[C.spill] += 1;
@@ -897,13 +910,14 @@ class BlockLowering {
     const r = this.remat[v];
     if (r === 'load') this.counts[C.reload] += times;
     else if (r === 'lane') this.counts[C.laneExtract] += times;
+    else if (r === 'lane0') this.counts[C.lowLaneExtract] += times;
     else if (r === 'const') this.counts[C.alu] += times;
     else {
       // Stored to its guest register's home before the first clobber, and that home not overwritten since: fetch it from there.
       const last = uses[uses.length - 1];
       const home = this.homeStores.find((h) => h.vreg === v && h.op < first);
       const intact = home && !this.homeStores.some((h) => h.reg === home.reg && h.op > home.op && h.op < last);
-      if (home && intact) this.counts[home.lane ? C.laneExtract : C.reload] += times;
+      if (home && intact) this.counts[home.low ? C.lowLaneExtract : home.lane ? C.laneExtract : C.reload] += times;
       else {
         this.counts[C.spill] += 1;
         this.counts[C.reload] += times;

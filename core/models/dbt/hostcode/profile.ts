@@ -15,7 +15,7 @@
 // AArch64 host (the same C code), so the same cycle counts stand there.
 
 /** Classes of host instructions the lowering counts. */
-export const HOST_CLASSES = ['alu', 'load', 'store', 'spill', 'reload', 'laneInsert', 'laneExtract', 'vectorAlu', 'fp', 'branch', 'call', 'fpHelper', 'softfloat'] as const;
+export const HOST_CLASSES = ['alu', 'load', 'store', 'spill', 'reload', 'laneInsert', 'laneExtract', 'vectorAlu', 'fp', 'branch', 'call', 'fpHelper', 'softfloat', 'lowLaneExtract'] as const;
 export type HostClass = (typeof HOST_CLASSES)[number];
 
 export interface HostCodeProfile {
@@ -67,7 +67,7 @@ const X86_COSTS: Record<HostClass, number> = {
   store: 1,
   spill: 1,
   reload: 4,
-  // pinsrq xmm, r64, imm: 2 µops, latency 3; pextrq r64, xmm, imm: 2 µops, latency 3 (movq for lane 0: 2).
+  // pinsrq xmm, r64, imm: 2 µops, latency 3; pextrq r64, xmm, imm: 2 µops, latency 3.
   laneInsert: 3,
   laneExtract: 3,
   // Also an xmm-to-xmm lane move (movsd blend, unpcklpd, unpckhpd, shufpd): 1 µop on
@@ -82,6 +82,8 @@ const X86_COSTS: Record<HostClass, number> = {
   fpHelper: 8,
   // A softfloat helper on its soft path: conversions, min/max, a rounding mode other than nearest-even (fp-bench, above).
   softfloat: 37,
+  // The lowest lane to an integer register: movq r64, xmm, 1 µop, latency 2 (Agner Fog's tables, Skylake).
+  lowLaneExtract: 2,
 };
 
 const ARM_COSTS: Record<HostClass, number> = {
@@ -101,6 +103,8 @@ const ARM_COSTS: Record<HostClass, number> = {
   call: 30,
   fpHelper: 8,
   softfloat: 37,
+  // fmov x, d or umov x, v.d[0]: the figure of any lane (above).
+  lowLaneExtract: 3,
 };
 
 /**
