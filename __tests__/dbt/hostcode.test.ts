@@ -33,41 +33,25 @@ function unit(body: (b: Body) => void): Unit {
   u.blocks.push(blk);
   let gi = 0;
   let term: Unit['blocks'][number]['term'] = { k: 'jump', target: 0x2000 };
+  /** Appends an instruction of kind k defining a new value (or none when def is false); returns the value. */
+  const emit = (k: number, op: number, a: number, b: number, c: number, lo: number, def = true): number => {
+    const v = def ? u.newValue() : -1;
+    blk.insts.push(new Inst(k, op, v, a, b, c, lo, 0, gi++));
+    return v;
+  };
   body({
-    getx(r) {
-      const v = u.newValue();
-      blk.insts.push(new Inst(K.GETX, 0, v, r, -1, -1, 0, 0, gi++));
-      return v;
-    },
-    setx(r, v) {
-      blk.insts.push(new Inst(K.SETX, 0, -1, r, v, -1, 0, 0, gi++));
-    },
-    bin(op, a, c) {
-      const v = u.newValue();
-      blk.insts.push(new Inst(K.BIN, op, v, a, c, -1, 0, 0, gi++));
-      return v;
-    },
-    load(a) {
-      const v = u.newValue();
-      blk.insts.push(new Inst(K.LOAD, I64_LOAD, v, a, -1, 0, 8, 0, gi++));
-      return v;
-    },
+    getx: (r) => emit(K.GETX, 0, r, -1, -1, 0),
+    setx: (r, v) => void emit(K.SETX, 0, r, v, -1, 0, false),
+    bin: (op, a, c) => emit(K.BIN, op, a, c, -1, 0),
+    load: (a) => emit(K.LOAD, I64_LOAD, a, -1, 0, 8),
     jumpTo(v) {
       term = { k: 'indirect', target: v };
     },
-    getf(r) {
-      const v = u.newValue();
-      blk.insts.push(new Inst(K.GETF, 0, v, r, -1, -1, 0, 0, gi++));
-      return v;
-    },
-    setf(r, v) {
-      blk.insts.push(new Inst(K.SETF, 0, -1, r, v, -1, 0, 0, gi++));
-    },
+    getf: (r) => emit(K.GETF, 0, r, -1, -1, 0),
+    setf: (r, v) => void emit(K.SETF, 0, r, v, -1, 0, false),
     fp(op, rm, ...srcs) {
-      const v = u.newValue();
-      const i = new Inst(K.FP, op, v, srcs[0], srcs[1] ?? -1, srcs[2] ?? -1, rm, 0, gi++);
-      i.ins = { op, rd: 0, rs1: 0, rs2: 0, rs3: 0, rm, imm: 0, len: 4 };
-      blk.insts.push(i);
+      const v = emit(K.FP, op, srcs[0], srcs[1] ?? -1, srcs[2] ?? -1, rm);
+      blk.insts[blk.insts.length - 1].ins = { op, rd: 0, rs1: 0, rs2: 0, rs3: 0, rm, imm: 0, len: 4 };
       return v;
     },
   });
