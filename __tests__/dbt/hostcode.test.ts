@@ -4,7 +4,7 @@
 // independent isomorphic operations on lane-homed registers pack into one vector
 // operation while dependent ones do not. Each test names the mutation of the
 // mechanism that must break it.
-import { Block, GPR, HOST_CLASSES, HOST_PROFILES, Inst, IrKind as K, lowerUnit, cyclesOf, MEMORY, Unit, type Home, type RegPlacement as Placement } from 'virtlab';
+import { Block, GPR, HOST_CLASSES, HOST_PROFILES, Inst, IrKind as K, lowerUnit, cyclesOf, MEMORY, RiscvOp as Op, Unit, type Home, type RegPlacement as Placement } from 'virtlab';
 
 const ADD = 0x7c;
 const MUL = 0x7e;
@@ -20,6 +20,10 @@ interface Body {
   load(a: number): number;
   /** End the block with an indirect jump to v instead of a direct one. */
   jumpTo(v: number): void;
+  getf(r: number): number;
+  setf(r: number, v: number): void;
+  /** A double-precision FP operation (op a RISC-V Op) with rounding mode rm on FP values. */
+  fp(op: number, rm: number, ...srcs: number[]): number;
 }
 
 /** A one-block unit built by `body`, which appends instructions through the helpers. */
@@ -29,27 +33,26 @@ function unit(body: (b: Body) => void): Unit {
   u.blocks.push(blk);
   let gi = 0;
   let term: Unit['blocks'][number]['term'] = { k: 'jump', target: 0x2000 };
+  /** Appends an instruction of kind k defining a new value (or none when def is false); returns the value. */
+  const emit = (k: number, op: number, a: number, b: number, c: number, lo: number, def = true): number => {
+    const v = def ? u.newValue() : -1;
+    blk.insts.push(new Inst(k, op, v, a, b, c, lo, 0, gi++));
+    return v;
+  };
   body({
-    getx(r) {
-      const v = u.newValue();
-      blk.insts.push(new Inst(K.GETX, 0, v, r, -1, -1, 0, 0, gi++));
-      return v;
-    },
-    setx(r, v) {
-      blk.insts.push(new Inst(K.SETX, 0, -1, r, v, -1, 0, 0, gi++));
-    },
-    bin(op, a, c) {
-      const v = u.newValue();
-      blk.insts.push(new Inst(K.BIN, op, v, a, c, -1, 0, 0, gi++));
-      return v;
-    },
-    load(a) {
-      const v = u.newValue();
-      blk.insts.push(new Inst(K.LOAD, I64_LOAD, v, a, -1, 0, 8, 0, gi++));
-      return v;
-    },
+    getx: (r) => emit(K.GETX, 0, r, -1, -1, 0),
+    setx: (r, v) => void emit(K.SETX, 0, r, v, -1, 0, false),
+    bin: (op, a, c) => emit(K.BIN, op, a, c, -1, 0),
+    load: (a) => emit(K.LOAD, I64_LOAD, a, -1, 0, 8),
     jumpTo(v) {
       term = { k: 'indirect', target: v };
+    },
+    getf: (r) => emit(K.GETF, 0, r, -1, -1, 0),
+    setf: (r, v) => void emit(K.SETF, 0, r, v, -1, 0, false),
+    fp(op, rm, ...srcs) {
+      const v = emit(K.FP, op, srcs[0], srcs[1] ?? -1, srcs[2] ?? -1, rm);
+      blk.insts[blk.insts.length - 1].ins = { op, rd: 0, rs1: 0, rs2: 0, rs3: 0, rm, imm: 0, len: 4 };
+      return v;
     },
   });
   blk.count = gi;
@@ -94,7 +97,9 @@ describe('the host code model', () => {
     const simd = lower(rw, 'x86-64', { homes: lanes, pack: false });
     const mem = lower(rw, 'x86-64', { homes: all(MEMORY), pack: false });
     const gpr = lower(rw, 'x86-64', { homes: all(MEMORY).map((h, r) => (r >= 1 && r <= 3 ? GPR : h)), pack: false });
-    expect(simd.counts[idx('laneExtract')]).toBe(2);
+    // x1 is in lane 1 (pextrq), x2 in lane 0 (movq), x3 goes into lane 1 (pinsrq).
+    expect(simd.counts[idx('laneExtract')]).toBe(1);
+    expect(simd.counts[idx('lowLaneExtract')]).toBe(1);
     expect(simd.counts[idx('laneInsert')]).toBe(1);
     expect(mem.counts[idx('load')] - 1).toBe(2); // the budget check's load, and the two registers
     expect(mem.counts[idx('store')]).toBe(1);
@@ -123,7 +128,8 @@ describe('the host code model', () => {
     // Lane-homed registers are extracted again from their lanes, which the access leaves alone.
     const lanes: Home[] = all(MEMORY).map((_, r) => ({ kind: 'lane', reg: r >> 1, lane: r & 1 }));
     const simd = lower(across, 'x86-64', { homes: lanes, pack: false });
-    expect(simd.counts[idx('laneExtract')]).toBe(9 + 3);
+    expect(simd.counts[idx('laneExtract')] + simd.counts[idx('lowLaneExtract')]).toBe(9 + 3);
+    expect(simd.counts[idx('lowLaneExtract')]).toBeGreaterThan(0);
     expect(simd.counts[idx('reload')]).toBe(0);
   });
 
@@ -164,5 +170,38 @@ describe('the host code model', () => {
       b.setx(3, b.bin(ADD, b.getx(1), b.getx(4)));
     });
     expect(lower(dependent, 'x86-64', { homes, pack: true }).packedOps).toBe(0);
+  });
+
+  // Mutations that must break it: FP operations lowered as host instructions under QEMU's mapping (no
+  // softfloat helper calls), helpers with no cost, or host FP that ignores the rounding mode.
+  it('runs FP operations as softfloat helper calls under QEMU, and as host FP instructions under host FP where the rounding mode allows', () => {
+    // f3 = f1 * f2 + f4 (dynamic rounding), f5 = f1 + f2 rounded down (a static mode the host does not run in).
+    const fpBlock = unit((b) => {
+      const f1 = b.getf(1);
+      const f2 = b.getf(2);
+      b.setf(3, b.fp(Op.FMADD_D, 7, f1, f2, b.getf(4)));
+      b.setf(5, b.fp(Op.FADD_D, 2, f1, f2));
+    });
+    const x86 = HOST_PROFILES['x86-64'];
+    const mem = lower(fpBlock, 'x86-64', { homes: all(MEMORY), pack: false });
+    // QEMU: the rounding mode installed for each of the two modes (gen_set_rm), the muladd on its hardfloat path,
+    // the round-down add on its soft path.
+    expect(mem.counts[idx('fpHelper')]).toBe(3);
+    expect(mem.counts[idx('softfloat')]).toBe(1);
+    expect(mem.counts[idx('fp')]).toBe(1);
+    const lanes: Home[] = all(MEMORY).map((_, r) => (r >= 33 && r <= 37 ? { kind: 'lane', reg: (r - 32) >> 1, lane: (r - 32) & 1 } : MEMORY));
+    const host = lower(fpBlock, 'x86-64', { homes: lanes, pack: false, hostFp: true });
+    // Host FP: the muladd is one host instruction; the round-down add still needs softfloat (and its rounding-mode helper).
+    expect(host.counts[idx('fp')]).toBe(1);
+    expect(host.counts[idx('softfloat')]).toBe(1);
+    expect(host.counts[idx('fpHelper')]).toBe(1);
+    // Around each of the two helper calls the three SIMD registers holding f1–f5 are saved and restored.
+    expect(host.counts[idx('store')]).toBe(2 * 3);
+    // Without the round-down add, host FP needs no helper at all and is cheaper than QEMU's helpers.
+    const fmaOnly = unit((b) => b.setf(3, b.fp(Op.FMADD_D, 7, b.getf(1), b.getf(2), b.getf(4))));
+    const memFma = lower(fmaOnly, 'x86-64', { homes: all(MEMORY), pack: false });
+    const hostFma = lower(fmaOnly, 'x86-64', { homes: lanes, pack: false, hostFp: true });
+    expect(hostFma.counts[idx('fpHelper')] + hostFma.counts[idx('softfloat')] + hostFma.counts[idx('call')]).toBe(0);
+    expect(cyclesOf(hostFma.counts, x86)).toBeLessThan(cyclesOf(memFma.counts, x86));
   });
 });

@@ -114,7 +114,7 @@ ${mark === undefined ? '' : `<line x1="${x(mark)}" y1="0" x2="${x(mark)}" y2="${
 }
 
 /** Host instruction classes of the host code model's engine counters (host<Class>). */
-const HOST_MIX = ['Alu', 'Load', 'Store', 'Spill', 'Reload', 'LaneInsert', 'LaneExtract', 'VectorAlu', 'Fp', 'Branch', 'Call'];
+const HOST_MIX = ['Alu', 'Load', 'Store', 'Spill', 'Reload', 'LaneInsert', 'LaneExtract', 'VectorAlu', 'Fp', 'Branch', 'Call', 'FpHelper', 'Softfloat', 'LowLaneExtract'];
 
 /** Charts of the modelled host instruction mix per guest, when the run had a register map (guests/engine.json). */
 function hostCodeCharts(dir: string): string {

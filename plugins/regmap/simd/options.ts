@@ -8,4 +8,6 @@ export interface Options {
   readonly tempVectors: number;
   /** Pack independent isomorphic 64-bit operations on lane-homed registers into vector operations (when the lane layout makes it cheaper), and lay lanes out for it. Default: true. */
   readonly pack: boolean;
+  /** Run guest FP operations as host scalar FP instructions on the SIMD registers where RISC-V's semantics allow (nearest-even or dynamic rounding, compares, min/max, conversions), instead of QEMU's softfloat helper calls. Default: true. */
+  readonly hostFp: boolean;
 }

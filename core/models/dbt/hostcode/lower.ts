@@ -3,9 +3,11 @@
 // placement of the guest registers (regmap.ts), block by block, as a QEMU-like
 // backend would emit it. Guest register reads and writes become loads and stores of
 // the CPU state, nothing (or a move) for registers pinned in host registers, or lane
-// extracts and inserts for registers in SIMD lanes; guest memory accesses carry their
-// inline permission check unless a pass proved it redundant; terminators become the
-// branches of chaining, or QEMU's lookup helper call for indirect jumps. Then a
+// extracts and inserts for registers in SIMD lanes; guest memory accesses carry
+// QEMU's softmmu fast path unless a pass proved their check redundant; FP operations
+// are softfloat helper calls, as QEMU emits them, or host FP instructions where the
+// placement asks for them and RISC-V's semantics allow (lowerFp); terminators become
+// the branches of chaining, or QEMU's lookup helper call for indirect jumps. Then a
 // linear-scan allocator (Poletto and Sarkar) assigns the values' live ranges to the
 // integer registers the profile and the placement leave free; a range that does not
 // fit is spilled (a store, and a reload at each later use) or, when its value can be
@@ -34,7 +36,8 @@
 // Nothing here changes the WebAssembly that runs: this is a model of code generation.
 
 import { W } from '../../wasm/encoder';
-import { writesIntRd } from '../../riscv/decoder';
+import { fpReadsInt, usesRm, writesIntRd, type Op as OpEnum } from '../../riscv/decoder';
+import * as decoderModule from '../../riscv/decoder';
 import * as irModule from '../ir';
 import type { K as KEnum, Unit, Block, Inst } from '../ir';
 import { HOST_CLASSES, lanesOf, type HostClass, type HostCodeProfile } from './profile';
@@ -42,6 +45,49 @@ import type { Home, Placement } from './regmap';
 
 const K = (irModule as unknown as { K: { readonly [P in keyof typeof KEnum]: number } }).K;
 const CHECKED = irModule.CHECKED;
+const Op = (decoderModule as unknown as { Op: { readonly [P in keyof typeof OpEnum]: number } }).Op;
+
+/**
+ * How a guest FP operation runs on the host: as host scalar FP instructions ('host'),
+ * or as a call of QEMU's softfloat helper that takes its hardfloat fast path (the
+ * host's FPU, when the rounding mode is nearest-even: fpu/softfloat.c can_use_fpu)
+ * or its soft path.
+ */
+type FpMode = 'host' | 'hardfloat' | 'soft';
+
+/** The shape of the host code of an FP operation run on the host's FPU. */
+type FpShape = 'arith' | 'fma' | 'compare' | 'minmax' | 'toInt' | 'fromInt' | 'fromU64';
+
+function fpShape(op: number): FpShape | null {
+  if (op >= Op.FMADD_S && op <= Op.FNMADD_D) return 'fma';
+  switch (op) {
+    case Op.FADD_S: case Op.FSUB_S: case Op.FMUL_S: case Op.FDIV_S: case Op.FSQRT_S:
+    case Op.FADD_D: case Op.FSUB_D: case Op.FMUL_D: case Op.FDIV_D: case Op.FSQRT_D:
+      return 'arith';
+    case Op.FEQ_S: case Op.FLT_S: case Op.FLE_S: case Op.FEQ_D: case Op.FLT_D: case Op.FLE_D:
+      return 'compare';
+    case Op.FMIN_S: case Op.FMAX_S: case Op.FMIN_D: case Op.FMAX_D:
+      return 'minmax';
+    case Op.FCVT_W_S: case Op.FCVT_L_S: case Op.FCVT_W_D: case Op.FCVT_L_D:
+      return 'toInt';
+    case Op.FCVT_S_W: case Op.FCVT_S_WU: case Op.FCVT_S_L: case Op.FCVT_D_W: case Op.FCVT_D_WU: case Op.FCVT_D_L:
+      return 'fromInt';
+    case Op.FCVT_S_LU: case Op.FCVT_D_LU:
+      return 'fromU64';
+    default:
+      return null;
+  }
+}
+
+/** Is op one of the FP operations (the F and D extensions' arithmetic, compares and conversions)? */
+function isFpOp(op: number): boolean {
+  return op >= Op.FMADD_S && op <= Op.FMV_D_X;
+}
+
+/** Rounding modes: 0 nearest-even, 1 towards zero, 7 dynamic (frm, nearest-even unless the guest writes it). */
+const RM_RNE = 0;
+const RM_RTZ = 1;
+const RM_DYN = 7;
 
 /** Index of each class in a counts array. */
 export const CLASS_INDEX: Readonly<Record<HostClass, number>> = Object.fromEntries(HOST_CLASSES.map((c, i) => [c, i])) as Record<HostClass, number>;
@@ -86,7 +132,8 @@ const VEC = -4;
 /** The result goes straight into a pinned guest register: no allocatable register. */
 const INTO_PIN = -5;
 
-type Remat = 'load' | 'lane' | 'const' | null;
+/** How a spilled value is fetched again: from the CPU state, from its lane (the lowest lane by movq), rebuilt, or from the frame. */
+type Remat = 'load' | 'lane' | 'lane0' | 'const' | null;
 
 interface HostOp {
   cls: number;
@@ -107,6 +154,8 @@ interface HomeStore {
   vreg: number;
   reg: number;
   lane: boolean;
+  /** The lowest lane (fetched again by movq). */
+  low: boolean;
 }
 
 class BlockLowering {
@@ -132,6 +181,12 @@ class BlockLowering {
   private fusedBranch = false;
   /** Stores of values to their guest registers' homes, in op order. */
   private readonly homeStores: HomeStore[] = [];
+  /** The rounding mode QEMU's translation installed last in this block (gen_set_rm), or -1. */
+  private installedRm = -1;
+  /** The block checked that frm is nearest-even (for host FP instructions with a dynamic rounding mode). */
+  private frmChecked = false;
+  /** Values of guest loads that go straight into SIMD registers (findFpLoads). */
+  private readonly fpLoads = new Set<number>();
 
   constructor(
     private readonly unit: Unit,
@@ -168,13 +223,13 @@ class BlockLowering {
    * SysV ABI; AArch64 keeps only the low 64 bits of v8–v15, not a 2-lane register), and
    * pinned guest registers beyond the preserved integer registers.
    */
-  private helperCall(): void {
+  private helperCall(cls: number = C.call, def = -1, uses: number[] = []): void {
     const homes = this.placement.homes;
     const laneRegs = new Set(homes.flatMap((h) => (h.kind === 'lane' ? [h.reg] : []))).size;
     const pinned = homes.filter((h) => h.kind === 'gpr').length;
     const save = laneRegs + Math.max(0, pinned - this.host.calleeSavedGprs);
     for (let k = 0; k < save; k++) this.op(C.store, -1);
-    this.op(C.call, -1);
+    this.op(cls, def, ...uses);
     this.clobbers();
     for (let k = 0; k < save; k++) this.op(C.load, -1);
   }
@@ -226,6 +281,35 @@ class BlockLowering {
       if (i.writes) for (const w of i.writes) this.defAt.set(w.value, at);
     });
     for (const v of irModule.termOperands(this.block.term)) note(v, this.insts.length);
+    if (this.placement.hostFp) this.findFpLoads();
+  }
+
+  /**
+   * Guest loads whose value only FP instructions take (fld: into an FP register, an FP
+   * operation's operand, or stored again by fsd): with host FP they load straight into a
+   * SIMD register (movsd, ldr d), taking no integer register.
+   */
+  private findFpLoads(): void {
+    const fpUse = new Map<number, boolean>();
+    const mark = (v: number, ok: boolean) => {
+      if (v >= 0) fpUse.set(v, (fpUse.get(v) ?? true) && ok);
+    };
+    for (const i of this.insts) {
+      if (i.k === K.SETF) mark(i.b, true);
+      else if (i.k === K.STORE) {
+        mark(i.a, false);
+        mark(i.b, i.lo === 8);
+      } else if (i.k === K.FP) {
+        const intSrc = i.ins !== null && fpReadsInt(i.op);
+        mark(i.a, !intSrc);
+        mark(i.b, true);
+        mark(i.c, true);
+      } else for (const v of irModule.operands(i)) mark(v, false);
+    }
+    for (const v of irModule.termOperands(this.block.term)) mark(v, false);
+    this.insts.forEach((i) => {
+      if (i.k === K.LOAD && i.lo === 8 && fpUse.get(i.dst) === true) this.fpLoads.add(i.dst);
+    });
   }
 
   /**
@@ -297,7 +381,8 @@ class BlockLowering {
       if (group.length < 2) continue;
       const plan = this.groupCost(group.map((c) => [c.ra, c.rb, c.rd]));
       const costs = this.host.costs;
-      const scalar = group.length * ((group[0].rb > 0 ? 2 : 1) * costs.laneExtract + costs.alu + costs.laneInsert);
+      const extract = (r: number) => ((this.home(r) as Extract<Home, { kind: 'lane' }>).lane === 0 ? costs.lowLaneExtract : costs.laneExtract);
+      const scalar = group.reduce((sum, c) => sum + extract(c.ra) + (c.rb > 0 ? extract(c.rb) : 0) + costs.alu + costs.laneInsert, 0);
       if (plan.cycles >= scalar) continue;
       for (const c of group) {
         used.add(cands.indexOf(c));
@@ -337,7 +422,11 @@ class BlockLowering {
       }
       const o = order(homes(p));
       if (o === 'permuted') ops.push([C.vectorAlu, 1]);
-      if (o === 'scattered') ops.push([C.laneExtract, members.length], [C.laneInsert, members.length]);
+      if (o === 'scattered') {
+        // Each member's value out of its lane (the lowest by movq) and into the operand vector.
+        const low = homes(p).filter((h) => h.lane === 0).length;
+        ops.push([C.lowLaneExtract, low], [C.laneExtract, members.length - low], [C.laneInsert, members.length]);
+      }
     }
     const d = homes(2);
     const od = order(d);
@@ -348,7 +437,7 @@ class BlockLowering {
     } else if (od === 'same') {
       // In place: other lanes of the destination must survive (a copy for a destructive form, and a blend).
       if (members.length < lanes) ops.push([C.vectorAlu, this.host.threeOperand ? 1 : 2]);
-    } else ops.push([C.laneExtract, members.length], [C.laneInsert, members.length]);
+    } else ops.push([C.lowLaneExtract, 1], [C.laneExtract, members.length - 1], [C.laneInsert, members.length]);
     const cycles = ops.reduce((s, [cls, n]) => s + n * this.host.costs[HOST_CLASSES[cls]], 0);
     return { ops, cycles };
   }
@@ -407,7 +496,7 @@ class BlockLowering {
         else if (h.kind === 'gpr') {
           this.vOf[i.dst] = PINNED;
           this.aliasOf.set(i.dst, i.a);
-        } else if (h.kind === 'lane') this.op(C.laneExtract, this.define(i, at, 'lane'));
+        } else if (h.kind === 'lane') this.op(h.lane === 0 ? C.lowLaneExtract : C.laneExtract, this.define(i, at, h.lane === 0 ? 'lane0' : 'lane'));
         else this.op(C.load, this.define(i, at, 'load'));
         return;
       }
@@ -419,23 +508,36 @@ class BlockLowering {
           if (this.vOf[i.b] !== INTO_PIN) this.op(C.alu, -1, this.reg(i.b));
         } else {
           const r = h.kind === 'lane' ? this.regRequired(i.b) : this.reg(i.b);
-          if (r >= 0) this.homeStores.push({ op: this.ops.length, vreg: r, reg: i.a, lane: h.kind === 'lane' });
+          if (r >= 0) this.homeStores.push({ op: this.ops.length, vreg: r, reg: i.a, lane: h.kind === 'lane', low: h.kind === 'lane' && h.lane === 0 });
           this.op(h.kind === 'lane' ? C.laneInsert : C.store, -1, r);
         }
         return;
       }
       case K.GETF: {
+        // An FP register's value in a SIMD register: a lane other than the first is
+        // moved to a temporary's first lane (unpckhpd, ins: a register-to-register
+        // shuffle), the first is read in place.
         const h = this.home(32 + i.a);
         this.vOf[i.dst] = VEC;
         if (h.kind === 'lane') {
-          if (h.lane !== 0) this.op(C.laneExtract, -1);
+          if (h.lane !== 0) this.op(C.vectorAlu, -1);
         } else this.op(C.load, -1);
         return;
       }
       case K.SETF: {
         const h = this.home(32 + i.a);
-        if (h.kind === 'lane') this.op(C.laneInsert, -1, this.reg(i.b));
-        else this.op(C.store, -1, this.reg(i.b));
+        if (h.kind !== 'lane') {
+          this.op(C.store, -1, this.reg(i.b));
+          return;
+        }
+        // Into its lane: from a SIMD register a shuffle or blend (movsd, unpcklpd, ins);
+        // straight from guest memory a load into the lane (movlpd, movhpd, ld1); from an
+        // integer register a lane insert (pinsrq, ins v.d[n], x).
+        const from = this.defAt.get(i.b);
+        const src = from === undefined ? null : this.insts[from];
+        if (this.vOf[i.b] === VEC) this.op(C.vectorAlu, -1);
+        else if (src && src.k === K.LOAD && src.lo === 8 && this.useCount.get(i.b) === 1) this.op(C.vectorAlu, -1);
+        else this.op(C.laneInsert, -1, this.reg(i.b));
         return;
       }
       case K.BIN:
@@ -466,7 +568,10 @@ class BlockLowering {
       }
       case K.LOAD: {
         if (!(i.c & CHECKED)) this.check(i.a, false);
-        this.op(C.load, this.define(i, at, null), this.reg(i.a));
+        if (this.fpLoads.has(i.dst)) {
+          this.vOf[i.dst] = VEC;
+          this.op(C.load, -1, this.reg(i.a));
+        } else this.op(C.load, this.define(i, at, null), this.reg(i.a));
         this.clobbers();
         return;
       }
@@ -483,13 +588,9 @@ class BlockLowering {
         this.check(i.a);
         this.check(i.a);
         return;
-      case K.FP: {
-        const int = i.ins !== null && writesIntRd(i.ins.op);
-        const d = int ? this.define(i, at, null) : -1;
-        if (!int && i.dst >= 0) this.vOf[i.dst] = VEC;
-        this.op(C.fp, d, this.reg(i.a), this.reg(i.b), this.reg(i.c));
+      case K.FP:
+        this.lowerFp(i, at);
         return;
-      }
       case K.GETCSR:
         this.op(C.load, this.define(i, at, null));
         return;
@@ -502,7 +603,8 @@ class BlockLowering {
         // call that reads them); the others are stored first. Results are loaded back,
         // and into their lanes when lane-homed.
         for (const r of i.reads!) if (this.home(r.file * 32 + r.reg).kind !== 'memory') this.op(C.store, -1, this.reg(r.value));
-        this.helperCall();
+        // An FP operation the translator leaves to the interpreter is, in QEMU, a softfloat helper.
+        this.helperCall(isFpOp(i.op) ? this.helperClass(i.op, i.ins!.rm) : C.call);
         for (const w of i.writes!) {
           const lane = this.home(w.file * 32 + w.reg).kind === 'lane';
           if (w.file === 1) {
@@ -520,6 +622,134 @@ class BlockLowering {
     }
   }
 
+  /** The softfloat helper class of an FP operation: its hardfloat fast path or its soft path. */
+  private helperClass(op: number, rm: number): number {
+    const shape = fpShape(op);
+    const rne = !usesRm(op) || rm === RM_RNE || rm === RM_DYN;
+    // QEMU's hardfloat covers add, sub, mul, div, sqrt, fused multiply-add (with the host's fma) and compares.
+    const hard = rne && (shape === 'arith' || shape === 'compare' || (shape === 'fma' && this.host.fma));
+    return hard ? C.fpHelper : C.softfloat;
+  }
+
+  /**
+   * How an FP operation runs. Under a placement with host FP, the operations whose
+   * RISC-V semantics the host's scalar FP instructions give (with the checks below) run
+   * inline: arithmetic and fused multiply-add (when the host has it) in nearest-even,
+   * compares, min/max, conversions to integers towards zero (cvttsd2si, fcvtzs) or in
+   * nearest-even, and from integers. What still needs softfloat: a static rounding
+   * mode other than nearest-even (and towards zero for conversions to integers), since
+   * the host's rounding mode register is not switched per instruction; fused
+   * multiply-add on a host without it. The accrued flags (fflags) need no helper: the
+   * host's sticky flags (MXCSR, FPSR) are folded into them when the guest reads them.
+   */
+  private fpMode(op: number, rm: number): FpMode {
+    const shape = fpShape(op);
+    if (this.placement.hostFp && shape) {
+      const rne = rm === RM_RNE || rm === RM_DYN;
+      if (shape === 'arith' && rne) return 'host';
+      if (shape === 'fma' && rne && this.host.fma) return 'host';
+      if (shape === 'compare' || shape === 'minmax') return 'host';
+      if (shape === 'toInt' && (rne || rm === RM_RTZ)) return 'host';
+      if (shape === 'fromInt' && (rne || op === Op.FCVT_D_W || op === Op.FCVT_D_WU)) return 'host';
+      if (shape === 'fromU64' && rne) return 'host';
+    }
+    return this.helperClass(op, rm) === C.fpHelper ? 'hardfloat' : 'soft';
+  }
+
+  /**
+   * An FP operation. On the host's FPU: the instruction, and the checks that keep
+   * RISC-V's semantics, each branching to a slow path (the interpreter, not modelled:
+   * it runs only on exceptional operands) — a NaN result must become RISC-V's
+   * canonical NaN (x86's default NaN has the sign set; ucomisd and jp), min/max of a
+   * NaN or of equal operands (±0) differ, and an out-of-range conversion to an integer
+   * gives x86's integer indefinite, not RISC-V's saturated value. As a helper, QEMU's
+   * code (trans_rvd.c.inc): gen_set_rm installs the instruction's rounding mode with a
+   * helper call when it differs from the last one installed in the block, then the
+   * CPU-state pointer goes into the first argument, the operands (already loaded) into
+   * the others, the call, and the result comes back in an integer register.
+   */
+  private lowerFp(i: Inst, at: number): void {
+    const op = i.op;
+    const rm = i.ins!.rm;
+    const int = writesIntRd(op);
+    const mode = this.fpMode(op, rm);
+    const uses = [this.reg(i.a), this.reg(i.b), this.reg(i.c)];
+    if (mode === 'host') {
+      const shape = fpShape(op)!;
+      if (usesRm(op) && rm === RM_DYN && !this.frmChecked) {
+        // The block's guard that frm is nearest-even (the host runs in nearest-even): load, compare, branch.
+        this.op(C.load, -1);
+        this.op(C.alu, -1);
+        this.op(C.branch, -1);
+        this.frmChecked = true;
+      }
+      const d = int ? this.define(i, at, null) : -1;
+      if (!int) this.vOf[i.dst] = VEC;
+      switch (shape) {
+        case 'arith':
+        case 'fma':
+          // A destructive two-operand form first copies its first operand, which stays live in its home.
+          if (!this.host.threeOperand) this.op(C.vectorAlu, -1);
+          this.op(C.fp, d, ...uses);
+          this.op(C.alu, -1);
+          this.op(C.branch, -1);
+          return;
+        case 'compare':
+          // ucomisd or comisd, then the flag to an integer (setcc, and the unordered case masked).
+          this.op(C.fp, -1, ...uses);
+          this.op(C.alu, d);
+          this.op(C.alu, d, d);
+          return;
+        case 'minmax':
+          this.op(C.fp, -1, ...uses);
+          this.op(C.alu, -1);
+          this.op(C.branch, -1);
+          return;
+        case 'toInt':
+          this.op(C.fp, d, ...uses);
+          this.op(C.alu, -1, d);
+          this.op(C.branch, -1);
+          return;
+        case 'fromInt':
+          if (op === Op.FCVT_D_WU || op === Op.FCVT_S_WU) this.op(C.alu, -1, ...uses);
+          this.op(C.fp, -1, ...uses);
+          return;
+        case 'fromU64':
+          // No unsigned 64-bit conversion in SSE: the sign tested, and a halving path for large values.
+          this.op(C.alu, -1, ...uses);
+          this.op(C.branch, -1);
+          this.op(C.fp, -1, ...uses);
+          return;
+      }
+    }
+    if (usesRm(op) && this.installedRm !== rm) {
+      this.op(C.alu, -1);
+      this.helperCall(C.fpHelper);
+      this.installedRm = rm;
+    }
+    // FP operands held in SIMD registers (lanes) move to the integer argument registers.
+    for (const v of [i.a, i.b, i.c]) {
+      const lane = v >= 0 && this.vOf[v] === VEC ? this.laneOf(v) : -1;
+      if (lane >= 0) this.op(lane === 0 ? C.lowLaneExtract : C.laneExtract, -1);
+    }
+    this.op(C.alu, -1);
+    // The result comes back in the return register (rax, x0), which TCG takes as its register.
+    const d = this.newVreg(null);
+    this.vOf[i.dst] = d;
+    // The host instruction inside the helper's hardfloat path, then the call.
+    if (mode === 'hardfloat') this.op(C.fp, -1);
+    this.helperCall(mode === 'hardfloat' ? C.fpHelper : C.softfloat, d, uses);
+  }
+
+  /** The lane of the FP register value v was read from, or -1 when it does not live in a lane. */
+  private laneOf(v: number): number {
+    const at = this.defAt.get(v);
+    if (at === undefined) return -1;
+    const g = this.insts[at];
+    const h = g.k === K.GETF ? this.home(32 + g.a) : null;
+    return h && h.kind === 'lane' ? h.lane : -1;
+  }
+
   /** A 32-bit operation and its sign extension, or a compare and its set. */
   private lowerTwoOp(i: Inst, at: number): void {
     const d = this.define(i, at, null);
@@ -528,15 +758,21 @@ class BlockLowering {
   }
 
   /**
-   * The inline access check of a guest memory access: page index, permission load,
-   * branch (to a slow path that calls a helper). A check of its own clobbers; one
-   * inline in an access is part of that access, which clobbers (TCG's qemu_ld).
+   * The inline access check of a guest memory access: QEMU's softmmu fast path for the
+   * host (profile.ts, tlbFastPath) — the TLB entry from the page number, its comparator
+   * against the page-aligned address, the branch to the slow path, and the entry's
+   * addend. The slow path (a helper call that walks the guest page table on a TLB
+   * miss) is not counted: the guest runs here have no TLB whose misses the engine
+   * counts. A check of its own clobbers; one inline in an access is part of that
+   * access, which clobbers (TCG's qemu_ld).
    */
   private check(addr: number, own = true): void {
+    const path = this.host.tlbFastPath;
     const t = this.newVreg(null);
     this.op(C.alu, t, this.reg(addr));
-    this.op(C.load, -1, t);
-    this.op(C.branch, -1);
+    for (let k = 1; k < path.alu; k++) this.op(C.alu, t, t);
+    for (let k = 0; k < path.load; k++) this.op(C.load, t, t);
+    for (let k = 0; k < path.branch; k++) this.op(C.branch, -1);
     if (own) this.clobbers();
   }
 
@@ -620,6 +856,7 @@ class BlockLowering {
       const r = this.remat[v];
       if (r === 'load') this.counts[C.reload] += later;
       else if (r === 'lane') this.counts[C.laneExtract] += later;
+      else if (r === 'lane0') this.counts[C.lowLaneExtract] += later;
       else if (r === 'const') this.counts[C.alu] += later;
       else {
         this.counts[C.spill] += 1;
@@ -673,13 +910,14 @@ class BlockLowering {
     const r = this.remat[v];
     if (r === 'load') this.counts[C.reload] += times;
     else if (r === 'lane') this.counts[C.laneExtract] += times;
+    else if (r === 'lane0') this.counts[C.lowLaneExtract] += times;
     else if (r === 'const') this.counts[C.alu] += times;
     else {
       // Stored to its guest register's home before the first clobber, and that home not overwritten since: fetch it from there.
       const last = uses[uses.length - 1];
       const home = this.homeStores.find((h) => h.vreg === v && h.op < first);
       const intact = home && !this.homeStores.some((h) => h.reg === home.reg && h.op > home.op && h.op < last);
-      if (home && intact) this.counts[home.lane ? C.laneExtract : C.reload] += times;
+      if (home && intact) this.counts[home.low ? C.lowLaneExtract : home.lane ? C.laneExtract : C.reload] += times;
       else {
         this.counts[C.spill] += 1;
         this.counts[C.reload] += times;

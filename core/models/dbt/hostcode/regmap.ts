@@ -22,6 +22,12 @@ export interface Placement {
   readonly homes: readonly Home[];
   /** Pack independent isomorphic scalar operations on lane-homed registers into vector operations. */
   readonly pack: boolean;
+  /**
+   * Run guest FP operations as host scalar FP instructions where their semantics allow
+   * (lower.ts says which); absent or false, every FP operation is a softfloat helper
+   * call, as in QEMU.
+   */
+  readonly hostFp?: boolean;
 }
 
 /**
