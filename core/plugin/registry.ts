@@ -52,6 +52,11 @@ export interface FoundPlugin {
    * its path beside plugin.json; undefined when the host has no such module.
    */
   readonly loader: (entryPath: string) => CatalogEntry['load'] | undefined;
+  /**
+   * The manifest as validateManifest made it from this very `json`, with the same
+   * fragments (a host's cache of an earlier validation); validated afresh when absent.
+   */
+  readonly validated?: PluginManifest;
 }
 
 /**
@@ -60,7 +65,7 @@ export interface FoundPlugin {
  * ManifestError.
  */
 export function catalogEntry(found: FoundPlugin, fragments: OptionFragments): CatalogEntry {
-  const manifest = validateManifest(found.json, found.file, fragments);
+  const manifest = found.validated ?? validateManifest(found.json, found.file, fragments);
   const dir = found.file.replace(/[\\/]?plugin\.json$/, '') || '.';
   const entryName = manifest.entry ?? 'index.ts';
   const load = found.loader(`${dir}/${entryName}`);

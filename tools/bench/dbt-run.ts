@@ -1,6 +1,6 @@
 // One measurement for `npm run bench:dbt`: runs a guest program's case under an
 // engine (with options) in this fresh process and prints one JSON line — wall time
-// of the run from start to exit (translation included), translation time, the
+// of the run from start to exit (translation included), its CPU time, translation time, the
 // instructions retired, the engine's counters, and whether the output matched the
 // recording. A fresh process per measurement, so that no engine profits from the
 // JavaScript the previous one warmed up.
@@ -27,12 +27,16 @@ async function main(): Promise<void> {
   if (!program || !c) throw new Error(`no case ${programName}.${caseId}`);
   const engine = await resolveEngine(engineName, options);
   const compiler = background ? new WorkerCompiler() : undefined;
+  // CPU time of the run (every thread of the process: a background compiler's too),
+  // which moves far less than the wall time when other processes load the machine.
+  const cpu0 = process.cpuUsage();
   const run = runGuestCase(engine, program, c, 0, 10_000_000, { backgroundCompiler: compiler });
+  const cpu = process.cpuUsage(cpu0);
   await compiler?.close();
   const expected = expectedOf(program, c);
   const ok = Buffer.from(run.stdout).equals(Buffer.from(expected.stdout)) && run.status === expected.status;
   const counters = run.instance.counters();
-  console.log(JSON.stringify({ wallMs: run.wallMs, instructions: run.instructions, translateMs: counters.translateMs ?? 0, ok, counters }));
+  console.log(JSON.stringify({ wallMs: run.wallMs, cpuMs: (cpu.user + cpu.system) / 1000, instructions: run.instructions, translateMs: counters.translateMs ?? 0, ok, counters }));
 }
 
 main().catch((e) => {

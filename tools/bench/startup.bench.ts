@@ -9,10 +9,11 @@
 // brought up to date by one untimed run first. `--runs n` sets the runs (default 7).
 
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { REPO_ROOT } from '../node/repo-root';
+import { childCpuMs } from './child-cpu';
 
 const BIN = path.join(REPO_ROOT, 'tools', 'cli', 'bin.js');
 const EXIT_ONLY = path.join(REPO_ROOT, 'scenarios', 'guests', 'bin', 'exit-status.elf');
@@ -28,20 +29,6 @@ interface Case {
 
 /** Our environment without the TypeScript loader tsx passes on to child processes. */
 const ENV = Object.fromEntries(Object.entries(process.env).filter(([k]) => k !== 'NODE_OPTIONS'));
-
-/**
- * CPU time (user + system, ms) of every waited-for child so far, from /proc (Linux;
- * undefined elsewhere): unlike wall time it hardly moves with the machine's load.
- */
-function childCpuMs(): number | undefined {
-  try {
-    const fields = readFileSync('/proc/self/stat', 'utf8').replace(/^.*\) /, '').split(' ');
-    // cutime and cstime are fields 16 and 17 of the line (13 and 14 after the name), in 1/100 s.
-    return (Number(fields[13]) + Number(fields[14])) * 10;
-  } catch {
-    return undefined;
-  }
-}
 
 function timeOnce(c: Case, cpu?: number[]): number {
   const c0 = childCpuMs();

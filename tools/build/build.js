@@ -84,10 +84,22 @@ function esbuildPaths(root) {
 let esbuildVersionCache;
 function esbuildVersion() {
   if (esbuildVersionCache === undefined) {
-    try {
-      esbuildVersionCache = JSON.parse(fs.readFileSync(require.resolve('esbuild/package.json', { paths: esbuildPaths(ROOT) }), 'utf8')).version;
-    } catch {
-      esbuildVersionCache = 'none';
+    // npm's two usual places first: resolving through the module paths costs more than
+    // the rest of the freshness check.
+    for (const p of [path.join(ROOT, 'node_modules', 'esbuild', 'package.json'), path.join(ROOT, 'node_modules', 'tsx', 'node_modules', 'esbuild', 'package.json')]) {
+      try {
+        esbuildVersionCache = JSON.parse(fs.readFileSync(p, 'utf8')).version;
+        break;
+      } catch {
+        // Not there.
+      }
+    }
+    if (esbuildVersionCache === undefined) {
+      try {
+        esbuildVersionCache = JSON.parse(fs.readFileSync(require.resolve('esbuild/package.json', { paths: esbuildPaths(ROOT) }), 'utf8')).version;
+      } catch {
+        esbuildVersionCache = 'none';
+      }
     }
   }
   return esbuildVersionCache;
@@ -102,6 +114,8 @@ function freshBuild(root = ROOT) {
 /** The parts of a build that only make it start faster, and the file each one leaves. */
 const EXTRAS = [
   ['validators.js', path.join('validators', 'index.json')],
+  // After the validators: validating the manifests there records their option schemas.
+  ['manifests.js', 'manifests.json'],
   ['code-cache.js', 'code-cache.bin'],
 ];
 

@@ -13,8 +13,7 @@ import { existsSync, readFileSync, readSync, statSync, writeSync } from 'node:fs
 import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { ExecutionEngine, formatQuantity, GUEST_MEMORY, HOST_CLASSES, HOST_PROFILES, hostCodeOf, limits, loadScenario, parseQuantity, Rng, ScenarioError, Simulation, signalStatus, syscallName, type GuestInstance, type Scenario } from 'virtlab';
-import { parse as parseYaml } from 'yaml';
+import { ExecutionEngine, formatQuantity, GUEST_MEMORY, HOST_CLASSES, HOST_PROFILES, hostCodeOf, limits, loadBuiltScenario, parseQuantity, Rng, ScenarioError, Simulation, signalStatus, syscallName, type GuestInstance, type Scenario } from 'virtlab';
 import { loadCatalog } from '../node/catalog';
 import { WorkerCompiler } from '../node/background-compiler';
 import { HostFileError, readHostFile } from '../node/host-file';
@@ -98,10 +97,14 @@ export async function resolveEngine(name: string, options: Record<string, unknow
     throw new ExecUsageError(`unknown execution engine '${name}'`, `engines: ${engines.join(', ') || 'none installed'}`);
   }
   const extra = extraPlugins.map((p) => (typeof p === 'string' ? `  ${p}: {}\n` : `  ${p[0]}: ${JSON.stringify(p[1])}\n`)).join('');
+  const plugins: Record<string, unknown> = { [id]: options };
+  for (const p of extraPlugins) plugins[typeof p === 'string' ? p : p[0]] = typeof p === 'string' ? {} : p[1];
   let scenario: Scenario;
   try {
     // With the catalog already read, and no host profiles: the scenario has no hosts.
-    scenario = loadScenario(`name: exec\npreset: minimal\nduration: 1ns\ntick: 1ns\nplugins:\n  ${id}: ${JSON.stringify(options)}\n${extra}`, 'exec.scenario.yaml', { catalog, hostProfiles: new Map() });
+    // Built as data, not text: the YAML is parsed only to position an error.
+    const doc = { name: 'exec', preset: 'minimal', duration: '1ns', tick: '1ns', plugins };
+    scenario = loadBuiltScenario(doc, () => `name: exec\npreset: minimal\nduration: 1ns\ntick: 1ns\nplugins:\n  ${id}: ${JSON.stringify(options)}\n${extra}`, 'exec.scenario.yaml', { catalog, hostProfiles: new Map() });
   } catch (e) {
     // The scenario is made here, not written by the user: name the flag that was wrong.
     if (!(e instanceof ScenarioError)) throw e;

@@ -7,7 +7,7 @@
 import { existsSync, readdirSync, readFileSync, realpathSync, statSync } from 'node:fs';
 import Module from 'node:module';
 import path from 'node:path';
-import { ManifestError, OPTION_FRAGMENTS, PluginCatalog, catalogEntry, type CatalogEntry, type FoundPlugin } from 'virtlab';
+import { ManifestError, OPTION_FRAGMENTS, PluginCatalog, catalogEntry, type CatalogEntry, type FoundPlugin, type PluginManifest } from 'virtlab';
 import { BUILD_ROOT, REPO_ROOT, runnableFile } from './repo-root';
 
 export { REPO_ROOT };
@@ -88,20 +88,69 @@ export function findManifests(dir: string): string[] {
   return out;
 }
 
+/**
+ * The repository's manifests as the build validated them (dist/<key>/manifests.json,
+ * written by tools/build/manifests.js): by plugin.json path relative to the
+ * repository, its text and the validated manifest. Validating every manifest (and
+ * compiling its option schema) is most of what reading the catalog costs; the build
+ * already did it with the same code, so a manifest whose text is unchanged is taken
+ * as validated. Any other (edited, added, from outside) is validated as usual.
+ */
+export const MANIFEST_CACHE = 'manifests.json';
+export type ManifestCache = ReadonlyMap<string, { readonly text: string; readonly manifest: PluginManifest }>;
+let manifestCache: ManifestCache | undefined;
+function builtManifests(): ManifestCache {
+  if (manifestCache) return manifestCache;
+  if (!BUILD_ROOT) return (manifestCache = new Map());
+  try {
+    manifestCache = parseManifestCache(readFileSync(path.join(BUILD_ROOT, MANIFEST_CACHE), 'utf8'));
+  } catch {
+    // No cache (a build made without its extras): every manifest is validated.
+    manifestCache = new Map();
+  }
+  return manifestCache;
+}
+
+/** The cache written by manifestCacheJson, read back. */
+export function parseManifestCache(json: string): ManifestCache {
+  return new Map(Object.entries(JSON.parse(json) as Record<string, { text: string; manifest: PluginManifest }>));
+}
+
+/** The cache of manifests validated from the texts of plugins/ now, as JSON (see builtManifests). */
+export function manifestCacheJson(): string {
+  const out: Record<string, { text: string; manifest: PluginManifest }> = {};
+  for (const file of findManifests(PLUGINS_DIR)) {
+    const text = readFileSync(file, 'utf8');
+    let entry: CatalogEntry;
+    try {
+      entry = readPluginFolder(path.dirname(file));
+    } catch {
+      continue; // An invalid manifest is validated (and reported) when it is read.
+    }
+    out[path.relative(REPO_ROOT, file)] = { text, manifest: entry.manifest };
+  }
+  return JSON.stringify(out);
+}
+
 /** A plugin folder on disk, as the catalog takes it: its manifest read, its entry required on demand. */
-function foundOnDisk(folder: string): FoundPlugin {
+function foundOnDisk(folder: string, cache?: ManifestCache): FoundPlugin {
   const dir = path.resolve(folder);
   const file = path.join(dir, 'plugin.json');
   if (!existsSync(file)) throw new ManifestError(`${dir} has no plugin.json`);
   let json: unknown;
+  let text: string;
   try {
-    json = JSON.parse(readFileSync(file, 'utf8'));
+    text = readFileSync(file, 'utf8');
+    json = JSON.parse(text);
   } catch (e) {
     throw new ManifestError(`${file} is not valid JSON: ${(e as Error).message}`);
   }
+  const cached = cache?.get(path.relative(REPO_ROOT, file));
   return {
     file: path.relative(process.cwd(), file) || file,
     json,
+    // Only for the very text the build validated.
+    ...(cached && cached.text === text ? { validated: cached.manifest } : {}),
     loader: (entryPath) => {
       const entryFile = path.resolve(entryPath);
       if (!existsSync(entryFile)) return undefined;
@@ -124,12 +173,17 @@ export function readPluginFolder(folder: string): CatalogEntry {
   return catalogEntry(foundOnDisk(folder), OPTION_FRAGMENTS);
 }
 
-/** The catalog of plugins/ plus extra folders (each searched recursively). */
-export function loadCatalog(extraDirs: readonly string[] = []): PluginCatalog {
+/**
+ * The catalog of plugins/ plus extra folders (each searched recursively); `manifests`
+ * holds the manifests of plugins/ validated before (by default, the build's).
+ */
+export function loadCatalog(extraDirs: readonly string[] = [], manifests: ManifestCache = builtManifests()): PluginCatalog {
   const found: FoundPlugin[] = [];
   for (const dir of [PLUGINS_DIR, ...extraDirs]) {
     if (dir !== PLUGINS_DIR && !existsSync(dir)) throw new ManifestError(`plugin folder ${dir} does not exist`);
-    for (const file of findManifests(dir)) found.push(foundOnDisk(path.dirname(file)));
+    // Only the repository's own plugins have manifests the build validated.
+    const cache = dir === PLUGINS_DIR ? manifests : undefined;
+    for (const file of findManifests(dir)) found.push(foundOnDisk(path.dirname(file), cache));
   }
   return PluginCatalog.from(found, OPTION_FRAGMENTS);
 }

@@ -325,6 +325,25 @@ export function emitFma(f: FuncBody, a: number, b: number, c: number, L: FmaLoca
   twoSumLo(f, c, uh, th, bb);
   f.set(tl);
   f.get(tl).get(ul).op(W.f64_add).set(v);
+  // The exact result is th + tl + ul, and v = RN(tl + ul). When |v| is below half the
+  // gap between th and its neighbour on v's side, so is |tl + ul| (rounding is monotonic
+  // and the half gap is a power of two), so the fused result rounds to th itself — the
+  // unfused sum — and is exact just when v is 0 (a nonzero sum of two doubles does not
+  // round to 0). Only a result within about half an ulp of a rounding boundary needs the
+  // rounding to odd below. (th in the safe range: its neighbour is finite and normal.)
+  f.get(th).op(W.f64_abs).f64Const(SAFE_LO).op(W.f64_gt);
+  f.get(th).op(W.f64_abs).f64Const(SAFE_HI).op(W.f64_lt).op(W.i32_and);
+  f.if(I32);
+  f.get(th).op(W.i64_reinterpret_f64).i64Const(1).i64Const(-1);
+  f.get(v).f64Const(0).op(W.f64_gt).get(th).f64Const(0).op(W.f64_gt).op(W.i32_eq);
+  f.op(W.select).op(W.i64_add).op(W.f64_reinterpret_i64);
+  f.get(th).op(W.f64_sub).op(W.f64_abs).f64Const(0.5).op(W.f64_mul);
+  f.get(v).op(W.f64_abs).op(W.f64_gt);
+  f.else().i32Const(0).end();
+  f.if();
+  f.get(th).set(z);
+  f.get(v).f64Const(0).op(W.f64_ne).set(L.st);
+  f.else();
   twoSumLo(f, tl, ul, v, bb);
   f.set(e1);
   // v rounded to odd: when the sum was inexact and v's last bit is even, move it one
@@ -352,4 +371,5 @@ export function emitFma(f: FuncBody, a: number, b: number, c: number, L: FmaLoca
   twoSumLo(f, th, v, z, bb);
   f.set(e2);
   f.get(e1).f64Const(0).op(W.f64_ne).get(e2).f64Const(0).op(W.f64_ne).op(W.i32_or).set(L.st);
+  f.end();
 }
