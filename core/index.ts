@@ -58,6 +58,7 @@ export {
 export * as limits from './scenario/limits';
 export { estimateWork, type WorkEstimate } from './scenario/limits';
 export { parseQuantity, formatQuantity } from './units/units';
+export { formatBytes, formatChange, formatDuration, formatMetric, formatNumber, formatOptionValue, formatValue, groupThousands, type MetricRecord } from './units/format';
 export {
   scenario,
   ScenarioBuilder,

@@ -396,7 +396,7 @@ async function runCommand(rest: string[], io: Out): Promise<number> {
   } finally {
     rmSync(results.tmp, { recursive: true, force: true });
   }
-  if (!quiet) printSummary(io, result, scenario.name, dir, t2 - t1, (await core()).formatQuantity);
+  if (!quiet) printSummary(io, result, scenario.name, dir, t2 - t1, await core());
   const failed = result.expectations.filter((e) => !e.ok);
   for (const f of failed) io.err(`expectation failed: ${f.reason}`);
   return failed.length ? 1 : 0;
@@ -413,17 +413,16 @@ async function checkWorkBudget(scenario: Scenario, file: string, force: boolean)
   );
 }
 
-function printSummary(io: Out, result: RunResult, name: string, dir: string, runMs: number, formatQuantity: typeof import('virtlab').formatQuantity): void {
-  const metrics = (result.metrics as { metrics: Record<string, { kind: string; unit: string; value?: number; mean?: number; p99?: number }> }).metrics;
-  const rows: string[][] = [['metric', 'value', 'unit']];
-  for (const [k, m] of Object.entries(metrics)) {
-    const v = m.kind === 'histogram' ? `mean ${fmt(m.mean!)}, p99 ${fmt(m.p99!)}` : fmt(m.value!);
-    rows.push([k, v, m.unit]);
-  }
+function printSummary(io: Out, result: RunResult, name: string, dir: string, runMs: number, api: typeof import('virtlab')): void {
+  const metrics = (result.metrics as { metrics: Record<string, import('virtlab').MetricRecord> }).metrics;
+  const rows: string[][] = [['metric', 'value', 'what it measures']];
+  // Descriptions are cut to the line: summary.md and metrics.json have them whole.
+  const cut = (s: string) => (s.length > 72 ? `${s.slice(0, 71)}…` : s);
+  for (const [k, m] of Object.entries(metrics)) rows.push([k, api.formatMetric(m), cut(m.description ?? '')]);
   const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)));
-  io.out(`\n${name}: ${formatQuantity(result.simulatedNs, 'ns')} simulated in ${(runMs / 1000).toFixed(2)} s (${result.ticks} ticks)\n`);
+  io.out(`\n${name}: ${api.formatDuration(result.simulatedNs)} simulated in ${api.formatDuration(runMs * 1e6)} (${api.groupThousands(result.ticks)} ticks)\n`);
   rows.forEach((r, i) => {
-    io.out(r.map((cell, c) => (c === 1 ? cell.padStart(widths[c]) : cell.padEnd(widths[c]))).join('  '));
+    io.out(r.map((cell, c) => (c === 1 ? cell.padStart(widths[c]) : c === r.length - 1 ? cell : cell.padEnd(widths[c]))).join('  '));
     if (i === 0) io.out(widths.map((w) => '-'.repeat(w)).join('  '));
   });
   if (result.expectations.length) {
@@ -431,11 +430,6 @@ function printSummary(io: Out, result: RunResult, name: string, dir: string, run
     io.out(`\nexpectations: ${ok}/${result.expectations.length} passed`);
   }
   io.out(`results: ${dir}/ (summary.md, metrics.json, config.json, timeseries.csv)`);
-}
-
-function fmt(x: number): string {
-  if (Number.isInteger(x)) return x.toLocaleString('en-US');
-  return Math.abs(x) >= 100 ? x.toFixed(1) : x.toPrecision(4);
 }
 
 async function validateCommand(rest: string[], io: Out): Promise<number> {
