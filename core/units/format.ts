@@ -48,7 +48,7 @@ function dimensionOfUnit(unit: string): { dim: Dimension; factor: number } | und
 
 /** A duration in nanoseconds: "28.8 s", "1.5 ms", "2 h". */
 export function formatDuration(ns: number): string {
-  return formatQuantity(ns, 'ns');
+  return ns === 0 ? '0 s' : formatQuantity(ns, 'ns');
 }
 
 /** A size in bytes, in binary units: "4 GiB", "83.5 GiB". */
@@ -63,7 +63,7 @@ export function formatBytes(bytes: number): string {
 export function formatValue(value: number, unit: string): string {
   if (!Number.isFinite(value)) return String(value);
   const d = dimensionOfUnit(unit);
-  if (d) return formatQuantity(value * d.factor, d.dim);
+  if (d) return d.dim === 'ns' ? formatDuration(value * d.factor) : formatQuantity(value * d.factor, d.dim);
   if (unit === '' || unit === 'ratio' || unit === 'count') return formatNumber(value);
   if (unit === '%') return `${formatNumber(value)} %`;
   return `${formatNumber(value)} ${unit}`;
