@@ -92,6 +92,17 @@ const COMMANDS: Record<string, CommandSpec> = {
     options: {},
     examples: ['virtlab report results/demo-seed42'],
   },
+  compare: {
+    name: 'compare',
+    summary: 'compare results folders: metric deltas with relative changes, and the plugins and options that differ',
+    usage: ['compare <baseline results folder> <results folder>… [--html file] [--all]'],
+    options: {
+      html: { type: 'string', arg: 'file', description: 'also write the comparison as a self-contained HTML page' },
+      all: { type: 'boolean', description: 'list the metrics that are the same too' },
+    },
+    examples: ['virtlab compare results/mmu-ept-seed1 results/mmu-shadow-seed1 --html compare.html'],
+    notes: 'Changes are relative to the first folder. Exit status 2 when a folder is not a results folder.',
+  },
   view: {
     name: 'view',
     summary: 'animate a scenario or a recorded run in the browser',
@@ -227,6 +238,18 @@ export async function main(argv: string[], io: Out = stdio): Promise<number> {
           io.out(`wrote ${writeReport(positionals[0])}`);
         } catch (e) {
           throw new UsageError((e as Error).message);
+        }
+        return 0;
+      }
+      case 'compare': {
+        const { values, positionals } = parse('compare', rest);
+        if (positionals.length < 2) throw new UsageError('compare takes two or more results folders; the first is the baseline', 'virtlab compare results/a results/b');
+        const { compareCommandText, CompareError } = await import('../report/compare');
+        try {
+          io.out(compareCommandText(positionals, { html: values.html as string | undefined, all: values.all === true }));
+        } catch (e) {
+          if (e instanceof CompareError || (e as NodeJS.ErrnoException).code) throw new UsageError((e as Error).message);
+          throw e;
         }
         return 0;
       }

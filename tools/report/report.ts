@@ -151,7 +151,7 @@ function markersOf(events: readonly TraceEvent[]): Marker[] {
 }
 
 /** Units of each plugin's options, from the installed manifests (a plugin from elsewhere shows bare values). */
-function optionUnits(): (id: string, option: string) => string | undefined {
+export function optionUnits(): (id: string, option: string) => string | undefined {
   try {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const { loadCatalog } = require('../node/catalog') as typeof import('../node/catalog');
