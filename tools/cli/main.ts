@@ -38,7 +38,7 @@ const COMMANDS: Record<string, CommandSpec> = {
     options: {
       set: { type: 'string', multiple: true, arg: 'path=value', description: 'override a scenario value (YAML syntax), e.g. duration=10s, plugins.placement.first-fit.cpuOvercommit=2 or pluginPaths=[my-plugins]' },
       seed: { type: 'string', arg: 'n', description: "override the scenario's seed" },
-      out: { type: 'string', arg: 'dir', description: 'results folder (default results/<name>-seed<seed>); written whole when the run is complete' },
+      out: { type: 'string', arg: 'dir', description: 'results folder (default results/<name>-seed<seed>-<digest of the configuration>); written whole when the run is complete' },
       'no-plugin-paths': { type: 'boolean', description: "refuse a scenario that names pluginPaths (plugins are code: use it to run others' scenarios)" },
       'files-root': { type: 'string', arg: 'dir', description: 'refuse host files (files:, guest programs) outside this folder' },
       overwrite: { type: 'boolean', description: 'replace a results folder that holds another run (a folder of the same scenario and seed is replaced without it)' },
@@ -355,7 +355,7 @@ function parse(command: string, rest: string[]) {
 async function runCommand(rest: string[], io: Out): Promise<number> {
   const { Simulation } = await core();
   const { loadScenarioFile } = await import('../node/scenario-file');
-  const { defaultResultsDir, prepareResultsDir, writeResults } = await import('../node/results');
+  const { configDigest, defaultResultsDir, prepareResultsDir, writeResults } = await import('../node/results');
   const { BootWatch, describeBootPhase } = await import('./boot-watch');
   const { Progress } = await import('./progress');
   const { values, positionals } = parse('run', rest);
@@ -373,7 +373,7 @@ async function runCommand(rest: string[], io: Out): Promise<number> {
   const { scenario, catalog, files } = loadScenarioFile(positionals[0], { set, seed }, { noPluginPaths: values['no-plugin-paths'] === true, filesRoot });
   await checkWorkBudget(scenario, positionals[0], values.force === true);
   // The results folder is checked before any work, and written only when complete.
-  const results = prepareResultsDir((values.out as string | undefined) ?? defaultResultsDir(scenario.name, scenario.seed), {
+  const results = prepareResultsDir((values.out as string | undefined) ?? defaultResultsDir(scenario.name, scenario.seed, configDigest(scenario)), {
     name: scenario.name,
     seed: scenario.seed,
     overwrite: values.overwrite === true,
