@@ -51,6 +51,7 @@ export {
   scenarioFromConfig,
   loadBuiltScenario,
   ScenarioError,
+  CommandLineError,
   PositionedDocument,
   type ParsedScenario,
   type ScenarioEnv,
