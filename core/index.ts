@@ -35,6 +35,7 @@ export { SimWorld, defineComponent, type ComponentDef, type Store, type FieldSpe
 export { Metrics, Counter, Gauge, Peak, Histogram } from './metrics/metrics';
 export { Host, Vm, VmState, MemWorkload, Distribution } from './models/datacenter/components';
 export { Datacenter, DatacenterToken, Placement, type DatacenterState } from './models/datacenter/datacenter';
+export { entityNames, hostName, simulationNames, vmName, type EntityNames } from './models/datacenter/names';
 export { CapacityIndex, HostCapacity, registerCapacityPlacement } from './models/datacenter/capacity-index';
 export type { HostProfile } from './models/datacenter/host-profile';
 export type { Scenario, VmGroup, HostGroup } from './scenario/types';
@@ -50,6 +51,7 @@ export {
   scenarioFromConfig,
   loadBuiltScenario,
   ScenarioError,
+  CommandLineError,
   PositionedDocument,
   type ParsedScenario,
   type ScenarioEnv,
@@ -58,6 +60,7 @@ export {
 export * as limits from './scenario/limits';
 export { estimateWork, type WorkEstimate } from './scenario/limits';
 export { parseQuantity, formatQuantity } from './units/units';
+export { formatBytes, formatChange, formatDuration, formatMetric, formatNumber, formatOptionValue, formatValue, groupThousands, type MetricRecord } from './units/format';
 export {
   scenario,
   ScenarioBuilder,

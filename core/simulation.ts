@@ -15,6 +15,7 @@
 import { SimWorld, type WorldSnapshot } from './ecs/world';
 import { Metrics, type MetricsSnapshot } from './metrics/metrics';
 import { formatQuantity } from './units/units';
+import { formatMetric, formatNumber, groupThousands, type MetricRecord } from './units/format';
 import type { HostProfile } from './models/datacenter/host-profile';
 import { ServiceContainer, type Binding } from './plugin/container';
 import { isPluginModule, type PluginApi, type StateParticipant } from './plugin/define';
@@ -411,19 +412,19 @@ export class Simulation implements SimContext {
       '',
       sc.description,
       '',
-      `- seed ${sc.seed}, ${this.tickIndex} ticks of ${formatQuantity(sc.tick, 'ns')} (${formatQuantity(this.timeNs, 'ns')} simulated)`,
+      `- seed ${sc.seed}, ${groupThousands(this.tickIndex)} ticks of ${formatQuantity(sc.tick, 'ns')} (${formatQuantity(this.timeNs, 'ns')} simulated)`,
       `- plugins: ${this.plugins.map((p) => `${p.id}@${p.manifest.version}`).join(', ') || 'none'}`,
       '',
-      '| metric | value | unit |',
+      '| metric | value | what it measures |',
       '|---|---:|---|',
     ];
+    const json = this.metrics.toJSON() as Record<string, MetricRecord>;
     for (const info of this.metrics.list()) {
-      const v = this.metrics.value(info.kind === 'histogram' ? `${info.name}.mean` : info.name) ?? 0;
-      lines.push(`| ${info.name}${info.kind === 'histogram' ? ' (mean)' : ''} | ${short(v)} | ${info.unit} |`);
+      lines.push(`| ${info.name} | ${formatMetric(json[info.name]).replace(/\|/g, '\\|')} | ${info.description.replace(/\|/g, '\\|')} |`);
     }
     if (expectations.length) {
       lines.push('', '| expectation | value | result |', '|---|---:|---|');
-      for (const e of expectations) lines.push(`| ${e.text} | ${e.value === undefined ? '—' : short(e.value)} | ${e.ok ? 'pass' : 'FAIL'} |`);
+      for (const e of expectations) lines.push(`| ${e.text} | ${e.value === undefined ? '—' : formatNumber(e.value)} | ${e.ok ? 'pass' : 'FAIL'} |`);
     }
     if (extra.length) lines.push('', ...extra);
     return lines.join('\n') + '\n';
@@ -470,7 +471,3 @@ export class Simulation implements SimContext {
   }
 }
 
-/** Six significant digits: enough for a human summary, free of float32 noise. */
-function short(x: number): string {
-  return Number.isInteger(x) ? String(x) : String(Number(x.toPrecision(6)));
-}

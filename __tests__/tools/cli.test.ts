@@ -23,6 +23,16 @@ describe('virtlab run', () => {
     const worstFit = config.plugins.find((p: { id: string }) => p.id === 'placement.worst-fit');
     expect(worstFit.options).toEqual({ cpuOvercommit: 1, memoryOvercommit: 1 });
     expect(config.scenario.durationNs).toBe(15e9);
+    // Numbers for a person, with each metric's description, in the terminal and summary.md.
+    expect(r.out).toMatch(/dc\.hosts\.memory-allocated\s+\d+(\.\d+)? GiB\s+Memory allocated to VMs over all hosts\./);
+    expect(r.out).toMatch(/^demo: 15 s simulated in /m);
+    const summary = readFileSync(path.join(out, 'summary.md'), 'utf8');
+    expect(summary).toMatch(/\| workload\.reads \| \d{1,3}(,\d{3})+ accesses \| Page reads by synthetic workloads\. \|/);
+    const metrics = JSON.parse(readFileSync(path.join(out, 'metrics.json'), 'utf8'));
+    expect(metrics.metrics['dc.vms.running']).toEqual({ kind: 'gauge', unit: 'count', description: 'VMs placed and running.', value: 24 });
+    // Events name VMs and hosts as everything else does, beside their entity ids.
+    const placed = JSON.parse(readFileSync(path.join(out, 'events.jsonl'), 'utf8').split('\n')[0]);
+    expect(placed).toMatchObject({ type: 'vm-placed', vm: expect.any(Number), vmName: expect.stringMatching(/^[a-z][\w.-]*-\d+$/), hostName: expect.stringMatching(/^rack\d+\/host\d+$/) });
   });
 
   it('exits 1 when an expectation fails, naming it and where it was written', async () => {

@@ -51,9 +51,16 @@ describe('--set refuses what is not a scenario path', () => {
   });
 
   it('refuses a list index that is not a number, or that is out of range (named as written)', async () => {
-    await refused(['run', DEMO, '--set', 'vms.x.count=3'], /demo.scenario.yaml:\d+:\d+: --set vms.x.count: vms is a list, 'x' is not an index/);
+    await refused(['run', DEMO, '--set', 'vms.x.count=3'], /^error: command line, --set vms.x.count: vms is a list, 'x' is not an index/);
     const r = await refused(['run', DEMO, '--set', 'vms.99.count=1'], /--set vms.99.count: vms has 3 entries, index 99 is out of range/);
     expect(r.err).not.toMatch(/vms\.10/);
+  });
+
+  // Mutation that must break this: refuseBareQuantities skipped (duration=5 is 5 ns again).
+  it('refuses a duration or a size without a unit, and blames the command line for a bad value', async () => {
+    await refused(['run', DEMO, '--set', 'duration=5'], /^error: command line, --set duration=5: duration: 5 has no unit; as a bare number it would be 5 ns/);
+    await refused(['run', DEMO, '--set', 'plugins.placement.worst-fit.cpuOvercommit=x'], /^error: command line, --set plugins.placement.worst-fit.cpuOvercommit=x: /);
+    await refused(['run', DEMO, '--set', 'duration=5 parsecs'], /^error: command line, --set duration=5 parsecs: duration: unknown unit 'parsecs'/);
   });
 
   it('refuses a value that is not YAML, naming the flag', async () => {

@@ -80,12 +80,33 @@ export interface HistogramOptions {
   readonly max?: number;
 }
 
-/** A distribution: count, sum, min, max and bucket counts. */
+/**
+ * Most values a histogram keeps for its quantiles. Up to this many recordings (the
+ * metrics of migrations: one per migration) the quantiles are exact; beyond it the
+ * values are dropped and the quantiles come from the buckets, and metrics.json says
+ * so with their error bound.
+ */
+export const EXACT_QUANTILE_LIMIT = 1 << 20;
+
+/**
+ * A distribution: count, sum, min, max, bucket counts, and the recorded values
+ * themselves while there are few enough of them for exact quantiles.
+ *
+ * The quantiles are exact because the bucket midpoint is not a quantile: with log2
+ * buckets a set of migrations that all took about 28.8 s falls into [16.4 s, 32.8 s),
+ * whose midpoint (24.6 s) clamped to the minimum put the p99 below the mean.
+ */
 export class Histogram {
   readonly counts: Float64Array;
   /** count, sum, min, max */
   readonly stats = new Float64Array([0, 0, Infinity, -Infinity]);
   readonly exact: boolean;
+  /** Recorded values and their weights (the `times` of record), in recording order; dropped past EXACT_QUANTILE_LIMIT. */
+  private values: Float64Array | undefined = new Float64Array(16);
+  private weights: Float64Array | undefined = new Float64Array(16);
+  private recorded = 0;
+  /** Indices of the kept values in ascending order, until the next record (series may ask for a quantile every sample). */
+  private order: number[] | undefined;
 
   constructor(
     readonly info: MetricInfo,
@@ -109,6 +130,28 @@ export class Histogram {
     else if (v < 4294967296) b = 32 - Math.clz32(v);
     else b = Math.min(65, Math.floor(Math.log2(v)) + 1);
     this.counts[b] += times;
+    this.keep(v, times);
+  }
+
+  private keep(v: number, times: number): void {
+    if (!this.values || !this.weights) return;
+    if (this.recorded === EXACT_QUANTILE_LIMIT) {
+      this.values = this.weights = this.order = undefined;
+      return;
+    }
+    if (this.recorded === this.values.length) {
+      const grow = (a: Float64Array) => {
+        const b = new Float64Array(a.length * 2);
+        b.set(a);
+        return b;
+      };
+      this.values = grow(this.values);
+      this.weights = grow(this.weights);
+    }
+    this.values[this.recorded] = v;
+    this.weights[this.recorded] = times;
+    this.recorded++;
+    this.order = undefined;
   }
 
   get count(): number {
@@ -118,27 +161,79 @@ export class Histogram {
     return this.stats[0] ? this.stats[1] / this.stats[0] : 0;
   }
 
+  /** Whether quantile() is exact: every recorded value is kept, or the buckets hold integers one by one. */
+  get quantilesExact(): boolean {
+    return this.values !== undefined || (this.exact && this.stats[3] < this.counts.length - 1);
+  }
+
   /** Lower and upper bound of bucket b. */
   bounds(b: number): [number, number] {
     if (this.exact) return b === this.counts.length - 1 ? [b, Infinity] : [b, b + 1];
     return b === 0 ? [0, 1] : [2 ** (b - 1), 2 ** b];
   }
 
-  /** The q-quantile, read from the buckets (exact for 'exact' histograms). */
+  /**
+   * The q-quantile by the nearest-rank rule: the smallest recorded value v such
+   * that at least q of the weight lies at or below v (so p50 of 1, 2, 3, 4 is 2 and
+   * the maximum is the 1-quantile). Exact while the values are kept; past
+   * EXACT_QUANTILE_LIMIT recordings, the geometric midpoint of the bucket that holds
+   * that rank, clamped to [min, max]: within a factor of √2 for log2 buckets.
+   */
   quantile(q: number): number {
     const total = this.stats[0];
     if (!total) return 0;
-    const target = q * total;
+    const target = Math.max(q * total, Number.MIN_VALUE);
+    if (this.values && this.weights) {
+      const values = this.values;
+      const order = (this.order ??= Array.from({ length: this.recorded }, (_, i) => i).sort((a, b) => values[a] - values[b] || a - b));
+      let acc = 0;
+      for (const i of order) {
+        acc += this.weights[i];
+        // A relative tolerance, so that q·total computed in floating point does not skip a rank.
+        if (acc >= target * (1 - 1e-12)) return this.values[i];
+      }
+      return this.stats[3];
+    }
     let acc = 0;
     for (let b = 0; b < this.counts.length; b++) {
       acc += this.counts[b];
       if (acc >= target && this.counts[b] > 0) {
         const [lo, hi] = this.bounds(b);
         if (this.exact) return lo;
-        return Math.min(this.stats[3], Math.max(this.stats[2], Number.isFinite(hi) ? (lo + hi) / 2 : lo));
+        const mid = b === 0 ? 0.5 : Number.isFinite(hi) ? Math.sqrt(lo * hi) : lo;
+        return Math.min(this.stats[3], Math.max(this.stats[2], mid));
       }
     }
     return this.stats[3];
+  }
+
+  /** The kept values and weights, for snapshots (empty once they were dropped). */
+  keptValues(): number[] {
+    if (!this.values || !this.weights) return [-1];
+    const out = [this.recorded];
+    for (let i = 0; i < this.recorded; i++) out.push(this.values[i], this.weights[i]);
+    return out;
+  }
+
+  /** Restores what keptValues() returned. */
+  restoreKept(a: readonly number[]): void {
+    this.order = undefined;
+    if (!a.length || a[0] < 0) {
+      this.values = this.weights = undefined;
+      this.recorded = 0;
+      return;
+    }
+    const n = a[0];
+    let cap = 16;
+    while (cap < n) cap *= 2;
+    this.values = new Float64Array(cap);
+    this.weights = new Float64Array(cap);
+    for (let i = 0; i < n; i++) {
+      this.values[i] = a[1 + 2 * i];
+      this.weights[i] = a[2 + 2 * i];
+    }
+    this.recorded = n;
+    this.order = undefined;
   }
 }
 
@@ -279,7 +374,7 @@ export class Metrics {
     return { names: [...this.seriesNames], times: [...this.seriesTimes], columns: this.seriesColumns.map((c) => [...c]) };
   }
 
-  /** Every metric's value with its unit and description, sorted by name. */
+  /** Every metric's value with its unit and description, sorted by name (histograms: exact quantiles, see Histogram.quantile). */
   toJSON(): Record<string, unknown> {
     const out: Record<string, unknown> = {};
     for (const info of this.list()) {
@@ -290,6 +385,7 @@ export class Metrics {
         out[info.name] = {
           kind: 'histogram',
           unit: info.unit,
+          description: info.description,
           count: m.count,
           sum: m.stats[1],
           mean: round(m.mean),
@@ -297,10 +393,12 @@ export class Metrics {
           max: m.count ? m.stats[3] : 0,
           p50: m.quantile(0.5),
           p99: m.quantile(0.99),
+          // How far p50 and p99 may be from the true quantiles (see Histogram.quantile).
+          quantiles: m.quantilesExact ? 'exact' : m.exact ? 'the last bucket holds everything above it' : 'bucket midpoints, within a factor of √2',
           buckets: buckets.map(([lo, hi, c]) => ({ from: lo, to: Number.isFinite(hi) ? hi : null, count: c })),
         };
       } else {
-        out[info.name] = { kind: info.kind, unit: info.unit, value: round(m.value) };
+        out[info.name] = { kind: info.kind, unit: info.unit, description: info.description, value: round(m.value) };
       }
     }
     return out;
@@ -309,7 +407,7 @@ export class Metrics {
   snapshot(): MetricsSnapshot {
     const cells: Record<string, number[]> = {};
     for (const [name, m] of this.byName) {
-      cells[name] = m instanceof Histogram ? [...m.stats, ...m.counts] : [...m.cell];
+      cells[name] = m instanceof Histogram ? [...m.stats, ...m.counts, ...m.keptValues()] : [...m.cell];
     }
     return {
       cells,
@@ -323,7 +421,8 @@ export class Metrics {
       if (!m) throw new MetricError(`snapshot has metric '${name}', which this simulation does not register`);
       if (m instanceof Histogram) {
         m.stats.set(values.slice(0, 4));
-        m.counts.set(values.slice(4));
+        m.counts.set(values.slice(4, 4 + m.counts.length));
+        m.restoreKept(values.slice(4 + m.counts.length));
       } else m.cell.set(values.slice(0, m.cell.length));
     }
     this.seriesTimes = [...s.series.times];

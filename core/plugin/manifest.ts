@@ -6,6 +6,7 @@
 import Ajv, { type ErrorObject, type ValidateFunction } from 'ajv';
 import manifestSchema from '../../plugin.schema.json';
 import { coerceUnits, type UnitError } from '../units/units';
+import { formatOptionValue } from '../units/format';
 import { closest } from './closest';
 import { ajvCodeOptions, compileSchema, lazyAjv } from './schema-cache';
 
@@ -226,7 +227,7 @@ export function resolveOptions(manifest: PluginManifest, given: unknown): Record
       manifest.id,
       path,
       `plugin '${manifest.id}' option '${path}' ${e.message}`,
-      schema ? `${schema.description}${schema.unit ? ` (${schema.unit})` : ''}; default ${JSON.stringify(schema.default)}` : undefined,
+      schema ? `${schema.description}${schema.unit ? ` (${schema.unit})` : ''}; default ${typeof schema.default === 'number' ? formatOptionValue(schema.default, schema.unit) : JSON.stringify(schema.default)}` : undefined,
     );
   }
   return value as Record<string, unknown>;

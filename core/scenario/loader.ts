@@ -21,7 +21,7 @@ import type { PresetName } from '../plugin/presets';
 import { RegistryError, resolvePluginOptions, type PluginCatalog } from '../plugin/registry';
 import { CORE_SCENARIO_SCHEMA } from './schema';
 import type { Expectation, HostGroup, Scenario, VmGroup } from './types';
-import { coerceUnits, formatQuantity, UnitError } from '../units/units';
+import { coerceUnits, dimensionOf, formatQuantity, UnitError, type JsonSchema } from '../units/units';
 import { MAX_GROUPS, MAX_HOSTS, MAX_SAMPLES, MAX_SCENARIO_BYTES, MAX_SET_INDEX_GAP, MAX_VMS } from './limits';
 import { resolveWorkload, workloadProvider } from './workloads';
 
@@ -35,6 +35,22 @@ export class ScenarioError extends Error {
     readonly hint?: string,
   ) {
     super(`${file}:${line}:${column}: ${path ? `${path}: ` : ''}${problem}${hint ? `\n  hint: ${hint}` : ''}`);
+  }
+}
+
+/**
+ * An error in a value given on the command line (`--set path=value`): it names the
+ * argument, not a line of the scenario file, which does not hold the value.
+ */
+export class CommandLineError extends ScenarioError {
+  constructor(
+    readonly argument: string,
+    path: string,
+    problem: string,
+    hint?: string,
+  ) {
+    super('command line', 0, 0, path, problem, hint);
+    this.message = `command line, ${argument}: ${path ? `${path}: ` : ''}${problem}${hint ? `\n  hint: ${hint}` : ''}`;
   }
 }
 
@@ -125,15 +141,22 @@ export class PositionedDocument {
     return { line: pos.line, column: pos.col };
   }
 
+  /** The values `--set` put into the document: where, and the argument that did. */
+  readonly overridden: Array<{ path: string[]; value: unknown; argument: string }> = [];
+
   error(path: readonly (string | number)[], problem: string, hint?: string, atKey = false): ScenarioError {
+    // A value that --set gave (or one inside it) is the command line's, not the file's.
+    const given = [...this.overridden].reverse().find((o) => o.path.length <= path.length && o.path.every((seg, i) => seg === String(path[i])));
+    if (given) return new CommandLineError(given.argument, path.join('.'), problem, hint);
     const { line, column } = this.position(path, atKey);
     return new ScenarioError(this.file, line, column, path.join('.'), problem, hint);
   }
 
   /** An error about an input that is not at `path` itself (a --set override), positioned there. */
-  private errorAt(path: readonly (string | number)[], problem: string, hint?: string): ScenarioError {
-    const { line, column } = this.position(path);
-    return new ScenarioError(this.file, line, column, '', problem, hint);
+  private errorAt(_path: readonly (string | number)[], problem: string, hint?: string): ScenarioError {
+    // `problem` names the argument already (`--set x.y: …`).
+    const m = /^(--set [^:]*): (.*)$/s.exec(problem);
+    return new CommandLineError(m ? m[1] : '--set', '', m ? m[2] : problem, hint);
   }
 
   /** Sets a value at a dotted path (for `--set`), matching keys that contain dots. */
@@ -168,10 +191,11 @@ export class PositionedDocument {
       // A list index far past the end would make a sparse list of that length, which
       // validation then walks element by element (`vms.1000000000.count` hung).
       if (Array.isArray(cur) && /^\d+$/.test(key) && Number(key) > cur.length + MAX_SET_INDEX_GAP) {
-        throw this.error(path.slice(0, -1), `--set ${dotted}: index ${key} is past the end of the list (${cur.length} entries)`, `an index may be at most ${cur.length + MAX_SET_INDEX_GAP} (the next entry)`);
+        throw this.errorAt(path.slice(0, -1), `--set ${dotted}: index ${key} is past the end of the list (${cur.length} entries)`, `an index may be at most ${cur.length + MAX_SET_INDEX_GAP} (the next entry)`);
       }
       if (i === segs.length) {
         cur[key] = value;
+        this.overridden.push({ path: [...path], value, argument: `--set ${dotted}=${typeof value === 'string' ? value : JSON.stringify(value)}` });
         return;
       }
       if (typeof cur[key] !== 'object' || cur[key] === null) cur[key] = {};
@@ -359,6 +383,40 @@ export function applyOverrides(doc: PositionedDocument, set: ScenarioOverrides['
   for (const { path, value } of set) doc.set(path, value, (p) => (p.length === 1 && p[0] === 'plugins' ? [...pluginIds] : []));
 }
 
+/** The schema of the value at `path` in `schema`, if the schema says. */
+function schemaAt(schema: JsonSchema | undefined, path: readonly string[]): JsonSchema | undefined {
+  let s = schema;
+  for (const seg of path) {
+    if (!s) return undefined;
+    s = s.properties?.[seg] ?? (s.items as JsonSchema | undefined) ?? (typeof s.additionalProperties === 'object' ? s.additionalProperties : undefined);
+  }
+  return s;
+}
+
+/**
+ * Refuses a bare number that `--set` gives to a duration or a size: `--set
+ * duration=5` would be 5 ns, which nobody means. Zero needs no unit, and a field
+ * whose unit is not a duration or a size (a count, a ratio) takes bare numbers.
+ */
+function refuseBareQuantities(doc: PositionedDocument, catalog: PluginCatalog): void {
+  for (const o of doc.overridden) {
+    if (typeof o.value !== 'number' || o.value === 0) continue;
+    const unit =
+      o.path[0] === 'plugins' && o.path.length >= 3
+        ? schemaAt(catalog.get(o.path[1])?.manifest.options as JsonSchema | undefined, o.path.slice(2))?.unit
+        : schemaAt(CORE_SCENARIO_SCHEMA as JsonSchema, o.path)?.unit;
+    const dim = dimensionOf(unit);
+    if (dim !== 'ns' && dim !== 'bytes') continue;
+    const example = dim === 'ns' ? `${o.value}s` : `${o.value}GiB`;
+    throw new CommandLineError(
+      o.argument,
+      o.path.join('.'),
+      `${o.value} has no unit; as a bare number it would be ${formatQuantity(o.value, dim)}`,
+      `write the unit, e.g. --set ${o.argument.replace(/^--set /, '').replace(/=.*$/, '')}=${example}`,
+    );
+  }
+}
+
 export interface ScenarioEnv {
   readonly catalog: PluginCatalog;
   /** Host profiles by id, already loaded. */
@@ -380,6 +438,7 @@ export interface ScenarioOverrides {
 export function resolveScenario(doc: PositionedDocument, env: ScenarioEnv, overrides: ScenarioOverrides = {}): Scenario {
   const data = doc.data;
   applyOverrides(doc, overrides.set, env.catalog.list().map((e) => e.manifest.id));
+  refuseBareQuantities(doc, env.catalog);
   if (overrides.seed !== undefined) data.seed = overrides.seed;
   checkGroupCounts(doc);
 

@@ -89,7 +89,11 @@ export function formatQuantity(value: number, dim: Dimension): string {
 }
 
 function trim(x: number): string {
-  return Number.isInteger(x) ? String(x) : x.toPrecision(4).replace(/\.?0+$/, '');
+  // From 1,000 on, toPrecision would switch to exponent form ("1.235e+4").
+  if (Math.abs(x) >= 1000) return String(Math.round(x)).replace(/\B(?=(\d{3})+(?!\d))/g, ',');
+  if (Number.isInteger(x)) return String(x);
+  const p = x.toPrecision(4);
+  return p.includes('.') ? p.replace(/\.?0+$/, '') : p;
 }
 
 export type JsonSchema = {

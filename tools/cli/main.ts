@@ -38,7 +38,7 @@ const COMMANDS: Record<string, CommandSpec> = {
     options: {
       set: { type: 'string', multiple: true, arg: 'path=value', description: 'override a scenario value (YAML syntax), e.g. duration=10s, plugins.placement.first-fit.cpuOvercommit=2 or pluginPaths=[my-plugins]' },
       seed: { type: 'string', arg: 'n', description: "override the scenario's seed" },
-      out: { type: 'string', arg: 'dir', description: 'results folder (default results/<name>-seed<seed>); written whole when the run is complete' },
+      out: { type: 'string', arg: 'dir', description: 'results folder (default results/<name>-seed<seed>-<digest of the configuration>); written whole when the run is complete' },
       'no-plugin-paths': { type: 'boolean', description: "refuse a scenario that names pluginPaths (plugins are code: use it to run others' scenarios)" },
       'files-root': { type: 'string', arg: 'dir', description: 'refuse host files (files:, guest programs) outside this folder' },
       overwrite: { type: 'boolean', description: 'replace a results folder that holds another run (a folder of the same scenario and seed is replaced without it)' },
@@ -91,6 +91,17 @@ const COMMANDS: Record<string, CommandSpec> = {
     usage: ['report <results folder>'],
     options: {},
     examples: ['virtlab report results/demo-seed42'],
+  },
+  compare: {
+    name: 'compare',
+    summary: 'compare results folders: metric deltas with relative changes, and the plugins and options that differ',
+    usage: ['compare <baseline results folder> <results folder>… [--html file] [--all]'],
+    options: {
+      html: { type: 'string', arg: 'file', description: 'also write the comparison as a self-contained HTML page' },
+      all: { type: 'boolean', description: 'list the metrics that are the same too' },
+    },
+    examples: ['virtlab compare results/mmu-ept-seed1 results/mmu-shadow-seed1 --html compare.html'],
+    notes: 'Changes are relative to the first folder. Exit status 2 when a folder is not a results folder.',
   },
   view: {
     name: 'view',
@@ -238,6 +249,18 @@ export async function main(argv: string[], io: Out = stdio): Promise<number> {
         }
         return 0;
       }
+      case 'compare': {
+        const { values, positionals } = parse('compare', rest);
+        if (positionals.length < 2) throw new UsageError('compare takes two or more results folders; the first is the baseline', 'virtlab compare results/a results/b');
+        const { compareCommandText, CompareError } = await import('../report/compare');
+        try {
+          io.out(compareCommandText(positionals, { html: values.html as string | undefined, all: values.all === true }));
+        } catch (e) {
+          if (e instanceof CompareError || (e as NodeJS.ErrnoException).code) throw new UsageError((e as Error).message);
+          throw e;
+        }
+        return 0;
+      }
       case 'conformance': {
         const { values, positionals } = parse('conformance', rest);
         const { formatSuite, loadPersonalities, runSuite, suiteDir } = await import('../node/conformance');
@@ -340,7 +363,7 @@ function parse(command: string, rest: string[]) {
 async function runCommand(rest: string[], io: Out): Promise<number> {
   const { Simulation } = await core();
   const { loadScenarioFile } = await import('../node/scenario-file');
-  const { defaultResultsDir, prepareResultsDir, writeResults } = await import('../node/results');
+  const { configDigest, defaultResultsDir, prepareResultsDir, writeResults } = await import('../node/results');
   const { BootWatch, describeBootPhase } = await import('./boot-watch');
   const { Progress } = await import('./progress');
   const { values, positionals } = parse('run', rest);
@@ -358,7 +381,7 @@ async function runCommand(rest: string[], io: Out): Promise<number> {
   const { scenario, catalog, files } = loadScenarioFile(positionals[0], { set, seed }, { noPluginPaths: values['no-plugin-paths'] === true, filesRoot });
   await checkWorkBudget(scenario, positionals[0], values.force === true);
   // The results folder is checked before any work, and written only when complete.
-  const results = prepareResultsDir((values.out as string | undefined) ?? defaultResultsDir(scenario.name, scenario.seed), {
+  const results = prepareResultsDir((values.out as string | undefined) ?? defaultResultsDir(scenario.name, scenario.seed, configDigest(scenario)), {
     name: scenario.name,
     seed: scenario.seed,
     overwrite: values.overwrite === true,
@@ -404,7 +427,7 @@ async function runCommand(rest: string[], io: Out): Promise<number> {
   } finally {
     rmSync(results.tmp, { recursive: true, force: true });
   }
-  if (!quiet) printSummary(io, result, scenario.name, dir, t2 - t1, (await core()).formatQuantity);
+  if (!quiet) printSummary(io, result, scenario.name, dir, t2 - t1, await core());
   const failed = result.expectations.filter((e) => !e.ok);
   for (const f of failed) io.err(`expectation failed: ${f.reason}`);
   return failed.length ? 1 : 0;
@@ -421,17 +444,16 @@ async function checkWorkBudget(scenario: Scenario, file: string, force: boolean)
   );
 }
 
-function printSummary(io: Out, result: RunResult, name: string, dir: string, runMs: number, formatQuantity: typeof import('virtlab').formatQuantity): void {
-  const metrics = (result.metrics as { metrics: Record<string, { kind: string; unit: string; value?: number; mean?: number; p99?: number }> }).metrics;
-  const rows: string[][] = [['metric', 'value', 'unit']];
-  for (const [k, m] of Object.entries(metrics)) {
-    const v = m.kind === 'histogram' ? `mean ${fmt(m.mean!)}, p99 ${fmt(m.p99!)}` : fmt(m.value!);
-    rows.push([k, v, m.unit]);
-  }
+function printSummary(io: Out, result: RunResult, name: string, dir: string, runMs: number, api: typeof import('virtlab')): void {
+  const metrics = (result.metrics as { metrics: Record<string, import('virtlab').MetricRecord> }).metrics;
+  const rows: string[][] = [['metric', 'value', 'what it measures']];
+  // Descriptions are cut to the line: summary.md and metrics.json have them whole.
+  const cut = (s: string) => (s.length > 72 ? `${s.slice(0, 71)}…` : s);
+  for (const [k, m] of Object.entries(metrics)) rows.push([k, api.formatMetric(m), cut(m.description ?? '')]);
   const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)));
-  io.out(`\n${name}: ${formatQuantity(result.simulatedNs, 'ns')} simulated in ${(runMs / 1000).toFixed(2)} s (${result.ticks} ticks)\n`);
+  io.out(`\n${name}: ${api.formatDuration(result.simulatedNs)} simulated in ${api.formatDuration(runMs * 1e6)} (${api.groupThousands(result.ticks)} ticks)\n`);
   rows.forEach((r, i) => {
-    io.out(r.map((cell, c) => (c === 1 ? cell.padStart(widths[c]) : cell.padEnd(widths[c]))).join('  '));
+    io.out(r.map((cell, c) => (c === 1 ? cell.padStart(widths[c]) : c === r.length - 1 ? cell : cell.padEnd(widths[c]))).join('  '));
     if (i === 0) io.out(widths.map((w) => '-'.repeat(w)).join('  '));
   });
   if (result.expectations.length) {
@@ -439,11 +461,6 @@ function printSummary(io: Out, result: RunResult, name: string, dir: string, run
     io.out(`\nexpectations: ${ok}/${result.expectations.length} passed`);
   }
   io.out(`results: ${dir}/ (summary.md, metrics.json, config.json, timeseries.csv)`);
-}
-
-function fmt(x: number): string {
-  if (Number.isInteger(x)) return x.toLocaleString('en-US');
-  return Math.abs(x) >= 100 ? x.toFixed(1) : x.toPrecision(4);
 }
 
 async function validateCommand(rest: string[], io: Out): Promise<number> {

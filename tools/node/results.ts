@@ -13,6 +13,7 @@
 // asks for --overwrite).
 
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
 import path from 'node:path';
 import type { RunResult } from 'virtlab';
 
@@ -114,11 +115,32 @@ export function writeResults(target: string | PreparedResults, result: RunResult
 }
 
 /**
- * The default results folder of a scenario: results/<name>-seed<seed>, with the name
- * made a single folder name (a name such as `../../x` must not write outside results/).
+ * The default results folder of a scenario: results/<name>-seed<seed>-<digest>, with
+ * the name made a single folder name (a name such as `../../x` must not write outside
+ * results/) and the digest of its configuration (configDigest), so that two runs that
+ * differ in a plugin or an option never overwrite each other, and a run of the same
+ * configuration replaces its earlier self.
  */
-export function defaultResultsDir(name: string, seed: number): string {
-  return path.join('results', `${safeFolderName(name)}-seed${seed}`);
+export function defaultResultsDir(name: string, seed: number, digest?: string): string {
+  return path.join('results', `${safeFolderName(name)}-seed${seed}${digest ? `-${digest}` : ''}`);
+}
+
+/**
+ * Eight hex digits of the SHA-256 of what a run's results depend on: the scenario as
+ * loaded (after --set and --seed), plugins with their options, without where it was
+ * read from. Keys are sorted, so the digest does not depend on the order they were
+ * written in; lists keep their order (the order of plugins matters).
+ */
+export function configDigest(scenario: object): string {
+  const { file: _file, dir: _dir, ...rest } = scenario as Record<string, unknown>;
+  // `where` (file:line of an entry, for errors) moves when a comment is added.
+  const stable = (v: unknown): unknown =>
+    Array.isArray(v)
+      ? v.map(stable)
+      : v && typeof v === 'object'
+        ? Object.fromEntries(Object.keys(v).filter((k) => k !== 'where').sort().map((k) => [k, stable((v as Record<string, unknown>)[k])]))
+        : v;
+  return createHash('sha256').update(JSON.stringify(stable(rest))).digest('hex').slice(0, 8);
 }
 
 /** A scenario name as one folder name: letters, digits, `.`, `_` and `-`; no leading dot. */

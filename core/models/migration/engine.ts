@@ -55,6 +55,8 @@ import type { Counter, Histogram } from '../../metrics/metrics';
 import { token } from '../../engine/tokens';
 import { Host, Vm, VmState } from '../datacenter/components';
 import { DatacenterToken } from '../datacenter/datacenter';
+import { simulationNames } from '../datacenter/names';
+import { formatValue } from '../../units/format';
 import { MemoryActivity } from '../datacenter/workload';
 import { DirtyLog } from '../memory/dirty-log';
 import { NetworkToken } from '../network/network';
@@ -869,7 +871,8 @@ export function registerMigrationMethod(api: PluginApi<Omit<MigrationParams, 'ba
   for (const s of engine.systems(api.id)) api.addSystem(s);
   api.persist('migrations', { save: () => engine.save(), load: (d) => engine.load(d) });
   api.hooks.lifecycle.finish.tapPromise(api.id, async (f) => {
-    const all = engine.summary();
+    const names = simulationNames(api.sim);
+    const all: Array<Record<string, unknown>> = engine.summary().map((m) => ({ ...m, vmName: names.vm(m.vm as number), srcName: names.host(m.src as number), dstName: names.host(m.dst as number) }));
     f.addFile('migrations.json', JSON.stringify(all, null, 2) + '\n');
     if (!all.length) return;
     const ok = all.filter((m) => m.success).length;
@@ -877,8 +880,8 @@ export function registerMigrationMethod(api: PluginApi<Omit<MigrationParams, 'ba
     for (const m of all.slice(0, 50)) {
       const decisions = (m.decisions as Decision[]).map((d) => `${d.action} (${d.reason})`).join('; ');
       f.addSummaryLine(
-        `  - VM ${m.vm}: ${m.success === null ? 'in progress' : m.success ? 'done' : m.lost ? 'lost' : 'aborted'}, ${m.rounds} rounds, ` +
-          `${m.timeMs === null ? '—' : `${Math.round(m.timeMs as number)} ms`}, downtime ${Math.round(m.downtimeMs as number)} ms${decisions ? `; ${decisions}` : ''}`,
+        `  - ${m.vmName} (${m.srcName} → ${m.dstName}): ${m.success === null ? 'in progress' : m.success ? 'done' : m.lost ? 'lost' : 'aborted'}, ${m.rounds} rounds, ` +
+          `${m.timeMs === null ? '—' : formatValue(m.timeMs as number, 'ms')}, downtime ${formatValue(m.downtimeMs as number, 'ms')}${decisions ? `; ${decisions}` : ''}`,
       );
     }
   });

@@ -2,7 +2,7 @@
 // as events.jsonl (one JSON object per line, in simulated-time order) when the run
 // finishes. It taps at STAGE_OBSERVE and never changes simulation state.
 
-import { definePlugin, STAGE_OBSERVE } from 'virtlab';
+import { definePlugin, simulationNames, STAGE_OBSERVE, type EntityNames } from 'virtlab';
 import type { Options } from './options';
 
 interface TraceEvent {
@@ -25,12 +25,24 @@ export default definePlugin<Options>((api) => {
   };
   const tap = { name: api.id, stage: STAGE_OBSERVE };
   const h = api.hooks;
-  h.datacenter.vmPlaced.tap(tap, (e) => record({ t: e.timeNs, type: 'vm-placed', vm: e.vm, host: e.host }));
-  h.datacenter.placementFailed.tap(tap, (e) => record({ t: e.timeNs, type: 'placement-failed', vm: e.vm, reason: e.reason }));
-  h.migration.start.tap(tap, (e) => record({ t: e.timeNs, type: 'migration-start', ...e }));
-  h.migration.round.tap(tap, (e) => record({ t: e.timeNs, type: 'migration-round', ...e }));
-  h.migration.methodSwitch.tap(tap, (e) => record({ t: e.timeNs, type: 'migration-switch', ...e }));
-  h.migration.end.tap(tap, (e) => record({ t: e.timeNs, type: 'migration-end', ...e }));
+  // Each event names its VM and hosts as everything else does (app-0, rack0/host1),
+  // beside the numeric entity ids that programs join on.
+  let names: EntityNames | undefined;
+  const named = (e: { vm: number; host?: number; src?: number; dst?: number }) => {
+    const n = (names ??= simulationNames(api.sim));
+    return {
+      vmName: n.vm(e.vm),
+      ...(e.host === undefined ? {} : { hostName: n.host(e.host) }),
+      ...(e.src === undefined ? {} : { srcName: n.host(e.src) }),
+      ...(e.dst === undefined ? {} : { dstName: n.host(e.dst) }),
+    };
+  };
+  h.datacenter.vmPlaced.tap(tap, (e) => record({ t: e.timeNs, type: 'vm-placed', vm: e.vm, host: e.host, ...named(e) }));
+  h.datacenter.placementFailed.tap(tap, (e) => record({ t: e.timeNs, type: 'placement-failed', vm: e.vm, reason: e.reason, ...named(e) }));
+  h.migration.start.tap(tap, (e) => record({ t: e.timeNs, type: 'migration-start', ...e, ...named(e) }));
+  h.migration.round.tap(tap, (e) => record({ t: e.timeNs, type: 'migration-round', ...e, ...named(e) }));
+  h.migration.methodSwitch.tap(tap, (e) => record({ t: e.timeNs, type: 'migration-switch', ...e, ...named(e) }));
+  h.migration.end.tap(tap, (e) => record({ t: e.timeNs, type: 'migration-end', ...e, ...named(e) }));
   h.lifecycle.finish.tapPromise(api.id, async (f) => {
     f.addFile('events.jsonl', events.map((e) => JSON.stringify(e)).join('\n') + (events.length ? '\n' : ''));
   });
