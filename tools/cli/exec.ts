@@ -322,7 +322,7 @@ export function coverageLine(instructions: number, counters: Record<string, numb
   const background = counters.backgroundCompileMs ? `, ${counters.backgroundCompileMs.toFixed(0)} ms compiling in the background` : '';
   return (
     `coverage: ${interpreted} instructions interpreted (${pct(interpreted)}%), ${translated} run as translated code (${pct(translated)}%); ` +
-    `${counters.guestInstructionsTranslated ?? 0} distinct instructions translated in ${counters.units ?? 0} units; ` +
+    `${counters.guestInstructionsTranslated ?? 0} instructions translated in ${counters.units ?? 0} units (a region may cover an instruction twice); ` +
     `translation ${counters.translateMs.toFixed(0)} ms of ${wallMs.toFixed(0)} ms${background}`
   );
 }
