@@ -313,3 +313,28 @@ describe('a file unlinked while open', () => {
     expect(sys(p, 'getpid')).toBe(1000);
   });
 });
+
+describe('snapshots', () => {
+  // Mutation that breaks it: saveState leaving out the shared mappings or the locks (a
+  // resumed database would lose its index's coherence or its locks).
+  it('keep record locks and shared mappings across save and load', () => {
+    const p = newProcess();
+    const fd = open(p, '/tmp/db-shm', O_RDWR | O_CREAT);
+    const other = open(p, '/tmp/db-shm', O_RDWR);
+    sys(p, 'ftruncate', fd, PAGE_SIZE);
+    const at = sys(p, 'mmap', 0, PAGE_SIZE, PROT_RW, MAP_SHARED, fd, 0);
+    expect(lock(p, fd, F_SETLK, F_WRLCK, 120, 8)).toBe(0);
+    expect(lock(p, other, F_OFD_SETLK, F_RDLCK, 200, 1)).toBe(0);
+    p.mem.u8[at + 5] = 42;
+    const q = newProcess();
+    q.loadState(structuredClone(p.saveState()));
+    // The store reached the file before the save, and the mapping still tracks it.
+    expect(pread(q, fd, 6, 0).charCodeAt(5)).toBe(42);
+    pwrite(q, fd, '\x07', 6);
+    expect(q.mem.u8[at + 6]).toBe(7);
+    expect(lock(q, other, F_OFD_GETLK, F_WRLCK, 0, 0)).toBe(0);
+    expect(flockOut(q)).toMatchObject({ type: F_WRLCK, start: 120, len: 8, pid: 1000 });
+    expect(lock(q, fd, F_GETLK, F_WRLCK, 150, 0)).toBe(0);
+    expect(flockOut(q)).toMatchObject({ type: F_RDLCK, start: 200, len: 1, pid: -1 });
+  });
+});
