@@ -102,6 +102,14 @@ describe('virtlab exec', () => {
     expect(r.err).toMatch(/engine dbt.instrew/);
     expect(r.err).toMatch(/units=\d+ .*chainHits=\d+ .*hostCalls=\d+ returnHits=\d+/);
     expect(r.err).toMatch(/registerAccessesPromoted=0/);
+    // Where the instructions ran adds up to all of them: a mutation that counted helper
+    // calls as interpreted twice, or translated code as interpreted, breaks the sum.
+    const total = Number(/engine dbt.instrew, (\d+) instructions/.exec(r.err)![1]);
+    const cov = /coverage: (\d+) instructions interpreted \([\d.]+%\), (\d+) run as translated code \([\d.]+%\); \d+ instructions translated in \d+ units [^;]*; translation \d+ ms of \d+ ms/.exec(r.err);
+    expect(cov).not.toBeNull();
+    expect(Number(cov![1]) + Number(cov![2])).toBe(total);
+    expect(Number(cov![2])).toBeGreaterThan(Number(cov![1]));
+    expect((await run(['--stats', `${G}/bin/crc32.elf`, '2'])).err).not.toMatch(/coverage:/);
     await expect(run(['--engine', 'instrew', '--option', 'nope=1', `${G}/bin/crc32.elf`])).rejects.toThrow(/nope/);
     await expect(run(['--engine', 'instrew', '--option', 'hotThreshold', `${G}/bin/crc32.elf`])).rejects.toThrow(/name=value/);
   });

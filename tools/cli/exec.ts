@@ -279,6 +279,8 @@ export async function execCommand(rest: string[], io: ExecIo = processIo, host: 
     io.err(`virtlab stats: ${unimpLine}`);
     const counters = Object.entries(instance.counters());
     if (counters.length) io.err(`virtlab stats: ${counters.map(([k, v]) => `${k}=${v}`).join(' ')}`);
+    const coverage = coverageLine(instance.instructions, instance.counters(), wallMs);
+    if (coverage) io.err(`virtlab stats: ${coverage}`);
     if (hostId !== undefined) {
       const hostCode = hostCodeOf(instance);
       if (!hostCode) throw new ExecUsageError(`--host: engine ${engine.id} has no host code model`, 'use --engine block-translator or instrew');
@@ -308,4 +310,22 @@ function wholeNumber(flag: string, text: string): number {
   const n = /^[0-9]+$/.test(text.trim()) ? Number(text) : NaN;
   if (!Number.isSafeInteger(n)) throw new ExecUsageError(`${flag} expects a whole number ≥ 0, got '${text}'`);
   return n;
+}
+
+/**
+ * Where a translating engine's instructions ran — in the interpreter (code not yet hot,
+ * system calls, budget tails) or as translated code — and what translating cost; null
+ * for an engine that does not translate.
+ */
+export function coverageLine(instructions: number, counters: Record<string, number>, wallMs: number): string | null {
+  if (counters.interpreted === undefined || counters.translateMs === undefined) return null;
+  const interpreted = counters.interpreted;
+  const translated = instructions - interpreted;
+  const pct = (n: number) => (instructions ? ((100 * n) / instructions).toFixed(1) : '0.0');
+  const background = counters.backgroundCompileMs ? `, ${counters.backgroundCompileMs.toFixed(0)} ms compiling in the background` : '';
+  return (
+    `coverage: ${interpreted} instructions interpreted (${pct(interpreted)}%), ${translated} run as translated code (${pct(translated)}%); ` +
+    `${counters.guestInstructionsTranslated ?? 0} instructions translated in ${counters.units ?? 0} units (a region may cover an instruction twice); ` +
+    `translation ${counters.translateMs.toFixed(0)} ms of ${wallMs.toFixed(0)} ms${background}`
+  );
 }

@@ -14,6 +14,7 @@ import { GuestFault, GuestMemory, PAGE_SIZE, PERM_MAPPED, PERM_R, PERM_W } from 
 import { EFAULT, ENOSYS, RV64_SYSCALLS, syscallName } from './syscalls';
 import { ThreadScheduler, type ThreadsState } from './threads';
 import { Vfs, VfsError, type Pipe, type VNode } from './vfs';
+import { fileLocks, flushMappings, nodePath, setLock, type SharedMapping } from './filelocks';
 import { deliverSignals, KEEP_REGISTERS, loadSignals, newSignalState, saveSignals, type SignalState } from './signals';
 
 export { GuestLoadError };
@@ -75,6 +76,8 @@ export interface OpenFile {
   accmode?: number;
   cloexec?: boolean;
   nonblock?: boolean;
+  /** The open file description, shared by dup'ed descriptors: the owner of its OFD locks. */
+  description?: object;
 }
 
 /** The process's Linux state that the system calls (syscalls.ts) read and change. */
@@ -91,6 +94,8 @@ export interface LinuxState {
   /** Soft and hard limits set by prlimit64, by resource (unset ones are the defaults). */
   rlimits: Map<number, [bigint, bigint]>;
   signals: SignalState;
+  /** MAP_SHARED mappings of files (filelocks.ts). */
+  shared: SharedMapping[];
 }
 
 export class GuestProcess {
@@ -107,7 +112,7 @@ export class GuestProcess {
   readonly syscallCounts = new Map<number, number>();
   readonly unimplemented = new Map<number, number>();
   /** Descriptors and memory map, as the system calls (syscalls.ts) keep them. */
-  readonly linux: LinuxState = { fds: [], brkStart: 0, brkCur: 0, mmapFloor: 0, stackBottom: 0, cwd: '/', umask: 0o022, rlimits: new Map(), signals: newSignalState() };
+  readonly linux: LinuxState = { fds: [], brkStart: 0, brkCur: 0, mmapFloor: 0, stackBottom: 0, cwd: '/', umask: 0o022, rlimits: new Map(), signals: newSignalState(), shared: [] };
   /** Simulated nanoseconds that syscall and trap handlers charged the guest, in total. */
   chargedNs = 0;
   /** The process's threads (threads.ts): which one the hart runs, and the others' registers. */
@@ -351,10 +356,19 @@ export class GuestProcess {
   // ---- snapshots ----
 
   saveState(): unknown {
+    // The files get what the guest stored in their shared mappings first.
+    for (const m of this.linux.shared) flushMappings(this.mem, [m], m.node);
+    const fds = this.linux.fds;
+    const lockNodes = [...new Set(fds.map((f) => f?.node).filter((n): n is VNode => !!n))];
     return {
       hart: this.hart.save(),
       mem: this.mem.save(),
       tmp: this.vfs.saveTmp(),
+      shared: this.linux.shared.map((m) => ({ start: m.start, len: m.len, off: m.off, path: nodePath(m.node) })),
+      // A lock's owner: -1 for the process, else a descriptor of its open file description.
+      locks: lockNodes.flatMap((n) =>
+        fileLocks(n).map((l) => ({ path: nodePath(n), owner: l.ofd ? fds.findIndex((f) => f?.description === l.owner) : -1, type: l.type, start: l.start, end: l.end === Infinity ? -1 : l.end })),
+      ),
       fds: this.linux.fds.map((f) => (f ? { std: f.std, pos: f.pos, append: f.append, writable: f.writable, path: f.path } : null)),
       brkStart: this.linux.brkStart,
       brkCur: this.linux.brkCur,
@@ -391,6 +405,8 @@ export class GuestProcess {
       syscalls: Array<[number, number]>;
       unimplemented: Array<[number, number]>;
       threads?: ThreadsState;
+      shared?: Array<{ start: number; len: number; off: number; path: string | null }>;
+      locks?: Array<{ path: string | null; owner: number; type: number; start: number; end: number }>;
     };
     this.cpu.flushCode();
     this.hart.load(d.hart);
@@ -406,8 +422,25 @@ export class GuestProcess {
           node = null;
         }
       }
-      return { ...f, node };
+      return { ...f, node, description: {} };
     });
+    const nodeAt = (path: string | null) => {
+      try {
+        return path === null ? null : this.vfs.lookup(path);
+      } catch {
+        return null;
+      }
+    };
+    this.linux.shared = [];
+    for (const m of d.shared ?? []) {
+      const node = nodeAt(m.path);
+      if (node) this.linux.shared.push({ start: m.start, len: m.len, off: m.off, node });
+    }
+    for (const l of d.locks ?? []) {
+      const node = nodeAt(l.path);
+      const owner = l.owner < 0 ? this.linux : this.linux.fds[l.owner]?.description;
+      if (node && owner) setLock(node, owner, l.owner >= 0, l.type, l.start, l.end < 0 ? Infinity : l.end);
+    }
     this.linux.brkStart = d.brkStart;
     this.linux.brkCur = d.brkCur;
     this.linux.mmapFloor = d.mmapFloor;

@@ -15,11 +15,13 @@ import type { GuestProcess, OpenFile } from './process';
 import { THREAD_SYSCALLS } from './threads';
 import { PAGE_SIZE, PERM_DECODED, PERM_MAPPED, PERM_R, PERM_W, PERM_X } from './memory';
 import { EBADF, EINVAL, EISDIR, ENOENT, ENOTDIR, normalize, Pipe, S_IFCHR, S_IFDIR, S_IFIFO, VfsError, VNode } from './vfs';
+import { conflictingLock, F_RDLCK, F_UNLCK, F_WRLCK, flushMappings, refreshMappings, releaseLocks, setLock, unmapShared } from './filelocks';
 import { raise, rtSigaction, rtSigpending, rtSigprocmask, rtSigqueueinfo, rtSigreturn, sendSelf, SI_TKILL, SI_USER, SIGPIPE } from './signals';
 
 export const ENOSYS = 38;
 const ENOMEM = 12;
 const ENOTTY = 25;
+const ENODEV = 19;
 const ESPIPE = 29;
 const EACCES = 13;
 const EPIPE = 32;
@@ -39,12 +41,12 @@ export const PID = 1000;
 export const RV64_SYSCALL_NAMES: Readonly<Record<number, string>> = {
   17: 'getcwd', 23: 'dup', 24: 'dup3', 25: 'fcntl', 29: 'ioctl', 34: 'mkdirat', 35: 'unlinkat', 38: 'renameat', 46: 'ftruncate', 48: 'faccessat',
   49: 'chdir', 50: 'fchdir', 56: 'openat', 57: 'close', 59: 'pipe2', 61: 'getdents64', 62: 'lseek', 63: 'read', 64: 'write', 65: 'readv',
-  66: 'writev', 67: 'pread64', 78: 'readlinkat', 79: 'newfstatat', 80: 'fstat', 82: 'fsync', 83: 'fdatasync', 93: 'exit', 94: 'exit_group',
+  66: 'writev', 67: 'pread64', 68: 'pwrite64', 78: 'readlinkat', 79: 'newfstatat', 80: 'fstat', 82: 'fsync', 83: 'fdatasync', 93: 'exit', 94: 'exit_group',
   96: 'set_tid_address', 98: 'futex', 99: 'set_robust_list', 101: 'nanosleep', 113: 'clock_gettime', 114: 'clock_getres', 115: 'clock_nanosleep',
   123: 'sched_getaffinity', 124: 'sched_yield', 129: 'kill', 130: 'tkill', 131: 'tgkill', 134: 'rt_sigaction', 135: 'rt_sigprocmask',
   136: 'rt_sigpending', 138: 'rt_sigqueueinfo', 139: 'rt_sigreturn', 160: 'uname', 163: 'getrlimit', 166: 'umask', 169: 'gettimeofday',
   172: 'getpid', 173: 'getppid', 174: 'getuid', 175: 'geteuid', 176: 'getgid', 177: 'getegid', 178: 'gettid', 179: 'sysinfo', 198: 'socket',
-  214: 'brk', 215: 'munmap', 216: 'mremap', 220: 'clone', 222: 'mmap', 226: 'mprotect', 233: 'madvise', 259: 'riscv_flush_icache', 261: 'prlimit64',
+  214: 'brk', 215: 'munmap', 216: 'mremap', 220: 'clone', 222: 'mmap', 226: 'mprotect', 227: 'msync', 233: 'madvise', 259: 'riscv_flush_icache', 261: 'prlimit64',
   276: 'renameat2', 278: 'getrandom', 293: 'rseq', 439: 'faccessat2',
 };
 
@@ -88,15 +90,16 @@ export const LINUX_SYSCALLS: Readonly<Record<string, SyscallHandler>> = {
   // exit ends one thread (threads.ts); exit_group the whole process.
   exit_group: exit,
   read: (p) => readFd(p, p.argInt(0), p.arg(1), p.arg(2), -1),
-  pread64: (p) => readFd(p, p.argInt(0), p.arg(1), p.arg(2), p.arg(3)),
+  pread64: (p) => positioned(p, p.argInt(0), p.arg(3)) || readFd(p, p.argInt(0), p.arg(1), p.arg(2), p.arg(3)),
   write: (p) => writeFd(p, p.argInt(0), p.mem.read(p.arg(1), p.arg(2))),
+  pwrite64: (p) => positioned(p, p.argInt(0), p.arg(3)) || writeFd(p, p.argInt(0), p.mem.read(p.arg(1), p.arg(2)), p.arg(3)),
   readv: (p) => vectored(p, false),
   writev: (p) => vectored(p, true),
   openat: (p) => openat(p, p.argInt(0), p.mem.readCString(p.arg(1)), p.argInt(2)),
   close: (p) => {
     const fd = p.argInt(0);
     if (!p.linux.fds[fd]) return -EBADF;
-    p.linux.fds[fd] = null;
+    closeFd(p, fd);
     return 0;
   },
   lseek: (p) => {
@@ -149,6 +152,8 @@ export const LINUX_SYSCALLS: Readonly<Record<string, SyscallHandler>> = {
   },
   pipe2: (p) => pipe2(p, p.arg(0), p.argInt(1)),
   unlinkat: (p) => {
+    // AT_REMOVEDIR is the one flag.
+    if (p.argInt(2) & ~0x200) return -EINVAL;
     p.vfs.unlink(path(p, p.argInt(0), p.mem.readCString(p.arg(1))), (p.argInt(2) & 0x200) !== 0);
     return 0;
   },
@@ -184,6 +189,7 @@ export const LINUX_SYSCALLS: Readonly<Record<string, SyscallHandler>> = {
   mmap: (p) => mmap(p, p.arg(0), p.arg(1), p.argInt(2), p.argInt(3), p.argInt(4), p.arg(5)),
   munmap: (p) => munmap(p, p.arg(0), p.arg(1)),
   mprotect: (p) => mprotect(p, p.arg(0), p.arg(1), p.argInt(2)),
+  msync: (p) => msync(p, p.arg(0), p.arg(1), p.argInt(2)),
   mremap: (p) => mremap(p, p.arg(0), p.arg(1), p.arg(2), p.argInt(3)),
   madvise: (p) => madvise(p, p.arg(0), p.arg(1), p.argInt(2)),
   // The robust-futex list matters only to a thread that dies holding a lock.
@@ -328,6 +334,7 @@ function dup(p: GuestProcess, fd: number, target: number, min = 0, cloexec = fal
   const copy = { ...f, cloexec };
   if (target >= 0) {
     if (target === fd) return -EINVAL;
+    if (p.linux.fds[target]) closeFd(p, target);
     p.linux.fds[target] = copy;
     return target;
   }
@@ -352,7 +359,28 @@ function openat(p: GuestProcess, dirfd: number, name: string, flags: number): nu
     accmode: acc,
     cloexec: (flags & O_CLOEXEC) !== 0,
     nonblock: (flags & O_NONBLOCK) !== 0,
+    description: {},
   });
+}
+
+/**
+ * Closes a descriptor. As close(2) says, the process's record locks on the file go
+ * whichever of its descriptors closes; an OFD's locks go with its last descriptor.
+ */
+function closeFd(p: GuestProcess, fd: number): void {
+  const f = p.linux.fds[fd]!;
+  p.linux.fds[fd] = null;
+  if (!f.node) return;
+  releaseLocks(f.node, p.linux);
+  if (f.description && !p.linux.fds.some((g) => g !== null && g.description === f.description)) releaseLocks(f.node, f.description);
+}
+
+/** pread64 and pwrite64 refuse what has no position (ESPIPE) and negative offsets; 0 when they may go on. */
+function positioned(p: GuestProcess, fd: number, at: number): number {
+  const f = p.linux.fds[fd];
+  if (!f) return -EBADF;
+  if (f.pipe || f.std >= 0) return -ESPIPE;
+  return at < 0 ? -EINVAL : 0;
 }
 
 function faccessat(p: GuestProcess, dirfd: number, name: string, mode: number): number {
@@ -387,11 +415,13 @@ function ftruncate(p: GuestProcess, fd: number, len: number): number {
   // Not a regular file, or not open for writing: EINVAL, as the kernel answers.
   if (!f.node || f.node.isDir || f.node.device || !f.writable || len < 0) return -EINVAL;
   const n = f.node;
+  flushMappings(p.mem, p.linux.shared, n);
   if (len > n.size) {
     n.ensure(len);
     n.data.fill(0, n.size, len);
   }
   n.size = len;
+  refreshMappings(p.mem, p.linux.shared, n);
   return 0;
 }
 
@@ -471,13 +501,14 @@ function fcntl(p: GuestProcess, fd: number, cmd: number, arg: number): number {
       f.append = (arg & O_APPEND) !== 0;
       f.nonblock = (arg & O_NONBLOCK) !== 0;
       return 0;
-    case 5: // F_GETLK: no other process holds a lock
-      p.mem.check(arg, 32, PERM_W);
-      p.mem.dv.setInt16(arg, 2, true); // F_UNLCK
-      return 0;
-    case 6: // F_SETLK, F_SETLKW: every lock is granted
-    case 7:
-      return 0;
+    case F_GETLK:
+    case F_OFD_GETLK:
+      return getLock(p, f, arg, cmd === F_OFD_GETLK);
+    case F_SETLK:
+    case F_SETLKW:
+    case F_OFD_SETLK:
+    case F_OFD_SETLKW:
+      return putLock(p, f, arg, cmd === F_OFD_SETLK || cmd === F_OFD_SETLKW, cmd === F_SETLKW || cmd === F_OFD_SETLKW);
     default:
       return -EINVAL;
   }
@@ -529,7 +560,89 @@ function madvise(p: GuestProcess, addr: number, len: number, advice: number): nu
       if (p.mem.perm[pg] & PERM_DECODED) p.mem.onCodeWrite(pg);
     }
     p.mem.u8.fill(0, addr, end);
+    // Shared file pages come back from the file.
+    for (const m of p.linux.shared) if (m.start < end && m.start + m.len > addr) refreshMappings(p.mem, [m], m.node);
   }
+  return 0;
+}
+
+const F_GETLK = 5;
+const F_SETLK = 6;
+const F_SETLKW = 7;
+const F_OFD_GETLK = 36;
+const F_OFD_SETLK = 37;
+const F_OFD_SETLKW = 38;
+const EDEADLK = 35;
+
+/**
+ * A struct flock's range as first and last byte (Infinity: to the end of any file),
+ * or -EINVAL. l_whence counts from the start, the descriptor's position or the end.
+ */
+function lockRange(p: GuestProcess, f: OpenFile, at: number): [number, number] | number {
+  const whence = p.mem.dv.getInt16(at + 2, true);
+  const base = whence === 0 ? 0 : whence === 1 ? f.pos : whence === 2 ? f.node!.size : NaN;
+  if (Number.isNaN(base)) return -EINVAL;
+  const start = base + Number(p.mem.dv.getBigInt64(at + 8, true));
+  const len = Number(p.mem.dv.getBigInt64(at + 16, true));
+  // A negative length covers the bytes before l_start.
+  const [first, last] = len > 0 ? [start, start + len - 1] : len === 0 ? [start, Infinity] : [start + len, start - 1];
+  return first < 0 ? -EINVAL : [first, last];
+}
+
+/** F_GETLK and F_OFD_GETLK: the first lock that would stop this one, or l_type F_UNLCK. */
+function getLock(p: GuestProcess, f: OpenFile, at: number, ofd: boolean): number {
+  p.mem.check(at, 32, PERM_W);
+  if (!f.node || f.node.isDir) return -EINVAL;
+  const type = p.mem.dv.getInt16(at, true);
+  if (type !== F_RDLCK && type !== F_WRLCK) return -EINVAL;
+  if (ofd && p.mem.dv.getInt32(at + 24, true) !== 0) return -EINVAL;
+  const range = lockRange(p, f, at);
+  if (typeof range === 'number') return range;
+  const owner = ofd ? f.description! : p.linux;
+  const c = conflictingLock(f.node, owner, type, range[0], range[1]);
+  if (!c) {
+    p.mem.dv.setInt16(at, F_UNLCK, true);
+    return 0;
+  }
+  p.mem.dv.setInt16(at, c.type, true);
+  p.mem.dv.setInt16(at + 2, 0, true);
+  p.mem.dv.setBigInt64(at + 8, BigInt(c.start), true);
+  p.mem.dv.setBigInt64(at + 16, c.end === Infinity ? 0n : BigInt(c.end - c.start + 1), true);
+  // An OFD lock has no process: its holder shows as -1.
+  p.mem.dv.setInt32(at + 24, c.ofd ? -1 : PID, true);
+  return 0;
+}
+
+/**
+ * F_SETLK, F_SETLKW and their OFD forms. A conflicting lock answers EAGAIN; a waiting
+ * call that meets one answers EDEADLK, since only this process holds locks here and
+ * nothing it would wait for could come (Linux would wait forever).
+ */
+function putLock(p: GuestProcess, f: OpenFile, at: number, ofd: boolean, wait: boolean): number {
+  p.mem.check(at, 32, PERM_R);
+  if (!f.node || f.node.isDir) return -EINVAL;
+  const type = p.mem.dv.getInt16(at, true);
+  if (type !== F_RDLCK && type !== F_WRLCK && type !== F_UNLCK) return -EINVAL;
+  if (ofd && p.mem.dv.getInt32(at + 24, true) !== 0) return -EINVAL;
+  // A read lock needs a descriptor open for reading, a write lock one open for writing.
+  const acc = f.accmode ?? 0;
+  if ((type === F_RDLCK && acc === 1) || (type === F_WRLCK && acc === 0)) return -EBADF;
+  const range = lockRange(p, f, at);
+  if (typeof range === 'number') return range;
+  const owner = ofd ? f.description! : p.linux;
+  if (type !== F_UNLCK && conflictingLock(f.node, owner, type, range[0], range[1])) return wait ? -EDEADLK : -EAGAIN;
+  setLock(f.node, owner, ofd, type, range[0], range[1]);
+  return 0;
+}
+
+/** msync: the mapped range must be mapped; shared file pages are written to their files. */
+function msync(p: GuestProcess, addr: number, len: number, flags: number): number {
+  const MS_ASYNC = 1;
+  const MS_SYNC = 4;
+  if (addr % PAGE_SIZE || len < 0 || flags & ~7 || (flags & MS_ASYNC && flags & MS_SYNC)) return -EINVAL;
+  const end = addr + roundUp(len, PAGE_SIZE);
+  for (let pg = addr / PAGE_SIZE; pg < end / PAGE_SIZE; pg++) if (!(p.mem.perm[pg] & PERM_MAPPED)) return -ENOMEM;
+  for (const m of p.linux.shared) if (m.start < end && m.start + m.len > addr) flushMappings(p.mem, [m], m.node);
   return 0;
 }
 
@@ -552,13 +665,15 @@ function readFd(p: GuestProcess, fd: number, buf: number, len: number, at: numbe
     return len;
   }
   const pos = at >= 0 ? at : f.pos;
+  flushMappings(p.mem, p.linux.shared, f.node);
   const count = Math.max(0, Math.min(len, f.node.size - pos));
   p.mem.write(buf, f.node.data.subarray(pos, pos + count));
   if (at < 0) f.pos += count;
   return count;
 }
 
-function writeFd(p: GuestProcess, fd: number, bytes: Uint8Array): number {
+/** write, and with `at` ≥ 0 pwrite64 (which, as on Linux, still appends on an O_APPEND descriptor). */
+function writeFd(p: GuestProcess, fd: number, bytes: Uint8Array, at = -1): number {
   const f = p.linux.fds[fd];
   if (!f) return -EBADF;
   if (f.std === 1 || f.std === 2) {
@@ -574,11 +689,16 @@ function writeFd(p: GuestProcess, fd: number, bytes: Uint8Array): number {
   if (f.pipe) return f.writable ? writePipe(p, f.pipe, bytes) : -EBADF;
   if (!f.writable || !f.node) return -EBADF;
   if (f.node.device) return bytes.length;
-  const pos = f.append ? f.node.size : f.pos;
+  const pos = f.append ? f.node.size : at >= 0 ? at : f.pos;
+  const shared = p.linux.shared;
+  flushMappings(p.mem, shared, f.node);
   f.node.ensure(pos + bytes.length);
+  // Bytes skipped past the old end read back as zeros (a hole).
+  if (pos > f.node.size) f.node.data.fill(0, f.node.size, pos);
   f.node.data.set(bytes, pos);
   f.node.size = Math.max(f.node.size, pos + bytes.length);
-  f.pos = pos + bytes.length;
+  if (at < 0) f.pos = pos + bytes.length;
+  refreshMappings(p.mem, shared, f.node);
   return bytes.length;
 }
 
@@ -620,6 +740,8 @@ function fstatat(p: GuestProcess, dirfd: number, name: string, buf: number, flag
     std = f.std;
   } else node = p.vfs.lookup(path(p, dirfd, name));
   const st = new Uint8Array(128);
+  // A file unlinked while open has no links left.
+  const links = node && !node.isDir && node.parent === null && !node.device ? 0 : 1;
   const dv = new DataView(st.buffer);
   if (node) {
     dv.setBigUint64(8, BigInt(node.ino), true);
@@ -632,7 +754,7 @@ function fstatat(p: GuestProcess, dirfd: number, name: string, buf: number, flag
     dv.setBigUint64(8, BigInt(100 + std), true);
     dv.setUint32(16, S_IFIFO | 0o600, true);
   }
-  dv.setUint32(20, node?.mode !== undefined && (node.mode & S_IFDIR) === S_IFDIR ? 2 : 1, true);
+  dv.setUint32(20, node?.mode !== undefined && (node.mode & S_IFDIR) === S_IFDIR ? 2 : links, true);
   dv.setUint32(24, 1000, true);
   dv.setUint32(28, 1000, true);
   dv.setInt32(56, PAGE_SIZE, true);
@@ -705,10 +827,25 @@ function findFree(p: GuestProcess, len: number): number {
 }
 
 function mmap(p: GuestProcess, addr: number, len: number, prot: number, flags: number, fd: number, off: number): number {
-  if (len === 0) return -EINVAL;
+  if (len <= 0) return -EINVAL;
   const mem = p.mem;
   const size = roundUp(len, PAGE_SIZE);
   const fixed = (flags & 0x10) !== 0;
+  const anonymous = (flags & 0x20) !== 0;
+  // MAP_SHARED 1, MAP_PRIVATE 2, MAP_SHARED_VALIDATE 3: one of them.
+  const kind = flags & 3;
+  if (kind === 0) return -EINVAL;
+  const shared = kind !== 2 && !anonymous;
+  let file: OpenFile | null = null;
+  if (!anonymous) {
+    file = p.linux.fds[fd] ?? null;
+    if (!file) return -EBADF;
+    if (!file.node || file.node.isDir) return -ENODEV;
+    if (off < 0 || off % PAGE_SIZE) return -EINVAL;
+    // A mapping needs a descriptor open for reading; a shared writable one, for writing too.
+    const acc = file.accmode ?? 0;
+    if (acc === 1 || (shared && prot & 2 && acc !== 2)) return -EACCES;
+  }
   let start: number;
   if (fixed) {
     if (addr % PAGE_SIZE || addr + size > mem.size) return -EINVAL;
@@ -719,12 +856,18 @@ function mmap(p: GuestProcess, addr: number, len: number, prot: number, flags: n
     if (start < 0) return -ENOMEM;
   }
   mem.u8.fill(0, start, start + size);
-  if ((flags & 0x20) === 0) {
-    // A private mapping of a file: copy its contents in.
-    const f = p.linux.fds[fd];
-    if (!f || !f.node) return -EBADF;
-    const data = f.node.data.subarray(Math.min(off, f.node.size), Math.min(f.node.size, off + len));
-    mem.u8.set(data, start);
+  if (file) {
+    const node = file.node!;
+    flushMappings(mem, p.linux.shared, node);
+    if (shared) {
+      const m = { start, len: size, node, off };
+      p.linux.shared.push(m);
+      refreshMappings(mem, [m], node);
+    } else {
+      // A private mapping of a file: a copy of its contents.
+      const data = node.data.subarray(Math.min(off, node.size), Math.min(node.size, off + len));
+      mem.u8.set(data, start);
+    }
   }
   mem.protect(start, size, PERM_MAPPED | protBits(prot));
   p.linux.mmapFloor = Math.min(p.linux.mmapFloor, start);
@@ -734,6 +877,7 @@ function mmap(p: GuestProcess, addr: number, len: number, prot: number, flags: n
 /** Unmaps and zeroes [start, start + len), telling the timing model first. */
 function release(p: GuestProcess, start: number, len: number): void {
   p.options.onMemoryMap?.('unmap', start, len);
+  if (p.linux.shared.length) unmapShared(p.mem, p.linux.shared, start, len);
   p.mem.protect(start, len, 0);
   p.mem.u8.fill(0, start, Math.min(p.mem.size, start + len));
 }
@@ -766,8 +910,15 @@ function mremap(p: GuestProcess, old: number, oldLen: number, newLen: number, fl
     return old;
   }
   const perm = mem.perm[old / PAGE_SIZE];
+  // A shared file mapping that grows or moves stays one: its record follows the pages.
+  const shared = p.linux.shared.find((m) => m.start <= old + oldSize - 1 && m.start + m.len >= old + oldSize);
+  if (shared) flushMappings(mem, [shared], shared.node);
   if (mem.isFree(old + oldSize, newSize - oldSize)) {
     mem.protect(old + oldSize, newSize - oldSize, perm & ~16);
+    if (shared) {
+      shared.len += newSize - oldSize;
+      refreshMappings(mem, [shared], shared.node);
+    }
     return old;
   }
   if (!(flags & 1)) return -ENOMEM;
@@ -776,6 +927,14 @@ function mremap(p: GuestProcess, old: number, oldLen: number, newLen: number, fl
   mem.u8.copyWithin(start, old, old + oldSize);
   mem.u8.fill(0, start + oldSize, start + newSize);
   mem.protect(start, newSize, perm & ~16);
+  if (shared) {
+    // The part of the mapping inside the old range moves; what lay before `old` stays.
+    const moved = { ...shared, start, len: newSize, off: shared.off + (old - shared.start) };
+    if (shared.start < old) shared.len = old - shared.start;
+    else p.linux.shared.splice(p.linux.shared.indexOf(shared), 1);
+    p.linux.shared.push(moved);
+    refreshMappings(mem, [moved], moved.node);
+  }
   release(p, old, oldSize);
   p.linux.mmapFloor = Math.min(p.linux.mmapFloor, start);
   return start;
