@@ -29,11 +29,11 @@ describe('virtlab run', () => {
   it('prints where the time went with --profile, with metrics.json unchanged', async () => {
     const plain = path.join(tmp, 'plain');
     const timed = path.join(tmp, 'timed');
-    await cli('run', 'scenarios/demo.scenario.yaml', '--out', plain, '--quiet', '--set', 'duration=5s');
-    const r = await cli('run', 'scenarios/demo.scenario.yaml', '--out', timed, '--quiet', '--profile', '--set', 'duration=5s');
+    await cli('run', 'scenarios/demo.scenario.yaml', '--out', plain, '--quiet', '--set', 'duration=15s');
+    const r = await cli('run', 'scenarios/demo.scenario.yaml', '--out', timed, '--quiet', '--profile', '--set', 'duration=15s');
     expect(r.code).toBe(0);
-    expect(r.out).toMatch(/^profile: 50 ticks in /m);
-    expect(r.out).toMatch(/^system\s+workload\.synthetic\/access\s+workload\.synthetic\s+50\s/m);
+    expect(r.out).toMatch(/^profile: 150 ticks in /m);
+    expect(r.out).toMatch(/^system\s+workload\.synthetic\/access\s+workload\.synthetic\s+150\s/m);
     expect(r.out).toMatch(/^hook\*\s+datacenter\.vmPlaced\s+trace\.events\s+24\s/m);
     expect(readFileSync(path.join(timed, 'metrics.json'), 'utf8')).toBe(readFileSync(path.join(plain, 'metrics.json'), 'utf8'));
   });
