@@ -29,6 +29,7 @@ export { compileKernel, defaultWorkGroup, treeReduction, lowerReductions, lowerR
 export type { MigrationHooks, MigrationEvent, MigrationRoundEvent, MigrationSwitchEvent, MigrationEndEvent } from './models/migration/hooks';
 export type { SimContext, ServiceLookup } from './engine/context';
 export { Simulation, SimulationError, type RunResult, type SimSnapshot, type SimulationOptions, type BootPhase } from './simulation';
+export type { ProfileEntry } from './engine/profile';
 export { Rng, RngStreams } from './engine/rng';
 export { ENGINE_VERSION } from './engine/version';
 export { SimWorld, defineComponent, type ComponentDef, type Store, type FieldSpec } from './ecs/world';

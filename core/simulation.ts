@@ -31,6 +31,7 @@ import { createHooks } from './hooks';
 import { RngStreams } from './engine/rng';
 import { Schedule, ticksToNextEvent, type ScheduledSystem, type SystemDef } from './engine/schedule';
 import { ENGINE_VERSION } from './engine/version';
+import { RunProfiler, type ProfileEntry } from './engine/profile';
 
 export interface SimulationOptions {
   readonly scenario: Scenario;
@@ -43,6 +44,12 @@ export interface SimulationOptions {
    * name the plugin that hangs boot. See `bootPhase`.
    */
   readonly onBootPhase?: (phase: BootPhase) => void;
+  /**
+   * A clock (any unit; the CLI gives milliseconds) with which to time every system and
+   * every plugin's hook handler: see profile(). Core reads no clock of its own, and
+   * without one the run is not timed at all.
+   */
+  readonly profileClock?: () => number;
 }
 
 /** The step of boot under way: what runs, and for which plugin. */
@@ -110,6 +117,7 @@ export class Simulation implements SimContext {
   private samplingNow = false;
   private phase: BootPhase = { step: 'select' };
   private readonly onBootPhase?: (phase: BootPhase) => void;
+  private readonly profiler?: RunProfiler;
   private readonly tickInfo = { tick: 0, timeNs: 0, dtNs: 0, stepNs: 0 };
   /** Ticks the current step spans (1 unless the run advances to the next event). */
   private stepTicks = 1;
@@ -135,6 +143,15 @@ export class Simulation implements SimContext {
     this.nextSampleNs = this.scenario.record.every;
     this.onBootPhase = options.onBootPhase;
     sealAfterBoot(this.hooks, () => this.booted);
+    if (options.profileClock) {
+      this.profiler = new RunProfiler(options.profileClock);
+      this.profiler.watchHooks(this.hooks);
+    }
+  }
+
+  /** Time per system and per hook handler, when the simulation was given a profileClock. */
+  profile(): ProfileEntry[] | undefined {
+    return this.profiler?.entries();
   }
 
   get tick(): number {
@@ -299,8 +316,11 @@ export class Simulation implements SimContext {
     const end = info.timeNs + info.stepNs;
     this.samplingNow = end >= this.nextSampleNs || this.tickIndex + this.stepTicks === this.totalTicks;
     this.hooks.lifecycle.beforeTick.call(info);
-    const runs = this.runs;
-    for (let i = 0; i < runs.length; i++) runs[i](this, info);
+    if (this.profiler) this.profiler.runSystems(this.systems, this, info);
+    else {
+      const runs = this.runs;
+      for (let i = 0; i < runs.length; i++) runs[i](this, info);
+    }
     this.hooks.lifecycle.afterTick.call(info);
     this.tickIndex += this.stepTicks;
     this.stepTicks = 1;

@@ -35,6 +35,19 @@ describe('virtlab run', () => {
     expect(placed).toMatchObject({ type: 'vm-placed', vm: expect.any(Number), vmName: expect.stringMatching(/^[a-z][\w.-]*-\d+$/), hostName: expect.stringMatching(/^rack\d+\/host\d+$/) });
   });
 
+  // Mutation that must break it: printProfile not called, or the profile clock not handed to the simulation.
+  it('prints where the time went with --profile, with metrics.json unchanged', async () => {
+    const plain = path.join(tmp, 'plain');
+    const timed = path.join(tmp, 'timed');
+    await cli('run', 'scenarios/demo.scenario.yaml', '--out', plain, '--quiet', '--set', 'duration=15s');
+    const r = await cli('run', 'scenarios/demo.scenario.yaml', '--out', timed, '--quiet', '--profile', '--set', 'duration=15s');
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/^profile: 150 ticks in /m);
+    expect(r.out).toMatch(/^system\s+workload\.synthetic\/access\s+workload\.synthetic\s+150\s/m);
+    expect(r.out).toMatch(/^hook\*\s+datacenter\.vmPlaced\s+trace\.events\s+24\s/m);
+    expect(readFileSync(path.join(timed, 'metrics.json'), 'utf8')).toBe(readFileSync(path.join(plain, 'metrics.json'), 'utf8'));
+  });
+
   it('exits 1 when an expectation fails, naming it and where it was written', async () => {
     const r = await cli('run', 'scenarios/demo.scenario.yaml', '--out', path.join(tmp, 'fail'), '--quiet', '--set', 'duration=1s', '--set', 'vms.0.count=1');
     expect(r.code).toBe(1);

@@ -17,7 +17,7 @@
 
 import { existsSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import type { BootPhase, RunResult, Scenario, Simulation } from 'virtlab';
+import type { BootPhase, ProfileEntry, RunResult, Scenario, Simulation } from 'virtlab';
 import { commandHelp, parseAssignment, parseCommand, UsageError, wantsHelp, type CommandSpec } from './args';
 import { closest } from '../../core/plugin/closest';
 import { EXEC_SPEC } from './exec-spec';
@@ -34,7 +34,7 @@ const COMMANDS: Record<string, CommandSpec> = {
   run: {
     name: 'run',
     summary: 'run a scenario and write its results folder',
-    usage: ['run <scenario | results/<run>/config.json> [--set path=value]… [--seed n] [--out dir] [--overwrite] [--no-plugin-paths] [--files-root dir] [--quiet] [--force]'],
+    usage: ['run <scenario | results/<run>/config.json> [--set path=value]… [--seed n] [--out dir] [--overwrite] [--no-plugin-paths] [--files-root dir] [--quiet] [--force] [--profile]'],
     options: {
       set: { type: 'string', multiple: true, arg: 'path=value', description: 'override a scenario value (YAML syntax), e.g. duration=10s, plugins.placement.first-fit.cpuOvercommit=2 or pluginPaths=[my-plugins]' },
       seed: { type: 'string', arg: 'n', description: "override the scenario's seed" },
@@ -44,8 +44,9 @@ const COMMANDS: Record<string, CommandSpec> = {
       overwrite: { type: 'boolean', description: 'replace a results folder that holds another run (a folder of the same scenario and seed is replaced without it)' },
       quiet: { type: 'boolean', description: 'print no progress and no summary' },
       force: { type: 'boolean', description: 'run even when the estimated work (ticks × entities) exceeds the budget (see Limits in the README)' },
+      profile: { type: 'boolean', description: 'time every system and every hook handler, and print where the run’s time went (also with --quiet)' },
     },
-    examples: ['virtlab run scenarios/demo.scenario.yaml --set duration=10s', 'virtlab run results/demo-seed42/config.json   (runs a recorded configuration again)'],
+    examples: ['virtlab run scenarios/demo.scenario.yaml --set duration=10s', 'virtlab run scenarios/demo.scenario.yaml --profile --quiet', 'virtlab run results/demo-seed42/config.json   (runs a recorded configuration again)'],
     notes: 'Exit status: 0 success, 1 an expectation failed, 2 bad input, 3 internal error.',
   },
   validate: {
@@ -402,7 +403,8 @@ async function runCommand(rest: string[], io: Out): Promise<number> {
     process.once('beforeExit', unsettled);
     let sim: Simulation;
     try {
-      sim = await Simulation.create({ scenario, catalog, files, onBootPhase: (p) => ((phase = p), watch?.phase(p)) });
+      const profileClock = values.profile === true ? () => performance.now() : undefined;
+      sim = await Simulation.create({ scenario, catalog, files, onBootPhase: (p) => ((phase = p), watch?.phase(p)), profileClock });
     } finally {
       process.off('beforeExit', unsettled);
       await watch?.stop();
@@ -416,6 +418,8 @@ async function runCommand(rest: string[], io: Out): Promise<number> {
     t2 = performance.now();
     result = await sim.finish();
     const t3 = performance.now();
+    const entries = sim.profile();
+    if (entries) printProfile(io, entries, t2 - t1, result.ticks);
     dir = results.dir;
     writeResults(results, result, {
       bootMs: t1 - t0,
@@ -442,6 +446,30 @@ async function checkWorkBudget(scenario: Scenario, file: string, force: boolean)
     `${file}: ${w.ticks.toExponential(2)} ticks of ${formatQuantity(scenario.tick, 'ns')} × ${w.entities + 1} entities (hosts, VMs, the world) is ${w.work.toExponential(2)} entity-ticks; the budget is ${limits.WORK_BUDGET.toExponential(0)}`,
     'use a longer tick, a shorter duration or fewer VMs; or --force to run it anyway',
   );
+}
+
+/** The profile of a run: each system and hook handler, with its share of the run's wall time. */
+function printProfile(io: Out, entries: readonly ProfileEntry[], runMs: number, ticks: number): void {
+  const systems = entries.filter((e) => e.kind === 'system').reduce((n, e) => n + e.time, 0);
+  const rows = [['kind', 'system or hook handler', 'plugin', 'calls', 'ms', 'share', 'µs/call']];
+  for (const e of entries) {
+    rows.push([
+      e.kind === 'system' ? 'system' : e.nested ? 'hook*' : 'hook',
+      e.name,
+      e.owner,
+      String(e.calls),
+      e.time.toFixed(1),
+      runMs > 0 ? `${((100 * e.time) / runMs).toFixed(1)}%` : '—',
+      ((1000 * e.time) / e.calls).toFixed(2),
+    ]);
+  }
+  const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)));
+  io.out(`\nprofile: ${ticks} ticks in ${runMs.toFixed(0)} ms; systems ${systems.toFixed(0)} ms, the engine between them ${Math.max(0, runMs - systems).toFixed(0)} ms; shares are of the run (lifecycle.populate and boot run before it)`);
+  rows.forEach((r, i) => {
+    io.out(r.map((cell, c) => (c >= 3 ? cell.padStart(widths[c]) : cell.padEnd(widths[c]))).join('  ').trimEnd());
+    if (i === 0) io.out(widths.map((w) => '-'.repeat(w)).join('  '));
+  });
+  if (entries.some((e) => e.nested)) io.out('hook*: some calls ran inside a system or another handler, whose time includes them');
 }
 
 function printSummary(io: Out, result: RunResult, name: string, dir: string, runMs: number, api: typeof import('virtlab')): void {

@@ -44,6 +44,27 @@ describe('Rng', () => {
     expect(r.poisson(0)).toBe(0);
   });
 
+  // Mutation that must break it: any change to the generator's shifts, rotations or
+  // multipliers (the state kept in fields must step exactly as the published algorithm).
+  it('steps as the textbook xoshiro128** on a four-word state', () => {
+    const r = new Rng(12, 'ref');
+    const s = Uint32Array.from(r.save().state);
+    const rotl = (x: number, k: number) => (x << k) | (x >>> (32 - k));
+    const ref = () => {
+      const result = Math.imul(rotl(Math.imul(s[1], 5), 7), 9) >>> 0;
+      const t = s[1] << 9;
+      s[2] ^= s[0];
+      s[3] ^= s[1];
+      s[1] ^= s[2];
+      s[0] ^= s[3];
+      s[2] ^= t;
+      s[3] = rotl(s[3], 11);
+      return result;
+    };
+    for (let i = 0; i < 10000; i++) expect(r.nextU32()).toBe(ref());
+    expect(r.save().state).toEqual(Array.from(s));
+  });
+
   it('resumes the same sequence from a saved state', () => {
     const a = new Rng(9, 'x');
     draw(a, 3);

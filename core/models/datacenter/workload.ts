@@ -124,6 +124,7 @@ export function distributionCode(name: DistributionName): number {
  */
 export class DistinctPages {
   private readonly zipf = new Map<string, ZipfBuckets>();
+  private last: ZipfBuckets | undefined;
 
   distinct(dist: number, pages: number, zipfExponent: number, n: number): number {
     if (n <= 0 || pages <= 0) return 0;
@@ -191,12 +192,16 @@ export class DistinctPages {
   }
 
   private buckets(pages: number, s: number): ZipfBuckets {
+    // VMs of one group come in a row: the last profile used saves building a key per call.
+    const last = this.last;
+    if (last && last.pages === pages && last.s === s) return last;
     const key = `${pages}:${s}`;
     let b = this.zipf.get(key);
     if (!b) {
       b = new ZipfBuckets(pages, s);
       this.zipf.set(key, b);
     }
+    this.last = b;
     return b;
   }
 }
@@ -237,7 +242,10 @@ class ZipfBuckets {
   /** log(1 − p) for the bucket's mean per-page probability p. */
   readonly logMiss: Float64Array;
 
-  constructor(pages: number, s: number) {
+  constructor(
+    readonly pages: number,
+    readonly s: number,
+  ) {
     const sizes: number[] = [];
     const masses: number[] = [];
     let k = 1;
@@ -254,11 +262,21 @@ class ZipfBuckets {
   }
 
   distinct(n: number): number {
+    const sizes = this.sizes;
+    const logMiss = this.logMiss;
     let d = 0;
-    for (let b = 0; b < this.sizes.length; b++) d += this.sizes[b] * -Math.expm1(n * this.logMiss[b]);
+    for (let b = 0; b < sizes.length; b++) {
+      const x = n * logMiss[b];
+      // Below −56·ln 2 expm1 is exactly −1 (fdlibm, which V8 follows): a bucket
+      // whose pages were all touched (to double precision) adds its size, the same double.
+      d += x < SATURATED ? sizes[b] : sizes[b] * -Math.expm1(x);
+    }
     return d;
   }
 }
+
+/** Exponents below which Math.expm1 returns exactly −1 (with margin under −56·ln 2 ≈ −38.8). */
+const SATURATED = -40;
 
 /** Σ_{k=a}^{b} k^−s: exact for short ranges, Euler–Maclaurin otherwise. */
 function sumPowers(a: number, b: number, s: number): number {

@@ -39,6 +39,11 @@ import {
 } from 'virtlab';
 import type { Options } from './options';
 
+// Read once: the package's exports are getters, too slow for the per-VM loop.
+const RUNNING = VmState.Running;
+const MIGRATING = VmState.Migrating;
+const ZIPF = Distribution.Zipf;
+
 export default definePlugin<Options>((api) => {
   const { pageSize } = api.options;
   const fluid = api.options.arrivals === 'fluid';
@@ -62,6 +67,23 @@ export default definePlugin<Options>((api) => {
   let batchVcpus = 1;
   /** Writes drawn in the current step per VM entity, and the step's bounds, ns. */
   let stepWrites = new Float64Array(0);
+  /**
+   * The current phase of each VM entity, unpacked for the per-tick loop (rates, CPU
+   * share, distribution code, Zipf exponent); written when a VM enters a phase.
+   */
+  let writeRates = new Float64Array(0);
+  let readRates = new Float64Array(0);
+  let cpuShares = new Float64Array(0);
+  let distCodes = new Uint8Array(0);
+  let zipfExponents = new Float64Array(0);
+  const unpackPhase = (vm: number) => {
+    const p = phaseOf(vm);
+    writeRates[vm] = p.writesPerSecond;
+    readRates[vm] = p.readsPerSecond;
+    cpuShares[vm] = p.cpu;
+    distCodes[vm] = distributionCode(p.distribution);
+    zipfExponents[vm] = p.zipfExponent;
+  };
   let stepStart = 0;
   let stepEnd = 0;
   /** The fraction of the current step's writes that fall after `timeNs`. */
@@ -95,7 +117,14 @@ export default definePlugin<Options>((api) => {
       if (api.options.detailAll) activity.detail(vm);
     }
     vms = sim.world.query([Vm, MemWorkload]);
-    stepWrites = new Float64Array(vms.reduce((n, v) => Math.max(n, v + 1), 0));
+    const size = vms.reduce((n, v) => Math.max(n, v + 1), 0);
+    stepWrites = new Float64Array(size);
+    writeRates = new Float64Array(size);
+    readRates = new Float64Array(size);
+    cpuShares = new Float64Array(size);
+    distCodes = new Uint8Array(size);
+    zipfExponents = new Float64Array(size);
+    for (let i = 0; i < vms.length; i++) unpackPhase(vms[i]);
   });
 
   /** Moves a VM to its next phase, carrying its logs over (see workload.ts). */
@@ -117,6 +146,7 @@ export default definePlugin<Options>((api) => {
       W.accessesSinceReset[vm] = carry(W.accessesSinceReset[vm]);
     }
     W.pages[vm] = pages;
+    unpackPhase(vm);
   };
 
   /** The Zipf sampler of a working set, shared by the VMs that use the same one. */
@@ -171,7 +201,7 @@ export default definePlugin<Options>((api) => {
       for (let i = 0; i < vms.length; i++) {
         const vm = vms[i];
         const state = V.state[vm];
-        if (state !== VmState.Running && state !== VmState.Migrating) continue;
+        if (state !== RUNNING && state !== MIGRATING) continue;
         if (W.phaseEnd[vm] < 0) return sim.timeNs;
         if (W.phaseEnd[vm] < next) next = W.phaseEnd[vm];
       }
@@ -184,19 +214,24 @@ export default definePlugin<Options>((api) => {
       const seconds = sim.stepNs / 1e9;
       stepStart = now;
       stepEnd = now + sim.stepNs;
-      stepWrites.fill(0);
       let totalWrites = 0;
       let totalReads = 0;
+      const anyStreamed = streamed.size > 0;
+      // Arrays are fetched once per step (stores grow only when entities spawn).
+      const { state, speed: speeds, cpuDemand } = V;
+      const { phaseEnd, detail, writes, reads, writesSinceReset, readsSinceReset, accessesSinceReset } = W;
       for (let i = 0; i < vms.length; i++) {
         const vm = vms[i];
-        const state = V.state[vm];
-        if (state !== VmState.Running && state !== VmState.Migrating) continue;
-        if (W.phaseEnd[vm] < 0) W.phaseEnd[vm] = now + specs[W.spec[vm]].phases[0].duration;
-        while (now >= W.phaseEnd[vm]) advancePhase(vm, W.phaseEnd[vm]);
-        const p = phaseOf(vm);
-        let speed = V.speed[vm];
-        V.cpuDemand[vm] = p.cpu * speed;
-        const st = streamed.get(vm);
+        const s = state[vm];
+        if (s !== RUNNING && s !== MIGRATING) {
+          stepWrites[vm] = 0;
+          continue;
+        }
+        if (phaseEnd[vm] < 0) phaseEnd[vm] = now + specs[W.spec[vm]].phases[0].duration;
+        while (now >= phaseEnd[vm]) advancePhase(vm, phaseEnd[vm]);
+        let speed = speeds[vm];
+        cpuDemand[vm] = cpuShares[vm] * speed;
+        const st = anyStreamed ? streamed.get(vm) : undefined;
         if (st && st.debtNs > 0) {
           // The vCPUs spend the owed stall time first: only the rest of the step makes progress.
           const vcpuNs = sim.stepNs * Math.max(1, V.vcpus[vm]);
@@ -205,25 +240,25 @@ export default definePlugin<Options>((api) => {
           speed *= 1 - paid / vcpuNs;
         }
         // Fluid arrivals are fractional in the aggregate model; bitmaps take whole pages.
-        let w = fluid ? p.writesPerSecond * seconds * speed : rng.poisson(p.writesPerSecond * seconds * speed);
-        let r = fluid ? p.readsPerSecond * seconds * speed : rng.poisson(p.readsPerSecond * seconds * speed);
-        if (fluid && W.detail[vm]) {
+        let w = fluid ? writeRates[vm] * seconds * speed : rng.poisson(writeRates[vm] * seconds * speed);
+        let r = fluid ? readRates[vm] * seconds * speed : rng.poisson(readRates[vm] * seconds * speed);
+        if (fluid && detail[vm]) {
           w = Math.round(w);
           r = Math.round(r);
         }
-        W.writes[vm] += w;
-        W.reads[vm] += r;
-        W.writesSinceReset[vm] += w;
+        writes[vm] += w;
+        reads[vm] += r;
+        writesSinceReset[vm] += w;
         stepWrites[vm] = w;
-        W.readsSinceReset[vm] += r;
-        W.accessesSinceReset[vm] += w + r;
+        readsSinceReset[vm] += r;
+        accessesSinceReset[vm] += w + r;
         totalWrites += w;
         totalReads += r;
-        if (W.detail[vm]) {
+        if (detail[vm]) {
           const bits = details.get(vm)!;
-          const dist = distributionCode(p.distribution);
+          const dist = distCodes[vm];
           const pages = W.pages[vm];
-          const zipf = dist === Distribution.Zipf ? samplerFor(pages, p.zipfExponent) : null;
+          const zipf = dist === ZIPF ? samplerFor(pages, zipfExponents[vm]) : null;
           if (st) {
             batch = st;
             batchVcpus = Math.max(1, V.vcpus[vm]);
@@ -253,11 +288,20 @@ export default definePlugin<Options>((api) => {
     nextEventNs: () => Infinity,
     run(sim) {
       if (!sim.sampling) return;
+      const W = sim.world.store(MemWorkload);
       let dirty = 0;
       let accessed = 0;
-      for (const vm of vms) {
-        dirty += activity.dirtyPages(vm);
-        accessed += activity.accessedPages(vm);
+      for (let i = 0; i < vms.length; i++) {
+        const vm = vms[i];
+        const d = W.detail[vm] ? details.get(vm) : undefined;
+        if (d) {
+          dirty += d.dirtyCount;
+          accessed += d.accessedCount;
+          continue;
+        }
+        const pages = W.pages[vm];
+        dirty += distinct.distinct(distCodes[vm], pages, zipfExponents[vm], W.writesSinceReset[vm]);
+        accessed += distinct.distinct(distCodes[vm], pages, zipfExponents[vm], W.accessesSinceReset[vm]);
       }
       dirtyGauge.set(dirty);
       accessedGauge.set(accessed);
@@ -265,10 +309,7 @@ export default definePlugin<Options>((api) => {
   });
 
   /** Distinct pages touched by `draws` accesses of the VM's current phase. */
-  const distinctPages = (vm: number, draws: number) => {
-    const p = phaseOf(vm);
-    return distinct.distinct(distributionCode(p.distribution), api.sim.world.store(MemWorkload).pages[vm], p.zipfExponent, draws);
-  };
+  const distinctPages = (vm: number, draws: number) => distinct.distinct(distCodes[vm], api.sim.world.store(MemWorkload).pages[vm], zipfExponents[vm], draws);
 
   const activity: MemoryActivity = {
     dirtyPages: (vm) => details.get(vm)?.dirtyCount ?? distinctPages(vm, api.sim.world.store(MemWorkload).writesSinceReset[vm]),
@@ -384,6 +425,8 @@ export default definePlugin<Options>((api) => {
         .sort((a, b) => a[0] - b[0])
         .map(([vm, d]) => ({ vm, pages: d.pages, dirty: d.dirty, accessed: d.accessed, dirtyCount: d.dirtyCount, accessedCount: d.accessedCount, cursor: d.cursor })),
     load: (data) => {
+      // The world (restored first) holds each VM's phase: unpack it again.
+      for (let i = 0; i < vms.length; i++) unpackPhase(vms[i]);
       details.clear();
       for (const s of data as Array<{ vm: number; pages: number; dirty: Uint32Array; accessed: Uint32Array; dirtyCount: number; accessedCount: number; cursor: number }>) {
         const d = new PageBitmaps(s.pages);

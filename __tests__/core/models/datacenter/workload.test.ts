@@ -36,6 +36,20 @@ describe('DistinctPages', () => {
     expect(d.distinct(Distribution.Uniform, 100, 1, 1e9)).toBeCloseTo(100, 6);
   });
 
+  // Mutation that must break it: a saturation threshold above −56·ln 2 (say −30),
+  // where expm1 is not yet exactly −1, would change the sum in its last bits.
+  it('gives, for Zipf, bit for bit the sum of every bucket evaluated in full', () => {
+    const fresh = new DistinctPages();
+    for (const [pages, s] of [[262144, 0.9], [1000, 1.2]]) {
+      const b = (fresh as unknown as { buckets(p: number, s: number): { sizes: Float64Array; logMiss: Float64Array } }).buckets(pages, s);
+      for (let n = 1; n < 1e9; n *= 1.37) {
+        let full = 0;
+        for (let i = 0; i < b.sizes.length; i++) full += b.sizes[i] * -Math.expm1(n * b.logMiss[i]);
+        expect(fresh.distinct(Distribution.Zipf, pages, s, n)).toBe(full);
+      }
+    }
+  });
+
   it('inverts: drawsFor gives the draws that produce a distinct count', () => {
     for (const dist of [Distribution.Uniform, Distribution.Zipf]) {
       const n = d.drawsFor(dist, 50000, 1, 12345);
