@@ -28,12 +28,13 @@
 //   reverse-map re-arming …" fails;
 // - stalls not absorbed by idle vCPU time (plugins/workload/synthetic/index.ts: every
 //   stalled ns is progress lost, as for cpu 1): "the gain grows with the write rate"
-//   fails (write protection's exits slow the guest, which dirties less: 1.1% at 10k
-//   writes/s, -4.6% at 100k);
+//   fails (write protection's exits slow the guest, which dirties less: a gain of 0.8%
+//   at 10k writes/s, -4.6% at 100k);
 // - consolidation that moves no VM (memory.overcommit consolidate() returning before
-//   it requests the migrations): "consolidation frees hosts" fails;
+//   it requests the migrations): "consolidation frees hosts" fails (no host freed);
 // - hosts that give their VMs more memory than they have (memory.overcommit: no share
-//   of the host's room when the targets exceed it): "PML packs too tightly" fails.
+//   of the host's room when the targets exceed it): "PML packs too tightly" fails (no
+//   swap-in for want of room).
 import { wssRun, prlVariant, migrationRun, slowdownRun, writeHeavy, overcommitVariant, overcommitRun } from '../../tools/repro/pml';
 import { scenarioFile } from '../../tools/node/testing';
 
