@@ -10,6 +10,7 @@
 // - PRL logging only writes: "logs reads with PRL, and never stops the vCPU" fails;
 // - the stalls a VM still owes, or wss.truth's count of the interval so far, left out of
 //   the snapshot: "resumes from a checkpoint exactly" fails.
+// (The overcommitment policy's migrations in flight are in its snapshot too.)
 import { scenario, type ScenarioBuilder } from '../../core/scenario/builder';
 import { bootText, runText } from '../../tools/node/testing';
 import { wssEstimators } from '../../core/models/memory/dirty-log';
@@ -99,7 +100,8 @@ describe('dirty-log providers', () => {
     const s = scenario('dirty-log-checkpoint')
       .tick('10ms')
       .duration('4s')
-      .hosts({ profile: 'x86-64-server', racks: 1, perRack: 1 })
+      // Two small hosts, one VM on each (worst-fit): the policy consolidates them by live migration.
+      .hosts({ profile: 'x86-64-small', racks: 1, perRack: 2 })
       .vms({
         name: 'vm',
         count: 2,
@@ -107,24 +109,29 @@ describe('dirty-log providers', () => {
         memory: '32MiB',
         workload: { kind: 'synthetic', workingSet: '16MiB', phases: [{ duration: '2s', readsPerSecond: 20000, writesPerSecond: 0 }, { readsPerSecond: 0, writesPerSecond: 20000 }] },
       })
-      .plugin('placement.first-fit')
+      .plugin('placement.worst-fit')
       .plugin('dirty-log.prl')
+      .plugin('migration.precopy')
       .plugin('wss.truth', { interval: '500ms' })
       .plugin('wss.prl', { interval: '500ms' })
       .plugin('wss.pml', { interval: '300ms' })
       .plugin('wss.sampling', { interval: '500ms' })
-      .plugin('memory.overcommit', { estimator: 'wss.sampling', period: '500ms', minimum: '1MiB' });
+      .plugin('memory.overcommit', { estimator: 'wss.sampling', period: '500ms', minimum: '1MiB', consolidate: true });
     const whole = await runText(s);
-    const first = await bootText(s);
-    first.runUntil(1.55e9);
-    const resumed = await bootText(s);
-    resumed.restore(first.snapshot());
-    resumed.run();
-    const result = await resumed.finish();
-    expect(result.metricsJson).toBe(whole.result.metricsJson);
-    for (const id of ['wss.truth', 'wss.prl', 'wss.pml', 'wss.sampling']) expect(result.files.get(`${id}.json`)).toBe(whole.result.files.get(`${id}.json`));
+    // Once while the consolidating migration runs, once after.
+    for (const at of [0.51e9, 1.55e9]) {
+      const first = await bootText(s);
+      first.runUntil(at);
+      const resumed = await bootText(s);
+      resumed.restore(first.snapshot());
+      resumed.run();
+      const result = await resumed.finish();
+      expect(result.metricsJson).toBe(whole.result.metricsJson);
+      for (const id of ['wss.truth', 'wss.prl', 'wss.pml', 'wss.sampling']) expect(result.files.get(`${id}.json`)).toBe(whole.result.files.get(`${id}.json`));
+    }
     // Not a run that does nothing: the policy squeezed the VMs and they swapped.
     expect(whole.sim.metrics.value('memory.overcommit.swap-ins')).toBeGreaterThan(0);
+    expect(whole.sim.metrics.value('memory.overcommit.hosts-freed')).toBe(1);
     expect(wssEstimators(whole.sim).get('wss.truth')!.series(whole.sim.world.query([Vm])[0]).bytes.at(-1)).toBeGreaterThan(0);
   });
 });

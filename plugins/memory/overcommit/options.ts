@@ -14,4 +14,6 @@ export interface Options {
   readonly swapInNs: number;
   /** VM groups the policy sizes, by name; empty: every VM with a synthetic workload. Default: []. */
   readonly groups: ReadonlyArray<string>;
+  /** Pack the VMs onto fewer hosts by their balloon targets: each period, when none of its migrations is in flight, the policy live-migrates every watched VM off the least-loaded host whose VMs fit in the room the other hosts' balloon targets leave (needs a migration method, e.g. migration.precopy). Default: false. */
+  readonly consolidate: boolean;
 }

@@ -61,7 +61,7 @@ export default definePlugin<Options>((api) => {
   let vms: readonly number[] = [];
   /** Access-stream subscribers per VM, and each streamed VM's batch and stall state. */
   const sinks = new Map<number, PageAccessSink[]>();
-  const streamed = new Map<number, { pages: Uint32Array; writes: Uint8Array; vcpus: Uint16Array; count: number; nextVcpu: number; debtNs: number; stalledNs: number }>();
+  const streamed = new Map<number, { pages: Uint32Array; writes: Uint8Array; vcpus: Uint16Array; count: number; nextVcpu: number; debtNs: number; backlogNs: number; stalledNs: number }>();
   /** The batch being filled by drawPages, or null. */
   let batch: { pages: Uint32Array; writes: Uint8Array; vcpus: Uint16Array; count: number; nextVcpu: number } | null = null;
   let batchVcpus = 1;
@@ -232,12 +232,27 @@ export default definePlugin<Options>((api) => {
         let speed = speeds[vm];
         cpuDemand[vm] = cpuShares[vm] * speed;
         const st = anyStreamed ? streamed.get(vm) : undefined;
-        if (st && st.debtNs > 0) {
-          // The vCPUs spend the owed stall time first: only the rest of the step makes progress.
+        if (st && (st.debtNs > 0 || st.backlogNs > 0)) {
+          // The owed stall time is spent in this step. The phase's accesses are the work
+          // that keeps its `cpu` share of the vCPUs busy, and the work arrives whatever
+          // the vCPUs do (a server's requests): stalls take the idle share first, work
+          // they delay beyond it waits (the backlog) and is done in later idle time. With
+          // cpu 1 (a loop that runs flat out) there is no idle time and no queue: every
+          // stalled ns is progress lost.
           const vcpuNs = sim.stepNs * Math.max(1, V.vcpus[vm]);
           const paid = Math.min(st.debtNs, vcpuNs);
           st.debtNs -= paid;
-          speed *= 1 - paid / vcpuNs;
+          const share = Math.min(1, Math.max(0, cpuShares[vm]));
+          const busyNs = share * speed * vcpuNs;
+          if (share >= 1 || busyNs <= 0) {
+            st.backlogNs = 0;
+            speed *= 1 - paid / vcpuNs;
+          } else {
+            const demand = busyNs + st.backlogNs;
+            const done = Math.min(demand, vcpuNs - paid);
+            st.backlogNs = demand - done;
+            speed *= done / busyNs;
+          }
         }
         // Fluid arrivals are fractional in the aggregate model; bitmaps take whole pages.
         let w = fluid ? writeRates[vm] * seconds * speed : rng.poisson(writeRates[vm] * seconds * speed);
@@ -386,7 +401,7 @@ export default definePlugin<Options>((api) => {
       let list = sinks.get(vm);
       if (!list) {
         sinks.set(vm, (list = []));
-        streamed.set(vm, { pages: new Uint32Array(1024), writes: new Uint8Array(1024), vcpus: new Uint16Array(1024), count: 0, nextVcpu: 0, debtNs: 0, stalledNs: 0 });
+        streamed.set(vm, { pages: new Uint32Array(1024), writes: new Uint8Array(1024), vcpus: new Uint16Array(1024), count: 0, nextVcpu: 0, debtNs: 0, backlogNs: 0, stalledNs: 0 });
       }
       list.push(sink);
     },
@@ -407,12 +422,13 @@ export default definePlugin<Options>((api) => {
 
   // Subscriptions are made at boot (or by a restored plugin) and outlive a restore; the stalls owed are state.
   api.persist('streams', {
-    save: () => [...streamed.entries()].sort((a, b) => a[0] - b[0]).map(([vm, st]) => ({ vm, debtNs: st.debtNs, stalledNs: st.stalledNs, nextVcpu: st.nextVcpu })),
+    save: () => [...streamed.entries()].sort((a, b) => a[0] - b[0]).map(([vm, st]) => ({ vm, debtNs: st.debtNs, backlogNs: st.backlogNs, stalledNs: st.stalledNs, nextVcpu: st.nextVcpu })),
     load: (data) => {
-      for (const x of data as Array<{ vm: number; debtNs: number; stalledNs: number; nextVcpu: number }>) {
+      for (const x of data as Array<{ vm: number; debtNs: number; backlogNs?: number; stalledNs: number; nextVcpu: number }>) {
         const st = streamed.get(x.vm);
         if (!st) continue;
         st.debtNs = x.debtNs;
+        st.backlogNs = x.backlogNs ?? 0;
         st.stalledNs = x.stalledNs;
         st.nextVcpu = x.nextVcpu;
       }
