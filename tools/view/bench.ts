@@ -12,7 +12,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { chromium, type Page } from 'playwright-core';
-import { buildView, serveView } from './serve';
+import { ensurePage, serveView } from './serve';
 import type { ViewInspection } from './main';
 import type { PaneInspection } from './scene';
 
@@ -71,8 +71,8 @@ async function measure(page: Page, speed: string, seconds: number): Promise<stri
   const dir = mkdtempSync(path.join(os.tmpdir(), 'virtlab-view-bench-'));
   const file = path.join(dir, 'view-bench.scenario.yaml');
   writeFileSync(file, SCENARIO);
-  await buildView();
-  const { server, url } = await serveView({ target: file, port: 0, skipBuild: true });
+  await ensurePage();
+  const { server, url } = await serveView({ target: file, port: 0 });
   const browser = await chromium.launch({
     executablePath: '/usr/bin/chromium',
     args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],

@@ -54,7 +54,7 @@ afterAll(async () => {
 });
 
 async function open(target: string, compare?: string[]): Promise<Page> {
-  const { server, url } = await serveView({ target, port: 0, compare, skipBuild: true });
+  const { server, url } = await serveView({ target, port: 0, compare });
   servers.push(server);
   const page = await browser.newPage({ viewport: { width: 1300, height: 800 } });
   page.setDefaultTimeout(WAIT);
