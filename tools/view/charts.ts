@@ -189,7 +189,7 @@ export function drawScale(canvas: HTMLCanvasElement, label: string, max: number,
     g.fillText(text, i === n ? x1 + 4 : i === 0 ? x0 - 2 : x, y + 21);
     ticks.push({ x, label: text });
   }
-  return { label, ticks, x0, x1, y: y + 5 };
+  return { label: `${label}, ${unit}`, ticks, x0, x1, y: y + 5 };
 }
 
 export interface ChartDrawn {

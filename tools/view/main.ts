@@ -50,8 +50,8 @@ export interface ViewInspection {
   scales(): Array<ScaleDrawn & { top: number; left: number }>;
   /** The charts drawn, with their place on the page. */
   charts(): Array<ChartDrawn & { top: number; left: number; width: number; height: number; delta: boolean }>;
-  /** The speed asked for, the speed in effect, and why it differs. */
-  speed(): { set: number; effective: number; pinned: boolean; reason: string };
+  /** The speed asked for, the speed in effect, how often it slowed down and why it did last. */
+  speed(): { set: number; effective: number; pinned: boolean; slowed: number; reason: string };
   /** Starts counting frames afresh. */
   resetStats(): void;
   /** Per animation frame since the reset: ms since the previous one, ms of JS in it, and whether it drew. */
@@ -128,6 +128,8 @@ async function main(): Promise<void> {
   /** Simulated seconds per wall-clock second, as set. */
   let speed = 1;
   let slow: { since: number; reason: string } | undefined;
+  let slowed = 0;
+  let slowReason = '';
   let budget = 0;
   let needsRender = true;
   let lastPanelMs = 0;
@@ -179,7 +181,11 @@ async function main(): Promise<void> {
         if (markKeys.has(key)) continue;
         markKeys.add(key);
         marks.push(mk);
-        if ((mk.kind === 'migration' || mk.kind === 'switch') && !pin.checked && playing) slow = { since: performance.now(), reason: `${mk.kind === 'migration' ? 'a migration starts' : 'a method switch'}: ${mk.text.replace(/ \(.*$/, '')}` };
+        if ((mk.kind === 'migration' || mk.kind === 'switch') && !pin.checked && playing) {
+          slow = { since: performance.now(), reason: `${mk.kind === 'migration' ? 'a migration starts' : 'a method switch'}: ${mk.text.replace(/ \(.*$/, '')}` };
+          slowed++;
+          slowReason = slow.reason;
+        }
       }
       if (lastSelection?.pane === pane && lastSelection.kind === 'vm') {
         vmSeries.times.push(f.timeNs);
@@ -488,7 +494,7 @@ async function main(): Promise<void> {
         const r = canvas.getBoundingClientRect();
         return { ...c, top: r.top, left: r.left, width: r.width, height: r.height };
       }),
-    speed: () => ({ set: speed, effective: effectiveSpeed(performance.now()), pinned: pin.checked, reason: slow?.reason ?? '' }),
+    speed: () => ({ set: speed, effective: effectiveSpeed(performance.now()), pinned: pin.checked, slowed, reason: slowReason }),
     resetStats: () => (stats.n = 0),
     stats: () => {
       const n = Math.min(stats.n, STATS);

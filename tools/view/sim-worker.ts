@@ -315,6 +315,12 @@ async function start(msg: Extract<ToWorker, { type: 'start' }>): Promise<void> {
     const s = new Simulation({ scenario, catalog: cat });
     observe(s);
     await s.boot();
+    // The frames read these stores, which defines them in the world; a simulation made to
+    // restore a snapshot defines them too, or the snapshot would not fit it.
+    s.world.store(Vm);
+    s.world.store(Host);
+    s.world.store(Nic);
+    s.world.store(HostGpu);
     return s;
   };
   sim = await make();
