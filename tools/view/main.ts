@@ -542,7 +542,7 @@ async function main(): Promise<void> {
       view.w = app.screen.width / k;
       view.h = app.screen.height / k;
       Object.assign(views[i], view);
-      changed = p.update(dt, playing, view) || changed;
+      changed = p.update(dt, playing, view, k) || changed;
     });
     if (changed) {
       requests.length = 0;

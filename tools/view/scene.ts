@@ -33,6 +33,13 @@ import { COLOR_HOST_BORDER, COLOR_IDLE_LINK, COLOR_MARKER, COLOR_MIGRATING_VM, C
 const GROUP_CELL = 3 * TILE;
 /** Rows of an opened group. */
 const ROW = TILE + 4;
+/**
+ * Below this zoom a host's outline (one world unit) is under half a pixel wide: it is
+ * left out, which spares a software rasterizer four rectangles per host.
+ */
+const OUTLINE_MIN_ZOOM = 0.5;
+/** At most this many groups of transfers are labelled (the largest first); more would not fit. */
+const MAX_GROUP_LABELS = 40;
 /** Host names are shown once a host is at least this wide on screen (pixels). */
 const HOST_LABEL_PX = 84;
 /** How long a method-switch marker stays, in wall-clock ms while playing; it fades over the last FADE_MS. */
@@ -114,6 +121,9 @@ export class Pane {
   /** The groups of travelling tiles drawn last, and the VM whose group the pointer opened (−1: none). */
   private groups: Group[] = [];
   private openVm = -1;
+  /** The static batch's rectangles: all of them, and those before the host outlines. */
+  private staticsAll = 0;
+  private staticsBare = 0;
   private readonly drawnAt = new Set<number>();
   /** The overlay must be rebuilt: a frame arrived, a tile glided, a marker came or went. */
   private overlayStale = false;
@@ -225,6 +235,7 @@ export class Pane {
     // Hosts are outlines on the page's background: a software rasterizer pays for every
     // pixel, and filled boxes were the largest area of the scene.
     const border = rgba(COLOR_HOST_BORDER);
+    this.staticsBare = s.count;
     for (let h = 0; h < H; h++) {
       const x = g.hostX(h);
       const y = g.hostY(h);
@@ -233,6 +244,7 @@ export class Pane {
       s.push(x, y + 1, 1, HOST_H - 2, border);
       s.push(x + HOST_W - 1, y + 1, 1, HOST_H - 2, border);
     }
+    this.staticsAll = s.count;
     s.commit();
 
     // The dynamic batch: rack uplinks, NIC links, load bars, VM tiles, at fixed offsets.
@@ -265,9 +277,11 @@ export class Pane {
    * glides, ages markers (while playing), and leaves out what lies outside `view` (the
    * visible area in this pane's coordinates). Returns whether anything visible changed.
    */
-  update(dtMs: number, playing: boolean, view: Rect): boolean {
+  update(dtMs: number, playing: boolean, view: Rect, zoom = 1): boolean {
     if (!this.geo || !this.frame) return false;
     let changed = false;
+    const statics = zoom >= OUTLINE_MIN_ZOOM ? this.staticsAll : this.staticsBare;
+    if (this.statics.count !== statics) this.statics.count = statics;
     // A margin, so that a little panning does not rebuild the index buffers at once.
     const m = 64;
     const x0 = Math.floor((view.x - m) / 128) * 128;
@@ -696,7 +710,8 @@ export class Pane {
       this.vmCentre(m.vm, this.centre);
       out.push({ text: m.text, x: this.centre[0] + TILE / 2 + 6, y: this.centre[1] - TILE, size: 11, tint: COLOR_MARKER, priority: 2, sides: ['right', 'above', 'left', 'below'], kind: 'decision', alpha: m.alpha });
     }
-    for (const gr of this.groups) {
+    const labelled = this.groups.length <= MAX_GROUP_LABELS ? this.groups : [...this.groups].sort((a, b) => Number(b.open) - Number(a.open) || b.members.length - a.members.length).slice(0, MAX_GROUP_LABELS);
+    for (const gr of labelled) {
       out.push({ text: gr.label, x: gr.x + TILE + 2, y: gr.y + TILE / 2, size: 10, tint: COLOR_TRAVEL, priority: 3, sides: gr.open ? ['above'] : ['right', 'left', 'below', 'above'], kind: 'transfer' });
       if (!gr.open) continue;
       gr.members.forEach((t, i) =>
