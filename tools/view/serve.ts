@@ -44,21 +44,20 @@ const KEEP_PAGES = 2;
 export function pageDigest(root = REPO_ROOT): string {
   const h = createHash('sha1');
   const files: string[] = [];
-  const walk = (dir: string) => {
-    let entries;
+  for (const d of PAGE_SOURCES) {
+    let names: string[];
     try {
-      entries = readdirSync(dir, { withFileTypes: true });
+      names = readdirSync(path.join(root, d), { recursive: true, encoding: 'utf8' });
     } catch {
-      return;
+      continue;
     }
-    for (const e of entries) {
-      if (e.name === 'node_modules' || e.name.startsWith('.')) continue;
-      const p = path.join(dir, e.name);
-      if (e.isDirectory()) walk(p);
-      else if (!NOT_PAGE.has(path.relative(root, p).split(path.sep).join('/'))) files.push(p);
+    for (const n of names) {
+      const rel = path.join(d, n).split(path.sep).join('/');
+      // Hidden files and installed packages are not sources; the server and the benchmark are not the page.
+      if (rel.split('/').some((part) => part === 'node_modules' || part.startsWith('.')) || NOT_PAGE.has(rel)) continue;
+      if (statSync(path.join(root, rel)).isFile()) files.push(path.join(root, rel));
     }
-  };
-  for (const d of PAGE_SOURCES) walk(path.join(root, d));
+  }
   files.sort();
   for (const f of files) h.update(`${path.relative(root, f)}\0`).update(readFileSync(f)).update('\0');
   for (const p of PAGE_PACKAGES) {
