@@ -18,7 +18,7 @@ import { Vfs, VfsError, ENOTDIR } from '../../core/models/riscv/vfs';
 import { defaultResultsDir, safeFolderName } from '../../tools/node/results';
 import { writeScenario } from '../../tools/node/testing';
 import { runMatrix } from '../../tools/matrix/matrix';
-import { isLoopbackHost, serveView, serverBuildDir, viewBuildDir } from '../../tools/view/serve';
+import { isLoopbackHost, pageDigest, pageDir, serveView } from '../../tools/view/serve';
 import { cli } from './run-cli';
 
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'virtlab-hostile-'));
@@ -235,8 +235,9 @@ describe("view's server", () => {
   beforeAll(() => {
     saved = process.env.VIRTLAB_VIEW_BUILD_DIR;
     process.env.VIRTLAB_VIEW_BUILD_DIR = build;
-    mkdirSync(build, { recursive: true });
-    writeFileSync(path.join(build, 'index.html'), '<!doctype html><title>view</title>');
+    // A stand-in page where the cache keeps the page of the current sources: served without building.
+    mkdirSync(pageDir(), { recursive: true });
+    writeFileSync(path.join(pageDir(), 'index.html'), '<!doctype html><title>view</title>');
   });
   afterAll(() => {
     if (saved === undefined) delete process.env.VIRTLAB_VIEW_BUILD_DIR;
@@ -262,7 +263,7 @@ describe("view's server", () => {
     });
 
   it('answers loopback names only, and survives a malformed request line', async () => {
-    const { url, close } = await serveView({ target: DEMO, port: 0, skipBuild: true });
+    const { url, close } = await serveView({ target: DEMO, port: 0 });
     const port = Number(new URL(url).port);
     try {
       expect((await get(port, '/scenario.json', `127.0.0.1:${port}`)).status).toBe(200);
@@ -282,7 +283,7 @@ describe("view's server", () => {
   });
 
   it('refuses a port in use in one line, before building', async () => {
-    const first = await serveView({ target: DEMO, port: 0, skipBuild: true });
+    const first = await serveView({ target: DEMO, port: 0 });
     const port = Number(new URL(first.url).port);
     // The build folder is empty: a build would be needed, so a refusal proves the port came first.
     const saved2 = process.env.VIRTLAB_VIEW_BUILD_DIR;
@@ -296,14 +297,16 @@ describe("view's server", () => {
     }
   });
 
-  it('builds each server into a folder of its own', () => {
-    const saved3 = process.env.VIRTLAB_VIEW_BUILD_DIR;
-    delete process.env.VIRTLAB_VIEW_BUILD_DIR;
-    try {
-      expect(serverBuildDir()).toBe(`${viewBuildDir()}-${process.pid}`);
-    } finally {
-      process.env.VIRTLAB_VIEW_BUILD_DIR = saved3;
-    }
+  it('caches the page under a digest of its sources, which any edit changes', () => {
+    const root = path.join(tmp, 'digest-root');
+    for (const d of ['tools/view', 'core', 'plugins', 'hosts']) mkdirSync(path.join(root, d), { recursive: true });
+    writeFileSync(path.join(root, 'tools/view/main.ts'), 'a');
+    writeFileSync(path.join(root, 'core/x.ts'), 'b');
+    const first = pageDigest(root);
+    expect(pageDigest(root)).toBe(first);
+    writeFileSync(path.join(root, 'core/x.ts'), 'c');
+    expect(pageDigest(root)).not.toBe(first);
+    expect(path.dirname(pageDir())).toBe(build);
   });
 });
 

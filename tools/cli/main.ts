@@ -107,12 +107,13 @@ const COMMANDS: Record<string, CommandSpec> = {
   view: {
     name: 'view',
     summary: 'animate a scenario or a recorded run in the browser',
-    usage: ['view <scenario | results folder> [--port n] [--open] [--compare path=value]… [--build-only]'],
+    usage: ['view <scenario | results folder> [--port n] [--open] [--compare path=value]… [--build-only] [--verbose]'],
     options: {
       port: { type: 'string', arg: 'n', description: 'port to serve on (default: any free one)' },
       open: { type: 'boolean', description: 'open the page in a browser' },
       compare: { type: 'string', multiple: true, arg: 'path=value', description: 'run a second copy with this override beside the first' },
-      'build-only': { type: 'boolean', description: 'build the page and stop' },
+      'build-only': { type: 'boolean', description: 'build the page (if its sources changed) and stop' },
+      verbose: { type: 'boolean', description: "print the bundler's output when the page is built" },
     },
     examples: ['virtlab view scenarios/demo.scenario.yaml --compare plugins.placement.worst-fit='],
   },
@@ -212,19 +213,28 @@ export async function main(argv: string[], io: Out = stdio): Promise<number> {
         return await matrixCommand(rest, io);
       case 'view': {
         const { values, positionals } = parse('view', rest);
-        const { buildView, serveView } = await import('../view/serve');
+        const { ensurePage, serveView } = await import('../view/serve');
+        const log = values.verbose ? (line: string) => io.err(line) : undefined;
         if (values['build-only']) {
-          io.out(`built the page into ${await buildView()}`);
+          const page = await ensurePage(undefined, log);
+          io.out(`${page.built ? 'built the page into' : 'the page is up to date in'} ${page.dir}`);
           return 0;
         }
         if (positionals.length !== 1) throw new UsageError('view takes one scenario file or results folder', 'virtlab view scenarios/demo.scenario.yaml');
         let served;
         try {
-          served = await serveView({ target: positionals[0], port: Number(values.port ?? 0), compare: values.compare as string[] | undefined });
+          served = await serveView({
+            target: positionals[0],
+            port: Number(values.port ?? 0),
+            compare: values.compare as string[] | undefined,
+            log,
+            // The one wait worth a word: the first start after an edit builds the page.
+            building: () => io.err('virtlab view: building the page (once, until its sources change)…'),
+          });
         } catch (e) {
           throw new UsageError((e as Error).message);
         }
-        // Ctrl-C stops the server and removes its build folder.
+        // Ctrl-C stops the server.
         for (const signal of ['SIGINT', 'SIGTERM'] as const) {
           process.once(signal, () => {
             served.close();

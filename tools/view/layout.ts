@@ -13,13 +13,14 @@ import { LinkKind } from './protocol';
 export const MARGIN = 20;
 export const CORE_Y = 40;
 export const CORE_H = 6;
-export const TOR_TOP = 62;
+export const TOR_TOP = 80;
 export const TOR_W = 8;
 export const LINK_LEN = 12;
-export const HOSTS_TOP = 70;
+/** Room above the hosts for the rack's and the uplink's labels, and above each host for its name. */
+export const HOSTS_TOP = 98;
 export const HOST_W = 120;
 export const HOST_H = 64;
-export const HOST_GAP = 14;
+export const HOST_GAP = 16;
 export const RACK_GAP = 24;
 export const RACK_W = TOR_W + LINK_LEN + HOST_W + RACK_GAP;
 export const TILE = 11;
@@ -60,6 +61,11 @@ export class SceneLayout {
 
   get width(): number {
     return MARGIN + this.racks * RACK_W;
+  }
+
+  /** The name of a host: its rack and its slot in the rack. */
+  hostName(h: number): string {
+    return `rack${this.hostRack[h]}/host${this.hostSlot[h]}`;
   }
 
   rackX(r: number): number {

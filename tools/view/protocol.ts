@@ -17,6 +17,12 @@ export interface Layout {
   readonly linkKind: Uint8Array;
   readonly linkOwner: Int32Array;
   readonly vmNames: string[];
+  /** Per VM: its workload as the scenario writes it ("synthetic, uniform, 1,000 writes/s …"), or "idle". */
+  readonly vmWorkload: string[];
+  /** Per host: its name, rack and slot ("rack0/host1"). */
+  readonly hostNames: string[];
+  /** The metrics the scenario records as time series (record.series), charted beside the scene. */
+  readonly series: string[];
   readonly plugins: string[];
   readonly durationNs: number;
   readonly tickNs: number;
@@ -63,6 +69,25 @@ export interface FrameBuffers {
   readonly migrations: Float64Array;
 }
 
+/** What a timeline marker stands for. */
+export type MarkKind = 'migration' | 'migration-end' | 'switch' | 'fault' | 'expect-pass' | 'expect-fail';
+
+/** A moment worth a marker on the timeline: a migration starting or ending, a method switch, a failure, an expectation's result. */
+export interface Mark {
+  readonly timeNs: number;
+  readonly kind: MarkKind;
+  readonly text: string;
+  /** The VM it concerns (index), or −1. */
+  readonly vm: number;
+}
+
+/** The numbers of the VM colour scale: the value at the top of the scale (the bottom is 0) and its unit. */
+export interface Scale {
+  readonly max: number;
+  readonly unit: string;
+  readonly label: string;
+}
+
 /** A decision of a migration controller (the `migration.methodSwitch` hook), shown where the VM is. */
 export interface MethodSwitch {
   /** VM index. */
@@ -80,6 +105,9 @@ export interface Frame extends FrameBuffers {
   readonly placementChanged: boolean;
   readonly switches: MethodSwitch[];
   readonly events: string[];
+  readonly marks: Mark[];
+  /** What the VM colours mean in this frame. */
+  readonly scale: Scale;
   /** Present when the page asked for them (the HUD refreshes a few times a second). */
   readonly metrics?: Array<[string, number, string]>;
   /** Worker wall time spent stepping the simulation and building this frame, ms. */

@@ -5,14 +5,16 @@
 // progress (rebuilt only when a migration starts or ends, each link drawn once however
 // many migrations share it), and the overlay (travelling tiles, their progress, the
 // rings of method-switch markers) — so 10,000 VMs cost four draw calls. Labels are
-// bitmap text. A new frame rewrites colours and sizes in place; tiles are laid out
+// not drawn here: the pane asks for them (`labels`), and the page's label layer places
+// them in screen space where they do not collide (tools/view/labels.ts). A new frame rewrites colours and sizes in place; tiles are laid out
 // again only when a placement changed; between frames only what moves (migrating
 // tiles, tiles gliding to a new host, markers fading) is touched, and `update` says
 // whether anything needs drawing.
 //
 // On a software rasterizer every rectangle and every pixel drawn costs CPU time, so the
-// scene keeps both down: hosts are outlines, overlapping paths are merged, coincident
-// travelling tiles are drawn once, labels are capped.
+// scene keeps both down: hosts are outlines, overlapping paths are merged, travelling
+// tiles at the same place are drawn once, as a group labelled with its size ("×40")
+// that opens into a list of its members while the pointer is over it.
 //
 // A migration's tile travels along the links of its network path (host → rack switch
 // → core → rack switch → host, as the network model routes it) once per transfer:
@@ -20,15 +22,26 @@
 // share of that transfer delivered. The VM itself stays drawn, pale, where it runs.
 // The scene only reads frames; it never writes simulation state.
 
-import { BitmapFont, BitmapText, Container } from 'pixi.js';
+import { Container } from 'pixi.js';
 import { LinkKind, Mig, MIG_MAX_LINKS, MigPhase, MIGRATION_STRIDE, transferables, type Frame, type FromWorker, type Layout, type MethodSwitch, type ToWorker } from './protocol';
-import { CORE_Y, HOST_H, HOST_W, LINK_LEN, MARGIN, Route, SceneLayout, TILE, TOR_W, type Rect } from './layout';
+import { CORE_H, CORE_Y, HOST_H, HOST_W, MARGIN, Route, SceneLayout, TILE, TOR_TOP, TOR_W, type Rect } from './layout';
+import type { LabelRequest } from './labels';
 import { QuadBatch, rgba } from './quad-batch';
 import { COLOR_HOST_BORDER, COLOR_IDLE_LINK, COLOR_MARKER, COLOR_MIGRATING_VM, COLOR_PATH, COLOR_PROGRESS_BG, COLOR_SWITCH, COLOR_TRAVEL, heat } from './palette';
 
-export const FONT = 'virtlab-mono';
-/** Travelling tiles labelled with their round and progress; more would only overlap. */
-const MAX_TRAVEL_LABELS = 24;
+/** Travelling tiles in one cell of this size (world units) are one group, with one label. */
+const GROUP_CELL = 3 * TILE;
+/** Rows of an opened group. */
+const ROW = TILE + 4;
+/**
+ * Below this zoom a host's outline (one world unit) is under half a pixel wide: it is
+ * left out, which spares a software rasterizer four rectangles per host.
+ */
+const OUTLINE_MIN_ZOOM = 0.5;
+/** At most this many groups of transfers are labelled (the largest first); more would not fit. */
+const MAX_GROUP_LABELS = 40;
+/** Host names are shown once a host is at least this wide on screen (pixels). */
+const HOST_LABEL_PX = 84;
 /** How long a method-switch marker stays, in wall-clock ms while playing; it fades over the last FADE_MS. */
 const MARKER_MS = 8000;
 const FADE_MS = 3000;
@@ -37,20 +50,6 @@ const PULSE_MS = 900;
 /** The heat colours, packed, for values quantized to 0..255: no per-VM colour arithmetic. */
 const HEAT = Uint32Array.from({ length: 256 }, (_, i) => rgba(heat(i / 255)));
 const heatOf = (v: number) => HEAT[Math.max(0, Math.min(255, (v * 255) | 0))];
-
-let fontInstalled = false;
-function installFont(): void {
-  if (fontInstalled) return;
-  fontInstalled = true;
-  // Drawn white, tinted per label; twice the size it is shown at, so zooming in stays sharp.
-  BitmapFont.install({ name: FONT, style: { fontFamily: 'monospace', fontSize: 24, fill: 0xffffff }, chars: [[' ', '~'], '→·×–%'], resolution: 1 });
-}
-
-function label(text: string, size: number, tint: number): BitmapText {
-  const t = new BitmapText({ text, style: { fontFamily: FONT, fontSize: size } });
-  t.tint = tint;
-  return t;
-}
 
 interface Travel {
   readonly id: number;
@@ -68,7 +67,15 @@ interface Travel {
   /** Centre of the travelling tile. */
   readonly at: Float32Array;
   text: string;
-  label?: BitmapText;
+}
+
+/** Travelling tiles drawn as one. */
+interface Group {
+  x: number;
+  y: number;
+  readonly members: Travel[];
+  label: string;
+  open: boolean;
 }
 
 interface Marker {
@@ -76,7 +83,7 @@ interface Marker {
   readonly text: string;
   readonly reason: string;
   ageMs: number;
-  readonly label: BitmapText;
+  alpha: number;
   /** Ring around the VM, for inspection. */
   readonly ring: Rect;
 }
@@ -87,7 +94,9 @@ export interface PaneInspection {
   readonly offsetX: number;
   readonly tick: number;
   readonly layout: { racks: number; hostRack: number[]; hostSlot: number[] };
-  readonly travels: Array<{ vm: number; src: number; dst: number; round: number; phase: number; trip: number; x: number; y: number; points: number[]; label: string }>;
+  readonly travels: Array<{ vm: number; src: number; dst: number; round: number; phase: number; trip: number; x: number; y: number; points: number[]; label: string; group: number }>;
+  /** Groups of travelling tiles drawn as one: where, how many, the label, and whether it is open. */
+  readonly groups: Array<{ x: number; y: number; n: number; label: string; open: boolean }>;
   readonly markers: Array<{ vm: number; text: string; reason: string; ring: Rect; alpha: number }>;
   readonly workerCost: { frames: number; ticks: number; stepMs: number; buildMs: number };
   /**
@@ -109,14 +118,15 @@ export class Pane {
   private readonly paths = new QuadBatch(64, 'paths');
   private readonly overlay = new QuadBatch(256, 'overlay');
   private pathsDirty = false;
-  /** The view the static labels were last shown for (x0, y0, x1, y1 in x, y, w, h). */
-  private labelView: Rect = { x: NaN, y: NaN, w: NaN, h: NaN };
-  /** Travelling tiles drawn this frame, by rounded position: those at the same place are drawn once. */
-  private drawnAt = new Int32Array(1024);
+  /** The groups of travelling tiles drawn last, and the VM whose group the pointer opened (−1: none). */
+  private groups: Group[] = [];
+  private openVm = -1;
+  /** The static batch's rectangles: all of them, and those before the host outlines. */
+  private staticsAll = 0;
+  private staticsBare = 0;
+  private readonly drawnAt = new Set<number>();
   /** The overlay must be rebuilt: a frame arrived, a tile glided, a marker came or went. */
   private overlayStale = false;
-  private readonly staticLabels = new Container();
-  private readonly liveLabels = new Container();
   /** Where each part of the dynamic batch starts. */
   private oUplink = 0;
   private oNic = 0;
@@ -138,13 +148,9 @@ export class Pane {
   private hostCount = new Int32Array(0);
   private readonly travels = new Map<number, Travel>();
   private readonly markers: Marker[] = [];
-  private readonly labelPool: BitmapText[] = [];
   private readonly rect: Rect = { x: 0, y: 0, w: 0, h: 0 };
   private readonly links = new Int32Array(MIG_MAX_LINKS);
   private readonly centre = new Float32Array(2);
-  private readonly markersPerVm = new Map<number, number>();
-  /** Where this frame's travel labels went (x, y pairs). */
-  private readonly labelAt = new Float32Array(2 * MAX_TRAVEL_LABELS);
   /** The worker's cost, summed over the frames received: for the benchmark. */
   readonly workerCost = { frames: 0, ticks: 0, stepMs: 0, buildMs: 0 };
   private fresh = false;
@@ -160,7 +166,6 @@ export class Pane {
     readonly offsetX: number,
     onMessage: (pane: Pane, m: FromWorker) => void,
   ) {
-    installFont();
     this.worker = new Worker(new URL('./sim-worker.ts', import.meta.url), { type: 'module' });
     this.worker.onmessage = (e: MessageEvent<FromWorker>) => onMessage(this, e.data);
     this.world.x = offsetX;
@@ -170,7 +175,7 @@ export class Pane {
     this.dynamic.mesh.state.blend = false;
     this.paths.mesh.state.blend = false;
     // Paths go under the links: a busy link along a path still shows its utilization.
-    this.world.addChild(this.statics.mesh, this.paths.mesh, this.dynamic.mesh, this.overlay.mesh, this.staticLabels, this.liveLabels);
+    this.world.addChild(this.statics.mesh, this.paths.mesh, this.dynamic.mesh, this.overlay.mesh);
   }
 
   send(m: ToWorker): void {
@@ -230,6 +235,7 @@ export class Pane {
     // Hosts are outlines on the page's background: a software rasterizer pays for every
     // pixel, and filled boxes were the largest area of the scene.
     const border = rgba(COLOR_HOST_BORDER);
+    this.staticsBare = s.count;
     for (let h = 0; h < H; h++) {
       const x = g.hostX(h);
       const y = g.hostY(h);
@@ -238,22 +244,8 @@ export class Pane {
       s.push(x, y + 1, 1, HOST_H - 2, border);
       s.push(x + HOST_W - 1, y + 1, 1, HOST_H - 2, border);
     }
+    this.staticsAll = s.count;
     s.commit();
-
-    this.staticLabels.removeChildren().forEach((c) => c.destroy());
-    this.staticLabels.addChild(label(this.title, 14, 0x222222));
-    if (l.racks > 1) {
-      const core = label('core switch', 10, 0x546e7a);
-      core.x = MARGIN;
-      core.y = CORE_Y - 13;
-      this.staticLabels.addChild(core);
-    }
-    for (let r = 0; r < l.racks; r++) {
-      const t = label(`rack ${r}`, 11, 0x555555);
-      t.x = g.rackX(r) + TOR_W + LINK_LEN;
-      t.y = CORE_Y + 10;
-      this.staticLabels.addChild(t);
-    }
 
     // The dynamic batch: rack uplinks, NIC links, load bars, VM tiles, at fixed offsets.
     const d = this.dynamic;
@@ -275,7 +267,7 @@ export class Pane {
     this.gliders = [];
     this.hostCount = new Int32Array(H);
     this.travels.clear();
-    for (const m of this.markers) this.release(m.label);
+    this.groups = [];
     this.markers.length = 0;
     this.placementDirty = true;
   }
@@ -285,9 +277,11 @@ export class Pane {
    * glides, ages markers (while playing), and leaves out what lies outside `view` (the
    * visible area in this pane's coordinates). Returns whether anything visible changed.
    */
-  update(dtMs: number, playing: boolean, view: Rect): boolean {
+  update(dtMs: number, playing: boolean, view: Rect, zoom = 1): boolean {
     if (!this.geo || !this.frame) return false;
     let changed = false;
+    const statics = zoom >= OUTLINE_MIN_ZOOM ? this.staticsAll : this.staticsBare;
+    if (this.statics.count !== statics) this.statics.count = statics;
     // A margin, so that a little panning does not rebuild the index buffers at once.
     const m = 64;
     const x0 = Math.floor((view.x - m) / 128) * 128;
@@ -297,11 +291,6 @@ export class Pane {
     this.statics.setView(x0, y0, x1, y1);
     this.dynamic.setView(x0, y0, x1, y1);
     changed = this.statics.commit() || changed;
-    if (this.labelView.x !== x0 || this.labelView.y !== y0 || this.labelView.w !== x1 || this.labelView.h !== y1) {
-      this.labelView = { x: x0, y: y0, w: x1, h: y1 };
-      // Labels are short: their left end and a line's height are enough to tell.
-      for (const c of this.staticLabels.children) c.visible = c.x < x1 && c.x + 200 > x0 && c.y < y1 && c.y + 20 > y0;
-    }
     if (this.fresh) {
       this.applyFrame(this.frame);
       this.fresh = false;
@@ -312,6 +301,7 @@ export class Pane {
     if (this.travels.size || this.markers.length) changed = this.animate(dtMs, playing) || changed;
     else if (this.overlay.count) {
       this.overlay.count = 0;
+      this.groups = [];
       changed = true;
     }
     if (this.pathsDirty) {
@@ -432,7 +422,6 @@ export class Pane {
       // Finished: the VM's tile glides from where its travelling tile was into its slot.
       this.travels.delete(id);
       this.pathsDirty = true;
-      if (t.label) this.release(t.label);
       const v = t.vm;
       if (f.vmHost[v] >= 0) {
         this.drawX[v] = t.at[0] - TILE / 2;
@@ -448,8 +437,7 @@ export class Pane {
 
   private addMarker(s: MethodSwitch): void {
     const text = `→ ${s.to === 'postcopy' ? 'post-copy' : s.to}`;
-    const lbl = this.acquire(text, 11, COLOR_MARKER);
-    this.markers.push({ vm: s.vm, text, reason: s.reason, ageMs: 0, label: lbl, ring: { x: 0, y: 0, w: 0, h: 0 } });
+    this.markers.push({ vm: s.vm, text, reason: s.reason, ageMs: 0, alpha: 1, ring: { x: 0, y: 0, w: 0, h: 0 } });
   }
 
   /** Where a VM is drawn: its travelling tile while it migrates, else its own. */
@@ -559,57 +547,49 @@ export class Pane {
     const ease = 1 - Math.exp(-dtMs / 120);
     const tile = rgba(COLOR_TRAVEL);
     const bg = rgba(COLOR_PROGRESS_BG);
-    let labelled = 0;
-    if (this.drawnAt.length < 2 * this.travels.size) this.drawnAt = new Int32Array(2 ** Math.ceil(Math.log2(2 * this.travels.size)));
-    const drawn = this.drawnAt;
-    const bits = Math.log2(drawn.length);
-    drawn.fill(-1);
     for (const t of this.travels.values()) {
       t.shown += (t.trip - t.shown) * ease;
       if (Math.abs(t.trip - t.shown) < 1e-4) t.shown = t.trip;
       t.route.pointAt(t.shown, t.at);
-      const x = t.at[0] - TILE / 2;
-      const y = t.at[1] - TILE / 2;
-      // Open addressing on the rounded position: a tile exactly over another is not drawn again.
-      const key = ((Math.round(x) & 0xffff) << 16) | (Math.round(y) & 0xffff);
-      let slot = Math.imul(key, 0x9e3779b1) >>> (32 - bits);
-      while (drawn[slot] !== -1 && drawn[slot] !== key) slot = (slot + 1) & (drawn.length - 1);
-      const covered = drawn[slot] === key;
-      drawn[slot] = key;
-      if (!covered) ov.push(x, y, TILE, TILE, tile);
       const pct = Math.floor(t.shown * 100);
-      const text = t.phase === MigPhase.POSTCOPY ? `post-copy ${pct}%` : t.phase === MigPhase.STOP_AND_COPY ? `stop-and-copy ${pct}%` : `r${t.round} ${pct}%`;
-      // Tiles on the same path at the same progress coincide: one label says it for all.
-      let free = labelled < MAX_TRAVEL_LABELS;
-      for (let j = 0; free && j < labelled; j++) free = Math.abs(this.labelAt[2 * j] - x) > 44 || Math.abs(this.labelAt[2 * j + 1] - y) > 11;
-      if (free) {
-        this.labelAt[2 * labelled] = x;
-        this.labelAt[2 * labelled + 1] = y;
-        labelled++;
-        // The progress of this transfer as a bar under the tile, and in words beside it.
-        ov.push(x - 2, y + TILE + 1, TILE + 4, 3, bg);
-        ov.push(x - 2, y + TILE + 1, (TILE + 4) * t.shown, 3, tile);
-        if (!t.label) t.label = this.acquire(text, 10, COLOR_TRAVEL);
-        else if (t.text !== text) t.label.text = text;
-        t.text = text;
-        t.label.x = x + TILE + 3;
-        t.label.y = y - 1;
-      } else if (t.label) {
-        this.release(t.label);
-        t.label = undefined;
+      t.text = t.phase === MigPhase.POSTCOPY ? `post-copy ${pct}%` : t.phase === MigPhase.STOP_AND_COPY ? `stop-and-copy ${pct}%` : `r${t.round} ${pct}%`;
+    }
+    this.groups = this.group();
+    // Every travelling tile where it is, once per place: tiles exactly over one another are drawn once.
+    const drawn = this.drawnAt;
+    drawn.clear();
+    for (const t of this.travels.values()) {
+      const x = Math.round(t.at[0] - TILE / 2);
+      const y = Math.round(t.at[1] - TILE / 2);
+      const key = x * 65536 + y;
+      if (drawn.has(key)) continue;
+      drawn.add(key);
+      ov.push(x, y, TILE, TILE, tile);
+    }
+    for (const g of this.groups) {
+      if (!g.open) {
+        // The group's progress: the mean share delivered, as a bar under the tile.
+        let p = 0;
+        for (const t of g.members) p += t.shown;
+        ov.push(g.x - 2, g.y + TILE + 1, TILE + 4, 3, bg);
+        ov.push(g.x - 2, g.y + TILE + 1, ((TILE + 4) * p) / g.members.length, 3, tile);
+        continue;
       }
+      // Opened: one row per member, beside the group's place, each with its own progress.
+      g.members.forEach((t, i) => {
+        const x = g.x + TILE + 8;
+        const y = g.y + i * ROW;
+        ov.push(x, y, TILE, TILE, tile);
+        ov.push(x - 2, y + TILE + 1, TILE + 4, 2, bg);
+        ov.push(x - 2, y + TILE + 1, (TILE + 4) * t.shown, 2, tile);
+      });
     }
     const centre = this.centre;
     let w = 0;
-    const perVm = this.markersPerVm;
-    perVm.clear();
     for (const m of this.markers) {
-      if (m.ageMs >= MARKER_MS) {
-        this.release(m.label);
-        continue;
-      }
+      if (m.ageMs >= MARKER_MS) continue;
       this.markers[w++] = m;
-      const alpha = m.ageMs < MARKER_MS - FADE_MS ? 1 : (MARKER_MS - m.ageMs) / FADE_MS;
+      const alpha = (m.alpha = m.ageMs < MARKER_MS - FADE_MS ? 1 : (MARKER_MS - m.ageMs) / FADE_MS);
       this.vmCentre(m.vm, centre);
       // A ring that shrinks onto the VM as the marker appears, then stays around it.
       const pulse = Math.max(0, 1 - m.ageMs / PULSE_MS);
@@ -625,32 +605,127 @@ export class Pane {
       m.ring.x = x;
       m.ring.y = y;
       m.ring.w = m.ring.h = side;
-      // Several decisions for one VM stack their labels.
-      const n = perVm.get(m.vm) ?? 0;
-      perVm.set(m.vm, n + 1);
-      m.label.x = centre[0] + TILE / 2 + 6;
-      m.label.y = centre[1] - TILE - 14 - 13 * n;
-      m.label.alpha = alpha;
     }
     this.markers.length = w;
     return true;
   }
 
-  private acquire(text: string, size: number, tint: number): BitmapText {
-    const t = this.labelPool.pop() ?? label('', size, tint);
-    t.text = text;
-    t.style.fontSize = size;
-    t.tint = tint;
-    t.alpha = 1;
-    t.visible = true;
-    this.liveLabels.addChild(t);
-    return t;
+  /**
+   * The travelling tiles grouped by where they are drawn: tiles in one cell of
+   * GROUP_CELL are one group, labelled once at its first member. The group holding the VM the pointer opened
+   * is listed open.
+   */
+  private group(): Group[] {
+    const cells = new Map<number, Group>();
+    const groups: Group[] = [];
+    for (const t of this.travels.values()) {
+      const x = t.at[0] - TILE / 2;
+      const y = t.at[1] - TILE / 2;
+      const key = ((Math.floor(x / GROUP_CELL) & 0xffff) << 16) | (Math.floor(y / GROUP_CELL) & 0xffff);
+      let g = cells.get(key);
+      if (!g) {
+        g = { x, y, members: [], label: '', open: false };
+        cells.set(key, g);
+        groups.push(g);
+      }
+      g.members.push(t);
+      if (t.vm === this.openVm) g.open = true;
+    }
+    for (const g of groups) {
+      const m = g.members;
+      if (m.length === 1) {
+        g.label = m[0].text;
+        continue;
+      }
+      m.sort((a, b) => a.vm - b.vm);
+      let r0 = Infinity;
+      let r1 = -Infinity;
+      let p0 = Infinity;
+      let p1 = -Infinity;
+      for (const t of m) {
+        r0 = Math.min(r0, t.round);
+        r1 = Math.max(r1, t.round);
+        p0 = Math.min(p0, Math.floor(t.shown * 100));
+        p1 = Math.max(p1, Math.floor(t.shown * 100));
+      }
+      g.label = `×${m.length} r${r0}${r1 > r0 ? `–${r1}` : ''} ${p0}${p1 > p0 ? `–${p1}` : ''}%`;
+    }
+    return groups;
   }
 
-  private release(t: BitmapText): void {
-    t.visible = false;
-    this.liveLabels.removeChild(t);
-    this.labelPool.push(t);
+  /**
+   * The pointer is at (px, py), world coordinates of this pane (NaN: elsewhere): opens
+   * the group of travelling tiles under it, keeps an open group open while the pointer
+   * is over its list, and closes it when it leaves. Returns whether that changed.
+   */
+  hover(px: number, py: number): boolean {
+    let vm = -1;
+    for (const g of this.groups) {
+      const n = g.open ? g.members.length : 1;
+      const w = g.open ? TILE + 8 + TILE + 140 : TILE;
+      if (px >= g.x - 2 && px <= g.x + w + 2 && py >= g.y - 2 && py <= g.y + (n - 1) * ROW + TILE + 2 && (g.members.length > 1 || g.open)) {
+        vm = g.members[0].vm;
+        break;
+      }
+    }
+    if (vm === this.openVm) return false;
+    this.openVm = vm;
+    this.overlayStale = true;
+    return true;
+  }
+
+  /** The name of a host. */
+  hostName(h: number): string {
+    return this.geo ? this.geo.hostName(h) : `host ${h}`;
+  }
+
+  /**
+   * The labels this pane asks for at zoom k, for the part of it in `view` (its own
+   * coordinates): its title, the core switch, each rack's switch and uplink, the
+   * decisions and transfers in flight, and the hosts' names and NIC links once hosts are
+   * wide enough on screen to carry them.
+   */
+  labels(all: LabelRequest[], k: number, view: Rect): void {
+    // Anchors go out in the scene's coordinates: this pane's, shifted by its offset.
+    const dx = this.world.x;
+    const out = { push: (r: LabelRequest) => all.push({ ...r, x: r.x + dx }) };
+    const g = this.geo;
+    const l = this.layout;
+    out.push({ text: this.title, x: 0, y: 0, size: 14, tint: 0x222222, priority: 0, sides: ['at'], kind: 'title', must: true });
+    if (!g || !l) return;
+    const f = this.frame;
+    const inView = (x: number, y: number, w: number, h: number) => x + w >= view.x && x <= view.x + view.w && y + h >= view.y && y <= view.y + view.h;
+    if (l.racks > 1) out.push({ text: 'core switch', x: MARGIN, y: CORE_Y - 1, size: 11, tint: 0x546e7a, priority: 1, sides: ['above'], kind: 'switch' });
+    const pct = (u: number) => `${Math.round(Math.min(9.99, u) * 100)}%`;
+    for (let r = 0; r < l.racks; r++) {
+      const x = g.torX(r) + TOR_W / 2 + 2;
+      if (!inView(x, CORE_Y, 160, TOR_TOP - CORE_Y)) continue;
+      out.push({ text: `rack${r} switch`, x, y: CORE_Y + CORE_H + 8, size: 11, tint: 0x37474f, priority: 1, sides: ['right'], kind: 'rack' });
+      if (l.racks > 1 && f) {
+        const u = Math.max(this.util(f, this.rackUp[r]), this.util(f, this.rackDown[r]));
+        out.push({ text: `uplink ${pct(u)}`, x, y: CORE_Y + CORE_H + 22, size: 10, tint: 0x607d8b, priority: 5, sides: ['right'], kind: 'link' });
+      }
+    }
+    for (const m of this.markers) {
+      this.vmCentre(m.vm, this.centre);
+      out.push({ text: m.text, x: this.centre[0] + TILE / 2 + 6, y: this.centre[1] - TILE, size: 11, tint: COLOR_MARKER, priority: 2, sides: ['right', 'above', 'left', 'below'], kind: 'decision', alpha: m.alpha });
+    }
+    const labelled = this.groups.length <= MAX_GROUP_LABELS ? this.groups : [...this.groups].sort((a, b) => Number(b.open) - Number(a.open) || b.members.length - a.members.length).slice(0, MAX_GROUP_LABELS);
+    for (const gr of labelled) {
+      out.push({ text: gr.label, x: gr.x + TILE + 2, y: gr.y + TILE / 2, size: 10, tint: COLOR_TRAVEL, priority: 3, sides: gr.open ? ['above'] : ['right', 'left', 'below', 'above'], kind: 'transfer' });
+      if (!gr.open) continue;
+      gr.members.forEach((t, i) =>
+        out.push({ text: `${l.vmNames[t.vm]} ${t.text}`, x: gr.x + 2 * TILE + 10, y: gr.y + i * ROW + TILE / 2, size: 10, tint: COLOR_TRAVEL, priority: 3, sides: ['right'], kind: 'member' }),
+      );
+    }
+    if (HOST_W * k < HOST_LABEL_PX) return;
+    for (let h = 0; h < g.hosts; h++) {
+      const x = g.hostX(h);
+      const y = g.hostY(h);
+      if (!inView(x, y - 14, HOST_W, HOST_H + 14)) continue;
+      const u = f ? Math.max(this.util(f, this.nicUp[h]), this.util(f, this.nicDown[h])) : 0;
+      out.push({ text: u >= 0.005 ? `${g.hostName(h)} NIC ${pct(u)}` : g.hostName(h), x, y, size: 10, tint: 0x455a64, priority: 6, sides: ['above'], kind: 'host' });
+    }
   }
 
   /** The host or VM at a point in world coordinates. */
@@ -701,9 +776,11 @@ export class Pane {
         x: t.at[0],
         y: t.at[1],
         points: [...t.route.points],
-        label: t.label?.text ?? '',
+        label: this.groups.find((g) => g.members.includes(t))?.label ?? t.text,
+        group: this.groups.find((g) => g.members.includes(t))?.members.length ?? 1,
       })),
-      markers: this.markers.map((m) => ({ vm: m.vm, text: m.text, reason: m.reason, ring: { ...m.ring }, alpha: m.label.alpha })),
+      groups: this.groups.map((g) => ({ x: g.x, y: g.y, n: g.members.length, label: g.label, open: g.open })),
+      markers: this.markers.map((m) => ({ vm: m.vm, text: m.text, reason: m.reason, ring: { ...m.ring }, alpha: m.alpha })),
       settled: this.pending === 0 && !this.fresh && this.gliders.length === 0 && [...this.travels.values()].every((t) => t.shown === t.trip),
       workerCost: { ...this.workerCost },
     };

@@ -1,34 +1,132 @@
 // `virtlab view <scenario | results folder> [--port n] [--open] [--compare path=value…]`:
-// builds the visualizer page with Vite, serves it on 127.0.0.1, and prints the URL. A
-// scenario runs live in the page's worker; a results folder is replayed by running its
-// effective configuration (config.json) again, which the determinism of the engine
-// makes identical to the recorded run. `--compare` runs a second copy with overrides in
+// serves the visualizer page on 127.0.0.1 and prints the URL. A scenario runs live in
+// the page's worker; a results folder is replayed by running its effective
+// configuration (config.json) again, which the determinism of the engine makes
+// identical to the recorded run. `--compare` runs a second copy with overrides in
 // lockstep beside the first (e.g. --compare plugins.placement.worst-fit=).
+//
+// The page is built once and cached under a digest of everything that goes into it
+// (the page's sources, the core, the plugins, the host profiles and the versions of
+// Vite and PixiJS): a start whose page exists serves it at once, and only an edit to
+// one of those sources builds again. Builds are written into a temporary folder and
+// renamed into place, so concurrent servers never see half of one and share the same
+// page; Vite's output is silent unless asked for (--verbose).
 //
 // The server is for the user's own browser only: it listens on 127.0.0.1, answers only
 // requests whose Host is a loopback name (a page elsewhere that rebinds its DNS name
 // to 127.0.0.1 gets 403, not /scenario.json), answers a malformed request with 400
-// and goes on, and takes its port before the (slow) build, so a port in use is a
-// one-line error at once. Each server builds its page into a folder of its own, so a
-// second `view` never empties the first one's page.
+// and goes on, and takes its port before a (slow) build, so a port in use is a
+// one-line error at once.
 
 import { createServer, type Server } from 'node:http';
-import { existsSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, utimesSync } from 'node:fs';
 import path from 'node:path';
 import { parseAssignment } from '../cli/args';
-import { REPO_ROOT } from '../node/catalog';
+import { REPO_ROOT } from '../node/repo-root';
 
 /**
- * Where the page is built: results/.view-build, or the folder VIRTLAB_VIEW_BUILD_DIR
- * names (the tests build into a temporary folder, outside the repository).
+ * Where built pages are cached, one folder per digest: results/.view-build, or the
+ * folder VIRTLAB_VIEW_BUILD_DIR names (the tests build into a temporary folder).
  */
-export function viewBuildDir(): string {
+export function viewCacheRoot(): string {
   return process.env.VIRTLAB_VIEW_BUILD_DIR ? path.resolve(process.env.VIRTLAB_VIEW_BUILD_DIR) : path.join(REPO_ROOT, 'results', '.view-build');
 }
 
-/** The build folder of one server: viewBuildDir() when the tests name it, else one per process. */
-export function serverBuildDir(): string {
-  return process.env.VIRTLAB_VIEW_BUILD_DIR ? viewBuildDir() : `${viewBuildDir()}-${process.pid}`;
+/** The folders and packages whose contents the page is built from; the server and the benchmark are not part of it. */
+const PAGE_SOURCES = ['tools/view', 'core', 'plugins', 'hosts'];
+const NOT_PAGE = new Set(['tools/view/serve.ts', 'tools/view/bench.ts']);
+const PAGE_PACKAGES = ['vite', 'pixi.js', 'binaryen'];
+/** Cached pages kept besides the current one. */
+const KEEP_PAGES = 2;
+
+/** A digest of the contents of every file the page is built from, and of the bundler's and renderer's versions. */
+export function pageDigest(root = REPO_ROOT): string {
+  const h = createHash('sha1');
+  const files: string[] = [];
+  for (const d of PAGE_SOURCES) {
+    let names: string[];
+    try {
+      names = readdirSync(path.join(root, d), { recursive: true, encoding: 'utf8' });
+    } catch {
+      continue;
+    }
+    for (const n of names) {
+      const rel = path.join(d, n).split(path.sep).join('/');
+      // Hidden files and installed packages are not sources; the server and the benchmark are not the page.
+      if (rel.split('/').some((part) => part === 'node_modules' || part.startsWith('.')) || NOT_PAGE.has(rel)) continue;
+      if (statSync(path.join(root, rel)).isFile()) files.push(path.join(root, rel));
+    }
+  }
+  files.sort();
+  for (const f of files) h.update(`${path.relative(root, f)}\0`).update(readFileSync(f)).update('\0');
+  for (const p of PAGE_PACKAGES) {
+    try {
+      h.update(`${p}@${(JSON.parse(readFileSync(require.resolve(`${p}/package.json`, { paths: [root] }), 'utf8')) as { version: string }).version}\n`);
+    } catch {
+      h.update(`${p}@none\n`);
+    }
+  }
+  return h.digest('hex').slice(0, 16);
+}
+
+/** The folder of the page for the sources as they are now. */
+export function pageDir(digest = pageDigest()): string {
+  return path.join(viewCacheRoot(), digest);
+}
+
+/** Whether the page for the current sources is built. */
+export function pageReady(dir = pageDir()): boolean {
+  return existsSync(path.join(dir, 'index.html'));
+}
+
+/**
+ * Builds the page into `dir` (Vite, production mode) unless it is there; returns the
+ * folder and whether it built. `log` receives Vite's own output when given (--verbose).
+ */
+export async function ensurePage(dir = pageDir(), log?: (line: string) => void): Promise<{ dir: string; built: boolean }> {
+  if (pageReady(dir)) {
+    // Marks it recently used, so pruning keeps it.
+    const now = new Date();
+    try {
+      utimesSync(dir, now, now);
+    } catch {
+      // A read-only cache is still served.
+    }
+    return { dir, built: false };
+  }
+  const cache = path.dirname(dir);
+  mkdirSync(cache, { recursive: true });
+  const tmp = mkdtempSync(path.join(cache, `.tmp-${path.basename(dir)}-`));
+  try {
+    const { build, createLogger } = await import('vite');
+    // require() goes through the TypeScript loader (tsx); the config itself is plain data.
+    const config = (require('./vite.config') as { default: Record<string, unknown> }).default;
+    const logger = createLogger(log ? 'info' : 'silent');
+    if (log) for (const level of ['info', 'warn', 'warnOnce', 'error'] as const) logger[level] = (msg: string) => log(msg);
+    await build({ ...config, customLogger: logger, logLevel: log ? 'info' : 'silent', build: { ...(config.build as object), outDir: tmp, emptyOutDir: true }, configFile: false });
+    try {
+      renameSync(tmp, dir);
+    } catch (e) {
+      // Another process finished the same page first: its copy is as good.
+      if (!pageReady(dir)) throw e;
+      rmSync(tmp, { recursive: true, force: true });
+    }
+  } catch (e) {
+    rmSync(tmp, { recursive: true, force: true });
+    throw e;
+  }
+  prunePages(cache, path.basename(dir));
+  return { dir, built: true };
+}
+
+/** Removes cached pages of earlier sources but the newest few (a running server may still serve one). */
+function prunePages(cache: string, keep: string): void {
+  const pages = readdirSync(cache)
+    .filter((n) => n !== keep && /^[0-9a-f]{16}$/.test(n))
+    .map((n) => ({ n, t: statSync(path.join(cache, n)).mtimeMs }))
+    .sort((a, b) => b.t - a.t);
+  for (const p of pages.slice(KEEP_PAGES)) rmSync(path.join(cache, p.n), { recursive: true, force: true });
 }
 
 /** Host names the server answers: loopback only (DNS rebinding protection). */
@@ -42,15 +140,6 @@ export function isLoopbackHost(host: string | undefined): boolean {
 }
 const TYPES: Record<string, string> = { '.html': 'text/html', '.js': 'text/javascript', '.css': 'text/css', '.json': 'application/json', '.wasm': 'application/wasm', '.svg': 'image/svg+xml' };
 
-/** Builds the page into viewBuildDir() (Vite, production mode). */
-export async function buildView(outDir = viewBuildDir()): Promise<string> {
-  const { build } = await import('vite');
-  // require() goes through the TypeScript loader (tsx); the config itself is plain data.
-  const config = (require('./vite.config') as { default: Record<string, unknown> }).default;
-  await build({ ...config, build: { ...(config.build as object), outDir }, configFile: false });
-  return outDir;
-}
-
 /**
  * The scenario text of a results folder: its config.json as it is, which the scenario
  * loader recognizes and runs as the scenario it was resolved from.
@@ -63,13 +152,15 @@ export interface ViewOptions {
   readonly target: string;
   readonly port: number;
   readonly compare?: string[];
-  /** Reuse the page built by an earlier call (tests serve several targets). */
-  readonly skipBuild?: boolean;
+  /** Receives Vite's output if the page must be built (--verbose). */
+  readonly log?: (line: string) => void;
+  /** Told once, before a build starts, that the page is being built (it takes a while, once). */
+  readonly building?: () => void;
 }
 
 /**
- * Takes the port, builds the page and serves it; resolves with the server, its URL
- * and `close`, which stops it and removes its build folder.
+ * Takes the port, builds the page if its sources changed since the cached one, and
+ * serves it; resolves with the server, its URL and `close`, which stops it.
  */
 export async function serveView(o: ViewOptions): Promise<{ server: Server; url: string; close: () => void }> {
   if (!existsSync(o.target)) throw new Error(`no such scenario or results folder: ${o.target}`);
@@ -86,9 +177,7 @@ export async function serveView(o: ViewOptions): Promise<{ server: Server; url: 
         }),
       }
     : undefined;
-  // A page built before (build-only, or the tests) is served as it is; a server that
-  // builds uses a folder of its own.
-  const OUT = o.skipBuild && existsSync(path.join(viewBuildDir(), 'index.html')) ? viewBuildDir() : serverBuildDir();
+  const OUT = pageDir();
   const info = JSON.stringify({ ...scenario, compare, report });
   const server = createServer((req, res) => {
     if (!isLoopbackHost(req.headers.host)) {
@@ -135,12 +224,10 @@ export async function serveView(o: ViewOptions): Promise<{ server: Server; url: 
     );
     server.listen(o.port, '127.0.0.1', resolve);
   });
-  const close = () => {
-    server.close();
-    if (OUT !== viewBuildDir()) rmSync(OUT, { recursive: true, force: true });
-  };
+  const close = () => server.close();
   try {
-    if (!o.skipBuild || !existsSync(path.join(OUT, 'index.html'))) await buildView(OUT);
+    if (!pageReady(OUT)) o.building?.();
+    await ensurePage(OUT, o.log);
   } catch (e) {
     close();
     throw e;

@@ -31,7 +31,8 @@ import {
   wssEstimators,
   type WssEstimator,
 } from 'virtlab';
-import { LINK_KIND_BY_NAME, LinkKind, Mig, MIG_MAX_LINKS, MigPhase, MIGRATION_STRIDE, NIC_STRIDE, NicField, transferables, type Frame, type FrameBuffers, type FromWorker, type Layout, type MethodSwitch, type Metric, type ToWorker } from './protocol';
+import { checkExpectations } from '../../core/scenario/expectations';
+import { LINK_KIND_BY_NAME, LinkKind, Mig, MIG_MAX_LINKS, MigPhase, MIGRATION_STRIDE, NIC_STRIDE, NicField, transferables, type Frame, type FrameBuffers, type FromWorker, type Layout, type Mark, type MethodSwitch, type Metric, type Scale, type ToWorker } from './protocol';
 
 const manifests = import.meta.glob('../../plugins/**/plugin.json', { eager: true, import: 'default' }) as Record<string, unknown>;
 const entries = import.meta.glob('../../plugins/**/index.ts') as Record<string, () => Promise<unknown>>;
@@ -63,6 +64,9 @@ let sim: Simulation | undefined;
 const snapshots = new Map<number, SimSnapshot>();
 let events: string[] = [];
 let switches: MethodSwitch[] = [];
+let marks: Mark[] = [];
+/** Whether the expectations' results were sent (once, at the end of the run). */
+let expected = false;
 /** False when a plugin cannot be snapshotted: seeking back then re-runs from the start. */
 let canSnapshot = true;
 
@@ -96,21 +100,34 @@ function keepSnapshot(s: Simulation): void {
 }
 
 const at = (timeNs: number) => `${(timeNs / 1e9).toFixed(2)} s`;
-/** VM and host entities as the page names them: the VM's name, the host's index. */
+/** VM and host entities as the page names them: the VM's group and number (app-0), the host's rack and slot (rack0/host1). */
 let vmNames: string[] = [];
+let hostNames: string[] = [];
 const vmName = (vm: number) => (index && index.vmOf[vm] >= 0 ? vmNames[index.vmOf[vm]] : String(vm));
-const hostName = (h: number) => String(index && index.hostOf[h] >= 0 ? index.hostOf[h] : h);
+const hostName = (h: number) => (index && index.hostOf[h] >= 0 ? hostNames[index.hostOf[h]] : String(h));
+const vmIndex = (vm: number) => (index ? index.vmOf[vm] : -1);
 
 function observe(s: Simulation): void {
   // Only reads: the visualizer never writes simulation state.
   s.hooks.datacenter.vmPlaced.tap({ name: 'view', stage: 200 }, (e) => events.push(`${at(e.timeNs)}  VM ${vmName(e.vm)} placed on host ${hostName(e.host)}`));
-  s.hooks.datacenter.placementFailed.tap({ name: 'view', stage: 200 }, (e) => events.push(`${at(e.timeNs)}  VM ${vmName(e.vm)} has no host: ${e.reason}`));
-  s.hooks.migration.start.tap({ name: 'view', stage: 200 }, (e) => events.push(`${at(e.timeNs)}  migration of VM ${vmName(e.vm)} from host ${hostName(e.src)} to host ${hostName(e.dst)} starts (${e.method})`));
+  s.hooks.datacenter.placementFailed.tap({ name: 'view', stage: 200 }, (e) => {
+    events.push(`${at(e.timeNs)}  VM ${vmName(e.vm)} has no host: ${e.reason}`);
+    marks.push({ timeNs: e.timeNs, kind: 'fault', text: `${vmName(e.vm)} has no host`, vm: vmIndex(e.vm) });
+  });
+  s.hooks.migration.start.tap({ name: 'view', stage: 200 }, (e) => {
+    events.push(`${at(e.timeNs)}  migration of VM ${vmName(e.vm)} from ${hostName(e.src)} to ${hostName(e.dst)} starts (${e.method})`);
+    marks.push({ timeNs: e.timeNs, kind: 'migration', text: `${vmName(e.vm)}: ${hostName(e.src)} → ${hostName(e.dst)} (${e.method})`, vm: vmIndex(e.vm) });
+  });
   s.hooks.migration.methodSwitch.tap({ name: 'view', stage: 200 }, (e) => {
     events.push(`${at(e.timeNs)}  VM ${vmName(e.vm)}: ${e.to} — ${e.reason}`);
+    marks.push({ timeNs: e.timeNs, kind: 'switch', text: `${vmName(e.vm)}: → ${e.to} (${e.reason})`, vm: vmIndex(e.vm) });
     if (index) switches.push({ vm: index.vmOf[e.vm], to: e.to, reason: e.reason, timeNs: e.timeNs });
   });
-  s.hooks.migration.end.tap({ name: 'view', stage: 200 }, (e) => events.push(`${at(e.timeNs)}  migration of VM ${vmName(e.vm)} ${e.success ? 'done' : 'aborted'} after ${e.rounds} rounds`));
+  s.hooks.migration.end.tap({ name: 'view', stage: 200 }, (e) => {
+    events.push(`${at(e.timeNs)}  migration of VM ${vmName(e.vm)} ${e.success ? 'done' : 'aborted'} after ${e.rounds} rounds`);
+    const how = e.success ? `done in ${(e.totalNs / 1e9).toFixed(1)} s, ${e.rounds} rounds, downtime ${(e.downtimeNs / 1e6).toFixed(0)} ms` : `aborted after ${e.rounds} rounds`;
+    marks.push({ timeNs: e.timeNs, kind: e.success ? 'migration-end' : 'fault', text: `${vmName(e.vm)}: migration ${how}`, vm: vmIndex(e.vm) });
+  });
 }
 
 function buildIndex(s: Simulation): Index {
@@ -244,6 +261,19 @@ function frame(s: Simulation, metric: Metric, ticksRun: number, stepMs: number, 
     }
   }
 
+  const scale: Scale =
+    metric === 'dirty'
+      ? { max: activity ? ix.maxDirty : 0, unit: 'pages', label: 'dirty pages (top: the most any VM had so far)' }
+      : metric === 'wss'
+        ? { max: 100, unit: '% of its memory', label: 'estimated working set' }
+        : metric === 'wss-error'
+          ? { max: 100, unit: '% of the truth', label: 'working-set estimate error' }
+          : { max: 100, unit: '% of its vCPUs', label: 'CPU demand' };
+  // The expectations' results, once, when the run is over.
+  if (s.tick >= s.totalTicks && !expected) {
+    expected = true;
+    for (const r of checkExpectations(s.scenario.expect, s.metrics)) marks.push({ timeNs: s.timeNs, kind: r.ok ? 'expect-pass' : 'expect-fail', text: `${r.ok ? 'pass' : 'FAIL'}: ${r.text}${r.value === undefined ? '' : ` (${r.value.toPrecision(4)})`}`, vm: -1 });
+  }
   const metrics = withMetrics
     ? s.metrics
         .list()
@@ -258,6 +288,8 @@ function frame(s: Simulation, metric: Metric, ticksRun: number, stepMs: number, 
     placementChanged,
     switches,
     events,
+    marks,
+    scale,
     metrics,
     stepMs,
     buildMs: performance.now() - t0,
@@ -266,6 +298,7 @@ function frame(s: Simulation, metric: Metric, ticksRun: number, stepMs: number, 
   };
   events = [];
   switches = [];
+  marks = [];
   return out;
 }
 
@@ -282,6 +315,12 @@ async function start(msg: Extract<ToWorker, { type: 'start' }>): Promise<void> {
     const s = new Simulation({ scenario, catalog: cat });
     observe(s);
     await s.boot();
+    // The frames read these stores, which defines them in the world; a simulation made to
+    // restore a snapshot defines them too, or the snapshot would not fit it.
+    s.world.store(Vm);
+    s.world.store(Host);
+    s.world.store(Nic);
+    s.world.store(HostGpu);
     return s;
   };
   sim = await make();
@@ -290,8 +329,25 @@ async function start(msg: Extract<ToWorker, { type: 'start' }>): Promise<void> {
   keepSnapshot(sim);
   index = buildIndex(sim);
   const dc = sim.services.get(DatacenterToken);
-  vmNames = dc.vms.map((vm, i) => `${sim!.scenario.vms[sim!.world.store(Vm).group[vm]].name}-${i}`);
+  // Numbered within their group, as the scenario names them: app-0, app-1 … db-0.
+  const seen = new Map<number, number>();
+  const groupOf = sim.world.store(Vm).group;
+  vmNames = dc.vms.map((vm) => {
+    const g = groupOf[vm];
+    const n = seen.get(g) ?? 0;
+    seen.set(g, n + 1);
+    return `${sim!.scenario.vms[g].name}-${n}`;
+  });
   const H = sim.world.store(Host);
+  hostNames = dc.hosts.map((h) => `rack${H.rack[h]}/host${H.slot[h]}`);
+  const workloadOf = (g: number) => {
+    const w = sim!.scenario.vms[g].workload;
+    if (!w) return 'idle';
+    return Object.entries(w)
+      .map(([k, v]) => (k === 'kind' ? String(v) : `${k} ${typeof v === 'object' ? JSON.stringify(v) : String(v)}`))
+      .join(', ');
+  };
+  expected = false;
   const topology = sim.services.get(NetworkToken).topology;
   const layout: Layout = {
     racks: dc.hosts.reduce((n, h) => Math.max(n, H.rack[h] + 1), 0),
@@ -301,6 +357,9 @@ async function start(msg: Extract<ToWorker, { type: 'start' }>): Promise<void> {
     linkKind: Uint8Array.from(topology.kind.map((k) => LINK_KIND_BY_NAME[k] ?? LinkKind.NIC_UP)),
     linkOwner: Int32Array.from(topology.owner),
     vmNames,
+    vmWorkload: dc.vms.map((vm) => workloadOf(groupOf[vm])),
+    hostNames,
+    series: [...sim.scenario.record.series],
     plugins: sim.selectedPlugins.map((p) => p.id),
     durationNs: sim.scenario.duration,
     tickNs: sim.dtNs,
@@ -341,6 +400,9 @@ self.onmessage = async (e: MessageEvent<ToWorker>) => {
       index.lastUtil.fill(0);
       events = [`${at(sim.timeNs)}  (timeline moved)`];
       switches = [];
+      // Hooks fired again while running forward to the target; the page keeps the marks it has.
+      marks = [];
+      expected = sim.tick >= sim.totalTicks;
       send(frame(sim, msg.metric, 0, 0, true));
     }
   } catch (err) {

@@ -37,7 +37,7 @@ describe('the scene layout', () => {
 
   it('keeps a migration within a rack inside its rack switch', () => {
     const { g, topology, kinds, owners } = twoRacks();
-    const r = g.route(topology.path(0, 2), kinds, owners, 50, 80, 50, 240);
+    const r = g.route(topology.path(0, 2), kinds, owners, 50, g.hostY(0) + 10, 50, g.hostY(2) + 10);
     const xs = pairs(r.points).slice(1, -1).map(([x]) => x);
     expect(Math.min(...xs)).toBe(g.torX(0));
     expect(pairs(r.points).some(([, y]) => y <= TOR_TOP)).toBe(false);

@@ -3,7 +3,10 @@
 // sides, and a malformed scenario shows a clear error panel. What the scene draws is
 // checked in the screenshots' pixels, at places the page's inspection hook
 // (window.virtlabView) and the layout module name: every host's NIC link, a migrating
-// VM's tile on its network path, AdaMig's method switches marked at the VM.
+// VM's tile on its network path, AdaMig's method switches marked at the VM, labels that
+// do not collide, numbered colour scales, the timeline's ticks and markers, grouped
+// transfers, live charts. The scene is fitted to the canvas, so world coordinates go
+// through the page's transform (window.virtlabView.toPage) before pixels are read.
 // Nothing is written into the repository: the page is built into a temporary folder,
 // and the screenshots, kept for a human to look at, go to
 // $TMPDIR/virtlab-view-artifacts-<user>/ or the folder VIRTLAB_VIEW_ARTIFACTS names.
@@ -17,8 +20,10 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 import { spawnSync } from 'node:child_process';
 import { serveView } from '../../../tools/view/serve';
 import { SceneLayout, Route, TILE } from '../../../tools/view/layout';
-import { COLOR_BACKGROUND, COLOR_IDLE_LINK, COLOR_MARKER, COLOR_TRAVEL } from '../../../tools/view/palette';
+import { COLOR_BACKGROUND, COLOR_HOST_BORDER, COLOR_IDLE_LINK, COLOR_MARKER, COLOR_TRAVEL, heat } from '../../../tools/view/palette';
+import { MARK_COLORS } from '../../../tools/view/charts';
 import type { PaneInspection } from '../../../tools/view/scene';
+import type { ViewInspection } from '../../../tools/view/main';
 
 const CHROMIUM = '/usr/bin/chromium';
 const ARTIFACTS = path.resolve(process.env.VIRTLAB_VIEW_ARTIFACTS ?? path.join(os.tmpdir(), `virtlab-view-artifacts-${os.userInfo().username}`));
@@ -54,7 +59,7 @@ afterAll(async () => {
 });
 
 async function open(target: string, compare?: string[]): Promise<Page> {
-  const { server, url } = await serveView({ target, port: 0, compare, skipBuild: true });
+  const { server, url } = await serveView({ target, port: 0, compare });
   servers.push(server);
   const page = await browser.newPage({ viewport: { width: 1300, height: 800 } });
   page.setDefaultTimeout(WAIT);
@@ -86,6 +91,12 @@ async function pauseWhen(page: Page, holds: (panes: PaneInspection[]) => boolean
 
 // Strings, not functions, are evaluated in the page: the TypeScript transform would add helpers the page lacks.
 const inspect = async (page: Page) => (await page.evaluate('window.virtlabView.panes()')) as PaneInspection[];
+const ask = async <K extends keyof ViewInspection>(page: Page, what: K, ...args: unknown[]) =>
+  (await page.evaluate(`window.virtlabView.${what}(${args.map((a) => JSON.stringify(a)).join(', ')})`)) as ViewInspection[K] extends (...a: never[]) => infer R ? R : never;
+/** Points of a pane's world, where they are on the page. */
+async function onPage(page: Page, points: Array<[number, number]>, pane = 0): Promise<Array<[number, number]>> {
+  return (await page.evaluate(`${JSON.stringify(points)}.map(([x, y]) => { const p = window.virtlabView.toPage(${pane}, x, y); return [p.x, p.y]; })`)) as Array<[number, number]>;
+}
 
 /** The colours of the screenshot at the given points, decoded in the page. */
 async function pixels(page: Page, png: Buffer, points: Array<[number, number]>): Promise<number[]> {
@@ -105,6 +116,18 @@ function near(a: number, b: number, tolerance = 20): boolean {
 const hex = (c: number) => `#${c.toString(16).padStart(6, '0')}`;
 
 const geometry = (p: PaneInspection) => new SceneLayout(p.layout.racks, Int32Array.from(p.layout.hostRack), Int32Array.from(p.layout.hostSlot));
+
+/** No two labels share a pixel. */
+function expectNoOverlap(labels: Array<{ text: string; x: number; y: number; w: number; h: number }>): void {
+  for (let i = 0; i < labels.length; i++) {
+    for (let j = i + 1; j < labels.length; j++) {
+      const a = labels[i];
+      const b = labels[j];
+      const meet = a.x < b.x + b.w && b.x < a.x + a.w && a.y < b.y + b.h && b.y < a.y + a.h;
+      expect({ a: a.text, b: b.text, meet }).toEqual({ a: a.text, b: b.text, meet: false });
+    }
+  }
+}
 
 describeBrowser('the visualizer', () => {
   it('loads a scenario and animates it', async () => {
@@ -126,7 +149,7 @@ describeBrowser('the visualizer', () => {
     await page.waitForFunction(() => document.querySelector('#log')?.textContent?.includes('migration of VM'));
     await page.waitForFunction(() => /migrating: \d+ VMs, rounds/.test(document.querySelector('#hud')?.textContent ?? ''));
     await page.screenshot({ path: path.join(ARTIFACTS, 'migration.png') });
-    expect(await page.textContent('#log')).toMatch(/migration of VM app-\d+ from host [0-3] to host [4-7] starts \(precopy\)/);
+    expect(await page.textContent('#log')).toMatch(/migration of VM app-\d+ from rack0\/host[0-3] to rack1\/host[0-3] starts \(precopy\)/);
   });
 
   it('shows a VM’s details when it is clicked', async () => {
@@ -136,10 +159,19 @@ describeBrowser('the visualizer', () => {
     await pause(page);
     // The first tile of the first host.
     const g = geometry((await inspect(page))[0]);
-    await page.mouse.click(g.tileX(0, 0) + TILE / 2, g.tileY(0, 0) + TILE / 2);
+    const [[x, y]] = await onPage(page, [[g.tileX(0, 0) + TILE / 2, g.tileY(0, 0) + TILE / 2]]);
+    await page.mouse.click(x, y);
     await page.waitForFunction(() => document.querySelector('#details')?.textContent?.startsWith('VM'));
-    expect(await page.textContent('#details')).toMatch(/^VM [a-z]+-\d+\nhost 0\n/);
+    // Named as the scenario names them, with its workload and history.
+    const text = (await page.textContent('#details'))!;
+    expect(text).toMatch(/^VM [a-z]+-\d+\non rack0\/host0\n/);
+    expect(text).toMatch(/\nworkload: synthetic/);
+    expect(text).toMatch(/\nmigrations: none so far/);
+    expect(await page.isVisible('#vm-chart')).toBe(true);
     await page.screenshot({ path: path.join(ARTIFACTS, 'details.png') });
+    // Panels wrap their text instead of clipping it.
+    const clipped = await page.evaluate(`['#details', '#hud', 'aside'].filter((s) => { const e = document.querySelector(s); return e.scrollWidth > e.clientWidth + 1; })`);
+    expect(clipped).toEqual([]);
   });
 
   it('draws every host’s link to its rack switch', async () => {
@@ -153,7 +185,7 @@ describeBrowser('the visualizer', () => {
     // The middle of each NIC link, and a point beside it that must stay background.
     const onLink = hosts.map((h) => (g.nicRect(h, 0, r), [r.x + r.w / 2, g.linkY(h)] as [number, number]));
     const beside = hosts.map((h) => [g.rackX(g.hostRack[h]) + 14, g.linkY(h) - 9] as [number, number]);
-    const got = await pixels(page, png, [...onLink, ...beside]);
+    const got = await pixels(page, png, await onPage(page, [...onLink, ...beside]));
     hosts.forEach((h, i) => {
       // No traffic in the demo: every link is drawn idle.
       expect({ host: h, link: hex(got[i]) }).toEqual({ host: h, link: hex(COLOR_IDLE_LINK) });
@@ -171,7 +203,7 @@ describeBrowser('the visualizer', () => {
     const r = { x: 0, y: 0, w: 0, h: 0 };
     // Sampled at the link's end by the host, clear of the path drawn through the rack switch.
     const at = (h: number) => (g.nicRect(h, 0, r), [r.x + r.w - 2, g.linkY(h)] as [number, number]);
-    const got = await pixels(page, png, [...sources.map(at), ...idle.map(at)]);
+    const got = await pixels(page, png, await onPage(page, [...sources.map(at), ...idle.map(at)]));
     sources.forEach((h, i) => expect({ host: h, busy: !near(got[i], COLOR_IDLE_LINK, 30) && !near(got[i], COLOR_BACKGROUND, 30) }).toEqual({ host: h, busy: true }));
     idle.forEach((h, i) => expect({ host: h, link: hex(got[sources.length + i]) }).toEqual({ host: h, link: hex(COLOR_IDLE_LINK) }));
   });
@@ -205,11 +237,12 @@ describeBrowser('the visualizer', () => {
     expect(route.distanceTo(t.x, t.y)).toBeLessThan(0.5);
     expect(Math.hypot(t.x - xs[0], t.y - ys[0])).toBeGreaterThan(TILE);
     expect(Math.hypot(t.x - xs[xs.length - 1], t.y - ys[ys.length - 1])).toBeGreaterThan(TILE);
-    expect(t.label).toMatch(/^r\d+ \d+%$/);
-    expect(t.label.startsWith(`r${t.round} `)).toBe(true);
+    // Labelled with its round and progress, or with its group's size and ranges.
+    expect(t.label).toMatch(t.group > 1 ? new RegExp(`^×${t.group} r\\d+(–\\d+)? \\d+(–\\d+)?%$`) : /^r\d+ \d+%$/);
+    if (t.group === 1) expect(t.label.startsWith(`r${t.round} `)).toBe(true);
     // And it is drawn there.
     const png = await page.screenshot({ path: path.join(ARTIFACTS, 'migration-path.png') });
-    const [c] = await pixels(page, png, [[t.x + pane.offsetX, t.y]]);
+    const [c] = await pixels(page, png, await onPage(page, [[t.x, t.y]]));
     expect(hex(c)).toBe(hex(COLOR_TRAVEL));
     // Pre-copy alone switches nothing: no markers.
     expect(pane.markers).toEqual([]);
@@ -233,21 +266,44 @@ describeBrowser('the visualizer', () => {
     expect(m.ring.y).toBeLessThan(cy - TILE / 2);
     expect(m.ring.y + m.ring.h).toBeGreaterThan(cy + TILE / 2);
     const png = await page.screenshot({ path: path.join(ARTIFACTS, 'method-switch.png') });
-    const [left, top] = await pixels(page, png, [
-      [m.ring.x + 1 + pane.offsetX, m.ring.y + m.ring.h / 2],
-      [m.ring.x + m.ring.w / 2 + pane.offsetX, m.ring.y + 1],
-    ]);
-    expect(hex(left)).toBe(hex(COLOR_MARKER));
-    expect(hex(top)).toBe(hex(COLOR_MARKER));
+    const [left, top] = await pixels(
+      page,
+      png,
+      await onPage(page, [
+        [m.ring.x + 1, m.ring.y + m.ring.h / 2],
+        [m.ring.x + m.ring.w / 2, m.ring.y + 1],
+      ]),
+    );
+    expect({ left: hex(left), near: near(left, COLOR_MARKER, 24) }).toEqual({ left: hex(left), near: true });
+    expect({ top: hex(top), near: near(top, COLOR_MARKER, 24) }).toEqual({ top: hex(top), near: true });
     expect(await page.textContent('#log')).toMatch(/VM vm-0: (compress with \d+ threads|postcopy) — /);
+    // The decision's text is shown, clear of the title and the rack labels (no label meets another).
+    const labels = await ask(page, 'labels');
+    expect(labels.some((l) => l.kind === 'decision' && l.text === m.text)).toBe(true);
+    expect(labels.some((l) => l.kind === 'title')).toBe(true);
+    expect(labels.some((l) => l.kind === 'rack')).toBe(true);
+    expectNoOverlap(labels);
+    // A method switch is on the timeline.
+    await page.waitForFunction('(window.virtlabView.timeline()?.marks ?? []).some((m) => m.kind === "switch")');
   });
 
-  it('runs both sides in compare mode', async () => {
+  it('runs both sides in compare mode, with a chart of the difference per metric', async () => {
     const page = await open('scenarios/demo.scenario.yaml', ['vms.0.workload.writesPerSecond=100000']);
     await page.waitForFunction(() => (document.querySelector('#hud')?.textContent?.match(/tick \d+/g) ?? []).length === 2);
     const hud = (await page.textContent('#hud'))!;
     expect(hud).toMatch(/A: as written/);
     expect(hud).toMatch(/B: vms\.0\.workload\.writesPerSecond=100000/);
+    // B writes a hundred times as fast: its dirty pages differ from A's, and the delta chart shows it.
+    await page.waitForFunction('window.virtlabView.charts().some((c) => c.delta && c.title.includes("workload.dirty-pages") && c.points > 2 && c.max > 0)');
+    const charts = await ask(page, 'charts');
+    expect(charts.filter((c) => c.delta).length).toBe(charts.filter((c) => !c.delta).length);
+    // Both panes fit side by side, and nothing in the side panel is clipped.
+    const v = await ask(page, 'view');
+    const panes = await inspect(page);
+    const right = panes[1].offsetX + geometry(panes[1]).width;
+    expect(v.x + right * v.scale).toBeLessThanOrEqual(v.width + 1);
+    expectNoOverlap(await ask(page, 'labels'));
+    expect(await page.evaluate(`['#details', '#hud', 'aside'].filter((s) => { const e = document.querySelector(s); return e.scrollWidth > e.clientWidth + 1; })`)).toEqual([]);
     await page.screenshot({ path: path.join(ARTIFACTS, 'compare.png') });
   });
 
@@ -259,6 +315,148 @@ describeBrowser('the visualizer', () => {
     await page.waitForFunction(() => document.querySelector('#hud')?.textContent?.includes('dc.vms.running'));
     expect(await page.textContent('#hud')).toMatch(/placement\.worst-fit/);
     expect(await page.isVisible('#error')).toBe(false);
+  });
+
+  it('prints only its URL when the page is built', async () => {
+    // The page was built in beforeAll: this start finds it in the cache and says one line.
+    const { spawn } = await import('node:child_process');
+    const child = spawn(process.execPath, ['tools/cli/bin.js', 'view', 'scenarios/demo.scenario.yaml'], { env: { ...process.env } });
+    let out = '';
+    let err = '';
+    child.stderr.on('data', (d) => (err += d));
+    await new Promise<void>((resolve, reject) => {
+      child.stdout.on('data', (d) => {
+        out += d;
+        if (out.includes('\n')) resolve();
+      });
+      child.on('exit', () => reject(new Error(`view exited: ${err}`)));
+    });
+    child.kill();
+    expect(out).toMatch(/^virtlab view: http:\/\/127\.0\.0\.1:\d+\/ {2}\(Ctrl-C to stop\)\n$/);
+    expect(err).toBe('');
+  });
+
+  it('fits the scene to the view on load and on resize, and names hosts, racks, switches and links without collisions', async () => {
+    const page = await open('scenarios/evacuate-rack.scenario.yaml');
+    await page.waitForFunction('(window.virtlabView?.labels() ?? []).some((l) => l.kind === "host")');
+    const check = async (name: string) => {
+      const v = await ask(page, 'view');
+      const pane = (await inspect(page))[0];
+      const g = geometry(pane);
+      // The scene fills the canvas in one direction and stays inside it in both.
+      const w = g.width * v.scale;
+      const h = g.bottom * v.scale;
+      expect(v.fitted).toBe(true);
+      expect(Math.max(w / v.width, h / v.height)).toBeGreaterThan(0.85);
+      expect(v.x).toBeGreaterThanOrEqual(0);
+      expect(v.x + w).toBeLessThanOrEqual(v.width + 1);
+      expect(v.y + h).toBeLessThanOrEqual(v.height + 1);
+      const labels = await ask(page, 'labels');
+      const kinds = new Set(labels.map((l) => l.kind));
+      for (const k of ['title', 'switch', 'rack', 'link', 'host']) expect({ name, kind: k, shown: kinds.has(k) }).toEqual({ name, kind: k, shown: true });
+      expect(labels.filter((l) => l.kind === 'host').every((l) => /^rack\d+\/host\d+( NIC \d+%)?$/.test(l.text))).toBe(true);
+      expect(labels.some((l) => l.kind === 'switch' && l.text === 'core switch')).toBe(true);
+      expectNoOverlap(labels);
+      // The last host's right border is on the canvas, where the layout puts it.
+      const png = await page.screenshot({ path: path.join(ARTIFACTS, `fit-${name}.png`) });
+      const last = g.hosts - 1;
+      const [[bx, by]] = await onPage(page, [[g.hostX(last) + 120 - 0.5, g.hostY(last) + 40]]);
+      // Text is drawn in each host label's box: some of its pixels are dark.
+      const host = labels.find((l) => l.kind === 'host')!;
+      const grid: Array<[number, number]> = [];
+      for (let x = host.x + 1; x < host.x + host.w - 1; x += 2) for (let y = host.y + 2; y < host.y + host.h - 1; y += 2) grid.push([x, y]);
+      const [border, ...text] = await pixels(page, png, [[bx, by], ...grid]);
+      expect(near(border, COLOR_HOST_BORDER, 40)).toBe(true);
+      expect(text.some((c) => !near(c, COLOR_BACKGROUND, 80))).toBe(true);
+      return v;
+    };
+    const before = await check('1300x800');
+    await page.setViewportSize({ width: 900, height: 600 });
+    await page.waitForFunction((w) => (window as unknown as { virtlabView: ViewInspection }).virtlabView.view().width < w, before.width);
+    await page.waitForFunction('(window.virtlabView?.labels() ?? []).some((l) => l.kind === "host")');
+    const after = await check('900x600');
+    expect(after.scale).toBeLessThan(before.scale);
+  });
+
+  it('numbers its colour scales, with units, for every colour metric', async () => {
+    const page = await open('scenarios/evacuate-rack.scenario.yaml');
+    await page.waitForFunction('window.virtlabView?.scales().length === 3');
+    const png = await page.screenshot({ path: path.join(ARTIFACTS, 'scales.png') });
+    const scales = await ask(page, 'scales');
+    for (const s of scales) {
+      expect(s.label).toMatch(/, %/);
+      expect(s.ticks.map((t) => t.label)).toEqual(['0', '25', '50', '75', '100']);
+    }
+    // The gradient runs from the heat scale's bottom to its top.
+    const ends = scales.flatMap((s) => [[s.left + s.x0 + 1, s.top + s.y], [s.left + s.x1 - 2, s.top + s.y]] as Array<[number, number]>);
+    const got = await pixels(page, png, ends);
+    got.forEach((c, i) => expect({ i, near: near(c, heat(i % 2 ? 1 : 0), 24) }).toEqual({ i, near: true }));
+    for (const [value, unit] of [['dirty', /^VM colour: dirty pages.*, pages$/], ['wss', /% of its memory$/], ['wss-error', /% of the truth$/]] as const) {
+      await page.selectOption('#metric', value);
+      await page.waitForFunction((u) => new RegExp(u).test((window as unknown as { virtlabView: ViewInspection }).virtlabView.scales()[0].label), unit.source);
+    }
+    // Dirty pages are numbered up to the most any VM had.
+    await page.selectOption('#metric', 'dirty');
+    await page.waitForFunction('Number(window.virtlabView.scales()[0].ticks[4].label.replace(/,/g, "")) > 0');
+  });
+
+  it('has a timeline with labelled ticks and markers to jump to, live charts, and slows down when a migration starts', async () => {
+    const page = await open('scenarios/evacuate-rack.scenario.yaml');
+    await page.waitForFunction('(window.virtlabView?.timeline()?.marks ?? []).some((m) => m.kind === "migration")');
+    await page.waitForFunction('window.virtlabView.speed().slowed > 0');
+    expect((await ask(page, 'speed')).reason).toMatch(/^a migration starts: app-\d+: rack0\/host\d → rack1\/host\d$/);
+    await page.waitForFunction('window.virtlabView.charts().some((c) => c.points > 2)');
+    await pause(page);
+    const tl = (await ask(page, 'timeline'))!;
+    expect(tl.ticks.length).toBeGreaterThanOrEqual(3);
+    expect(tl.ticks[0].label).toBe('0 s');
+    expect(tl.ticks.every((t) => /^\d+(:\d\d)+$|^\d+(\.\d)? s$/.test(t.label))).toBe(true);
+    const mark = tl.marks.find((m) => m.kind === 'migration')!;
+    const charts = await ask(page, 'charts');
+    const chart = charts.find((c) => c.points > 2)!;
+    const png = await page.screenshot({ path: path.join(ARTIFACTS, 'timeline.png') });
+    const [markPx, cursorPx, nowPx] = await pixels(page, png, [
+      [tl.left + mark.x, tl.top + mark.y],
+      [tl.left + tl.cursorX, tl.top + 20],
+      [chart.left + chart.nowX, chart.top + 30],
+    ]);
+    expect(hex(markPx)).toBe(MARK_COLORS.migration);
+    expect(near(cursorPx, 0x212121, 30)).toBe(true);
+    expect(near(nowPx, 0xd84315, 40)).toBe(true);
+    // A click on the marker jumps to just before it.
+    const hudTime = async () => Number(/^(\d+(?:\.\d)?) s of /m.exec((await page.textContent('#hud')) ?? '')?.[1] ?? NaN);
+    await page.mouse.click(tl.left + mark.x, tl.top + mark.y);
+    await page.waitForFunction((t) => {
+      const hud = document.querySelector('#hud')?.textContent ?? '';
+      return new RegExp(`\\n${Math.floor(t / 1e9)}(\\.\\d)? s of `).test(hud) || new RegExp(`\\n${Math.floor(t / 1e9) - 1}(\\.\\d)? s of `).test(hud);
+    }, mark.timeNs);
+    expect(await hudTime()).toBeLessThanOrEqual(Math.ceil(mark.timeNs / 1e9));
+    // Pinned, the speed stays as set.
+    await page.check('#pin');
+    const sp = await ask(page, 'speed');
+    expect(sp.effective).toBe(sp.set);
+  });
+
+  it('groups transfers at one place ("×n") and lists them when the pointer is over the group', async () => {
+    const page = await open('scenarios/evacuate-rack.scenario.yaml');
+    await page.check('#pin');
+    const panes = await pauseWhen(page, (p) => p[0].groups.some((g) => g.n > 2), '(window.virtlabView?.panes()[0].groups ?? []).some((g) => g.n > 2)');
+    const group = panes[0].groups.filter((g) => g.n > 2).sort((a, b) => b.n - a.n)[0];
+    expect(group.label).toMatch(new RegExp(`^×${group.n} r\\d+`));
+    const labels = await ask(page, 'labels');
+    expect(labels.filter((l) => l.kind === 'transfer' && l.text === group.label).length).toBe(1);
+    const [[x, y]] = await onPage(page, [[group.x + TILE / 2, group.y + TILE / 2]]);
+    await page.mouse.move(x, y);
+    await page.waitForFunction('window.virtlabView.panes()[0].groups.some((g) => g.open)');
+    await page.waitForFunction('window.virtlabView.labels().some((l) => l.kind === "member")');
+    const opened = await ask(page, "labels");
+    const members = opened.filter((l) => l.kind === 'member');
+    expect(members.length).toBeGreaterThan(1);
+    expect(members.every((l) => /^app-\d+ (r\d+|stop-and-copy|post-copy) \d+%$/.test(l.text))).toBe(true);
+    expectNoOverlap(opened);
+    await page.screenshot({ path: path.join(ARTIFACTS, 'group-open.png') });
+    await page.mouse.move(2, 2);
+    await page.waitForFunction('!window.virtlabView.panes()[0].groups.some((g) => g.open)');
   });
 
   it('shows a clear error panel for a malformed scenario', async () => {

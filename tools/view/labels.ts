@@ -1,0 +1,156 @@
+// The visualizer's labels, drawn in screen space at a fixed, legible size whatever the
+// zoom, and placed so that no two overlap: each label names an anchor in a pane's world
+// and the sides of it where it may go; labels are placed in order of priority (titles,
+// then switches and racks, then decisions, then transfers, then hosts and links), each
+// at the first of its sides where it meets no label placed before it, and left out
+// where none is free. What is left out is still in the side panel (details, events).
+// The placement is redone only when the view or a label's text changed.
+
+import { BitmapFont, BitmapText, Container } from 'pixi.js';
+
+export const FONT = 'virtlab-mono';
+/** The font's glyphs are drawn at this size; a label's width is its length times the advance, scaled. */
+const GLYPH_SIZE = 24;
+
+/** Where a label may go relative to its anchor. */
+export type Side = 'right' | 'left' | 'above' | 'below' | 'at';
+
+export interface LabelRequest {
+  text: string;
+  /** Anchor in the pane's world coordinates. */
+  x: number;
+  y: number;
+  /** Screen pixels. */
+  size: number;
+  tint: number;
+  /** Lower goes first. */
+  priority: number;
+  /** Sides to try, in order. */
+  sides: readonly Side[];
+  /** A short name of what it labels (for inspection): 'title', 'rack', 'host', 'transfer', 'decision' … */
+  kind: string;
+  alpha?: number;
+  /** A label that must be shown even where it meets others (a pane's title). */
+  must?: boolean;
+}
+
+/** A placed label, in canvas pixels. */
+export interface PlacedLabel {
+  readonly text: string;
+  readonly kind: string;
+  readonly x: number;
+  readonly y: number;
+  readonly w: number;
+  readonly h: number;
+}
+
+let fontInstalled = false;
+let advance = 0.6;
+export function installFont(): void {
+  if (fontInstalled) return;
+  fontInstalled = true;
+  // Drawn white, tinted per label.
+  BitmapFont.install({ name: FONT, style: { fontFamily: 'monospace', fontSize: GLYPH_SIZE, fill: 0xffffff }, chars: [[' ', '~'], '→↑·×–%…'], resolution: 1 });
+  const probe = new BitmapText({ text: 'MMMMMMMMMM', style: { fontFamily: FONT, fontSize: GLYPH_SIZE } });
+  advance = probe.width / 10 / GLYPH_SIZE || 0.6;
+  probe.destroy();
+}
+
+/** Width of a label in pixels at a size. */
+export const labelWidth = (text: string, size: number) => Math.ceil(text.length * advance * size) + 1;
+
+const GAP = 3;
+
+export class LabelLayer {
+  readonly container = new Container();
+  private readonly pool: BitmapText[] = [];
+  private used = 0;
+  placed: PlacedLabel[] = [];
+  /** The requests of the last placement, to tell whether anything changed. */
+  private signature = '';
+
+  constructor() {
+    installFont();
+  }
+
+  /**
+   * Places the requests, anchors mapped to the canvas by `toScreen`, within a canvas of
+   * width × height; returns whether anything changed.
+   */
+  place(requests: LabelRequest[], toScreen: (r: LabelRequest, out: number[]) => void, width: number, height: number): boolean {
+    const xy = [0, 0];
+    let sig = `${width}x${height}|`;
+    for (const r of requests) {
+      toScreen(r, xy);
+      sig += `${r.text}@${xy[0] | 0},${xy[1] | 0},${r.alpha ?? 1};`;
+    }
+    if (sig === this.signature) return false;
+    this.signature = sig;
+    requests.sort((a, b) => a.priority - b.priority);
+    const boxes: PlacedLabel[] = [];
+    this.used = 0;
+    for (const r of requests) {
+      toScreen(r, xy);
+      const w = labelWidth(r.text, r.size);
+      const h = r.size + 2;
+      let spot: PlacedLabel | undefined;
+      for (const side of r.sides) {
+        const [x, y] = offset(side, xy[0], xy[1], w, h);
+        const box = { text: r.text, kind: r.kind, x: Math.round(x), y: Math.round(y), w, h };
+        // On the canvas, whole, and clear of every label placed before.
+        if (box.x < 0 || box.y < 0 || box.x + w > width || box.y + h > height) continue;
+        if (boxes.some((b) => overlaps(b, box))) continue;
+        spot = box;
+        break;
+      }
+      if (!spot && r.must) {
+        const [x, y] = offset(r.sides[0], xy[0], xy[1], w, h);
+        spot = { text: r.text, kind: r.kind, x: Math.max(0, Math.round(x)), y: Math.max(0, Math.round(y)), w, h };
+      }
+      if (!spot) continue;
+      boxes.push(spot);
+      const t = this.take();
+      if (t.text !== r.text) t.text = r.text;
+      t.style.fontSize = r.size;
+      t.tint = r.tint;
+      t.alpha = r.alpha ?? 1;
+      t.x = spot.x;
+      t.y = spot.y;
+    }
+    for (let i = this.used; i < this.pool.length; i++) this.pool[i].visible = false;
+    this.placed = boxes;
+    return true;
+  }
+
+  private take(): BitmapText {
+    let t = this.pool[this.used];
+    if (!t) {
+      t = new BitmapText({ text: '', style: { fontFamily: FONT, fontSize: 10 } });
+      this.pool.push(t);
+      this.container.addChild(t);
+    }
+    this.used++;
+    t.visible = true;
+    return t;
+  }
+}
+
+function offset(side: Side, x: number, y: number, w: number, h: number): [number, number] {
+  switch (side) {
+    case 'right':
+      return [x + GAP, y - h / 2];
+    case 'left':
+      return [x - GAP - w, y - h / 2];
+    case 'above':
+      return [x, y - h - 1];
+    case 'below':
+      return [x, y + 1];
+    case 'at':
+      return [x, y];
+  }
+}
+
+/** Whether two boxes share any pixel (a one-pixel margin keeps neighbours apart). */
+export function overlaps(a: { x: number; y: number; w: number; h: number }, b: { x: number; y: number; w: number; h: number }): boolean {
+  return a.x < b.x + b.w + 1 && b.x < a.x + a.w + 1 && a.y < b.y + b.h && b.y < a.y + a.h;
+}
