@@ -24,6 +24,7 @@ import {
   loadScenario,
   PluginCatalog,
   Simulation,
+  simulationNames,
   Vm,
   VmState,
   type HostProfile,
@@ -329,17 +330,12 @@ async function start(msg: Extract<ToWorker, { type: 'start' }>): Promise<void> {
   keepSnapshot(sim);
   index = buildIndex(sim);
   const dc = sim.services.get(DatacenterToken);
-  // Numbered within their group, as the scenario names them: app-0, app-1 … db-0.
-  const seen = new Map<number, number>();
+  // The names the summary, events log and report use too: app-0 … db-0, rack0/host1.
+  const names = simulationNames(sim);
   const groupOf = sim.world.store(Vm).group;
-  vmNames = dc.vms.map((vm) => {
-    const g = groupOf[vm];
-    const n = seen.get(g) ?? 0;
-    seen.set(g, n + 1);
-    return `${sim!.scenario.vms[g].name}-${n}`;
-  });
   const H = sim.world.store(Host);
-  hostNames = dc.hosts.map((h) => `rack${H.rack[h]}/host${H.slot[h]}`);
+  vmNames = dc.vms.map((vm) => names.vm(vm));
+  hostNames = dc.hosts.map((h) => names.host(h));
   const workloadOf = (g: number) => {
     const w = sim!.scenario.vms[g].workload;
     if (!w) return 'idle';
