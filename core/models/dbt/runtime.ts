@@ -96,6 +96,7 @@ interface Installed {
   readonly slot: number;
   readonly fn: () => number;
   readonly pages: readonly number[];
+  readonly pcs: readonly number[];
   /** The unit's entry-counter number (see UNIT_COUNTERS). */
   readonly id: number;
 }
@@ -162,6 +163,10 @@ export class DbtRuntime {
   private readonly imports: WebAssembly.Imports;
   /** How often each untranslated pc has been reached (with a hot threshold). */
   private readonly heat = new Map<number, number>();
+  /** How many installed units cover each guest pc. */
+  private readonly covered = new Map<number, number>();
+  /** Basic blocks the interpreter ran while they were not yet translated: the profile a translator may form its units from. */
+  private readonly ran = new Set<number>();
   /** Basic blocks of untranslated code (length, final indirect jump), for interpreting a block at a time. */
   private readonly lengths = new Map<number, { n: number; jumpPc: number }>();
   /** Targets each indirect jump was seen to take while interpreted (at most MAX_CASES). */
@@ -266,6 +271,20 @@ export class DbtRuntime {
   indirectTargets(pc: number): readonly number[] {
     const set = this.indirect.get(pc);
     return set ? [...set] : [];
+  }
+
+  /**
+   * Has the interpreter run the basic block at pc before it was translated? Only a hot
+   * threshold gives the interpreter blocks to run (with none, nothing has run), and a
+   * block whose start the interpreter ran through inside a longer one is not seen.
+   */
+  ranInterpreted(pc: number): boolean {
+    return this.ran.has(pc);
+  }
+
+  /** Is the instruction at pc inside an installed unit (at its entry or not)? */
+  covers(pc: number): boolean {
+    return this.covered.has(pc);
   }
 
   /** Is a translation installed for pc? */
@@ -387,11 +406,12 @@ export class DbtRuntime {
     const old = this.units.get(u.entry);
     if (old) this.drop(old);
     const slot = this.slotFor(u.entry);
-    const rec: Installed = { module, entry: u.entry, slot, fn, pages: [...u.pages], id };
+    const rec: Installed = { module, entry: u.entry, slot, fn, pages: [...u.pages], pcs: u.pcs, id };
     module.push(rec);
     this.units.set(u.entry, rec);
     this.table.set(slot, fn);
     this.setLookup(u.entry, slot);
+    for (const at of u.pcs) this.covered.set(at, (this.covered.get(at) ?? 0) + 1);
     const perm = this.proc.mem.perm;
     for (const p of rec.pages) {
       let set = this.pageUnits.get(p);
@@ -412,6 +432,11 @@ export class DbtRuntime {
       this.table.set(r.slot, this.stub);
       this.clearLookup(r.entry);
       for (const p of r.pages) this.pageUnits.get(p)?.delete(r);
+      for (const at of r.pcs) {
+        const n = (this.covered.get(at) ?? 1) - 1;
+        if (n > 0) this.covered.set(at, n);
+        else this.covered.delete(at);
+      }
       this.counters.invalidatedUnits++;
     }
     this.epoch++;
@@ -554,6 +579,7 @@ export class DbtRuntime {
     const h = this.hart;
     let info = this.lengths.get(pc);
     if (info === undefined) this.lengths.set(pc, (info = this.scanner.blockInfo(pc, 256)));
+    this.ran.add(pc);
     const before = h.instret;
     const stop = this.step(Math.min(info.n, budget));
     const ran = h.instret - before;
@@ -587,6 +613,7 @@ export class DbtRuntime {
           if (heat < this.threshold) {
             // Not hot yet: the interpreter runs this basic block.
             this.heat.set(pc, heat);
+            this.ran.add(pc);
             let info = this.lengths.get(pc);
             if (info === undefined) this.lengths.set(pc, (info = this.scanner.blockInfo(pc, 256)));
             const before = h.instret;

@@ -62,6 +62,8 @@ export default definePlugin<Options>((api) => {
     id: api.id,
     translator: (proc): Translator => {
       const lifter = new BlockLifter(proc.mem, { maxInstructions: o.maxRegionInstructions });
+      // Without a hot threshold nothing runs before translation: there is no profile.
+      const profiled = o.profileRegions && o.hotThreshold > 0 && o.region === 'function';
       const baseLimits = { maxInstructions: o.maxRegionInstructions, maxBlocks: o.region === 'block' ? 1 : o.maxRegionBlocks, followReturns: o.mapCalls };
       // Timing mode: a memory model must see every access, so no pass may remove one.
       const timing = !!proc.options.onMemoryAccess;
@@ -78,7 +80,7 @@ export default definePlugin<Options>((api) => {
         emitOptions: { promote: o.promoteRegisters, mapCalls: o.mapCalls, chain: o.chain, timing },
         translate(pc, runtime) {
           const units: Unit[] = [];
-          const limits = { ...baseLimits, indirectTargets: (at: number) => runtime.indirectTargets(at) };
+          const limits = { ...baseLimits, indirectTargets: (at: number) => runtime.indirectTargets(at), ...(profiled ? { ran: (at: number) => runtime.ranInterpreted(at), covered: (at: number) => runtime.covers(at), maxRetranslated: o.maxRetranslated } : {}) };
           const queue = [pc];
           const queued = new Set(queue);
           while (queue.length && units.length < o.batch) {

@@ -10,6 +10,10 @@ export interface Options {
   readonly maxRegionInstructions: number;
   /** Most basic blocks in one region. Unit: blocks. Default: 48. */
   readonly maxRegionBlocks: number;
+  /** With a hot threshold, a region keeps only the basic blocks the interpreter ran while its code was cold, and does not translate again what installed regions cover (beyond maxRetranslated instructions): an edge to a block that never ran, or into another region's code, leaves the region, and its target becomes a region of its own if it gets hot. Off, or with hotThreshold 0, a region follows every static edge, cold paths and other regions' code included. Default: true. */
+  readonly profileRegions: boolean;
+  /** With profileRegions: most instructions a region translates again that installed regions already cover (a small loop it falls into then stays inside it, at the cost of translating it twice); 0 leaves at the first such edge. Unit: instructions. Default: 0. */
+  readonly maxRetranslated: number;
   /** Regions compiled together in one WebAssembly module on a miss: the missing one and the callees of its direct calls, breadth first. Unit: regions. Default: 1. */
   readonly batch: number;
   /** Keep guest registers, FP flags and the budget in WebAssembly locals across the region (Instrew's fixed-register convention); off, every access goes to the CPU state in memory. Default: true. */

@@ -5,7 +5,9 @@
 // lifting each basic block once and splitting a block when a later edge lands inside
 // it. Indirect jumps, returns and what the interpreter must run end the exploration
 // along that path; the callees of direct calls are reported, so that they can be
-// translated in the same module.
+// translated in the same module. Given the interpreter's profile, only blocks that
+// have run are followed: cold paths of large code (error handling, rare cases) are
+// not translated until they run often enough to become regions of their own.
 
 import { BlockLifter, directTargets, Unit, type Block } from 'virtlab';
 
@@ -18,6 +20,19 @@ export interface RegionLimits {
   readonly followReturns: boolean;
   /** Targets seen for the indirect jump at a pc (before translation), to follow too. */
   readonly indirectTargets?: (pc: number) => readonly number[];
+  /**
+   * Whether the block at a pc has run (the interpreter's profile while the code was
+   * cold): given, the region keeps only blocks that have, and an edge to one that has
+   * not leaves the region through its chain slot.
+   */
+  readonly ran?: (pc: number) => boolean;
+  /**
+   * Whether an installed unit already covers the instruction at a pc: given, the region
+   * translates at most `maxRetranslated` such instructions (enough to keep a small loop
+   * it falls into inside it) and otherwise leaves there instead of translating them again.
+   */
+  readonly covered?: (pc: number) => boolean;
+  readonly maxRetranslated?: number;
 }
 
 export interface Region {
@@ -35,6 +50,7 @@ export function formRegion(lifter: BlockLifter, pc: number, limits: RegionLimits
   const callees: number[] = [];
   const queue = [pc];
   const inUnit = (p: number) => owner.has(p);
+  let retranslated = 0;
   while (queue.length) {
     const at = queue.shift()!;
     if (starts.has(at)) continue;
@@ -51,7 +67,11 @@ export function formRegion(lifter: BlockLifter, pc: number, limits: RegionLimits
     }
     if (unit.blocks.length && (unit.guestInstructions >= limits.maxInstructions || unit.blocks.length >= limits.maxBlocks)) continue;
     if (unit.blocks.length && !lifter.fetchable(at)) continue;
+    if (unit.blocks.length && limits.ran && !limits.ran(at)) continue;
+    const again = unit.blocks.length > 0 && !!limits.covered?.(at);
+    if (again && retranslated >= (limits.maxRetranslated ?? 0)) continue;
     const block = lifter.lift(unit, at, inUnit);
+    if (again) retranslated += block.count;
     starts.set(at, block);
     if (block.term.k === 'indirect' && limits.indirectTargets && block.count > 0) {
       const cases = limits.indirectTargets(unit.pcs[block.firstGi + block.count - 1]);
