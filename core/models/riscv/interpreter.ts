@@ -14,13 +14,15 @@ import * as decoderModule from './decoder';
 import * as fpModule from './fp';
 import * as int64 from './int64';
 import * as memory from './memory';
-import type { GuestMemory } from './memory';
+import type { Decoded } from './decoder';
+
 
 // Imported bindings become getter calls once TypeScript is transpiled to CommonJS, so
 // everything the hot loop touches is copied into module constants once, here.
 const { GuestFault } = memory;
 type GuestFault = memory.GuestFault;
-const { PAGE_SHIFT, PERM_DECODED, PERM_R, PERM_W, PERM_X, SIGBUS, SIGILL, SIGSEGV, SIGTRAP } = memory;
+type GuestMemory = memory.GuestMemory;
+const { GUEST_MEMORY, GuestMemory, PAGE_SHIFT, PERM_DECODED, PERM_MAPPED, PERM_R, PERM_W, PERM_X, SIGBUS, SIGILL, SIGSEGV, SIGTRAP } = memory;
 const { div32, div64, fromBig, mul64, mulh, toBig, toBigU } = int64;
 const fp = { ...fpModule };
 const { add: fpAdd, mul: fpMul, div: fpDiv, fma: fpFma, NV: fpNV } = fpModule;
@@ -127,8 +129,11 @@ export class Hart {
 
 /** Decoded instructions of one 4 KiB page, one slot per halfword. */
 class PageCode {
-  /** op | 2·rd << 8 | 2·rs1 << 15 | 2·rs2 << 21 | compressed << 27: what the hot loop reads. */
-  readonly word = new Int32Array(2048);
+  /**
+   * What the hot loop reads, two words per slot, side by side so one read brings both:
+   * op | 2·rd << 8 | 2·rs1 << 15 | 2·rs2 << 21 | compressed << 27, then the immediate.
+   */
+  readonly hot = new Int32Array(4096);
   readonly op = new Uint8Array(2048);
   readonly rd = new Uint8Array(2048);
   readonly rs1 = new Uint8Array(2048);
@@ -139,6 +144,43 @@ class PageCode {
   readonly imm = new Int32Array(2048);
   readonly raw = new Uint32Array(2048);
 }
+
+/** Stores a decoded instruction in its page slot, in the form the run loop reads. */
+function fillSlot(code: PageCode, slot: number, d: Decoded, raw: number): void {
+  const rdx = d.rd === 0 && writesIntRd(d.op) ? 32 : d.rd;
+  code.hot[2 * slot] = d.op | (rdx << 9) | (d.rs1 << 16) | (d.rs2 << 22) | (d.len === 2 ? 1 << 27 : 0);
+  code.hot[2 * slot + 1] = d.imm;
+  code.op[slot] = d.op;
+  code.rd[slot] = rdx;
+  code.rs1[slot] = d.rs1;
+  code.rs2[slot] = d.rs2;
+  code.rs3[slot] = d.rs3;
+  code.rm[slot] = d.rm;
+  code.len[slot] = d.len;
+  code.imm[slot] = d.imm;
+  code.raw[slot] = raw;
+}
+
+// Operands of the warm-up (see Interpreter.warmUp): register values as [low, high] words,
+// FP register patterns as [low, high] words (doubles, NaN-boxed singles, NaNs, subnormals),
+// base addresses (data, crossing pages, crossing into an unmapped page, the code page,
+// unmapped, negative), immediates, rounding modes (valid, dynamic, invalid) and code
+// (addi, ld, c.addi, then an addi split across the code page and a data page).
+let warmedUp = false;
+const NO_CODE = new Int32Array(0);
+const WARM_INT: ReadonlyArray<readonly [number, number]> = [
+  [0, 0], [1, 0], [-1, -1], [0x7fffffff, 0], [-0x80000000, -1], [0x12345678, 0x09abcdef],
+  [-5, 0x40000000], [0, -0x80000000], [3, 0], [-0x80000000, 0x7fffffff], [0x2010, 0],
+];
+const WARM_FP: ReadonlyArray<readonly [number, number]> = [
+  [0, 0x3ff80000], [0, 0x80000000], [0, 0x7ff80000], [1, 0x7ff00000], [0x3fc00000, 0xffffffff],
+  [0x7f800001, 0xffffffff], [1, 0xffffffff], [0x7f800000, 0xffffffff], [1, 0], [0x8800759c, 0x7e37e43c],
+  [0, 0xc0080000], [0xcf000000, 0xffffffff], [0, 0x41e00000], [0x3f800000, 0], [0, 0x43e00000],
+];
+const WARM_ADDR = [0x2008, 0x2ff9, 0x3ffc, 0x1ff0, 0, 0x2100, -16, 0x3ff8, 0x2ffe];
+const WARM_IMM = [0, 8, -8, 2047, -2048, 4, 1, -1];
+const WARM_RM = [7, 0, 1, 2, 3, 4, 5];
+const WARM_CODE = new Uint8Array([0x13, 0x05, 0x15, 0x00, 0x83, 0x35, 0x05, 0x00, 0x05, 0x05, 0x13, 0x05, 0x15, 0x00, 0x00, 0x00]);
 
 export type EcallHandler = () => boolean;
 
@@ -177,6 +219,87 @@ export class Interpreter {
     private readonly timeNs: () => number,
   ) {
     mem.onCodeWrite = (page) => this.dropPage(page);
+    if (!warmedUp) {
+      warmedUp = true;
+      Interpreter.warmUp();
+    }
+  }
+
+  /**
+   * Runs every kind of instruction, one at a time, on scratch machines of its own
+   * before the first guest starts, with operands that take each case's branches (zero
+   * and negative values, shifts past 32, division by zero, NaNs, every rounding mode,
+   * faults, page-crossing and code-page stores, stops and ecalls). V8 optimizes `run`
+   * from the type feedback its cases have gathered and throws the optimized code away
+   * when a case runs that had none; without this, a guest's first use of each kind of
+   * instruction costs a deoptimization and a new compilation of the whole loop (a
+   * tenth of a second or more of compiler time each on a loaded machine). Nothing of
+   * it reaches a guest: the scratch machines have their own memory, registers,
+   * counters and handlers, and their values are fixed, so the work is the same in
+   * every process.
+   */
+  private static warmUp(): void {
+    const R = PERM_R | PERM_W | PERM_X | PERM_MAPPED;
+    const ecalls = [0, 0];
+    const hooks = [null, (a: number) => void a, (a: number, w: boolean) => void (w ? a : 0)];
+    const machines = [0, 1].map((k) => {
+      const mem = new GuestMemory(GUEST_MEMORY.min);
+      mem.protect(0x1000, 0x1000, R);
+      mem.protect(0x2000, 0x2000, R & ~PERM_X);
+      const hart = new Hart(mem);
+      // Two handlers of different code, so that V8 does not tie the call site to one.
+      const onEcall = k === 0 ? () => (ecalls[0]++ & 1) === 0 : () => ecalls[1]++ % 3 === 1;
+      return new Interpreter(mem, hart, onEcall, () => ecalls[0] * 977);
+    });
+    const d = newDecoded();
+    const PASSES = 14;
+    for (let p = 0; p < PASSES; p++) {
+      const cpu = machines[p & 1];
+      cpu.accessHook = hooks[p % 3];
+      const x = cpu.hart.x;
+      const f = cpu.hart.fu32;
+      for (let op = Op.ILLEGAL; op < Op.COUNT; op++) {
+        for (let r = 1; r < 32; r++) {
+          const v = WARM_INT[(r + p) % WARM_INT.length];
+          x[2 * r] = v[0];
+          x[2 * r + 1] = v[1];
+          const g = WARM_FP[(r + p + op) % WARM_FP.length];
+          f[2 * r] = g[0];
+          f[2 * r + 1] = g[1];
+        }
+        const a = WARM_ADDR[(p + op) % WARM_ADDR.length];
+        x[10] = a;
+        x[11] = a < 0 ? -1 : 0;
+        const memOp = (op >= Op.LB && op <= Op.SD) || (op >= Op.LR_W && op <= Op.FSD);
+        d.op = op;
+        d.rd = (p & 3) === 3 ? 0 : 12;
+        d.rs1 = memOp ? 5 : op >= Op.CSRRWI && op <= Op.CSRRCI ? p & 7 : op >= Op.CSRRW && op <= Op.CSRRC ? (p & 1) * 6 : 6 + (p % 3);
+        d.rs2 = 7 + (p % 2);
+        d.rs3 = 9;
+        d.rm = WARM_RM[p % WARM_RM.length];
+        d.len = p & 1 ? 2 : 4;
+        if (op === Op.SLLI || op === Op.SRLI || op === Op.SRAI) d.imm = [0, 5, 32, 40, 63][p % 5];
+        else if (op === Op.SLLIW || op === Op.SRLIW || op === Op.SRAIW) d.imm = [0, 5, 31][p % 3];
+        else if (op >= Op.CSRRW && op <= Op.CSRRCI) d.imm = [1, 2, 3, 0xc00, 0xc01, 0xc02, 0x7c0][p % 7];
+        else if (op === Op.LUI || op === Op.AUIPC) d.imm = WARM_IMM[p % WARM_IMM.length] << 12;
+        else d.imm = WARM_IMM[p % WARM_IMM.length];
+        const pc = 0x1000 + 2 * (op & 1023);
+        try {
+          fillSlot(cpu.pageFor(pc >>> PAGE_SHIFT, pc), (pc & 4095) >>> 1, d, 0);
+          cpu.hart.pc = pc;
+          cpu.run(1);
+        } catch {
+          // A fault the run loop does not catch (none is expected) changes nothing here.
+        }
+      }
+      // Instructions decoded from memory, up to one whose second half lies on a page without execute permission.
+      cpu.mem.u8.set(WARM_CODE, 0x1ff4);
+      x[20] = 0x2100;
+      x[21] = 0;
+      cpu.hart.pc = 0x1ff4;
+      cpu.run(p + 1);
+      cpu.flushCode();
+    }
   }
 
   dropPage(page: number): void {
@@ -239,17 +362,7 @@ export class Interpreter {
       raw = (lo16 | (u8[pc + 2] << 16) | (u8[pc + 3] << 24)) >>> 0;
       decode32(raw, d);
     }
-    const rdx = d.rd === 0 && writesIntRd(d.op) ? 32 : d.rd;
-    code.word[slot] = d.op | (rdx << 9) | (d.rs1 << 16) | (d.rs2 << 22) | (d.len === 2 ? 1 << 27 : 0);
-    code.op[slot] = d.op;
-    code.rd[slot] = rdx;
-    code.rs1[slot] = d.rs1;
-    code.rs2[slot] = d.rs2;
-    code.rs3[slot] = d.rs3;
-    code.rm[slot] = d.rm;
-    code.len[slot] = d.len;
-    code.imm[slot] = d.imm;
-    code.raw[slot] = raw;
+    fillSlot(code, slot, d, raw);
   }
 
   /** The raw bits of the instruction at pc (for reports), or undefined. */
@@ -271,6 +384,7 @@ export class Interpreter {
     let n = 0;
     let page = -1;
     let code: PageCode | undefined;
+    let hot = NO_CODE;
     let slot = 0;
     let epoch = this.epoch;
     const hook = this.accessHook;
@@ -279,19 +393,21 @@ export class Interpreter {
         const pg = pc >>> PAGE_SHIFT;
         if (pg !== page || code === undefined) {
           code = this.pageFor(pg, pc);
+          hot = code.hot;
           page = pg;
         }
         slot = (pc & 4095) >>> 1;
-        let w = code.word[slot];
+        const k = pc & 4094;
+        let w = hot[k];
         if (w === 0) {
           this.decodeAt(code, slot, pc);
-          w = code.word[slot];
+          w = hot[k];
         }
         const op = w & 255;
         const rd = (w >>> 8) & 127;
         const r1 = (w >>> 15) & 63;
         const r2 = (w >>> 21) & 63;
-        const imm = code.imm[slot];
+        const imm = hot[k + 1];
         let next = pc + (w & (1 << 27) ? 2 : 4);
         n++;
         switch (op) {
@@ -417,7 +533,7 @@ export class Interpreter {
             }
             break;
           }
-          // The hottest floating-point operations, inline (the rest go through float()).
+          // FP loads and stores, inline (the rest of FP goes through float()).
           case Op.FLD: {
             const a = x[r1 + 1] * TWO32 + (x[r1] >>> 0) + imm;
             if (!(a >= 0 && a <= limit - 8 && perm[a >>> PAGE_SHIFT] & PERM_R && ((a & 4095) <= 4088 || perm[(a + 7) >>> PAGE_SHIFT] & PERM_R))) throw loadFault(a);
@@ -441,46 +557,6 @@ export class Interpreter {
               mem.wrote(a, 8);
               code = undefined;
             }
-            break;
-          }
-          case Op.FADD_D:
-          case Op.FSUB_D:
-          case Op.FMUL_D:
-          case Op.FDIV_D: {
-            let rm = code.rm[slot];
-            if (rm === 7) rm = h.frm;
-            if (rm > 4) throw new GuestFault(SIGILL, pc, 'invalid rounding mode');
-            const f = h.f64;
-            const fa = f[r1 >> 1];
-            const fb = f[r2 >> 1];
-            if (isSignalingD(h.fu32, r1) || isSignalingD(h.fu32, r2)) h.flags |= fpNV;
-            const v = op === Op.FADD_D ? fpAdd(fa, fb, 1, rm, h) : op === Op.FSUB_D ? fpAdd(fa, -fb, 1, rm, h) : op === Op.FMUL_D ? fpMul(fa, fb, 1, rm, h) : fpDiv(fa, fb, 1, rm, h);
-            if (v !== v) {
-              h.fu32[rd] = 0;
-              h.fu32[rd + 1] = CANON_D_HI;
-            } else f[rd >> 1] = v;
-            break;
-          }
-          case Op.FMADD_D:
-          case Op.FMSUB_D:
-          case Op.FNMSUB_D:
-          case Op.FNMADD_D: {
-            let rm = code.rm[slot];
-            if (rm === 7) rm = h.frm;
-            if (rm > 4) throw new GuestFault(SIGILL, pc, 'invalid rounding mode');
-            const k = op - Op.FMADD_D;
-            const r3 = code.rs3[slot];
-            const f = h.f64;
-            if (isSignalingD(h.fu32, r1) || isSignalingD(h.fu32, r2) || isSignalingD(h.fu32, r3 << 1)) h.flags |= fpNV;
-            let fa = f[r1 >> 1];
-            let fc = f[r3];
-            if (k >= 2) fa = -fa;
-            if (k === 1 || k === 3) fc = -fc;
-            const v = fpFma(fa, f[r2 >> 1], fc, 1, rm, h);
-            if (v !== v) {
-              h.fu32[rd] = 0;
-              h.fu32[rd + 1] = CANON_D_HI;
-            } else f[rd >> 1] = v;
             break;
           }
           case Op.ADDI: {
@@ -619,12 +695,6 @@ export class Interpreter {
             x[rd + 1] = v >> 31;
             break;
           }
-          case Op.FENCE:
-            break;
-          case Op.FENCE_I:
-            this.flushCode();
-            code = undefined;
-            break;
           case Op.ECALL:
             h.pc = pc;
             h.instret += n;
@@ -643,39 +713,8 @@ export class Interpreter {
             dv = mem.dv;
             code = undefined;
             break;
-          case Op.EBREAK:
-            throw new GuestFault(SIGTRAP, pc, 'breakpoint (ebreak)');
-          case Op.CSRRW:
-          case Op.CSRRS:
-          case Op.CSRRC:
-          case Op.CSRRWI:
-          case Op.CSRRSI:
-          case Op.CSRRCI:
-            this.csr(op, rd, code.rs1[slot], imm, pc, h.instret + n);
-            break;
           case Op.MUL:
             mul64(x, rd, x[r1], x[r1 + 1], x[r2], x[r2 + 1]);
-            break;
-          case Op.MULH:
-            mulh(x, rd, x[r1], x[r1 + 1], x[r2], x[r2 + 1], true, true);
-            break;
-          case Op.MULHSU:
-            mulh(x, rd, x[r1], x[r1 + 1], x[r2], x[r2 + 1], true, false);
-            break;
-          case Op.MULHU:
-            mulh(x, rd, x[r1], x[r1 + 1], x[r2], x[r2 + 1], false, false);
-            break;
-          case Op.DIV:
-            div64(x, rd, x[r1], x[r1 + 1], x[r2], x[r2 + 1], true, false);
-            break;
-          case Op.DIVU:
-            div64(x, rd, x[r1], x[r1 + 1], x[r2], x[r2 + 1], false, false);
-            break;
-          case Op.REM:
-            div64(x, rd, x[r1], x[r1 + 1], x[r2], x[r2 + 1], true, true);
-            break;
-          case Op.REMU:
-            div64(x, rd, x[r1], x[r1 + 1], x[r2], x[r2 + 1], false, true);
             break;
           case Op.MULW: {
             const v = Math.imul(x[r1], x[r2]);
@@ -683,23 +722,9 @@ export class Interpreter {
             x[rd + 1] = v >> 31;
             break;
           }
-          case Op.DIVW:
-            div32(x, rd, x[r1], x[r2], true, false);
-            break;
-          case Op.DIVUW:
-            div32(x, rd, x[r1], x[r2], false, false);
-            break;
-          case Op.REMW:
-            div32(x, rd, x[r1], x[r2], true, true);
-            break;
-          case Op.REMUW:
-            div32(x, rd, x[r1], x[r2], false, true);
-            break;
           default:
-            if (op >= Op.LR_W && op <= Op.AMOMAXU_D) this.atomic(op, rd, r1, r2, pc);
-            else if (op >= Op.FLW && op <= Op.FMV_D_X) this.float(op, code, slot, pc);
-            else throw new GuestFault(SIGILL, pc, 'illegal instruction');
-            // Atomics and FP stores may have written code: look the page up again.
+            this.cold(op, rd, r1, r2, code, slot, pc, n);
+            // fence.i, atomics and FP stores may have dropped code: look the page up again.
             if (this.epoch !== epoch) {
               epoch = this.epoch;
               code = undefined;
@@ -716,6 +741,69 @@ export class Interpreter {
     h.pc = pc;
     h.instret += n;
     return { kind: 'budget' };
+  }
+
+  /**
+   * The instructions integer code runs rarely (fences, CSRs, upper multiplies and
+   * divisions, atomics, FP other than loads and stores), out of the run loop's switch:
+   * a smaller loop compiles faster, and its optimized code does not depend on them.
+   */
+  private cold(op: number, rd: number, r1: number, r2: number, code: PageCode, slot: number, pc: number, n: number): void {
+    const x = this.hart.x;
+    switch (op) {
+      case Op.FENCE:
+        return;
+      case Op.FENCE_I:
+        this.flushCode();
+        return;
+      case Op.EBREAK:
+        throw new GuestFault(SIGTRAP, pc, 'breakpoint (ebreak)');
+      case Op.CSRRW:
+      case Op.CSRRS:
+      case Op.CSRRC:
+      case Op.CSRRWI:
+      case Op.CSRRSI:
+      case Op.CSRRCI:
+        this.csr(op, rd, code.rs1[slot], code.imm[slot], pc, this.hart.instret + n);
+        return;
+      case Op.MULH:
+        mulh(x, rd, x[r1], x[r1 + 1], x[r2], x[r2 + 1], true, true);
+        return;
+      case Op.MULHSU:
+        mulh(x, rd, x[r1], x[r1 + 1], x[r2], x[r2 + 1], true, false);
+        return;
+      case Op.MULHU:
+        mulh(x, rd, x[r1], x[r1 + 1], x[r2], x[r2 + 1], false, false);
+        return;
+      case Op.DIV:
+        div64(x, rd, x[r1], x[r1 + 1], x[r2], x[r2 + 1], true, false);
+        return;
+      case Op.DIVU:
+        div64(x, rd, x[r1], x[r1 + 1], x[r2], x[r2 + 1], false, false);
+        return;
+      case Op.REM:
+        div64(x, rd, x[r1], x[r1 + 1], x[r2], x[r2 + 1], true, true);
+        return;
+      case Op.REMU:
+        div64(x, rd, x[r1], x[r1 + 1], x[r2], x[r2 + 1], false, true);
+        return;
+      case Op.DIVW:
+        div32(x, rd, x[r1], x[r2], true, false);
+        return;
+      case Op.DIVUW:
+        div32(x, rd, x[r1], x[r2], false, false);
+        return;
+      case Op.REMW:
+        div32(x, rd, x[r1], x[r2], true, true);
+        return;
+      case Op.REMUW:
+        div32(x, rd, x[r1], x[r2], false, true);
+        return;
+      default:
+        if (op >= Op.LR_W && op <= Op.AMOMAXU_D) this.atomic(op, rd, r1, r2, pc);
+        else if (op >= Op.FLW && op <= Op.FMV_D_X) this.float(op, code, slot, pc);
+        else throw new GuestFault(SIGILL, pc, 'illegal instruction');
+    }
   }
 
   private csr(op: number, rd: number, rs1: number, csr: number, pc: number, instret: number): void {
@@ -934,6 +1022,33 @@ export class Interpreter {
         if (k >= 2) a = -a; // fnmsub, fnmadd negate the product
         if (k === 1 || k === 3) c = -c;
         this.writeS(rd, fp.fma(a, this.readS(rs2), c, 0, rm, st));
+        return;
+      }
+      case Op.FADD_D:
+      case Op.FSUB_D:
+      case Op.FMUL_D:
+      case Op.FDIV_D: {
+        const f = h.f64;
+        const fa = f[rs1];
+        const fb = f[rs2];
+        if (isSignalingD(h.fu32, 2 * rs1) || isSignalingD(h.fu32, 2 * rs2)) h.flags |= fpNV;
+        const v = op === Op.FADD_D ? fpAdd(fa, fb, 1, rm, h) : op === Op.FSUB_D ? fpAdd(fa, -fb, 1, rm, h) : op === Op.FMUL_D ? fpMul(fa, fb, 1, rm, h) : fpDiv(fa, fb, 1, rm, h);
+        this.writeD(rd, v);
+        return;
+      }
+      case Op.FMADD_D:
+      case Op.FMSUB_D:
+      case Op.FNMSUB_D:
+      case Op.FNMADD_D: {
+        const k = op - Op.FMADD_D;
+        const rs3 = code.rs3[slot];
+        const f = h.f64;
+        if (isSignalingD(h.fu32, 2 * rs1) || isSignalingD(h.fu32, 2 * rs2) || isSignalingD(h.fu32, 2 * rs3)) h.flags |= fpNV;
+        let fa = f[rs1];
+        let fc = f[rs3];
+        if (k >= 2) fa = -fa;
+        if (k === 1 || k === 3) fc = -fc;
+        this.writeD(rd, fpFma(fa, f[rs2], fc, 1, rm, h));
         return;
       }
       case Op.FADD_S:
