@@ -180,6 +180,10 @@ const WARM_FP: ReadonlyArray<readonly [number, number]> = [
 const WARM_ADDR = [0x2008, 0x2ff9, 0x3ffc, 0x1ff0, 0, 0x2100, -16, 0x3ff8, 0x2ffe];
 const WARM_IMM = [0, 8, -8, 2047, -2048, 4, 1, -1];
 const WARM_RM = [7, 0, 1, 2, 3, 4, 5];
+const WARM_SHIFT64 = [0, 5, 32, 40, 63];
+const WARM_SHIFT32 = [0, 5, 31];
+const WARM_CSR = [1, 2, 3, 0xc00, 0xc01, 0xc02, 0x7c0];
+const WARM_PASSES = 8;
 const WARM_CODE = new Uint8Array([0x13, 0x05, 0x15, 0x00, 0x83, 0x35, 0x05, 0x00, 0x05, 0x05, 0x13, 0x05, 0x15, 0x00, 0x00, 0x00]);
 
 export type EcallHandler = () => boolean;
@@ -252,46 +256,27 @@ export class Interpreter {
       return new Interpreter(mem, hart, onEcall, () => ecalls[0] * 977);
     });
     const d = newDecoded();
-    const PASSES = 14;
-    for (let p = 0; p < PASSES; p++) {
+    // Register images, built once and copied in with one builtin call per instruction:
+    // the warm-up itself must stay cheap (8 passes over every operation, about 1,500 steps).
+    const ints: Int32Array[] = [];
+    const fps: Uint32Array[] = [];
+    for (let p = 0; p < WARM_PASSES; p++) {
+      const xi = new Int32Array(66);
+      const fi = new Uint32Array(64);
+      for (let r = 1; r < 32; r++) {
+        const v = WARM_INT[(r + p) % WARM_INT.length];
+        const g = WARM_FP[(r + 2 * p) % WARM_FP.length];
+        xi.set(v, 2 * r);
+        fi.set(g, 2 * r);
+      }
+      ints.push(xi);
+      fps.push(fi);
+    }
+    for (let p = 0; p < WARM_PASSES; p++) {
       const cpu = machines[p & 1];
       cpu.accessHook = hooks[p % 3];
       const x = cpu.hart.x;
-      const f = cpu.hart.fu32;
-      for (let op = Op.ILLEGAL; op < Op.COUNT; op++) {
-        for (let r = 1; r < 32; r++) {
-          const v = WARM_INT[(r + p) % WARM_INT.length];
-          x[2 * r] = v[0];
-          x[2 * r + 1] = v[1];
-          const g = WARM_FP[(r + p + op) % WARM_FP.length];
-          f[2 * r] = g[0];
-          f[2 * r + 1] = g[1];
-        }
-        const a = WARM_ADDR[(p + op) % WARM_ADDR.length];
-        x[10] = a;
-        x[11] = a < 0 ? -1 : 0;
-        const memOp = (op >= Op.LB && op <= Op.SD) || (op >= Op.LR_W && op <= Op.FSD);
-        d.op = op;
-        d.rd = (p & 3) === 3 ? 0 : 12;
-        d.rs1 = memOp ? 5 : op >= Op.CSRRWI && op <= Op.CSRRCI ? p & 7 : op >= Op.CSRRW && op <= Op.CSRRC ? (p & 1) * 6 : 6 + (p % 3);
-        d.rs2 = 7 + (p % 2);
-        d.rs3 = 9;
-        d.rm = WARM_RM[p % WARM_RM.length];
-        d.len = p & 1 ? 2 : 4;
-        if (op === Op.SLLI || op === Op.SRLI || op === Op.SRAI) d.imm = [0, 5, 32, 40, 63][p % 5];
-        else if (op === Op.SLLIW || op === Op.SRLIW || op === Op.SRAIW) d.imm = [0, 5, 31][p % 3];
-        else if (op >= Op.CSRRW && op <= Op.CSRRCI) d.imm = [1, 2, 3, 0xc00, 0xc01, 0xc02, 0x7c0][p % 7];
-        else if (op === Op.LUI || op === Op.AUIPC) d.imm = WARM_IMM[p % WARM_IMM.length] << 12;
-        else d.imm = WARM_IMM[p % WARM_IMM.length];
-        const pc = 0x1000 + 2 * (op & 1023);
-        try {
-          fillSlot(cpu.pageFor(pc >>> PAGE_SHIFT, pc), (pc & 4095) >>> 1, d, 0);
-          cpu.hart.pc = pc;
-          cpu.run(1);
-        } catch {
-          // A fault the run loop does not catch (none is expected) changes nothing here.
-        }
-      }
+      for (let op = Op.ILLEGAL; op < Op.COUNT; op++) cpu.warmStep(d, p, op, ints[p], fps[(p + op) % WARM_PASSES]);
       // Instructions decoded from memory, up to one whose second half lies on a page without execute permission.
       cpu.mem.u8.set(WARM_CODE, 0x1ff4);
       x[20] = 0x2100;
@@ -336,6 +321,37 @@ export class Interpreter {
     this.mem.perm[page] |= PERM_DECODED;
     this.decodedPages++;
     return code;
+  }
+
+  /** One instruction of the warm-up (see warmUp): operands chosen from the pass and the operation. */
+  private warmStep(d: Decoded, p: number, op: number, ints: Int32Array, fps: Uint32Array): void {
+    const x = this.hart.x;
+    x.set(ints);
+    this.hart.fu32.set(fps);
+    const a = WARM_ADDR[(p + op) % WARM_ADDR.length];
+    x[10] = a;
+    x[11] = a < 0 ? -1 : 0;
+    const memOp = (op >= Op.LB && op <= Op.SD) || (op >= Op.LR_W && op <= Op.FSD);
+    d.op = op;
+    d.rd = (p & 3) === 3 ? 0 : 12;
+    d.rs1 = memOp ? 5 : op >= Op.CSRRWI && op <= Op.CSRRCI ? p & 7 : op >= Op.CSRRW && op <= Op.CSRRC ? (p & 1) * 6 : 6 + (p % 3);
+    d.rs2 = 7 + (p % 2);
+    d.rs3 = 9;
+    d.rm = WARM_RM[p % WARM_RM.length];
+    d.len = p & 1 ? 2 : 4;
+    if (op === Op.SLLI || op === Op.SRLI || op === Op.SRAI) d.imm = WARM_SHIFT64[p % WARM_SHIFT64.length];
+    else if (op === Op.SLLIW || op === Op.SRLIW || op === Op.SRAIW) d.imm = WARM_SHIFT32[p % WARM_SHIFT32.length];
+    else if (op >= Op.CSRRW && op <= Op.CSRRCI) d.imm = WARM_CSR[p % WARM_CSR.length];
+    else if (op === Op.LUI || op === Op.AUIPC) d.imm = WARM_IMM[p % WARM_IMM.length] << 12;
+    else d.imm = WARM_IMM[p % WARM_IMM.length];
+    const pc = 0x1000 + 2 * op;
+    try {
+      fillSlot(this.pageFor(pc >>> PAGE_SHIFT, pc), (pc & 4095) >>> 1, d, 0);
+      this.hart.pc = pc;
+      this.run(1);
+    } catch {
+      // A fault the run loop does not catch (none is expected) changes nothing here.
+    }
   }
 
   /** Decodes the instruction at pc into its page slot. */
