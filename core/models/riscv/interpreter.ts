@@ -549,7 +549,7 @@ export class Interpreter {
             }
             break;
           }
-          // FP loads and stores, inline (the rest of FP goes through float()).
+          // The hottest floating-point operations, inline (the rest go through float()).
           case Op.FLD: {
             const a = x[r1 + 1] * TWO32 + (x[r1] >>> 0) + imm;
             if (!(a >= 0 && a <= limit - 8 && perm[a >>> PAGE_SHIFT] & PERM_R && ((a & 4095) <= 4088 || perm[(a + 7) >>> PAGE_SHIFT] & PERM_R))) throw loadFault(a);
@@ -573,6 +573,46 @@ export class Interpreter {
               mem.wrote(a, 8);
               code = undefined;
             }
+            break;
+          }
+          case Op.FADD_D:
+          case Op.FSUB_D:
+          case Op.FMUL_D:
+          case Op.FDIV_D: {
+            let rm = code.rm[slot];
+            if (rm === 7) rm = h.frm;
+            if (rm > 4) throw new GuestFault(SIGILL, pc, 'invalid rounding mode');
+            const f = h.f64;
+            const fa = f[r1 >> 1];
+            const fb = f[r2 >> 1];
+            if (isSignalingD(h.fu32, r1) || isSignalingD(h.fu32, r2)) h.flags |= fpNV;
+            const v = op === Op.FADD_D ? fpAdd(fa, fb, 1, rm, h) : op === Op.FSUB_D ? fpAdd(fa, -fb, 1, rm, h) : op === Op.FMUL_D ? fpMul(fa, fb, 1, rm, h) : fpDiv(fa, fb, 1, rm, h);
+            if (v !== v) {
+              h.fu32[rd] = 0;
+              h.fu32[rd + 1] = CANON_D_HI;
+            } else f[rd >> 1] = v;
+            break;
+          }
+          case Op.FMADD_D:
+          case Op.FMSUB_D:
+          case Op.FNMSUB_D:
+          case Op.FNMADD_D: {
+            let rm = code.rm[slot];
+            if (rm === 7) rm = h.frm;
+            if (rm > 4) throw new GuestFault(SIGILL, pc, 'invalid rounding mode');
+            const k = op - Op.FMADD_D;
+            const r3 = code.rs3[slot];
+            const f = h.f64;
+            if (isSignalingD(h.fu32, r1) || isSignalingD(h.fu32, r2) || isSignalingD(h.fu32, r3 << 1)) h.flags |= fpNV;
+            let fa = f[r1 >> 1];
+            let fc = f[r3];
+            if (k >= 2) fa = -fa;
+            if (k === 1 || k === 3) fc = -fc;
+            const v = fpFma(fa, f[r2 >> 1], fc, 1, rm, h);
+            if (v !== v) {
+              h.fu32[rd] = 0;
+              h.fu32[rd + 1] = CANON_D_HI;
+            } else f[rd >> 1] = v;
             break;
           }
           case Op.ADDI: {
@@ -761,7 +801,7 @@ export class Interpreter {
 
   /**
    * The instructions integer code runs rarely (fences, CSRs, upper multiplies and
-   * divisions, atomics, FP other than loads and stores), out of the run loop's switch:
+   * divisions, atomics, FP other than loads, stores and double-precision arithmetic), out of the run loop's switch:
    * a smaller loop compiles faster, and its optimized code does not depend on them.
    */
   private cold(op: number, rd: number, r1: number, r2: number, code: PageCode, slot: number, pc: number, n: number): void {
@@ -1038,33 +1078,6 @@ export class Interpreter {
         if (k >= 2) a = -a; // fnmsub, fnmadd negate the product
         if (k === 1 || k === 3) c = -c;
         this.writeS(rd, fp.fma(a, this.readS(rs2), c, 0, rm, st));
-        return;
-      }
-      case Op.FADD_D:
-      case Op.FSUB_D:
-      case Op.FMUL_D:
-      case Op.FDIV_D: {
-        const f = h.f64;
-        const fa = f[rs1];
-        const fb = f[rs2];
-        if (isSignalingD(h.fu32, 2 * rs1) || isSignalingD(h.fu32, 2 * rs2)) h.flags |= fpNV;
-        const v = op === Op.FADD_D ? fpAdd(fa, fb, 1, rm, h) : op === Op.FSUB_D ? fpAdd(fa, -fb, 1, rm, h) : op === Op.FMUL_D ? fpMul(fa, fb, 1, rm, h) : fpDiv(fa, fb, 1, rm, h);
-        this.writeD(rd, v);
-        return;
-      }
-      case Op.FMADD_D:
-      case Op.FMSUB_D:
-      case Op.FNMSUB_D:
-      case Op.FNMADD_D: {
-        const k = op - Op.FMADD_D;
-        const rs3 = code.rs3[slot];
-        const f = h.f64;
-        if (isSignalingD(h.fu32, 2 * rs1) || isSignalingD(h.fu32, 2 * rs2) || isSignalingD(h.fu32, 2 * rs3)) h.flags |= fpNV;
-        let fa = f[rs1];
-        let fc = f[rs3];
-        if (k >= 2) fa = -fa;
-        if (k === 1 || k === 3) fc = -fc;
-        this.writeD(rd, fpFma(fa, f[rs2], fc, 1, rm, h));
         return;
       }
       case Op.FADD_S:
