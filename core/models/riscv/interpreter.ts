@@ -14,13 +14,15 @@ import * as decoderModule from './decoder';
 import * as fpModule from './fp';
 import * as int64 from './int64';
 import * as memory from './memory';
-import type { GuestMemory } from './memory';
+import type { Decoded } from './decoder';
+
 
 // Imported bindings become getter calls once TypeScript is transpiled to CommonJS, so
 // everything the hot loop touches is copied into module constants once, here.
 const { GuestFault } = memory;
 type GuestFault = memory.GuestFault;
-const { PAGE_SHIFT, PERM_DECODED, PERM_R, PERM_W, PERM_X, SIGBUS, SIGILL, SIGSEGV, SIGTRAP } = memory;
+type GuestMemory = memory.GuestMemory;
+const { GUEST_MEMORY, GuestMemory, PAGE_SHIFT, PERM_DECODED, PERM_MAPPED, PERM_R, PERM_W, PERM_X, SIGBUS, SIGILL, SIGSEGV, SIGTRAP } = memory;
 const { div32, div64, fromBig, mul64, mulh, toBig, toBigU } = int64;
 const fp = { ...fpModule };
 const { add: fpAdd, mul: fpMul, div: fpDiv, fma: fpFma, NV: fpNV } = fpModule;
@@ -127,8 +129,11 @@ export class Hart {
 
 /** Decoded instructions of one 4 KiB page, one slot per halfword. */
 class PageCode {
-  /** op | 2·rd << 8 | 2·rs1 << 15 | 2·rs2 << 21 | compressed << 27: what the hot loop reads. */
-  readonly word = new Int32Array(2048);
+  /**
+   * What the hot loop reads, two words per slot, side by side so one read brings both:
+   * op | 2·rd << 8 | 2·rs1 << 15 | 2·rs2 << 21 | compressed << 27, then the immediate.
+   */
+  readonly hot = new Int32Array(4096);
   readonly op = new Uint8Array(2048);
   readonly rd = new Uint8Array(2048);
   readonly rs1 = new Uint8Array(2048);
@@ -139,6 +144,47 @@ class PageCode {
   readonly imm = new Int32Array(2048);
   readonly raw = new Uint32Array(2048);
 }
+
+/** Stores a decoded instruction in its page slot, in the form the run loop reads. */
+function fillSlot(code: PageCode, slot: number, d: Decoded, raw: number): void {
+  const rdx = d.rd === 0 && writesIntRd(d.op) ? 32 : d.rd;
+  code.hot[2 * slot] = d.op | (rdx << 9) | (d.rs1 << 16) | (d.rs2 << 22) | (d.len === 2 ? 1 << 27 : 0);
+  code.hot[2 * slot + 1] = d.imm;
+  code.op[slot] = d.op;
+  code.rd[slot] = rdx;
+  code.rs1[slot] = d.rs1;
+  code.rs2[slot] = d.rs2;
+  code.rs3[slot] = d.rs3;
+  code.rm[slot] = d.rm;
+  code.len[slot] = d.len;
+  code.imm[slot] = d.imm;
+  code.raw[slot] = raw;
+}
+
+// Operands of the warm-up (see Interpreter.warmUp): register values as [low, high] words,
+// FP register patterns as [low, high] words (doubles, NaN-boxed singles, NaNs, subnormals),
+// base addresses (data, crossing pages, crossing into an unmapped page, the code page,
+// unmapped, negative), immediates, rounding modes (valid, dynamic, invalid) and code
+// (addi, ld, c.addi, then an addi split across the code page and a data page).
+let warmedUp = false;
+const NO_CODE = new Int32Array(0);
+const WARM_INT: ReadonlyArray<readonly [number, number]> = [
+  [0, 0], [1, 0], [-1, -1], [0x7fffffff, 0], [-0x80000000, -1], [0x12345678, 0x09abcdef],
+  [-5, 0x40000000], [0, -0x80000000], [3, 0], [-0x80000000, 0x7fffffff], [0x2010, 0],
+];
+const WARM_FP: ReadonlyArray<readonly [number, number]> = [
+  [0, 0x3ff80000], [0, 0x80000000], [0, 0x7ff80000], [1, 0x7ff00000], [0x3fc00000, 0xffffffff],
+  [0x7f800001, 0xffffffff], [1, 0xffffffff], [0x7f800000, 0xffffffff], [1, 0], [0x8800759c, 0x7e37e43c],
+  [0, 0xc0080000], [0xcf000000, 0xffffffff], [0, 0x41e00000], [0x3f800000, 0], [0, 0x43e00000],
+];
+const WARM_ADDR = [0x2008, 0x2ff9, 0x3ffc, 0x1ff0, 0, 0x2100, -16, 0x3ff8, 0x2ffe];
+const WARM_IMM = [0, 8, -8, 2047, -2048, 4, 1, -1];
+const WARM_RM = [7, 0, 1, 2, 3, 4, 5];
+const WARM_SHIFT64 = [0, 5, 32, 40, 63];
+const WARM_SHIFT32 = [0, 5, 31];
+const WARM_CSR = [1, 2, 3, 0xc00, 0xc01, 0xc02, 0x7c0];
+const WARM_PASSES = 8;
+const WARM_CODE = new Uint8Array([0x13, 0x05, 0x15, 0x00, 0x83, 0x35, 0x05, 0x00, 0x05, 0x05, 0x13, 0x05, 0x15, 0x00, 0x00, 0x00]);
 
 export type EcallHandler = () => boolean;
 
@@ -177,6 +223,68 @@ export class Interpreter {
     private readonly timeNs: () => number,
   ) {
     mem.onCodeWrite = (page) => this.dropPage(page);
+    if (!warmedUp) {
+      warmedUp = true;
+      Interpreter.warmUp();
+    }
+  }
+
+  /**
+   * Runs every kind of instruction, one at a time, on scratch machines of its own
+   * before the first guest starts, with operands that take each case's branches (zero
+   * and negative values, shifts past 32, division by zero, NaNs, every rounding mode,
+   * faults, page-crossing and code-page stores, stops and ecalls). V8 optimizes `run`
+   * from the type feedback its cases have gathered and throws the optimized code away
+   * when a case runs that had none; without this, a guest's first use of each kind of
+   * instruction costs a deoptimization and a new compilation of the whole loop (a
+   * tenth of a second or more of compiler time each on a loaded machine). Nothing of
+   * it reaches a guest: the scratch machines have their own memory, registers,
+   * counters and handlers, and their values are fixed, so the work is the same in
+   * every process.
+   */
+  private static warmUp(): void {
+    const R = PERM_R | PERM_W | PERM_X | PERM_MAPPED;
+    const ecalls = [0, 0];
+    const hooks = [null, (a: number) => void a, (a: number, w: boolean) => void (w ? a : 0)];
+    const machines = [0, 1].map((k) => {
+      const mem = new GuestMemory(GUEST_MEMORY.min);
+      mem.protect(0x1000, 0x1000, R);
+      mem.protect(0x2000, 0x2000, R & ~PERM_X);
+      const hart = new Hart(mem);
+      // Two handlers of different code, so that V8 does not tie the call site to one.
+      const onEcall = k === 0 ? () => (ecalls[0]++ & 1) === 0 : () => ecalls[1]++ % 3 === 1;
+      return new Interpreter(mem, hart, onEcall, () => ecalls[0] * 977);
+    });
+    const d = newDecoded();
+    // Register images, built once and copied in with one builtin call per instruction:
+    // the warm-up itself must stay cheap (8 passes over every operation, about 1,500 steps).
+    const ints: Int32Array[] = [];
+    const fps: Uint32Array[] = [];
+    for (let p = 0; p < WARM_PASSES; p++) {
+      const xi = new Int32Array(66);
+      const fi = new Uint32Array(64);
+      for (let r = 1; r < 32; r++) {
+        const v = WARM_INT[(r + p) % WARM_INT.length];
+        const g = WARM_FP[(r + 2 * p) % WARM_FP.length];
+        xi.set(v, 2 * r);
+        fi.set(g, 2 * r);
+      }
+      ints.push(xi);
+      fps.push(fi);
+    }
+    for (let p = 0; p < WARM_PASSES; p++) {
+      const cpu = machines[p & 1];
+      cpu.accessHook = hooks[p % 3];
+      const x = cpu.hart.x;
+      for (let op = Op.ILLEGAL; op < Op.COUNT; op++) cpu.warmStep(d, p, op, ints[p], fps[(p + op) % WARM_PASSES]);
+      // Instructions decoded from memory, up to one whose second half lies on a page without execute permission.
+      cpu.mem.u8.set(WARM_CODE, 0x1ff4);
+      x[20] = 0x2100;
+      x[21] = 0;
+      cpu.hart.pc = 0x1ff4;
+      cpu.run(p + 1);
+      cpu.flushCode();
+    }
   }
 
   dropPage(page: number): void {
@@ -215,6 +323,37 @@ export class Interpreter {
     return code;
   }
 
+  /** One instruction of the warm-up (see warmUp): operands chosen from the pass and the operation. */
+  private warmStep(d: Decoded, p: number, op: number, ints: Int32Array, fps: Uint32Array): void {
+    const x = this.hart.x;
+    x.set(ints);
+    this.hart.fu32.set(fps);
+    const a = WARM_ADDR[(p + op) % WARM_ADDR.length];
+    x[10] = a;
+    x[11] = a < 0 ? -1 : 0;
+    const memOp = (op >= Op.LB && op <= Op.SD) || (op >= Op.LR_W && op <= Op.FSD);
+    d.op = op;
+    d.rd = (p & 3) === 3 ? 0 : 12;
+    d.rs1 = memOp ? 5 : op >= Op.CSRRWI && op <= Op.CSRRCI ? p & 7 : op >= Op.CSRRW && op <= Op.CSRRC ? (p & 1) * 6 : 6 + (p % 3);
+    d.rs2 = 7 + (p % 2);
+    d.rs3 = 9;
+    d.rm = WARM_RM[p % WARM_RM.length];
+    d.len = p & 1 ? 2 : 4;
+    if (op === Op.SLLI || op === Op.SRLI || op === Op.SRAI) d.imm = WARM_SHIFT64[p % WARM_SHIFT64.length];
+    else if (op === Op.SLLIW || op === Op.SRLIW || op === Op.SRAIW) d.imm = WARM_SHIFT32[p % WARM_SHIFT32.length];
+    else if (op >= Op.CSRRW && op <= Op.CSRRCI) d.imm = WARM_CSR[p % WARM_CSR.length];
+    else if (op === Op.LUI || op === Op.AUIPC) d.imm = WARM_IMM[p % WARM_IMM.length] << 12;
+    else d.imm = WARM_IMM[p % WARM_IMM.length];
+    const pc = 0x1000 + 2 * op;
+    try {
+      fillSlot(this.pageFor(pc >>> PAGE_SHIFT, pc), (pc & 4095) >>> 1, d, 0);
+      this.hart.pc = pc;
+      this.run(1);
+    } catch {
+      // A fault the run loop does not catch (none is expected) changes nothing here.
+    }
+  }
+
   /** Decodes the instruction at pc into its page slot. */
   private decodeAt(code: PageCode, slot: number, pc: number): void {
     const u8 = this.mem.u8;
@@ -239,17 +378,7 @@ export class Interpreter {
       raw = (lo16 | (u8[pc + 2] << 16) | (u8[pc + 3] << 24)) >>> 0;
       decode32(raw, d);
     }
-    const rdx = d.rd === 0 && writesIntRd(d.op) ? 32 : d.rd;
-    code.word[slot] = d.op | (rdx << 9) | (d.rs1 << 16) | (d.rs2 << 22) | (d.len === 2 ? 1 << 27 : 0);
-    code.op[slot] = d.op;
-    code.rd[slot] = rdx;
-    code.rs1[slot] = d.rs1;
-    code.rs2[slot] = d.rs2;
-    code.rs3[slot] = d.rs3;
-    code.rm[slot] = d.rm;
-    code.len[slot] = d.len;
-    code.imm[slot] = d.imm;
-    code.raw[slot] = raw;
+    fillSlot(code, slot, d, raw);
   }
 
   /** The raw bits of the instruction at pc (for reports), or undefined. */
@@ -271,6 +400,7 @@ export class Interpreter {
     let n = 0;
     let page = -1;
     let code: PageCode | undefined;
+    let hot = NO_CODE;
     let slot = 0;
     let epoch = this.epoch;
     const hook = this.accessHook;
@@ -279,19 +409,21 @@ export class Interpreter {
         const pg = pc >>> PAGE_SHIFT;
         if (pg !== page || code === undefined) {
           code = this.pageFor(pg, pc);
+          hot = code.hot;
           page = pg;
         }
         slot = (pc & 4095) >>> 1;
-        let w = code.word[slot];
+        const k = pc & 4094;
+        let w = hot[k];
         if (w === 0) {
           this.decodeAt(code, slot, pc);
-          w = code.word[slot];
+          w = hot[k];
         }
         const op = w & 255;
         const rd = (w >>> 8) & 127;
         const r1 = (w >>> 15) & 63;
         const r2 = (w >>> 21) & 63;
-        const imm = code.imm[slot];
+        const imm = hot[k + 1];
         let next = pc + (w & (1 << 27) ? 2 : 4);
         n++;
         switch (op) {
@@ -619,12 +751,6 @@ export class Interpreter {
             x[rd + 1] = v >> 31;
             break;
           }
-          case Op.FENCE:
-            break;
-          case Op.FENCE_I:
-            this.flushCode();
-            code = undefined;
-            break;
           case Op.ECALL:
             h.pc = pc;
             h.instret += n;
@@ -643,39 +769,8 @@ export class Interpreter {
             dv = mem.dv;
             code = undefined;
             break;
-          case Op.EBREAK:
-            throw new GuestFault(SIGTRAP, pc, 'breakpoint (ebreak)');
-          case Op.CSRRW:
-          case Op.CSRRS:
-          case Op.CSRRC:
-          case Op.CSRRWI:
-          case Op.CSRRSI:
-          case Op.CSRRCI:
-            this.csr(op, rd, code.rs1[slot], imm, pc, h.instret + n);
-            break;
           case Op.MUL:
             mul64(x, rd, x[r1], x[r1 + 1], x[r2], x[r2 + 1]);
-            break;
-          case Op.MULH:
-            mulh(x, rd, x[r1], x[r1 + 1], x[r2], x[r2 + 1], true, true);
-            break;
-          case Op.MULHSU:
-            mulh(x, rd, x[r1], x[r1 + 1], x[r2], x[r2 + 1], true, false);
-            break;
-          case Op.MULHU:
-            mulh(x, rd, x[r1], x[r1 + 1], x[r2], x[r2 + 1], false, false);
-            break;
-          case Op.DIV:
-            div64(x, rd, x[r1], x[r1 + 1], x[r2], x[r2 + 1], true, false);
-            break;
-          case Op.DIVU:
-            div64(x, rd, x[r1], x[r1 + 1], x[r2], x[r2 + 1], false, false);
-            break;
-          case Op.REM:
-            div64(x, rd, x[r1], x[r1 + 1], x[r2], x[r2 + 1], true, true);
-            break;
-          case Op.REMU:
-            div64(x, rd, x[r1], x[r1 + 1], x[r2], x[r2 + 1], false, true);
             break;
           case Op.MULW: {
             const v = Math.imul(x[r1], x[r2]);
@@ -683,23 +778,9 @@ export class Interpreter {
             x[rd + 1] = v >> 31;
             break;
           }
-          case Op.DIVW:
-            div32(x, rd, x[r1], x[r2], true, false);
-            break;
-          case Op.DIVUW:
-            div32(x, rd, x[r1], x[r2], false, false);
-            break;
-          case Op.REMW:
-            div32(x, rd, x[r1], x[r2], true, true);
-            break;
-          case Op.REMUW:
-            div32(x, rd, x[r1], x[r2], false, true);
-            break;
           default:
-            if (op >= Op.LR_W && op <= Op.AMOMAXU_D) this.atomic(op, rd, r1, r2, pc);
-            else if (op >= Op.FLW && op <= Op.FMV_D_X) this.float(op, code, slot, pc);
-            else throw new GuestFault(SIGILL, pc, 'illegal instruction');
-            // Atomics and FP stores may have written code: look the page up again.
+            this.cold(op, rd, r1, r2, code, slot, pc, n);
+            // fence.i, atomics and FP stores may have dropped code: look the page up again.
             if (this.epoch !== epoch) {
               epoch = this.epoch;
               code = undefined;
@@ -716,6 +797,69 @@ export class Interpreter {
     h.pc = pc;
     h.instret += n;
     return { kind: 'budget' };
+  }
+
+  /**
+   * The instructions integer code runs rarely (fences, CSRs, upper multiplies and
+   * divisions, atomics, FP other than loads, stores and double-precision arithmetic), out of the run loop's switch:
+   * a smaller loop compiles faster, and its optimized code does not depend on them.
+   */
+  private cold(op: number, rd: number, r1: number, r2: number, code: PageCode, slot: number, pc: number, n: number): void {
+    const x = this.hart.x;
+    switch (op) {
+      case Op.FENCE:
+        return;
+      case Op.FENCE_I:
+        this.flushCode();
+        return;
+      case Op.EBREAK:
+        throw new GuestFault(SIGTRAP, pc, 'breakpoint (ebreak)');
+      case Op.CSRRW:
+      case Op.CSRRS:
+      case Op.CSRRC:
+      case Op.CSRRWI:
+      case Op.CSRRSI:
+      case Op.CSRRCI:
+        this.csr(op, rd, code.rs1[slot], code.imm[slot], pc, this.hart.instret + n);
+        return;
+      case Op.MULH:
+        mulh(x, rd, x[r1], x[r1 + 1], x[r2], x[r2 + 1], true, true);
+        return;
+      case Op.MULHSU:
+        mulh(x, rd, x[r1], x[r1 + 1], x[r2], x[r2 + 1], true, false);
+        return;
+      case Op.MULHU:
+        mulh(x, rd, x[r1], x[r1 + 1], x[r2], x[r2 + 1], false, false);
+        return;
+      case Op.DIV:
+        div64(x, rd, x[r1], x[r1 + 1], x[r2], x[r2 + 1], true, false);
+        return;
+      case Op.DIVU:
+        div64(x, rd, x[r1], x[r1 + 1], x[r2], x[r2 + 1], false, false);
+        return;
+      case Op.REM:
+        div64(x, rd, x[r1], x[r1 + 1], x[r2], x[r2 + 1], true, true);
+        return;
+      case Op.REMU:
+        div64(x, rd, x[r1], x[r1 + 1], x[r2], x[r2 + 1], false, true);
+        return;
+      case Op.DIVW:
+        div32(x, rd, x[r1], x[r2], true, false);
+        return;
+      case Op.DIVUW:
+        div32(x, rd, x[r1], x[r2], false, false);
+        return;
+      case Op.REMW:
+        div32(x, rd, x[r1], x[r2], true, true);
+        return;
+      case Op.REMUW:
+        div32(x, rd, x[r1], x[r2], false, true);
+        return;
+      default:
+        if (op >= Op.LR_W && op <= Op.AMOMAXU_D) this.atomic(op, rd, r1, r2, pc);
+        else if (op >= Op.FLW && op <= Op.FMV_D_X) this.float(op, code, slot, pc);
+        else throw new GuestFault(SIGILL, pc, 'illegal instruction');
+    }
   }
 
   private csr(op: number, rd: number, rs1: number, csr: number, pc: number, instret: number): void {
