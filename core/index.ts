@@ -57,6 +57,7 @@ export {
   type ParsedScenario,
   type ScenarioEnv,
   type ScenarioOverrides,
+  type Override,
 } from './scenario/loader';
 export * as limits from './scenario/limits';
 export { estimateWork, type WorkEstimate } from './scenario/limits';

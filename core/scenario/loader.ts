@@ -21,9 +21,9 @@ import type { PresetName } from '../plugin/presets';
 import { RegistryError, resolvePluginOptions, type PluginCatalog } from '../plugin/registry';
 import { CORE_SCENARIO_SCHEMA } from './schema';
 import type { Expectation, HostGroup, Scenario, VmGroup } from './types';
-import { coerceUnits, dimensionOf, formatQuantity, UnitError, type JsonSchema } from '../units/units';
+import { bareQuantity, coerceUnits, formatQuantity, UnitError, withUnit, type BareQuantity, type JsonSchema } from '../units/units';
 import { MAX_GROUPS, MAX_HOSTS, MAX_SAMPLES, MAX_SCENARIO_BYTES, MAX_SET_INDEX_GAP, MAX_VMS } from './limits';
-import { resolveWorkload, workloadProvider } from './workloads';
+import { resolveWorkload, workloadObjectSchema, workloadProvider } from './workloads';
 
 export class ScenarioError extends Error {
   constructor(
@@ -40,7 +40,9 @@ export class ScenarioError extends Error {
 
 /**
  * An error in a value given on the command line (`--set path=value`): it names the
- * argument, not a line of the scenario file, which does not hold the value.
+ * argument, not a line of the scenario file, which does not hold the value. A matrix
+ * gives its overrides the same way; `source` then names the matrix file, and
+ * `argument` the axis or `set:` entry and the cell.
  */
 export class CommandLineError extends ScenarioError {
   constructor(
@@ -48,10 +50,21 @@ export class CommandLineError extends ScenarioError {
     path: string,
     problem: string,
     hint?: string,
+    source = 'command line',
   ) {
-    super('command line', 0, 0, path, problem, hint);
-    this.message = `command line, ${argument}: ${path ? `${path}: ` : ''}${problem}${hint ? `\n  hint: ${hint}` : ''}`;
+    super(source, 0, 0, path, problem, hint);
+    this.message = `${source}, ${argument}: ${path ? `${path}: ` : ''}${problem}${hint ? `\n  hint: ${hint}` : ''}`;
   }
+}
+
+/** One `--set path=value` (or `--unset path`, with `remove`), and who gave it when not the command line. */
+export interface Override {
+  readonly path: string;
+  readonly value?: unknown;
+  /** `--unset`: the key is taken out of the document (a plugin out of `plugins`). */
+  readonly remove?: boolean;
+  /** Where the override comes from, when not the command line: the file, and the entry in it. */
+  readonly origin?: { readonly source: string; readonly argument: string };
 }
 
 /** Path segments `--set` refuses: they reach the prototype, not the document. */
@@ -142,40 +155,46 @@ export class PositionedDocument {
   }
 
   /** The values `--set` put into the document: where, and the argument that did. */
-  readonly overridden: Array<{ path: string[]; value: unknown; argument: string }> = [];
+  readonly overridden: Array<{ path: string[]; value: unknown; argument: string; source?: string }> = [];
+
+  /**
+   * Written by a person (a scenario file), rather than made by code or recorded by a
+   * run (config.json, whose quantities are in base units): durations and sizes need
+   * their units.
+   */
+  handWritten = false;
 
   error(path: readonly (string | number)[], problem: string, hint?: string, atKey = false): ScenarioError {
     // A value that --set gave (or one inside it) is the command line's, not the file's.
     const given = [...this.overridden].reverse().find((o) => o.path.length <= path.length && o.path.every((seg, i) => seg === String(path[i])));
-    if (given) return new CommandLineError(given.argument, path.join('.'), problem, hint);
+    if (given) return new CommandLineError(given.argument, path.join('.'), problem, hint, given.source);
     const { line, column } = this.position(path, atKey);
     return new ScenarioError(this.file, line, column, path.join('.'), problem, hint);
   }
 
-  /** An error about an input that is not at `path` itself (a --set override), positioned there. */
-  private errorAt(_path: readonly (string | number)[], problem: string, hint?: string): ScenarioError {
-    // `problem` names the argument already (`--set x.y: …`).
-    const m = /^(--set [^:]*): (.*)$/s.exec(problem);
-    return new CommandLineError(m ? m[1] : '--set', '', m ? m[2] : problem, hint);
-  }
-
-  /** Sets a value at a dotted path (for `--set`), matching keys that contain dots. */
-  set(dotted: string, value: unknown, knownKeys: (path: string[]) => string[] = () => []): void {
+  /**
+   * Sets a value at a dotted path (for `--set`), matching keys that contain dots; or,
+   * with `remove`, takes the key at that path out (`--unset`).
+   */
+  set(dotted: string, value: unknown, knownKeys: (path: string[]) => string[] = () => [], remove = false, origin?: Override['origin']): void {
     const segs = dotted.split('.');
     const path: string[] = [];
     let cur: Record<string, unknown> = this.data;
     let i = 0;
+    const argument = origin?.argument ?? (remove ? `--unset ${dotted}` : `--set ${dotted}=${typeof value === 'string' ? value : JSON.stringify(value)}`);
+    // A path error names the path given, not the value, which is not in question.
+    const refuse = (problem: string, hint?: string) => new CommandLineError(origin?.argument ?? (remove ? `--unset ${dotted}` : `--set ${dotted}`), '', problem, hint, origin?.source);
     // These would reach Object.prototype (prototype pollution), never a scenario key.
     const forbidden = segs.find((s) => FORBIDDEN_SEGMENTS.includes(s));
-    if (forbidden !== undefined) throw this.errorAt([], `--set ${dotted}: '${forbidden}' is not allowed in a path`, 'a path names scenario keys, e.g. --set duration=10s');
+    if (forbidden !== undefined) throw refuse(`'${forbidden}' is not allowed in a path`, 'a path names scenario keys, e.g. --set duration=10s');
     while (i < segs.length) {
       if (Array.isArray(cur)) {
         // A list takes an index that exists, or the next one (which appends).
         const seg = segs[i];
         const n = cur.length;
-        const where = `--set ${dotted}: ${path.join('.')}`;
-        if (!/^(0|[1-9][0-9]*)$/.test(seg)) throw this.errorAt(path, `${where} is a list, '${seg}' is not an index`, n ? `indices 0–${n - 1}` : 'the list is empty: use index 0');
-        if (Number(seg) > n) throw this.errorAt(path, `${where} has ${n} entr${n === 1 ? 'y' : 'ies'}, index ${seg} is out of range`, `indices 0–${n - 1}, or ${n} to add one`);
+        const where = path.join('.');
+        if (!/^(0|[1-9][0-9]*)$/.test(seg)) throw refuse(`${where} is a list, '${seg}' is not an index`, n ? `indices 0–${n - 1}` : 'the list is empty: use index 0');
+        if (Number(seg) > n) throw refuse(`${where} has ${n} entr${n === 1 ? 'y' : 'ies'}, index ${seg} is out of range`, `indices 0–${n - 1}, or ${n} to add one`);
       }
       const existing = Object.keys(cur).concat(knownKeys(path));
       let take = 1;
@@ -191,11 +210,20 @@ export class PositionedDocument {
       // A list index far past the end would make a sparse list of that length, which
       // validation then walks element by element (`vms.1000000000.count` hung).
       if (Array.isArray(cur) && /^\d+$/.test(key) && Number(key) > cur.length + MAX_SET_INDEX_GAP) {
-        throw this.errorAt(path.slice(0, -1), `--set ${dotted}: index ${key} is past the end of the list (${cur.length} entries)`, `an index may be at most ${cur.length + MAX_SET_INDEX_GAP} (the next entry)`);
+        throw refuse(`index ${key} is past the end of the list (${cur.length} entries)`, `an index may be at most ${cur.length + MAX_SET_INDEX_GAP} (the next entry)`);
+      }
+      if (remove && !Object.prototype.hasOwnProperty.call(cur, key)) {
+        const keys = Object.keys(cur);
+        throw refuse(`${path.join('.')} is not in the scenario, so there is nothing to remove`, keys.length ? `${path.slice(0, -1).join('.') || 'the scenario'} has: ${keys.join(', ')}` : undefined);
       }
       if (i === segs.length) {
+        if (remove) {
+          if (Array.isArray(cur)) cur.splice(Number(key), 1);
+          else delete cur[key];
+          return;
+        }
         cur[key] = value;
-        this.overridden.push({ path: [...path], value, argument: `--set ${dotted}=${typeof value === 'string' ? value : JSON.stringify(value)}` });
+        this.overridden.push({ path: [...path], value, argument, source: origin?.source });
         return;
       }
       if (typeof cur[key] !== 'object' || cur[key] === null) cur[key] = {};
@@ -213,7 +241,9 @@ export function parseDocumentText(text: string, file: string): PositionedDocumen
     const pos = e.linePos?.[0] ?? lines.linePos(e.pos[0]);
     throw new ScenarioError(file, pos.line, pos.col, '', `not valid YAML: ${e.message.split('\n')[0]}`, e.code === 'DUPLICATE_KEY' ? 'each key may appear once' : undefined);
   }
-  return new PositionedDocument(file, doc, lines);
+  const out = new PositionedDocument(file, doc, lines);
+  out.handWritten = true;
+  return out;
 }
 
 const ajv = lazyAjv(() => {
@@ -260,6 +290,7 @@ function validationError(doc: PositionedDocument, e: ErrorObject, schemaHint?: (
 /** Loads and validates a host profile (hosts/*.host.yaml). */
 export function loadHostProfile(text: string, file: string): HostProfile {
   const doc = parseDocumentText(text, file);
+  refuseBareInFile(doc, HOST_PROFILE_SCHEMA as JsonSchema, doc.data, []);
   try {
     coerceUnits(HOST_PROFILE_SCHEMA as never, doc.data);
   } catch (e) {
@@ -380,7 +411,7 @@ export function readScenarioDocument(text: string, file: string): ParsedScenario
  * dots (plugin ids do), so `pluginIds` names the ids a path may continue with.
  */
 export function applyOverrides(doc: PositionedDocument, set: ScenarioOverrides['set'] = [], pluginIds: readonly string[] = []): void {
-  for (const { path, value } of set) doc.set(path, value, (p) => (p.length === 1 && p[0] === 'plugins' ? [...pluginIds] : []));
+  for (const { path, value, remove, origin } of set) doc.set(path, value, (p) => (p.length === 1 && p[0] === 'plugins' ? [...pluginIds] : []), remove, origin);
 }
 
 /** The schema of the value at `path` in `schema`, if the schema says. */
@@ -395,26 +426,38 @@ function schemaAt(schema: JsonSchema | undefined, path: readonly string[]): Json
 
 /**
  * Refuses a bare number that `--set` gives to a duration or a size: `--set
- * duration=5` would be 5 ns, which nobody means. Zero needs no unit, and a field
- * whose unit is not a duration or a size (a count, a ratio) takes bare numbers.
+ * duration=5` would be 5 ns, which nobody means (see bareQuantity for what takes
+ * bare numbers). Overrides are checked whatever the document, because a command line
+ * is text even when the scenario was built in code.
  */
 function refuseBareQuantities(doc: PositionedDocument, catalog: PluginCatalog): void {
   for (const o of doc.overridden) {
-    if (typeof o.value !== 'number' || o.value === 0) continue;
-    const unit =
-      o.path[0] === 'plugins' && o.path.length >= 3
-        ? schemaAt(catalog.get(o.path[1])?.manifest.options as JsonSchema | undefined, o.path.slice(2))?.unit
-        : schemaAt(CORE_SCENARIO_SCHEMA as JsonSchema, o.path)?.unit;
-    const dim = dimensionOf(unit);
-    if (dim !== 'ns' && dim !== 'bytes') continue;
-    const example = dim === 'ns' ? `${o.value}s` : `${o.value}GiB`;
-    throw new CommandLineError(
-      o.argument,
-      o.path.join('.'),
-      `${o.value} has no unit; as a bare number it would be ${formatQuantity(o.value, dim)}`,
-      `write the unit, e.g. --set ${o.argument.replace(/^--set /, '').replace(/=.*$/, '')}=${example}`,
-    );
+    const schema =
+      o.path[0] === 'plugins' && o.path.length >= 2
+        ? schemaAt(catalog.get(o.path[1])?.manifest.options as JsonSchema | undefined, o.path.slice(2))
+        : schemaAt(CORE_SCENARIO_SCHEMA as JsonSchema, o.path);
+    const bare = bareQuantity(schema, o.value, o.path);
+    if (!bare) continue;
+    // A matrix writes YAML (`path: value`), the command line `--set path=value`.
+    const example = typeof o.value !== 'number' ? `${bare.path.at(-1)}: ${withUnit(bare)}` : o.source ? `${o.path.join('.')}: ${withUnit(bare)}` : `--set ${o.path.join('.')}=${withUnit(bare)}`;
+    throw new CommandLineError(o.argument, bare.path.join('.'), bareProblem(bare), `write the unit, e.g. ${example}`, o.source);
   }
+}
+
+function bareProblem(bare: BareQuantity): string {
+  return `${bare.value} has no unit; as a bare number it would be ${formatQuantity(bare.value, bare.dim)}`;
+}
+
+/**
+ * Refuses a duration or a size written without its unit in a scenario file, at
+ * `at` in the document, against `schema`. A value that an override gave is blamed on
+ * the override (doc.error knows which).
+ */
+function refuseBareInFile(doc: PositionedDocument, schema: JsonSchema | undefined, value: unknown, at: readonly (string | number)[]): void {
+  if (!doc.handWritten) return;
+  const bare = bareQuantity(schema, value, at.map(String));
+  if (!bare) return;
+  throw doc.error(bare.path, bareProblem(bare), `write the unit: \`${bare.path.at(-1)}: ${withUnit(bare)}\``);
 }
 
 export interface ScenarioEnv {
@@ -426,8 +469,8 @@ export interface ScenarioEnv {
 }
 
 export interface ScenarioOverrides {
-  /** `path=value` assignments, applied before validation (values parsed as YAML). */
-  readonly set?: ReadonlyArray<{ path: string; value: unknown }>;
+  /** `path=value` assignments and removals, applied in order before validation (values parsed as YAML). */
+  readonly set?: ReadonlyArray<Override>;
   readonly seed?: number;
 }
 
@@ -441,6 +484,7 @@ export function resolveScenario(doc: PositionedDocument, env: ScenarioEnv, overr
   refuseBareQuantities(doc, env.catalog);
   if (overrides.seed !== undefined) data.seed = overrides.seed;
   checkGroupCounts(doc);
+  refuseBareInFile(doc, CORE_SCENARIO_SCHEMA as JsonSchema, data, []);
 
   try {
     coerceUnits(CORE_SCENARIO_SCHEMA as never, data);
@@ -467,7 +511,9 @@ export function resolveScenario(doc: PositionedDocument, env: ScenarioEnv, overr
   for (const [id, written] of Object.entries(pluginsDoc)) {
     let options: unknown;
     try {
-      options = resolvePluginOptions(env.catalog.require(id).manifest, written);
+      const { manifest } = env.catalog.require(id);
+      refuseBareInFile(doc, manifest.options as JsonSchema, written, ['plugins', id]);
+      options = resolvePluginOptions(manifest, written);
     } catch (e) {
       if (e instanceof RegistryError) throw doc.error(['plugins', id], e.message, e.hint, true);
       if (e instanceof PluginOptionError) {
@@ -496,6 +542,7 @@ export function resolveScenario(doc: PositionedDocument, env: ScenarioEnv, overr
     const w = v.workload as Record<string, unknown> | undefined;
     if (!w) return;
     const provider = workloadProvider(env.catalog, w.kind as string, selection);
+    if ('id' in provider) refuseBareInFile(doc, workloadObjectSchema(w.kind as string, provider.workloads![w.kind as string]), w, ['vms', i, 'workload']);
     const problem = 'id' in provider ? resolveWorkload(provider, w) : provider;
     if (!problem) return;
     const at = ['vms', i, 'workload', ...problem.path];

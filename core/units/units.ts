@@ -99,6 +99,8 @@ function trim(x: number): string {
 export type JsonSchema = {
   type?: string | string[];
   unit?: string;
+  /** A bare number is meant (in the base unit): text may leave the unit out. */
+  bareNumber?: boolean;
   properties?: Record<string, JsonSchema>;
   items?: JsonSchema;
   additionalProperties?: boolean | JsonSchema;
@@ -141,4 +143,57 @@ export function coerceUnits(schema: JsonSchema | undefined, value: unknown, path
     }
   }
   return value;
+}
+
+/** A number written without its unit where one is needed (see bareQuantity). */
+export interface BareQuantity {
+  readonly path: string[];
+  readonly value: number;
+  readonly dim: 'ns' | 'bytes';
+}
+
+/**
+ * The first number written without a unit where the schema wants a duration or a
+ * size: in text, `duration: 5` would be 5 ns, which nobody means. Zero needs no unit,
+ * and a field whose schema says `bareNumber: true` takes bare numbers (a count of
+ * bytes meant as such). Other dimensions (Hz, bit/s) are left alone: their base
+ * units are what people write.
+ */
+export function bareQuantity(schema: JsonSchema | undefined, value: unknown, path: string[] = []): BareQuantity | undefined {
+  if (!schema || value === null || value === undefined) return undefined;
+  for (const sub of [schema.then, ...((schema.allOf as JsonSchema[] | undefined) ?? [])] as Array<JsonSchema | undefined>) {
+    const found = sub && bareQuantity(sub, value, path);
+    if (found) return found;
+  }
+  const dim = dimensionOf(schema.unit);
+  if (typeof value === 'number') {
+    // .inf and .nan are refused as not finite, which says more than a missing unit.
+    return (dim === 'ns' || dim === 'bytes') && value !== 0 && Number.isFinite(value) && !schema.bareNumber ? { path, value, dim } : undefined;
+  }
+  if (Array.isArray(value)) {
+    if (!schema.items) return undefined;
+    for (let i = 0; i < value.length; i++) {
+      const found = bareQuantity(schema.items, value[i], [...path, String(i)]);
+      if (found) return found;
+    }
+    return undefined;
+  }
+  if (typeof value === 'object') {
+    for (const [key, v] of Object.entries(value as Record<string, unknown>)) {
+      const sub = schema.properties?.[key] ?? (typeof schema.additionalProperties === 'object' ? schema.additionalProperties : undefined);
+      const found = sub && bareQuantity(sub, v, [...path, key]);
+      if (found) return found;
+    }
+  }
+  return undefined;
+}
+
+/**
+ * The quantity written with a unit, for hints: a small duration most likely meant
+ * seconds (`duration: 5`); a size, and a large duration, as the base unit the number
+ * stands for now (`messageSize: 64B`), since a size's intended unit cannot be guessed.
+ */
+export function withUnit(q: BareQuantity): string {
+  if (q.dim === 'ns') return q.value < 1000 ? `${q.value}s` : `${q.value}ns`;
+  return `${q.value}B`;
 }

@@ -34,9 +34,10 @@ const COMMANDS: Record<string, CommandSpec> = {
   run: {
     name: 'run',
     summary: 'run a scenario and write its results folder',
-    usage: ['run <scenario | results/<run>/config.json> [--set path=value]… [--seed n] [--out dir] [--overwrite] [--no-plugin-paths] [--files-root dir] [--quiet] [--force] [--profile]'],
+    usage: ['run <scenario | results/<run>/config.json> [--set path=value]… [--unset path]… [--seed n] [--out dir] [--overwrite] [--no-plugin-paths] [--files-root dir] [--quiet] [--force] [--profile]'],
     options: {
       set: { type: 'string', multiple: true, arg: 'path=value', description: 'override a scenario value (YAML syntax), e.g. duration=10s, plugins.placement.first-fit.cpuOvercommit=2 or pluginPaths=[my-plugins]' },
+      unset: { type: 'string', multiple: true, arg: 'path', description: 'take a key out of the scenario before the --set values apply, e.g. plugins.mmu.ssp (the plugin is no longer selected)' },
       seed: { type: 'string', arg: 'n', description: "override the scenario's seed" },
       out: { type: 'string', arg: 'dir', description: 'results folder (default results/<name>-seed<seed>-<digest of the configuration>); written whole when the run is complete' },
       'no-plugin-paths': { type: 'boolean', description: "refuse a scenario that names pluginPaths (plugins are code: use it to run others' scenarios)" },
@@ -46,7 +47,7 @@ const COMMANDS: Record<string, CommandSpec> = {
       force: { type: 'boolean', description: 'run even when the estimated work (ticks × entities) exceeds the budget (see Limits in the README)' },
       profile: { type: 'boolean', description: 'time every system and every hook handler, and print where the run’s time went (also with --quiet)' },
     },
-    examples: ['virtlab run scenarios/demo.scenario.yaml --set duration=10s', 'virtlab run scenarios/demo.scenario.yaml --profile --quiet', 'virtlab run results/demo-seed42/config.json   (runs a recorded configuration again)'],
+    examples: ['virtlab run scenarios/demo.scenario.yaml --set duration=10s', 'virtlab run scenarios/repro/ssp-vs-shadow.scenario.yaml --unset plugins.mmu.ssp --set plugins.mmu.shadow-paging={}', 'virtlab run scenarios/demo.scenario.yaml --profile --quiet', 'virtlab run results/demo-seed42/config.json   (runs a recorded configuration again)'],
     notes: 'Exit status: 0 success, 1 an expectation failed, 2 bad input, 3 internal error.',
   },
   validate: {
@@ -379,7 +380,12 @@ async function runCommand(rest: string[], io: Out): Promise<number> {
   const { Progress } = await import('./progress');
   const { values, positionals } = parse('run', rest);
   if (positionals.length !== 1) throw new UsageError('run takes one scenario file', 'virtlab run scenarios/demo.scenario.yaml');
-  const set = ((values.set as string[] | undefined) ?? []).map((s) => parseAssignment('--set', s, 'duration=10s'));
+  // Removals first, so that `--unset plugins.a --set plugins.b={}` swaps a plugin in either order.
+  const unset = ((values.unset as string[] | undefined) ?? []).map((p) => {
+    if (!p || p.includes('=')) throw new UsageError(`--unset expects a path, got '${p}'`, 'for example --unset plugins.mmu.ssp');
+    return { path: p, remove: true };
+  });
+  const set = [...unset, ...((values.set as string[] | undefined) ?? []).map((s) => parseAssignment('--set', s, 'duration=10s'))];
   let seed: number | undefined;
   if (values.seed !== undefined) {
     seed = Number(values.seed);

@@ -162,7 +162,8 @@ export function readMatrix(file: string): MatrixFile {
   }
   const sample = doc.determinismSample ?? 1;
   if (!Number.isInteger(sample) || (sample as number) < 0) throw new MatrixError(where('determinismSample must be a whole number of cells'));
-  const timeout = doc.timeout === undefined ? 120_000 : parseDuration(String(doc.timeout));
+  if (typeof doc.timeout === 'number') throw new MatrixError(where(`timeout: ${doc.timeout} has no unit`), `write the unit: \`timeout: ${doc.timeout}s\``);
+  const timeout = doc.timeout === undefined ? 120_000 : parseDuration(String(doc.timeout), where);
   const golden = path.relative(process.cwd(), path.resolve(base, (doc.golden as string | undefined) ?? `${path.basename(file).replace(/\.matrix\.ya?ml$|\.ya?ml$/, '')}.golden.json`));
   return {
     file,
@@ -179,9 +180,9 @@ export function readMatrix(file: string): MatrixFile {
   };
 }
 
-function parseDuration(s: string): number {
-  const m = /^(\d+(?:\.\d+)?)\s*(ms|s|min)?$/.exec(s.trim());
-  if (!m) throw new MatrixError(`timeout '${s}' is not a duration such as 30s`);
+function parseDuration(s: string, where: (k: string) => string): number {
+  const m = /^(\d+(?:\.\d+)?)\s*(ms|s|min)$/.exec(s.trim());
+  if (!m) throw new MatrixError(where(`timeout '${s}' is not a duration with its unit`), 'for example timeout: 30s');
   return Number(m[1]) * (m[2] === 'ms' ? 1 : m[2] === 'min' ? 60_000 : 1000);
 }
 
@@ -200,6 +201,9 @@ export interface Cell {
   readonly assignment: Readonly<Record<string, AxisValue>>;
   /** Short human label: "scenario axis=value …". */
   readonly label: string;
+  /** The matrix file and the index of the scenario entry, which an error in an override names. */
+  readonly matrix?: string;
+  readonly scenarioIndex?: number;
 }
 
 type Row = number[];
@@ -521,7 +525,7 @@ export function matrixCells(m: MatrixFile, source = sourceFingerprint()): { cell
   const { rows, uncoverable } = matrixRows(m);
   const cells: Cell[] = [];
   const metrics = Object.keys(m.metrics).sort();
-  for (const s of m.scenarios) {
+  for (const [scenarioIndex, s] of m.scenarios.entries()) {
     const fingerprint = scenarioFingerprint(s.file, source);
     for (const row of rows) {
       const assignment = toAssignment(m, row);
@@ -532,7 +536,7 @@ export function matrixCells(m: MatrixFile, source = sourceFingerprint()): { cell
       const label = `${path.basename(s.file).replace(/\.scenario\.ya?ml$/, '')} ${Object.entries(assignment)
         .map(([k, v]) => `${k}=${v}`)
         .join(' ')}`.trim();
-      cells.push({ id, key, scenario: s.file, scenarioSet: s.set, assignment, label });
+      cells.push({ id, key, scenario: s.file, scenarioSet: s.set, assignment, label, matrix: m.file, scenarioIndex });
     }
   }
   return { cells, uncoverable };

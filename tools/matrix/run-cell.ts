@@ -7,7 +7,7 @@
 // "skipped" with the registry's reason; any other error makes it "failed".
 
 import { createHash } from 'node:crypto';
-import { CAPABILITIES, estimateWork, limits, PRESETS, RegistryError, Simulation, type PluginCatalog, type ServiceToken } from 'virtlab';
+import { CAPABILITIES, estimateWork, limits, PRESETS, RegistryError, Simulation, type Override, type PluginCatalog, type ServiceToken } from 'virtlab';
 import { loadScenarioFile, openScenarioFile } from '../node/scenario-file';
 import type { AxisValue, Cell } from './cells';
 
@@ -40,24 +40,33 @@ export function isCapabilityAxis(name: string, catalog: PluginCatalog): boolean 
   return name in CAPABILITIES || catalog.providersOf(name).length > 0;
 }
 
-/** The `--set` overrides and seed that apply a cell's assignment to its scenario. */
-export function cellOverrides(cell: Cell): { set: Array<{ path: string; value: unknown }>; seed?: number } {
-  const set = Object.entries(cell.scenarioSet).map(([path, value]) => ({ path, value }));
-  const optionSets: Array<{ path: string; value: unknown }> = [];
+/**
+ * The overrides and seed that apply a cell's assignment to its scenario. Each names
+ * where it comes from (the matrix file, its `set:` entry or axis, and the cell), so
+ * that a value the loader refuses is blamed on the matrix, not on the command line.
+ */
+export function cellOverrides(cell: Cell): { set: Override[]; seed?: number } {
+  const origin = (what: string) => (cell.matrix === undefined ? undefined : { source: cell.matrix, argument: `${what} (cell ${cell.label})` });
+  const set: Override[] = Object.entries(cell.scenarioSet).map(([path, value]) => ({ path, value, origin: origin(`scenarios.${cell.scenarioIndex ?? 0}.set ${path}: ${JSON.stringify(value)}`) }));
+  const optionSets: Override[] = [];
   let seed: number | undefined;
   // The scenario as the loader opens it; its catalog counts the plugins of the
   // scenario's own plugin folders too, so their capabilities are axes as well.
   const { doc: opened, catalog } = openScenarioFile(cell.scenario);
   const doc = opened.data;
-  const plugins: Record<string, unknown> = { ...((doc.plugins as Record<string, unknown> | undefined) ?? {}) };
+  const listed = new Set(Object.keys((doc.plugins as Record<string, unknown> | undefined) ?? {}));
   const without = new Set<string>((doc.without as string[] | undefined) ?? []);
-  let pluginsChanged = false;
+  let withoutChanged = false;
   for (const [axis, value] of Object.entries(cell.assignment)) {
+    const from = origin(`axis ${axis}: ${JSON.stringify(value)}`);
     if (axis === 'seed') seed = Number(value);
     else if (isCapabilityAxis(axis, catalog)) {
-      // Drop every provider of the capability the scenario lists, then add the choice.
-      for (const id of catalog.providersOf(axis)) delete plugins[id];
-      pluginsChanged = true;
+      // Take out every provider of the capability the scenario lists, then add the choice.
+      for (const id of catalog.providersOf(axis)) {
+        if (!listed.delete(id)) continue;
+        set.push({ path: `plugins.${id}`, remove: true, origin: from });
+      }
+      withoutChanged = true;
       if (value === 'none' || value === null) {
         for (const id of catalog.providersOf(axis)) without.add(id);
       } else {
@@ -66,16 +75,16 @@ export function cellOverrides(cell: Cell): { set: Array<{ path: string; value: u
         const v = String(value);
         const id = v.includes('.') ? v : catalog.get(`${axis}.${v}`) ? `${axis}.${v}` : (catalog.providersOf(axis).find((p) => p.endsWith(`.${v}`)) ?? `${axis}.${v}`);
         catalog.require(id);
-        plugins[id] = {};
+        set.push({ path: `plugins.${id}`, value: {}, origin: from });
+        listed.add(id);
       }
-    } else optionSets.push({ path: axis, value });
+    } else optionSets.push({ path: axis, value, origin: from });
   }
-  if (pluginsChanged) {
-    set.push({ path: 'plugins', value: plugins });
+  if (withoutChanged) {
     const preset = PRESETS[(doc.preset as keyof typeof PRESETS | undefined) ?? 'default'] ?? [];
-    set.push({ path: 'without', value: [...without].filter((id) => preset.includes(id)).sort() });
+    set.push({ path: 'without', value: [...without].filter((id) => preset.includes(id)).sort(), origin: origin('capability axes') });
   }
-  // Option values go last, so that a replaced plugin list does not drop them.
+  // Option values go last, so that a replaced plugin does not drop them.
   return { set: [...set, ...optionSets], seed };
 }
 

@@ -83,10 +83,10 @@ export function openScenarioFile(file: string, overrides: ScenarioOverrides = {}
   const early = (overrides.set ?? [])
     .filter((o) => o.path.split('.')[0] !== 'plugins')
     .map((o) => {
-      if (!SEARCH_PATH_KEYS.includes(o.path)) return o;
+      if (!SEARCH_PATH_KEYS.includes(o.path) || o.remove) return o;
       // Written on the command line, so relative to where the command runs.
       const list = typeof o.value === 'string' ? [o.value] : o.value;
-      return { path: o.path, value: Array.isArray(list) ? list.map((p) => path.resolve(String(p))) : o.value };
+      return { ...o, value: Array.isArray(list) ? list.map((p) => path.resolve(String(p))) : o.value };
     });
   applyOverrides(doc, early);
   const rel = (p: unknown) => path.resolve(dir, String(p));

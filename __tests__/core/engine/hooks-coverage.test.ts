@@ -38,7 +38,7 @@ const BUILT = {
     'datacenter.racks': {},
     'placement.first-fit': {},
     'dbt.instrew': { hotThreshold: 0 },
-    'workload.guest': { memory: 64 * 2 ** 20 },
+    'workload.guest': { memory: '64MiB' },
   },
 };
 

@@ -147,7 +147,7 @@ export const HOST_PROFILE_SCHEMA = {
         latency: { type: 'number', minimum: 0, unit: 'ns', description: 'One-way latency from the host to its top-of-rack switch.' },
         queues: { type: 'integer', minimum: 1, default: 8, description: 'Transmit/receive queue pairs (packet-level experiments).' },
         ringEntries: { type: 'integer', minimum: 8, default: 1024, description: 'Descriptors per transmit and per receive ring; a full receive ring drops frames.' },
-        mtu: { type: 'number', minimum: 576, default: 1500, unit: 'bytes', description: 'Largest IP packet on the wire.' },
+        mtu: { type: 'number', minimum: 576, default: 1500, unit: 'bytes', bareNumber: true, description: 'Largest IP packet on the wire (written bare, as ip link shows it).' },
         tso: { type: 'boolean', default: true, description: 'TCP segmentation offload: the NIC cuts super-segments into MTU-sized frames.' },
         gsoMaxBytes: { type: 'number', minimum: 1500, default: 65536, unit: 'bytes', description: 'Largest super-segment the NIC accepts (TSO/GSO).' },
         checksum: { type: 'boolean', default: true, description: 'Checksum offload (transmit and receive).' },
