@@ -50,6 +50,10 @@ module.exports = {
   // setup first brings the compiled build the virtlab command runs up to date).
   globalSetup: '<rootDir>/tools/node/jest-setup.js',
   globalTeardown: '<rootDir>/tools/node/tree-guard.js',
+  // Both cores of the 2-core machines the suite is sized for: most suites spend their
+  // time in one thread, so two workers nearly halve the run on an idle machine and cost
+  // little on a busy one.
+  maxWorkers: 2,
   // Per test; a global option (a project's own testTimeout is not honoured).
   testTimeout: 600_000,
   projects: [
