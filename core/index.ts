@@ -144,7 +144,7 @@ export { Unit, Block, Inst, CHECKED, operands, termOperands, mapOperands, mapTer
 export { DbtRuntime, type Translator, type TranslatedUnit, type DbtCounters } from './models/dbt/runtime';
 export { translatedEngine, hostCodeOf, type TranslatedEngineOptions, type ModelledGuestInstance } from './models/dbt/engine';
 export { HOST_CLASSES, HOST_PROFILES, hostProfile, lanesOf, type HostClass, type HostCodeProfile } from './models/dbt/hostcode/profile';
-export { RegMapToken, GPR, MEMORY, GUEST_REGISTERS, type Home, type Placement as RegPlacement, type RegisterUsage, type RegMap } from './models/dbt/hostcode/regmap';
+export { RegMapToken, IN_HOST_REGISTER, IN_CPU_STATE, GUEST_REGISTERS, type Home, type Placement as RegPlacement, type RegisterUsage, type RegMap } from './models/dbt/hostcode/regmap';
 export { HostCodeModel, hostCodeCounters, type HostCodeReport } from './models/dbt/hostcode/model';
 export { lowerUnit, cyclesOf, type BlockHostCode } from './models/dbt/hostcode/lower';
 export type { EmitOptions } from './models/dbt/emit';

@@ -4,7 +4,7 @@
 // independent isomorphic operations on lane-homed registers pack into one vector
 // operation while dependent ones do not. Each test names the mutation of the
 // mechanism that must break it.
-import { Block, GPR, HOST_CLASSES, HOST_PROFILES, Inst, IrKind as K, lowerUnit, cyclesOf, MEMORY, RiscvOp as Op, Unit, type Home, type RegPlacement as Placement } from 'virtlab';
+import { Block, IN_HOST_REGISTER, HOST_CLASSES, HOST_PROFILES, Inst, IrKind as K, lowerUnit, cyclesOf, IN_CPU_STATE, RiscvOp as Op, Unit, type Home, type RegPlacement as Placement } from 'virtlab';
 
 const ADD = 0x7c;
 const MUL = 0x7e;
@@ -79,7 +79,7 @@ const pressure = unit((b) => {
 describe('the host code model', () => {
   // Mutation that must break it: an allocator that never spills (linear scan keeps every range in a register).
   it('spills live ranges only when the free integer registers run out', () => {
-    const memory = { homes: all(MEMORY), pack: false };
+    const memory = { homes: all(IN_CPU_STATE), pack: false };
     const wide = lower(pressure, 'aarch64', memory);
     const starved = lower(pressure, 'starved', memory);
     expect(wide.spilledRanges).toBe(0);
@@ -93,10 +93,10 @@ describe('the host code model', () => {
   // Mutation that must break it: free lane moves (lane extracts and inserts neither counted nor costed).
   it('moves lane-homed registers with lane extracts and inserts, which cost more than pinned registers', () => {
     const rw = unit((b) => b.setx(3, b.bin(ADD, b.getx(1), b.getx(2))));
-    const lanes: Home[] = all(MEMORY).map((_, r) => ({ kind: 'lane', reg: r >> 1, lane: r & 1 }));
+    const lanes: Home[] = all(IN_CPU_STATE).map((_, r) => ({ kind: 'lane', reg: r >> 1, lane: r & 1 }));
     const simd = lower(rw, 'x86-64', { homes: lanes, pack: false });
-    const mem = lower(rw, 'x86-64', { homes: all(MEMORY), pack: false });
-    const gpr = lower(rw, 'x86-64', { homes: all(MEMORY).map((h, r) => (r >= 1 && r <= 3 ? GPR : h)), pack: false });
+    const mem = lower(rw, 'x86-64', { homes: all(IN_CPU_STATE), pack: false });
+    const gpr = lower(rw, 'x86-64', { homes: all(IN_CPU_STATE).map((h, r) => (r >= 1 && r <= 3 ? IN_HOST_REGISTER : h)), pack: false });
     // x1 is in lane 1 (pextrq), x2 in lane 0 (movq), x3 goes into lane 1 (pinsrq).
     expect(simd.counts[idx('laneExtract')]).toBe(1);
     expect(simd.counts[idx('lowLaneExtract')]).toBe(1);
@@ -117,7 +117,7 @@ describe('the host code model', () => {
       const x = b.load(b.getx(9));
       b.setx(10, vs.reduce((s, v) => b.bin(ADD, s, v), x));
     });
-    const memory = { homes: all(MEMORY), pack: false };
+    const memory = { homes: all(IN_CPU_STATE), pack: false };
     const x86 = lower(across, 'x86-64', memory);
     const arm = lower(across, 'aarch64', memory);
     // x86-64 keeps 5 registers across calls (rbx, rbp, r12, r13, r15): 3 guest registers are loaded again.
@@ -126,7 +126,7 @@ describe('the host code model', () => {
     // AArch64 keeps 9 (x20–x28): none.
     expect(arm.counts[idx('reload')]).toBe(0);
     // Lane-homed registers are extracted again from their lanes, which the access leaves alone.
-    const lanes: Home[] = all(MEMORY).map((_, r) => ({ kind: 'lane', reg: r >> 1, lane: r & 1 }));
+    const lanes: Home[] = all(IN_CPU_STATE).map((_, r) => ({ kind: 'lane', reg: r >> 1, lane: r & 1 }));
     const simd = lower(across, 'x86-64', { homes: lanes, pack: false });
     expect(simd.counts[idx('laneExtract')] + simd.counts[idx('lowLaneExtract')]).toBe(9 + 3);
     expect(simd.counts[idx('lowLaneExtract')]).toBeGreaterThan(0);
@@ -136,10 +136,10 @@ describe('the host code model', () => {
   // Mutation that must break it: helper calls that preserve SIMD registers (no save and restore of lanes).
   it('saves and restores the SIMD registers holding guest registers around a helper call', () => {
     const indirect = unit((b) => b.jumpTo(b.getx(1)));
-    const homes = all(MEMORY);
+    const homes = all(IN_CPU_STATE);
     for (let r = 1; r <= 4; r++) homes[r] = { kind: 'lane', reg: r >> 1, lane: r & 1 };
     const simd = lower(indirect, 'x86-64', { homes, pack: false });
-    const mem = lower(indirect, 'x86-64', { homes: all(MEMORY), pack: false });
+    const mem = lower(indirect, 'x86-64', { homes: all(IN_CPU_STATE), pack: false });
     // x1–x4 occupy SIMD registers 0, 1 and 2: three stores before the lookup helper, three loads after.
     expect(simd.counts[idx('call')]).toBe(1);
     expect(simd.counts[idx('store')] - mem.counts[idx('store')]).toBe(3);
@@ -149,7 +149,7 @@ describe('the host code model', () => {
   // Mutation that must break it: packing that ignores the dependence graph (the second test), or never packs (the first).
   it('packs independent isomorphic operations on lane-homed registers, not dependent ones', () => {
     // x1 and x3 share SIMD register 0, x2 and x4 register 1, in operation order.
-    const homes = all(MEMORY);
+    const homes = all(IN_CPU_STATE);
     homes[1] = { kind: 'lane', reg: 0, lane: 0 };
     homes[3] = { kind: 'lane', reg: 0, lane: 1 };
     homes[2] = { kind: 'lane', reg: 1, lane: 0 };
@@ -183,13 +183,13 @@ describe('the host code model', () => {
       b.setf(5, b.fp(Op.FADD_D, 2, f1, f2));
     });
     const x86 = HOST_PROFILES['x86-64'];
-    const mem = lower(fpBlock, 'x86-64', { homes: all(MEMORY), pack: false });
+    const mem = lower(fpBlock, 'x86-64', { homes: all(IN_CPU_STATE), pack: false });
     // QEMU: the rounding mode installed for each of the two modes (gen_set_rm), the muladd on its hardfloat path,
     // the round-down add on its soft path.
     expect(mem.counts[idx('fpHelper')]).toBe(3);
     expect(mem.counts[idx('softfloat')]).toBe(1);
     expect(mem.counts[idx('fp')]).toBe(1);
-    const lanes: Home[] = all(MEMORY).map((_, r) => (r >= 33 && r <= 37 ? { kind: 'lane', reg: (r - 32) >> 1, lane: (r - 32) & 1 } : MEMORY));
+    const lanes: Home[] = all(IN_CPU_STATE).map((_, r) => (r >= 33 && r <= 37 ? { kind: 'lane', reg: (r - 32) >> 1, lane: (r - 32) & 1 } : IN_CPU_STATE));
     const host = lower(fpBlock, 'x86-64', { homes: lanes, pack: false, hostFp: true });
     // Host FP: the muladd is one host instruction; the round-down add still needs softfloat (and its rounding-mode helper).
     expect(host.counts[idx('fp')]).toBe(1);
@@ -199,7 +199,7 @@ describe('the host code model', () => {
     expect(host.counts[idx('store')]).toBe(2 * 3);
     // Without the round-down add, host FP needs no helper at all and is cheaper than QEMU's helpers.
     const fmaOnly = unit((b) => b.setf(3, b.fp(Op.FMADD_D, 7, b.getf(1), b.getf(2), b.getf(4))));
-    const memFma = lower(fmaOnly, 'x86-64', { homes: all(MEMORY), pack: false });
+    const memFma = lower(fmaOnly, 'x86-64', { homes: all(IN_CPU_STATE), pack: false });
     const hostFma = lower(fmaOnly, 'x86-64', { homes: lanes, pack: false, hostFp: true });
     expect(hostFma.counts[idx('fpHelper')] + hostFma.counts[idx('softfloat')] + hostFma.counts[idx('call')]).toBe(0);
     expect(cyclesOf(hostFma.counts, x86)).toBeLessThan(cyclesOf(memFma.counts, x86));

@@ -15,6 +15,8 @@ async function counters(engine: string, name: string, options: Record<string, un
 }
 
 describe('the Instrew reproduction', () => {
+  // Breaks if regions are cut at every basic block (index.ts's maxBlocks forced to 1):
+  // instrew then enters a unit about as often per instruction as the block translator.
   it('crosses unit boundaries far less often per instruction than the block translator', async () => {
     for (const name of ['crc32', 'sort', 'bytecode']) {
       const block = await counters('block-translator', name);
@@ -29,6 +31,8 @@ describe('the Instrew reproduction', () => {
     }
   });
 
+  // Breaks if the returned pc is checked against the wrong return address (emit.ts,
+  // the call's EXIT_LOOKUP compare): every return then misses and returnHits is 0.
   it('maps recursive guest calls to host calls whose returns almost always hit', async () => {
     const c = await counters('instrew', 'sort', { hotThreshold: 0 });
     expect(c.hostCalls).toBeGreaterThan(1000);
@@ -57,6 +61,8 @@ describe('the Instrew reproduction', () => {
     expect(profiled.guestInstructionsTranslated).toBeLessThan(block.guestInstructionsTranslated);
   });
 
+  // Breaks if eager mode tiers anyway (hotThreshold 0 read as the default 50): the
+  // eager run then translates no more of the cold program than the tiered one.
   it('translates a large share of a cold program when eager, and little when tiered', async () => {
     const eager = await counters('instrew', 'cold-code', { hotThreshold: 0 });
     const tiered = await counters('instrew', 'cold-code');

@@ -5,7 +5,7 @@
 // hostcode/model.ts). FP registers stay in memory: a host integer register cannot
 // hold them usefully.
 
-import { definePlugin, GPR, GUEST_REGISTERS, hostProfile, MEMORY, RegMapToken, type Home, type RegMap } from 'virtlab';
+import { definePlugin, IN_HOST_REGISTER, GUEST_REGISTERS, hostProfile, IN_CPU_STATE, RegMapToken, type Home, type RegMap } from 'virtlab';
 import { byHotness } from '../common';
 import type { Options } from './options';
 
@@ -15,9 +15,9 @@ export default definePlugin<Options>((api) => {
     id: api.id,
     host: hostProfile(o.host),
     place(usage, host) {
-      const homes: Home[] = Array.from({ length: GUEST_REGISTERS }, () => MEMORY);
+      const homes: Home[] = Array.from({ length: GUEST_REGISTERS }, () => IN_CPU_STATE);
       const room = Math.max(0, host.gprs - host.reservedGprs - o.tempGprs);
-      for (const r of byHotness(usage, (r) => r < 32).slice(0, room)) homes[r] = GPR;
+      for (const r of byHotness(usage, (r) => r < 32).slice(0, room)) homes[r] = IN_HOST_REGISTER;
       return { homes, pack: false };
     },
   };

@@ -6,11 +6,11 @@
 // operands and results of those operations sit side by side in one register and the
 // operation packs without shuffles; the rest fill the free lanes by hotness.
 
-import { GUEST_REGISTERS, lanesOf, MEMORY, type Home, type HostCodeProfile, type RegisterUsage } from 'virtlab';
+import { GUEST_REGISTERS, lanesOf, IN_CPU_STATE, type Home, type HostCodeProfile, type RegisterUsage } from 'virtlab';
 import { byHotness } from '../common';
 
 export function layout(usage: RegisterUsage, host: HostCodeProfile, tempVectors: number, pack: boolean): Home[] {
-  const homes: Home[] = Array.from({ length: GUEST_REGISTERS }, () => MEMORY);
+  const homes: Home[] = Array.from({ length: GUEST_REGISTERS }, () => IN_CPU_STATE);
   const lanes = lanesOf(host);
   const regs = Math.max(0, host.simdRegisters - tempVectors);
   const chosen = byHotness(usage).slice(0, regs * lanes);

@@ -4,7 +4,7 @@
 // backend would emit it. Guest register reads and writes become loads and stores of
 // the CPU state, nothing (or a move) for registers pinned in host registers, or lane
 // extracts and inserts for registers in SIMD lanes; guest memory accesses carry
-// QEMU's softmmu fast path unless a pass proved their check redundant; FP operations
+// the software TLB's inline check unless a pass proved it redundant; FP operations
 // are softfloat helper calls, as QEMU emits them, or host FP instructions where the
 // placement asks for them and RISC-V's semantics allow (lowerFp); terminators become
 // the branches of chaining, or QEMU's lookup helper call for indirect jumps. Then a
@@ -758,8 +758,8 @@ class BlockLowering {
   }
 
   /**
-   * The inline access check of a guest memory access: QEMU's softmmu fast path for the
-   * host (profile.ts, tlbFastPath) — the TLB entry from the page number, its comparator
+   * The inline access check of a guest memory access: the software TLB's fast path on
+   * the host (profile.ts, tlbFastPath) — the TLB entry from the page number, its comparator
    * against the page-aligned address, the branch to the slow path, and the entry's
    * addend. The slow path (a helper call that walks the guest page table on a TLB
    * miss) is not counted: the guest runs here have no TLB whose misses the engine

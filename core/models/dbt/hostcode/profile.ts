@@ -46,8 +46,8 @@ export interface HostCodeProfile {
    */
   readonly fma: boolean;
   /**
-   * The inline fast path of a guest memory access in QEMU's softmmu, besides the access
-   * itself: the TLB entry's address from the page number (ALU), the loads of the TLB
+   * The inline fast path of a guest memory access through a software TLB, besides the
+   * access itself: the TLB entry's address from the page number (ALU), the loads of the TLB
    * mask, table base, comparator and addend, and the branch to the slow path.
    */
   readonly tlbFastPath: Readonly<{ alu: number; load: number; branch: number }>;
@@ -108,7 +108,8 @@ const ARM_COSTS: Record<HostClass, number> = {
 };
 
 /**
- * QEMU's softmmu fast path (tcg/<host>/tcg-target.c.inc, prepare_host_addr):
+ * The software TLB's inline fast path as TCG emits it (tcg/<host>/tcg-target.c.inc,
+ * prepare_host_addr):
  * - x86-64: mov and shr of the address (the TLB index), and with the mask and add of
  *   the table base (both loads from the CPU state), lea and and of the page-aligned
  *   address, cmp with the entry's comparator (a load), jne to the slow path, and the

@@ -1,7 +1,7 @@
 // The register-mapping contract (capability `dbt.regmap`): where each guest register
-// lives on the host while translated code runs — in the guest CPU state in memory
-// (QEMU's layout), pinned in a host integer register, or in a 64-bit lane of a host
-// SIMD register. A strategy plugin provides one RegMap; the host code model
+// lives on the host while translated code runs — in the guest CPU state in memory,
+// loaded and stored around each use, pinned in a host integer register, or in a
+// 64-bit lane of a host SIMD register. A strategy plugin provides one RegMap; the host code model
 // (model.ts) asks it for a placement from the profile of the translated units and
 // lowers every unit under it (lower.ts). Guest registers are numbered 0–31 for x0–x31
 // and 32–63 for f0–f31.
@@ -25,7 +25,7 @@ export interface Placement {
   /**
    * Run guest FP operations as host scalar FP instructions where their semantics allow
    * (lower.ts says which); absent or false, every FP operation is a softfloat helper
-   * call, as in QEMU.
+   * call with the guest registers it reads synchronized to the CPU state.
    */
   readonly hostFp?: boolean;
 }
@@ -57,5 +57,6 @@ export interface RegMap {
 
 export const RegMapToken = token<RegMap>('RegMap');
 
-export const MEMORY: Home = Object.freeze({ kind: 'memory' });
-export const GPR: Home = Object.freeze({ kind: 'gpr' });
+/** The two homes that carry no register number. */
+export const IN_CPU_STATE: Home = Object.freeze({ kind: 'memory' });
+export const IN_HOST_REGISTER: Home = Object.freeze({ kind: 'gpr' });
