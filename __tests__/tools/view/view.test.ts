@@ -445,8 +445,13 @@ describeBrowser('the visualizer', () => {
     const panes = await pauseWhen(page, (p) => p[0].groups.some((g) => g.n > 2), '(window.virtlabView?.panes()[0].groups ?? []).some((g) => g.n > 2)');
     const group = panes[0].groups.filter((g) => g.n > 2).sort((a, b) => b.n - a.n)[0];
     expect(group.label).toMatch(new RegExp(`^×${group.n} r\\d+`));
+    // One label per group, never one per transfer: groups elsewhere may share the text
+    // ("×3 r1" at two tiles), so the labels with it are at most the groups with it.
     const labels = await ask(page, 'labels');
-    expect(labels.filter((l) => l.kind === 'transfer' && l.text === group.label).length).toBe(1);
+    const same = panes[0].groups.filter((g) => g.label === group.label).length;
+    const shown = labels.filter((l) => l.kind === 'transfer' && l.text === group.label).length;
+    expect(shown).toBeGreaterThanOrEqual(1);
+    expect(shown).toBeLessThanOrEqual(same);
     const [[x, y]] = await onPage(page, [[group.x + TILE / 2, group.y + TILE / 2]]);
     await page.mouse.move(x, y);
     await page.waitForFunction('window.virtlabView.panes()[0].groups.some((g) => g.open)');
