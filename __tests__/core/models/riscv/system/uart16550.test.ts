@@ -118,6 +118,14 @@ describe('Uart16550', () => {
     wr(UART_IER, 0x00);
     expect(iir1 & 0x01).toBe(0);
     expect(iir & 0x01).toBe(0);
+    // Then its quick test of the TX interrupt: with TEMT set, IIR must not say "no
+    // interrupt" right after ETBEI is enabled, or the port is marked UART_BUG_TXEN.
+    wr(UART_IER, 0x02);
+    const lsr = rd(UART_LSR);
+    const iir2 = rd(UART_IIR);
+    wr(UART_IER, 0x00);
+    expect(lsr & 0x40).toBe(0x40);
+    expect(iir2 & 0x01).toBe(0);
   });
 
   it('transmits a long message from THRE interrupts alone, as the 8250 driver does after the console handover', () => {
