@@ -36,6 +36,20 @@ export const MIP_MTIP = 7;
 export const MIP_SEIP = 9;
 export const MIP_MEIP = 11;
 
+/** The bytes a 1- or 2-byte read at `offset` takes from the aligned 32-bit register
+ *  `word` (little-endian, as the hart sees memory). */
+export function narrowRead(word: number, offset: number, width: 1 | 2): number {
+  return (word >>> ((offset & 3) * 8)) & (width === 1 ? 0xff : 0xffff);
+}
+
+/** The aligned 32-bit register `word` after a 1- or 2-byte write of `value` at `offset`
+ *  replaces its bytes. */
+export function narrowMerge(word: number, offset: number, width: 1 | 2, value: number): number {
+  const shift = (offset & 3) * 8;
+  const mask = (width === 1 ? 0xff : 0xffff) << shift;
+  return ((word & ~mask) | ((value << shift) & mask)) >>> 0;
+}
+
 /** Routes physical addresses to devices. A machine has a handful of devices, so a
  *  linear scan with a one-entry cache (consecutive accesses tend to hit the same
  *  device: a UART's status polls, a PLIC claim/complete pair) beats any index. */

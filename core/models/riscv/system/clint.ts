@@ -12,7 +12,7 @@
 // 32-bit accesses; their numeric value is folded into one double for comparisons
 // (values from 2^53 up, e.g. OpenSBI's "never" of all ones, are beyond any reachable
 // mtime and compare as +Infinity).
-import { MIP_MSIP, MIP_MTIP, type InterruptLines, type MachineClock, type MmioDevice } from './bus';
+import { MIP_MSIP, MIP_MTIP, narrowMerge, narrowRead, type InterruptLines, type MachineClock, type MmioDevice } from './bus';
 
 export const CLINT_BASE = 0x2000000;
 export const CLINT_SIZE = 0x10000;
@@ -62,20 +62,12 @@ export class Clint implements MmioDevice {
 
   read(offset: number, width: 1 | 2 | 4): number {
     const word = this.readWord(offset & ~3);
-    if (width === 4) return word;
-    const shift = (offset & 3) * 8;
-    return (word >>> shift) & (width === 1 ? 0xff : 0xffff);
+    return width === 4 ? word : narrowRead(word, offset, width);
   }
 
   write(offset: number, width: 1 | 2 | 4, value: number): void {
     const aligned = offset & ~3;
-    if (width !== 4) {
-      // A narrow write replaces its bytes in the current word.
-      const shift = (offset & 3) * 8;
-      const mask = (width === 1 ? 0xff : 0xffff) << shift;
-      value = ((this.readWord(aligned) & ~mask) | ((value << shift) & mask)) >>> 0;
-    }
-    this.writeWord(aligned, value >>> 0);
+    this.writeWord(aligned, width === 4 ? value >>> 0 : narrowMerge(this.readWord(aligned), offset, width, value));
   }
 
   private readWord(off: number): number {

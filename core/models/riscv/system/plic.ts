@@ -13,7 +13,7 @@
 // completion, after which a line still high makes it pending again. Sources, enables and
 // pending bits are held as 32-bit masks so that re-evaluating both context outputs on
 // each change is a few word operations, with no allocation.
-import { MIP_MEIP, MIP_SEIP, type InterruptLines, type IrqSink, type MmioDevice } from './bus';
+import { MIP_MEIP, MIP_SEIP, narrowMerge, narrowRead, type InterruptLines, type IrqSink, type MmioDevice } from './bus';
 
 export const PLIC_BASE = 0xc000000;
 export const PLIC_SIZE = 0x600000;
@@ -70,9 +70,7 @@ export class Plic implements MmioDevice, IrqSink {
 
   read(offset: number, width: 1 | 2 | 4): number {
     const word = this.readWord(offset & ~3, width === 4);
-    if (width === 4) return word;
-    const shift = (offset & 3) * 8;
-    return (word >>> shift) & (width === 1 ? 0xff : 0xffff);
+    return width === 4 ? word : narrowRead(word, offset, width);
   }
 
   write(offset: number, width: 1 | 2 | 4, value: number): void {
@@ -81,9 +79,7 @@ export class Plic implements MmioDevice, IrqSink {
       // Claim/complete takes only whole words (a narrow write there is ignored); other
       // registers take the bytes written.
       if (aligned >= PLIC_CONTEXT && (aligned & (PLIC_CONTEXT_STRIDE - 1)) === PLIC_CLAIM) return;
-      const shift = (offset & 3) * 8;
-      const mask = (width === 1 ? 0xff : 0xffff) << shift;
-      value = (this.readWord(aligned, false) & ~mask) | ((value << shift) & mask);
+      value = narrowMerge(this.readWord(aligned, false), offset, width, value);
     }
     this.writeWord(aligned, value >>> 0);
   }

@@ -128,6 +128,10 @@ describe('Plic', () => {
     expect(plic.read(0, 4)).toBe(0);
     plic.write(PLIC_ENABLE + PLIC_ENABLE_STRIDE, 4, 0xffffffff);
     expect(plic.read(PLIC_ENABLE + PLIC_ENABLE_STRIDE, 4)).toBe(0xfffffffe);
+    // A byte write replaces only its byte of the register.
+    plic.write(PLIC_ENABLE + PLIC_ENABLE_STRIDE + 1, 1, 0x04);
+    expect(plic.read(PLIC_ENABLE + PLIC_ENABLE_STRIDE, 4)).toBe(0xffff04fe);
+    expect(plic.read(PLIC_ENABLE + PLIC_ENABLE_STRIDE + 1, 1)).toBe(0x04);
     expect(plic.read(PLIC_CONTEXT + PLIC_CONTEXT_STRIDE, 4)).toBe(0);
     expect(() => plic.setLevel(96, true)).toThrow(/source 96/);
     expect(() => plic.setLevel(0, true)).toThrow(/source 0/);
