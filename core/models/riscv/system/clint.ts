@@ -38,13 +38,12 @@ export class Clint implements MmioDevice {
   private cmp = Infinity;
   private mtip = false;
 
+  // The lines start low, as the hart's mip does out of reset; nothing is sent to them
+  // here, so that the machine may build the devices before the hart they interrupt.
   constructor(
     private readonly lines: InterruptLines,
     private readonly clock: MachineClock,
-  ) {
-    lines.set(MIP_MSIP, false);
-    lines.set(MIP_MTIP, false);
-  }
+  ) {}
 
   /** Re-evaluates MTIP against the clock; the machine calls it whenever time moves. */
   update(): void {

@@ -51,10 +51,9 @@ export class Plic implements MmioDevice, IrqSink {
   private readonly threshold = new Uint8Array(CONTEXTS);
   private readonly output = [false, false];
 
-  constructor(private readonly lines: InterruptLines) {
-    lines.set(MIP_MEIP, false);
-    lines.set(MIP_SEIP, false);
-  }
+  // Outputs start low, as the hart's mip does; nothing is sent to the lines here, so that
+  // the machine may build the devices before the hart they interrupt.
+  constructor(private readonly lines: InterruptLines) {}
 
   setLevel(source: number, level: boolean): void {
     if (source < 1 || source > PLIC_NDEV) throw new Error(`PLIC: no interrupt source ${source} (sources are 1..${PLIC_NDEV})`);

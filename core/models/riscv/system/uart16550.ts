@@ -127,9 +127,7 @@ export class Uart16550 implements MmioDevice {
   constructor(
     private readonly irq: IrqSink,
     private readonly output: (byte: number) => void,
-  ) {
-    irq.setLevel(UART_IRQ, false);
-  }
+  ) {}
 
   /** Queues bytes typed on the host's side of the line. */
   input(bytes: ArrayLike<number>): void {

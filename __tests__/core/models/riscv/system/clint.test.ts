@@ -8,7 +8,11 @@ import { Bus, type InterruptLines, type MachineClock } from '../../../../../core
 import { Clint, CLINT_BASE, CLINT_MSIP, CLINT_MTIME, CLINT_MTIMECMP } from '../../../../../core/models/riscv/system/clint';
 
 class Lines implements InterruptLines {
-  readonly level = new Map<number, boolean>();
+  // The hart's mip out of reset.
+  readonly level = new Map<number, boolean>([
+    [3, false],
+    [7, false],
+  ]);
   sets = 0;
   set(bit: number, level: boolean): void {
     this.level.set(bit, level);

@@ -13,7 +13,11 @@ const MEIP = 11;
 const SEIP = 9;
 
 class Lines implements InterruptLines {
-  readonly level = new Map<number, boolean>();
+  // The hart's mip out of reset.
+  readonly level = new Map<number, boolean>([
+    [MEIP, false],
+    [SEIP, false],
+  ]);
   set(bit: number, level: boolean): void {
     this.level.set(bit, level);
   }

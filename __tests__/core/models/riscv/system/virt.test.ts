@@ -15,7 +15,10 @@ const SEIP = 9;
 const MTIP = 7;
 
 function setup() {
-  const mip = new Map<number, boolean>();
+  const mip = new Map<number, boolean>([
+    [MTIP, false],
+    [SEIP, false],
+  ]);
   const lines: InterruptLines = { set: (bit, level) => void mip.set(bit, level) };
   let t = 0;
   const clock: MachineClock = { mtime: () => t, setMtime: (v) => void (t = v) };
@@ -51,6 +54,16 @@ describe('createVirtDevices', () => {
     wr(PLIC + 0x201004, 10); // complete
     expect(mip.get(SEIP)).toBe(false);
     expect(out).toEqual([0x21]);
+  });
+
+  it('builds the devices without touching the lines, so that the hart may come after them', () => {
+    const notYet: InterruptLines = {
+      set: () => {
+        throw new Error('no hart yet');
+      },
+    };
+    const clock: MachineClock = { mtime: () => 0, setMtime: () => {} };
+    expect(() => createVirtDevices(notYet, clock, () => {}, () => {})).not.toThrow();
   });
 
   it('raises MTIP from the CLINT when the machine moves time past mtimecmp', () => {
