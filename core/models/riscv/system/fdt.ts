@@ -174,6 +174,9 @@ export interface VirtBoardOptions {
   /** Whether to describe the hart's performance counters for OpenSBI's PMU support (the
    *  /pmu node QEMU writes); default true. */
   pmu?: boolean;
+  /** How many programmable counters (mhpmcounter3 up) the hart has, for the /pmu node's
+   *  event map; default 16, as QEMU's `pmu-num`. */
+  pmuCounters?: number;
 }
 
 /** The memory map of QEMU's virt board that the device tree describes. */
@@ -190,12 +193,19 @@ const PHANDLE_TEST = 4;
  *  depends on it. Source 96 itself is absent: its registers read zero. */
 const VIRT_PLIC_NDEV_DECLARED = 96;
 
-/** The pmu node's event map, as QEMU writes it: SBI PMU hardware events (cycles,
- *  instructions, and the dTLB/iTLB miss cache events 0x10019, 0x1001b, 0x10021) with the
- *  counters that may count them (bitmaps of mhpmcounter numbers). */
-const VIRT_PMU_EVENT_MAP = [
-  0x1, 0x1, 0x7fff9, 0x2, 0x2, 0x7fffc, 0x10019, 0x10019, 0x7fff8, 0x1001b, 0x1001b, 0x7fff8, 0x10021, 0x10021, 0x7fff8, 0, 0, 0, 0, 0,
-];
+/** The pmu node's event map as QEMU 7.2 writes it: triples (first event, last event,
+ *  counters that may count them, as a bitmap of counter numbers) for the SBI PMU
+ *  hardware events cycles (1) and instructions (2), which the fixed counters 0 and 2
+ *  also count, and the dTLB/iTLB miss cache events 0x10019, 0x1001b, 0x10021; a zero
+ *  triple ends it. `counters` is the number of programmable counters, mhpmcounter3 up. */
+function pmuEventMap(counters: number): number[] {
+  if (!Number.isInteger(counters) || counters < 0 || counters > 29) throw new Error(`device tree: ${counters} programmable counters (0..29)`);
+  // With no programmable counters QEMU 7.2's 32-bit mask of zero width comes out as
+  // all ones from bit 3 (a shift by 32); written the same, so that OpenSBI reads the
+  // same tree under both.
+  const cmask = counters === 0 ? 0xfffffff8 : ((2 ** counters - 1) * 8) >>> 0;
+  return [1, 1, (cmask | 1) >>> 0, 2, 2, (cmask | 4) >>> 0, 0x10019, 0x10019, cmask, 0x1001b, 0x1001b, cmask, 0x10021, 0x10021, cmask, 0, 0, 0, 0, 0];
+}
 
 /** The cpu-local interrupt numbers the CLINT and PLIC are wired to (mip bits). */
 const IRQ_M_SOFT = 3;
@@ -223,7 +233,7 @@ export function virtBoardTree(opts: VirtBoardOptions): FdtNode {
   root.u32('#address-cells', 2).u32('#size-cells', 2).str('compatible', 'riscv-virtio').str('model', 'riscv-virtio,qemu');
 
   if (opts.pmu ?? true) {
-    root.child('pmu').u32('riscv,event-to-mhpmcounters', ...VIRT_PMU_EVENT_MAP).str('compatible', 'riscv,pmu');
+    root.child('pmu').u32('riscv,event-to-mhpmcounters', ...pmuEventMap(opts.pmuCounters ?? 16)).str('compatible', 'riscv,pmu');
   }
 
   const chosen = root.child('chosen');

@@ -149,6 +149,16 @@ describe('virtBoardDtb', () => {
     expect(cells(prop(with_, 'linux,initrd-end'))).toEqual([0x84202710]);
   });
 
+  it("maps PMU events to the hart's counters as QEMU does for its pmu-num", () => {
+    const map = (pmuCounters: number) => cells(prop(nodeAt(ours({ pmuCounters }).root, '/pmu'), 'riscv,event-to-mhpmcounters'));
+    // QEMU 7.2's own values for pmu-num=0 (dumped with -cpu rv64,…,pmu-num=0); pmu-num=16 is in qemu-virt.dts.
+    expect(map(0)).toEqual([
+      0x01, 0x01, 0xfffffff9, 0x02, 0x02, 0xfffffffc, 0x10019, 0x10019, 0xfffffff8, 0x1001b, 0x1001b, 0xfffffff8, 0x10021, 0x10021, 0xfffffff8, 0, 0, 0, 0, 0,
+    ]);
+    expect(map(4)[2]).toBe(0b1111001);
+    expect(nodeAt(ours({ pmu: false }).root, '/pmu')).toBeUndefined();
+  });
+
   it('is the same blob on every call', () => {
     expect(Buffer.from(virtBoardDtb(QEMU_OPTIONS)).equals(Buffer.from(virtBoardDtb(QEMU_OPTIONS)))).toBe(true);
   });
