@@ -110,8 +110,9 @@ describe('virt memory layout', () => {
     expect(virtInitrdAddress(128 * 2 ** 20)).toBe(0x84200000);
     expect(virtInitrdAddress(512 * 2 ** 20)).toBe(0x88200000);
     expect(virtInitrdAddress(4 * 2 ** 30)).toBe(0x88200000);
+    // From the DTB address in QEMU's reset vector (monitor `xp /10wx 0x1000`, -m 128M and
+    // 4G): below 3 GiB of address however much RAM there is.
     expect(virtDtbAddress(128 * 2 ** 20, 0x85b)).toBe(0x87e00000);
-    // Below 3 GiB of address however much RAM there is.
     expect(virtDtbAddress(4 * 2 ** 30, 0x85b)).toBe(0xbfe00000);
   });
 });
