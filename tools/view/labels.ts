@@ -72,6 +72,8 @@ export function installFont(): void {
 export const labelWidth = (text: string, size: number) => Math.ceil(text.length * advance * size) + 1;
 
 const GAP = 3;
+/** Rows above and below its anchor where a label that avoids tiles may go when no side is free. */
+const NEARBY_ROWS = 8;
 
 export class LabelLayer {
   readonly container = new Container();
@@ -117,6 +119,19 @@ export class LabelLayer {
         if (r.avoid && blocked?.(box)) continue;
         spot = box;
         break;
+      }
+      // A label that keeps clear of tiles and finds no side free takes the nearest free
+      // row above or below, beside its anchor (transfers run along links between hosts:
+      // the gaps between host boxes are a few rows away).
+      for (let i = 1; !spot && r.avoid && i <= 2 * NEARBY_ROWS; i++) {
+        const dy = (i % 2 ? 1 : -1) * Math.ceil(i / 2) * (h + 1);
+        for (const x of [xy[0] + GAP, xy[0] - GAP - w]) {
+          const box = { text: r.text, kind: r.kind, x: Math.round(x), y: Math.round(xy[1] - h / 2 + dy), w, h };
+          if (box.x < 0 || box.y < 0 || box.x + w > width || box.y + h > height) continue;
+          if (boxes.some((b) => overlaps(b, box)) || blocked?.(box)) continue;
+          spot = box;
+          break;
+        }
       }
       if (!spot && r.must) {
         const [x, y] = offset(r.sides[0], xy[0], xy[1], w, h);
