@@ -2,8 +2,10 @@
 // worker per pane (two in compare mode, run in lockstep), and draws their frames with
 // PixiJS (tools/view/scene.ts). The scene fits the view when it loads and when the
 // window is resized (until the user zooms or pans; "fit" brings it back); labels are
-// placed in screen space where they do not collide (tools/view/labels.ts). Around the
-// scene: a timeline with time ticks and markers to jump to, colour scales with numbers
+// placed in screen space where they do not collide, and transfer labels clear of the
+// tiles (tools/view/labels.ts). Around the scene: a timeline with time ticks and markers
+// to jump to (all of the run's, from the start, where the worker can run ahead; zoomable
+// to the span of the events), colour scales with numbers
 // and units, live charts of the scenario's recorded metrics (and their differences in
 // compare mode), a selected VM's history, workload and colour metric over time. The
 // speed slows down by itself when a migration starts or switches, unless pinned. The

@@ -7,7 +7,9 @@
 // frames, which only reads the flow model. It keeps a snapshot every 50 ticks so that
 // the timeline can scrub backwards: seeking restores the nearest earlier snapshot into
 // a fresh simulation and runs forward, which gives exactly the same state as the
-// original run (the simulation is deterministic).
+// original run (the simulation is deterministic). For the same reason a second copy run
+// ahead in idle time (the scout) finds the timeline's markers before the run on screen
+// reaches them.
 /// <reference types="vite/client" />
 
 import {
