@@ -66,6 +66,29 @@ describe('virtlab run', () => {
     expect(debug.err).toMatch(/at .*\.ts:\d+/);
   });
 
+  // Mutation that must break it: checkViewInput (tools/cli/main.ts) returning at once —
+  // `view` then serves the page and never returns (the test ends at its timeout).
+  it('checks a workload value given by --set or view --compare against its kind’s schema, naming the argument (exit 2)', async () => {
+    const cases: Array<[string, RegExp, RegExp?]> = [
+      ['vms.0.workload.writesPerSec=5', /vms\.0\.workload\.writesPerSec: unknown property 'writesPerSec'/, /hint: did you mean 'writesPerSecond'\? 'synthetic' workloads take: kind, /],
+      ['vms.0.workload.cpu=2', /vms\.0\.workload\.cpu: must be <= 1/],
+      ['vms.2.workload.phases.0.readsPerSecond=fast', /vms\.2\.workload\.phases\.0\.readsPerSecond: must be number/],
+      ['vms.0.workload.workingSet=4096', /vms\.0\.workload\.workingSet: 4096 has no unit; as a bare number it would be 4 KiB/, /hint: write the unit/],
+      ['vms.0.workload={kind: guest}', /vms\.0\.workload: missing required property 'program'/],
+      ['vms.0.workload.kind=synthetc', /vms\.0\.workload\.kind: no installed plugin runs 'synthetc' workloads/, /hint: did you mean 'synthetic'\?/],
+    ];
+    for (const [arg, problem, hint] of cases) {
+      for (const [command, flag] of [['run', '--set'], ['view', '--compare']]) {
+        const r = await cli(command, 'scenarios/demo.scenario.yaml', flag, arg, ...(command === 'run' ? ['--out', path.join(tmp, 'never'), '--quiet'] : []));
+        const [first, second] = r.err.split('\n');
+        expect({ command, arg, first }).toEqual({ command, arg, first: expect.stringMatching(new RegExp(`^error: command line, ${flag} ${arg.split('=')[0].replace(/\./g, '\\.')}=.*?: ${problem.source}`)) });
+        if (hint) expect({ command, arg, second }).toEqual({ command, arg, second: expect.stringMatching(hint) });
+        expect({ command, arg, code: r.code }).toEqual({ command, arg, code: 2 });
+      }
+    }
+    expect(existsSync(path.join(tmp, 'never'))).toBe(false);
+  });
+
   it('finds a user plugin in a folder the scenario names in pluginPaths', async () => {
     const file = path.join(tmp, 'user.scenario.yaml');
     const fixtures = path.resolve('__tests__/fixtures/user-plugins');

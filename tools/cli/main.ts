@@ -222,6 +222,7 @@ export async function main(argv: string[], io: Out = stdio): Promise<number> {
           return 0;
         }
         if (positionals.length !== 1) throw new UsageError('view takes one scenario file or results folder', 'virtlab view scenarios/demo.scenario.yaml');
+        await checkViewInput(positionals[0], (values.compare as string[] | undefined) ?? []);
         let served;
         try {
           served = await serveView({
@@ -451,6 +452,21 @@ async function runCommand(rest: string[], io: Out): Promise<number> {
   const failed = result.expectations.filter((e) => !e.ok);
   for (const f of failed) io.err(`expectation failed: ${f.reason}`);
   return failed.length ? 1 : 0;
+}
+
+/**
+ * Loads the scenario `view` is to show, and again with its `--compare` values, as `run`
+ * would: a value the loader or a schema refuses (a workload's included) exits 2 here,
+ * naming the argument, rather than in the page after it is served.
+ */
+async function checkViewInput(target: string, compare: string[]): Promise<void> {
+  if (!existsSync(target)) return; // serveView says so
+  const file = statSync(target).isDirectory() ? path.join(target, 'config.json') : target;
+  if (!existsSync(file)) return;
+  const { loadScenarioFile } = await import('../node/scenario-file');
+  const { compareOverrides } = await import('../view/serve');
+  loadScenarioFile(file);
+  if (compare.length) loadScenarioFile(file, { set: compareOverrides(compare) });
 }
 
 /** Refuses, unless forced, a run whose estimated work (ticks × entities) exceeds the budget; before anything is booted. */

@@ -19,7 +19,7 @@ import { Worker } from 'node:worker_threads';
 import { isExclusive, type PluginCatalog } from 'virtlab';
 import { loadCatalog } from '../node/catalog';
 import { matrixCells, readMatrix, shard, MatrixError, type Cell, type MatrixFile, type MetricSpec } from './cells';
-import { runCell, type CellResult, type PluginFootprint } from './run-cell';
+import { checkCellInputs, runCell, type CellResult, type PluginFootprint } from './run-cell';
 
 export interface MatrixOptions {
   readonly file: string;
@@ -422,6 +422,7 @@ export async function runMatrix(o: MatrixOptions): Promise<{ report: MatrixRepor
   const out = o.out ?? path.join('results', 'matrix', m.name + (o.shard ? `-shard${o.shard.k}of${o.shard.n}` : ''));
   const { cells: all, uncoverable } = matrixCells(m);
   const cells = o.shard ? shard(all, o.shard.k, o.shard.n) : all;
+  checkCellInputs(cells);
   pruneCells(out, new Set(o.fresh ? [] : cells.map((c) => c.key)));
   writeAtomic(path.join(out, 'matrix.json'), JSON.stringify({ file: path.relative(process.cwd(), path.resolve(o.file)), name: m.name, shard: o.shard ?? null, cells: cells.length }, null, 2) + '\n');
   const results = new Map<string, CellResult>();
@@ -486,6 +487,7 @@ export async function matrixCoverage(file: string): Promise<{ coverage: Coverage
   const m = readMatrix(file);
   const catalog = loadCatalog();
   const { cells } = matrixCells(m);
+  checkCellInputs(cells);
   const results: CellResult[] = [];
   for (const c of cells) results.push(await runCell(c, [], m.timeoutMs, true));
   return { coverage: interactionCoverage(results, catalog), cells: cells.length, skipped: results.filter((r) => r.status !== 'ok').length };

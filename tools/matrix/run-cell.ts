@@ -4,10 +4,12 @@
 // (for determinism checks), and each plugin's footprint for interaction coverage: the
 // hooks it tapped, the components its systems write and read, and the services its
 // hook handlers resolve. A registry refusal makes the cell
-// "skipped" with the registry's reason; any other error makes it "failed".
+// "skipped" with the registry's reason; any other error makes it "failed". Values the
+// scenario loader refuses are the matrix file's bad input: checkCellInputs finds them
+// before any cell runs.
 
 import { createHash } from 'node:crypto';
-import { CAPABILITIES, estimateWork, limits, PRESETS, RegistryError, Simulation, type Override, type PluginCatalog, type ServiceToken } from 'virtlab';
+import { CAPABILITIES, CommandLineError, estimateWork, limits, PluginOptionError, PRESETS, RegistryError, ScenarioError, Simulation, type Override, type PluginCatalog, type ServiceToken } from 'virtlab';
 import { loadScenarioFile, openScenarioFile } from '../node/scenario-file';
 import type { AxisValue, Cell } from './cells';
 
@@ -74,7 +76,13 @@ export function cellOverrides(cell: Cell): { set: Override[]; seed?: number } {
         // capability whose id ends in `.<value>` (migration.controller: adamig).
         const v = String(value);
         const id = v.includes('.') ? v : catalog.get(`${axis}.${v}`) ? `${axis}.${v}` : (catalog.providersOf(axis).find((p) => p.endsWith(`.${v}`)) ?? `${axis}.${v}`);
-        catalog.require(id);
+        try {
+          catalog.require(id);
+        } catch (e) {
+          // A provider that does not exist is a mistake in the matrix file, not a combination to skip.
+          if (e instanceof RegistryError && from) throw new CommandLineError(from.argument, '', e.message, e.hint, from.source);
+          throw e;
+        }
         set.push({ path: `plugins.${id}`, value: {}, origin: from });
         listed.add(id);
       }
@@ -86,6 +94,24 @@ export function cellOverrides(cell: Cell): { set: Override[]; seed?: number } {
   }
   // Option values go last, so that a replaced plugin does not drop them.
   return { set: [...set, ...optionSets], seed };
+}
+
+/**
+ * Loads each cell's scenario with its overrides, as its run would, and throws the first
+ * refusal: a value the scenario's or a plugin's schema refuses (in an axis or a `set:`
+ * entry) is bad input that the matrix file must fix, so the matrix stops before it runs
+ * anything (exit 2) rather than reporting failed cells (exit 1). Loading costs
+ * milliseconds per cell; booting, which can refuse a combination, is left to the run.
+ */
+export function checkCellInputs(cells: readonly Cell[]): void {
+  for (const cell of cells) {
+    try {
+      loadScenarioFile(cell.scenario, cellOverrides(cell));
+    } catch (e) {
+      if (e instanceof ScenarioError || e instanceof PluginOptionError) throw e;
+      // Anything else (a plugin folder that fails to load) is the cell's to report.
+    }
+  }
 }
 
 /**

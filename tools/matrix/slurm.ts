@@ -19,6 +19,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { REPO_ROOT } from '../node/repo-root';
 import { matrixCells, readMatrix, MatrixError } from './cells';
+import { checkCellInputs } from './run-cell';
 import { readCell, writeAtomic } from './matrix';
 
 /** A shard (k of n, 1 ≤ k ≤ n) and where it was read from. */
@@ -165,6 +166,8 @@ export function planSlurm(o: SlurmOptions): SlurmPlan {
   if (o.partition !== undefined && !/^[A-Za-z0-9_.-]+(,[A-Za-z0-9_.-]+)*$/.test(o.partition)) throw new MatrixError(`--partition '${o.partition}' is not a partition name (or a comma-separated list of them)`);
   const m = readMatrix(o.file);
   const { cells } = matrixCells(m);
+  // Refused values are found here, not by a job array that fails on the cluster.
+  checkCellInputs(cells);
   const cwd = path.resolve(o.cwd ?? process.cwd());
   const out = path.resolve(cwd, o.out ?? path.join('results', 'matrix', m.name));
   const previous = readSubmitted(out);

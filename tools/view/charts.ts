@@ -91,38 +91,72 @@ export interface TimelineMarkAt {
 export interface TimelineDrawn {
   readonly ticks: Array<{ x: number; label: string }>;
   readonly marks: TimelineMarkAt[];
+  /** The cursor's x, or −1 when the current time is outside the span shown. */
   readonly cursorX: number;
   /** The axis' ends, canvas pixels. */
   readonly x0: number;
   readonly x1: number;
+  /** The span of the run shown, ns: the whole run, or the window where its events happen. */
+  readonly fromNs: number;
+  readonly toNs: number;
+  /** A note beside the markers (how far they are known), if any. */
+  readonly note: string;
 }
 
 const PAD = 14;
 
-/** The x of a time on the timeline's axis. */
-export const timelineX = (timeNs: number, durationNs: number, w: number) => PAD + ((w - 2 * PAD) * Math.min(1, Math.max(0, timeNs / Math.max(1, durationNs))));
+/** The x of a time on the timeline's axis, which shows `fromNs` to `toNs`. */
+export const timelineX = (timeNs: number, toNs: number, w: number, fromNs = 0) => PAD + (w - 2 * PAD) * Math.min(1, Math.max(0, (timeNs - fromNs) / Math.max(1, toNs - fromNs)));
 
-/** Draws the timeline: ticks with times, a row of markers per kind of event, the cursor at `nowNs`. */
-export function drawTimeline(canvas: HTMLCanvasElement, durationNs: number, nowNs: number, marks: readonly Mark[]): TimelineDrawn {
+/** The time at x on a timeline drawn as `d`. */
+export const timelineTime = (x: number, d: TimelineDrawn) => d.fromNs + ((x - d.x0) / Math.max(1, d.x1 - d.x0)) * (d.toNs - d.fromNs);
+
+/**
+ * The active window of a run: the span from its first to its last event (migrations,
+ * switches, failures; not the expectation results at the end), widened by a tenth on
+ * each side and by a few ticks, within the run. The whole run when it has no events.
+ */
+export function activeWindow(marks: readonly Mark[], durationNs: number, tickNs: number): { fromNs: number; toNs: number } {
+  let lo = Infinity;
+  let hi = -Infinity;
+  for (const m of marks) {
+    if (m.kind === 'expect-pass' || m.kind === 'expect-fail') continue;
+    lo = Math.min(lo, m.timeNs);
+    hi = Math.max(hi, m.timeNs);
+  }
+  if (!(hi >= lo)) return { fromNs: 0, toNs: durationNs };
+  const pad = Math.max(0.1 * (hi - lo), 5 * tickNs);
+  return { fromNs: Math.max(0, lo - pad), toNs: Math.min(durationNs, hi + pad) };
+}
+
+/**
+ * Draws the timeline over `span` (default the whole run): ticks with times, a row of
+ * markers per kind of event, the cursor at `nowNs`, and `note` at the top right.
+ */
+export function drawTimeline(canvas: HTMLCanvasElement, durationNs: number, nowNs: number, marks: readonly Mark[], span = { fromNs: 0, toNs: durationNs }, note = ''): TimelineDrawn {
   const { g, w, h } = prepare(canvas, 64);
   g.fillStyle = '#fafafa';
   g.fillRect(0, 0, w, h);
   const axisY = 44;
   const x0 = PAD;
   const x1 = w - PAD;
+  const { fromNs, toNs } = span;
+  const X = (t: number) => timelineX(t, toNs, w, fromNs);
   g.strokeStyle = '#90a4ae';
   g.lineWidth = 1;
   g.beginPath();
   g.moveTo(x0, axisY + 0.5);
   g.lineTo(x1, axisY + 0.5);
   g.stroke();
-  const span = durationNs / 1e9;
-  const step = niceStep(span, Math.max(2, Math.floor((x1 - x0) / 90)), true);
+  const from = fromNs / 1e9;
+  const to = toNs / 1e9;
+  const step = niceStep(to - from, Math.max(2, Math.floor((x1 - x0) / 90)), true);
   const ticks: TimelineDrawn['ticks'] = [];
   g.fillStyle = '#455a64';
   g.textAlign = 'center';
-  for (let t = 0; t <= span + 1e-9; t += step) {
-    const x = Math.round(timelineX(t * 1e9, durationNs, w)) + 0.5;
+  for (let i = Math.ceil(from / step - 1e-9); i * step <= to + 1e-9; i++) {
+    const t = i * step;
+    const x = Math.round(X(t * 1e9)) + 0.5;
     g.fillRect(x - 0.5, axisY, 1, 5);
     const label = formatTime(Math.round(t * 1000) / 1000);
     g.fillText(label, Math.min(x1 - 16, Math.max(x0 + 16, x)), axisY + 13);
@@ -132,7 +166,8 @@ export function drawTimeline(canvas: HTMLCanvasElement, durationNs: number, nowN
   const drawn: TimelineMarkAt[] = [];
   const taken = new Set<string>();
   for (const m of marks) {
-    const x = Math.round(timelineX(m.timeNs, durationNs, w));
+    if (m.timeNs < fromNs || m.timeNs > toNs) continue;
+    const x = Math.round(X(m.timeNs));
     const row = MARK_ROWS[m.kind];
     const y = 6 + row * 12;
     drawn.push({ x, y: y + 4, kind: m.kind, text: m.text, timeNs: m.timeNs });
@@ -142,16 +177,24 @@ export function drawTimeline(canvas: HTMLCanvasElement, durationNs: number, nowN
     g.fillStyle = MARK_COLORS[m.kind];
     g.fillRect(x - 2, y, 4, 9);
   }
-  // The current time.
-  const cx = Math.round(timelineX(nowNs, durationNs, w));
-  g.fillStyle = '#212121';
-  g.fillRect(cx - 1, 2, 2, axisY - 2);
-  g.beginPath();
-  g.moveTo(cx - 5, axisY);
-  g.lineTo(cx + 5, axisY);
-  g.lineTo(cx, axisY - 6);
-  g.fill();
-  return { ticks, marks: drawn, cursorX: cx, x0, x1 };
+  if (note) {
+    g.fillStyle = '#78909c';
+    g.textAlign = 'right';
+    g.fillText(note, x1, axisY - 6);
+  }
+  // The current time, when it is in the span shown.
+  const inSpan = nowNs >= fromNs && nowNs <= toNs;
+  const cx = inSpan ? Math.round(X(nowNs)) : -1;
+  if (inSpan) {
+    g.fillStyle = '#212121';
+    g.fillRect(cx - 1, 2, 2, axisY - 2);
+    g.beginPath();
+    g.moveTo(cx - 5, axisY);
+    g.lineTo(cx + 5, axisY);
+    g.lineTo(cx, axisY - 6);
+    g.fill();
+  }
+  return { ticks, marks: drawn, cursorX: cx, x0, x1, fromNs, toNs, note };
 }
 
 export interface ScaleDrawn {

@@ -4,6 +4,8 @@
 // then switches and racks, then decisions, then transfers, then hosts and links), each
 // at the first of its sides where it meets no label placed before it, and left out
 // where none is free. What is left out is still in the side panel (details, events).
+// Labels that ask to (transfers, decisions) also keep clear of the scene's tiles: the
+// host boxes with their VM tiles and the travelling tiles, passed as obstacles.
 // The placement is redone only when the view or a label's text changed.
 
 import { BitmapFont, BitmapText, Container } from 'pixi.js';
@@ -13,7 +15,7 @@ export const FONT = 'virtlab-mono';
 const GLYPH_SIZE = 24;
 
 /** Where a label may go relative to its anchor. */
-export type Side = 'right' | 'left' | 'above' | 'below' | 'at';
+export type Side = 'right' | 'left' | 'above' | 'below' | 'above-left' | 'below-left' | 'at';
 
 export interface LabelRequest {
   text: string;
@@ -32,6 +34,16 @@ export interface LabelRequest {
   alpha?: number;
   /** A label that must be shown even where it meets others (a pane's title). */
   must?: boolean;
+  /** Keep clear of the obstacles (tiles) too, not only of other labels. */
+  avoid?: boolean;
+}
+
+/** A rectangle in canvas pixels. */
+export interface Box {
+  x: number;
+  y: number;
+  w: number;
+  h: number;
 }
 
 /** A placed label, in canvas pixels. */
@@ -60,6 +72,8 @@ export function installFont(): void {
 export const labelWidth = (text: string, size: number) => Math.ceil(text.length * advance * size) + 1;
 
 const GAP = 3;
+/** Rows above and below its anchor where a label that avoids tiles may go when no side is free. */
+const NEARBY_ROWS = 8;
 
 export class LabelLayer {
   readonly container = new Container();
@@ -77,9 +91,10 @@ export class LabelLayer {
    * Places the requests, anchors mapped to the canvas by `toScreen`, within a canvas of
    * width × height; returns whether anything changed.
    */
-  place(requests: LabelRequest[], toScreen: (r: LabelRequest, out: number[]) => void, width: number, height: number): boolean {
+  place(requests: LabelRequest[], toScreen: (r: LabelRequest, out: number[]) => void, width: number, height: number, obstacles: readonly Box[] = []): boolean {
     const xy = [0, 0];
-    let sig = `${width}x${height}|`;
+    // The obstacles move only with the view or with a transfer's tile, and either moves a label's anchor too.
+    let sig = `${width}x${height}|${obstacles.length}|`;
     for (const r of requests) {
       toScreen(r, xy);
       sig += `${r.text}@${xy[0] | 0},${xy[1] | 0},${r.alpha ?? 1};`;
@@ -89,6 +104,7 @@ export class LabelLayer {
     requests.sort((a, b) => a.priority - b.priority);
     const boxes: PlacedLabel[] = [];
     this.used = 0;
+    const blocked = requests.some((r) => r.avoid) ? obstacleGrid(obstacles) : undefined;
     for (const r of requests) {
       toScreen(r, xy);
       const w = labelWidth(r.text, r.size);
@@ -100,8 +116,22 @@ export class LabelLayer {
         // On the canvas, whole, and clear of every label placed before.
         if (box.x < 0 || box.y < 0 || box.x + w > width || box.y + h > height) continue;
         if (boxes.some((b) => overlaps(b, box))) continue;
+        if (r.avoid && blocked?.(box)) continue;
         spot = box;
         break;
+      }
+      // A label that keeps clear of tiles and finds no side free takes the nearest free
+      // row above or below, beside its anchor (transfers run along links between hosts:
+      // the gaps between host boxes are a few rows away).
+      for (let i = 1; !spot && r.avoid && i <= 2 * NEARBY_ROWS; i++) {
+        const dy = (i % 2 ? 1 : -1) * Math.ceil(i / 2) * (h + 1);
+        for (const x of [xy[0] + GAP, xy[0] - GAP - w]) {
+          const box = { text: r.text, kind: r.kind, x: Math.round(x), y: Math.round(xy[1] - h / 2 + dy), w, h };
+          if (box.x < 0 || box.y < 0 || box.x + w > width || box.y + h > height) continue;
+          if (boxes.some((b) => overlaps(b, box)) || blocked?.(box)) continue;
+          spot = box;
+          break;
+        }
       }
       if (!spot && r.must) {
         const [x, y] = offset(r.sides[0], xy[0], xy[1], w, h);
@@ -135,6 +165,37 @@ export class LabelLayer {
   }
 }
 
+const CELL = 64;
+
+/**
+ * Whether a box meets an obstacle, through a grid of CELL-pixel cells: a fitted scene of
+ * 1,000 hosts has 1,000 host boxes, and each label tries several sides every time the
+ * labels are placed.
+ */
+function obstacleGrid(obstacles: readonly Box[]): (b: Box) => boolean {
+  const cells = new Map<number, Box[]>();
+  const key = (cx: number, cy: number) => cx * 65536 + cy;
+  for (const o of obstacles) {
+    for (let cx = Math.floor(o.x / CELL); cx <= Math.floor((o.x + o.w) / CELL); cx++) {
+      for (let cy = Math.floor(o.y / CELL); cy <= Math.floor((o.y + o.h) / CELL); cy++) {
+        const k = key(cx, cy);
+        const list = cells.get(k);
+        if (list) list.push(o);
+        else cells.set(k, [o]);
+      }
+    }
+  }
+  return (b) => {
+    for (let cx = Math.floor(b.x / CELL); cx <= Math.floor((b.x + b.w) / CELL); cx++) {
+      for (let cy = Math.floor(b.y / CELL); cy <= Math.floor((b.y + b.h) / CELL); cy++) {
+        const list = cells.get(key(cx, cy));
+        if (list && list.some((o) => overlaps(o, b))) return true;
+      }
+    }
+    return false;
+  };
+}
+
 function offset(side: Side, x: number, y: number, w: number, h: number): [number, number] {
   switch (side) {
     case 'right':
@@ -145,6 +206,10 @@ function offset(side: Side, x: number, y: number, w: number, h: number): [number
       return [x, y - h - 1];
     case 'below':
       return [x, y + 1];
+    case 'above-left':
+      return [x - w, y - h - 1];
+    case 'below-left':
+      return [x - w, y + 1];
     case 'at':
       return [x, y];
   }

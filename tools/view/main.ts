@@ -2,8 +2,10 @@
 // worker per pane (two in compare mode, run in lockstep), and draws their frames with
 // PixiJS (tools/view/scene.ts). The scene fits the view when it loads and when the
 // window is resized (until the user zooms or pans; "fit" brings it back); labels are
-// placed in screen space where they do not collide (tools/view/labels.ts). Around the
-// scene: a timeline with time ticks and markers to jump to, colour scales with numbers
+// placed in screen space where they do not collide, and transfer labels clear of the
+// tiles (tools/view/labels.ts). Around the scene: a timeline with time ticks and markers
+// to jump to (all of the run's, from the start, where the worker can run ahead; zoomable
+// to the span of the events), colour scales with numbers
 // and units, live charts of the scenario's recorded metrics (and their differences in
 // compare mode), a selected VM's history, workload and colour metric over time. The
 // speed slows down by itself when a migration starts or switches, unless pinned. The
@@ -20,8 +22,8 @@ import { Application, Container } from 'pixi.js';
 import { MigPhase, NIC_STRIDE, NicField, type FromWorker, type Mark, type Metric, type Scale } from './protocol';
 import { COLOR_BACKGROUND } from './palette';
 import { Pane, type PaneInspection } from './scene';
-import { LabelLayer, type LabelRequest, type PlacedLabel } from './labels';
-import { drawChart, drawScale, drawTimeline, formatTime, formatValue, timelineX, type ChartDrawn, type ScaleDrawn, type TimelineDrawn } from './charts';
+import { LabelLayer, type Box, type LabelRequest, type PlacedLabel } from './labels';
+import { activeWindow, drawChart, drawScale, drawTimeline, formatTime, formatValue, timelineTime, type ChartDrawn, type ScaleDrawn, type TimelineDrawn } from './charts';
 
 interface ScenarioInfo {
   readonly text: string;
@@ -44,8 +46,8 @@ export interface ViewInspection {
   view(): { scale: number; x: number; y: number; width: number; height: number; fitted: boolean };
   /** The labels shown, page pixels. */
   labels(): PlacedLabel[];
-  /** The timeline as drawn, page pixels. */
-  timeline(): (TimelineDrawn & { top: number; left: number }) | undefined;
+  /** The timeline as drawn, page pixels; `complete` once every marker of the run is known. */
+  timeline(): (TimelineDrawn & { top: number; left: number; complete: boolean; zoomed: boolean }) | undefined;
   /** The colour scales as drawn, page pixels. */
   scales(): Array<ScaleDrawn & { top: number; left: number }>;
   /** The charts drawn, with their place on the page. */
@@ -142,6 +144,16 @@ async function main(): Promise<void> {
   /** The timeline's markers, of the first pane (both run the same scenario), without repeats after a seek. */
   const marks: Mark[] = [];
   const markKeys = new Set<string>();
+  const addMark = (mk: Mark) => {
+    const key = `${mk.timeNs}|${mk.kind}|${mk.text}`;
+    if (markKeys.has(key)) return;
+    markKeys.add(key);
+    marks.push(mk);
+  };
+  /** How far the worker's run ahead has found the markers; undefined until it reports. */
+  let ahead: { throughNs: number; complete: boolean } | undefined;
+  /** The timeline shows the active window (where the events are) rather than the whole run. */
+  let zoomed = false;
   /** The selected VM's colour value over time, sampled as frames arrive. */
   let vmSeries: { times: number[]; values: number[] } = { times: [], values: [] };
   let lastScale: Scale | undefined;
@@ -154,6 +166,14 @@ async function main(): Promise<void> {
     if (m.type === 'error') {
       showError(m.message);
       playing = false;
+      return;
+    }
+    if (m.type === 'marks') {
+      // Found by the worker's run ahead: every marker before the run on screen reaches it.
+      if (pane !== panes[0]) return;
+      for (const mk of m.marks) addMark(mk);
+      ahead = { throughNs: m.throughNs, complete: m.complete };
+      panelsStale = true;
       return;
     }
     if (m.type === 'layout') {
@@ -177,10 +197,8 @@ async function main(): Promise<void> {
     if (pane === panes[0]) {
       lastScale = f.scale;
       for (const mk of f.marks) {
-        const key = `${mk.timeNs}|${mk.kind}|${mk.text}`;
-        if (markKeys.has(key)) continue;
-        markKeys.add(key);
-        marks.push(mk);
+        addMark(mk);
+        // The run on screen reaches the event now (the run ahead may have marked it already).
         if ((mk.kind === 'migration' || mk.kind === 'switch') && !pin.checked && playing) {
           slow = { since: performance.now(), reason: `${mk.kind === 'migration' ? 'a migration starts' : 'a method switch'}: ${mk.text.replace(/ \(.*$/, '')}` };
           slowed++;
@@ -247,12 +265,14 @@ async function main(): Promise<void> {
     const rows = panes
       .filter((q) => q.frame)
       .map((q) => {
-        const m = new Map(latestMetrics.get(q)?.map(([k, v, u]) => [k, formatValue(v, u)]) ?? []);
+        // NaN: a gauge before the first sampling tick, which has no value yet.
+        const m = new Map(latestMetrics.get(q)?.map(([k, v, u]) => [k, Number.isNaN(v) ? '—' : formatValue(v, u)]) ?? []);
+        const unsampled = [...m.values()].includes('—') ? `\n— not yet sampled (first sample at ${formatTime(q.layout!.sampleNs / 1e9)})` : '';
         const rounds = q.rounds();
         const migrating = rounds.length ? `\nmigrating: ${rounds.length} VMs, rounds ${Math.min(...rounds)}–${Math.max(...rounds)}` : '';
         return `${q.title}\n${formatTime(q.frame!.timeNs / 1e9)} of ${formatTime(q.layout!.durationNs / 1e9)}, tick ${q.frame!.tick}${migrating}\n${HUD_KEYS.filter((k) => m.has(k))
           .map((k) => `${k}: ${m.get(k)}`)
-          .join('\n')}`;
+          .join('\n')}${unsampled}`;
       });
     const rendering = software ? '\nrendering: software WebGL, resolution 1' : '';
     hud.textContent = `plugins: ${p.layout.plugins.join(', ')}${rendering}\n\n${rows.join('\n\n')}`;
@@ -330,7 +350,16 @@ async function main(): Promise<void> {
   const renderTimeline = () => {
     const p = panes[0];
     if (!p.layout || !p.frame) return;
-    drawnTimeline = drawTimeline(timelineCanvas, p.layout.durationNs, p.frame.timeNs, marks);
+    const l = p.layout;
+    const complete = ahead?.complete === true || p.frame.done;
+    const note = complete
+      ? ''
+      : l.runsAhead
+        ? `markers found up to ${formatTime(Math.round((ahead?.throughNs ?? 0) / 1e9))}`
+        : 'markers appear as the run reaches them (too large to run ahead)';
+    const span = zoomed ? activeWindow(marks, l.durationNs, l.tickNs) : { fromNs: 0, toNs: l.durationNs };
+    drawnTimeline = drawTimeline(timelineCanvas, l.durationNs, p.frame.timeNs, marks, span, note);
+    zoomBtn.textContent = zoomed ? 'whole run' : 'zoom to events';
   };
 
   const renderPanels = () => {
@@ -370,7 +399,7 @@ async function main(): Promise<void> {
     const y = e.clientY - rect.top;
     const near = drawnTimeline.marks.filter((m) => Math.abs(m.x - x) <= 4 && Math.abs(m.y - y) <= 8).sort((a, b) => Math.abs(a.x - x) - Math.abs(b.x - x))[0];
     if (near) seek(near.timeNs - l.tickNs);
-    else seek(((x - drawnTimeline.x0) / (drawnTimeline.x1 - drawnTimeline.x0)) * l.durationNs);
+    else seek(timelineTime(x, drawnTimeline));
   });
   timelineCanvas.addEventListener('mousemove', (e) => {
     if (!drawnTimeline || !panes[0].layout) return;
@@ -381,7 +410,13 @@ async function main(): Promise<void> {
           .slice(0, 8)
           .map((m) => `${formatTime(m.timeNs / 1e9)}  ${m.text}`)
           .join('\n') + (here.length > 8 ? `\n… and ${here.length - 8} more` : '')
-      : `jump to ${formatTime(Math.round(((x - drawnTimeline.x0) / (drawnTimeline.x1 - drawnTimeline.x0)) * panes[0].layout.durationNs / 1e9))}`;
+      : `jump to ${formatTime(Math.round(timelineTime(x, drawnTimeline) / 1e9))}`;
+  });
+  // Zoom to the span where the events happen, and back to the whole run.
+  const zoomBtn = document.getElementById('zoom') as HTMLButtonElement;
+  zoomBtn.addEventListener('click', () => {
+    zoomed = !zoomed;
+    renderTimeline();
   });
 
   // Zoom with the wheel (about the pointer), pan by dragging, pick by clicking, open a group by pointing at it.
@@ -487,7 +522,7 @@ async function main(): Promise<void> {
       const r = stageRect();
       return labelLayer.placed.map((l) => ({ ...l, x: l.x + r.left, y: l.y + r.top }));
     },
-    timeline: () => (drawnTimeline ? { ...drawnTimeline, ...pageOf(timelineCanvas) } : undefined),
+    timeline: () => (drawnTimeline ? { ...drawnTimeline, ...pageOf(timelineCanvas), complete: ahead?.complete === true || panes[0].frame?.done === true, zoomed } : undefined),
     scales: () => drawnScales.map((s, i) => ({ ...s, ...pageOf(scaleCanvases[i]) })),
     charts: () =>
       drawnCharts.map(({ canvas, ...c }) => {
@@ -506,6 +541,7 @@ async function main(): Promise<void> {
   let lastMs = performance.now();
   const view = { x: 0, y: 0, w: 0, h: 0 };
   const requests: LabelRequest[] = [];
+  const obstacles: Box[] = [];
   const views = panes.map(() => ({ x: 0, y: 0, w: 0, h: 0 }));
   const loop = (now: number) => {
     requestAnimationFrame(loop);
@@ -547,6 +583,15 @@ async function main(): Promise<void> {
     if (changed) {
       requests.length = 0;
       panes.forEach((p, i) => p.labels(requests, k, views[i]));
+      // The tiles, on the canvas: transfer labels and decisions keep clear of them.
+      obstacles.length = 0;
+      panes.forEach((p, i) => p.obstacles(obstacles, views[i]));
+      for (const o of obstacles) {
+        o.x = scene.x + o.x * k;
+        o.y = scene.y + o.y * k;
+        o.w *= k;
+        o.h *= k;
+      }
       // Anchors are in the scene's coordinates (each pane adds its offset).
       labelLayer.place(
         requests,
@@ -556,6 +601,7 @@ async function main(): Promise<void> {
         },
         app.screen.width,
         app.screen.height,
+        obstacles,
       );
       app.render();
     }

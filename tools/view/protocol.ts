@@ -26,6 +26,10 @@ export interface Layout {
   readonly plugins: string[];
   readonly durationNs: number;
   readonly tickNs: number;
+  /** The scenario's sampling interval (record.every): gauges have no value before the first sample. */
+  readonly sampleNs: number;
+  /** The worker runs the scenario ahead to its end (small enough to run twice) and posts every marker it finds. */
+  readonly runsAhead: boolean;
 }
 
 /** Offsets of the fields of one migration in progress in `Frame.migrations`, MIGRATION_STRIDE numbers each. */
@@ -126,7 +130,12 @@ export type ToWorker =
   | { type: 'seek'; tick: number; metric: Metric }
   | { type: 'recycle'; buffers: FrameBuffers };
 
-export type FromWorker = { type: 'layout'; layout: Layout } | { type: 'frame'; frame: Frame } | { type: 'error'; message: string };
+export type FromWorker =
+  | { type: 'layout'; layout: Layout }
+  | { type: 'frame'; frame: Frame }
+  /** Markers found by running ahead, up to `throughNs`; `complete` once the run ahead reached the end. */
+  | { type: 'marks'; marks: Mark[]; throughNs: number; complete: boolean }
+  | { type: 'error'; message: string };
 
 /** Offsets of a host's NIC numbers in `FrameBuffers.hostNic`. */
 export const NicField = { TX_QUEUE: 0, RX_RING: 1, FRAMES_PER_S: 2 } as const;

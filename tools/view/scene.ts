@@ -708,11 +708,11 @@ export class Pane {
     }
     for (const m of this.markers) {
       this.vmCentre(m.vm, this.centre);
-      out.push({ text: m.text, x: this.centre[0] + TILE / 2 + 6, y: this.centre[1] - TILE, size: 11, tint: COLOR_MARKER, priority: 2, sides: ['right', 'above', 'left', 'below'], kind: 'decision', alpha: m.alpha });
+      out.push({ text: m.text, x: this.centre[0] + TILE / 2 + 6, y: this.centre[1] - TILE, size: 11, tint: COLOR_MARKER, priority: 2, sides: ['right', 'above', 'left', 'below'], kind: 'decision', alpha: m.alpha, avoid: true });
     }
     const labelled = this.groups.length <= MAX_GROUP_LABELS ? this.groups : [...this.groups].sort((a, b) => Number(b.open) - Number(a.open) || b.members.length - a.members.length).slice(0, MAX_GROUP_LABELS);
     for (const gr of labelled) {
-      out.push({ text: gr.label, x: gr.x + TILE + 2, y: gr.y + TILE / 2, size: 10, tint: COLOR_TRAVEL, priority: 3, sides: gr.open ? ['above'] : ['right', 'left', 'below', 'above'], kind: 'transfer' });
+      out.push({ text: gr.label, x: gr.x + TILE + 2, y: gr.y + TILE / 2, size: 10, tint: COLOR_TRAVEL, priority: 3, sides: gr.open ? ['above'] : ['right', 'below', 'above', 'below-left', 'above-left', 'left'], kind: 'transfer', avoid: !gr.open });
       if (!gr.open) continue;
       gr.members.forEach((t, i) =>
         out.push({ text: `${l.vmNames[t.vm]} ${t.text}`, x: gr.x + 2 * TILE + 10, y: gr.y + i * ROW + TILE / 2, size: 10, tint: COLOR_TRAVEL, priority: 3, sides: ['right'], kind: 'member' }),
@@ -726,6 +726,22 @@ export class Pane {
       const u = f ? Math.max(this.util(f, this.nicUp[h]), this.util(f, this.nicDown[h])) : 0;
       out.push({ text: u >= 0.005 ? `${g.hostName(h)} NIC ${pct(u)}` : g.hostName(h), x, y, size: 10, tint: 0x455a64, priority: 6, sides: ['above'], kind: 'host' });
     }
+  }
+
+  /**
+   * The tiles labels keep clear of, in the scene's coordinates: every host box in `view`
+   * (its VM tiles lie inside it) and every travelling group's tile.
+   */
+  obstacles(out: Rect[], view: Rect): void {
+    const g = this.geo;
+    if (!g) return;
+    const dx = this.world.x;
+    for (let h = 0; h < g.hosts; h++) {
+      const x = g.hostX(h);
+      const y = g.hostY(h);
+      if (x + HOST_W >= view.x && x <= view.x + view.w && y + HOST_H >= view.y && y <= view.y + view.h) out.push({ x: x + dx, y, w: HOST_W, h: HOST_H });
+    }
+    for (const gr of this.groups) out.push({ x: gr.x + dx, y: gr.y, w: TILE, h: TILE });
   }
 
   /** The host or VM at a point in world coordinates. */

@@ -148,6 +148,15 @@ export function scenarioFromResults(dir: string): { text: string; file: string }
   return { text: readFileSync(path.join(dir, 'config.json'), 'utf8'), file: `${dir}/config.json` };
 }
 
+/** The overrides of `--compare path=value` arguments, each naming its argument (as `--set` does) should the loader refuse it. */
+export function compareOverrides(args: readonly string[]): Array<{ path: string; value: unknown; origin: { source: string; argument: string } }> {
+  return args.map((s) => {
+    // An empty value removes the key (--compare plugins.placement.worst-fit=).
+    const { path: key, value } = parseAssignment('--compare', s, 'plugins.placement.worst-fit=');
+    return { path: key, value: s.slice(s.indexOf('=') + 1) === '' ? null : value, origin: { source: 'command line', argument: `--compare ${s}` } };
+  });
+}
+
 export interface ViewOptions {
   readonly target: string;
   readonly port: number;
@@ -167,16 +176,7 @@ export async function serveView(o: ViewOptions): Promise<{ server: Server; url: 
   const isResults = statSync(o.target).isDirectory();
   const scenario = isResults ? scenarioFromResults(o.target) : { text: readFileSync(o.target, 'utf8'), file: path.relative(process.cwd(), o.target) };
   const report = isResults && existsSync(path.join(o.target, 'report.html')) ? '/report.html' : undefined;
-  const compare = o.compare?.length
-    ? {
-        label: o.compare.join(' '),
-        set: o.compare.map((s) => {
-          // An empty value removes the key (--compare plugins.placement.worst-fit=).
-          const { path: key, value } = parseAssignment('--compare', s, 'plugins.placement.worst-fit=');
-          return { path: key, value: s.slice(s.indexOf('=') + 1) === '' ? null : value };
-        }),
-      }
-    : undefined;
+  const compare = o.compare?.length ? { label: o.compare.join(' '), set: compareOverrides(o.compare) } : undefined;
   const OUT = pageDir();
   const info = JSON.stringify({ ...scenario, compare, report });
   const server = createServer((req, res) => {

@@ -7,11 +7,14 @@
 // frames, which only reads the flow model. It keeps a snapshot every 50 ticks so that
 // the timeline can scrub backwards: seeking restores the nearest earlier snapshot into
 // a fresh simulation and runs forward, which gives exactly the same state as the
-// original run (the simulation is deterministic).
+// original run (the simulation is deterministic). For the same reason a second copy run
+// ahead in idle time (the scout) finds the timeline's markers before the run on screen
+// reaches them.
 /// <reference types="vite/client" />
 
 import {
   DatacenterToken,
+  estimateWork,
   HostGpu,
   NetworkToken,
   MigrationService,
@@ -60,7 +63,7 @@ function profiles(): Map<string, HostProfile> {
 
 const PHASES: Record<string, number> = { round: MigPhase.PRECOPY, 'stop-and-copy': MigPhase.STOP_AND_COPY, postcopy: MigPhase.POSTCOPY };
 
-let make: (() => Promise<Simulation>) | undefined;
+let make: ((scouting?: boolean) => Promise<Simulation>) | undefined;
 let sim: Simulation | undefined;
 const snapshots = new Map<number, SimSnapshot>();
 let events: string[] = [];
@@ -108,27 +111,69 @@ const vmName = (vm: number) => (index && index.vmOf[vm] >= 0 ? vmNames[index.vmO
 const hostName = (h: number) => (index && index.hostOf[h] >= 0 ? hostNames[index.hostOf[h]] : String(h));
 const vmIndex = (vm: number) => (index ? index.vmOf[vm] : -1);
 
-function observe(s: Simulation): void {
+/**
+ * Taps the hooks the page shows. The simulation on screen logs events, marks and
+ * switches; the scout (see runScout) only marks, into scoutMarks. Both simulations make
+ * the same entities in the same order, so one index names them for both.
+ */
+function observe(s: Simulation, scout = false): void {
   // Only reads: the visualizer never writes simulation state.
-  s.hooks.datacenter.vmPlaced.tap({ name: 'view', stage: 200 }, (e) => events.push(`${at(e.timeNs)}  VM ${vmName(e.vm)} placed on host ${hostName(e.host)}`));
+  const log = (line: string) => (scout ? undefined : events.push(line));
+  const mark = (m: Mark) => (scout ? scoutMarks : marks).push(m);
+  s.hooks.datacenter.vmPlaced.tap({ name: 'view', stage: 200 }, (e) => log(`${at(e.timeNs)}  VM ${vmName(e.vm)} placed on host ${hostName(e.host)}`));
   s.hooks.datacenter.placementFailed.tap({ name: 'view', stage: 200 }, (e) => {
-    events.push(`${at(e.timeNs)}  VM ${vmName(e.vm)} has no host: ${e.reason}`);
-    marks.push({ timeNs: e.timeNs, kind: 'fault', text: `${vmName(e.vm)} has no host`, vm: vmIndex(e.vm) });
+    log(`${at(e.timeNs)}  VM ${vmName(e.vm)} has no host: ${e.reason}`);
+    mark({ timeNs: e.timeNs, kind: 'fault', text: `${vmName(e.vm)} has no host`, vm: vmIndex(e.vm) });
   });
   s.hooks.migration.start.tap({ name: 'view', stage: 200 }, (e) => {
-    events.push(`${at(e.timeNs)}  migration of VM ${vmName(e.vm)} from ${hostName(e.src)} to ${hostName(e.dst)} starts (${e.method})`);
-    marks.push({ timeNs: e.timeNs, kind: 'migration', text: `${vmName(e.vm)}: ${hostName(e.src)} → ${hostName(e.dst)} (${e.method})`, vm: vmIndex(e.vm) });
+    log(`${at(e.timeNs)}  migration of VM ${vmName(e.vm)} from ${hostName(e.src)} to ${hostName(e.dst)} starts (${e.method})`);
+    mark({ timeNs: e.timeNs, kind: 'migration', text: `${vmName(e.vm)}: ${hostName(e.src)} → ${hostName(e.dst)} (${e.method})`, vm: vmIndex(e.vm) });
   });
   s.hooks.migration.methodSwitch.tap({ name: 'view', stage: 200 }, (e) => {
-    events.push(`${at(e.timeNs)}  VM ${vmName(e.vm)}: ${e.to} — ${e.reason}`);
-    marks.push({ timeNs: e.timeNs, kind: 'switch', text: `${vmName(e.vm)}: → ${e.to} (${e.reason})`, vm: vmIndex(e.vm) });
-    if (index) switches.push({ vm: index.vmOf[e.vm], to: e.to, reason: e.reason, timeNs: e.timeNs });
+    log(`${at(e.timeNs)}  VM ${vmName(e.vm)}: ${e.to} — ${e.reason}`);
+    mark({ timeNs: e.timeNs, kind: 'switch', text: `${vmName(e.vm)}: → ${e.to} (${e.reason})`, vm: vmIndex(e.vm) });
+    if (index && !scout) switches.push({ vm: index.vmOf[e.vm], to: e.to, reason: e.reason, timeNs: e.timeNs });
   });
   s.hooks.migration.end.tap({ name: 'view', stage: 200 }, (e) => {
-    events.push(`${at(e.timeNs)}  migration of VM ${vmName(e.vm)} ${e.success ? 'done' : 'aborted'} after ${e.rounds} rounds`);
+    log(`${at(e.timeNs)}  migration of VM ${vmName(e.vm)} ${e.success ? 'done' : 'aborted'} after ${e.rounds} rounds`);
     const how = e.success ? `done in ${(e.totalNs / 1e9).toFixed(1)} s, ${e.rounds} rounds, downtime ${(e.downtimeNs / 1e6).toFixed(0)} ms` : `aborted after ${e.rounds} rounds`;
-    marks.push({ timeNs: e.timeNs, kind: e.success ? 'migration-end' : 'fault', text: `${vmName(e.vm)}: migration ${how}`, vm: vmIndex(e.vm) });
+    mark({ timeNs: e.timeNs, kind: e.success ? 'migration-end' : 'fault', text: `${vmName(e.vm)}: migration ${how}`, vm: vmIndex(e.vm) });
   });
+}
+
+/** The expectations' results at the end of a run, as marks. */
+function expectationMarks(s: Simulation): Mark[] {
+  return checkExpectations(s.scenario.expect, s.metrics).map((r) => ({ timeNs: s.timeNs, kind: r.ok ? 'expect-pass' : 'expect-fail', text: `${r.ok ? 'pass' : 'FAIL'}: ${r.text}${r.value === undefined ? '' : ` (${r.value.toPrecision(4)})`}`, vm: -1 }));
+}
+
+/**
+ * The scout: a second simulation of the same scenario, run to its end in the worker's
+ * idle time (slices of SCOUT_SLICE_MS between the page's requests), whose marks are
+ * posted as it finds them, so that the timeline shows every migration, switch, failure
+ * and expectation result from the start rather than as the run on screen reaches them.
+ * The simulation is deterministic, so the scout's marks are the ones the run on screen
+ * will meet; its snapshots serve seeks ahead of the run on screen too. It runs only for
+ * scenarios of at most SCOUT_WORK entity-ticks (a second run of a large one would take
+ * the CPU the page draws with); above that, marks appear as the run reaches them.
+ */
+const SCOUT_WORK = 5e6;
+const SCOUT_SLICE_MS = 8;
+let scout: Simulation | undefined;
+let scoutMarks: Mark[] = [];
+
+function runScout(s: Simulation): void {
+  if (scout !== s) return; // a new start replaced it
+  const until = performance.now() + SCOUT_SLICE_MS;
+  while (s.tick < s.totalTicks && performance.now() < until) {
+    s.step();
+    if (s.tick % 50 === 0) keepSnapshot(s);
+  }
+  const complete = s.tick >= s.totalTicks;
+  if (complete) scoutMarks.push(...expectationMarks(s));
+  if (scoutMarks.length || complete) post({ type: 'marks', marks: scoutMarks, throughNs: s.timeNs, complete });
+  scoutMarks = [];
+  if (complete) scout = undefined;
+  else setTimeout(() => runScout(s), 0);
 }
 
 function buildIndex(s: Simulation): Index {
@@ -273,13 +318,16 @@ function frame(s: Simulation, metric: Metric, ticksRun: number, stepMs: number, 
   // The expectations' results, once, when the run is over.
   if (s.tick >= s.totalTicks && !expected) {
     expected = true;
-    for (const r of checkExpectations(s.scenario.expect, s.metrics)) marks.push({ timeNs: s.timeNs, kind: r.ok ? 'expect-pass' : 'expect-fail', text: `${r.ok ? 'pass' : 'FAIL'}: ${r.text}${r.value === undefined ? '' : ` (${r.value.toPrecision(4)})`}`, vm: -1 });
+    marks.push(...expectationMarks(s));
   }
+  // Gauges (dc.vms.running …) hold what their models set on sampling ticks: before the
+  // scenario's first one they hold no sample, and are sent as NaN (shown as —), not 0.
+  const sampled = s.timeNs >= s.scenario.record.every || s.tick >= s.totalTicks;
   const metrics = withMetrics
     ? s.metrics
         .list()
         .filter((m) => m.kind !== 'histogram')
-        .map((m) => [m.name, s.metrics.value(m.name) ?? 0, m.unit] as [string, number, string])
+        .map((m) => [m.name, m.kind === 'gauge' && !sampled ? NaN : (s.metrics.value(m.name) ?? 0), m.unit] as [string, number, string])
     : undefined;
   const out: Frame = {
     ...b,
@@ -310,11 +358,11 @@ function send(f: Frame): void {
 async function start(msg: Extract<ToWorker, { type: 'start' }>): Promise<void> {
   const cat = catalog();
   const hostProfiles = profiles();
-  make = async () => {
+  make = async (scouting = false) => {
     // A scenario's text or a results folder's config.json: the loader takes either.
     const scenario = loadScenario(msg.text, msg.file, { catalog: cat, hostProfiles }, { set: msg.set });
     const s = new Simulation({ scenario, catalog: cat });
-    observe(s);
+    observe(s, scouting);
     await s.boot();
     // The frames read these stores, which defines them in the world; a simulation made to
     // restore a snapshot defines them too, or the snapshot would not fit it.
@@ -359,9 +407,14 @@ async function start(msg: Extract<ToWorker, { type: 'start' }>): Promise<void> {
     plugins: sim.selectedPlugins.map((p) => p.id),
     durationNs: sim.scenario.duration,
     tickNs: sim.dtNs,
+    sampleNs: sim.scenario.record.every,
+    runsAhead: estimateWork(sim.scenario).work <= SCOUT_WORK,
   };
   post({ type: 'layout', layout });
   send(frame(sim, 'cpu', 0, 0, true));
+  scoutMarks = [];
+  scout = estimateWork(sim.scenario).work <= SCOUT_WORK ? await make(true) : undefined;
+  if (scout) setTimeout(() => runScout(scout!), 0);
 }
 
 self.onmessage = async (e: MessageEvent<ToWorker>) => {

@@ -33,6 +33,26 @@ describe('virtlab matrix', () => {
     expect(bad.stderr).toMatch(/a matrix needs metrics to compare/);
     expect(cli('scenarios/matrices/ci.matrix.yaml', '--shard', '3/2').status).toBe(2);
   });
+
+  // Mutation that must break it: checkCellInputs returning at once (the refused cell is
+  // then run and reported failed, exit 1, after the other cells ran).
+  it('exits with 2, before running any cell, when a cell has a value the schema refuses', () => {
+    const cases: Array<[string, string, string, RegExp]> = [
+      ['optval', '{ duration: 3s }', '  plugins.placement.worst-fit.cpuOvercommit: [2, many]', /^error: \S+optval\.matrix\.yaml, axis plugins\.placement\.worst-fit\.cpuOvercommit: "many" \(cell demo plugins\.placement\.worst-fit\.cpuOvercommit=many\): plugins\.placement\.worst-fit\.cpuOvercommit: .*must be number/],
+      ['setval', '{ duration: 3 }', '  seed: [1, 2]', /^error: \S+setval\.matrix\.yaml, scenarios\.0\.set duration: 3 \(cell demo seed=1\): duration: 3 has no unit/],
+      ['provider', '{ duration: 3s }', '  placement: [first-fit, wrost-fit]', /^error: \S+provider\.matrix\.yaml, axis placement: "wrost-fit" \(cell demo placement=wrost-fit\): unknown plugin 'placement\.wrost-fit'\n {2}hint: did you mean 'placement\.worst-fit'\?/],
+    ];
+    for (const [name, set, axes, line] of cases) {
+      const file = matrixFile(tmp, name, `axes:\n${axes}\nmetrics: { dc.vms.running: { tolerance: 0 } }\n`, undefined, set);
+      const out = path.join(tmp, name);
+      for (const args of [['--workers', '0', '--out', out, '--quiet'], ['--coverage'], ['--slurm', '--dry-run', '--out', out]]) {
+        const r = cli(file, ...args);
+        expect({ name, args, err: r.stderr }).toEqual({ name, args, err: expect.stringMatching(line) });
+        expect({ name, args, status: r.status }).toEqual({ name, args, status: 2 });
+      }
+      expect(existsSync(out)).toBe(false);
+    }
+  });
 });
 
 describe('virtlab matrix --slurm', () => {

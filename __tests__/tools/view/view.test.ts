@@ -19,7 +19,7 @@ import type { Server } from 'node:http';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { spawnSync } from 'node:child_process';
 import { serveView } from '../../../tools/view/serve';
-import { SceneLayout, Route, TILE } from '../../../tools/view/layout';
+import { HOST_H, HOST_W, SceneLayout, Route, TILE } from '../../../tools/view/layout';
 import { COLOR_BACKGROUND, COLOR_HOST_BORDER, COLOR_IDLE_LINK, COLOR_MARKER, COLOR_TRAVEL, heat } from '../../../tools/view/palette';
 import { MARK_COLORS } from '../../../tools/view/charts';
 import type { PaneInspection } from '../../../tools/view/scene';
@@ -464,6 +464,110 @@ describeBrowser('the visualizer', () => {
     await page.screenshot({ path: path.join(ARTIFACTS, 'group-open.png') });
     await page.mouse.move(2, 2);
     await page.waitForFunction('!window.virtlabView.panes()[0].groups.some((g) => g.open)');
+  });
+
+  // Mutation that must break it: the worker's `sampled` always true (gauges are sent
+  // before the first sampling tick, and the HUD shows dc.vms.running: 0).
+  it('shows gauges as not yet sampled (—) before the scenario’s first sampling tick', async () => {
+    const page = await open('scenarios/demo.scenario.yaml');
+    await page.waitForFunction('window.virtlabView?.timeline() !== undefined');
+    await pause(page);
+    // Back to the start (below the markers' rows): the demo samples every second.
+    const tl = (await ask(page, 'timeline'))!;
+    await page.mouse.click(tl.left + tl.x0, tl.top + 56);
+    await page.waitForFunction(() => /\n0 s of [^\n]*, tick 0\n/.test(document.querySelector('#hud')?.textContent ?? ''));
+    await page.waitForFunction(() => /^dc\.vms\.running: /m.test(document.querySelector('#hud')?.textContent ?? ''));
+    const before = (await page.textContent('#hud'))!;
+    expect(before).toMatch(/^dc\.vms\.running: —$/m);
+    expect(before).toMatch(/^dc\.hosts\.cpu-load\.mean: —$/m);
+    expect(before).toMatch(/^— not yet sampled \(first sample at 1 s\)$/m);
+    // After the first sample, numbers.
+    await page.mouse.click(tl.left + tl.x0 + ((tl.x1 - tl.x0) * 5) / 60, tl.top + 56);
+    await page.waitForFunction(() => /\n[1-9](\.\d)? s of [^\n]*, tick [1-9]\d*\n/.test(document.querySelector('#hud')?.textContent ?? ''));
+    await page.waitForFunction(() => /^dc\.vms\.running: \d+$/m.test(document.querySelector('#hud')?.textContent ?? ''));
+    const after = (await page.textContent('#hud'))!;
+    expect(after).toMatch(/^dc\.vms\.running: 20$/m);
+    expect(after).not.toMatch(/not yet sampled/);
+  });
+
+  // Mutations that must break it: the worker never starting its run ahead (`scout`
+  // undefined: the markers are never complete at this speed); activeWindow returning the
+  // whole run (the zoomed markers stay in the first 2% of the axis).
+  it('shows every marker of the run from the start, and zooms the timeline to where the events are and back', async () => {
+    const page = await open('scenarios/evacuate-rack.scenario.yaml');
+    // At ×0.1 the run on screen would take hours to reach its end: markers there come from the run ahead.
+    await page.selectOption('#speed', '0.1');
+    await page.waitForFunction('window.virtlabView?.timeline()?.complete === true');
+    await pause(page);
+    const full = (await ask(page, 'timeline'))!;
+    const pane = (await inspect(page))[0];
+    const durationNs = full.toNs;
+    expect(full.fromNs).toBe(0);
+    expect(full.note).toBe('');
+    const events = full.marks.filter((m) => m.kind !== 'expect-pass' && m.kind !== 'expect-fail');
+    expect(full.marks.filter((m) => m.kind === 'expect-pass' || m.kind === 'expect-fail').every((m) => m.timeNs === durationNs)).toBe(true);
+    expect(full.marks.some((m) => m.kind === 'expect-pass')).toBe(true);
+    expect(events.some((m) => m.kind === 'migration-end')).toBe(true);
+    // Known before the run on screen reaches them.
+    const now = pane.tick;
+    const last = Math.max(...events.map((m) => m.timeNs));
+    expect(now * 1e8).toBeLessThan(last);
+    // The events fill a sliver of the whole run's axis…
+    const spread = (marks: typeof events, tl: typeof full) => (Math.max(...marks.map((m) => m.x)) - Math.min(...marks.map((m) => m.x))) / (tl.x1 - tl.x0);
+    expect(spread(events, full)).toBeLessThan(0.2);
+    // …and most of it when zoomed to them.
+    await page.click('#zoom');
+    await page.waitForFunction('window.virtlabView.timeline().zoomed === true');
+    const zoomed = (await ask(page, 'timeline'))!;
+    expect(zoomed.fromNs).toBeGreaterThanOrEqual(0);
+    expect(zoomed.toNs - zoomed.fromNs).toBeLessThan(durationNs / 4);
+    const inWindow = zoomed.marks.filter((m) => m.kind !== 'expect-pass' && m.kind !== 'expect-fail');
+    expect(inWindow.length).toBe(events.length);
+    expect(spread(inWindow, zoomed)).toBeGreaterThan(0.7);
+    expect(zoomed.ticks.length).toBeGreaterThanOrEqual(3);
+    expect(await page.textContent('#zoom')).toBe('whole run');
+    // Drawn where the page says: the right-most marker's colour is on the canvas.
+    const right = [...inWindow].sort((a, b) => b.x - a.x)[0];
+    const png = await page.screenshot({ path: path.join(ARTIFACTS, 'timeline-zoomed.png') });
+    const px = await pixels(page, png, [-2, -1, 0, 1].map((dx) => [zoomed.left + right.x + dx, zoomed.top + right.y] as [number, number]));
+    expect(px.map(hex)).toContain(MARK_COLORS[right.kind]);
+    // A click elsewhere on the zoomed axis jumps to that time in the window.
+    const mid = (zoomed.x0 + zoomed.x1) / 2;
+    await page.mouse.click(zoomed.left + mid, zoomed.top + 56);
+    const target = (zoomed.fromNs + zoomed.toNs) / 2;
+    await page.waitForFunction((t) => Math.abs((window as unknown as { virtlabView: ViewInspection }).virtlabView.panes()[0].tick * 1e8 - t) <= 2e9, target);
+    // And back to the whole run.
+    await page.click('#zoom');
+    await page.waitForFunction('window.virtlabView.timeline().zoomed === false');
+    const back = (await ask(page, 'timeline'))!;
+    expect([back.fromNs, back.toNs]).toEqual([0, durationNs]);
+  });
+
+  // Mutation that must break it: LabelLayer.place ignoring `avoid` (transfer labels
+  // are then placed over the host boxes beside the links).
+  it('keeps transfer labels off the hosts’ and the travelling tiles', async () => {
+    const page = await open('scenarios/evacuate-rack.scenario.yaml');
+    await page.check('#pin');
+    const panes = await pauseWhen(page, (p) => p[0].groups.length >= 3, '(window.virtlabView?.panes()[0].groups ?? []).length >= 3');
+    const g = geometry(panes[0]);
+    const corners = async (x: number, y: number, w: number, h: number) => {
+      const [[ax, ay], [bx, by]] = await onPage(page, [
+        [x, y],
+        [x + w, y + h],
+      ]);
+      return { x: ax, y: ay, w: bx - ax, h: by - ay };
+    };
+    const tiles = [
+      ...(await Promise.all(Array.from(g.hostRack, (_, h) => corners(g.hostX(h), g.hostY(h), HOST_W, HOST_H)))).map((r, h) => ({ what: `host ${h}`, ...r })),
+      ...(await Promise.all(panes[0].groups.map((gr) => corners(gr.x, gr.y, TILE, TILE)))).map((r, i) => ({ what: `group ${i}`, ...r })),
+    ];
+    const labels = (await ask(page, 'labels')).filter((l) => l.kind === 'transfer');
+    expect(labels.length).toBeGreaterThan(0);
+    await page.screenshot({ path: path.join(ARTIFACTS, 'transfer-labels.png') });
+    for (const l of labels) {
+      const over = tiles.filter((t) => l.x < t.x + t.w && t.x < l.x + l.w && l.y < t.y + t.h && t.y < l.y + l.h).map((t) => t.what);
+      expect({ label: l.text, over }).toEqual({ label: l.text, over: [] });
+    }
   });
 
   it('shows a clear error panel for a malformed scenario', async () => {
