@@ -163,8 +163,6 @@ export class DbtRuntime {
   private readonly imports: WebAssembly.Imports;
   /** How often each untranslated pc has been reached (with a hot threshold). */
   private readonly heat = new Map<number, number>();
-  /** How many installed units cover each guest pc. */
-  private readonly covered = new Map<number, number>();
   /** Basic blocks the interpreter ran while they were not yet translated: the profile a translator may form its units from. */
   private readonly ran = new Set<number>();
   /** Basic blocks of untranslated code (length, final indirect jump), for interpreting a block at a time. */
@@ -280,11 +278,6 @@ export class DbtRuntime {
    */
   ranInterpreted(pc: number): boolean {
     return this.ran.has(pc);
-  }
-
-  /** Is the instruction at pc inside an installed unit (at its entry or not)? */
-  covers(pc: number): boolean {
-    return this.covered.has(pc);
   }
 
   /** Is a translation installed for pc? */
@@ -411,7 +404,6 @@ export class DbtRuntime {
     this.units.set(u.entry, rec);
     this.table.set(slot, fn);
     this.setLookup(u.entry, slot);
-    for (const at of u.pcs) this.covered.set(at, (this.covered.get(at) ?? 0) + 1);
     const perm = this.proc.mem.perm;
     for (const p of rec.pages) {
       let set = this.pageUnits.get(p);
@@ -432,11 +424,6 @@ export class DbtRuntime {
       this.table.set(r.slot, this.stub);
       this.clearLookup(r.entry);
       for (const p of r.pages) this.pageUnits.get(p)?.delete(r);
-      for (const at of r.pcs) {
-        const n = (this.covered.get(at) ?? 1) - 1;
-        if (n > 0) this.covered.set(at, n);
-        else this.covered.delete(at);
-      }
       this.counters.invalidatedUnits++;
     }
     this.epoch++;

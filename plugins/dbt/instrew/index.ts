@@ -80,7 +80,7 @@ export default definePlugin<Options>((api) => {
         emitOptions: { promote: o.promoteRegisters, mapCalls: o.mapCalls, chain: o.chain, timing },
         translate(pc, runtime) {
           const units: Unit[] = [];
-          const limits = { ...baseLimits, indirectTargets: (at: number) => runtime.indirectTargets(at), ...(profiled ? { ran: (at: number) => runtime.ranInterpreted(at), covered: (at: number) => runtime.covers(at), maxRetranslated: o.maxRetranslated } : {}) };
+          const limits = { ...baseLimits, indirectTargets: (at: number) => runtime.indirectTargets(at), ...(profiled ? { ran: (at: number) => runtime.ranInterpreted(at), installed: (at: number) => runtime.has(at), maxRetranslated: o.maxRetranslated } : {}) };
           const queue = [pc];
           const queued = new Set(queue);
           while (queue.length && units.length < o.batch) {

@@ -10,9 +10,9 @@ export interface Options {
   readonly maxRegionInstructions: number;
   /** Most basic blocks in one region. Unit: blocks. Default: 48. */
   readonly maxRegionBlocks: number;
-  /** With a hot threshold, a region keeps only the basic blocks the interpreter ran while its code was cold, and does not translate again what installed regions cover (beyond maxRetranslated instructions): an edge to a block that never ran, or into another region's code, leaves the region, and its target becomes a region of its own if it gets hot. Off, or with hotThreshold 0, a region follows every static edge, cold paths and other regions' code included. Default: true. */
+  /** With a hot threshold, a region keeps only the basic blocks the interpreter ran while its code was cold, and stops at the entries of installed regions (after maxRetranslated instructions of them): an edge to a block that never ran, or to another region's entry, leaves the region, and its target becomes a region of its own if it gets hot. Off, or with hotThreshold 0, a region follows every static edge, cold paths and other regions' code included. Default: true. */
   readonly profileRegions: boolean;
-  /** With profileRegions: most instructions a region translates again that installed regions already cover (a small loop it falls into then stays inside it, at the cost of translating it twice); 0 leaves at the first such edge. Unit: instructions. Default: 0. */
+  /** With profileRegions: most instructions a region translates again that start at installed regions' entries (a small loop it falls into then stays inside it, at the cost of translating it twice); 0 leaves at the first such edge. Unit: instructions. Default: 0. */
   readonly maxRetranslated: number;
   /** Regions compiled together in one WebAssembly module on a miss: the missing one and the callees of its direct calls, breadth first. Unit: regions. Default: 1. */
   readonly batch: number;

@@ -27,11 +27,15 @@ export interface RegionLimits {
    */
   readonly ran?: (pc: number) => boolean;
   /**
-   * Whether an installed unit already covers the instruction at a pc: given, the region
-   * translates at most `maxRetranslated` such instructions (enough to keep a small loop
-   * it falls into inside it) and otherwise leaves there instead of translating them again.
+   * Whether an installed unit starts at a pc: given, the region translates at most
+   * `maxRetranslated` instructions of such units again (enough to keep a small loop it
+   * falls into inside it) and otherwise leaves there, chaining to the installed unit.
+   * Code an installed unit holds past its entry is no reason to stop: no unit can be
+   * entered there, and a region cut at it makes the next block a region of its own once
+   * hot, and so on, cutting a hot loop into one-block units (lz4's match finder, which
+   * then crossed a unit boundary every 11 instructions).
    */
-  readonly covered?: (pc: number) => boolean;
+  readonly installed?: (pc: number) => boolean;
   readonly maxRetranslated?: number;
 }
 
@@ -68,7 +72,7 @@ export function formRegion(lifter: BlockLifter, pc: number, limits: RegionLimits
     if (unit.blocks.length && (unit.guestInstructions >= limits.maxInstructions || unit.blocks.length >= limits.maxBlocks)) continue;
     if (unit.blocks.length && !lifter.fetchable(at)) continue;
     if (unit.blocks.length && limits.ran && !limits.ran(at)) continue;
-    const again = unit.blocks.length > 0 && !!limits.covered?.(at);
+    const again = unit.blocks.length > 0 && !!limits.installed?.(at);
     if (again && retranslated >= (limits.maxRetranslated ?? 0)) continue;
     const block = lifter.lift(unit, at, inUnit);
     if (again) retranslated += block.count;
