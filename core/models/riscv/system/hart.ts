@@ -901,7 +901,9 @@ export class PrivilegedHart implements InterruptLines {
           this.instret = start + n;
           throw e;
         }
-        // The faulting instruction does not retire.
+        // The faulting instruction does not retire, but it uses up the budget, so that
+        // a trap storm still returns to the machine.
+        budget--;
         this.pc = pc;
         this.instret = start + n;
         this.takeTrap(this.trapCause, false, this.trapTval);
