@@ -1254,13 +1254,14 @@ export class PrivilegedHart implements InterruptLines {
       return this.ret(c[i] | (c[i + 1] << 8) | (c[i + 2] << 16) | (c[i + 3] << 24), c[i + 4] | (c[i + 5] << 8) | (c[i + 6] << 16) | (c[i + 7] << 24));
     }
     if (csr >= 0x3b0 && csr <= 0x3ef) return this.ret(w[2 * csr], w[2 * csr + 1]);
-    // Hardware performance counters and their events: present, hardwired to zero.
-    if ((csr >= 0xb03 && csr <= 0xb1f) || (csr >= 0x323 && csr <= 0x33f)) return this.ret(0, 0);
+    // Hardware performance counters and their events: 3..18 hold what software writes
+    // (16 of them, as QEMU's virt has; no event counts here), the rest are zero.
+    if ((csr >= 0xb03 && csr <= 0xb1f) || (csr >= 0x323 && csr <= 0x33f)) return this.ret(w[2 * csr], w[2 * csr + 1]);
     if (csr >= 0xc03 && csr <= 0xc1f) {
       const bit = 1 << (csr - 0xc00);
       if (this.mode < 3 && (this.mcounteren & bit) === 0) return false;
       if (this.mode < 1 && (this.scounteren & bit) === 0) return false;
-      return this.ret(0, 0);
+      return this.ret(w[2 * (csr - 0x100)], w[2 * (csr - 0x100) + 1]);
     }
     return false;
   }
@@ -1363,13 +1364,19 @@ export class PrivilegedHart implements InterruptLines {
         const mode = hi >>> 28;
         // Unsupported modes (Sv57 and the reserved ones) leave satp unchanged.
         if (mode !== 0 && mode !== 8 && mode !== 9) return;
+        // All 16 ASID bits are kept, as on QEMU's virt (Linux counts them by writing ones).
         w[2 * csr] = lo;
-        w[2 * csr + 1] = hi & 0xf0ffffff;
+        w[2 * csr + 1] = hi;
         this.satpMode = mode;
         this.satpRoot = ((hi & 0xfff) * TWO32 + (lo >>> 0)) * 4096;
         this.flushTlb();
         return;
       }
+    }
+    if ((csr >= 0xb03 && csr <= 0xb12) || (csr >= 0x323 && csr <= 0x332)) {
+      w[2 * csr] = lo;
+      w[2 * csr + 1] = hi;
+      return;
     }
     if (csr >= 0x3a0 && csr <= 0x3af) {
       const i = (csr - 0x3a0) * 4;
