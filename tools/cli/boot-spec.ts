@@ -9,7 +9,7 @@ export const BOOT_SPEC: CommandSpec = {
   usage: ['boot [--mem 128M] [--append "…"] [--initrd f] [--bios f] [--max-instructions n] [--stats] [kernel]'],
   options: {
     mem: { type: 'string', arg: 'size', description: 'RAM (default 128M; QEMU spellings like 256M, 1G, or 128MiB)' },
-    append: { type: 'string', arg: 'text', description: 'the kernel command line (default "console=ttyS0 earlycon", as the recorded QEMU boot)' },
+    append: { type: 'string', arg: 'text', description: 'the kernel command line (default "console=ttyS0 earlycon initramfs_async=0", as the recorded QEMU boot)' },
     initrd: { type: 'string', arg: 'file', description: 'the initramfs (default scenarios/linux/initramfs.cpio with the default kernel; none otherwise)' },
     bios: { type: 'string', arg: 'file', description: "firmware entered first in M-mode at 0x80000000 (default scenarios/linux/fw_jump.bin, OpenSBI's fw_jump); 'none': enter the kernel itself in M-mode, as -bios none" },
     mmu: { type: 'string', arg: 'mode', description: 'the MMU the device tree announces: sv39 (default) or sv48' },

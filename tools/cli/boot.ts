@@ -8,9 +8,10 @@ import { parseQuantity } from 'virtlab';
 import { parseCommand, UsageError } from './args';
 import { BOOT_SPEC } from './boot-spec';
 import { VirtMachine } from '../../core/models/riscv/system/machine';
+import { REPO_ROOT } from '../node/repo-root';
 
-const LINUX = path.resolve(__dirname, '../../scenarios/linux');
-const DEFAULT_APPEND = 'console=ttyS0 earlycon';
+const LINUX = path.join(REPO_ROOT, 'scenarios', 'linux');
+const DEFAULT_APPEND = 'console=ttyS0 earlycon initramfs_async=0';
 
 function readInput(file: string, what: string): Uint8Array {
   if (!existsSync(file)) throw new UsageError(`no such ${what}: ${file}`);

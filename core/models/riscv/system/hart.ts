@@ -1254,8 +1254,8 @@ export class PrivilegedHart implements InterruptLines {
       return this.ret(c[i] | (c[i + 1] << 8) | (c[i + 2] << 16) | (c[i + 3] << 24), c[i + 4] | (c[i + 5] << 8) | (c[i + 6] << 16) | (c[i + 7] << 24));
     }
     if (csr >= 0x3b0 && csr <= 0x3ef) return this.ret(w[2 * csr], w[2 * csr + 1]);
-    // Hardware performance counters and their events: 3..18 hold what software writes
-    // (16 of them, as QEMU's virt has; no event counts here), the rest are zero.
+    // Hardware performance counters and their events: present, hardwired to zero (no
+    // programmable counters, as the recorded QEMU boot's pmu-num=0).
     if ((csr >= 0xb03 && csr <= 0xb1f) || (csr >= 0x323 && csr <= 0x33f)) return this.ret(w[2 * csr], w[2 * csr + 1]);
     if (csr >= 0xc03 && csr <= 0xc1f) {
       const bit = 1 << (csr - 0xc00);
@@ -1372,11 +1372,6 @@ export class PrivilegedHart implements InterruptLines {
         this.flushTlb();
         return;
       }
-    }
-    if ((csr >= 0xb03 && csr <= 0xb12) || (csr >= 0x323 && csr <= 0x332)) {
-      w[2 * csr] = lo;
-      w[2 * csr + 1] = hi;
-      return;
     }
     if (csr >= 0x3a0 && csr <= 0x3af) {
       const i = (csr - 0x3a0) * 4;
