@@ -2,7 +2,8 @@
 // mode, checking the CSR behaviours Linux and OpenSBI rely on that the bare-metal
 // programs do not print (QEMU implements a different set of optional extensions).
 import { Bus } from '../../core/models/riscv/system/bus';
-import { PrivilegedHart, RAM_BASE } from '../../core/models/riscv/system/hart';
+import * as decoderModule from '../../core/models/riscv/decoder';
+import { PRIV_OPS_BASE, PrivilegedHart, RAM_BASE } from '../../core/models/riscv/system/hart';
 
 /** csrrw rd, csr, rs1 and csrrs rd, csr, rs1 encodings. */
 const csrrw = (rd: number, csr: number, rs1: number) => ((csr << 20) | (rs1 << 15) | (1 << 12) | (rd << 7) | 0x73) >>> 0;
@@ -54,4 +55,11 @@ it('marks the FP state Dirty (and SD) on an FP register write, and makes FP ille
   h.run(3);
   expect((h.reg(6) >> 13n) & 3n).toBe(3n);
   expect(h.reg(6) >> 63n).toBe(1n);
+});
+
+it("numbers its privileged operations after the decoder's, whose numbers it copies", () => {
+  // The hart keeps its own copy of the decoder's operation numbers (as the interpreter
+  // does); if the decoder gains an operation, the copies part and this fails.
+  const decoderOps = (decoderModule as unknown as { Op: Record<string, number> }).Op;
+  expect(PRIV_OPS_BASE).toBe(decoderOps.COUNT);
 });

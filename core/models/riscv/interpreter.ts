@@ -24,8 +24,7 @@ const { GuestFault } = memory;
 type GuestFault = memory.GuestFault;
 type GuestMemory = memory.GuestMemory;
 const { GUEST_MEMORY, GuestMemory, PAGE_SHIFT, PERM_DECODED, PERM_MAPPED, PERM_R, PERM_W, PERM_X, SIGBUS, SIGILL, SIGSEGV, SIGTRAP } = memory;
-const { div32, div64, fromBig, mul64, mulh, toBig, toBigU } = int64;
-const fp = { ...fpModule };
+const { div32, div64, mul64, mulh, shl, shr } = int64;
 const { add: fpAdd, mul: fpMul, div: fpDiv, fma: fpFma, NV: fpNV } = fpModule;
 const { decode16, decode32, newDecoded, writesIntRd } = decoderModule;
 const { execFp } = fpExecModule;
@@ -1017,31 +1016,5 @@ export class Interpreter {
       }
     }
     if (!execFp(h, op, rd, rs1, rs2, code.rs3[slot], code.rm[slot])) throw new GuestFault(SIGILL, pc, 'illegal instruction');
-  }
-}
-
-function shl(x: Int32Array, rd: number, lo: number, hi: number, n: number): void {
-  if (n === 0) {
-    x[rd] = lo;
-    x[rd + 1] = hi;
-  } else if (n < 32) {
-    x[rd + 1] = (hi << n) | (lo >>> (32 - n));
-    x[rd] = lo << n;
-  } else {
-    x[rd + 1] = lo << (n - 32);
-    x[rd] = 0;
-  }
-}
-
-function shr(x: Int32Array, rd: number, lo: number, hi: number, n: number, arith: boolean): void {
-  if (n === 0) {
-    x[rd] = lo;
-    x[rd + 1] = hi;
-  } else if (n < 32) {
-    x[rd] = (lo >>> n) | (hi << (32 - n));
-    x[rd + 1] = arith ? hi >> n : hi >>> n;
-  } else {
-    x[rd] = arith ? hi >> (n - 32) : hi >>> (n - 32);
-    x[rd + 1] = arith ? hi >> 31 : 0;
   }
 }

@@ -36,6 +36,24 @@ static inline void kv(const char *k, uint64_t v) {
   puts_("\n");
 }
 
+/* The length of the instruction at pc (a handler steps over the one that trapped). */
+static inline uint64_t insn_len(uint64_t pc) {
+  return (*(volatile uint16_t *)pc & 3) == 3 ? 4 : 2;
+}
+
+/* a7 as the trap handler found it: the request of an ecall. */
+static inline uint64_t a7_of(void) {
+  uint64_t v;
+  __asm__ volatile("mv %0, a7" : "=r"(v));
+  return v;
+}
+
+/* A request to the more privileged mode: ecall with its number in a7. */
+static inline void ecall_with(uint64_t n) {
+  register uint64_t a7 __asm__("a7") = n;
+  __asm__ volatile("ecall" : "+r"(a7)::"memory");
+}
+
 static inline void poweroff(unsigned code) {
   *FINISHER = code == 0 ? 0x5555 : (0x3333 | (code << 16));
   for (;;) {

@@ -20,16 +20,6 @@ static volatile int s_timer_seen, m_timer_seen, ssi_seen;
 #define SET_TIMER 1
 #define CLEAR_STIP 2
 
-static uint64_t insn_len(uint64_t pc) {
-  return (*(volatile uint16_t *)pc & 3) == 3 ? 4 : 2;
-}
-
-static inline uint64_t a7_of(void) {
-  uint64_t v;
-  __asm__ volatile("mv %0, a7" : "=r"(v));
-  return v;
-}
-
 /* The machine-mode trap handler (gcc saves and restores the registers it uses). */
 __attribute__((interrupt("machine"), aligned(4))) void m_trap(void) {
   uint64_t a7 = a7_of();
@@ -102,11 +92,6 @@ __attribute__((interrupt("supervisor"))) void s_trap_ssi(void) {
   ssi_seen = 1;
   kv("S software interrupt (vectored), scause", csr_read(scause));
   csr_clear(sip, 2);
-}
-
-static void ecall_with(uint64_t n) {
-  register uint64_t a7 __asm__("a7") = n;
-  __asm__ volatile("ecall" : "+r"(a7)::"memory");
 }
 
 static void u_main(void) {

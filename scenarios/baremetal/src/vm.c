@@ -40,16 +40,6 @@ static uint64_t pte(uint64_t pa, uint64_t bits) {
   return ((pa >> 12) << 10) | bits;
 }
 
-static uint64_t insn_len(uint64_t pc) {
-  return (*(volatile uint16_t *)pc & 3) == 3 ? 4 : 2;
-}
-
-static inline uint64_t a7_of(void) {
-  uint64_t v;
-  __asm__ volatile("mv %0, a7" : "=r"(v));
-  return v;
-}
-
 __attribute__((interrupt("machine"), aligned(4))) void m_trap(void) {
   uint64_t a7 = a7_of();
   uint64_t cause = csr_read(mcause);
@@ -70,11 +60,6 @@ __attribute__((interrupt("supervisor"))) void s_trap(void) {
 
 __attribute__((interrupt("supervisor"))) void s_trap_ssi(void) {
   poweroff(4);
-}
-
-static void ecall_with(uint64_t n) {
-  register uint64_t a7 __asm__("a7") = n;
-  __asm__ volatile("ecall" : "+r"(a7)::"memory");
 }
 
 static uint64_t rd(uint64_t va) {

@@ -18,7 +18,7 @@ import type { Decoded } from '../decoder';
 import type { Bus, InterruptLines } from './bus';
 
 const { decode16, decode32, newDecoded, writesIntRd } = decoderModule;
-const { div32, div64, mul64, mulh } = int64;
+const { div32, div64, mul64, mulh, shl, shr } = int64;
 const { execFp } = fpExecModule;
 
 /** The decoder's operation numbers, as literals here (see interpreter.ts), plus the privileged ones. */
@@ -778,13 +778,13 @@ export class PrivilegedHart implements InterruptLines {
               x[rd] = x[r1] & imm;
               break;
             case Op.SLLI:
-              shiftLeft(x, rd, x[r1], x[r1 + 1], imm);
+              shl(x, rd, x[r1], x[r1 + 1], imm);
               break;
             case Op.SRLI:
-              shiftRight(x, rd, x[r1], x[r1 + 1], imm, false);
+              shr(x, rd, x[r1], x[r1 + 1], imm, false);
               break;
             case Op.SRAI:
-              shiftRight(x, rd, x[r1], x[r1 + 1], imm, true);
+              shr(x, rd, x[r1], x[r1 + 1], imm, true);
               break;
             case Op.ADD: {
               const a = x[r1];
@@ -801,13 +801,13 @@ export class PrivilegedHart implements InterruptLines {
               break;
             }
             case Op.SLL:
-              shiftLeft(x, rd, x[r1], x[r1 + 1], x[r2] & 63);
+              shl(x, rd, x[r1], x[r1 + 1], x[r2] & 63);
               break;
             case Op.SRL:
-              shiftRight(x, rd, x[r1], x[r1 + 1], x[r2] & 63, false);
+              shr(x, rd, x[r1], x[r1 + 1], x[r2] & 63, false);
               break;
             case Op.SRA:
-              shiftRight(x, rd, x[r1], x[r1 + 1], x[r2] & 63, true);
+              shr(x, rd, x[r1], x[r1 + 1], x[r2] & 63, true);
               break;
             case Op.SLT:
               x[rd] = x[r1 + 1] < x[r2 + 1] || (x[r1 + 1] === x[r2 + 1] && x[r1] >>> 0 < x[r2] >>> 0) ? 1 : 0;
@@ -1449,29 +1449,3 @@ STORE_SIZE[Op.SB] = 1;
 STORE_SIZE[Op.SH] = 2;
 STORE_SIZE[Op.SW] = 4;
 STORE_SIZE[Op.SD] = 8;
-
-function shiftLeft(x: Int32Array, rd: number, lo: number, hi: number, n: number): void {
-  if (n === 0) {
-    x[rd] = lo;
-    x[rd + 1] = hi;
-  } else if (n < 32) {
-    x[rd + 1] = (hi << n) | (lo >>> (32 - n));
-    x[rd] = lo << n;
-  } else {
-    x[rd + 1] = lo << (n - 32);
-    x[rd] = 0;
-  }
-}
-
-function shiftRight(x: Int32Array, rd: number, lo: number, hi: number, n: number, arith: boolean): void {
-  if (n === 0) {
-    x[rd] = lo;
-    x[rd + 1] = hi;
-  } else if (n < 32) {
-    x[rd] = (lo >>> n) | (hi << (32 - n));
-    x[rd + 1] = arith ? hi >> n : hi >>> n;
-  } else {
-    x[rd] = arith ? hi >> (n - 32) : hi >>> (n - 32);
-    x[rd + 1] = arith ? hi >> 31 : 0;
-  }
-}
