@@ -34,6 +34,7 @@ const SLOW = [
   '/__tests__/plugins/guest-wss\\.test\\.ts$', // working-set estimation on a real guest in MMU timing mode
   '/__tests__/tools/bounds-guests\\.test\\.ts$', // guests at 2 GiB, a CLI process whose plugin hangs boot
   '/__tests__/tools/localize\\.test\\.ts$', // bug localization: hundreds of guest runs per injected bug
+  '/__tests__/system/linux-boot\\.test\\.ts$', // Linux booted on the virt-compatible machine to our init
 ];
 
 const common = {

@@ -20,6 +20,7 @@ import path from 'node:path';
 import type { BootPhase, ProfileEntry, RunResult, Scenario, Simulation } from 'virtlab';
 import { commandHelp, parseAssignment, parseCommand, UsageError, wantsHelp, type CommandSpec } from './args';
 import { closest } from '../../core/plugin/closest';
+import { BOOT_SPEC } from './boot-spec';
 import { EXEC_SPEC } from './exec-spec';
 import { LOCALIZE_SPEC } from './localize-spec';
 import type { MatrixReport } from '../matrix/matrix';
@@ -158,6 +159,7 @@ const COMMANDS: Record<string, CommandSpec> = {
     notes: 'Suites by name live in scenarios/conformance/<suite>/; the script format is described in core/models/netstack/conformance.ts.',
   },
   exec: EXEC_SPEC,
+  boot: BOOT_SPEC,
   localize: LOCALIZE_SPEC,
   help: {
     name: 'help',
@@ -208,6 +210,8 @@ export async function main(argv: string[], io: Out = stdio): Promise<number> {
         return await genCommand(rest, io);
       case 'exec':
         return await (await import('./exec')).execCommand(rest);
+      case 'boot':
+        return await (await import('./boot')).bootCommand(rest, io);
       case 'localize':
         return await (await import('./localize')).localizeCommand(rest, io);
       case 'matrix':

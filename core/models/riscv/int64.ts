@@ -98,3 +98,31 @@ export function div32(x: Int32Array, d: number, a: number, b: number, signed: bo
   x[d + 1] = r >> 31;
 }
 
+
+/** x[rd], x[rd+1] = (lo, hi) << n, for n in 0..63. */
+export function shl(x: Int32Array, rd: number, lo: number, hi: number, n: number): void {
+  if (n === 0) {
+    x[rd] = lo;
+    x[rd + 1] = hi;
+  } else if (n < 32) {
+    x[rd + 1] = (hi << n) | (lo >>> (32 - n));
+    x[rd] = lo << n;
+  } else {
+    x[rd + 1] = lo << (n - 32);
+    x[rd] = 0;
+  }
+}
+
+/** x[rd], x[rd+1] = (lo, hi) >> n, arithmetic or logical, for n in 0..63. */
+export function shr(x: Int32Array, rd: number, lo: number, hi: number, n: number, arith: boolean): void {
+  if (n === 0) {
+    x[rd] = lo;
+    x[rd + 1] = hi;
+  } else if (n < 32) {
+    x[rd] = (lo >>> n) | (hi << (32 - n));
+    x[rd + 1] = arith ? hi >> n : hi >>> n;
+  } else {
+    x[rd] = arith ? hi >> (n - 32) : hi >>> (n - 32);
+    x[rd + 1] = arith ? hi >> 31 : 0;
+  }
+}

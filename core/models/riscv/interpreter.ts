@@ -12,6 +12,7 @@
 
 import * as decoderModule from './decoder';
 import * as fpModule from './fp';
+import * as fpExecModule from './fpexec';
 import * as int64 from './int64';
 import * as memory from './memory';
 import type { Decoded } from './decoder';
@@ -23,10 +24,10 @@ const { GuestFault } = memory;
 type GuestFault = memory.GuestFault;
 type GuestMemory = memory.GuestMemory;
 const { GUEST_MEMORY, GuestMemory, PAGE_SHIFT, PERM_DECODED, PERM_MAPPED, PERM_R, PERM_W, PERM_X, SIGBUS, SIGILL, SIGSEGV, SIGTRAP } = memory;
-const { div32, div64, fromBig, mul64, mulh, toBig, toBigU } = int64;
-const fp = { ...fpModule };
+const { div32, div64, mul64, mulh, shl, shr } = int64;
 const { add: fpAdd, mul: fpMul, div: fpDiv, fma: fpFma, NV: fpNV } = fpModule;
-const { decode16, decode32, newDecoded, usesRm, writesIntRd } = decoderModule;
+const { decode16, decode32, newDecoded, writesIntRd } = decoderModule;
+const { execFp } = fpExecModule;
 
 function loadFault(a: number): GuestFault {
   return new GuestFault(SIGSEGV, a, 'load from an unmapped or unreadable address');
@@ -986,52 +987,7 @@ export class Interpreter {
     x[rd + 1] = oldHi;
   }
 
-  // ---- floating point ----
-
-  /** A single from FP register r: improperly NaN-boxed values read as the canonical NaN. */
-  private readS(r: number): number {
-    const h = this.hart;
-    if (h.fu32[2 * r + 1] !== 0xffffffff) return NaN;
-    return h.f32[2 * r];
-  }
-
-  private isSignalingS(r: number): boolean {
-    const h = this.hart;
-    if (h.fu32[2 * r + 1] !== 0xffffffff) return false;
-    const b = h.fu32[2 * r];
-    return (b & 0x7f800000) === 0x7f800000 && (b & 0x7fffff) !== 0 && (b & 0x400000) === 0;
-  }
-
-  private isSignalingD(r: number): boolean {
-    const hi = this.hart.fu32[2 * r + 1];
-    const lo = this.hart.fu32[2 * r];
-    return (hi & 0x7ff00000) === 0x7ff00000 && ((hi & 0xfffff) !== 0 || lo !== 0) && (hi & 0x80000) === 0;
-  }
-
-  private writeS(r: number, v: number): void {
-    const h = this.hart;
-    if (v !== v) h.fu32[2 * r] = CANON_S;
-    else h.f32[2 * r] = v;
-    h.fu32[2 * r + 1] = 0xffffffff;
-  }
-
-  private writeD(r: number, v: number): void {
-    const h = this.hart;
-    if (v !== v) {
-      h.fu32[2 * r] = 0;
-      h.fu32[2 * r + 1] = CANON_D_HI;
-    } else h.f64[r] = v;
-  }
-
-  private setInt(rd: number, lo: number, hi: number): void {
-    const x = this.hart.x;
-    x[rd] = lo;
-    x[rd + 1] = hi;
-  }
-
-  private setBig(rd: number, v: bigint): void {
-    fromBig(this.hart.x, rd, v);
-  }
+  // ---- floating point (the operations without memory are in fpexec.ts) ----
 
   private float(op: number, code: PageCode, slot: number, pc: number): void {
     const h = this.hart;
@@ -1040,15 +996,7 @@ export class Interpreter {
     const rs1 = code.rs1[slot];
     const rs2 = code.rs2[slot];
     const imm = code.imm[slot];
-    let rm = code.rm[slot];
     const mem = this.mem;
-    if (rm > 4) {
-      if (usesRm(op)) {
-        if (rm === 7) rm = h.frm;
-        if (rm > 4) throw new GuestFault(SIGILL, pc, 'invalid rounding mode');
-      }
-    }
-    const st = h;
     switch (op) {
       case Op.FLW: {
         const a = x[2 * rs1 + 1] * TWO32 + (x[2 * rs1] >>> 0) + imm;
@@ -1066,193 +1014,7 @@ export class Interpreter {
         mem.wrote(a, 4);
         return;
       }
-      case Op.FMADD_S:
-      case Op.FMSUB_S:
-      case Op.FNMSUB_S:
-      case Op.FNMADD_S: {
-        const k = op - Op.FMADD_S;
-        const rs3 = code.rs3[slot];
-        if (this.isSignalingS(rs1) || this.isSignalingS(rs2) || this.isSignalingS(rs3)) st.flags |= fp.NV;
-        let a = this.readS(rs1);
-        let c = this.readS(rs3);
-        if (k >= 2) a = -a; // fnmsub, fnmadd negate the product
-        if (k === 1 || k === 3) c = -c;
-        this.writeS(rd, fp.fma(a, this.readS(rs2), c, 0, rm, st));
-        return;
-      }
-      case Op.FADD_S:
-      case Op.FSUB_S:
-      case Op.FMUL_S:
-      case Op.FDIV_S: {
-        if (this.isSignalingS(rs1) || this.isSignalingS(rs2)) st.flags |= fp.NV;
-        const a = this.readS(rs1);
-        const b = this.readS(rs2);
-        const r = op === Op.FADD_S ? fp.add(a, b, 0, rm, st) : op === Op.FSUB_S ? fp.add(a, -b, 0, rm, st) : op === Op.FMUL_S ? fp.mul(a, b, 0, rm, st) : fp.div(a, b, 0, rm, st);
-        this.writeS(rd, r);
-        return;
-      }
-      case Op.FSQRT_S:
-        if (this.isSignalingS(rs1)) st.flags |= fp.NV;
-        this.writeS(rd, fp.sqrt(this.readS(rs1), 0, rm, st));
-        return;
-      case Op.FSQRT_D:
-        if (this.isSignalingD(rs1)) st.flags |= fp.NV;
-        this.writeD(rd, fp.sqrt(h.f64[rs1], 1, rm, st));
-        return;
-      case Op.FSGNJ_S:
-      case Op.FSGNJN_S:
-      case Op.FSGNJX_S: {
-        // Sign injection works on bits; an improperly boxed input reads as the canonical NaN.
-        const a = h.fu32[2 * rs1 + 1] === 0xffffffff ? h.fu32[2 * rs1] : CANON_S;
-        const b = h.fu32[2 * rs2 + 1] === 0xffffffff ? h.fu32[2 * rs2] : CANON_S;
-        const sign = op === Op.FSGNJ_S ? b & 0x80000000 : op === Op.FSGNJN_S ? ~b & 0x80000000 : (a ^ b) & 0x80000000;
-        h.fu32[2 * rd] = ((a & 0x7fffffff) | sign) >>> 0;
-        h.fu32[2 * rd + 1] = 0xffffffff;
-        return;
-      }
-      case Op.FSGNJ_D:
-      case Op.FSGNJN_D:
-      case Op.FSGNJX_D: {
-        const aHi = h.fu32[2 * rs1 + 1];
-        const aLo = h.fu32[2 * rs1];
-        const b = h.fu32[2 * rs2 + 1];
-        const sign = op === Op.FSGNJ_D ? b & 0x80000000 : op === Op.FSGNJN_D ? ~b & 0x80000000 : (aHi ^ b) & 0x80000000;
-        h.fu32[2 * rd] = aLo;
-        h.fu32[2 * rd + 1] = ((aHi & 0x7fffffff) | sign) >>> 0;
-        return;
-      }
-      case Op.FMIN_S:
-      case Op.FMAX_S:
-        this.writeS(rd, fp.minMax(this.readS(rs1), this.readS(rs2), op === Op.FMAX_S, this.isSignalingS(rs1), this.isSignalingS(rs2), st));
-        return;
-      case Op.FMIN_D:
-      case Op.FMAX_D:
-        this.writeD(rd, fp.minMax(h.f64[rs1], h.f64[rs2], op === Op.FMAX_D, this.isSignalingD(rs1), this.isSignalingD(rs2), st));
-        return;
-      case Op.FCVT_S_D:
-        if (this.isSignalingD(rs1)) st.flags |= fp.NV;
-        this.writeS(rd, fp.toSingle(h.f64[rs1], rm, st));
-        return;
-      case Op.FCVT_D_S:
-        if (this.isSignalingS(rs1)) st.flags |= fp.NV;
-        this.writeD(rd, this.readS(rs1));
-        return;
-      case Op.FEQ_S:
-      case Op.FLT_S:
-      case Op.FLE_S:
-      case Op.FEQ_D:
-      case Op.FLT_D:
-      case Op.FLE_D: {
-        const single = op <= Op.FLE_S;
-        const a = single ? this.readS(rs1) : h.f64[rs1];
-        const b = single ? this.readS(rs2) : h.f64[rs2];
-        const sig = single ? this.isSignalingS(rs1) || this.isSignalingS(rs2) : this.isSignalingD(rs1) || this.isSignalingD(rs2);
-        const kind = single ? op - Op.FEQ_S : op - Op.FEQ_D;
-        // feq is quiet (NV only for signalling NaNs); flt and fle signal on any NaN.
-        if (sig || (kind !== 0 && (a !== a || b !== b))) st.flags |= fp.NV;
-        const r = kind === 0 ? a === b : kind === 1 ? a < b : a <= b;
-        this.setInt(rd << 1, r ? 1 : 0, 0);
-        return;
-      }
-      case Op.FCLASS_S:
-        this.setInt(rd << 1, fp.classify(this.readS(rs1), 0, this.isSignalingS(rs1)), 0);
-        return;
-      case Op.FCLASS_D:
-        this.setInt(rd << 1, fp.classify(h.f64[rs1], 1, this.isSignalingD(rs1)), 0);
-        return;
-      case Op.FMV_X_W: {
-        const v = h.fu32[2 * rs1] | 0;
-        this.setInt(rd << 1, v, v >> 31);
-        return;
-      }
-      case Op.FMV_X_D:
-        this.setInt(rd << 1, h.fu32[2 * rs1] | 0, h.fu32[2 * rs1 + 1] | 0);
-        return;
-      case Op.FMV_W_X:
-        h.fu32[2 * rd] = x[2 * rs1] >>> 0;
-        h.fu32[2 * rd + 1] = 0xffffffff;
-        return;
-      case Op.FMV_D_X:
-        h.fu32[2 * rd] = x[2 * rs1] >>> 0;
-        h.fu32[2 * rd + 1] = x[2 * rs1 + 1] >>> 0;
-        return;
-      case Op.FCVT_W_S:
-      case Op.FCVT_WU_S:
-      case Op.FCVT_L_S:
-      case Op.FCVT_LU_S:
-      case Op.FCVT_W_D:
-      case Op.FCVT_WU_D:
-      case Op.FCVT_L_D:
-      case Op.FCVT_LU_D: {
-        const single = op <= Op.FCVT_LU_S;
-        const k = single ? op - Op.FCVT_W_S : op - Op.FCVT_W_D;
-        const v = single ? this.readS(rs1) : h.f64[rs1];
-        if (rm === fp.RTZ && (k & 1) === 0 && v > -2147483648.5 && v < 2147483648) {
-          // The common C cast: truncation to a value that fits in 32 bits.
-          const t = Math.trunc(v);
-          if (t !== v) st.flags |= fp.NX;
-          this.setInt(rd << 1, t | 0, t < 0 ? -1 : 0);
-          return;
-        }
-        const r = fp.toInt(v, k < 2 ? 32 : 64, (k & 1) === 0, rm, st);
-        // 32-bit results are sign-extended, unsigned ones included.
-        this.setBig(rd << 1, k < 2 ? BigInt.asIntN(32, r) : r);
-        return;
-      }
-      case Op.FCVT_S_W:
-      case Op.FCVT_S_WU:
-      case Op.FCVT_S_L:
-      case Op.FCVT_S_LU:
-      case Op.FCVT_D_W:
-      case Op.FCVT_D_WU:
-      case Op.FCVT_D_L:
-      case Op.FCVT_D_LU: {
-        const single = op <= Op.FCVT_S_LU;
-        const k = single ? op - Op.FCVT_S_W : op - Op.FCVT_D_W;
-        const lo = x[2 * rs1];
-        const hi = x[2 * rs1 + 1];
-        if (!single && (k === 0 || k === 1 || (k === 2 && hi === lo >> 31))) {
-          // Every 32-bit integer is exact in a double.
-          this.writeD(rd, k === 1 ? lo >>> 0 : lo);
-          return;
-        }
-        let v: bigint;
-        if (k === 0) v = BigInt(lo);
-        else if (k === 1) v = BigInt(lo >>> 0);
-        else if (k === 2) v = toBig(lo, hi);
-        else v = toBigU(lo, hi);
-        const r = fp.fromInt(v, single ? 0 : 1, rm, st);
-        if (single) this.writeS(rd, r);
-        else this.writeD(rd, r);
-        return;
-      }
     }
-    throw new GuestFault(SIGILL, pc, 'illegal instruction');
-  }
-}
-
-function shl(x: Int32Array, rd: number, lo: number, hi: number, n: number): void {
-  if (n === 0) {
-    x[rd] = lo;
-    x[rd + 1] = hi;
-  } else if (n < 32) {
-    x[rd + 1] = (hi << n) | (lo >>> (32 - n));
-    x[rd] = lo << n;
-  } else {
-    x[rd + 1] = lo << (n - 32);
-    x[rd] = 0;
-  }
-}
-
-function shr(x: Int32Array, rd: number, lo: number, hi: number, n: number, arith: boolean): void {
-  if (n === 0) {
-    x[rd] = lo;
-    x[rd + 1] = hi;
-  } else if (n < 32) {
-    x[rd] = (lo >>> n) | (hi << (32 - n));
-    x[rd + 1] = arith ? hi >> n : hi >>> n;
-  } else {
-    x[rd] = arith ? hi >> (n - 32) : hi >>> (n - 32);
-    x[rd + 1] = arith ? hi >> 31 : 0;
+    if (!execFp(h, op, rd, rs1, rs2, code.rs3[slot], code.rm[slot])) throw new GuestFault(SIGILL, pc, 'illegal instruction');
   }
 }

@@ -1,0 +1,103 @@
+// `virtlab boot`: a kernel (by default the committed Linux with OpenSBI and our
+// initramfs) on the virt-compatible machine, its console on stdout, its power-off
+// status as ours.
+
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { parseQuantity } from 'virtlab';
+import { parseCommand, UsageError } from './args';
+import { BOOT_SPEC } from './boot-spec';
+import { VirtMachine } from '../../core/models/riscv/system/machine';
+import { REPO_ROOT } from '../node/repo-root';
+
+const LINUX = path.join(REPO_ROOT, 'scenarios', 'linux');
+const DEFAULT_APPEND = 'console=ttyS0 earlycon initramfs_async=0';
+
+function readInput(file: string, what: string): Uint8Array {
+  if (!existsSync(file)) throw new UsageError(`no such ${what}: ${file}`);
+  if (statSync(file).isDirectory()) throw new UsageError(`${file} is a folder, not a ${what}`);
+  const bytes = readFileSync(file);
+  if (bytes.length === 0) throw new UsageError(`${what} ${file} is empty`);
+  return bytes;
+}
+
+/** QEMU's sizes (128M, 1G) or ours (128MiB). */
+function memorySize(text: string): number {
+  const m = /^(\d+)([KMG])$/i.exec(text);
+  if (m) return Number(m[1]) * 1024 ** ' KMG'.indexOf(m[2].toUpperCase());
+  return parseQuantity(text, 'bytes');
+}
+
+export async function bootCommand(args: string[], io: { out: (s: string) => void; err: (s: string) => void }): Promise<number> {
+  const { values, positionals } = parseCommand(BOOT_SPEC, args);
+  if (positionals.length > 1) throw new UsageError('boot takes one kernel', BOOT_SPEC.usage[0]);
+  const defaultKernel = positionals.length === 0;
+  const kernelFile = defaultKernel ? path.join(LINUX, 'Image') : positionals[0];
+  const kernel = readInput(kernelFile, 'kernel');
+  const isElf = kernel[0] === 0x7f && kernel[1] === 0x45 && kernel[2] === 0x4c && kernel[3] === 0x46;
+  // A raw RISC-V Linux Image carries "RISCV\0\0\0" and "RSC\x05" in its header.
+  const isImage = kernel.length > 64 && Buffer.from(kernel.subarray(48, 56)).toString('latin1') === 'RISCV\0\0\0';
+  if (!isElf && !isImage && values.bios === undefined && defaultKernel === false) {
+    throw new UsageError(`${kernelFile} is neither a RISC-V ELF nor a RISC-V Linux Image`, 'give an ELF, an Image, or a raw image with an explicit --bios');
+  }
+  let memoryBytes = 128 * 1024 * 1024;
+  if (values.mem !== undefined) {
+    try {
+      memoryBytes = memorySize(values.mem as string);
+    } catch (e) {
+      throw new UsageError(`--mem: ${(e as Error).message}`, 'for example --mem 256M');
+    }
+  }
+  const biosOpt = values.bios as string | undefined;
+  const bios = biosOpt === 'none' ? undefined : readInput(biosOpt ?? path.join(LINUX, 'fw_jump.bin'), 'firmware');
+  const initrdFile = (values.initrd as string | undefined) ?? (defaultKernel ? path.join(LINUX, 'initramfs.cpio') : undefined);
+  const initrd = initrdFile === undefined ? undefined : readInput(initrdFile, 'initrd');
+  const mmu = (values.mmu as string | undefined) ?? 'sv39';
+  if (mmu !== 'sv39' && mmu !== 'sv48') throw new UsageError(`--mmu: ${mmu} is not sv39 or sv48`);
+  let max = Infinity;
+  if (values['max-instructions'] !== undefined) {
+    max = Number(values['max-instructions']);
+    if (!Number.isSafeInteger(max) || max <= 0) throw new UsageError(`--max-instructions expects a positive whole number, got '${values['max-instructions']}'`);
+  }
+  // The console is written in pieces: one write per byte would dominate a boot.
+  const pending: number[] = [];
+  const flush = () => {
+    if (pending.length) process.stdout.write(Buffer.from(pending));
+    pending.length = 0;
+  };
+  let machine: VirtMachine;
+  try {
+    machine = new VirtMachine({
+      memoryBytes,
+      kernel,
+      bios,
+      initrd,
+      bootargs: (values.append as string | undefined) ?? DEFAULT_APPEND,
+      mmu,
+      console: (b) => {
+        pending.push(b);
+        if (b === 10 || pending.length >= 4096) flush();
+      },
+    });
+  } catch (e) {
+    throw new UsageError((e as Error).message);
+  }
+  const t0 = performance.now();
+  const c0 = process.cpuUsage();
+  const result = machine.run(max);
+  flush();
+  if (values.stats) {
+    const cpu = process.cpuUsage(c0);
+    const wall = performance.now() - t0;
+    const h = machine.hart;
+    io.err(
+      `virtlab boot: ${result.reason}, status ${result.status}; ${result.instructions} instructions, ` +
+        `${h.traps} exceptions, ${h.interrupts} interrupts, ${h.pageWalks} page walks, ${h.decodedPages} pages decoded, ` +
+        `${machine.idleTicks} idle ticks skipped; wall ${(wall / 1000).toFixed(2)} s, CPU ${((cpu.user + cpu.system) / 1e6).toFixed(2)} s, ` +
+        `${(result.instructions / wall / 1000).toFixed(1)} MIPS`,
+    );
+  }
+  if (result.reason === 'limit') return 124;
+  if (result.reason === 'idle') return 125;
+  return result.status;
+}
