@@ -124,9 +124,10 @@ async function main(): Promise<void> {
   // The scene zooms and pans; labels stay at their size, above it. The base layer's scene follows the overlay's.
   const scene = new Container();
   const baseScene = new Container();
-  const labelLayer = new LabelLayer();
+  // Labels that move only with the view go on the base layer; those of transfers and decisions, which move with the tiles, above.
+  const labelLayer = new LabelLayer(new Set(['title', 'switch', 'rack', 'link', 'host']));
   app.stage.addChild(scene, labelLayer.container);
-  baseApp.stage.addChild(baseScene);
+  baseApp.stage.addChild(baseScene, labelLayer.still);
 
   const hud = document.getElementById('hud')!;
   const log = document.getElementById('log')!;
@@ -577,6 +578,7 @@ async function main(): Promise<void> {
         app.screen.width,
         app.screen.height,
       );
+      if (labelLayer.stillChanged) changed |= BASE_CHANGED;
       if (changed & BASE_CHANGED) {
         baseScene.position.copyFrom(scene.position);
         baseScene.scale.copyFrom(scene.scale);
