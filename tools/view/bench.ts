@@ -126,6 +126,8 @@ async function measure(page: Page, speed: string, seconds: number): Promise<Meas
     since = 0;
   });
   const drawn = presented.length;
+  // Frames that drew the base layer (switches, hosts, links, VM tiles) again, not only what moves above it.
+  const baseDrawn = s.rendered.filter((r) => r & 1).length; // BASE_CHANGED (tools/view/scene.ts), not imported: it would load PixiJS here
   const js = s.js.filter((_, i) => s.rendered[i]);
   const ticks = after.ticks - before.ticks;
   const perTick = ticks ? (after.stepMs - before.stepMs) / ticks : NaN;
@@ -137,7 +139,7 @@ async function measure(page: Page, speed: string, seconds: number): Promise<Meas
     p99,
     cpuPerFrame,
     text:
-      `speed ×${speed}: ${s.interval.length} animation frames in ${seconds} s, ${drawn} of them drawn (${(drawn / seconds).toFixed(0)} fps), ${travelling} tiles travelling\n` +
+      `speed ×${speed}: ${s.interval.length} animation frames in ${seconds} s, ${drawn} of them drawn (${(drawn / seconds).toFixed(0)} fps; ${baseDrawn} redrew the base layer), ${travelling} tiles travelling\n` +
       `  frame interval  median ${quantile(presented, 0.5).toFixed(1)} ms, p99 ${p99.toFixed(1)} ms between drawn frames (budget ${BUDGET_MS.toFixed(1)} ms at 60 fps)\n` +
       `  main-thread JS  median ${quantile(js, 0.5).toFixed(2)} ms, p99 ${quantile(js, 0.99).toFixed(2)} ms per drawn frame\n` +
       (kinds.length ? `  Chromium CPU    ${cpuPerFrame.toFixed(1)} ms per drawn frame: ${kinds.map(([k, ms]) => `${k} ${ms.toFixed(1)}`).join(', ')}\n` : '') +

@@ -54,7 +54,7 @@ export interface ViewInspection {
   speed(): { set: number; effective: number; pinned: boolean; slowed: number; reason: string };
   /** Starts counting frames afresh. */
   resetStats(): void;
-  /** Per animation frame since the reset: ms since the previous one, ms of JS in it, and whether it drew. */
+  /** Per animation frame since the reset: ms since the previous one, ms of JS in it, and what it drew (0: nothing; else BASE_CHANGED, OVERLAY_CHANGED or both). */
   stats(): { interval: number[]; js: number[]; rendered: number[] };
 }
 
@@ -554,6 +554,7 @@ async function main(): Promise<void> {
       }
     }
     let changed = needsRender ? BASE_CHANGED | OVERLAY_CHANGED : 0;
+    let drew = 0;
     needsRender = false;
     const k = scene.scale.x;
     panes.forEach((p, i) => {
@@ -583,8 +584,12 @@ async function main(): Promise<void> {
         baseScene.position.copyFrom(scene.position);
         baseScene.scale.copyFrom(scene.scale);
         baseApp.render();
+        drew |= BASE_CHANGED;
       }
-      if (changed & OVERLAY_CHANGED || labelsMoved) app.render();
+      if (changed & OVERLAY_CHANGED || labelsMoved) {
+        app.render();
+        drew |= OVERLAY_CHANGED;
+      }
     }
     // The side panels and the timeline a few times a second, when something in them changed.
     if (panelsStale && now - lastPanelsDrawn > 200) {
@@ -595,7 +600,7 @@ async function main(): Promise<void> {
     const i = stats.n++ % STATS;
     stats.interval[i] = interval;
     stats.js[i] = performance.now() - t0;
-    stats.rendered[i] = changed ? 1 : 0;
+    stats.rendered[i] = drew;
   };
   requestAnimationFrame(loop);
 }
