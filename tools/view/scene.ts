@@ -294,13 +294,14 @@ export class Pane {
    * OVERLAY_CHANGED, both or neither (0).
    */
   update(dtMs: number, playing: boolean, view: Rect, zoom = 1): number {
-    if (!this.geo || !this.frame) return 0;
+    // The base follows the overlay when the page moves the pane (compare mode puts B beside A).
     let changed = false;
-    let overlay = false;
     if (this.base.x !== this.world.x || this.base.y !== this.world.y) {
       this.base.position.copyFrom(this.world.position);
       changed = true;
     }
+    if (!this.geo || !this.frame) return changed ? BASE_CHANGED : 0;
+    let overlay = false;
     const statics = zoom >= OUTLINE_MIN_ZOOM ? this.staticsAll : this.staticsBare;
     if (this.statics.count !== statics) this.statics.count = statics;
     // A margin, so that a little panning does not rebuild the index buffers at once.
