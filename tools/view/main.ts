@@ -99,9 +99,10 @@ async function main(): Promise<void> {
     return;
   }
   if (info.report) (document.getElementById('report') as HTMLAnchorElement).href = info.report;
-  // Two layers, each a canvas of its own: the base (switches, hosts, links, VM tiles),
-  // opaque, drawn only when one of them changed, and above it, transparent, what moves
-  // (travelling tiles, markers) and the labels. While migrations are in flight the
+  // Two layers, each a canvas of its own: the base (switches, hosts, links, VM tiles and
+  // the labels that move only with the view), opaque, drawn only when one of them
+  // changed, and above it, transparent, what moves (travelling tiles, markers) and the
+  // labels of transfers and decisions. While migrations are in flight the
   // overlay changes on every frame and the base seldom does; one canvas would rasterize
   // the 10,000 tiles again for every step of a travelling tile, and a software
   // rasterizer spends most of a frame on them. The browser's compositor lays the two
