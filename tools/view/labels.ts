@@ -6,7 +6,10 @@
 // where none is free. What is left out is still in the side panel (details, events).
 // Labels that ask to (transfers, decisions) also keep clear of the scene's tiles: the
 // host boxes with their VM tiles and the travelling tiles, passed as obstacles.
-// The placement is redone only when the view or a label's text changed.
+// The placement is redone only when the view or a label's text changed. Labels of the
+// kinds named `still` (those that move only with the view: switches, racks, hosts) are
+// drawn in a container of their own, which the page puts on the layer it redraws
+// seldom; `stillChanged` says whether one of them changed at the last placement.
 
 import { BitmapFont, BitmapText, Container } from 'pixi.js';
 
@@ -77,13 +80,17 @@ const NEARBY_ROWS = 8;
 
 export class LabelLayer {
   readonly container = new Container();
-  private readonly pool: BitmapText[] = [];
-  private used = 0;
+  /** The labels of the still kinds. */
+  readonly still = new Container();
+  private readonly pools: [BitmapText[], BitmapText[]] = [[], []];
+  private readonly used = [0, 0];
   placed: PlacedLabel[] = [];
-  /** The requests of the last placement, to tell whether anything changed. */
+  /** The requests of the last placement, to tell whether anything changed; and of its still labels alone. */
   private signature = '';
+  private stillSignature = '';
+  stillChanged = false;
 
-  constructor() {
+  constructor(private readonly stillKinds: ReadonlySet<string> = new Set()) {
     installFont();
   }
 
@@ -99,12 +106,14 @@ export class LabelLayer {
       toScreen(r, xy);
       sig += `${r.text}@${xy[0] | 0},${xy[1] | 0},${r.alpha ?? 1};`;
     }
+    this.stillChanged = false;
     if (sig === this.signature) return false;
     this.signature = sig;
     requests.sort((a, b) => a.priority - b.priority);
     const boxes: PlacedLabel[] = [];
-    this.used = 0;
     const blocked = requests.some((r) => r.avoid) ? obstacleGrid(obstacles) : undefined;
+    let stillSig = '';
+    this.used[0] = this.used[1] = 0;
     for (const r of requests) {
       toScreen(r, xy);
       const w = labelWidth(r.text, r.size);
@@ -139,7 +148,9 @@ export class LabelLayer {
       }
       if (!spot) continue;
       boxes.push(spot);
-      const t = this.take();
+      const still = this.stillKinds.has(r.kind);
+      if (still) stillSig += `${r.text}@${spot.x},${spot.y},${r.size},${r.tint},${r.alpha ?? 1};`;
+      const t = this.take(still ? 1 : 0);
       if (t.text !== r.text) t.text = r.text;
       t.style.fontSize = r.size;
       t.tint = r.tint;
@@ -147,19 +158,23 @@ export class LabelLayer {
       t.x = spot.x;
       t.y = spot.y;
     }
-    for (let i = this.used; i < this.pool.length; i++) this.pool[i].visible = false;
+    for (let k = 0; k < 2; k++) for (let i = this.used[k]; i < this.pools[k].length; i++) this.pools[k][i].visible = false;
     this.placed = boxes;
+    this.stillChanged = stillSig !== this.stillSignature;
+    this.stillSignature = stillSig;
     return true;
   }
 
-  private take(): BitmapText {
-    let t = this.pool[this.used];
+  /** A label from the pool of the moving (0) or the still (1) ones. */
+  private take(k: 0 | 1): BitmapText {
+    const pool = this.pools[k];
+    let t = pool[this.used[k]];
     if (!t) {
       t = new BitmapText({ text: '', style: { fontFamily: FONT, fontSize: 10 } });
-      this.pool.push(t);
-      this.container.addChild(t);
+      pool.push(t);
+      (k ? this.still : this.container).addChild(t);
     }
-    this.used++;
+    this.used[k]++;
     t.visible = true;
     return t;
   }

@@ -21,7 +21,7 @@
 import { Application, Container } from 'pixi.js';
 import { MigPhase, NIC_STRIDE, NicField, type FromWorker, type Mark, type Metric, type Scale } from './protocol';
 import { COLOR_BACKGROUND } from './palette';
-import { Pane, type PaneInspection } from './scene';
+import { BASE_CHANGED, OVERLAY_CHANGED, Pane, type PaneInspection } from './scene';
 import { LabelLayer, type Box, type LabelRequest, type PlacedLabel } from './labels';
 import { activeWindow, drawChart, drawScale, drawTimeline, formatTime, formatValue, timelineTime, type ChartDrawn, type ScaleDrawn, type TimelineDrawn } from './charts';
 
@@ -56,7 +56,7 @@ export interface ViewInspection {
   speed(): { set: number; effective: number; pinned: boolean; slowed: number; reason: string };
   /** Starts counting frames afresh. */
   resetStats(): void;
-  /** Per animation frame since the reset: ms since the previous one, ms of JS in it, and whether it drew. */
+  /** Per animation frame since the reset: ms since the previous one, ms of JS in it, and what it drew (0: nothing; else BASE_CHANGED, OVERLAY_CHANGED or both). */
   stats(): { interval: number[]; js: number[]; rendered: number[] };
 }
 
@@ -101,18 +101,36 @@ async function main(): Promise<void> {
     return;
   }
   if (info.report) (document.getElementById('report') as HTMLAnchorElement).href = info.report;
+  // Two layers, each a canvas of its own: the base (switches, hosts, links, VM tiles and
+  // the labels that move only with the view), opaque, drawn only when one of them
+  // changed, and above it, transparent, what moves (travelling tiles, markers) and the
+  // labels of transfers and decisions. While migrations are in flight the
+  // overlay changes on every frame and the base seldom does; one canvas would rasterize
+  // the 10,000 tiles again for every step of a travelling tile, and a software
+  // rasterizer spends most of a frame on them. The browser's compositor lays the two
+  // canvases over each other.
+  const baseApp = new Application();
   const app = new Application();
   // No multisampling: the scene is axis-aligned rectangles, and MSAA triples the cost of
   // every pixel on a software rasterizer. High-DPI screens get at most twice the pixels.
-  await app.init({ resizeTo: stage, background: COLOR_BACKGROUND, antialias: false, preference: 'webgl', autoStart: false, resolution: Math.min(2, window.devicePixelRatio || 1), autoDensity: true });
-  app.ticker.stop();
-  const software = softwareRenderer(app);
-  if (software && app.renderer.resolution !== 1) app.renderer.resize(app.screen.width, app.screen.height, 1);
-  stage.appendChild(app.canvas);
-  // The scene zooms and pans; labels stay at their size, above it.
+  const options = { resizeTo: stage, antialias: false, preference: 'webgl', autoStart: false, resolution: Math.min(2, window.devicePixelRatio || 1), autoDensity: true } as const;
+  await baseApp.init({ ...options, background: COLOR_BACKGROUND });
+  await app.init({ ...options, backgroundAlpha: 0 });
+  const software = softwareRenderer(app) || softwareRenderer(baseApp);
+  for (const a of [baseApp, app]) {
+    a.ticker.stop();
+    if (software && a.renderer.resolution !== 1) a.renderer.resize(a.screen.width, a.screen.height, 1);
+  }
+  app.canvas.style.position = 'absolute';
+  app.canvas.style.left = app.canvas.style.top = '0';
+  stage.append(baseApp.canvas, app.canvas);
+  // The scene zooms and pans; labels stay at their size, above it. The base layer's scene follows the overlay's.
   const scene = new Container();
-  const labelLayer = new LabelLayer();
+  const baseScene = new Container();
+  // Labels that move only with the view go on the base layer; those of transfers and decisions, which move with the tiles, above.
+  const labelLayer = new LabelLayer(new Set(['title', 'switch', 'rack', 'link', 'host']));
   app.stage.addChild(scene, labelLayer.container);
+  baseApp.stage.addChild(baseScene, labelLayer.still);
 
   const hud = document.getElementById('hud')!;
   const log = document.getElementById('log')!;
@@ -234,7 +252,10 @@ async function main(): Promise<void> {
 
   const panes = [new Pane(info.compare ? 'A: as written' : info.file, 0, onMessage)];
   if (info.compare) panes.push(new Pane(`B: ${info.compare.label}`, 10, onMessage));
-  for (const p of panes) scene.addChild(p.world);
+  for (const p of panes) {
+    scene.addChild(p.world);
+    baseScene.addChild(p.base);
+  }
   panes[0].send({ type: 'start', text: info.text, file: info.file });
   if (info.compare) panes[1].send({ type: 'start', text: info.text, file: info.file, set: info.compare.set });
 
@@ -480,6 +501,7 @@ async function main(): Promise<void> {
   });
   window.addEventListener('resize', () => {
     // The renderer follows the stage's size on its own; the scene is fitted again unless the user moved it.
+    baseApp.resize();
     app.resize();
     if (fitted) fit();
     panelsStale = true;
@@ -568,7 +590,8 @@ async function main(): Promise<void> {
         if (metrics) lastPanelMs = now;
       }
     }
-    let changed = needsRender;
+    let changed = needsRender ? BASE_CHANGED | OVERLAY_CHANGED : 0;
+    let drew = 0;
     needsRender = false;
     const k = scene.scale.x;
     panes.forEach((p, i) => {
@@ -578,7 +601,7 @@ async function main(): Promise<void> {
       view.w = app.screen.width / k;
       view.h = app.screen.height / k;
       Object.assign(views[i], view);
-      changed = p.update(dt, playing, view, k) || changed;
+      changed |= p.update(dt, playing, view, k);
     });
     if (changed) {
       requests.length = 0;
@@ -593,7 +616,7 @@ async function main(): Promise<void> {
         o.h *= k;
       }
       // Anchors are in the scene's coordinates (each pane adds its offset).
-      labelLayer.place(
+      const labelsMoved = labelLayer.place(
         requests,
         (r, out) => {
           out[0] = scene.x + r.x * k;
@@ -603,7 +626,17 @@ async function main(): Promise<void> {
         app.screen.height,
         obstacles,
       );
-      app.render();
+      if (labelLayer.stillChanged) changed |= BASE_CHANGED;
+      if (changed & BASE_CHANGED) {
+        baseScene.position.copyFrom(scene.position);
+        baseScene.scale.copyFrom(scene.scale);
+        baseApp.render();
+        drew |= BASE_CHANGED;
+      }
+      if (changed & OVERLAY_CHANGED || labelsMoved) {
+        app.render();
+        drew |= OVERLAY_CHANGED;
+      }
     }
     // The side panels and the timeline a few times a second, when something in them changed.
     if (panelsStale && now - lastPanelsDrawn > 200) {
@@ -614,7 +647,7 @@ async function main(): Promise<void> {
     const i = stats.n++ % STATS;
     stats.interval[i] = interval;
     stats.js[i] = performance.now() - t0;
-    stats.rendered[i] = changed ? 1 : 0;
+    stats.rendered[i] = drew;
   };
   requestAnimationFrame(loop);
 }

@@ -9,7 +9,13 @@
 // them in screen space where they do not collide (tools/view/labels.ts). A new frame rewrites colours and sizes in place; tiles are laid out
 // again only when a placement changed; between frames only what moves (migrating
 // tiles, tiles gliding to a new host, markers fading) is touched, and `update` says
-// whether anything needs drawing.
+// whether anything needs drawing, and on which of the page's two layers.
+//
+// The static, paths and per-frame batches form the pane's base (`base`), which changes
+// only when a frame from the worker changes a colour or a size, a tile glides or a
+// migration starts or ends; the overlay (`world`) changes on every animation frame while
+// tiles travel. The page draws the two on separate canvases, so that a frame in which
+// only tiles travelled does not rasterize the 10,000 tiles under them again.
 //
 // On a software rasterizer every rectangle and every pixel drawn costs CPU time, so the
 // scene keeps both down: hosts are outlines, overlapping paths are merged, travelling
@@ -107,12 +113,19 @@ export interface PaneInspection {
   readonly settled: boolean;
 }
 
+/** What `Pane.update` says changed: the base layer, the overlay, or both. */
+export const BASE_CHANGED = 1;
+export const OVERLAY_CHANGED = 2;
+
 export class Pane {
   readonly worker: Worker;
   layout?: Layout;
   geo?: SceneLayout;
   frame?: Frame;
+  /** The overlay: travelling tiles, their progress, marker rings. Its position is the pane's offset in the scene. */
   readonly world = new Container();
+  /** Switches, host outlines, paths, links, load bars and VM tiles, drawn on the base layer at the same offset. */
+  readonly base = new Container();
   private readonly statics = new QuadBatch(1024, 'static');
   private readonly dynamic = new QuadBatch(1024, 'dynamic');
   private readonly paths = new QuadBatch(64, 'paths');
@@ -169,13 +182,15 @@ export class Pane {
     this.worker = new Worker(new URL('./sim-worker.ts', import.meta.url), { type: 'module' });
     this.worker.onmessage = (e: MessageEvent<FromWorker>) => onMessage(this, e.data);
     this.world.x = offsetX;
+    this.base.x = offsetX;
     // Switches, hosts, links and tiles are opaque: drawn without blending, which saves a
     // read of every pixel they cover. The overlay fades, so it blends.
     this.statics.mesh.state.blend = false;
     this.dynamic.mesh.state.blend = false;
     this.paths.mesh.state.blend = false;
     // Paths go under the links: a busy link along a path still shows its utilization.
-    this.world.addChild(this.statics.mesh, this.paths.mesh, this.dynamic.mesh, this.overlay.mesh);
+    this.base.addChild(this.statics.mesh, this.paths.mesh, this.dynamic.mesh);
+    this.world.addChild(this.overlay.mesh);
   }
 
   send(m: ToWorker): void {
@@ -275,11 +290,18 @@ export class Pane {
   /**
    * Brings the scene up to date: applies a frame that arrived, moves what travels or
    * glides, ages markers (while playing), and leaves out what lies outside `view` (the
-   * visible area in this pane's coordinates). Returns whether anything visible changed.
+   * visible area in this pane's coordinates). Returns what visible changed: BASE_CHANGED,
+   * OVERLAY_CHANGED, both or neither (0).
    */
-  update(dtMs: number, playing: boolean, view: Rect, zoom = 1): boolean {
-    if (!this.geo || !this.frame) return false;
+  update(dtMs: number, playing: boolean, view: Rect, zoom = 1): number {
+    // The base follows the overlay when the page moves the pane (compare mode puts B beside A).
     let changed = false;
+    if (this.base.x !== this.world.x || this.base.y !== this.world.y) {
+      this.base.position.copyFrom(this.world.position);
+      changed = true;
+    }
+    if (!this.geo || !this.frame) return changed ? BASE_CHANGED : 0;
+    let overlay = false;
     const statics = zoom >= OUTLINE_MIN_ZOOM ? this.staticsAll : this.staticsBare;
     if (this.statics.count !== statics) this.statics.count = statics;
     // A margin, so that a little panning does not rebuild the index buffers at once.
@@ -292,26 +314,24 @@ export class Pane {
     this.dynamic.setView(x0, y0, x1, y1);
     changed = this.statics.commit() || changed;
     if (this.fresh) {
+      // A frame whose colours and sizes are those drawn already changes only the overlay: the batches' commits tell.
       this.applyFrame(this.frame);
       this.fresh = false;
       this.overlayStale = true;
-      changed = true;
+      overlay = true;
     }
-    if (this.glide(dtMs)) changed = this.overlayStale = true;
-    if (this.travels.size || this.markers.length) changed = this.animate(dtMs, playing) || changed;
+    if (this.glide(dtMs)) overlay = this.overlayStale = true;
+    if (this.travels.size || this.markers.length) overlay = this.animate(dtMs, playing) || overlay;
     else if (this.overlay.count) {
       this.overlay.count = 0;
       this.groups = [];
-      changed = true;
+      overlay = true;
     }
-    if (this.pathsDirty) {
-      this.drawPaths();
-      changed = true;
-    }
+    if (this.pathsDirty) this.drawPaths();
     changed = this.dynamic.commit() || changed;
     changed = this.paths.commit() || changed;
-    changed = this.overlay.commit() || changed;
-    return changed;
+    overlay = this.overlay.commit() || overlay;
+    return (changed ? BASE_CHANGED : 0) | (overlay ? OVERLAY_CHANGED : 0);
   }
 
   private applyFrame(f: Frame): void {
