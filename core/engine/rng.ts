@@ -157,7 +157,9 @@ export class Rng {
       const k = Math.floor(((2 * a) / us + b) * u + lambda + 0.43);
       if (us >= 0.07 && v <= this.ptrsVr) return k;
       if (k < 0 || (us < 0.013 && v > us)) continue;
-      if (Math.log(v) + this.ptrsLogInvAlpha - Math.log(a / (us * us) + b) <= -lambda + k * this.ptrsLogLambda - logFactorial(k)) return k;
+      // The logarithms are taken here, not at setup: callers whose mean changes at every
+      // draw mostly return from the squeeze above.
+      if (Math.log(v) + Math.log(this.ptrsInvAlpha) - Math.log(a / (us * us) + b) <= -lambda + k * Math.log(lambda) - logFactorial(k)) return k;
     }
   }
 
@@ -166,8 +168,7 @@ export class Rng {
   private ptrsA = 0;
   private ptrsB = 0;
   private ptrsVr = 0;
-  private ptrsLogInvAlpha = 0;
-  private ptrsLogLambda = 0;
+  private ptrsInvAlpha = 0;
 
   private ptrsSetup(lambda: number): void {
     const b = 0.931 + 2.53 * Math.sqrt(lambda);
@@ -175,8 +176,7 @@ export class Rng {
     this.ptrsB = b;
     this.ptrsA = -0.059 + 0.02483 * b;
     this.ptrsVr = 0.9277 - 3.6224 / (b - 2);
-    this.ptrsLogInvAlpha = Math.log(1.1239 + 1.1328 / (b - 3.4));
-    this.ptrsLogLambda = Math.log(lambda);
+    this.ptrsInvAlpha = 1.1239 + 1.1328 / (b - 3.4);
   }
 
   /** Fills a byte array with random bytes (for guest AT_RANDOM, getrandom). */
