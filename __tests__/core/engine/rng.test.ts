@@ -3,6 +3,13 @@ import { Rng, RngStreams } from '../../../core/engine/rng';
 
 const draw = (r: Rng, n = 8) => Array.from({ length: n }, () => r.nextU32());
 
+/** ln k!, summed term by term (the reference for the sampler's table and series). */
+const logFactTable: number[] = [0, 0];
+const logFact = (k: number) => {
+  for (let i = logFactTable.length; i <= k; i++) logFactTable.push(logFactTable[i - 1] + Math.log(i));
+  return logFactTable[k];
+};
+
 describe('Rng', () => {
   it('gives the same sequence for the same seed and name', () => {
     expect(draw(new Rng(7, 'a'))).toEqual(draw(new Rng(7, 'a')));
@@ -42,6 +49,77 @@ describe('Rng', () => {
       expect(sum / 20000 / lambda).toBeCloseTo(1, 1);
     }
     expect(r.poisson(0)).toBe(0);
+  });
+
+  // Mutations that must break it: the normal approximation put back above 30 (the
+  // chi-square at 31 fails), or the chop-down search started from p = 1 instead of
+  // e^-lambda (P(0) fails).
+  it('draws exact Poisson deviates: mean, variance, P(0) and the whole law, at every lambda', () => {
+    const n = 200000;
+    for (const lambda of [0.1, 3, 9.99, 10, 29, 31, 500, 1e5]) {
+      const r = new Rng(17, `poisson-${lambda}`);
+      let sum = 0;
+      let sumSq = 0;
+      let zeros = 0;
+      let bad = 0;
+      const counts = new Map<number, number>();
+      for (let i = 0; i < n; i++) {
+        const k = r.poisson(lambda);
+        if (!(Number.isInteger(k) && k >= 0)) bad++;
+        sum += k;
+        sumSq += k * k;
+        if (k === 0) zeros++;
+        counts.set(k, (counts.get(k) ?? 0) + 1);
+      }
+      expect(bad).toBe(0);
+      const mean = sum / n;
+      const variance = (sumSq - n * mean * mean) / (n - 1);
+      // Six standard errors: the mean's is sqrt(lambda/n), the sample variance's
+      // sqrt((mu4 - sigma^4)/n) with mu4 = lambda(1 + 3 lambda) for a Poisson law.
+      expect(Math.abs(mean - lambda)).toBeLessThan(6 * Math.sqrt(lambda / n));
+      expect(Math.abs(variance - lambda)).toBeLessThan(6 * Math.sqrt((lambda + 2 * lambda * lambda) / n));
+      const p0 = Math.exp(-lambda);
+      expect(Math.abs(zeros / n - p0)).toBeLessThan(6 * Math.sqrt((p0 * (1 - p0)) / n) + 1e-9);
+      // Pearson's chi-square over the cells of expected count >= 20 (the rest pooled in
+      // the two tails), against the 1e-6 quantile: a normal approximation's skew fails it.
+      const logPmf = (k: number) => -lambda + k * Math.log(lambda) - logFact(k);
+      const mode = Math.floor(lambda);
+      let lo = mode;
+      while (lo > 0 && n * Math.exp(logPmf(lo - 1)) >= 20) lo--;
+      let hi = mode;
+      while (n * Math.exp(logPmf(hi + 1)) >= 20) hi++;
+      let chi = 0;
+      let inside = 0;
+      let insideP = 0;
+      for (let k = lo; k <= hi; k++) {
+        const e = n * Math.exp(logPmf(k));
+        const o = counts.get(k) ?? 0;
+        chi += ((o - e) * (o - e)) / e;
+        inside += o;
+        insideP += e / n;
+      }
+      let below = 0;
+      let belowP = 0;
+      for (let k = 0; k < lo; k++) {
+        below += counts.get(k) ?? 0;
+        belowP += Math.exp(logPmf(k));
+      }
+      const above = n - inside - below;
+      const aboveP = 1 - insideP - belowP;
+      if (belowP * n >= 5) chi += (below - belowP * n) ** 2 / (belowP * n);
+      if (aboveP * n >= 5) chi += (above - aboveP * n) ** 2 / (aboveP * n);
+      const df = hi - lo + 2;
+      // Wilson–Hilferty: the chi-square quantile at 1 - 1e-6 (z = 4.753).
+      const limit = df * (1 - 2 / (9 * df) + 4.753 * Math.sqrt(2 / (9 * df))) ** 3;
+      expect(chi).toBeLessThan(limit);
+    }
+  });
+
+  it('takes no draw for a mean of zero or less', () => {
+    const a = new Rng(4, 'z');
+    const b = new Rng(4, 'z');
+    expect(a.poisson(0) + a.poisson(-1) + a.poisson(NaN)).toBe(0);
+    expect(a.nextU32()).toBe(b.nextU32());
   });
 
   // Mutation that must break it: any change to the generator's shifts, rotations or

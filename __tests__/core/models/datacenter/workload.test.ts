@@ -101,6 +101,23 @@ describe('the workload.synthetic plugin', () => {
     for (const err of await agreement(scenario)) expect(err).toBeLessThan(0.1);
   });
 
+  // Mutation that must break it: a step's means overwriting the pending ones instead of
+  // adding to them (dropping `pendingOldWrites[vm] += pendingStepWrites[vm]`), or the
+  // latest step's writes left out of a VM's count when it is drawn.
+  it('draws the counts of a VM in aggregate mode when observed, with the law of draws made every step', async () => {
+    const { sim } = await runText(
+      newScenario('deferred')
+        .tick('100ms')
+        .duration('60s')
+        .hosts({ profile: 'x86-64-server' })
+        .vms({ count: 8, memory: '1GiB', workload: { kind: 'synthetic', distribution: 'uniform', writesPerSecond: 1000, readsPerSecond: 3000 } }),
+    );
+    // Poisson totals: six standard deviations (sqrt of the mean) either side.
+    for (const [name, mean] of [['workload.writes', 8 * 1000 * 60], ['workload.reads', 8 * 3000 * 60]] as const) {
+      expect(Math.abs(sim.metrics.value(name)! - mean)).toBeLessThan(6 * Math.sqrt(mean));
+    }
+  });
+
   it('dirties nothing in a read-only phase and resets its logs on request', async () => {
     const { sim } = await runText(scenario(false).duration('3s'));
     const act = sim.services.get(MemoryActivity);
