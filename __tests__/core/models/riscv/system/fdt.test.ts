@@ -7,6 +7,8 @@
 // Mutation that must break these tests: swapping the PLIC's two interrupts-extended
 // entries (S-mode external first) — checked: 'is the tree QEMU writes for its virt board'
 // and 'wires the CLINT and PLIC to the hart's M and S interrupt lines' fail.
+// Also placing the PCI host's 64-bit window at the 16 GiB boundary below RAM's end
+// instead of above — checked: the comparison with QEMU's tree and the window test fail.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { FdtNode, virtBoardDtb, writeDtb, type VirtBoardOptions } from '../../../../../core/models/riscv/system/fdt';
