@@ -227,6 +227,34 @@ function defaultRngSeed(): Uint8Array {
   return out;
 }
 
+/** QEMU virt's generic PCIe host bridge (ECAM at 0x30000000): its legacy INTx lines
+ *  swizzled over PLIC sources 32..35 by slot, an I/O window, a 32-bit window, and the
+ *  64-bit window QEMU places at the first 16 GiB boundary past RAM. */
+function pciHostNode(soc: FdtNode, memoryBytes: number): void {
+  const map: number[] = [];
+  for (let slot = 0; slot < 4; slot++) {
+    for (let pin = 1; pin <= 4; pin++) map.push(slot << 11, 0, 0, pin, PHANDLE_PLIC, 0x20 + ((slot + pin - 1) % 4));
+  }
+  const highSize = 16 * 2 ** 30;
+  const highBase = Math.ceil((VIRT_DRAM_BASE + memoryBytes) / highSize) * highSize;
+  const hi = (v: number) => Math.floor(v / 2 ** 32);
+  const lo = (v: number) => v % 2 ** 32;
+  soc
+    .child('pci@30000000')
+    .u32('interrupt-map-mask', 0x1800, 0, 0, 7)
+    .u32('interrupt-map', ...map)
+    .u32('ranges', 0x1000000, 0, 0, 0, 0x3000000, 0, 0x10000, 0x2000000, 0, 0x40000000, 0, 0x40000000, 0, 0x40000000, 0x3000000, hi(highBase), lo(highBase), hi(highBase), lo(highBase), hi(highSize), lo(highSize))
+    .u64('reg', 0x30000000, 0x10000000)
+    .empty('dma-coherent')
+    .u32('bus-range', 0, 0xff)
+    .u32('linux,pci-domain', 0)
+    .str('device_type', 'pci')
+    .str('compatible', 'pci-host-ecam-generic')
+    .u32('#size-cells', 2)
+    .u32('#interrupt-cells', 1)
+    .u32('#address-cells', 3);
+}
+
 /** The device tree of QEMU's virt board with one hart, for the devices of virt.ts. */
 export function virtBoardTree(opts: VirtBoardOptions): FdtNode {
   const root = new FdtNode('');
@@ -235,6 +263,15 @@ export function virtBoardTree(opts: VirtBoardOptions): FdtNode {
   if (opts.pmu ?? true) {
     root.child('pmu').u32('riscv,event-to-mhpmcounters', ...pmuEventMap(opts.pmuCounters ?? 16)).str('compatible', 'riscv,pmu');
   }
+
+  // QEMU's nodes for devices this machine does not have are written all the same: Linux
+  // keeps an unflattened copy of the tree, so the memory it reserves at boot depends on
+  // them. Nothing answers at their addresses (an access faults, as absent hardware), and
+  // nothing there is probed: the committed kernel has no fw-cfg, CFI flash, goldfish RTC,
+  // PCI or virtio driver, and OpenSBI's generic platform looks only for its console,
+  // timer, IPI and reset devices.
+  root.child('fw-cfg@10100000').empty('dma-coherent').u64('reg', 0x10100000, 0x18).str('compatible', 'qemu,fw-cfg-mmio');
+  root.child('flash@20000000').u32('bank-width', 4).u64('reg', 0x20000000, 0x2000000, 0x22000000, 0x2000000).str('compatible', 'cfi-flash');
 
   const chosen = root.child('chosen');
   if (opts.initrd) {
@@ -250,6 +287,14 @@ export function virtBoardTree(opts: VirtBoardOptions): FdtNode {
 
   root.child('poweroff').u32('value', FINISHER_PASS).u32('offset', 0).u32('regmap', PHANDLE_TEST).str('compatible', 'syscon-poweroff');
   root.child('reboot').u32('value', FINISHER_RESET).u32('offset', 0).u32('regmap', PHANDLE_TEST).str('compatible', 'syscon-reboot');
+
+  root
+    .child('platform-bus@4000000')
+    .u32('interrupt-parent', PHANDLE_PLIC)
+    .u32('ranges', 0, 0, 0x4000000, 0x2000000)
+    .u32('#address-cells', 1)
+    .u32('#size-cells', 1)
+    .strs('compatible', ['qemu,platform', 'simple-bus']);
 
   if (!(opts.memoryBytes > 0) || opts.memoryBytes % 4096) throw new Error(`device tree: memory size ${opts.memoryBytes} is not a positive multiple of 4 KiB`);
   root
@@ -278,6 +323,7 @@ export function virtBoardTree(opts: VirtBoardOptions): FdtNode {
 
   const soc = root.child('soc');
   soc.u32('#address-cells', 2).u32('#size-cells', 2).str('compatible', 'simple-bus').empty('ranges');
+  soc.child('rtc@101000').u32('interrupts', 11).u32('interrupt-parent', PHANDLE_PLIC).u64('reg', 0x101000, 0x1000).str('compatible', 'google,goldfish-rtc');
   soc
     .child(`serial@${UART_BASE.toString(16)}`)
     .u32('interrupts', UART_IRQ)
@@ -290,6 +336,12 @@ export function virtBoardTree(opts: VirtBoardOptions): FdtNode {
     .phandle(PHANDLE_TEST)
     .u64('reg', FINISHER_BASE, FINISHER_SIZE)
     .strs('compatible', ['sifive,test1', 'sifive,test0', 'syscon']);
+  pciHostNode(soc, opts.memoryBytes);
+  // Eight virtio-mmio slots on PLIC sources 1..8, written last to first as QEMU does.
+  for (let slot = 8; slot >= 1; slot--) {
+    const base = 0x10000000 + slot * 0x1000;
+    soc.child(`virtio_mmio@${base.toString(16)}`).u32('interrupts', slot).u32('interrupt-parent', PHANDLE_PLIC).u64('reg', base, 0x1000).str('compatible', 'virtio,mmio');
+  }
   soc
     .child(`plic@${PLIC_BASE.toString(16)}`)
     .phandle(PHANDLE_PLIC)
