@@ -446,12 +446,14 @@ describeBrowser('the visualizer', () => {
     const group = panes[0].groups.filter((g) => g.n > 2).sort((a, b) => b.n - a.n)[0];
     expect(group.label).toMatch(new RegExp(`^×${group.n} r\\d+`));
     // One label per group, never one per transfer: groups elsewhere may share the text
-    // ("×3 r1" at two tiles), so the labels with it are at most the groups with it.
+    // ("×3 r1" at two tiles), so the labels with it are at most the groups with it. (A
+    // group's label may be left out where the paused frame leaves it no free place, so
+    // only some transfer label is required.)
     const labels = await ask(page, 'labels');
     const same = panes[0].groups.filter((g) => g.label === group.label).length;
     const shown = labels.filter((l) => l.kind === 'transfer' && l.text === group.label).length;
-    expect(shown).toBeGreaterThanOrEqual(1);
     expect(shown).toBeLessThanOrEqual(same);
+    expect(labels.filter((l) => l.kind === 'transfer').length).toBeGreaterThan(0);
     const [[x, y]] = await onPage(page, [[group.x + TILE / 2, group.y + TILE / 2]]);
     await page.mouse.move(x, y);
     await page.waitForFunction('window.virtlabView.panes()[0].groups.some((g) => g.open)');
