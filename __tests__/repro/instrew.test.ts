@@ -4,6 +4,12 @@
 // guest calls to host calls whose returns come back where expected, keeps registers
 // in locals, and — translating every region on first execution, as Instrew does —
 // translates much of a cold program that runs once, where tiering translates little.
+//
+// Mutations of the mechanism that must break it (each checked once; the comment above
+// each test says which assertion fails): regions cut at every basic block (maxBlocks
+// forced to 1); the call's returned pc compared with the wrong return address; register
+// promotion ignored; region formation ignoring installed regions' entries, or stopping at
+// any code they hold past their entries; eager mode tiering anyway.
 import { resolveEngine } from '../../tools/cli/exec';
 import { guestPrograms, runGuestCase } from '../../tools/node/guests';
 
