@@ -4,7 +4,9 @@
 // supervisor mode; traps are not delegated, so they land in machine mode with exact
 // mcause, mepc and mtval.
 import { Bus } from '../../core/models/riscv/system/bus';
-import { PrivilegedHart, RAM_BASE, SATP_SV48, SATP_SV57 } from '../../core/models/riscv/system/hart';
+import { PrivilegedHart, RAM_BASE, SATP_SV39, SATP_SV48, SATP_SV57 } from '../../core/models/riscv/system/hart';
+import { VirtMachine } from '../../core/models/riscv/system/machine';
+import { nodeAt, prop, readDtb, strings } from '../core/models/riscv/system/dtb-reader';
 
 const csrrw = (rd: number, csr: number, rs1: number) => ((csr << 20) | (rs1 << 15) | (1 << 12) | (rd << 7) | 0x73) >>> 0;
 const csrrs = (rd: number, csr: number, rs1: number) => ((csr << 20) | (rs1 << 15) | (2 << 12) | (rd << 7) | 0x73) >>> 0;
@@ -136,4 +138,19 @@ it('refuses Sv57 in satp when the hart offers at most Sv48 (as QEMU with sv57=of
   h.run(3);
   expect(h.reg(6)).toBe((9n << 60n) | 0x80042n);
   expect(h.satpMode).toBe(9);
+});
+
+it("offers Sv57 on the machine by default, and the widest mode --mmu allows, announced in the tree's mmu-type", () => {
+  // Mutation that breaks it (checked): the machine leaving the hart's limit at Sv57 whatever `mmu` says.
+  const announced = (m: VirtMachine) => {
+    const blob = m.hart.ram.subarray(m.dtbAddress - RAM_BASE);
+    return strings(prop(nodeAt(readDtb(blob).root, '/cpus/cpu@0'), 'mmu-type'));
+  };
+  const kernel = new Uint8Array(16);
+  const byDefault = new VirtMachine({ kernel, console: () => {} });
+  expect(byDefault.hart.maxSatpMode).toBe(SATP_SV57);
+  expect(announced(byDefault)).toEqual(['riscv,sv57']);
+  const sv39 = new VirtMachine({ kernel, mmu: 'sv39', console: () => {} });
+  expect(sv39.hart.maxSatpMode).toBe(SATP_SV39);
+  expect(announced(sv39)).toEqual(['riscv,sv39']);
 });

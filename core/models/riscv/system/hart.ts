@@ -169,8 +169,8 @@ export class PrivilegedHart implements InterruptLines {
   private farEpc = false;
   private farEpcLo = 0;
   private farEpcHi = 0;
-  /** The widest translation mode satp accepts (QEMU's `sv39`/`sv48`/`sv57` CPU properties). */
-  maxSatpMode = SATP_SV48;
+  /** The widest translation mode satp accepts: Sv57 as QEMU 7.2's hart (the machine may narrow it). */
+  maxSatpMode = SATP_SV57;
 
   readonly ram: Uint8Array;
   private readonly dv: DataView;
