@@ -186,6 +186,13 @@ export class PrivilegedHart implements InterruptLines {
   /** Virtual page numbers (hi·2^20 + (lo >>> 12), signed, exact); NaN when empty. */
   private readonly tlbTag = new Float64Array(TLB_SET * 3).fill(NaN);
   private readonly tlbOff = new Float64Array(TLB_SET * 3);
+  /** Per entry: the level of the leaf it is a 4 KiB slice of (0 for a page, 1 for 2 MiB, …). */
+  private readonly tlbLevel = new Uint8Array(TLB_SET * 3);
+  /** The virtual page numbers [superFirst, superEnd) that cover every superpage slice in the TLB. */
+  private superFirst = Infinity;
+  private superEnd = -Infinity;
+  /** The level of the leaf the last walk found. */
+  private leafLevel = 0;
   /** TLB set bases of the current data and fetch regimes. */
   private dataSet = 2 * TLB_SET;
   private fetchSet = 2 * TLB_SET;
@@ -334,13 +341,27 @@ export class PrivilegedHart implements InterruptLines {
 
   flushTlb(): void {
     this.tlbTag.fill(NaN);
+    this.superFirst = Infinity;
+    this.superEnd = -Infinity;
   }
 
-  /** sfence.vma with an address: drops the page's entries in every regime (ASIDs are not kept in entries). */
+  /**
+   * sfence.vma with an address: drops the page's entries in every regime (ASIDs are not
+   * kept in entries), and, when the address lies in a superpage the TLB holds slices of,
+   * every slice of that superpage (the whole leaf is what the fence covers).
+   */
   private flushTlbPage(lo: number, hi: number): void {
+    const tag = this.tlbTag;
     const vpn = hi * TWO20 + (lo >>> 12);
     const i = (lo >>> 12) & (TLB_SIZE - 1);
-    for (let s = 0; s < 9; s++) if (this.tlbTag[s * TLB_SIZE + i] === vpn) this.tlbTag[s * TLB_SIZE + i] = NaN;
+    for (let s = 0; s < 9; s++) if (tag[s * TLB_SIZE + i] === vpn) tag[s * TLB_SIZE + i] = NaN;
+    if (vpn < this.superFirst || vpn >= this.superEnd) return;
+    const level = this.tlbLevel;
+    for (let e = 0; e < tag.length; e++) {
+      if (level[e] === 0 || tag[e] !== tag[e]) continue;
+      const span = 2 ** (9 * level[e]);
+      if (Math.floor(tag[e] / span) === Math.floor(vpn / span)) tag[e] = NaN;
+    }
   }
 
   // ---- PMP ----
@@ -376,6 +397,24 @@ export class PrivilegedHart implements InterruptLines {
       }
     }
     this.flushTlb();
+  }
+
+  /**
+   * Does PMP decide alike for every byte of the page at pageBase? Only then may the TLB
+   * keep the page: the first entry that touches the page must cover all of it (an entry
+   * smaller than a page, or straddling one, leaves that page to be checked per access).
+   */
+  private pmpPageUniform(pageBase: number): boolean {
+    if (!this.pmpActive) return true;
+    const end = pageBase + 4096;
+    for (let i = 0; i < 16; i++) {
+      if ((this.pmpCfg[i] & 0x18) === 0) continue;
+      const lo = this.pmpLo[i];
+      const hi = this.pmpHi[i];
+      if (lo <= pageBase && hi >= end) return true;
+      if (lo < end && hi > pageBase) return false;
+    }
+    return true;
   }
 
   /** May mode `m` make an access of `kind` to physical address pa? */
@@ -419,6 +458,7 @@ export class PrivilegedHart implements InterruptLines {
    */
   translateWords(lo: number, hi: number, kind: number): number {
     const m = kind === FETCH ? this.mode : this.dataMode();
+    this.leafLevel = 0;
     let pa: number;
     if (m === 3 || this.satpMode === 0) {
       // Bare: the 56 physical address bits.
@@ -427,11 +467,20 @@ export class PrivilegedHart implements InterruptLines {
     } else pa = this.walk(lo, hi, kind, m);
     if (!this.pmpAllows(pa, kind, m)) this.raise(this.accessFaultFor(kind), lo, hi);
     const off = pa - RAM_BASE;
-    if (off >= 0 && off < this.ramSize) {
+    if (off >= 0 && off < this.ramSize && this.pmpPageUniform(pa - (pa % 4096))) {
       const set = (kind === FETCH ? this.fetchSet : this.dataSet) + kind * TLB_SIZE;
       const i = set + ((lo >>> 12) & (TLB_SIZE - 1));
-      this.tlbTag[i] = hi * TWO20 + (lo >>> 12);
+      const vpn = hi * TWO20 + (lo >>> 12);
+      this.tlbTag[i] = vpn;
       this.tlbOff[i] = off - (off & 4095);
+      this.tlbLevel[i] = this.leafLevel;
+      if (this.leafLevel > 0) {
+        // The virtual pages of superpages the TLB holds slices of, for sfence.vma by address.
+        const span = 2 ** (9 * this.leafLevel);
+        const first = vpn - (((vpn % span) + span) % span);
+        if (first < this.superFirst) this.superFirst = first;
+        if (first + span > this.superEnd) this.superEnd = first + span;
+      }
     }
     return pa;
   }
@@ -469,6 +518,7 @@ export class PrivilegedHart implements InterruptLines {
       if (!ok) this.raise(this.faultFor(kind), va, vaHi);
       const span = 2 ** (9 * level);
       if (ppn % span !== 0) this.raise(this.faultFor(kind), va, vaHi);
+      this.leafLevel = level;
       // Accessed and dirty are set by the walker, as QEMU's virt does.
       const want = kind === WRITE ? PTE_A | PTE_D : PTE_A;
       if ((lo & want) !== want) {
