@@ -583,7 +583,8 @@ export class PrivilegedHart implements InterruptLines {
     for (let i = 0; i < size; i++) {
       const bLo = (va + i) | 0;
       const bHi = (vaHi + (bLo >>> 0 < va >>> 0 ? 1 : 0)) | 0;
-      const b = this.physRead(this.translateWords(bLo, bHi, READ), 1, READ, va, vaHi);
+      // A fault names the first byte that faults: the next page's start, as QEMU's does.
+      const b = this.physRead(this.translateWords(bLo, bHi, READ), 1, READ, bLo, bHi);
       if (i < 4) lo |= b << (8 * i);
       else hi |= b << (8 * (i - 4));
     }
@@ -608,7 +609,10 @@ export class PrivilegedHart implements InterruptLines {
       const bLo = (va + i) | 0;
       pas.push(this.translateWords(bLo, (vaHi + (bLo >>> 0 < va >>> 0 ? 1 : 0)) | 0, WRITE));
     }
-    for (let i = 0; i < size; i++) this.physWrite(pas[i], 1, ((i < 4 ? lo >>> (8 * i) : hi >>> (8 * (i - 4))) & 255), va, vaHi);
+    for (let i = 0; i < size; i++) {
+      const bLo = (va + i) | 0;
+      this.physWrite(pas[i], 1, ((i < 4 ? lo >>> (8 * i) : hi >>> (8 * (i - 4))) & 255), bLo, (vaHi + (bLo >>> 0 < va >>> 0 ? 1 : 0)) | 0);
+    }
   }
 
   // ---- decoded code ----
@@ -1183,6 +1187,15 @@ export class PrivilegedHart implements InterruptLines {
     const wide = op >= Op.LR_D;
     const size = wide ? 8 : 4;
     const base = wide ? op - (Op.LR_D - Op.LR_W) : op;
+    // SC compares its address with the reservation before any access, as QEMU's does:
+    // with none held, or at an address LR cannot have reserved (misaligned), it fails
+    // without touching memory, so it neither faults nor traps as misaligned.
+    if (base === Op.SC_W && (this.reservation === -1 || (va & (size - 1)) !== 0)) {
+      this.reservation = -1;
+      x[rd] = 1;
+      x[rd + 1] = 0;
+      return;
+    }
     if ((va & (size - 1)) !== 0) this.raise(base === Op.LR_W ? CAUSE.LOAD_MISALIGNED : CAUSE.STORE_MISALIGNED, va, vaHi);
     if (base === Op.LR_W) {
       const pa = this.translateWords(va, vaHi, READ);
