@@ -92,3 +92,71 @@ it('drops every cached slice of a 2 MiB page on sfence.vma with any address insi
   expect(h.reg(13)).toBe(0x2e2_0002_0002n);
   expect(h.traps).toBe(0);
 });
+
+/**
+ * Sv39 tables with RAM 1:1 and two 4 KiB pages at 0x4000_0000: G (PTE.G set) and N (not
+ * global), on frames 1 and 2; `remap` points them at frames 3 and 4 without a fence.
+ */
+function asidSetup(sProgram: number[]): { h: PrivilegedHart; remap: () => void; frame: (k: number) => bigint } {
+  const root = RAM_BASE + 0x10000;
+  const l1 = RAM_BASE + 0x11000;
+  const l0 = RAM_BASE + 0x12000;
+  const frameAt = (k: number) => RAM_BASE + 0x50000 + 0x1000 * k;
+  const frame = (k: number) => BigInt(0x1000 + k);
+  const leaf = (k: number, g: boolean) => ((BigInt(frameAt(k)) >> 12n) << 10n) | 0xcfn | (g ? 0x20n : 0n);
+  let dv!: DataView;
+  const h = supervisorHart(
+    { addr0: (1n << 54n) - 1n, addr1: 0n, cfg0: 0x1fn },
+    (8n << 60n) | (1n << 44n) | (BigInt(root) >> 12n), // ASID 1
+    sProgram,
+    (hh) => {
+      dv = new DataView(hh.ram.buffer);
+      dv.setBigUint64(root - RAM_BASE + 8 * 2, ((BigInt(RAM_BASE) >> 12n) << 10n) | 0xefn, true);
+      dv.setBigUint64(root - RAM_BASE + 8 * 1, ((BigInt(l1) >> 12n) << 10n) | 1n, true);
+      dv.setBigUint64(l1 - RAM_BASE, ((BigInt(l0) >> 12n) << 10n) | 1n, true);
+      dv.setBigUint64(l0 - RAM_BASE, leaf(1, true), true);
+      dv.setBigUint64(l0 - RAM_BASE + 8, leaf(2, false), true);
+      for (let k = 1; k <= 4; k++) dv.setBigUint64(frameAt(k) - RAM_BASE, frame(k), true);
+    },
+  );
+  h.setReg(11, 0x4000_0000n); // G
+  h.setReg(13, 0x4000_1000n); // N
+  const remap = () => {
+    dv.setBigUint64(l0 - RAM_BASE, leaf(3, true), true);
+    dv.setBigUint64(l0 - RAM_BASE + 8, leaf(4, false), true);
+  };
+  return { h, remap, frame };
+}
+
+it("keeps global entries across a switch of satp's ASID and drops the others", () => {
+  // Mutation that breaks it (checked): dropping every entry on any satp change (the
+  // global page then reads its new frame).
+  const root = BigInt(RAM_BASE + 0x10000) >> 12n;
+  const { h, remap, frame } = asidSetup([ld(10, 11, 0), ld(12, 13, 0), csrrw(0, 0x180, 14), ld(15, 11, 0), ld(16, 13, 0)]);
+  h.setReg(14, (8n << 60n) | (5n << 44n) | root); // same tables, ASID 5
+  h.run(2);
+  expect([h.reg(10), h.reg(12)]).toEqual([frame(1), frame(2)]);
+  remap();
+  h.run(3);
+  expect(h.csr(0x180) >> 44n).toBe((8n << 16n) | 5n);
+  // Hardware may use a cached translation until a fence: the global one is kept.
+  expect(h.reg(15)).toBe(frame(1));
+  expect(h.reg(16)).toBe(frame(4));
+  expect(h.traps).toBe(0);
+});
+
+it('on sfence.vma with an ASID, drops only that address space’s non-global entries', () => {
+  // Mutations that break it (checked): the ASID form flushing everything (the global
+  // page then reads its new frame); and flushing whatever ASID it names (a fence of
+  // another address space then drops the current one's entries).
+  const { h, remap, frame } = asidSetup([ld(10, 11, 0), ld(12, 13, 0), sfenceVma(0, 18), ld(19, 13, 0), sfenceVma(0, 17), ld(15, 11, 0), ld(16, 13, 0)]);
+  h.setReg(17, 1n); // the current ASID
+  h.setReg(18, 7n); // another one
+  h.run(2);
+  remap();
+  h.run(5);
+  expect(h.reg(19)).toBe(frame(2));
+  expect(h.reg(15)).toBe(frame(1));
+  expect(h.reg(16)).toBe(frame(4));
+  expect(h.traps).toBe(0);
+});

@@ -88,7 +88,7 @@ const PRIORITY = [11, 3, 7, 9, 1, 5];
 const MISA_LO = (1 << 0) | (1 << 2) | (1 << 3) | (1 << 5) | (1 << 8) | (1 << 12) | (1 << 18) | (1 << 20);
 
 // Page-table entry bits.
-const PTE_V = 1, PTE_R = 2, PTE_W = 4, PTE_X = 8, PTE_U = 16, PTE_A = 64, PTE_D = 128;
+const PTE_V = 1, PTE_R = 2, PTE_W = 4, PTE_X = 8, PTE_U = 16, PTE_G = 32, PTE_A = 64, PTE_D = 128;
 
 // Access kinds, which index the TLBs.
 const READ = 0, WRITE = 1, FETCH = 2;
@@ -193,6 +193,14 @@ export class PrivilegedHart implements InterruptLines {
   private superEnd = -Infinity;
   /** The level of the leaf the last walk found. */
   private leafLevel = 0;
+  /**
+   * Per entry: 1 when it holds in every address space (a global mapping: PTE.G on its
+   * path; or no translation). The TLBs hold global entries and those of the current
+   * address space (satp's ASID and root) only: a switch drops the others, so the hot
+   * path compares no ASID, and global ones survive switches as on hardware with ASIDs.
+   */
+  private readonly tlbGlobal = new Uint8Array(TLB_SET * 3);
+  private leafGlobal = 0;
   /** TLB set bases of the current data and fetch regimes. */
   private dataSet = 2 * TLB_SET;
   private fetchSet = 2 * TLB_SET;
@@ -345,20 +353,32 @@ export class PrivilegedHart implements InterruptLines {
     this.superEnd = -Infinity;
   }
 
-  /**
-   * sfence.vma with an address: drops the page's entries in every regime (ASIDs are not
-   * kept in entries), and, when the address lies in a superpage the TLB holds slices of,
-   * every slice of that superpage (the whole leaf is what the fence covers).
-   */
-  private flushTlbPage(lo: number, hi: number): void {
+  /** Drops the entries of the current address space, keeping global ones. */
+  private flushNonGlobal(): void {
     const tag = this.tlbTag;
+    const global = this.tlbGlobal;
+    for (let e = 0; e < tag.length; e++) if (global[e] === 0) tag[e] = NaN;
+  }
+
+  /**
+   * sfence.vma with an address: drops the page's entries in every regime (global ones
+   * too unless `keepGlobal`: the ASID form), and, when the address lies in a superpage
+   * the TLB holds slices of, every slice of that superpage (the whole leaf is what the
+   * fence covers).
+   */
+  private flushTlbPage(lo: number, hi: number, keepGlobal: boolean): void {
+    const tag = this.tlbTag;
+    const global = this.tlbGlobal;
     const vpn = hi * TWO20 + (lo >>> 12);
     const i = (lo >>> 12) & (TLB_SIZE - 1);
-    for (let s = 0; s < 9; s++) if (tag[s * TLB_SIZE + i] === vpn) tag[s * TLB_SIZE + i] = NaN;
+    for (let s = 0; s < 9; s++) {
+      const e = s * TLB_SIZE + i;
+      if (tag[e] === vpn && !(keepGlobal && global[e])) tag[e] = NaN;
+    }
     if (vpn < this.superFirst || vpn >= this.superEnd) return;
     const level = this.tlbLevel;
     for (let e = 0; e < tag.length; e++) {
-      if (level[e] === 0 || tag[e] !== tag[e]) continue;
+      if (level[e] === 0 || tag[e] !== tag[e] || (keepGlobal && global[e])) continue;
       const span = 2 ** (9 * level[e]);
       if (Math.floor(tag[e] / span) === Math.floor(vpn / span)) tag[e] = NaN;
     }
@@ -459,6 +479,7 @@ export class PrivilegedHart implements InterruptLines {
   translateWords(lo: number, hi: number, kind: number): number {
     const m = kind === FETCH ? this.mode : this.dataMode();
     this.leafLevel = 0;
+    this.leafGlobal = 1;
     let pa: number;
     if (m === 3 || this.satpMode === 0) {
       // Bare: the 56 physical address bits.
@@ -474,6 +495,7 @@ export class PrivilegedHart implements InterruptLines {
       this.tlbTag[i] = vpn;
       this.tlbOff[i] = off - (off & 4095);
       this.tlbLevel[i] = this.leafLevel;
+      this.tlbGlobal[i] = this.leafGlobal;
       if (this.leafLevel > 0) {
         // The virtual pages of superpages the TLB holds slices of, for sfence.vma by address.
         const span = 2 ** (9 * this.leafLevel);
@@ -497,6 +519,7 @@ export class PrivilegedHart implements InterruptLines {
     const vpnU = (vaHi & ((1 << hiBits) - 1)) * TWO20 + (va >>> 12);
     const dv = this.dv;
     let table = this.satpRoot;
+    let global = 0;
     for (let level = levels - 1; level >= 0; level--) {
       const idx = Math.floor(vpnU / 2 ** (9 * level)) % 512;
       const pteAddr = table + idx * 8;
@@ -506,6 +529,7 @@ export class PrivilegedHart implements InterruptLines {
       const hi = dv.getInt32(off + 4, true);
       if ((lo & PTE_V) === 0 || ((lo & PTE_R) === 0 && (lo & PTE_W) !== 0) || hi >>> 22 !== 0) this.raise(this.faultFor(kind), va, vaHi);
       const ppn = (hi & 0x3fffff) * 4194304 + (lo >>> 10);
+      global |= lo & PTE_G;
       if ((lo & (PTE_R | PTE_X)) === 0) {
         if (level === 0) this.raise(this.faultFor(kind), va, vaHi);
         table = ppn * 4096;
@@ -519,6 +543,7 @@ export class PrivilegedHart implements InterruptLines {
       const span = 2 ** (9 * level);
       if (ppn % span !== 0) this.raise(this.faultFor(kind), va, vaHi);
       this.leafLevel = level;
+      this.leafGlobal = global !== 0 ? 1 : 0;
       // Accessed and dirty are set by the walker, as QEMU's virt does.
       const want = kind === WRITE ? PTE_A | PTE_D : PTE_A;
       if ((lo & want) !== want) {
@@ -1087,8 +1112,14 @@ export class PrivilegedHart implements InterruptLines {
         return next;
       case Op.SFENCE_VMA:
         if (this.mode === 0 || (this.mode === 1 && this.mstatus & TVM)) return this.illegal(raw);
-        if (r1 >> 1 !== 0) this.flushTlbPage(x[r1], x[r1 + 1]);
-        else this.flushTlb();
+        if (r2 >> 1 === 0) {
+          if (r1 >> 1 !== 0) this.flushTlbPage(x[r1], x[r1 + 1], false);
+          else this.flushTlb();
+        } else if ((x[r2] & 0xffff) === ((this.wide[2 * 0x180 + 1] >>> 12) & 0xffff)) {
+          // One address space's non-global entries: the TLBs hold only the current one's.
+          if (r1 >> 1 !== 0) this.flushTlbPage(x[r1], x[r1 + 1], true);
+          else this.flushNonGlobal();
+        }
         return next;
       case Op.MULH:
         mulh(x, rd, x[r1], x[r1 + 1], x[r2], x[r2 + 1], true, true);
@@ -1517,11 +1548,15 @@ export class PrivilegedHart implements InterruptLines {
         // Modes wider than the hart offers, and the reserved ones, leave satp unchanged.
         if (mode !== SATP_BARE && (mode < SATP_SV39 || mode > this.maxSatpMode)) return;
         // All 16 ASID bits are kept, as on QEMU's virt (Linux counts them by writing ones).
+        const changed = w[2 * csr] !== lo || w[2 * csr + 1] !== hi;
         w[2 * csr] = lo;
         w[2 * csr + 1] = hi;
+        // Another mode drops everything; another address space (ASID or root) keeps the
+        // global entries, which hold in all of them.
+        if (mode !== this.satpMode) this.flushTlb();
+        else if (changed) this.flushNonGlobal();
         this.satpMode = mode;
         this.satpRoot = ((hi & 0xfff) * TWO32 + (lo >>> 0)) * 4096;
-        this.flushTlb();
         return;
       }
     }
