@@ -15,7 +15,9 @@
 // only when a frame from the worker changes a colour or a size, a tile glides or a
 // migration starts or ends; the overlay (`world`) changes on every animation frame while
 // tiles travel. The page draws the two on separate canvases, so that a frame in which
-// only tiles travelled does not rasterize the 10,000 tiles under them again.
+// only tiles travelled does not rasterize the 10,000 tiles under them again. The
+// overlay's rectangles are kept in a batch like the others, but the page draws them on
+// a 2D canvas (tools/view/overlay.ts); `world` only carries the pane's offset.
 //
 // On a software rasterizer every rectangle and every pixel drawn costs CPU time, so the
 // scene keeps both down: hosts are outlines, overlapping paths are merged, travelling
@@ -129,7 +131,8 @@ export class Pane {
   private readonly statics = new QuadBatch(1024, 'static');
   private readonly dynamic = new QuadBatch(1024, 'dynamic');
   private readonly paths = new QuadBatch(64, 'paths');
-  private readonly overlay = new QuadBatch(256, 'overlay');
+  /** Drawn by the page's 2D overlay (tools/view/overlay.ts), not by PixiJS. */
+  readonly overlay = new QuadBatch(256, 'overlay');
   private pathsDirty = false;
   /** The groups of travelling tiles drawn last, and the VM whose group the pointer opened (−1: none). */
   private groups: Group[] = [];
@@ -190,7 +193,6 @@ export class Pane {
     this.paths.mesh.state.blend = false;
     // Paths go under the links: a busy link along a path still shows its utilization.
     this.base.addChild(this.statics.mesh, this.paths.mesh, this.dynamic.mesh);
-    this.world.addChild(this.overlay.mesh);
   }
 
   send(m: ToWorker): void {
