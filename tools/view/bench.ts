@@ -197,7 +197,8 @@ async function measure(page: Page, speed: string, seconds: number, trace: boolea
   const top = [...threads].sort((a, b) => b[1] - a[1]).slice(0, 8);
   const p99 = quantile(presented, 0.99);
   // The page's JS per drawn frame by part (mean), the workers' messages included.
-  const parts = (Object.keys(s.parts) as Array<keyof typeof s.parts>).map((k) => {
+  // (`parts` is missing from pages before the split, measured for comparison.)
+  const parts = (Object.keys(s.parts ?? {}) as Array<keyof typeof s.parts>).map((k) => {
     let sum = 0;
     s.parts[k].forEach((ms) => (sum += ms));
     return `${k} ${perFrame(sum).toFixed(2)}`;

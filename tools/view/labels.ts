@@ -98,6 +98,8 @@ export class LabelLayer {
   placed: PlacedLabel[] = [];
   /** The labels of the other kinds, as placed last. */
   moving: MovingLabel[] = [];
+  private fixed: readonly Box[] | undefined;
+  private fixedGrid: ((b: Box) => boolean) | undefined;
   /** The requests of the last placement, to tell whether anything changed; and of its still labels alone. */
   private signature = '';
   private stillSignature = '';
@@ -109,12 +111,13 @@ export class LabelLayer {
 
   /**
    * Places the requests, anchors mapped to the canvas by `toScreen`, within a canvas of
-   * width × height; returns whether anything changed.
+   * width × height, clear of the obstacles (those that move) and of the fixed ones (a new
+   * array when they changed); returns whether anything changed.
    */
-  place(requests: LabelRequest[], toScreen: (r: LabelRequest, out: number[]) => void, width: number, height: number, obstacles: readonly Box[] = []): boolean {
+  place(requests: LabelRequest[], toScreen: (r: LabelRequest, out: number[]) => void, width: number, height: number, obstacles: readonly Box[] = [], fixed: readonly Box[] = []): boolean {
     const xy = [0, 0];
     // The obstacles move only with the view or with a transfer's tile, and either moves a label's anchor too.
-    let sig = `${width}x${height}|${obstacles.length}|`;
+    let sig = `${width}x${height}|${obstacles.length}|${fixed.length}|`;
     for (const r of requests) {
       toScreen(r, xy);
       sig += `${r.text}@${xy[0] | 0},${xy[1] | 0},${r.alpha ?? 1};`;
@@ -124,7 +127,17 @@ export class LabelLayer {
     this.signature = sig;
     requests.sort((a, b) => a.priority - b.priority);
     const boxes: PlacedLabel[] = [];
-    const blocked = requests.some((r) => r.avoid) ? obstacleGrid(obstacles) : undefined;
+    let blocked: ((b: Box) => boolean) | undefined;
+    if (requests.some((r) => r.avoid)) {
+      // The fixed obstacles (the host boxes) change only with the view: their grid is kept while the caller passes the same array.
+      if (fixed !== this.fixed) {
+        this.fixed = fixed;
+        this.fixedGrid = obstacleGrid(fixed);
+      }
+      const moving = obstacleGrid(obstacles);
+      const still = this.fixedGrid!;
+      blocked = (b) => still(b) || moving(b);
+    }
     let stillSig = '';
     this.used = 0;
     const moving: MovingLabel[] = [];

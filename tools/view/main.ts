@@ -599,6 +599,8 @@ async function main(): Promise<void> {
   const view = { x: 0, y: 0, w: 0, h: 0 };
   const requests: LabelRequest[] = [];
   const obstacles: Box[] = [];
+  let hostBoxes: Box[] = [];
+  let hostBoxesKey = '';
   const views = panes.map(() => ({ x: 0, y: 0, w: 0, h: 0 }));
   const loop = (now: number) => {
     requestAnimationFrame(loop);
@@ -646,15 +648,26 @@ async function main(): Promise<void> {
     if (changed) {
       requests.length = 0;
       panes.forEach((p, i) => p.labels(requests, k, views[i]));
-      // The tiles, on the canvas: transfer labels and decisions keep clear of them.
-      obstacles.length = 0;
-      panes.forEach((p, i) => p.obstacles(obstacles, views[i]));
-      for (const o of obstacles) {
-        o.x = scene.x + o.x * k;
-        o.y = scene.y + o.y * k;
-        o.w *= k;
-        o.h *= k;
+      // The tiles, on the canvas: transfer labels and decisions keep clear of them. The
+      // host boxes are gathered again only when the view changed.
+      const toCanvas = (list: Box[]) => {
+        for (const o of list) {
+          o.x = scene.x + o.x * k;
+          o.y = scene.y + o.y * k;
+          o.w *= k;
+          o.h *= k;
+        }
+      };
+      const hostKey = `${scene.x},${scene.y},${k},${app.screen.width},${app.screen.height},${panes.map((p) => `${p.world.x}:${p.geo?.hosts}`).join()}`;
+      if (hostKey !== hostBoxesKey) {
+        hostBoxesKey = hostKey;
+        hostBoxes = [];
+        panes.forEach((p, i) => p.hostObstacles(hostBoxes, views[i]));
+        toCanvas(hostBoxes);
       }
+      obstacles.length = 0;
+      panes.forEach((p) => p.groupObstacles(obstacles));
+      toCanvas(obstacles);
       // Anchors are in the scene's coordinates (each pane adds its offset).
       const labelsMoved = labelLayer.place(
         requests,
@@ -665,6 +678,7 @@ async function main(): Promise<void> {
         app.screen.width,
         app.screen.height,
         obstacles,
+        hostBoxes,
       );
       if (labelLayer.stillChanged) changed |= BASE_CHANGED;
       tRender = performance.now();

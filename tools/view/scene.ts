@@ -752,9 +752,9 @@ export class Pane {
 
   /**
    * The tiles labels keep clear of, in the scene's coordinates: every host box in `view`
-   * (its VM tiles lie inside it) and every travelling group's tile.
+   * (its VM tiles lie inside it), which changes only with the view, …
    */
-  obstacles(out: Rect[], view: Rect): void {
+  hostObstacles(out: Rect[], view: Rect): void {
     const g = this.geo;
     if (!g) return;
     const dx = this.world.x;
@@ -763,6 +763,11 @@ export class Pane {
       const y = g.hostY(h);
       if (x + HOST_W >= view.x && x <= view.x + view.w && y + HOST_H >= view.y && y <= view.y + view.h) out.push({ x: x + dx, y, w: HOST_W, h: HOST_H });
     }
+  }
+
+  /** … and every travelling group's tile. */
+  groupObstacles(out: Rect[]): void {
+    const dx = this.world.x;
     for (const gr of this.groups) out.push({ x: gr.x + dx, y: gr.y, w: TILE, h: TILE });
   }
 
