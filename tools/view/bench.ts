@@ -4,19 +4,26 @@
 // run, for 5 s at speed ×10 and 5 s at ×1000 (the worker then steps without pause),
 // with the whole scene fitted to the canvas as the page shows it on load and the speed
 // pinned; each migration is throttled to 5 Mbit/s (its first round takes about 2 h of
-// simulated time) so that all 200 stay in flight through every round, ×1000's included:
-// the interval between the frames the page drew (median, 99th percentile; a frame that
-// had nothing new to draw adds its time to the next drawn one's interval), how many
-// animation frames drew, the main thread's JavaScript time per frame (scene update and
-// PixiJS render submission), the worker's time per tick, and the CPU time Chromium's
-// processes spent per drawn frame (the GPU process: SwiftShader's rasterizing and the
-// display compositor; the page's renderer: its main thread, its compositor, the
-// simulation worker, V8's compiler threads), read from /proc. Headless Chromium
-// rasterizes WebGL in software (SwiftShader) and reads every frame back for its
-// software compositor, so the interval includes CPU time that a GPU would take off the
-// page's hands. On a machine shared with other work the intervals stretch with the
-// load; the CPU time per frame much less, so both are printed, for each of ROUNDS
-// rounds and the best.
+// simulated time) so that all 200 stay in flight through every round, ×1000's included
+// (each round prints how many travel at its start and end): the interval between the
+// frames the page drew (median, 95th and 99th percentile; a frame that had nothing new
+// to draw adds its time to the next drawn one's interval), how many animation frames
+// drew, the main thread's JavaScript time per frame and where it went (the workers'
+// frames applied, the scene's update, the labels' placement, the render submission, the
+// side panels), the worker's time per tick, and the CPU time Chromium's processes and
+// their threads spent per drawn frame, read from /proc (the GPU process: SwiftShader's
+// threads and the display compositor; the page's renderer: its main thread, its
+// compositor, the simulation worker, V8's compiler threads in its thread pool).
+// Headless Chromium rasterizes WebGL in software (SwiftShader) and composites in
+// software, so the interval includes CPU time that a GPU would take off the page's
+// hands. On a machine shared with other work the intervals stretch with the load; the
+// CPU time per frame less, so both are printed, for each of ROUNDS rounds and the best.
+//
+// VIEW_BENCH_TRACE=1 also records a Chrome trace of each round (written to the
+// temporary folder, for chrome://tracing or ui.perfetto.dev) and prints each thread's
+// busy wall and CPU time per drawn frame and, on the page's main thread, the time in
+// script, style, layout, paint and commit; tracing adds its own cost. VIEW_BENCH_JS_FLAGS
+// passes flags to V8 (`--trace-opt --trace-deopt`, shown with DEBUG=pw:browser).
 
 import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
