@@ -8,8 +8,10 @@
 // host boxes with their VM tiles and the travelling tiles, passed as obstacles.
 // The placement is redone only when the view or a label's text changed. Labels of the
 // kinds named `still` (those that move only with the view: switches, racks, hosts) are
-// drawn in a container of their own, which the page puts on the layer it redraws
-// seldom; `stillChanged` says whether one of them changed at the last placement.
+// drawn as bitmap text in a container of their own, which the page puts on the WebGL
+// layer it redraws seldom; `stillChanged` says whether one of them changed at the last
+// placement. The others (transfers, decisions) are listed in `moving`, for the page's
+// overlay to draw (tools/view/overlay.ts).
 
 import { BitmapFont, BitmapText, Container } from 'pixi.js';
 
@@ -78,13 +80,26 @@ const GAP = 3;
 /** Rows above and below its anchor where a label that avoids tiles may go when no side is free. */
 const NEARBY_ROWS = 8;
 
+/** A label of a moving kind as placed: canvas pixels, top-left. */
+export interface MovingLabel {
+  text: string;
+  x: number;
+  y: number;
+  size: number;
+  tint: number;
+  alpha: number;
+}
+
 export class LabelLayer {
-  readonly container = new Container();
   /** The labels of the still kinds. */
   readonly still = new Container();
-  private readonly pools: [BitmapText[], BitmapText[]] = [[], []];
-  private readonly used = [0, 0];
+  private readonly pool: BitmapText[] = [];
+  private used = 0;
   placed: PlacedLabel[] = [];
+  /** The labels of the other kinds, as placed last. */
+  moving: MovingLabel[] = [];
+  private fixed: readonly Box[] | undefined;
+  private fixedGrid: ((b: Box) => boolean) | undefined;
   /** The requests of the last placement, to tell whether anything changed; and of its still labels alone. */
   private signature = '';
   private stillSignature = '';
@@ -96,12 +111,13 @@ export class LabelLayer {
 
   /**
    * Places the requests, anchors mapped to the canvas by `toScreen`, within a canvas of
-   * width × height; returns whether anything changed.
+   * width × height, clear of the obstacles (those that move) and of the fixed ones (a new
+   * array when they changed); returns whether anything changed.
    */
-  place(requests: LabelRequest[], toScreen: (r: LabelRequest, out: number[]) => void, width: number, height: number, obstacles: readonly Box[] = []): boolean {
+  place(requests: LabelRequest[], toScreen: (r: LabelRequest, out: number[]) => void, width: number, height: number, obstacles: readonly Box[] = [], fixed: readonly Box[] = []): boolean {
     const xy = [0, 0];
     // The obstacles move only with the view or with a transfer's tile, and either moves a label's anchor too.
-    let sig = `${width}x${height}|${obstacles.length}|`;
+    let sig = `${width}x${height}|${obstacles.length}|${fixed.length}|`;
     for (const r of requests) {
       toScreen(r, xy);
       sig += `${r.text}@${xy[0] | 0},${xy[1] | 0},${r.alpha ?? 1};`;
@@ -111,9 +127,20 @@ export class LabelLayer {
     this.signature = sig;
     requests.sort((a, b) => a.priority - b.priority);
     const boxes: PlacedLabel[] = [];
-    const blocked = requests.some((r) => r.avoid) ? obstacleGrid(obstacles) : undefined;
+    let blocked: ((b: Box) => boolean) | undefined;
+    if (requests.some((r) => r.avoid)) {
+      // The fixed obstacles (the host boxes) change only with the view: their grid is kept while the caller passes the same array.
+      if (fixed !== this.fixed) {
+        this.fixed = fixed;
+        this.fixedGrid = obstacleGrid(fixed);
+      }
+      const moving = obstacleGrid(obstacles);
+      const still = this.fixedGrid!;
+      blocked = (b) => still(b) || moving(b);
+    }
     let stillSig = '';
-    this.used[0] = this.used[1] = 0;
+    this.used = 0;
+    const moving: MovingLabel[] = [];
     for (const r of requests) {
       toScreen(r, xy);
       const w = labelWidth(r.text, r.size);
@@ -148,9 +175,12 @@ export class LabelLayer {
       }
       if (!spot) continue;
       boxes.push(spot);
-      const still = this.stillKinds.has(r.kind);
-      if (still) stillSig += `${r.text}@${spot.x},${spot.y},${r.size},${r.tint},${r.alpha ?? 1};`;
-      const t = this.take(still ? 1 : 0);
+      if (!this.stillKinds.has(r.kind)) {
+        moving.push({ text: r.text, x: spot.x, y: spot.y, size: r.size, tint: r.tint, alpha: r.alpha ?? 1 });
+        continue;
+      }
+      stillSig += `${r.text}@${spot.x},${spot.y},${r.size},${r.tint},${r.alpha ?? 1};`;
+      const t = this.take();
       if (t.text !== r.text) t.text = r.text;
       t.style.fontSize = r.size;
       t.tint = r.tint;
@@ -158,23 +188,23 @@ export class LabelLayer {
       t.x = spot.x;
       t.y = spot.y;
     }
-    for (let k = 0; k < 2; k++) for (let i = this.used[k]; i < this.pools[k].length; i++) this.pools[k][i].visible = false;
+    for (let i = this.used; i < this.pool.length; i++) this.pool[i].visible = false;
     this.placed = boxes;
+    this.moving = moving;
     this.stillChanged = stillSig !== this.stillSignature;
     this.stillSignature = stillSig;
     return true;
   }
 
-  /** A label from the pool of the moving (0) or the still (1) ones. */
-  private take(k: 0 | 1): BitmapText {
-    const pool = this.pools[k];
-    let t = pool[this.used[k]];
+  /** A bitmap text for a still label, from the pool. */
+  private take(): BitmapText {
+    let t = this.pool[this.used];
     if (!t) {
       t = new BitmapText({ text: '', style: { fontFamily: FONT, fontSize: 10 } });
-      pool.push(t);
-      (k ? this.still : this.container).addChild(t);
+      this.pool.push(t);
+      this.still.addChild(t);
     }
-    this.used[k]++;
+    this.used++;
     t.visible = true;
     return t;
   }

@@ -22,6 +22,7 @@ import { Application, Container } from 'pixi.js';
 import { MigPhase, NIC_STRIDE, NicField, type FromWorker, type Mark, type Metric, type Scale } from './protocol';
 import { COLOR_BACKGROUND } from './palette';
 import { BASE_CHANGED, OVERLAY_CHANGED, Pane, type PaneInspection } from './scene';
+import { Overlay } from './overlay';
 import { LabelLayer, type Box, type LabelRequest, type PlacedLabel } from './labels';
 import { activeWindow, drawChart, drawScale, drawTimeline, formatTime, formatValue, timelineTime, type ChartDrawn, type ScaleDrawn, type TimelineDrawn } from './charts';
 
@@ -56,12 +57,28 @@ export interface ViewInspection {
   speed(): { set: number; effective: number; pinned: boolean; slowed: number; reason: string };
   /** Starts counting frames afresh. */
   resetStats(): void;
-  /** Per animation frame since the reset: ms since the previous one, ms of JS in it, and what it drew (0: nothing; else BASE_CHANGED, OVERLAY_CHANGED or both). */
-  stats(): { interval: number[]; js: number[]; rendered: number[] };
+  /**
+   * Per animation frame since the reset: ms since the previous one, ms of JS in it, what
+   * it drew (0: nothing; else BASE_CHANGED, OVERLAY_CHANGED or both), and where the JS
+   * went: the workers' frames applied since the previous one (`messages`, outside the
+   * animation frame), the scene's update, the labels' placement, PixiJS's render
+   * submission, the side panels.
+   */
+  stats(): { interval: number[]; js: number[]; rendered: number[]; parts: Record<FramePart, number[]> };
 }
 
 const STATS = 8192;
-const stats = { n: 0, interval: new Float64Array(STATS), js: new Float64Array(STATS), rendered: new Uint8Array(STATS) };
+export type FramePart = 'messages' | 'update' | 'labels' | 'render' | 'panels';
+const PARTS: readonly FramePart[] = ['messages', 'update', 'labels', 'render', 'panels'];
+const stats = {
+  n: 0,
+  interval: new Float64Array(STATS),
+  js: new Float64Array(STATS),
+  rendered: new Uint8Array(STATS),
+  parts: Object.fromEntries(PARTS.map((k) => [k, new Float64Array(STATS)])) as Record<FramePart, Float64Array>,
+};
+/** The JS time of the workers' messages handled since the last animation frame. */
+let messagesMs = 0;
 /** The speed a migration starting or switching brings the page down to, for SLOW_HOLD_S wall-clock seconds, after which it doubles every second back to the speed set. */
 const SLOW_SPEED = 1;
 const SLOW_HOLD_S = 3;
@@ -102,35 +119,31 @@ async function main(): Promise<void> {
   }
   if (info.report) (document.getElementById('report') as HTMLAnchorElement).href = info.report;
   // Two layers, each a canvas of its own: the base (switches, hosts, links, VM tiles and
-  // the labels that move only with the view), opaque, drawn only when one of them
-  // changed, and above it, transparent, what moves (travelling tiles, markers) and the
-  // labels of transfers and decisions. While migrations are in flight the
-  // overlay changes on every frame and the base seldom does; one canvas would rasterize
-  // the 10,000 tiles again for every step of a travelling tile, and a software
-  // rasterizer spends most of a frame on them. The browser's compositor lays the two
-  // canvases over each other.
-  const baseApp = new Application();
+  // the labels that move only with the view), opaque, drawn with WebGL only when one of
+  // them changed, and above it, transparent, what moves (travelling tiles, markers) and
+  // the labels of transfers and decisions, drawn on a 2D canvas (tools/view/overlay.ts).
+  // While migrations are in flight the overlay changes on every frame and the base
+  // seldom does; one canvas would rasterize the 10,000 tiles again for every step of a
+  // travelling tile, and a software rasterizer spends most of a frame on them. The
+  // browser's compositor lays the two canvases over each other.
   const app = new Application();
+  const overlay = new Overlay();
   // No multisampling: the scene is axis-aligned rectangles, and MSAA triples the cost of
   // every pixel on a software rasterizer. High-DPI screens get at most twice the pixels.
   const options = { resizeTo: stage, antialias: false, preference: 'webgl', autoStart: false, resolution: Math.min(2, window.devicePixelRatio || 1), autoDensity: true } as const;
-  await baseApp.init({ ...options, background: COLOR_BACKGROUND });
-  await app.init({ ...options, backgroundAlpha: 0 });
-  const software = softwareRenderer(app) || softwareRenderer(baseApp);
-  for (const a of [baseApp, app]) {
-    a.ticker.stop();
-    if (software && a.renderer.resolution !== 1) a.renderer.resize(a.screen.width, a.screen.height, 1);
-  }
-  app.canvas.style.position = 'absolute';
-  app.canvas.style.left = app.canvas.style.top = '0';
-  stage.append(baseApp.canvas, app.canvas);
-  // The scene zooms and pans; labels stay at their size, above it. The base layer's scene follows the overlay's.
+  await app.init({ ...options, background: COLOR_BACKGROUND });
+  const software = softwareRenderer(app);
+  app.ticker.stop();
+  if (software && app.renderer.resolution !== 1) app.renderer.resize(app.screen.width, app.screen.height, 1);
+  overlay.resize(app.screen.width, app.screen.height, app.renderer.resolution);
+  stage.append(app.canvas, overlay.canvas);
+  // The scene zooms and pans; labels stay at their size, above it. `scene` holds the
+  // view's translation and zoom (the overlay is drawn through them); the base layer's scene follows it.
   const scene = new Container();
   const baseScene = new Container();
   // Labels that move only with the view go on the base layer; those of transfers and decisions, which move with the tiles, above.
   const labelLayer = new LabelLayer(new Set(['title', 'switch', 'rack', 'link', 'host']));
-  app.stage.addChild(scene, labelLayer.container);
-  baseApp.stage.addChild(baseScene, labelLayer.still);
+  app.stage.addChild(baseScene, labelLayer.still);
 
   const hud = document.getElementById('hud')!;
   const log = document.getElementById('log')!;
@@ -181,6 +194,11 @@ async function main(): Promise<void> {
   const metric = () => metricSel.value as Metric;
 
   const onMessage = (pane: Pane, m: FromWorker) => {
+    const t0 = performance.now();
+    handleMessage(pane, m);
+    messagesMs += performance.now() - t0;
+  };
+  const handleMessage = (pane: Pane, m: FromWorker) => {
     if (m.type === 'error') {
       showError(m.message);
       playing = false;
@@ -359,8 +377,13 @@ async function main(): Promise<void> {
     }
   };
 
+  /** What the scales show, as drawn last: they are drawn again only when it changes (or the window is resized). */
+  let scalesKey = '';
   const renderScales = () => {
     const s = lastScale ?? { max: 100, unit: '% of its vCPUs', label: 'CPU demand' };
+    const key = `${s.label}|${s.max}|${s.unit}`;
+    if (key === scalesKey) return;
+    scalesKey = key;
     drawnScales = [
       drawScale(scaleCanvases[0], `VM colour: ${s.label}`, s.max, s.unit),
       drawScale(scaleCanvases[1], 'host bar: CPU load (GPUs above it)', 100, '% of its cores'),
@@ -380,18 +403,28 @@ async function main(): Promise<void> {
         : 'markers appear as the run reaches them (too large to run ahead)';
     const span = zoomed ? activeWindow(marks, l.durationNs, l.tickNs) : { fromNs: 0, toNs: l.durationNs };
     drawnTimeline = drawTimeline(timelineCanvas, l.durationNs, p.frame.timeNs, marks, span, note);
-    zoomBtn.textContent = zoomed ? 'whole run' : 'zoom to events';
+    const zoomText = zoomed ? 'whole run' : 'zoom to events';
+    if (zoomBtn.textContent !== zoomText) zoomBtn.textContent = zoomText;
   };
 
-  const renderPanels = () => {
-    renderHud();
-    renderScales();
-    renderTimeline();
-    renderCharts();
-    if (lastSelection) showDetails(lastSelection);
-    const eff = effectiveSpeed(performance.now());
-    speedState.textContent = eff < speed ? `slowed to ×${eff < 1 ? eff.toFixed(1) : Math.round(eff)}: ${slow?.reason ?? ''}` : '';
-  };
+  /**
+   * The side panels in pieces, one piece per animation frame, so that no frame pays for
+   * all of them: the text (run, selection, speed) with the scales, the timeline, the charts.
+   */
+  const panelPieces = [
+    () => {
+      renderHud();
+      renderScales();
+      if (lastSelection) showDetails(lastSelection);
+      const eff = effectiveSpeed(performance.now());
+      const text = eff < speed ? `slowed to ×${eff < 1 ? eff.toFixed(1) : Math.round(eff)}: ${slow?.reason ?? ''}` : '';
+      if (speedState.textContent !== text) speedState.textContent = text;
+    },
+    renderTimeline,
+    renderCharts,
+  ];
+  /** The next piece of the panels to draw; 0 when they are drawn up to date. */
+  let panelPiece = 0;
 
   /** The speed in effect: the speed set, or less for a while after an interesting event. */
   function effectiveSpeed(now: number): number {
@@ -442,10 +475,10 @@ async function main(): Promise<void> {
 
   // Zoom with the wheel (about the pointer), pan by dragging, pick by clicking, open a group by pointing at it.
   let drag: { x: number; y: number; moved: boolean } | undefined;
-  app.canvas.addEventListener('wheel', (e) => {
+  overlay.canvas.addEventListener('wheel', (e) => {
     e.preventDefault();
     const k = e.deltaY < 0 ? 1.1 : 1 / 1.1;
-    const rect = app.canvas.getBoundingClientRect();
+    const rect = overlay.canvas.getBoundingClientRect();
     const px = e.clientX - rect.left;
     const py = e.clientY - rect.top;
     scene.x = px - (px - scene.x) * k;
@@ -455,11 +488,11 @@ async function main(): Promise<void> {
     needsRender = true;
   });
   const worldAt = (e: PointerEvent | MouseEvent) => {
-    const rect = app.canvas.getBoundingClientRect();
+    const rect = overlay.canvas.getBoundingClientRect();
     return { x: (e.clientX - rect.left - scene.x) / scene.scale.x, y: (e.clientY - rect.top - scene.y) / scene.scale.y };
   };
-  app.canvas.addEventListener('pointerdown', (e) => (drag = { x: e.clientX, y: e.clientY, moved: false }));
-  app.canvas.addEventListener('pointermove', (e) => {
+  overlay.canvas.addEventListener('pointerdown', (e) => (drag = { x: e.clientX, y: e.clientY, moved: false }));
+  overlay.canvas.addEventListener('pointermove', (e) => {
     if (!drag) {
       const w = worldAt(e);
       for (const p of panes) if (p.hover(w.x - p.world.x, w.y - p.world.y)) needsRender = true;
@@ -477,10 +510,10 @@ async function main(): Promise<void> {
       needsRender = true;
     }
   });
-  app.canvas.addEventListener('pointerleave', () => {
+  overlay.canvas.addEventListener('pointerleave', () => {
     for (const p of panes) if (p.hover(NaN, NaN)) needsRender = true;
   });
-  app.canvas.addEventListener('pointerup', (e) => {
+  overlay.canvas.addEventListener('pointerup', (e) => {
     const wasDrag = drag?.moved;
     drag = undefined;
     if (wasDrag) return;
@@ -501,9 +534,10 @@ async function main(): Promise<void> {
   });
   window.addEventListener('resize', () => {
     // The renderer follows the stage's size on its own; the scene is fitted again unless the user moved it.
-    baseApp.resize();
     app.resize();
+    overlay.resize(app.screen.width, app.screen.height, app.renderer.resolution);
     if (fitted) fit();
+    scalesKey = '';
     panelsStale = true;
     needsRender = true;
   });
@@ -525,7 +559,7 @@ async function main(): Promise<void> {
     panelsStale = true;
   });
 
-  const stageRect = () => app.canvas.getBoundingClientRect();
+  const stageRect = () => overlay.canvas.getBoundingClientRect();
   const pageOf = (el: Element) => {
     const r = el.getBoundingClientRect();
     return { top: r.top + window.scrollY, left: r.left + window.scrollX };
@@ -555,7 +589,8 @@ async function main(): Promise<void> {
     resetStats: () => (stats.n = 0),
     stats: () => {
       const n = Math.min(stats.n, STATS);
-      return { interval: [...stats.interval.subarray(0, n)], js: [...stats.js.subarray(0, n)], rendered: [...stats.rendered.subarray(0, n)] };
+      const parts = Object.fromEntries(PARTS.map((k) => [k, [...stats.parts[k].subarray(0, n)]])) as Record<FramePart, number[]>;
+      return { interval: [...stats.interval.subarray(0, n)], js: [...stats.js.subarray(0, n)], rendered: [...stats.rendered.subarray(0, n)], parts };
     },
   };
   (window as unknown as { virtlabView: ViewInspection }).virtlabView = inspection;
@@ -564,6 +599,8 @@ async function main(): Promise<void> {
   const view = { x: 0, y: 0, w: 0, h: 0 };
   const requests: LabelRequest[] = [];
   const obstacles: Box[] = [];
+  let hostBoxes: Box[] = [];
+  let hostBoxesKey = '';
   const views = panes.map(() => ({ x: 0, y: 0, w: 0, h: 0 }));
   const loop = (now: number) => {
     requestAnimationFrame(loop);
@@ -592,6 +629,10 @@ async function main(): Promise<void> {
     }
     let changed = needsRender ? BASE_CHANGED | OVERLAY_CHANGED : 0;
     let drew = 0;
+    const tUpdate = performance.now();
+    let tLabels = tUpdate;
+    let tRender = tUpdate;
+    let tPanels = tUpdate;
     needsRender = false;
     const k = scene.scale.x;
     panes.forEach((p, i) => {
@@ -603,18 +644,30 @@ async function main(): Promise<void> {
       Object.assign(views[i], view);
       changed |= p.update(dt, playing, view, k);
     });
+    tLabels = performance.now();
     if (changed) {
       requests.length = 0;
       panes.forEach((p, i) => p.labels(requests, k, views[i]));
-      // The tiles, on the canvas: transfer labels and decisions keep clear of them.
-      obstacles.length = 0;
-      panes.forEach((p, i) => p.obstacles(obstacles, views[i]));
-      for (const o of obstacles) {
-        o.x = scene.x + o.x * k;
-        o.y = scene.y + o.y * k;
-        o.w *= k;
-        o.h *= k;
+      // The tiles, on the canvas: transfer labels and decisions keep clear of them. The
+      // host boxes are gathered again only when the view changed.
+      const toCanvas = (list: Box[]) => {
+        for (const o of list) {
+          o.x = scene.x + o.x * k;
+          o.y = scene.y + o.y * k;
+          o.w *= k;
+          o.h *= k;
+        }
+      };
+      const hostKey = `${scene.x},${scene.y},${k},${app.screen.width},${app.screen.height},${panes.map((p) => `${p.world.x}:${p.geo?.hosts}`).join()}`;
+      if (hostKey !== hostBoxesKey) {
+        hostBoxesKey = hostKey;
+        hostBoxes = [];
+        panes.forEach((p, i) => p.hostObstacles(hostBoxes, views[i]));
+        toCanvas(hostBoxes);
       }
+      obstacles.length = 0;
+      panes.forEach((p) => p.groupObstacles(obstacles));
+      toCanvas(obstacles);
       // Anchors are in the scene's coordinates (each pane adds its offset).
       const labelsMoved = labelLayer.place(
         requests,
@@ -625,29 +678,49 @@ async function main(): Promise<void> {
         app.screen.width,
         app.screen.height,
         obstacles,
+        hostBoxes,
       );
       if (labelLayer.stillChanged) changed |= BASE_CHANGED;
+      tRender = performance.now();
       if (changed & BASE_CHANGED) {
         baseScene.position.copyFrom(scene.position);
         baseScene.scale.copyFrom(scene.scale);
-        baseApp.render();
+        app.render();
         drew |= BASE_CHANGED;
       }
       if (changed & OVERLAY_CHANGED || labelsMoved) {
-        app.render();
+        overlay.draw(
+          panes.map((p) => ({ batch: p.overlay, offsetX: p.world.x, offsetY: p.world.y })),
+          scene.x,
+          scene.y,
+          k,
+          labelLayer.moving,
+        );
         drew |= OVERLAY_CHANGED;
       }
     }
+    tPanels = performance.now();
+    if (!changed) tRender = tPanels;
     // The side panels and the timeline a few times a second, when something in them changed.
-    if (panelsStale && now - lastPanelsDrawn > 200) {
-      panelsStale = false;
-      lastPanelsDrawn = now;
-      renderPanels();
+    if (panelPiece > 0 || (panelsStale && now - lastPanelsDrawn > 200)) {
+      if (panelPiece === 0) {
+        panelsStale = false;
+        lastPanelsDrawn = now;
+      }
+      panelPieces[panelPiece]();
+      panelPiece = (panelPiece + 1) % panelPieces.length;
     }
     const i = stats.n++ % STATS;
     stats.interval[i] = interval;
-    stats.js[i] = performance.now() - t0;
+    const t1 = performance.now();
+    stats.js[i] = t1 - t0;
     stats.rendered[i] = drew;
+    stats.parts.messages[i] = messagesMs;
+    stats.parts.update[i] = tLabels - tUpdate;
+    stats.parts.labels[i] = tRender - tLabels;
+    stats.parts.render[i] = tPanels - tRender;
+    stats.parts.panels[i] = t1 - tPanels;
+    messagesMs = 0;
   };
   requestAnimationFrame(loop);
 }

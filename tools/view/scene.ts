@@ -15,7 +15,9 @@
 // only when a frame from the worker changes a colour or a size, a tile glides or a
 // migration starts or ends; the overlay (`world`) changes on every animation frame while
 // tiles travel. The page draws the two on separate canvases, so that a frame in which
-// only tiles travelled does not rasterize the 10,000 tiles under them again.
+// only tiles travelled does not rasterize the 10,000 tiles under them again. The
+// overlay's rectangles are kept in a batch like the others, but the page draws them on
+// a 2D canvas (tools/view/overlay.ts); `world` only carries the pane's offset.
 //
 // On a software rasterizer every rectangle and every pixel drawn costs CPU time, so the
 // scene keeps both down: hosts are outlines, overlapping paths are merged, travelling
@@ -129,7 +131,8 @@ export class Pane {
   private readonly statics = new QuadBatch(1024, 'static');
   private readonly dynamic = new QuadBatch(1024, 'dynamic');
   private readonly paths = new QuadBatch(64, 'paths');
-  private readonly overlay = new QuadBatch(256, 'overlay');
+  /** Drawn by the page's 2D overlay (tools/view/overlay.ts), not by PixiJS. */
+  readonly overlay = new QuadBatch(256, 'overlay');
   private pathsDirty = false;
   /** The groups of travelling tiles drawn last, and the VM whose group the pointer opened (−1: none). */
   private groups: Group[] = [];
@@ -190,7 +193,6 @@ export class Pane {
     this.paths.mesh.state.blend = false;
     // Paths go under the links: a busy link along a path still shows its utilization.
     this.base.addChild(this.statics.mesh, this.paths.mesh, this.dynamic.mesh);
-    this.world.addChild(this.overlay.mesh);
   }
 
   send(m: ToWorker): void {
@@ -750,9 +752,9 @@ export class Pane {
 
   /**
    * The tiles labels keep clear of, in the scene's coordinates: every host box in `view`
-   * (its VM tiles lie inside it) and every travelling group's tile.
+   * (its VM tiles lie inside it), which changes only with the view, …
    */
-  obstacles(out: Rect[], view: Rect): void {
+  hostObstacles(out: Rect[], view: Rect): void {
     const g = this.geo;
     if (!g) return;
     const dx = this.world.x;
@@ -761,6 +763,11 @@ export class Pane {
       const y = g.hostY(h);
       if (x + HOST_W >= view.x && x <= view.x + view.w && y + HOST_H >= view.y && y <= view.y + view.h) out.push({ x: x + dx, y, w: HOST_W, h: HOST_H });
     }
+  }
+
+  /** … and every travelling group's tile. */
+  groupObstacles(out: Rect[]): void {
+    const dx = this.world.x;
     for (const gr of this.groups) out.push({ x: gr.x + dx, y: gr.y, w: TILE, h: TILE });
   }
 
