@@ -131,7 +131,21 @@ export class WalkResult {
   flags = 0;
 }
 
-export class RadixTable {
+/**
+ * What MMU strategies read of a guest page table: its root, its depth, and walks that
+ * report every entry they read (its guest-physical address) and the leaf frame with its
+ * flags (F_*). RadixTable (the model's own tables) implements it, and so does the view
+ * of a booted kernel's real Sv39/Sv48 tables (core/models/riscv/system/guest-tables.ts).
+ */
+export interface GuestTable {
+  /** The root table's frame (guest-physical page number). */
+  readonly root: number;
+  readonly levels: 3 | 4 | 5;
+  /** Walks for vpn, leaving every entry read in `out` (a superpage leaf ends the walk early). */
+  walk(vpn: number, out: WalkResult): WalkResult;
+}
+
+export class RadixTable implements GuestTable {
   readonly root: number;
 
   /** A table with a fresh root frame; `root` adopts an existing one (restoring a snapshot). */
@@ -177,6 +191,23 @@ export class RadixTable {
     mem.entries[leaf] = frame * 16 + (flags | F_VALID);
     written.push(table * PAGE + this.index(vpn, this.levels - 1) * 8);
     return written;
+  }
+
+  /**
+   * Clears the entry a walk for vpn reads at step `depth` (0: the root's entry; levels − 1:
+   * the leaf), dropping whatever it mapped below; returns its physical address, or -1
+   * when the walk does not reach that step.
+   */
+  clearAt(vpn: number, depth: number): number {
+    const mem = this.mem;
+    let table = this.root;
+    for (let level = 0; level < depth; level++) {
+      const e = mem.entries[mem.table(table) + this.index(vpn, level)];
+      if (e % 2 !== 1) return -1;
+      table = Math.floor(e / 16);
+    }
+    mem.entries[mem.table(table) + this.index(vpn, depth)] = 0;
+    return table * PAGE + this.index(vpn, depth) * 8;
   }
 
   /** Clears the leaf entry of vpn; returns its physical address, or -1 if unmapped. */

@@ -116,6 +116,40 @@ const TRAP = new TrapSignal();
 const SLOT_WORDS = 4;
 const NO_CODE = new Int32Array(SLOT_WORDS);
 
+/**
+ * What the hart tells an observer (an MMU strategy's bridge, core/models/riscv/system/
+ * timing.ts) when one is attached. Every call is on a slow path: CSR writes, sfence.vma,
+ * mode changes, page walks, and the loads and stores that timing mode sends down the
+ * slow path; with no observer the hart checks one field there and nothing per access.
+ */
+export interface HartObserver {
+  /**
+   * Timing mode: every load and store that translates (satp not bare, data not in
+   * M-mode) is announced through `access` before it is translated, so the run loop's
+   * data fast path is turned off while the observer is attached.
+   */
+  readonly timing: boolean;
+  /**
+   * A load (write = false) or store (AMOs and SC included) to virtual page vpn: the
+   * signed page number hi·2^20 + (lo >>> 12) of the address's words, exact for any
+   * 64-bit address (Sv57 kernel addresses lie beyond 2^53).
+   */
+  access(vpn: number, write: boolean): void;
+  /** satp was written: its mode (0 bare, 8 Sv39, 9 Sv48, 10 Sv57), ASID, and root table's physical address. */
+  satp(mode: number, asid: number, rootPa: number): void;
+  /** sfence.vma: every address (`all`) or one virtual page (its signed page number, as in `access`), and an ASID (or -1: every address space). */
+  sfence(all: boolean, vpn: number, asid: number): void;
+  /** The privilege changed (trap entry, xRET) or sstatus.SUM was toggled. */
+  privilege(mode: number, sum: boolean): void;
+  /**
+   * A walk read an entry from RAM page `page` (offset / 4096) while ptFlag[page] was not
+   * 1: `level` is the table's level (0: leaf tables) and vpn the page being translated.
+   */
+  tableRead(page: number, level: number, vpn: number): void;
+  /** A store of `size` bytes to physical address pa, in a page whose ptFlag is set. */
+  tableWrite(pa: number, size: number): void;
+}
+
 export interface HartEnv {
   /** Machine time in timebase ticks (the `time` CSR). */
   mtime(): number;
@@ -183,6 +217,17 @@ export class PrivilegedHart implements InterruptLines {
   private readonly straddle = new Int32Array(SLOT_WORDS);
   private epoch = 0;
 
+  /**
+   * Per RAM page: nonzero while an observer counts the page as holding page tables
+   * (the observer owns the values; see HartObserver.tableRead). Stores to such a page
+   * are never served by the write TLB, so the slow path sees each one.
+   */
+  readonly ptFlag: Uint8Array;
+  /** Set with attachObserver. */
+  private observer: HartObserver | null = null;
+  /** The data tags timing mode's run loop reads: never filled, so every load and store takes the slow path. */
+  private readonly noTags = new Float64Array(TLB_SET * 3).fill(NaN);
+
   /** Virtual page numbers (hi·2^20 + (lo >>> 12), signed, exact); NaN when empty. */
   private readonly tlbTag = new Float64Array(TLB_SET * 3).fill(NaN);
   private readonly tlbOff = new Float64Array(TLB_SET * 3);
@@ -220,8 +265,25 @@ export class PrivilegedHart implements InterruptLines {
     this.dv = new DataView(this.ram.buffer);
     this.ramSize = ramBytes;
     this.codeFlag = new Uint8Array(Math.ceil(ramBytes / 4096));
+    this.ptFlag = new Uint8Array(this.codeFlag.length);
     this.mstatus = 0;
     this.wide[2 * 0x301] = MISA_LO;
+  }
+
+  /** Attaches (or, with null, detaches) the observer of the MMU events; call between runs. */
+  attachObserver(o: HartObserver | null): void {
+    this.observer = o;
+    this.ptFlag.fill(0);
+    this.flushTlb();
+  }
+
+  /** Drops the write translations that reach RAM page `page`, once it counts as a page-table page. */
+  protectPage(page: number): void {
+    const off = page * 4096;
+    for (let s = 0; s < 3; s++) {
+      const base = s * TLB_SET + WRITE * TLB_SIZE;
+      for (let i = base; i < base + TLB_SIZE; i++) if (this.tlbOff[i] === off) this.tlbTag[i] = NaN;
+    }
   }
 
   // ---- interrupt lines (devices) ----
@@ -334,6 +396,7 @@ export class PrivilegedHart implements InterruptLines {
     this.mode = m;
     this.attention = true;
     this.updateRegimes();
+    if (this.observer !== null) this.observer.privilege(m, (this.mstatus & SUM) !== 0);
   }
 
   private updateRegimes(): void {
@@ -488,7 +551,8 @@ export class PrivilegedHart implements InterruptLines {
     } else pa = this.walk(lo, hi, kind, m);
     if (!this.pmpAllows(pa, kind, m)) this.raise(this.accessFaultFor(kind), lo, hi);
     const off = pa - RAM_BASE;
-    if (off >= 0 && off < this.ramSize && this.pmpPageUniform(pa - (pa % 4096))) {
+    // A page-table page an observer watches gets no write translation: its stores take the slow path.
+    if (off >= 0 && off < this.ramSize && this.pmpPageUniform(pa - (pa % 4096)) && (kind !== WRITE || this.ptFlag[off >>> 12] === 0)) {
       const set = (kind === FETCH ? this.fetchSet : this.dataSet) + kind * TLB_SIZE;
       const i = set + ((lo >>> 12) & (TLB_SIZE - 1));
       const vpn = hi * TWO20 + (lo >>> 12);
@@ -525,6 +589,7 @@ export class PrivilegedHart implements InterruptLines {
       const pteAddr = table + idx * 8;
       const off = pteAddr - RAM_BASE;
       if (off < 0 || off + 8 > this.ramSize || !this.pmpAllows(pteAddr, READ, 1)) this.raise(this.accessFaultFor(kind), va, vaHi);
+      if (this.observer !== null && this.ptFlag[off >>> 12] !== 1) this.observer.tableRead(off >>> 12, level, vpnU);
       let lo = dv.getInt32(off, true);
       const hi = dv.getInt32(off + 4, true);
       if ((lo & PTE_V) === 0 || ((lo & PTE_R) === 0 && (lo & PTE_W) !== 0) || hi >>> 22 !== 0) this.raise(this.faultFor(kind), va, vaHi);
@@ -589,10 +654,36 @@ export class PrivilegedHart implements InterruptLines {
   private ldLo = 0;
   private ldHi = 0;
 
+  /**
+   * The physical address of a load or store (from va, vaHi) that stays within its page.
+   * In timing mode the access is announced first, then served by the TLB entry the fast
+   * path would have used, so that the guest sees exactly what it sees without an observer.
+   */
+  private dataPa(va: number, vaHi: number, kind: number): number {
+    const o = this.observer;
+    if (o !== null && o.timing) {
+      this.announce(va, vaHi, kind);
+      const i = this.dataSet + kind * TLB_SIZE + ((va >>> 12) & (TLB_SIZE - 1));
+      if (this.tlbTag[i] === vaHi * TWO20 + (va >>> 12)) return RAM_BASE + this.tlbOff[i] + (va & 4095);
+    }
+    return this.translateWords(va, vaHi, kind);
+  }
+
+  /** Tells the timing observer of an access that translates (satp not bare, data not in M-mode), by its exact virtual page number. */
+  private announce(va: number, vaHi: number, kind: number): void {
+    if (this.satpMode !== 0 && this.dataMode() !== 3) this.observer!.access(vaHi * TWO20 + (va >>> 12), kind === WRITE);
+  }
+
+  /** After a store to physical pa: tells the observer when the page holds page tables. */
+  private tableStore(pa: number, size: number): void {
+    const o = pa - RAM_BASE;
+    if (o >= 0 && o < this.ramSize && this.ptFlag[o >>> 12] !== 0) this.observer!.tableWrite(pa, size);
+  }
+
   /** A load from va, vaHi the TLB fast path did not serve: unsigned result in ldLo/ldHi. */
   private loadSlow(va: number, vaHi: number, size: number): void {
     if ((va & 4095) + size <= 4096) {
-      const pa = this.translateWords(va, vaHi, READ);
+      const pa = this.dataPa(va, vaHi, READ);
       if (size === 8) {
         this.ldLo = this.physRead(pa, 4, READ, va, vaHi) | 0;
         this.ldHi = this.physRead(pa + 4, 4, READ, va, vaHi) | 0;
@@ -603,6 +694,7 @@ export class PrivilegedHart implements InterruptLines {
       return;
     }
     // Crossing into the next page: byte by byte, each translated.
+    if (this.observer !== null && this.observer.timing) this.announce(va, vaHi, READ);
     let lo = 0;
     let hi = 0;
     for (let i = 0; i < size; i++) {
@@ -620,15 +712,17 @@ export class PrivilegedHart implements InterruptLines {
   /** A store of lo, hi to va, vaHi the TLB fast path did not serve. */
   private storeSlow(va: number, vaHi: number, size: number, lo: number, hi: number): void {
     if ((va & 4095) + size <= 4096) {
-      const pa = this.translateWords(va, vaHi, WRITE);
+      const pa = this.dataPa(va, vaHi, WRITE);
       if (size === 8) {
         this.physWrite(pa, 4, lo, va, vaHi);
         this.physWrite(pa + 4, 4, hi, va, vaHi);
       } else this.physWrite(pa, size, size === 4 ? lo : lo & ((1 << (8 * size)) - 1), va, vaHi);
       if (pa === this.reservation) this.reservation = -1;
+      if (this.observer !== null) this.tableStore(pa, size);
       return;
     }
     // Translate every byte first, so that a fault leaves memory unchanged.
+    if (this.observer !== null && this.observer.timing) this.announce(va, vaHi, WRITE);
     const pas: number[] = [];
     for (let i = 0; i < size; i++) {
       const bLo = (va + i) | 0;
@@ -638,6 +732,7 @@ export class PrivilegedHart implements InterruptLines {
       const bLo = (va + i) | 0;
       this.physWrite(pas[i], 1, ((i < 4 ? lo >>> (8 * i) : hi >>> (8 * (i - 4))) & 255), bLo, (vaHi + (bLo >>> 0 < va >>> 0 ? 1 : 0)) | 0);
     }
+    if (this.observer !== null) this.tableStore(pas[0], size);
   }
 
   // ---- decoded code ----
@@ -708,6 +803,8 @@ export class PrivilegedHart implements InterruptLines {
     const tag = this.tlbTag;
     const toff = this.tlbOff;
     const codeFlag = this.codeFlag;
+    // Timing mode reads data tags that never match: every load and store goes to the slow path, which announces it.
+    const dtag = this.observer !== null && this.observer.timing ? this.noTags : tag;
     let pc = this.pc;
     let n = 0;
     const start = this.instret;
@@ -829,7 +926,7 @@ export class PrivilegedHart implements InterruptLines {
               const i = dSet + ((a >>> 12) & (TLB_SIZE - 1));
               let lo: number;
               let hi: number;
-              if (tag[i] === aHi * TWO20 + (a >>> 12) && (a & 4095) <= 4096 - size) {
+              if (dtag[i] === aHi * TWO20 + (a >>> 12) && (a & 4095) <= 4096 - size) {
                 const o = toff[i] + (a & 4095);
                 if (size === 8) {
                   lo = dv.getInt32(o, true);
@@ -870,7 +967,7 @@ export class PrivilegedHart implements InterruptLines {
               const aHi = (x[r1 + 1] + (imm >> 31) + (a >>> 0 < x[r1] >>> 0 ? 1 : 0)) | 0;
               const size = STORE_SIZE[op];
               const i = dSet + TLB_SIZE + ((a >>> 12) & (TLB_SIZE - 1));
-              if (tag[i] === aHi * TWO20 + (a >>> 12) && (a & 4095) <= 4096 - size) {
+              if (dtag[i] === aHi * TWO20 + (a >>> 12) && (a & 4095) <= 4096 - size) {
                 const o = toff[i] + (a & 4095);
                 if (size === 8) {
                   dv.setInt32(o, x[r2], true);
@@ -1120,6 +1217,7 @@ export class PrivilegedHart implements InterruptLines {
           if (r1 >> 1 !== 0) this.flushTlbPage(x[r1], x[r1 + 1], true);
           else this.flushNonGlobal();
         }
+        if (this.observer !== null) this.observer.sfence(r1 >> 1 === 0, x[r1 + 1] * TWO20 + (x[r1] >>> 12), r2 >> 1 !== 0 ? x[r2] & 0xffff : -1);
         return next;
       case Op.MULH:
         mulh(x, rd, x[r1], x[r1 + 1], x[r2], x[r2 + 1], true, true);
@@ -1229,7 +1327,7 @@ export class PrivilegedHart implements InterruptLines {
     }
     if ((va & (size - 1)) !== 0) this.raise(base === Op.LR_W ? CAUSE.LOAD_MISALIGNED : CAUSE.STORE_MISALIGNED, va, vaHi);
     if (base === Op.LR_W) {
-      const pa = this.translateWords(va, vaHi, READ);
+      const pa = this.dataPa(va, vaHi, READ);
       this.physCheckRam(pa, va, vaHi, READ);
       const o = pa - RAM_BASE;
       const lo = this.dv.getInt32(o, true);
@@ -1238,7 +1336,7 @@ export class PrivilegedHart implements InterruptLines {
       this.reservation = pa;
       return;
     }
-    const pa = this.translateWords(va, vaHi, WRITE);
+    const pa = this.dataPa(va, vaHi, WRITE);
     this.physCheckRam(pa, va, vaHi, WRITE);
     const o = pa - RAM_BASE;
     const dv = this.dv;
@@ -1249,6 +1347,7 @@ export class PrivilegedHart implements InterruptLines {
         dv.setInt32(o, x[r2], true);
         if (wide) dv.setInt32(o + 4, x[r2 + 1], true);
         this.codeWrite(o, size);
+        if (this.observer !== null) this.tableStore(pa, size);
       }
       x[rd] = ok ? 0 : 1;
       x[rd + 1] = 0;
@@ -1292,6 +1391,7 @@ export class PrivilegedHart implements InterruptLines {
     dv.setInt32(o, lo, true);
     if (wide) dv.setInt32(o + 4, hi, true);
     this.codeWrite(o, size);
+    if (this.observer !== null) this.tableStore(pa, size);
     if (pa === this.reservation) this.reservation = -1;
     x[rd] = oldLo;
     x[rd + 1] = oldHi;
@@ -1557,6 +1657,7 @@ export class PrivilegedHart implements InterruptLines {
         else if (changed) this.flushNonGlobal();
         this.satpMode = mode;
         this.satpRoot = ((hi & 0xfff) * TWO32 + (lo >>> 0)) * 4096;
+        if (this.observer !== null) this.observer.satp(mode, (hi >>> 12) & 0xffff, this.satpRoot);
         return;
       }
     }
@@ -1591,6 +1692,7 @@ export class PrivilegedHart implements InterruptLines {
     if (changed & (SUM | MXR)) this.flushTlb();
     if (changed & (MPRV | (3 << MPP_SHIFT))) this.updateRegimes();
     this.attention = true;
+    if (changed & SUM && this.observer !== null) this.observer.privilege(this.mode, (v & SUM) !== 0);
   }
 
   /** Reads a 64-bit CSR as a BigInt (for tests and reports). */
