@@ -24,7 +24,7 @@ const { GuestFault } = memory;
 type GuestFault = memory.GuestFault;
 type GuestMemory = memory.GuestMemory;
 const { GUEST_MEMORY, GuestMemory, PAGE_SHIFT, PERM_DECODED, PERM_MAPPED, PERM_R, PERM_W, PERM_X, SIGBUS, SIGILL, SIGSEGV, SIGTRAP } = memory;
-const { div32, div64, mul64, mulh, shl, shr } = int64;
+const { div32, div64, mulh } = int64;
 const { add: fpAdd, mul: fpMul, div: fpDiv, fma: fpFma, NV: fpNV } = fpModule;
 const { decode16, decode32, newDecoded, writesIntRd } = decoderModule;
 const { execFp } = fpExecModule;
@@ -78,6 +78,25 @@ const enum Op {
   FCVT_W_D, FCVT_WU_D, FCVT_L_D, FCVT_LU_D, FMV_X_D,
   FCVT_D_W, FCVT_D_WU, FCVT_D_L, FCVT_D_LU, FMV_D_X,
   COUNT,
+}
+
+/**
+ * Pairs of instructions executed by one dispatch (see Interpreter.fuseAt): the first
+ * instruction's slot holds the pair's number, the second keeps its own slot. Numbered
+ * right after the decoder's, so that V8 keeps compiling the dispatch into one jump
+ * table (numbers far apart split it into a tree of compares).
+ */
+const enum Fused {
+  /** addi then a conditional branch; then the same with addiw (loop counters and their test). */
+  ADDI_BRANCH = Op.COUNT,
+  ADDIW_BRANCH,
+  END,
+}
+
+/** The pair an instruction `a` followed by `b` fuses into, or 0. */
+function fusedPair(a: number, b: number): number {
+  if (b >= Op.BEQ && b <= Op.BGEU) return a === Op.ADDI ? Fused.ADDI_BRANCH : a === Op.ADDIW ? Fused.ADDIW_BRANCH : 0;
+  return 0;
 }
 
 // ---- execution ----
@@ -200,6 +219,14 @@ export interface StopReason {
 const CANON_D_HI = 0x7ff80000;
 const CANON_S = 0x7fc00000;
 const TWO32 = 4294967296;
+/**
+ * What the run loop holds for a pc outside guest memory (a jump or a signal handler
+ * anywhere in the 64-bit space; the real value is in Interpreter.farPc), so that its pc
+ * stays an int32: V8 then keeps it in a register rather than as a double it converts
+ * on every instruction. No branch or jal can compute it (they reach ±1 MiB from code
+ * in guest memory), and its page lies past the largest guest memory.
+ */
+const FAR_PC = -0x40000000;
 
 export class Interpreter {
   private readonly pagesCode = new Map<number, PageCode>();
@@ -207,6 +234,8 @@ export class Interpreter {
   /** Pages decoded since start, and pages dropped because code was written or fence.i ran. */
   decodedPages = 0;
   invalidations = 0;
+  /** Pairs of instructions fused at decode time (see fuseAt). */
+  fusedPairs = 0;
   /** Incremented whenever decoded code is dropped. */
   private epoch = 0;
   /**
@@ -277,7 +306,7 @@ export class Interpreter {
       const cpu = machines[p & 1];
       cpu.accessHook = hooks[p % 3];
       const x = cpu.hart.x;
-      for (let op = Op.ILLEGAL; op < Op.COUNT; op++) cpu.warmStep(d, p, op, ints[p], fps[(p + op) % WARM_PASSES]);
+      for (let op = Op.ILLEGAL; op < Fused.END; op++) cpu.warmStep(d, p, op, ints[p], fps[(p + op) % WARM_PASSES]);
       // Instructions decoded from memory, up to one whose second half lies on a page without execute permission.
       cpu.mem.u8.set(WARM_CODE, 0x1ff4);
       x[20] = 0x2100;
@@ -297,6 +326,9 @@ export class Interpreter {
   /** Where the ecall in progress resumes (a signal handler, rt_sigreturn), or -1: the next instruction. */
   private ecallResume = -1;
 
+  /** The pc the run loop holds as FAR_PC. */
+  private farPc = 0;
+
   /** Called by the ecall handler: go on at `pc` rather than after the ecall. */
   resumeAt(pc: number): void {
     this.ecallResume = pc;
@@ -315,7 +347,7 @@ export class Interpreter {
     let code = this.pagesCode.get(page);
     if (code) return code;
     if (page >= this.mem.pages || (this.mem.perm[page] & PERM_X) === 0) {
-      throw new GuestFault(SIGSEGV, pc, 'instruction fetch from a page without execute permission');
+      throw new GuestFault(SIGSEGV, pc === FAR_PC ? this.farPc : pc, 'instruction fetch from a page without execute permission');
     }
     code = new PageCode();
     this.pagesCode.set(page, code);
@@ -347,9 +379,20 @@ export class Interpreter {
     else d.imm = WARM_IMM[p % WARM_IMM.length];
     const pc = 0x1000 + 2 * op;
     try {
-      fillSlot(this.pageFor(pc >>> PAGE_SHIFT, pc), (pc & 4095) >>> 1, d, 0);
+      const code = this.pageFor(pc >>> PAGE_SHIFT, pc);
+      const slot = (pc & 4095) >>> 1;
+      if (op < Op.COUNT) fillSlot(code, slot, d, 0);
+      else {
+        // A fused pair: its first instruction, then a branch of each kind across the passes.
+        d.op = op === Fused.ADDI_BRANCH ? Op.ADDI : Op.ADDIW;
+        fillSlot(code, slot, d, 0);
+        code.hot[2 * slot] = (code.hot[2 * slot] & ~255) | op;
+        d.op = Op.BEQ + (p % 6);
+        fillSlot(code, slot + d.len / 2, d, 0);
+      }
       this.hart.pc = pc;
-      this.run(1);
+      // Pairs run whole in half the passes, and stop between their two instructions in the others.
+      this.run(op < Op.COUNT ? 1 : 1 + ((p >> 1) & 1));
     } catch {
       // A fault the run loop does not catch (none is expected) changes nothing here.
     }
@@ -358,6 +401,23 @@ export class Interpreter {
   /** Decodes the instruction at pc into its page slot. */
   private decodeAt(code: PageCode, slot: number, pc: number): void {
     const u8 = this.mem.u8;
+    if ((u8[pc] & 3) === 3 && ((pc + 2) & 4095) === 0) {
+      // The instruction's second half is on the next page: it must be executable too.
+      const p = (pc + 2) >>> PAGE_SHIFT;
+      if (p >= this.mem.pages || (this.mem.perm[p] & PERM_X) === 0) throw new GuestFault(SIGSEGV, pc + 2, 'instruction fetch from a page without execute permission');
+      this.mem.perm[p] |= PERM_DECODED;
+      if (!this.pagesCode.has(p)) {
+        this.pagesCode.set(p, new PageCode());
+        this.decodedPages++;
+      }
+    }
+    const len = this.decodeBytes(code, slot, pc);
+    if (Interpreter.fuse) this.fuseAt(code, slot, pc, pc + len);
+  }
+
+  /** Decodes the instruction whose bytes start at pc into `slot`; returns its length. */
+  private decodeBytes(code: PageCode, slot: number, pc: number): number {
+    const u8 = this.mem.u8;
     const lo16 = u8[pc] | (u8[pc + 1] << 8);
     const d = this.scratch;
     let raw: number;
@@ -365,21 +425,37 @@ export class Interpreter {
       raw = lo16;
       decode16(lo16, d);
     } else {
-      const next = pc + 2;
-      if ((next & 4095) === 0) {
-        // The instruction's second half is on the next page: it must be executable too.
-        const p = next >>> PAGE_SHIFT;
-        if (p >= this.mem.pages || (this.mem.perm[p] & PERM_X) === 0) throw new GuestFault(SIGSEGV, next, 'instruction fetch from a page without execute permission');
-        this.mem.perm[p] |= PERM_DECODED;
-        if (!this.pagesCode.has(p)) {
-          this.pagesCode.set(p, new PageCode());
-          this.decodedPages++;
-        }
-      }
       raw = (lo16 | (u8[pc + 2] << 16) | (u8[pc + 3] << 24)) >>> 0;
       decode32(raw, d);
     }
     fillSlot(code, slot, d, raw);
+    return d.len;
+  }
+
+  /** Fuses pairs at decode time (a switch for the tests, which compare both ways). */
+  static fuse = true;
+
+  /**
+   * Makes the instruction at `pc` (in `slot`) and the one after it, at `pcB`, one
+   * dispatch when they form a frequent pair. Only when both lie wholly on one page: a
+   * write to the second then drops the first's decoding too. The first never faults or
+   * stores.
+   */
+  private fuseAt(code: PageCode, slot: number, pc: number, pcB: number): void {
+    const opA = code.op[slot];
+    if (opA !== Op.ADDI && opA !== Op.ADDIW) return;
+    if (pcB >>> PAGE_SHIFT !== pc >>> PAGE_SHIFT) return;
+    const offB = pcB & 4095;
+    const slotB = offB >>> 1;
+    if (code.op[slotB] === 0) {
+      if ((this.mem.u8[pcB] & 3) === 3 && offB === 4094) return;
+      this.decodeBytes(code, slotB, pcB);
+    }
+    const pair = fusedPair(opA, code.op[slotB]);
+    if (pair !== 0) {
+      code.hot[2 * slot] = (code.hot[2 * slot] & ~255) | pair;
+      this.fusedPairs++;
+    }
   }
 
   /** The raw bits of the instruction at pc (for reports), or undefined. */
@@ -397,7 +473,8 @@ export class Interpreter {
     const limit = mem.size;
     let u8 = mem.u8;
     let dv = mem.dv;
-    let pc = h.pc;
+    let pc = h.pc >= 0 && h.pc < limit ? h.pc | 0 : FAR_PC;
+    this.farPc = h.pc;
     let n = 0;
     let page = -1;
     let code: PageCode | undefined;
@@ -448,7 +525,11 @@ export class Interpreter {
             const target = x[r1 + 1] * TWO32 + (x[r1] >>> 0) + imm - ((x[r1] + imm) & 1);
             x[rd] = next;
             x[rd + 1] = 0;
-            next = target;
+            if (target >= 0 && target < limit) next = target | 0;
+            else {
+              this.farPc = target;
+              next = FAR_PC;
+            }
             break;
           }
           case Op.BEQ:
@@ -457,6 +538,35 @@ export class Interpreter {
           case Op.BNE:
             if (x[r1] !== x[r2] || x[r1 + 1] !== x[r2 + 1]) next = pc + imm;
             break;
+          case Fused.ADDI_BRANCH:
+          case Fused.ADDIW_BRANCH: {
+            if (op === Fused.ADDIW_BRANCH) {
+              const v = (x[r1] + imm) | 0;
+              x[rd] = v;
+              x[rd + 1] = v >> 31;
+            } else {
+              const lo = (x[r1] + imm) | 0;
+              x[rd + 1] = (x[r1 + 1] + (imm >> 31) + (lo >>> 0 < x[r1] >>> 0 ? 1 : 0)) | 0;
+              x[rd] = lo;
+            }
+            // The branch counts as the next instruction: the budget may end between the two.
+            if (n >= budget) break;
+            pc = next;
+            n++;
+            const kb = next & 4094;
+            const wb = hot[kb];
+            const b1 = (wb >>> 15) & 63;
+            const b2 = (wb >>> 21) & 63;
+            const hi1 = x[b1 + 1];
+            const hi2 = x[b2 + 1];
+            const cond = wb & 255;
+            let taken: boolean;
+            if (cond <= Op.BNE) taken = (x[b1] === x[b2] && hi1 === hi2) === (cond === Op.BEQ);
+            else if (cond <= Op.BGE) taken = (hi1 < hi2 || (hi1 === hi2 && x[b1] >>> 0 < x[b2] >>> 0)) === (cond === Op.BLT);
+            else taken = (hi1 >>> 0 < hi2 >>> 0 || (hi1 === hi2 && x[b1] >>> 0 < x[b2] >>> 0)) === (cond === Op.BLTU);
+            next = taken ? pc + hot[kb + 1] : pc + (wb & (1 << 27) ? 2 : 4);
+            break;
+          }
           case Op.BLT:
             if (x[r1 + 1] < x[r2 + 1] || (x[r1 + 1] === x[r2 + 1] && x[r1] >>> 0 < x[r2] >>> 0)) next = pc + imm;
             break;
@@ -646,15 +756,38 @@ export class Interpreter {
             x[rd + 1] = x[r1 + 1] & (imm >> 31);
             x[rd] = x[r1] & imm;
             break;
+          // Shifts and MUL are written out here rather than calling int64.ts: V8 gives
+          // a loop this large a limited inlining budget, and calls cost more than the work.
           case Op.SLLI:
-            shl(x, rd, x[r1], x[r1 + 1], imm);
+          case Op.SLL: {
+            const sh = op === Op.SLLI ? imm : x[r2] & 63;
+            const lo = x[r1];
+            if (sh === 0) x[rd + 1] = x[r1 + 1];
+            else if (sh < 32) x[rd + 1] = (x[r1 + 1] << sh) | (lo >>> (32 - sh));
+            else x[rd + 1] = lo << (sh - 32);
+            x[rd] = sh < 32 ? lo << sh : 0;
             break;
+          }
           case Op.SRLI:
-            shr(x, rd, x[r1], x[r1 + 1], imm, false);
+          case Op.SRL: {
+            const sh = op === Op.SRLI ? imm : x[r2] & 63;
+            const hi = x[r1 + 1];
+            if (sh === 0) x[rd] = x[r1];
+            else if (sh < 32) x[rd] = (x[r1] >>> sh) | (hi << (32 - sh));
+            else x[rd] = hi >>> (sh - 32);
+            x[rd + 1] = sh < 32 ? hi >>> sh : 0;
             break;
+          }
           case Op.SRAI:
-            shr(x, rd, x[r1], x[r1 + 1], imm, true);
+          case Op.SRA: {
+            const sh = op === Op.SRAI ? imm : x[r2] & 63;
+            const hi = x[r1 + 1];
+            if (sh === 0) x[rd] = x[r1];
+            else if (sh < 32) x[rd] = (x[r1] >>> sh) | (hi << (32 - sh));
+            else x[rd] = hi >> (sh - 32);
+            x[rd + 1] = hi >> (sh < 32 ? sh : 31);
             break;
+          }
           case Op.ADD: {
             const a = x[r1];
             const lo = (a + x[r2]) | 0;
@@ -669,15 +802,6 @@ export class Interpreter {
             x[rd] = (a - b) | 0;
             break;
           }
-          case Op.SLL:
-            shl(x, rd, x[r1], x[r1 + 1], x[r2] & 63);
-            break;
-          case Op.SRL:
-            shr(x, rd, x[r1], x[r1 + 1], x[r2] & 63, false);
-            break;
-          case Op.SRA:
-            shr(x, rd, x[r1], x[r1 + 1], x[r2] & 63, true);
-            break;
           case Op.SLT:
             x[rd] = x[r1 + 1] < x[r2 + 1] || (x[r1 + 1] === x[r2 + 1] && x[r1] >>> 0 < x[r2] >>> 0) ? 1 : 0;
             x[rd + 1] = 0;
@@ -764,15 +888,36 @@ export class Interpreter {
               h.pc = this.ecallResume >= 0 ? this.ecallResume : next;
               return { kind: 'stop' };
             }
-            if (this.ecallResume >= 0) next = this.ecallResume;
+            if (this.ecallResume >= 0) {
+              const resume = this.ecallResume;
+              if (resume < limit) next = resume | 0;
+              else {
+                this.farPc = resume;
+                next = FAR_PC;
+              }
+            }
             // The handler may have changed memory mappings or code.
             u8 = mem.u8;
             dv = mem.dv;
             code = undefined;
             break;
-          case Op.MUL:
-            mul64(x, rd, x[r1], x[r1 + 1], x[r2], x[r2 + 1]);
+          case Op.MUL: {
+            // The low 64 bits of the product from 16-bit limbs of the low words (exact in doubles).
+            const alo = x[r1];
+            const blo = x[r2];
+            const a0 = alo & 0xffff;
+            const a1 = alo >>> 16;
+            const b0 = blo & 0xffff;
+            const b1 = blo >>> 16;
+            const p00 = a0 * b0;
+            const p01 = a0 * b1;
+            const p10 = a1 * b0;
+            const mid = (p00 >>> 16) + (p01 & 0xffff) + (p10 & 0xffff);
+            const carry = (mid >>> 16) + (p01 >>> 16) + (p10 >>> 16) + a1 * b1;
+            x[rd + 1] = (carry + Math.imul(alo, x[r2 + 1]) + Math.imul(x[r1 + 1], blo)) | 0;
+            x[rd] = ((mid & 0xffff) << 16) | (p00 & 0xffff);
             break;
+          }
           case Op.MULW: {
             const v = Math.imul(x[r1], x[r2]);
             x[rd] = v;
@@ -790,12 +935,12 @@ export class Interpreter {
         pc = next;
       }
     } catch (e) {
-      h.pc = pc;
+      h.pc = pc === FAR_PC ? this.farPc : pc;
       h.instret += n - 1;
       if (e instanceof GuestFault) return { kind: 'fault', fault: e, raw: code?.raw[slot] };
       throw e;
     }
-    h.pc = pc;
+    h.pc = pc === FAR_PC ? this.farPc : pc;
     h.instret += n;
     return { kind: 'budget' };
   }

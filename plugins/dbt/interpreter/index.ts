@@ -20,7 +20,7 @@ export default definePlugin<Options>((api) => {
         get chargedNs() {
           return proc.chargedNs;
         },
-        counters: () => ({ decodedPages: proc.cpu.decodedPages, codeInvalidations: proc.cpu.invalidations }),
+        counters: () => ({ decodedPages: proc.cpu.decodedPages, codeInvalidations: proc.cpu.invalidations, fusedPairs: proc.cpu.fusedPairs }),
         syscalls: () => proc.syscallCounts,
         unimplemented: () => proc.unimplemented,
         save: () => proc.saveState(),
