@@ -132,7 +132,7 @@ export { PacketExperiment, type ExperimentSpec, type ExperimentResults, type Nic
 export { SYN, ACK, FIN, RST, PSH, formatSegment, type Segment, type TcpOptions } from './models/netstack/segment';
 export { MigrationEngine, MigrationService, MigrationController, registerMigrationMethod, registerMigrationAddon, type MigrationParams, type RoundContext, type RoundStats, type MigrationRecord, type Decision } from './models/migration/engine';
 export { MigrationAddons, type MigrationAddon, type AddonControls, type AddonRoundEnd, type AddonSlot, type HostCores, type TransferPlan } from './models/migration/addons';
-export { PhysicalMemory, RadixTable, WalkResult, PAGE, F_USER } from './models/memory/paging';
+export { PhysicalMemory, RadixTable, WalkResult, PAGE, F_USER, type GuestTable } from './models/memory/paging';
 export { Tlb, TwoLevelTlb } from './models/memory/tlb';
 export { MmuStrategy, MmuStats, MmuMetrics, GuestKernel, PRIV_USER, PRIV_SUPERVISOR, PRIV_SUPERVISOR_SUM, type GuestPrivilege, CostModel, BaseMmu, registerMmu, guestMemoryOffset, CYCLE_CAUSES, type CycleCause, type MmuContext } from './models/memory/mmu';
 export { PageWalkCache, WalkLineCache, Walker, HostBacking, type WalkCounters } from './models/memory/walker';

@@ -9,7 +9,7 @@
 // on the first write and freed when the last process lets go of them.
 
 import { token } from '../../engine/tokens';
-import { ENTRIES, F_USER, F_VALID, F_WRITE, PAGE, PhysicalMemory, RadixTable, WalkResult } from './paging';
+import { ENTRIES, F_USER, F_VALID, F_WRITE, PAGE, PhysicalMemory, RadixTable, WalkResult, type GuestTable } from './paging';
 
 /**
  * The guest's privilege as the MMU sees it: user mode; supervisor mode; supervisor
@@ -45,7 +45,8 @@ export const DirectSegments = token<DirectSegments>('DirectSegments');
 
 export interface GuestProcessSpace {
   readonly asid: number;
-  readonly table: RadixTable;
+  /** What strategies walk: the model's RadixTable, or a view of a real kernel's tables. */
+  readonly table: GuestTable;
   /** Mapped virtual pages, for the workload to draw accesses from. */
   readonly pages: number[];
   /** False once the process has exited. */
@@ -56,6 +57,8 @@ export interface GuestProcessSpace {
 export class GuestKernel {
   readonly mem: PhysicalMemory;
   readonly processes: GuestProcessSpace[] = [];
+  /** The model's own tables of its processes (by index), which it maps and unmaps. */
+  private readonly radix: RadixTable[] = [];
   /** Index of the running process; change it through an MMU strategy's rootSwitch. */
   current = 0;
   /** TLB tag of the running process (VMID and ASID), kept with `current`. */
@@ -113,7 +116,12 @@ export class GuestKernel {
     const s = data as { mem: ReturnType<PhysicalMemory['save']>; processes: Array<{ asid: number; root: number; pages: number[]; alive: boolean }>; current: number; ctxTag: number; nextVpn: number[]; refs: Uint16Array; cow: number[][]; segment: GuestKernel['segment']; privilege: GuestPrivilege; kernelPages: number[]; kernelRootEntry: number };
     this.mem.load(s.mem);
     this.processes.length = 0;
-    for (const p of s.processes) this.processes.push({ asid: p.asid, table: new RadixTable(this.mem, this.levels, p.root), pages: [...p.pages], alive: p.alive });
+    this.radix.length = 0;
+    for (const p of s.processes) {
+      const table = new RadixTable(this.mem, this.levels, p.root);
+      this.radix.push(table);
+      this.processes.push({ asid: p.asid, table, pages: [...p.pages], alive: p.alive });
+    }
     this.current = s.current;
     this.ctxTag = s.ctxTag;
     this.nextVpn = [...s.nextVpn];
@@ -132,7 +140,9 @@ export class GuestKernel {
    * address is pushed on `written`.
    */
   spawn(written: number[] = []): GuestProcessSpace {
-    const p: GuestProcessSpace = { asid: this.processes.length + 1, table: new RadixTable(this.mem, this.levels), pages: [], alive: true };
+    const table = new RadixTable(this.mem, this.levels);
+    const p: GuestProcessSpace = { asid: this.processes.length + 1, table, pages: [], alive: true };
+    this.radix.push(table);
     if (this.kernelRootEntry) {
       this.mem.entries[this.mem.table(p.table.root) + KERNEL_ROOT_INDEX] = this.kernelRootEntry;
       written.push(p.table.root * PAGE + KERNEL_ROOT_INDEX * 8);
@@ -151,7 +161,7 @@ export class GuestKernel {
    */
   mapKernel(count: number): { written: number[]; vpns: number[] } {
     if (!this.processes.length) throw new Error(`VM ${this.vmid}: the kernel maps its pages into its first address space, and there is none`);
-    const table = this.processes[0].table;
+    const table = this.radix[0];
     const written: number[] = [];
     const vpns: number[] = [];
     for (let i = 0; i < count; i++) {
@@ -177,7 +187,7 @@ export class GuestKernel {
       if (frame < 0) break;
       const vpn = this.nextVpn[p]++;
       this.refs[frame] = 1;
-      proc.table.map(vpn, frame, F_USER | F_WRITE, written);
+      this.radix[p].map(vpn, frame, F_USER | F_WRITE, written);
       proc.pages.push(vpn);
     }
     return written;
@@ -188,7 +198,7 @@ export class GuestKernel {
     const frame = this.mem.alloc();
     if (frame < 0) throw new Error(`guest memory of VM ${this.vmid} is exhausted`);
     this.refs[frame] = 1;
-    const written = this.processes[p].table.map(vpn, frame, F_USER | F_WRITE);
+    const written = this.radix[p].map(vpn, frame, F_USER | F_WRITE);
     this.processes[p].pages.push(vpn);
     return written;
   }
@@ -196,8 +206,8 @@ export class GuestKernel {
   /** Unmaps page vpn of p; returns the entry address written, or -1 if it was not mapped. */
   unmapPage(p: number, vpn: number): number {
     const w = new WalkResult();
-    this.processes[p].table.walk(vpn, w);
-    const addr = this.processes[p].table.unmap(vpn);
+    this.radix[p].walk(vpn, w);
+    const addr = this.radix[p].unmap(vpn);
     this.release(w.frame);
     this.cow[p].delete(vpn);
     return addr;
@@ -210,8 +220,8 @@ export class GuestKernel {
     for (let i = 0; i < count && proc.pages.length > 1; i++) {
       const vpn = proc.pages.shift()!;
       const w = new WalkResult();
-      proc.table.walk(vpn, w);
-      const addr = proc.table.unmap(vpn);
+      this.radix[p].walk(vpn, w);
+      const addr = this.radix[p].unmap(vpn);
       this.release(w.frame);
       this.cow[p].delete(vpn);
       out.push([vpn, addr]);
@@ -230,11 +240,13 @@ export class GuestKernel {
     const child = this.spawn(written);
     const c = this.processes.length - 1;
     const w = new WalkResult();
+    const parentTable = this.radix[p];
+    const childTable = this.radix[c];
     for (const vpn of parent.pages) {
-      parent.table.walk(vpn, w);
+      parentTable.walk(vpn, w);
       if (w.frame < 0) continue;
-      child.table.map(vpn, w.frame, F_USER, written);
-      parent.table.map(vpn, w.frame, F_USER, written);
+      childTable.map(vpn, w.frame, F_USER, written);
+      parentTable.map(vpn, w.frame, F_USER, written);
       child.pages.push(vpn);
       this.refs[w.frame]++;
       this.cow[p].add(vpn);
@@ -250,8 +262,8 @@ export class GuestKernel {
     const out: Array<[number, number]> = [];
     const w = new WalkResult();
     for (const vpn of proc.pages) {
-      proc.table.walk(vpn, w);
-      out.push([vpn, proc.table.unmap(vpn)]);
+      this.radix[p].walk(vpn, w);
+      out.push([vpn, this.radix[p].unmap(vpn)]);
       this.release(w.frame);
     }
     proc.pages.length = 0;
@@ -290,9 +302,9 @@ export class GuestKernel {
    * valid entry changes, so the kernel must flush it. Returns the entry address.
    */
   writeFault(p: number, vpn: number): number {
-    const proc = this.processes[p];
+    const table = this.radix[p];
     const w = new WalkResult();
-    proc.table.walk(vpn, w);
+    table.walk(vpn, w);
     this.cow[p].delete(vpn);
     let frame = w.frame;
     if (this.refs[frame] > 1) {
@@ -302,7 +314,7 @@ export class GuestKernel {
       this.refs[copy] = 1;
       frame = copy;
     }
-    const written = proc.table.map(vpn, frame, F_USER | F_WRITE);
+    const written = table.map(vpn, frame, F_USER | F_WRITE);
     return written[written.length - 1];
   }
 
@@ -315,22 +327,22 @@ export class GuestKernel {
 
   /** Changes the permissions of a process's (user) page: one entry written, or -1 if unmapped. */
   protect(p: number, vpn: number, flags: number): number {
-    const proc = this.processes[p];
+    const table = this.radix[p];
     const w = new WalkResult();
-    proc.table.walk(vpn, w);
+    table.walk(vpn, w);
     if (w.frame < 0) return -1;
-    const written = proc.table.map(vpn, w.frame, flags | F_USER);
+    const written = table.map(vpn, w.frame, flags | F_USER);
     return written[written.length - 1];
   }
 
   /** Remaps vpn of p to a new frame (a page migrated or copied on write): one entry written. */
   remap(p: number, vpn: number): number {
     const w = new WalkResult();
-    this.processes[p].table.walk(vpn, w);
+    this.radix[p].walk(vpn, w);
     const frame = this.mem.alloc();
     if (frame >= 0) this.refs[frame] = 1;
     this.release(w.frame);
-    const written = this.processes[p].table.map(vpn, frame >= 0 ? frame : 0, F_USER | F_WRITE);
+    const written = this.radix[p].map(vpn, frame >= 0 ? frame : 0, F_USER | F_WRITE);
     return written[written.length - 1];
   }
 }

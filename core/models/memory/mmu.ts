@@ -15,7 +15,7 @@ import type { PluginApi } from '../../plugin/define';
 import type { Gauge } from '../../metrics/metrics';
 import type { HostProfile } from '../datacenter/host-profile';
 import { token } from '../../engine/tokens';
-import { PhysicalMemory, RadixTable, WalkResult } from './paging';
+import { PhysicalMemory, WalkResult, type GuestTable } from './paging';
 import type { GuestKernel, GuestPrivilege } from './guest-kernel';
 
 // The guest kernel lives in guest-kernel.ts; it is re-exported here so that importers keep working.
@@ -154,7 +154,7 @@ export interface MmuStrategy {
    * translations of `vpns` in process p.
    */
   ptWrite(vm: GuestKernel, gpas: readonly number[], p: number, vpns: readonly number[]): number;
-  /** The guest flushed vpn (or everything, vpn = -1) of an address space. */
+  /** The guest flushed vpn (or everything, vpn = -1) of an address space (or of every one, asid = -1). */
   flush(vm: GuestKernel, asid: number, vpn: number): number;
   /** The guest switched to process p (a root-register write). */
   rootSwitch(vm: GuestKernel, p: number): number;
@@ -285,7 +285,7 @@ export abstract class BaseMmu implements MmuStrategy {
    * places the table's memory in host-physical memory. Leaves the walk in `out` and
    * returns its references; the caller charges them with `chargeWalk`.
    */
-  protected walk1d(vm: GuestKernel, table: RadixTable, vpn: number, hostOffset: number, out: WalkResult): number {
+  protected walk1d(vm: GuestKernel, table: GuestTable, vpn: number, hostOffset: number, out: WalkResult): number {
     this.walker.walk1d(table, vpn, vm.ctxTag, hostOffset, out, this.stats);
     return this.walker.refs;
   }
@@ -393,8 +393,16 @@ export abstract class BaseMmu implements MmuStrategy {
   }
 
   flush(vm: GuestKernel, asid: number, vpn: number): number {
-    this.tlb.flush(this.tag(vm, asid), vpn);
-    this.pwc?.flush(this.tag(vm, asid));
+    if (asid < 0) {
+      // Every address space of the VM, and its global (kernel) entries.
+      for (const tag of [vm.kernelTag, ...vm.processes.map((p) => this.tag(vm, p.asid))]) {
+        this.tlb.flush(tag, vpn);
+        this.pwc?.flush(tag);
+      }
+    } else {
+      this.tlb.flush(this.tag(vm, asid), vpn);
+      this.pwc?.flush(this.tag(vm, asid));
+    }
     this.ctx.hooks.memory.tlbFlush.call({ vcpu: vm.vmid, va: vpn < 0 ? -1 : vpn * 4096, asid });
     return 0;
   }

@@ -131,7 +131,21 @@ export class WalkResult {
   flags = 0;
 }
 
-export class RadixTable {
+/**
+ * What MMU strategies read of a guest page table: its root, its depth, and walks that
+ * report every entry they read (its guest-physical address) and the leaf frame with its
+ * flags (F_*). RadixTable (the model's own tables) implements it, and so does the view
+ * of a booted kernel's real Sv39/Sv48 tables (core/models/riscv/system/guest-tables.ts).
+ */
+export interface GuestTable {
+  /** The root table's frame (guest-physical page number). */
+  readonly root: number;
+  readonly levels: 3 | 4 | 5;
+  /** Walks for vpn, leaving every entry read in `out` (a superpage leaf ends the walk early). */
+  walk(vpn: number, out: WalkResult): WalkResult;
+}
+
+export class RadixTable implements GuestTable {
   readonly root: number;
 
   /** A table with a fresh root frame; `root` adopts an existing one (restoring a snapshot). */

@@ -123,10 +123,12 @@ export abstract class BaseShadowMmu extends BaseMmu {
    * Brings the shadow table up to date after a guest flush of (asid, vpn): the page's
    * entry is resynchronized (charged as a sync), or, for a flush of a whole address
    * space (vpn < 0), its shadow table is dropped to be refilled by hidden faults.
-   * Returns the cycles charged. Every scheme that learns of the guest's flushes (by a
+   * Returns the cycles charged; asid < 0 stands for every address space. Every scheme that learns of the guest's flushes (by a
    * trap, through a translator, by hypercall) resynchronizes this way.
    */
   protected resyncFlushed(vm: GuestKernel, asid: number, vpn: number): number {
+    // A flush of every address space (asid < 0) resynchronizes each of them.
+    if (asid < 0) return vm.processes.reduce((c, x) => c + this.resyncFlushed(vm, x.asid, vpn), 0);
     const p = vm.processes.findIndex((x) => x.asid === asid);
     let cycles = 0;
     for (let space = 0; space < this.spaces; space++) {

@@ -8,7 +8,7 @@
 // formula. All structures are typed arrays (Tlb); nothing allocates per walk.
 
 import type { HostProfile } from '../datacenter/host-profile';
-import { ENTRIES, PAGE, type RadixTable, type WalkResult } from './paging';
+import { ENTRIES, PAGE, type GuestTable, type RadixTable, type WalkResult } from './paging';
 import { Tlb } from './tlb';
 
 /** 512^k for k = 0..6: the span of vpns one entry at a given depth covers. */
@@ -110,7 +110,7 @@ export class Walker {
    * the upper-level entries it read. `out` holds the walk (all levels' entry
    * addresses, the frame); returns the level the walk started at.
    */
-  walk1d(table: RadixTable, vpn: number, ctx: number, hostOffset: number, out: WalkResult, c: WalkCounters, usePwc = true): number {
+  walk1d(table: GuestTable, vpn: number, ctx: number, hostOffset: number, out: WalkResult, c: WalkCounters, usePwc = true): number {
     table.walk(vpn, out);
     const levels = table.levels;
     let start = 0;
@@ -130,7 +130,7 @@ export class Walker {
   }
 
   /** A walk done in software (a hypervisor or translator helper): every level read, no page-walk cache. */
-  softWalk(table: RadixTable, vpn: number, hostOffset: number, out: WalkResult, c: WalkCounters): void {
+  softWalk(table: GuestTable, vpn: number, hostOffset: number, out: WalkResult, c: WalkCounters): void {
     this.walk1d(table, vpn, 0, hostOffset, out, c, false);
   }
 }

@@ -85,11 +85,14 @@ export class BtMmu extends BaseShadowMmu {
 
   /** Guest flushes reach the kernel module through the translator (a system call): no VM exit. Both privileges' host entries go. */
   override flush(vm: GuestKernel, asid: number, vpn: number): number {
-    // The host tags are the guest's ×2 (+1 for supervisor): flush both, not the guest's own tag.
-    const ctx = this.tag(vm, asid) * 2;
-    this.tlb.flush(ctx, vpn);
-    this.tlb.flush(ctx + 1, vpn);
-    this.pwc?.flush(this.tag(vm, asid));
+    // The host tags are the guest's ×2 (+1 for supervisor): flush both, not the guest's own tag;
+    // asid < 0 is every address space, the kernel's global entries included.
+    for (const a of asid < 0 ? [0, ...vm.processes.map((x) => x.asid)] : [asid]) {
+      const ctx = this.tag(vm, a) * 2;
+      this.tlb.flush(ctx, vpn);
+      this.tlb.flush(ctx + 1, vpn);
+      this.pwc?.flush(this.tag(vm, a));
+    }
     this.ctx.hooks.memory.tlbFlush.call({ vcpu: vm.vmid, va: vpn < 0 ? -1 : vpn * 4096, asid });
     const cycles = this.trap(this.cost.hostSyscall);
     return cycles + this.resyncFlushed(vm, asid, vpn);

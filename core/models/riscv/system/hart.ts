@@ -105,6 +105,36 @@ const TRAP = new TrapSignal();
 const SLOT_WORDS = 4;
 const NO_CODE = new Int32Array(SLOT_WORDS);
 
+/**
+ * What the hart tells an observer (an MMU strategy's bridge, core/models/riscv/system/
+ * timing.ts) when one is attached. Every call is on a slow path: CSR writes, sfence.vma,
+ * mode changes, page walks, and the loads and stores that timing mode sends down the
+ * slow path; with no observer the hart checks one field there and nothing per access.
+ */
+export interface HartObserver {
+  /**
+   * Timing mode: every load and store that translates (satp not bare, data not in
+   * M-mode) is announced through `access` before it is translated, so the run loop's
+   * data fast path is turned off while the observer is attached.
+   */
+  readonly timing: boolean;
+  /** A load (write = false) or store (AMOs and SC included) of virtual address va. */
+  access(va: number, write: boolean): void;
+  /** satp was written: its mode (0 bare, 8 Sv39, 9 Sv48), ASID, and root table's physical address. */
+  satp(mode: number, asid: number, rootPa: number): void;
+  /** sfence.vma: every address (`all`) or va (signed, as the hart keeps addresses), and an ASID (or -1: every address space). */
+  sfence(all: boolean, va: number, asid: number): void;
+  /** The privilege changed (trap entry, xRET) or sstatus.SUM was toggled. */
+  privilege(mode: number, sum: boolean): void;
+  /**
+   * A walk read an entry from RAM page `page` (offset / 4096) while ptFlag[page] was not
+   * 1: `level` is the table's level (0: leaf tables) and vpn the page being translated.
+   */
+  tableRead(page: number, level: number, vpn: number): void;
+  /** A store of `size` bytes to physical address pa, in a page whose ptFlag is set. */
+  tableWrite(pa: number, size: number): void;
+}
+
 export interface HartEnv {
   /** Machine time in timebase ticks (the `time` CSR). */
   mtime(): number;
@@ -165,6 +195,17 @@ export class PrivilegedHart implements InterruptLines {
   private readonly straddle = new Int32Array(SLOT_WORDS);
   private epoch = 0;
 
+  /**
+   * Per RAM page: nonzero while an observer counts the page as holding page tables
+   * (the observer owns the values; see HartObserver.tableRead). Stores to such a page
+   * are never served by the write TLB, so the slow path sees each one.
+   */
+  readonly ptFlag: Uint8Array;
+  /** Set with attachObserver. */
+  private observer: HartObserver | null = null;
+  /** The data tags timing mode's run loop reads: never filled, so every load and store takes the slow path. */
+  private readonly noTags = new Float64Array(TLB_SET * 3).fill(NaN);
+
   private readonly tlbTag = new Float64Array(TLB_SET * 3).fill(NaN);
   private readonly tlbOff = new Float64Array(TLB_SET * 3);
   /** TLB set bases of the current data and fetch regimes. */
@@ -186,8 +227,25 @@ export class PrivilegedHart implements InterruptLines {
     this.dv = new DataView(this.ram.buffer);
     this.ramSize = ramBytes;
     this.codeFlag = new Uint8Array(Math.ceil(ramBytes / 4096));
+    this.ptFlag = new Uint8Array(this.codeFlag.length);
     this.mstatus = 0;
     this.wide[2 * 0x301] = MISA_LO;
+  }
+
+  /** Attaches (or, with null, detaches) the observer of the MMU events; call between runs. */
+  attachObserver(o: HartObserver | null): void {
+    this.observer = o;
+    this.ptFlag.fill(0);
+    this.flushTlb();
+  }
+
+  /** Drops the write translations that reach RAM page `page`, once it counts as a page-table page. */
+  protectPage(page: number): void {
+    const off = page * 4096;
+    for (let s = 0; s < 3; s++) {
+      const base = s * TLB_SET + WRITE * TLB_SIZE;
+      for (let i = base; i < base + TLB_SIZE; i++) if (this.tlbOff[i] === off) this.tlbTag[i] = NaN;
+    }
   }
 
   // ---- interrupt lines (devices) ----
@@ -286,6 +344,7 @@ export class PrivilegedHart implements InterruptLines {
     this.mode = m;
     this.attention = true;
     this.updateRegimes();
+    if (this.observer !== null) this.observer.privilege(m, (this.mstatus & SUM) !== 0);
   }
 
   private updateRegimes(): void {
@@ -383,7 +442,8 @@ export class PrivilegedHart implements InterruptLines {
     } else pa = this.walk(va, kind, m);
     if (!this.pmpAllows(pa, kind, m)) this.raise(this.accessFaultFor(kind), va);
     const off = pa - RAM_BASE;
-    if (off >= 0 && off < this.ramSize) {
+    // A page-table page an observer watches gets no write translation: its stores take the slow path.
+    if (off >= 0 && off < this.ramSize && (kind !== WRITE || this.ptFlag[off >>> 12] === 0)) {
       const set = (kind === FETCH ? this.fetchSet : this.dataSet) + kind * TLB_SIZE;
       const i = set + ((va >>> 12) & (TLB_SIZE - 1));
       this.tlbTag[i] = va - (va & 4095);
@@ -407,6 +467,7 @@ export class PrivilegedHart implements InterruptLines {
       const pteAddr = table + idx * 8;
       const off = pteAddr - RAM_BASE;
       if (off < 0 || off + 8 > this.ramSize || !this.pmpAllows(pteAddr, READ, 1)) this.raise(this.accessFaultFor(kind), va);
+      if (this.observer !== null && this.ptFlag[off >>> 12] !== 1) this.observer.tableRead(off >>> 12, level, vpnU);
       let lo = dv.getInt32(off, true);
       const hi = dv.getInt32(off + 4, true);
       if ((lo & PTE_V) === 0 || ((lo & PTE_R) === 0 && (lo & PTE_W) !== 0) || hi >>> 22 !== 0) this.raise(this.faultFor(kind), va);
@@ -467,10 +528,36 @@ export class PrivilegedHart implements InterruptLines {
   private ldLo = 0;
   private ldHi = 0;
 
+  /**
+   * The physical address of a load or store that stays within its page. In timing mode
+   * the access is announced first, then served by the TLB entry the fast path would
+   * have used, so that the guest sees exactly what it sees without an observer.
+   */
+  private dataPa(va: number, kind: number): number {
+    const o = this.observer;
+    if (o !== null && o.timing) {
+      this.announce(va, kind);
+      const i = this.dataSet + kind * TLB_SIZE + ((va >>> 12) & (TLB_SIZE - 1));
+      if (this.tlbTag[i] === va - (va & 4095)) return RAM_BASE + this.tlbOff[i] + (va & 4095);
+    }
+    return this.translate(va, kind);
+  }
+
+  /** Tells the timing observer of an access that translates (satp not bare, data not in M-mode). */
+  private announce(va: number, kind: number): void {
+    if (this.satpMode !== 0 && this.dataMode() !== 3) this.observer!.access(va, kind === WRITE);
+  }
+
+  /** After a store to physical pa: tells the observer when the page holds page tables. */
+  private tableStore(pa: number, size: number): void {
+    const o = pa - RAM_BASE;
+    if (o >= 0 && o < this.ramSize && this.ptFlag[o >>> 12] !== 0) this.observer!.tableWrite(pa, size);
+  }
+
   /** A load the TLB fast path did not serve: unsigned result in ldLo/ldHi. */
   private loadSlow(va: number, size: number): void {
     if ((va & 4095) + size <= 4096) {
-      const pa = this.translate(va, READ);
+      const pa = this.dataPa(va, READ);
       if (size === 8) {
         this.ldLo = this.physRead(pa, 4, READ, va) | 0;
         this.ldHi = this.physRead(pa + 4, 4, READ, va) | 0;
@@ -481,6 +568,7 @@ export class PrivilegedHart implements InterruptLines {
       return;
     }
     // Crossing into the next page: byte by byte, each translated.
+    if (this.observer !== null && this.observer.timing) this.announce(va, READ);
     let lo = 0;
     let hi = 0;
     for (let i = 0; i < size; i++) {
@@ -494,18 +582,21 @@ export class PrivilegedHart implements InterruptLines {
 
   private storeSlow(va: number, size: number, lo: number, hi: number): void {
     if ((va & 4095) + size <= 4096) {
-      const pa = this.translate(va, WRITE);
+      const pa = this.dataPa(va, WRITE);
       if (size === 8) {
         this.physWrite(pa, 4, lo, va);
         this.physWrite(pa + 4, 4, hi, va);
       } else this.physWrite(pa, size, size === 4 ? lo : lo & ((1 << (8 * size)) - 1), va);
       if (pa === this.reservation) this.reservation = -1;
+      if (this.observer !== null) this.tableStore(pa, size);
       return;
     }
     // Translate every byte first, so that a fault leaves memory unchanged.
+    if (this.observer !== null && this.observer.timing) this.announce(va, WRITE);
     const pas: number[] = [];
     for (let i = 0; i < size; i++) pas.push(this.translate(va + i, WRITE));
     for (let i = 0; i < size; i++) this.physWrite(pas[i], 1, ((i < 4 ? lo >>> (8 * i) : hi >>> (8 * (i - 4))) & 255), va);
+    if (this.observer !== null) this.tableStore(pas[0], size);
   }
 
   // ---- decoded code ----
@@ -576,6 +667,8 @@ export class PrivilegedHart implements InterruptLines {
     const tag = this.tlbTag;
     const toff = this.tlbOff;
     const codeFlag = this.codeFlag;
+    // Timing mode reads data tags that never match: every load and store goes to the slow path, which announces it.
+    const dtag = this.observer !== null && this.observer.timing ? this.noTags : tag;
     let pc = this.pc;
     let n = 0;
     const start = this.instret;
@@ -690,7 +783,7 @@ export class PrivilegedHart implements InterruptLines {
               const i = dSet + ((a >>> 12) & (TLB_SIZE - 1));
               let lo: number;
               let hi: number;
-              if (tag[i] === a - (a & 4095) && (a & 4095) <= 4096 - size) {
+              if (dtag[i] === a - (a & 4095) && (a & 4095) <= 4096 - size) {
                 const o = toff[i] + (a & 4095);
                 if (size === 8) {
                   lo = dv.getInt32(o, true);
@@ -730,7 +823,7 @@ export class PrivilegedHart implements InterruptLines {
               const a = x[r1 + 1] * TWO32 + (x[r1] >>> 0) + imm;
               const size = STORE_SIZE[op];
               const i = dSet + TLB_SIZE + ((a >>> 12) & (TLB_SIZE - 1));
-              if (tag[i] === a - (a & 4095) && (a & 4095) <= 4096 - size) {
+              if (dtag[i] === a - (a & 4095) && (a & 4095) <= 4096 - size) {
                 const o = toff[i] + (a & 4095);
                 if (size === 8) {
                   dv.setInt32(o, x[r2], true);
@@ -973,6 +1066,7 @@ export class PrivilegedHart implements InterruptLines {
         if (this.mode === 0 || (this.mode === 1 && this.mstatus & TVM)) return this.illegal(raw);
         if (r1 >> 1 !== 0) this.flushTlbPage(x[r1 + 1] * TWO32 + (x[r1] >>> 0));
         else this.flushTlb();
+        if (this.observer !== null) this.observer.sfence(r1 >> 1 === 0, x[r1 + 1] * TWO32 + (x[r1] >>> 0), r2 >> 1 !== 0 ? x[r2] & 0xffff : -1);
         return next;
       case Op.MULH:
         mulh(x, rd, x[r1], x[r1 + 1], x[r2], x[r2 + 1], true, true);
@@ -1046,7 +1140,7 @@ export class PrivilegedHart implements InterruptLines {
     const base = wide ? op - (Op.LR_D - Op.LR_W) : op;
     if (va % size !== 0) this.raise(base === Op.LR_W ? CAUSE.LOAD_MISALIGNED : CAUSE.STORE_MISALIGNED, va);
     if (base === Op.LR_W) {
-      const pa = this.translate(va, READ);
+      const pa = this.dataPa(va, READ);
       this.physCheckRam(pa, va, READ);
       const o = pa - RAM_BASE;
       const lo = this.dv.getInt32(o, true);
@@ -1055,7 +1149,7 @@ export class PrivilegedHart implements InterruptLines {
       this.reservation = pa;
       return;
     }
-    const pa = this.translate(va, WRITE);
+    const pa = this.dataPa(va, WRITE);
     this.physCheckRam(pa, va, WRITE);
     const o = pa - RAM_BASE;
     const dv = this.dv;
@@ -1066,6 +1160,7 @@ export class PrivilegedHart implements InterruptLines {
         dv.setInt32(o, x[r2], true);
         if (wide) dv.setInt32(o + 4, x[r2 + 1], true);
         this.codeWrite(o, size);
+        if (this.observer !== null) this.tableStore(pa, size);
       }
       x[rd] = ok ? 0 : 1;
       x[rd + 1] = 0;
@@ -1109,6 +1204,7 @@ export class PrivilegedHart implements InterruptLines {
     dv.setInt32(o, lo, true);
     if (wide) dv.setInt32(o + 4, hi, true);
     this.codeWrite(o, size);
+    if (this.observer !== null) this.tableStore(pa, size);
     if (pa === this.reservation) this.reservation = -1;
     x[rd] = oldLo;
     x[rd + 1] = oldHi;
@@ -1370,6 +1466,7 @@ export class PrivilegedHart implements InterruptLines {
         this.satpMode = mode;
         this.satpRoot = ((hi & 0xfff) * TWO32 + (lo >>> 0)) * 4096;
         this.flushTlb();
+        if (this.observer !== null) this.observer.satp(mode, (hi >>> 12) & 0xffff, this.satpRoot);
         return;
       }
     }
@@ -1404,6 +1501,7 @@ export class PrivilegedHart implements InterruptLines {
     if (changed & (SUM | MXR)) this.flushTlb();
     if (changed & (MPRV | (3 << MPP_SHIFT))) this.updateRegimes();
     this.attention = true;
+    if (changed & SUM && this.observer !== null) this.observer.privilege(this.mode, (v & SUM) !== 0);
   }
 
   /** Reads a 64-bit CSR as a BigInt (for tests and reports). */
