@@ -36,6 +36,7 @@ const SLOW = [
   '/__tests__/tools/localize\\.test\\.ts$', // bug localization: hundreds of guest runs per injected bug
   '/__tests__/system/linux-boot\\.test\\.ts$', // Linux booted on the virt-compatible machine to our init
   '/__tests__/system/linux-vm.*\\.test\\.ts$', // Linux booted in a scenario VM on simulated time
+  '/__tests__/system/ssp-linux\\.test\\.ts$', // Linux booted twice in MMU timing mode (SSP, shadow paging)
 ];
 
 const common = {

@@ -120,6 +120,7 @@ export { GuestProcess, GuestLoadError, syscallName, type ProcessOptions, type Pr
 export { LINUX_SYSCALLS, RV64_SYSCALL_NAMES, type SyscallHandler } from './models/riscv/syscalls';
 export { GUEST_MEMORY } from './models/riscv/memory';
 export { PacedMachine, COMMITTED_LINUX_FILES, type PacedMachineOptions, type PacedEnd } from './models/riscv/system/paced';
+export { attachMmu, detachMmu, MmuBridge, type BridgeCounters, type MmuBridgeOptions } from './models/riscv/system/mmu-bridge';
 export { Network, NetworkToken } from './models/network/network';
 export { FlowNetwork } from './models/network/flows';
 export { Topology } from './models/network/topology';

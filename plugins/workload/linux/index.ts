@@ -11,24 +11,92 @@
 // and a hart waiting for an interrupt that nothing can raise ends it as hung: both are
 // failures in the summary, as is a power-off with a non-zero status.
 //
+// Timing mode: when the scenario selects an MMU strategy (an mmu.* plugin), each
+// machine's memory behaviour goes through it (attachMmu: loads and stores, satp
+// writes, sfence.vma, privilege changes, stores to page-table pages), the cycles it
+// charges delay the VM (not the guest: its console and instructions are those of a
+// plain run), and the strategy's counters are the run's mmu.* metrics.
+//
 // Snapshots: the machine's RAM, hart and devices are not saved, so a snapshot taken
 // while a Linux VM runs is refused (the run cannot be resumed or scrubbed in `view`);
 // before a VM starts and after it ends, its record is all there is, and it is saved.
 
 import {
+  attachMmu,
   COMMITTED_LINUX_FILES,
   definePlugin,
   formatDuration,
   formatNumber,
   Host,
+  MmuMetrics,
+  MmuStrategy,
   PacedMachine,
   simulationNames,
   Vm,
   VmState,
+  type BridgeCounters,
+  type GuestKernel,
+  type GuestPrivilege,
+  type MmuBridge,
   type PacedEnd,
   type PacedMachineOptions,
 } from 'virtlab';
 import type { Options } from './options';
+
+/**
+ * The scenario's MMU strategy as one VM's bridge calls it: every call is passed on,
+ * and the cycles it charges are summed for that VM, whose machine they delay.
+ */
+class ChargedStrategy implements MmuStrategy {
+  cycles = 0;
+  constructor(private readonly inner: MmuStrategy) {}
+  get name() {
+    return this.inner.name;
+  }
+  get stats() {
+    return this.inner.stats;
+  }
+  attach(vm: GuestKernel): void {
+    this.inner.attach(vm);
+  }
+  access(vm: GuestKernel, vpn: number, write?: boolean): number {
+    const c = this.inner.access(vm, vpn, write);
+    this.cycles += c;
+    return c;
+  }
+  ptWrite(vm: GuestKernel, gpas: readonly number[], p: number, vpns: readonly number[]): number {
+    const c = this.inner.ptWrite(vm, gpas, p, vpns);
+    this.cycles += c;
+    return c;
+  }
+  flush(vm: GuestKernel, asid: number, vpn: number): number {
+    const c = this.inner.flush(vm, asid, vpn);
+    this.cycles += c;
+    return c;
+  }
+  rootSwitch(vm: GuestKernel, p: number): number {
+    const c = this.inner.rootSwitch(vm, p);
+    this.cycles += c;
+    return c;
+  }
+  privilege(vm: GuestKernel, mode: GuestPrivilege): number {
+    const c = this.inner.privilege(vm, mode);
+    this.cycles += c;
+    return c;
+  }
+  resolve(vm: GuestKernel, vpn: number): number {
+    return this.inner.resolve(vm, vpn);
+  }
+  resetStats(): void {
+    this.inner.resetStats();
+  }
+  saveState(): unknown {
+    return this.inner.saveState();
+  }
+  loadState(state: unknown): void {
+    this.inner.loadState(state);
+  }
+}
 
 /** A Linux VM: how to build its machine, the machine once it runs, and what it printed. */
 interface LinuxVm {
@@ -37,6 +105,12 @@ interface LinuxVm {
   launch: PacedMachineOptions;
   ipc: number;
   paced: PacedMachine | null;
+  /** Timing mode: the strategy as this VM calls it, and its bridge. */
+  charged: ChargedStrategy | null;
+  bridge: MmuBridge | null;
+  /** Timing mode: the bridge's counters once the machine has ended. */
+  bridgeCounters: BridgeCounters | null;
+  translationCycles: number;
   /** Simulated time from power-on to the kernel's "Run … as init process" line, or NaN. */
   initNs: number;
   initLine: string;
@@ -73,11 +147,15 @@ export default definePlugin<Options>((api) => {
   const running = api.gauge('linux.running', 'VMs', 'Linux VMs whose machine is still running.');
   const bootToInit = api.histogram('linux.boot-to-init', 'ns', 'Simulated time from a Linux VM’s power-on to the kernel starting init (its "Run /init as init process" line).');
   const missing = api.gauge('linux.console-missing', 'lines', 'Lines the Linux VMs’ workloads expect on their consoles (expectLines) that have not been seen, in order.');
+  const translation = api.counter('linux.translation-cycles', 'cycles', 'Cycles the MMU strategy charged the Linux VMs for address translation (timing mode): they delay the VMs, not their guests.');
+  let strategy: MmuStrategy | undefined;
+  let mmuMetrics: MmuMetrics | undefined;
   const powerOffTime = api.histogram('linux.power-off-time', 'ns', 'Simulated time from a Linux VM’s power-on to its power-off.');
 
   api.hooks.lifecycle.boot.tap(api.id, (sim) => {
     const V = sim.world.store(Vm);
     const names = simulationNames(sim);
+    strategy = sim.services.tryGet(MmuStrategy);
     for (const vm of sim.world.query([Vm])) {
       const group = sim.scenario.vms[V.group[vm]];
       const w = group.workload;
@@ -104,6 +182,10 @@ export default definePlugin<Options>((api) => {
         name: names.vm(vm),
         ipc: w.ipc as number,
         paced: null,
+        charged: null,
+        bridge: null,
+        bridgeCounters: null,
+        translationCycles: 0,
         initNs: NaN,
         initLine: '',
         lines: [],
@@ -143,6 +225,8 @@ export default definePlugin<Options>((api) => {
       };
       machines.push(m);
     }
+    // Timing mode, with an MMU strategy: its counters become the mmu.* metrics.
+    if (strategy && machines.length) mmuMetrics = new MmuMetrics(api);
     running.set(0);
     missing.set(machines.reduce((n, m) => n + m.expectLines.length, 0));
   });
@@ -154,6 +238,10 @@ export default definePlugin<Options>((api) => {
     exceptions.add(h.traps - m.seen.traps);
     interrupts.add(h.interrupts - m.seen.interrupts);
     walks.add(h.pageWalks - m.seen.walks);
+    if (m.charged) {
+      translation.add(m.charged.cycles - m.translationCycles);
+      m.translationCycles = m.charged.cycles;
+    }
     m.seen = { instructions: h.instret, traps: h.traps, interrupts: h.interrupts, walks: h.pageWalks };
   };
 
@@ -167,7 +255,9 @@ export default definePlugin<Options>((api) => {
     // The machine's state is no longer needed: keep what the results show and free its RAM.
     m.console = m.paced!.console().slice();
     m.dropped = m.paced!.dropped;
+    m.bridgeCounters = m.bridge ? { ...m.bridge.counters } : null;
     m.paced = null;
+    m.bridge = null;
   };
 
   api.addSystem({
@@ -187,10 +277,19 @@ export default definePlugin<Options>((api) => {
           continue;
         }
         if (!m.paced) {
+          let charged: ChargedStrategy | null = null;
           try {
+            if (strategy) {
+              charged = new ChargedStrategy(strategy);
+              m.launch.stallCycles = () => charged!.cycles;
+            }
             m.paced = new PacedMachine(m.launch);
           } catch (e) {
             throw new Error(`VM ${m.name}: ${(e as Error).message}`);
+          }
+          if (charged) {
+            m.charged = charged;
+            m.bridge = attachMmu(m.paced.machine, charged, { vmid: machines.indexOf(m) });
           }
           m.startNs = sim.timeNs;
         }
@@ -204,10 +303,14 @@ export default definePlugin<Options>((api) => {
         } else live++;
       }
       running.set(live);
+      if (mmuMetrics && strategy && sim.sampling) mmuMetrics.publish(strategy.stats, instructions.value);
     },
   });
 
   api.hooks.lifecycle.finish.tapPromise(api.id, async (f) => {
+    if (mmuMetrics && strategy) {
+      for (const line of MmuMetrics.summary(strategy.stats, strategy.stats.accesses, false)) f.addSummaryLine(line);
+    }
     for (const m of machines) {
       const consoleBytes = m.console ?? m.paced?.console() ?? new Uint8Array(0);
       const dropped = m.paced ? m.paced.dropped : m.dropped;
@@ -224,6 +327,13 @@ export default definePlugin<Options>((api) => {
       const init = Number.isNaN(m.initNs) ? 'init not started' : `init at ${formatDuration(m.initNs)}`;
       const kept = m.console || m.paced ? `, console/${m.name}.txt${dropped ? ` (${formatNumber(dropped)} bytes dropped)` : ''}` : '';
       f.addSummaryLine(`- linux VM ${m.name}: ${state}; ${init}, ${formatNumber(instr)} instructions${kept}`);
+      const bc = m.bridge?.counters ?? m.bridgeCounters;
+      if (bc) {
+        f.addSummaryLine(
+          `  timing mode (${strategy!.name}): ${formatNumber(m.translationCycles)} translation cycles; the kernel wrote satp ${formatNumber(bc.satpWrites)} times, ` +
+            `ran sfence.vma ${formatNumber(bc.sfences)} times, wrote page tables ${formatNumber(bc.ptWrites)} times, changed privilege ${formatNumber(bc.privilegeChanges)} times`,
+        );
+      }
       for (const line of m.lines) f.addSummaryLine(`    | ${line.replace(STAMP, '')}`);
       if (m.matched < m.expectLines.length) f.addSummaryLine(`  console line not seen (expectLines, in order): "${m.expectLines[m.matched]}"${m.expectLines.length - m.matched > 1 ? ` and ${m.expectLines.length - m.matched - 1} after it` : ''}`);
     }
@@ -238,11 +348,11 @@ export default definePlugin<Options>((api) => {
             'snapshot before its power-on or after its power-off, or leave snapshots out of runs with running Linux VMs',
         );
       }
-      return machines.map((m) => ({ end: m.end, initNs: m.initNs, initLine: m.initLine, lines: m.lines, matched: m.matched, seen: m.seen, console: m.console, dropped: m.dropped, startNs: m.startNs }));
+      return machines.map((m) => ({ end: m.end, initNs: m.initNs, initLine: m.initLine, lines: m.lines, matched: m.matched, seen: m.seen, bridgeCounters: m.bridgeCounters, translationCycles: m.translationCycles, console: m.console, dropped: m.dropped, startNs: m.startNs }));
     },
     load: (data) => {
-      const saved = data as Array<Pick<LinuxVm, 'end' | 'initNs' | 'initLine' | 'lines' | 'matched' | 'seen' | 'console' | 'dropped' | 'startNs'>>;
-      saved.forEach((s, i) => Object.assign(machines[i], s, { paced: null }));
+      const saved = data as Array<Pick<LinuxVm, 'end' | 'initNs' | 'initLine' | 'lines' | 'matched' | 'seen' | 'bridgeCounters' | 'translationCycles' | 'console' | 'dropped' | 'startNs'>>;
+      saved.forEach((s, i) => Object.assign(machines[i], s, { paced: null, bridge: null, charged: null }));
     },
   });
 });

@@ -11,6 +11,11 @@
 // the same simulated time whatever the tick length. A WFI with nothing pending skips
 // to the next timer at once and may take the machine past its grant; it then waits,
 // idle, until simulated time catches up.
+//
+// In timing mode an MMU strategy charges cycles for translation (stallCycles): they
+// are the VM's but not the guest's, so grants pay for them and the time mapping counts
+// them (a VM cycle is a machine cycle or a stall cycle), while the guest's clock and
+// everything it does stay those of a plain run.
 
 import { VirtMachine, type MachineOptions, type RunResult } from './machine';
 
@@ -21,6 +26,12 @@ export interface PacedMachineOptions extends Omit<MachineOptions, 'console'> {
   maxConsole?: number;
   /** Stop after this many instructions (0 or absent: no limit). */
   maxInstructions?: number;
+  /**
+   * Cycles the VM spends beyond the machine's own (address translation in timing
+   * mode), so far: they take simulated time but not guest time, so the machine's grant
+   * pays for them and the guest sees nothing of them.
+   */
+  stallCycles?: () => number;
   /** Each console line when its newline is sent, without line ending, with its simulated time. */
   onLine?: (line: string, timeNs: number) => void;
 }
@@ -53,6 +64,7 @@ export class PacedMachine {
   /** Bytes of the line being sent (for onLine), capped: a runaway line is cut. */
   private readonly line: number[] = [];
   private readonly maxInstructions: number;
+  private readonly stall: () => number;
   /** Cycles granted so far; the machine runs until its clock reaches this. */
   private granted = 0;
   private epochNs = NaN;
@@ -67,6 +79,7 @@ export class PacedMachine {
   constructor(private readonly opts: PacedMachineOptions) {
     this.kept = new Uint8Array(opts.maxConsole ?? 1 << 20);
     this.maxInstructions = opts.maxInstructions ? opts.maxInstructions : Infinity;
+    this.stall = opts.stallCycles ?? (() => 0);
     this.machine = new VirtMachine({ ...opts, console: (b) => this.consoleByte(b) });
     if (opts.stdin?.length) this.machine.uart.input(opts.stdin);
   }
@@ -76,7 +89,12 @@ export class PacedMachine {
     return this.machine.mtime() * 100 + (this.machine.hart.instret % 100);
   }
 
-  /** The simulated time of machine cycle `c` (on the current piece of the mapping). */
+  /** The VM's cycles: the machine's clock plus the stall cycles. Grants are paid in these. */
+  vmCycles(): number {
+    return this.cycles() + this.stall();
+  }
+
+  /** The simulated time of VM cycle `c` (on the current piece of the mapping). */
   timeAt(c: number): number {
     return this.epochNs + (c - this.epochCycles) / this.rate;
   }
@@ -103,7 +121,7 @@ export class PacedMachine {
     if (cyclesPerNs <= 0) return null;
     this.granted = this.epochCycles + cyclesPerNs * (this.grantedUntilNs - this.epochNs);
     const h = this.machine.hart;
-    for (let now = this.cycles(); now < this.granted; now = this.cycles()) {
+    for (let now = this.vmCycles(); now < this.granted; now = this.vmCycles()) {
       if (h.instret >= this.maxInstructions) return this.finish({ reason: 'limit', status: 0, instructions: h.instret });
       const limit = Math.min(this.maxInstructions, h.instret + Math.ceil(this.granted - now));
       const r = this.machine.run(limit);
@@ -114,7 +132,7 @@ export class PacedMachine {
   }
 
   private finish(r: RunResult): PacedEnd {
-    this.end = { ...r, timeNs: this.timeAt(this.cycles()) };
+    this.end = { ...r, timeNs: this.timeAt(this.vmCycles()) };
     return this.end;
   }
 
@@ -125,7 +143,7 @@ export class PacedMachine {
     if (b === 10) {
       const text = decoder.decode(Uint8Array.from(this.line)).replace(/\r$/, '');
       this.line.length = 0;
-      this.opts.onLine(text, this.timeAt(this.cycles()));
+      this.opts.onLine(text, this.timeAt(this.vmCycles()));
     } else if (this.line.length < 4096) this.line.push(b);
   }
 }
