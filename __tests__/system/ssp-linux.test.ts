@@ -26,4 +26,4 @@ it('exits less under SSP than under shadow paging while Linux boots and runs for
   expect(ssp.metric('mmu.exits')).toBeLessThan(shadow.metric('mmu.exits'));
   // Translation delays the VM, not its guest: power-off comes later than without timing mode.
   expect(ssp.metric('linux.power-off-time')).toBeGreaterThan((ssp.metric('linux.instructions') / 1.2e9) * 1e9);
-}, 900_000);
+}, 1_800_000);
