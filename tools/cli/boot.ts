@@ -7,7 +7,8 @@ import path from 'node:path';
 import { parseQuantity } from 'virtlab';
 import { parseCommand, UsageError } from './args';
 import { BOOT_SPEC } from './boot-spec';
-import { VirtMachine } from '../../core/models/riscv/system/machine';
+import { VirtMachine, type MachineOptions, type RunResult } from '../../core/models/riscv/system/machine';
+import { bootTimed, FORKMAP_WINDOW, report, type TimedBoot } from './boot-mmu';
 import { REPO_ROOT } from '../node/repo-root';
 
 const LINUX = path.join(REPO_ROOT, 'scenarios', 'linux');
@@ -52,8 +53,17 @@ export async function bootCommand(args: string[], io: { out: (s: string) => void
   const bios = biosOpt === 'none' ? undefined : readInput(biosOpt ?? path.join(LINUX, 'fw_jump.bin'), 'firmware');
   const initrdFile = (values.initrd as string | undefined) ?? (defaultKernel ? path.join(LINUX, 'initramfs.cpio') : undefined);
   const initrd = initrdFile === undefined ? undefined : readInput(initrdFile, 'initrd');
-  const mmu = (values.mmu as string | undefined) ?? 'sv39';
-  if (mmu !== 'sv39' && mmu !== 'sv48') throw new UsageError(`--mmu: ${mmu} is not sv39 or sv48`);
+  const strategy = values.mmu as string | undefined;
+  if (strategy === 'sv39' || strategy === 'sv48') throw new UsageError(`--mmu now names an MMU strategy (timing mode); the paging mode the device tree announces is --paging ${strategy}`);
+  const paging = (values.paging as string | undefined) ?? 'sv39';
+  if (paging !== 'sv39' && paging !== 'sv48') throw new UsageError(`--paging: ${paging} is not sv39 or sv48`);
+  if (strategy === undefined && (values.host !== undefined || values.window !== undefined)) throw new UsageError('--host and --window go with --mmu <strategy>');
+  let window: [string, string] | undefined;
+  if (values.window !== undefined) {
+    const parts = (values.window as string).split('..');
+    if (parts.length !== 2 || !parts[0] || !parts[1]) throw new UsageError(`--window expects 'from..to', got '${values.window}'`);
+    window = [parts[0], parts[1]];
+  } else if (defaultKernel) window = [...FORKMAP_WINDOW];
   let max = Infinity;
   if (values['max-instructions'] !== undefined) {
     max = Number(values['max-instructions']);
@@ -65,20 +75,15 @@ export async function bootCommand(args: string[], io: { out: (s: string) => void
     if (pending.length) process.stdout.write(Buffer.from(pending));
     pending.length = 0;
   };
+  const machineOptions = { memoryBytes, kernel, bios, initrd, bootargs: (values.append as string | undefined) ?? DEFAULT_APPEND, mmu: paging as 'sv39' | 'sv48' };
+  const toConsole = (b: number) => {
+    pending.push(b);
+    if (b === 10 || pending.length >= 4096) flush();
+  };
+  if (strategy !== undefined) return timedBoot(strategy, machineOptions, toConsole, flush, { profile: (values.host as string | undefined) ?? 'riscv-board', window, max, stats: values.stats === true }, io);
   let machine: VirtMachine;
   try {
-    machine = new VirtMachine({
-      memoryBytes,
-      kernel,
-      bios,
-      initrd,
-      bootargs: (values.append as string | undefined) ?? DEFAULT_APPEND,
-      mmu,
-      console: (b) => {
-        pending.push(b);
-        if (b === 10 || pending.length >= 4096) flush();
-      },
-    });
+    machine = new VirtMachine({ ...machineOptions, console: toConsole });
   } catch (e) {
     throw new UsageError((e as Error).message);
   }
@@ -97,7 +102,49 @@ export async function bootCommand(args: string[], io: { out: (s: string) => void
         `${(result.instructions / wall / 1000).toFixed(1)} MIPS`,
     );
   }
+  return exitStatus(result);
+}
+
+function exitStatus(result: RunResult): number {
   if (result.reason === 'limit') return 124;
   if (result.reason === 'idle') return 125;
   return result.status;
+}
+
+/**
+ * `--mmu <strategy>`: the boot in timing mode, then (unless the strategy is native) the
+ * same boot under native for the overhead, its console discarded; the figures go to stderr.
+ */
+async function timedBoot(
+  strategy: string,
+  machine: Omit<MachineOptions, 'console'>,
+  toConsole: (b: number) => void,
+  flush: () => void,
+  opts: { profile: string; window?: [string, string]; max: number; stats: boolean },
+  io: { err: (s: string) => void },
+): Promise<number> {
+  const t0 = performance.now();
+  const c0 = process.cpuUsage();
+  let run: TimedBoot;
+  try {
+    run = await bootTimed({ strategy, profile: opts.profile, machine, onConsole: toConsole, window: opts.window, maxInstructions: opts.max });
+  } catch (e) {
+    flush();
+    const msg = (e as Error).message;
+    if (/unknown plugin|no plugin|not found|profile/i.test(msg)) throw new UsageError(`--mmu ${strategy}: ${msg}`, 'a strategy is an mmu plugin id: native, nested-paging, shadow-paging, ssp, compromis, btmmu, softmmu');
+    throw e;
+  }
+  flush();
+  const wall = performance.now() - t0;
+  const cpu = process.cpuUsage(c0);
+  const native = run.strategy === 'native' ? run : await bootTimed({ strategy: 'native', profile: opts.profile, machine, window: opts.window, maxInstructions: opts.max });
+  if (native.result.instructions !== run.result.instructions) io.err(`virtlab boot: native ran ${native.result.instructions} instructions, ${run.strategy} ${run.result.instructions}: the runs differ`);
+  for (const line of report(run, native)) io.err(line);
+  if (opts.stats) {
+    io.err(
+      `virtlab boot: ${run.result.reason}, status ${run.result.status}; ${run.result.instructions} instructions under ${run.strategy} ` +
+        `in wall ${(wall / 1000).toFixed(2)} s, CPU ${((cpu.user + cpu.system) / 1e6).toFixed(2)} s (native's run for the overhead not included)`,
+    );
+  }
+  return exitStatus(run.result);
 }

@@ -154,6 +154,14 @@ export interface MmuStrategy {
    * translations of `vpns` in process p.
    */
   ptWrite(vm: GuestKernel, gpas: readonly number[], p: number, vpns: readonly number[]): number;
+  /**
+   * Optional, for strategies that write-protect guest page-table pages: the page of the
+   * guest table of process p that maps [vpn, vpn + 512^(level+1)) (level 0: a leaf
+   * table) is no longer write-protected (its writes no longer trap, as KVM unshadows a
+   * page written repeatedly with no walk through it), so what was derived from it must
+   * go. Returns the cycles charged.
+   */
+  unprotect?(vm: GuestKernel, p: number, vpn: number, level: number): number;
   /** The guest flushed vpn (or everything, vpn = -1) of an address space (or of every one, asid = -1). */
   flush(vm: GuestKernel, asid: number, vpn: number): number;
   /** The guest switched to process p (a root-register write). */

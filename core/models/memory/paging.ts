@@ -193,6 +193,23 @@ export class RadixTable implements GuestTable {
     return written;
   }
 
+  /**
+   * Clears the entry a walk for vpn reads at step `depth` (0: the root's entry; levels − 1:
+   * the leaf), dropping whatever it mapped below; returns its physical address, or -1
+   * when the walk does not reach that step.
+   */
+  clearAt(vpn: number, depth: number): number {
+    const mem = this.mem;
+    let table = this.root;
+    for (let level = 0; level < depth; level++) {
+      const e = mem.entries[mem.table(table) + this.index(vpn, level)];
+      if (e % 2 !== 1) return -1;
+      table = Math.floor(e / 16);
+    }
+    mem.entries[mem.table(table) + this.index(vpn, depth)] = 0;
+    return table * PAGE + this.index(vpn, depth) * 8;
+  }
+
   /** Clears the leaf entry of vpn; returns its physical address, or -1 if unmapped. */
   unmap(vpn: number): number {
     const r = this.walk(vpn, new WalkResult());

@@ -44,12 +44,35 @@ export class ShadowTables {
     const proc = vm.processes[p];
     const shadow = this.table(vm, proc.asid, space);
     proc.table.walk(vpn, w);
+    if (w.frame < 0 && w.refs < shadow.levels) {
+      // The guest has no table below this step any more: the shadow drops what it held there.
+      shadow.clearAt(vpn, w.refs - 1);
+      return 1;
+    }
     if (w.frame < 0 || (userOnly && !(w.flags & F_USER))) {
       shadow.unmap(vpn);
       return 1;
     }
     shadow.map(vpn, this.backing(vm, w.frame), w.flags & ~F_VALID);
     return 1;
+  }
+
+  /** Whether an address space has a shadow table (in space `space`). */
+  has(vm: GuestKernel, asid: number, space = 0): boolean {
+    return this.tables.has(this.key(vm, asid, space));
+  }
+
+  /**
+   * Drops the shadow entries of the guest table page that maps [vpn, vpn + 512^(level+1))
+   * (level 0: a leaf table) in an address space, as a hypervisor zaps the shadow page of
+   * a guest table it stops write-protecting; the translations come back by hidden faults.
+   */
+  zap(vm: GuestKernel, asid: number, vpn: number, level: number, space = 0): void {
+    const t = this.tables.get(this.key(vm, asid, space));
+    if (!t) return;
+    const depth = t.levels - 2 - level;
+    if (depth < 0) this.drop(vm, asid, space);
+    else t.clearAt(vpn, depth);
   }
 
   /** Forgets the shadow table of an address space (a full flush); it is refilled on demand. */
@@ -128,7 +151,7 @@ export abstract class BaseShadowMmu extends BaseMmu {
    */
   protected resyncFlushed(vm: GuestKernel, asid: number, vpn: number): number {
     // A flush of every address space (asid < 0) resynchronizes each of them.
-    if (asid < 0) return vm.processes.reduce((c, x) => c + this.resyncFlushed(vm, x.asid, vpn), 0);
+    if (asid < 0) return vm.processes.reduce((c, x) => c + (this.shadows.has(vm, x.asid) ? this.resyncFlushed(vm, x.asid, vpn) : 0), 0);
     const p = vm.processes.findIndex((x) => x.asid === asid);
     let cycles = 0;
     for (let space = 0; space < this.spaces; space++) {

@@ -5,7 +5,9 @@
 // shadow table on a full flush) for one machine-mode trap instead of a VM exit. The
 // satp write of a context switch traps to machine mode as well; a buffer of recently
 // used guest roots (LRU) keeps their shadow roots, so a switch to one of them needs
-// no VM exit. TLB misses and hidden faults are those of the shared BaseShadowMmu.
+// no VM exit; the shadow table of a root evicted from the buffer is dropped, so a switch
+// back to it is an exit and its shadow is rebuilt by hidden faults. TLB misses and
+// hidden faults are those of the shared BaseShadowMmu.
 
 import { BaseShadowMmu, type GuestKernel, type MmuContext } from 'virtlab';
 
@@ -52,6 +54,9 @@ export class SspMmu extends BaseShadowMmu {
       let t = Infinity;
       for (const [k, v] of this.roots) if (v < t) [oldest, t] = [k, v];
       this.roots.delete(oldest);
+      // The evicted pair's shadow table goes with it: a switch back rebuilds it by hidden faults.
+      // (A root's key, vmid:asid, is also its shadow table's key in the shared ShadowTables.)
+      this.shadows.tables.delete(oldest);
     }
     return this.cost.mmodeTrap + (hit ? 0 : this.vmExit(vm, 'root-switch'));
   }

@@ -17,7 +17,8 @@
 // that every store to it reaches the bridge. A page written `unprotectAfter` times with
 // no walk reading it in between is unmarked (a freed page-table page reused for data,
 // or a table rewritten wholesale), as KVM unshadows a page on write flooding; the next
-// walk that reads it marks it again.
+// walk that reads it marks it again, and the strategy is told (`unprotect`) so that a
+// scheme that shadows the page drops what it derived from it.
 //
 // Addresses the strategies see are the real guest-physical ones (RAM starts at
 // 0x80000000): guest frames are physical page numbers, and the view's guest memory spans
@@ -121,6 +122,8 @@ export interface BridgeCounters {
   accesses: number;
   satpWrites: number;
   sfences: number;
+  /** Of those, the ones that flush a whole address space (or all of them): no address given. */
+  fullFlushes: number;
   /** Stores to marked page-table pages, each passed on as a page-table write. */
   ptWrites: number;
   /** Guest privilege changes passed on (machine-mode entries and returns excluded). */
@@ -149,7 +152,7 @@ export class MmuBridge implements HartObserver {
   readonly timing = true;
   /** The view of the booted kernel, created at the first satp write that turns translation on. */
   vm: BootedKernel | null = null;
-  readonly counters: BridgeCounters = { accesses: 0, satpWrites: 0, sfences: 0, ptWrites: 0, privilegeChanges: 0, tablePagesMarked: 0, tablePagesUnmarked: 0 };
+  readonly counters: BridgeCounters = { accesses: 0, satpWrites: 0, sfences: 0, fullFlushes: 0, ptWrites: 0, privilegeChanges: 0, tablePagesMarked: 0, tablePagesUnmarked: 0 };
   private readonly vmid: number;
   private readonly unprotectAfter: number;
   /** Virtual pages per address space (2^(vaBits − 12)), to make kernel (negative) addresses unsigned. */
@@ -215,6 +218,7 @@ export class MmuBridge implements HartObserver {
     const vm = this.vm;
     if (vm === null) return;
     this.counters.sfences++;
+    if (all) this.counters.fullFlushes++;
     // An ASID no space holds has nothing cached: space 0, which no process has, stands for it.
     const space = asid < 0 ? -1 : (() => {
       const p = this.asidOwner.get(asid);
@@ -252,17 +256,23 @@ export class MmuBridge implements HartObserver {
     const page = (pa - RAM_BASE) >>> 12;
     const flags = this.hart.ptFlag;
     const n = flags[page];
-    if (n >= this.unprotectAfter) {
-      flags[page] = 0;
-      this.counters.tablePagesUnmarked++;
-    } else flags[page] = n + 1;
-    if (vm === null) return;
+    if (vm === null) {
+      flags[page] = n >= this.unprotectAfter ? 0 : n + 1;
+      return;
+    }
     const level = this.ptLevel[page];
     const vpn = this.ptBase[page] + ((pa & 4095) >>> 3) * 512 ** level;
+    const p = vpn >= vm.kernelBase ? vm.current : this.ptOwner[page];
     this.counters.ptWrites++;
     this.gpas[0] = pa - (pa % 8);
     this.vpns[0] = vpn;
-    this.strategy.ptWrite(vm, this.gpas, vpn >= vm.kernelBase ? vm.current : this.ptOwner[page], this.vpns);
+    this.strategy.ptWrite(vm, this.gpas, p, this.vpns);
+    if (n >= this.unprotectAfter) {
+      // Written again and again with no walk through it: no longer write-protected.
+      flags[page] = 0;
+      this.counters.tablePagesUnmarked++;
+      this.strategy.unprotect?.(vm, p, this.ptBase[page], level);
+    } else flags[page] = n + 1;
   }
 
   /** What has been counted so far (the strategy's counters are copied). */

@@ -9,11 +9,11 @@
 // Mutation that must break it (checked): SSP write-protecting the guest's page
 // tables as shadow paging does (its ptWrite taking a VM exit) — it then exits on
 // every page-table write and more than shadow paging in all.
-import { runSspLinux } from '../../tools/repro/ssp-linux';
+import { runSspLinuxScenario } from '../../tools/node/linux-vm';
 
 it('exits less under SSP than under shadow paging while Linux boots and runs forkmap', async () => {
-  const ssp = await runSspLinux('mmu.ssp');
-  const shadow = await runSspLinux('mmu.shadow-paging');
+  const ssp = await runSspLinuxScenario('mmu.ssp');
+  const shadow = await runSspLinuxScenario('mmu.shadow-paging');
   expect(ssp.failedExpectations).toEqual([]);
   expect(shadow.metric('linux.failed')).toBe(0);
   expect(shadow.console).toBe(ssp.console);
