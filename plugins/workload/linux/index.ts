@@ -14,7 +14,7 @@
 // Timing mode: when the scenario selects an MMU strategy (an mmu.* plugin), each
 // machine's memory behaviour goes through it (attachMmu: loads and stores, satp
 // writes, sfence.vma, privilege changes, stores to page-table pages), the cycles it
-// charges delay the VM (not the guest: its console and instructions are those of a
+// charges (its translation cycles while the VM's machine runs) delay the VM (not the guest: its console and instructions are those of a
 // plain run), and the strategy's counters are the run's mmu.* metrics.
 //
 // Snapshots: the machine's RAM, hart and devices are not saved, so a snapshot taken
@@ -35,68 +35,11 @@ import {
   Vm,
   VmState,
   type BridgeCounters,
-  type GuestKernel,
-  type GuestPrivilege,
   type MmuBridge,
   type PacedEnd,
   type PacedMachineOptions,
 } from 'virtlab';
 import type { Options } from './options';
-
-/**
- * The scenario's MMU strategy as one VM's bridge calls it: every call is passed on,
- * and the cycles it charges are summed for that VM, whose machine they delay.
- */
-class ChargedStrategy implements MmuStrategy {
-  cycles = 0;
-  constructor(private readonly inner: MmuStrategy) {}
-  get name() {
-    return this.inner.name;
-  }
-  get stats() {
-    return this.inner.stats;
-  }
-  attach(vm: GuestKernel): void {
-    this.inner.attach(vm);
-  }
-  access(vm: GuestKernel, vpn: number, write?: boolean): number {
-    const c = this.inner.access(vm, vpn, write);
-    this.cycles += c;
-    return c;
-  }
-  ptWrite(vm: GuestKernel, gpas: readonly number[], p: number, vpns: readonly number[]): number {
-    const c = this.inner.ptWrite(vm, gpas, p, vpns);
-    this.cycles += c;
-    return c;
-  }
-  flush(vm: GuestKernel, asid: number, vpn: number): number {
-    const c = this.inner.flush(vm, asid, vpn);
-    this.cycles += c;
-    return c;
-  }
-  rootSwitch(vm: GuestKernel, p: number): number {
-    const c = this.inner.rootSwitch(vm, p);
-    this.cycles += c;
-    return c;
-  }
-  privilege(vm: GuestKernel, mode: GuestPrivilege): number {
-    const c = this.inner.privilege(vm, mode);
-    this.cycles += c;
-    return c;
-  }
-  resolve(vm: GuestKernel, vpn: number): number {
-    return this.inner.resolve(vm, vpn);
-  }
-  resetStats(): void {
-    this.inner.resetStats();
-  }
-  saveState(): unknown {
-    return this.inner.saveState();
-  }
-  loadState(state: unknown): void {
-    this.inner.loadState(state);
-  }
-}
 
 /** A Linux VM: how to build its machine, the machine once it runs, and what it printed. */
 interface LinuxVm {
@@ -105,12 +48,13 @@ interface LinuxVm {
   launch: PacedMachineOptions;
   ipc: number;
   paced: PacedMachine | null;
-  /** Timing mode: the strategy as this VM calls it, and its bridge. */
-  charged: ChargedStrategy | null;
+  /** Timing mode: the machine's bridge to the strategy. */
   bridge: MmuBridge | null;
   /** Timing mode: the bridge's counters once the machine has ended. */
   bridgeCounters: BridgeCounters | null;
+  /** Timing mode: translation cycles the strategy charged this VM before its current tick, and the strategy's total when the tick began. */
   translationCycles: number;
+  statsMark: number;
   /** Simulated time from power-on to the kernel's "Run … as init process" line, or NaN. */
   initNs: number;
   initLine: string;
@@ -182,10 +126,10 @@ export default definePlugin<Options>((api) => {
         name: names.vm(vm),
         ipc: w.ipc as number,
         paced: null,
-        charged: null,
         bridge: null,
         bridgeCounters: null,
         translationCycles: 0,
+        statsMark: 0,
         initNs: NaN,
         initLine: '',
         lines: [],
@@ -238,9 +182,12 @@ export default definePlugin<Options>((api) => {
     exceptions.add(h.traps - m.seen.traps);
     interrupts.add(h.interrupts - m.seen.interrupts);
     walks.add(h.pageWalks - m.seen.walks);
-    if (m.charged) {
-      translation.add(m.charged.cycles - m.translationCycles);
-      m.translationCycles = m.charged.cycles;
+    if (m.bridge && strategy) {
+      // The VMs run one after the other, so what the strategy counted during this VM's tick is this VM's.
+      const charged = strategy.stats.cycles - m.statsMark;
+      translation.add(charged);
+      m.translationCycles += charged;
+      m.statsMark = strategy.stats.cycles;
     }
     m.seen = { instructions: h.instret, traps: h.traps, interrupts: h.interrupts, walks: h.pageWalks };
   };
@@ -277,24 +224,21 @@ export default definePlugin<Options>((api) => {
           continue;
         }
         if (!m.paced) {
-          let charged: ChargedStrategy | null = null;
           try {
             if (strategy) {
-              charged = new ChargedStrategy(strategy);
-              m.launch.stallCycles = () => charged!.cycles;
+              const s = strategy;
+              m.launch.stallCycles = () => m.translationCycles + s.stats.cycles - m.statsMark;
             }
             m.paced = new PacedMachine(m.launch);
           } catch (e) {
             throw new Error(`VM ${m.name}: ${(e as Error).message}`);
           }
-          if (charged) {
-            m.charged = charged;
-            m.bridge = attachMmu(m.paced.machine, charged, { vmid: machines.indexOf(m) });
-          }
+          if (strategy) m.bridge = attachMmu(m.paced.machine, strategy, { vmid: machines.indexOf(m) });
           m.startNs = sim.timeNs;
         }
         V.cpuDemand[m.vm] = 1 / V.vcpus[m.vm];
         const cyclesPerNs = (H.frequency[V.host[m.vm]] / 1e9) * V.speed[m.vm] * m.ipc;
+        if (strategy) m.statsMark = strategy.stats.cycles;
         const end = m.paced.advance(sim.timeNs, sim.dtNs, cyclesPerNs);
         count(m);
         if (end) {
@@ -352,7 +296,7 @@ export default definePlugin<Options>((api) => {
     },
     load: (data) => {
       const saved = data as Array<Pick<LinuxVm, 'end' | 'initNs' | 'initLine' | 'lines' | 'matched' | 'seen' | 'bridgeCounters' | 'translationCycles' | 'console' | 'dropped' | 'startNs'>>;
-      saved.forEach((s, i) => Object.assign(machines[i], s, { paced: null, bridge: null, charged: null }));
+      saved.forEach((s, i) => Object.assign(machines[i], s, { paced: null, bridge: null }));
     },
   });
 });
