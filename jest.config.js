@@ -35,6 +35,7 @@ const SLOW = [
   '/__tests__/tools/bounds-guests\\.test\\.ts$', // guests at 2 GiB, a CLI process whose plugin hangs boot
   '/__tests__/tools/localize\\.test\\.ts$', // bug localization: hundreds of guest runs per injected bug
   '/__tests__/system/linux-boot\\.test\\.ts$', // Linux booted on the virt-compatible machine to our init
+  '/__tests__/system/linux-vm.*\\.test\\.ts$', // Linux booted in a scenario VM on simulated time (the SSP scenario twice, in MMU timing mode)
   '/__tests__/system/linux-ssp\\.test\\.ts$', // Linux booted twice in MMU timing mode (shadow paging, SSP)
 ];
 

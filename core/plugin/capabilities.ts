@@ -14,6 +14,7 @@ export const CAPABILITIES: Readonly<Record<string, CapabilityInfo>> = Object.fre
   placement: { exclusive: true, description: 'Chooses the host of each VM.' },
   'workload.synthetic': { exclusive: true, description: 'Runs `kind: synthetic` VM workloads.' },
   'workload.guest': { exclusive: true, description: 'Runs `kind: guest` VM workloads (real guest programs).' },
+  'workload.linux': { exclusive: true, description: 'Runs `kind: linux` VM workloads (a virt machine booting a kernel).' },
   'cpu.engine': { exclusive: true, description: 'Executes guest code: interpreter or translator.' },
   'dbt.regmap': { exclusive: true, description: 'Places guest registers on the host for the host code model (service RegMapToken).' },
   mmu: { exclusive: true, description: 'Translates guest addresses: the memory-virtualization strategy.' },

@@ -12,6 +12,7 @@ import { existsSync, readdirSync, readFileSync, realpathSync, statSync } from 'n
 import path from 'node:path';
 import {
   applyOverrides,
+  COMMITTED_LINUX_FILES,
   limits,
   loadHostProfiles as hostProfilesFrom,
   readScenarioDocument,
@@ -25,6 +26,7 @@ import {
 } from 'virtlab';
 import { HOSTS_DIR, loadCatalog } from './catalog';
 import { HostFileError, readHostFile } from './host-file';
+import { REPO_ROOT } from './repo-root';
 
 /** Every host profile in the given folders, by id; a file's id must match its name. */
 export function loadHostProfiles(dirs: readonly string[]): Map<string, HostProfile> {
@@ -142,6 +144,20 @@ export function loadScenarioFile(file: string, overrides: ScenarioOverrides = {}
     if (g.workload?.kind !== 'guest') return;
     const program = String(g.workload.program);
     files.set(program, hostFile(['vms', i, 'workload', 'program'], program, 'guest program'));
+  });
+  // A Linux VM's kernel, initrd and firmware: its own, under their paths as written, or
+  // the committed ones (scenarios/linux/). The default initrd goes with the default kernel only.
+  scenario.vms.forEach((g, i) => {
+    if (g.workload?.kind !== 'linux') return;
+    const w = g.workload;
+    for (const what of ['kernel', 'initrd', 'bios'] as const) {
+      const written = w[what];
+      if (typeof written === 'string' && written !== 'none') files.set(written, hostFile(['vms', i, 'workload', what], written, what === 'bios' ? 'firmware' : what));
+      else if (written === undefined && (what !== 'initrd' || w.kernel === undefined)) {
+        const key = COMMITTED_LINUX_FILES[what];
+        if (!files.has(key)) files.set(key, readFileSync(path.join(REPO_ROOT, key.slice('virtlab:'.length))));
+      }
+    }
   });
   return { scenario, catalog, files };
 }

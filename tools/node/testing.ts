@@ -6,6 +6,7 @@
 
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { parse } from 'yaml';
 import { loadBuiltScenario, loadScenario, ScenarioBuilder, Simulation, type RunResult, type Scenario, type ScenarioOverrides } from 'virtlab';
 import { HOSTS_DIR, loadCatalog } from './catalog';
 import { loadHostProfiles } from './scenario-file';
@@ -56,7 +57,21 @@ export function scenarioFile(file: string): ScenarioBuilder {
     if (d.hostPaths) d.hostPaths = d.hostPaths.map(abs);
     if (d.files) d.files = Object.fromEntries(Object.entries(d.files).map(([guest, host]) => [guest, abs(host)]));
     for (const g of d.vms ?? []) if (g.workload?.kind === 'guest' && typeof g.workload.program === 'string') g.workload.program = abs(g.workload.program);
+    for (const g of d.vms ?? []) {
+      if (g.workload?.kind !== 'linux') continue;
+      for (const what of ['kernel', 'initrd', 'bios']) if (typeof g.workload[what] === 'string' && g.workload[what] !== 'none') g.workload[what] = abs(g.workload[what] as string);
+    }
   });
+}
+
+/**
+ * Does a scenario file boot Linux (a `kind: linux` workload)? Such a boot takes
+ * seconds, so the suites that run every scenario leave these to their own tests in
+ * __tests__/system, one boot per file.
+ */
+export function bootsLinux(file: string): boolean {
+  const doc = parse(readFileSync(file, 'utf8')) as { vms?: Array<{ workload?: { kind?: string } }> } | null;
+  return (doc?.vms ?? []).some((g) => g.workload?.kind === 'linux');
 }
 
 /** Writes a built scenario as `<dir>/<name>.scenario.yaml` and returns the file's path. */
