@@ -147,7 +147,7 @@ export default definePlugin<Options>((api) => {
           initrd: file('initrd'),
           bios: file('bios'),
           bootargs: w.append as string,
-          mmu: w.paging as 'sv39' | 'sv48',
+          mmu: w.paging as 'sv39' | 'sv48' | 'sv57',
           stdin: encoder.encode(w.stdin as string),
           maxConsole: api.options.maxConsole,
           maxInstructions: w.maxInstructions as number,
