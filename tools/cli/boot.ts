@@ -5,9 +5,10 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { parseQuantity } from 'virtlab';
-import { parseCommand, UsageError } from './args';
+import { parseAssignment, parseCommand, UsageError } from './args';
 import { BOOT_SPEC } from './boot-spec';
-import { VirtMachine } from '../../core/models/riscv/system/machine';
+import { VirtMachine, type HartEngine } from '../../core/models/riscv/system/machine';
+import { resolveEngine } from './exec';
 import { REPO_ROOT } from '../node/repo-root';
 
 const LINUX = path.join(REPO_ROOT, 'scenarios', 'linux');
@@ -59,6 +60,19 @@ export async function bootCommand(args: string[], io: { out: (s: string) => void
     max = Number(values['max-instructions']);
     if (!Number.isSafeInteger(max) || max <= 0) throw new UsageError(`--max-instructions expects a positive whole number, got '${values['max-instructions']}'`);
   }
+  const engineName = (values.engine as string | undefined) ?? 'interpreter';
+  let engine: HartEngine | undefined;
+  if (engineName !== 'interpreter' && engineName !== 'dbt.interpreter') {
+    const options: Record<string, unknown> = {};
+    for (const a of (values.option as string[] | undefined) ?? []) {
+      const { path: name, value } = parseAssignment('--option', a, 'hotThreshold=0', 'name=value');
+      options[name] = value;
+    }
+    const id = { block: 'block-translator' }[engineName] ?? engineName;
+    const resolved = await resolveEngine(id, options);
+    if (!resolved.system) throw new UsageError(`engine ${resolved.id} has no full-system translator`, 'engines for boot: interpreter, block, instrew');
+    engine = resolved.system({ hostNow: () => performance.now() });
+  } else if (values.option !== undefined) throw new UsageError('--option sets options of a translating engine', 'for example --engine instrew --option hotThreshold=0');
   // The console is written in pieces: one write per byte would dominate a boot.
   const pending: number[] = [];
   const flush = () => {
@@ -74,6 +88,7 @@ export async function bootCommand(args: string[], io: { out: (s: string) => void
       initrd,
       bootargs: (values.append as string | undefined) ?? DEFAULT_APPEND,
       mmu,
+      engine,
       console: (b) => {
         pending.push(b);
         if (b === 10 || pending.length >= 4096) flush();
@@ -96,6 +111,8 @@ export async function bootCommand(args: string[], io: { out: (s: string) => void
         `${machine.idleTicks} idle ticks skipped; wall ${(wall / 1000).toFixed(2)} s, CPU ${((cpu.user + cpu.system) / 1e6).toFixed(2)} s, ` +
         `${(result.instructions / wall / 1000).toFixed(1)} MIPS`,
     );
+    const counters = machine.executor.counters?.();
+    if (counters) io.err(`virtlab boot: engine ${engine!.id}: ` + Object.entries(counters).map(([k, v]) => `${k} ${v}`).join(', '));
   }
   if (result.reason === 'limit') return 124;
   if (result.reason === 'idle') return 125;
