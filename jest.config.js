@@ -35,6 +35,8 @@ const SLOW = [
   '/__tests__/tools/bounds-guests\\.test\\.ts$', // guests at 2 GiB, a CLI process whose plugin hangs boot
   '/__tests__/tools/localize\\.test\\.ts$', // bug localization: hundreds of guest runs per injected bug
   '/__tests__/system/linux-boot\\.test\\.ts$', // Linux booted on the virt-compatible machine to our init
+  '/__tests__/system/linux-boot-engines\\.test\\.ts$', // Linux booted three times: the interpreter, the block translator, instrew
+  '/__tests__/system/engines-baremetal\\.test\\.ts$', // the bare-metal programs under every engine, whole and in chunks
 ];
 
 const common = {

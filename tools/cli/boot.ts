@@ -79,6 +79,11 @@ export async function bootCommand(args: string[], io: { out: (s: string) => void
     if (pending.length) process.stdout.write(Buffer.from(pending));
     pending.length = 0;
   };
+  // When init's first line ("init: …") is complete: instructions, wall and CPU time so far.
+  let atInit: { instructions: number; wall: number; cpu: number } | undefined;
+  let lineHead = '';
+  let t0 = 0;
+  let c0: NodeJS.CpuUsage = { user: 0, system: 0 };
   let machine: VirtMachine;
   try {
     machine = new VirtMachine({
@@ -90,6 +95,15 @@ export async function bootCommand(args: string[], io: { out: (s: string) => void
       mmu,
       engine,
       console: (b) => {
+        if (values.stats && atInit === undefined) {
+          if (b === 10) {
+            if (lineHead === 'init: ') {
+              const cpu = process.cpuUsage(c0);
+              atInit = { instructions: machine.hart.instret, wall: performance.now() - t0, cpu: (cpu.user + cpu.system) / 1e6 };
+            }
+            lineHead = '';
+          } else if (lineHead.length < 6) lineHead += String.fromCharCode(b);
+        }
         pending.push(b);
         if (b === 10 || pending.length >= 4096) flush();
       },
@@ -97,8 +111,8 @@ export async function bootCommand(args: string[], io: { out: (s: string) => void
   } catch (e) {
     throw new UsageError((e as Error).message);
   }
-  const t0 = performance.now();
-  const c0 = process.cpuUsage();
+  t0 = performance.now();
+  c0 = process.cpuUsage();
   const result = machine.run(max);
   flush();
   if (values.stats) {
@@ -111,6 +125,7 @@ export async function bootCommand(args: string[], io: { out: (s: string) => void
         `${machine.idleTicks} idle ticks skipped; wall ${(wall / 1000).toFixed(2)} s, CPU ${((cpu.user + cpu.system) / 1e6).toFixed(2)} s, ` +
         `${(result.instructions / wall / 1000).toFixed(1)} MIPS`,
     );
+    if (atInit) io.err(`virtlab boot: init's first line after ${atInit.instructions} instructions, wall ${(atInit.wall / 1000).toFixed(2)} s, CPU ${atInit.cpu.toFixed(2)} s`);
     const counters = machine.executor.counters?.();
     if (counters) io.err(`virtlab boot: engine ${engine!.id}: ` + Object.entries(counters).map(([k, v]) => `${k} ${v}`).join(', '));
   }
