@@ -20,13 +20,13 @@ function hartWith(words: number[]): PrivilegedHart {
   return h;
 }
 
-it('leaves satp unchanged when software writes a mode it does not implement (Linux probes Sv57 this way)', () => {
+it('leaves satp unchanged when software writes a reserved mode (Linux probes modes this way)', () => {
   // Mutation that breaks it (checked): accepting every mode value in satp.
-  const sv57 = (10n << 60n) | 0x80123n;
+  const reserved = (11n << 60n) | 0x80123n;
   const sv39 = (8n << 60n) | 0x80042n;
   const h = hartWith([csrrw(0, 0x305, 31), csrrw(0, 0x180, 5), csrrs(6, 0x180, 0), csrrw(0, 0x180, 7), csrrs(28, 0x180, 0), ECALL]);
   h.setReg(5, sv39);
-  h.setReg(7, sv57);
+  h.setReg(7, reserved);
   h.run(4);
   expect(h.reg(6)).toBe(sv39);
   expect(h.reg(28)).toBe(sv39);

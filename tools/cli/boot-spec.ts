@@ -14,7 +14,7 @@ export const BOOT_SPEC: CommandSpec = {
     append: { type: 'string', arg: 'text', description: 'the kernel command line (default "console=ttyS0 earlycon initramfs_async=0", as the recorded QEMU boot)' },
     initrd: { type: 'string', arg: 'file', description: 'the initramfs (default scenarios/linux/initramfs.cpio with the default kernel; none otherwise)' },
     bios: { type: 'string', arg: 'file', description: "firmware entered first in M-mode at 0x80000000 (default scenarios/linux/fw_jump.bin, OpenSBI's fw_jump); 'none': enter the kernel itself in M-mode, as -bios none" },
-    mmu: { type: 'string', arg: 'mode', description: 'the MMU the device tree announces: sv39 (default) or sv48' },
+    mmu: { type: 'string', arg: 'mode', description: 'the widest paging mode the hart offers, which the device tree announces: sv57 (default, as QEMU 7.2), sv48 or sv39' },
     'max-instructions': { type: 'string', arg: 'n', description: 'stop after n instructions, exit status 124 (default: no limit)' },
     stats: { type: 'boolean', description: 'print instructions, traps, interrupts, page walks, wall and CPU time to stderr at the end, and the engine\'s counters (units translated, instructions run in translated code and in the hart, translation time)' },
   },

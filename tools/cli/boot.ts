@@ -53,8 +53,8 @@ export async function bootCommand(args: string[], io: { out: (s: string) => void
   const bios = biosOpt === 'none' ? undefined : readInput(biosOpt ?? path.join(LINUX, 'fw_jump.bin'), 'firmware');
   const initrdFile = (values.initrd as string | undefined) ?? (defaultKernel ? path.join(LINUX, 'initramfs.cpio') : undefined);
   const initrd = initrdFile === undefined ? undefined : readInput(initrdFile, 'initrd');
-  const mmu = (values.mmu as string | undefined) ?? 'sv39';
-  if (mmu !== 'sv39' && mmu !== 'sv48') throw new UsageError(`--mmu: ${mmu} is not sv39 or sv48`);
+  const mmu = (values.mmu as string | undefined) ?? 'sv57';
+  if (mmu !== 'sv39' && mmu !== 'sv48' && mmu !== 'sv57') throw new UsageError(`--mmu: ${mmu} is not sv39, sv48 or sv57`);
   let max = Infinity;
   if (values['max-instructions'] !== undefined) {
     max = Number(values['max-instructions']);

@@ -250,18 +250,24 @@ export class SystemDbtRuntime implements HartExecutor, TlbMirror, TranslationPro
 
   // ---- the software TLB: a mirror of the hart's ----
 
-  fill(i: number, pageVa: number, pageOff: number): void {
+  fill(i: number, vpn: number, pageOff: number): void {
     const k = (this.mem.tlbBase + i * 16) >>> 2;
-    this.i32[k] = pageVa | 0;
-    this.i32[k + 1] = Math.floor(pageVa / TWO32) | 0;
+    // The page's address as an i64: vpn·4096 in two words (vpn is signed, exact).
+    const hi = Math.floor(vpn / 1048576);
+    this.i32[k] = (vpn - hi * 1048576) * 4096;
+    this.i32[k + 1] = hi;
     this.i32[k + 2] = pageOff;
   }
 
-  clear(i: number): void {
+  private clear(i: number): void {
     const k = (this.mem.tlbBase + i * 16) >>> 2;
     // An odd tag: no page address matches it.
     this.i32[k] = 1;
     this.i32[k + 1] = 0;
+  }
+
+  sync(tags: Float64Array): void {
+    for (let i = 0; i < TLB_ENTRIES; i++) if (tags[i] !== tags[i]) this.clear(i);
   }
 
   flush(): void {

@@ -165,7 +165,7 @@ export interface VirtBoardOptions {
   initrd?: { start: number; end: number };
   /** riscv,isa of the hart, e.g. "rv64imafdc_zicsr_zifencei". */
   isa: string;
-  mmuType: 'riscv,sv39' | 'riscv,sv48';
+  mmuType: 'riscv,sv39' | 'riscv,sv48' | 'riscv,sv57';
   /** Frequency of mtime; QEMU's virt runs it at 10 MHz. */
   timebaseHz?: number;
   /** Bytes for /chosen/rng-seed, which Linux credits to its random pool at boot. QEMU

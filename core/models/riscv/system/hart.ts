@@ -1,7 +1,7 @@
 // The privileged RV64GC hart of the system machine: machine, supervisor and user modes,
 // the control and status registers Linux and OpenSBI use, traps and interrupts with
-// delegation, Sv39 and Sv48 translation with hardware A/D updates, PMP, WFI, and the
-// instructions that work on physical memory through the MMU.
+// delegation, Sv39, Sv48 and Sv57 translation with hardware A/D updates, PMP, WFI, and
+// the instructions that work on physical memory through the MMU.
 //
 // It is a separate engine from the user-mode interpreter (interpreter.ts), which works
 // on a flat process address space with signals; this one works on the machine's
@@ -10,6 +10,13 @@
 // of int32 in one Int32Array, instructions decoded once into tables kept by physical
 // page (dropped when the page is written), and small direct-mapped TLBs, one per access
 // kind and translation regime, so that a load is a tag compare and a DataView read.
+//
+// Data addresses are exact for every 64-bit value: they stay as their two words and
+// are compared by page number, hi·2^20 + (lo >>> 12), a 52-bit integer a double holds
+// exactly (a double holding the address itself would round Sv57's kernel addresses,
+// such as the linear map at 0xff60_0000_0000_0000). The pc stays one double, exact
+// below 2^53 in magnitude, which holds every address Linux runs code at; a jump
+// beyond takes its fault exactly, and running code mapped there is refused loudly.
 
 import * as decoderModule from '../decoder';
 import * as int64 from '../int64';
@@ -55,6 +62,7 @@ const enum Op {
 export const PRIV_OPS_BASE = Op.COUNT;
 
 const TWO32 = 4294967296;
+const TWO20 = 1048576;
 export const RAM_BASE = 0x80000000;
 
 // Exception causes.
@@ -80,10 +88,13 @@ const PRIORITY = [11, 3, 7, 9, 1, 5];
 const MISA_LO = (1 << 0) | (1 << 2) | (1 << 3) | (1 << 5) | (1 << 8) | (1 << 12) | (1 << 18) | (1 << 20);
 
 // Page-table entry bits.
-const PTE_V = 1, PTE_R = 2, PTE_W = 4, PTE_X = 8, PTE_U = 16, PTE_A = 64, PTE_D = 128;
+const PTE_V = 1, PTE_R = 2, PTE_W = 4, PTE_X = 8, PTE_U = 16, PTE_G = 32, PTE_A = 64, PTE_D = 128;
 
 // Access kinds, which index the TLBs.
 const READ = 0, WRITE = 1, FETCH = 2;
+
+/** satp MODE values: bare, Sv39, Sv48, Sv57. */
+export const SATP_BARE = 0, SATP_SV39 = 8, SATP_SV48 = 9, SATP_SV57 = 10;
 
 /** Entries of each direct-mapped TLB. */
 export const TLB_SIZE = 256;
@@ -124,10 +135,13 @@ export interface HartStorage {
   readonly codeFlag: Uint8Array;
 }
 
-/** Told of every fill and flush of the hart's TLBs, by entry index (see PrivilegedHart.tlbMirror). */
+/** Told of every change to the hart's TLBs (see PrivilegedHart.tlbMirror). */
 export interface TlbMirror {
-  fill(i: number, pageVa: number, pageOff: number): void;
-  clear(i: number): void;
+  /** Entry i now maps virtual page number vpn (signed: hi·2^20 + (lo >>> 12)) to the RAM page at offset pageOff. */
+  fill(i: number, vpn: number, pageOff: number): void;
+  /** Some entries were dropped: the empty ones (NaN) in `tags`, by entry index. */
+  sync(tags: Float64Array): void;
+  /** Every entry was dropped. */
   flush(): void;
 }
 
@@ -176,7 +190,14 @@ export class PrivilegedHart implements InterruptLines {
   stopRequested = false;
   /** The pending trap (set before TRAP is thrown). */
   private trapCause = 0;
-  private trapTval = 0;
+  private trapTvalLo = 0;
+  private trapTvalHi = 0;
+  /** A fetch fault at a jump target beyond 2^53, which pc cannot hold: its exact epc. */
+  private farEpc = false;
+  private farEpcLo = 0;
+  private farEpcHi = 0;
+  /** The widest translation mode satp accepts: Sv57 as QEMU 7.2's hart (the machine may narrow it). */
+  maxSatpMode = SATP_SV57;
 
   readonly ram: Uint8Array;
   private readonly dv: DataView;
@@ -196,8 +217,24 @@ export class PrivilegedHart implements InterruptLines {
   private readonly straddle = new Int32Array(SLOT_WORDS);
   private epoch = 0;
 
+  /** Virtual page numbers (hi·2^20 + (lo >>> 12), signed, exact); NaN when empty. */
   private readonly tlbTag = new Float64Array(TLB_SET * 3).fill(NaN);
   private readonly tlbOff = new Float64Array(TLB_SET * 3);
+  /** Per entry: the level of the leaf it is a 4 KiB slice of (0 for a page, 1 for 2 MiB, …). */
+  private readonly tlbLevel = new Uint8Array(TLB_SET * 3);
+  /** The virtual page numbers [superFirst, superEnd) that cover every superpage slice in the TLB. */
+  private superFirst = Infinity;
+  private superEnd = -Infinity;
+  /** The level of the leaf the last walk found. */
+  private leafLevel = 0;
+  /**
+   * Per entry: 1 when it holds in every address space (a global mapping: PTE.G on its
+   * path; or no translation). The TLBs hold global entries and those of the current
+   * address space (satp's ASID and root) only: a switch drops the others, so the hot
+   * path compares no ASID, and global ones survive switches as on hardware with ASIDs.
+   */
+  private readonly tlbGlobal = new Uint8Array(TLB_SET * 3);
+  private leafGlobal = 0;
   /** TLB set bases of the current data and fetch regimes. */
   private dataSet = 2 * TLB_SET;
   private fetchSet = 2 * TLB_SET;
@@ -278,7 +315,7 @@ export class PrivilegedHart implements InterruptLines {
   /** The RAM offset of the page holding pc if the fetch TLB of the current mode maps it, or -1 (run() then walks, or faults). */
   fetchOffset(pc: number): number {
     const i = this.fetchSet + FETCH * TLB_SIZE + ((pc >>> 12) & (TLB_SIZE - 1));
-    return this.tlbTag[i] === pc - (pc & 4095) ? this.tlbOff[i] : -1;
+    return this.tlbTag[i] === Math.floor(pc / 4096) ? this.tlbOff[i] : -1;
   }
 
   /** The first TLB entry of the data regime in force (its read entries; the write entries follow TLB_SIZE later). */
@@ -317,26 +354,39 @@ export class PrivilegedHart implements InterruptLines {
 
   // ---- traps ----
 
-  private raise(cause: number, tval: number): never {
+  /** Raises `cause` with the 64-bit tval given as its two words. */
+  private raise(cause: number, tvalLo: number, tvalHi: number): never {
     this.trapCause = cause;
-    this.trapTval = tval;
+    this.trapTvalLo = tvalLo | 0;
+    this.trapTvalHi = tvalHi | 0;
     throw TRAP;
+  }
+
+  /** Raises `cause` with a tval held exactly in a number (a pc, an instruction). */
+  private raiseNum(cause: number, tval: number): never {
+    return this.raise(cause, tval | 0, Math.floor(tval / TWO32));
   }
 
   /** Enters the trap handler for an exception or interrupt taken at `pc`. */
   takeTrap(cause: number, interrupt: boolean, tval: number): void {
+    this.enterTrap(cause, interrupt, tval | 0, Math.floor(tval / TWO32) | 0);
+  }
+
+  /** takeTrap with the 64-bit tval as its two words. */
+  enterTrap(cause: number, interrupt: boolean, tlo: number, thi: number): void {
     const w = this.wide;
     const pc = this.pc;
+    const epcLo = this.farEpc ? this.farEpcLo : pc | 0;
+    const epcHi = this.farEpc ? this.farEpcHi : Math.floor(pc / TWO32) | 0;
+    this.farEpc = false;
     const deleg = this.mode <= 1 && (((interrupt ? this.mideleg : this.medeleg) >>> cause) & 1) === 1;
-    const tlo = tval | 0;
-    const thi = Math.floor(tval / TWO32) | 0;
     if (interrupt) this.interrupts++;
     else this.traps++;
     if (deleg) {
       w[2 * 0x142] = cause;
       w[2 * 0x142 + 1] = interrupt ? 0x80000000 | 0 : 0;
-      w[2 * 0x141] = pc | 0;
-      w[2 * 0x141 + 1] = Math.floor(pc / TWO32) | 0;
+      w[2 * 0x141] = epcLo;
+      w[2 * 0x141 + 1] = epcHi;
       w[2 * 0x143] = tlo;
       w[2 * 0x143 + 1] = thi;
       let s = this.mstatus & ~(SPP | SPIE | SIE);
@@ -348,8 +398,8 @@ export class PrivilegedHart implements InterruptLines {
     } else {
       w[2 * 0x342] = cause;
       w[2 * 0x342 + 1] = interrupt ? 0x80000000 | 0 : 0;
-      w[2 * 0x341] = pc | 0;
-      w[2 * 0x341 + 1] = Math.floor(pc / TWO32) | 0;
+      w[2 * 0x341] = epcLo;
+      w[2 * 0x341 + 1] = epcHi;
       w[2 * 0x343] = tlo;
       w[2 * 0x343 + 1] = thi;
       let s = this.mstatus & ~((3 << MPP_SHIFT) | MPIE | MIE);
@@ -365,6 +415,7 @@ export class PrivilegedHart implements InterruptLines {
   private vector(tvec: number, cause: number, interrupt: boolean): number {
     const lo = this.wide[2 * tvec];
     const hi = this.wide[2 * tvec + 1];
+    if (!nearWords(hi)) throw new Error(`trap vector 0x${toHex(lo, hi)} lies beyond 2^53, where this hart does not run code`);
     const base = hi * TWO32 + ((lo & ~3) >>> 0);
     return interrupt && (lo & 3) === 1 ? base + 4 * cause : base;
   }
@@ -388,19 +439,43 @@ export class PrivilegedHart implements InterruptLines {
 
   flushTlb(): void {
     this.tlbTag.fill(NaN);
+    this.superFirst = Infinity;
+    this.superEnd = -Infinity;
     this.tlbMirror?.flush();
   }
 
-  /** sfence.vma with an address: drops the page's entries in every regime (ASIDs are not kept in entries). */
-  private flushTlbPage(va: number): void {
-    const vb = va - (va & 4095);
-    const i = (va >>> 12) & (TLB_SIZE - 1);
+  /** Drops the entries of the current address space, keeping global ones. */
+  private flushNonGlobal(): void {
+    const tag = this.tlbTag;
+    const global = this.tlbGlobal;
+    for (let e = 0; e < tag.length; e++) if (global[e] === 0) tag[e] = NaN;
+    this.tlbMirror?.sync(tag);
+  }
+
+  /**
+   * sfence.vma with an address: drops the page's entries in every regime (global ones
+   * too unless `keepGlobal`: the ASID form), and, when the address lies in a superpage
+   * the TLB holds slices of, every slice of that superpage (the whole leaf is what the
+   * fence covers).
+   */
+  private flushTlbPage(lo: number, hi: number, keepGlobal: boolean): void {
+    const tag = this.tlbTag;
+    const global = this.tlbGlobal;
+    const vpn = hi * TWO20 + (lo >>> 12);
+    const i = (lo >>> 12) & (TLB_SIZE - 1);
     for (let s = 0; s < 9; s++) {
-      if (this.tlbTag[s * TLB_SIZE + i] === vb) {
-        this.tlbTag[s * TLB_SIZE + i] = NaN;
-        this.tlbMirror?.clear(s * TLB_SIZE + i);
+      const e = s * TLB_SIZE + i;
+      if (tag[e] === vpn && !(keepGlobal && global[e])) tag[e] = NaN;
+    }
+    if (vpn >= this.superFirst && vpn < this.superEnd) {
+      const level = this.tlbLevel;
+      for (let e = 0; e < tag.length; e++) {
+        if (level[e] === 0 || tag[e] !== tag[e] || (keepGlobal && global[e])) continue;
+        const span = 2 ** (9 * level[e]);
+        if (Math.floor(tag[e] / span) === Math.floor(vpn / span)) tag[e] = NaN;
       }
     }
+    this.tlbMirror?.sync(tag);
   }
 
   // ---- PMP ----
@@ -438,6 +513,24 @@ export class PrivilegedHart implements InterruptLines {
     this.flushTlb();
   }
 
+  /**
+   * Does PMP decide alike for every byte of the page at pageBase? Only then may the TLB
+   * keep the page: the first entry that touches the page must cover all of it (an entry
+   * smaller than a page, or straddling one, leaves that page to be checked per access).
+   */
+  private pmpPageUniform(pageBase: number): boolean {
+    if (!this.pmpActive) return true;
+    const end = pageBase + 4096;
+    for (let i = 0; i < 16; i++) {
+      if ((this.pmpCfg[i] & 0x18) === 0) continue;
+      const lo = this.pmpLo[i];
+      const hi = this.pmpHi[i];
+      if (lo <= pageBase && hi >= end) return true;
+      if (lo < end && hi > pageBase) return false;
+    }
+    return true;
+  }
+
   /** May mode `m` make an access of `kind` to physical address pa? */
   private pmpAllows(pa: number, kind: number, m: number): boolean {
     // With no entry configured, only machine mode may access memory (as QEMU does).
@@ -464,59 +557,88 @@ export class PrivilegedHart implements InterruptLines {
   }
 
   /**
-   * Translates va for an access of `kind` and fills the TLB when the page is RAM.
-   * Returns the physical address, or raises the page or access fault.
+   * Translates va (a number, exact below 2^53 in magnitude) for an access of `kind`;
+   * see translateWords.
    */
   translate(va: number, kind: number): number {
+    return this.translateWords(va | 0, Math.floor(va / TWO32) | 0, kind);
+  }
+
+  /**
+   * Translates the virtual address whose words are lo, hi for an access of `kind` and
+   * fills the TLB when the page is RAM. Returns the physical address (a physical address
+   * at or beyond 2^53 may come back rounded: nothing lies there, so it still faults), or
+   * raises the page or access fault with the exact address in tval.
+   */
+  translateWords(lo: number, hi: number, kind: number): number {
     const m = kind === FETCH ? this.mode : this.dataMode();
+    this.leafLevel = 0;
+    this.leafGlobal = 1;
     let pa: number;
     if (m === 3 || this.satpMode === 0) {
-      if (va < 0 || va >= 2 ** 56) this.raise(this.accessFaultFor(kind), va);
-      pa = va;
-    } else pa = this.walk(va, kind, m);
-    if (!this.pmpAllows(pa, kind, m)) this.raise(this.accessFaultFor(kind), va);
+      // Bare: the 56 physical address bits.
+      if (hi >>> 24 !== 0) this.raise(this.accessFaultFor(kind), lo, hi);
+      pa = hi * TWO32 + (lo >>> 0);
+    } else pa = this.walk(lo, hi, kind, m);
+    if (!this.pmpAllows(pa, kind, m)) this.raise(this.accessFaultFor(kind), lo, hi);
     const off = pa - RAM_BASE;
-    if (off >= 0 && off < this.ramSize) {
+    if (off >= 0 && off < this.ramSize && this.pmpPageUniform(pa - (pa % 4096))) {
       const set = (kind === FETCH ? this.fetchSet : this.dataSet) + kind * TLB_SIZE;
-      const i = set + ((va >>> 12) & (TLB_SIZE - 1));
-      this.tlbTag[i] = va - (va & 4095);
+      const i = set + ((lo >>> 12) & (TLB_SIZE - 1));
+      const vpn = hi * TWO20 + (lo >>> 12);
+      this.tlbTag[i] = vpn;
       this.tlbOff[i] = off - (off & 4095);
-      this.tlbMirror?.fill(i, this.tlbTag[i], this.tlbOff[i]);
+      this.tlbLevel[i] = this.leafLevel;
+      this.tlbGlobal[i] = this.leafGlobal;
+      if (this.leafLevel > 0) {
+        // The virtual pages of superpages the TLB holds slices of, for sfence.vma by address.
+        const span = 2 ** (9 * this.leafLevel);
+        const first = vpn - (((vpn % span) + span) % span);
+        if (first < this.superFirst) this.superFirst = first;
+        if (first + span > this.superEnd) this.superEnd = first + span;
+      }
+      this.tlbMirror?.fill(i, vpn, this.tlbOff[i]);
     }
     return pa;
   }
 
-  private walk(va: number, kind: number, m: number): number {
+  /** The walk for the address with words va (low), vaHi (high). */
+  private walk(va: number, vaHi: number, kind: number, m: number): number {
     this.pageWalks++;
-    const levels = this.satpMode === 8 ? 3 : 4;
-    const vaBits = 12 + 9 * levels;
-    const half = 2 ** (vaBits - 1);
-    if (va < -half || va >= half) this.raise(this.faultFor(kind), va);
-    const vpn = Math.floor(va / 4096);
-    const vpnU = vpn < 0 ? vpn + 2 ** (vaBits - 12) : vpn;
+    const levels = this.satpMode === SATP_SV39 ? 3 : this.satpMode === SATP_SV48 ? 4 : 5;
+    // Canonical: bits 63 down to the top bit of the virtual address all equal it.
+    const hiBits = 9 * levels - 20;
+    const top = vaHi >> (hiBits - 1);
+    if (top !== 0 && top !== -1) this.raise(this.faultFor(kind), va, vaHi);
+    // The virtual page number, unsigned, within the mode's bits: exact (at most 45 bits).
+    const vpnU = (vaHi & ((1 << hiBits) - 1)) * TWO20 + (va >>> 12);
     const dv = this.dv;
     let table = this.satpRoot;
+    let global = 0;
     for (let level = levels - 1; level >= 0; level--) {
       const idx = Math.floor(vpnU / 2 ** (9 * level)) % 512;
       const pteAddr = table + idx * 8;
       const off = pteAddr - RAM_BASE;
-      if (off < 0 || off + 8 > this.ramSize || !this.pmpAllows(pteAddr, READ, 1)) this.raise(this.accessFaultFor(kind), va);
+      if (off < 0 || off + 8 > this.ramSize || !this.pmpAllows(pteAddr, READ, 1)) this.raise(this.accessFaultFor(kind), va, vaHi);
       let lo = dv.getInt32(off, true);
       const hi = dv.getInt32(off + 4, true);
-      if ((lo & PTE_V) === 0 || ((lo & PTE_R) === 0 && (lo & PTE_W) !== 0) || hi >>> 22 !== 0) this.raise(this.faultFor(kind), va);
+      if ((lo & PTE_V) === 0 || ((lo & PTE_R) === 0 && (lo & PTE_W) !== 0) || hi >>> 22 !== 0) this.raise(this.faultFor(kind), va, vaHi);
       const ppn = (hi & 0x3fffff) * 4194304 + (lo >>> 10);
+      global |= lo & PTE_G;
       if ((lo & (PTE_R | PTE_X)) === 0) {
-        if (level === 0) this.raise(this.faultFor(kind), va);
+        if (level === 0) this.raise(this.faultFor(kind), va, vaHi);
         table = ppn * 4096;
         continue;
       }
       // A leaf: privilege, permission, superpage alignment.
       const user = (lo & PTE_U) !== 0;
-      if (m === 0 ? !user : user && (kind === FETCH || (this.mstatus & SUM) === 0)) this.raise(this.faultFor(kind), va);
+      if (m === 0 ? !user : user && (kind === FETCH || (this.mstatus & SUM) === 0)) this.raise(this.faultFor(kind), va, vaHi);
       const ok = kind === READ ? (lo & PTE_R) !== 0 || ((this.mstatus & MXR) !== 0 && (lo & PTE_X) !== 0) : kind === WRITE ? (lo & PTE_W) !== 0 : (lo & PTE_X) !== 0;
-      if (!ok) this.raise(this.faultFor(kind), va);
+      if (!ok) this.raise(this.faultFor(kind), va, vaHi);
       const span = 2 ** (9 * level);
-      if (ppn % span !== 0) this.raise(this.faultFor(kind), va);
+      if (ppn % span !== 0) this.raise(this.faultFor(kind), va, vaHi);
+      this.leafLevel = level;
+      this.leafGlobal = global !== 0 ? 1 : 0;
       // Accessed and dirty are set by the walker, as QEMU's virt does.
       const want = kind === WRITE ? PTE_A | PTE_D : PTE_A;
       if ((lo & want) !== want) {
@@ -526,12 +648,13 @@ export class PrivilegedHart implements InterruptLines {
       }
       return (ppn + (vpnU % span)) * 4096 + (va & 4095);
     }
-    return this.raise(this.faultFor(kind), va);
+    return this.raise(this.faultFor(kind), va, vaHi);
   }
 
   // ---- physical access (slow paths: MMIO, page crossings, misses) ----
 
-  private physRead(pa: number, size: number, kind: number, va: number): number {
+  /** Reads RAM or a device; a fault reports the virtual address va, vaHi. */
+  private physRead(pa: number, size: number, kind: number, va: number, vaHi: number): number {
     const off = pa - RAM_BASE;
     if (off >= 0 && off + size <= this.ramSize) {
       if (size === 1) return this.ram[off];
@@ -539,11 +662,11 @@ export class PrivilegedHart implements InterruptLines {
       return this.dv.getUint32(off, true);
     }
     const d = this.bus.find(pa);
-    if (d === undefined || pa + size > d.base + d.size) this.raise(this.accessFaultFor(kind), va);
+    if (d === undefined || pa + size > d.base + d.size) this.raise(this.accessFaultFor(kind), va, vaHi);
     return d.read(pa - d.base, size as 1 | 2 | 4) >>> 0;
   }
 
-  private physWrite(pa: number, size: number, v: number, va: number): void {
+  private physWrite(pa: number, size: number, v: number, va: number, vaHi: number): void {
     const off = pa - RAM_BASE;
     if (off >= 0 && off + size <= this.ramSize) {
       if (size === 1) this.ram[off] = v;
@@ -553,7 +676,7 @@ export class PrivilegedHart implements InterruptLines {
       return;
     }
     const d = this.bus.find(pa);
-    if (d === undefined || pa + size > d.base + d.size) this.raise(CAUSE.STORE_ACCESS, va);
+    if (d === undefined || pa + size > d.base + d.size) this.raise(CAUSE.STORE_ACCESS, va, vaHi);
     d.write(pa - d.base, size as 1 | 2 | 4, v >>> 0);
   }
 
@@ -561,15 +684,15 @@ export class PrivilegedHart implements InterruptLines {
   private ldLo = 0;
   private ldHi = 0;
 
-  /** A load the TLB fast path did not serve: unsigned result in ldLo/ldHi. */
-  private loadSlow(va: number, size: number): void {
+  /** A load from va, vaHi the TLB fast path did not serve: unsigned result in ldLo/ldHi. */
+  private loadSlow(va: number, vaHi: number, size: number): void {
     if ((va & 4095) + size <= 4096) {
-      const pa = this.translate(va, READ);
+      const pa = this.translateWords(va, vaHi, READ);
       if (size === 8) {
-        this.ldLo = this.physRead(pa, 4, READ, va) | 0;
-        this.ldHi = this.physRead(pa + 4, 4, READ, va) | 0;
+        this.ldLo = this.physRead(pa, 4, READ, va, vaHi) | 0;
+        this.ldHi = this.physRead(pa + 4, 4, READ, va, vaHi) | 0;
       } else {
-        this.ldLo = this.physRead(pa, size, READ, va) | 0;
+        this.ldLo = this.physRead(pa, size, READ, va, vaHi) | 0;
         this.ldHi = 0;
       }
       return;
@@ -578,7 +701,10 @@ export class PrivilegedHart implements InterruptLines {
     let lo = 0;
     let hi = 0;
     for (let i = 0; i < size; i++) {
-      const b = this.physRead(this.translate(va + i, READ), 1, READ, va);
+      const bLo = (va + i) | 0;
+      const bHi = (vaHi + (bLo >>> 0 < va >>> 0 ? 1 : 0)) | 0;
+      // A fault names the first byte that faults: the next page's start, as QEMU's does.
+      const b = this.physRead(this.translateWords(bLo, bHi, READ), 1, READ, bLo, bHi);
       if (i < 4) lo |= b << (8 * i);
       else hi |= b << (8 * (i - 4));
     }
@@ -586,20 +712,27 @@ export class PrivilegedHart implements InterruptLines {
     this.ldHi = hi;
   }
 
-  private storeSlow(va: number, size: number, lo: number, hi: number): void {
+  /** A store of lo, hi to va, vaHi the TLB fast path did not serve. */
+  private storeSlow(va: number, vaHi: number, size: number, lo: number, hi: number): void {
     if ((va & 4095) + size <= 4096) {
-      const pa = this.translate(va, WRITE);
+      const pa = this.translateWords(va, vaHi, WRITE);
       if (size === 8) {
-        this.physWrite(pa, 4, lo, va);
-        this.physWrite(pa + 4, 4, hi, va);
-      } else this.physWrite(pa, size, size === 4 ? lo : lo & ((1 << (8 * size)) - 1), va);
+        this.physWrite(pa, 4, lo, va, vaHi);
+        this.physWrite(pa + 4, 4, hi, va, vaHi);
+      } else this.physWrite(pa, size, size === 4 ? lo : lo & ((1 << (8 * size)) - 1), va, vaHi);
       if (pa === this.reservation) this.reservation = -1;
       return;
     }
     // Translate every byte first, so that a fault leaves memory unchanged.
     const pas: number[] = [];
-    for (let i = 0; i < size; i++) pas.push(this.translate(va + i, WRITE));
-    for (let i = 0; i < size; i++) this.physWrite(pas[i], 1, ((i < 4 ? lo >>> (8 * i) : hi >>> (8 * (i - 4))) & 255), va);
+    for (let i = 0; i < size; i++) {
+      const bLo = (va + i) | 0;
+      pas.push(this.translateWords(bLo, (vaHi + (bLo >>> 0 < va >>> 0 ? 1 : 0)) | 0, WRITE));
+    }
+    for (let i = 0; i < size; i++) {
+      const bLo = (va + i) | 0;
+      this.physWrite(pas[i], 1, ((i < 4 ? lo >>> (8 * i) : hi >>> (8 * (i - 4))) & 255), bLo, (vaHi + (bLo >>> 0 < va >>> 0 ? 1 : 0)) | 0);
+    }
   }
 
   // ---- decoded code ----
@@ -646,7 +779,7 @@ export class PrivilegedHart implements InterruptLines {
       if ((off & 4095) === 4094) {
         // The second half lies on the next virtual page.
         const pa2 = this.translate(pc + 2, FETCH);
-        hi16 = this.physRead(pa2, 2, FETCH, pc + 2);
+        hi16 = this.physRead(pa2, 2, FETCH, (pc + 2) | 0, Math.floor((pc + 2) / TWO32));
         target = this.straddle;
         k = 0;
       } else hi16 = this.ram[off + 2] | (this.ram[off + 3] << 8);
@@ -704,14 +837,14 @@ export class PrivilegedHart implements InterruptLines {
           if (vb !== curV || epoch !== this.epoch) {
             epoch = this.epoch;
             const ti = fSet + FETCH * TLB_SIZE + ((pc >>> 12) & (TLB_SIZE - 1));
-            if (tag[ti] === vb) fetchOff = toff[ti];
+            if (tag[ti] === vb / 4096) fetchOff = toff[ti];
             else {
               this.pc = pc;
               this.instret = start + n;
-              if (pc & 1) this.raise(CAUSE.FETCH_MISALIGNED, pc);
+              if (pc & 1) this.raiseNum(CAUSE.FETCH_MISALIGNED, pc);
               const pa = this.translate(pc, FETCH);
               const o = pa - RAM_BASE;
-              if (o < 0 || o >= this.ramSize) this.raise(CAUSE.FETCH_ACCESS, pc);
+              if (o < 0 || o >= this.ramSize) this.raiseNum(CAUSE.FETCH_ACCESS, pc);
               fetchOff = o - (o & 4095);
             }
             table = this.codePage(fetchOff / 4096);
@@ -749,10 +882,16 @@ export class PrivilegedHart implements InterruptLines {
               next = pc + imm;
               break;
             case Op.JALR: {
-              const t = x[r1 + 1] * TWO32 + (x[r1] >>> 0) + imm;
+              const tLo = (x[r1] + imm) & ~1;
+              const tHi = (x[r1 + 1] + (imm >> 31) + ((x[r1] + imm) >>> 0 < x[r1] >>> 0 ? 1 : 0)) | 0;
               x[rd] = next | 0;
               x[rd + 1] = Math.floor(next / TWO32) | 0;
-              next = t - (t & 1);
+              if (nearWords(tHi)) next = tHi * TWO32 + (tLo >>> 0);
+              else {
+                this.pc = pc;
+                this.instret = start + n;
+                this.farJump(tLo, tHi);
+              }
               break;
             }
             case Op.BEQ:
@@ -780,12 +919,13 @@ export class PrivilegedHart implements InterruptLines {
             case Op.LBU:
             case Op.LHU:
             case Op.LWU: {
-              const a = x[r1 + 1] * TWO32 + (x[r1] >>> 0) + imm;
+              const a = (x[r1] + imm) | 0;
+              const aHi = (x[r1 + 1] + (imm >> 31) + (a >>> 0 < x[r1] >>> 0 ? 1 : 0)) | 0;
               const size = LOAD_SIZE[op];
               const i = dSet + ((a >>> 12) & (TLB_SIZE - 1));
               let lo: number;
               let hi: number;
-              if (tag[i] === a - (a & 4095) && (a & 4095) <= 4096 - size) {
+              if (tag[i] === aHi * TWO20 + (a >>> 12) && (a & 4095) <= 4096 - size) {
                 const o = toff[i] + (a & 4095);
                 if (size === 8) {
                   lo = dv.getInt32(o, true);
@@ -797,7 +937,7 @@ export class PrivilegedHart implements InterruptLines {
               } else {
                 this.pc = pc;
                 this.instret = start + n;
-                this.loadSlow(a, size);
+                this.loadSlow(a, aHi, size);
                 lo = this.ldLo;
                 hi = this.ldHi;
               }
@@ -822,10 +962,11 @@ export class PrivilegedHart implements InterruptLines {
             case Op.SH:
             case Op.SW:
             case Op.SD: {
-              const a = x[r1 + 1] * TWO32 + (x[r1] >>> 0) + imm;
+              const a = (x[r1] + imm) | 0;
+              const aHi = (x[r1 + 1] + (imm >> 31) + (a >>> 0 < x[r1] >>> 0 ? 1 : 0)) | 0;
               const size = STORE_SIZE[op];
               const i = dSet + TLB_SIZE + ((a >>> 12) & (TLB_SIZE - 1));
-              if (tag[i] === a - (a & 4095) && (a & 4095) <= 4096 - size) {
+              if (tag[i] === aHi * TWO20 + (a >>> 12) && (a & 4095) <= 4096 - size) {
                 const o = toff[i] + (a & 4095);
                 if (size === 8) {
                   dv.setInt32(o, x[r2], true);
@@ -838,7 +979,7 @@ export class PrivilegedHart implements InterruptLines {
               } else {
                 this.pc = pc;
                 this.instret = start + n;
-                this.storeSlow(a, size, x[r2], x[r2 + 1]);
+                this.storeSlow(a, aHi, size, x[r2], x[r2 + 1]);
               }
               break;
             }
@@ -999,9 +1140,10 @@ export class PrivilegedHart implements InterruptLines {
         // The faulting instruction does not retire, but it uses up the budget, so that
         // a trap storm still returns to the machine.
         budget--;
+        if (this.farEpc) n++;
         this.pc = pc;
         this.instret = start + n;
-        this.takeTrap(this.trapCause, false, this.trapTval);
+        this.enterTrap(this.trapCause, false, this.trapTvalLo, this.trapTvalHi);
         pc = this.pc;
         curV = NaN;
         epoch = -1;
@@ -1013,7 +1155,7 @@ export class PrivilegedHart implements InterruptLines {
 
   /** Raises illegal-instruction with the instruction's bits in tval, as QEMU does. */
   private illegal(raw: number): never {
-    return this.raise(CAUSE.ILLEGAL, raw >>> 0);
+    return this.raise(CAUSE.ILLEGAL, raw, 0);
   }
 
   /** The rarely executed instructions: returns the next pc. */
@@ -1022,9 +1164,9 @@ export class PrivilegedHart implements InterruptLines {
     const raw = hot[k + 2];
     switch (op) {
       case Op.ECALL:
-        return this.raise(this.mode === 0 ? CAUSE.ECALL_U : this.mode === 1 ? CAUSE.ECALL_S : CAUSE.ECALL_M, 0);
+        return this.raise(this.mode === 0 ? CAUSE.ECALL_U : this.mode === 1 ? CAUSE.ECALL_S : CAUSE.ECALL_M, 0, 0);
       case Op.EBREAK:
-        return this.raise(CAUSE.BREAKPOINT, pc);
+        return this.raiseNum(CAUSE.BREAKPOINT, pc);
       case Op.FENCE_I:
         return next;
       case Op.CSRRW:
@@ -1046,7 +1188,7 @@ export class PrivilegedHart implements InterruptLines {
         this.mstatus = ns;
         this.setMode(mpp === 2 ? 0 : mpp);
         this.reservation = -1;
-        return this.wideNum(0x341);
+        return this.returnTo(0x341);
       }
       case Op.SRET: {
         if (this.mode < 1 || (this.mode === 1 && this.mstatus & TSR)) return this.illegal(raw);
@@ -1059,15 +1201,21 @@ export class PrivilegedHart implements InterruptLines {
         this.mstatus = ns;
         this.setMode(spp);
         this.reservation = -1;
-        return this.wideNum(0x141);
+        return this.returnTo(0x141);
       }
       case Op.WFI:
         if (this.mode === 0 || (this.mode === 1 && this.mstatus & TW)) return this.illegal(raw);
         return next;
       case Op.SFENCE_VMA:
         if (this.mode === 0 || (this.mode === 1 && this.mstatus & TVM)) return this.illegal(raw);
-        if (r1 >> 1 !== 0) this.flushTlbPage(x[r1 + 1] * TWO32 + (x[r1] >>> 0));
-        else this.flushTlb();
+        if (r2 >> 1 === 0) {
+          if (r1 >> 1 !== 0) this.flushTlbPage(x[r1], x[r1 + 1], false);
+          else this.flushTlb();
+        } else if ((x[r2] & 0xffff) === ((this.wide[2 * 0x180 + 1] >>> 12) & 0xffff)) {
+          // One address space's non-global entries: the TLBs hold only the current one's.
+          if (r1 >> 1 !== 0) this.flushTlbPage(x[r1], x[r1 + 1], true);
+          else this.flushNonGlobal();
+        }
         return next;
       case Op.MULH:
         mulh(x, rd, x[r1], x[r1 + 1], x[r2], x[r2 + 1], true, true);
@@ -1103,6 +1251,32 @@ export class PrivilegedHart implements InterruptLines {
     return this.illegal(raw);
   }
 
+  /** The pc an xRET goes to: the epc CSR's value (see farJump for one beyond 2^53). */
+  private returnTo(epc: number): number {
+    const lo = this.wide[2 * epc];
+    const hi = this.wide[2 * epc + 1];
+    if (nearWords(hi)) return hi * TWO32 + (lo >>> 0);
+    return this.farJump(lo, hi);
+  }
+
+  /**
+   * A jump to lo, hi, at or beyond 2^53 in magnitude, which the pc (a double) cannot
+   * hold. Only Sv57 maps such addresses; no code Linux runs lies there. The fetch there
+   * is translated on the words, so its fault is exact (epc and tval the target); should
+   * the target be executable, the hart stops with an error rather than run elsewhere.
+   */
+  private farJump(lo: number, hi: number): never {
+    // The jump itself retires (the run loop counts it when it sees farEpc).
+    this.farEpc = true;
+    this.farEpcLo = lo;
+    this.farEpcHi = hi;
+    if (lo & 1) this.raise(CAUSE.FETCH_MISALIGNED, lo, hi);
+    const o = this.translateWords(lo, hi, FETCH) - RAM_BASE;
+    if (o < 0 || o >= this.ramSize) this.raise(CAUSE.FETCH_ACCESS, lo, hi);
+    this.farEpc = false;
+    throw new Error(`code at 0x${toHex(lo, hi)} lies beyond 2^53, where this hart does not run code`);
+  }
+
   private wideNum(csr: number): number {
     return this.wide[2 * csr + 1] * TWO32 + (this.wide[2 * csr] >>> 0);
   }
@@ -1115,8 +1289,8 @@ export class PrivilegedHart implements InterruptLines {
     switch (op) {
       case Op.FLW:
       case Op.FLD: {
-        const a = x[r1 + 1] * TWO32 + (x[r1] >>> 0) + imm;
-        this.loadSlow(a, op === Op.FLW ? 4 : 8);
+        const a = (x[r1] + imm) | 0;
+        this.loadSlow(a, (x[r1 + 1] + (imm >> 31) + (a >>> 0 < x[r1] >>> 0 ? 1 : 0)) | 0, op === Op.FLW ? 4 : 8);
         f[2 * fd] = this.ldLo >>> 0;
         f[2 * fd + 1] = op === Op.FLW ? 0xffffffff : this.ldHi >>> 0;
         this.mstatus |= FS_MASK;
@@ -1124,8 +1298,8 @@ export class PrivilegedHart implements InterruptLines {
       }
       case Op.FSW:
       case Op.FSD: {
-        const a = x[r1 + 1] * TWO32 + (x[r1] >>> 0) + imm;
-        this.storeSlow(a, op === Op.FSW ? 4 : 8, f[r2] | 0, f[r2 + 1] | 0);
+        const a = (x[r1] + imm) | 0;
+        this.storeSlow(a, (x[r1 + 1] + (imm >> 31) + (a >>> 0 < x[r1] >>> 0 ? 1 : 0)) | 0, op === Op.FSW ? 4 : 8, f[r2] | 0, f[r2 + 1] | 0);
         return;
       }
     }
@@ -1135,14 +1309,24 @@ export class PrivilegedHart implements InterruptLines {
 
   private atomic(op: number, rd: number, r1: number, r2: number): void {
     const x = this.x;
-    const va = x[r1 + 1] * TWO32 + (x[r1] >>> 0);
+    const va = x[r1];
+    const vaHi = x[r1 + 1];
     const wide = op >= Op.LR_D;
     const size = wide ? 8 : 4;
     const base = wide ? op - (Op.LR_D - Op.LR_W) : op;
-    if (va % size !== 0) this.raise(base === Op.LR_W ? CAUSE.LOAD_MISALIGNED : CAUSE.STORE_MISALIGNED, va);
+    // SC compares its address with the reservation before any access, as QEMU's does:
+    // with none held, or at an address LR cannot have reserved (misaligned), it fails
+    // without touching memory, so it neither faults nor traps as misaligned.
+    if (base === Op.SC_W && (this.reservation === -1 || (va & (size - 1)) !== 0)) {
+      this.reservation = -1;
+      x[rd] = 1;
+      x[rd + 1] = 0;
+      return;
+    }
+    if ((va & (size - 1)) !== 0) this.raise(base === Op.LR_W ? CAUSE.LOAD_MISALIGNED : CAUSE.STORE_MISALIGNED, va, vaHi);
     if (base === Op.LR_W) {
-      const pa = this.translate(va, READ);
-      this.physCheckRam(pa, va, READ);
+      const pa = this.translateWords(va, vaHi, READ);
+      this.physCheckRam(pa, va, vaHi, READ);
       const o = pa - RAM_BASE;
       const lo = this.dv.getInt32(o, true);
       x[rd] = lo;
@@ -1150,8 +1334,8 @@ export class PrivilegedHart implements InterruptLines {
       this.reservation = pa;
       return;
     }
-    const pa = this.translate(va, WRITE);
-    this.physCheckRam(pa, va, WRITE);
+    const pa = this.translateWords(va, vaHi, WRITE);
+    this.physCheckRam(pa, va, vaHi, WRITE);
     const o = pa - RAM_BASE;
     const dv = this.dv;
     if (base === Op.SC_W) {
@@ -1210,9 +1394,9 @@ export class PrivilegedHart implements InterruptLines {
   }
 
   /** Atomics work on RAM only: a device address is an access fault. */
-  private physCheckRam(pa: number, va: number, kind: number): void {
+  private physCheckRam(pa: number, va: number, vaHi: number, kind: number): void {
     const o = pa - RAM_BASE;
-    if (o < 0 || o + 8 > this.ramSize) this.raise(this.accessFaultFor(kind), va);
+    if (o < 0 || o + 8 > this.ramSize) this.raise(this.accessFaultFor(kind), va, vaHi);
   }
 
   // ---- CSRs ----
@@ -1457,14 +1641,18 @@ export class PrivilegedHart implements InterruptLines {
       case 0x180: {
         if (this.mode === 1 && this.mstatus & TVM) this.illegal(raw);
         const mode = hi >>> 28;
-        // Unsupported modes (Sv57 and the reserved ones) leave satp unchanged.
-        if (mode !== 0 && mode !== 8 && mode !== 9) return;
+        // Modes wider than the hart offers, and the reserved ones, leave satp unchanged.
+        if (mode !== SATP_BARE && (mode < SATP_SV39 || mode > this.maxSatpMode)) return;
         // All 16 ASID bits are kept, as on QEMU's virt (Linux counts them by writing ones).
+        const changed = w[2 * csr] !== lo || w[2 * csr + 1] !== hi;
         w[2 * csr] = lo;
         w[2 * csr + 1] = hi;
+        // Another mode drops everything; another address space (ASID or root) keeps the
+        // global entries, which hold in all of them.
+        if (mode !== this.satpMode) this.flushTlb();
+        else if (changed) this.flushNonGlobal();
         this.satpMode = mode;
         this.satpRoot = ((hi & 0xfff) * TWO32 + (lo >>> 0)) * 4096;
-        this.flushTlb();
         return;
       }
     }
@@ -1517,6 +1705,15 @@ export class PrivilegedHart implements InterruptLines {
     this.x[2 * r] = Number(b & 0xffffffffn) | 0;
     this.x[2 * r + 1] = Number(b >> 32n) | 0;
   }
+}
+
+/** Is a 64-bit value with high word hi below 2^53 in magnitude (exact as a number)? */
+function nearWords(hi: number): boolean {
+  return ((hi >> 21) + 1) >>> 1 === 0;
+}
+
+function toHex(lo: number, hi: number): string {
+  return (hi >>> 0).toString(16).padStart(8, '0') + (lo >>> 0).toString(16).padStart(8, '0');
 }
 
 /** The privileged instructions of the SYSTEM opcode the shared decoder leaves illegal. */

@@ -15,7 +15,7 @@ import { Plic } from './plic';
 import { Uart16550, UART_IRQ } from './uart16550';
 import { Finisher } from './finisher';
 import { virtBoardDtb } from './fdt';
-import { PrivilegedHart, RAM_BASE, Stop, type HartStorage } from './hart';
+import { PrivilegedHart, RAM_BASE, SATP_SV39, SATP_SV48, SATP_SV57, Stop, type HartStorage } from './hart';
 
 export { RAM_BASE };
 /** Where fw_jump jumps (FW_JUMP_ADDR of the generic platform) and where an Image goes. */
@@ -33,7 +33,12 @@ export interface MachineOptions {
   bios?: Uint8Array;
   initrd?: Uint8Array;
   bootargs?: string;
-  mmu?: 'sv39' | 'sv48';
+  /**
+   * The widest paging mode the hart offers (satp refuses wider ones), which the device
+   * tree's mmu-type announces: sv57 by default, as QEMU 7.2's hart. Linux 6.1 takes the
+   * widest mode satp accepts.
+   */
+  mmu?: 'sv39' | 'sv48' | 'sv57';
   /** Each byte the UART transmits. */
   console: (byte: number) => void;
   /** The engine that runs the hart (default: its interpreter). */
@@ -109,6 +114,8 @@ export class VirtMachine implements MachineClock {
     this.memoryBytes = mem;
     this.hart = new PrivilegedHart(mem, this.bus, this, opts.engine?.storage(mem));
     this.executor = opts.engine ? opts.engine.attach(this.hart) : this.hart;
+    const mmu = opts.mmu ?? 'sv57';
+    this.hart.maxSatpMode = mmu === 'sv39' ? SATP_SV39 : mmu === 'sv48' ? SATP_SV48 : SATP_SV57;
     this.clint = new Clint(this.hart, this);
     this.plic = new Plic(this.hart);
     this.uart = new Uart16550(this.plic, opts.console);
@@ -145,7 +152,7 @@ export class VirtMachine implements MachineClock {
       bootargs: opts.bootargs ?? '',
       initrd,
       isa: 'rv64imafdc',
-      mmuType: opts.mmu === 'sv48' ? 'riscv,sv48' : 'riscv,sv39',
+      mmuType: `riscv,${mmu}`,
       timebaseHz: TIMEBASE_HZ,
     });
     const end = RAM_BASE + Math.min(mem, 3072 * MiB);
