@@ -49,6 +49,7 @@ export default definePlugin<Options>((api) => {
     // (the system lifter ends them before what the hart must execute).
     systemTranslator: (): SystemTranslator => ({
       kind: 'block',
+      hotThreshold: o.systemHotThreshold,
       emitOptions: { promote: false, mapCalls: false, chain: o.chain },
       translate: (pc, lifter, runtime) => batch(lifter, pc, runtime),
     }),
