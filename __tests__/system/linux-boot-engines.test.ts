@@ -1,26 +1,22 @@
 // The Linux boot under the translating engines of `virtlab boot` (full-system
 // translation, system-runtime.ts): OpenSBI, Linux 6.1 and our init under the block
 // translator and under instrew must print QEMU's console (scenarios/linux/
-// console.qemu.txt, line for line apart from timestamps) and be the interpreter's run to the instruction: the same count at
-// power-off, the same exceptions, interrupts and page walks. The only heavy thing in
-// its suite: three boots of about 100 million instructions each.
+// console.qemu.txt, line for line apart from timestamps) and be the interpreter's run
+// to the instruction: the same count at power-off, the same exceptions, interrupts and
+// page walks. The only heavy thing in its suite: three boots of about 100 million
+// instructions each.
 //
-// Mutation that breaks it (checked): stores through the software TLB not reporting
-// writes to code pages (the codeFlags check in emit-softtlb.ts skipped): the kernel's
-// text patching and the freeing of its init sections leave stale code running.
+// Mutation that must break it: stores through the software TLB not reporting writes
+// to code pages (the codeFlags check in emit-softtlb.ts never taken), so that code the
+// kernel rewrites (text patching, init sections freed and reused) runs stale.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { normalizeConsole } from './linux-console';
 import { VirtMachine, type HartEngine } from '../../core/models/riscv/system/machine';
 import { resolveEngine } from '../../tools/cli/exec';
 
 const LINUX = join(__dirname, '../../scenarios/linux');
 
-function normalize(text: string): string[] {
-  return text
-    .replace(/\r/g, '')
-    .split('\n')
-    .map((l) => l.replace(/^\[ *\d+\.\d+\] /, ''));
-}
 
 function boot(engine: HartEngine | undefined) {
   const bytes: number[] = [];
@@ -42,13 +38,13 @@ function boot(engine: HartEngine | undefined) {
 }
 
 it('boots Linux under the block translator and instrew exactly as under the interpreter, printing what QEMU printed', async () => {
-  const qemu = normalize(readFileSync(join(LINUX, 'console.qemu.txt'), 'latin1'));
+  const qemu = normalizeConsole(readFileSync(join(LINUX, 'console.qemu.txt'), 'latin1'));
   const reference = boot(undefined);
   expect(reference.run.reason).toBe('poweroff');
   for (const name of ['block-translator', 'instrew']) {
     const engine = (await resolveEngine(name)).system!({});
     const run = boot(engine);
-    expect(normalize(run.console)).toEqual(qemu);
+    expect(normalizeConsole(run.console)).toEqual(qemu);
     expect(run.console).toBe(reference.console);
     expect(run.run).toEqual(reference.run);
     // Translated code ran nearly all of it.

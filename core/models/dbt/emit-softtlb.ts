@@ -61,12 +61,11 @@ export abstract class SoftTlbEmitter extends FpEmitter {
     f.i64Const(12).op(W.i64_shr_u).op(W.i32_wrap_i64).i32Const(t.entries - 1).op(W.i32_and).i32Const(4).op(W.i32_shl);
     f.get(this.sbL).mem(W.i32_load, 2, STATE_SYS_DSET).op(W.i32_add).tee(this.hostL);
     f.mem(W.i64_load, 3, base);
+    // The page of the access's last byte against the tag of its first byte's entry (as
+    // QEMU's softmmu compares): an access that crosses into the next page misses.
     this.val(i.a);
+    if (i.lo > 1) f.i64Const(i.lo - 1).op(W.i64_add);
     f.i64Const(-4096).op(W.i64_and).op(W.i64_ne);
-    if (i.lo > 1) {
-      this.val(i.a);
-      f.op(W.i32_wrap_i64).i32Const(4095).op(W.i32_and).i32Const(4096 - i.lo).op(W.i32_gt_u).op(W.i32_or);
-    }
     f.if();
     this.faultExit(b, i.gi);
     f.end();

@@ -203,10 +203,10 @@ export class SystemDbtRuntime implements HartExecutor, TlbMirror, TranslationPro
   /** The page being translated (for has()). */
   private curPage = -1;
   private epoch = 0;
-  private exitCode = new Uint8Array(4096);
-  private exitPc = new Float64Array(4096);
-  private exitRefund = new Int32Array(4096);
-  private exits = 0;
+  /** The exit table (see EXIT_TABLE): code, guest pc and budget refund per entry. */
+  private readonly exitCode: number[] = [];
+  private readonly exitPc: number[] = [];
+  private readonly exitRefund: number[] = [];
   private readonly emitOptions: EmitOptions;
   readonly stats = {
     units: 0, blocks: 0, modules: 0, hostBytes: 0, guestInstructionsTranslated: 0, translateMs: 0,
@@ -329,21 +329,10 @@ export class SystemDbtRuntime implements HartExecutor, TlbMirror, TranslationPro
   }
 
   private newExit(code: number, pc: number, refund: number): number {
-    if (this.exits === this.exitCode.length) {
-      const grow = <T extends Uint8Array | Float64Array | Int32Array>(a: T): T => {
-        const b = new (a.constructor as new (n: number) => T)(a.length * 2);
-        b.set(a);
-        return b;
-      };
-      this.exitCode = grow(this.exitCode);
-      this.exitPc = grow(this.exitPc);
-      this.exitRefund = grow(this.exitRefund);
-    }
-    const i = this.exits++;
-    this.exitCode[i] = code;
-    this.exitPc[i] = pc;
-    this.exitRefund[i] = refund;
-    return i;
+    this.exitCode.push(code);
+    this.exitPc.push(pc);
+    this.exitRefund.push(refund);
+    return this.exitCode.length - 1;
   }
 
   private translate(pc: number, page: number, pageOff: number): Installed {
