@@ -6,9 +6,11 @@
 // page walks. The only heavy thing in its suite: three boots of about 100 million
 // instructions each.
 //
-// Mutation that must break it: stores through the software TLB not reporting writes
-// to code pages (the codeFlags check in emit-softtlb.ts never taken), so that code the
-// kernel rewrites (text patching, init sections freed and reused) runs stale.
+// Mutation that breaks it (checked): the dispatcher not polling the hart between
+// units (interrupts then wait for the next instruction the hart runs): the console
+// stays QEMU's, but the count at power-off and the page walks differ. (Skipping the
+// code-page check of translated stores does not: this boot runs no stale translation;
+// the bare-metal suite has no self-modifying program either.)
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { normalizeConsole } from './linux-console';
