@@ -13,23 +13,13 @@
 // the bare-metal suite has no self-modifying program either.)
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { normalizeConsole } from './linux-console';
-import { VirtMachine, type HartEngine } from '../../core/models/riscv/system/machine';
+import { committedLinux, LINUX, normalizeConsole } from './linux-console';
+import type { HartEngine } from '../../core/models/riscv/system/machine';
 import { resolveEngine } from '../../tools/cli/exec';
-
-const LINUX = join(__dirname, '../../scenarios/linux');
-
 
 function boot(engine: HartEngine | undefined) {
   const bytes: number[] = [];
-  const m = new VirtMachine({
-    kernel: readFileSync(join(LINUX, 'Image')),
-    bios: readFileSync(join(LINUX, 'fw_jump.bin')),
-    initrd: readFileSync(join(LINUX, 'initramfs.cpio')),
-    bootargs: 'console=ttyS0 earlycon initramfs_async=0',
-    console: (b) => bytes.push(b),
-    engine,
-  });
+  const m = committedLinux((b) => bytes.push(b), engine);
   const r = m.run(2_000_000_000);
   const h = m.hart;
   return {

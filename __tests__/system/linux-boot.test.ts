@@ -10,21 +10,11 @@
 // virtio-mmio slots (checked).
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { normalizeConsole } from './linux-console';
-import { VirtMachine } from '../../core/models/riscv/system/machine';
-
-const LINUX = join(__dirname, '../../scenarios/linux');
-
+import { committedLinux, LINUX, normalizeConsole } from './linux-console';
 
 it('boots OpenSBI and Linux to our init, runs its programs and powers off, printing what QEMU printed', () => {
   const bytes: number[] = [];
-  const m = new VirtMachine({
-    kernel: readFileSync(join(LINUX, 'Image')),
-    bios: readFileSync(join(LINUX, 'fw_jump.bin')),
-    initrd: readFileSync(join(LINUX, 'initramfs.cpio')),
-    bootargs: 'console=ttyS0 earlycon initramfs_async=0',
-    console: (b) => bytes.push(b),
-  });
+  const m = committedLinux((b) => bytes.push(b));
   const r = m.run(2_000_000_000);
   const ours = normalizeConsole(Buffer.from(bytes).toString('latin1'));
   const qemu = normalizeConsole(readFileSync(join(LINUX, 'console.qemu.txt'), 'latin1'));
