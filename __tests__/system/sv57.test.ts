@@ -154,3 +154,18 @@ it("offers Sv57 on the machine by default, and the widest mode --mmu allows, ann
   expect(sv39.hart.maxSatpMode).toBe(SATP_SV39);
   expect(announced(sv39)).toEqual(['riscv,sv39']);
 });
+
+it('takes a jump beyond 2^53 to an unmapped Sv57 page as a fetch page fault with the exact target in mepc and mtval', () => {
+  // Mutation that breaks it (checked): mepc written from the pc, a double, which cannot
+  // hold the target (it keeps the jump's own address).
+  const jalr = (rd: number, rs1: number, imm: number) => (((imm & 0xfff) << 20) | (rs1 << 15) | (rd << 7) | 0x67) >>> 0;
+  const target = 0xff60_0000_0000_1002n; // canonical, not mapped, not a multiple of 4
+  const h = sv57Hart([jalr(1, 11, 2)]);
+  h.setReg(11, target - 2n);
+  h.run(1);
+  expect(h.pc).toBe(M_TRAP);
+  expect(h.csr(0x342)).toBe(12n); // instruction page fault
+  expect(h.csr(0x341)).toBe(target);
+  expect(h.csr(0x343)).toBe(target);
+  expect(h.reg(1)).toBe(BigInt(S_CODE + 4));
+});
