@@ -37,6 +37,7 @@ import type { HartEngine, HartExecutor } from '../riscv/system/machine';
 import { EXIT_BUDGET, EXIT_INTERP, EXIT_LOOKUP, EXIT_RET, EXIT_TABLE } from './abi';
 import { emitModule, type EmitOptions } from './emit';
 import { STATE_SYS_CHANGED, STATE_SYS_DSET, type SoftTlbLayout } from './emit-softtlb';
+import { I32, I64, ModuleBuilder, W } from '../wasm/encoder';
 import type { Unit } from './ir';
 import { BlockLifter } from './lift';
 import { buildRuntimeModule, HELPERS } from './runtime-module';
@@ -48,6 +49,47 @@ const CLAMP = 1 << 20;
 const TABLE_CHUNK = 4096;
 /** TLB entries of the hart: three regimes, three kinds. */
 const TLB_ENTRIES = TLB_SET * 3;
+/** State word: the byte offset of the fetch regime's TLB set (for the in-WebAssembly lookup). */
+const STATE_SYS_FSET = STATE_SYS_DSET + 8;
+const FETCH_KIND = 2;
+
+/**
+ * The in-WebAssembly lookup of full-system code, which indirect jumps and jumps off a
+ * unit's page go through: the target's page must be in the fetch TLB of the current
+ * mode (the regime cannot change inside translated code: whatever changes it runs in
+ * the hart), and the lookup entry for the target pc must name the physical page that
+ * maps; then it enters the unit, else it returns EXIT_LOOKUP to the dispatcher.
+ * Entries are 16 bytes, [pc: i64][physical page: i32][chain slot: i32], indexed by
+ * (pc >> 1) mod LOOKUP_ENTRIES.
+ */
+function buildLookupModule(mem: SystemMemory, tableSize: number): Uint8Array<ArrayBuffer> {
+  const m = new ModuleBuilder();
+  const tUnit = m.type([], [I32]);
+  m.importMemory('env', 'mem', mem.wasmPages);
+  m.importTable('env', 'table', tableSize);
+  const { index, body: f } = m.func(tUnit);
+  const pc = f.local(I64);
+  const e = f.local(I32);
+  const page = f.local(I32);
+  const fetch = mem.tlbBase + FETCH_KIND * TLB_SIZE * 16;
+  f.i32Const(0).mem(W.i64_load, 3, mem.stateBase + STATE_PC).set(pc);
+  f.get(pc).i64Const(12).op(W.i64_shr_u).op(W.i32_wrap_i64).i32Const(TLB_SIZE - 1).op(W.i32_and).i32Const(4).op(W.i32_shl);
+  f.i32Const(0).mem(W.i32_load, 2, mem.stateBase + STATE_SYS_FSET).op(W.i32_add).tee(e);
+  f.mem(W.i64_load, 3, fetch).get(pc).i64Const(-4096).op(W.i64_and).op(W.i64_ne);
+  f.if();
+  f.i32Const(EXIT_LOOKUP).op(W.return);
+  f.end();
+  f.get(e).mem(W.i32_load, 2, fetch + 8).i32Const(12).op(W.i32_shr_u).set(page);
+  f.get(pc).op(W.i32_wrap_i64).i32Const(1).op(W.i32_shr_u).i32Const(LOOKUP_ENTRIES - 1).op(W.i32_and).i32Const(4).op(W.i32_shl).tee(e);
+  f.mem(W.i64_load, 3, mem.lookupBase).get(pc).op(W.i64_eq);
+  f.get(e).mem(W.i32_load, 2, mem.lookupBase + 8).get(page).op(W.i32_eq).op(W.i32_and);
+  f.if();
+  f.get(e).mem(W.i32_load, 2, mem.lookupBase + 12).returnCallIndirect(tUnit);
+  f.end();
+  f.i32Const(EXIT_LOOKUP);
+  m.export('lookup', index);
+  return m.finish();
+}
 
 /** What the translator may ask the runtime while forming units (the user-mode runtime answers the same). */
 export interface TranslationProfile {
@@ -191,6 +233,8 @@ export class SystemDbtRuntime implements HartExecutor, TlbMirror, TranslationPro
   private readonly imports: WebAssembly.Imports;
   private readonly lifter: PageLifter;
   private readonly codeFlag: Uint8Array;
+  /** The in-WebAssembly lookup table (see buildLookupModule), as int32 words. */
+  private readonly lookup: Int32Array;
   /** Installed units by physical page, then virtual entry pc. */
   private readonly units = new Map<number, Map<number, Installed>>();
   /** Chain slots by physical page, then virtual pc (slot 0: jumps off the page, never patched). */
@@ -235,12 +279,14 @@ export class SystemDbtRuntime implements HartExecutor, TlbMirror, TranslationPro
     const rt = new WebAssembly.Instance(rtModule, { env: { mem: mem.wasm, table: this.table }, js }).exports as Record<string, unknown>;
     this.stub = rt.stub as () => number;
     for (let i = 0; i < TABLE_CHUNK; i++) this.table.set(i, this.stub);
+    const sysLookup = new WebAssembly.Instance(new WebAssembly.Module(buildLookupModule(mem, TABLE_CHUNK)), { env: { mem: mem.wasm, table: this.table } }).exports.lookup as () => number;
     const helpers = new WebAssembly.Table({ element: 'anyfunc', initial: HELPERS.length });
-    HELPERS.forEach((name, i) => helpers.set(i, rt[name] as () => number));
+    HELPERS.forEach((name, i) => helpers.set(i, name === 'lookup' ? sysLookup : (rt[name] as () => number)));
     this.imports = { env: { mem: mem.wasm, helpers } };
-    // The in-WebAssembly lookup stays empty: a virtual pc alone does not say which code runs.
-    const lookup = new Int32Array(buf, mem.lookupBase, LOOKUP_ENTRIES * 4);
-    for (let i = 0; i < LOOKUP_ENTRIES; i++) lookup[i * 4] = 1;
+    // Slot 0, where jumps off a unit's page go, looks the target up.
+    this.table.set(0, sysLookup);
+    this.lookup = new Int32Array(buf, mem.lookupBase, LOOKUP_ENTRIES * 4);
+    for (let i = 0; i < LOOKUP_ENTRIES; i++) this.lookup[i * 4] = 1;
     this.flush();
     this.lifter = new PageLifter(hart.ram, 256);
     this.emitOptions = { ...translator.emitOptions, mapCalls: false, timing: false, softTlb: mem.layout() };
@@ -283,6 +329,24 @@ export class SystemDbtRuntime implements HartExecutor, TlbMirror, TranslationPro
     this.i32[(this.s + STATE_SYS_CHANGED) >>> 2] = this.epoch !== epoch ? 1 : 0;
   }
 
+  private setLookup(pc: number, page: number, slot: number): void {
+    const k = ((pc >>> 1) & (LOOKUP_ENTRIES - 1)) * 4;
+    const l = this.lookup;
+    l[k] = pc | 0;
+    l[k + 1] = Math.floor(pc / TWO32) | 0;
+    l[k + 2] = page;
+    l[k + 3] = slot;
+  }
+
+  private clearLookup(pc: number, page: number): void {
+    const k = ((pc >>> 1) & (LOOKUP_ENTRIES - 1)) * 4;
+    const l = this.lookup;
+    if (l[k] === (pc | 0) && l[k + 1] === (Math.floor(pc / TWO32) | 0) && l[k + 2] === page) {
+      l[k] = 1;
+      l[k + 1] = 0;
+    }
+  }
+
   /** Drops every translation made from a physical page (its bytes were written). */
   private dropPage(page: number): void {
     this.codeFlag[page] &= ~CODE_TRANSLATED;
@@ -291,6 +355,7 @@ export class SystemDbtRuntime implements HartExecutor, TlbMirror, TranslationPro
     for (const rec of m.values()) {
       if (rec.fn) {
         this.table.set(rec.slot, this.stub);
+        this.clearLookup(rec.entry, page);
         this.stats.invalidatedUnits++;
       }
     }
@@ -366,6 +431,7 @@ export class SystemDbtRuntime implements HartExecutor, TlbMirror, TranslationPro
       const slot = this.slotFor(page, vb, u.entry);
       const rec: Installed = { entry: u.entry, slot, fn, id: i };
       this.table.set(slot, fn);
+      this.setLookup(u.entry, page, slot);
       have.set(u.entry, rec);
       if (i === 0) first = rec;
       st.units++;
@@ -399,6 +465,7 @@ export class SystemDbtRuntime implements HartExecutor, TlbMirror, TranslationPro
     const i32 = this.i32;
     const bi = (this.s + STATE_BUDGET) >>> 2;
     const di = (this.s + STATE_SYS_DSET) >>> 2;
+    const fi = (this.s + STATE_SYS_FSET) >>> 2;
     const pi = (this.s + STATE_PC) >>> 2;
     const threshold = this.translator.hotThreshold ?? 0;
     let remaining = budget;
@@ -411,6 +478,8 @@ export class SystemDbtRuntime implements HartExecutor, TlbMirror, TranslationPro
       if (off >= 0) {
         const page = off / 4096;
         rec = this.units.get(page)?.get(pc);
+        // Another unit may have taken its lookup entry since: back in.
+        if (rec !== undefined && rec.fn !== null) this.setLookup(pc, page, rec.slot);
         if (rec === undefined && threshold > 0) {
           const heat = (this.heat.get(pc) ?? 0) + 1;
           if (heat < threshold) {
@@ -443,6 +512,7 @@ export class SystemDbtRuntime implements HartExecutor, TlbMirror, TranslationPro
       i32[pi] = pc | 0;
       i32[pi + 1] = Math.floor(pc / TWO32) | 0;
       i32[di] = h.dataTlbSet() * 16;
+      i32[fi] = (h.mode === 3 ? 2 : h.mode) * TLB_SET * 16;
       this.stats.dispatcherEntries++;
       let code = rec.fn();
       let next: number;
