@@ -10,8 +10,9 @@
 //   inline (emit-softtlb.ts).
 // - Code is fetched through the MMU: a unit is lifted from one virtual page, keyed by
 //   its virtual pc and the physical page the fetch TLB maps it to, and may chain only
-//   to units of the same page; a jump to another page returns to the dispatcher,
-//   which checks the mapping (the fetch TLB of the current mode) before entering.
+//   to units of the same page; a jump to another page, and an indirect one, looks its
+//   target up (in WebAssembly, else in the dispatcher), which checks the mapping (the
+//   fetch TLB of the current mode) before entering.
 // - What translated code cannot do it leaves to the hart for one instruction: CSRs,
 //   xRET, WFI, sfence.vma, fence.i, ecall, atomics, floating point (whose mstatus.FS
 //   rules are the hart's), and every access the inline path does not serve (misses,
