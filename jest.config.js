@@ -37,6 +37,8 @@ const SLOW = [
   '/__tests__/system/linux-boot\\.test\\.ts$', // Linux booted on the virt-compatible machine to our init
   '/__tests__/system/linux-vm.*\\.test\\.ts$', // Linux booted in a scenario VM on simulated time (the SSP scenario twice, in MMU timing mode)
   '/__tests__/system/linux-ssp\\.test\\.ts$', // Linux booted twice in MMU timing mode (shadow paging, SSP)
+  '/__tests__/system/linux-boot-engines\\.test\\.ts$', // Linux booted three times: the interpreter, the block translator, instrew
+  '/__tests__/system/engines-baremetal\\.test\\.ts$', // the bare-metal programs under every engine, whole and in chunks
 ];
 
 const common = {

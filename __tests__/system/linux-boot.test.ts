@@ -10,30 +10,14 @@
 // virtio-mmio slots (checked).
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { VirtMachine } from '../../core/models/riscv/system/machine';
-
-const LINUX = join(__dirname, '../../scenarios/linux');
-
-/** The console without carriage returns and printk timestamps. */
-function normalize(text: string): string[] {
-  return text
-    .replace(/\r/g, '')
-    .split('\n')
-    .map((l) => l.replace(/^\[ *\d+\.\d+\] /, ''));
-}
+import { committedLinux, LINUX, normalizeConsole } from './linux-console';
 
 it('boots OpenSBI and Linux to our init, runs its programs and powers off, printing what QEMU printed', () => {
   const bytes: number[] = [];
-  const m = new VirtMachine({
-    kernel: readFileSync(join(LINUX, 'Image')),
-    bios: readFileSync(join(LINUX, 'fw_jump.bin')),
-    initrd: readFileSync(join(LINUX, 'initramfs.cpio')),
-    bootargs: 'console=ttyS0 earlycon initramfs_async=0',
-    console: (b) => bytes.push(b),
-  });
+  const m = committedLinux((b) => bytes.push(b));
   const r = m.run(2_000_000_000);
-  const ours = normalize(Buffer.from(bytes).toString('latin1'));
-  const qemu = normalize(readFileSync(join(LINUX, 'console.qemu.txt'), 'latin1'));
+  const ours = normalizeConsole(Buffer.from(bytes).toString('latin1'));
+  const qemu = normalizeConsole(readFileSync(join(LINUX, 'console.qemu.txt'), 'latin1'));
   expect(ours).toEqual(qemu);
   expect(r.reason).toBe('poweroff');
   expect(r.status).toBe(0);

@@ -5,9 +5,10 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { parseQuantity } from 'virtlab';
-import { parseCommand, UsageError } from './args';
+import { parseAssignment, parseCommand, UsageError } from './args';
 import { BOOT_SPEC } from './boot-spec';
-import { VirtMachine, type MachineOptions, type RunResult } from '../../core/models/riscv/system/machine';
+import { VirtMachine, type HartEngine, type MachineOptions, type RunResult } from '../../core/models/riscv/system/machine';
+import { resolveEngine } from './exec';
 import { bootTimed, FORKMAP_WINDOW, report, type TimedBoot } from './boot-mmu';
 import { REPO_ROOT } from '../node/repo-root';
 
@@ -69,6 +70,21 @@ export async function bootCommand(args: string[], io: { out: (s: string) => void
     max = Number(values['max-instructions']);
     if (!Number.isSafeInteger(max) || max <= 0) throw new UsageError(`--max-instructions expects a positive whole number, got '${values['max-instructions']}'`);
   }
+  const engineName = (values.engine as string | undefined) ?? 'interpreter';
+  let engine: HartEngine | undefined;
+  if (engineName !== 'interpreter' && engineName !== 'dbt.interpreter') {
+    // Timing mode announces every load and store from the hart's slow paths, which translated code does not take.
+    if (strategy !== undefined) throw new UsageError(`--mmu runs on the hart's interpreter: timing mode is not available under --engine ${engineName}`, 'drop --engine, or drop --mmu');
+    const options: Record<string, unknown> = {};
+    for (const a of (values.option as string[] | undefined) ?? []) {
+      const { path: name, value } = parseAssignment('--option', a, 'hotThreshold=0', 'name=value');
+      options[name] = value;
+    }
+    const id = { block: 'block-translator' }[engineName] ?? engineName;
+    const resolved = await resolveEngine(id, options);
+    if (!resolved.system) throw new UsageError(`engine ${resolved.id} has no full-system translator`, 'engines for boot: interpreter, block, instrew');
+    engine = resolved.system({ hostNow: () => performance.now() });
+  } else if (values.option !== undefined) throw new UsageError('--option sets options of a translating engine', 'for example --engine instrew --option hotThreshold=0');
   // The console is written in pieces: one write per byte would dominate a boot.
   const pending: number[] = [];
   const flush = () => {
@@ -81,14 +97,34 @@ export async function bootCommand(args: string[], io: { out: (s: string) => void
     if (b === 10 || pending.length >= 4096) flush();
   };
   if (strategy !== undefined) return timedBoot(strategy, machineOptions, toConsole, flush, { profile: (values.host as string | undefined) ?? 'riscv-board', window, max, stats: values.stats === true }, io);
+  // When init's first line ("init: …") is complete: instructions, wall and CPU time so far.
+  let atInit: { instructions: number; wall: number; cpu: number } | undefined;
+  let lineHead = '';
+  let t0 = 0;
+  let c0: NodeJS.CpuUsage = { user: 0, system: 0 };
   let machine: VirtMachine;
   try {
-    machine = new VirtMachine({ ...machineOptions, console: toConsole });
+    machine = new VirtMachine({
+      ...machineOptions,
+      engine,
+      console: (b) => {
+        if (values.stats && atInit === undefined) {
+          if (b === 10) {
+            if (lineHead === 'init: ') {
+              const cpu = process.cpuUsage(c0);
+              atInit = { instructions: machine.hart.instret, wall: performance.now() - t0, cpu: (cpu.user + cpu.system) / 1e6 };
+            }
+            lineHead = '';
+          } else if (lineHead.length < 6) lineHead += String.fromCharCode(b);
+        }
+        toConsole(b);
+      },
+    });
   } catch (e) {
     throw new UsageError((e as Error).message);
   }
-  const t0 = performance.now();
-  const c0 = process.cpuUsage();
+  t0 = performance.now();
+  c0 = process.cpuUsage();
   const result = machine.run(max);
   flush();
   if (values.stats) {
@@ -101,6 +137,9 @@ export async function bootCommand(args: string[], io: { out: (s: string) => void
         `${machine.idleTicks} idle ticks skipped; wall ${(wall / 1000).toFixed(2)} s, CPU ${((cpu.user + cpu.system) / 1e6).toFixed(2)} s, ` +
         `${(result.instructions / wall / 1000).toFixed(1)} MIPS`,
     );
+    if (atInit) io.err(`virtlab boot: init's first line after ${atInit.instructions} instructions, wall ${(atInit.wall / 1000).toFixed(2)} s, CPU ${atInit.cpu.toFixed(2)} s`);
+    const counters = machine.executor.counters?.();
+    if (counters) io.err(`virtlab boot: engine ${engine!.id}: ` + Object.entries(counters).map(([k, v]) => `${k} ${v}`).join(', '));
   }
   return exitStatus(result);
 }

@@ -12,6 +12,7 @@ import * as encoderModule from '../wasm/encoder';
 import { FuncBody, ModuleBuilder, W as WasmOp } from '../wasm/encoder';
 import { operands, termOperands, type K as KEnum, type Unit } from './ir';
 import { HELPER_TYPES, HELPERS, type HelperName } from './runtime-module';
+import type { SoftTlbLayout } from './emit-softtlb';
 
 // Imported bindings compile to getter calls under CommonJS; the emitter reads these local copies.
 // (TypeScript's const enums are objects at run time here; they are read once.)
@@ -38,6 +39,11 @@ export interface EmitOptions {
    * address (what a memory model sees); passes must then keep every access.
    */
   readonly timing?: boolean;
+  /**
+   * Full-system code: guest addresses are virtual, and loads and stores go through the
+   * software TLB at this layout (emit-softtlb.ts) instead of the permission table.
+   */
+  readonly softTlb?: SoftTlbLayout;
 }
 
 /** What the emitter needs from the runtime. */

@@ -29,7 +29,7 @@ import * as encoderModule from '../wasm/encoder';
 import { ModuleBuilder, W as WasmOp } from '../wasm/encoder';
 import { EXIT_BUDGET, EXIT_INTERP, EXIT_LOOKUP, EXIT_RET, HELPER_CODE_CHANGED, HELPER_OK, MAX_CALL_DEPTH } from './abi';
 import { Block, CHECKED, DIV_S, DIV_U, type K as KEnum, MULH_SS, MULH_SU, REM_S, type Inst, type Term, Unit } from './ir';
-import { FpEmitter } from './emit-fp';
+import { SoftTlbEmitter } from './emit-softtlb';
 import { Helpers, Scratch, type EmitLinks, type EmitOptions, type EmittedModule } from './emit-unit';
 
 export type { EmitLinks, EmitOptions, EmittedModule } from './emit-unit';
@@ -67,7 +67,7 @@ export function emitModule(units: readonly Unit[], links: EmitLinks, options: Em
   return { bytes: m.finish(), exports };
 }
 
-class UnitEmitter extends FpEmitter {
+class UnitEmitter extends SoftTlbEmitter {
   /** Address of the run counter of the unit's first block (EmitOptions.countRuns), or -1. */
   private runCounter = -1;
 
@@ -184,7 +184,7 @@ class UnitEmitter extends FpEmitter {
         else this.leaveIndirect(t.target);
         return;
       case 'interp':
-        this.leaveCode(EXIT_INTERP, () => f.i64Const(t.pc, 0));
+        this.leaveCode(EXIT_INTERP, () => f.i64Const(t.pc | 0, Math.floor(t.pc / 4294967296)));
         return;
     }
   }
@@ -208,7 +208,7 @@ class UnitEmitter extends FpEmitter {
     f.end();
     const direct = t.k === 'call' ? this.local.get(t.target) : undefined;
     if (t.k === 'call') {
-      this.storePc(() => f.i64Const(t.target, 0));
+      this.storePc(() => f.i64Const(t.target | 0, Math.floor(t.target / 4294967296)));
       if (direct === undefined) f.i32Const(this.links.slotFor(t.target)).set(this.tI32);
     } else {
       this.storePc(() => this.val(t.target));
@@ -233,7 +233,7 @@ class UnitEmitter extends FpEmitter {
     f.if();
     f.get(this.tI32).op(W.return);
     f.end();
-    f.get(this.sbL).mem(W.i64_load, 3, STATE_PC).i64Const(t.ret, 0).op(W.i64_ne);
+    f.get(this.sbL).mem(W.i64_load, 3, STATE_PC).i64Const(t.ret | 0, Math.floor(t.ret / 4294967296)).op(W.i64_ne);
     f.if();
     f.i32Const(EXIT_LOOKUP).op(W.return);
     f.end();
@@ -303,6 +303,8 @@ class UnitEmitter extends FpEmitter {
         this.def(i.dst);
         return;
       case K.LOAD:
+        // Full-system code: every access translates its address (a check proved redundant still does).
+        if (this.o.softTlb) return this.tlbLoad(b, i);
         if (i.c !== CHECKED) this.access(b, i, PERM_R, PERM_R);
         this.observe(i, 0);
         this.val(i.a);
@@ -310,13 +312,21 @@ class UnitEmitter extends FpEmitter {
         this.def(i.dst);
         return;
       case K.CHECK:
+        if (this.o.softTlb) {
+          this.tlbAddress(b, i, i.op);
+          f.op(W.drop);
+          return;
+        }
         if (i.op === 0) this.access(b, i, PERM_R, PERM_R);
         else this.access(b, i, PERM_W | PERM_DECODED, PERM_W);
         return;
       case K.CHECKRANGE:
+        // Full-system code checks each access where it translates it.
+        if (this.o.softTlb) return;
         this.rangeCheck(b, i);
         return;
       case K.STORE:
+        if (this.o.softTlb) return this.tlbStore(b, i);
         if (i.c !== CHECKED) this.access(b, i, PERM_W | PERM_DECODED, PERM_W);
         this.observe(i, 1);
         this.val(i.a);

@@ -11,6 +11,7 @@ import { DbtRuntime, type TranslatedUnit, type Translator } from './runtime';
 import { HostCodeModel, hostCodeCounters } from './hostcode/model';
 import type { RegMap } from './hostcode/regmap';
 import type { HostCodeProfile } from './hostcode/profile';
+import { systemEngine, type SystemTranslator } from './system-runtime';
 
 export interface TranslatedEngineOptions {
   readonly id: string;
@@ -27,6 +28,8 @@ export interface TranslatedEngineOptions {
    * adds the modelled host code of the run to its counters (hostcode/model.ts).
    */
   readonly regmap?: () => RegMap | undefined;
+  /** The translator of full-system code (system-runtime.ts), if the plugin has one: a fresh one per machine. */
+  readonly systemTranslator?: () => SystemTranslator;
 }
 
 /** A guest run by a translator with a host code model (a `dbt.regmap` plugin loaded). */
@@ -41,8 +44,10 @@ export function hostCodeOf(instance: GuestInstance): ModelledGuestInstance['host
 }
 
 export function translatedEngine(o: TranslatedEngineOptions): ExecutionEngine {
+  const sys = o.systemTranslator;
   return {
     id: o.id,
+    ...(sys ? { system: (options: { readonly hostNow?: () => number }) => systemEngine(o.id, sys, options) } : {}),
     start(launch: GuestLaunch): GuestInstance {
       const proc = new GuestProcess({ ...launch, hooks: o.hooks?.cpu });
       proc.load(launch.elf);

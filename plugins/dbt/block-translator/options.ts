@@ -8,4 +8,6 @@ export interface Options {
   readonly batch: number;
   /** Chain direct branches between translated blocks (and look indirect targets up inside WebAssembly); off, every block returns to the JavaScript dispatcher loop. Default: true. */
   readonly chain: boolean;
+  /** Full-system code only (virtlab boot --engine block): times a block's entry must be reached before it is translated, the hart's interpreter running it until then; 0 translates every block on first execution, as QEMU does. Unit: executions. Default: 0. */
+  readonly systemHotThreshold: number;
 }

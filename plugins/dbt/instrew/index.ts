@@ -13,7 +13,7 @@
 // (core/models/dbt/pass-rules.ts), and `inject` gives them known bugs, as a testing
 // aid for the bug localizer (`virtlab localize`, tools/jitloc/).
 
-import { definePlugin, ExecutionEngine, RegMapToken, BlockLifter, IrKind as K, STAGE_DEFAULT, STAGE_EARLY, STAGE_LATE, translatedEngine, Unit, type Translator, type UnitPassContext } from 'virtlab';
+import { definePlugin, ExecutionEngine, RegMapToken, BlockLifter, IrKind as K, STAGE_DEFAULT, STAGE_EARLY, STAGE_LATE, translatedEngine, Unit, type SystemTranslator, type Translator, type TranslationProfile, type UnitPassContext } from 'virtlab';
 import type { Options } from './options';
 import { dce, type DceStats } from './passes/dce';
 import { fold, type FoldStats } from './passes/fold';
@@ -57,69 +57,93 @@ export default definePlugin<Options>((api) => {
     });
   }
 
+  const binaryenOptimize = o.binaryen
+    ? (bytes: Uint8Array<ArrayBuffer>): Uint8Array<ArrayBuffer> => {
+        const m = binaryen!.readBinary(bytes);
+        try {
+          // What our modules use (tail calls, several results), and what V8 has, no more.
+          const F = binaryen!.Features;
+          m.setFeatures(F.MVP | F.MutableGlobals | F.NontrappingFPToInt | F.SignExt | F.TailCall | F.Multivalue | F.BulkMemory);
+          m.optimize();
+          return new Uint8Array(m.emitBinary());
+        } finally {
+          m.dispose();
+        }
+      }
+    : undefined;
+
   let promoted = 0;
+  // Without a hot threshold nothing runs before translation: there is no profile.
+  const profiled = o.profileRegions && o.hotThreshold > 0 && o.region === 'function';
+  /**
+   * The regions for pc: its own and the callees of its direct calls, breadth first,
+   * through the pass pipeline. `mapCalls`: regions follow the return addresses of their
+   * calls (guest calls mapped to host calls).
+   */
+  const regions = (lifter: BlockLifter, pc: number, runtime: TranslationProfile, mapCalls: boolean, timing: boolean): Unit[] => {
+    // Timing mode: a memory model must see every access, so no pass may remove one.
+    const enabled = timing ? { ...passes, rle: false } : passes;
+    const optimize = (u: Unit): Unit => {
+      const ctx: UnitPassContext = { translator: api.id, kind: o.region, entry: u.entry, enabled, timing };
+      const out = api.hooks.cpu.optimizeUnit.call(u, ctx);
+      if (o.promoteRegisters) for (const b of out.blocks) for (const i of b.insts) if (i.k === K.GETX || i.k === K.SETX || i.k === K.GETF || i.k === K.SETF) promoted++;
+      return out;
+    };
+    const limits = {
+      maxInstructions: o.maxRegionInstructions,
+      maxBlocks: o.region === 'block' ? 1 : o.maxRegionBlocks,
+      followReturns: mapCalls,
+      indirectTargets: (at: number) => runtime.indirectTargets(at),
+      ...(profiled ? { ran: (at: number) => runtime.ranInterpreted(at), installed: (at: number) => runtime.has(at), maxRetranslated: o.maxRetranslated } : {}),
+    };
+    const units: Unit[] = [];
+    const queue = [pc];
+    const queued = new Set(queue);
+    while (queue.length && units.length < o.batch) {
+      const at = queue.shift()!;
+      const { unit, callees } = formRegion(lifter, at, limits);
+      if (units.length && unit.guestInstructions === 0) continue;
+      units.push(unit);
+      if (unit.guestInstructions === 0) break;
+      for (const c of callees) {
+        if (!queued.has(c) && !runtime.has(c) && lifter.fetchable(c)) {
+          queued.add(c);
+          queue.push(c);
+        }
+      }
+    }
+    return units.map((u) => (u.guestInstructions ? optimize(u) : u));
+  };
+  const counters = () => ({
+    ...(o.fold ? { foldFolded: foldStats.folded, foldForwarded: foldStats.forwarded, foldReused: foldStats.reused, foldBranchesResolved: foldStats.branchesResolved } : {}),
+    ...(o.rle ? { rleLoadsRemoved: rleStats.loadsRemoved, rleLoadsForwarded: rleStats.loadsForwarded, rleChecksRemoved: rleStats.checksRemoved, rleChecksCoalesced: rleStats.checksCoalesced } : {}),
+    ...(o.dce ? { dceRemoved: dceStats.removed, dceDeadWrites: dceStats.deadWrites } : {}),
+    registerAccessesPromoted: promoted,
+  });
   const engine = translatedEngine({
     id: api.id,
     translator: (proc): Translator => {
       const lifter = new BlockLifter(proc.mem, { maxInstructions: o.maxRegionInstructions });
-      // Without a hot threshold nothing runs before translation: there is no profile.
-      const profiled = o.profileRegions && o.hotThreshold > 0 && o.region === 'function';
-      const baseLimits = { maxInstructions: o.maxRegionInstructions, maxBlocks: o.region === 'block' ? 1 : o.maxRegionBlocks, followReturns: o.mapCalls };
-      // Timing mode: a memory model must see every access, so no pass may remove one.
       const timing = !!proc.options.onMemoryAccess;
-      const enabled = timing ? { ...passes, rle: false } : passes;
-      const optimize = (u: Unit): Unit => {
-        const ctx: UnitPassContext = { translator: api.id, kind: o.region, entry: u.entry, enabled, timing };
-        const out = api.hooks.cpu.optimizeUnit.call(u, ctx);
-        if (o.promoteRegisters) for (const b of out.blocks) for (const i of b.insts) if (i.k === K.GETX || i.k === K.SETX || i.k === K.GETF || i.k === K.SETF) promoted++;
-        return out;
-      };
       return {
         kind: o.region,
         hotThreshold: o.hotThreshold,
         emitOptions: { promote: o.promoteRegisters, mapCalls: o.mapCalls, chain: o.chain, timing },
-        translate(pc, runtime) {
-          const units: Unit[] = [];
-          const limits = { ...baseLimits, indirectTargets: (at: number) => runtime.indirectTargets(at), ...(profiled ? { ran: (at: number) => runtime.ranInterpreted(at), installed: (at: number) => runtime.has(at), maxRetranslated: o.maxRetranslated } : {}) };
-          const queue = [pc];
-          const queued = new Set(queue);
-          while (queue.length && units.length < o.batch) {
-            const at = queue.shift()!;
-            const { unit, callees } = formRegion(lifter, at, limits);
-            if (units.length && unit.guestInstructions === 0) continue;
-            units.push(unit);
-            if (unit.guestInstructions === 0) break;
-            for (const c of callees) {
-              if (!queued.has(c) && !runtime.has(c) && lifter.fetchable(c)) {
-                queued.add(c);
-                queue.push(c);
-              }
-            }
-          }
-          return units.map((u) => (u.guestInstructions ? optimize(u) : u));
-        },
-        optimize: o.binaryen
-          ? (bytes) => {
-              const m = binaryen!.readBinary(bytes);
-              try {
-                // What our modules use (tail calls, several results), and what V8 has, no more.
-                const F = binaryen!.Features;
-                m.setFeatures(F.MVP | F.MutableGlobals | F.NontrappingFPToInt | F.SignExt | F.TailCall | F.Multivalue | F.BulkMemory);
-                m.optimize();
-                return new Uint8Array(m.emitBinary());
-              } finally {
-                m.dispose();
-              }
-            }
-          : undefined,
-        counters: () => ({
-          ...(o.fold ? { foldFolded: foldStats.folded, foldForwarded: foldStats.forwarded, foldReused: foldStats.reused, foldBranchesResolved: foldStats.branchesResolved } : {}),
-          ...(o.rle ? { rleLoadsRemoved: rleStats.loadsRemoved, rleLoadsForwarded: rleStats.loadsForwarded, rleChecksRemoved: rleStats.checksRemoved, rleChecksCoalesced: rleStats.checksCoalesced } : {}),
-          ...(o.dce ? { dceRemoved: dceStats.removed, dceDeadWrites: dceStats.deadWrites } : {}),
-          registerAccessesPromoted: promoted,
-        }),
+        translate: (pc, runtime) => regions(lifter, pc, runtime, o.mapCalls, timing),
+        optimize: binaryenOptimize,
+        counters,
       };
     },
+    // Full-system code: the same regions and passes, each region within one page of
+    // guest code; guest calls stay jumps (a trap may leave a callee anywhere).
+    systemTranslator: (): SystemTranslator => ({
+      kind: o.region,
+      hotThreshold: o.hotThreshold,
+      emitOptions: { promote: o.promoteRegisters, mapCalls: false, chain: o.chain },
+      translate: (pc, lifter, runtime) => regions(lifter, pc, runtime, false, false),
+      optimize: binaryenOptimize,
+      counters,
+    }),
     hooks: api.hooks,
     regmap: () => api.sim.services.tryGet(RegMapToken),
   });

@@ -97,9 +97,9 @@ const READ = 0, WRITE = 1, FETCH = 2;
 export const SATP_BARE = 0, SATP_SV39 = 8, SATP_SV48 = 9, SATP_SV57 = 10;
 
 /** Entries of each direct-mapped TLB. */
-const TLB_SIZE = 256;
+export const TLB_SIZE = 256;
 /** Translation regimes: U, S, M (by privilege: 0, 1, 3 → 0, 1, 2), each with three kinds. */
-const TLB_SET = TLB_SIZE * 3;
+export const TLB_SET = TLB_SIZE * 3;
 
 /** Why run() returned. */
 export const enum Stop {
@@ -155,13 +155,40 @@ export interface HartEnv {
   mtime(): number;
 }
 
+/**
+ * Where a hart keeps RAM, registers and code flags when another engine must reach
+ * them with plain loads and stores (a translator's WebAssembly memory): RAM is byte
+ * 0 of `buffer`'s view `ram`, the integer registers are 66 int32 at `xOffset` (x[r]
+ * as a little-endian i64 at xOffset + 8·r), the FP registers 32 f64 at `fOffset`,
+ * and `codeFlag` one byte per RAM page (see PrivilegedHart.codeFlag).
+ */
+export interface HartStorage {
+  readonly ram: Uint8Array;
+  readonly xOffset: number;
+  readonly fOffset: number;
+  readonly codeFlag: Uint8Array;
+}
+
+/** Told of every change to the hart's TLBs (see PrivilegedHart.tlbMirror). */
+export interface TlbMirror {
+  /** Entry i now maps virtual page number vpn (signed: hi·2^20 + (lo >>> 12)) to the RAM page at offset pageOff. */
+  fill(i: number, vpn: number, pageOff: number): void;
+  /** Some entries were dropped: the empty ones (NaN) in `tags`, by entry index. */
+  sync(tags: Float64Array): void;
+  /** Every entry was dropped. */
+  flush(): void;
+}
+
+/** codeFlag bits: the hart keeps decoded instructions of the page; another engine keeps translations of it. */
+export const CODE_DECODED = 1;
+export const CODE_TRANSLATED = 2;
+
 export class PrivilegedHart implements InterruptLines {
   /** Integer registers: x[2r] low, x[2r+1] high; register 32 is the x0 sink. */
-  readonly x = new Int32Array(66);
-  private readonly fbuf = new ArrayBuffer(256);
-  readonly f64 = new Float64Array(this.fbuf);
-  readonly f32 = new Float32Array(this.fbuf);
-  readonly fu32 = new Uint32Array(this.fbuf);
+  readonly x: Int32Array;
+  readonly f64: Float64Array;
+  readonly f32: Float32Array;
+  readonly fu32: Uint32Array;
   pc = 0;
   /** 0 user, 1 supervisor, 3 machine. */
   mode = 3;
@@ -209,8 +236,15 @@ export class PrivilegedHart implements InterruptLines {
   readonly ram: Uint8Array;
   private readonly dv: DataView;
   private readonly ramSize: number;
-  /** Per RAM page: 1 when decoded instructions are kept for it. */
+  /** Per RAM page: CODE_DECODED when decoded instructions are kept for it, CODE_TRANSLATED when another engine keeps translations of it. */
   private readonly codeFlag: Uint8Array;
+  /**
+   * Told of TLB fills and flushes (a translator's software TLB in its own memory
+   * mirrors the hart's entry for entry), and of writes to pages flagged
+   * CODE_TRANSLATED (it drops their translations and clears the flag).
+   */
+  tlbMirror: TlbMirror | null = null;
+  onTranslatedWrite: ((page: number) => void) | null = null;
   private readonly code = new Map<number, Int32Array>();
   private readonly scratch: Decoded = newDecoded();
   /** One decoded instruction that straddles two pages (never cached: the second page's mapping may change). */
@@ -260,11 +294,28 @@ export class PrivilegedHart implements InterruptLines {
     ramBytes: number,
     private readonly bus: Bus,
     private readonly env: HartEnv,
+    storage?: HartStorage,
   ) {
-    this.ram = new Uint8Array(ramBytes);
+    if (storage) {
+      const b = storage.ram.buffer;
+      if (storage.ram.byteOffset !== 0 || storage.ram.length !== ramBytes) throw new Error('hart storage: RAM must be the first ramBytes of its buffer');
+      this.ram = storage.ram;
+      this.x = new Int32Array(b, storage.xOffset, 66);
+      this.f64 = new Float64Array(b, storage.fOffset, 32);
+      this.f32 = new Float32Array(b, storage.fOffset, 64);
+      this.fu32 = new Uint32Array(b, storage.fOffset, 64);
+      this.codeFlag = storage.codeFlag;
+    } else {
+      this.ram = new Uint8Array(ramBytes);
+      this.x = new Int32Array(66);
+      const fbuf = new ArrayBuffer(256);
+      this.f64 = new Float64Array(fbuf);
+      this.f32 = new Float32Array(fbuf);
+      this.fu32 = new Uint32Array(fbuf);
+      this.codeFlag = new Uint8Array(Math.ceil(ramBytes / 4096));
+    }
     this.dv = new DataView(this.ram.buffer);
     this.ramSize = ramBytes;
-    this.codeFlag = new Uint8Array(Math.ceil(ramBytes / 4096));
     this.ptFlag = new Uint8Array(this.codeFlag.length);
     this.mstatus = 0;
     this.wide[2 * 0x301] = MISA_LO;
@@ -298,6 +349,45 @@ export class PrivilegedHart implements InterruptLines {
   requestStop(): void {
     this.stopRequested = true;
     this.attention = true;
+  }
+
+  // ---- entry points for another engine running this hart's code (a translator) ----
+  // It runs what it can itself and hands the rest to run(); between the two it must
+  // keep the hart's view: interrupts are taken at the same instruction boundaries
+  // (poll), and its stores into code keep decoded and translated code exact
+  // (codeWritten).
+
+  /**
+   * What the run loop does at an instruction boundary when something changed: returns
+   * true when a stop was requested (run would return HALT), and otherwise takes the
+   * interrupt that is pending and enabled, if any.
+   */
+  poll(): boolean {
+    if (!this.attention) return false;
+    this.attention = false;
+    if (this.stopRequested) {
+      this.stopRequested = false;
+      return true;
+    }
+    const irq = this.pendingInterrupt();
+    if (irq >= 0) this.takeTrap(irq, true, 0);
+    return false;
+  }
+
+  /** The RAM offset of the page holding pc if the fetch TLB of the current mode maps it, or -1 (run() then walks, or faults). */
+  fetchOffset(pc: number): number {
+    const i = this.fetchSet + FETCH * TLB_SIZE + ((pc >>> 12) & (TLB_SIZE - 1));
+    return this.tlbTag[i] === Math.floor(pc / 4096) ? this.tlbOff[i] : -1;
+  }
+
+  /** The first TLB entry of the data regime in force (its read entries; the write entries follow TLB_SIZE later). */
+  dataTlbSet(): number {
+    return this.dataSet;
+  }
+
+  /** Another engine stored [o, o + size) of RAM (offsets) on a page flagged in codeFlag. */
+  codeWritten(o: number, size: number): void {
+    this.codeWrite(o, size);
   }
 
   get mip(): number {
@@ -414,6 +504,7 @@ export class PrivilegedHart implements InterruptLines {
     this.tlbTag.fill(NaN);
     this.superFirst = Infinity;
     this.superEnd = -Infinity;
+    this.tlbMirror?.flush();
   }
 
   /** Drops the entries of the current address space, keeping global ones. */
@@ -421,6 +512,7 @@ export class PrivilegedHart implements InterruptLines {
     const tag = this.tlbTag;
     const global = this.tlbGlobal;
     for (let e = 0; e < tag.length; e++) if (global[e] === 0) tag[e] = NaN;
+    this.tlbMirror?.sync(tag);
   }
 
   /**
@@ -438,13 +530,15 @@ export class PrivilegedHart implements InterruptLines {
       const e = s * TLB_SIZE + i;
       if (tag[e] === vpn && !(keepGlobal && global[e])) tag[e] = NaN;
     }
-    if (vpn < this.superFirst || vpn >= this.superEnd) return;
-    const level = this.tlbLevel;
-    for (let e = 0; e < tag.length; e++) {
-      if (level[e] === 0 || tag[e] !== tag[e] || (keepGlobal && global[e])) continue;
-      const span = 2 ** (9 * level[e]);
-      if (Math.floor(tag[e] / span) === Math.floor(vpn / span)) tag[e] = NaN;
+    if (vpn >= this.superFirst && vpn < this.superEnd) {
+      const level = this.tlbLevel;
+      for (let e = 0; e < tag.length; e++) {
+        if (level[e] === 0 || tag[e] !== tag[e] || (keepGlobal && global[e])) continue;
+        const span = 2 ** (9 * level[e]);
+        if (Math.floor(tag[e] / span) === Math.floor(vpn / span)) tag[e] = NaN;
+      }
     }
+    this.tlbMirror?.sync(tag);
   }
 
   // ---- PMP ----
@@ -567,6 +661,7 @@ export class PrivilegedHart implements InterruptLines {
         if (first < this.superFirst) this.superFirst = first;
         if (first + span > this.superEnd) this.superEnd = first + span;
       }
+      this.tlbMirror?.fill(i, vpn, this.tlbOff[i]);
     }
     return pa;
   }
@@ -747,6 +842,7 @@ export class PrivilegedHart implements InterruptLines {
     for (let p = Math.max(0, o - 2); p < o + size; p += 2) {
       const page = p >>> 12;
       if (this.codeFlag[page] === 0) continue;
+      if (this.codeFlag[page] & CODE_TRANSLATED) this.onTranslatedWrite?.(page);
       const c = this.code.get(page);
       if (c !== undefined) c[((p & 4095) >>> 1) * SLOT_WORDS] = 0;
     }
@@ -758,7 +854,7 @@ export class PrivilegedHart implements InterruptLines {
     if (c === undefined) {
       c = new Int32Array(2048 * SLOT_WORDS);
       this.code.set(page, c);
-      this.codeFlag[page] = 1;
+      this.codeFlag[page] |= CODE_DECODED;
       this.decodedPages++;
     }
     return c;

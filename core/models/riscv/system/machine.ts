@@ -15,7 +15,7 @@ import { Plic } from './plic';
 import { Uart16550, UART_IRQ } from './uart16550';
 import { Finisher } from './finisher';
 import { virtBoardDtb } from './fdt';
-import { PrivilegedHart, RAM_BASE, SATP_SV39, SATP_SV48, SATP_SV57, Stop } from './hart';
+import { PrivilegedHart, RAM_BASE, SATP_SV39, SATP_SV48, SATP_SV57, Stop, type HartStorage } from './hart';
 
 export { RAM_BASE };
 /** Where fw_jump jumps (FW_JUMP_ADDR of the generic platform) and where an Image goes. */
@@ -41,6 +41,23 @@ export interface MachineOptions {
   mmu?: 'sv39' | 'sv48' | 'sv57';
   /** Each byte the UART transmits. */
   console: (byte: number) => void;
+  /** The engine that runs the hart (default: its interpreter). */
+  engine?: HartEngine;
+}
+
+/** What runs the hart's instructions: by default the hart's own interpreter (its run()). */
+export interface HartExecutor {
+  /** Executes at most `budget` instructions, with run()'s contract: same stops, same instruction counts. */
+  run(budget: number): Stop;
+  /** The engine's own counters, for reports. */
+  counters?(): Record<string, number>;
+}
+
+/** Another engine for the hart (a translator): the storage it shares with the hart, and its executor. */
+export interface HartEngine {
+  readonly id: string;
+  storage(ramBytes: number): HartStorage;
+  attach(hart: PrivilegedHart): HartExecutor;
 }
 
 export interface RunResult {
@@ -77,6 +94,7 @@ function segments(image: Uint8Array): { entry: number; parts: Array<[number, Uin
 export class VirtMachine implements MachineClock {
   readonly bus = new Bus();
   readonly hart: PrivilegedHart;
+  readonly executor: HartExecutor;
   readonly clint: Clint;
   readonly plic: Plic;
   readonly uart: Uart16550;
@@ -94,7 +112,8 @@ export class VirtMachine implements MachineClock {
     const mem = opts.memoryBytes ?? 128 * MiB;
     if (mem % 4096 !== 0 || mem < 2 * MiB || mem > 2048 * MiB) throw new Error(`memory must be whole pages between 2 MiB and 2 GiB, got ${mem}`);
     this.memoryBytes = mem;
-    this.hart = new PrivilegedHart(mem, this.bus, this);
+    this.hart = new PrivilegedHart(mem, this.bus, this, opts.engine?.storage(mem));
+    this.executor = opts.engine ? opts.engine.attach(this.hart) : this.hart;
     const mmu = opts.mmu ?? 'sv57';
     this.hart.maxSatpMode = mmu === 'sv39' ? SATP_SV39 : mmu === 'sv48' ? SATP_SV48 : SATP_SV57;
     this.clint = new Clint(this.hart, this);
@@ -178,7 +197,7 @@ export class VirtMachine implements MachineClock {
         const at = (due - this.tickOffset) * INSTRUCTIONS_PER_TICK - h.instret;
         if (at > 0) budget = Math.min(budget, at);
       }
-      const why = h.run(budget);
+      const why = this.executor.run(budget);
       if (why === Stop.WFI) {
         clint.update();
         if (!h.wakeable()) {
