@@ -12,6 +12,7 @@
 import { MmuStrategy, type MmuStats } from 'virtlab';
 import { attachMmu, type BridgeCounters, type BridgeMark, type MmuBridge } from '../../core/models/riscv/system/mmu-bridge';
 import { VirtMachine, type MachineOptions, type RunResult } from '../../core/models/riscv/system/machine';
+import { consoleLines } from '../../core/models/riscv/system/console-lines';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { bootText } from '../node/testing';
@@ -121,19 +122,16 @@ export async function bootTimed(opts: {
   const strategy = await mmuStrategy(opts.strategy, opts.profile, opts.options);
   const window = opts.window ?? FORKMAP_WINDOW;
   const marks: Array<BridgeMark | null> = [null, null];
-  let line: number[] = [];
   let bridge: MmuBridge | null = null;
+  const lines = consoleLines((line) => {
+    const text = line.replace(/^\[ *\d+\.\d+\] /, '');
+    for (let i = 0; i < 2; i++) if (marks[i] === null && (i === 0 || marks[0] !== null) && text.startsWith(window[i])) marks[i] = bridge!.mark();
+  });
   const machine = new VirtMachine({
     ...opts.machine,
     console: (b) => {
       opts.onConsole?.(b);
-      if (b !== 10) {
-        if (line.length < 200) line.push(b);
-        return;
-      }
-      const text = Buffer.from(line).toString('latin1').replace(/^\[ *\d+\.\d+\] /, '');
-      line = [];
-      for (let i = 0; i < 2; i++) if (marks[i] === null && (i === 0 || marks[0] !== null) && text.startsWith(window[i])) marks[i] = bridge!.mark();
+      lines(b);
     },
   });
   bridge = attachMmu(machine, strategy, { unprotectAfter: opts.unprotectAfter });

@@ -9,6 +9,7 @@ import { parseAssignment, parseCommand, UsageError } from './args';
 import { BOOT_SPEC } from './boot-spec';
 import { VirtMachine, type HartEngine, type MachineOptions, type RunResult } from '../../core/models/riscv/system/machine';
 import { resolveEngine } from './exec';
+import { consoleLines } from '../../core/models/riscv/system/console-lines';
 import { bootTimed, FORKMAP_WINDOW, report, type TimedBoot } from './boot-mmu';
 import { REPO_ROOT } from '../node/repo-root';
 
@@ -99,7 +100,12 @@ export async function bootCommand(args: string[], io: { out: (s: string) => void
   if (strategy !== undefined) return timedBoot(strategy, machineOptions, toConsole, flush, { profile: (values.host as string | undefined) ?? 'riscv-board', window, max, stats: values.stats === true }, io);
   // When init's first line ("init: …") is complete: instructions, wall and CPU time so far.
   let atInit: { instructions: number; wall: number; cpu: number } | undefined;
-  let lineHead = '';
+  const lines = consoleLines((text) => {
+    if (atInit === undefined && text.startsWith('init: ')) {
+      const cpu = process.cpuUsage(c0);
+      atInit = { instructions: machine.hart.instret, wall: performance.now() - t0, cpu: (cpu.user + cpu.system) / 1e6 };
+    }
+  });
   let t0 = 0;
   let c0: NodeJS.CpuUsage = { user: 0, system: 0 };
   let machine: VirtMachine;
@@ -108,15 +114,7 @@ export async function bootCommand(args: string[], io: { out: (s: string) => void
       ...machineOptions,
       engine,
       console: (b) => {
-        if (values.stats && atInit === undefined) {
-          if (b === 10) {
-            if (lineHead === 'init: ') {
-              const cpu = process.cpuUsage(c0);
-              atInit = { instructions: machine.hart.instret, wall: performance.now() - t0, cpu: (cpu.user + cpu.system) / 1e6 };
-            }
-            lineHead = '';
-          } else if (lineHead.length < 6) lineHead += String.fromCharCode(b);
-        }
+        if (values.stats && atInit === undefined) lines(b);
         toConsole(b);
       },
     });

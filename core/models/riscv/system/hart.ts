@@ -118,7 +118,7 @@ const NO_CODE = new Int32Array(SLOT_WORDS);
 
 /**
  * What the hart tells an observer (an MMU strategy's bridge, core/models/riscv/system/
- * timing.ts) when one is attached. Every call is on a slow path: CSR writes, sfence.vma,
+ * mmu-bridge.ts) when one is attached. Every call is on a slow path: CSR writes, sfence.vma,
  * mode changes, page walks, and the loads and stores that timing mode sends down the
  * slow path; with no observer the hart checks one field there and nothing per access.
  */
@@ -335,6 +335,7 @@ export class PrivilegedHart implements InterruptLines {
       const base = s * TLB_SET + WRITE * TLB_SIZE;
       for (let i = base; i < base + TLB_SIZE; i++) if (this.tlbOff[i] === off) this.tlbTag[i] = NaN;
     }
+    this.tlbMirror?.sync(this.tlbTag);
   }
 
   // ---- interrupt lines (devices) ----
@@ -794,7 +795,7 @@ export class PrivilegedHart implements InterruptLines {
     let hi = 0;
     for (let i = 0; i < size; i++) {
       const bLo = (va + i) | 0;
-      const bHi = (vaHi + (bLo >>> 0 < va >>> 0 ? 1 : 0)) | 0;
+      const bHi = sumHi(va, vaHi, i, bLo);
       // A fault names the first byte that faults: the next page's start, as QEMU's does.
       const b = this.physRead(this.translateWords(bLo, bHi, READ), 1, READ, bLo, bHi);
       if (i < 4) lo |= b << (8 * i);
@@ -821,11 +822,11 @@ export class PrivilegedHart implements InterruptLines {
     const pas: number[] = [];
     for (let i = 0; i < size; i++) {
       const bLo = (va + i) | 0;
-      pas.push(this.translateWords(bLo, (vaHi + (bLo >>> 0 < va >>> 0 ? 1 : 0)) | 0, WRITE));
+      pas.push(this.translateWords(bLo, sumHi(va, vaHi, i, bLo), WRITE));
     }
     for (let i = 0; i < size; i++) {
       const bLo = (va + i) | 0;
-      this.physWrite(pas[i], 1, ((i < 4 ? lo >>> (8 * i) : hi >>> (8 * (i - 4))) & 255), bLo, (vaHi + (bLo >>> 0 < va >>> 0 ? 1 : 0)) | 0);
+      this.physWrite(pas[i], 1, ((i < 4 ? lo >>> (8 * i) : hi >>> (8 * (i - 4))) & 255), bLo, sumHi(va, vaHi, i, bLo));
     }
     if (this.observer !== null) this.tableStore(pas[0], size);
   }
@@ -1388,7 +1389,7 @@ export class PrivilegedHart implements InterruptLines {
       case Op.FLW:
       case Op.FLD: {
         const a = (x[r1] + imm) | 0;
-        this.loadSlow(a, (x[r1 + 1] + (imm >> 31) + (a >>> 0 < x[r1] >>> 0 ? 1 : 0)) | 0, op === Op.FLW ? 4 : 8);
+        this.loadSlow(a, sumHi(x[r1], x[r1 + 1], imm, a), op === Op.FLW ? 4 : 8);
         f[2 * fd] = this.ldLo >>> 0;
         f[2 * fd + 1] = op === Op.FLW ? 0xffffffff : this.ldHi >>> 0;
         this.mstatus |= FS_MASK;
@@ -1397,7 +1398,7 @@ export class PrivilegedHart implements InterruptLines {
       case Op.FSW:
       case Op.FSD: {
         const a = (x[r1] + imm) | 0;
-        this.storeSlow(a, (x[r1 + 1] + (imm >> 31) + (a >>> 0 < x[r1] >>> 0 ? 1 : 0)) | 0, op === Op.FSW ? 4 : 8, f[r2] | 0, f[r2 + 1] | 0);
+        this.storeSlow(a, sumHi(x[r1], x[r1 + 1], imm, a), op === Op.FSW ? 4 : 8, f[r2] | 0, f[r2 + 1] | 0);
         return;
       }
     }
@@ -1807,6 +1808,15 @@ export class PrivilegedHart implements InterruptLines {
     this.x[2 * r] = Number(b & 0xffffffffn) | 0;
     this.x[2 * r + 1] = Number(b >> 32n) | 0;
   }
+}
+
+/**
+ * The high word of the 64-bit sum of (lo, hi) and a signed 32-bit `add`, whose low word
+ * sumLo = (lo + add) | 0 the caller has: the sign of `add` and the carry out of the low
+ * words. (The run loop's loads, stores and jalr write the same out inline, in its hot path.)
+ */
+function sumHi(lo: number, hi: number, add: number, sumLo: number): number {
+  return (hi + (add >> 31) + (sumLo >>> 0 < lo >>> 0 ? 1 : 0)) | 0;
 }
 
 /** Is a 64-bit value with high word hi below 2^53 in magnitude (exact as a number)? */

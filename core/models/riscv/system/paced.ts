@@ -18,6 +18,7 @@
 // everything it does stay those of a plain run.
 
 import { VirtMachine, type MachineOptions, type RunResult } from './machine';
+import { consoleLines } from './console-lines';
 
 export interface PacedMachineOptions extends Omit<MachineOptions, 'console'> {
   /** Bytes fed to the UART's receiver at power-on (the host side of the console). */
@@ -52,8 +53,6 @@ export interface PacedEnd extends RunResult {
   readonly timeNs: number;
 }
 
-const decoder = new TextDecoder('latin1');
-
 export class PacedMachine {
   readonly machine: VirtMachine;
   /** The console as sent, up to maxConsole bytes. */
@@ -61,8 +60,8 @@ export class PacedMachine {
   private keptBytes = 0;
   /** Console bytes beyond maxConsole. */
   dropped = 0;
-  /** Bytes of the line being sent (for onLine), capped: a runaway line is cut. */
-  private readonly line: number[] = [];
+  /** Splits the console into lines for onLine (a runaway line is cut). */
+  private readonly lines: ((byte: number) => void) | null;
   private readonly maxInstructions: number;
   private readonly stall: () => number;
   /** Cycles granted so far; the machine runs until its clock reaches this. */
@@ -80,6 +79,8 @@ export class PacedMachine {
     this.kept = new Uint8Array(opts.maxConsole ?? 1 << 20);
     this.maxInstructions = opts.maxInstructions ? opts.maxInstructions : Infinity;
     this.stall = opts.stallCycles ?? (() => 0);
+    const onLine = opts.onLine;
+    this.lines = onLine ? consoleLines((text) => onLine(text, this.timeAt(this.vmCycles()))) : null;
     this.machine = new VirtMachine({ ...opts, console: (b) => this.consoleByte(b) });
     if (opts.stdin?.length) this.machine.uart.input(opts.stdin);
   }
@@ -139,11 +140,7 @@ export class PacedMachine {
   private consoleByte(b: number): void {
     if (this.keptBytes < this.kept.length) this.kept[this.keptBytes++] = b;
     else this.dropped++;
-    if (!this.opts.onLine) return;
-    if (b === 10) {
-      const text = decoder.decode(Uint8Array.from(this.line)).replace(/\r$/, '');
-      this.line.length = 0;
-      this.opts.onLine(text, this.timeAt(this.vmCycles()));
-    } else if (this.line.length < 4096) this.line.push(b);
+    this.lines?.(b);
   }
+
 }
