@@ -12,13 +12,14 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { VirtMachine, type HartEngine } from '../../core/models/riscv/system/machine';
 import { resolveEngine } from '../../tools/cli/exec';
+import { systemEngineOf } from '../../core/models/dbt/engine';
 
 const DIR = join(__dirname, '../../scenarios/baremetal');
 
 async function engineOf(name: string, options: Record<string, unknown> = {}): Promise<HartEngine | undefined> {
   if (name === 'interpreter') return undefined;
   const e = await resolveEngine(name, options);
-  return e.system!({});
+  return systemEngineOf(e)!({});
 }
 
 function boot(name: string, engine: HartEngine | undefined, chunk?: number) {

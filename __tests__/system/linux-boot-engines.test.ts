@@ -16,6 +16,7 @@ import { join } from 'node:path';
 import { committedLinux, LINUX, normalizeConsole } from './linux-console';
 import type { HartEngine } from '../../core/models/riscv/system/machine';
 import { resolveEngine } from '../../tools/cli/exec';
+import { systemEngineOf } from '../../core/models/dbt/engine';
 
 function boot(engine: HartEngine | undefined) {
   const bytes: number[] = [];
@@ -34,7 +35,7 @@ it('boots Linux under the block translator and instrew exactly as under the inte
   const reference = boot(undefined);
   expect(reference.run.reason).toBe('poweroff');
   for (const name of ['block-translator', 'instrew']) {
-    const engine = (await resolveEngine(name)).system!({});
+    const engine = systemEngineOf(await resolveEngine(name))!({});
     const run = boot(engine);
     expect(normalizeConsole(run.console)).toEqual(qemu);
     expect(run.console).toBe(reference.console);

@@ -9,6 +9,7 @@ import { parseAssignment, parseCommand, UsageError } from './args';
 import { BOOT_SPEC } from './boot-spec';
 import { VirtMachine, type HartEngine, type MachineOptions, type RunResult } from '../../core/models/riscv/system/machine';
 import { resolveEngine } from './exec';
+import { systemEngineOf } from '../../core/models/dbt/engine';
 import { consoleLines } from '../../core/models/riscv/system/console-lines';
 import { bootTimed, FORKMAP_WINDOW, report, type TimedBoot } from './boot-mmu';
 import { REPO_ROOT } from '../node/repo-root';
@@ -83,8 +84,9 @@ export async function bootCommand(args: string[], io: { out: (s: string) => void
     }
     const id = { block: 'block-translator' }[engineName] ?? engineName;
     const resolved = await resolveEngine(id, options);
-    if (!resolved.system) throw new UsageError(`engine ${resolved.id} has no full-system translator`, 'engines for boot: interpreter, block, instrew');
-    engine = resolved.system({ hostNow: () => performance.now() });
+    const system = systemEngineOf(resolved);
+    if (!system) throw new UsageError(`engine ${resolved.id} has no full-system translator`, 'engines for boot: interpreter, block, instrew');
+    engine = system({ hostNow: () => performance.now() });
   } else if (values.option !== undefined) throw new UsageError('--option sets options of a translating engine', 'for example --engine instrew --option hotThreshold=0');
   // The console is written in pieces: one write per byte would dominate a boot.
   const pending: number[] = [];

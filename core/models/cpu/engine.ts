@@ -4,7 +4,6 @@
 // workload and `virtlab exec` resolve it once and call `run(budget)` per tick.
 
 import { token } from '../../engine/tokens';
-import type { HartEngine } from '../riscv/system/machine';
 
 /** Everything a guest program needs to start. */
 export interface GuestLaunch {
@@ -103,11 +102,6 @@ export interface ExecutionEngine {
   /** The engine's plugin id. */
   readonly id: string;
   start(launch: GuestLaunch): GuestInstance;
-  /**
-   * The same engine for the privileged hart of a full-system machine (virtlab boot),
-   * if it has one; absent, the hart's own interpreter runs the machine.
-   */
-  readonly system?: (options: { readonly hostNow?: () => number }) => HartEngine;
 }
 
 export const ExecutionEngine = token<ExecutionEngine>('ExecutionEngine');

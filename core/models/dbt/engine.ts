@@ -12,6 +12,7 @@ import { HostCodeModel, hostCodeCounters } from './hostcode/model';
 import type { RegMap } from './hostcode/regmap';
 import type { HostCodeProfile } from './hostcode/profile';
 import { systemEngine, type SystemTranslator } from './system-runtime';
+import type { HartEngine } from '../riscv/system/machine';
 
 export interface TranslatedEngineOptions {
   readonly id: string;
@@ -41,6 +42,20 @@ export interface ModelledGuestInstance extends GuestInstance {
 /** The host code model of a guest's run, if its engine has one. */
 export function hostCodeOf(instance: GuestInstance): ModelledGuestInstance['hostCode'] | undefined {
   return (instance as Partial<ModelledGuestInstance>).hostCode;
+}
+
+/**
+ * A translating engine that also runs the privileged hart of a full-system machine
+ * (virtlab boot). The contract lives here, not in cpu/engine.ts, because the hart's
+ * engine interface belongs to the RISC-V models, which themselves depend on cpu/.
+ */
+export interface SystemCapableEngine extends ExecutionEngine {
+  readonly system: (options: { readonly hostNow?: () => number }) => HartEngine;
+}
+
+/** The full-system form of an engine, if it has one; absent, the hart's own interpreter runs the machine. */
+export function systemEngineOf(engine: ExecutionEngine): SystemCapableEngine['system'] | undefined {
+  return (engine as Partial<SystemCapableEngine>).system;
 }
 
 export function translatedEngine(o: TranslatedEngineOptions): ExecutionEngine {
