@@ -153,6 +153,9 @@ export const LEAVE_RETURN = 0;
 export const LEAVE_CHAIN = 1;
 export const LEAVE_LOOKUP = 2;
 
+/** The register-local tables of the unit being emitted (see UnitState.xl). */
+const REG_LOCALS = { x: new Int32Array(32), f: new Int32Array(32), xWritten: new Uint8Array(32), fWritten: new Uint8Array(32) };
+
 /** A unit's emitter, as far as its state: locals, values, and the CPU state in memory. */
 export abstract class UnitState {
   protected readonly sb: number;
@@ -169,10 +172,11 @@ export abstract class UnitState {
   /** Whether that register local is an FP register's f64. */
   protected readonly aliasF: Uint8Array;
   // Registers in locals (promote mode): -1 when the unit does not touch the register.
-  protected readonly xl = new Int32Array(32).fill(-1);
-  protected readonly fl = new Int32Array(32).fill(-1);
-  protected readonly xWritten = new Uint8Array(32);
-  protected readonly fWritten = new Uint8Array(32);
+  // (One set of arrays serves every unit: units are emitted one at a time.)
+  protected readonly xl = REG_LOCALS.x.fill(-1);
+  protected readonly fl = REG_LOCALS.f.fill(-1);
+  protected readonly xWritten = REG_LOCALS.xWritten.fill(0);
+  protected readonly fWritten = REG_LOCALS.fWritten.fill(0);
   protected flagsL = -1;
   protected budgetL = -1;
   protected frmL = -1;
