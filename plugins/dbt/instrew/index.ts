@@ -13,15 +13,12 @@
 // (core/models/dbt/pass-rules.ts), and `inject` gives them known bugs, as a testing
 // aid for the bug localizer (`virtlab localize`, tools/jitloc/).
 
-import { definePlugin, ExecutionEngine, RegMapToken, BlockLifter, IrKind, STAGE_DEFAULT, STAGE_EARLY, STAGE_LATE, translatedEngine, Unit, type SystemTranslator, type Translator, type TranslationProfile, type UnitPassContext } from 'virtlab';
+import { definePlugin, ExecutionEngine, RegMapToken, BlockLifter, IrKind as K, STAGE_DEFAULT, STAGE_EARLY, STAGE_LATE, translatedEngine, Unit, type SystemTranslator, type Translator, type TranslationProfile, type UnitPassContext } from 'virtlab';
 import type { Options } from './options';
 import { dce, type DceStats } from './passes/dce';
 import { fold, type FoldStats } from './passes/fold';
 import { rle, type RleStats } from './passes/rle';
 import { formRegion } from './region';
-
-// Imported bindings compile to getter calls under CommonJS; the hot paths read this local copy.
-const K = IrKind;
 
 interface Binaryen {
   readBinary(bytes: Uint8Array): { setFeatures(f: number): void; optimize(): void; emitBinary(): Uint8Array; dispose(): void };

@@ -17,17 +17,11 @@
 // own: a reader in another unit (a caller reading what its callee left there) sees
 // the old bytes.
 
-import { ALL_RULES, CHECKED as IR_CHECKED, Inst as IrInst, IrKind, WasmOp, isPure as irIsPure, mapOperands as irMapOperands, termOperands as irTermOperands, type Block, type PassRules, type Unit } from 'virtlab';
+import { ALL_RULES, CHECKED, Inst, IrKind, WasmOp, isPure, operands, termOperands, type Block, type PassRules, type Unit } from 'virtlab';
 
 // Imported bindings compile to getter calls under CommonJS; the hot paths read these local copies.
 const K = IrKind;
 const W = WasmOp;
-const Inst = IrInst;
-type Inst = IrInst;
-const CHECKED = IR_CHECKED;
-const isPure = irIsPure;
-const mapOperands = irMapOperands;
-const termOperands = irTermOperands;
 const SP = 2;
 
 /** Bugs dce can be made to have (see the header). */
@@ -44,52 +38,38 @@ function canExit(i: Inst): boolean {
   return i.k === K.LOAD || i.k === K.STORE || i.k === K.CHECK || i.k === K.CHECKRANGE || i.k === K.FP || i.k === K.INTERP;
 }
 
-// The block's addressing (see addressing()). Passes run one at a time, so one set of
-// tables serves every block: closures and maps made per block cost more than the pass.
-const defs = new Map<number, Inst>();
-const consts = new Map<number, number>();
-/** The values the block (after the instruction being looked at) uses. */
-const used = new Set<number>();
-
-function use(v: number): number {
-  used.add(v);
-  return v;
-}
-
-/** Takes a block's addresses apart into a base value and a constant offset (split, fromSp). */
-function addressing(b: Block): void {
-  defs.clear();
-  consts.clear();
+/** Addresses of a block taken apart into a base value and a constant offset. */
+function addressing(b: Block): { split: (addr: number) => [number, number]; fromSp: (v: number) => boolean } {
+  const defs = new Map<number, Inst>();
+  const consts = new Map<number, number>();
   for (const i of b.insts) {
     if (i.dst >= 0) defs.set(i.dst, i);
     if (i.k === K.CONST && i.hi === i.lo >> 31) consts.set(i.dst, i.lo);
   }
-}
-
-function split(addr: number): [number, number] {
-  const d = defs.get(addr);
-  if (d && d.k === K.BIN && d.op === W.i64_add) {
-    const c = consts.get(d.b);
-    if (c !== undefined) return [d.a, c];
-  }
-  return [addr, 0];
-}
-
-function fromSp(v: number): boolean {
-  for (let n = 0; n < 8; n++) {
-    const d = defs.get(v);
-    if (!d) return false;
-    if (d.k === K.GETX) return d.a === SP;
-    if (d.k !== K.BIN || d.op !== W.i64_add || !consts.has(d.b)) return false;
-    v = d.a;
-  }
-  return false;
+  const split = (addr: number): [number, number] => {
+    const d = defs.get(addr);
+    if (d && d.k === K.BIN && d.op === W.i64_add) {
+      const c = consts.get(d.b);
+      if (c !== undefined) return [d.a, c];
+    }
+    return [addr, 0];
+  };
+  const fromSp = (v: number): boolean => {
+    for (let n = 0; n < 8; n++) {
+      const d = defs.get(v);
+      if (!d) return false;
+      if (d.k === K.GETX) return d.a === SP;
+      if (d.k !== K.BIN || d.op !== W.i64_add || !consts.has(d.b)) return false;
+      v = d.a;
+    }
+    return false;
+  };
+  return { split, fromSp };
 }
 
 function dceBlock(b: Block, stats: DceStats, rules: PassRules, loaded: Set<string>, inject: DceInject): void {
-  addressing(b);
-  used.clear();
-  for (const v of termOperands(b.term)) used.add(v);
+  const { split, fromSp } = addressing(b);
+  const used = new Set<number>(termOperands(b.term));
   // Registers written later in the block with no read or possible exit in between.
   const laterX = new Set<number>();
   const laterF = new Set<number>();
@@ -138,12 +118,12 @@ function dceBlock(b: Block, stats: DceStats, rules: PassRules, loaded: Set<strin
       laterF.clear();
       laterStores.clear();
     }
-    // mapOperands visits each operand; `use` returns it unchanged.
-    mapOperands(i, use);
+    for (const v of operands(i)) used.add(v);
     keep.push(i);
   }
+  keep.reverse();
   b.insts.length = 0;
-  for (let j = keep.length - 1; j >= 0; j--) b.insts.push(keep[j]);
+  b.insts.push(...keep);
 }
 
 export function dce(unit: Unit, stats: DceStats, rules: PassRules = ALL_RULES, inject: DceInject = {}): Unit {
@@ -151,7 +131,7 @@ export function dce(unit: Unit, stats: DceStats, rules: PassRules = ALL_RULES, i
   const loaded = new Set<string>();
   if (inject.crossUnitStore) {
     for (const b of unit.blocks) {
-      addressing(b);
+      const { split, fromSp } = addressing(b);
       for (const i of b.insts) {
         if (i.k !== K.LOAD) continue;
         const [base, off] = split(i.a);

@@ -15,17 +15,12 @@
 // unsigned (the sign extension of the I-type immediate forgotten); 'fold:shift-mask'
 // — const-eval masks 64-bit shift amounts with 31, the 32-bit mask, instead of 63.
 
-import { ALL_RULES, Inst as IrInst, IrKind, RiscvOp, WasmOp, mapOperands as irMapOperands, mapTermOperands as irMapTermOperands, jumpTerm as irJumpTerm, type Block, type PassRules, type Unit } from 'virtlab';
+import { ALL_RULES, Inst, IrKind, RiscvOp, WasmOp, mapOperands, mapTermOperands, jumpTerm, type Block, type PassRules, type Unit } from 'virtlab';
 
 // Imported bindings compile to getter calls under CommonJS; the hot paths read these local copies.
 const K = IrKind;
 const W = WasmOp;
 const Op = RiscvOp;
-const Inst = IrInst;
-type Inst = IrInst;
-const mapOperands = irMapOperands;
-const mapTermOperands = irMapTermOperands;
-const jumpTerm = irJumpTerm;
 
 /** Bugs fold can be made to have (see the header). */
 export interface FoldInject {
@@ -118,75 +113,43 @@ function identity(op: number, c: bigint, constOnRight: boolean): boolean {
   return false;
 }
 
-// The block being folded. Passes run one at a time, so one set of tables serves every
-// block: closures and maps made per block cost more than the folding.
-const rep = new Map<number, number>();
-const consts = new Map<number, bigint>();
-/** Constant → the value holding it; small constants by their number, others by text. */
-const constValue = new Map<number | string, number>();
-const xval = new Int32Array(33);
-const fval = new Int32Array(32);
-/** Expressions already computed, by kind, opcode and operands packed into 53 bits. */
-const exprs = new Map<number, number>();
-/** Additions x + constant kept in the block, by their value: [x, constant]. */
-const sums = new Map<number, [number, bigint]>();
-let rules: PassRules = ALL_RULES;
-
-function r(v: number): number {
-  return v < 0 ? v : (rep.get(v) ?? v);
-}
-
-/** The key of constant hi·2^32 + lo in constValue. */
-function wordsKey(lo: number, hi: number): number | string {
-  return hi === lo >> 31 ? lo : `${lo},${hi}`;
-}
-
-function keyOf(v: bigint): number | string {
-  const [lo, hi] = words(v);
-  return wordsKey(lo, hi);
-}
-
-/**
- * Makes i the constant v (words lo, hi), or, when the block already holds it, a use
- * of that value: returns whether i stays in the block.
- */
-function makeConst(i: Inst, v: bigint, lo: number, hi: number): boolean {
-  const key = wordsKey(lo, hi);
-  const existing = constValue.get(key);
-  if (existing !== undefined && rules.fire('const-reuse')) {
-    rep.set(i.dst, existing);
-    return false;
-  }
-  i.k = K.CONST;
-  i.lo = lo;
-  i.hi = hi;
-  i.a = i.b = i.c = -1;
-  consts.set(i.dst, v);
-  if (existing === undefined) constValue.set(key, i.dst);
-  return true;
-}
-
-function makeConstOf(i: Inst, v: bigint): boolean {
-  const [lo, hi] = words(v);
-  return makeConst(i, v, lo, hi);
-}
-
-function foldBlock(unit: Unit, b: Block, stats: FoldStats, passRules: PassRules, inject: FoldInject): void {
-  rules = passRules;
-  rep.clear();
-  consts.clear();
-  constValue.clear();
-  xval.fill(-1);
-  fval.fill(-1);
-  exprs.clear();
-  sums.clear();
+function foldBlock(unit: Unit, b: Block, stats: FoldStats, rules: PassRules, inject: FoldInject): void {
+  const rep = new Map<number, number>();
+  const r = (v: number) => (v < 0 ? v : (rep.get(v) ?? v));
+  const consts = new Map<number, bigint>();
+  /** Constant → the value holding it; small constants by their number, others by text. */
+  const constValue = new Map<number | string, number>();
+  const xval = new Int32Array(33).fill(-1);
+  const fval = new Int32Array(32).fill(-1);
+  /** Expressions already computed, by kind, opcode and operands packed into 53 bits. */
+  const exprs = new Map<number, number>();
+  /** Additions x + constant kept in the block, by their value: [x, constant]. */
+  const sums = new Map<number, [number, bigint]>();
   const out: Inst[] = [];
+  const keyOf = (v: bigint): number | string => {
+    const [lo, hi] = words(v);
+    return hi === lo >> 31 ? lo : `${lo},${hi}`;
+  };
+  const makeConst = (i: Inst, v: bigint): boolean => {
+    const key = keyOf(v);
+    const existing = constValue.get(key);
+    if (existing !== undefined && rules.fire('const-reuse')) {
+      rep.set(i.dst, existing);
+      return false;
+    }
+    const [lo, hi] = words(v);
+    i.k = K.CONST;
+    i.lo = lo;
+    i.hi = hi;
+    i.a = i.b = i.c = -1;
+    consts.set(i.dst, v);
+    if (existing === undefined) constValue.set(key, i.dst);
+    return true;
+  };
   for (const i of b.insts) {
     switch (i.k) {
       case K.CONST: {
-        const lo = i.lo | 0;
-        const hi = i.hi | 0;
-        if (makeConst(i, hi === lo >> 31 ? BigInt(lo) : big(lo, hi), lo, hi)) out.push(i);
+        if (makeConst(i, i.hi === i.lo >> 31 ? BigInt(i.lo) : big(i.lo, i.hi))) out.push(i);
         continue;
       }
       case K.GETX:
@@ -217,7 +180,7 @@ function foldBlock(unit: Unit, b: Block, stats: FoldStats, passRules: PassRules,
           const v = evaluate(i.k, i.op, ca, cb, inject);
           if (v !== undefined && rules.fire('const-eval')) {
             stats.folded++;
-            if (makeConstOf(i, v)) out.push(i);
+            if (makeConst(i, v)) out.push(i);
             continue;
           }
         }
@@ -272,7 +235,7 @@ function foldBlock(unit: Unit, b: Block, stats: FoldStats, passRules: PassRules,
     }
   }
   b.insts.length = 0;
-  for (const i of out) b.insts.push(i);
+  b.insts.push(...out);
   const t = mapTermOperands(b.term, r);
   const c = t.k === 'branch' ? consts.get(t.cond) : undefined;
   if (t.k === 'branch' && c !== undefined && rules.fire('branch-const')) {

@@ -23,17 +23,12 @@
 // default): 'rle:width-alias' — a store forgets only what it overlaps at its own
 // width, so a load is forwarded across an aliasing store of a different width.
 
-import { ALL_RULES, CHECKED as IR_CHECKED, Inst as IrInst, IrKind, RiscvOp, WasmOp, mapOperands as irMapOperands, mapTermOperands as irMapTermOperands, type Block, type PassRules, type Unit } from 'virtlab';
+import { ALL_RULES, CHECKED, Inst, IrKind, RiscvOp, WasmOp, mapOperands, mapTermOperands, type Block, type PassRules, type Unit } from 'virtlab';
 
 // Imported bindings compile to getter calls under CommonJS; the hot paths read these local copies.
 const K = IrKind;
 const W = WasmOp;
 const Op = RiscvOp;
-const Inst = IrInst;
-type Inst = IrInst;
-const CHECKED = IR_CHECKED;
-const mapOperands = irMapOperands;
-const mapTermOperands = irMapTermOperands;
 
 export interface RleStats {
   loadsRemoved: number;
@@ -60,88 +55,55 @@ interface Known {
   writeChecked: boolean;
 }
 
-// The block being rewritten. Passes run one at a time, so one set of tables serves
-// every block: closures and maps made per block cost more than the rewriting.
-const defs = new Map<number, Inst>();
-const consts = new Map<number, number>();
-const rep = new Map<number, number>();
-let cur: Unit;
-let out: Inst[] = [];
-const splitOut: [number, number] = [0, 0];
-
-/** The replacement of a value forwarded from an earlier one. */
-function r(v: number): number {
-  return rep.get(v) ?? v;
-}
-
-/** Takes address value addr apart into splitOut = [base, constant offset]. */
-function split(addr: number): [number, number] {
-  const d = defs.get(addr);
-  if (d && d.k === K.BIN && d.op === W.i64_add) {
-    const c = consts.get(d.b);
-    if (c !== undefined) return setSplit(d.a, c);
-    const c2 = consts.get(d.a);
-    if (c2 !== undefined) return setSplit(d.b, c2);
-  }
-  return setSplit(addr, 0);
-}
-
-function setSplit(base: number, off: number): [number, number] {
-  splitOut[0] = base;
-  splitOut[1] = off;
-  return splitOut;
-}
-
-function emit(k: number, op: number, a: number, b2: number, gi: number, lo = 0, hi = 0): number {
-  const dst = cur.newValue();
-  out.push(new Inst(k, op, dst, a, b2, -1, lo, hi, gi));
-  return dst;
-}
-
-function constant(lo: number, hi: number, gi: number): number {
-  return emit(K.CONST, 0, -1, -1, gi, lo, hi);
-}
-
-/** The stored value as a load with opcode op would see it. */
-function narrow(v: number, op: number, gi: number): number {
-  switch (op) {
-    case W.i64_load: return v;
-    case W.i64_load32_s: return emit(K.BIN32, W.i32_add, v, constant(0, 0, gi), gi);
-    case W.i64_load32_u: return emit(K.BIN, W.i64_and, v, constant(-1, 0, gi), gi);
-    case W.i64_load16_u: return emit(K.BIN, W.i64_and, v, constant(0xffff, 0, gi), gi);
-    case W.i64_load8_u: return emit(K.BIN, W.i64_and, v, constant(0xff, 0, gi), gi);
-    case W.i64_load16_s:
-    case W.i64_load8_s: {
-      const sh = constant(op === W.i64_load16_s ? 48 : 56, 0, gi);
-      return emit(K.BIN, W.i64_shr_s, emit(K.BIN, W.i64_shl, v, sh, gi), sh, gi);
-    }
-  }
-  throw new Error(`not a load opcode: ${op}`);
-}
-
-/** The known contents at (base, off) of `size` bytes, or undefined. */
-function findKnown(known: Known[], base: number, off: number, size: number): Known | undefined {
-  for (const k of known) if (k.base === base && k.off === off && k.size === size) return k;
-  return undefined;
-}
-
 function rleBlock(unit: Unit, b: Block, stats: RleStats, rules: PassRules, inject: RleInject): void {
-  defs.clear();
-  consts.clear();
-  rep.clear();
-  cur = unit;
-  out = [];
+  const defs = new Map<number, Inst>();
+  const consts = new Map<number, number>();
   for (const i of b.insts) {
     if (i.dst >= 0) defs.set(i.dst, i);
     if (i.k === K.CONST && i.hi === i.lo >> 31) consts.set(i.dst, i.lo);
   }
+  const split = (addr: number): [number, number] => {
+    const d = defs.get(addr);
+    if (d && d.k === K.BIN && d.op === W.i64_add) {
+      const c = consts.get(d.b);
+      if (c !== undefined) return [d.a, c];
+      const c2 = consts.get(d.a);
+      if (c2 !== undefined) return [d.b, c2];
+    }
+    return [addr, 0];
+  };
   let known: Known[] = [];
+  const out: Inst[] = [];
+  const rep = new Map<number, number>();
+  const r = (v: number) => rep.get(v) ?? v;
+  const emit = (k: number, op: number, a: number, b2: number, gi: number, lo = 0, hi = 0): number => {
+    const dst = unit.newValue();
+    out.push(new Inst(k, op, dst, a, b2, -1, lo, hi, gi));
+    return dst;
+  };
+  const constant = (lo: number, hi: number, gi: number) => emit(K.CONST, 0, -1, -1, gi, lo, hi);
+  /** The stored value as a load with opcode op would see it. */
+  const narrow = (v: number, op: number, gi: number): number => {
+    switch (op) {
+      case W.i64_load: return v;
+      case W.i64_load32_s: return emit(K.BIN32, W.i32_add, v, constant(0, 0, gi), gi);
+      case W.i64_load32_u: return emit(K.BIN, W.i64_and, v, constant(-1, 0, gi), gi);
+      case W.i64_load16_u: return emit(K.BIN, W.i64_and, v, constant(0xffff, 0, gi), gi);
+      case W.i64_load8_u: return emit(K.BIN, W.i64_and, v, constant(0xff, 0, gi), gi);
+      case W.i64_load16_s:
+      case W.i64_load8_s: {
+        const sh = constant(op === W.i64_load16_s ? 48 : 56, 0, gi);
+        return emit(K.BIN, W.i64_shr_s, emit(K.BIN, W.i64_shl, v, sh, gi), sh, gi);
+      }
+    }
+    throw new Error(`not a load opcode: ${op}`);
+  };
   for (const i of b.insts) {
     // Keep operands current (values replaced by forwarded ones).
     mapOperands(i, r);
     if (i.k === K.LOAD) {
       const [base, off] = split(i.a);
-      const e = findKnown(known, base, off, i.lo);
+      const e = known.find((k) => k.base === base && k.off === off && k.size === i.lo);
       if (e && e.loadOp === i.op && rules.fire('load-load')) {
         rep.set(i.dst, e.value);
         stats.loadsRemoved++;
@@ -159,21 +121,19 @@ function rleBlock(unit: Unit, b: Block, stats: RleStats, rules: PassRules, injec
         i.c = CHECKED;
         stats.checksRemoved++;
       }
-      if (e) known.splice(known.indexOf(e), 1);
+      known = known.filter((k) => k !== e);
       known.push({ base, off, size: i.lo, value: i.dst, loadOp: i.op, readChecked: true, writeChecked: e?.writeChecked ?? false });
       out.push(i);
       continue;
     }
     if (i.k === K.STORE) {
       const [base, off] = split(i.a);
-      const same = findKnown(known, base, off, i.lo);
+      const same = known.find((k) => k.base === base && k.off === off && k.size === i.lo);
       if (same?.writeChecked && rules.fire('check-reuse')) {
         i.c = CHECKED;
         stats.checksRemoved++;
       }
-      let kept = 0;
-      for (const k of known) if (k.base === base && (k.off + k.size <= off || off + i.lo <= k.off || (inject.widthAlias === true && k.size !== i.lo))) known[kept++] = k;
-      known.length = kept;
+      known = known.filter((k) => k.base === base && (k.off + k.size <= off || off + i.lo <= k.off || (inject.widthAlias === true && k.size !== i.lo)));
       known.push({ base, off, size: i.lo, value: i.b, loadOp: 0, readChecked: same?.readChecked ?? false, writeChecked: true });
       out.push(i);
       continue;
@@ -182,23 +142,21 @@ function rleBlock(unit: Unit, b: Block, stats: RleStats, rules: PassRules, injec
     out.push(i);
   }
   b.insts.length = 0;
-  for (const i of out) b.insts.push(i);
+  b.insts.push(...out);
   b.term = mapTermOperands(b.term, r);
-  coalesceChecks(unit, b, stats, rules);
+  coalesceChecks(unit, b, split, stats, rules);
 }
 
 /** One range check for the accesses through each base (see the header). */
-function coalesceChecks(unit: Unit, b: Block, stats: RleStats, rules: PassRules): void {
+function coalesceChecks(unit: Unit, b: Block, split: (addr: number) => [number, number], stats: RleStats, rules: PassRules): void {
   const groups = new Map<number, Array<{ at: number; off: number; size: number; store: boolean }>>();
-  for (let at = 0; at < b.insts.length; at++) {
-    const i = b.insts[at];
-    if ((i.k !== K.LOAD && i.k !== K.STORE) || i.c === CHECKED) continue;
+  b.insts.forEach((i, at) => {
+    if ((i.k !== K.LOAD && i.k !== K.STORE) || i.c === CHECKED) return;
     const [base, off] = split(i.a);
     let g = groups.get(base);
     if (!g) groups.set(base, (g = []));
     g.push({ at, off, size: i.lo, store: i.k === K.STORE });
-  }
-  if (!groups.size) return;
+  });
   const inserts: Array<{ at: number; insts: Inst[] }> = [];
   for (const [base, accesses] of groups) {
     // Greedily in block order: a group grows while its span stays within a page.
