@@ -32,20 +32,18 @@ export abstract class ControlEmitter extends ExitEmitter {
     const block = this.u.blocks[b];
     const out: number[] = [];
     const t = block.term;
-    if (t.k === 'jump') this.addSucc(out, b, t.target);
+    const add = (pc: number) => {
+      const j = this.index.get(pc);
+      if (j !== undefined && !this.cut.has(b * this.u.blocks.length + j)) out.push(j);
+    };
+    if (t.k === 'jump') add(t.target);
     else if (t.k === 'branch') {
-      this.addSucc(out, b, t.taken);
-      if (t.fall !== t.taken) this.addSucc(out, b, t.fall);
-    } else if (t.k === 'indirect' && t.cases) for (const c of t.cases) this.addSucc(out, b, c);
-    else if (t.k === 'call') this.addSucc(out, b, this.o.mapCalls ? t.ret : t.target);
-    else if (t.k === 'icall' && this.o.mapCalls) this.addSucc(out, b, t.ret);
+      add(t.taken);
+      if (t.fall !== t.taken) add(t.fall);
+    } else if (t.k === 'indirect' && t.cases) for (const c of t.cases) add(c);
+    else if (t.k === 'call') add(this.o.mapCalls ? t.ret : t.target);
+    else if (t.k === 'icall' && this.o.mapCalls) add(t.ret);
     return out;
-  }
-
-  /** Adds the block at pc to `out` when block b's edge to it stays in the unit. */
-  private addSucc(out: number[], b: number, pc: number): void {
-    const j = this.index.get(pc);
-    if (j !== undefined && !this.cut.has(b * this.u.blocks.length + j)) out.push(j);
   }
 
   protected analyseCfg(): void {

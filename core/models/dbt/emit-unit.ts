@@ -10,7 +10,7 @@ import * as memoryModule from '../riscv/memory';
 import type { GuestMemory } from '../riscv/memory';
 import * as encoderModule from '../wasm/encoder';
 import { FuncBody, ModuleBuilder, W as WasmOp } from '../wasm/encoder';
-import { mapOperands, termOperands, type Inst, type K as KEnum, type Unit } from './ir';
+import { operands, termOperands, type K as KEnum, type Unit } from './ir';
 import { HELPER_TYPES, HELPERS, type HelperName } from './runtime-module';
 import type { SoftTlbLayout } from './emit-softtlb';
 
@@ -89,26 +89,6 @@ export class Scratch {
   }
 }
 
-// Last uses of a block's values, for findAliases: one map for every unit (emission is
-// not re-entrant), filled through mapOperands without a closure per block.
-const lastUse = new Map<number, number>();
-let lastAt = 0;
-function noteUse(v: number): number {
-  lastUse.set(v, lastAt);
-  return v;
-}
-
-/** Is register `reg` of `file` (0: x, 1: f) written by insts[from, end)? */
-function writtenBefore(insts: readonly Inst[], from: number, end: number, file: number, reg: number): boolean {
-  const set = file === 0 ? K.SETX : K.SETF;
-  for (let j = from; j < end && j < insts.length; j++) {
-    const w = insts[j];
-    if (w.k === set && w.a === reg) return true;
-    if (w.k === K.INTERP) for (const r of w.writes!) if (r.file === file && r.reg === reg) return true;
-  }
-  return false;
-}
-
 /** The module's view of the helper table: a function type per helper. */
 export class Helpers {
   private readonly types = new Map<HelperName, number>();
@@ -153,9 +133,6 @@ export const LEAVE_RETURN = 0;
 export const LEAVE_CHAIN = 1;
 export const LEAVE_LOOKUP = 2;
 
-/** The register-local tables of the unit being emitted (see UnitState.xl). */
-const REG_LOCALS = { x: new Int32Array(32), f: new Int32Array(32), xWritten: new Uint8Array(32), fWritten: new Uint8Array(32) };
-
 /** A unit's emitter, as far as its state: locals, values, and the CPU state in memory. */
 export abstract class UnitState {
   protected readonly sb: number;
@@ -172,11 +149,10 @@ export abstract class UnitState {
   /** Whether that register local is an FP register's f64. */
   protected readonly aliasF: Uint8Array;
   // Registers in locals (promote mode): -1 when the unit does not touch the register.
-  // (One set of arrays serves every unit: units are emitted one at a time.)
-  protected readonly xl = REG_LOCALS.x.fill(-1);
-  protected readonly fl = REG_LOCALS.f.fill(-1);
-  protected readonly xWritten = REG_LOCALS.xWritten.fill(0);
-  protected readonly fWritten = REG_LOCALS.fWritten.fill(0);
+  protected readonly xl = new Int32Array(32).fill(-1);
+  protected readonly fl = new Int32Array(32).fill(-1);
+  protected readonly xWritten = new Uint8Array(32);
+  protected readonly fWritten = new Uint8Array(32);
   protected flagsL = -1;
   protected budgetL = -1;
   protected frmL = -1;
@@ -269,25 +245,25 @@ export abstract class UnitState {
    * its block can read the register's local directly instead of a copy.
    */
   protected findAliases(): void {
-    const last = lastUse;
     for (const b of this.u.blocks) {
-      last.clear();
-      const insts = b.insts;
-      for (let at = 0; at < insts.length; at++) {
-        lastAt = at;
-        mapOperands(insts[at], noteUse);
-      }
-      for (const v of termOperands(b.term)) last.set(v, insts.length);
-      for (let at = 0; at < insts.length; at++) {
-        const i = insts[at];
-        if (i.k !== K.GETX && i.k !== K.GETF) continue;
+      const last = new Map<number, number>();
+      b.insts.forEach((i, at) => {
+        for (const v of operands(i)) last.set(v, at);
+      });
+      for (const v of termOperands(b.term)) last.set(v, b.insts.length);
+      b.insts.forEach((i, at) => {
+        if (i.k !== K.GETX && i.k !== K.GETF) return;
         const end = last.get(i.dst);
-        if (end === undefined) continue;
+        if (end === undefined) return;
         const file = i.k === K.GETX ? 0 : 1;
-        if (writtenBefore(insts, at + 1, end, file, i.a)) continue;
+        for (let j = at + 1; j < end && j < b.insts.length; j++) {
+          const w = b.insts[j];
+          if (w.k === (file === 0 ? K.SETX : K.SETF) && w.a === i.a) return;
+          if (w.k === K.INTERP && w.writes!.some((r) => r.file === file && r.reg === i.a)) return;
+        }
         this.alias[i.dst] = (file === 0 ? this.xl : this.fl)[i.a];
         if (file === 1) this.aliasF[i.dst] = 1;
-      }
+      });
     }
   }
 

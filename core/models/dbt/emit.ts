@@ -41,9 +41,6 @@ const { F64, I32, I64 } = encoderModule;
 const W = WasmOp;
 const K = (irModule as unknown as { K: { readonly [P in keyof typeof KEnum]: number } }).K;
 
-/** Per-value arrays of the emitter, grown as units need (emission is not re-entrant). */
-let scratch = new Scratch(1024);
-
 /** Lowers units into one module that imports the runtime (see runtime-module.ts). */
 export function emitModule(units: readonly Unit[], links: EmitLinks, options: EmitOptions): EmittedModule {
   const m = new ModuleBuilder();
@@ -58,9 +55,7 @@ export function emitModule(units: readonly Unit[], links: EmitLinks, options: Em
   units.forEach((u, i) => {
     if (!local.has(u.entry)) local.set(u.entry, i);
   });
-  let values = 0;
-  for (const u of units) values = Math.max(values, u.valueCount);
-  if (values > scratch.vloc.length) scratch = new Scratch(Math.max(values, 2 * scratch.vloc.length));
+  const scratch = new Scratch(Math.max(...units.map((u) => u.valueCount)));
   units.forEach((u, i) => {
     const { index, body } = m.func(tUnit);
     const e = new UnitEmitter(u, body, imports, links, options, tUnit, local, scratch);

@@ -133,29 +133,9 @@ export type Term =
   /** Stop before the instruction at pc: the interpreter executes it (ecall, CSRs, fence.i). */
   | { readonly k: 'interp'; readonly pc: number };
 
-/**
- * A terminator with every field of every kind, in one order (those its kind does not
- * use are undefined), so that V8 gives all terminators one hidden class. Terminators
- * of seven shapes made each function that reads them polymorphic, and every shape it
- * met after V8 had optimized it threw the optimized code away (translation runs
- * mostly while V8 is still optimizing the translator). The makers below are the only
- * way terminators are made.
- */
-function makeTerm(k: Term['k'], target: number | undefined, cond: number | undefined, taken: number | undefined, fall: number | undefined, ret: number | undefined, pc: number | undefined, cases: readonly number[] | undefined): Term {
-  return { k, target, cond, taken, fall, ret, pc, cases } as unknown as Term;
-}
-
-export const jumpTerm = (target: number): Term => makeTerm('jump', target, undefined, undefined, undefined, undefined, undefined, undefined);
-export const branchTerm = (cond: number, taken: number, fall: number): Term => makeTerm('branch', undefined, cond, taken, fall, undefined, undefined, undefined);
-export const indirectTerm = (target: number, cases?: readonly number[]): Term => makeTerm('indirect', target, undefined, undefined, undefined, undefined, undefined, cases);
-export const callTerm = (target: number, ret: number): Term => makeTerm('call', target, undefined, undefined, undefined, ret, undefined, undefined);
-export const icallTerm = (target: number, ret: number): Term => makeTerm('icall', target, undefined, undefined, undefined, ret, undefined, undefined);
-export const retTerm = (target: number): Term => makeTerm('ret', target, undefined, undefined, undefined, undefined, undefined, undefined);
-export const interpTerm = (pc: number): Term => makeTerm('interp', undefined, undefined, undefined, undefined, undefined, pc, undefined);
-
 export class Block {
   readonly insts: Inst[] = [];
-  term: Term = interpTerm(0);
+  term: Term = { k: 'interp', pc: 0 };
   /** Guest instructions in the block, and the index of the first in the unit. */
   count = 0;
   firstGi = 0;
@@ -275,13 +255,11 @@ export function mapOperands(i: Inst, r: (v: number) => number): void {
 export function mapTermOperands(t: Term, r: (v: number) => number): Term {
   switch (t.k) {
     case 'branch':
-      return branchTerm(r(t.cond), t.taken, t.fall);
+      return { ...t, cond: r(t.cond) };
     case 'indirect':
-      return indirectTerm(r(t.target), t.cases);
     case 'ret':
-      return retTerm(r(t.target));
     case 'icall':
-      return icallTerm(r(t.target), t.ret);
+      return { ...t, target: r(t.target) };
     default:
       return t;
   }

@@ -26,7 +26,6 @@ const Block = IrBlock;
 type Block = IrBlock;
 const W = WasmOp;
 const K = (irModule as unknown as { K: { readonly [P in keyof typeof KEnum]: number } }).K;
-const { jumpTerm, interpTerm, callTerm, icallTerm, retTerm, indirectTerm, branchTerm } = irModule;
 
 
 const TWO32 = 4294967296;
@@ -136,17 +135,17 @@ export class BlockLifter {
     const max = this.options.maxInstructions;
     for (;;) {
       if (stopAt && block.count > 0 && stopAt(pc)) {
-        block.term = jumpTerm(pc);
+        block.term = { k: 'jump', target: pc };
         break;
       }
       if (!this.fetchable(pc)) {
-        block.term = interpTerm(pc);
+        block.term = { k: 'interp', pc };
         break;
       }
       const d = this.decodeAt(pc);
       // Instructions the interpreter must run end the block before themselves.
       if (this.endsBefore(d)) {
-        block.term = interpTerm(pc);
+        block.term = { k: 'interp', pc };
         break;
       }
       this.gi = unit.pcs.length;
@@ -166,7 +165,7 @@ export class BlockLifter {
         break;
       }
       if (block.count >= max) {
-        block.term = jumpTerm(pc);
+        block.term = { k: 'jump', target: pc };
         break;
       }
     }
@@ -193,7 +192,7 @@ export class BlockLifter {
     tail.insts.push(...block.insts.splice(at < 0 ? block.insts.length : at));
     block.count -= tail.count;
     block.end = pc;
-    block.term = jumpTerm(pc);
+    block.term = { k: 'jump', target: pc };
     unit.blocks.push(tail);
     return tail;
   }
@@ -305,14 +304,14 @@ export class BlockLifter {
       case Op.JAL: {
         const target = pc + imm;
         if (rd !== 0) this.setX(rd, this.cn(next));
-        return isLink(rd) ? callTerm(target, next) : jumpTerm(target);
+        return isLink(rd) ? { k: 'call', target, ret: next } : { k: 'jump', target };
       }
       case Op.JALR: {
         const t = this.bin(W.i64_and, this.bin(W.i64_add, this.x(rs1), this.c(imm)), this.c(-2));
         if (rd !== 0) this.setX(rd, this.cn(next));
-        if (isLink(rd)) return icallTerm(t, next);
-        if (rd === 0 && isLink(rs1) && imm === 0) return retTerm(t);
-        return indirectTerm(t);
+        if (isLink(rd)) return { k: 'icall', target: t, ret: next };
+        if (rd === 0 && isLink(rs1) && imm === 0) return { k: 'ret', target: t };
+        return { k: 'indirect', target: t };
       }
       case Op.BEQ:
       case Op.BNE:
@@ -322,7 +321,7 @@ export class BlockLifter {
       case Op.BGEU: {
         const cmpOp = [W.i64_eq, W.i64_ne, W.i64_lt_s, W.i64_ge_s, W.i64_lt_u, W.i64_ge_u][d.op - Op.BEQ];
         const cond = this.cmp(cmpOp, this.x(rs1), this.x(rs2));
-        return branchTerm(cond, pc + imm, next);
+        return { k: 'branch', cond, taken: pc + imm, fall: next };
       }
       case Op.LB: this.setX(rd, this.load(W.i64_load8_s, 1, d)); return null;
       case Op.LH: this.setX(rd, this.load(W.i64_load16_s, 2, d)); return null;
@@ -445,7 +444,7 @@ export class BlockLifter {
     // Anything else is left to the interpreter, which raises the right fault.
     this.unit.pcs.pop();
     this.block.count--;
-    return interpTerm(pc);
+    return { k: 'interp', pc };
   }
 
   private fp(d: Decoded): void {

@@ -39,7 +39,7 @@ import { EXIT_BUDGET, EXIT_INTERP, EXIT_LOOKUP, EXIT_RET, EXIT_TABLE } from './a
 import { emitModule, type EmitOptions } from './emit';
 import { STATE_SYS_CHANGED, STATE_SYS_DSET, type SoftTlbLayout } from './emit-softtlb';
 import { I32, I64, ModuleBuilder, W } from '../wasm/encoder';
-import { jumpTerm, type Unit } from './ir';
+import type { Unit } from './ir';
 import { BlockLifter } from './lift';
 import { buildRuntimeModule, HELPERS } from './runtime-module';
 
@@ -197,7 +197,7 @@ class PageLifter extends BlockLifter {
   override lift(unit: Unit, pc: number, stopAt?: (pc: number) => boolean) {
     const b = super.lift(unit, pc, stopAt);
     // Falling through into the next page: a jump there, which the dispatcher checks.
-    if (b.term.k === 'interp' && b.term.pc === this.vb + 4096) b.term = jumpTerm(b.term.pc);
+    if (b.term.k === 'interp' && b.term.pc === this.vb + 4096) b.term = { k: 'jump', target: b.term.pc };
     return b;
   }
 }

@@ -9,7 +9,7 @@
 // have run are followed: cold paths of large code (error handling, rare cases) are
 // not translated until they run often enough to become regions of their own.
 
-import { BlockLifter, directTargets, indirectTerm, Unit, type Block } from 'virtlab';
+import { BlockLifter, directTargets, Unit, type Block } from 'virtlab';
 
 export interface RegionLimits {
   /** Most guest instructions in one region. */
@@ -79,7 +79,7 @@ export function formRegion(lifter: BlockLifter, pc: number, limits: RegionLimits
     starts.set(at, block);
     if (block.term.k === 'indirect' && limits.indirectTargets && block.count > 0) {
       const cases = limits.indirectTargets(unit.pcs[block.firstGi + block.count - 1]);
-      if (cases.length) block.term = indirectTerm(block.term.target, cases);
+      if (cases.length) block.term = { ...block.term, cases };
     }
     for (let gi = block.firstGi; gi < block.firstGi + block.count; gi++) owner.set(unit.pcs[gi], block);
     if (block.term.k === 'call') callees.push(block.term.target);

@@ -15,7 +15,7 @@
 // unsigned (the sign extension of the I-type immediate forgotten); 'fold:shift-mask'
 // — const-eval masks 64-bit shift amounts with 31, the 32-bit mask, instead of 63.
 
-import { ALL_RULES, Inst, IrKind, RiscvOp, WasmOp, mapOperands, mapTermOperands, jumpTerm, type Block, type PassRules, type Unit } from 'virtlab';
+import { ALL_RULES, Inst, IrKind, RiscvOp, WasmOp, mapOperands, mapTermOperands, type Block, type PassRules, type Unit } from 'virtlab';
 
 // Imported bindings compile to getter calls under CommonJS; the hot paths read these local copies.
 const K = IrKind;
@@ -239,7 +239,7 @@ function foldBlock(unit: Unit, b: Block, stats: FoldStats, rules: PassRules, inj
   const t = mapTermOperands(b.term, r);
   const c = t.k === 'branch' ? consts.get(t.cond) : undefined;
   if (t.k === 'branch' && c !== undefined && rules.fire('branch-const')) {
-    b.term = jumpTerm(c !== 0n ? t.taken : t.fall);
+    b.term = { k: 'jump', target: c !== 0n ? t.taken : t.fall };
     stats.branchesResolved++;
   } else b.term = t;
 }
