@@ -115,6 +115,20 @@ export interface PaneInspection {
   readonly settled: boolean;
 }
 
+/**
+ * The share of wall-clock time the simulation worker may step: after a frame that took
+ * it s ms to step and build, the pane asks for the next one no sooner than
+ * s × (1 / WORKER_SHARE − 1) ms later, and asks at most once per animation frame. On a
+ * machine of two cores the worker would otherwise step without pause at high speeds
+ * (a tick of 10,000 VMs takes a few ms), and the page's main thread, its compositor
+ * and the browser's would wait for a core; when the speed set asks for more, the
+ * simulation runs slower than that speed, which the page shows (its clock is the
+ * simulation's).
+ */
+export const WORKER_SHARE = 0.5;
+/** About what one request asks of the worker's time: its share of a frame at 60 fps. */
+export const WORKER_SLICE_MS = (WORKER_SHARE * 1000) / 60;
+
 /** What `Pane.update` says changed: the base layer, the overlay, or both. */
 export const BASE_CHANGED = 1;
 export const OVERLAY_CHANGED = 2;
@@ -176,6 +190,8 @@ export class Pane {
   pending = 0;
   /** Ticks the worker steps per ms of its time, measured; caps how much one request asks for. */
   ticksPerMs = 0;
+  /** When (performance.now()) the worker may be asked to step again: see WORKER_SHARE. */
+  restUntil = 0;
 
   constructor(
     readonly title: string,
@@ -211,6 +227,7 @@ export class Pane {
     this.workerCost.ticks += f.ticksRun;
     this.workerCost.stepMs += f.stepMs;
     this.workerCost.buildMs += f.buildMs;
+    this.restUntil = performance.now() + (f.stepMs + f.buildMs) * (1 / WORKER_SHARE - 1);
     if (f.stepMs > 1 && f.ticksRun > 0) {
       const rate = f.ticksRun / f.stepMs;
       this.ticksPerMs = this.ticksPerMs ? this.ticksPerMs * 0.7 + rate * 0.3 : rate;
