@@ -12,8 +12,8 @@
 // page only reads the simulation's state.
 //
 // Rendering is decoupled from simulation: each animation frame asks the workers for as
-// many ticks as the speed calls for (capped by what they step in a few ms, and not
-// again before a pause that keeps their share of the CPU bounded: tools/view/scene.ts,
+// many ticks as the speed calls for (capped by the worker's time the pane may still ask
+// for, which keeps the worker's share of the CPU bounded: tools/view/scene.ts,
 // WORKER_SHARE), applies whatever frame has arrived, and draws only when
 // something visible changed. The HUD, charts and timeline refresh a few times a second,
 // not on every frame. `window.virtlabView` lets the tests and the benchmark read what
@@ -22,7 +22,7 @@
 import { Application, Container } from 'pixi.js';
 import { MigPhase, NIC_STRIDE, NicField, type FromWorker, type Mark, type Metric, type Scale } from './protocol';
 import { COLOR_BACKGROUND } from './palette';
-import { BASE_CHANGED, OVERLAY_CHANGED, Pane, WORKER_SLICE_MS, type PaneInspection } from './scene';
+import { BASE_CHANGED, OVERLAY_CHANGED, Pane, WORKER_CREDIT_MS, WORKER_SHARE, type PaneInspection } from './scene';
 import { Overlay } from './overlay';
 import { LabelLayer, type Box, type LabelRequest, type PlacedLabel } from './labels';
 import { activeWindow, drawChart, drawScale, drawTimeline, formatTime, formatValue, timelineTime, type ChartDrawn, type ScaleDrawn, type TimelineDrawn } from './charts';
@@ -613,14 +613,17 @@ async function main(): Promise<void> {
     lastMs = now;
     let ready = playing;
     let rate = Infinity;
+    let credit = Infinity;
     for (const p of panes) {
-      ready &&= !!p.layout && p.pending === 0 && !p.frame?.done && now >= p.restUntil;
+      p.workerCredit = Math.min(WORKER_CREDIT_MS, p.workerCredit + dt * WORKER_SHARE);
+      ready &&= !!p.layout && p.pending === 0 && !p.frame?.done && p.workerCredit > 0;
       rate = Math.min(rate, p.ticksPerMs);
+      credit = Math.min(credit, p.workerCredit);
     }
     if (ready) {
       // Speed ×s: s simulated seconds per wall-clock second, in whole ticks.
       budget += (dt * 1e6 * effectiveSpeed(now)) / panes[0].layout!.tickNs;
-      budget = Math.min(budget, rate > 0 ? Math.max(1, rate * WORKER_SLICE_MS) : 8);
+      budget = Math.min(budget, rate > 0 ? Math.max(1, rate * credit) : 8);
       const ticks = Math.floor(budget);
       if (ticks > 0) {
         budget -= ticks;

@@ -6,10 +6,10 @@
 // a few dozen labels; the base changes seldom.
 //
 // Why one opaque 2D canvas: where WebGL runs in software and the browser composites in
-// software (headless Chromium with SwiftShader), every layer the page presents is drawn
-// again by the display compositor on every frame, and a WebGL canvas costs it several
-// times a 2D canvas of the same size (measured: about 5 ms against under 1 ms for
-// 1240×936 pixels); a transparent layer above it adds a blended full-canvas pass. So the
+// software (headless Chromium with SwiftShader), the display compositor draws the
+// page's layers again on every frame: a WebGL canvas with a transparent canvas blended
+// over it cost it 5–6 ms of CPU per frame at 1240×936 pixels, one opaque 2D canvas
+// 0.1–0.4 ms (Chrome traces of `npm run bench:view`, DirectRenderer::DrawRenderPass). So the
 // base's pixels are copied once, when WebGL rendered them (`setBase`, a read-back from
 // the GPU process), into a cached bitmap; a frame in which only the overlay changed puts
 // back the cached pixels under what it drew last and draws the overlay anew, all in the

@@ -14,10 +14,11 @@
 // The static, paths and per-frame batches form the pane's base (`base`), which changes
 // only when a frame from the worker changes a colour or a size, a tile glides or a
 // migration starts or ends; the overlay (`world`) changes on every animation frame while
-// tiles travel. The page draws the two on separate canvases, so that a frame in which
-// only tiles travelled does not rasterize the 10,000 tiles under them again. The
-// overlay's rectangles are kept in a batch like the others, but the page draws them on
-// a 2D canvas (tools/view/overlay.ts); `world` only carries the pane's offset.
+// tiles travel. The page renders the base with WebGL only when it changed and draws the
+// overlay over a copy of its pixels, so that a frame in which only tiles travelled does
+// not rasterize the 10,000 tiles under them again. The overlay's rectangles are kept in
+// a batch like the others, but the page draws them with a 2D context
+// (tools/view/overlay.ts); `world` only carries the pane's offset.
 //
 // On a software rasterizer every rectangle and every pixel drawn costs CPU time, so the
 // scene keeps both down: hosts are outlines, overlapping paths are merged, travelling
@@ -116,18 +117,20 @@ export interface PaneInspection {
 }
 
 /**
- * The share of wall-clock time the simulation worker may step: after a frame that took
- * it s ms to step and build, the pane asks for the next one no sooner than
- * s × (1 / WORKER_SHARE − 1) ms later, and asks at most once per animation frame. On a
- * machine of two cores the worker would otherwise step without pause at high speeds
- * (a tick of 10,000 VMs takes a few ms), and the page's main thread, its compositor
- * and the browser's would wait for a core; when the speed set asks for more, the
- * simulation runs slower than that speed, which the page shows (its clock is the
+ * The share of wall-clock time the simulation worker may step. Each pane holds a credit
+ * of the worker's time: it grows by WORKER_SHARE of every animation frame's interval, up
+ * to WORKER_CREDIT_MS, a request asks for as many ticks as the credit buys at the
+ * worker's measured rate (one at least), the time the worker took to step and build the
+ * frame is taken off it when the frame arrives, and no request goes out while it is not
+ * positive. On a machine of two cores the worker would otherwise step without pause at
+ * high speeds (a tick of 10,000 VMs takes a few ms), and the page's main thread, its
+ * compositor and the browser's would wait for a core; when the speed set asks for more,
+ * the simulation runs slower than that speed, which the page shows (its clock is the
  * simulation's).
  */
 export const WORKER_SHARE = 0.5;
-/** About what one request asks of the worker's time: its share of a frame at 60 fps. */
-export const WORKER_SLICE_MS = (WORKER_SHARE * 1000) / 60;
+/** The most credit a pane keeps: about two frames' share at 60 fps, so that a pause is not followed by a burst. */
+export const WORKER_CREDIT_MS = (2 * WORKER_SHARE * 1000) / 60;
 
 /** What `Pane.update` says changed: the base layer, the overlay, or both. */
 export const BASE_CHANGED = 1;
@@ -190,8 +193,8 @@ export class Pane {
   pending = 0;
   /** Ticks the worker steps per ms of its time, measured; caps how much one request asks for. */
   ticksPerMs = 0;
-  /** When (performance.now()) the worker may be asked to step again: see WORKER_SHARE. */
-  restUntil = 0;
+  /** The worker's time (ms) this pane may still ask for: see WORKER_SHARE. */
+  workerCredit = 0;
 
   constructor(
     readonly title: string,
@@ -227,7 +230,7 @@ export class Pane {
     this.workerCost.ticks += f.ticksRun;
     this.workerCost.stepMs += f.stepMs;
     this.workerCost.buildMs += f.buildMs;
-    this.restUntil = performance.now() + (f.stepMs + f.buildMs) * (1 / WORKER_SHARE - 1);
+    this.workerCredit -= f.stepMs + f.buildMs;
     if (f.stepMs > 1 && f.ticksRun > 0) {
       const rate = f.ticksRun / f.stepMs;
       this.ticksPerMs = this.ticksPerMs ? this.ticksPerMs * 0.7 + rate * 0.3 : rate;
