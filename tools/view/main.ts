@@ -13,8 +13,8 @@
 //
 // Rendering is decoupled from simulation: each animation frame asks the workers for as
 // many ticks as the speed calls for (capped by the worker's time the pane may still ask
-// for, which keeps the worker's share of the CPU bounded: tools/view/scene.ts,
-// WORKER_SHARE), applies whatever frame has arrived, and draws only when
+// for, which keeps the worker's share of the CPU bounded: tools/view/worker-credit.ts),
+// applies whatever frame has arrived, and draws only when
 // something visible changed. The HUD, charts and timeline refresh a few times a second,
 // not on every frame. `window.virtlabView` lets the tests and the benchmark read what
 // the page shows and how long frames take; it changes nothing.
@@ -22,7 +22,8 @@
 import { Application, Container } from 'pixi.js';
 import { MigPhase, NIC_STRIDE, NicField, type FromWorker, type Mark, type Metric, type Scale } from './protocol';
 import { COLOR_BACKGROUND } from './palette';
-import { BASE_CHANGED, OVERLAY_CHANGED, Pane, WORKER_CREDIT_MS, WORKER_SHARE, type PaneInspection } from './scene';
+import { BASE_CHANGED, OVERLAY_CHANGED, Pane, type PaneInspection } from './scene';
+import { WorkerCredit } from './worker-credit';
 import { Overlay } from './overlay';
 import { LabelLayer, type Box, type LabelRequest, type PlacedLabel } from './labels';
 import { activeWindow, drawChart, drawScale, drawTimeline, formatTime, formatValue, timelineTime, type ChartDrawn, type ScaleDrawn, type TimelineDrawn } from './charts';
@@ -615,15 +616,15 @@ async function main(): Promise<void> {
     let rate = Infinity;
     let credit = Infinity;
     for (const p of panes) {
-      p.workerCredit = Math.min(WORKER_CREDIT_MS, p.workerCredit + dt * WORKER_SHARE);
-      ready &&= !!p.layout && p.pending === 0 && !p.frame?.done && p.workerCredit > 0;
+      p.credit.grow(dt);
+      ready &&= !!p.layout && p.pending === 0 && !p.frame?.done && p.credit.open;
       rate = Math.min(rate, p.ticksPerMs);
-      credit = Math.min(credit, p.workerCredit);
+      credit = Math.min(credit, p.credit.ms);
     }
     if (ready) {
       // Speed ×s: s simulated seconds per wall-clock second, in whole ticks.
       budget += (dt * 1e6 * effectiveSpeed(now)) / panes[0].layout!.tickNs;
-      budget = Math.min(budget, rate > 0 ? Math.max(1, rate * credit) : 8);
+      budget = Math.min(budget, WorkerCredit.cap(rate, credit));
       const ticks = Math.floor(budget);
       if (ticks > 0) {
         budget -= ticks;

@@ -35,6 +35,7 @@ import { Container } from 'pixi.js';
 import { LinkKind, Mig, MIG_MAX_LINKS, MigPhase, MIGRATION_STRIDE, transferables, type Frame, type FromWorker, type Layout, type MethodSwitch, type ToWorker } from './protocol';
 import { CORE_H, CORE_Y, HOST_H, HOST_W, MARGIN, Route, SceneLayout, TILE, TOR_TOP, TOR_W, type Rect } from './layout';
 import type { LabelRequest } from './labels';
+import { WorkerCredit } from './worker-credit';
 import { QuadBatch, rgba } from './quad-batch';
 import { COLOR_HOST_BORDER, COLOR_IDLE_LINK, COLOR_MARKER, COLOR_MIGRATING_VM, COLOR_PATH, COLOR_PROGRESS_BG, COLOR_SWITCH, COLOR_TRAVEL, heat } from './palette';
 
@@ -116,22 +117,6 @@ export interface PaneInspection {
   readonly settled: boolean;
 }
 
-/**
- * The share of wall-clock time the simulation worker may step. Each pane holds a credit
- * of the worker's time: it grows by WORKER_SHARE of every animation frame's interval, up
- * to WORKER_CREDIT_MS, a request asks for as many ticks as the credit buys at the
- * worker's measured rate (one at least), the time the worker took to step and build the
- * frame is taken off it when the frame arrives, and no request goes out while it is not
- * positive. On a machine of two cores the worker would otherwise step without pause at
- * high speeds (a tick of 10,000 VMs takes a few ms), and the page's main thread, its
- * compositor and the browser's would wait for a core; when the speed set asks for more,
- * the simulation runs slower than that speed, which the page shows (its clock is the
- * simulation's).
- */
-export const WORKER_SHARE = 0.5;
-/** The most credit a pane keeps: about two frames' share at 60 fps, so that a pause is not followed by a burst. */
-export const WORKER_CREDIT_MS = (2 * WORKER_SHARE * 1000) / 60;
-
 /** What `Pane.update` says changed: the base layer, the overlay, or both. */
 export const BASE_CHANGED = 1;
 export const OVERLAY_CHANGED = 2;
@@ -193,8 +178,8 @@ export class Pane {
   pending = 0;
   /** Ticks the worker steps per ms of its time, measured; caps how much one request asks for. */
   ticksPerMs = 0;
-  /** The worker's time (ms) this pane may still ask for: see WORKER_SHARE. */
-  workerCredit = 0;
+  /** The worker's time this pane may still ask for (tools/view/worker-credit.ts). */
+  readonly credit = new WorkerCredit();
 
   constructor(
     readonly title: string,
@@ -230,7 +215,7 @@ export class Pane {
     this.workerCost.ticks += f.ticksRun;
     this.workerCost.stepMs += f.stepMs;
     this.workerCost.buildMs += f.buildMs;
-    this.workerCredit -= f.stepMs + f.buildMs;
+    this.credit.spend(f.stepMs + f.buildMs);
     if (f.stepMs > 1 && f.ticksRun > 0) {
       const rate = f.ticksRun / f.stepMs;
       this.ticksPerMs = this.ticksPerMs ? this.ticksPerMs * 0.7 + rate * 0.3 : rate;
