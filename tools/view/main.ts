@@ -12,8 +12,9 @@
 // page only reads the simulation's state.
 //
 // Rendering is decoupled from simulation: each animation frame asks the workers for as
-// many ticks as the speed calls for (capped by what they step in about 40 ms, so the
-// answer comes back quickly), applies whatever frame has arrived, and draws only when
+// many ticks as the speed calls for (capped by the worker's time the pane may still ask
+// for, which keeps the worker's share of the CPU bounded: tools/view/worker-credit.ts),
+// applies whatever frame has arrived, and draws only when
 // something visible changed. The HUD, charts and timeline refresh a few times a second,
 // not on every frame. `window.virtlabView` lets the tests and the benchmark read what
 // the page shows and how long frames take; it changes nothing.
@@ -22,6 +23,7 @@ import { Application, Container } from 'pixi.js';
 import { MigPhase, NIC_STRIDE, NicField, type FromWorker, type Mark, type Metric, type Scale } from './protocol';
 import { COLOR_BACKGROUND } from './palette';
 import { BASE_CHANGED, OVERLAY_CHANGED, Pane, type PaneInspection } from './scene';
+import { WorkerCredit } from './worker-credit';
 import { Overlay } from './overlay';
 import { LabelLayer, type Box, type LabelRequest, type PlacedLabel } from './labels';
 import { activeWindow, drawChart, drawScale, drawTimeline, formatTime, formatValue, timelineTime, type ChartDrawn, type ScaleDrawn, type TimelineDrawn } from './charts';
@@ -118,16 +120,18 @@ async function main(): Promise<void> {
     return;
   }
   if (info.report) (document.getElementById('report') as HTMLAnchorElement).href = info.report;
-  // Two layers, each a canvas of its own: the base (switches, hosts, links, VM tiles and
-  // the labels that move only with the view), opaque, drawn with WebGL only when one of
-  // them changed, and above it, transparent, what moves (travelling tiles, markers) and
-  // the labels of transfers and decisions, drawn on a 2D canvas (tools/view/overlay.ts).
-  // While migrations are in flight the overlay changes on every frame and the base
-  // seldom does; one canvas would rasterize the 10,000 tiles again for every step of a
-  // travelling tile, and a software rasterizer spends most of a frame on them. The
-  // browser's compositor lays the two canvases over each other.
+  // Two layers: the base (switches, hosts, links, VM tiles and the labels that move
+  // only with the view), rendered with WebGL only when one of them changed, and above
+  // it what moves (travelling tiles, markers) and the labels of transfers and
+  // decisions, drawn with a 2D context (tools/view/overlay.ts). While migrations are in
+  // flight the overlay changes on every frame and the base seldom does; one WebGL scene
+  // would rasterize the 10,000 tiles again for every step of a travelling tile, and a
+  // software rasterizer spends most of a frame on them. The page presents one opaque 2D
+  // canvas: the base's pixels, copied from the WebGL canvas (kept off the page) when
+  // they change, with the overlay drawn over them, so that the browser's compositor
+  // blends no layer and copies no WebGL canvas on every frame.
   const app = new Application();
-  const overlay = new Overlay();
+  const overlay = new Overlay(COLOR_BACKGROUND);
   // No multisampling: the scene is axis-aligned rectangles, and MSAA triples the cost of
   // every pixel on a software rasterizer. High-DPI screens get at most twice the pixels.
   const options = { resizeTo: stage, antialias: false, preference: 'webgl', autoStart: false, resolution: Math.min(2, window.devicePixelRatio || 1), autoDensity: true } as const;
@@ -136,7 +140,7 @@ async function main(): Promise<void> {
   app.ticker.stop();
   if (software && app.renderer.resolution !== 1) app.renderer.resize(app.screen.width, app.screen.height, 1);
   overlay.resize(app.screen.width, app.screen.height, app.renderer.resolution);
-  stage.append(app.canvas, overlay.canvas);
+  stage.append(overlay.canvas);
   // The scene zooms and pans; labels stay at their size, above it. `scene` holds the
   // view's translation and zoom (the overlay is drawn through them); the base layer's scene follows it.
   const scene = new Container();
@@ -610,14 +614,17 @@ async function main(): Promise<void> {
     lastMs = now;
     let ready = playing;
     let rate = Infinity;
+    let credit = Infinity;
     for (const p of panes) {
-      ready &&= !!p.layout && p.pending === 0 && !p.frame?.done;
+      p.credit.grow(dt);
+      ready &&= !!p.layout && p.pending === 0 && !p.frame?.done && p.credit.open;
       rate = Math.min(rate, p.ticksPerMs);
+      credit = Math.min(credit, p.credit.ms);
     }
     if (ready) {
       // Speed ×s: s simulated seconds per wall-clock second, in whole ticks.
       budget += (dt * 1e6 * effectiveSpeed(now)) / panes[0].layout!.tickNs;
-      budget = Math.min(budget, rate > 0 ? Math.max(1, rate * 40) : 8);
+      budget = Math.min(budget, WorkerCredit.cap(rate, credit));
       const ticks = Math.floor(budget);
       if (ticks > 0) {
         budget -= ticks;
@@ -686,18 +693,19 @@ async function main(): Promise<void> {
         baseScene.position.copyFrom(scene.position);
         baseScene.scale.copyFrom(scene.scale);
         app.render();
+        overlay.setBase(app.canvas);
         drew |= BASE_CHANGED;
       }
-      if (changed & OVERLAY_CHANGED || labelsMoved) {
-        overlay.draw(
-          panes.map((p) => ({ batch: p.overlay, offsetX: p.world.x, offsetY: p.world.y })),
-          scene.x,
-          scene.y,
-          k,
-          labelLayer.moving,
-        );
-        drew |= OVERLAY_CHANGED;
-      }
+      // A new base is presented with the overlay drawn over it again; an overlay that
+      // covers the same pixels as before presents nothing new.
+      const presented = overlay.draw(
+        panes.map((p) => ({ batch: p.overlay, offsetX: p.world.x, offsetY: p.world.y })),
+        scene.x,
+        scene.y,
+        k,
+        labelLayer.moving,
+      );
+      if (presented && (changed & OVERLAY_CHANGED || labelsMoved)) drew |= OVERLAY_CHANGED;
     }
     tPanels = performance.now();
     if (!changed) tRender = tPanels;

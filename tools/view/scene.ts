@@ -14,10 +14,11 @@
 // The static, paths and per-frame batches form the pane's base (`base`), which changes
 // only when a frame from the worker changes a colour or a size, a tile glides or a
 // migration starts or ends; the overlay (`world`) changes on every animation frame while
-// tiles travel. The page draws the two on separate canvases, so that a frame in which
-// only tiles travelled does not rasterize the 10,000 tiles under them again. The
-// overlay's rectangles are kept in a batch like the others, but the page draws them on
-// a 2D canvas (tools/view/overlay.ts); `world` only carries the pane's offset.
+// tiles travel. The page renders the base with WebGL only when it changed and draws the
+// overlay over a copy of its pixels, so that a frame in which only tiles travelled does
+// not rasterize the 10,000 tiles under them again. The overlay's rectangles are kept in
+// a batch like the others, but the page draws them with a 2D context
+// (tools/view/overlay.ts); `world` only carries the pane's offset.
 //
 // On a software rasterizer every rectangle and every pixel drawn costs CPU time, so the
 // scene keeps both down: hosts are outlines, overlapping paths are merged, travelling
@@ -34,6 +35,7 @@ import { Container } from 'pixi.js';
 import { LinkKind, Mig, MIG_MAX_LINKS, MigPhase, MIGRATION_STRIDE, transferables, type Frame, type FromWorker, type Layout, type MethodSwitch, type ToWorker } from './protocol';
 import { CORE_H, CORE_Y, HOST_H, HOST_W, MARGIN, Route, SceneLayout, TILE, TOR_TOP, TOR_W, type Rect } from './layout';
 import type { LabelRequest } from './labels';
+import { WorkerCredit } from './worker-credit';
 import { QuadBatch, rgba } from './quad-batch';
 import { COLOR_HOST_BORDER, COLOR_IDLE_LINK, COLOR_MARKER, COLOR_MIGRATING_VM, COLOR_PATH, COLOR_PROGRESS_BG, COLOR_SWITCH, COLOR_TRAVEL, heat } from './palette';
 
@@ -176,6 +178,8 @@ export class Pane {
   pending = 0;
   /** Ticks the worker steps per ms of its time, measured; caps how much one request asks for. */
   ticksPerMs = 0;
+  /** The worker's time this pane may still ask for (tools/view/worker-credit.ts). */
+  readonly credit = new WorkerCredit();
 
   constructor(
     readonly title: string,
@@ -211,6 +215,7 @@ export class Pane {
     this.workerCost.ticks += f.ticksRun;
     this.workerCost.stepMs += f.stepMs;
     this.workerCost.buildMs += f.buildMs;
+    this.credit.spend(f.stepMs + f.buildMs);
     if (f.stepMs > 1 && f.ticksRun > 0) {
       const rate = f.ticksRun / f.stepMs;
       this.ticksPerMs = this.ticksPerMs ? this.ticksPerMs * 0.7 + rate * 0.3 : rate;

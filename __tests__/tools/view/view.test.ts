@@ -142,6 +142,11 @@ describeBrowser('the visualizer', () => {
     const b = await page.screenshot({ path: path.join(ARTIFACTS, 'demo-2.png') });
     expect(Buffer.compare(a, b)).not.toBe(0);
     expect(await page.textContent('#hud')).toMatch(/placement\.worst-fit/);
+    // The scene is presented as one opaque 2D canvas, the WebGL base's pixels copied into
+    // it: a software compositor gets one layer with nothing blended over it.
+    // Mutation that must break it: the WebGL canvas appended to the stage again, or the
+    // presented canvas made transparent (its context without `alpha: false`).
+    expect(await page.evaluate(`[...document.querySelectorAll('#stage canvas')].map((c) => c.getContext('2d')?.getContextAttributes().alpha ?? 'not 2D')`)).toEqual([false]);
   });
 
   it('shows a migration', async () => {
@@ -174,6 +179,8 @@ describeBrowser('the visualizer', () => {
     expect(clipped).toEqual([]);
   });
 
+  // Mutation that must break it: the base's pixels not copied into the presented canvas
+  // (main.ts without `overlay.setBase(app.canvas)`): the links are then background.
   it('draws every host’s link to its rack switch', async () => {
     const page = await open('scenarios/demo.scenario.yaml');
     await page.waitForFunction(() => /dc\.vms\.running: [1-9]/.test(document.querySelector('#hud')?.textContent ?? ''));
