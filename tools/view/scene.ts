@@ -739,10 +739,13 @@ export class Pane {
     }
     const labelled = this.groups.length <= MAX_GROUP_LABELS ? this.groups : [...this.groups].sort((a, b) => Number(b.open) - Number(a.open) || b.members.length - a.members.length).slice(0, MAX_GROUP_LABELS);
     for (const gr of labelled) {
-      out.push({ text: gr.label, x: gr.x + TILE + 2, y: gr.y + TILE / 2, size: 10, tint: COLOR_TRAVEL, priority: 3, sides: gr.open ? ['above'] : ['right', 'below', 'above', 'below-left', 'above-left', 'left'], kind: 'transfer', avoid: !gr.open });
+      // The group under the pointer is what the user is reading: its labels are placed
+      // before everything but the title, so other groups' and markers' labels give way.
+      const priority = gr.open ? 0.5 : 3;
+      out.push({ text: gr.label, x: gr.x + TILE + 2, y: gr.y + TILE / 2, size: 10, tint: COLOR_TRAVEL, priority, sides: gr.open ? ['above'] : ['right', 'below', 'above', 'below-left', 'above-left', 'left'], kind: 'transfer', avoid: !gr.open });
       if (!gr.open) continue;
       gr.members.forEach((t, i) =>
-        out.push({ text: `${l.vmNames[t.vm]} ${t.text}`, x: gr.x + 2 * TILE + 10, y: gr.y + i * ROW + TILE / 2, size: 10, tint: COLOR_TRAVEL, priority: 3, sides: ['right'], kind: 'member' }),
+        out.push({ text: `${l.vmNames[t.vm]} ${t.text}`, x: gr.x + 2 * TILE + 10, y: gr.y + i * ROW + TILE / 2, size: 10, tint: COLOR_TRAVEL, priority, sides: ['right'], kind: 'member' }),
       );
     }
     if (HOST_W * k < HOST_LABEL_PX) return;
