@@ -90,6 +90,8 @@ const enum Fused {
   /** addi then a conditional branch; then the same with addiw (loop counters and their test). */
   ADDI_BRANCH = Op.COUNT,
   ADDIW_BRANCH,
+  /** Not an instruction: ends a block that does not end in a jump; its pc word is where to go on. */
+  BLOCK_END,
   END,
 }
 
@@ -147,13 +149,24 @@ export class Hart {
   }
 }
 
-/** Decoded instructions of one 4 KiB page, one slot per halfword. */
+/**
+ * Decoded instructions of one 4 KiB page, one slot per halfword, and the blocks built
+ * from them (see Interpreter.buildBlock).
+ */
 class PageCode {
+  /** Per slot, the word the run loop dispatches on: op | 2·rd << 8 | 2·rs1 << 15 | 2·rs2 << 21 | compressed << 27. */
+  readonly w = new Int32Array(2048);
   /**
-   * What the hot loop reads, two words per slot, side by side so one read brings both:
-   * op | 2·rd << 8 | 2·rs1 << 15 | 2·rs2 << 21 | compressed << 27, then the immediate.
+   * Blocks, each an instruction count then three words per dispatch (the word above, the
+   * immediate, the instruction's pc), read in a straight line by the run loop. Index 0
+   * is unused, so that 0 in the maps below means "not built".
    */
-  readonly hot = new Int32Array(4096);
+  arena = new Int32Array(1024);
+  top = 1;
+  /** Per slot, the block that starts there and runs to its end (up to BLOCK_MAX instructions). */
+  readonly blockAt = new Int32Array(2048);
+  /** Per slot, the block of that one instruction: what runs when the budget ends before the block. */
+  readonly stepAt = new Int32Array(2048);
   readonly op = new Uint8Array(2048);
   readonly rd = new Uint8Array(2048);
   readonly rs1 = new Uint8Array(2048);
@@ -168,8 +181,7 @@ class PageCode {
 /** Stores a decoded instruction in its page slot, in the form the run loop reads. */
 function fillSlot(code: PageCode, slot: number, d: Decoded, raw: number): void {
   const rdx = d.rd === 0 && writesIntRd(d.op) ? 32 : d.rd;
-  code.hot[2 * slot] = d.op | (rdx << 9) | (d.rs1 << 16) | (d.rs2 << 22) | (d.len === 2 ? 1 << 27 : 0);
-  code.hot[2 * slot + 1] = d.imm;
+  code.w[slot] = d.op | (rdx << 9) | (d.rs1 << 16) | (d.rs2 << 22) | (d.len === 2 ? 1 << 27 : 0);
   code.op[slot] = d.op;
   code.rd[slot] = rdx;
   code.rs1[slot] = d.rs1;
@@ -227,6 +239,10 @@ const TWO32 = 4294967296;
  * in guest memory), and its page lies past the largest guest memory.
  */
 const FAR_PC = -0x40000000;
+/** The most instructions in a block: the fewer, the sooner the last ones of a budget run as whole blocks. */
+const BLOCK_MAX = 32;
+/** A page's block arena grows up to this many words, then starts again. */
+const ARENA_MAX = 1 << 16;
 
 export class Interpreter {
   private readonly pagesCode = new Map<number, PageCode>();
@@ -381,17 +397,21 @@ export class Interpreter {
     try {
       const code = this.pageFor(pc >>> PAGE_SHIFT, pc);
       const slot = (pc & 4095) >>> 1;
+      // Blocks built from the slots of the previous step would run its operands again.
+      code.blockAt.fill(0);
+      code.stepAt.fill(0);
+      code.top = 1;
       if (op < Op.COUNT) fillSlot(code, slot, d, 0);
       else {
-        // A fused pair: its first instruction, then a branch of each kind across the passes.
-        d.op = op === Fused.ADDI_BRANCH ? Op.ADDI : Op.ADDIW;
+        // A fused pair: its first instruction, then a branch of each kind across the passes
+        // (BLOCK_END ends every block of one instruction that is not a jump).
+        d.op = op === Fused.ADDIW_BRANCH ? Op.ADDIW : Op.ADDI;
         fillSlot(code, slot, d, 0);
-        code.hot[2 * slot] = (code.hot[2 * slot] & ~255) | op;
         d.op = Op.BEQ + (p % 6);
         fillSlot(code, slot + d.len / 2, d, 0);
       }
       this.hart.pc = pc;
-      // Pairs run whole in half the passes, and stop between their two instructions in the others.
+      // Pairs run whole (fused) in half the passes, and one instruction at a time in the others.
       this.run(op < Op.COUNT ? 1 : 1 + ((p >> 1) & 1));
     } catch {
       // A fault the run loop does not catch (none is expected) changes nothing here.
@@ -411,8 +431,7 @@ export class Interpreter {
         this.decodedPages++;
       }
     }
-    const len = this.decodeBytes(code, slot, pc);
-    if (Interpreter.fuse) this.fuseAt(code, slot, pc, pc + len);
+    this.decodeBytes(code, slot, pc);
   }
 
   /** Decodes the instruction whose bytes start at pc into `slot`; returns its length. */
@@ -432,30 +451,80 @@ export class Interpreter {
     return d.len;
   }
 
-  /** Fuses pairs at decode time (a switch for the tests, which compare both ways). */
+  /** Fuses pairs when building blocks (a switch for the tests, which compare both ways). */
   static fuse = true;
 
   /**
-   * Makes the instruction at `pc` (in `slot`) and the one after it, at `pcB`, one
-   * dispatch when they form a frequent pair. Only when both lie wholly on one page: a
-   * write to the second then drops the first's decoding too. The first never faults or
-   * stores.
+   * Builds the block that starts at pc (in `slot`) and returns its index in the page's
+   * arena: the instructions up to the first jump, branch or ecall, at most BLOCK_MAX of
+   * them, all on this page (an instruction that crosses into the next page ends the block
+   * before it unless it comes first, when decodeAt has checked that page). A block that
+   * does not end in a jump gets a BLOCK_END. `one` builds the block of the first
+   * instruction alone. Pairs are fused only in whole blocks, which run only when they
+   * fit in the budget, so a budget never ends between the two halves of a pair. Every
+   * instruction is decoded before it runs, so code written meanwhile drops the page,
+   * blocks with it.
    */
-  private fuseAt(code: PageCode, slot: number, pc: number, pcB: number): void {
-    const opA = code.op[slot];
-    if (opA !== Op.ADDI && opA !== Op.ADDIW) return;
-    if (pcB >>> PAGE_SHIFT !== pc >>> PAGE_SHIFT) return;
-    const offB = pcB & 4095;
-    const slotB = offB >>> 1;
-    if (code.op[slotB] === 0) {
-      if ((this.mem.u8[pcB] & 3) === 3 && offB === 4094) return;
-      this.decodeBytes(code, slotB, pcB);
+  private buildBlock(code: PageCode, slot: number, pc: number, one: boolean): number {
+    if (code.op[slot] === 0) this.decodeAt(code, slot, pc);
+    if (code.top + 3 * (BLOCK_MAX + 2) > code.arena.length) {
+      if (code.arena.length >= ARENA_MAX) {
+        // A page whose code is entered at very many places: start its blocks afresh.
+        code.blockAt.fill(0);
+        code.stepAt.fill(0);
+        code.top = 1;
+      } else {
+        const grown = new Int32Array(code.arena.length * 2);
+        grown.set(code.arena);
+        code.arena = grown;
+      }
     }
-    const pair = fusedPair(opA, code.op[slotB]);
-    if (pair !== 0) {
-      code.hot[2 * slot] = (code.hot[2 * slot] & ~255) | pair;
-      this.fusedPairs++;
+    const a = code.arena;
+    const e = code.top;
+    const pageEnd = (pc | 4095) + 1;
+    let k = e + 1;
+    let count = 0;
+    let p = pc;
+    let s = slot;
+    for (;;) {
+      const w = code.w[s];
+      const op = w & 255;
+      const next = p + code.len[s];
+      a[k] = w;
+      a[k + 1] = code.imm[s];
+      a[k + 2] = p;
+      k += 3;
+      count++;
+      if (op === Op.JAL || op === Op.JALR || (op >= Op.BEQ && op <= Op.BGEU) || op === Op.ECALL) break;
+      const sn = (next & 4095) >>> 1;
+      const crosses = next >= pageEnd || ((next & 4095) === 4094 && (code.op[sn] !== 0 ? code.len[sn] === 4 : (this.mem.u8[next] & 3) === 3));
+      if (one || count >= BLOCK_MAX || crosses) {
+        a[k] = Fused.BLOCK_END;
+        a[k + 1] = 0;
+        a[k + 2] = next;
+        k += 3;
+        break;
+      }
+      if (code.op[sn] === 0) this.decodeBytes(code, sn, next);
+      const pair = Interpreter.fuse ? fusedPair(op, code.op[sn]) : 0;
+      if (pair !== 0) {
+        a[k - 3] = (w & ~255) | pair;
+        a[k] = code.w[sn];
+        a[k + 1] = code.imm[sn];
+        a[k + 2] = next;
+        k += 3;
+        count++;
+        this.fusedPairs++;
+        break;
+      }
+      p = next;
+      s = sn;
     }
+    a[e] = count;
+    code.top = k;
+    if (one) code.stepAt[slot] = e;
+    else code.blockAt[slot] = e;
+    return e;
   }
 
   /** The raw bits of the instruction at pc (for reports), or undefined. */
@@ -478,66 +547,84 @@ export class Interpreter {
     let n = 0;
     let page = -1;
     let code: PageCode | undefined;
-    let hot = NO_CODE;
     let slot = 0;
     let epoch = this.epoch;
     const hook = this.accessHook;
+    // The block being run, and the index of the dispatch after the current one; `inside`
+    // tells a fault in the block (its pc is that dispatch's) from one in finding the next.
+    let arena = NO_CODE;
+    let i = 0;
+    let inside = false;
     try {
       while (n < budget) {
         const pg = pc >>> PAGE_SHIFT;
         if (pg !== page || code === undefined) {
           code = this.pageFor(pg, pc);
-          hot = code.hot;
           page = pg;
         }
         slot = (pc & 4095) >>> 1;
-        const k = pc & 4094;
-        let w = hot[k];
-        if (w === 0) {
-          this.decodeAt(code, slot, pc);
-          w = hot[k];
+        // A whole block runs only when it fits in the budget; otherwise one instruction
+        // does, so that the run stops at exactly the budget.
+        let e = code.blockAt[slot];
+        if (e === 0) e = this.buildBlock(code, slot, pc, false);
+        arena = code.arena;
+        if (arena[e] > budget - n) {
+          e = code.stepAt[slot];
+          if (e === 0) e = this.buildBlock(code, slot, pc, true);
+          arena = code.arena;
         }
-        const op = w & 255;
-        const rd = (w >>> 8) & 127;
-        const r1 = (w >>> 15) & 63;
-        const r2 = (w >>> 21) & 63;
-        const imm = hot[k + 1];
-        let next = pc + (w & (1 << 27) ? 2 : 4);
-        n++;
-        switch (op) {
+        i = e + 1;
+        inside = true;
+        block: for (;;) {
+          const w = arena[i];
+          const imm = arena[i + 1];
+          i += 3;
+          const op = w & 255;
+          const rd = (w >>> 8) & 127;
+          const r1 = (w >>> 15) & 63;
+          const r2 = (w >>> 21) & 63;
+          n++;
+          switch (op) {
           case Op.LUI:
             x[rd] = imm;
             x[rd + 1] = imm >> 31;
             break;
           case Op.AUIPC: {
-            const v = pc + imm;
+            const v = arena[i - 1] + imm;
             x[rd] = v | 0;
             x[rd + 1] = Math.floor(v / TWO32) | 0;
             break;
           }
+          // Jumps, branches and ecall end their block: they set pc and leave it.
           case Op.JAL:
-            x[rd] = next;
+            pc = arena[i - 1];
+            x[rd] = pc + (w & (1 << 27) ? 2 : 4);
             x[rd + 1] = 0;
-            next = pc + imm;
-            break;
+            pc = pc + imm;
+            break block;
           case Op.JALR: {
             // Read rs1 before writing rd: they may be the same register.
             const target = x[r1 + 1] * TWO32 + (x[r1] >>> 0) + imm - ((x[r1] + imm) & 1);
-            x[rd] = next;
+            x[rd] = arena[i - 1] + (w & (1 << 27) ? 2 : 4);
             x[rd + 1] = 0;
-            if (target >= 0 && target < limit) next = target | 0;
+            if (target >= 0 && target < limit) pc = target | 0;
             else {
               this.farPc = target;
-              next = FAR_PC;
+              pc = FAR_PC;
             }
-            break;
+            break block;
           }
           case Op.BEQ:
-            if (x[r1] === x[r2] && x[r1 + 1] === x[r2 + 1]) next = pc + imm;
-            break;
+            pc = arena[i - 1] + (x[r1] === x[r2] && x[r1 + 1] === x[r2 + 1] ? imm : w & (1 << 27) ? 2 : 4);
+            break block;
           case Op.BNE:
-            if (x[r1] !== x[r2] || x[r1 + 1] !== x[r2 + 1]) next = pc + imm;
-            break;
+            pc = arena[i - 1] + (x[r1] !== x[r2] || x[r1 + 1] !== x[r2 + 1] ? imm : w & (1 << 27) ? 2 : 4);
+            break block;
+          case Fused.BLOCK_END:
+            n--;
+            pc = arena[i - 1];
+            i -= 3;
+            break block;
           case Fused.ADDI_BRANCH:
           case Fused.ADDIW_BRANCH: {
             if (op === Fused.ADDIW_BRANCH) {
@@ -549,12 +636,10 @@ export class Interpreter {
               x[rd + 1] = (x[r1 + 1] + (imm >> 31) + (lo >>> 0 < x[r1] >>> 0 ? 1 : 0)) | 0;
               x[rd] = lo;
             }
-            // The branch counts as the next instruction: the budget may end between the two.
-            if (n >= budget) break;
-            pc = next;
+            // The branch, the block's last dispatch (a block runs whole, so the budget
+            // cannot end between the two).
             n++;
-            const kb = next & 4094;
-            const wb = hot[kb];
+            const wb = arena[i];
             const b1 = (wb >>> 15) & 63;
             const b2 = (wb >>> 21) & 63;
             const hi1 = x[b1 + 1];
@@ -564,21 +649,21 @@ export class Interpreter {
             if (cond <= Op.BNE) taken = (x[b1] === x[b2] && hi1 === hi2) === (cond === Op.BEQ);
             else if (cond <= Op.BGE) taken = (hi1 < hi2 || (hi1 === hi2 && x[b1] >>> 0 < x[b2] >>> 0)) === (cond === Op.BLT);
             else taken = (hi1 >>> 0 < hi2 >>> 0 || (hi1 === hi2 && x[b1] >>> 0 < x[b2] >>> 0)) === (cond === Op.BLTU);
-            next = taken ? pc + hot[kb + 1] : pc + (wb & (1 << 27) ? 2 : 4);
-            break;
+            pc = arena[i + 2] + (taken ? arena[i + 1] : wb & (1 << 27) ? 2 : 4);
+            break block;
           }
           case Op.BLT:
-            if (x[r1 + 1] < x[r2 + 1] || (x[r1 + 1] === x[r2 + 1] && x[r1] >>> 0 < x[r2] >>> 0)) next = pc + imm;
-            break;
+            pc = arena[i - 1] + (x[r1 + 1] < x[r2 + 1] || (x[r1 + 1] === x[r2 + 1] && x[r1] >>> 0 < x[r2] >>> 0) ? imm : w & (1 << 27) ? 2 : 4);
+            break block;
           case Op.BGE:
-            if (!(x[r1 + 1] < x[r2 + 1] || (x[r1 + 1] === x[r2 + 1] && x[r1] >>> 0 < x[r2] >>> 0))) next = pc + imm;
-            break;
+            pc = arena[i - 1] + (!(x[r1 + 1] < x[r2 + 1] || (x[r1 + 1] === x[r2 + 1] && x[r1] >>> 0 < x[r2] >>> 0)) ? imm : w & (1 << 27) ? 2 : 4);
+            break block;
           case Op.BLTU:
-            if (x[r1 + 1] >>> 0 < x[r2 + 1] >>> 0 || (x[r1 + 1] === x[r2 + 1] && x[r1] >>> 0 < x[r2] >>> 0)) next = pc + imm;
-            break;
+            pc = arena[i - 1] + (x[r1 + 1] >>> 0 < x[r2 + 1] >>> 0 || (x[r1 + 1] === x[r2 + 1] && x[r1] >>> 0 < x[r2] >>> 0) ? imm : w & (1 << 27) ? 2 : 4);
+            break block;
           case Op.BGEU:
-            if (!(x[r1 + 1] >>> 0 < x[r2 + 1] >>> 0 || (x[r1 + 1] === x[r2 + 1] && x[r1] >>> 0 < x[r2] >>> 0))) next = pc + imm;
-            break;
+            pc = arena[i - 1] + (!(x[r1 + 1] >>> 0 < x[r2 + 1] >>> 0 || (x[r1 + 1] === x[r2 + 1] && x[r1] >>> 0 < x[r2] >>> 0)) ? imm : w & (1 << 27) ? 2 : 4);
+            break block;
           // Loads and stores, one case per width: the address must lie in guest memory
           // and its page (and the next, for an access that crosses) must allow the access.
           case Op.LB: {
@@ -634,8 +719,11 @@ export class Interpreter {
             if (hook !== null) hook(a, true);
             u8[a] = x[r2];
             if (pa & PERM_DECODED) {
+              // The rest of this block may be the code just written: go on from the page's new decoding.
               mem.wrote(a, 1);
               code = undefined;
+              pc = arena[i - 1] + (w & (1 << 27) ? 2 : 4);
+              break block;
             }
             break;
           }
@@ -657,6 +745,8 @@ export class Interpreter {
             if ((pa | pb) & PERM_DECODED) {
               mem.wrote(a, size);
               code = undefined;
+              pc = arena[i - 1] + (w & (1 << 27) ? 2 : 4);
+              break block;
             }
             break;
           }
@@ -683,6 +773,8 @@ export class Interpreter {
             if ((pa | pb) & PERM_DECODED) {
               mem.wrote(a, 8);
               code = undefined;
+              pc = arena[i - 1] + (w & (1 << 27) ? 2 : 4);
+              break block;
             }
             break;
           }
@@ -690,9 +782,10 @@ export class Interpreter {
           case Op.FSUB_D:
           case Op.FMUL_D:
           case Op.FDIV_D: {
-            let rm = code.rm[slot];
+            const s = (arena[i - 1] & 4095) >>> 1;
+            let rm = code.rm[s];
             if (rm === 7) rm = h.frm;
-            if (rm > 4) throw new GuestFault(SIGILL, pc, 'invalid rounding mode');
+            if (rm > 4) throw new GuestFault(SIGILL, arena[i - 1], 'invalid rounding mode');
             const f = h.f64;
             const fa = f[r1 >> 1];
             const fb = f[r2 >> 1];
@@ -708,11 +801,12 @@ export class Interpreter {
           case Op.FMSUB_D:
           case Op.FNMSUB_D:
           case Op.FNMADD_D: {
-            let rm = code.rm[slot];
+            const s = (arena[i - 1] & 4095) >>> 1;
+            let rm = code.rm[s];
             if (rm === 7) rm = h.frm;
-            if (rm > 4) throw new GuestFault(SIGILL, pc, 'invalid rounding mode');
+            if (rm > 4) throw new GuestFault(SIGILL, arena[i - 1], 'invalid rounding mode');
             const k = op - Op.FMADD_D;
-            const r3 = code.rs3[slot];
+            const r3 = code.rs3[s];
             const f = h.f64;
             if (isSignalingD(h.fu32, r1) || isSignalingD(h.fu32, r2) || isSignalingD(h.fu32, r3 << 1)) h.flags |= fpNV;
             let fa = f[r1 >> 1];
@@ -876,7 +970,9 @@ export class Interpreter {
             x[rd + 1] = v >> 31;
             break;
           }
-          case Op.ECALL:
+          case Op.ECALL: {
+            pc = arena[i - 1];
+            const next = pc + 4;
             h.pc = pc;
             h.instret += n;
             budget -= n;
@@ -888,19 +984,21 @@ export class Interpreter {
               h.pc = this.ecallResume >= 0 ? this.ecallResume : next;
               return { kind: 'stop' };
             }
+            pc = next;
             if (this.ecallResume >= 0) {
               const resume = this.ecallResume;
-              if (resume < limit) next = resume | 0;
+              if (resume < limit) pc = resume | 0;
               else {
                 this.farPc = resume;
-                next = FAR_PC;
+                pc = FAR_PC;
               }
             }
             // The handler may have changed memory mappings or code.
             u8 = mem.u8;
             dv = mem.dv;
             code = undefined;
-            break;
+            break block;
+          }
           case Op.MUL: {
             // The low 64 bits of the product from 16-bit limbs of the low words (exact in doubles).
             const alo = x[r1];
@@ -924,17 +1022,28 @@ export class Interpreter {
             x[rd + 1] = v >> 31;
             break;
           }
-          default:
-            this.cold(op, rd, r1, r2, code, slot, pc, n);
+          default: {
+            const at = arena[i - 1];
+            this.cold(op, rd, r1, r2, code, (at & 4095) >>> 1, at, n);
             // fence.i, atomics and FP stores may have dropped code: look the page up again.
             if (this.epoch !== epoch) {
               epoch = this.epoch;
               code = undefined;
+              pc = at + (w & (1 << 27) ? 2 : 4);
+              break block;
             }
+          }
+          }
         }
-        pc = next;
+        inside = false;
+        // For a fault in fetching the next instruction, the report names the jump's bits.
+        slot = (arena[i - 1] & 4095) >>> 1;
       }
     } catch (e) {
+      if (inside) {
+        pc = arena[i - 1];
+        slot = (pc & 4095) >>> 1;
+      }
       h.pc = pc === FAR_PC ? this.farPc : pc;
       h.instret += n - 1;
       if (e instanceof GuestFault) return { kind: 'fault', fault: e, raw: code?.raw[slot] };
