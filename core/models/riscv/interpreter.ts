@@ -37,6 +37,18 @@ function storeFault(a: number): GuestFault {
   return new GuestFault(SIGSEGV, a, 'store to an unmapped or read-only address');
 }
 
+/**
+ * The address x[r1] + imm of a load or store whose base is negative or 2 GiB or more, or
+ * whose sum overflows an int32: the run loop computes the others in int32 arithmetic
+ * (guest memory lies below 2 GiB). Faults when the address lies outside guest memory,
+ * with the exact 64-bit address.
+ */
+function outerAddress(x: Int32Array, r1: number, imm: number, limit: number, write: boolean): number {
+  const a = x[r1 + 1] * TWO32 + (x[r1] >>> 0) + imm;
+  if (a >= 0 && a < limit) return a;
+  throw write ? storeFault(a) : loadFault(a);
+}
+
 /** Is FP register pair f[i], f[i+1] (i = 2·reg) a signalling double NaN? */
 function isSignalingD(f: Uint32Array, i: number): boolean {
   const hi = f[i + 1];
@@ -667,8 +679,10 @@ export class Interpreter {
           // Loads and stores, one case per width: the address must lie in guest memory
           // and its page (and the next, for an access that crosses) must allow the access.
           case Op.LB: {
-            const a = x[r1 + 1] * TWO32 + (x[r1] >>> 0) + imm;
-            if (!(a >= 0 && a < limit && perm[a >>> PAGE_SHIFT] & PERM_R)) throw loadFault(a);
+            const b = x[r1];
+            let a = (b + imm) | 0;
+            if ((b | a) < 0 || x[r1 + 1] !== 0) a = outerAddress(x, r1, imm, limit, false) | 0;
+            if (!(a < limit && perm[a >>> PAGE_SHIFT] & PERM_R)) throw loadFault(a);
             if (hook !== null) hook(a, false);
             const v = (u8[a] << 24) >> 24;
             x[rd] = v;
@@ -676,8 +690,10 @@ export class Interpreter {
             break;
           }
           case Op.LBU: {
-            const a = x[r1 + 1] * TWO32 + (x[r1] >>> 0) + imm;
-            if (!(a >= 0 && a < limit && perm[a >>> PAGE_SHIFT] & PERM_R)) throw loadFault(a);
+            const b = x[r1];
+            let a = (b + imm) | 0;
+            if ((b | a) < 0 || x[r1 + 1] !== 0) a = outerAddress(x, r1, imm, limit, false) | 0;
+            if (!(a < limit && perm[a >>> PAGE_SHIFT] & PERM_R)) throw loadFault(a);
             if (hook !== null) hook(a, false);
             x[rd] = u8[a];
             x[rd + 1] = 0;
@@ -685,8 +701,10 @@ export class Interpreter {
           }
           case Op.LH:
           case Op.LHU: {
-            const a = x[r1 + 1] * TWO32 + (x[r1] >>> 0) + imm;
-            if (!(a >= 0 && a <= limit - 2 && perm[a >>> PAGE_SHIFT] & PERM_R && ((a & 4095) < 4095 || perm[(a + 1) >>> PAGE_SHIFT] & PERM_R))) throw loadFault(a);
+            const b = x[r1];
+            let a = (b + imm) | 0;
+            if ((b | a) < 0 || x[r1 + 1] !== 0) a = outerAddress(x, r1, imm, limit, false) | 0;
+            if (!(a <= limit - 2 && perm[a >>> PAGE_SHIFT] & PERM_R && ((a & 4095) < 4095 || perm[(a + 1) >>> PAGE_SHIFT] & PERM_R))) throw loadFault(a);
             if (hook !== null) hook(a, false);
             const v = dv.getInt16(a, true);
             x[rd] = op === Op.LH ? v : v & 0xffff;
@@ -695,8 +713,10 @@ export class Interpreter {
           }
           case Op.LW:
           case Op.LWU: {
-            const a = x[r1 + 1] * TWO32 + (x[r1] >>> 0) + imm;
-            if (!(a >= 0 && a <= limit - 4 && perm[a >>> PAGE_SHIFT] & PERM_R && ((a & 4095) <= 4092 || perm[(a + 3) >>> PAGE_SHIFT] & PERM_R))) throw loadFault(a);
+            const b = x[r1];
+            let a = (b + imm) | 0;
+            if ((b | a) < 0 || x[r1 + 1] !== 0) a = outerAddress(x, r1, imm, limit, false) | 0;
+            if (!(a <= limit - 4 && perm[a >>> PAGE_SHIFT] & PERM_R && ((a & 4095) <= 4092 || perm[(a + 3) >>> PAGE_SHIFT] & PERM_R))) throw loadFault(a);
             if (hook !== null) hook(a, false);
             const v = dv.getInt32(a, true);
             x[rd] = v;
@@ -704,16 +724,20 @@ export class Interpreter {
             break;
           }
           case Op.LD: {
-            const a = x[r1 + 1] * TWO32 + (x[r1] >>> 0) + imm;
-            if (!(a >= 0 && a <= limit - 8 && perm[a >>> PAGE_SHIFT] & PERM_R && ((a & 4095) <= 4088 || perm[(a + 7) >>> PAGE_SHIFT] & PERM_R))) throw loadFault(a);
+            const b = x[r1];
+            let a = (b + imm) | 0;
+            if ((b | a) < 0 || x[r1 + 1] !== 0) a = outerAddress(x, r1, imm, limit, false) | 0;
+            if (!(a <= limit - 8 && perm[a >>> PAGE_SHIFT] & PERM_R && ((a & 4095) <= 4088 || perm[(a + 7) >>> PAGE_SHIFT] & PERM_R))) throw loadFault(a);
             if (hook !== null) hook(a, false);
             x[rd] = dv.getInt32(a, true);
             x[rd + 1] = dv.getInt32(a + 4, true);
             break;
           }
           case Op.SB: {
-            const a = x[r1 + 1] * TWO32 + (x[r1] >>> 0) + imm;
-            if (!(a >= 0 && a < limit)) throw storeFault(a);
+            const b = x[r1];
+            let a = (b + imm) | 0;
+            if ((b | a) < 0 || x[r1 + 1] !== 0) a = outerAddress(x, r1, imm, limit, true) | 0;
+            if (!(a < limit)) throw storeFault(a);
             const pa = perm[a >>> PAGE_SHIFT];
             if (!(pa & PERM_W)) throw storeFault(a);
             if (hook !== null) hook(a, true);
@@ -730,9 +754,11 @@ export class Interpreter {
           case Op.SH:
           case Op.SW:
           case Op.SD: {
-            const a = x[r1 + 1] * TWO32 + (x[r1] >>> 0) + imm;
+            const b = x[r1];
+            let a = (b + imm) | 0;
+            if ((b | a) < 0 || x[r1 + 1] !== 0) a = outerAddress(x, r1, imm, limit, true) | 0;
             const size = op === Op.SD ? 8 : op === Op.SW ? 4 : 2;
-            if (!(a >= 0 && a <= limit - size)) throw storeFault(a);
+            if (!(a <= limit - size)) throw storeFault(a);
             const pa = perm[a >>> PAGE_SHIFT];
             const pb = (a & 4095) <= 4096 - size ? pa : perm[(a + size - 1) >>> PAGE_SHIFT];
             if (!(pa & pb & PERM_W)) throw storeFault(a);
@@ -752,8 +778,10 @@ export class Interpreter {
           }
           // The hottest floating-point operations, inline (the rest go through float()).
           case Op.FLD: {
-            const a = x[r1 + 1] * TWO32 + (x[r1] >>> 0) + imm;
-            if (!(a >= 0 && a <= limit - 8 && perm[a >>> PAGE_SHIFT] & PERM_R && ((a & 4095) <= 4088 || perm[(a + 7) >>> PAGE_SHIFT] & PERM_R))) throw loadFault(a);
+            const b = x[r1];
+            let a = (b + imm) | 0;
+            if ((b | a) < 0 || x[r1 + 1] !== 0) a = outerAddress(x, r1, imm, limit, false) | 0;
+            if (!(a <= limit - 8 && perm[a >>> PAGE_SHIFT] & PERM_R && ((a & 4095) <= 4088 || perm[(a + 7) >>> PAGE_SHIFT] & PERM_R))) throw loadFault(a);
             if (hook !== null) hook(a, false);
             const f = h.fu32;
             const d = rd; // FP destination index ×2 (rd is not remapped for FP registers)
@@ -762,8 +790,10 @@ export class Interpreter {
             break;
           }
           case Op.FSD: {
-            const a = x[r1 + 1] * TWO32 + (x[r1] >>> 0) + imm;
-            if (!(a >= 0 && a <= limit - 8)) throw storeFault(a);
+            const b = x[r1];
+            let a = (b + imm) | 0;
+            if ((b | a) < 0 || x[r1 + 1] !== 0) a = outerAddress(x, r1, imm, limit, true) | 0;
+            if (!(a <= limit - 8)) throw storeFault(a);
             const pa = perm[a >>> PAGE_SHIFT];
             const pb = (a & 4095) <= 4088 ? pa : perm[(a + 7) >>> PAGE_SHIFT];
             if (!(pa & pb & PERM_W)) throw storeFault(a);

@@ -7,6 +7,8 @@
 // inside it (checking the budget only at block entry, without falling back to one
 // instruction at a time).
 import type { ExecutionEngine } from 'virtlab';
+import { Hart, Interpreter } from '../../../../core/models/riscv/interpreter';
+import { GUEST_MEMORY, GuestMemory, PERM_MAPPED, PERM_R, PERM_W, PERM_X } from '../../../../core/models/riscv/memory';
 import { resolveEngine } from '../../../../tools/cli/exec';
 import { randomProgram, runChunks } from '../../../../tools/node/dbt-fuzz';
 import { guestPrograms, runGuestCase } from '../../../../tools/node/guests';
@@ -54,5 +56,48 @@ describe('interpreter blocks', () => {
     // Every stop but the last (the exit) is a budget's end.
     const wrong = stops.slice(0, -1).filter((s, k) => s !== (k + 1) * chunk);
     expect(wrong).toEqual([]);
+  });
+});
+
+// Loads and stores compute addresses below 2 GiB in int32 arithmetic and the others
+// (negative bases, bases of 4 GiB and more, sums past 2 GiB) exactly: a fault names the
+// exact 64-bit address, and a base of -1 plus an offset wraps to a low address that is
+// read. Mutation that must break it (checked): taking the int32 sum without testing the
+// base's high word.
+describe('interpreter load and store addresses', () => {
+  const LD = (imm: number) => (((imm & 0xfff) << 20) | (11 << 15) | (3 << 12) | (10 << 7) | 0x03) >>> 0;
+  const SD = (imm: number) => ((((imm >> 5) & 0x7f) << 25) | (12 << 20) | (11 << 15) | (3 << 12) | ((imm & 31) << 7) | 0x23) >>> 0;
+
+  function run(raw: number, hi: number, lo: number): { fault?: number; a0: [number, number]; stored: number } {
+    const mem = new GuestMemory(GUEST_MEMORY.min);
+    mem.protect(0, 0x1000, PERM_R | PERM_MAPPED);
+    mem.protect(0x1000, 0x1000, PERM_R | PERM_X | PERM_MAPPED);
+    mem.protect(0x2000, 0x1000, PERM_R | PERM_W | PERM_MAPPED);
+    mem.dv.setUint32(0x1000, raw, true);
+    mem.dv.setInt32(0x7f8, 0x11223344, true);
+    mem.dv.setInt32(0x7fc, 0x55667788, true);
+    const hart = new Hart(mem);
+    hart.x[22] = lo;
+    hart.x[23] = hi;
+    hart.x[24] = 0x0badcafe;
+    hart.pc = 0x1000;
+    const stop = new Interpreter(mem, hart, () => true, () => 0).run(1);
+    return { fault: stop.kind === 'fault' ? stop.fault!.address : undefined, a0: [hart.x[20], hart.x[21]], stored: mem.dv.getInt32(0x2008, true) };
+  }
+
+  it.each([
+    ['a negative base', -1, -0x3000, 16, -0x3000 + 16],
+    ['a base just under 2 GiB', 0, 0x7ffffff8, 16, 0x80000008],
+    ['a base of 4 GiB and more', 1, 0x2000, 0, 2 ** 32 + 0x2000],
+    ['a negative sum', -1, -1, -16, -17],
+    ['a base past 2 GiB', 0, -0x1000, 8, 2 ** 32 - 0x1000 + 8],
+  ])('%s: the fault names the exact address', (_name, hi, lo, imm, address) => {
+    expect(run(LD(imm), hi, lo).fault).toBe(address);
+    expect(run(SD(imm), hi, lo).fault).toBe(address);
+  });
+
+  it('a base of -1 plus an offset reads the low address it wraps to; an ordinary base reads and writes', () => {
+    expect(run(LD(2041), -1, -1)).toMatchObject({ fault: undefined, a0: [0x11223344, 0x55667788] });
+    expect(run(SD(8), 0, 0x2000)).toMatchObject({ fault: undefined, stored: 0x0badcafe });
   });
 });
