@@ -4,9 +4,11 @@
 //
 // Speed comes from three choices. Guest registers are pairs of int32 in one
 // Int32Array (x[2r] low word, x[2r+1] high word), so no BigInt on hot paths.
-// Instructions are decoded once into per-page tables (operation number and operands)
-// and dispatched with one switch; a store to a page holding decoded code, a change of
-// its permissions, or fence.i drops the page's tables, so self-modifying code works.
+// Instructions are decoded once into per-page tables (operation number and operands),
+// and the straight-line runs between jumps into blocks that the run loop reads in a
+// line, dispatching with one switch; a store to a page holding decoded code, a change of
+// its permissions, or fence.i drops the page's tables and blocks, so self-modifying code
+// works.
 // Writes to x0 are redirected at decode time to a scratch register (index 32), so no
 // instruction tests rd at run time.
 
@@ -93,8 +95,9 @@ const enum Op {
 }
 
 /**
- * Pairs of instructions executed by one dispatch (see Interpreter.fuseAt): the first
- * instruction's slot holds the pair's number, the second keeps its own slot. Numbered
+ * Pairs of instructions executed by one dispatch (see Interpreter.buildBlock): the
+ * first instruction's block entry holds the pair's number, the second keeps its own
+ * entry, which the pair reads and skips. Numbered
  * right after the decoder's, so that V8 keeps compiling the dispatch into one jump
  * table (numbers far apart split it into a tree of compares).
  */
@@ -102,6 +105,11 @@ const enum Fused {
   /** addi then a conditional branch; then the same with addiw (loop counters and their test). */
   ADDI_BRANCH = Op.COUNT,
   ADDIW_BRANCH,
+  /** addi, or slli, then add (indices scaled and offsets added to a base). */
+  ADDI_ADD,
+  SLLI_ADD,
+  /** add then ld or lw (an element's address, then the element). */
+  ADD_LOAD,
   /** Not an instruction: ends a block that does not end in a jump; its pc word is where to go on. */
   BLOCK_END,
   END,
@@ -110,7 +118,28 @@ const enum Fused {
 /** The pair an instruction `a` followed by `b` fuses into, or 0. */
 function fusedPair(a: number, b: number): number {
   if (b >= Op.BEQ && b <= Op.BGEU) return a === Op.ADDI ? Fused.ADDI_BRANCH : a === Op.ADDIW ? Fused.ADDIW_BRANCH : 0;
+  if (b === Op.ADD) return a === Op.ADDI ? Fused.ADDI_ADD : a === Op.SLLI ? Fused.SLLI_ADD : 0;
+  if (b === Op.LD || b === Op.LW) return a === Op.ADD ? Fused.ADD_LOAD : 0;
   return 0;
+}
+
+/** The instructions of each pair, for the warm-up (the second varies across passes). */
+function pairParts(pair: number, pass: number): [number, number] {
+  switch (pair) {
+    case Fused.ADDI_BRANCH:
+      return [Op.ADDI, Op.BEQ + (pass % 6)];
+    case Fused.ADDIW_BRANCH:
+      return [Op.ADDIW, Op.BEQ + (pass % 6)];
+    case Fused.ADDI_ADD:
+      return [Op.ADDI, Op.ADD];
+    case Fused.SLLI_ADD:
+      return [Op.SLLI, Op.ADD];
+    case Fused.ADD_LOAD:
+      return [Op.ADD, (pass >> 1) & 1 ? Op.LW : Op.LD];
+    default:
+      // BLOCK_END ends every block of one instruction that is not a jump.
+      return [Op.ADDI, Op.ADDI];
+  }
 }
 
 // ---- execution ----
@@ -262,7 +291,7 @@ export class Interpreter {
   /** Pages decoded since start, and pages dropped because code was written or fence.i ran. */
   decodedPages = 0;
   invalidations = 0;
-  /** Pairs of instructions fused at decode time (see fuseAt). */
+  /** Pairs of instructions fused when blocks were built (see buildBlock). */
   fusedPairs = 0;
   /** Incremented whenever decoded code is dropped. */
   private epoch = 0;
@@ -415,16 +444,27 @@ export class Interpreter {
       code.top = 1;
       if (op < Op.COUNT) fillSlot(code, slot, d, 0);
       else {
-        // A fused pair: its first instruction, then a branch of each kind across the passes
-        // (BLOCK_END ends every block of one instruction that is not a jump).
-        d.op = op === Fused.ADDIW_BRANCH ? Op.ADDIW : Op.ADDI;
+        // A fused pair: its two instructions, the second on the first's base register.
+        const [first, second] = pairParts(op, p);
+        d.op = first;
+        if (first === Op.SLLI) d.imm = WARM_SHIFT64[p % WARM_SHIFT64.length];
+        if (first === Op.ADD) d.rs1 = 5;
         fillSlot(code, slot, d, 0);
-        d.op = Op.BEQ + (p % 6);
+        d.op = second;
+        // Loads at the base itself, which lies in the scratch memory in most passes.
+        if (second === Op.LW || second === Op.LD) d.imm = 0;
         fillSlot(code, slot + d.len / 2, d, 0);
+        if (second < Op.BEQ || second > Op.BGEU) {
+          // A jump to itself ends the block, which then fits a budget of three.
+          d.op = Op.JAL;
+          d.rd = 0;
+          d.imm = 0;
+          fillSlot(code, slot + d.len, d, 0);
+        }
       }
       this.hart.pc = pc;
-      // Pairs run whole (fused) in half the passes, and one instruction at a time in the others.
-      this.run(op < Op.COUNT ? 1 : 1 + ((p >> 1) & 1));
+      // A pair runs whole, as its block (its halves alone run as the single instructions do).
+      this.run(op < Op.COUNT ? 1 : op <= Fused.ADDIW_BRANCH ? 2 : 3);
     } catch {
       // A fault the run loop does not catch (none is expected) changes nothing here.
     }
@@ -498,6 +538,7 @@ export class Interpreter {
     let count = 0;
     let p = pc;
     let s = slot;
+    let second = false;
     for (;;) {
       const w = code.w[s];
       const op = w & 255;
@@ -518,17 +559,13 @@ export class Interpreter {
         break;
       }
       if (code.op[sn] === 0) this.decodeBytes(code, sn, next);
-      const pair = Interpreter.fuse ? fusedPair(op, code.op[sn]) : 0;
+      // The second of a pair keeps its own dispatch entry, which the pair reads; it does not start another pair.
+      const pair: number = Interpreter.fuse && !second ? fusedPair(op, code.op[sn]) : 0;
       if (pair !== 0) {
         a[k - 3] = (w & ~255) | pair;
-        a[k] = code.w[sn];
-        a[k + 1] = code.imm[sn];
-        a[k + 2] = next;
-        k += 3;
-        count++;
         this.fusedPairs++;
-        break;
       }
+      second = pair !== 0;
       p = next;
       s = sn;
     }
@@ -663,6 +700,55 @@ export class Interpreter {
             else taken = (hi1 >>> 0 < hi2 >>> 0 || (hi1 === hi2 && x[b1] >>> 0 < x[b2] >>> 0)) === (cond === Op.BLTU);
             pc = arena[i + 2] + (taken ? arena[i + 1] : wb & (1 << 27) ? 2 : 4);
             break block;
+          }
+          // Pairs whose second instruction is no jump: it keeps its own entry, read here and skipped.
+          case Fused.ADDI_ADD:
+          case Fused.SLLI_ADD: {
+            const lo = x[r1];
+            if (op === Fused.ADDI_ADD) {
+              const sum = (lo + imm) | 0;
+              x[rd + 1] = (x[r1 + 1] + (imm >> 31) + (sum >>> 0 < lo >>> 0 ? 1 : 0)) | 0;
+              x[rd] = sum;
+            } else {
+              if (imm === 0) x[rd + 1] = x[r1 + 1];
+              else if (imm < 32) x[rd + 1] = (x[r1 + 1] << imm) | (lo >>> (32 - imm));
+              else x[rd + 1] = lo << (imm - 32);
+              x[rd] = imm < 32 ? lo << imm : 0;
+            }
+            const wb = arena[i];
+            i += 3;
+            n++;
+            const d = (wb >>> 8) & 127;
+            const s1 = (wb >>> 15) & 63;
+            const s2 = (wb >>> 21) & 63;
+            const a = x[s1];
+            const sum = (a + x[s2]) | 0;
+            x[d + 1] = (x[s1 + 1] + x[s2 + 1] + (sum >>> 0 < a >>> 0 ? 1 : 0)) | 0;
+            x[d] = sum;
+            break;
+          }
+          case Fused.ADD_LOAD: {
+            const lo = x[r1];
+            const sum = (lo + x[r2]) | 0;
+            x[rd + 1] = (x[r1 + 1] + x[r2 + 1] + (sum >>> 0 < lo >>> 0 ? 1 : 0)) | 0;
+            x[rd] = sum;
+            // The load, which may fault: counted, and its entry passed, first.
+            const wb = arena[i];
+            const ib = arena[i + 1];
+            i += 3;
+            n++;
+            const d = (wb >>> 8) & 127;
+            const s1 = (wb >>> 15) & 63;
+            const b = x[s1];
+            let a = (b + ib) | 0;
+            if ((b | a) < 0 || x[s1 + 1] !== 0) a = outerAddress(x, s1, ib, limit, false) | 0;
+            const size = (wb & 255) === Op.LD ? 8 : 4;
+            if (!(a <= limit - size && perm[a >>> PAGE_SHIFT] & PERM_R && ((a & 4095) <= 4096 - size || perm[(a + size - 1) >>> PAGE_SHIFT] & PERM_R))) throw loadFault(a);
+            if (hook !== null) hook(a, false);
+            const v = dv.getInt32(a, true);
+            x[d] = v;
+            x[d + 1] = size === 8 ? dv.getInt32(a + 4, true) : v >> 31;
+            break;
           }
           case Op.BLT:
             pc = arena[i - 1] + (x[r1 + 1] < x[r2 + 1] || (x[r1 + 1] === x[r2 + 1] && x[r1] >>> 0 < x[r2] >>> 0) ? imm : w & (1 << 27) ? 2 : 4);

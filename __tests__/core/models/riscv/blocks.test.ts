@@ -68,12 +68,12 @@ describe('interpreter load and store addresses', () => {
   const LD = (imm: number) => (((imm & 0xfff) << 20) | (11 << 15) | (3 << 12) | (10 << 7) | 0x03) >>> 0;
   const SD = (imm: number) => ((((imm >> 5) & 0x7f) << 25) | (12 << 20) | (11 << 15) | (3 << 12) | ((imm & 31) << 7) | 0x23) >>> 0;
 
-  function run(raw: number, hi: number, lo: number): { fault?: number; a0: [number, number]; stored: number } {
+  function run(raw: number | number[], hi: number, lo: number, budget = 1): { fault?: number; a0: [number, number]; stored: number; pc: number; instret: number; a1: number } {
     const mem = new GuestMemory(GUEST_MEMORY.min);
     mem.protect(0, 0x1000, PERM_R | PERM_MAPPED);
     mem.protect(0x1000, 0x1000, PERM_R | PERM_X | PERM_MAPPED);
     mem.protect(0x2000, 0x1000, PERM_R | PERM_W | PERM_MAPPED);
-    mem.dv.setUint32(0x1000, raw, true);
+    [raw].flat().forEach((r, k) => mem.dv.setUint32(0x1000 + 4 * k, r, true));
     mem.dv.setInt32(0x7f8, 0x11223344, true);
     mem.dv.setInt32(0x7fc, 0x55667788, true);
     const hart = new Hart(mem);
@@ -81,8 +81,8 @@ describe('interpreter load and store addresses', () => {
     hart.x[23] = hi;
     hart.x[24] = 0x0badcafe;
     hart.pc = 0x1000;
-    const stop = new Interpreter(mem, hart, () => true, () => 0).run(1);
-    return { fault: stop.kind === 'fault' ? stop.fault!.address : undefined, a0: [hart.x[20], hart.x[21]], stored: mem.dv.getInt32(0x2008, true) };
+    const stop = new Interpreter(mem, hart, () => true, () => 0).run(budget);
+    return { fault: stop.kind === 'fault' ? stop.fault!.address : undefined, a0: [hart.x[20], hart.x[21]], stored: mem.dv.getInt32(0x2008, true), pc: hart.pc, instret: hart.instret, a1: hart.x[22] };
   }
 
   it.each([
@@ -99,5 +99,20 @@ describe('interpreter load and store addresses', () => {
   it('a base of -1 plus an offset reads the low address it wraps to; an ordinary base reads and writes', () => {
     expect(run(LD(2041), -1, -1)).toMatchObject({ fault: undefined, a0: [0x11223344, 0x55667788] });
     expect(run(SD(8), 0, 0x2000)).toMatchObject({ fault: undefined, stored: 0x0badcafe });
+  });
+
+  // Mutation that must break it (checked): the fused add+load counting the load only after it ran.
+  it('a load fused with the add before it faults at its own pc, with the add done and counted, as unfused', () => {
+    const ADD = ((12 << 20) | (11 << 15) | (11 << 7) | 0x33) >>> 0; // add a1, a1, a2
+    const both = [true, false].map((fuse) => {
+      Interpreter.fuse = fuse;
+      try {
+        return run([ADD, LD(8), ADD, ADD], 0, 0x3000, 100);
+      } finally {
+        Interpreter.fuse = true;
+      }
+    });
+    expect(both[0]).toEqual(both[1]);
+    expect(both[0]).toMatchObject({ fault: 0x3000 + 0x0badcafe + 8, pc: 0x1004, instret: 1, a1: 0x3000 + 0x0badcafe });
   });
 });
