@@ -4,9 +4,11 @@
 //
 // Speed comes from three choices. Guest registers are pairs of int32 in one
 // Int32Array (x[2r] low word, x[2r+1] high word), so no BigInt on hot paths.
-// Instructions are decoded once into per-page tables (operation number and operands)
-// and dispatched with one switch; a store to a page holding decoded code, a change of
-// its permissions, or fence.i drops the page's tables, so self-modifying code works.
+// Instructions are decoded once into per-page tables (operation number and operands),
+// and the straight-line runs between jumps into blocks that the run loop reads in a
+// line, dispatching with one switch; a store to a page holding decoded code, a change of
+// its permissions, or fence.i drops the page's tables and blocks, so self-modifying code
+// works.
 // Writes to x0 are redirected at decode time to a scratch register (index 32), so no
 // instruction tests rd at run time.
 
@@ -35,6 +37,18 @@ function loadFault(a: number): GuestFault {
 
 function storeFault(a: number): GuestFault {
   return new GuestFault(SIGSEGV, a, 'store to an unmapped or read-only address');
+}
+
+/**
+ * The address x[r1] + imm of a load or store whose base is negative or 2 GiB or more, or
+ * whose sum overflows an int32: the run loop computes the others in int32 arithmetic
+ * (guest memory lies below 2 GiB). Faults when the address lies outside guest memory,
+ * with the exact 64-bit address.
+ */
+function outerAddress(x: Int32Array, r1: number, imm: number, limit: number, write: boolean): number {
+  const a = x[r1 + 1] * TWO32 + (x[r1] >>> 0) + imm;
+  if (a >= 0 && a < limit) return a;
+  throw write ? storeFault(a) : loadFault(a);
 }
 
 /** Is FP register pair f[i], f[i+1] (i = 2·reg) a signalling double NaN? */
@@ -81,8 +95,9 @@ const enum Op {
 }
 
 /**
- * Pairs of instructions executed by one dispatch (see Interpreter.fuseAt): the first
- * instruction's slot holds the pair's number, the second keeps its own slot. Numbered
+ * Pairs of instructions executed by one dispatch (see Interpreter.buildBlock): the
+ * first instruction's block entry holds the pair's number, the second keeps its own
+ * entry, which the pair reads and skips. Numbered
  * right after the decoder's, so that V8 keeps compiling the dispatch into one jump
  * table (numbers far apart split it into a tree of compares).
  */
@@ -90,13 +105,41 @@ const enum Fused {
   /** addi then a conditional branch; then the same with addiw (loop counters and their test). */
   ADDI_BRANCH = Op.COUNT,
   ADDIW_BRANCH,
+  /** addi, or slli, then add (indices scaled and offsets added to a base). */
+  ADDI_ADD,
+  SLLI_ADD,
+  /** add then ld or lw (an element's address, then the element). */
+  ADD_LOAD,
+  /** Not an instruction: ends a block that does not end in a jump; its pc word is where to go on. */
+  BLOCK_END,
   END,
 }
 
 /** The pair an instruction `a` followed by `b` fuses into, or 0. */
 function fusedPair(a: number, b: number): number {
   if (b >= Op.BEQ && b <= Op.BGEU) return a === Op.ADDI ? Fused.ADDI_BRANCH : a === Op.ADDIW ? Fused.ADDIW_BRANCH : 0;
+  if (b === Op.ADD) return a === Op.ADDI ? Fused.ADDI_ADD : a === Op.SLLI ? Fused.SLLI_ADD : 0;
+  if (b === Op.LD || b === Op.LW) return a === Op.ADD ? Fused.ADD_LOAD : 0;
   return 0;
+}
+
+/** The instructions of each pair, for the warm-up (the second varies across passes). */
+function pairParts(pair: number, pass: number): [number, number] {
+  switch (pair) {
+    case Fused.ADDI_BRANCH:
+      return [Op.ADDI, Op.BEQ + (pass % 6)];
+    case Fused.ADDIW_BRANCH:
+      return [Op.ADDIW, Op.BEQ + (pass % 6)];
+    case Fused.ADDI_ADD:
+      return [Op.ADDI, Op.ADD];
+    case Fused.SLLI_ADD:
+      return [Op.SLLI, Op.ADD];
+    case Fused.ADD_LOAD:
+      return [Op.ADD, (pass >> 1) & 1 ? Op.LW : Op.LD];
+    default:
+      // BLOCK_END ends every block of one instruction that is not a jump.
+      return [Op.ADDI, Op.ADDI];
+  }
 }
 
 // ---- execution ----
@@ -147,13 +190,24 @@ export class Hart {
   }
 }
 
-/** Decoded instructions of one 4 KiB page, one slot per halfword. */
+/**
+ * Decoded instructions of one 4 KiB page, one slot per halfword, and the blocks built
+ * from them (see Interpreter.buildBlock).
+ */
 class PageCode {
+  /** Per slot, the word the run loop dispatches on: op | 2·rd << 8 | 2·rs1 << 15 | 2·rs2 << 21 | compressed << 27. */
+  readonly w = new Int32Array(2048);
   /**
-   * What the hot loop reads, two words per slot, side by side so one read brings both:
-   * op | 2·rd << 8 | 2·rs1 << 15 | 2·rs2 << 21 | compressed << 27, then the immediate.
+   * Blocks, each an instruction count then three words per dispatch (the word above, the
+   * immediate, the instruction's pc), read in a straight line by the run loop. Index 0
+   * is unused, so that 0 in the maps below means "not built".
    */
-  readonly hot = new Int32Array(4096);
+  arena = new Int32Array(1024);
+  top = 1;
+  /** Per slot, the block that starts there and runs to its end (up to BLOCK_MAX instructions). */
+  readonly blockAt = new Int32Array(2048);
+  /** Per slot, the block of that one instruction: what runs when the budget ends before the block. */
+  readonly stepAt = new Int32Array(2048);
   readonly op = new Uint8Array(2048);
   readonly rd = new Uint8Array(2048);
   readonly rs1 = new Uint8Array(2048);
@@ -168,8 +222,7 @@ class PageCode {
 /** Stores a decoded instruction in its page slot, in the form the run loop reads. */
 function fillSlot(code: PageCode, slot: number, d: Decoded, raw: number): void {
   const rdx = d.rd === 0 && writesIntRd(d.op) ? 32 : d.rd;
-  code.hot[2 * slot] = d.op | (rdx << 9) | (d.rs1 << 16) | (d.rs2 << 22) | (d.len === 2 ? 1 << 27 : 0);
-  code.hot[2 * slot + 1] = d.imm;
+  code.w[slot] = d.op | (rdx << 9) | (d.rs1 << 16) | (d.rs2 << 22) | (d.len === 2 ? 1 << 27 : 0);
   code.op[slot] = d.op;
   code.rd[slot] = rdx;
   code.rs1[slot] = d.rs1;
@@ -227,6 +280,10 @@ const TWO32 = 4294967296;
  * in guest memory), and its page lies past the largest guest memory.
  */
 const FAR_PC = -0x40000000;
+/** The most instructions in a block: the fewer, the sooner the last ones of a budget run as whole blocks. */
+const BLOCK_MAX = 32;
+/** A page's block arena grows up to this many words, then starts again. */
+const ARENA_MAX = 1 << 16;
 
 export class Interpreter {
   private readonly pagesCode = new Map<number, PageCode>();
@@ -234,7 +291,7 @@ export class Interpreter {
   /** Pages decoded since start, and pages dropped because code was written or fence.i ran. */
   decodedPages = 0;
   invalidations = 0;
-  /** Pairs of instructions fused at decode time (see fuseAt). */
+  /** Pairs of instructions fused when blocks were built (see buildBlock). */
   fusedPairs = 0;
   /** Incremented whenever decoded code is dropped. */
   private epoch = 0;
@@ -381,18 +438,33 @@ export class Interpreter {
     try {
       const code = this.pageFor(pc >>> PAGE_SHIFT, pc);
       const slot = (pc & 4095) >>> 1;
+      // Blocks built from the slots of the previous step would run its operands again.
+      code.blockAt.fill(0);
+      code.stepAt.fill(0);
+      code.top = 1;
       if (op < Op.COUNT) fillSlot(code, slot, d, 0);
       else {
-        // A fused pair: its first instruction, then a branch of each kind across the passes.
-        d.op = op === Fused.ADDI_BRANCH ? Op.ADDI : Op.ADDIW;
+        // A fused pair: its two instructions, the second on the first's base register.
+        const [first, second] = pairParts(op, p);
+        d.op = first;
+        if (first === Op.SLLI) d.imm = WARM_SHIFT64[p % WARM_SHIFT64.length];
+        if (first === Op.ADD) d.rs1 = 5;
         fillSlot(code, slot, d, 0);
-        code.hot[2 * slot] = (code.hot[2 * slot] & ~255) | op;
-        d.op = Op.BEQ + (p % 6);
+        d.op = second;
+        // Loads at the base itself, which lies in the scratch memory in most passes.
+        if (second === Op.LW || second === Op.LD) d.imm = 0;
         fillSlot(code, slot + d.len / 2, d, 0);
+        if (second < Op.BEQ || second > Op.BGEU) {
+          // A jump to itself ends the block, which then fits a budget of three.
+          d.op = Op.JAL;
+          d.rd = 0;
+          d.imm = 0;
+          fillSlot(code, slot + d.len, d, 0);
+        }
       }
       this.hart.pc = pc;
-      // Pairs run whole in half the passes, and stop between their two instructions in the others.
-      this.run(op < Op.COUNT ? 1 : 1 + ((p >> 1) & 1));
+      // A pair runs whole, as its block (its halves alone run as the single instructions do).
+      this.run(op < Op.COUNT ? 1 : op <= Fused.ADDIW_BRANCH ? 2 : 3);
     } catch {
       // A fault the run loop does not catch (none is expected) changes nothing here.
     }
@@ -411,8 +483,7 @@ export class Interpreter {
         this.decodedPages++;
       }
     }
-    const len = this.decodeBytes(code, slot, pc);
-    if (Interpreter.fuse) this.fuseAt(code, slot, pc, pc + len);
+    this.decodeBytes(code, slot, pc);
   }
 
   /** Decodes the instruction whose bytes start at pc into `slot`; returns its length. */
@@ -432,30 +503,77 @@ export class Interpreter {
     return d.len;
   }
 
-  /** Fuses pairs at decode time (a switch for the tests, which compare both ways). */
+  /** Fuses pairs when building blocks (a switch for the tests, which compare both ways). */
   static fuse = true;
 
   /**
-   * Makes the instruction at `pc` (in `slot`) and the one after it, at `pcB`, one
-   * dispatch when they form a frequent pair. Only when both lie wholly on one page: a
-   * write to the second then drops the first's decoding too. The first never faults or
-   * stores.
+   * Builds the block that starts at pc (in `slot`) and returns its index in the page's
+   * arena: the instructions up to the first jump, branch or ecall, at most BLOCK_MAX of
+   * them, all on this page (an instruction that crosses into the next page ends the block
+   * before it unless it comes first, when decodeAt has checked that page). A block that
+   * does not end in a jump gets a BLOCK_END. `one` builds the block of the first
+   * instruction alone. Pairs are fused only in whole blocks, which run only when they
+   * fit in the budget, so a budget never ends between the two halves of a pair. Every
+   * instruction is decoded before it runs, so code written meanwhile drops the page,
+   * blocks with it.
    */
-  private fuseAt(code: PageCode, slot: number, pc: number, pcB: number): void {
-    const opA = code.op[slot];
-    if (opA !== Op.ADDI && opA !== Op.ADDIW) return;
-    if (pcB >>> PAGE_SHIFT !== pc >>> PAGE_SHIFT) return;
-    const offB = pcB & 4095;
-    const slotB = offB >>> 1;
-    if (code.op[slotB] === 0) {
-      if ((this.mem.u8[pcB] & 3) === 3 && offB === 4094) return;
-      this.decodeBytes(code, slotB, pcB);
+  private buildBlock(code: PageCode, slot: number, pc: number, one: boolean): number {
+    if (code.op[slot] === 0) this.decodeAt(code, slot, pc);
+    if (code.top + 3 * (BLOCK_MAX + 2) > code.arena.length) {
+      if (code.arena.length >= ARENA_MAX) {
+        // A page whose code is entered at very many places: start its blocks afresh.
+        code.blockAt.fill(0);
+        code.stepAt.fill(0);
+        code.top = 1;
+      } else {
+        const grown = new Int32Array(code.arena.length * 2);
+        grown.set(code.arena);
+        code.arena = grown;
+      }
     }
-    const pair = fusedPair(opA, code.op[slotB]);
-    if (pair !== 0) {
-      code.hot[2 * slot] = (code.hot[2 * slot] & ~255) | pair;
-      this.fusedPairs++;
+    const a = code.arena;
+    const e = code.top;
+    const pageEnd = (pc | 4095) + 1;
+    let k = e + 1;
+    let count = 0;
+    let p = pc;
+    let s = slot;
+    let second = false;
+    for (;;) {
+      const w = code.w[s];
+      const op = w & 255;
+      const next = p + code.len[s];
+      a[k] = w;
+      a[k + 1] = code.imm[s];
+      a[k + 2] = p;
+      k += 3;
+      count++;
+      if (op === Op.JAL || op === Op.JALR || (op >= Op.BEQ && op <= Op.BGEU) || op === Op.ECALL) break;
+      const sn = (next & 4095) >>> 1;
+      const crosses = next >= pageEnd || ((next & 4095) === 4094 && (code.op[sn] !== 0 ? code.len[sn] === 4 : (this.mem.u8[next] & 3) === 3));
+      if (one || count >= BLOCK_MAX || crosses) {
+        a[k] = Fused.BLOCK_END;
+        a[k + 1] = 0;
+        a[k + 2] = next;
+        k += 3;
+        break;
+      }
+      if (code.op[sn] === 0) this.decodeBytes(code, sn, next);
+      // The second of a pair keeps its own dispatch entry, which the pair reads; it does not start another pair.
+      const pair: number = Interpreter.fuse && !second ? fusedPair(op, code.op[sn]) : 0;
+      if (pair !== 0) {
+        a[k - 3] = (w & ~255) | pair;
+        this.fusedPairs++;
+      }
+      second = pair !== 0;
+      p = next;
+      s = sn;
     }
+    a[e] = count;
+    code.top = k;
+    if (one) code.stepAt[slot] = e;
+    else code.blockAt[slot] = e;
+    return e;
   }
 
   /** The raw bits of the instruction at pc (for reports), or undefined. */
@@ -478,66 +596,84 @@ export class Interpreter {
     let n = 0;
     let page = -1;
     let code: PageCode | undefined;
-    let hot = NO_CODE;
     let slot = 0;
     let epoch = this.epoch;
     const hook = this.accessHook;
+    // The block being run, and the index of the dispatch after the current one; `inside`
+    // tells a fault in the block (its pc is that dispatch's) from one in finding the next.
+    let arena = NO_CODE;
+    let i = 0;
+    let inside = false;
     try {
       while (n < budget) {
         const pg = pc >>> PAGE_SHIFT;
         if (pg !== page || code === undefined) {
           code = this.pageFor(pg, pc);
-          hot = code.hot;
           page = pg;
         }
         slot = (pc & 4095) >>> 1;
-        const k = pc & 4094;
-        let w = hot[k];
-        if (w === 0) {
-          this.decodeAt(code, slot, pc);
-          w = hot[k];
+        // A whole block runs only when it fits in the budget; otherwise one instruction
+        // does, so that the run stops at exactly the budget.
+        let e = code.blockAt[slot];
+        if (e === 0) e = this.buildBlock(code, slot, pc, false);
+        arena = code.arena;
+        if (arena[e] > budget - n) {
+          e = code.stepAt[slot];
+          if (e === 0) e = this.buildBlock(code, slot, pc, true);
+          arena = code.arena;
         }
-        const op = w & 255;
-        const rd = (w >>> 8) & 127;
-        const r1 = (w >>> 15) & 63;
-        const r2 = (w >>> 21) & 63;
-        const imm = hot[k + 1];
-        let next = pc + (w & (1 << 27) ? 2 : 4);
-        n++;
-        switch (op) {
+        i = e + 1;
+        inside = true;
+        block: for (;;) {
+          const w = arena[i];
+          const imm = arena[i + 1];
+          i += 3;
+          const op = w & 255;
+          const rd = (w >>> 8) & 127;
+          const r1 = (w >>> 15) & 63;
+          const r2 = (w >>> 21) & 63;
+          n++;
+          switch (op) {
           case Op.LUI:
             x[rd] = imm;
             x[rd + 1] = imm >> 31;
             break;
           case Op.AUIPC: {
-            const v = pc + imm;
+            const v = arena[i - 1] + imm;
             x[rd] = v | 0;
             x[rd + 1] = Math.floor(v / TWO32) | 0;
             break;
           }
+          // Jumps, branches and ecall end their block: they set pc and leave it.
           case Op.JAL:
-            x[rd] = next;
+            pc = arena[i - 1];
+            x[rd] = pc + (w & (1 << 27) ? 2 : 4);
             x[rd + 1] = 0;
-            next = pc + imm;
-            break;
+            pc = pc + imm;
+            break block;
           case Op.JALR: {
             // Read rs1 before writing rd: they may be the same register.
             const target = x[r1 + 1] * TWO32 + (x[r1] >>> 0) + imm - ((x[r1] + imm) & 1);
-            x[rd] = next;
+            x[rd] = arena[i - 1] + (w & (1 << 27) ? 2 : 4);
             x[rd + 1] = 0;
-            if (target >= 0 && target < limit) next = target | 0;
+            if (target >= 0 && target < limit) pc = target | 0;
             else {
               this.farPc = target;
-              next = FAR_PC;
+              pc = FAR_PC;
             }
-            break;
+            break block;
           }
           case Op.BEQ:
-            if (x[r1] === x[r2] && x[r1 + 1] === x[r2 + 1]) next = pc + imm;
-            break;
+            pc = arena[i - 1] + (x[r1] === x[r2] && x[r1 + 1] === x[r2 + 1] ? imm : w & (1 << 27) ? 2 : 4);
+            break block;
           case Op.BNE:
-            if (x[r1] !== x[r2] || x[r1 + 1] !== x[r2 + 1]) next = pc + imm;
-            break;
+            pc = arena[i - 1] + (x[r1] !== x[r2] || x[r1 + 1] !== x[r2 + 1] ? imm : w & (1 << 27) ? 2 : 4);
+            break block;
+          case Fused.BLOCK_END:
+            n--;
+            pc = arena[i - 1];
+            i -= 3;
+            break block;
           case Fused.ADDI_BRANCH:
           case Fused.ADDIW_BRANCH: {
             if (op === Fused.ADDIW_BRANCH) {
@@ -549,12 +685,10 @@ export class Interpreter {
               x[rd + 1] = (x[r1 + 1] + (imm >> 31) + (lo >>> 0 < x[r1] >>> 0 ? 1 : 0)) | 0;
               x[rd] = lo;
             }
-            // The branch counts as the next instruction: the budget may end between the two.
-            if (n >= budget) break;
-            pc = next;
+            // The branch, the block's last dispatch (a block runs whole, so the budget
+            // cannot end between the two).
             n++;
-            const kb = next & 4094;
-            const wb = hot[kb];
+            const wb = arena[i];
             const b1 = (wb >>> 15) & 63;
             const b2 = (wb >>> 21) & 63;
             const hi1 = x[b1 + 1];
@@ -564,26 +698,77 @@ export class Interpreter {
             if (cond <= Op.BNE) taken = (x[b1] === x[b2] && hi1 === hi2) === (cond === Op.BEQ);
             else if (cond <= Op.BGE) taken = (hi1 < hi2 || (hi1 === hi2 && x[b1] >>> 0 < x[b2] >>> 0)) === (cond === Op.BLT);
             else taken = (hi1 >>> 0 < hi2 >>> 0 || (hi1 === hi2 && x[b1] >>> 0 < x[b2] >>> 0)) === (cond === Op.BLTU);
-            next = taken ? pc + hot[kb + 1] : pc + (wb & (1 << 27) ? 2 : 4);
+            pc = arena[i + 2] + (taken ? arena[i + 1] : wb & (1 << 27) ? 2 : 4);
+            break block;
+          }
+          // Pairs whose second instruction is no jump: it keeps its own entry, read here and skipped.
+          case Fused.ADDI_ADD:
+          case Fused.SLLI_ADD: {
+            const lo = x[r1];
+            if (op === Fused.ADDI_ADD) {
+              const sum = (lo + imm) | 0;
+              x[rd + 1] = (x[r1 + 1] + (imm >> 31) + (sum >>> 0 < lo >>> 0 ? 1 : 0)) | 0;
+              x[rd] = sum;
+            } else {
+              if (imm === 0) x[rd + 1] = x[r1 + 1];
+              else if (imm < 32) x[rd + 1] = (x[r1 + 1] << imm) | (lo >>> (32 - imm));
+              else x[rd + 1] = lo << (imm - 32);
+              x[rd] = imm < 32 ? lo << imm : 0;
+            }
+            const wb = arena[i];
+            i += 3;
+            n++;
+            const d = (wb >>> 8) & 127;
+            const s1 = (wb >>> 15) & 63;
+            const s2 = (wb >>> 21) & 63;
+            const a = x[s1];
+            const sum = (a + x[s2]) | 0;
+            x[d + 1] = (x[s1 + 1] + x[s2 + 1] + (sum >>> 0 < a >>> 0 ? 1 : 0)) | 0;
+            x[d] = sum;
+            break;
+          }
+          case Fused.ADD_LOAD: {
+            const lo = x[r1];
+            const sum = (lo + x[r2]) | 0;
+            x[rd + 1] = (x[r1 + 1] + x[r2 + 1] + (sum >>> 0 < lo >>> 0 ? 1 : 0)) | 0;
+            x[rd] = sum;
+            // The load, which may fault: counted, and its entry passed, first.
+            const wb = arena[i];
+            const ib = arena[i + 1];
+            i += 3;
+            n++;
+            const d = (wb >>> 8) & 127;
+            const s1 = (wb >>> 15) & 63;
+            const b = x[s1];
+            let a = (b + ib) | 0;
+            if ((b | a) < 0 || x[s1 + 1] !== 0) a = outerAddress(x, s1, ib, limit, false) | 0;
+            const size = (wb & 255) === Op.LD ? 8 : 4;
+            if (!(a <= limit - size && perm[a >>> PAGE_SHIFT] & PERM_R && ((a & 4095) <= 4096 - size || perm[(a + size - 1) >>> PAGE_SHIFT] & PERM_R))) throw loadFault(a);
+            if (hook !== null) hook(a, false);
+            const v = dv.getInt32(a, true);
+            x[d] = v;
+            x[d + 1] = size === 8 ? dv.getInt32(a + 4, true) : v >> 31;
             break;
           }
           case Op.BLT:
-            if (x[r1 + 1] < x[r2 + 1] || (x[r1 + 1] === x[r2 + 1] && x[r1] >>> 0 < x[r2] >>> 0)) next = pc + imm;
-            break;
+            pc = arena[i - 1] + (x[r1 + 1] < x[r2 + 1] || (x[r1 + 1] === x[r2 + 1] && x[r1] >>> 0 < x[r2] >>> 0) ? imm : w & (1 << 27) ? 2 : 4);
+            break block;
           case Op.BGE:
-            if (!(x[r1 + 1] < x[r2 + 1] || (x[r1 + 1] === x[r2 + 1] && x[r1] >>> 0 < x[r2] >>> 0))) next = pc + imm;
-            break;
+            pc = arena[i - 1] + (!(x[r1 + 1] < x[r2 + 1] || (x[r1 + 1] === x[r2 + 1] && x[r1] >>> 0 < x[r2] >>> 0)) ? imm : w & (1 << 27) ? 2 : 4);
+            break block;
           case Op.BLTU:
-            if (x[r1 + 1] >>> 0 < x[r2 + 1] >>> 0 || (x[r1 + 1] === x[r2 + 1] && x[r1] >>> 0 < x[r2] >>> 0)) next = pc + imm;
-            break;
+            pc = arena[i - 1] + (x[r1 + 1] >>> 0 < x[r2 + 1] >>> 0 || (x[r1 + 1] === x[r2 + 1] && x[r1] >>> 0 < x[r2] >>> 0) ? imm : w & (1 << 27) ? 2 : 4);
+            break block;
           case Op.BGEU:
-            if (!(x[r1 + 1] >>> 0 < x[r2 + 1] >>> 0 || (x[r1 + 1] === x[r2 + 1] && x[r1] >>> 0 < x[r2] >>> 0))) next = pc + imm;
-            break;
+            pc = arena[i - 1] + (!(x[r1 + 1] >>> 0 < x[r2 + 1] >>> 0 || (x[r1 + 1] === x[r2 + 1] && x[r1] >>> 0 < x[r2] >>> 0)) ? imm : w & (1 << 27) ? 2 : 4);
+            break block;
           // Loads and stores, one case per width: the address must lie in guest memory
           // and its page (and the next, for an access that crosses) must allow the access.
           case Op.LB: {
-            const a = x[r1 + 1] * TWO32 + (x[r1] >>> 0) + imm;
-            if (!(a >= 0 && a < limit && perm[a >>> PAGE_SHIFT] & PERM_R)) throw loadFault(a);
+            const b = x[r1];
+            let a = (b + imm) | 0;
+            if ((b | a) < 0 || x[r1 + 1] !== 0) a = outerAddress(x, r1, imm, limit, false) | 0;
+            if (!(a < limit && perm[a >>> PAGE_SHIFT] & PERM_R)) throw loadFault(a);
             if (hook !== null) hook(a, false);
             const v = (u8[a] << 24) >> 24;
             x[rd] = v;
@@ -591,8 +776,10 @@ export class Interpreter {
             break;
           }
           case Op.LBU: {
-            const a = x[r1 + 1] * TWO32 + (x[r1] >>> 0) + imm;
-            if (!(a >= 0 && a < limit && perm[a >>> PAGE_SHIFT] & PERM_R)) throw loadFault(a);
+            const b = x[r1];
+            let a = (b + imm) | 0;
+            if ((b | a) < 0 || x[r1 + 1] !== 0) a = outerAddress(x, r1, imm, limit, false) | 0;
+            if (!(a < limit && perm[a >>> PAGE_SHIFT] & PERM_R)) throw loadFault(a);
             if (hook !== null) hook(a, false);
             x[rd] = u8[a];
             x[rd + 1] = 0;
@@ -600,8 +787,10 @@ export class Interpreter {
           }
           case Op.LH:
           case Op.LHU: {
-            const a = x[r1 + 1] * TWO32 + (x[r1] >>> 0) + imm;
-            if (!(a >= 0 && a <= limit - 2 && perm[a >>> PAGE_SHIFT] & PERM_R && ((a & 4095) < 4095 || perm[(a + 1) >>> PAGE_SHIFT] & PERM_R))) throw loadFault(a);
+            const b = x[r1];
+            let a = (b + imm) | 0;
+            if ((b | a) < 0 || x[r1 + 1] !== 0) a = outerAddress(x, r1, imm, limit, false) | 0;
+            if (!(a <= limit - 2 && perm[a >>> PAGE_SHIFT] & PERM_R && ((a & 4095) < 4095 || perm[(a + 1) >>> PAGE_SHIFT] & PERM_R))) throw loadFault(a);
             if (hook !== null) hook(a, false);
             const v = dv.getInt16(a, true);
             x[rd] = op === Op.LH ? v : v & 0xffff;
@@ -610,8 +799,10 @@ export class Interpreter {
           }
           case Op.LW:
           case Op.LWU: {
-            const a = x[r1 + 1] * TWO32 + (x[r1] >>> 0) + imm;
-            if (!(a >= 0 && a <= limit - 4 && perm[a >>> PAGE_SHIFT] & PERM_R && ((a & 4095) <= 4092 || perm[(a + 3) >>> PAGE_SHIFT] & PERM_R))) throw loadFault(a);
+            const b = x[r1];
+            let a = (b + imm) | 0;
+            if ((b | a) < 0 || x[r1 + 1] !== 0) a = outerAddress(x, r1, imm, limit, false) | 0;
+            if (!(a <= limit - 4 && perm[a >>> PAGE_SHIFT] & PERM_R && ((a & 4095) <= 4092 || perm[(a + 3) >>> PAGE_SHIFT] & PERM_R))) throw loadFault(a);
             if (hook !== null) hook(a, false);
             const v = dv.getInt32(a, true);
             x[rd] = v;
@@ -619,32 +810,41 @@ export class Interpreter {
             break;
           }
           case Op.LD: {
-            const a = x[r1 + 1] * TWO32 + (x[r1] >>> 0) + imm;
-            if (!(a >= 0 && a <= limit - 8 && perm[a >>> PAGE_SHIFT] & PERM_R && ((a & 4095) <= 4088 || perm[(a + 7) >>> PAGE_SHIFT] & PERM_R))) throw loadFault(a);
+            const b = x[r1];
+            let a = (b + imm) | 0;
+            if ((b | a) < 0 || x[r1 + 1] !== 0) a = outerAddress(x, r1, imm, limit, false) | 0;
+            if (!(a <= limit - 8 && perm[a >>> PAGE_SHIFT] & PERM_R && ((a & 4095) <= 4088 || perm[(a + 7) >>> PAGE_SHIFT] & PERM_R))) throw loadFault(a);
             if (hook !== null) hook(a, false);
             x[rd] = dv.getInt32(a, true);
             x[rd + 1] = dv.getInt32(a + 4, true);
             break;
           }
           case Op.SB: {
-            const a = x[r1 + 1] * TWO32 + (x[r1] >>> 0) + imm;
-            if (!(a >= 0 && a < limit)) throw storeFault(a);
+            const b = x[r1];
+            let a = (b + imm) | 0;
+            if ((b | a) < 0 || x[r1 + 1] !== 0) a = outerAddress(x, r1, imm, limit, true) | 0;
+            if (!(a < limit)) throw storeFault(a);
             const pa = perm[a >>> PAGE_SHIFT];
             if (!(pa & PERM_W)) throw storeFault(a);
             if (hook !== null) hook(a, true);
             u8[a] = x[r2];
             if (pa & PERM_DECODED) {
+              // The rest of this block may be the code just written: go on from the page's new decoding.
               mem.wrote(a, 1);
               code = undefined;
+              pc = arena[i - 1] + (w & (1 << 27) ? 2 : 4);
+              break block;
             }
             break;
           }
           case Op.SH:
           case Op.SW:
           case Op.SD: {
-            const a = x[r1 + 1] * TWO32 + (x[r1] >>> 0) + imm;
+            const b = x[r1];
+            let a = (b + imm) | 0;
+            if ((b | a) < 0 || x[r1 + 1] !== 0) a = outerAddress(x, r1, imm, limit, true) | 0;
             const size = op === Op.SD ? 8 : op === Op.SW ? 4 : 2;
-            if (!(a >= 0 && a <= limit - size)) throw storeFault(a);
+            if (!(a <= limit - size)) throw storeFault(a);
             const pa = perm[a >>> PAGE_SHIFT];
             const pb = (a & 4095) <= 4096 - size ? pa : perm[(a + size - 1) >>> PAGE_SHIFT];
             if (!(pa & pb & PERM_W)) throw storeFault(a);
@@ -657,13 +857,17 @@ export class Interpreter {
             if ((pa | pb) & PERM_DECODED) {
               mem.wrote(a, size);
               code = undefined;
+              pc = arena[i - 1] + (w & (1 << 27) ? 2 : 4);
+              break block;
             }
             break;
           }
           // The hottest floating-point operations, inline (the rest go through float()).
           case Op.FLD: {
-            const a = x[r1 + 1] * TWO32 + (x[r1] >>> 0) + imm;
-            if (!(a >= 0 && a <= limit - 8 && perm[a >>> PAGE_SHIFT] & PERM_R && ((a & 4095) <= 4088 || perm[(a + 7) >>> PAGE_SHIFT] & PERM_R))) throw loadFault(a);
+            const b = x[r1];
+            let a = (b + imm) | 0;
+            if ((b | a) < 0 || x[r1 + 1] !== 0) a = outerAddress(x, r1, imm, limit, false) | 0;
+            if (!(a <= limit - 8 && perm[a >>> PAGE_SHIFT] & PERM_R && ((a & 4095) <= 4088 || perm[(a + 7) >>> PAGE_SHIFT] & PERM_R))) throw loadFault(a);
             if (hook !== null) hook(a, false);
             const f = h.fu32;
             const d = rd; // FP destination index ×2 (rd is not remapped for FP registers)
@@ -672,8 +876,10 @@ export class Interpreter {
             break;
           }
           case Op.FSD: {
-            const a = x[r1 + 1] * TWO32 + (x[r1] >>> 0) + imm;
-            if (!(a >= 0 && a <= limit - 8)) throw storeFault(a);
+            const b = x[r1];
+            let a = (b + imm) | 0;
+            if ((b | a) < 0 || x[r1 + 1] !== 0) a = outerAddress(x, r1, imm, limit, true) | 0;
+            if (!(a <= limit - 8)) throw storeFault(a);
             const pa = perm[a >>> PAGE_SHIFT];
             const pb = (a & 4095) <= 4088 ? pa : perm[(a + 7) >>> PAGE_SHIFT];
             if (!(pa & pb & PERM_W)) throw storeFault(a);
@@ -683,6 +889,8 @@ export class Interpreter {
             if ((pa | pb) & PERM_DECODED) {
               mem.wrote(a, 8);
               code = undefined;
+              pc = arena[i - 1] + (w & (1 << 27) ? 2 : 4);
+              break block;
             }
             break;
           }
@@ -690,9 +898,10 @@ export class Interpreter {
           case Op.FSUB_D:
           case Op.FMUL_D:
           case Op.FDIV_D: {
-            let rm = code.rm[slot];
+            const s = (arena[i - 1] & 4095) >>> 1;
+            let rm = code.rm[s];
             if (rm === 7) rm = h.frm;
-            if (rm > 4) throw new GuestFault(SIGILL, pc, 'invalid rounding mode');
+            if (rm > 4) throw new GuestFault(SIGILL, arena[i - 1], 'invalid rounding mode');
             const f = h.f64;
             const fa = f[r1 >> 1];
             const fb = f[r2 >> 1];
@@ -708,11 +917,12 @@ export class Interpreter {
           case Op.FMSUB_D:
           case Op.FNMSUB_D:
           case Op.FNMADD_D: {
-            let rm = code.rm[slot];
+            const s = (arena[i - 1] & 4095) >>> 1;
+            let rm = code.rm[s];
             if (rm === 7) rm = h.frm;
-            if (rm > 4) throw new GuestFault(SIGILL, pc, 'invalid rounding mode');
+            if (rm > 4) throw new GuestFault(SIGILL, arena[i - 1], 'invalid rounding mode');
             const k = op - Op.FMADD_D;
-            const r3 = code.rs3[slot];
+            const r3 = code.rs3[s];
             const f = h.f64;
             if (isSignalingD(h.fu32, r1) || isSignalingD(h.fu32, r2) || isSignalingD(h.fu32, r3 << 1)) h.flags |= fpNV;
             let fa = f[r1 >> 1];
@@ -876,7 +1086,9 @@ export class Interpreter {
             x[rd + 1] = v >> 31;
             break;
           }
-          case Op.ECALL:
+          case Op.ECALL: {
+            pc = arena[i - 1];
+            const next = pc + 4;
             h.pc = pc;
             h.instret += n;
             budget -= n;
@@ -888,19 +1100,21 @@ export class Interpreter {
               h.pc = this.ecallResume >= 0 ? this.ecallResume : next;
               return { kind: 'stop' };
             }
+            pc = next;
             if (this.ecallResume >= 0) {
               const resume = this.ecallResume;
-              if (resume < limit) next = resume | 0;
+              if (resume < limit) pc = resume | 0;
               else {
                 this.farPc = resume;
-                next = FAR_PC;
+                pc = FAR_PC;
               }
             }
             // The handler may have changed memory mappings or code.
             u8 = mem.u8;
             dv = mem.dv;
             code = undefined;
-            break;
+            break block;
+          }
           case Op.MUL: {
             // The low 64 bits of the product from 16-bit limbs of the low words (exact in doubles).
             const alo = x[r1];
@@ -924,17 +1138,28 @@ export class Interpreter {
             x[rd + 1] = v >> 31;
             break;
           }
-          default:
-            this.cold(op, rd, r1, r2, code, slot, pc, n);
+          default: {
+            const at = arena[i - 1];
+            this.cold(op, rd, r1, r2, code, (at & 4095) >>> 1, at, n);
             // fence.i, atomics and FP stores may have dropped code: look the page up again.
             if (this.epoch !== epoch) {
               epoch = this.epoch;
               code = undefined;
+              pc = at + (w & (1 << 27) ? 2 : 4);
+              break block;
             }
+          }
+          }
         }
-        pc = next;
+        inside = false;
+        // For a fault in fetching the next instruction, the report names the jump's bits.
+        slot = (arena[i - 1] & 4095) >>> 1;
       }
     } catch (e) {
+      if (inside) {
+        pc = arena[i - 1];
+        slot = (pc & 4095) >>> 1;
+      }
       h.pc = pc === FAR_PC ? this.farPc : pc;
       h.instret += n - 1;
       if (e instanceof GuestFault) return { kind: 'fault', fault: e, raw: code?.raw[slot] };

@@ -1,11 +1,12 @@
 // The interpreter's fused pairs (an addi or addiw and the conditional branch after it,
 // run by one dispatch) change nothing a guest or a caller can see: with fusion on and
 // off, random programs and compiled guests give the same state after every budget
-// chunk, including chunks that end between the two instructions of a pair.
+// chunk, including chunks that end between the two instructions of a pair (the block
+// holding the pair does not fit then, and its instructions run one at a time).
 //
-// Mutations that must break it (checked): the pair case ignoring the budget (running
-// the branch when the budget ended after the addi), and the pair evaluating BLT as
-// BLTU.
+// Mutations that must break it (checked): fusing pairs in the one-instruction blocks
+// too (running the branch when the budget ended after the addi), and the pair
+// evaluating BLT as BLTU.
 import type { ExecutionEngine } from 'virtlab';
 import { Interpreter } from '../../../../core/models/riscv/interpreter';
 import { resolveEngine } from '../../../../tools/cli/exec';

@@ -1,0 +1,118 @@
+// The interpreter's blocks (straight-line runs decoded once and run without a budget
+// check per instruction) keep budgets exact: every run stops after exactly the
+// instructions it was given, whatever the chunk sizes, and the state at each stop is the
+// one reached by running instruction by instruction.
+//
+// Mutation that must break it (checked): running a whole block when the budget ends
+// inside it (checking the budget only at block entry, without falling back to one
+// instruction at a time).
+import type { ExecutionEngine } from 'virtlab';
+import { Hart, Interpreter } from '../../../../core/models/riscv/interpreter';
+import { GUEST_MEMORY, GuestMemory, PERM_MAPPED, PERM_R, PERM_W, PERM_X } from '../../../../core/models/riscv/memory';
+import { resolveEngine } from '../../../../tools/cli/exec';
+import { randomProgram, runChunks } from '../../../../tools/node/dbt-fuzz';
+import { guestPrograms, runGuestCase } from '../../../../tools/node/guests';
+
+let engine: ExecutionEngine;
+beforeAll(async () => {
+  engine = await resolveEngine('interpreter');
+});
+
+/** Chunk sizes from 1 to 41 in an order that ends chunks at every place in blocks. */
+function oddChunks(count: number, seed: number): number[] {
+  return Array.from({ length: count }, (_, i) => 1 + ((i * 7 + seed * 3) % 41));
+}
+
+describe('interpreter blocks', () => {
+  it.each([1, 2, 3, 4])('random program %i: each chunk runs exactly its budget, and stops where single steps stop', (seed) => {
+    const program = randomProgram(seed);
+    const chunks = oddChunks(120, seed);
+    const runs = runChunks(engine, program, chunks);
+    let total = 0;
+    for (let k = 0; k < runs.length; k++) {
+      total += chunks[k];
+      if (runs[k].state === 'running') expect(runs[k].instructions).toBe(total);
+    }
+    // The same stops reached one instruction at a time, for the first chunks.
+    const firstChunks = chunks.slice(0, 12);
+    const steps = runChunks(engine, program, Array.from({ length: firstChunks.reduce((s, c) => s + c, 0) }, () => 1));
+    let at = 0;
+    for (let k = 0; k < firstChunks.length && k < runs.length; k++) {
+      at += firstChunks[k];
+      const stepped = steps[Math.min(at, steps.length) - 1];
+      expect(runs[k]).toEqual(stepped);
+    }
+  });
+
+  it('guest crc32 (small) in chunks of 37: every stop after exactly 37 more instructions, and the right output', () => {
+    const program = guestPrograms().find((p) => p.name === 'crc32')!;
+    const c = program.cases.find((x) => x.id === 'small')!;
+    const stops: number[] = [];
+    const chunk = 37;
+    const run = runGuestCase(engine, program, c, 0, chunk, { stops });
+    const whole = runGuestCase(engine, program, c);
+    expect(Buffer.from(run.stdout).toString()).toBe(Buffer.from(whole.stdout).toString());
+    expect(run.instructions).toBe(whole.instructions);
+    // Every stop but the last (the exit) is a budget's end.
+    const wrong = stops.slice(0, -1).filter((s, k) => s !== (k + 1) * chunk);
+    expect(wrong).toEqual([]);
+  });
+});
+
+// Loads and stores compute addresses below 2 GiB in int32 arithmetic and the others
+// (negative bases, bases of 4 GiB and more, sums past 2 GiB) exactly: a fault names the
+// exact 64-bit address, and a base of -1 plus an offset wraps to a low address that is
+// read. Mutation that must break it (checked): taking the int32 sum without testing the
+// base's high word.
+describe('interpreter load and store addresses', () => {
+  const LD = (imm: number) => (((imm & 0xfff) << 20) | (11 << 15) | (3 << 12) | (10 << 7) | 0x03) >>> 0;
+  const SD = (imm: number) => ((((imm >> 5) & 0x7f) << 25) | (12 << 20) | (11 << 15) | (3 << 12) | ((imm & 31) << 7) | 0x23) >>> 0;
+
+  function run(raw: number | number[], hi: number, lo: number, budget = 1): { fault?: number; a0: [number, number]; stored: number; pc: number; instret: number; a1: number } {
+    const mem = new GuestMemory(GUEST_MEMORY.min);
+    mem.protect(0, 0x1000, PERM_R | PERM_MAPPED);
+    mem.protect(0x1000, 0x1000, PERM_R | PERM_X | PERM_MAPPED);
+    mem.protect(0x2000, 0x1000, PERM_R | PERM_W | PERM_MAPPED);
+    [raw].flat().forEach((r, k) => mem.dv.setUint32(0x1000 + 4 * k, r, true));
+    mem.dv.setInt32(0x7f8, 0x11223344, true);
+    mem.dv.setInt32(0x7fc, 0x55667788, true);
+    const hart = new Hart(mem);
+    hart.x[22] = lo;
+    hart.x[23] = hi;
+    hart.x[24] = 0x0badcafe;
+    hart.pc = 0x1000;
+    const stop = new Interpreter(mem, hart, () => true, () => 0).run(budget);
+    return { fault: stop.kind === 'fault' ? stop.fault!.address : undefined, a0: [hart.x[20], hart.x[21]], stored: mem.dv.getInt32(0x2008, true), pc: hart.pc, instret: hart.instret, a1: hart.x[22] };
+  }
+
+  it.each([
+    ['a negative base', -1, -0x3000, 16, -0x3000 + 16],
+    ['a base just under 2 GiB', 0, 0x7ffffff8, 16, 0x80000008],
+    ['a base of 4 GiB and more', 1, 0x2000, 0, 2 ** 32 + 0x2000],
+    ['a negative sum', -1, -1, -16, -17],
+    ['a base past 2 GiB', 0, -0x1000, 8, 2 ** 32 - 0x1000 + 8],
+  ])('%s: the fault names the exact address', (_name, hi, lo, imm, address) => {
+    expect(run(LD(imm), hi, lo).fault).toBe(address);
+    expect(run(SD(imm), hi, lo).fault).toBe(address);
+  });
+
+  it('a base of -1 plus an offset reads the low address it wraps to; an ordinary base reads and writes', () => {
+    expect(run(LD(2041), -1, -1)).toMatchObject({ fault: undefined, a0: [0x11223344, 0x55667788] });
+    expect(run(SD(8), 0, 0x2000)).toMatchObject({ fault: undefined, stored: 0x0badcafe });
+  });
+
+  // Mutation that must break it (checked): the fused add+load counting the load only after it ran.
+  it('a load fused with the add before it faults at its own pc, with the add done and counted, as unfused', () => {
+    const ADD = ((12 << 20) | (11 << 15) | (11 << 7) | 0x33) >>> 0; // add a1, a1, a2
+    const both = [true, false].map((fuse) => {
+      Interpreter.fuse = fuse;
+      try {
+        return run([ADD, LD(8), ADD, ADD], 0, 0x3000, 100);
+      } finally {
+        Interpreter.fuse = true;
+      }
+    });
+    expect(both[0]).toEqual(both[1]);
+    expect(both[0]).toMatchObject({ fault: 0x3000 + 0x0badcafe + 8, pc: 0x1004, instret: 1, a1: 0x3000 + 0x0badcafe });
+  });
+});
