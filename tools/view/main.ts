@@ -49,7 +49,7 @@ export interface ViewInspection {
   view(): { scale: number; x: number; y: number; width: number; height: number; fitted: boolean };
   /** The labels shown, page pixels. */
   labels(): PlacedLabel[];
-  /** The timeline as drawn, page pixels; `complete` once every marker of the run is known. */
+  /** The timeline as drawn, page pixels; `complete` once it was drawn with every marker of the run. */
   timeline(): (TimelineDrawn & { top: number; left: number; complete: boolean; zoomed: boolean }) | undefined;
   /** The colour scales as drawn, page pixels. */
   scales(): Array<ScaleDrawn & { top: number; left: number }>;
@@ -395,6 +395,9 @@ async function main(): Promise<void> {
     ];
   };
 
+  // Whether the timeline as last drawn held every marker: the panels are redrawn a few
+  // times a second, so what the page shows can lag what the worker has found.
+  let drawnComplete = false;
   const renderTimeline = () => {
     const p = panes[0];
     if (!p.layout || !p.frame) return;
@@ -407,6 +410,7 @@ async function main(): Promise<void> {
         : 'markers appear as the run reaches them (too large to run ahead)';
     const span = zoomed ? activeWindow(marks, l.durationNs, l.tickNs) : { fromNs: 0, toNs: l.durationNs };
     drawnTimeline = drawTimeline(timelineCanvas, l.durationNs, p.frame.timeNs, marks, span, note);
+    drawnComplete = complete;
     const zoomText = zoomed ? 'whole run' : 'zoom to events';
     if (zoomBtn.textContent !== zoomText) zoomBtn.textContent = zoomText;
   };
@@ -582,7 +586,7 @@ async function main(): Promise<void> {
       const r = stageRect();
       return labelLayer.placed.map((l) => ({ ...l, x: l.x + r.left, y: l.y + r.top }));
     },
-    timeline: () => (drawnTimeline ? { ...drawnTimeline, ...pageOf(timelineCanvas), complete: ahead?.complete === true || panes[0].frame?.done === true, zoomed } : undefined),
+    timeline: () => (drawnTimeline ? { ...drawnTimeline, ...pageOf(timelineCanvas), complete: drawnComplete, zoomed } : undefined),
     scales: () => drawnScales.map((s, i) => ({ ...s, ...pageOf(scaleCanvases[i]) })),
     charts: () =>
       drawnCharts.map(({ canvas, ...c }) => {

@@ -217,6 +217,8 @@ class PageCode {
   readonly len = new Uint8Array(2048);
   readonly imm = new Int32Array(2048);
   readonly raw = new Uint32Array(2048);
+  /** Holds an instruction whose second half lies on the next page: a write there drops this page too. */
+  crossesNext = false;
 }
 
 /** Stores a decoded instruction in its page slot, in the form the run loop reads. */
@@ -378,6 +380,12 @@ export class Interpreter {
     this.epoch++;
     if (this.pagesCode.delete(page)) this.invalidations++;
     this.mem.perm[page] &= ~PERM_DECODED;
+    // Only the page before: its instruction read this one's first bytes, the page before it did not.
+    if (this.pagesCode.get(page - 1)?.crossesNext) {
+      this.pagesCode.delete(page - 1);
+      this.invalidations++;
+      this.mem.perm[page - 1] &= ~PERM_DECODED;
+    }
   }
 
   /** Where the ecall in progress resumes (a signal handler, rt_sigreturn), or -1: the next instruction. */
@@ -477,6 +485,7 @@ export class Interpreter {
       // The instruction's second half is on the next page: it must be executable too.
       const p = (pc + 2) >>> PAGE_SHIFT;
       if (p >= this.mem.pages || (this.mem.perm[p] & PERM_X) === 0) throw new GuestFault(SIGSEGV, pc + 2, 'instruction fetch from a page without execute permission');
+      code.crossesNext = true;
       this.mem.perm[p] |= PERM_DECODED;
       if (!this.pagesCode.has(p)) {
         this.pagesCode.set(p, new PageCode());

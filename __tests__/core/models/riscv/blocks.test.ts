@@ -116,3 +116,27 @@ describe('interpreter load and store addresses', () => {
     expect(both[0]).toMatchObject({ fault: 0x3000 + 0x0badcafe + 8, pc: 0x1004, instret: 1, a1: 0x3000 + 0x0badcafe });
   });
 });
+
+// A 4-byte instruction whose second half lies on the next page is decoded into the first
+// page's slots; a store to the second page must drop that decoding too, or the old
+// instruction runs again. Mutation that must break it (checked): dropPage forgetting the
+// page before a written one when an instruction crosses into it.
+describe('an instruction across a page boundary', () => {
+  it('runs as rewritten after a store to its second half, as QEMU runs it', () => {
+    const mem = new GuestMemory(GUEST_MEMORY.min);
+    mem.protect(0x1000, 0x1000, PERM_R | PERM_X | PERM_MAPPED);
+    mem.protect(0x2000, 0x1000, PERM_R | PERM_W | PERM_X | PERM_MAPPED);
+    mem.dv.setUint16(0x1ffe, 0x0513, true); // addi a0, a0, 1: its low half…
+    mem.dv.setUint16(0x2000, 0x0015, true); // …and its high half, on the next page
+    mem.dv.setUint32(0x2002, 0x00c59023, true); // sh a2, 0(a1): rewrites the high half
+    mem.dv.setUint32(0x2006, 0xff9ff06f, true); // j 0x1ffe
+    const hart = new Hart(mem);
+    hart.x[22] = 0x2000; // a1
+    hart.x[24] = 0x0055; // a2: the high half of addi a0, a0, 5
+    hart.pc = 0x1ffe;
+    const stop = new Interpreter(mem, hart, () => true, () => 0).run(4);
+    expect(stop.kind).not.toBe('fault');
+    expect(hart.instret).toBe(4);
+    expect(hart.x[20]).toBe(1 + 5);
+  });
+});
