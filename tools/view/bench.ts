@@ -58,8 +58,6 @@ plugins:
 const BUDGET_MS = 1000 / 60;
 /** An animation frame this long after the one before missed at least one 60 Hz frame (half a frame of jitter allowed). */
 const LATE_MS = 1.5 * BUDGET_MS;
-/** The scenario's tick, in simulated seconds. */
-const TICK_S = 1;
 const ROUNDS = Number(process.env.VIEW_BENCH_ROUNDS ?? 3);
 /** VIEW_BENCH_TRACE=1: also record a Chrome trace of each round and print where its time went (tracing adds its own cost). */
 const TRACE = process.env.VIEW_BENCH_TRACE === '1';
@@ -183,6 +181,7 @@ async function measure(page: Page, speed: string, seconds: number, trace: boolea
   const travelling = (await page.evaluate(view('panes()[0].travels.length'))) as number;
   const tick1 = (await page.evaluate(view('panes()[0].tick'))) as number;
   const wall = (performance.now() - wall0) / 1000;
+  const tickNs = (await page.evaluate(view('panes()[0].layout.tickNs'))) as number;
   let traced: ReturnType<typeof traceSummary> | undefined;
   if (trace) {
     const json = (await page.context().browser()!.stopTracing()).toString('utf8');
@@ -234,7 +233,7 @@ async function measure(page: Page, speed: string, seconds: number, trace: boolea
     return `${k} ${perFrame(sum).toFixed(2)}`;
   });
   const lines = [
-    `speed ×${speed}: ${s.interval.length} animation frames in ${seconds} s, ${drawn} of them drawn (${(drawn / seconds).toFixed(0)} fps; ${baseDrawn} redrew the base layer), ${travelling0}→${travelling} tiles travelling, ticks ${tick0}→${tick1} (the simulation ran at ×${((tick1 - tick0) * TICK_S / wall).toFixed(0)})`,
+    `speed ×${speed}: ${s.interval.length} animation frames in ${seconds} s, ${drawn} of them drawn (${(drawn / seconds).toFixed(0)} fps; ${baseDrawn} redrew the base layer), ${travelling0}→${travelling} tiles travelling, ticks ${tick0}→${tick1} (the simulation ran at ×${(((tick1 - tick0) * tickNs) / 1e9 / wall).toFixed(0)})`,
     `  frame interval  median ${quantile(presented, 0.5).toFixed(1)} ms, p95 ${quantile(presented, 0.95).toFixed(1)} ms, p99 ${p99.toFixed(1)} ms between drawn frames (budget ${BUDGET_MS.toFixed(1)} ms at 60 fps)`,
     `                  median ${quantile(own, 0.5).toFixed(1)} ms, p95 ${quantile(own, 0.95).toFixed(1)} ms, p99 ${quantile(own, 0.99).toFixed(1)} ms from the animation frame before each drawn one`,
     `                  ${late} of ${s.interval.length} animation frames missed a 60 Hz frame (came over ${LATE_MS.toFixed(1)} ms after the one before); p99 of every animation frame's interval ${quantile(s.interval, 0.99).toFixed(1)} ms`,

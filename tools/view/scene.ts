@@ -103,7 +103,7 @@ export interface PaneInspection {
   readonly title: string;
   readonly offsetX: number;
   readonly tick: number;
-  readonly layout: { racks: number; hostRack: number[]; hostSlot: number[] };
+  readonly layout: { racks: number; hostRack: number[]; hostSlot: number[]; tickNs: number };
   readonly travels: Array<{ vm: number; src: number; dst: number; round: number; phase: number; trip: number; x: number; y: number; points: number[]; label: string; group: number }>;
   /** Groups of travelling tiles drawn as one: where, how many, the label, and whether it is open. */
   readonly groups: Array<{ x: number; y: number; n: number; label: string; open: boolean }>;
@@ -816,7 +816,7 @@ export class Pane {
       title: this.title,
       offsetX: this.world.x,
       tick: this.frame?.tick ?? -1,
-      layout: { racks: this.layout?.racks ?? 0, hostRack: [...(this.layout?.hostRack ?? [])], hostSlot: [...(this.layout?.hostSlot ?? [])] },
+      layout: { racks: this.layout?.racks ?? 0, hostRack: [...(this.layout?.hostRack ?? [])], hostSlot: [...(this.layout?.hostSlot ?? [])], tickNs: this.layout?.tickNs ?? 0 },
       travels: [...this.travels.values()].map((t) => ({
         vm: t.vm,
         src: t.src,

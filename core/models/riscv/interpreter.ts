@@ -378,14 +378,15 @@ export class Interpreter {
 
   dropPage(page: number): void {
     this.epoch++;
+    this.forget(page);
+    // Only the page before: its instruction read this one's first bytes, the page before it did not.
+    if (this.pagesCode.get(page - 1)?.crossesNext) this.forget(page - 1);
+  }
+
+  /** Drops one page's decoded instructions and blocks. */
+  private forget(page: number): void {
     if (this.pagesCode.delete(page)) this.invalidations++;
     this.mem.perm[page] &= ~PERM_DECODED;
-    // Only the page before: its instruction read this one's first bytes, the page before it did not.
-    if (this.pagesCode.get(page - 1)?.crossesNext) {
-      this.pagesCode.delete(page - 1);
-      this.invalidations++;
-      this.mem.perm[page - 1] &= ~PERM_DECODED;
-    }
   }
 
   /** Where the ecall in progress resumes (a signal handler, rt_sigreturn), or -1: the next instruction. */

@@ -142,5 +142,4 @@ export class PacedMachine {
     else this.dropped++;
     this.lines?.(b);
   }
-
 }
