@@ -4,15 +4,11 @@
 // exit table for faults and budget checks; in promote mode through one shared exit
 // path that writes the registers back first.
 
-import * as memoryModule from '../riscv/memory';
 import { W as WasmOp } from '../wasm/encoder';
 import { EXIT_INTERP, EXIT_LOOKUP, EXIT_TABLE } from './abi';
 import type { Block } from './ir';
 import { LEAVE_CHAIN, LEAVE_LOOKUP, LEAVE_RETURN, UnitState, type Ctx } from './emit-unit';
 
-// Imported bindings compile to getter calls under CommonJS; the emitter reads these local copies.
-// (TypeScript's const enums are objects at run time here; they are read once.)
-const { STATE_BUDGET } = memoryModule;
 const W = WasmOp;
 
 /** A unit's emitter, as far as its ways out. */
@@ -27,40 +23,43 @@ export abstract class ExitEmitter extends UnitState {
     throw new Error(`no enclosing ${k} for block ${block}`);
   }
 
-  /** Leaves through the shared exit path (writes back in promote mode). */
-  protected leave(kind: number, code: number, pc: () => void, adj: number, slot = 0): void {
+  /**
+   * Leaves through the shared exit path (writes back in promote mode). A run of the
+   * unit takes at most one such exit, and WebAssembly locals start at zero: the exit
+   * sets only what differs from zero, and the shared path tests only for the ways
+   * out that the unit uses.
+   */
+  protected leave(kind: number, code: number, pc: () => void, slot = 0): void {
     const f = this.f;
-    f.i32Const(kind).set(this.ekind);
-    f.i32Const(code).set(this.ecode);
+    this.leaveKinds |= 1 << kind;
+    if (kind !== LEAVE_RETURN) f.i32Const(kind).set(this.ekind);
+    if (kind === LEAVE_RETURN && code !== 0) f.i32Const(code).set(this.ecode);
     pc();
     f.set(this.epc);
-    f.i32Const(adj).set(this.eadj);
-    if (kind === LEAVE_CHAIN) f.i32Const(slot).set(this.eslot);
+    if (kind === LEAVE_CHAIN && slot !== 0) f.i32Const(slot).set(this.eslot);
     f.br(this.depthOf('exit'));
   }
 
   protected sharedExit(): void {
     const f = this.f;
-    if (this.o.promote) {
-      f.get(this.budgetL).get(this.eadj).op(W.i32_add).set(this.budgetL);
-      this.writeBack();
-    } else {
-      this.storeI32(STATE_BUDGET, () => {
-        this.loadI32(STATE_BUDGET);
-        f.get(this.eadj).op(W.i32_add);
-      });
-    }
+    if (this.o.promote) this.writeBack();
     this.storePc(() => f.get(this.epc));
-    f.get(this.ekind).i32Const(LEAVE_CHAIN).op(W.i32_eq);
-    f.if();
-    f.get(this.eslot);
-    this.im.tail(f, 'enter');
-    f.end();
-    f.get(this.ekind).i32Const(LEAVE_LOOKUP).op(W.i32_eq);
-    f.if();
-    this.im.tail(f, 'lookup');
-    f.end();
-    f.get(this.ecode);
+    const kinds = this.leaveKinds;
+    const only = (kind: number) => kinds === 1 << kind;
+    if (kinds & (1 << LEAVE_CHAIN)) {
+      if (!only(LEAVE_CHAIN)) f.get(this.ekind).i32Const(LEAVE_CHAIN).op(W.i32_eq).if();
+      f.get(this.eslot);
+      this.im.tail(f, 'enter');
+      if (!only(LEAVE_CHAIN)) f.end();
+    }
+    if (kinds & (1 << LEAVE_LOOKUP)) {
+      if (!only(LEAVE_LOOKUP)) f.get(this.ekind).i32Const(LEAVE_LOOKUP).op(W.i32_eq).if();
+      this.im.tail(f, 'lookup');
+      if (!only(LEAVE_LOOKUP)) f.end();
+    }
+    if (kinds & (1 << LEAVE_RETURN)) f.get(this.ecode);
+    else if (kinds) f.op(W.unreachable);
+    else f.i32Const(0);
   }
 
   /** Leaves with an exit-table code: `code` at guest pc, with `refund` budgeted instructions not run. */
@@ -92,7 +91,7 @@ export abstract class ExitEmitter extends UnitState {
       this.im.tail(this.f, 'enter');
       return;
     }
-    this.leave(LEAVE_CHAIN, 0, () => this.f.i64Const(pc | 0, Math.floor(pc / 4294967296)), 0, this.links.slotFor(pc));
+    this.leave(LEAVE_CHAIN, 0, () => this.f.i64Const(pc | 0, Math.floor(pc / 4294967296)), this.links.slotFor(pc));
   }
 
   /** Jump to the guest pc held by value v through the dispatcher. */
@@ -106,7 +105,7 @@ export abstract class ExitEmitter extends UnitState {
       this.im.tail(this.f, 'lookup');
       return;
     }
-    this.leave(LEAVE_LOOKUP, 0, () => this.val(v), 0);
+    this.leave(LEAVE_LOOKUP, 0, () => this.val(v));
   }
 
   protected leaveCode(code: number, pc: () => void): void {
@@ -115,6 +114,6 @@ export abstract class ExitEmitter extends UnitState {
       this.f.i32Const(code).op(W.return);
       return;
     }
-    this.leave(LEAVE_RETURN, code, pc, 0);
+    this.leave(LEAVE_RETURN, code, pc);
   }
 }

@@ -156,12 +156,12 @@ export abstract class UnitState {
   protected flagsL = -1;
   protected budgetL = -1;
   protected frmL = -1;
-  // The shared exit: kind, code, pc, budget refund, chain slot.
+  // The shared exit: kind, code, pc, chain slot; and the kinds (bits) the unit's exits use.
   protected ekind = -1;
   protected ecode = -1;
   protected epc = -1;
-  protected eadj = -1;
   protected eslot = -1;
+  protected leaveKinds = 0;
   protected depthL = -1;
   protected tI32 = -1;
   protected tI64 = -1;
@@ -212,17 +212,25 @@ export abstract class UnitState {
     }
     if (!this.o.promote) return;
     let usesFrm = false;
+    // Only FP operations, the CSR accesses and interpreted instructions read or set
+    // the FP flags: a unit without them leaves the flags in memory untouched, which
+    // saves a load at every entry and a store at every exit.
+    let usesFlags = false;
     for (const b of u.blocks) {
       for (const i of b.insts) {
         if (i.k === K.GETX || i.k === K.SETX) this.regLocal(0, i.a, i.k === K.SETX);
         else if (i.k === K.GETF || i.k === K.SETF) this.regLocal(1, i.a, i.k === K.SETF);
         else if (i.k === K.INTERP) {
+          usesFlags = true;
           for (const r of i.reads!) this.regLocal(r.file, r.reg, false);
           for (const r of i.writes!) this.regLocal(r.file, r.reg, true);
-        } else if ((i.k === K.FP && i.ins!.rm === 7) || i.k === K.GETCSR || i.k === K.SETCSR) usesFrm = true;
+        } else if (i.k === K.FP || i.k === K.GETCSR || i.k === K.SETCSR) {
+          usesFlags = true;
+          if ((i.k === K.FP && i.ins!.rm === 7) || i.k !== K.FP) usesFrm = true;
+        }
       }
     }
-    this.flagsL = f.local(I32);
+    if (usesFlags) this.flagsL = f.local(I32);
     this.budgetL = f.local(I32);
     if (usesFrm) this.frmL = f.local(I32);
     this.findAliases();
@@ -343,8 +351,7 @@ export abstract class UnitState {
     const f = this.f;
     for (let r = 1; r < 32; r++) if (this.xl[r] >= 0) (this.loadX(r), f.set(this.xl[r]));
     for (let r = 0; r < 32; r++) if (this.fl[r] >= 0) f.get(this.sbL).mem(W.f64_load, 3, STATE_F + 8 * r).set(this.fl[r]);
-    this.loadI32(STATE_FLAGS);
-    f.set(this.flagsL);
+    if (this.flagsL >= 0) (this.loadI32(STATE_FLAGS), f.set(this.flagsL));
     this.loadI32(STATE_BUDGET);
     f.set(this.budgetL);
     if (this.frmL >= 0) (this.loadI32(STATE_FRM), f.set(this.frmL));
@@ -354,7 +361,7 @@ export abstract class UnitState {
   protected writeBack(): void {
     for (let r = 1; r < 32; r++) if (this.xWritten[r]) this.storeX(r, () => this.f.get(this.xl[r]));
     for (let r = 0; r < 32; r++) if (this.fWritten[r]) this.f.get(this.sbL).get(this.fl[r]).mem(W.f64_store, 3, STATE_F + 8 * r);
-    this.storeI32(STATE_FLAGS, () => this.f.get(this.flagsL));
+    if (this.flagsL >= 0) this.storeI32(STATE_FLAGS, () => this.f.get(this.flagsL));
     this.storeI32(STATE_BUDGET, () => this.f.get(this.budgetL));
   }
 

@@ -80,7 +80,6 @@ class UnitEmitter extends SoftTlbEmitter {
     this.ekind = f.local(I32);
     this.ecode = f.local(I32);
     this.epc = f.local(I64);
-    this.eadj = f.local(I32);
     this.eslot = f.local(I32);
     this.tI32 = f.local(I32);
     this.tI64 = f.local(I64);
