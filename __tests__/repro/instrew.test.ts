@@ -8,7 +8,7 @@
 // Mutations of the mechanism that must break it (each checked once; the comment above
 // each test says which assertion fails): regions cut at every basic block (maxBlocks
 // forced to 1); the call's returned pc compared with the wrong return address; register
-// promotion ignored; region formation ignoring installed regions' entries, or stopping at
+// promotion ignored; the shared exit dropping the return's exit code; region formation ignoring installed regions' entries, or stopping at
 // any code they hold past their entries; eager mode tiering anyway.
 import { resolveEngine } from '../../tools/cli/exec';
 import { guestPrograms, runGuestCase } from '../../tools/node/guests';
@@ -38,7 +38,9 @@ describe('the Instrew reproduction', () => {
   });
 
   // Breaks if the returned pc is checked against the wrong return address (emit.ts,
-  // the call's EXIT_LOOKUP compare): every return then misses and returnHits is 0.
+  // the call's EXIT_LOOKUP compare), or if a unit's shared exit leaves without the
+  // return's exit code (emit-exits.ts's leave setting no code for EXIT_RET): every
+  // return then misses and returnHits is 0.
   it('maps recursive guest calls to host calls whose returns almost always hit', async () => {
     const c = await counters('instrew', 'sort', { hotThreshold: 0 });
     expect(c.hostCalls).toBeGreaterThan(1000);
