@@ -1,16 +1,17 @@
 // The translators' inline FP fast paths (core/models/dbt/emit-fp.ts) against the
 // interpreter, result bits and fflags after every operation: a guest program runs the
-// four fused multiply-adds, fadd, fsub, fmul, fdiv and fsqrt over a table of operand
-// triples — products and addends close in magnitude, cancelling, summing to near a
-// power of two, addends far below the product, zeros, subnormals, infinities, NaNs and
-// values near the ends of the exponent range — three times: clearing fflags before
-// every operation (so that exactness decides NX; short significands make exact
-// results), with NX left raised (the inline
-// fused multiply-add's case without the product's error term), and in round-towards-
-// zero (the interpreter's case).
-// Mutations that must break it: in fmaUnfused, HALF_ULP made 54 << 20 (the product's
-// error bound halved: sums within reach of a rounding boundary pass as unfused); or
-// the NX condition dropped (the fast path then claims inexact results that are exact).
+// four fused multiply-adds, fadd, fsub, fmul, fdiv, fsqrt, feq, flt and fle over a
+// table of operand triples — products and addends close in magnitude, cancelling,
+// summing to near a power of two, addends far below the product, short significands
+// (exact results), zeros, subnormals, infinities, NaNs and values near the ends of
+// the exponent range — three times: clearing fflags before every operation (so that
+// exactness decides NX), with NX left raised (the inline fused multiply-add's case
+// without the product's error term), and in round-towards-zero (the interpreter's).
+// Mutations that must break it: in fmaUnfused, the product's error bound taken as
+// 2^(E−54) instead of 2^(E−53) (`f.get(eu).i64Const(0, HALF_ULP)` with 54 << 20: sums
+// within reach of a rounding boundary pass as unfused); the NX condition dropped (the
+// fast path then claims inexact results that are exact); or, in the comparisons, the
+// NaN check of the second operand dropped (NV is then not raised).
 import type { ExecutionEngine, GuestInstance } from 'virtlab';
 import { Rng } from 'virtlab';
 import { fma as exactFma } from '../../core/models/riscv/fp';
@@ -21,7 +22,7 @@ const TEXT = 0x10000;
 const DATA = 0x40000;
 const N = 600;
 const OUT_OFF = 0x4000;
-const OPS = 9;
+const OPS = 12;
 const MODES = 3;
 const OUT_BYTES = MODES * N * OPS * 16;
 
@@ -58,12 +59,20 @@ function operands(): Float64Array {
     }
     out.set([a, b, c], 3 * n);
   }
+  // And every special value in every position, with ordinary values beside it.
+  specials.forEach((s, k) => {
+    for (let which = 0; which < 3; which++) {
+      const t = [1.5 + k, -0.75 - k, 3.25 * k];
+      t[which] = s;
+      out.set(t, 3 * (N - 3 * specials.length + 3 * k + which));
+    }
+  });
   return out;
 }
 
 function program(inputs: Float64Array): Uint8Array {
   const a = new Assembler(TEXT);
-  const [S0, A0, A1, T0, T1] = [8, 10, 11, 5, 6];
+  const [S0, A0, A1, T0, T1, T2] = [8, 10, 11, 5, 6, 7];
   a.lui(S0, DATA >>> 12);
   a.lui(A1, (DATA + OUT_OFF) >>> 12);
   for (let mode = 0; mode < MODES; mode++) {
@@ -80,9 +89,11 @@ function program(inputs: Float64Array): Uint8Array {
       else if (j === 5) a.fop(0x05, 3, 0, 2, 0); // fsub.d
       else if (j === 6) a.fop(0x09, 3, 0, 1, 7); // fmul.d
       else if (j === 7) a.fop(0x0d, 3, 2, 1, 7); // fdiv.d
-      else a.fop(0x2d, 3, 2, 0, 7); // fsqrt.d
+      else if (j === 8) a.fop(0x2d, 3, 2, 0, 7); // fsqrt.d
+      else a.fop(0x51, T2, 0, 2, [2, 1, 0][j - 9]); // feq.d, flt.d, fle.d
       a.csr(2, T1, 0x001, 0); // t1 = fflags
-      a.fstore(3, 3, A1, 16 * j);
+      if (j < 9) a.fstore(3, 3, A1, 16 * j);
+      else a.store(3, T2, A1, 16 * j);
       a.store(3, T1, A1, 16 * j + 8);
     }
     a.addi(A0, A0, 24);
@@ -135,7 +146,7 @@ function outputs(engine: ExecutionEngine, image: Uint8Array): Uint8Array {
 
 const inputs = operands();
 const image = program(inputs);
-const NAMES = ['fmadd', 'fmsub', 'fnmsub', 'fnmadd', 'fadd', 'fsub', 'fmul', 'fdiv', 'fsqrt'];
+const NAMES = ['fmadd', 'fmsub', 'fnmsub', 'fnmadd', 'fadd', 'fsub', 'fmul', 'fdiv', 'fsqrt', 'feq', 'flt', 'fle'];
 const MODE_NAMES = ['fflags cleared', 'NX raised', 'round towards zero'];
 
 let expected: Uint8Array;

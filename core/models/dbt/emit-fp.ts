@@ -34,6 +34,7 @@ const HALF_ULP = 53 << 20;
 export abstract class FpEmitter extends ControlEmitter {
   /** fmaUnfused's locals, made on first use. */
   private readonly fmaL: number[] = [];
+  private intLocal = -1;
 
   /** Runs one instruction in the interpreter (emit.ts). */
   protected abstract interp(b: Block, i: Inst, reads: NonNullable<Inst['reads']>, writes: NonNullable<Inst['writes']>): void;
@@ -87,12 +88,14 @@ export abstract class FpEmitter extends ControlEmitter {
 
   /**
    * An FP instruction whose result is an f64: each stage computes it into fr, or
-   * consumes an i32 through `orElse` (nonzero: the stage cannot decide, try the next).
+   * consumes an i32 through `orElse` (nonzero: the stage cannot decide, try the next);
+   * with `int`, one stage computes an integer result (i64) into intL().
    * After the last, the interpreter. Branches rather than combined conditions: V8
    * compiles a compare feeding a branch into one compare-and-jump, while booleans
    * combined with i32 operations each cost a set and a zero extension.
    */
-  protected fpStages(b: Block, i: Inst, rm: number, ...stages: Array<(orElse: () => void) => void>): void {
+  protected fpStages(b: Block, i: Inst, rm: number, stages: ReadonlyArray<(orElse: () => void) => void>, int = false): void {
+    const out = int ? this.intL() : this.fr;
     const f = this.f;
     f.block();
     const done = f.depth;
@@ -114,10 +117,18 @@ export abstract class FpEmitter extends ControlEmitter {
     f.end();
     this.fpSlow(b, i);
     this.val(i.dst);
-    f.op(W.f64_reinterpret_i64).set(this.fr);
+    if (!int) f.op(W.f64_reinterpret_i64);
+    f.set(out);
     f.end();
-    f.get(this.fr).op(W.i64_reinterpret_f64);
+    f.get(out);
+    if (!int) f.op(W.i64_reinterpret_f64);
     this.def(i.dst);
+  }
+
+  /** The i64 result local of fpStages' integer-valued instructions, made on first use. */
+  private intL(): number {
+    if (this.intLocal < 0) this.intLocal = this.f.local(I64);
+    return this.intLocal;
   }
 
   /**
@@ -200,7 +211,7 @@ export abstract class FpEmitter extends ControlEmitter {
       case Op.FDIV_D:
         this.f64Of(i.a, fa);
         this.f64Of(i.b, fb);
-        this.fpStages(b, i, rm, (orElse) => {
+        this.fpStages(b, i, rm, [(orElse) => {
           f.get(fa).get(fb).op(op === Op.FADD_D ? W.f64_add : op === Op.FSUB_D ? W.f64_sub : op === Op.FMUL_D ? W.f64_mul : W.f64_div).set(fr);
           this.notNormal(fr, true);
           f.if();
@@ -219,11 +230,11 @@ export abstract class FpEmitter extends ControlEmitter {
             this.im.call(f, op === Op.FADD_D || op === Op.FSUB_D ? 'nxAdd' : op === Op.FMUL_D ? 'nxMul' : 'nxDiv');
             f.end();
           });
-        });
+        }]);
         return;
       case Op.FSQRT_D:
         this.f64Of(i.a, fa);
-        this.fpStages(b, i, rm, (orElse) => {
+        this.fpStages(b, i, rm, [(orElse) => {
           f.get(fa).op(W.f64_sqrt).set(fr);
           // A positive normal operand (its root is normal), or a zero (exact).
           this.notNormal(fa, false);
@@ -238,7 +249,7 @@ export abstract class FpEmitter extends ControlEmitter {
             this.im.call(f, 'nxSqrt');
             f.end();
           });
-        });
+        }]);
         return;
       case Op.FMADD_D:
       case Op.FMSUB_D:
@@ -250,10 +261,7 @@ export abstract class FpEmitter extends ControlEmitter {
         this.f64Of(i.c, fc);
         if (k >= 2) f.get(fa).op(W.f64_neg).set(fa);
         if (k === 1 || k === 3) f.get(fc).op(W.f64_neg).set(fc);
-        this.fpStages(
-          b,
-          i,
-          rm,
+        this.fpStages(b, i, rm, [
           (orElse) => {
             this.fmaUnfused(orElse);
             this.orFlags(() => f.i32Const(NX));
@@ -266,19 +274,22 @@ export abstract class FpEmitter extends ControlEmitter {
             orElse();
             this.orFlags(() => f.get(this.tI32));
           },
-        );
+        ]);
         return;
       }
       case Op.FEQ_D:
       case Op.FLT_D:
       case Op.FLE_D:
+        // The comparison itself when neither operand is a NaN (the flags then stay).
         this.f64Of(i.a, fa);
         this.f64Of(i.b, fb);
-        this.fpWith(b, i, () => {
-          f.get(fa).get(fa).op(W.f64_eq).get(fb).get(fb).op(W.f64_eq).op(W.i32_and);
-        }, () => {
-          f.get(fa).get(fb).op(op === Op.FEQ_D ? W.f64_eq : op === Op.FLT_D ? W.f64_lt : W.f64_le).op(W.i64_extend_i32_u);
-        });
+        this.fpStages(b, i, 0, [(orElse) => {
+          f.get(fa).get(fa).op(W.f64_ne);
+          orElse();
+          f.get(fb).get(fb).op(W.f64_ne);
+          orElse();
+          f.get(fa).get(fb).op(op === Op.FEQ_D ? W.f64_eq : op === Op.FLT_D ? W.f64_lt : W.f64_le).op(W.i64_extend_i32_u).set(this.intL());
+        }], true);
         return;
       case Op.FMIN_D:
       case Op.FMAX_D:
