@@ -12,10 +12,11 @@
 // within reach of a rounding boundary pass as unfused); the NX condition dropped (the
 // fast path then claims inexact results that are exact); or, in the comparisons, the
 // NaN check of the second operand dropped (NV is then not raised).
-import type { ExecutionEngine, GuestInstance } from 'virtlab';
+import type { ExecutionEngine } from 'virtlab';
 import { Rng } from 'virtlab';
 import { fma as exactFma } from '../../core/models/riscv/fp';
 import { resolveEngine } from '../../tools/cli/exec';
+import { startBare } from '../../tools/node/dbt-fuzz';
 import { Assembler, elf } from '../../tools/node/rv-asm';
 
 const TEXT = 0x10000;
@@ -116,22 +117,7 @@ interface SavedProcess {
 }
 
 function outputs(engine: ExecutionEngine, image: Uint8Array): Uint8Array {
-  let instance: GuestInstance | undefined = undefined;
-  instance = engine.start({
-    elf: image,
-    programPath: 'fp-fast.elf',
-    argv: ['fp-fast.elf'],
-    envp: [],
-    files: new Map(),
-    memoryBytes: 16 * 2 ** 20,
-    stackBytes: 2 ** 20,
-    maxInstructions: 0,
-    readStdin: () => null,
-    writeStdout: () => {},
-    writeStderr: () => {},
-    now: () => instance!.instructions,
-    randomBytes: (o) => o.fill(0),
-  });
+  const instance = startBare(engine, image, 'fp-fast.elf', 23);
   const status = instance.run(100_000_000);
   expect(status.state).toBe('exited');
   const s = instance.save() as SavedProcess;
