@@ -7,11 +7,11 @@
 // the exponent range — three times: clearing fflags before every operation (so that
 // exactness decides NX), with NX left raised (the inline fused multiply-add's case
 // without the product's error term), and in round-towards-zero (the interpreter's).
-// Mutations that must break it: in fmaUnfused, the product's error bound taken as
-// 2^(E−54) instead of 2^(E−53) (`f.get(eu).i64Const(0, HALF_ULP)` with 54 << 20: sums
-// within reach of a rounding boundary pass as unfused); the NX condition dropped (the
-// fast path then claims inexact results that are exact); or, in the comparisons, the
-// NaN check of the second operand dropped (NV is then not raised).
+// Mutations that must break it: in fmaUnfused, the product's error bound halved
+// (`2 ** -53` made `2 ** -54`: sums within reach of a rounding boundary pass as
+// unfused); the NX condition dropped (the fast path then claims inexact results that
+// are exact); or, in the comparisons, the NaN check of the second operand dropped (NV
+// is then not raised).
 import type { ExecutionEngine } from 'virtlab';
 import { Rng } from 'virtlab';
 import { fma as exactFma } from '../../core/models/riscv/fp';

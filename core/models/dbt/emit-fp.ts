@@ -23,7 +23,7 @@ const W = WasmOp;
 
 const NX = 1;
 // High words of i64 constants on an f64's bits: the exponent field; the window of
-// biased exponents [64, 2000) (2^-959 to 2^977, so that every bound below is normal and
+// biased exponents [64, 2000) (2^-959 to 2^977, so that the half gap below is normal and
 // every neighbour finite); 53 in the exponent field (dividing by 2^53).
 const EXP_HI = 0x7ff00000;
 const WIN_LO = 64 << 20;
@@ -164,34 +164,35 @@ export abstract class FpEmitter extends ControlEmitter {
    * computes the unfused sum th = RN(RN(fa·fb) + fc) into fr, and goes through orElse
    * unless th is provably the fused result and the operation inexact (or NX already
    * raised, which makes exactness moot: NX is the only flag this case can owe). Without the
-   * product's error term: with uh = RN(fa·fb) normal, |fa·fb − uh| ≤ 2^(E(uh)−53), and
-   * TwoSum gives the sum's error tl exactly, so the exact result is th + tl + ul with
-   * |tl + ul| ≤ |tl| + 2^(E(uh)−53). When that stays below half the smaller gap around
+   * product's error term: with uh = RN(fa·fb), |fa·fb − uh| ≤ 2^(E(uh)−53) ≤ |uh|·2^-53
+   * (plus the least subnormal for a product below the normal range), and TwoSum gives
+   * the sum's error tl exactly, so the exact result is th + tl + ul with |tl + ul| at
+   * most |tl| plus that bound. When that stays below half the smaller gap around
    * th (2^(E−53), or 2^(E−54) when th is a power of two: the exponent of th's bits minus
    * one gives both), the fused result rounds to th itself. tl ≠ 0 with |tl| above the
-   * bound proves inexactness without the error term. Anything else (zero, subnormal,
-   * infinite or NaN operands or results, which fail the exponent windows, and sums
-   * near a rounding boundary) is the helper's.
+   * bound proves inexactness without the error term. Anything else (a sum that is zero,
+   * subnormal, near the ends of the range, infinite or NaN, which fails th's exponent
+   * window, and sums near a rounding boundary) is the helper's.
    */
   protected fmaUnfused(orElse: () => void): void {
     const f = this.f;
-    if (this.fmaL.length === 0) this.fmaL.push(f.local(F64), f.local(F64), f.local(I64), f.local(I64));
-    const [uh, tl, eu, et] = this.fmaL;
+    if (this.fmaL.length === 0) this.fmaL.push(f.local(F64), f.local(F64), f.local(I64));
+    const [uh, tl, et] = this.fmaL;
     const { fa, fb, fc, fr } = this;
     f.get(fa).get(fb).op(W.f64_mul).tee(uh).get(fc).op(W.f64_add).set(fr);
     // TwoSum: tl = (fc − (fr − bb)) + (uh − bb), bb = fr − fc.
     f.get(fr).get(fc).op(W.f64_sub).set(tl);
     f.get(fc).get(fr).get(tl).op(W.f64_sub).op(W.f64_sub).get(uh).get(tl).op(W.f64_sub).op(W.f64_add).op(W.f64_abs).set(tl);
-    f.get(uh).op(W.i64_reinterpret_f64).i64Const(0, EXP_HI).op(W.i64_and).tee(eu);
-    f.i64Const(0, WIN_LO).op(W.i64_sub).i64Const(0, WIN_SPAN).op(W.i64_ge_u);
-    orElse();
     f.get(fr).op(W.i64_reinterpret_f64).i64Const(-1, 0x7fffffff).op(W.i64_and).i64Const(1).op(W.i64_sub).i64Const(0, EXP_HI).op(W.i64_and).tee(et);
     f.i64Const(0, WIN_LO).op(W.i64_sub).i64Const(0, WIN_SPAN).op(W.i64_ge_u);
     orElse();
-    // The error bound of the product, 2^(E(uh)−53), into uh (spent).
-    f.get(eu).i64Const(0, HALF_ULP).op(W.i64_sub).op(W.f64_reinterpret_i64).set(uh);
+    // The error bound of the product into uh (spent): |uh|·2^-53 ≥ 2^(E(uh)−53) when uh is
+    // normal, and the least subnormal covers a subnormal or zero product (a non-finite one
+    // made th fail its window).
+    f.get(uh).op(W.f64_abs).f64Const(2 ** -53).op(W.f64_mul).f64Const(2 ** -1074).op(W.f64_add).set(uh);
+    // Unless tl + bound < the half gap (a NaN from an overflow inside TwoSum fails too).
     f.get(tl).get(uh).op(W.f64_add);
-    f.get(et).i64Const(0, HALF_ULP).op(W.i64_sub).op(W.f64_reinterpret_i64).op(W.f64_ge);
+    f.get(et).i64Const(0, HALF_ULP).op(W.i64_sub).op(W.f64_reinterpret_i64).op(W.f64_lt).op(W.i32_eqz);
     orElse();
     this.getFlags();
     f.i32Const(NX).op(W.i32_and).op(W.i32_eqz).get(tl).get(uh).op(W.f64_le).op(W.i32_and);
