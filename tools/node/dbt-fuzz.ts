@@ -352,14 +352,14 @@ function snapshot(instance: GuestInstance, status: ReturnType<GuestInstance['run
   };
 }
 
-/** Runs a program under an engine in the given budget chunks; the state after each. */
-export function runChunks(engine: ExecutionEngine, program: FuzzProgram, chunks: readonly number[]): GuestSnapshot[] {
-  const rng = new Rng(program.seed, 'guest');
+/** Starts a bare program (no files, no input, a 16 MiB memory; `seed` seeds its random bytes). */
+export function startBare(engine: ExecutionEngine, elfImage: Uint8Array, name: string, seed: number): GuestInstance {
+  const rng = new Rng(seed, 'guest');
   let instance: GuestInstance | undefined = undefined;
   instance = engine.start({
-    elf: program.elf,
-    programPath: 'fuzz.elf',
-    argv: ['fuzz.elf'],
+    elf: elfImage,
+    programPath: name,
+    argv: [name],
     envp: [],
     files: new Map(),
     memoryBytes: 16 * 2 ** 20,
@@ -371,6 +371,12 @@ export function runChunks(engine: ExecutionEngine, program: FuzzProgram, chunks:
     now: () => instance!.instructions,
     randomBytes: (o) => rng.fillBytes(o),
   });
+  return instance;
+}
+
+/** Runs a program under an engine in the given budget chunks; the state after each. */
+export function runChunks(engine: ExecutionEngine, program: FuzzProgram, chunks: readonly number[]): GuestSnapshot[] {
+  const instance = startBare(engine, program.elf, 'fuzz.elf', program.seed);
   const out: GuestSnapshot[] = [];
   for (const n of chunks) {
     const st = instance.run(n);

@@ -1,7 +1,9 @@
 // Lowering of the FP instructions (see emit.ts): the common double-precision
 // operations inline, with exact IEEE results — a fast path in WebAssembly when the
 // rounding mode is round-to-nearest-even and the result is normal (or an exact zero),
-// the inexact flag from the runtime's helpers — and everything else, or any case the
+// the inexact flag from the runtime's helpers only while NX is not yet raised; fused
+// multiply-adds take the unfused sum inline when a bound proves it the fused result,
+// and the runtime's exact helper otherwise — and everything else, or any case the
 // fast path cannot decide, in the interpreter on the architectural state.
 
 import { fpReadsInt, type Op as OpEnum, writesIntRd } from '../riscv/decoder';
@@ -16,14 +18,24 @@ import type { Block, Inst } from './ir';
 // (TypeScript's const enums are objects at run time here; they are read once.)
 const { STATE_FRM } = memoryModule;
 const Op = (decoderModule as unknown as { Op: { readonly [P in keyof typeof OpEnum]: number } }).Op;
-const { I32, I64 } = encoderModule;
+const { F64, I32, I64 } = encoderModule;
 const W = WasmOp;
 
 const NX = 1;
-const MIN_NORMAL = 2.2250738585072014e-308;
+// High words of i64 constants on an f64's bits: the exponent field; the window of
+// biased exponents [64, 2000) (2^-959 to 2^977, so that the half gap below is normal and
+// every neighbour finite); 53 in the exponent field (dividing by 2^53).
+const EXP_HI = 0x7ff00000;
+const WIN_LO = 64 << 20;
+const WIN_SPAN = (2000 - 64) << 20;
+const HALF_ULP = 53 << 20;
 
 /** A unit's emitter, as far as its FP instructions. */
 export abstract class FpEmitter extends ControlEmitter {
+  /** fmaUnfused's locals, made on first use. */
+  private readonly fmaL: number[] = [];
+  private intLocal = -1;
+
   /** Runs one instruction in the interpreter (emit.ts). */
   protected abstract interp(b: Block, i: Inst, reads: NonNullable<Inst['reads']>, writes: NonNullable<Inst['writes']>): void;
 
@@ -42,17 +54,6 @@ export abstract class FpEmitter extends ControlEmitter {
     else this.loadI32(STATE_FRM);
   }
 
-  /** Leaves an i32: is the rounding mode round-to-nearest-even? */
-  protected rne(rm: number): void {
-    const f = this.f;
-    if (rm === 0) f.i32Const(1);
-    else if (rm !== 7) f.i32Const(0);
-    else {
-      this.getFrm();
-      f.op(W.i32_eqz);
-    }
-  }
-
   /** Leaves an i32: is the rounding mode valid (static, or dynamic with frm ≤ 4)? */
   protected rmValid(rm: number): void {
     const f = this.f;
@@ -66,18 +67,6 @@ export abstract class FpEmitter extends ControlEmitter {
   protected f64Of(v: number, local: number): void {
     this.val(v);
     this.f.op(W.f64_reinterpret_i64).set(local);
-  }
-
-  /**
-   * Leaves an i32: is the f64 in `local` finite, with |x| > the least normal? Strictly
-   * greater: a result that rounded up to exactly DBL_MIN may be tiny after rounding
-   * with an unbounded exponent (RISC-V's rule) and owe UF, which the slow path decides.
-   * (The nx helpers also defer results below 2^-960; this keeps the rule visible here.)
-   */
-  protected normal(local: number): void {
-    const f = this.f;
-    f.get(local).op(W.f64_abs).f64Const(MIN_NORMAL).op(W.f64_gt);
-    f.get(local).op(W.f64_abs).f64Const(Infinity).op(W.f64_lt).op(W.i32_and);
   }
 
   /**
@@ -97,28 +86,117 @@ export abstract class FpEmitter extends ControlEmitter {
     this.def(i.dst);
   }
 
-  /** NX for an inexact fast result: `nx` leaves 0/1/2 (2: undecided, take the slow path). */
-  protected withNx(nx: () => void): void {
+  /**
+   * An FP instruction whose result is an f64: each stage computes it into fr, or
+   * consumes an i32 through `orElse` (nonzero: the stage cannot decide, try the next);
+   * with `int`, one stage computes an integer result (i64) into intL().
+   * After the last, the interpreter. Branches rather than combined conditions: V8
+   * compiles a compare feeding a branch into one compare-and-jump, while booleans
+   * combined with i32 operations each cost a set and a zero extension.
+   */
+  protected fpStages(b: Block, i: Inst, rm: number, stages: ReadonlyArray<(orElse: () => void) => void>, int = false): void {
+    const out = int ? this.intL() : this.fr;
     const f = this.f;
-    // fast && ((flags & NX) || (t = nx()) != 2 && (flags |= t, true))
-    f.if(I32);
+    f.block();
+    const done = f.depth;
+    f.block();
+    const interp = f.depth;
+    if (rm === 0 || rm === 7) {
+      if (rm === 7) {
+        this.getFrm();
+        f.brIf(f.depth - interp);
+      }
+      for (const stage of stages) {
+        f.block();
+        const next = f.depth;
+        stage(() => f.brIf(f.depth - next));
+        f.br(f.depth - done);
+        f.end();
+      }
+    }
+    f.end();
+    this.fpSlow(b, i);
+    this.val(i.dst);
+    if (!int) f.op(W.f64_reinterpret_i64);
+    f.set(out);
+    f.end();
+    f.get(out);
+    if (!int) f.op(W.i64_reinterpret_f64);
+    this.def(i.dst);
+  }
+
+  /** The i64 result local of fpStages' integer-valued instructions, made on first use. */
+  private intL(): number {
+    if (this.intLocal < 0) this.intLocal = this.f.local(I64);
+    return this.intLocal;
+  }
+
+  /**
+   * Leaves an i32: is the f64 in `local` not finite with |x| > the least normal (`abs`:
+   * of its magnitude, else of its value, so that negative values fail too)? Strictly
+   * greater: a result that rounded up to exactly DBL_MIN may be tiny after rounding
+   * with an unbounded exponent (RISC-V's rule) and owe UF, which the slow path decides.
+   * (The nx helpers also defer results below 2^-960; this keeps the rule visible here.)
+   */
+  protected notNormal(local: number, abs: boolean): void {
+    const f = this.f;
+    f.get(local).op(W.i64_reinterpret_f64);
+    if (abs) f.i64Const(-1, 0x7fffffff).op(W.i64_and);
+    // bits − (DBL_MIN's bits + 1) ≥ +∞'s bits − DBL_MIN's bits − 1, unsigned.
+    f.i64Const(1, 0x00100000).op(W.i64_sub).i64Const(-1, 0x7fdfffff).op(W.i64_ge_u);
+  }
+
+  /** Unless NX is raised already: `nx` leaves 0/1/2 (2: undecided, through orElse), and 1 raises NX. */
+  protected unlessNx(orElse: () => void, nx: () => void): void {
+    const f = this.f;
     this.getFlags();
-    f.i32Const(NX).op(W.i32_and);
-    f.if(I32);
-    f.i32Const(1);
-    f.else();
+    f.i32Const(NX).op(W.i32_and).op(W.i32_eqz);
+    f.if();
     nx();
-    f.tee(this.tI32).i32Const(2).op(W.i32_ne);
-    f.if(I32);
+    f.tee(this.tI32).i32Const(2).op(W.i32_eq);
+    orElse();
     this.orFlags(() => f.get(this.tI32));
-    f.i32Const(1);
-    f.else();
-    f.i32Const(0);
     f.end();
-    f.end();
-    f.else();
-    f.i32Const(0);
-    f.end();
+  }
+
+  /**
+   * The fused multiply-add's inline case, fa·fb + fc under round-to-nearest-even:
+   * computes the unfused sum th = RN(RN(fa·fb) + fc) into fr, and goes through orElse
+   * unless th is provably the fused result and the operation inexact (or NX already
+   * raised, which makes exactness moot: NX is the only flag this case can owe). Without the
+   * product's error term: with uh = RN(fa·fb), |fa·fb − uh| ≤ 2^(E(uh)−53) ≤ |uh|·2^-53
+   * (plus the least subnormal for a product below the normal range), and TwoSum gives
+   * the sum's error tl exactly, so the exact result is th + tl + ul with |tl + ul| at
+   * most |tl| plus that bound. When that stays below half the smaller gap around
+   * th (2^(E−53), or 2^(E−54) when th is a power of two: the exponent of th's bits minus
+   * one gives both), the fused result rounds to th itself. tl ≠ 0 with |tl| above the
+   * bound proves inexactness without the error term. Anything else (a sum that is zero,
+   * subnormal, near the ends of the range, infinite or NaN, which fails th's exponent
+   * window, and sums near a rounding boundary) is the helper's.
+   */
+  protected fmaUnfused(orElse: () => void): void {
+    const f = this.f;
+    if (this.fmaL.length === 0) this.fmaL.push(f.local(F64), f.local(F64), f.local(I64));
+    const [uh, tl, et] = this.fmaL;
+    const { fa, fb, fc, fr } = this;
+    f.get(fa).get(fb).op(W.f64_mul).tee(uh).get(fc).op(W.f64_add).set(fr);
+    // TwoSum: tl = (fc − (fr − bb)) + (uh − bb), bb = fr − fc.
+    f.get(fr).get(fc).op(W.f64_sub).set(tl);
+    f.get(fc).get(fr).get(tl).op(W.f64_sub).op(W.f64_sub).get(uh).get(tl).op(W.f64_sub).op(W.f64_add).op(W.f64_abs).set(tl);
+    f.get(fr).op(W.i64_reinterpret_f64).i64Const(-1, 0x7fffffff).op(W.i64_and).i64Const(1).op(W.i64_sub).i64Const(0, EXP_HI).op(W.i64_and).tee(et);
+    f.i64Const(0, WIN_LO).op(W.i64_sub).i64Const(0, WIN_SPAN).op(W.i64_ge_u);
+    orElse();
+    // The error bound of the product into uh (spent): |uh|·2^-53 ≥ 2^(E(uh)−53) when uh is
+    // normal, and the least subnormal covers a subnormal or zero product (a non-finite one
+    // made th fail its window).
+    f.get(uh).op(W.f64_abs).f64Const(2 ** -53).op(W.f64_mul).f64Const(2 ** -1074).op(W.f64_add).set(uh);
+    // Unless tl + bound < the half gap (a NaN from an overflow inside TwoSum fails too).
+    f.get(tl).get(uh).op(W.f64_add);
+    f.get(et).i64Const(0, HALF_ULP).op(W.i64_sub).op(W.f64_reinterpret_i64).op(W.f64_lt).op(W.i32_eqz);
+    orElse();
+    this.getFlags();
+    f.i32Const(NX).op(W.i32_and).op(W.i32_eqz).get(tl).get(uh).op(W.f64_le).op(W.i32_and);
+    orElse();
   }
 
   protected fp(b: Block, i: Inst): void {
@@ -131,19 +209,21 @@ export abstract class FpEmitter extends ControlEmitter {
       case Op.FADD_D:
       case Op.FSUB_D:
       case Op.FMUL_D:
-      case Op.FDIV_D: {
+      case Op.FDIV_D:
         this.f64Of(i.a, fa);
         this.f64Of(i.b, fb);
-        f.get(fa).get(fb).op(op === Op.FADD_D ? W.f64_add : op === Op.FSUB_D ? W.f64_sub : op === Op.FMUL_D ? W.f64_mul : W.f64_div).set(fr);
-        this.fpWith(b, i, () => {
-          this.rne(rm);
-          this.normal(fr);
+        this.fpStages(b, i, rm, [(orElse) => {
+          f.get(fa).get(fb).op(op === Op.FADD_D ? W.f64_add : op === Op.FSUB_D ? W.f64_sub : op === Op.FMUL_D ? W.f64_mul : W.f64_div).set(fr);
+          this.notNormal(fr, true);
+          f.if();
           // An exact zero: any sum that rounds to zero, a product or quotient with a zero operand.
           f.get(fr).f64Const(0).op(W.f64_eq);
           if (op === Op.FMUL_D) f.get(fa).f64Const(0).op(W.f64_eq).get(fb).f64Const(0).op(W.f64_eq).op(W.i32_or).op(W.i32_and);
           else if (op === Op.FDIV_D) f.get(fa).f64Const(0).op(W.f64_eq).op(W.i32_and);
-          f.op(W.i32_or).op(W.i32_and);
-          this.withNx(() => {
+          f.op(W.i32_eqz);
+          orElse();
+          f.end();
+          this.unlessNx(orElse, () => {
             f.get(fr).f64Const(0).op(W.f64_eq);
             f.if(I32).i32Const(0).else();
             if (op === Op.FSUB_D) f.get(fa).get(fb).op(W.f64_neg).get(fr);
@@ -151,26 +231,26 @@ export abstract class FpEmitter extends ControlEmitter {
             this.im.call(f, op === Op.FADD_D || op === Op.FSUB_D ? 'nxAdd' : op === Op.FMUL_D ? 'nxMul' : 'nxDiv');
             f.end();
           });
-        }, bits(fr));
+        }]);
         return;
-      }
       case Op.FSQRT_D:
         this.f64Of(i.a, fa);
-        f.get(fa).op(W.f64_sqrt).set(fr);
-        this.fpWith(b, i, () => {
-          this.rne(rm);
-          f.get(fa).f64Const(0).op(W.f64_gt);
-          this.normal(fa);
-          f.op(W.i32_and);
-          f.get(fa).f64Const(0).op(W.f64_eq).op(W.i32_or).op(W.i32_and);
-          this.withNx(() => {
+        this.fpStages(b, i, rm, [(orElse) => {
+          f.get(fa).op(W.f64_sqrt).set(fr);
+          // A positive normal operand (its root is normal), or a zero (exact).
+          this.notNormal(fa, false);
+          f.if();
+          f.get(fa).f64Const(0).op(W.f64_ne);
+          orElse();
+          f.end();
+          this.unlessNx(orElse, () => {
             f.get(fa).f64Const(0).op(W.f64_eq);
             f.if(I32).i32Const(0).else();
             f.get(fa).get(fr);
             this.im.call(f, 'nxSqrt');
             f.end();
           });
-        }, bits(fr));
+        }]);
         return;
       case Op.FMADD_D:
       case Op.FMSUB_D:
@@ -182,31 +262,35 @@ export abstract class FpEmitter extends ControlEmitter {
         this.f64Of(i.c, fc);
         if (k >= 2) f.get(fa).op(W.f64_neg).set(fa);
         if (k === 1 || k === 3) f.get(fc).op(W.f64_neg).set(fc);
-        this.fpWith(b, i, () => {
-          this.rne(rm);
-          f.if(I32);
-          f.get(fa).get(fb).get(fc);
-          this.im.call(f, 'fma');
-          f.set(this.tI32).set(fr);
-          f.get(this.tI32).i32Const(2).op(W.i32_ne);
-          f.if(I32);
-          this.orFlags(() => f.get(this.tI32));
-          f.i32Const(1);
-          f.else().i32Const(0).end();
-          f.else().i32Const(0).end();
-        }, bits(fr));
+        this.fpStages(b, i, rm, [
+          (orElse) => {
+            this.fmaUnfused(orElse);
+            this.orFlags(() => f.i32Const(NX));
+          },
+          (orElse) => {
+            f.get(fa).get(fb).get(fc);
+            this.im.call(f, 'fma');
+            f.set(this.tI32).set(fr);
+            f.get(this.tI32).i32Const(2).op(W.i32_eq);
+            orElse();
+            this.orFlags(() => f.get(this.tI32));
+          },
+        ]);
         return;
       }
       case Op.FEQ_D:
       case Op.FLT_D:
       case Op.FLE_D:
+        // The comparison itself when neither operand is a NaN (the flags then stay).
         this.f64Of(i.a, fa);
         this.f64Of(i.b, fb);
-        this.fpWith(b, i, () => {
-          f.get(fa).get(fa).op(W.f64_eq).get(fb).get(fb).op(W.f64_eq).op(W.i32_and);
-        }, () => {
-          f.get(fa).get(fb).op(op === Op.FEQ_D ? W.f64_eq : op === Op.FLT_D ? W.f64_lt : W.f64_le).op(W.i64_extend_i32_u);
-        });
+        this.fpStages(b, i, 0, [(orElse) => {
+          f.get(fa).get(fa).op(W.f64_ne);
+          orElse();
+          f.get(fb).get(fb).op(W.f64_ne);
+          orElse();
+          f.get(fa).get(fb).op(op === Op.FEQ_D ? W.f64_eq : op === Op.FLT_D ? W.f64_lt : W.f64_le).op(W.i64_extend_i32_u).set(this.intL());
+        }], true);
         return;
       case Op.FMIN_D:
       case Op.FMAX_D:
