@@ -25,6 +25,7 @@ import { emitModule, type EmitOptions } from './emit';
 import type { Unit } from './ir';
 import { buildRuntimeModule, HELPERS } from './runtime-module';
 import { BlockLifter } from './lift';
+import { cachedModuleBytes, decodeCodeCache, encodeCodeCache, layoutFingerprint, mismatchedBytes, unitRanges, type CachedModule } from './code-cache';
 
 /** What a translator does: lift the units to translate for a pc. */
 export interface Translator {
@@ -73,6 +74,29 @@ export interface RuntimeOptions {
   readonly compiler?: BackgroundCompiler;
   /** Called after each unit is installed. */
   readonly onTranslated?: (u: TranslatedUnit) => void;
+  /**
+   * A persistent translation cache (code-cache.ts): what earlier runs stored (null:
+   * nothing yet), the tag naming the build, engine and options, and the most bytes a
+   * saved cache may take. Never in simulations: which units exist must not depend on
+   * files outside the scenario.
+   */
+  readonly codeCache?: { readonly bytes: Uint8Array | null; readonly tag: string; readonly maxBytes: number };
+}
+
+/** The cache's state in a run: the modules offered and those made. */
+interface CacheState {
+  readonly tag: string;
+  readonly layout: string;
+  readonly maxBytes: number;
+  /** Why the stored cache was not used, if it was not. */
+  note: string | null;
+  /** Modules from the file not refused, in file order; those installed this run are marked. */
+  readonly carried: CachedModule[];
+  readonly used: Set<CachedModule>;
+  /** Modules of the file not yet installed or refused, by each unit's entry. */
+  readonly offers: Map<number, CachedModule>;
+  /** Modules translated this run. */
+  readonly made: CachedModule[];
 }
 
 /** A translation whose module is being compiled in the background. */
@@ -135,6 +159,13 @@ export interface DbtCounters {
   /** Modules compiled in the background, and those discarded on arrival because their code had changed. */
   backgroundModules: number;
   backgroundDiscarded: number;
+  /** Units and modules installed from the persistent cache, and the host time it took (reading, checking, compiling). */
+  cacheUnits: number;
+  cacheModules: number;
+  cacheLoadMs: number;
+  /** Cached modules refused because their guest code differs, and the differing guest bytes. */
+  cacheRejectedModules: number;
+  cacheRejectedBytes: number;
 }
 
 export class DbtRuntime {
@@ -155,7 +186,9 @@ export class DbtRuntime {
     units: 0, blocks: 0, guestInstructionsTranslated: 0, guestBytesTranslated: 0, hostBytes: 0, modules: 0,
     dispatcherEntries: 0, lookupMisses: 0, interpreted: 0, helperCalls: 0, invalidatedUnits: 0, translateMs: 0,
     backgroundCompileMs: 0, backgroundModules: 0, backgroundDiscarded: 0,
+    cacheUnits: 0, cacheModules: 0, cacheLoadMs: 0, cacheRejectedModules: 0, cacheRejectedBytes: 0,
   };
+  private readonly cache: CacheState | null = null;
   /** Translations being compiled in the background, by ticket. */
   private readonly pending = new Map<number, Pending>();
   /** Guest pcs covered by pending translations (how many cover each): the interpreter runs them meanwhile. */
@@ -209,6 +242,108 @@ export class DbtRuntime {
       this.dropPage(page);
     };
     interp.onFlush = () => this.flush();
+    if (options.codeCache) this.cache = this.openCache(options.codeCache);
+  }
+
+  // ---- the persistent cache ----
+
+  /** Reads the stored cache and takes its numberings, so that its modules' bytes are valid here. */
+  private openCache(o: NonNullable<RuntimeOptions['codeCache']>): CacheState {
+    const now = this.options.hostNow;
+    const t0 = now ? now() : 0;
+    const layout = layoutFingerprint(this.proc.mem, this.translator.kind, this.translator.emitOptions);
+    const state: CacheState = { tag: o.tag, layout, maxBytes: o.maxBytes, note: null, carried: [], used: new Set(), offers: new Map(), made: [] };
+    if (o.bytes) {
+      const c = decodeCodeCache(o.bytes, o.tag, layout);
+      if (typeof c === 'string') state.note = c;
+      else {
+        const t = c.tables;
+        for (let s = 0; s < t.slotPcs.length; s++) this.slots.set(t.slotPcs[s], s);
+        this.slotCount = t.slotPcs.length;
+        while (this.table.length < this.slotCount) this.table.grow(TABLE_CHUNK, this.stub);
+        for (let i = 0; i < t.exits; i++) this.newExit(t.exitCode[i], t.exitPc[i], t.exitRefund[i]);
+        this.nextUnit = t.nextUnit;
+        state.carried.push(...c.modules);
+        for (const m of c.modules) for (const u of m.units) state.offers.set(u.entry, m);
+      }
+    }
+    if (now) this.counters.cacheLoadMs += now() - t0;
+    return state;
+  }
+
+  /**
+   * Installs the cached module that has a unit entered at pc, if its guest code is
+   * still the code it was translated from; returns that unit.
+   */
+  private fromCache(pc: number): Installed | null {
+    const cache = this.cache!;
+    const m = cache.offers.get(pc);
+    if (!m) return null;
+    for (const u of m.units) if (cache.offers.get(u.entry) === m) cache.offers.delete(u.entry);
+    const now = this.options.hostNow;
+    const t0 = now ? now() : 0;
+    const c = this.counters;
+    const bad = mismatchedBytes(m, this.proc.mem);
+    let instance: WebAssembly.Instance | null = null;
+    if (bad === 0) {
+      try {
+        instance = new WebAssembly.Instance(new WebAssembly.Module(m.bytes), this.imports);
+      } catch {
+        instance = null;
+      }
+    }
+    if (!instance) {
+      c.cacheRejectedModules++;
+      c.cacheRejectedBytes += bad;
+      const i = cache.carried.indexOf(m);
+      if (i >= 0) cache.carried.splice(i, 1);
+      if (now) c.cacheLoadMs += now() - t0;
+      return null;
+    }
+    cache.used.add(m);
+    c.cacheModules++;
+    // Units of a module call each other directly, so they are dropped together: each
+    // is dropped when any page of the module's code is written.
+    const pages = [...new Set(m.units.flatMap((u) => u.pages))];
+    const module: Installed[] = [];
+    let first: Installed | null = null;
+    for (const u of m.units) {
+      // Translated meanwhile: that translation stays (this module's units still call their own copy).
+      if (this.units.has(u.entry)) continue;
+      const rec = this.install({ entry: u.entry, pages, pcs: [] }, instance.exports[u.exportName] as () => number, module, u.id);
+      if (u.entry === pc) first = rec;
+      c.cacheUnits++;
+    }
+    if (now) c.cacheLoadMs += now() - t0;
+    return first;
+  }
+
+  /**
+   * The cache to store for later runs: the numberings as they are now (they extend the
+   * ones read), the stored modules not refused and this run's; beyond the size cap the
+   * modules this run did not use go first. Null when even that does not fit.
+   */
+  saveCodeCache(): { bytes: Uint8Array | null; note: string | null } {
+    const cache = this.cache;
+    if (!cache) return { bytes: null, note: null };
+    const slotPcs = new Float64Array(this.slotCount);
+    for (const [pc, s] of this.slots) slotPcs[s] = pc;
+    const tables = { slotPcs, exits: this.exits, exitCode: this.exitCode, exitPc: this.exitPc, exitRefund: this.exitRefund, nextUnit: this.nextUnit };
+    const fixed = 64 + cache.tag.length + cache.layout.length + 8 * this.slotCount + 12 * this.exits;
+    let modules = [...cache.carried, ...cache.made];
+    const size = (ms: CachedModule[]) => ms.reduce((n, m) => n + cachedModuleBytes(m), fixed);
+    let note: string | null = null;
+    if (size(modules) > cache.maxBytes) {
+      modules = [...cache.carried.filter((m) => cache.used.has(m)), ...cache.made];
+      note = `over the size cap (${cache.maxBytes} bytes): modules this run did not use were left out`;
+      if (size(modules) > cache.maxBytes) return { bytes: null, note: `over the size cap (${cache.maxBytes} bytes): not saved` };
+    }
+    return { bytes: encodeCodeCache(cache.tag, cache.layout, { tables, modules }), note };
+  }
+
+  /** Why the stored cache was not used (corrupt, another build…), or null. */
+  get codeCacheNote(): string | null {
+    return this.cache?.note ?? null;
   }
 
   // ---- the exit table ----
@@ -282,7 +417,8 @@ export class DbtRuntime {
 
   /** Is a translation installed for pc? */
   has(pc: number): boolean {
-    return this.units.has(pc);
+    // A unit the cache offers counts too: a region ending there lets the cached unit run.
+    return this.units.has(pc) || (this.cache !== null && this.cache.offers.has(pc));
   }
 
   // ---- translation ----
@@ -296,6 +432,13 @@ export class DbtRuntime {
     const emitted = emitModule(units, { mem: this.proc.mem, slotFor: (p) => this.slotFor(p), exit: (c, p, r) => this.newExit(c, p, r), unitId: () => this.nextUnit++ }, this.translator.emitOptions);
     let bytes = emitted.bytes;
     if (this.translator.optimize) bytes = this.translator.optimize(bytes);
+    if (this.cache) {
+      const mem = this.proc.mem;
+      this.cache.made.push({
+        bytes,
+        units: units.map((u, i) => ({ entry: u.entry, exportName: emitted.exports[i], id: firstId + i, guestInstructions: u.guestInstructions, guestBytes: u.guestBytes, blocks: u.blocks.length, pages: [...u.pages], ranges: unitRanges(u, mem) })),
+      });
+    }
     const compiler = this.options.compiler;
     if (compiler) {
       const ticket = compiler.submit(bytes);
@@ -395,7 +538,7 @@ export class DbtRuntime {
     }
   }
 
-  private install(u: Unit, fn: () => number, module: Installed[], id: number): Installed {
+  private install(u: { readonly entry: number; readonly pages: Iterable<number>; readonly pcs: readonly number[] }, fn: () => number, module: Installed[], id: number): Installed {
     const old = this.units.get(u.entry);
     if (old) this.drop(old);
     const slot = this.slotFor(u.entry);
@@ -485,6 +628,9 @@ export class DbtRuntime {
       interpreted: c.interpreted,
       helperCalls: c.helperCalls,
       invalidatedUnits: c.invalidatedUnits,
+      ...(this.cache
+        ? { cacheUnits: c.cacheUnits, cacheModules: c.cacheModules, cacheUnitsOffered: this.cache.carried.reduce((n, m) => n + m.units.length, 0), cacheRejectedModules: c.cacheRejectedModules, cacheRejectedBytes: c.cacheRejectedBytes, cacheLoadMs: Math.round(c.cacheLoadMs * 1000) / 1000 }
+        : {}),
       ...(this.options.compiler ? { backgroundCompileMs: Math.round(c.backgroundCompileMs * 1000) / 1000, backgroundModules: c.backgroundModules, backgroundDiscarded: c.backgroundDiscarded } : {}),
       ...(this.translator.counters?.() ?? {}),
     };
@@ -588,6 +734,7 @@ export class DbtRuntime {
         if (this.pending.size) this.receive();
         const pc = h.pc;
         let rec = this.units.get(pc);
+        if (!rec && this.cache && this.cache.offers.has(pc)) rec = this.fromCache(pc) ?? undefined;
         if (!rec && this.pendingPcs.has(pc)) {
           // Its translation is being compiled: the interpreter runs this basic block.
           const stop = this.interpretBlock(pc, remaining);
