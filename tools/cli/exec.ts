@@ -351,7 +351,7 @@ export function codeCacheLine(counters: Record<string, number>, cache: CodeCache
   if (counters.cacheUnits === undefined) return notes.length ? `code cache: ${notes.join('; ')}` : null;
   return (
     `code cache ${cache.file}: ${counters.cacheUnits} units in ${counters.cacheModules} modules loaded (of ${counters.cacheUnitsOffered} stored), ` +
-    `${counters.cacheRejectedModules} modules refused (${counters.cacheRejectedBytes} guest bytes differed), load ${counters.cacheLoadMs.toFixed(0)} ms` +
+    `${counters.cacheRejectedUnits} units refused (${counters.cacheRejectedBytes} guest bytes differed), load ${counters.cacheLoadMs.toFixed(0)} ms` +
     (notes.length ? `; ${notes.join('; ')}` : '')
   );
 }

@@ -39,6 +39,12 @@ export interface CachedUnit {
 /** A compiled translation as cached: the module's bytes and its units. */
 export interface CachedModule {
   readonly bytes: Uint8Array<ArrayBuffer>;
+  /**
+   * No unit calls another directly (a run's units emitted again into one module when
+   * it is saved): each unit is checked, installed and dropped on its own. Otherwise
+   * the units are checked and installed together.
+   */
+  readonly separate: boolean;
   readonly units: readonly CachedUnit[];
 }
 
@@ -80,13 +86,13 @@ export function unitRanges(u: Unit, mem: GuestMemory): CachedUnit['ranges'] {
 }
 
 /**
- * Guest bytes of the module's units that are not what they were translated from (or
- * not on executable pages of this memory): 0 when every unit may be installed.
+ * Guest bytes of the units that are not what they were translated from (or not on
+ * executable pages of this memory): 0 when they may be installed.
  */
-export function mismatchedBytes(m: CachedModule, mem: GuestMemory): number {
+export function mismatchedBytes(units: readonly CachedUnit[], mem: GuestMemory): number {
   let bad = 0;
   const u8 = mem.u8;
-  for (const u of m.units) {
+  for (const u of units) {
     for (const r of u.ranges) {
       const end = r.start + r.bytes.length;
       let ok = end <= mem.size;
@@ -214,6 +220,7 @@ export function encodeCodeCache(tag: string, layout: string, c: CacheContents): 
   w.u32(c.modules.length);
   for (const m of c.modules) {
     w.bytes(m.bytes);
+    w.u32(m.separate ? 1 : 0);
     w.u32(m.units.length);
     for (const u of m.units) {
       w.u32(u.entry);
@@ -268,6 +275,7 @@ export function decodeCodeCache(b: Uint8Array, tag: string, layout: string): Cac
     const modules: CachedModule[] = [];
     for (let m = r.u32(); m > 0; m--) {
       const bytes = r.bytes();
+      const separate = r.u32() === 1;
       const units: CachedUnit[] = [];
       for (let k = r.u32(); k > 0; k--) {
         const entry = r.u32();
@@ -282,7 +290,7 @@ export function decodeCodeCache(b: Uint8Array, tag: string, layout: string): Cac
         for (let q = r.u32(); q > 0; q--) ranges.push({ start: r.u32(), bytes: r.bytes() });
         units.push({ entry, id, exportName, guestInstructions, guestBytes, blocks, pages, ranges });
       }
-      if (units.length) modules.push({ bytes, units });
+      if (units.length) modules.push({ bytes, separate, units });
     }
     if (!r.done) return 'corrupt (trailing bytes)';
     return { tables: { slotPcs, exits, exitCode, exitPc, exitRefund, nextUnit }, modules };
@@ -293,7 +301,7 @@ export function decodeCodeCache(b: Uint8Array, tag: string, layout: string): Cac
 
 /** The size a module takes in the file, roughly (for the size cap). */
 export function cachedModuleBytes(m: CachedModule): number {
-  let n = m.bytes.length + 8;
+  let n = m.bytes.length + 12;
   for (const u of m.units) {
     n += 40 + u.exportName.length + 4 * u.pages.length;
     for (const r of u.ranges) n += 8 + r.bytes.length;

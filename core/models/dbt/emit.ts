@@ -41,8 +41,12 @@ const { F64, I32, I64 } = encoderModule;
 const W = WasmOp;
 const K = (irModule as unknown as { K: { readonly [P in keyof typeof KEnum]: number } }).K;
 
-/** Lowers units into one module that imports the runtime (see runtime-module.ts). */
-export function emitModule(units: readonly Unit[], links: EmitLinks, options: EmitOptions): EmittedModule {
+/**
+ * Lowers units into one module that imports the runtime (see runtime-module.ts).
+ * `separate`: no unit calls another directly, so each can be installed and dropped on
+ * its own (the persistent cache's modules).
+ */
+export function emitModule(units: readonly Unit[], links: EmitLinks, options: EmitOptions, separate = false): EmittedModule {
   const m = new ModuleBuilder();
   const tUnit = m.type([], [I32]);
   m.importMemory('env', 'mem', links.mem.wasmPages);
@@ -52,9 +56,11 @@ export function emitModule(units: readonly Unit[], links: EmitLinks, options: Em
   // between them. The runtime drops a module's units together, so no direct call can
   // reach a dropped unit.
   const local = new Map<number, number>();
-  units.forEach((u, i) => {
-    if (!local.has(u.entry)) local.set(u.entry, i);
-  });
+  if (!separate) {
+    units.forEach((u, i) => {
+      if (!local.has(u.entry)) local.set(u.entry, i);
+    });
+  }
   const scratch = new Scratch(Math.max(...units.map((u) => u.valueCount)));
   units.forEach((u, i) => {
     const { index, body } = m.func(tUnit);

@@ -25,7 +25,7 @@ import { emitModule, type EmitOptions } from './emit';
 import type { Unit } from './ir';
 import { buildRuntimeModule, HELPERS } from './runtime-module';
 import { BlockLifter } from './lift';
-import { cachedModuleBytes, decodeCodeCache, encodeCodeCache, layoutFingerprint, mismatchedBytes, unitRanges, type CachedModule } from './code-cache';
+import { cachedModuleBytes, decodeCodeCache, encodeCodeCache, layoutFingerprint, mismatchedBytes, unitRanges, type CacheTables, type CachedModule, type CachedUnit } from './code-cache';
 
 /** What a translator does: lift the units to translate for a pc. */
 export interface Translator {
@@ -90,13 +90,17 @@ interface CacheState {
   readonly maxBytes: number;
   /** Why the stored cache was not used, if it was not. */
   note: string | null;
+  /** A stored module was refused (the file must be written again without it). */
+  dropped: boolean;
   /** Modules from the file not refused, in file order; those installed this run are marked. */
   readonly carried: CachedModule[];
   readonly used: Set<CachedModule>;
-  /** Modules of the file not yet installed or refused, by each unit's entry. */
-  readonly offers: Map<number, CachedModule>;
-  /** Modules translated this run. */
-  readonly made: CachedModule[];
+  /** Units of the file not yet installed or refused, by entry. */
+  readonly offers: Map<number, { readonly m: CachedModule; readonly u: CachedUnit }>;
+  /** Stored modules compiled this run. */
+  readonly instances: Map<CachedModule, WebAssembly.Instance>;
+  /** This run's translations: their units after the passes, as compiled, and what the cache keeps of them. */
+  readonly made: Array<{ readonly ir: Unit[]; readonly firstId: number; readonly info: Array<Omit<CachedUnit, 'exportName' | 'id'>>; readonly module: CachedModule }>;
 }
 
 /** A translation whose module is being compiled in the background. */
@@ -163,8 +167,8 @@ export interface DbtCounters {
   cacheUnits: number;
   cacheModules: number;
   cacheLoadMs: number;
-  /** Cached modules refused because their guest code differs, and the differing guest bytes. */
-  cacheRejectedModules: number;
+  /** Cached units refused because their guest code differs, and the differing guest bytes. */
+  cacheRejectedUnits: number;
   cacheRejectedBytes: number;
 }
 
@@ -186,7 +190,7 @@ export class DbtRuntime {
     units: 0, blocks: 0, guestInstructionsTranslated: 0, guestBytesTranslated: 0, hostBytes: 0, modules: 0,
     dispatcherEntries: 0, lookupMisses: 0, interpreted: 0, helperCalls: 0, invalidatedUnits: 0, translateMs: 0,
     backgroundCompileMs: 0, backgroundModules: 0, backgroundDiscarded: 0,
-    cacheUnits: 0, cacheModules: 0, cacheLoadMs: 0, cacheRejectedModules: 0, cacheRejectedBytes: 0,
+    cacheUnits: 0, cacheModules: 0, cacheLoadMs: 0, cacheRejectedUnits: 0, cacheRejectedBytes: 0,
   };
   private readonly cache: CacheState | null = null;
   /** Translations being compiled in the background, by ticket. */
@@ -252,7 +256,7 @@ export class DbtRuntime {
     const now = this.options.hostNow;
     const t0 = now ? now() : 0;
     const layout = layoutFingerprint(this.proc.mem, this.translator.kind, this.translator.emitOptions);
-    const state: CacheState = { tag: o.tag, layout, maxBytes: o.maxBytes, note: null, carried: [], used: new Set(), offers: new Map(), made: [] };
+    const state: CacheState = { tag: o.tag, layout, maxBytes: o.maxBytes, note: null, dropped: false, carried: [], used: new Set(), offers: new Map(), instances: new Map(), made: [] };
     if (o.bytes) {
       const c = decodeCodeCache(o.bytes, o.tag, layout);
       if (typeof c === 'string') state.note = c;
@@ -264,7 +268,7 @@ export class DbtRuntime {
         for (let i = 0; i < t.exits; i++) this.newExit(t.exitCode[i], t.exitPc[i], t.exitRefund[i]);
         this.nextUnit = t.nextUnit;
         state.carried.push(...c.modules);
-        for (const m of c.modules) for (const u of m.units) state.offers.set(u.entry, m);
+        for (const m of c.modules) for (const u of m.units) state.offers.set(u.entry, { m, u });
       }
     }
     if (now) this.counters.cacheLoadMs += now() - t0;
@@ -272,42 +276,48 @@ export class DbtRuntime {
   }
 
   /**
-   * Installs the cached module that has a unit entered at pc, if its guest code is
-   * still the code it was translated from; returns that unit.
+   * Installs the cached unit entered at pc (with the rest of its module unless the
+   * module's units are separate) if its guest code is still the code it was
+   * translated from; returns it.
    */
   private fromCache(pc: number): Installed | null {
     const cache = this.cache!;
-    const m = cache.offers.get(pc);
-    if (!m) return null;
-    for (const u of m.units) if (cache.offers.get(u.entry) === m) cache.offers.delete(u.entry);
+    const offer = cache.offers.get(pc)!;
+    const m = offer.m;
+    const units = m.separate ? [offer.u] : m.units;
+    for (const u of units) if (cache.offers.get(u.entry)?.m === m) cache.offers.delete(u.entry);
     const now = this.options.hostNow;
     const t0 = now ? now() : 0;
     const c = this.counters;
-    const bad = mismatchedBytes(m, this.proc.mem);
-    let instance: WebAssembly.Instance | null = null;
-    if (bad === 0) {
+    const bad = mismatchedBytes(units, this.proc.mem);
+    let instance = bad === 0 ? cache.instances.get(m) : undefined;
+    if (bad === 0 && !instance) {
       try {
         instance = new WebAssembly.Instance(new WebAssembly.Module(m.bytes), this.imports);
+        cache.instances.set(m, instance);
+        c.cacheModules++;
       } catch {
-        instance = null;
+        instance = undefined;
       }
     }
     if (!instance) {
-      c.cacheRejectedModules++;
+      c.cacheRejectedUnits += units.length;
       c.cacheRejectedBytes += bad;
-      const i = cache.carried.indexOf(m);
-      if (i >= 0) cache.carried.splice(i, 1);
+      // A module whose code differs is left out of the cache saved at the end.
+      if (!m.separate) {
+        cache.carried.splice(cache.carried.indexOf(m), 1);
+        cache.dropped = true;
+      }
       if (now) c.cacheLoadMs += now() - t0;
       return null;
     }
     cache.used.add(m);
-    c.cacheModules++;
-    // Units of a module call each other directly, so they are dropped together: each
-    // is dropped when any page of the module's code is written.
-    const pages = [...new Set(m.units.flatMap((u) => u.pages))];
+    // Units of a module that call each other directly are dropped together: each is
+    // dropped when any page of the module's code is written.
+    const pages = m.separate ? offer.u.pages : [...new Set(m.units.flatMap((u) => u.pages))];
     const module: Installed[] = [];
     let first: Installed | null = null;
-    for (const u of m.units) {
+    for (const u of units) {
       // Translated meanwhile: that translation stays (this module's units still call their own copy).
       if (this.units.has(u.entry)) continue;
       const rec = this.install({ entry: u.entry, pages, pcs: [] }, instance.exports[u.exportName] as () => number, module, u.id);
@@ -319,23 +329,83 @@ export class DbtRuntime {
   }
 
   /**
-   * The cache to store for later runs: the numberings as they are now (they extend the
-   * ones read), the stored modules not refused and this run's; beyond the size cap the
-   * modules this run did not use go first. Null when even that does not fit.
+   * This run's translations for the cache: emitted again into one module whose units
+   * do not call each other (so that the next run compiles one module, and checks and
+   * installs each unit alone). With `fresh` numberings (nothing carried over from the
+   * file) the module gets slots, exits and ids of its own, and the tables only what it
+   * uses; otherwise it extends this run's.
+   */
+  private mergeMade(fresh: boolean): { module: CachedModule | null; tables: CacheTables } | null {
+    const made = this.cache!.made;
+    const units = made.flatMap((x) => x.ir);
+    const slots = fresh ? new Map<number, number>() : this.slots;
+    const exit = { code: [] as number[], pc: [] as number[], refund: [] as number[] };
+    let nextId = fresh ? 0 : this.nextUnit;
+    const ids = made.flatMap((x) => x.ir.map((_, i) => (fresh ? nextId++ : x.firstId + i)));
+    let k = 0;
+    const links = {
+      mem: this.proc.mem,
+      slotFor: (p: number) => {
+        if (!fresh) return this.slotFor(p);
+        let s = slots.get(p);
+        if (s === undefined) slots.set(p, (s = slots.size));
+        return s;
+      },
+      unitId: () => ids[k++],
+      exit: (code: number, p: number, refund: number) => {
+        if (!fresh) return this.newExit(code, p, refund);
+        exit.code.push(code);
+        exit.pc.push(p);
+        exit.refund.push(refund);
+        return exit.code.length - 1;
+      },
+    };
+    let module: CachedModule | null = null;
+    if (units.length) {
+      const emitted = emitModule(units, links, this.translator.emitOptions, true);
+      const info = made.flatMap((x) => x.info);
+      module = { bytes: emitted.bytes, separate: true, units: info.map((u, i) => ({ ...u, exportName: emitted.exports[i], id: ids[i] })) };
+    }
+    if (!fresh) return { module, tables: this.tables() };
+    const slotPcs = new Float64Array(slots.size);
+    for (const [p, s] of slots) slotPcs[s] = p;
+    return { module, tables: { slotPcs, exits: exit.code.length, exitCode: exit.code, exitPc: exit.pc, exitRefund: exit.refund, nextUnit: nextId } };
+  }
+
+  /** The numberings as they are now (they extend the ones read from the cache). */
+  private tables(): CacheTables {
+    const slotPcs = new Float64Array(this.slotCount);
+    for (const [pc, s] of this.slots) slotPcs[s] = pc;
+    return { slotPcs, exits: this.exits, exitCode: this.exitCode, exitPc: this.exitPc, exitRefund: this.exitRefund, nextUnit: this.nextUnit };
+  }
+
+  /**
+   * The cache to store for later runs: the stored modules not refused and this run's
+   * translations; beyond the size cap the stored modules this run did not use go
+   * first. Bytes null when even that does not fit.
    */
   saveCodeCache(): { bytes: Uint8Array | null; note: string | null } {
     const cache = this.cache;
     if (!cache) return { bytes: null, note: null };
-    const slotPcs = new Float64Array(this.slotCount);
-    for (const [pc, s] of this.slots) slotPcs[s] = pc;
-    const tables = { slotPcs, exits: this.exits, exitCode: this.exitCode, exitPc: this.exitPc, exitRefund: this.exitRefund, nextUnit: this.nextUnit };
-    const fixed = 64 + cache.tag.length + cache.layout.length + 8 * this.slotCount + 12 * this.exits;
-    let modules = [...cache.carried, ...cache.made];
+    // Nothing translated and nothing refused: the stored file is already this cache.
+    if (!cache.made.length && !cache.dropped && cache.carried.length) return { bytes: null, note: null };
+    let tables: CacheTables;
+    let modules: CachedModule[];
+    if (this.translator.optimize) {
+      // Modules rewritten by the translator's optimizer are kept as they were made.
+      tables = this.tables();
+      modules = [...cache.carried, ...cache.made.map((x) => x.module)];
+    } else {
+      const merged = this.mergeMade(cache.carried.length === 0)!;
+      tables = merged.tables;
+      modules = [...cache.carried, ...(merged.module ? [merged.module] : [])];
+    }
+    const fixed = 64 + cache.tag.length + cache.layout.length + 4 * tables.slotPcs.length + 12 * tables.exits;
     const size = (ms: CachedModule[]) => ms.reduce((n, m) => n + cachedModuleBytes(m), fixed);
     let note: string | null = null;
     if (size(modules) > cache.maxBytes) {
-      modules = [...cache.carried.filter((m) => cache.used.has(m)), ...cache.made];
-      note = `over the size cap (${cache.maxBytes} bytes): modules this run did not use were left out`;
+      modules = modules.filter((m) => cache.used.has(m) || !cache.carried.includes(m));
+      note = `over the size cap (${cache.maxBytes} bytes): stored modules this run did not use were left out`;
       if (size(modules) > cache.maxBytes) return { bytes: null, note: `over the size cap (${cache.maxBytes} bytes): not saved` };
     }
     return { bytes: encodeCodeCache(cache.tag, cache.layout, { tables, modules }), note };
@@ -433,11 +503,11 @@ export class DbtRuntime {
     let bytes = emitted.bytes;
     if (this.translator.optimize) bytes = this.translator.optimize(bytes);
     if (this.cache) {
+      // The guest bytes are taken now: what this translation was made from.
       const mem = this.proc.mem;
-      this.cache.made.push({
-        bytes,
-        units: units.map((u, i) => ({ entry: u.entry, exportName: emitted.exports[i], id: firstId + i, guestInstructions: u.guestInstructions, guestBytes: u.guestBytes, blocks: u.blocks.length, pages: [...u.pages], ranges: unitRanges(u, mem) })),
-      });
+      const info = units.map((u) => ({ entry: u.entry, guestInstructions: u.guestInstructions, guestBytes: u.guestBytes, blocks: u.blocks.length, pages: [...u.pages], ranges: unitRanges(u, mem) }));
+      const module = { bytes, separate: false, units: info.map((u, i) => ({ ...u, exportName: emitted.exports[i], id: firstId + i })) };
+      this.cache.made.push({ ir: units, firstId, info, module });
     }
     const compiler = this.options.compiler;
     if (compiler) {
@@ -629,7 +699,7 @@ export class DbtRuntime {
       helperCalls: c.helperCalls,
       invalidatedUnits: c.invalidatedUnits,
       ...(this.cache
-        ? { cacheUnits: c.cacheUnits, cacheModules: c.cacheModules, cacheUnitsOffered: this.cache.carried.reduce((n, m) => n + m.units.length, 0), cacheRejectedModules: c.cacheRejectedModules, cacheRejectedBytes: c.cacheRejectedBytes, cacheLoadMs: Math.round(c.cacheLoadMs * 1000) / 1000 }
+        ? { cacheUnits: c.cacheUnits, cacheModules: c.cacheModules, cacheUnitsOffered: this.cache.carried.reduce((n, m) => n + m.units.length, 0), cacheRejectedUnits: c.cacheRejectedUnits, cacheRejectedBytes: c.cacheRejectedBytes, cacheLoadMs: Math.round(c.cacheLoadMs * 1000) / 1000 }
         : {}),
       ...(this.options.compiler ? { backgroundCompileMs: Math.round(c.backgroundCompileMs * 1000) / 1000, backgroundModules: c.backgroundModules, backgroundDiscarded: c.backgroundDiscarded } : {}),
       ...(this.translator.counters?.() ?? {}),
