@@ -271,7 +271,9 @@ export async function execCommand(rest: string[], io: ExecIo = processIo, host: 
   let status = instance.run(50_000_000);
   while (status.state === 'running') status = instance.run(50_000_000);
   const wallMs = performance.now() - t0;
+  const s0 = performance.now();
   const cacheNotes = cache ? saveCodeCache(cache, instance, cacheCap) : [];
+  const saveMs = performance.now() - s0;
   let code: number;
   if (status.state === 'exited') code = status.exitCode ?? 0;
   else if (status.state === 'signaled') {
@@ -298,7 +300,7 @@ export async function execCommand(rest: string[], io: ExecIo = processIo, host: 
     if (counters.length) io.err(`virtlab stats: ${counters.map(([k, v]) => `${k}=${v}`).join(' ')}`);
     const coverage = coverageLine(instance.instructions, instance.counters(), wallMs);
     if (coverage) io.err(`virtlab stats: ${coverage}`);
-    const cacheLine = codeCacheLine(instance.counters(), cache, cacheNotes);
+    const cacheLine = codeCacheLine(instance.counters(), cache, cacheNotes, saveMs);
     if (cacheLine) io.err(`virtlab stats: ${cacheLine}`);
     if (hostId !== undefined) {
       const hostCode = hostCodeOf(instance);
@@ -346,12 +348,12 @@ function saveCodeCache(cache: CodeCacheFile, instance: GuestInstance, cap: numbe
 }
 
 /** The cache's line of --stats: where it lives, what came from it, and any problem; null without a cache. */
-export function codeCacheLine(counters: Record<string, number>, cache: CodeCacheFile | undefined, notes: readonly string[]): string | null {
+export function codeCacheLine(counters: Record<string, number>, cache: CodeCacheFile | undefined, notes: readonly string[], saveMs: number): string | null {
   if (!cache) return null;
   if (counters.cacheUnits === undefined) return notes.length ? `code cache: ${notes.join('; ')}` : null;
   return (
     `code cache ${cache.file}: ${counters.cacheUnits} units in ${counters.cacheModules} modules loaded (of ${counters.cacheUnitsOffered} stored), ` +
-    `${counters.cacheRejectedUnits} units refused (${counters.cacheRejectedBytes} guest bytes differed), load ${counters.cacheLoadMs.toFixed(0)} ms` +
+    `${counters.cacheRejectedUnits} units refused (${counters.cacheRejectedBytes} guest bytes differed), load ${counters.cacheLoadMs.toFixed(0)} ms, save ${saveMs.toFixed(0)} ms (after the run)` +
     (notes.length ? `; ${notes.join('; ')}` : '')
   );
 }
