@@ -31,13 +31,13 @@ function parse(status: number | null, out: string, err: string): Run {
 
 function exec(args: string[], cache: string | null, extra: string[] = []): Run {
   const env = { ...process.env, VIRTLAB_CODE_CACHE: cache ?? 'off' };
-  const r = spawnSync(process.execPath, [BIN, 'exec', '--stats', '--max-instructions', '50000000', ...extra, ...args], { env, encoding: 'utf8', maxBuffer: 1 << 26 });
+  const r = spawnSync(process.execPath, [BIN, 'exec', '--stats', '--clear-env', '--max-instructions', '50000000', ...extra, ...args], { env, encoding: 'utf8', maxBuffer: 1 << 26 });
   return parse(r.status, r.stdout, r.stderr);
 }
 
 function execAsync(args: string[], cache: string): Promise<Run> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [BIN, 'exec', '--stats', ...args], { env: { ...process.env, VIRTLAB_CODE_CACHE: cache }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [BIN, 'exec', '--stats', '--clear-env', ...args], { env: { ...process.env, VIRTLAB_CODE_CACHE: cache }, stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     let err = '';
     child.stdout.on('data', (d) => (out += d));

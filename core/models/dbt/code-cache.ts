@@ -183,10 +183,11 @@ class Reader {
     return v;
   }
 
+  /** A view into the file's bytes (not a copy: they are only read). */
   bytes(): Uint8Array<ArrayBuffer> {
     const len = this.u32();
     if (this.n + len > this.b.length) throw new RangeError('past the end');
-    const out = this.b.slice(this.n, this.n + len);
+    const out = this.b.subarray(this.n, this.n + len) as Uint8Array<ArrayBuffer>;
     this.n += len;
     return out;
   }

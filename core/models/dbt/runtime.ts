@@ -335,7 +335,7 @@ export class DbtRuntime {
    * file) the module gets slots, exits and ids of its own, and the tables only what it
    * uses; otherwise it extends this run's.
    */
-  private mergeMade(fresh: boolean): { module: CachedModule | null; tables: CacheTables } | null {
+  private mergeMade(fresh: boolean): { modules: CachedModule[]; tables: CacheTables } {
     const made = this.cache!.made;
     const units = made.flatMap((x) => x.ir);
     const slots = fresh ? new Map<number, number>() : this.slots;
@@ -360,16 +360,16 @@ export class DbtRuntime {
         return exit.code.length - 1;
       },
     };
-    let module: CachedModule | null = null;
+    const modules: CachedModule[] = [];
     if (units.length) {
-      const emitted = emitModule(units, links, this.translator.emitOptions, true);
       const info = made.flatMap((x) => x.info);
-      module = { bytes: emitted.bytes, separate: true, units: info.map((u, i) => ({ ...u, exportName: emitted.exports[i], id: ids[i] })) };
+      const emitted = emitModule(units, links, this.translator.emitOptions, true);
+      modules.push({ bytes: emitted.bytes, separate: true, units: info.map((u, i) => ({ ...u, exportName: emitted.exports[i], id: ids[i] })) });
     }
-    if (!fresh) return { module, tables: this.tables() };
+    if (!fresh) return { modules, tables: this.tables() };
     const slotPcs = new Float64Array(slots.size);
     for (const [p, s] of slots) slotPcs[s] = p;
-    return { module, tables: { slotPcs, exits: exit.code.length, exitCode: exit.code, exitPc: exit.pc, exitRefund: exit.refund, nextUnit: nextId } };
+    return { modules, tables: { slotPcs, exits: exit.code.length, exitCode: exit.code, exitPc: exit.pc, exitRefund: exit.refund, nextUnit: nextId } };
   }
 
   /** The numberings as they are now (they extend the ones read from the cache). */
@@ -396,9 +396,9 @@ export class DbtRuntime {
       tables = this.tables();
       modules = [...cache.carried, ...cache.made.map((x) => x.module)];
     } else {
-      const merged = this.mergeMade(cache.carried.length === 0)!;
+      const merged = this.mergeMade(cache.carried.length === 0);
       tables = merged.tables;
-      modules = [...cache.carried, ...(merged.module ? [merged.module] : [])];
+      modules = [...cache.carried, ...merged.modules];
     }
     const fixed = 64 + cache.tag.length + cache.layout.length + 4 * tables.slotPcs.length + 12 * tables.exits;
     const size = (ms: CachedModule[]) => ms.reduce((n, m) => n + cachedModuleBytes(m), fixed);
