@@ -12,14 +12,16 @@
 // and the modules. A cache that is truncated, corrupt, of another format or tag is
 // refused whole with a reason; the run then translates as usual.
 
+import * as memoryModule from '../riscv/memory';
 import type { GuestMemory } from '../riscv/memory';
 import type { Unit } from './ir';
 
-const MAGIC = 0x43434c56; // "VLCC"
+// Read once: imported bindings compile to getter calls under CommonJS.
+const { PAGE_SHIFT, PERM_X } = memoryModule;
+/** "VLCC", the format's version, and the header's bytes (magic, version, checksum, body length). */
+const MAGIC = 0x43434c56;
 const VERSION = 1;
 const HEAD = 16;
-const PAGE_SHIFT = 12;
-const PERM_X = 4;
 
 /** A unit of a cached module. */
 export interface CachedUnit {
