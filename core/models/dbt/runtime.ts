@@ -336,12 +336,27 @@ export class DbtRuntime {
    * uses; otherwise it extends this run's.
    */
   private mergeMade(fresh: boolean): { modules: CachedModule[]; tables: CacheTables } {
-    const made = this.cache!.made;
-    const units = made.flatMap((x) => x.ir);
+    // Only units that were entered: a translator also translates code it expects
+    // (the block translator, a block's successors), and much of it never runs. (A
+    // counter slot is shared beyond UNIT_COUNTERS units, so a few others stay.)
+    const mem = this.proc.mem;
+    const counters = new Int32Array(mem.wasm.buffer, mem.countersBase, UNIT_COUNTERS * 2);
+    const countRuns = !!this.translator.emitOptions.countRuns;
+    const units: Unit[] = [];
+    const info: Array<Omit<CachedUnit, 'exportName' | 'id'>> = [];
+    const ids: number[] = [];
+    let nextId = fresh ? 0 : this.nextUnit;
+    for (const x of this.cache!.made) {
+      x.ir.forEach((u, i) => {
+        const slot = entryCounterSlot(x.firstId + i, countRuns);
+        if (counters[2 * slot] === 0 && counters[2 * slot + 1] === 0) return;
+        units.push(u);
+        info.push(x.info[i]);
+        ids.push(fresh ? nextId++ : x.firstId + i);
+      });
+    }
     const slots = fresh ? new Map<number, number>() : this.slots;
     const exit = { code: [] as number[], pc: [] as number[], refund: [] as number[] };
-    let nextId = fresh ? 0 : this.nextUnit;
-    const ids = made.flatMap((x) => x.ir.map((_, i) => (fresh ? nextId++ : x.firstId + i)));
     let k = 0;
     const links = {
       mem: this.proc.mem,
@@ -362,7 +377,6 @@ export class DbtRuntime {
     };
     const modules: CachedModule[] = [];
     if (units.length) {
-      const info = made.flatMap((x) => x.info);
       const emitted = emitModule(units, links, this.translator.emitOptions, true);
       modules.push({ bytes: emitted.bytes, separate: true, units: info.map((u, i) => ({ ...u, exportName: emitted.exports[i], id: ids[i] })) });
     }
