@@ -30,6 +30,8 @@ export interface CachedUnit {
   readonly exportName: string;
   /** Its counter id when it was translated (its code addresses that counter). */
   readonly id: number;
+  /** Units of one group in a module call each other directly: they are checked, installed and dropped together. */
+  readonly group: number;
   readonly guestInstructions: number;
   readonly guestBytes: number;
   readonly blocks: number;
@@ -41,12 +43,6 @@ export interface CachedUnit {
 /** A compiled translation as cached: the module's bytes and its units. */
 export interface CachedModule {
   readonly bytes: Uint8Array<ArrayBuffer>;
-  /**
-   * No unit calls another directly (a run's units emitted again into one module when
-   * it is saved): each unit is checked, installed and dropped on its own. Otherwise
-   * the units are checked and installed together.
-   */
-  readonly separate: boolean;
   readonly units: readonly CachedUnit[];
 }
 
@@ -223,11 +219,11 @@ export function encodeCodeCache(tag: string, layout: string, c: CacheContents): 
   w.u32(c.modules.length);
   for (const m of c.modules) {
     w.bytes(m.bytes);
-    w.u32(m.separate ? 1 : 0);
     w.u32(m.units.length);
     for (const u of m.units) {
       w.u32(u.entry);
       w.u32(u.id);
+      w.u32(u.group);
       w.str(u.exportName);
       w.u32(u.guestInstructions);
       w.u32(u.guestBytes);
@@ -278,11 +274,11 @@ export function decodeCodeCache(b: Uint8Array, tag: string, layout: string): Cac
     const modules: CachedModule[] = [];
     for (let m = r.u32(); m > 0; m--) {
       const bytes = r.bytes();
-      const separate = r.u32() === 1;
       const units: CachedUnit[] = [];
       for (let k = r.u32(); k > 0; k--) {
         const entry = r.u32();
         const id = r.u32();
+        const group = r.u32();
         const exportName = r.str();
         const guestInstructions = r.u32();
         const guestBytes = r.u32();
@@ -291,9 +287,9 @@ export function decodeCodeCache(b: Uint8Array, tag: string, layout: string): Cac
         for (let p = r.u32(); p > 0; p--) pages.push(r.u32());
         const ranges: Array<{ start: number; bytes: Uint8Array }> = [];
         for (let q = r.u32(); q > 0; q--) ranges.push({ start: r.u32(), bytes: r.bytes() });
-        units.push({ entry, id, exportName, guestInstructions, guestBytes, blocks, pages, ranges });
+        units.push({ entry, id, group, exportName, guestInstructions, guestBytes, blocks, pages, ranges });
       }
-      if (units.length) modules.push({ bytes, separate, units });
+      if (units.length) modules.push({ bytes, units });
     }
     if (!r.done) return 'corrupt (trailing bytes)';
     return { tables: { slotPcs, exits, exitCode, exitPc, exitRefund, nextUnit }, modules };
@@ -304,9 +300,9 @@ export function decodeCodeCache(b: Uint8Array, tag: string, layout: string): Cac
 
 /** The size a module takes in the file, roughly (for the size cap). */
 export function cachedModuleBytes(m: CachedModule): number {
-  let n = m.bytes.length + 12;
+  let n = m.bytes.length + 8;
   for (const u of m.units) {
-    n += 40 + u.exportName.length + 4 * u.pages.length;
+    n += 44 + u.exportName.length + 4 * u.pages.length;
     for (const r of u.ranges) n += 8 + r.bytes.length;
   }
   return n;

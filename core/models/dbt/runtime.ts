@@ -100,7 +100,7 @@ interface CacheState {
   /** Stored modules compiled this run. */
   readonly instances: Map<CachedModule, WebAssembly.Instance>;
   /** This run's translations: their units after the passes, as compiled, and what the cache keeps of them. */
-  readonly made: Array<{ readonly ir: Unit[]; readonly firstId: number; readonly info: Array<Omit<CachedUnit, 'exportName' | 'id'>>; readonly module: CachedModule }>;
+  readonly made: Array<{ readonly ir: Unit[]; readonly firstId: number; readonly info: Array<Omit<CachedUnit, 'exportName' | 'id' | 'group'>>; readonly module: CachedModule }>;
 }
 
 /** A translation whose module is being compiled in the background. */
@@ -277,14 +277,14 @@ export class DbtRuntime {
 
   /**
    * Installs the cached unit entered at pc (with the rest of its module unless the
-   * module's units are separate) if its guest code is still the code it was
-   * translated from; returns it.
+   * group: the units that call each other directly) if its guest code is still the
+   * code it was translated from; returns it.
    */
   private fromCache(pc: number): Installed | null {
     const cache = this.cache!;
     const offer = cache.offers.get(pc)!;
     const m = offer.m;
-    const units = m.separate ? [offer.u] : m.units;
+    const units = m.units.filter((u) => u.group === offer.u.group);
     for (const u of units) if (cache.offers.get(u.entry)?.m === m) cache.offers.delete(u.entry);
     const now = this.options.hostNow;
     const t0 = now ? now() : 0;
@@ -303,8 +303,8 @@ export class DbtRuntime {
     if (!instance) {
       c.cacheRejectedUnits += units.length;
       c.cacheRejectedBytes += bad;
-      // A module whose code differs is left out of the cache saved at the end.
-      if (!m.separate) {
+      // A module of one group whose code differs is left out of the cache saved at the end.
+      if (units.length === m.units.length) {
         cache.carried.splice(cache.carried.indexOf(m), 1);
         cache.dropped = true;
       }
@@ -312,9 +312,9 @@ export class DbtRuntime {
       return null;
     }
     cache.used.add(m);
-    // Units of a module that call each other directly are dropped together: each is
-    // dropped when any page of the module's code is written.
-    const pages = m.separate ? offer.u.pages : [...new Set(m.units.flatMap((u) => u.pages))];
+    // Units that call each other directly are dropped together: each is dropped when
+    // any page of its group's code is written.
+    const pages = units.length === 1 ? units[0].pages : [...new Set(units.flatMap((u) => u.pages))];
     const module: Installed[] = [];
     let first: Installed | null = null;
     for (const u of units) {
@@ -343,18 +343,20 @@ export class DbtRuntime {
     const counters = new Int32Array(mem.wasm.buffer, mem.countersBase, UNIT_COUNTERS * 2);
     const countRuns = !!this.translator.emitOptions.countRuns;
     const units: Unit[] = [];
-    const info: Array<Omit<CachedUnit, 'exportName' | 'id'>> = [];
+    const info: Array<Omit<CachedUnit, 'exportName' | 'id' | 'group'>> = [];
     const ids: number[] = [];
+    const groups: number[] = [];
     let nextId = fresh ? 0 : this.nextUnit;
-    for (const x of this.cache!.made) {
+    this.cache!.made.forEach((x, g) => {
       x.ir.forEach((u, i) => {
         const slot = entryCounterSlot(x.firstId + i, countRuns);
         if (counters[2 * slot] === 0 && counters[2 * slot + 1] === 0) return;
         units.push(u);
         info.push(x.info[i]);
         ids.push(fresh ? nextId++ : x.firstId + i);
+        groups.push(g);
       });
-    }
+    });
     const slots = fresh ? new Map<number, number>() : this.slots;
     const exit = { code: [] as number[], pc: [] as number[], refund: [] as number[] };
     let k = 0;
@@ -377,8 +379,9 @@ export class DbtRuntime {
     };
     const modules: CachedModule[] = [];
     if (units.length) {
-      const emitted = emitModule(units, links, this.translator.emitOptions, true);
-      modules.push({ bytes: emitted.bytes, separate: true, units: info.map((u, i) => ({ ...u, exportName: emitted.exports[i], id: ids[i] })) });
+      // Each translation is a group: its units call each other directly, as they did.
+      const emitted = emitModule(units, links, this.translator.emitOptions, groups);
+      modules.push({ bytes: emitted.bytes, units: info.map((u, i) => ({ ...u, exportName: emitted.exports[i], id: ids[i], group: groups[i] })) });
     }
     if (!fresh) return { modules, tables: this.tables() };
     const slotPcs = new Float64Array(slots.size);
@@ -520,7 +523,7 @@ export class DbtRuntime {
       // The guest bytes are taken now: what this translation was made from.
       const mem = this.proc.mem;
       const info = units.map((u) => ({ entry: u.entry, guestInstructions: u.guestInstructions, guestBytes: u.guestBytes, blocks: u.blocks.length, pages: [...u.pages], ranges: unitRanges(u, mem) }));
-      const module = { bytes, separate: false, units: info.map((u, i) => ({ ...u, exportName: emitted.exports[i], id: firstId + i })) };
+      const module = { bytes, units: info.map((u, i) => ({ ...u, exportName: emitted.exports[i], id: firstId + i, group: 0 })) };
       this.cache.made.push({ ir: units, firstId, info, module });
     }
     const compiler = this.options.compiler;
