@@ -22,6 +22,7 @@ const SLOW = [
   '/__tests__/dbt/fuzz\\.test\\.ts$', // random programs through the translators
   '/__tests__/dbt/hooks\\.test\\.ts$', // a guest program through every translator's hooks
   '/__tests__/dbt/background\\.test\\.ts$', // guests with translation compiled on a worker thread, delayed
+  '/__tests__/dbt/code-cache\\.test\\.ts$', // `virtlab exec` processes with a persistent translation cache, cold and warm
   '/__tests__/repro/.*\\.test\\.ts$', // the papers' trends, from sweeps of whole simulations
   '/__tests__/scenarios/.*\\.test\\.ts$', // every scenario file, run to its end
   '/__tests__/core/engine/hooks-coverage\\.test\\.ts$', // every scenario again, observing every hook

@@ -17,6 +17,7 @@ import { ExecutionEngine, formatQuantity, GUEST_MEMORY, HOST_CLASSES, HOST_PROFI
 import { loadCatalog } from '../node/catalog';
 import { WorkerCompiler } from '../node/background-compiler';
 import { HostFileError, readHostFile } from '../node/host-file';
+import { codeCacheCap, codeCacheDir, openCodeCache, storeCodeCache, type CodeCacheFile } from '../node/code-cache-store';
 
 import { commandHelp, parseAssignment, UsageError, usageFrom, wantsHelp } from './args';
 import { EXEC_SPEC } from './exec-spec';
@@ -177,6 +178,7 @@ export async function execCommand(rest: string[], io: ExecIo = processIo, host: 
         'max-instructions': { type: 'string', default: '0' },
         seed: { type: 'string', default: '1' },
         'background-compile': { type: 'boolean', default: false },
+        'no-code-cache': { type: 'boolean', default: false },
       },
     }));
   } catch (e) {
@@ -227,6 +229,19 @@ export async function execCommand(rest: string[], io: ExecIo = processIo, host: 
     if (!plugins.some((p) => typeof p === 'string' && p.startsWith('regmap.'))) plugins.push(['regmap.memory', { host: hostId }]);
   }
   const engine = await resolveEngine(values.engine as string, engineOptions, plugins);
+  // The persistent translation cache: only engines that translate use it (the interpreter ignores it).
+  // Configured by this process's environment, not by the one the guest is given.
+  const cacheDir = values['no-code-cache'] || engine.id === 'dbt.interpreter' ? null : codeCacheDir(process.env);
+  const stackBytes = 8 * 2 ** 20;
+  const cacheCap = codeCacheCap(process.env);
+  let cache: CodeCacheFile | undefined;
+  if (cacheDir) {
+    try {
+      cache = openCodeCache(cacheDir, cacheCap, { elf, engine: engine.id, options: engineOptions, plugins, memoryBytes, stackBytes });
+    } catch (e) {
+      if (values.stats) io.err(`virtlab stats: code cache not used: ${(e as Error).message}`);
+    }
+  }
   const rng = new Rng(seed, 'exec');
   let instance: GuestInstance | undefined = undefined;
   const t0 = performance.now();
@@ -237,7 +252,7 @@ export async function execCommand(rest: string[], io: ExecIo = processIo, host: 
     envp,
     files,
     memoryBytes,
-    stackBytes: 8 * 2 ** 20,
+    stackBytes,
     maxInstructions,
     readStdin: io.readStdin,
     writeStdout: io.writeStdout,
@@ -251,10 +266,14 @@ export async function execCommand(rest: string[], io: ExecIo = processIo, host: 
     // second core to do it); what the guest computes and prints does not depend on
     // when they arrive.
     backgroundCompiler: values['background-compile'] && availableParallelism() >= 2 ? new WorkerCompiler() : undefined,
+    codeCache: cache?.launch,
   });
   let status = instance.run(50_000_000);
   while (status.state === 'running') status = instance.run(50_000_000);
   const wallMs = performance.now() - t0;
+  const s0 = performance.now();
+  const cacheNotes = cache ? saveCodeCache(cache, instance, cacheCap) : [];
+  const saveMs = performance.now() - s0;
   let code: number;
   if (status.state === 'exited') code = status.exitCode ?? 0;
   else if (status.state === 'signaled') {
@@ -281,6 +300,8 @@ export async function execCommand(rest: string[], io: ExecIo = processIo, host: 
     if (counters.length) io.err(`virtlab stats: ${counters.map(([k, v]) => `${k}=${v}`).join(' ')}`);
     const coverage = coverageLine(instance.instructions, instance.counters(), wallMs);
     if (coverage) io.err(`virtlab stats: ${coverage}`);
+    const cacheLine = codeCacheLine(instance.counters(), cache, cacheNotes, saveMs);
+    if (cacheLine) io.err(`virtlab stats: ${cacheLine}`);
     if (hostId !== undefined) {
       const hostCode = hostCodeOf(instance);
       if (!hostCode) throw new ExecUsageError(`--host: engine ${engine.id} has no host code model`, 'use --engine block-translator or instrew');
@@ -304,6 +325,38 @@ export async function execCommand(rest: string[], io: ExecIo = processIo, host: 
 }
 
 const SIGPIPE = 13;
+
+/** Stores the run's translation cache for the next run; returns what went wrong, if anything. */
+function saveCodeCache(cache: CodeCacheFile, instance: GuestInstance, cap: number): string[] {
+  const notes: string[] = [];
+  if (cache.note) notes.push(cache.note);
+  const cc = instance.codeCache;
+  if (!cc) return notes;
+  if (cc.note) notes.push(`${cache.file} not used: ${cc.note}`);
+  try {
+    const saved = cc.save();
+    if (saved.note) notes.push(saved.note);
+    if (saved.bytes) {
+      const failed = storeCodeCache(cache.file, saved.bytes, cap);
+      if (failed) notes.push(failed);
+    }
+  } catch (e) {
+    // The guest has run and its output is out: a cache that cannot be made is only a slower next run.
+    notes.push(`not saved: ${(e as Error).message}`);
+  }
+  return notes;
+}
+
+/** The cache's line of --stats: where it lives, what came from it, and any problem; null without a cache. */
+export function codeCacheLine(counters: Record<string, number>, cache: CodeCacheFile | undefined, notes: readonly string[], saveMs: number): string | null {
+  if (!cache) return null;
+  if (counters.cacheUnits === undefined) return notes.length ? `code cache: ${notes.join('; ')}` : null;
+  return (
+    `code cache ${cache.file}: ${counters.cacheUnits} units in ${counters.cacheModules} modules loaded (of ${counters.cacheUnitsOffered} stored), ` +
+    `${counters.cacheRejectedUnits} units refused (${counters.cacheRejectedBytes} guest bytes differed), load ${counters.cacheLoadMs.toFixed(0)} ms, save ${saveMs.toFixed(0)} ms (after the run)` +
+    (notes.length ? `; ${notes.join('; ')}` : '')
+  );
+}
 
 /** A whole number ≥ 0 given to a flag, or an ExecUsageError naming the flag. */
 function wholeNumber(flag: string, text: string): number {

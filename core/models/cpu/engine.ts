@@ -43,6 +43,15 @@ export interface GuestLaunch {
    * does); simulations do not, because when a module arrives depends on the host.
    */
   readonly backgroundCompiler?: BackgroundCompiler;
+  /**
+   * A persistent translation cache, for engines that translate: what earlier runs of
+   * the same program stored (null: nothing yet), a tag naming the build, engine and
+   * options it must have been written by, and the most bytes a saved cache may take.
+   * The engine installs a cached unit only where the guest's code is the code it was
+   * translated from. Runners outside simulations may pass one (virtlab exec does);
+   * simulations do not: what is translated must not depend on files outside them.
+   */
+  readonly codeCache?: { readonly bytes: Uint8Array | null; readonly tag: string; readonly maxBytes: number };
   /** The guest's vCPU entity (GuestCpu), reported in hooks.cpu.syscall and hooks.cpu.trap events. */
   readonly vcpu?: number;
   /** Timing mode: called with the address of every guest load and store. */
@@ -93,6 +102,15 @@ export interface GuestInstance {
   syscalls(): ReadonlyMap<number, number>;
   /** Unimplemented system calls that were answered -ENOSYS, by number. */
   unimplemented(): ReadonlyMap<number, number>;
+  /**
+   * With GuestLaunch.codeCache: why the stored cache was not used (null if it was, or
+   * there was none), and the cache to store now (bytes null: nothing to store; note
+   * says why, e.g. the size cap).
+   */
+  readonly codeCache?: {
+    readonly note: string | null;
+    save(): { readonly bytes: Uint8Array | null; readonly note: string | null };
+  };
   /** The whole guest state, for simulation snapshots. */
   save(): unknown;
   load(state: unknown): void;

@@ -41,8 +41,13 @@ const { F64, I32, I64 } = encoderModule;
 const W = WasmOp;
 const K = (irModule as unknown as { K: { readonly [P in keyof typeof KEnum]: number } }).K;
 
-/** Lowers units into one module that imports the runtime (see runtime-module.ts). */
-export function emitModule(units: readonly Unit[], links: EmitLinks, options: EmitOptions): EmittedModule {
+/**
+ * Lowers units into one module that imports the runtime (see runtime-module.ts).
+ * `groups` (a number per unit): units call each other directly only within their
+ * group, so that each group can be installed and dropped on its own (the persistent
+ * cache's modules); by default the module is one group.
+ */
+export function emitModule(units: readonly Unit[], links: EmitLinks, options: EmitOptions, groups?: readonly number[]): EmittedModule {
   const m = new ModuleBuilder();
   const tUnit = m.type([], [I32]);
   m.importMemory('env', 'mem', links.mem.wasmPages);
@@ -51,14 +56,17 @@ export function emitModule(units: readonly Unit[], links: EmitLinks, options: Em
   // Units of one module call each other directly (function i is unit i): no table
   // between them. The runtime drops a module's units together, so no direct call can
   // reach a dropped unit.
-  const local = new Map<number, number>();
+  const locals = new Map<number, Map<number, number>>();
   units.forEach((u, i) => {
+    const g = groups ? groups[i] : 0;
+    let local = locals.get(g);
+    if (!local) locals.set(g, (local = new Map()));
     if (!local.has(u.entry)) local.set(u.entry, i);
   });
   const scratch = new Scratch(Math.max(...units.map((u) => u.valueCount)));
   units.forEach((u, i) => {
     const { index, body } = m.func(tUnit);
-    const e = new UnitEmitter(u, body, imports, links, options, tUnit, local, scratch);
+    const e = new UnitEmitter(u, body, imports, links, options, tUnit, locals.get(groups ? groups[i] : 0)!, scratch);
     e.emit();
     const name = `u${i}`;
     m.export(name, index);

@@ -95,7 +95,9 @@ export function translatedEngine(o: TranslatedEngineOptions): ExecutionEngine {
           },
         });
       }
-      const runtime = new DbtRuntime(proc, translator, { hostNow: launch.hostNow, onTranslated, compiler: launch.backgroundCompiler });
+      // Not with the host code model, which observes units as they are translated.
+      const codeCache = model ? undefined : launch.codeCache;
+      const runtime = new DbtRuntime(proc, translator, { hostNow: launch.hostNow, onTranslated, compiler: launch.backgroundCompiler, codeCache });
       proc.executor = runtime;
       return {
         run: (budget) => proc.run(budget),
@@ -108,6 +110,7 @@ export function translatedEngine(o: TranslatedEngineOptions): ExecutionEngine {
         counters: () => (model && regmap ? { ...runtime.report(), ...hostCodeCounters(model.evaluate(regmap, runtime.unitRuns())) } : runtime.report()),
         syscalls: () => proc.syscallCounts,
         unimplemented: () => proc.unimplemented,
+        ...(codeCache ? { codeCache: { get note() { return runtime.codeCacheNote; }, save: () => runtime.saveCodeCache() } } : {}),
         ...(model ? { hostCode: (r: RegMap, host?: HostCodeProfile) => model.evaluate(r, runtime.unitRuns(), host) } : {}),
         save: () => proc.saveState(),
         load: (s) => proc.loadState(s),

@@ -25,6 +25,7 @@ import { emitModule, type EmitOptions } from './emit';
 import type { Unit } from './ir';
 import { buildRuntimeModule, HELPERS } from './runtime-module';
 import { BlockLifter } from './lift';
+import { cachedModuleBytes, decodeCodeCache, encodeCodeCache, layoutFingerprint, mismatchedBytes, unitRanges, type CacheTables, type CachedModule, type CachedUnit } from './code-cache';
 
 /** What a translator does: lift the units to translate for a pc. */
 export interface Translator {
@@ -73,6 +74,33 @@ export interface RuntimeOptions {
   readonly compiler?: BackgroundCompiler;
   /** Called after each unit is installed. */
   readonly onTranslated?: (u: TranslatedUnit) => void;
+  /**
+   * A persistent translation cache (code-cache.ts): what earlier runs stored (null:
+   * nothing yet), the tag naming the build, engine and options, and the most bytes a
+   * saved cache may take. Never in simulations: which units exist must not depend on
+   * files outside the scenario.
+   */
+  readonly codeCache?: { readonly bytes: Uint8Array | null; readonly tag: string; readonly maxBytes: number };
+}
+
+/** The cache's state in a run: the modules offered and those made. */
+interface CacheState {
+  readonly tag: string;
+  readonly layout: string;
+  readonly maxBytes: number;
+  /** Why the stored cache was not used, if it was not. */
+  note: string | null;
+  /** A stored module was refused (the file must be written again without it). */
+  dropped: boolean;
+  /** Modules from the file not refused, in file order; those installed this run are marked. */
+  readonly carried: CachedModule[];
+  readonly used: Set<CachedModule>;
+  /** Units of the file not yet installed or refused, by entry. */
+  readonly offers: Map<number, { readonly m: CachedModule; readonly u: CachedUnit }>;
+  /** Stored modules compiled this run. */
+  readonly instances: Map<CachedModule, WebAssembly.Instance>;
+  /** This run's translations: their units after the passes, as compiled, and what the cache keeps of them. */
+  readonly made: Array<{ readonly ir: Unit[]; readonly firstId: number; readonly info: Array<Omit<CachedUnit, 'exportName' | 'id' | 'group'>>; readonly module: CachedModule }>;
 }
 
 /** A translation whose module is being compiled in the background. */
@@ -135,6 +163,13 @@ export interface DbtCounters {
   /** Modules compiled in the background, and those discarded on arrival because their code had changed. */
   backgroundModules: number;
   backgroundDiscarded: number;
+  /** Units and modules installed from the persistent cache, and the host time it took (reading, checking, compiling). */
+  cacheUnits: number;
+  cacheModules: number;
+  cacheLoadMs: number;
+  /** Cached units refused because their guest code differs, and the differing guest bytes. */
+  cacheRejectedUnits: number;
+  cacheRejectedBytes: number;
 }
 
 export class DbtRuntime {
@@ -155,7 +190,9 @@ export class DbtRuntime {
     units: 0, blocks: 0, guestInstructionsTranslated: 0, guestBytesTranslated: 0, hostBytes: 0, modules: 0,
     dispatcherEntries: 0, lookupMisses: 0, interpreted: 0, helperCalls: 0, invalidatedUnits: 0, translateMs: 0,
     backgroundCompileMs: 0, backgroundModules: 0, backgroundDiscarded: 0,
+    cacheUnits: 0, cacheModules: 0, cacheLoadMs: 0, cacheRejectedUnits: 0, cacheRejectedBytes: 0,
   };
+  private readonly cache: CacheState | null = null;
   /** Translations being compiled in the background, by ticket. */
   private readonly pending = new Map<number, Pending>();
   /** Guest pcs covered by pending translations (how many cover each): the interpreter runs them meanwhile. */
@@ -209,6 +246,191 @@ export class DbtRuntime {
       this.dropPage(page);
     };
     interp.onFlush = () => this.flush();
+    if (options.codeCache) this.cache = this.openCache(options.codeCache);
+  }
+
+  // ---- the persistent cache ----
+
+  /** Reads the stored cache and takes its numberings, so that its modules' bytes are valid here. */
+  private openCache(o: NonNullable<RuntimeOptions['codeCache']>): CacheState {
+    const now = this.options.hostNow;
+    const t0 = now ? now() : 0;
+    const layout = layoutFingerprint(this.proc.mem, this.translator.kind, this.translator.emitOptions);
+    const state: CacheState = { tag: o.tag, layout, maxBytes: o.maxBytes, note: null, dropped: false, carried: [], used: new Set(), offers: new Map(), instances: new Map(), made: [] };
+    if (o.bytes) {
+      const c = decodeCodeCache(o.bytes, o.tag, layout);
+      if (typeof c === 'string') state.note = c;
+      else {
+        const t = c.tables;
+        for (let s = 0; s < t.slotPcs.length; s++) this.slots.set(t.slotPcs[s], s);
+        this.slotCount = t.slotPcs.length;
+        while (this.table.length < this.slotCount) this.table.grow(TABLE_CHUNK, this.stub);
+        for (let i = 0; i < t.exits; i++) this.newExit(t.exitCode[i], t.exitPc[i], t.exitRefund[i]);
+        this.nextUnit = t.nextUnit;
+        state.carried.push(...c.modules);
+        for (const m of c.modules) for (const u of m.units) state.offers.set(u.entry, { m, u });
+      }
+    }
+    if (now) this.counters.cacheLoadMs += now() - t0;
+    return state;
+  }
+
+  /**
+   * Installs the cached unit entered at pc (with the rest of its module unless the
+   * group: the units that call each other directly) if its guest code is still the
+   * code it was translated from; returns it.
+   */
+  private fromCache(pc: number): Installed | null {
+    const cache = this.cache!;
+    const offer = cache.offers.get(pc)!;
+    const m = offer.m;
+    const units = m.units.filter((u) => u.group === offer.u.group);
+    for (const u of units) if (cache.offers.get(u.entry)?.m === m) cache.offers.delete(u.entry);
+    const now = this.options.hostNow;
+    const t0 = now ? now() : 0;
+    const c = this.counters;
+    const bad = mismatchedBytes(units, this.proc.mem);
+    let instance = bad === 0 ? cache.instances.get(m) : undefined;
+    if (bad === 0 && !instance) {
+      try {
+        instance = new WebAssembly.Instance(new WebAssembly.Module(m.bytes), this.imports);
+        cache.instances.set(m, instance);
+        c.cacheModules++;
+      } catch {
+        instance = undefined;
+      }
+    }
+    if (!instance) {
+      c.cacheRejectedUnits += units.length;
+      c.cacheRejectedBytes += bad;
+      // A module of one group whose code differs is left out of the cache saved at the end.
+      if (units.length === m.units.length) {
+        cache.carried.splice(cache.carried.indexOf(m), 1);
+        cache.dropped = true;
+      }
+      if (now) c.cacheLoadMs += now() - t0;
+      return null;
+    }
+    cache.used.add(m);
+    // Units that call each other directly are dropped together: each is dropped when
+    // any page of its group's code is written.
+    const pages = units.length === 1 ? units[0].pages : [...new Set(units.flatMap((u) => u.pages))];
+    const module: Installed[] = [];
+    let first: Installed | null = null;
+    for (const u of units) {
+      // Translated meanwhile: that translation stays (this module's units still call their own copy).
+      if (this.units.has(u.entry)) continue;
+      const rec = this.install({ entry: u.entry, pages, pcs: [] }, instance.exports[u.exportName] as () => number, module, u.id);
+      if (u.entry === pc) first = rec;
+      c.cacheUnits++;
+    }
+    if (now) c.cacheLoadMs += now() - t0;
+    return first;
+  }
+
+  /**
+   * This run's translations for the cache: emitted again into one module whose units
+   * do not call each other (so that the next run compiles one module, and checks and
+   * installs each unit alone). With `fresh` numberings (nothing carried over from the
+   * file) the module gets slots, exits and ids of its own, and the tables only what it
+   * uses; otherwise it extends this run's.
+   */
+  private mergeMade(fresh: boolean): { modules: CachedModule[]; tables: CacheTables } {
+    // Only units that were entered: a translator also translates code it expects
+    // (the block translator, a block's successors), and much of it never runs. (A
+    // counter slot is shared beyond UNIT_COUNTERS units, so a few others stay.)
+    const mem = this.proc.mem;
+    const counters = new Int32Array(mem.wasm.buffer, mem.countersBase, UNIT_COUNTERS * 2);
+    const countRuns = !!this.translator.emitOptions.countRuns;
+    const units: Unit[] = [];
+    const info: Array<Omit<CachedUnit, 'exportName' | 'id' | 'group'>> = [];
+    const ids: number[] = [];
+    const groups: number[] = [];
+    let nextId = fresh ? 0 : this.nextUnit;
+    this.cache!.made.forEach((x, g) => {
+      x.ir.forEach((u, i) => {
+        const slot = entryCounterSlot(x.firstId + i, countRuns);
+        if (counters[2 * slot] === 0 && counters[2 * slot + 1] === 0) return;
+        units.push(u);
+        info.push(x.info[i]);
+        ids.push(fresh ? nextId++ : x.firstId + i);
+        groups.push(g);
+      });
+    });
+    const slots = fresh ? new Map<number, number>() : this.slots;
+    const exit = { code: [] as number[], pc: [] as number[], refund: [] as number[] };
+    let k = 0;
+    const links = {
+      mem: this.proc.mem,
+      slotFor: (p: number) => {
+        if (!fresh) return this.slotFor(p);
+        let s = slots.get(p);
+        if (s === undefined) slots.set(p, (s = slots.size));
+        return s;
+      },
+      unitId: () => ids[k++],
+      exit: (code: number, p: number, refund: number) => {
+        if (!fresh) return this.newExit(code, p, refund);
+        exit.code.push(code);
+        exit.pc.push(p);
+        exit.refund.push(refund);
+        return exit.code.length - 1;
+      },
+    };
+    const modules: CachedModule[] = [];
+    if (units.length) {
+      // Each translation is a group: its units call each other directly, as they did.
+      const emitted = emitModule(units, links, this.translator.emitOptions, groups);
+      modules.push({ bytes: emitted.bytes, units: info.map((u, i) => ({ ...u, exportName: emitted.exports[i], id: ids[i], group: groups[i] })) });
+    }
+    if (!fresh) return { modules, tables: this.tables() };
+    const slotPcs = new Float64Array(slots.size);
+    for (const [p, s] of slots) slotPcs[s] = p;
+    return { modules, tables: { slotPcs, exits: exit.code.length, exitCode: exit.code, exitPc: exit.pc, exitRefund: exit.refund, nextUnit: nextId } };
+  }
+
+  /** The numberings as they are now (they extend the ones read from the cache). */
+  private tables(): CacheTables {
+    const slotPcs = new Float64Array(this.slotCount);
+    for (const [pc, s] of this.slots) slotPcs[s] = pc;
+    return { slotPcs, exits: this.exits, exitCode: this.exitCode, exitPc: this.exitPc, exitRefund: this.exitRefund, nextUnit: this.nextUnit };
+  }
+
+  /**
+   * The cache to store for later runs: the stored modules not refused and this run's
+   * translations; beyond the size cap the stored modules this run did not use go
+   * first. Bytes null when even that does not fit.
+   */
+  saveCodeCache(): { bytes: Uint8Array | null; note: string | null } {
+    const cache = this.cache;
+    if (!cache) return { bytes: null, note: null };
+    // Nothing translated and nothing refused: the stored file is already this cache.
+    if (!cache.made.length && !cache.dropped && cache.carried.length) return { bytes: null, note: null };
+    let tables: CacheTables;
+    let modules: CachedModule[];
+    if (this.translator.optimize) {
+      // Modules rewritten by the translator's optimizer are kept as they were made.
+      tables = this.tables();
+      modules = [...cache.carried, ...cache.made.map((x) => x.module)];
+    } else {
+      const merged = this.mergeMade(cache.carried.length === 0);
+      tables = merged.tables;
+      modules = [...cache.carried, ...merged.modules];
+    }
+    const fixed = 64 + cache.tag.length + cache.layout.length + 4 * tables.slotPcs.length + 12 * tables.exits;
+    const size = (ms: CachedModule[]) => ms.reduce((n, m) => n + cachedModuleBytes(m), fixed);
+    let note: string | null = null;
+    if (size(modules) > cache.maxBytes) {
+      modules = modules.filter((m) => cache.used.has(m) || !cache.carried.includes(m));
+      note = `over the size cap (${cache.maxBytes} bytes): stored modules this run did not use were left out`;
+      if (size(modules) > cache.maxBytes) return { bytes: null, note: `over the size cap (${cache.maxBytes} bytes): not saved` };
+    }
+    return { bytes: encodeCodeCache(cache.tag, cache.layout, { tables, modules }), note };
+  }
+
+  /** Why the stored cache was not used (corrupt, another build…), or null. */
+  get codeCacheNote(): string | null {
+    return this.cache?.note ?? null;
   }
 
   // ---- the exit table ----
@@ -282,7 +504,8 @@ export class DbtRuntime {
 
   /** Is a translation installed for pc? */
   has(pc: number): boolean {
-    return this.units.has(pc);
+    // A unit the cache offers counts too: a region ending there lets the cached unit run.
+    return this.units.has(pc) || (this.cache !== null && this.cache.offers.has(pc));
   }
 
   // ---- translation ----
@@ -296,6 +519,13 @@ export class DbtRuntime {
     const emitted = emitModule(units, { mem: this.proc.mem, slotFor: (p) => this.slotFor(p), exit: (c, p, r) => this.newExit(c, p, r), unitId: () => this.nextUnit++ }, this.translator.emitOptions);
     let bytes = emitted.bytes;
     if (this.translator.optimize) bytes = this.translator.optimize(bytes);
+    if (this.cache) {
+      // The guest bytes are taken now: what this translation was made from.
+      const mem = this.proc.mem;
+      const info = units.map((u) => ({ entry: u.entry, guestInstructions: u.guestInstructions, guestBytes: u.guestBytes, blocks: u.blocks.length, pages: [...u.pages], ranges: unitRanges(u, mem) }));
+      const module = { bytes, units: info.map((u, i) => ({ ...u, exportName: emitted.exports[i], id: firstId + i, group: 0 })) };
+      this.cache.made.push({ ir: units, firstId, info, module });
+    }
     const compiler = this.options.compiler;
     if (compiler) {
       const ticket = compiler.submit(bytes);
@@ -395,7 +625,7 @@ export class DbtRuntime {
     }
   }
 
-  private install(u: Unit, fn: () => number, module: Installed[], id: number): Installed {
+  private install(u: { readonly entry: number; readonly pages: Iterable<number>; readonly pcs: readonly number[] }, fn: () => number, module: Installed[], id: number): Installed {
     const old = this.units.get(u.entry);
     if (old) this.drop(old);
     const slot = this.slotFor(u.entry);
@@ -485,6 +715,9 @@ export class DbtRuntime {
       interpreted: c.interpreted,
       helperCalls: c.helperCalls,
       invalidatedUnits: c.invalidatedUnits,
+      ...(this.cache
+        ? { cacheUnits: c.cacheUnits, cacheModules: c.cacheModules, cacheUnitsOffered: this.cache.carried.reduce((n, m) => n + m.units.length, 0), cacheRejectedUnits: c.cacheRejectedUnits, cacheRejectedBytes: c.cacheRejectedBytes, cacheLoadMs: Math.round(c.cacheLoadMs * 1000) / 1000 }
+        : {}),
       ...(this.options.compiler ? { backgroundCompileMs: Math.round(c.backgroundCompileMs * 1000) / 1000, backgroundModules: c.backgroundModules, backgroundDiscarded: c.backgroundDiscarded } : {}),
       ...(this.translator.counters?.() ?? {}),
     };
@@ -588,6 +821,7 @@ export class DbtRuntime {
         if (this.pending.size) this.receive();
         const pc = h.pc;
         let rec = this.units.get(pc);
+        if (!rec && this.cache && this.cache.offers.has(pc)) rec = this.fromCache(pc) ?? undefined;
         if (!rec && this.pendingPcs.has(pc)) {
           // Its translation is being compiled: the interpreter runs this basic block.
           const stop = this.interpretBlock(pc, remaining);
