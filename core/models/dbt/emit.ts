@@ -53,8 +53,8 @@ export function emitModule(units: readonly Unit[], links: EmitLinks, options: Em
   m.importMemory('env', 'mem', links.mem.wasmPages);
   const imports = new Helpers(m);
   const exports: string[] = [];
-  // Units of one module call each other directly (function i is unit i): no table
-  // between them. The runtime drops a module's units together, so no direct call can
+  // Units of one group call each other directly (function i is unit i): no table
+  // between them. The runtime drops a group's units together, so no direct call can
   // reach a dropped unit.
   const locals = new Map<number, Map<number, number>>();
   units.forEach((u, i) => {

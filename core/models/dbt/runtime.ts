@@ -138,6 +138,13 @@ const TABLE_CHUNK = 4096;
 /** Most targets of one indirect jump that a region branches to directly. */
 const MAX_CASES = 64;
 
+/** The guest pc of each chain slot, by slot number: the numbering a cache file carries. */
+function slotPcsOf(slots: ReadonlyMap<number, number>, count: number): Float64Array {
+  const pcs = new Float64Array(count);
+  for (const [pc, s] of slots) pcs[s] = pc;
+  return pcs;
+}
+
 /** Engine counters every translator reports. */
 export interface DbtCounters {
   units: number;
@@ -384,16 +391,12 @@ export class DbtRuntime {
       modules.push({ bytes: emitted.bytes, units: info.map((u, i) => ({ ...u, exportName: emitted.exports[i], id: ids[i], group: groups[i] })) });
     }
     if (!fresh) return { modules, tables: this.tables() };
-    const slotPcs = new Float64Array(slots.size);
-    for (const [p, s] of slots) slotPcs[s] = p;
-    return { modules, tables: { slotPcs, exits: exit.code.length, exitCode: exit.code, exitPc: exit.pc, exitRefund: exit.refund, nextUnit: nextId } };
+    return { modules, tables: { slotPcs: slotPcsOf(slots, slots.size), exits: exit.code.length, exitCode: exit.code, exitPc: exit.pc, exitRefund: exit.refund, nextUnit: nextId } };
   }
 
   /** The numberings as they are now (they extend the ones read from the cache). */
   private tables(): CacheTables {
-    const slotPcs = new Float64Array(this.slotCount);
-    for (const [pc, s] of this.slots) slotPcs[s] = pc;
-    return { slotPcs, exits: this.exits, exitCode: this.exitCode, exitPc: this.exitPc, exitRefund: this.exitRefund, nextUnit: this.nextUnit };
+    return { slotPcs: slotPcsOf(this.slots, this.slotCount), exits: this.exits, exitCode: this.exitCode, exitPc: this.exitPc, exitRefund: this.exitRefund, nextUnit: this.nextUnit };
   }
 
   /**
