@@ -3,7 +3,9 @@
 // types with several results, imported memory, table, functions and globals, locals,
 // structured control, integer and float arithmetic, tail calls — and writes bytes
 // straight into a growing buffer, because translation time is part of what the
-// translators are measured on.
+// translators are measured on. A relocatable module also records where its
+// functions' code and their function and type indices lie, so that another module
+// can take those functions as encoded, renumbering only the indices (copyFunc).
 //
 // Usage:
 //   const m = new ModuleBuilder();
@@ -59,6 +61,8 @@ export const W = {
   i32_extend8_s: 0xc0, i32_extend16_s: 0xc1, i64_extend8_s: 0xc2, i64_extend16_s: 0xc3, i64_extend32_s: 0xc4,
 } as const;
 
+const utf8 = new TextEncoder();
+
 /** Bytes of the unsigned LEB128 encoding of v. */
 function uleb(v: number): number {
   let n = 1;
@@ -100,6 +104,15 @@ export class Bytes {
     if (this.len + b.length > this.buf.length) this.grow(b.length);
     this.buf.set(b, this.len);
     this.len += b.length;
+  }
+
+  /** Bytes [from, to) of b (a view of each short run would cost more than copying it). */
+  copy(b: Uint8Array, from: number, to: number): void {
+    const n = to - from;
+    if (this.len + n > this.buf.length) this.grow(n);
+    if (n > 64) this.buf.set(b.subarray(from, to), this.len);
+    else for (let k = 0; k < n; k++) this.buf[this.len + k] = b[from + k];
+    this.len += n;
   }
 
   /** Unsigned LEB128 of a non-negative integer below 2^32. */
@@ -162,7 +175,16 @@ export class Bytes {
   }
 
   name(s: string): void {
-    const b = new TextEncoder().encode(s);
+    // Names are ASCII almost always (exports u0, u1, …: thousands in a module): written as they are.
+    let ascii = true;
+    for (let i = 0; i < s.length && ascii; i++) ascii = s.charCodeAt(i) < 0x80;
+    if (ascii) {
+      this.u32(s.length);
+      this.reserve(s.length);
+      for (let i = 0; i < s.length; i++) this.buf[this.len++] = s.charCodeAt(i);
+      return;
+    }
+    const b = utf8.encode(s);
     this.u32(b.length);
     this.bytes(b);
   }
@@ -177,6 +199,12 @@ export class FuncBody extends Bytes {
   private readonly localTypes: ValType[] = [];
   /** Structured constructs (block, loop, if) open at the current position. */
   depth = 0;
+  /**
+   * In a relocatable module: the offset of every function and type index the body
+   * encodes (after call, call_indirect and their tail forms), so that the body can be
+   * copied into another module and those indices renumbered (ModuleBuilder.copyFunc).
+   */
+  indexAt: number[] | null = null;
 
   constructor(
     /** Number of parameters: the first local index available for locals. */
@@ -297,18 +325,21 @@ export class FuncBody extends Bytes {
 
   call(func: number): this {
     this.byte(W.call);
+    this.indexAt?.push(this.len);
     this.u32(func);
     return this;
   }
 
   returnCall(func: number): this {
     this.byte(W.return_call);
+    this.indexAt?.push(this.len);
     this.u32(func);
     return this;
   }
 
   callIndirect(type: number, table = 0): this {
     this.byte(W.call_indirect);
+    this.indexAt?.push(this.len);
     this.u32(type);
     this.u32(table);
     return this;
@@ -316,6 +347,7 @@ export class FuncBody extends Bytes {
 
   returnCallIndirect(type: number, table = 0): this {
     this.byte(W.return_call_indirect);
+    this.indexAt?.push(this.len);
     this.u32(type);
     this.u32(table);
     return this;
@@ -337,14 +369,59 @@ export class FuncBody extends Bytes {
   }
 }
 
-interface FuncDef {
-  readonly type: number;
-  readonly body: FuncBody;
+/** A function of a module: a body being built, or code copied from another module (locals, instructions, end). */
+type FuncDef =
+  | { readonly type: number; readonly body: FuncBody }
+  | { readonly type: number; readonly body?: undefined; readonly from: number; readonly to: number; readonly indexAt: readonly number[] };
+
+type FuncType = { readonly params: readonly ValType[]; readonly results: readonly ValType[] };
+
+/**
+ * Where the functions of a finished relocatable module lie in its bytes, so that
+ * another module can take them as they are (ModuleBuilder.copyFunc).
+ */
+export interface CodeLayout {
+  /** Function i's code (locals, instructions, end) is bytes [code[2i], code[2i+1]) (defined functions, from 0). */
+  readonly code: Int32Array;
+  /** Offsets of function i's function and type indices: indexAt[indexFrom[i]] up to indexAt[indexFrom[i+1]]. */
+  readonly indexAt: Int32Array;
+  readonly indexFrom: Int32Array;
+  readonly types: readonly FuncType[];
+  /** Each defined function's type index. */
+  readonly funcTypes: Int32Array;
+  /** Functions imported: a defined function's index is this plus its position. */
+  readonly importedFuncs: number;
+}
+
+/** The unsigned LEB128 at b[at]: its value and its length. */
+function readUleb(b: Uint8Array, at: number): { value: number; len: number } {
+  let value = 0;
+  let scale = 1;
+  let len = 0;
+  for (;;) {
+    const x = b[at + len++];
+    value += (x & 0x7f) * scale;
+    if (x < 0x80) return { value, len };
+    scale *= 128;
+  }
+}
+
+/** The defined functions that defined function i of a relocatable module calls directly (call, return_call), by position (as i). */
+export function directCalls(bytes: Uint8Array, layout: CodeLayout, i: number): number[] {
+  const out: number[] = [];
+  for (let k = layout.indexFrom[i]; k < layout.indexFrom[i + 1]; k++) {
+    const at = layout.indexAt[k];
+    const op = bytes[at - 1];
+    if (op !== W.call && op !== W.return_call) continue;
+    const f = readUleb(bytes, at).value - layout.importedFuncs;
+    if (f >= 0) out.push(f);
+  }
+  return out;
 }
 
 /** Builds one module. Imported functions take the first function indices. */
 export class ModuleBuilder {
-  private readonly types: Array<{ params: readonly ValType[]; results: readonly ValType[] }> = [];
+  private readonly types: FuncType[] = [];
   private readonly typeKeys = new Map<string, number>();
   private readonly imports = new Bytes(128);
   private importCount = 0;
@@ -352,6 +429,17 @@ export class ModuleBuilder {
   private importedGlobals = 0;
   private readonly funcs: FuncDef[] = [];
   private readonly exports: Array<{ name: string; kind: number; index: number }> = [];
+  /** Set by finish() in a relocatable module. */
+  private finished: CodeLayout | null = null;
+  /** The code of copied functions, one after the other (one buffer: thousands of small ones cost allocations). */
+  private copied: Bytes | null = null;
+
+  constructor(
+    /** Record where the functions' code and their indices end up (see layout()). */
+    private readonly relocatable = false,
+    /** The bytes of code copyFunc will copy, about (growing megabytes copies them). */
+    private readonly copyCapacity = 0,
+  ) {}
 
   /** The index of a function type (deduplicated). */
   type(params: readonly ValType[], results: readonly ValType[]): number {
@@ -407,8 +495,43 @@ export class ModuleBuilder {
   /** Declares a function of the given type; fill `body` and the function is done. */
   func(type: number): { index: number; body: FuncBody } {
     const body = new FuncBody(this.types[type].params.length);
+    if (this.relocatable) body.indexAt = [];
     this.funcs.push({ type, body });
     return { index: this.importedFuncs + this.funcs.length - 1, body };
+  }
+
+  /**
+   * Adds defined function i of another relocatable module, its code as it is except
+   * its function indices (mapped by `func`) and type indices (to this module's types);
+   * returns its function index.
+   */
+  copyFunc(bytes: Uint8Array, layout: CodeLayout, i: number, func: (index: number) => number): number {
+    const start = layout.code[2 * i];
+    const end = layout.code[2 * i + 1];
+    const out = (this.copied ??= new Bytes(Math.max(1 << 16, this.copyCapacity)));
+    out.reserve(end - start + 16);
+    const at0 = out.len;
+    const indexAt: number[] = [];
+    const typeOf = (t: FuncType) => this.type(t.params, t.results);
+    let from = start;
+    for (let k = layout.indexFrom[i]; k < layout.indexFrom[i + 1]; k++) {
+      const at = layout.indexAt[k];
+      const op = bytes[at - 1];
+      const { value, len } = readUleb(bytes, at);
+      out.copy(bytes, from, at);
+      indexAt.push(out.len - at0);
+      out.u32(op === W.call || op === W.return_call ? func(value) : typeOf(layout.types[value]));
+      from = at + len;
+    }
+    out.copy(bytes, from, end);
+    this.funcs.push({ type: typeOf(layout.types[layout.funcTypes[i]]), from: at0, to: out.len, indexAt });
+    return this.importedFuncs + this.funcs.length - 1;
+  }
+
+  /** Where the functions of the finished module lie (a relocatable module's). */
+  layout(): CodeLayout {
+    if (!this.finished) throw new Error('layout() needs a relocatable module, finished');
+    return this.finished;
   }
 
   export(name: string, func: number): void {
@@ -458,25 +581,41 @@ export class ModuleBuilder {
     // it holds almost all of a module's bytes, and copying it twice showed up in
     // translation time.
     const heads = this.funcs.map((f) => {
+      if (!f.body) return null;
       const head = new Bytes(16);
       f.body.localsHeader(head);
       return head;
     });
+    const sizeOf = (f: FuncDef, i: number) => (f.body ? heads[i]!.len + f.body.len + 1 : f.to - f.from);
     let codeSize = uleb(this.funcs.length);
     this.funcs.forEach((f, i) => {
-      const size = heads[i].len + f.body.len + 1;
+      const size = sizeOf(f, i);
       codeSize += uleb(size) + size;
     });
     out.reserve(codeSize + 8);
     out.byte(10);
     out.u32(codeSize);
     out.u32(this.funcs.length);
+    const code = this.relocatable ? new Int32Array(2 * this.funcs.length) : null;
+    const indexAt: number[] = [];
+    const indexFrom = this.relocatable ? new Int32Array(this.funcs.length + 1) : null;
     this.funcs.forEach((f, i) => {
-      out.u32(heads[i].len + f.body.len + 1);
-      out.bytes(heads[i].view());
-      out.bytes(f.body.view());
-      out.byte(W.end);
+      out.u32(sizeOf(f, i));
+      if (code) code[2 * i] = out.len;
+      if (f.body) {
+        out.bytes(heads[i]!.view());
+        const at = out.len;
+        if (f.body.indexAt) for (const k of f.body.indexAt) indexAt.push(at + k);
+        out.bytes(f.body.view());
+        out.byte(W.end);
+      } else {
+        for (const k of f.indexAt) indexAt.push(out.len + k);
+        out.bytes(this.copied!.buf.subarray(f.from, f.to));
+      }
+      if (code) code[2 * i + 1] = out.len;
+      if (indexFrom) indexFrom[i + 1] = indexAt.length;
     });
+    if (code && indexFrom) this.finished = { code, indexAt: Int32Array.from(indexAt), indexFrom, types: this.types.slice(), funcTypes: Int32Array.from(this.funcs, (f) => f.type), importedFuncs: this.importedFuncs };
     return new Uint8Array(out.view());
   }
 }
