@@ -1,7 +1,7 @@
 // Functions taken from one WebAssembly module into another as they were encoded
-// (ModuleBuilder.copyFunc, what the translation cache's saved module is made of):
-// only their function and type indices are renumbered, and they compute what they
-// computed in the module they came from.
+// (ModuleBuilder.copyFuncs, what the translation cache's saved module is made of):
+// only the function indices of their direct calls are patched, and they compute what
+// they computed in the module they came from.
 import { directCalls, I32, I64, ModuleBuilder } from '../../core/models/wasm/encoder';
 
 /** A relocatable module: f0 (x) = f1(x) + 1; f1 (x) = helper(x) (call_indirect, table entry 0); f2 tail-calls f0. */
@@ -37,7 +37,7 @@ function helperTable(): WebAssembly.Table {
 }
 
 describe('copying functions between modules', () => {
-  it('renumbers direct calls and types, and the copies compute what the originals did', () => {
+  it('patches direct calls, and the copies compute what the originals did', () => {
     const { bytes, m } = source();
     const layout = m.layout();
     expect(directCalls(bytes, layout, 0)).toEqual([1]);
@@ -47,18 +47,24 @@ describe('copying functions between modules', () => {
     const original = new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { helpers: table } }).exports as Record<string, (x: number) => number>;
     expect(original.f0(4)).toBe(41);
     expect(original.f2(4)).toBe(41);
-    // Other types first, and the functions in another order: f1, f0, f2 become 0, 1, 2.
-    // Mutations that must break this test: copyFunc writing the type index it read
-    // instead of this module's, or the function index it read. (Both checked once.)
+    // The same first types, then another; a function of the module's own first, so
+    // that f0 and f1 (copied as one run) become 1 and 2, and f2 becomes 3.
+    // Mutation that must break this test: copyFuncs leaving the function indices it
+    // read (0, 1) in place of the mapped ones. (Checked once.)
     const to = new ModuleBuilder();
+    const t = to.type([I32], [I32]);
     to.type([I64, I64], [I64]);
-    to.type([], [I32]);
     to.importTable('env', 'helpers', 1);
-    const map = [1, 0, 2];
-    const g1 = to.copyFunc(bytes, layout, 1, (f) => map[f]);
-    const g0 = to.copyFunc(bytes, layout, 0, (f) => map[f]);
-    const g2 = to.copyFunc(bytes, layout, 2, (f) => map[f]);
-    expect([g1, g0, g2]).toEqual([0, 1, 2]);
+    const own = to.func(t);
+    own.body.get(0);
+    const map = [1, 2, 3];
+    const g0 = to.copyFuncs(bytes, layout, 0, 2, (f) => map[f]);
+    const g2 = to.copyFuncs(bytes, layout, 2, 3, (f) => map[f]);
+    expect([g0, g2]).toEqual([1, 3]);
+    // A module whose first types differ cannot take them.
+    const other = new ModuleBuilder();
+    other.type([I64], [I64]);
+    expect(() => other.copyFuncs(bytes, layout, 0, 1, (f) => f)).toThrow(/types differ/);
     to.export('g0', g0);
     to.export('g2', g2);
     const copy = new WebAssembly.Instance(new WebAssembly.Module(to.finish()), { env: { helpers: table } }).exports as Record<string, (x: number) => number>;

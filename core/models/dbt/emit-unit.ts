@@ -108,6 +108,11 @@ export class Helpers {
     return t;
   }
 
+  /** Declares every helper's type now, in the order of HELPERS (the same type indices in every module that does). */
+  declareAll(): void {
+    for (const name of HELPERS) this.type(name);
+  }
+
   /** Calls the helper (its arguments already on the stack). */
   call(f: FuncBody, name: HelperName): void {
     f.i32Const(HELPERS.indexOf(name)).callIndirect(this.type(name));

@@ -42,12 +42,18 @@ const { F64, I32, I64 } = encoderModule;
 const W = WasmOp;
 const K = (irModule as unknown as { K: { readonly [P in keyof typeof KEnum]: number } }).K;
 
-/** A module's frame: the unit type (type 0) and the imports of the runtime's memory and helper table. */
-function unitModule(mem: GuestMemory, relocatable: boolean, copyCapacity = 0): { m: ModuleBuilder; tUnit: number; imports: Helpers } {
+/**
+ * A module's frame: the unit type (type 0) and the imports of the runtime's memory
+ * and helper table. `linkable`: every helper's type declared up front, in one order,
+ * so that units copied between such modules keep their type indices.
+ */
+function unitModule(mem: GuestMemory, relocatable: boolean, linkable: boolean, copyCapacity = 0): { m: ModuleBuilder; tUnit: number; imports: Helpers } {
   const m = new ModuleBuilder(relocatable, copyCapacity);
   const tUnit = m.type([], [I32]);
   m.importMemory('env', 'mem', mem.wasmPages);
-  return { m, tUnit, imports: new Helpers(m) };
+  const imports = new Helpers(m);
+  if (linkable) imports.declareAll();
+  return { m, tUnit, imports };
 }
 
 /**
@@ -56,7 +62,7 @@ function unitModule(mem: GuestMemory, relocatable: boolean, copyCapacity = 0): {
  * that linkModule can take the units into another module without lowering them again.
  */
 export function emitModule(units: readonly Unit[], links: EmitLinks, options: EmitOptions, relocatable = false): EmittedModule {
-  const { m, tUnit, imports } = unitModule(links.mem, relocatable);
+  const { m, tUnit, imports } = unitModule(links.mem, relocatable, relocatable);
   const exports: string[] = [];
   // The units of a module call each other directly (function i is unit i): no table
   // between them. The runtime drops a module's units together, so no direct call can
@@ -90,31 +96,30 @@ export interface ModulePart {
 
 /**
  * One module of units of modules emitModule made (relocatable): their code as it
- * was compiled, only their direct calls renumbered (within their part, as before)
- * and their helper types. Nothing is lowered again, and the numberings their code
- * embeds (chain slots, exit-table entries, counter ids) are the ones they were made
- * with. A direct call to a unit not taken goes to a stub that does what the
- * emitter does for a target outside the module: store the pc, enter its chain slot.
- * Exports in order of the parts and their units.
+ * was compiled, copied in runs, only the function indices of their direct calls
+ * (within their part, as before) patched. Nothing is lowered again, and the
+ * numberings their code embeds (chain slots, exit-table entries, counter ids) are
+ * the ones they were made with. A direct call to a unit not taken goes to a stub
+ * that does what the emitter does for a target outside the module: store the pc,
+ * enter its chain slot. Exports in order of the parts and their units.
  */
 export function linkModule(parts: readonly ModulePart[], links: Pick<EmitLinks, 'mem' | 'slotFor'>): EmittedModule {
   let taken = 0;
   let size = 0;
   for (const p of parts) {
     taken += p.take.length;
-    // Renumbered indices grow by a byte or two at most.
-    for (const i of p.take) size += p.layout.code[2 * i + 1] - p.layout.code[2 * i] + 2 * (p.layout.indexFrom[i + 1] - p.layout.indexFrom[i]);
+    for (const i of p.take) size += p.layout.code[2 * i + 1] - p.layout.code[2 * i];
   }
-  const { m, tUnit, imports } = unitModule(links.mem, false, size);
+  const { m, tUnit, imports } = unitModule(links.mem, false, true, size);
   // Where each unit lands: taken units first, in order, then one stub per guest pc called but not taken.
   const stubs = new Map<number, number>();
   let next = 0;
   const at = parts.map((p) => {
-    const to = new Int32Array(p.entries.length).fill(-1);
+    const to = new Array<number>(p.entries.length).fill(-1);
     for (const i of p.take) to[i] = next++;
     for (const i of p.take) {
       for (const j of directCalls(p.bytes, p.layout, i)) {
-        if (to[j] >= 0 || to[j] < -1) continue;
+        if (to[j] !== -1) continue;
         let stub = stubs.get(p.entries[j]);
         if (stub === undefined) stubs.set(p.entries[j], (stub = taken + stubs.size));
         to[j] = -2 - stub;
@@ -129,12 +134,18 @@ export function linkModule(parts: readonly ModulePart[], links: Pick<EmitLinks, 
       const t = to[f - p.layout.importedFuncs];
       return t >= 0 ? t : -2 - t;
     };
-    for (const i of p.take) {
-      const index = m.copyFunc(p.bytes, p.layout, i, func);
-      if (index !== to[i]) throw new Error('linkModule: function indices out of step');
-      const name = `u${exports.length}`;
-      m.export(name, index);
-      exports.push(name);
+    const take = p.take;
+    // Runs of consecutive units, each copied at once.
+    for (let r = 0; r < take.length; ) {
+      let e = r + 1;
+      while (e < take.length && take[e] === take[e - 1] + 1) e++;
+      const index = m.copyFuncs(p.bytes, p.layout, take[r], take[e - 1] + 1, func);
+      if (index !== to[take[r]]) throw new Error('linkModule: function indices out of step');
+      for (; r < e; r++) {
+        const name = `u${exports.length}`;
+        m.export(name, to[take[r]]);
+        exports.push(name);
+      }
     }
   });
   for (const pc of stubs.keys()) {

@@ -4,8 +4,9 @@
 // structured control, integer and float arithmetic, tail calls — and writes bytes
 // straight into a growing buffer, because translation time is part of what the
 // translators are measured on. A relocatable module also records where its
-// functions' code and their function and type indices lie, so that another module
-// can take those functions as encoded, renumbering only the indices (copyFunc).
+// functions' code and the function indices of their direct calls lie (written in a
+// fixed width), so that another module with the same types can take those functions
+// as encoded, in runs, patching only those indices in place (copyFuncs).
 //
 // Usage:
 //   const m = new ModuleBuilder();
@@ -200,11 +201,11 @@ export class FuncBody extends Bytes {
   /** Structured constructs (block, loop, if) open at the current position. */
   depth = 0;
   /**
-   * In a relocatable module: the offset of every function and type index the body
-   * encodes (after call, call_indirect and their tail forms), so that the body can be
-   * copied into another module and those indices renumbered (ModuleBuilder.copyFunc).
+   * In a relocatable module: the offset of the function index of every direct call
+   * (call, return_call), each written in FUNC_INDEX_BYTES bytes, so that the body can
+   * be copied into another module and those indices patched (ModuleBuilder.copyFuncs).
    */
-  indexAt: number[] | null = null;
+  funcAt: number[] | null = null;
 
   constructor(
     /** Number of parameters: the first local index available for locals. */
@@ -325,21 +326,26 @@ export class FuncBody extends Bytes {
 
   call(func: number): this {
     this.byte(W.call);
-    this.indexAt?.push(this.len);
-    this.u32(func);
+    this.funcIndex(func);
     return this;
   }
 
   returnCall(func: number): this {
     this.byte(W.return_call);
-    this.indexAt?.push(this.len);
-    this.u32(func);
+    this.funcIndex(func);
     return this;
+  }
+
+  private funcIndex(func: number): void {
+    if (!this.funcAt) return this.u32(func);
+    this.funcAt.push(this.len);
+    this.reserve(FUNC_INDEX_BYTES);
+    putFuncIndex(this.buf, this.len, func);
+    this.len += FUNC_INDEX_BYTES;
   }
 
   callIndirect(type: number, table = 0): this {
     this.byte(W.call_indirect);
-    this.indexAt?.push(this.len);
     this.u32(type);
     this.u32(table);
     return this;
@@ -347,7 +353,6 @@ export class FuncBody extends Bytes {
 
   returnCallIndirect(type: number, table = 0): this {
     this.byte(W.return_call_indirect);
-    this.indexAt?.push(this.len);
     this.u32(type);
     this.u32(table);
     return this;
@@ -369,51 +374,54 @@ export class FuncBody extends Bytes {
   }
 }
 
-/** A function of a module: a body being built, or code copied from another module (locals, instructions, end). */
+/** Bytes of a relocatable module's direct-call function indices: LEB128 padded to 3 bytes (indices below 2^21). */
+const FUNC_INDEX_BYTES = 3;
+
+function putFuncIndex(b: Uint8Array, at: number, v: number): void {
+  if (v < 0 || v >= 1 << 21) throw new RangeError(`function index ${v} does not fit in ${FUNC_INDEX_BYTES} bytes`);
+  b[at] = (v & 0x7f) | 0x80;
+  b[at + 1] = ((v >>> 7) & 0x7f) | 0x80;
+  b[at + 2] = v >>> 14;
+}
+
+function getFuncIndex(b: Uint8Array, at: number): number {
+  return (b[at] & 0x7f) | ((b[at + 1] & 0x7f) << 7) | (b[at + 2] << 14);
+}
+
+/**
+ * A function of a module: a body being built, or `count` functions copied from
+ * another module, one after the other in `copied` with their sizes ([from, to)).
+ */
 type FuncDef =
-  | { readonly type: number; readonly body: FuncBody }
-  | { readonly type: number; readonly body?: undefined; readonly from: number; readonly to: number; readonly indexAt: readonly number[] };
+  | { readonly type: number; readonly body: FuncBody; readonly count?: undefined }
+  | { readonly types: Int32Array; readonly body?: undefined; readonly count: number; readonly from: number; readonly to: number };
 
 type FuncType = { readonly params: readonly ValType[]; readonly results: readonly ValType[] };
 
 /**
  * Where the functions of a finished relocatable module lie in its bytes, so that
- * another module can take them as they are (ModuleBuilder.copyFunc).
+ * another module can take them as they are (ModuleBuilder.copyFuncs).
  */
 export interface CodeLayout {
-  /** Function i's code (locals, instructions, end) is bytes [code[2i], code[2i+1]) (defined functions, from 0). */
+  /** Defined function i's entry in the code section (its size, then its code) is bytes [code[2i], code[2i+1]). */
   readonly code: Int32Array;
-  /** Offsets of function i's function and type indices: indexAt[indexFrom[i]] up to indexAt[indexFrom[i+1]]. */
-  readonly indexAt: Int32Array;
-  readonly indexFrom: Int32Array;
+  /** Offsets of the function indices of function i's direct calls: funcAt[funcFrom[i]] up to funcAt[funcFrom[i+1]]. */
+  readonly funcAt: Int32Array;
+  readonly funcFrom: Int32Array;
   readonly types: readonly FuncType[];
+  /** The types, as one string (to compare two modules' types at once). */
+  readonly typesKey: string;
   /** Each defined function's type index. */
   readonly funcTypes: Int32Array;
   /** Functions imported: a defined function's index is this plus its position. */
   readonly importedFuncs: number;
 }
 
-/** The unsigned LEB128 at b[at]: its value and its length. */
-function readUleb(b: Uint8Array, at: number): { value: number; len: number } {
-  let value = 0;
-  let scale = 1;
-  let len = 0;
-  for (;;) {
-    const x = b[at + len++];
-    value += (x & 0x7f) * scale;
-    if (x < 0x80) return { value, len };
-    scale *= 128;
-  }
-}
-
 /** The defined functions that defined function i of a relocatable module calls directly (call, return_call), by position (as i). */
 export function directCalls(bytes: Uint8Array, layout: CodeLayout, i: number): number[] {
   const out: number[] = [];
-  for (let k = layout.indexFrom[i]; k < layout.indexFrom[i + 1]; k++) {
-    const at = layout.indexAt[k];
-    const op = bytes[at - 1];
-    if (op !== W.call && op !== W.return_call) continue;
-    const f = readUleb(bytes, at).value - layout.importedFuncs;
+  for (let k = layout.funcFrom[i]; k < layout.funcFrom[i + 1]; k++) {
+    const f = getFuncIndex(bytes, layout.funcAt[k]) - layout.importedFuncs;
     if (f >= 0) out.push(f);
   }
   return out;
@@ -431,13 +439,14 @@ export class ModuleBuilder {
   private readonly exports: Array<{ name: string; kind: number; index: number }> = [];
   /** Set by finish() in a relocatable module. */
   private finished: CodeLayout | null = null;
-  /** The code of copied functions, one after the other (one buffer: thousands of small ones cost allocations). */
+  /** The entries of copied functions, one after the other (one buffer: thousands of small ones cost allocations). */
   private copied: Bytes | null = null;
+  private copiedFuncs = 0;
 
   constructor(
     /** Record where the functions' code and their indices end up (see layout()). */
     private readonly relocatable = false,
-    /** The bytes of code copyFunc will copy, about (growing megabytes copies them). */
+    /** The bytes of code copyFuncs will copy, about (growing megabytes copies them). */
     private readonly copyCapacity = 0,
   ) {}
 
@@ -495,37 +504,51 @@ export class ModuleBuilder {
   /** Declares a function of the given type; fill `body` and the function is done. */
   func(type: number): { index: number; body: FuncBody } {
     const body = new FuncBody(this.types[type].params.length);
-    if (this.relocatable) body.indexAt = [];
+    if (this.relocatable) body.funcAt = [];
+    const index = this.importedFuncs + this.funcCount;
     this.funcs.push({ type, body });
-    return { index: this.importedFuncs + this.funcs.length - 1, body };
+    return { index, body };
   }
 
+  /** The first n types as one string (types are only added, so it is kept). */
+  private typesKey(n: number): string {
+    let k = this.typesKeys.get(n);
+    if (k === undefined) this.typesKeys.set(n, (k = [...this.typeKeys.keys()].slice(0, n).join(';')));
+    return k;
+  }
+  private readonly typesKeys = new Map<number, string>();
+
+  /** Functions defined so far. */
+  private get funcCount(): number {
+    return this.funcs.length + this.copiedFuncs - this.copiedDefs;
+  }
+  private copiedDefs = 0;
+
   /**
-   * Adds defined function i of another relocatable module, its code as it is except
-   * its function indices (mapped by `func`) and type indices (to this module's types);
-   * returns its function index.
+   * Adds defined functions [from, to) of a relocatable module whose types are this
+   * module's first types, their code as it is but for the function indices of their
+   * direct calls (mapped by `func`), patched in place; returns the first's index.
    */
-  copyFunc(bytes: Uint8Array, layout: CodeLayout, i: number, func: (index: number) => number): number {
-    const start = layout.code[2 * i];
-    const end = layout.code[2 * i + 1];
+  copyFuncs(bytes: Uint8Array, layout: CodeLayout, from: number, to: number, func: (index: number) => number): number {
+    if (this.relocatable) throw new Error('copyFuncs: into a module that is not relocatable');
+    if (layout.types.length > this.types.length || layout.typesKey !== this.typesKey(layout.types.length)) throw new Error("copyFuncs: the modules' first types differ");
+    const index = this.importedFuncs + this.funcCount;
+    const start = layout.code[2 * from];
+    const end = layout.code[2 * to - 1];
     const out = (this.copied ??= new Bytes(Math.max(1 << 16, this.copyCapacity)));
-    out.reserve(end - start + 16);
     const at0 = out.len;
-    const indexAt: number[] = [];
-    const typeOf = (t: FuncType) => this.type(t.params, t.results);
-    let from = start;
-    for (let k = layout.indexFrom[i]; k < layout.indexFrom[i + 1]; k++) {
-      const at = layout.indexAt[k];
-      const op = bytes[at - 1];
-      const { value, len } = readUleb(bytes, at);
-      out.copy(bytes, from, at);
-      indexAt.push(out.len - at0);
-      out.u32(op === W.call || op === W.return_call ? func(value) : typeOf(layout.types[value]));
-      from = at + len;
+    out.reserve(end - start);
+    out.buf.set(bytes.subarray(start, end), at0);
+    out.len += end - start;
+    const shift = at0 - start;
+    for (let k = layout.funcFrom[from]; k < layout.funcFrom[to]; k++) {
+      const at = layout.funcAt[k];
+      putFuncIndex(out.buf, at + shift, func(getFuncIndex(bytes, at)));
     }
-    out.copy(bytes, from, end);
-    this.funcs.push({ type: typeOf(layout.types[layout.funcTypes[i]]), from: at0, to: out.len, indexAt });
-    return this.importedFuncs + this.funcs.length - 1;
+    this.funcs.push({ types: layout.funcTypes.subarray(from, to), count: to - from, from: at0, to: out.len });
+    this.copiedFuncs += to - from;
+    this.copiedDefs++;
+    return index;
   }
 
   /** Where the functions of the finished module lie (a relocatable module's). */
@@ -565,9 +588,13 @@ export class ModuleBuilder {
         s.bytes(this.imports.view());
       });
     }
+    const n = this.funcCount;
     section(3, (s) => {
-      s.u32(this.funcs.length);
-      for (const f of this.funcs) s.u32(f.type);
+      s.u32(n);
+      for (const f of this.funcs) {
+        if (f.body) s.u32(f.type);
+        else for (let k = 0; k < f.count; k++) s.u32(f.types[k]);
+      }
     });
     section(7, (s) => {
       s.u32(this.exports.length);
@@ -586,36 +613,36 @@ export class ModuleBuilder {
       f.body.localsHeader(head);
       return head;
     });
-    const sizeOf = (f: FuncDef, i: number) => (f.body ? heads[i]!.len + f.body.len + 1 : f.to - f.from);
-    let codeSize = uleb(this.funcs.length);
+    let codeSize = uleb(n);
     this.funcs.forEach((f, i) => {
-      const size = sizeOf(f, i);
+      if (!f.body) return (codeSize += f.to - f.from);
+      const size = heads[i]!.len + f.body.len + 1;
       codeSize += uleb(size) + size;
     });
     out.reserve(codeSize + 8);
     out.byte(10);
     out.u32(codeSize);
-    out.u32(this.funcs.length);
-    const code = this.relocatable ? new Int32Array(2 * this.funcs.length) : null;
-    const indexAt: number[] = [];
-    const indexFrom = this.relocatable ? new Int32Array(this.funcs.length + 1) : null;
+    out.u32(n);
+    // Copied functions come with their sizes; a relocatable module has none (its layout covers its own bodies).
+    const code = this.relocatable ? new Int32Array(2 * n) : null;
+    const funcAt: number[] = [];
+    const funcFrom = this.relocatable ? new Int32Array(n + 1) : null;
     this.funcs.forEach((f, i) => {
-      out.u32(sizeOf(f, i));
-      if (code) code[2 * i] = out.len;
-      if (f.body) {
-        out.bytes(heads[i]!.view());
-        const at = out.len;
-        if (f.body.indexAt) for (const k of f.body.indexAt) indexAt.push(at + k);
-        out.bytes(f.body.view());
-        out.byte(W.end);
-      } else {
-        for (const k of f.indexAt) indexAt.push(out.len + k);
+      if (!f.body) {
         out.bytes(this.copied!.buf.subarray(f.from, f.to));
+        return;
       }
+      if (code) code[2 * i] = out.len;
+      out.u32(heads[i]!.len + f.body.len + 1);
+      out.bytes(heads[i]!.view());
+      const at = out.len;
+      if (f.body.funcAt) for (const k of f.body.funcAt) funcAt.push(at + k);
+      out.bytes(f.body.view());
+      out.byte(W.end);
       if (code) code[2 * i + 1] = out.len;
-      if (indexFrom) indexFrom[i + 1] = indexAt.length;
+      if (funcFrom) funcFrom[i + 1] = funcAt.length;
     });
-    if (code && indexFrom) this.finished = { code, indexAt: Int32Array.from(indexAt), indexFrom, types: this.types.slice(), funcTypes: Int32Array.from(this.funcs, (f) => f.type), importedFuncs: this.importedFuncs };
+    if (code && funcFrom) this.finished = { code, funcAt: Int32Array.from(funcAt), funcFrom, types: this.types.slice(), typesKey: this.typesKey(this.types.length), funcTypes: Int32Array.from(this.funcs, (f) => (f.body ? f.type : -1)), importedFuncs: this.importedFuncs };
     return new Uint8Array(out.view());
   }
 }
