@@ -47,8 +47,8 @@ const K = (irModule as unknown as { K: { readonly [P in keyof typeof KEnum]: num
  * and helper table. `linkable`: every helper's type declared up front, in one order,
  * so that units copied between such modules keep their type indices.
  */
-function unitModule(mem: GuestMemory, relocatable: boolean, linkable: boolean, copyCapacity = 0): { m: ModuleBuilder; tUnit: number; imports: Helpers } {
-  const m = new ModuleBuilder(relocatable, copyCapacity);
+function unitModule(mem: GuestMemory, relocatable: boolean, linkable: boolean): { m: ModuleBuilder; tUnit: number; imports: Helpers } {
+  const m = new ModuleBuilder(relocatable);
   const tUnit = m.type([], [I32]);
   m.importMemory('env', 'mem', mem.wasmPages);
   const imports = new Helpers(m);
@@ -104,13 +104,8 @@ export interface ModulePart {
  * enter its chain slot. Exports in order of the parts and their units.
  */
 export function linkModule(parts: readonly ModulePart[], links: Pick<EmitLinks, 'mem' | 'slotFor'>): EmittedModule {
-  let taken = 0;
-  let size = 0;
-  for (const p of parts) {
-    taken += p.take.length;
-    for (const i of p.take) size += p.layout.code[2 * i + 1] - p.layout.code[2 * i];
-  }
-  const { m, tUnit, imports } = unitModule(links.mem, false, true, size);
+  const taken = parts.reduce((n, p) => n + p.take.length, 0);
+  const { m, tUnit, imports } = unitModule(links.mem, false, true);
   // Where each unit lands: taken units first, in order, then one stub per guest pc called but not taken.
   const stubs = new Map<number, number>();
   let next = 0;

@@ -105,7 +105,7 @@ interface CacheState {
    * them (null when the translator's optimizer rewrote the module), and what the cache
    * keeps of each unit.
    */
-  readonly made: Array<{ readonly firstId: number; readonly info: Array<Omit<CachedUnit, 'exportName' | 'id' | 'group'>>; readonly module: CachedModule; readonly layout: CodeLayout | null }>;
+  readonly made: Array<{ readonly firstId: number; readonly info: Array<Omit<CachedUnit, 'exportName' | 'id' | 'group'>>; readonly bytes: Uint8Array<ArrayBuffer>; readonly exports: readonly string[]; readonly layout: CodeLayout | null }>;
 }
 
 /** A translation whose module is being compiled in the background. */
@@ -356,7 +356,8 @@ export class DbtRuntime {
     const counters = new Int32Array(mem.wasm.buffer, mem.countersBase, UNIT_COUNTERS * 2);
     const countRuns = !!this.translator.emitOptions.countRuns;
     const parts: ModulePart[] = [];
-    const units: CachedUnit[] = [];
+    // The units taken: translation, unit.
+    const taken: number[] = [];
     const made = this.cache!.made;
     for (let g = 0; g < made.length; g++) {
       const x = made[g];
@@ -366,12 +367,18 @@ export class DbtRuntime {
         if (counters[2 * slot] !== 0 || counters[2 * slot + 1] !== 0) take.push(i);
       }
       if (!take.length) continue;
-      parts.push({ bytes: x.module.bytes, layout: x.layout!, entries: x.module.units.map((u) => u.entry), take });
-      for (const i of take) units.push({ ...x.info[i], exportName: '', id: x.firstId + i, group: g });
+      parts.push({ bytes: x.bytes, layout: x.layout!, entries: x.info.map((u) => u.entry), take });
+      for (const i of take) taken.push(g, i);
     }
-    if (!units.length) return [];
+    if (!taken.length) return [];
     const linked = linkModule(parts, { mem, slotFor: (pc) => this.slotFor(pc) });
-    return [{ bytes: linked.bytes, units: units.map((u, k) => ({ ...u, exportName: linked.exports[k] })) }];
+    const units: CachedUnit[] = [];
+    for (let k = 0; k < taken.length; k += 2) {
+      const x = made[taken[k]];
+      const i = taken[k + 1];
+      units.push({ ...x.info[i], exportName: linked.exports[k >> 1], id: x.firstId + i, group: taken[k] });
+    }
+    return [{ bytes: linked.bytes, units }];
   }
 
   /** The numberings as they are now (they extend the ones read from the cache). */
@@ -390,7 +397,7 @@ export class DbtRuntime {
     // Nothing translated and nothing refused: the stored file is already this cache.
     if (!cache.made.length && !cache.dropped && cache.carried.length) return { bytes: null, note: null };
     // Modules rewritten by the translator's optimizer are kept as they were made.
-    let modules = [...cache.carried, ...(this.translator.optimize ? cache.made.map((x) => x.module) : this.linkMade())];
+    let modules = [...cache.carried, ...(this.translator.optimize ? cache.made.map((x) => ({ bytes: x.bytes, units: x.info.map((u, i) => ({ ...u, exportName: x.exports[i], id: x.firstId + i, group: 0 })) })) : this.linkMade())];
     const tables = this.tables();
     const fixed = 64 + cache.tag.length + cache.layout.length + 4 * tables.slotPcs.length + 12 * tables.exits;
     const size = (ms: CachedModule[]) => ms.reduce((n, m) => n + cachedModuleBytes(m), fixed);
@@ -500,8 +507,7 @@ export class DbtRuntime {
       // The guest bytes are taken now: what this translation was made from.
       const mem = this.proc.mem;
       const info = units.map((u) => ({ entry: u.entry, guestInstructions: u.guestInstructions, guestBytes: u.guestBytes, blocks: u.blocks.length, pages: [...u.pages], ranges: unitRanges(u, mem) }));
-      const module = { bytes, units: info.map((u, i) => ({ ...u, exportName: emitted.exports[i], id: firstId + i, group: 0 })) };
-      this.cache.made.push({ firstId, info, module, layout: emitted.layout ?? null });
+      this.cache.made.push({ firstId, info, bytes, exports: emitted.exports, layout: emitted.layout ?? null });
     }
     const compiler = this.options.compiler;
     if (compiler) {

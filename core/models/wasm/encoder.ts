@@ -390,11 +390,12 @@ function getFuncIndex(b: Uint8Array, at: number): number {
 
 /**
  * A function of a module: a body being built, or `count` functions copied from
- * another module, one after the other in `copied` with their sizes ([from, to)).
+ * another module's bytes [from, to) (their sizes and code), with the function
+ * indices to write at offsets `patchAt` from `from`.
  */
 type FuncDef =
   | { readonly type: number; readonly body: FuncBody; readonly count?: undefined }
-  | { readonly types: Int32Array; readonly body?: undefined; readonly count: number; readonly from: number; readonly to: number };
+  | { readonly types: Int32Array; readonly body?: undefined; readonly count: number; readonly src: Uint8Array; readonly from: number; readonly to: number; readonly patchAt: Int32Array; readonly patch: Int32Array };
 
 type FuncType = { readonly params: readonly ValType[]; readonly results: readonly ValType[] };
 
@@ -439,15 +440,11 @@ export class ModuleBuilder {
   private readonly exports: Array<{ name: string; kind: number; index: number }> = [];
   /** Set by finish() in a relocatable module. */
   private finished: CodeLayout | null = null;
-  /** The entries of copied functions, one after the other (one buffer: thousands of small ones cost allocations). */
-  private copied: Bytes | null = null;
   private copiedFuncs = 0;
 
   constructor(
     /** Record where the functions' code and their indices end up (see layout()). */
     private readonly relocatable = false,
-    /** The bytes of code copyFuncs will copy, about (growing megabytes copies them). */
-    private readonly copyCapacity = 0,
   ) {}
 
   /** The index of a function type (deduplicated). */
@@ -534,18 +531,17 @@ export class ModuleBuilder {
     if (layout.types.length > this.types.length || layout.typesKey !== this.typesKey(layout.types.length)) throw new Error("copyFuncs: the modules' first types differ");
     const index = this.importedFuncs + this.funcCount;
     const start = layout.code[2 * from];
-    const end = layout.code[2 * to - 1];
-    const out = (this.copied ??= new Bytes(Math.max(1 << 16, this.copyCapacity)));
-    const at0 = out.len;
-    out.reserve(end - start);
-    out.buf.set(bytes.subarray(start, end), at0);
-    out.len += end - start;
-    const shift = at0 - start;
-    for (let k = layout.funcFrom[from]; k < layout.funcFrom[to]; k++) {
-      const at = layout.funcAt[k];
-      putFuncIndex(out.buf, at + shift, func(getFuncIndex(bytes, at)));
+    // Copied when the module is finished, straight from the source (megabytes are not copied twice).
+    const k0 = layout.funcFrom[from];
+    const n = layout.funcFrom[to] - k0;
+    const patchAt = new Int32Array(n);
+    const patch = new Int32Array(n);
+    for (let k = 0; k < n; k++) {
+      const at = layout.funcAt[k0 + k];
+      patchAt[k] = at - start;
+      patch[k] = func(getFuncIndex(bytes, at));
     }
-    this.funcs.push({ types: layout.funcTypes.subarray(from, to), count: to - from, from: at0, to: out.len });
+    this.funcs.push({ types: layout.funcTypes.subarray(from, to), count: to - from, src: bytes, from: start, to: layout.code[2 * to - 1], patchAt, patch });
     this.copiedFuncs += to - from;
     this.copiedDefs++;
     return index;
@@ -563,14 +559,17 @@ export class ModuleBuilder {
 
   /** The module's bytes. */
   finish(): Uint8Array<ArrayBuffer> {
-    const out = new Bytes(1024);
-    out.bytes([0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00]);
+    // Every section but the code section, then the module at its exact size: the code
+    // section written straight into it (it holds almost all of a module's bytes, and
+    // copying it again showed up in translation time and in saving the cache).
+    const head = new Bytes(1024);
+    head.bytes([0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00]);
     const section = (id: number, write: (s: Bytes) => void) => {
       const s = new Bytes(256);
       write(s);
-      out.byte(id);
-      out.u32(s.len);
-      out.bytes(s.view());
+      head.byte(id);
+      head.u32(s.len);
+      head.bytes(s.view());
     };
     section(1, (s) => {
       s.u32(this.types.length);
@@ -604,9 +603,6 @@ export class ModuleBuilder {
         s.u32(e.index);
       }
     });
-    // The code section is written straight into the output (its size known first):
-    // it holds almost all of a module's bytes, and copying it twice showed up in
-    // translation time.
     const heads = this.funcs.map((f) => {
       if (!f.body) return null;
       const head = new Bytes(16);
@@ -619,7 +615,8 @@ export class ModuleBuilder {
       const size = heads[i]!.len + f.body.len + 1;
       codeSize += uleb(size) + size;
     });
-    out.reserve(codeSize + 8);
+    const out = new Bytes(head.len + 1 + uleb(codeSize) + codeSize);
+    out.bytes(head.view());
     out.byte(10);
     out.u32(codeSize);
     out.u32(n);
@@ -629,7 +626,9 @@ export class ModuleBuilder {
     const funcFrom = this.relocatable ? new Int32Array(n + 1) : null;
     this.funcs.forEach((f, i) => {
       if (!f.body) {
-        out.bytes(this.copied!.buf.subarray(f.from, f.to));
+        const at = out.len;
+        out.bytes(f.src.subarray(f.from, f.to));
+        for (let k = 0; k < f.patchAt.length; k++) putFuncIndex(out.buf, at + f.patchAt[k], f.patch[k]);
         return;
       }
       if (code) code[2 * i] = out.len;
@@ -643,6 +642,7 @@ export class ModuleBuilder {
       if (funcFrom) funcFrom[i + 1] = funcAt.length;
     });
     if (code && funcFrom) this.finished = { code, funcAt: Int32Array.from(funcAt), funcFrom, types: this.types.slice(), typesKey: this.typesKey(this.types.length), funcTypes: Int32Array.from(this.funcs, (f) => (f.body ? f.type : -1)), importedFuncs: this.importedFuncs };
-    return new Uint8Array(out.view());
+    if (out.len !== out.buf.length) throw new Error(`finish: ${out.len} bytes written, ${out.buf.length} expected`);
+    return out.buf as Uint8Array<ArrayBuffer>;
   }
 }
