@@ -395,7 +395,7 @@ function getFuncIndex(b: Uint8Array, at: number): number {
  */
 type FuncDef =
   | { readonly type: number; readonly body: FuncBody; readonly count?: undefined }
-  | { readonly types: Int32Array; readonly body?: undefined; readonly count: number; readonly src: Uint8Array; readonly from: number; readonly to: number; readonly patchAt: Int32Array; readonly patch: Int32Array };
+  | { readonly types: Int32Array; readonly first: number; readonly body?: undefined; readonly count: number; readonly src: Uint8Array; readonly from: number; readonly to: number; readonly patchAt: number[]; readonly patch: number[] };
 
 type FuncType = { readonly params: readonly ValType[]; readonly results: readonly ValType[] };
 
@@ -534,14 +534,15 @@ export class ModuleBuilder {
     // Copied when the module is finished, straight from the source (megabytes are not copied twice).
     const k0 = layout.funcFrom[from];
     const n = layout.funcFrom[to] - k0;
-    const patchAt = new Int32Array(n);
-    const patch = new Int32Array(n);
+    // Plain arrays: thousands of runs, and a typed array costs more to make.
+    const patchAt: number[] = [];
+    const patch: number[] = [];
     for (let k = 0; k < n; k++) {
       const at = layout.funcAt[k0 + k];
-      patchAt[k] = at - start;
-      patch[k] = func(getFuncIndex(bytes, at));
+      patchAt.push(at - start);
+      patch.push(func(getFuncIndex(bytes, at)));
     }
-    this.funcs.push({ types: layout.funcTypes.subarray(from, to), count: to - from, src: bytes, from: start, to: layout.code[2 * to - 1], patchAt, patch });
+    this.funcs.push({ types: layout.funcTypes, first: from, count: to - from, src: bytes, from: start, to: layout.code[2 * to - 1], patchAt, patch });
     this.copiedFuncs += to - from;
     this.copiedDefs++;
     return index;
@@ -592,7 +593,7 @@ export class ModuleBuilder {
       s.u32(n);
       for (const f of this.funcs) {
         if (f.body) s.u32(f.type);
-        else for (let k = 0; k < f.count; k++) s.u32(f.types[k]);
+        else for (let k = 0; k < f.count; k++) s.u32(f.types[f.first + k]);
       }
     });
     section(7, (s) => {
