@@ -107,15 +107,6 @@ export class Bytes {
     this.len += b.length;
   }
 
-  /** Bytes [from, to) of b (a view of each short run would cost more than copying it). */
-  copy(b: Uint8Array, from: number, to: number): void {
-    const n = to - from;
-    if (this.len + n > this.buf.length) this.grow(n);
-    if (n > 64) this.buf.set(b.subarray(from, to), this.len);
-    else for (let k = 0; k < n; k++) this.buf[this.len + k] = b[from + k];
-    this.len += n;
-  }
-
   /** Unsigned LEB128 of a non-negative integer below 2^32. */
   u32(v: number): void {
     v >>>= 0;
@@ -440,7 +431,11 @@ export class ModuleBuilder {
   private readonly exports: Array<{ name: string; kind: number; index: number }> = [];
   /** Set by finish() in a relocatable module. */
   private finished: CodeLayout | null = null;
+  /** Functions copied (copyFuncs), and the runs they came in (one FuncDef each). */
   private copiedFuncs = 0;
+  private copiedDefs = 0;
+  /** The first n types as one string, by n. */
+  private readonly typesKeys = new Map<number, string>();
 
   constructor(
     /** Record where the functions' code and their indices end up (see layout()). */
@@ -513,13 +508,11 @@ export class ModuleBuilder {
     if (k === undefined) this.typesKeys.set(n, (k = [...this.typeKeys.keys()].slice(0, n).join(';')));
     return k;
   }
-  private readonly typesKeys = new Map<number, string>();
 
   /** Functions defined so far. */
   private get funcCount(): number {
     return this.funcs.length + this.copiedFuncs - this.copiedDefs;
   }
-  private copiedDefs = 0;
 
   /**
    * Adds defined functions [from, to) of a relocatable module whose types are this
@@ -606,9 +599,9 @@ export class ModuleBuilder {
     });
     const heads = this.funcs.map((f) => {
       if (!f.body) return null;
-      const head = new Bytes(16);
-      f.body.localsHeader(head);
-      return head;
+      const locals = new Bytes(16);
+      f.body.localsHeader(locals);
+      return locals;
     });
     let codeSize = uleb(n);
     this.funcs.forEach((f, i) => {
