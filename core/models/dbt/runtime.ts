@@ -23,7 +23,7 @@ import { LOOKUP_ENTRIES, PERM_DECODED, STATE_BUDGET, STATE_DEPTH, STATE_FLAGS, S
 import { EXIT_BUDGET, EXIT_INTERP, EXIT_LOOKUP, EXIT_RET, EXIT_TABLE, HELPER_CODE_CHANGED, HELPER_FAULT, HELPER_OK } from './abi';
 import { emitModule, type EmitOptions } from './emit';
 import type { Unit } from './ir';
-import { buildRuntimeModule, HELPERS } from './runtime-module';
+import { buildRuntimeModule, HELPERS, lookupSlots } from './runtime-module';
 import { BlockLifter } from './lift';
 import { cachedModuleBytes, decodeCodeCache, encodeCodeCache, layoutFingerprint, mismatchedBytes, unitRanges, type CacheTables, type CachedModule, type CachedUnit } from './code-cache';
 
@@ -469,18 +469,31 @@ export class DbtRuntime {
     return s;
   }
 
+  private lookupHolds(e: number, pc: number): boolean {
+    return this.lookup.getInt32(e, true) === (pc | 0) && this.lookup.getInt32(e + 4, true) === (Math.floor(pc / TWO32) | 0);
+  }
+
+  /**
+   * Enters pc in the lookup table: where it already is, else in a free one of its two
+   * entries, else in its first (the pc there then falls back to the dispatcher loop).
+   */
   private setLookup(pc: number, slot: number): void {
-    const e = ((pc >>> 1) & (LOOKUP_ENTRIES - 1)) * 16;
+    const [e1, e2] = lookupSlots(pc);
+    let e = e1;
+    if (!this.lookupHolds(e1, pc)) {
+      if (this.lookupHolds(e2, pc) || (!this.lookupHolds(e1, 1) && this.lookupHolds(e2, 1))) e = e2;
+    }
     this.lookup.setInt32(e, pc | 0, true);
     this.lookup.setInt32(e + 4, Math.floor(pc / TWO32) | 0, true);
     this.lookup.setInt32(e + 8, slot, true);
   }
 
   private clearLookup(pc: number): void {
-    const e = ((pc >>> 1) & (LOOKUP_ENTRIES - 1)) * 16;
-    if (this.lookup.getInt32(e, true) === (pc | 0) && this.lookup.getInt32(e + 4, true) === (Math.floor(pc / TWO32) | 0)) {
-      this.lookup.setInt32(e, 1, true);
-      this.lookup.setInt32(e + 4, 0, true);
+    for (const e of lookupSlots(pc)) {
+      if (this.lookupHolds(e, pc)) {
+        this.lookup.setInt32(e, 1, true);
+        this.lookup.setInt32(e + 4, 0, true);
+      }
     }
   }
 
