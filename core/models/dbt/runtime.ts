@@ -99,6 +99,8 @@ interface CacheState {
   readonly offers: Map<number, { readonly m: CachedModule; readonly u: CachedUnit }>;
   /** Stored modules compiled this run. */
   readonly instances: Map<CachedModule, WebAssembly.Instance>;
+  /** The units of each stored module by group, made when the module is first entered. */
+  readonly groups: Map<CachedModule, Map<number, CachedUnit[]>>;
   /** This run's translations: their units after the passes, as compiled, and what the cache keeps of them. */
   readonly made: Array<{ readonly ir: Unit[]; readonly firstId: number; readonly info: Array<Omit<CachedUnit, 'exportName' | 'id' | 'group'>>; readonly module: CachedModule }>;
 }
@@ -266,7 +268,7 @@ export class DbtRuntime {
     const now = this.options.hostNow;
     const t0 = now ? now() : 0;
     const layout = layoutFingerprint(this.proc.mem, this.translator.kind, this.translator.emitOptions);
-    const state: CacheState = { tag: o.tag, layout, maxBytes: o.maxBytes, note: null, dropped: false, carried: [], used: new Set(), offers: new Map(), instances: new Map(), made: [] };
+    const state: CacheState = { tag: o.tag, layout, maxBytes: o.maxBytes, note: null, dropped: false, carried: [], used: new Set(), offers: new Map(), instances: new Map(), groups: new Map(), made: [] };
     if (o.bytes) {
       const c = decodeCodeCache(o.bytes, o.tag, layout);
       if (typeof c === 'string') state.note = c;
@@ -294,7 +296,18 @@ export class DbtRuntime {
     const cache = this.cache!;
     const offer = cache.offers.get(pc)!;
     const m = offer.m;
-    const units = m.units.filter((u) => u.group === offer.u.group);
+    // By group, indexed once: a module of one-unit groups is entered unit by unit, and a
+    // scan of all its units per entry cost SQLite's warm run 20–35 ms.
+    let groups = cache.groups.get(m);
+    if (!groups) {
+      cache.groups.set(m, (groups = new Map()));
+      for (const u of m.units) {
+        const g = groups.get(u.group);
+        if (g) g.push(u);
+        else groups.set(u.group, [u]);
+      }
+    }
+    const units = groups.get(offer.u.group)!;
     for (const u of units) if (cache.offers.get(u.entry)?.m === m) cache.offers.delete(u.entry);
     const now = this.options.hostNow;
     const t0 = now ? now() : 0;
