@@ -23,9 +23,10 @@
 // entry holds pc 1, which no instruction has. It is two-way: a pc lives in its first
 // entry, (pc >> 1) mod LOOKUP_ENTRIES, or in its second (see lookupSlots), so that two
 // hot targets whose pcs agree in those bits (a multiple of 32 KiB apart) no longer evict
-// each other. Direct-mapped, SQLite's varint decoder and a function 480 KiB above it shared an entry:
-// every call through the decoder's function pointer missed, returned to the JavaScript
-// dispatcher, and the host call stack above it unwound through the dispatcher too.
+// each other. Direct-mapped, SQLite's varint decoder and a function 480 KiB above it
+// shared an entry: every call through the decoder's function pointer missed, returned
+// to the JavaScript dispatcher, and the host call stack above it unwound through the
+// dispatcher too.
 
 import { LOOKUP_ENTRIES, STATE_LOOKUP_HITS, STATE_PC, type GuestMemory } from '../riscv/memory';
 import { F64, FuncBody, I32, I64, ModuleBuilder, W, type ValType } from '../wasm/encoder';
