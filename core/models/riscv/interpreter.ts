@@ -202,7 +202,7 @@ class PageCode {
    * immediate, the instruction's pc), read in a straight line by the run loop. Index 0
    * is unused, so that 0 in the maps below means "not built".
    */
-  arena = new Int32Array(1024);
+  arena = new Int32Array(ARENA_START);
   top = 1;
   /** Per slot, the block that starts there and runs to its end (up to BLOCK_MAX instructions). */
   readonly blockAt = new Int32Array(2048);
@@ -264,8 +264,10 @@ const WARM_PASSES = 8;
  * `run` after 2,500–5,000 iterations in one call; 10 calls of 800 leave calls after the mark.
  */
 const WARM_LOOP_CALLS = 10;
+/** Rounds of the warm-up's first part, the decoder's and the block builder's cases (see warmUp). */
+const WARM_BUILDER_ROUNDS = 6;
 const WARM_LOOP_ITERATIONS = 800;
-const WARM_CODE = new Uint8Array([0x13, 0x05, 0x15, 0x00, 0x83, 0x35, 0x05, 0x00, 0x05, 0x05, 0x13, 0x05, 0x15, 0x00, 0x00, 0x00]);
+const WARM_CODE = new Uint8Array([0x13, 0x05, 0xf5, 0xff, 0x83, 0x35, 0x05, 0x00, 0x05, 0x05, 0x13, 0x05, 0x15, 0x00, 0x00, 0x00]);
 
 export type EcallHandler = () => boolean;
 
@@ -290,6 +292,8 @@ const TWO32 = 4294967296;
 const FAR_PC = -0x40000000;
 /** The most instructions in a block: the fewer, the sooner the last ones of a budget run as whole blocks. */
 const BLOCK_MAX = 32;
+/** A page's block arena starts with this many words. */
+const ARENA_START = 1024;
 /** A page's block arena grows up to this many words, then starts again. */
 const ARENA_MAX = 1 << 16;
 
@@ -396,18 +400,54 @@ export class Interpreter {
       ints.push(xi);
       fps.push(fi);
     }
-    for (let p = 0; p < WARM_PASSES; p++) {
-      const cpu = machines[p & 1];
-      cpu.accessHook = hooks[p % 3];
+    // Instructions decoded from memory, up to one whose second half lies on a page
+    // without execute permission: with budgets of 1 to 8, and first with the whole
+    // budget. The decoder and the block builder are compiled early in the warm-up,
+    // while it goes on: what they have not seen by then (a page crossing, an
+    // instruction with its top bit set) would throw that code away in the guest.
+    const decodeFromMemory = (cpu: Interpreter, budget: number, fullArena = false): void => {
       const x = cpu.hart.x;
-      for (let op = Op.ILLEGAL; op < Fused.END; op++) cpu.warmStep(d, p, op, ints[p], fps[(p + op) % WARM_PASSES]);
-      // Instructions decoded from memory, up to one whose second half lies on a page without execute permission.
       cpu.mem.u8.set(WARM_CODE, 0x1ff4);
+      // A full arena, so that the first block grows it.
+      if (fullArena) cpu.pageFor(1, 0x1ff4).top = ARENA_START - 3 * (BLOCK_MAX + 2) + 1;
       x[20] = 0x2100;
       x[21] = 0;
       cpu.hart.pc = 0x1ff4;
-      cpu.run(p + 1);
+      cpu.run(budget);
+      // Then a compressed instruction (c.nop) in the page's last two bytes, decoded
+      // before a block reaches it from the one before.
+      cpu.mem.u8[0x1ffe] = 0x01;
+      cpu.mem.u8[0x1fff] = 0x00;
+      cpu.hart.pc = 0x1ffe;
+      cpu.run(1);
+      cpu.hart.pc = 0x1ffc;
+      cpu.run(2);
       cpu.flushCode();
+    };
+    // Before anything else, and several times over: V8 records no feedback for a
+    // function's first calls (it allocates the function's feedback lazily), and the
+    // decoder and block builder are compiled after a few hundred steps, concurrently,
+    // from the feedback they have when the compilation starts.
+    // Each round is whole, so that a compilation starting after any of them sees every
+    // case: memory decoding (a page crossing, a 32-bit instruction with its top bit
+    // set, an arena grown), fused pairs with each kind of branch, and slots filled for
+    // every operation with x0 as destination.
+    for (let r = 0; r < WARM_BUILDER_ROUNDS; r++) {
+      decodeFromMemory(machines[r & 1], WARM_PASSES, true);
+      for (let p = 0; p < 6; p++) for (let op = Op.COUNT; op < Fused.END; op++) machines[r & 1].warmStep(d, p, op, ints[p], fps[p]);
+      for (let op = Op.ILLEGAL; op < Op.COUNT; op++) {
+        d.op = op;
+        d.rd = 0;
+        fillSlot(spare, 0, d, 0);
+      }
+    }
+    for (let p = 0; p < WARM_PASSES; p++) {
+      const cpu = machines[p & 1];
+      cpu.accessHook = hooks[p % 3];
+      // Fused pairs first, for the same reason: the block builder's fusion.
+      for (let op = Op.COUNT; op < Fused.END; op++) cpu.warmStep(d, p, op, ints[p], fps[(p + op) % WARM_PASSES]);
+      for (let op = Op.ILLEGAL; op < Op.COUNT; op++) cpu.warmStep(d, p, op, ints[p], fps[(p + op) % WARM_PASSES]);
+      decodeFromMemory(cpu, p + 1);
     }
     // Last, a tight loop (addi t0, t0, 1; bne t0, t1, back) run in short calls: by
     // its end V8 has marked `run` hot, and the call after the mark starts its
