@@ -119,6 +119,7 @@ export { GuestCpu, GuestState } from './models/cpu/guest-workload';
 export { GuestProcess, GuestLoadError, syscallName, type ProcessOptions, type ProcessStatus } from './models/riscv/process';
 export { LINUX_SYSCALLS, RV64_SYSCALL_NAMES, type SyscallHandler } from './models/riscv/syscalls';
 export { GUEST_MEMORY } from './models/riscv/memory';
+export { Interpreter } from './models/riscv/interpreter';
 export { PacedMachine, COMMITTED_LINUX_FILES, type PacedMachineOptions, type PacedEnd } from './models/riscv/system/paced';
 export { attachMmu, detachMmu, MmuBridge, type BridgeCounters, type MmuBridgeOptions } from './models/riscv/system/mmu-bridge';
 export { Network, NetworkToken } from './models/network/network';

@@ -13,7 +13,7 @@ import { existsSync, readFileSync, readSync, statSync, writeSync } from 'node:fs
 import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { ExecutionEngine, formatQuantity, GUEST_MEMORY, HOST_CLASSES, HOST_PROFILES, hostCodeOf, limits, loadBuiltScenario, parseQuantity, Rng, ScenarioError, Simulation, signalStatus, syscallName, type GuestInstance, type Scenario } from 'virtlab';
+import { ExecutionEngine, formatQuantity, GUEST_MEMORY, HOST_CLASSES, HOST_PROFILES, hostCodeOf, Interpreter, limits, loadBuiltScenario, parseQuantity, Rng, ScenarioError, Simulation, signalStatus, syscallName, type GuestInstance, type Scenario } from 'virtlab';
 import { loadCatalog } from '../node/catalog';
 import { WorkerCompiler } from '../node/background-compiler';
 import { HostFileError, readHostFile } from '../node/host-file';
@@ -189,6 +189,9 @@ export async function execCommand(rest: string[], io: ExecIo = processIo, host: 
   const [program, ...args] = guestArgs;
   if (!existsSync(program)) throw new ExecUsageError(`no such program: ${program}`);
   if (statSync(program).isDirectory()) throw new ExecUsageError(`${program} is a folder, not a program`, 'give the path of a RISC-V ELF file');
+  // Every engine runs the interpreter (translators for what they have not translated):
+  // its loop starts compiling now, while the engine's plugin loads.
+  Interpreter.prepare();
   const files = new Map<string, Uint8Array>();
   for (const m of (values.mount as string[] | undefined) ?? []) {
     // The guest path is after the last ':' (a host path may hold one).

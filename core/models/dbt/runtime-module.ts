@@ -19,8 +19,14 @@
 //                      emulation with rounding to odd (as fp.ts does), with 0/1 for
 //                      exact/inexact or 2 when it does not apply
 //
-// The lookup table holds 16-byte entries [pc: i64][table index: i32][pad], indexed by
-// (pc >> 1) mod LOOKUP_ENTRIES; an empty entry holds pc 1, which no instruction has.
+// The lookup table holds 16-byte entries [pc: i64][table index: i32][pad]; an empty
+// entry holds pc 1, which no instruction has. It is two-way: a pc lives in its first
+// entry, (pc >> 1) mod LOOKUP_ENTRIES, or in its second (see lookupSlots), so that two
+// hot targets whose pcs agree in those bits (a multiple of 32 KiB apart) no longer evict
+// each other. Direct-mapped, SQLite's varint decoder and a function 480 KiB above it
+// shared an entry: every call through the decoder's function pointer missed, returned
+// to the JavaScript dispatcher, and the host call stack above it unwound through the
+// dispatcher too.
 
 import { LOOKUP_ENTRIES, STATE_LOOKUP_HITS, STATE_PC, type GuestMemory } from '../riscv/memory';
 import { F64, FuncBody, I32, I64, ModuleBuilder, W, type ValType } from '../wasm/encoder';
@@ -99,6 +105,17 @@ function scratch(f: FuncBody) {
   return { t: f.local(F64), ah: f.local(F64), al: f.local(F64), bh: f.local(F64), bl: f.local(F64) };
 }
 
+/** Entry index bits the second way flips, besides a hash of the pc's higher bits. */
+const WAY2 = LOOKUP_ENTRIES >> 1;
+
+/** The byte offsets in the lookup table of pc's first and second entries (lookup's hash, in JavaScript). */
+export function lookupSlots(pc: number): [number, number] {
+  const lo = pc >>> 0;
+  const mask = LOOKUP_ENTRIES - 1;
+  const e1 = (lo >>> 1) & mask;
+  return [e1 * 16, (e1 ^ ((lo >>> 15) & mask) ^ WAY2) * 16];
+}
+
 /** Builds the helper module's bytes for a guest memory's layout. */
 export function buildRuntimeModule(mem: GuestMemory, tableSize: number): Uint8Array<ArrayBuffer> {
   const m = new ModuleBuilder();
@@ -125,22 +142,39 @@ export function buildRuntimeModule(mem: GuestMemory, tableSize: number): Uint8Ar
   const lookupBase = mem.lookupBase;
   const mask = LOOKUP_ENTRIES - 1;
 
-  // The entry's address for the pc on the stack top (consumes it; leaves an i32).
-  const entryOf = (f: FuncBody, pc: number) => {
-    f.get(pc).op(W.i32_wrap_i64).i32Const(1).op(W.i32_shr_u).i32Const(mask).op(W.i32_and).i32Const(4).op(W.i32_shl);
+  // pc's first entry's byte offset into local e (as lookupSlots).
+  const firstEntry = (f: FuncBody, pc: number, e: number) => {
+    f.get(pc).op(W.i32_wrap_i64).i32Const(1).op(W.i32_shr_u).i32Const(mask).op(W.i32_and).i32Const(4).op(W.i32_shl).set(e);
+  };
+  // pc's second entry's byte offset from its first, in local e.
+  const secondEntry = (f: FuncBody, pc: number, e: number) => {
+    f.get(e);
+    f.get(pc).op(W.i32_wrap_i64).i32Const(15).op(W.i32_shr_u).i32Const(mask).op(W.i32_and).i32Const(WAY2).op(W.i32_xor).i32Const(4).op(W.i32_shl);
+    f.op(W.i32_xor).set(e);
+  };
+  // Does entry e hold pc? (leaves an i32)
+  const holds = (f: FuncBody, pc: number, e: number) => {
+    f.get(e).mem(W.i64_load, 3, lookupBase).get(pc).op(W.i64_eq);
   };
 
   {
     const { index, body: f } = m.func(tUnit);
     const pc = f.local(I64);
     const e = f.local(I32);
+    const hit = () => {
+      f.i32Const(0).i32Const(0).mem(W.i64_load, 3, mem.stateBase + STATE_LOOKUP_HITS).i64Const(1).op(W.i64_add).mem(W.i64_store, 3, mem.stateBase + STATE_LOOKUP_HITS);
+      f.get(e).mem(W.i32_load, 2, lookupBase + 8).returnCallIndirect(tUnit);
+    };
     f.i32Const(0).mem(W.i64_load, 3, mem.stateBase + STATE_PC).set(pc);
-    entryOf(f, pc);
-    f.set(e);
-    f.get(e).mem(W.i64_load, 3, lookupBase).get(pc).op(W.i64_eq);
+    firstEntry(f, pc, e);
+    holds(f, pc, e);
     f.if();
-    f.i32Const(0).i32Const(0).mem(W.i64_load, 3, mem.stateBase + STATE_LOOKUP_HITS).i64Const(1).op(W.i64_add).mem(W.i64_store, 3, mem.stateBase + STATE_LOOKUP_HITS);
-    f.get(e).mem(W.i32_load, 2, lookupBase + 8).returnCallIndirect(tUnit);
+    hit();
+    f.end();
+    secondEntry(f, pc, e);
+    holds(f, pc, e);
+    f.if();
+    hit();
     f.end();
     f.i32Const(EXIT_LOOKUP);
     m.export('lookup', index);
@@ -148,9 +182,13 @@ export function buildRuntimeModule(mem: GuestMemory, tableSize: number): Uint8Ar
   {
     const { index, body: f } = m.func(tIdx);
     const e = f.local(I32);
-    entryOf(f, 0);
-    f.set(e);
-    f.get(e).mem(W.i64_load, 3, lookupBase).get(0).op(W.i64_eq);
+    firstEntry(f, 0, e);
+    holds(f, 0, e);
+    f.if();
+    f.get(e).mem(W.i32_load, 2, lookupBase + 8).op(W.return);
+    f.end();
+    secondEntry(f, 0, e);
+    holds(f, 0, e);
     f.if(I32).get(e).mem(W.i32_load, 2, lookupBase + 8).else().i32Const(-1).end();
     m.export('lookupIndex', index);
   }

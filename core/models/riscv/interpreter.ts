@@ -202,7 +202,7 @@ class PageCode {
    * immediate, the instruction's pc), read in a straight line by the run loop. Index 0
    * is unused, so that 0 in the maps below means "not built".
    */
-  arena = new Int32Array(1024);
+  arena = new Int32Array(ARENA_START);
   top = 1;
   /** Per slot, the block that starts there and runs to its end (up to BLOCK_MAX instructions). */
   readonly blockAt = new Int32Array(2048);
@@ -259,7 +259,15 @@ const WARM_SHIFT64 = [0, 5, 32, 40, 63];
 const WARM_SHIFT32 = [0, 5, 31];
 const WARM_CSR = [1, 2, 3, 0xc00, 0xc01, 0xc02, 0x7c0];
 const WARM_PASSES = 8;
-const WARM_CODE = new Uint8Array([0x13, 0x05, 0x15, 0x00, 0x83, 0x35, 0x05, 0x00, 0x05, 0x05, 0x13, 0x05, 0x15, 0x00, 0x00, 0x00]);
+/**
+ * The warm-up's closing loop (see warmUp): calls, and loop iterations per call. V8 marked
+ * `run` after 2,500–5,000 iterations in one call; 10 calls of 800 leave calls after the mark.
+ */
+const WARM_LOOP_CALLS = 10;
+/** Rounds of the warm-up's first part, the decoder's and the block builder's cases (see warmUp). */
+const WARM_BUILDER_ROUNDS = 6;
+const WARM_LOOP_ITERATIONS = 800;
+const WARM_CODE = new Uint8Array([0x13, 0x05, 0xf5, 0xff, 0x83, 0x35, 0x05, 0x00, 0x05, 0x05, 0x13, 0x05, 0x15, 0x00, 0x00, 0x00]);
 
 export type EcallHandler = () => boolean;
 
@@ -284,6 +292,8 @@ const TWO32 = 4294967296;
 const FAR_PC = -0x40000000;
 /** The most instructions in a block: the fewer, the sooner the last ones of a budget run as whole blocks. */
 const BLOCK_MAX = 32;
+/** A page's block arena starts with this many words. */
+const ARENA_START = 1024;
 /** A page's block arena grows up to this many words, then starts again. */
 const ARENA_MAX = 1 << 16;
 
@@ -312,6 +322,15 @@ export class Interpreter {
     private readonly timeNs: () => number,
   ) {
     mem.onCodeWrite = (page) => this.dropPage(page);
+    Interpreter.prepare();
+  }
+
+  /**
+   * Warms the run loop up now rather than at the first construction (see warmUp): a
+   * process about to run a guest calls it before the rest of its start-up, so that the
+   * loop's optimizing compilation overlaps that work.
+   */
+  static prepare(): void {
     if (!warmedUp) {
       warmedUp = true;
       Interpreter.warmUp();
@@ -341,9 +360,29 @@ export class Interpreter {
       mem.protect(0x2000, 0x2000, R & ~PERM_X);
       const hart = new Hart(mem);
       // Two handlers of different code, so that V8 does not tie the call site to one.
-      const onEcall = k === 0 ? () => (ecalls[0]++ & 1) === 0 : () => ecalls[1]++ % 3 === 1;
-      return new Interpreter(mem, hart, onEcall, () => ecalls[0] * 977);
+      // The second also redirects some of its calls, as a signal delivery or
+      // rt_sigreturn does, inside guest memory and beyond it.
+      const onEcall =
+        k === 0
+          ? () => (ecalls[0]++ & 1) === 0
+          : () => {
+              const c = ecalls[1]++;
+              if (c % 4 === 2) machines[1].resumeAt(c % 8 === 2 ? 0x1000 : 2 ** 40 + 0x1000);
+              return c % 3 === 1;
+            };
+      const cpu = new Interpreter(mem, hart, onEcall, () => ecalls[0] * 977);
+      // A guest's system calls resume at addresses computed as doubles; V8 then stores
+      // the field as a double and gives the object a new map, which would throw away
+      // code optimized here. The field takes that form now, before anything is optimized.
+      cpu.resumeAt(2 ** 40);
+      cpu.ecallResume = -1;
+      return cpu;
     });
+    // Fields a guest's pages change later (an arena grown, an instruction across the
+    // page end): changed once now, on a page of no machine, for the same reason.
+    const spare = new PageCode();
+    spare.arena = new Int32Array(spare.arena.length);
+    spare.crossesNext = true;
     const d = newDecoded();
     // Register images, built once and copied in with one builtin call per instruction:
     // the warm-up itself must stay cheap (8 passes over every operation, about 1,500 steps).
@@ -361,19 +400,73 @@ export class Interpreter {
       ints.push(xi);
       fps.push(fi);
     }
-    for (let p = 0; p < WARM_PASSES; p++) {
-      const cpu = machines[p & 1];
-      cpu.accessHook = hooks[p % 3];
+    // Instructions decoded from memory, up to one whose second half lies on a page
+    // without execute permission: with budgets of 1 to 8, and first with the whole
+    // budget. The decoder and the block builder are compiled early in the warm-up,
+    // while it goes on: what they have not seen by then (a page crossing, an
+    // instruction with its top bit set) would throw that code away in the guest.
+    const decodeFromMemory = (cpu: Interpreter, budget: number, fullArena = false): void => {
       const x = cpu.hart.x;
-      for (let op = Op.ILLEGAL; op < Fused.END; op++) cpu.warmStep(d, p, op, ints[p], fps[(p + op) % WARM_PASSES]);
-      // Instructions decoded from memory, up to one whose second half lies on a page without execute permission.
       cpu.mem.u8.set(WARM_CODE, 0x1ff4);
+      // A full arena, so that the first block grows it.
+      if (fullArena) cpu.pageFor(1, 0x1ff4).top = ARENA_START - 3 * (BLOCK_MAX + 2) + 1;
       x[20] = 0x2100;
       x[21] = 0;
       cpu.hart.pc = 0x1ff4;
-      cpu.run(p + 1);
+      cpu.run(budget);
+      // Then a compressed instruction (c.nop) in the page's last two bytes, decoded
+      // before a block reaches it from the one before.
+      cpu.mem.u8[0x1ffe] = 0x01;
+      cpu.mem.u8[0x1fff] = 0x00;
+      cpu.hart.pc = 0x1ffe;
+      cpu.run(1);
+      cpu.hart.pc = 0x1ffc;
+      cpu.run(2);
       cpu.flushCode();
+    };
+    // Before anything else, and several times over: V8 records no feedback for a
+    // function's first calls (it allocates the function's feedback lazily), and the
+    // decoder and block builder are compiled after a few hundred steps, concurrently,
+    // from the feedback they have when the compilation starts.
+    // Each round is whole, so that a compilation starting after any of them sees every
+    // case: memory decoding (a page crossing, a 32-bit instruction with its top bit
+    // set, an arena grown), fused pairs with each kind of branch, and slots filled for
+    // every operation with x0 as destination.
+    for (let r = 0; r < WARM_BUILDER_ROUNDS; r++) {
+      decodeFromMemory(machines[r & 1], WARM_PASSES, true);
+      for (let p = 0; p < 6; p++) for (let op = Op.COUNT; op < Fused.END; op++) machines[r & 1].warmStep(d, p, op, ints[p], fps[p]);
+      for (let op = Op.ILLEGAL; op < Op.COUNT; op++) {
+        d.op = op;
+        d.rd = 0;
+        fillSlot(spare, 0, d, 0);
+      }
     }
+    for (let p = 0; p < WARM_PASSES; p++) {
+      const cpu = machines[p & 1];
+      cpu.accessHook = hooks[p % 3];
+      // Fused pairs first, for the same reason: the block builder's fusion.
+      for (let op = Op.COUNT; op < Fused.END; op++) cpu.warmStep(d, p, op, ints[p], fps[(p + op) % WARM_PASSES]);
+      for (let op = Op.ILLEGAL; op < Op.COUNT; op++) cpu.warmStep(d, p, op, ints[p], fps[(p + op) % WARM_PASSES]);
+      decodeFromMemory(cpu, p + 1);
+    }
+    // Last, a tight loop (addi t0, t0, 1; bne t0, t1, back) run in short calls: by
+    // its end V8 has marked `run` hot, and the call after the mark starts its
+    // optimizing compilation on a background thread, now, while the process still
+    // has start-up work to do. Left to the guest, that compilation starts once the
+    // guest's own loop is hot, and a short program's exit then waits for it (Node
+    // joins V8's compiler threads before exiting): about 100 ms of an exec of a
+    // program that only exits. The calls cost about 30 ms of interpreted JavaScript.
+    const loopCpu = machines[0];
+    loopCpu.accessHook = null;
+    loopCpu.mem.u8.set(new Uint8Array(new Uint32Array([0x00128293, 0xfe629ee3]).buffer), 0x1000);
+    const lx = loopCpu.hart.x;
+    for (let c = 0; c < WARM_LOOP_CALLS; c++) {
+      lx.fill(0, 10, 14);
+      lx[12] = WARM_LOOP_ITERATIONS;
+      loopCpu.hart.pc = 0x1000;
+      loopCpu.run(2 * WARM_LOOP_ITERATIONS);
+    }
+    loopCpu.flushCode();
   }
 
   dropPage(page: number): void {
@@ -460,6 +553,9 @@ export class Interpreter {
         if (first === Op.ADD) d.rs1 = 5;
         fillSlot(code, slot, d, 0);
         d.op = second;
+        // Signed compares read the low words only when the high words are equal: one
+        // pass compares a register with itself so that they do.
+        if (p === 3 && second >= Op.BEQ && second <= Op.BGEU) d.rs2 = d.rs1;
         // Loads at the base itself, which lies in the scratch memory in most passes.
         if (second === Op.LW || second === Op.LD) d.imm = 0;
         fillSlot(code, slot + d.len / 2, d, 0);
