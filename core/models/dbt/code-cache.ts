@@ -118,10 +118,18 @@ function checksum(b: Uint8Array, from: number, to: number): number {
   return h >>> 0;
 }
 
+const utf8 = new TextEncoder();
+
 class Writer {
-  buf = new Uint8Array(1 << 16);
-  dv = new DataView(this.buf.buffer);
+  buf: Uint8Array<ArrayBuffer>;
+  dv: DataView;
   n = 0;
+
+  /** `size`: what the file will take, about (growing a buffer of megabytes copies it). */
+  constructor(size: number) {
+    this.buf = new Uint8Array(Math.max(1 << 16, size));
+    this.dv = new DataView(this.buf.buffer);
+  }
 
   private room(k: number): void {
     if (this.n + k <= this.buf.length) return;
@@ -153,7 +161,11 @@ class Writer {
   }
 
   str(s: string): void {
-    this.bytes(new TextEncoder().encode(s));
+    // At most 3 bytes of UTF-8 per UTF-16 unit: encoded in place, its length written before it.
+    this.room(4 + 3 * s.length);
+    const { written } = utf8.encodeInto(s, this.buf.subarray(this.n + 4));
+    this.u32(written);
+    this.n += written;
   }
 }
 
@@ -201,12 +213,12 @@ class Reader {
 
 /** The cache file's bytes. */
 export function encodeCodeCache(tag: string, layout: string, c: CacheContents): Uint8Array {
-  const w = new Writer();
+  const t = c.tables;
+  const w = new Writer(c.modules.reduce((n, m) => n + cachedModuleBytes(m), 64 + 3 * (tag.length + layout.length) + 4 * t.slotPcs.length + 12 * t.exits + 64));
   for (let i = 0; i < HEAD; i++) w.u32(0);
   w.n = HEAD;
   w.str(tag);
   w.str(layout);
-  const t = c.tables;
   w.u32(t.slotPcs.length);
   for (let i = 0; i < t.slotPcs.length; i++) w.u32(t.slotPcs[i]);
   w.u32(t.exits);
@@ -237,8 +249,9 @@ export function encodeCodeCache(tag: string, layout: string, c: CacheContents): 
       }
     }
   }
-  const out = w.buf.slice(0, w.n);
-  const dv = new DataView(out.buffer);
+  // A view, not a copy (megabytes).
+  const out = w.buf.subarray(0, w.n);
+  const dv = new DataView(out.buffer, out.byteOffset, out.byteLength);
   dv.setUint32(0, MAGIC, true);
   dv.setUint32(4, VERSION, true);
   dv.setUint32(8, checksum(out, HEAD, out.length), true);
@@ -302,7 +315,7 @@ export function decodeCodeCache(b: Uint8Array, tag: string, layout: string): Cac
 export function cachedModuleBytes(m: CachedModule): number {
   let n = m.bytes.length + 8;
   for (const u of m.units) {
-    n += 44 + u.exportName.length + 4 * u.pages.length;
+    n += 36 + u.exportName.length + 4 * u.pages.length;
     for (const r of u.ranges) n += 8 + r.bytes.length;
   }
   return n;

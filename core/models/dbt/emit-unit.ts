@@ -9,7 +9,7 @@ import * as irModule from './ir';
 import * as memoryModule from '../riscv/memory';
 import type { GuestMemory } from '../riscv/memory';
 import * as encoderModule from '../wasm/encoder';
-import { FuncBody, ModuleBuilder, W as WasmOp } from '../wasm/encoder';
+import { FuncBody, ModuleBuilder, W as WasmOp, type CodeLayout } from '../wasm/encoder';
 import { operands, termOperands, type K as KEnum, type Unit } from './ir';
 import { HELPER_TYPES, HELPERS, type HelperName } from './runtime-module';
 import type { SoftTlbLayout } from './emit-softtlb';
@@ -61,6 +61,8 @@ export interface EmitLinks {
 export interface EmittedModule {
   readonly bytes: Uint8Array<ArrayBuffer>;
   readonly exports: string[];
+  /** Where each unit's code lies (a relocatable module's: see linkModule). */
+  readonly layout?: CodeLayout;
 }
 
 /** Per-value arrays shared by the units of a module (allocating them per unit made garbage). */
@@ -104,6 +106,11 @@ export class Helpers {
       this.types.set(name, (t = this.m.type(params, results)));
     }
     return t;
+  }
+
+  /** Declares every helper's type now, in the order of HELPERS (the same type indices in every module that does). */
+  declareAll(): void {
+    for (const name of HELPERS) this.type(name);
   }
 
   /** Calls the helper (its arguments already on the stack). */

@@ -26,7 +26,8 @@
 import * as irModule from './ir';
 import * as memoryModule from '../riscv/memory';
 import * as encoderModule from '../wasm/encoder';
-import { ModuleBuilder, W as WasmOp } from '../wasm/encoder';
+import { directCalls, ModuleBuilder, W as WasmOp, type CodeLayout } from '../wasm/encoder';
+import type { GuestMemory } from '../riscv/memory';
 import { EXIT_BUDGET, EXIT_INTERP, EXIT_LOOKUP, EXIT_RET, HELPER_CODE_CHANGED, HELPER_OK, MAX_CALL_DEPTH } from './abi';
 import { Block, CHECKED, DIV_S, DIV_U, type K as KEnum, MULH_SS, MULH_SU, REM_S, type Inst, type Term, Unit } from './ir';
 import { SoftTlbEmitter } from './emit-softtlb';
@@ -42,36 +43,112 @@ const W = WasmOp;
 const K = (irModule as unknown as { K: { readonly [P in keyof typeof KEnum]: number } }).K;
 
 /**
- * Lowers units into one module that imports the runtime (see runtime-module.ts).
- * `groups` (a number per unit): units call each other directly only within their
- * group, so that each group can be installed and dropped on its own (the persistent
- * cache's modules); by default the module is one group.
+ * A module's frame: the unit type (type 0) and the imports of the runtime's memory
+ * and helper table. `linkable`: every helper's type declared up front, in one order,
+ * so that units copied between such modules keep their type indices.
  */
-export function emitModule(units: readonly Unit[], links: EmitLinks, options: EmitOptions, groups?: readonly number[]): EmittedModule {
-  const m = new ModuleBuilder();
+function unitModule(mem: GuestMemory, relocatable: boolean, linkable: boolean): { m: ModuleBuilder; tUnit: number; imports: Helpers } {
+  const m = new ModuleBuilder(relocatable);
   const tUnit = m.type([], [I32]);
-  m.importMemory('env', 'mem', links.mem.wasmPages);
+  m.importMemory('env', 'mem', mem.wasmPages);
   const imports = new Helpers(m);
+  if (linkable) imports.declareAll();
+  return { m, tUnit, imports };
+}
+
+/**
+ * Lowers units into one module that imports the runtime (see runtime-module.ts).
+ * `relocatable`: the module also records where each unit's code lies (`layout`), so
+ * that linkModule can take the units into another module without lowering them again.
+ */
+export function emitModule(units: readonly Unit[], links: EmitLinks, options: EmitOptions, relocatable = false): EmittedModule {
+  const { m, tUnit, imports } = unitModule(links.mem, relocatable, relocatable);
   const exports: string[] = [];
-  // Units of one group call each other directly (function i is unit i): no table
-  // between them. The runtime drops a group's units together, so no direct call can
+  // The units of a module call each other directly (function i is unit i): no table
+  // between them. The runtime drops a module's units together, so no direct call can
   // reach a dropped unit.
-  const locals = new Map<number, Map<number, number>>();
+  const local = new Map<number, number>();
   units.forEach((u, i) => {
-    const g = groups ? groups[i] : 0;
-    let local = locals.get(g);
-    if (!local) locals.set(g, (local = new Map()));
     if (!local.has(u.entry)) local.set(u.entry, i);
   });
   const scratch = new Scratch(Math.max(...units.map((u) => u.valueCount)));
   units.forEach((u, i) => {
     const { index, body } = m.func(tUnit);
-    const e = new UnitEmitter(u, body, imports, links, options, tUnit, locals.get(groups ? groups[i] : 0)!, scratch);
+    const e = new UnitEmitter(u, body, imports, links, options, tUnit, local, scratch);
     e.emit();
     const name = `u${i}`;
     m.export(name, index);
     exports.push(name);
   });
+  const bytes = m.finish();
+  return relocatable ? { bytes, exports, layout: m.layout() } : { bytes, exports };
+}
+
+/** Units of a relocatable module that linkModule takes: by their index in it. */
+export interface ModulePart {
+  readonly bytes: Uint8Array;
+  readonly layout: CodeLayout;
+  /** The guest entry of each unit of the module. */
+  readonly entries: readonly number[];
+  /** The units taken, in increasing order. */
+  readonly take: readonly number[];
+}
+
+/**
+ * One module of units of modules emitModule made (relocatable): their code as it
+ * was compiled, copied in runs, only the function indices of their direct calls
+ * (within their part, as before) patched. Nothing is lowered again, and the
+ * numberings their code embeds (chain slots, exit-table entries, counter ids) are
+ * the ones they were made with. A direct call to a unit not taken goes to a stub
+ * that does what the emitter does for a target outside the module: store the pc,
+ * enter its chain slot. Exports in order of the parts and their units.
+ */
+export function linkModule(parts: readonly ModulePart[], links: Pick<EmitLinks, 'mem' | 'slotFor'>): EmittedModule {
+  const taken = parts.reduce((n, p) => n + p.take.length, 0);
+  const { m, tUnit, imports } = unitModule(links.mem, false, true);
+  // Where each unit lands: taken units first, in order, then one stub per guest pc called but not taken.
+  const stubs = new Map<number, number>();
+  let next = 0;
+  const at = parts.map((p) => {
+    const to = new Array<number>(p.entries.length).fill(-1);
+    for (const i of p.take) to[i] = next++;
+    for (const i of p.take) {
+      for (const j of directCalls(p.bytes, p.layout, i)) {
+        if (to[j] !== -1) continue;
+        let stub = stubs.get(p.entries[j]);
+        if (stub === undefined) stubs.set(p.entries[j], (stub = taken + stubs.size));
+        to[j] = -2 - stub;
+      }
+    }
+    return to;
+  });
+  const exports: string[] = [];
+  parts.forEach((p, k) => {
+    const to = at[k];
+    const func = (f: number) => {
+      const t = to[f - p.layout.importedFuncs];
+      return t >= 0 ? t : -2 - t;
+    };
+    const take = p.take;
+    // Runs of consecutive units, each copied at once.
+    for (let r = 0; r < take.length; ) {
+      let e = r + 1;
+      while (e < take.length && take[e] === take[e - 1] + 1) e++;
+      const index = m.copyFuncs(p.bytes, p.layout, take[r], take[e - 1] + 1, func);
+      if (index !== to[take[r]]) throw new Error('linkModule: function indices out of step');
+      for (; r < e; r++) {
+        const name = `u${exports.length}`;
+        m.export(name, to[take[r]]);
+        exports.push(name);
+      }
+    }
+  });
+  for (const pc of stubs.keys()) {
+    const { body: f } = m.func(tUnit);
+    f.i32Const(links.mem.stateBase).i64Const(pc | 0, Math.floor(pc / 4294967296)).mem(W.i64_store, 3, STATE_PC);
+    f.i32Const(links.slotFor(pc));
+    imports.tail(f, 'enter');
+  }
   return { bytes: m.finish(), exports };
 }
 

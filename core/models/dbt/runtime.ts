@@ -21,7 +21,8 @@ import type { GuestProcess } from '../riscv/process';
 import type { StopReason } from '../riscv/interpreter';
 import { LOOKUP_ENTRIES, PERM_DECODED, STATE_BUDGET, STATE_DEPTH, STATE_FLAGS, STATE_FRM, STATE_HOST_CALLS, STATE_LOOKUP_HITS, STATE_PC, STATE_RETURN_HITS, UNIT_COUNTERS, entryCounterSlot, runCounterSlot } from '../riscv/memory';
 import { EXIT_BUDGET, EXIT_INTERP, EXIT_LOOKUP, EXIT_RET, EXIT_TABLE, HELPER_CODE_CHANGED, HELPER_FAULT, HELPER_OK } from './abi';
-import { emitModule, type EmitOptions } from './emit';
+import { emitModule, linkModule, type EmitOptions, type ModulePart } from './emit';
+import type { CodeLayout } from '../wasm/encoder';
 import type { Unit } from './ir';
 import { buildRuntimeModule, HELPERS, lookupSlots } from './runtime-module';
 import { BlockLifter } from './lift';
@@ -101,8 +102,12 @@ interface CacheState {
   readonly instances: Map<CachedModule, WebAssembly.Instance>;
   /** The units of each stored module by group, made when the module is first entered. */
   readonly groups: Map<CachedModule, Map<number, CachedUnit[]>>;
-  /** This run's translations: their units after the passes, as compiled, and what the cache keeps of them. */
-  readonly made: Array<{ readonly ir: Unit[]; readonly firstId: number; readonly info: Array<Omit<CachedUnit, 'exportName' | 'id' | 'group'>>; readonly module: CachedModule }>;
+  /**
+   * This run's translations: their modules as compiled, where each unit's code lies in
+   * them (null when the translator's optimizer rewrote the module), and what the cache
+   * keeps of each unit.
+   */
+  readonly made: Array<{ readonly firstId: number; readonly info: Array<Omit<CachedUnit, 'exportName' | 'id' | 'group'>>; readonly bytes: Uint8Array<ArrayBuffer>; readonly exports: readonly string[]; readonly layout: CodeLayout | null }>;
 }
 
 /** A translation whose module is being compiled in the background. */
@@ -352,62 +357,44 @@ export class DbtRuntime {
   }
 
   /**
-   * This run's translations for the cache: emitted again into one module whose units
-   * do not call each other (so that the next run compiles one module, and checks and
-   * installs each unit alone). With `fresh` numberings (nothing carried over from the
-   * file) the module gets slots, exits and ids of its own, and the tables only what it
-   * uses; otherwise it extends this run's.
+   * This run's translations for the cache, as one module: each translation's units that
+   * were entered, with their code as it was compiled (linkModule: nothing is lowered
+   * again); each translation is a group whose units call each other directly as they
+   * did, so that the next run compiles one module and checks, installs and drops each
+   * group alone. Their code embeds this run's numberings, which the file carries
+   * (tables(), taken after: a unit left out may get a chain slot here).
    */
-  private mergeMade(fresh: boolean): { modules: CachedModule[]; tables: CacheTables } {
+  private linkMade(): CachedModule[] {
     // Only units that were entered: a translator also translates code it expects
     // (the block translator, a block's successors), and much of it never runs. (A
     // counter slot is shared beyond UNIT_COUNTERS units, so a few others stay.)
     const mem = this.proc.mem;
     const counters = new Int32Array(mem.wasm.buffer, mem.countersBase, UNIT_COUNTERS * 2);
     const countRuns = !!this.translator.emitOptions.countRuns;
-    const units: Unit[] = [];
-    const info: Array<Omit<CachedUnit, 'exportName' | 'id' | 'group'>> = [];
-    const ids: number[] = [];
-    const groups: number[] = [];
-    let nextId = fresh ? 0 : this.nextUnit;
-    this.cache!.made.forEach((x, g) => {
-      x.ir.forEach((u, i) => {
+    const parts: ModulePart[] = [];
+    // The units taken: translation, unit.
+    const taken: number[] = [];
+    const made = this.cache!.made;
+    for (let g = 0; g < made.length; g++) {
+      const x = made[g];
+      const take: number[] = [];
+      for (let i = 0; i < x.info.length; i++) {
         const slot = entryCounterSlot(x.firstId + i, countRuns);
-        if (counters[2 * slot] === 0 && counters[2 * slot + 1] === 0) return;
-        units.push(u);
-        info.push(x.info[i]);
-        ids.push(fresh ? nextId++ : x.firstId + i);
-        groups.push(g);
-      });
-    });
-    const slots = fresh ? new Map<number, number>() : this.slots;
-    const exit = { code: [] as number[], pc: [] as number[], refund: [] as number[] };
-    let k = 0;
-    const links = {
-      mem: this.proc.mem,
-      slotFor: (p: number) => {
-        if (!fresh) return this.slotFor(p);
-        let s = slots.get(p);
-        if (s === undefined) slots.set(p, (s = slots.size));
-        return s;
-      },
-      unitId: () => ids[k++],
-      exit: (code: number, p: number, refund: number) => {
-        if (!fresh) return this.newExit(code, p, refund);
-        exit.code.push(code);
-        exit.pc.push(p);
-        exit.refund.push(refund);
-        return exit.code.length - 1;
-      },
-    };
-    const modules: CachedModule[] = [];
-    if (units.length) {
-      // Each translation is a group: its units call each other directly, as they did.
-      const emitted = emitModule(units, links, this.translator.emitOptions, groups);
-      modules.push({ bytes: emitted.bytes, units: info.map((u, i) => ({ ...u, exportName: emitted.exports[i], id: ids[i], group: groups[i] })) });
+        if (counters[2 * slot] !== 0 || counters[2 * slot + 1] !== 0) take.push(i);
+      }
+      if (!take.length) continue;
+      parts.push({ bytes: x.bytes, layout: x.layout!, entries: x.info.map((u) => u.entry), take });
+      for (const i of take) taken.push(g, i);
     }
-    if (!fresh) return { modules, tables: this.tables() };
-    return { modules, tables: { slotPcs: slotPcsOf(slots, slots.size), exits: exit.code.length, exitCode: exit.code, exitPc: exit.pc, exitRefund: exit.refund, nextUnit: nextId } };
+    if (!taken.length) return [];
+    const linked = linkModule(parts, { mem, slotFor: (pc) => this.slotFor(pc) });
+    const units: CachedUnit[] = [];
+    for (let k = 0; k < taken.length; k += 2) {
+      const x = made[taken[k]];
+      const i = taken[k + 1];
+      units.push({ ...x.info[i], exportName: linked.exports[k >> 1], id: x.firstId + i, group: taken[k] });
+    }
+    return [{ bytes: linked.bytes, units }];
   }
 
   /** The numberings as they are now (they extend the ones read from the cache). */
@@ -425,17 +412,9 @@ export class DbtRuntime {
     if (!cache) return { bytes: null, note: null };
     // Nothing translated and nothing refused: the stored file is already this cache.
     if (!cache.made.length && !cache.dropped && cache.carried.length) return { bytes: null, note: null };
-    let tables: CacheTables;
-    let modules: CachedModule[];
-    if (this.translator.optimize) {
-      // Modules rewritten by the translator's optimizer are kept as they were made.
-      tables = this.tables();
-      modules = [...cache.carried, ...cache.made.map((x) => x.module)];
-    } else {
-      const merged = this.mergeMade(cache.carried.length === 0);
-      tables = merged.tables;
-      modules = [...cache.carried, ...merged.modules];
-    }
+    // Modules rewritten by the translator's optimizer are kept as they were made.
+    let modules = [...cache.carried, ...(this.translator.optimize ? cache.made.map((x) => ({ bytes: x.bytes, units: x.info.map((u, i) => ({ ...u, exportName: x.exports[i], id: x.firstId + i, group: 0 })) })) : this.linkMade())];
+    const tables = this.tables();
     const fixed = 64 + cache.tag.length + cache.layout.length + 4 * tables.slotPcs.length + 12 * tables.exits;
     const size = (ms: CachedModule[]) => ms.reduce((n, m) => n + cachedModuleBytes(m), fixed);
     let note: string | null = null;
@@ -548,15 +527,16 @@ export class DbtRuntime {
     const units = this.translator.translate(pc, this).filter((u, i) => i === 0 || (u.guestInstructions > 0 && !this.units.has(u.entry) && !this.pendingPcs.has(u.entry)));
     if (!units.length || units[0].guestInstructions === 0) return null;
     const firstId = this.nextUnit;
-    const emitted = emitModule(units, { mem: this.proc.mem, slotFor: (p) => this.slotFor(p), exit: (c, p, r) => this.newExit(c, p, r), unitId: () => this.nextUnit++ }, this.translator.emitOptions);
+    // With the cache, the module records where each unit's code lies: the cache's module is assembled from it at exit.
+    const relocatable = this.cache !== null && !this.translator.optimize;
+    const emitted = emitModule(units, { mem: this.proc.mem, slotFor: (p) => this.slotFor(p), exit: (c, p, r) => this.newExit(c, p, r), unitId: () => this.nextUnit++ }, this.translator.emitOptions, relocatable);
     let bytes = emitted.bytes;
     if (this.translator.optimize) bytes = this.translator.optimize(bytes);
     if (this.cache) {
       // The guest bytes are taken now: what this translation was made from.
       const mem = this.proc.mem;
       const info = units.map((u) => ({ entry: u.entry, guestInstructions: u.guestInstructions, guestBytes: u.guestBytes, blocks: u.blocks.length, pages: [...u.pages], ranges: unitRanges(u, mem) }));
-      const module = { bytes, units: info.map((u, i) => ({ ...u, exportName: emitted.exports[i], id: firstId + i, group: 0 })) };
-      this.cache.made.push({ ir: units, firstId, info, module });
+      this.cache.made.push({ firstId, info, bytes, exports: emitted.exports, layout: emitted.layout ?? null });
     }
     const compiler = this.options.compiler;
     if (compiler) {

@@ -3,7 +3,10 @@
 // types with several results, imported memory, table, functions and globals, locals,
 // structured control, integer and float arithmetic, tail calls — and writes bytes
 // straight into a growing buffer, because translation time is part of what the
-// translators are measured on.
+// translators are measured on. A relocatable module also records where its
+// functions' code and the function indices of their direct calls lie (written in a
+// fixed width), so that another module with the same types can take those functions
+// as encoded, in runs, patching only those indices in place (copyFuncs).
 //
 // Usage:
 //   const m = new ModuleBuilder();
@@ -58,6 +61,8 @@ export const W = {
   i32_reinterpret_f32: 0xbc, i64_reinterpret_f64: 0xbd, f32_reinterpret_i32: 0xbe, f64_reinterpret_i64: 0xbf,
   i32_extend8_s: 0xc0, i32_extend16_s: 0xc1, i64_extend8_s: 0xc2, i64_extend16_s: 0xc3, i64_extend32_s: 0xc4,
 } as const;
+
+const utf8 = new TextEncoder();
 
 /** Bytes of the unsigned LEB128 encoding of v. */
 function uleb(v: number): number {
@@ -162,7 +167,16 @@ export class Bytes {
   }
 
   name(s: string): void {
-    const b = new TextEncoder().encode(s);
+    // Names are ASCII almost always (exports u0, u1, …: thousands in a module): written as they are.
+    let ascii = true;
+    for (let i = 0; i < s.length && ascii; i++) ascii = s.charCodeAt(i) < 0x80;
+    if (ascii) {
+      this.u32(s.length);
+      this.reserve(s.length);
+      for (let i = 0; i < s.length; i++) this.buf[this.len++] = s.charCodeAt(i);
+      return;
+    }
+    const b = utf8.encode(s);
     this.u32(b.length);
     this.bytes(b);
   }
@@ -177,6 +191,12 @@ export class FuncBody extends Bytes {
   private readonly localTypes: ValType[] = [];
   /** Structured constructs (block, loop, if) open at the current position. */
   depth = 0;
+  /**
+   * In a relocatable module: the offset of the function index of every direct call
+   * (call, return_call), each written in FUNC_INDEX_BYTES bytes, so that the body can
+   * be copied into another module and those indices patched (ModuleBuilder.copyFuncs).
+   */
+  funcAt: number[] | null = null;
 
   constructor(
     /** Number of parameters: the first local index available for locals. */
@@ -297,14 +317,22 @@ export class FuncBody extends Bytes {
 
   call(func: number): this {
     this.byte(W.call);
-    this.u32(func);
+    this.funcIndex(func);
     return this;
   }
 
   returnCall(func: number): this {
     this.byte(W.return_call);
-    this.u32(func);
+    this.funcIndex(func);
     return this;
+  }
+
+  private funcIndex(func: number): void {
+    if (!this.funcAt) return this.u32(func);
+    this.funcAt.push(this.len);
+    this.reserve(FUNC_INDEX_BYTES);
+    putFuncIndex(this.buf, this.len, func);
+    this.len += FUNC_INDEX_BYTES;
   }
 
   callIndirect(type: number, table = 0): this {
@@ -337,14 +365,63 @@ export class FuncBody extends Bytes {
   }
 }
 
-interface FuncDef {
-  readonly type: number;
-  readonly body: FuncBody;
+/** Bytes of a relocatable module's direct-call function indices: LEB128 padded to 3 bytes (indices below 2^21). */
+const FUNC_INDEX_BYTES = 3;
+
+function putFuncIndex(b: Uint8Array, at: number, v: number): void {
+  if (v < 0 || v >= 1 << 21) throw new RangeError(`function index ${v} does not fit in ${FUNC_INDEX_BYTES} bytes`);
+  b[at] = (v & 0x7f) | 0x80;
+  b[at + 1] = ((v >>> 7) & 0x7f) | 0x80;
+  b[at + 2] = v >>> 14;
+}
+
+function getFuncIndex(b: Uint8Array, at: number): number {
+  return (b[at] & 0x7f) | ((b[at + 1] & 0x7f) << 7) | (b[at + 2] << 14);
+}
+
+/**
+ * A function of a module: a body being built, or `count` functions copied from
+ * another module's bytes [from, to) (their sizes and code), with the function
+ * indices to write at offsets `patchAt` from `from`.
+ */
+type FuncDef =
+  | { readonly type: number; readonly body: FuncBody; readonly count?: undefined }
+  | { readonly types: Int32Array; readonly first: number; readonly body?: undefined; readonly count: number; readonly src: Uint8Array; readonly from: number; readonly to: number; readonly patchAt: number[]; readonly patch: number[] };
+
+type FuncType = { readonly params: readonly ValType[]; readonly results: readonly ValType[] };
+
+/**
+ * Where the functions of a finished relocatable module lie in its bytes, so that
+ * another module can take them as they are (ModuleBuilder.copyFuncs).
+ */
+export interface CodeLayout {
+  /** Defined function i's entry in the code section (its size, then its code) is bytes [code[2i], code[2i+1]). */
+  readonly code: Int32Array;
+  /** Offsets of the function indices of function i's direct calls: funcAt[funcFrom[i]] up to funcAt[funcFrom[i+1]]. */
+  readonly funcAt: Int32Array;
+  readonly funcFrom: Int32Array;
+  readonly types: readonly FuncType[];
+  /** The types, as one string (to compare two modules' types at once). */
+  readonly typesKey: string;
+  /** Each defined function's type index. */
+  readonly funcTypes: Int32Array;
+  /** Functions imported: a defined function's index is this plus its position. */
+  readonly importedFuncs: number;
+}
+
+/** The defined functions that defined function i of a relocatable module calls directly (call, return_call), by position (as i). */
+export function directCalls(bytes: Uint8Array, layout: CodeLayout, i: number): number[] {
+  const out: number[] = [];
+  for (let k = layout.funcFrom[i]; k < layout.funcFrom[i + 1]; k++) {
+    const f = getFuncIndex(bytes, layout.funcAt[k]) - layout.importedFuncs;
+    if (f >= 0) out.push(f);
+  }
+  return out;
 }
 
 /** Builds one module. Imported functions take the first function indices. */
 export class ModuleBuilder {
-  private readonly types: Array<{ params: readonly ValType[]; results: readonly ValType[] }> = [];
+  private readonly types: FuncType[] = [];
   private readonly typeKeys = new Map<string, number>();
   private readonly imports = new Bytes(128);
   private importCount = 0;
@@ -352,6 +429,18 @@ export class ModuleBuilder {
   private importedGlobals = 0;
   private readonly funcs: FuncDef[] = [];
   private readonly exports: Array<{ name: string; kind: number; index: number }> = [];
+  /** Set by finish() in a relocatable module. */
+  private finished: CodeLayout | null = null;
+  /** Functions copied (copyFuncs), and the runs they came in (one FuncDef each). */
+  private copiedFuncs = 0;
+  private copiedDefs = 0;
+  /** The first n types as one string, by n. */
+  private readonly typesKeys = new Map<number, string>();
+
+  constructor(
+    /** Record where the functions' code and their indices end up (see layout()). */
+    private readonly relocatable = false,
+  ) {}
 
   /** The index of a function type (deduplicated). */
   type(params: readonly ValType[], results: readonly ValType[]): number {
@@ -407,8 +496,55 @@ export class ModuleBuilder {
   /** Declares a function of the given type; fill `body` and the function is done. */
   func(type: number): { index: number; body: FuncBody } {
     const body = new FuncBody(this.types[type].params.length);
+    if (this.relocatable) body.funcAt = [];
+    const index = this.importedFuncs + this.funcCount;
     this.funcs.push({ type, body });
-    return { index: this.importedFuncs + this.funcs.length - 1, body };
+    return { index, body };
+  }
+
+  /** The first n types as one string (types are only added, so it is kept). */
+  private typesKey(n: number): string {
+    let k = this.typesKeys.get(n);
+    if (k === undefined) this.typesKeys.set(n, (k = [...this.typeKeys.keys()].slice(0, n).join(';')));
+    return k;
+  }
+
+  /** Functions defined so far. */
+  private get funcCount(): number {
+    return this.funcs.length + this.copiedFuncs - this.copiedDefs;
+  }
+
+  /**
+   * Adds defined functions [from, to) of a relocatable module whose types are this
+   * module's first types, their code as it is but for the function indices of their
+   * direct calls (mapped by `func`), patched in place; returns the first's index.
+   */
+  copyFuncs(bytes: Uint8Array, layout: CodeLayout, from: number, to: number, func: (index: number) => number): number {
+    if (this.relocatable) throw new Error('copyFuncs: into a module that is not relocatable');
+    if (layout.types.length > this.types.length || layout.typesKey !== this.typesKey(layout.types.length)) throw new Error("copyFuncs: the modules' first types differ");
+    const index = this.importedFuncs + this.funcCount;
+    const start = layout.code[2 * from];
+    // Copied when the module is finished, straight from the source (megabytes are not copied twice).
+    const k0 = layout.funcFrom[from];
+    const n = layout.funcFrom[to] - k0;
+    // Plain arrays: thousands of runs, and a typed array costs more to make.
+    const patchAt: number[] = [];
+    const patch: number[] = [];
+    for (let k = 0; k < n; k++) {
+      const at = layout.funcAt[k0 + k];
+      patchAt.push(at - start);
+      patch.push(func(getFuncIndex(bytes, at)));
+    }
+    this.funcs.push({ types: layout.funcTypes, first: from, count: to - from, src: bytes, from: start, to: layout.code[2 * to - 1], patchAt, patch });
+    this.copiedFuncs += to - from;
+    this.copiedDefs++;
+    return index;
+  }
+
+  /** Where the functions of the finished module lie (a relocatable module's). */
+  layout(): CodeLayout {
+    if (!this.finished) throw new Error('layout() needs a relocatable module, finished');
+    return this.finished;
   }
 
   export(name: string, func: number): void {
@@ -417,14 +553,17 @@ export class ModuleBuilder {
 
   /** The module's bytes. */
   finish(): Uint8Array<ArrayBuffer> {
-    const out = new Bytes(1024);
-    out.bytes([0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00]);
+    // Every section but the code section, then the module at its exact size: the code
+    // section written straight into it (it holds almost all of a module's bytes, and
+    // copying it again showed up in translation time and in saving the cache).
+    const head = new Bytes(1024);
+    head.bytes([0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00]);
     const section = (id: number, write: (s: Bytes) => void) => {
       const s = new Bytes(256);
       write(s);
-      out.byte(id);
-      out.u32(s.len);
-      out.bytes(s.view());
+      head.byte(id);
+      head.u32(s.len);
+      head.bytes(s.view());
     };
     section(1, (s) => {
       s.u32(this.types.length);
@@ -442,9 +581,13 @@ export class ModuleBuilder {
         s.bytes(this.imports.view());
       });
     }
+    const n = this.funcCount;
     section(3, (s) => {
-      s.u32(this.funcs.length);
-      for (const f of this.funcs) s.u32(f.type);
+      s.u32(n);
+      for (const f of this.funcs) {
+        if (f.body) s.u32(f.type);
+        else for (let k = 0; k < f.count; k++) s.u32(f.types[f.first + k]);
+      }
     });
     section(7, (s) => {
       s.u32(this.exports.length);
@@ -454,29 +597,46 @@ export class ModuleBuilder {
         s.u32(e.index);
       }
     });
-    // The code section is written straight into the output (its size known first):
-    // it holds almost all of a module's bytes, and copying it twice showed up in
-    // translation time.
     const heads = this.funcs.map((f) => {
-      const head = new Bytes(16);
-      f.body.localsHeader(head);
-      return head;
+      if (!f.body) return null;
+      const locals = new Bytes(16);
+      f.body.localsHeader(locals);
+      return locals;
     });
-    let codeSize = uleb(this.funcs.length);
+    let codeSize = uleb(n);
     this.funcs.forEach((f, i) => {
-      const size = heads[i].len + f.body.len + 1;
+      if (!f.body) return (codeSize += f.to - f.from);
+      const size = heads[i]!.len + f.body.len + 1;
       codeSize += uleb(size) + size;
     });
-    out.reserve(codeSize + 8);
+    const out = new Bytes(head.len + 1 + uleb(codeSize) + codeSize);
+    out.bytes(head.view());
     out.byte(10);
     out.u32(codeSize);
-    out.u32(this.funcs.length);
+    out.u32(n);
+    // Copied functions come with their sizes; a relocatable module has none (its layout covers its own bodies).
+    const code = this.relocatable ? new Int32Array(2 * n) : null;
+    const funcAt: number[] = [];
+    const funcFrom = this.relocatable ? new Int32Array(n + 1) : null;
     this.funcs.forEach((f, i) => {
-      out.u32(heads[i].len + f.body.len + 1);
-      out.bytes(heads[i].view());
+      if (!f.body) {
+        const at = out.len;
+        out.bytes(f.src.subarray(f.from, f.to));
+        for (let k = 0; k < f.patchAt.length; k++) putFuncIndex(out.buf, at + f.patchAt[k], f.patch[k]);
+        return;
+      }
+      if (code) code[2 * i] = out.len;
+      out.u32(heads[i]!.len + f.body.len + 1);
+      out.bytes(heads[i]!.view());
+      const at = out.len;
+      if (f.body.funcAt) for (const k of f.body.funcAt) funcAt.push(at + k);
       out.bytes(f.body.view());
       out.byte(W.end);
+      if (code) code[2 * i + 1] = out.len;
+      if (funcFrom) funcFrom[i + 1] = funcAt.length;
     });
-    return new Uint8Array(out.view());
+    if (code && funcFrom) this.finished = { code, funcAt: Int32Array.from(funcAt), funcFrom, types: this.types.slice(), typesKey: this.typesKey(this.types.length), funcTypes: Int32Array.from(this.funcs, (f) => (f.body ? f.type : -1)), importedFuncs: this.importedFuncs };
+    if (out.len !== out.buf.length) throw new Error(`finish: ${out.len} bytes written, ${out.buf.length} expected`);
+    return out.buf as Uint8Array<ArrayBuffer>;
   }
 }
