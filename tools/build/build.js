@@ -29,8 +29,8 @@ const KEEP_MS = 10 * 60 * 1000;
 /**
  * Packages the compiled code requires that are bundled into one file each: inversify
  * is ES modules (Node resolves and links dozens of files for it), the others are many
- * small CommonJS files. One bundle, each package initialized on first use, loads in a
- * fraction of the time. The compiled code requires them from dist/<key>/vendor/.
+ * small CommonJS files. A bundle per package loads in a fraction of the time. The
+ * compiled code requires them from dist/<key>/vendor/.
  */
 const VENDORED = ['inversify', 'ajv', 'tapable', 'yaml', 'semver'];
 /** Marks a folder of dist/ as a finished build; tools/node/repo-root.ts looks for it. */
@@ -173,10 +173,10 @@ function build(root = ROOT, log = () => {}, { extras = true } = {}) {
       write: false,
     });
     if (result.errors.length) throw new Error(`build failed: ${result.errors[0].text} (${result.errors[0].location?.file ?? ''})`);
-    vendor(esbuild, root, tmp);
+    const lazy = vendor(esbuild, root, tmp);
     for (const f of result.outputFiles) {
       fs.mkdirSync(path.dirname(f.path), { recursive: true });
-      let text = f.path.endsWith('.js') ? relink(f.text, f.path, tmp, out, root) : undefined;
+      let text = f.path.endsWith('.js') ? relink(f.text, f.path, tmp, out, root, lazy) : undefined;
       if (text !== undefined && f.path === path.join(tmp, 'core', 'index.js')) text = lazyBarrel(text);
       fs.writeFileSync(f.path, text ?? f.contents);
     }
@@ -204,17 +204,18 @@ function build(root = ROOT, log = () => {}, { extras = true } = {}) {
 /**
  * Points what the compiled file requires outside the build at the right place:
  * 'virtlab' and 'virtlab/testing' at the build's own copy (one instance of the core
- * per process, in every thread), and JSON files at the sources (they are data, read
- * where they are).
+ * per process, in every thread), the vendored packages at their bundles (through the
+ * lazy stand-in of those in `lazy`), and JSON files at the sources (they are data,
+ * read where they are).
  */
-function relink(text, file, tmp, out, root) {
+function relink(text, file, tmp, out, root, lazy = new Set()) {
   const dir = path.dirname(file);
   const rel = (target) => {
     let r = path.relative(dir, target).split(path.sep).join('/');
     if (!r.startsWith('.')) r = `./${r}`;
     return JSON.stringify(r);
   };
-  for (const name of VENDORED) text = text.split(`require("${name}")`).join(`require(${rel(path.join(tmp, 'vendor', `${name}.js`))})`);
+  for (const name of VENDORED) text = text.split(`require("${name}")`).join(`require(${rel(path.join(tmp, 'vendor', `${name}${lazy.has(name) ? '.lazy' : ''}.js`))})`);
   // Relative requires name their compiled file exactly (`./x` → `./x.js` or
   // `./x/index.js`): Node then finds it at the first try instead of probing extensions.
   const source = path.join(root, path.relative(tmp, dir));
@@ -262,28 +263,61 @@ function lazyBarrel(text) {
   return text;
 }
 
-/** The vendored packages: one bundle, and a module per package that takes its part. */
+/**
+ * The vendored packages: one bundle per package, and for each a stand-in that loads
+ * its bundle at the first use of any export, which the compiled code requires: a
+ * module imports its packages at its top, but a command uses few of them (`virtlab
+ * exec` never parses YAML, nor compiles a schema when the build has its validators).
+ * The stand-in has the package's export names, read here from the bundle. A package
+ * that is itself a function (and not an ES module's namespace) cannot be stood in
+ * for by an object: it is required as it is. ajv and its standalone code generator
+ * share one bundle: tools/build/validators.js needs the very copy of ajv that
+ * compiled the schemas. Returns the packages that have a stand-in.
+ */
+const BUNDLES = { ajv: ['ajv', 'ajv/dist/standalone'] };
 function vendor(esbuild, root, tmp) {
   const dir = path.join(tmp, 'vendor');
   fs.mkdirSync(dir, { recursive: true });
-  // ajv's standalone code generator is for tools/build/validators.js: it must be the
-  // same copy of ajv as the one that compiled the schemas.
-  const entry = [...VENDORED, 'ajv/dist/standalone'].map((n) => `  get ${JSON.stringify(n)}() { return require(${JSON.stringify(n)}); },`).join('\n');
-  const r = esbuild.buildSync({
-    stdin: { contents: `module.exports = {\n${entry}\n};\n`, resolveDir: root, sourcefile: 'vendor.js' },
-    bundle: true,
-    format: 'cjs',
-    platform: 'node',
-    target: 'node20',
-    // reflect-metadata patches the global Reflect: it stays the one copy in node_modules.
-    external: ['reflect-metadata'],
-    keepNames: true,
-    logLevel: 'silent',
-    write: false,
-  });
-  if (r.errors.length) throw new Error(`build failed (vendored packages): ${r.errors[0].text}`);
-  fs.writeFileSync(path.join(dir, 'bundle.js'), r.outputFiles[0].contents);
-  for (const n of VENDORED) fs.writeFileSync(path.join(dir, `${n}.js`), `'use strict';\nmodule.exports = require('./bundle.js')[${JSON.stringify(n)}];\n`);
+  const lazy = new Set();
+  for (const n of VENDORED) {
+    const parts = BUNDLES[n] ?? [n];
+    const entry = parts.map((p) => `  get ${JSON.stringify(p)}() { return require(${JSON.stringify(p)}); },`).join('\n');
+    const r = esbuild.buildSync({
+      stdin: { contents: `module.exports = {\n${entry}\n};\n`, resolveDir: root, sourcefile: `vendor-${n}.js` },
+      bundle: true,
+      format: 'cjs',
+      platform: 'node',
+      target: 'node20',
+      // reflect-metadata patches the global Reflect: it stays the one copy in node_modules.
+      external: ['reflect-metadata'],
+      keepNames: true,
+      logLevel: 'silent',
+      write: false,
+    });
+    if (r.errors.length) throw new Error(`build failed (vendored package ${n}): ${r.errors[0].text}`);
+    const bundle = path.join(dir, `${n}.bundle.js`);
+    fs.writeFileSync(bundle, r.outputFiles[0].contents);
+    fs.writeFileSync(path.join(dir, `${n}.js`), `'use strict';\nmodule.exports = require('./${n}.bundle.js')[${JSON.stringify(n)}];\n`);
+    const mod = require(bundle)[n];
+    if (typeof mod === 'function' && !mod.__esModule) continue;
+    const names = Object.getOwnPropertyNames(mod).filter((k) => k !== '__esModule');
+    const hidden = names.filter((k) => !Object.getOwnPropertyDescriptor(mod, k).enumerable);
+    fs.writeFileSync(
+      path.join(dir, `${n}.lazy.js`),
+      [
+        `'use strict';`,
+        `// ${n} for the compiled code: its bundle (${n}.js) is loaded at the first use of an export.`,
+        `let m;`,
+        `const load = () => (m ??= require('./${n}.js'));`,
+        `const hidden = new Set(${JSON.stringify(hidden)});`,
+        mod.__esModule ? `Object.defineProperty(exports, '__esModule', { value: true });` : '',
+        `for (const k of ${JSON.stringify(names)}) Object.defineProperty(exports, k, { get: () => load()[k], enumerable: !hidden.has(k) });`,
+        '',
+      ].join('\n'),
+    );
+    lazy.add(n);
+  }
+  return lazy;
 }
 
 /**
