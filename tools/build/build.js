@@ -36,26 +36,91 @@ const VENDORED = ['inversify', 'ajv', 'tapable', 'yaml', 'semver'];
 /** Marks a folder of dist/ as a finished build; tools/node/repo-root.ts looks for it. */
 const STAMP = 'BUILD.json';
 
-/** The compiled sources below the source folders: path, size and mtime of each. */
-function sourceFiles(root = ROOT) {
+/**
+ * The last walk of the source folders (dist/sources.json): each folder's modification
+ * time and the entries that matter in it (subfolders, marked with a trailing slash,
+ * and source files). A folder's modification time changes whenever an entry is added,
+ * removed or renamed in it, so a folder whose time is the recorded one has the
+ * recorded entries and need not be read again; reading the folders was most of what
+ * the freshness check cost. A file edited in place changes only its own time, which
+ * sourceKey reads for every file. A folder changed within RACY_MS of the walk is not
+ * trusted (a second change within the file system's timestamp granularity could
+ * leave the time as it was): it is read again at every walk until it is older.
+ */
+const LISTING = 'sources.json';
+const RACY_MS = 3000;
+
+/** The recorded walk: its text, and its folders by path relative to the root. */
+function readListing(root) {
+  try {
+    const text = fs.readFileSync(path.join(root, 'dist', LISTING), 'utf8');
+    const l = JSON.parse(text);
+    if (l && typeof l.dirs === 'object' && l.dirs !== null) return { text, dirs: l.dirs };
+  } catch {
+    // None yet, or unreadable: every folder is read.
+  }
+  return { text: '', dirs: {} };
+}
+
+/** The entries of a source folder that matter: subfolders (with a trailing slash) and source files. */
+function readFolder(dir) {
+  const names = [];
+  for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
+    if (e.name === 'node_modules' || e.name.startsWith('.')) continue;
+    if (e.isDirectory()) names.push(`${e.name}/`);
+    else if ((e.name.endsWith('.ts') && !e.name.endsWith('.d.ts')) || e.name.endsWith('.js')) names.push(e.name);
+  }
+  return names;
+}
+
+/**
+ * The compiled sources below the source folders (absolute paths, sorted); with
+ * `reread`, every folder is read (the build does, so that it compiles what is there
+ * whatever the kept walk says).
+ */
+function sourceFiles(root = ROOT, { reread = false } = {}) {
   const files = [];
-  const walk = (dir) => {
+  const listing = reread ? { text: '', dirs: {} } : readListing(root);
+  const known = listing.dirs;
+  const dirs = {};
+  const now = Date.now();
+  const walk = (dir, rel) => {
+    let st;
     let entries;
     try {
-      entries = fs.readdirSync(dir, { withFileTypes: true });
+      // The time before the entries: a change meanwhile makes the next walk read them again.
+      st = fs.statSync(dir);
+      const k = known[rel];
+      entries = k && k[0] !== null && k[0] === st.mtimeMs && Array.isArray(k[1]) ? k[1] : readFolder(dir);
     } catch {
       return;
     }
+    dirs[rel] = [now - st.mtimeMs >= RACY_MS ? st.mtimeMs : null, entries];
+    // Joined by hand: the names are single components of a normalized path, and
+    // path.join's normalizing of hundreds of paths cost more than their stats.
     for (const e of entries) {
-      if (e.name === 'node_modules' || e.name.startsWith('.')) continue;
-      const p = path.join(dir, e.name);
-      if (e.isDirectory()) walk(p);
-      else if ((e.name.endsWith('.ts') && !e.name.endsWith('.d.ts')) || e.name.endsWith('.js')) files.push(p);
+      if (e.endsWith('/')) walk(dir + path.sep + e.slice(0, -1), `${rel}/${e.slice(0, -1)}`);
+      else files.push(dir + path.sep + e);
     }
   };
-  for (const d of SOURCE_DIRS) walk(path.join(root, d));
+  for (const d of SOURCE_DIRS) walk(path.join(path.resolve(root), d), d);
+  const text = JSON.stringify({ dirs });
+  if (text !== listing.text) writeListing(root, text);
   files.sort();
   return files;
+}
+
+/** Keeps the walk for the next one; only where a build folder exists (a checkout that builds). */
+function writeListing(root, text) {
+  const dist = path.join(root, 'dist');
+  const tmp = path.join(dist, `.${LISTING}.${process.pid}`);
+  try {
+    fs.writeFileSync(tmp, text);
+    fs.renameSync(tmp, path.join(dist, LISTING));
+  } catch {
+    // No dist/ yet (the build makes it and writes the walk) or a read-only checkout.
+    fs.rmSync(tmp, { force: true });
+  }
 }
 
 /** The key of the sources as they are now (a digest of paths, sizes and mtimes). */
@@ -63,9 +128,11 @@ function sourceKey(root = ROOT, files = sourceFiles(root)) {
   const h = crypto.createHash('sha1');
   // The compiler's version and this script are part of what a build depends on.
   h.update(`${esbuildVersion()}\0${process.version.split('.')[0]}\0`);
+  const prefix = root + path.sep;
   for (const f of files) {
-    const s = fs.statSync(f);
-    h.update(`${path.relative(root, f)}\0${s.size}\0${s.mtimeMs}\n`);
+    const s = fs.statSync(f, { throwIfNoEntry: false });
+    // A file gone since the walk: a key no build has, so the command builds afresh.
+    h.update(`${f.startsWith(prefix) ? f.slice(prefix.length) : path.relative(root, f)}\0${s ? `${s.size}\0${s.mtimeMs}` : 'gone'}\n`);
   }
   return h.digest('hex').slice(0, 16);
 }
@@ -138,7 +205,7 @@ function addExtras(dir) {
  * slower until the next full build adds them.
  */
 function build(root = ROOT, log = () => {}, { extras = true } = {}) {
-  const files = sourceFiles(root);
+  const files = sourceFiles(root, { reread: true });
   const key = sourceKey(root, files);
   const dist = path.join(root, 'dist');
   const out = path.join(dist, key);
@@ -328,6 +395,7 @@ function prune(dist, keep) {
   const now = Date.now();
   const builds = [];
   for (const name of fs.readdirSync(dist)) {
+    if (name === LISTING || name.startsWith(`.${LISTING}.`)) continue;
     try {
       builds.push({ name, mtime: fs.statSync(path.join(dist, name)).mtimeMs });
     } catch {
