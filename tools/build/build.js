@@ -32,7 +32,7 @@ const KEEP_MS = 10 * 60 * 1000;
  * small CommonJS files. A bundle per package loads in a fraction of the time. The
  * compiled code requires them from dist/<key>/vendor/.
  */
-const VENDORED = ['inversify', 'ajv', 'tapable', 'yaml', 'semver'];
+const VENDORED = ['inversify', 'ajv', 'tapable', 'yaml', 'semver', 'bitecs'];
 /** Marks a folder of dist/ as a finished build; tools/node/repo-root.ts looks for it. */
 const STAMP = 'BUILD.json';
 
@@ -342,12 +342,17 @@ function lazyBarrel(text) {
  * compiled the schemas. Returns the packages that have a stand-in.
  */
 const BUNDLES = { ajv: ['ajv', 'ajv/dist/standalone'] };
+/**
+ * ajv's helpers that the precompiled validators call (tools/build/validators.js points
+ * their requires here): one small bundle, not a search of node_modules for each.
+ */
+const AJV_RUNTIME = ['equal', 'ucs2length', 'uri', 'validation_error'].map((n) => `ajv/dist/runtime/${n}`);
 function vendor(esbuild, root, tmp) {
   const dir = path.join(tmp, 'vendor');
   fs.mkdirSync(dir, { recursive: true });
   const lazy = new Set();
-  for (const n of VENDORED) {
-    const parts = BUNDLES[n] ?? [n];
+  for (const n of [...VENDORED, 'ajv-runtime']) {
+    const parts = n === 'ajv-runtime' ? AJV_RUNTIME : (BUNDLES[n] ?? [n]);
     const entry = parts.map((p) => `  get ${JSON.stringify(p)}() { return require(${JSON.stringify(p)}); },`).join('\n');
     const r = esbuild.buildSync({
       stdin: { contents: `module.exports = {\n${entry}\n};\n`, resolveDir: root, sourcefile: `vendor-${n}.js` },
@@ -364,6 +369,7 @@ function vendor(esbuild, root, tmp) {
     if (r.errors.length) throw new Error(`build failed (vendored package ${n}): ${r.errors[0].text}`);
     const bundle = path.join(dir, `${n}.bundle.js`);
     fs.writeFileSync(bundle, r.outputFiles[0].contents);
+    if (n === 'ajv-runtime') continue;
     fs.writeFileSync(path.join(dir, `${n}.js`), `'use strict';\nmodule.exports = require('./${n}.bundle.js')[${JSON.stringify(n)}];\n`);
     const mod = require(bundle)[n];
     if (typeof mod === 'function' && !mod.__esModule) continue;

@@ -4,6 +4,7 @@
 // that a command starts without parsing and compiling most of its code again. (Node 22
 // has module.enableCompileCache for this; Node 20 does not.) V8 checks each entry
 // against the source and its own flags, and compiles as usual when one does not fit.
+// Installing it also shortens how the build's modules are found and loaded (shortcut).
 //
 //   node tools/build/code-cache.js <build folder>   (part of the build: writes the cache)
 'use strict';
@@ -16,10 +17,37 @@ const v8 = require('node:v8');
 const CACHE = 'code-cache.bin';
 
 /**
+ * Loads the modules of `buildDir` the short way: the build was written by
+ * tools/build/build.js and no longer changes, so a relative or absolute request for a
+ * .js file of it (every require between compiled modules names its file exactly) is
+ * that file, without the probing and the real-path lookup of each path component
+ * Node's resolver does; and its modules are all CommonJS, so Node's search for the
+ * nearest package.json (for its "type") is skipped. Anything else resolves and loads
+ * as usual.
+ */
+function shortcut(buildDir) {
+  const prefix = buildDir + path.sep;
+  const resolve = Module._resolveFilename;
+  Module._resolveFilename = function (request, parent, isMain, options) {
+    if (options === undefined && request.endsWith('.js') && (request.startsWith('./') || request.startsWith('../') || request.startsWith(prefix)) && (parent?.filename?.startsWith(prefix) || request.startsWith(prefix))) {
+      const file = path.resolve(parent?.filename ? path.dirname(parent.filename) : buildDir, request);
+      if (file.startsWith(prefix)) return file;
+    }
+    return resolve.call(this, request, parent, isMain, options);
+  };
+  const loadJs = Module._extensions['.js'];
+  Module._extensions['.js'] = function (module, filename) {
+    if (!filename.startsWith(prefix)) return loadJs.call(this, module, filename);
+    module._compile(fs.readFileSync(filename, 'utf8'), filename);
+  };
+}
+
+/**
  * Compiles the modules of `buildDir` through vm.Script with their cached code (when
  * there is a cache); `keep` receives each script, for the build to serialize.
  */
 function install(buildDir, keep) {
+  shortcut(buildDir);
   let cache = {};
   if (!keep) {
     try {

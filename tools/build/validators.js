@@ -35,13 +35,16 @@ function main(dir) {
   const out = path.join(dir, 'validators');
   fs.mkdirSync(out, { recursive: true });
   const hashes = new Set();
+  // ajv's helpers from the build's small bundle of them (tools/build/build.js).
+  const helpers = new Set(Object.keys(require(path.join(dir, 'vendor', 'ajv-runtime.bundle.js'))));
+  const linked = (code) => code.replace(/require\("(ajv\/dist\/runtime\/[\w]+)"\)/g, (m, name) => (helpers.has(name) ? `require("../vendor/ajv-runtime.bundle.js")[${JSON.stringify(name)}]` : m));
   for (const r of recorded) {
     const hash = schemaHash(r.text);
     if (hashes.has(hash)) continue;
     const code = [
       `'use strict';`,
       `exports.text = ${JSON.stringify(r.text)};`,
-      `exports.make = () => {\nconst module = { exports: {} };\n${standaloneCode(r.ajv, r.validate).replace(/^"use strict";/, '')}\nreturn module.exports.default ?? module.exports;\n};`,
+      `exports.make = () => {\nconst module = { exports: {} };\n${linked(standaloneCode(r.ajv, r.validate).replace(/^"use strict";/, ''))}\nreturn module.exports.default ?? module.exports;\n};`,
       '',
     ].join('\n');
     fs.writeFileSync(path.join(out, `${hash}.js`), code);

@@ -46,7 +46,7 @@ function resolveVirtlabAnywhere(): void {
   const api = runnableFile(API_ENTRY);
   const testing = runnableFile(TESTING_ENTRY);
   const build = BUILD_ROOT;
-  const vendored = new Map(build ? ['inversify', 'ajv', 'tapable', 'yaml', 'semver'].map((n) => [n, path.join(build, 'vendor', `${n}.js`)]) : []);
+  const vendored = new Map(build ? ['inversify', 'ajv', 'tapable', 'yaml', 'semver', 'bitecs'].map((n) => [n, path.join(build, 'vendor', `${n}.js`)]) : []);
   const patched: Resolve & { virtlab?: true } = (request, ...rest) => {
     if (request === 'virtlab') return api;
     if (request === 'virtlab/testing') return testing;
