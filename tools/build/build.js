@@ -363,6 +363,9 @@ function vendor(esbuild, root, tmp) {
       // reflect-metadata patches the global Reflect: it stays the one copy in node_modules.
       external: ['reflect-metadata'],
       keepNames: true,
+      // A third of the text to read and to hash against the code cache: inversify, the
+      // largest, then loads in three quarters of the time. (Names are kept.)
+      minify: true,
       logLevel: 'silent',
       write: false,
     });
