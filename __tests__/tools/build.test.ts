@@ -9,7 +9,8 @@
 // sourceKey; importing 'virtlab' at the top of tools/cli/main.ts; making
 // sourcePosition return the compiled position; reading every folder at every walk
 // (the kept walk unused); trusting a folder changed within the last seconds;
-// relinking the compiled code to the vendored bundles instead of their stand-ins.
+// relinking the compiled code to the vendored bundles instead of their stand-ins;
+// resolving `../` in the loader's shortcut (tools/build/code-cache.js) as `./`.
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -190,6 +191,28 @@ describe('the build of this checkout', () => {
     expect(loaded).not.toContain('ajv.bundle.js');
     expect(Object.keys(same).sort()).toEqual([...builder.VENDORED].sort());
     expect(Object.values(same).every(Boolean)).toBe(true);
+  });
+
+  it("finds the build's modules by the shortcut exactly where Node's resolver finds them", () => {
+    const loaded = (shortcut: boolean) => {
+      const r = node(`
+        ${shortcut ? `require(${JSON.stringify(path.join(builder.ROOT, 'tools/build/code-cache.js'))}).install(${JSON.stringify(dir)});` : ''}
+        require(${JSON.stringify(path.join(builder.ROOT, 'tools/build/validators.js'))}).installPrecompiled(${JSON.stringify(dir)});
+        const { main } = require(${JSON.stringify(path.join(dir!, 'tools/cli/main.js'))});
+        const elf = ${JSON.stringify(path.join(builder.ROOT, 'scenarios/guests/bin/exit-status.elf'))};
+        const quiet = { out: () => {}, err: (l) => process.stderr.write(l + '\\n') };
+        main(['--help'], quiet)
+          .then(() => main(['exec', elf, '0'], quiet))
+          .then((code) => console.log(JSON.stringify({ code, files: Object.keys(require.cache).sort() })));`);
+      expect(r.stderr).toBe('');
+      return JSON.parse(r.stdout) as { code: number; files: string[] };
+    };
+    // Everything but the module that installs the shortcut.
+    const usual = loaded(false).files.filter((f) => !f.endsWith('code-cache.js'));
+    const short = loaded(true);
+    expect(short.code).toBe(0);
+    expect(short.files.filter((f) => f.startsWith(dir! + path.sep)).length).toBeGreaterThan(50);
+    expect(short.files.filter((f) => !f.endsWith('code-cache.js'))).toEqual(usual);
   });
 
   it('traces a position in compiled code back to the TypeScript file and line', () => {
