@@ -12,7 +12,6 @@ const fs = require('node:fs');
 const path = require('node:path');
 const Module = require('node:module');
 const vm = require('node:vm');
-const v8 = require('node:v8');
 
 const CACHE = 'code-cache.bin';
 
@@ -58,15 +57,59 @@ function shortcut(buildDir) {
 }
 
 /**
+ * The cache file: a 4-byte length, that many bytes of JSON index ({ module path
+ * relative to the build: [offset, length] } into what follows), then each module's
+ * cached code. A command reads the index, then only the entries of the modules it
+ * loads (`--help` a few of them, `exec` half): reading the whole file (and copying it
+ * apart) cost more than the rest of `--help` did.
+ */
+function openCache(file) {
+  const fd = fs.openSync(file, 'r');
+  try {
+    const head = Buffer.alloc(4);
+    if (fs.readSync(fd, head, 0, 4, 0) !== 4) throw new Error('truncated');
+    const n = head.readUInt32LE(0);
+    const text = Buffer.alloc(n);
+    if (fs.readSync(fd, text, 0, n, 4) !== n) throw new Error('truncated');
+    const index = JSON.parse(text.toString('utf8'));
+    const base = 4 + n;
+    // The file stays open for the modules the process loads later.
+    return (rel) => {
+      const at = index[rel];
+      if (!at) return undefined;
+      const b = Buffer.allocUnsafe(at[1]);
+      return fs.readSync(fd, b, 0, at[1], base + at[0]) === at[1] ? b : undefined;
+    };
+  } catch (e) {
+    fs.closeSync(fd);
+    throw e;
+  }
+}
+
+/** The cache file's bytes for the cached code of each module. */
+function cacheFile(blobs) {
+  const index = {};
+  let at = 0;
+  for (const [rel, b] of blobs) {
+    index[rel] = [at, b.length];
+    at += b.length;
+  }
+  const text = Buffer.from(JSON.stringify(index), 'utf8');
+  const head = Buffer.alloc(4);
+  head.writeUInt32LE(text.length, 0);
+  return Buffer.concat([head, text, ...blobs.values()]);
+}
+
+/**
  * Compiles the modules of `buildDir` through vm.Script with their cached code (when
  * there is a cache); `keep` receives each script, for the build to serialize.
  */
 function install(buildDir, keep) {
   shortcut(buildDir);
-  let cache = {};
+  let cached = () => undefined;
   if (!keep) {
     try {
-      cache = v8.deserialize(fs.readFileSync(path.join(buildDir, CACHE)));
+      cached = openCache(path.join(buildDir, CACHE));
     } catch {
       return; // No cache: Node compiles as it always does.
     }
@@ -80,7 +123,7 @@ function install(buildDir, keep) {
     const rel = filename.slice(prefix.length);
     const script = new vm.Script(Module.wrap(content.replace(/^#!.*/, '')), {
       filename,
-      cachedData: cache[rel],
+      cachedData: cached(rel),
     });
     keep?.(rel, script);
     const fn = script.runInThisContext({ displayErrors: true });
@@ -112,11 +155,11 @@ async function collect(buildDir) {
   } finally {
     fs.rmSync(out, { recursive: true, force: true });
   }
-  const blob = {};
-  for (const [rel, script] of scripts) blob[rel] = script.createCachedData();
+  const blobs = new Map();
+  for (const [rel, script] of scripts) blobs.set(rel, script.createCachedData());
   // Whole or not at all: a process starting meanwhile reads no half-written cache.
   const tmp = path.join(buildDir, `${CACHE}.${process.pid}`);
-  fs.writeFileSync(tmp, v8.serialize(blob));
+  fs.writeFileSync(tmp, cacheFile(blobs));
   fs.renameSync(tmp, path.join(buildDir, CACHE));
 }
 
