@@ -10,7 +10,8 @@
 // sourcePosition return the compiled position; reading every folder at every walk
 // (the kept walk unused); trusting a folder changed within the last seconds;
 // relinking the compiled code to the vendored bundles instead of their stand-ins;
-// resolving `../` in the loader's shortcut (tools/build/code-cache.js) as `./`.
+// resolving `../` in the loader's shortcut (tools/build/code-cache.js) as `./`;
+// reading a code cache entry one byte off its offset.
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -213,6 +214,30 @@ describe('the build of this checkout', () => {
     expect(short.code).toBe(0);
     expect(short.files.filter((f) => f.startsWith(dir! + path.sep)).length).toBeGreaterThan(50);
     expect(short.files.filter((f) => !f.endsWith('code-cache.js'))).toEqual(usual);
+  });
+
+  it('hands V8 the cached code of each module a command loads, which V8 accepts', () => {
+    const r = node(`
+      const vm = require('node:vm');
+      const Script = vm.Script;
+      const seen = [];
+      vm.Script = function (code, options) {
+        const s = new Script(code, options);
+        seen.push({ cached: options.cachedData !== undefined, rejected: s.cachedDataRejected === true });
+        return s;
+      };
+      require(${JSON.stringify(path.join(builder.ROOT, 'tools/build/code-cache.js'))}).install(${JSON.stringify(dir)});
+      require(${JSON.stringify(path.join(builder.ROOT, 'tools/build/validators.js'))}).installPrecompiled(${JSON.stringify(dir)});
+      const { main } = require(${JSON.stringify(path.join(dir!, 'tools/cli/main.js'))});
+      const elf = ${JSON.stringify(path.join(builder.ROOT, 'scenarios/guests/bin/exit-status.elf'))};
+      main(['exec', elf, '0'], { out: () => {}, err: (l) => process.stderr.write(l + '\\n') }).then((code) => console.log(JSON.stringify({ code, seen })));`);
+    expect(r.stderr).toBe('');
+    const { code, seen } = JSON.parse(r.stdout) as { code: number; seen: { cached: boolean; rejected: boolean }[] };
+    expect(code).toBe(0);
+    // The build ran exec while it made the cache: every module exec loads has an entry.
+    expect(seen.length).toBeGreaterThan(50);
+    expect(seen.filter((s) => !s.cached)).toEqual([]);
+    expect(seen.filter((s) => s.rejected)).toEqual([]);
   });
 
   it('traces a position in compiled code back to the TypeScript file and line', () => {
