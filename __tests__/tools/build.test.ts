@@ -7,7 +7,8 @@
 // only when its modification time moved, or moved within the last seconds.
 // Mutations that must break these tests: dropping the mtime (or the path list) from
 // sourceKey; importing 'virtlab' at the top of tools/cli/main.ts; making
-// sourcePosition return the compiled position; reading every folder at every walk
+// sourcePosition return the compiled position; taking the kept key without comparing
+// the text it was made from, or digesting it always; reading every folder at every walk
 // (the kept walk unused); trusting a folder changed within the last seconds;
 // relinking the compiled code to the vendored bundles instead of their stand-ins;
 // resolving `../` in the loader's shortcut (tools/build/code-cache.js) as `./`;
@@ -165,6 +166,15 @@ describe('the build of this checkout', () => {
     expect(loaded).toContain('tools/cli/main.js');
     expect(loaded.filter((f) => f.startsWith('core/') && f !== 'core/plugin/closest.js')).toEqual([]);
     expect(loaded.filter((f) => f.startsWith('vendor/') || f.startsWith('plugins/'))).toEqual([]);
+  });
+
+  it('`virtlab --help` with unchanged sources computes no digest (node:crypto stays unloaded)', () => {
+    // (Not through \`node -e\`, which loads node:crypto itself.)
+    const preload = path.join(tmp, 'report-builtins.js');
+    writeFileSync(preload, `process.on('exit', () => process.stderr.write(JSON.stringify(process.moduleLoadList.filter((m) => m.startsWith('NativeModule crypto')))));\n`);
+    const r = spawnSync(process.execPath, ['-r', preload, path.join(builder.ROOT, 'tools/cli/bin.js'), '--help'], { encoding: 'utf8', cwd: builder.ROOT });
+    expect(r.status).toBe(0);
+    expect(JSON.parse(r.stderr)).toEqual([]);
   });
 
   it('loads a vendored package only when a command uses it, through a stand-in with its exports', () => {

@@ -17,7 +17,6 @@
 'use strict';
 const fs = require('node:fs');
 const path = require('node:path');
-const crypto = require('node:crypto');
 
 const ROOT = path.resolve(__dirname, '..', '..');
 const DIST = path.join(ROOT, 'dist');
@@ -46,16 +45,19 @@ const STAMP = 'BUILD.json';
  * sourceKey reads for every file. A folder changed within RACY_MS of the walk is not
  * trusted (a second change within the file system's timestamp granularity could
  * leave the time as it was): it is read again at every walk until it is older.
+ * It also keeps the last key with the text it is the digest of (sourceKey), so that a
+ * command whose sources did not change compares that text and computes no digest
+ * (loading node:crypto alone cost a tenth of `virtlab --help`).
  */
 const LISTING = 'sources.json';
 const RACY_MS = 3000;
 
-/** The recorded walk: its text, and its folders by path relative to the root. */
+/** The recorded walk: its text, its folders by path relative to the root, and the last key with its text. */
 function readListing(root) {
   try {
     const text = fs.readFileSync(path.join(root, 'dist', LISTING), 'utf8');
     const l = JSON.parse(text);
-    if (l && typeof l.dirs === 'object' && l.dirs !== null) return { text, dirs: l.dirs };
+    if (l && typeof l.dirs === 'object' && l.dirs !== null) return { text, dirs: l.dirs, described: l.described, key: l.key };
   } catch {
     // None yet, or unreadable: every folder is read.
   }
@@ -80,8 +82,8 @@ function readFolder(dir) {
  */
 function sourceFiles(root = ROOT, { reread = false } = {}) {
   const files = [];
-  const listing = reread ? { text: '', dirs: {} } : readListing(root);
-  const known = listing.dirs;
+  const listing = readListing(root);
+  const known = reread ? {} : listing.dirs;
   const dirs = {};
   const now = Date.now();
   const walk = (dir, rel) => {
@@ -104,14 +106,15 @@ function sourceFiles(root = ROOT, { reread = false } = {}) {
     }
   };
   for (const d of SOURCE_DIRS) walk(path.join(path.resolve(root), d), d);
-  const text = JSON.stringify({ dirs });
-  if (text !== listing.text) writeListing(root, text);
+  writeListing(root, { ...listing, dirs });
   files.sort();
   return files;
 }
 
-/** Keeps the walk for the next one; only where a build folder exists (a checkout that builds). */
-function writeListing(root, text) {
+/** Keeps the walk for the next one (when it changed); only where a build folder exists (a checkout that builds). */
+function writeListing(root, listing) {
+  const text = JSON.stringify({ dirs: listing.dirs, described: listing.described, key: listing.key });
+  if (text === listing.text) return;
   const dist = path.join(root, 'dist');
   const tmp = path.join(dist, `.${LISTING}.${process.pid}`);
   try {
@@ -125,16 +128,19 @@ function writeListing(root, text) {
 
 /** The key of the sources as they are now (a digest of paths, sizes and mtimes). */
 function sourceKey(root = ROOT, files = sourceFiles(root)) {
-  const h = crypto.createHash('sha1');
   // The compiler's version and this script are part of what a build depends on.
-  h.update(`${esbuildVersion()}\0${process.version.split('.')[0]}\0`);
+  let described = `${esbuildVersion()}\0${process.version.split('.')[0]}\0`;
   const prefix = root + path.sep;
   for (const f of files) {
     const s = fs.statSync(f, { throwIfNoEntry: false });
     // A file gone since the walk: a key no build has, so the command builds afresh.
-    h.update(`${f.startsWith(prefix) ? f.slice(prefix.length) : path.relative(root, f)}\0${s ? `${s.size}\0${s.mtimeMs}` : 'gone'}\n`);
+    described += `${f.startsWith(prefix) ? f.slice(prefix.length) : path.relative(root, f)}\0${s ? `${s.size}\0${s.mtimeMs}` : 'gone'}\n`;
   }
-  return h.digest('hex').slice(0, 16);
+  const listing = readListing(root);
+  if (listing.described === described && typeof listing.key === 'string') return listing.key;
+  const key = require('node:crypto').createHash('sha1').update(described).digest('hex').slice(0, 16);
+  writeListing(root, { ...listing, described, key });
+  return key;
 }
 
 /** Where esbuild may be: hoisted beside tsx (npm's usual layout) or inside tsx's own node_modules. */
