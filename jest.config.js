@@ -30,6 +30,7 @@ const SLOW = [
   '/__tests__/tools/matrix/cli\\.test\\.ts$', // processes with pools of worker threads
   '/__tests__/tools/view/view\\.test\\.ts$', // the visualizer in headless Chromium
   '/__tests__/tools/exec\\.test\\.ts$', // guest programs through `virtlab exec`
+  '/__tests__/tools/build-edit\\.test\\.ts$', // a copy of the code compiled, edited and compiled again by `virtlab` processes
   '/__tests__/tools/hostile-exec\\.test\\.ts$', // `virtlab exec` processes writing into pipes
   '/__tests__/plugins/workload-guest\\.test\\.ts$', // guests on simulated time, checkpoints
   '/__tests__/plugins/guest-wss\\.test\\.ts$', // working-set estimation on a real guest in MMU timing mode

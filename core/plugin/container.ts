@@ -31,10 +31,19 @@ export type Binding<T> =
 export class ServiceError extends Error {}
 
 export class ServiceContainer {
-  private readonly container = new Container();
+  /**
+   * inversify's container, made for the first class binding: values and factories
+   * need none, and making one (which loads inversify) cost more than booting a small
+   * simulation did. It then also serves every other binding, so that a class may
+   * inject any service.
+   */
+  private container?: Container;
   private readonly owners = new Map<symbol, string>();
+  private readonly bindings = new Map<symbol, { readonly name: string; readonly binding: Binding<unknown> }>();
   /** Resolved services: every binding is a singleton, so systems may look them up per event cheaply. */
   private readonly resolved = new Map<symbol, unknown>();
+  /** Factories under way, to name a service whose factory needs itself. */
+  private readonly resolving = new Set<symbol>();
 
   /** Binds a service as a singleton of this simulation; a second binding is refused. */
   provide<T>(tok: ServiceToken<T>, binding: Binding<T>, owner: string): void {
@@ -43,16 +52,15 @@ export class ServiceContainer {
       throw new ServiceError(`${owner} provides service '${tok.name}', which ${prev} already provides; a simulation has one provider per service`);
     }
     this.owners.set(tok.id, owner);
-    const b = this.container.bind<T>(tok.id);
-    if ('useValue' in binding) b.toConstantValue(binding.useValue);
-    else if ('useClass' in binding) b.to(binding.useClass as new (...args: unknown[]) => T).inSingletonScope();
-    else b.toDynamicValue(() => binding.useFactory((t) => this.get(t))).inSingletonScope();
+    this.bindings.set(tok.id, { name: tok.name, binding: binding as Binding<unknown> });
+    if ('useClass' in binding) this.classes().bind<T>(tok.id).to(binding.useClass as new (...args: unknown[]) => T).inSingletonScope();
+    else this.container?.bind<T>(tok.id).toDynamicValue(() => this.get(tok));
   }
 
   /** The service of `tok`; throws a clear error naming the token when nobody provides it. */
   get<T>(tok: ServiceToken<T>): T {
     if (this.resolved.has(tok.id)) return this.resolved.get(tok.id) as T;
-    if (!this.container.isBound(tok.id)) {
+    if (!this.bindings.has(tok.id)) {
       throw new ServiceError(`no plugin provides service '${tok.name}'; add a plugin that provides it to the scenario`);
     }
     return this.resolve(tok);
@@ -61,18 +69,41 @@ export class ServiceContainer {
   /** The service, or undefined when nobody provides it. */
   tryGet<T>(tok: ServiceToken<T>): T | undefined {
     if (this.resolved.has(tok.id)) return this.resolved.get(tok.id) as T;
-    return this.container.isBound(tok.id) ? this.resolve(tok) : undefined;
+    return this.bindings.has(tok.id) ? this.resolve(tok) : undefined;
   }
 
   private resolve<T>(tok: ServiceToken<T>): T {
-    if (this.resolved.has(tok.id)) return this.resolved.get(tok.id) as T;
-    const v = this.container.get<T>(tok.id);
+    const { binding } = this.bindings.get(tok.id)!;
+    let v: unknown;
+    if ('useValue' in binding) v = binding.useValue;
+    else if ('useClass' in binding) v = this.container!.get<T>(tok.id);
+    else {
+      if (this.resolving.has(tok.id)) throw new ServiceError(`the factory of service '${tok.name}' needs '${tok.name}' itself`);
+      this.resolving.add(tok.id);
+      try {
+        v = binding.useFactory((t) => this.get(t));
+      } finally {
+        this.resolving.delete(tok.id);
+      }
+    }
     this.resolved.set(tok.id, v);
-    return v;
+    return v as T;
+  }
+
+  /** inversify's container, made on first use with every binding so far. */
+  private classes(): Container {
+    if (!this.container) {
+      const c = new Container();
+      for (const [id, { name, binding }] of this.bindings) {
+        if (!('useClass' in binding)) c.bind(id).toDynamicValue(() => this.get({ id, name } as ServiceToken<unknown>));
+      }
+      this.container = c;
+    }
+    return this.container;
   }
 
   has(tok: ServiceToken<unknown>): boolean {
-    return this.container.isBound(tok.id);
+    return this.bindings.has(tok.id);
   }
 
   /** The owner (plugin id) of a service. */

@@ -77,7 +77,9 @@ export function createAjv(options: { useDefaults?: boolean } = {}): Ajv {
 }
 
 const manifestAjv = lazyAjv(() => createAjv());
-const validateManifestSchema: ValidateFunction = compileSchema(manifestAjv, 'manifest', manifestSchema);
+/** Made on first use: a command whose manifests were all validated by the build never needs it. */
+let manifestValidator: ValidateFunction | undefined;
+const validateManifestSchema = (): ValidateFunction => (manifestValidator ??= compileSchema(manifestAjv, 'manifest', manifestSchema));
 const optionsAjv = lazyAjv(() => createAjv({ useDefaults: true }));
 /**
  * Compiled option validators by the text of their schema. A process loads catalogs
@@ -168,8 +170,9 @@ function lookupFragment(ref: string, fragments: OptionFragments, at: string): un
  */
 export function validateManifest(raw: unknown, where: string, fragments: OptionFragments = {}): PluginManifest {
   const json = expandFragments(raw, fragments, where);
-  if (!validateManifestSchema(json)) {
-    const problems = (validateManifestSchema.errors ?? []).map((e) => `  ${describeAjvError(e)}`).join('\n');
+  const validateSchema = validateManifestSchema();
+  if (!validateSchema(json)) {
+    const problems = (validateSchema.errors ?? []).map((e) => `  ${describeAjvError(e)}`).join('\n');
     throw new ManifestError(`invalid plugin manifest ${where}:\n${problems}`);
   }
   const m = json as PluginManifest;

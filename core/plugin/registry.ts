@@ -5,9 +5,9 @@
 // conflicts and missing requirements — each with the plugin, the reason and a fix —
 // and orders the plugins so that every plugin comes after what it requires.
 
-import semver from 'semver';
 import { ENGINE_VERSION } from '../engine/version';
 import { CAPABILITIES, isExclusive } from './capabilities';
+import { engineRangeSatisfied } from './engine-range';
 import type { PluginModule } from './define';
 import { closest, ManifestError, resolveOptions, validateManifest, type OptionFragments, type PluginManifest } from './manifest';
 import { PRESETS, PRESET_NAMES, type PresetName } from './presets';
@@ -20,7 +20,7 @@ import { PRESETS, PRESET_NAMES, type PresetName } from './presets';
 const engineRanges = new Map<string, boolean>();
 function engineSatisfies(range: string): boolean {
   let ok = engineRanges.get(range);
-  if (ok === undefined) engineRanges.set(range, (ok = semver.satisfies(ENGINE_VERSION, range, { includePrerelease: true })));
+  if (ok === undefined) engineRanges.set(range, (ok = engineRangeSatisfied(ENGINE_VERSION, range)));
   return ok;
 }
 

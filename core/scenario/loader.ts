@@ -85,12 +85,16 @@ export class PositionedDocument {
     doc: Document | { data: Record<string, unknown>; text: () => string },
     lines?: LineCounter,
   ) {
-    if (!(doc instanceof Document)) {
+    // Told apart by `lines`, not by `instanceof Document`: built data then needs no
+    // YAML library at all (a command that builds its scenario in code never loads it).
+    if (lines === undefined) {
+      doc = doc as { data: Record<string, unknown>; text: () => string };
       this.data = doc.data;
       this.source = doc.text;
       return;
     }
-    this.parsed = { doc, lines: lines! };
+    doc = doc as Document;
+    this.parsed = { doc, lines };
     let d: unknown;
     try {
       d = doc.toJS({ maxAliasCount: 1000 }) as unknown;
@@ -252,7 +256,9 @@ const ajv = lazyAjv(() => {
   return a;
 });
 const validateCore: ValidateFunction = compileSchema(ajv, 'scenario', CORE_SCENARIO_SCHEMA);
-const validateHost: ValidateFunction = compileSchema(ajv, 'scenario', HOST_PROFILE_SCHEMA);
+/** Made on first use: a scenario built in code without hosts reads no host profile. */
+let hostValidator: ValidateFunction | undefined;
+const validateHost = (): ValidateFunction => (hostValidator ??= compileSchema(ajv, 'scenario', HOST_PROFILE_SCHEMA));
 
 /** The shortest tick a scenario may have: the engine's time unit. */
 export const MIN_TICK_NS = 1;
@@ -297,7 +303,8 @@ export function loadHostProfile(text: string, file: string): HostProfile {
     if (e instanceof UnitError) throw doc.error(e.path, e.message);
     throw e;
   }
-  if (!validateHost(doc.data)) throw validationError(doc, bestError(validateHost.errors!));
+  const validate = validateHost();
+  if (!validate(doc.data)) throw validationError(doc, bestError(validate.errors!));
   return doc.data as unknown as HostProfile;
 }
 

@@ -17,7 +17,6 @@
 'use strict';
 const fs = require('node:fs');
 const path = require('node:path');
-const crypto = require('node:crypto');
 
 const ROOT = path.resolve(__dirname, '..', '..');
 const DIST = path.join(ROOT, 'dist');
@@ -29,45 +28,119 @@ const KEEP_MS = 10 * 60 * 1000;
 /**
  * Packages the compiled code requires that are bundled into one file each: inversify
  * is ES modules (Node resolves and links dozens of files for it), the others are many
- * small CommonJS files. One bundle, each package initialized on first use, loads in a
- * fraction of the time. The compiled code requires them from dist/<key>/vendor/.
+ * small CommonJS files. A bundle per package loads in a fraction of the time. The
+ * compiled code requires them from dist/<key>/vendor/.
  */
-const VENDORED = ['inversify', 'ajv', 'tapable', 'yaml', 'semver'];
+const VENDORED = ['inversify', 'ajv', 'tapable', 'yaml', 'semver', 'bitecs'];
 /** Marks a folder of dist/ as a finished build; tools/node/repo-root.ts looks for it. */
 const STAMP = 'BUILD.json';
 
-/** The compiled sources below the source folders: path, size and mtime of each. */
-function sourceFiles(root = ROOT) {
+/**
+ * The last walk of the source folders (dist/sources.json): each folder's modification
+ * time and the entries that matter in it (subfolders, marked with a trailing slash,
+ * and source files). A folder's modification time changes whenever an entry is added,
+ * removed or renamed in it, so a folder whose time is the recorded one has the
+ * recorded entries and need not be read again; reading the folders was most of what
+ * the freshness check cost. A file edited in place changes only its own time, which
+ * sourceKey reads for every file. A folder changed within RACY_MS of the walk is not
+ * trusted (a second change within the file system's timestamp granularity could
+ * leave the time as it was): it is read again at every walk until it is older.
+ * It also keeps the last key with the text it is the digest of (sourceKey), so that a
+ * command whose sources did not change compares that text and computes no digest
+ * (loading node:crypto alone cost a tenth of `virtlab --help`).
+ */
+const LISTING = 'sources.json';
+const RACY_MS = 3000;
+
+/** The recorded walk: its text, its folders by path relative to the root, and the last key with its text. */
+function readListing(root) {
+  try {
+    const text = fs.readFileSync(path.join(root, 'dist', LISTING), 'utf8');
+    const l = JSON.parse(text);
+    if (l && typeof l.dirs === 'object' && l.dirs !== null) return { text, dirs: l.dirs, described: l.described, key: l.key };
+  } catch {
+    // None yet, or unreadable: every folder is read.
+  }
+  return { text: '', dirs: {} };
+}
+
+/** The entries of a source folder that matter: subfolders (with a trailing slash) and source files. */
+function readFolder(dir) {
+  const names = [];
+  for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
+    if (e.name === 'node_modules' || e.name.startsWith('.')) continue;
+    if (e.isDirectory()) names.push(`${e.name}/`);
+    else if ((e.name.endsWith('.ts') && !e.name.endsWith('.d.ts')) || e.name.endsWith('.js')) names.push(e.name);
+  }
+  return names;
+}
+
+/**
+ * The compiled sources below the source folders (absolute paths, sorted); with
+ * `reread`, every folder is read (the build does, so that it compiles what is there
+ * whatever the kept walk says).
+ */
+function sourceFiles(root = ROOT, { reread = false } = {}) {
   const files = [];
-  const walk = (dir) => {
+  const listing = readListing(root);
+  const known = reread ? {} : listing.dirs;
+  const dirs = {};
+  const now = Date.now();
+  const walk = (dir, rel) => {
+    let st;
     let entries;
     try {
-      entries = fs.readdirSync(dir, { withFileTypes: true });
+      // The time before the entries: a change meanwhile makes the next walk read them again.
+      st = fs.statSync(dir);
+      const k = known[rel];
+      entries = k && k[0] !== null && k[0] === st.mtimeMs && Array.isArray(k[1]) ? k[1] : readFolder(dir);
     } catch {
       return;
     }
+    dirs[rel] = [now - st.mtimeMs >= RACY_MS ? st.mtimeMs : null, entries];
+    // Joined by hand: the names are single components of a normalized path, and
+    // path.join's normalizing of hundreds of paths cost more than their stats.
     for (const e of entries) {
-      if (e.name === 'node_modules' || e.name.startsWith('.')) continue;
-      const p = path.join(dir, e.name);
-      if (e.isDirectory()) walk(p);
-      else if ((e.name.endsWith('.ts') && !e.name.endsWith('.d.ts')) || e.name.endsWith('.js')) files.push(p);
+      if (e.endsWith('/')) walk(dir + path.sep + e.slice(0, -1), `${rel}/${e.slice(0, -1)}`);
+      else files.push(dir + path.sep + e);
     }
   };
-  for (const d of SOURCE_DIRS) walk(path.join(root, d));
+  for (const d of SOURCE_DIRS) walk(path.join(path.resolve(root), d), d);
+  writeListing(root, { ...listing, dirs });
   files.sort();
   return files;
 }
 
+/** Keeps the walk for the next one (when it changed); only where a build folder exists (a checkout that builds). */
+function writeListing(root, listing) {
+  const text = JSON.stringify({ dirs: listing.dirs, described: listing.described, key: listing.key });
+  if (text === listing.text) return;
+  const dist = path.join(root, 'dist');
+  const tmp = path.join(dist, `.${LISTING}.${process.pid}`);
+  try {
+    fs.writeFileSync(tmp, text);
+    fs.renameSync(tmp, path.join(dist, LISTING));
+  } catch {
+    // No dist/ yet (the build makes it and writes the walk) or a read-only checkout.
+    fs.rmSync(tmp, { force: true });
+  }
+}
+
 /** The key of the sources as they are now (a digest of paths, sizes and mtimes). */
 function sourceKey(root = ROOT, files = sourceFiles(root)) {
-  const h = crypto.createHash('sha1');
   // The compiler's version and this script are part of what a build depends on.
-  h.update(`${esbuildVersion()}\0${process.version.split('.')[0]}\0`);
+  let described = `${esbuildVersion()}\0${process.version.split('.')[0]}\0`;
+  const prefix = root + path.sep;
   for (const f of files) {
-    const s = fs.statSync(f);
-    h.update(`${path.relative(root, f)}\0${s.size}\0${s.mtimeMs}\n`);
+    const s = fs.statSync(f, { throwIfNoEntry: false });
+    // A file gone since the walk: a key no build has, so the command builds afresh.
+    described += `${f.startsWith(prefix) ? f.slice(prefix.length) : path.relative(root, f)}\0${s ? `${s.size}\0${s.mtimeMs}` : 'gone'}\n`;
   }
-  return h.digest('hex').slice(0, 16);
+  const listing = readListing(root);
+  if (listing.described === described && typeof listing.key === 'string') return listing.key;
+  const key = require('node:crypto').createHash('sha1').update(described).digest('hex').slice(0, 16);
+  writeListing(root, { ...listing, described, key });
+  return key;
 }
 
 /** Where esbuild may be: hoisted beside tsx (npm's usual layout) or inside tsx's own node_modules. */
@@ -138,7 +211,7 @@ function addExtras(dir) {
  * slower until the next full build adds them.
  */
 function build(root = ROOT, log = () => {}, { extras = true } = {}) {
-  const files = sourceFiles(root);
+  const files = sourceFiles(root, { reread: true });
   const key = sourceKey(root, files);
   const dist = path.join(root, 'dist');
   const out = path.join(dist, key);
@@ -173,10 +246,10 @@ function build(root = ROOT, log = () => {}, { extras = true } = {}) {
       write: false,
     });
     if (result.errors.length) throw new Error(`build failed: ${result.errors[0].text} (${result.errors[0].location?.file ?? ''})`);
-    vendor(esbuild, root, tmp);
+    const lazy = vendor(esbuild, root, tmp);
     for (const f of result.outputFiles) {
       fs.mkdirSync(path.dirname(f.path), { recursive: true });
-      let text = f.path.endsWith('.js') ? relink(f.text, f.path, tmp, out, root) : undefined;
+      let text = f.path.endsWith('.js') ? relink(f.text, f.path, tmp, out, root, lazy) : undefined;
       if (text !== undefined && f.path === path.join(tmp, 'core', 'index.js')) text = lazyBarrel(text);
       fs.writeFileSync(f.path, text ?? f.contents);
     }
@@ -204,17 +277,18 @@ function build(root = ROOT, log = () => {}, { extras = true } = {}) {
 /**
  * Points what the compiled file requires outside the build at the right place:
  * 'virtlab' and 'virtlab/testing' at the build's own copy (one instance of the core
- * per process, in every thread), and JSON files at the sources (they are data, read
- * where they are).
+ * per process, in every thread), the vendored packages at their bundles (through the
+ * lazy stand-in of those in `lazy`), and JSON files at the sources (they are data,
+ * read where they are).
  */
-function relink(text, file, tmp, out, root) {
+function relink(text, file, tmp, out, root, lazy = new Set()) {
   const dir = path.dirname(file);
   const rel = (target) => {
     let r = path.relative(dir, target).split(path.sep).join('/');
     if (!r.startsWith('.')) r = `./${r}`;
     return JSON.stringify(r);
   };
-  for (const name of VENDORED) text = text.split(`require("${name}")`).join(`require(${rel(path.join(tmp, 'vendor', `${name}.js`))})`);
+  for (const name of VENDORED) text = text.split(`require("${name}")`).join(`require(${rel(path.join(tmp, 'vendor', `${name}${lazy.has(name) ? '.lazy' : ''}.js`))})`);
   // Relative requires name their compiled file exactly (`./x` → `./x.js` or
   // `./x/index.js`): Node then finds it at the first try instead of probing extensions.
   const source = path.join(root, path.relative(tmp, dir));
@@ -262,28 +336,70 @@ function lazyBarrel(text) {
   return text;
 }
 
-/** The vendored packages: one bundle, and a module per package that takes its part. */
+/**
+ * The vendored packages: one bundle per package, and for each a stand-in that loads
+ * its bundle at the first use of any export, which the compiled code requires: a
+ * module imports its packages at its top, but a command uses few of them (`virtlab
+ * exec` never parses YAML, nor compiles a schema when the build has its validators).
+ * The stand-in has the package's export names, read here from the bundle. A package
+ * that is itself a function (and not an ES module's namespace) cannot be stood in
+ * for by an object: it is required as it is. ajv and its standalone code generator
+ * share one bundle: tools/build/validators.js needs the very copy of ajv that
+ * compiled the schemas. Returns the packages that have a stand-in.
+ */
+const BUNDLES = { ajv: ['ajv', 'ajv/dist/standalone'] };
+/**
+ * ajv's helpers that the precompiled validators call (tools/build/validators.js points
+ * their requires here): one small bundle, not a search of node_modules for each.
+ */
+const AJV_RUNTIME = ['equal', 'ucs2length', 'uri', 'validation_error'].map((n) => `ajv/dist/runtime/${n}`);
 function vendor(esbuild, root, tmp) {
   const dir = path.join(tmp, 'vendor');
   fs.mkdirSync(dir, { recursive: true });
-  // ajv's standalone code generator is for tools/build/validators.js: it must be the
-  // same copy of ajv as the one that compiled the schemas.
-  const entry = [...VENDORED, 'ajv/dist/standalone'].map((n) => `  get ${JSON.stringify(n)}() { return require(${JSON.stringify(n)}); },`).join('\n');
-  const r = esbuild.buildSync({
-    stdin: { contents: `module.exports = {\n${entry}\n};\n`, resolveDir: root, sourcefile: 'vendor.js' },
-    bundle: true,
-    format: 'cjs',
-    platform: 'node',
-    target: 'node20',
-    // reflect-metadata patches the global Reflect: it stays the one copy in node_modules.
-    external: ['reflect-metadata'],
-    keepNames: true,
-    logLevel: 'silent',
-    write: false,
-  });
-  if (r.errors.length) throw new Error(`build failed (vendored packages): ${r.errors[0].text}`);
-  fs.writeFileSync(path.join(dir, 'bundle.js'), r.outputFiles[0].contents);
-  for (const n of VENDORED) fs.writeFileSync(path.join(dir, `${n}.js`), `'use strict';\nmodule.exports = require('./bundle.js')[${JSON.stringify(n)}];\n`);
+  const lazy = new Set();
+  for (const n of [...VENDORED, 'ajv-runtime']) {
+    const parts = n === 'ajv-runtime' ? AJV_RUNTIME : (BUNDLES[n] ?? [n]);
+    const entry = parts.map((p) => `  get ${JSON.stringify(p)}() { return require(${JSON.stringify(p)}); },`).join('\n');
+    const r = esbuild.buildSync({
+      stdin: { contents: `module.exports = {\n${entry}\n};\n`, resolveDir: root, sourcefile: `vendor-${n}.js` },
+      bundle: true,
+      format: 'cjs',
+      platform: 'node',
+      target: 'node20',
+      // reflect-metadata patches the global Reflect: it stays the one copy in node_modules.
+      external: ['reflect-metadata'],
+      keepNames: true,
+      // A third of the text to read and to hash against the code cache: inversify, the
+      // largest, then loads in three quarters of the time. (Names are kept.)
+      minify: true,
+      logLevel: 'silent',
+      write: false,
+    });
+    if (r.errors.length) throw new Error(`build failed (vendored package ${n}): ${r.errors[0].text}`);
+    const bundle = path.join(dir, `${n}.bundle.js`);
+    fs.writeFileSync(bundle, r.outputFiles[0].contents);
+    if (n === 'ajv-runtime') continue;
+    fs.writeFileSync(path.join(dir, `${n}.js`), `'use strict';\nmodule.exports = require('./${n}.bundle.js')[${JSON.stringify(n)}];\n`);
+    const mod = require(bundle)[n];
+    if (typeof mod === 'function' && !mod.__esModule) continue;
+    const names = Object.getOwnPropertyNames(mod).filter((k) => k !== '__esModule');
+    const hidden = names.filter((k) => !Object.getOwnPropertyDescriptor(mod, k).enumerable);
+    fs.writeFileSync(
+      path.join(dir, `${n}.lazy.js`),
+      [
+        `'use strict';`,
+        `// ${n} for the compiled code: its bundle (${n}.js) is loaded at the first use of an export.`,
+        `let m;`,
+        `const load = () => (m ??= require('./${n}.js'));`,
+        `const hidden = new Set(${JSON.stringify(hidden)});`,
+        mod.__esModule ? `Object.defineProperty(exports, '__esModule', { value: true });` : '',
+        `for (const k of ${JSON.stringify(names)}) Object.defineProperty(exports, k, { get: () => load()[k], enumerable: !hidden.has(k) });`,
+        '',
+      ].join('\n'),
+    );
+    lazy.add(n);
+  }
+  return lazy;
 }
 
 /**
@@ -294,6 +410,7 @@ function prune(dist, keep) {
   const now = Date.now();
   const builds = [];
   for (const name of fs.readdirSync(dist)) {
+    if (name === LISTING || name.startsWith(`.${LISTING}.`)) continue;
     try {
       builds.push({ name, mtime: fs.statSync(path.join(dist, name)).mtimeMs });
     } catch {

@@ -3,7 +3,9 @@
 // recording on (core/plugin/schema-cache.ts), so that every JSON Schema they compile
 // (the manifest, scenario and host schemas, every plugin's options, every workload
 // schema a scenario of the repository uses) is written out as ajv's standalone code:
-// dist/<key>/validators/all.js, with index.json mapping each one's hash to its schema text.
+// dist/<key>/validators/<hash>.js, one module per schema with the schema text it was
+// compiled from (a command reads and compiles only those it uses), and index.json
+// listing the hashes.
 //
 //   node tools/build/validators.js <build folder>
 'use strict';
@@ -29,23 +31,33 @@ function main(dir) {
       // A scenario that does not load compiles nothing worth keeping.
     }
   }
-  const standaloneCode = require(path.join(dir, 'vendor', 'bundle.js'))['ajv/dist/standalone'].default;
+  const standaloneCode = require(path.join(dir, 'vendor', 'ajv.bundle.js'))['ajv/dist/standalone'].default;
   const out = path.join(dir, 'validators');
   fs.mkdirSync(out, { recursive: true });
-  const index = {};
-  // One module for all of them (one file to read and compile, not one per schema),
-  // each validator made on first use.
-  const parts = [`'use strict';`];
+  const hashes = new Set();
+  // ajv's helpers from the build's small bundle of them (tools/build/build.js).
+  const helpers = new Set(Object.keys(require(path.join(dir, 'vendor', 'ajv-runtime.bundle.js'))));
+  const linked = (code) => code.replace(/require\("(ajv\/dist\/runtime\/[\w]+)"\)/g, (m, name) => (helpers.has(name) ? `require("../vendor/ajv-runtime.bundle.js")[${JSON.stringify(name)}]` : m));
   for (const r of recorded) {
-    const hash = require('node:crypto').createHash('sha1').update(r.text).digest('hex').slice(0, 16);
-    if (index[hash] !== undefined) continue;
-    parts.push(`exports[${JSON.stringify(hash)}] = () => {\nconst module = { exports: {} };\n${standaloneCode(r.ajv, r.validate).replace(/^"use strict";/, '')}\nreturn module.exports.default ?? module.exports;\n};`);
-    index[hash] = r.text;
+    const hash = schemaHash(r.text);
+    if (hashes.has(hash)) continue;
+    const code = [
+      `'use strict';`,
+      `exports.text = ${JSON.stringify(r.text)};`,
+      `exports.make = () => {\nconst module = { exports: {} };\n${linked(standaloneCode(r.ajv, r.validate).replace(/^"use strict";/, ''))}\nreturn module.exports.default ?? module.exports;\n};`,
+      '',
+    ].join('\n');
+    fs.writeFileSync(path.join(out, `${hash}.js`), code);
+    hashes.add(hash);
   }
-  fs.writeFileSync(path.join(out, 'all.js'), parts.join('\n') + '\n');
-  // The index last, and whole: a process that finds it finds all.js complete.
-  fs.writeFileSync(path.join(out, `index.json.${process.pid}`), JSON.stringify(index));
+  // The index last, and whole: a process that finds it finds every module it lists.
+  fs.writeFileSync(path.join(out, `index.json.${process.pid}`), JSON.stringify([...hashes]));
   fs.renameSync(path.join(out, `index.json.${process.pid}`), path.join(out, 'index.json'));
+}
+
+/** The name of a schema's validator module. */
+function schemaHash(text) {
+  return require('node:crypto').createHash('sha1').update(text).digest('hex').slice(0, 16);
 }
 
 /**
@@ -54,21 +66,26 @@ function main(dir) {
  */
 function installPrecompiled(buildDir) {
   const dir = path.join(buildDir, 'validators');
-  let byText;
+  let listed;
   const made = new Map();
   globalThis[Symbol.for('virtlab.precompiledValidators')] = (text) => {
-    if (byText === undefined) {
-      byText = new Map();
+    if (listed === undefined) {
       try {
-        for (const [hash, t] of Object.entries(JSON.parse(fs.readFileSync(path.join(dir, 'index.json'), 'utf8')))) byText.set(t, hash);
+        listed = new Set(JSON.parse(fs.readFileSync(path.join(dir, 'index.json'), 'utf8')));
       } catch {
         // No validators in this build: every schema is compiled when it is used.
+        listed = new Set();
       }
     }
-    const hash = byText.get(text);
-    if (hash === undefined) return undefined;
+    const hash = schemaHash(text);
+    if (!listed.has(hash)) return undefined;
     let v = made.get(hash);
-    if (!v) made.set(hash, (v = require(path.join(dir, 'all.js'))[hash]()));
+    if (!v) {
+      const m = require(path.join(dir, `${hash}.js`));
+      // Only for the very schema it was compiled from.
+      if (m.text !== text) return undefined;
+      made.set(hash, (v = m.make()));
+    }
     return v;
   };
 }

@@ -4,6 +4,7 @@
 // the entry module on demand. Plugins outside the repository import 'virtlab' like
 // those inside; the resolver hook below points that name at this checkout's core.
 
+import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, realpathSync, statSync } from 'node:fs';
 import Module from 'node:module';
 import path from 'node:path';
@@ -46,7 +47,7 @@ function resolveVirtlabAnywhere(): void {
   const api = runnableFile(API_ENTRY);
   const testing = runnableFile(TESTING_ENTRY);
   const build = BUILD_ROOT;
-  const vendored = new Map(build ? ['inversify', 'ajv', 'tapable', 'yaml', 'semver'].map((n) => [n, path.join(build, 'vendor', `${n}.js`)]) : []);
+  const vendored = new Map(build ? ['inversify', 'ajv', 'tapable', 'yaml', 'semver', 'bitecs'].map((n) => [n, path.join(build, 'vendor', `${n}.js`)]) : []);
   const patched: Resolve & { virtlab?: true } = (request, ...rest) => {
     if (request === 'virtlab') return api;
     if (request === 'virtlab/testing') return testing;
@@ -63,41 +64,70 @@ export function findManifests(dir: string): string[] {
   const out: string[] = [];
   // Folders already walked, by real path: a link back up the tree is walked once.
   const seen = new Set<string>();
-  const walk = (d: string) => {
-    // The native call: one system call, where the JavaScript one walks every component.
-    const real = realpathSync.native(d);
+  const walk = (d: string, real: string) => {
     if (seen.has(real)) return;
     seen.add(real);
-    for (const name of readdirSync(d).sort()) {
+    const entries = readdirSync(d, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    for (const e of entries) {
+      const name = e.name;
       if (name === 'node_modules' || name.startsWith('.')) continue;
-      const p = path.join(d, name);
-      let isDir: boolean;
-      try {
-        isDir = statSync(p).isDirectory();
-      } catch (e) {
-        const code = (e as NodeJS.ErrnoException).code;
-        if (code === 'ELOOP') throw new ManifestError(`${p} in plugin folder ${dir} is a loop of symbolic links (ELOOP)`);
-        if (code === 'ENOENT') continue; // a dangling link: nothing to load
-        throw new ManifestError(`cannot read ${p} in plugin folder ${dir}: ${code ?? (e as Error).message}`);
+      const p = join(d, name);
+      // The entry's own type, without a stat: only a symbolic link (or a file system
+      // that does not say) needs one, and only a link can lead to a folder seen before.
+      if (e.isDirectory()) walk(p, join(real, name));
+      else if (e.isFile()) {
+        if (name === 'plugin.json') out.push(p);
+      } else {
+        let isDir: boolean;
+        try {
+          isDir = statSync(p).isDirectory();
+        } catch (err) {
+          const code = (err as NodeJS.ErrnoException).code;
+          if (code === 'ELOOP') throw new ManifestError(`${p} in plugin folder ${dir} is a loop of symbolic links (ELOOP)`);
+          if (code === 'ENOENT') continue; // a dangling link: nothing to load
+          throw new ManifestError(`cannot read ${p} in plugin folder ${dir}: ${code ?? (err as Error).message}`);
+        }
+        // The native call: one system call, where the JavaScript one walks every component.
+        if (isDir) walk(p, realpathSync.native(p));
+        else if (name === 'plugin.json') out.push(p);
       }
-      if (isDir) walk(p);
-      else if (name === 'plugin.json') out.push(p);
     }
   };
-  if (existsSync(dir)) walk(dir);
+  if (existsSync(dir)) walk(path.normalize(dir), realpathSync.native(dir));
   return out;
+}
+
+/** path.relative for a file below `base` by slicing (the common case), else path.relative. */
+function relativeTo(base: string, file: string): string {
+  return file.startsWith(base + path.sep) ? file.slice(base.length + 1) : path.relative(base, file);
+}
+
+/**
+ * path.join of a normalized folder and one name, without normalizing again (which,
+ * for every entry of the plugin folders, cost more than reading them).
+ */
+function join(dir: string, name: string): string {
+  if (dir === '.') return name;
+  return dir.endsWith(path.sep) ? dir + name : dir + path.sep + name;
 }
 
 /**
  * The repository's manifests as the build validated them (dist/<key>/manifests.json,
  * written by tools/build/manifests.js): by plugin.json path relative to the
- * repository, its text and the validated manifest. Validating every manifest (and
- * compiling its option schema) is most of what reading the catalog costs; the build
- * already did it with the same code, so a manifest whose text is unchanged is taken
- * as validated. Any other (edited, added, from outside) is validated as usual.
+ * repository, the digest of its text and the validated manifest. Validating every
+ * manifest (and compiling its option schema) is most of what reading the catalog
+ * costs; the build already did it with the same code, so a manifest whose text is
+ * unchanged is taken as validated. Any other (edited, added, from outside) is
+ * validated as usual. (A digest rather than the text: the file is half the size, and
+ * reading it is the larger part of what the cache costs.)
  */
 export const MANIFEST_CACHE = 'manifests.json';
-export type ManifestCache = ReadonlyMap<string, { readonly text: string; readonly manifest: PluginManifest }>;
+export type ManifestCache = ReadonlyMap<string, { readonly digest: string; readonly manifest: PluginManifest }>;
+
+/** What the cache compares a manifest's text by. */
+export function manifestDigest(text: string): string {
+  return createHash('sha256').update(text).digest('base64');
+}
 let manifestCache: ManifestCache | undefined;
 function builtManifests(): ManifestCache {
   if (manifestCache) return manifestCache;
@@ -113,12 +143,12 @@ function builtManifests(): ManifestCache {
 
 /** The cache written by manifestCacheJson, read back. */
 export function parseManifestCache(json: string): ManifestCache {
-  return new Map(Object.entries(JSON.parse(json) as Record<string, { text: string; manifest: PluginManifest }>));
+  return new Map(Object.entries(JSON.parse(json) as Record<string, { digest: string; manifest: PluginManifest }>));
 }
 
 /** The cache of manifests validated from the texts of plugins/ now, as JSON (see builtManifests). */
 export function manifestCacheJson(): string {
-  const out: Record<string, { text: string; manifest: PluginManifest }> = {};
+  const out: Record<string, { digest: string; manifest: PluginManifest }> = {};
   for (const file of findManifests(PLUGINS_DIR)) {
     const text = readFileSync(file, 'utf8');
     let entry: CatalogEntry;
@@ -127,32 +157,47 @@ export function manifestCacheJson(): string {
     } catch {
       continue; // An invalid manifest is validated (and reported) when it is read.
     }
-    out[path.relative(REPO_ROOT, file)] = { text, manifest: entry.manifest };
+    out[path.relative(REPO_ROOT, file)] = { digest: manifestDigest(text), manifest: entry.manifest };
   }
   return JSON.stringify(out);
 }
 
 /** A plugin folder on disk, as the catalog takes it: its manifest read, its entry required on demand. */
-function foundOnDisk(folder: string, cache?: ManifestCache): FoundPlugin {
-  const dir = path.resolve(folder);
-  const file = path.join(dir, 'plugin.json');
-  if (!existsSync(file)) throw new ManifestError(`${dir} has no plugin.json`);
-  let json: unknown;
+function foundOnDisk(folder: string, cache?: ManifestCache, resolved = false): FoundPlugin {
+  // `resolved`: an absolute, normalized path already (as findManifests gives them).
+  const dir = resolved ? folder : path.resolve(folder);
+  const file = join(dir, 'plugin.json');
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
-    json = JSON.parse(text);
   } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw new ManifestError(`${dir} has no plugin.json`);
     throw new ManifestError(`${file} is not valid JSON: ${(e as Error).message}`);
   }
-  const cached = cache?.get(path.relative(REPO_ROOT, file));
+  const cached = cache?.get(relativeTo(REPO_ROOT, file));
+  // Only for the very text the build validated.
+  const validated = cached && cached.digest === manifestDigest(text) ? cached.manifest : undefined;
+  let json: unknown;
+  if (!validated) {
+    try {
+      json = JSON.parse(text);
+    } catch (e) {
+      throw new ManifestError(`${file} is not valid JSON: ${(e as Error).message}`);
+    }
+  }
+  const shown = relativeTo(process.cwd(), file) || file;
+  const shownDir = shown.slice(0, -'plugin.json'.length);
   return {
-    file: path.relative(process.cwd(), file) || file,
-    json,
-    // Only for the very text the build validated.
-    ...(cached && cached.text === text ? { validated: cached.manifest } : {}),
+    file: shown,
+    // Parsed when asked for: a validated manifest needs no second parse.
+    get json() {
+      return (json ??= JSON.parse(text));
+    },
+    ...(validated ? { validated } : {}),
     loader: (entryPath) => {
-      const entryFile = path.resolve(entryPath);
+      // The entry beside plugin.json by a plain name (the usual case) needs no path.resolve.
+      const name = entryPath.startsWith(shownDir) ? entryPath.slice(shownDir.length) : '';
+      const entryFile = /^[\w-][\w.-]*$/.test(name) ? join(dir, name) : path.resolve(entryPath);
       if (!existsSync(entryFile)) return undefined;
       // A plugin of the repository runs from the build when this process does (the
       // virtlab command); others go through the TypeScript loader in use (swc under
@@ -183,7 +228,8 @@ export function loadCatalog(extraDirs: readonly string[] = [], manifests: Manife
     if (dir !== PLUGINS_DIR && !existsSync(dir)) throw new ManifestError(`plugin folder ${dir} does not exist`);
     // Only the repository's own plugins have manifests the build validated.
     const cache = dir === PLUGINS_DIR ? manifests : undefined;
-    for (const file of findManifests(dir)) found.push(foundOnDisk(path.dirname(file), cache));
+    const absolute = path.isAbsolute(dir);
+    for (const file of findManifests(dir)) found.push(foundOnDisk(path.dirname(file), cache, absolute));
   }
   return PluginCatalog.from(found, OPTION_FRAGMENTS);
 }
