@@ -218,12 +218,17 @@ describeBrowser('the visualizer', () => {
   it('moves a migrating VM’s tile along its network path, with its round and progress', async () => {
     const page = await open('scenarios/evacuate-rack.scenario.yaml');
     // A migration part of the way through a transfer; pause so the tile stays there.
-    const midway = (x: { trip: number }) => x.trip > 0.1 && x.trip < 0.9;
+    // Its centre must be clear of what is drawn over tiles: a group's progress bar
+    // (under the group's first tile) and an opened group's rows. Where the pause lands
+    // depends on the machine's speed, and a nearby group's bar can cover the centre.
+    const clear = (p: PaneInspection, x: { x: number; y: number }) =>
+      p.groups.every((gr) => (gr.open ? x.x < gr.x + TILE + 5 : x.x < gr.x - 3 || x.x > gr.x + TILE + 3 || x.y < gr.y + TILE || x.y > gr.y + TILE + 5));
+    const midway = (p: PaneInspection) => (x: { trip: number; x: number; y: number }) => x.trip > 0.1 && x.trip < 0.9 && clear(p, x);
     const pane = (
-      await pauseWhen(page, (panes) => panes[0].travels.some(midway), '(window.virtlabView?.panes()[0].travels ?? []).some((t) => t.trip > 0.15 && t.trip < 0.85)')
+      await pauseWhen(page, (panes) => panes[0].travels.some(midway(panes[0])), '(window.virtlabView?.panes()[0].travels ?? []).some((t) => t.trip > 0.15 && t.trip < 0.85)')
     )[0];
     const g = geometry(pane);
-    const t = pane.travels.find(midway)!;
+    const t = pane.travels.find(midway(pane))!;
     expect(t).toBeDefined();
     const route = new Route(Float32Array.from(t.points));
     // host → its rack switch → the core → the destination's rack switch → host, in that order.
