@@ -397,6 +397,11 @@ export class DbtRuntime {
     return [{ bytes: linked.bytes, units }];
   }
 
+  /** This run's translations for the cache, each its own module as it was compiled (one group). */
+  private madeAsIs(): CachedModule[] {
+    return this.cache!.made.map((x) => ({ bytes: x.bytes, units: x.info.map((u, i) => ({ ...u, exportName: x.exports[i], id: x.firstId + i, group: 0 })) }));
+  }
+
   /** The numberings as they are now (they extend the ones read from the cache). */
   private tables(): CacheTables {
     return { slotPcs: slotPcsOf(this.slots, this.slotCount), exits: this.exits, exitCode: this.exitCode, exitPc: this.exitPc, exitRefund: this.exitRefund, nextUnit: this.nextUnit };
@@ -413,7 +418,7 @@ export class DbtRuntime {
     // Nothing translated and nothing refused: the stored file is already this cache.
     if (!cache.made.length && !cache.dropped && cache.carried.length) return { bytes: null, note: null };
     // Modules rewritten by the translator's optimizer are kept as they were made.
-    let modules = [...cache.carried, ...(this.translator.optimize ? cache.made.map((x) => ({ bytes: x.bytes, units: x.info.map((u, i) => ({ ...u, exportName: x.exports[i], id: x.firstId + i, group: 0 })) })) : this.linkMade())];
+    let modules = [...cache.carried, ...(this.translator.optimize ? this.madeAsIs() : this.linkMade())];
     const tables = this.tables();
     const fixed = 64 + cache.tag.length + cache.layout.length + 4 * tables.slotPcs.length + 12 * tables.exits;
     const size = (ms: CachedModule[]) => ms.reduce((n, m) => n + cachedModuleBytes(m), fixed);

@@ -259,13 +259,13 @@ const WARM_SHIFT64 = [0, 5, 32, 40, 63];
 const WARM_SHIFT32 = [0, 5, 31];
 const WARM_CSR = [1, 2, 3, 0xc00, 0xc01, 0xc02, 0x7c0];
 const WARM_PASSES = 8;
+/** Rounds of the warm-up's first part, the decoder's and the block builder's cases (see warmUp). */
+const WARM_BUILDER_ROUNDS = 6;
 /**
  * The warm-up's closing loop (see warmUp): calls, and loop iterations per call. V8 marked
  * `run` after 2,500–5,000 iterations in one call; 10 calls of 800 leave calls after the mark.
  */
 const WARM_LOOP_CALLS = 10;
-/** Rounds of the warm-up's first part, the decoder's and the block builder's cases (see warmUp). */
-const WARM_BUILDER_ROUNDS = 6;
 const WARM_LOOP_ITERATIONS = 800;
 const WARM_CODE = new Uint8Array([0x13, 0x05, 0xf5, 0xff, 0x83, 0x35, 0x05, 0x00, 0x05, 0x05, 0x13, 0x05, 0x15, 0x00, 0x00, 0x00]);
 
@@ -378,10 +378,10 @@ export class Interpreter {
       cpu.ecallResume = -1;
       return cpu;
     });
-    // Fields a guest's pages change later (an arena grown, an instruction across the
-    // page end): changed once now, on a page of no machine, for the same reason.
+    // A field a guest's pages change later (an instruction across the page end; the
+    // rounds below grow an arena): changed once now, on a page of no machine, for the
+    // same reason. The rounds also fill this page's slots.
     const spare = new PageCode();
-    spare.arena = new Int32Array(spare.arena.length);
     spare.crossesNext = true;
     const d = newDecoded();
     // Register images, built once and copied in with one builtin call per instruction:
