@@ -106,23 +106,35 @@ function sourceFiles(root = ROOT, { reread = false } = {}) {
     }
   };
   for (const d of SOURCE_DIRS) walk(path.join(path.resolve(root), d), d);
-  writeListing(root, { ...listing, dirs });
+  const walked = { ...listing, dirs };
+  lastListing = { root, listing: { ...walked, text: writeListing(root, walked) } };
   files.sort();
   return files;
 }
 
-/** Keeps the walk for the next one (when it changed); only where a build folder exists (a checkout that builds). */
+/**
+ * The listing the last walk wrote, for sourceKey right after it (the file is not read
+ * again). Its key is only taken when its text matches, so an older one is harmless.
+ */
+let lastListing = null;
+
+/**
+ * Keeps the walk for the next one (when it changed); only where a build folder exists
+ * (a checkout that builds). Returns the text the file now holds.
+ */
 function writeListing(root, listing) {
   const text = JSON.stringify({ dirs: listing.dirs, described: listing.described, key: listing.key });
-  if (text === listing.text) return;
+  if (text === listing.text) return text;
   const dist = path.join(root, 'dist');
   const tmp = path.join(dist, `.${LISTING}.${process.pid}`);
   try {
     fs.writeFileSync(tmp, text);
     fs.renameSync(tmp, path.join(dist, LISTING));
+    return text;
   } catch {
     // No dist/ yet (the build makes it and writes the walk) or a read-only checkout.
     fs.rmSync(tmp, { force: true });
+    return listing.text;
   }
 }
 
@@ -136,7 +148,7 @@ function sourceKey(root = ROOT, files = sourceFiles(root)) {
     // A file gone since the walk: a key no build has, so the command builds afresh.
     described += `${f.startsWith(prefix) ? f.slice(prefix.length) : path.relative(root, f)}\0${s ? `${s.size}\0${s.mtimeMs}` : 'gone'}\n`;
   }
-  const listing = readListing(root);
+  const listing = lastListing?.root === root ? lastListing.listing : readListing(root);
   if (listing.described === described && typeof listing.key === 'string') return listing.key;
   const key = require('node:crypto').createHash('sha1').update(described).digest('hex').slice(0, 16);
   writeListing(root, { ...listing, described, key });
