@@ -135,9 +135,12 @@ function againstQemu(runs: number, only: string[]): void {
   }
   const engine = arg('qemu-engine', 'instrew');
   const version = /version ([\d.]+)/.exec(probe.stdout)?.[1] ?? '?';
-  const bin = path.join(REPO_ROOT, 'tools', 'cli', 'bin.js');
+  // The command as installed (package.json "bin"): the launcher that starts Node with
+  // its allocator settings; `node` is this one, found first on the PATH it is given.
+  const bin = path.join(REPO_ROOT, 'tools', 'cli', 'virtlab');
+  const launch = { PATH: path.dirname(process.execPath) };
   // Once, untimed: brings the compiled build up to date.
-  spawnSync(process.execPath, [bin, '--help'], { stdio: 'ignore' });
+  spawnSync(bin, ['--help'], { stdio: 'ignore', env: launch });
   const rows: string[][] = [];
   const modes = ['none', 'cold', 'warm'] as const;
   const ratios = new Map<string, number[]>();
@@ -157,17 +160,17 @@ function againstQemu(runs: number, only: string[]): void {
       const expected = expectedOf(p, c);
       const args = c.args ?? [];
       // The guest's environment is the recording's (empty) under both.
-      const cmd = [bin, 'exec', '--engine', engine, '--clear-env', ...mountFlags(c), elf, ...args];
+      const cmd = ['exec', '--engine', engine, '--clear-env', ...mountFlags(c), elf, ...args];
       const warmDir = mkdtempSync(path.join(tmpdir(), 'virtlab-bench-cache-'));
-      let ok = timedProcess(process.execPath, cmd, expected, { VIRTLAB_CODE_CACHE: warmDir }).ok;
+      let ok = timedProcess(bin, cmd, expected, { ...launch, VIRTLAB_CODE_CACHE: warmDir }).ok;
       const best = { none: Infinity, cold: Infinity, warm: Infinity, qemu: Infinity };
       const bestCpu = { none: Infinity, cold: Infinity, warm: Infinity, qemu: Infinity };
       for (let i = 0; i < runs; i++) {
-        const n = timedProcess(process.execPath, cmd, expected, { VIRTLAB_CODE_CACHE: 'off' });
+        const n = timedProcess(bin, cmd, expected, { ...launch, VIRTLAB_CODE_CACHE: 'off' });
         const coldDir = mkdtempSync(path.join(tmpdir(), 'virtlab-bench-cache-'));
-        const a = timedProcess(process.execPath, cmd, expected, { VIRTLAB_CODE_CACHE: coldDir });
+        const a = timedProcess(bin, cmd, expected, { ...launch, VIRTLAB_CODE_CACHE: coldDir });
         rmSync(coldDir, { recursive: true, force: true });
-        const w = timedProcess(process.execPath, cmd, expected, { VIRTLAB_CODE_CACHE: warmDir });
+        const w = timedProcess(bin, cmd, expected, { ...launch, VIRTLAB_CODE_CACHE: warmDir });
         const host = hostArgs(c);
         const b = timedProcess('qemu-riscv64', [elf, ...host.args], expected);
         host.done();

@@ -6,6 +6,13 @@
 // run. Only when no build can be made (esbuild missing, a read-only checkout) does the
 // TypeScript run through tsx instead.
 'use strict';
+// Started by the launcher (tools/cli/virtlab): the allocator settings it added are for
+// this process alone. Removed before anything reads the environment, so that a guest
+// of `virtlab exec`, which inherits it, and our child processes see the user's.
+if (process.env.VIRTLAB_LAUNCHER_ENV !== undefined) {
+  for (const name of process.env.VIRTLAB_LAUNCHER_ENV.split(' ')) if (name) delete process.env[name];
+  delete process.env.VIRTLAB_LAUNCHER_ENV;
+}
 const path = require('node:path');
 const builder = require('../build/build.js');
 
