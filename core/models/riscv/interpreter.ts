@@ -988,15 +988,15 @@ export class Interpreter {
             x[rd] = lo;
             break;
           }
-          case Op.SLTI: {
-            const ih = imm >> 31;
-            x[rd] = x[r1 + 1] < ih || (x[r1 + 1] === ih && x[r1] >>> 0 < imm >>> 0) ? 1 : 0;
-            x[rd + 1] = 0;
-            break;
-          }
-          case Op.SLTIU: {
-            const ih = imm >> 31;
-            x[rd] = x[r1 + 1] >>> 0 < ih >>> 0 || (x[r1 + 1] === ih && x[r1] >>> 0 < imm >>> 0) ? 1 : 0;
+          case Op.SLTI:
+          case Op.SLTIU:
+          case Op.SLT:
+          case Op.SLTU: {
+            const reg = op === Op.SLT || op === Op.SLTU;
+            const blo = reg ? x[r2] : imm;
+            const bhi = reg ? x[r2 + 1] : imm >> 31;
+            const ahi = x[r1 + 1];
+            x[rd] = (op === Op.SLTI || op === Op.SLT ? ahi < bhi : ahi >>> 0 < bhi >>> 0) || (ahi === bhi && x[r1] >>> 0 < blo >>> 0) ? 1 : 0;
             x[rd + 1] = 0;
             break;
           }
@@ -1058,14 +1058,6 @@ export class Interpreter {
             x[rd] = (a - b) | 0;
             break;
           }
-          case Op.SLT:
-            x[rd] = x[r1 + 1] < x[r2 + 1] || (x[r1 + 1] === x[r2 + 1] && x[r1] >>> 0 < x[r2] >>> 0) ? 1 : 0;
-            x[rd + 1] = 0;
-            break;
-          case Op.SLTU:
-            x[rd] = x[r1 + 1] >>> 0 < x[r2 + 1] >>> 0 || (x[r1 + 1] === x[r2 + 1] && x[r1] >>> 0 < x[r2] >>> 0) ? 1 : 0;
-            x[rd + 1] = 0;
-            break;
           case Op.XOR:
             x[rd + 1] = x[r1 + 1] ^ x[r2 + 1];
             x[rd] = x[r1] ^ x[r2];
@@ -1084,20 +1076,23 @@ export class Interpreter {
             x[rd + 1] = v >> 31;
             break;
           }
-          case Op.SLLIW: {
-            const v = x[r1] << imm;
+          case Op.SLLIW:
+          case Op.SLLW: {
+            const v = x[r1] << (op === Op.SLLIW ? imm : x[r2] & 31);
             x[rd] = v;
             x[rd + 1] = v >> 31;
             break;
           }
-          case Op.SRLIW: {
-            const v = (x[r1] >>> imm) | 0;
+          case Op.SRLIW:
+          case Op.SRLW: {
+            const v = (x[r1] >>> (op === Op.SRLIW ? imm : x[r2] & 31)) | 0;
             x[rd] = v;
             x[rd + 1] = v >> 31;
             break;
           }
-          case Op.SRAIW: {
-            const v = x[r1] >> imm;
+          case Op.SRAIW:
+          case Op.SRAW: {
+            const v = x[r1] >> (op === Op.SRAIW ? imm : x[r2] & 31);
             x[rd] = v;
             x[rd + 1] = v >> 31;
             break;
@@ -1110,24 +1105,6 @@ export class Interpreter {
           }
           case Op.SUBW: {
             const v = (x[r1] - x[r2]) | 0;
-            x[rd] = v;
-            x[rd + 1] = v >> 31;
-            break;
-          }
-          case Op.SLLW: {
-            const v = x[r1] << (x[r2] & 31);
-            x[rd] = v;
-            x[rd + 1] = v >> 31;
-            break;
-          }
-          case Op.SRLW: {
-            const v = (x[r1] >>> (x[r2] & 31)) | 0;
-            x[rd] = v;
-            x[rd + 1] = v >> 31;
-            break;
-          }
-          case Op.SRAW: {
-            const v = x[r1] >> (x[r2] & 31);
             x[rd] = v;
             x[rd + 1] = v >> 31;
             break;
