@@ -115,6 +115,12 @@ const enum Fused {
   END,
 }
 
+/** Bytes each load and store accesses, by operation (the run loop's load and store cases share their checks). */
+const ACCESS_SIZE = new Uint8Array(Op.COUNT);
+ACCESS_SIZE.set([1, 2, 4, 8, 1, 2, 4, 1, 2, 4, 8], Op.LB);
+ACCESS_SIZE[Op.FLD] = 8;
+ACCESS_SIZE[Op.FSD] = 8;
+
 /** The pair an instruction `a` followed by `b` fuses into, or 0. */
 function fusedPair(a: number, b: number): number {
   if (b >= Op.BEQ && b <= Op.BGEU) return a === Op.ADDI ? Fused.ADDI_BRANCH : a === Op.ADDIW ? Fused.ADDIW_BRANCH : 0;
@@ -882,17 +888,7 @@ export class Interpreter {
           // Loads and stores, one case per width: the address must lie in guest memory
           // and its page (and the next, for an access that crosses) must allow the access.
           case Op.LB:
-          case Op.LBU: {
-            const b = x[r1];
-            let a = (b + imm) | 0;
-            if ((b | a) < 0 || x[r1 + 1] !== 0) a = outerAddress(x, r1, imm, limit, false) | 0;
-            if (!(a < limit && perm[a >>> PAGE_SHIFT] & PERM_R)) throw loadFault(a);
-            if (hook !== null) hook(a, false);
-            const v = op === Op.LB ? (u8[a] << 24) >> 24 : u8[a];
-            x[rd] = v;
-            x[rd + 1] = v >> 31;
-            break;
-          }
+          case Op.LBU:
           case Op.LH:
           case Op.LHU:
           case Op.LW:
@@ -902,10 +898,14 @@ export class Interpreter {
             const b = x[r1];
             let a = (b + imm) | 0;
             if ((b | a) < 0 || x[r1 + 1] !== 0) a = outerAddress(x, r1, imm, limit, false) | 0;
-            const size = op === Op.LD || op === Op.FLD ? 8 : op === Op.LH || op === Op.LHU ? 2 : 4;
+            const size = ACCESS_SIZE[op];
             if (!(a <= limit - size && perm[a >>> PAGE_SHIFT] & PERM_R && ((a & 4095) <= 4096 - size || perm[(a + size - 1) >>> PAGE_SHIFT] & PERM_R))) throw loadFault(a);
             if (hook !== null) hook(a, false);
-            if (size === 2) {
+            if (size === 1) {
+              const v = op === Op.LB ? (u8[a] << 24) >> 24 : u8[a];
+              x[rd] = v;
+              x[rd + 1] = v >> 31;
+            } else if (size === 2) {
               const v = dv.getInt16(a, true);
               x[rd] = op === Op.LH ? v : v & 0xffff;
               x[rd + 1] = op === Op.LH ? v >> 31 : 0;
@@ -921,24 +921,7 @@ export class Interpreter {
             }
             break;
           }
-          case Op.SB: {
-            const b = x[r1];
-            let a = (b + imm) | 0;
-            if ((b | a) < 0 || x[r1 + 1] !== 0) a = outerAddress(x, r1, imm, limit, true) | 0;
-            if (!(a < limit)) throw storeFault(a);
-            const pa = perm[a >>> PAGE_SHIFT];
-            if (!(pa & PERM_W)) throw storeFault(a);
-            if (hook !== null) hook(a, true);
-            u8[a] = x[r2];
-            if (pa & PERM_DECODED) {
-              // The rest of this block may be the code just written: go on from the page's new decoding.
-              mem.wrote(a, 1);
-              code = undefined;
-              pc = arena[i - 1] + (w & (1 << 27) ? 2 : 4);
-              break block;
-            }
-            break;
-          }
+          case Op.SB:
           case Op.SH:
           case Op.SW:
           case Op.SD:
@@ -946,7 +929,7 @@ export class Interpreter {
             const b = x[r1];
             let a = (b + imm) | 0;
             if ((b | a) < 0 || x[r1 + 1] !== 0) a = outerAddress(x, r1, imm, limit, true) | 0;
-            const size = op === Op.SW ? 4 : op === Op.SH ? 2 : 8;
+            const size = ACCESS_SIZE[op];
             if (!(a <= limit - size)) throw storeFault(a);
             const pa = perm[a >>> PAGE_SHIFT];
             const pb = (a & 4095) <= 4096 - size ? pa : perm[(a + size - 1) >>> PAGE_SHIFT];
@@ -956,6 +939,7 @@ export class Interpreter {
               dv.setInt32(a, x[r2], true);
               dv.setInt32(a + 4, x[r2 + 1], true);
             } else if (op === Op.SW) dv.setInt32(a, x[r2], true);
+            else if (op === Op.SB) u8[a] = x[r2];
             else if (op === Op.SH) dv.setInt16(a, x[r2], true);
             else {
               const f = h.fu32;
@@ -963,6 +947,7 @@ export class Interpreter {
               dv.setUint32(a + 4, f[r2 + 1], true);
             }
             if ((pa | pb) & PERM_DECODED) {
+              // The rest of this block may be the code just written: go on from the page's new decoding.
               mem.wrote(a, size);
               code = undefined;
               pc = arena[i - 1] + (w & (1 << 27) ? 2 : 4);
