@@ -298,7 +298,11 @@ const TWO32 = 4294967296;
 const FAR_PC = -0x40000000;
 /** The most instructions in a block: the fewer, the sooner the last ones of a budget run as whole blocks. */
 const BLOCK_MAX = 32;
-const RUN_SLICE = 100000;
+/**
+ * A run is executed in slices of about this many instructions (see run): each ends at a
+ * block boundary, so slices change nothing a guest can see.
+ */
+export const RUN_SLICE = 100000;
 /** A page's block arena starts with this many words. */
 const ARENA_START = 1024;
 /** A page's block arena grows up to this many words, then starts again. */
