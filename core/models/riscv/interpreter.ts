@@ -700,7 +700,15 @@ export class Interpreter {
     return code && code.op[(pc & 4095) >>> 1] ? code.raw[(pc & 4095) >>> 1] : undefined;
   }
 
-  /** Executes up to `budget` instructions. */
+  /**
+   * Executes up to `budget` instructions, in slices of about RUN_SLICE (runSlice). A
+   * compilation of the loop that V8 finishes while a call runs is used from the next
+   * call on: in one long call the guest would run unoptimized until V8 also compiled the
+   * loop for on-stack replacement. (V8 still starts that second compilation when the
+   * first one finishes during a slice, but the guest no longer waits for it.) A slice
+   * ends only between blocks and blocks are chosen against the whole budget, so the
+   * guest runs the same blocks in the same order as in one call.
+   */
   run(budget: number): StopReason {
     let r = this.runSlice(budget, budget < RUN_SLICE ? budget : RUN_SLICE);
     while (r === null) r = this.runSlice(this.left, this.left < RUN_SLICE ? this.left : RUN_SLICE);
@@ -710,6 +718,7 @@ export class Interpreter {
   /** Budget left after runSlice returned null. */
   private left = 0;
 
+  /** The run loop: up to `budget` instructions; returns null at the first block boundary at or after `stop` (≤ budget) when budget is left. */
   private runSlice(budget: number, stop: number): StopReason | null {
     const h = this.hart;
     const x = h.x;
