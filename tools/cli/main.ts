@@ -209,6 +209,9 @@ export async function main(argv: string[], io: Out = stdio): Promise<number> {
       case 'gen':
         return await genCommand(rest, io);
       case 'exec':
+        // A program to run: the interpreter warms up first, so that its loop's
+        // compilation (see Interpreter.prepare) overlaps loading exec's own code too.
+        if (rest.some((a) => !a.startsWith('-'))) (await import('virtlab')).Interpreter.prepare();
         return await (await import('./exec')).execCommand(rest);
       case 'boot':
         return await (await import('./boot')).bootCommand(rest, io);

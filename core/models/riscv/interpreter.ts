@@ -115,6 +115,12 @@ const enum Fused {
   END,
 }
 
+/** Bytes each load and store accesses, by operation (the run loop's load and store cases share their checks). */
+const ACCESS_SIZE = new Uint8Array(Op.COUNT);
+ACCESS_SIZE.set([1, 2, 4, 8, 1, 2, 4, 1, 2, 4, 8], Op.LB);
+ACCESS_SIZE[Op.FLD] = 8;
+ACCESS_SIZE[Op.FSD] = 8;
+
 /** The pair an instruction `a` followed by `b` fuses into, or 0. */
 function fusedPair(a: number, b: number): number {
   if (b >= Op.BEQ && b <= Op.BGEU) return a === Op.ADDI ? Fused.ADDI_BRANCH : a === Op.ADDIW ? Fused.ADDIW_BRANCH : 0;
@@ -292,6 +298,11 @@ const TWO32 = 4294967296;
 const FAR_PC = -0x40000000;
 /** The most instructions in a block: the fewer, the sooner the last ones of a budget run as whole blocks. */
 const BLOCK_MAX = 32;
+/**
+ * A run is executed in slices of about this many instructions (see run): each ends at a
+ * block boundary, so slices change nothing a guest can see.
+ */
+export const RUN_SLICE = 100000;
 /** A page's block arena starts with this many words. */
 const ARENA_START = 1024;
 /** A page's block arena grows up to this many words, then starts again. */
@@ -464,7 +475,8 @@ export class Interpreter {
       lx.fill(0, 10, 14);
       lx[12] = WARM_LOOP_ITERATIONS;
       loopCpu.hart.pc = 0x1000;
-      loopCpu.run(2 * WARM_LOOP_ITERATIONS);
+      // Every other call in two slices, so that a slice's end has feedback too.
+      if (loopCpu.runSlice(2 * WARM_LOOP_ITERATIONS, c & 1 ? WARM_LOOP_ITERATIONS : 2 * WARM_LOOP_ITERATIONS) === null) loopCpu.run(loopCpu.left);
     }
     loopCpu.flushCode();
   }
@@ -688,8 +700,26 @@ export class Interpreter {
     return code && code.op[(pc & 4095) >>> 1] ? code.raw[(pc & 4095) >>> 1] : undefined;
   }
 
-  /** Executes up to `budget` instructions. */
+  /**
+   * Executes up to `budget` instructions, in slices of about RUN_SLICE (runSlice). A
+   * compilation of the loop that V8 finishes while a call runs is used from the next
+   * call on: in one long call the guest would run unoptimized until V8 also compiled the
+   * loop for on-stack replacement. (V8 still starts that second compilation when the
+   * first one finishes during a slice, but the guest no longer waits for it.) A slice
+   * ends only between blocks and blocks are chosen against the whole budget, so the
+   * guest runs the same blocks in the same order as in one call.
+   */
   run(budget: number): StopReason {
+    let r = this.runSlice(budget, budget < RUN_SLICE ? budget : RUN_SLICE);
+    while (r === null) r = this.runSlice(this.left, this.left < RUN_SLICE ? this.left : RUN_SLICE);
+    return r;
+  }
+
+  /** Budget left after runSlice returned null. */
+  private left = 0;
+
+  /** The run loop: up to `budget` instructions; returns null at the first block boundary at or after `stop` (≤ budget) when budget is left. */
+  private runSlice(budget: number, stop: number): StopReason | null {
     const h = this.hart;
     const x = h.x;
     const mem = this.mem;
@@ -711,7 +741,7 @@ export class Interpreter {
     let i = 0;
     let inside = false;
     try {
-      while (n < budget) {
+      while (n < stop) {
         const pg = pc >>> PAGE_SHIFT;
         if (pg !== page || code === undefined) {
           code = this.pageFor(pg, pc);
@@ -770,10 +800,8 @@ export class Interpreter {
             break block;
           }
           case Op.BEQ:
-            pc = arena[i - 1] + (x[r1] === x[r2] && x[r1 + 1] === x[r2 + 1] ? imm : w & (1 << 27) ? 2 : 4);
-            break block;
           case Op.BNE:
-            pc = arena[i - 1] + (x[r1] !== x[r2] || x[r1 + 1] !== x[r2 + 1] ? imm : w & (1 << 27) ? 2 : 4);
+            pc = arena[i - 1] + ((x[r1] === x[r2] && x[r1 + 1] === x[r2 + 1]) === (op === Op.BEQ) ? imm : w & (1 << 27) ? 2 : 4);
             break block;
           case Fused.BLOCK_END:
             n--;
@@ -857,99 +885,64 @@ export class Interpreter {
             break;
           }
           case Op.BLT:
-            pc = arena[i - 1] + (x[r1 + 1] < x[r2 + 1] || (x[r1 + 1] === x[r2 + 1] && x[r1] >>> 0 < x[r2] >>> 0) ? imm : w & (1 << 27) ? 2 : 4);
+          case Op.BGE: {
+            const hi1 = x[r1 + 1];
+            const hi2 = x[r2 + 1];
+            pc = arena[i - 1] + ((hi1 < hi2 || (hi1 === hi2 && x[r1] >>> 0 < x[r2] >>> 0)) === (op === Op.BLT) ? imm : w & (1 << 27) ? 2 : 4);
             break block;
-          case Op.BGE:
-            pc = arena[i - 1] + (!(x[r1 + 1] < x[r2 + 1] || (x[r1 + 1] === x[r2 + 1] && x[r1] >>> 0 < x[r2] >>> 0)) ? imm : w & (1 << 27) ? 2 : 4);
-            break block;
+          }
           case Op.BLTU:
-            pc = arena[i - 1] + (x[r1 + 1] >>> 0 < x[r2 + 1] >>> 0 || (x[r1 + 1] === x[r2 + 1] && x[r1] >>> 0 < x[r2] >>> 0) ? imm : w & (1 << 27) ? 2 : 4);
+          case Op.BGEU: {
+            const hi1 = x[r1 + 1];
+            const hi2 = x[r2 + 1];
+            pc = arena[i - 1] + ((hi1 >>> 0 < hi2 >>> 0 || (hi1 === hi2 && x[r1] >>> 0 < x[r2] >>> 0)) === (op === Op.BLTU) ? imm : w & (1 << 27) ? 2 : 4);
             break block;
-          case Op.BGEU:
-            pc = arena[i - 1] + (!(x[r1 + 1] >>> 0 < x[r2 + 1] >>> 0 || (x[r1 + 1] === x[r2 + 1] && x[r1] >>> 0 < x[r2] >>> 0)) ? imm : w & (1 << 27) ? 2 : 4);
-            break block;
+          }
           // Loads and stores, one case per width: the address must lie in guest memory
           // and its page (and the next, for an access that crosses) must allow the access.
-          case Op.LB: {
-            const b = x[r1];
-            let a = (b + imm) | 0;
-            if ((b | a) < 0 || x[r1 + 1] !== 0) a = outerAddress(x, r1, imm, limit, false) | 0;
-            if (!(a < limit && perm[a >>> PAGE_SHIFT] & PERM_R)) throw loadFault(a);
-            if (hook !== null) hook(a, false);
-            const v = (u8[a] << 24) >> 24;
-            x[rd] = v;
-            x[rd + 1] = v >> 31;
-            break;
-          }
-          case Op.LBU: {
-            const b = x[r1];
-            let a = (b + imm) | 0;
-            if ((b | a) < 0 || x[r1 + 1] !== 0) a = outerAddress(x, r1, imm, limit, false) | 0;
-            if (!(a < limit && perm[a >>> PAGE_SHIFT] & PERM_R)) throw loadFault(a);
-            if (hook !== null) hook(a, false);
-            x[rd] = u8[a];
-            x[rd + 1] = 0;
-            break;
-          }
+          case Op.LB:
+          case Op.LBU:
           case Op.LH:
-          case Op.LHU: {
-            const b = x[r1];
-            let a = (b + imm) | 0;
-            if ((b | a) < 0 || x[r1 + 1] !== 0) a = outerAddress(x, r1, imm, limit, false) | 0;
-            if (!(a <= limit - 2 && perm[a >>> PAGE_SHIFT] & PERM_R && ((a & 4095) < 4095 || perm[(a + 1) >>> PAGE_SHIFT] & PERM_R))) throw loadFault(a);
-            if (hook !== null) hook(a, false);
-            const v = dv.getInt16(a, true);
-            x[rd] = op === Op.LH ? v : v & 0xffff;
-            x[rd + 1] = op === Op.LH ? v >> 31 : 0;
-            break;
-          }
+          case Op.LHU:
           case Op.LW:
-          case Op.LWU: {
+          case Op.LWU:
+          case Op.LD:
+          case Op.FLD: {
             const b = x[r1];
             let a = (b + imm) | 0;
             if ((b | a) < 0 || x[r1 + 1] !== 0) a = outerAddress(x, r1, imm, limit, false) | 0;
-            if (!(a <= limit - 4 && perm[a >>> PAGE_SHIFT] & PERM_R && ((a & 4095) <= 4092 || perm[(a + 3) >>> PAGE_SHIFT] & PERM_R))) throw loadFault(a);
+            const size = ACCESS_SIZE[op];
+            if (!(a <= limit - size && perm[a >>> PAGE_SHIFT] & PERM_R && ((a & 4095) <= 4096 - size || perm[(a + size - 1) >>> PAGE_SHIFT] & PERM_R))) throw loadFault(a);
             if (hook !== null) hook(a, false);
-            const v = dv.getInt32(a, true);
-            x[rd] = v;
-            x[rd + 1] = op === Op.LW ? v >> 31 : 0;
-            break;
-          }
-          case Op.LD: {
-            const b = x[r1];
-            let a = (b + imm) | 0;
-            if ((b | a) < 0 || x[r1 + 1] !== 0) a = outerAddress(x, r1, imm, limit, false) | 0;
-            if (!(a <= limit - 8 && perm[a >>> PAGE_SHIFT] & PERM_R && ((a & 4095) <= 4088 || perm[(a + 7) >>> PAGE_SHIFT] & PERM_R))) throw loadFault(a);
-            if (hook !== null) hook(a, false);
-            x[rd] = dv.getInt32(a, true);
-            x[rd + 1] = dv.getInt32(a + 4, true);
-            break;
-          }
-          case Op.SB: {
-            const b = x[r1];
-            let a = (b + imm) | 0;
-            if ((b | a) < 0 || x[r1 + 1] !== 0) a = outerAddress(x, r1, imm, limit, true) | 0;
-            if (!(a < limit)) throw storeFault(a);
-            const pa = perm[a >>> PAGE_SHIFT];
-            if (!(pa & PERM_W)) throw storeFault(a);
-            if (hook !== null) hook(a, true);
-            u8[a] = x[r2];
-            if (pa & PERM_DECODED) {
-              // The rest of this block may be the code just written: go on from the page's new decoding.
-              mem.wrote(a, 1);
-              code = undefined;
-              pc = arena[i - 1] + (w & (1 << 27) ? 2 : 4);
-              break block;
+            if (size === 1) {
+              const v = op === Op.LB ? (u8[a] << 24) >> 24 : u8[a];
+              x[rd] = v;
+              x[rd + 1] = v >> 31;
+            } else if (size === 2) {
+              const v = dv.getInt16(a, true);
+              x[rd] = op === Op.LH ? v : v & 0xffff;
+              x[rd + 1] = op === Op.LH ? v >> 31 : 0;
+            } else if (op !== Op.FLD) {
+              const v = dv.getInt32(a, true);
+              x[rd] = v;
+              x[rd + 1] = op === Op.LW ? v >> 31 : op === Op.LD ? dv.getInt32(a + 4, true) : 0;
+            } else {
+              // rd is the FP register's index ×2 (FP destinations are not remapped).
+              const f = h.fu32;
+              f[rd] = dv.getUint32(a, true);
+              f[rd + 1] = dv.getUint32(a + 4, true);
             }
             break;
           }
+          case Op.SB:
           case Op.SH:
           case Op.SW:
-          case Op.SD: {
+          case Op.SD:
+          case Op.FSD: {
             const b = x[r1];
             let a = (b + imm) | 0;
             if ((b | a) < 0 || x[r1 + 1] !== 0) a = outerAddress(x, r1, imm, limit, true) | 0;
-            const size = op === Op.SD ? 8 : op === Op.SW ? 4 : 2;
+            const size = ACCESS_SIZE[op];
             if (!(a <= limit - size)) throw storeFault(a);
             const pa = perm[a >>> PAGE_SHIFT];
             const pb = (a & 4095) <= 4096 - size ? pa : perm[(a + size - 1) >>> PAGE_SHIFT];
@@ -959,8 +952,15 @@ export class Interpreter {
               dv.setInt32(a, x[r2], true);
               dv.setInt32(a + 4, x[r2 + 1], true);
             } else if (op === Op.SW) dv.setInt32(a, x[r2], true);
-            else dv.setInt16(a, x[r2], true);
+            else if (op === Op.SB) u8[a] = x[r2];
+            else if (op === Op.SH) dv.setInt16(a, x[r2], true);
+            else {
+              const f = h.fu32;
+              dv.setUint32(a, f[r2], true);
+              dv.setUint32(a + 4, f[r2 + 1], true);
+            }
             if ((pa | pb) & PERM_DECODED) {
+              // The rest of this block may be the code just written: go on from the page's new decoding.
               mem.wrote(a, size);
               code = undefined;
               pc = arena[i - 1] + (w & (1 << 27) ? 2 : 4);
@@ -968,95 +968,33 @@ export class Interpreter {
             }
             break;
           }
-          // The hottest floating-point operations, inline (the rest go through float()).
-          case Op.FLD: {
-            const b = x[r1];
-            let a = (b + imm) | 0;
-            if ((b | a) < 0 || x[r1 + 1] !== 0) a = outerAddress(x, r1, imm, limit, false) | 0;
-            if (!(a <= limit - 8 && perm[a >>> PAGE_SHIFT] & PERM_R && ((a & 4095) <= 4088 || perm[(a + 7) >>> PAGE_SHIFT] & PERM_R))) throw loadFault(a);
-            if (hook !== null) hook(a, false);
-            const f = h.fu32;
-            const d = rd; // FP destination index ×2 (rd is not remapped for FP registers)
-            f[d] = dv.getUint32(a, true);
-            f[d + 1] = dv.getUint32(a + 4, true);
-            break;
-          }
-          case Op.FSD: {
-            const b = x[r1];
-            let a = (b + imm) | 0;
-            if ((b | a) < 0 || x[r1 + 1] !== 0) a = outerAddress(x, r1, imm, limit, true) | 0;
-            if (!(a <= limit - 8)) throw storeFault(a);
-            const pa = perm[a >>> PAGE_SHIFT];
-            const pb = (a & 4095) <= 4088 ? pa : perm[(a + 7) >>> PAGE_SHIFT];
-            if (!(pa & pb & PERM_W)) throw storeFault(a);
-            if (hook !== null) hook(a, true);
-            dv.setUint32(a, h.fu32[r2], true);
-            dv.setUint32(a + 4, h.fu32[r2 + 1], true);
-            if ((pa | pb) & PERM_DECODED) {
-              mem.wrote(a, 8);
-              code = undefined;
-              pc = arena[i - 1] + (w & (1 << 27) ? 2 : 4);
-              break block;
-            }
-            break;
-          }
-          case Op.FADD_D:
-          case Op.FSUB_D:
-          case Op.FMUL_D:
-          case Op.FDIV_D: {
-            const s = (arena[i - 1] & 4095) >>> 1;
-            let rm = code.rm[s];
-            if (rm === 7) rm = h.frm;
-            if (rm > 4) throw new GuestFault(SIGILL, arena[i - 1], 'invalid rounding mode');
-            const f = h.f64;
-            const fa = f[r1 >> 1];
-            const fb = f[r2 >> 1];
-            if (isSignalingD(h.fu32, r1) || isSignalingD(h.fu32, r2)) h.flags |= fpNV;
-            const v = op === Op.FADD_D ? fpAdd(fa, fb, 1, rm, h) : op === Op.FSUB_D ? fpAdd(fa, -fb, 1, rm, h) : op === Op.FMUL_D ? fpMul(fa, fb, 1, rm, h) : fpDiv(fa, fb, 1, rm, h);
-            if (v !== v) {
-              h.fu32[rd] = 0;
-              h.fu32[rd + 1] = CANON_D_HI;
-            } else f[rd >> 1] = v;
-            break;
-          }
+          // Double-precision arithmetic: one call, so that the loop's compiled code stays
+          // small (see double()).
           case Op.FMADD_D:
           case Op.FMSUB_D:
           case Op.FNMSUB_D:
-          case Op.FNMADD_D: {
-            const s = (arena[i - 1] & 4095) >>> 1;
-            let rm = code.rm[s];
-            if (rm === 7) rm = h.frm;
-            if (rm > 4) throw new GuestFault(SIGILL, arena[i - 1], 'invalid rounding mode');
-            const k = op - Op.FMADD_D;
-            const r3 = code.rs3[s];
-            const f = h.f64;
-            if (isSignalingD(h.fu32, r1) || isSignalingD(h.fu32, r2) || isSignalingD(h.fu32, r3 << 1)) h.flags |= fpNV;
-            let fa = f[r1 >> 1];
-            let fc = f[r3];
-            if (k >= 2) fa = -fa;
-            if (k === 1 || k === 3) fc = -fc;
-            const v = fpFma(fa, f[r2 >> 1], fc, 1, rm, h);
-            if (v !== v) {
-              h.fu32[rd] = 0;
-              h.fu32[rd + 1] = CANON_D_HI;
-            } else f[rd >> 1] = v;
+          case Op.FNMADD_D:
+          case Op.FADD_D:
+          case Op.FSUB_D:
+          case Op.FMUL_D:
+          case Op.FDIV_D:
+            this.double(op, rd, r1, r2, arena[i - 1], code);
             break;
-          }
           case Op.ADDI: {
             const lo = (x[r1] + imm) | 0;
             x[rd + 1] = (x[r1 + 1] + (imm >> 31) + (lo >>> 0 < x[r1] >>> 0 ? 1 : 0)) | 0;
             x[rd] = lo;
             break;
           }
-          case Op.SLTI: {
-            const ih = imm >> 31;
-            x[rd] = x[r1 + 1] < ih || (x[r1 + 1] === ih && x[r1] >>> 0 < imm >>> 0) ? 1 : 0;
-            x[rd + 1] = 0;
-            break;
-          }
-          case Op.SLTIU: {
-            const ih = imm >> 31;
-            x[rd] = x[r1 + 1] >>> 0 < ih >>> 0 || (x[r1 + 1] === ih && x[r1] >>> 0 < imm >>> 0) ? 1 : 0;
+          case Op.SLTI:
+          case Op.SLTIU:
+          case Op.SLT:
+          case Op.SLTU: {
+            const reg = op === Op.SLT || op === Op.SLTU;
+            const blo = reg ? x[r2] : imm;
+            const bhi = reg ? x[r2 + 1] : imm >> 31;
+            const ahi = x[r1 + 1];
+            x[rd] = (op === Op.SLTI || op === Op.SLT ? ahi < bhi : ahi >>> 0 < bhi >>> 0) || (ahi === bhi && x[r1] >>> 0 < blo >>> 0) ? 1 : 0;
             x[rd + 1] = 0;
             break;
           }
@@ -1118,14 +1056,6 @@ export class Interpreter {
             x[rd] = (a - b) | 0;
             break;
           }
-          case Op.SLT:
-            x[rd] = x[r1 + 1] < x[r2 + 1] || (x[r1 + 1] === x[r2 + 1] && x[r1] >>> 0 < x[r2] >>> 0) ? 1 : 0;
-            x[rd + 1] = 0;
-            break;
-          case Op.SLTU:
-            x[rd] = x[r1 + 1] >>> 0 < x[r2 + 1] >>> 0 || (x[r1 + 1] === x[r2 + 1] && x[r1] >>> 0 < x[r2] >>> 0) ? 1 : 0;
-            x[rd + 1] = 0;
-            break;
           case Op.XOR:
             x[rd + 1] = x[r1 + 1] ^ x[r2 + 1];
             x[rd] = x[r1] ^ x[r2];
@@ -1144,20 +1074,23 @@ export class Interpreter {
             x[rd + 1] = v >> 31;
             break;
           }
-          case Op.SLLIW: {
-            const v = x[r1] << imm;
+          case Op.SLLIW:
+          case Op.SLLW: {
+            const v = x[r1] << (op === Op.SLLIW ? imm : x[r2] & 31);
             x[rd] = v;
             x[rd + 1] = v >> 31;
             break;
           }
-          case Op.SRLIW: {
-            const v = (x[r1] >>> imm) | 0;
+          case Op.SRLIW:
+          case Op.SRLW: {
+            const v = (x[r1] >>> (op === Op.SRLIW ? imm : x[r2] & 31)) | 0;
             x[rd] = v;
             x[rd + 1] = v >> 31;
             break;
           }
-          case Op.SRAIW: {
-            const v = x[r1] >> imm;
+          case Op.SRAIW:
+          case Op.SRAW: {
+            const v = x[r1] >> (op === Op.SRAIW ? imm : x[r2] & 31);
             x[rd] = v;
             x[rd + 1] = v >> 31;
             break;
@@ -1174,30 +1107,13 @@ export class Interpreter {
             x[rd + 1] = v >> 31;
             break;
           }
-          case Op.SLLW: {
-            const v = x[r1] << (x[r2] & 31);
-            x[rd] = v;
-            x[rd + 1] = v >> 31;
-            break;
-          }
-          case Op.SRLW: {
-            const v = (x[r1] >>> (x[r2] & 31)) | 0;
-            x[rd] = v;
-            x[rd + 1] = v >> 31;
-            break;
-          }
-          case Op.SRAW: {
-            const v = x[r1] >> (x[r2] & 31);
-            x[rd] = v;
-            x[rd + 1] = v >> 31;
-            break;
-          }
           case Op.ECALL: {
             pc = arena[i - 1];
             const next = pc + 4;
             h.pc = pc;
             h.instret += n;
             budget -= n;
+            stop -= n;
             n = 0;
             this.ecallResume = -1;
             if (this.onEcall()) {
@@ -1273,6 +1189,10 @@ export class Interpreter {
     }
     h.pc = pc === FAR_PC ? this.farPc : pc;
     h.instret += n;
+    if (n < budget) {
+      this.left = budget - n;
+      return null;
+    }
     return { kind: 'budget' };
   }
 
@@ -1464,6 +1384,41 @@ export class Interpreter {
   }
 
   // ---- floating point (the operations without memory are in fpexec.ts) ----
+
+  /**
+   * The double-precision arithmetic, the FP operations FP code runs most but loads and
+   * stores (which the run loop does), called from the run loop with its operands
+   * (register numbers ×2, as the loop holds them).
+   */
+  private double(op: number, rd: number, r1: number, r2: number, pc: number, code: PageCode): void {
+    const h = this.hart;
+    const fu = h.fu32;
+    const s = (pc & 4095) >>> 1;
+    let rm = code.rm[s];
+    if (rm === 7) rm = h.frm;
+    if (rm > 4) throw new GuestFault(SIGILL, pc, 'invalid rounding mode');
+    const f = h.f64;
+    let v: number;
+    if (op >= Op.FADD_D) {
+      if (isSignalingD(fu, r1) || isSignalingD(fu, r2)) h.flags |= fpNV;
+      const fa = f[r1 >> 1];
+      const fb = f[r2 >> 1];
+      v = op === Op.FADD_D ? fpAdd(fa, fb, 1, rm, h) : op === Op.FSUB_D ? fpAdd(fa, -fb, 1, rm, h) : op === Op.FMUL_D ? fpMul(fa, fb, 1, rm, h) : fpDiv(fa, fb, 1, rm, h);
+    } else {
+      const k = op - Op.FMADD_D;
+      const r3 = code.rs3[s];
+      if (isSignalingD(fu, r1) || isSignalingD(fu, r2) || isSignalingD(fu, r3 << 1)) h.flags |= fpNV;
+      let fa = f[r1 >> 1];
+      let fc = f[r3];
+      if (k >= 2) fa = -fa;
+      if (k === 1 || k === 3) fc = -fc;
+      v = fpFma(fa, f[r2 >> 1], fc, 1, rm, h);
+    }
+    if (v !== v) {
+      fu[rd] = 0;
+      fu[rd + 1] = CANON_D_HI;
+    } else f[rd >> 1] = v;
+  }
 
   private float(op: number, code: PageCode, slot: number, pc: number): void {
     const h = this.hart;

@@ -5,9 +5,11 @@
 //
 // Mutation that must break it (checked): running a whole block when the budget ends
 // inside it (checking the budget only at block entry, without falling back to one
-// instruction at a time).
+// instruction at a time). For budgets longer than the run loop's slices: not counting
+// a system call's instructions off the slice's end (`stop -= n`), so that a budget
+// with system calls in it runs past its end.
 import type { ExecutionEngine } from 'virtlab';
-import { Hart, Interpreter } from '../../../../core/models/riscv/interpreter';
+import { Hart, Interpreter, RUN_SLICE } from '../../../../core/models/riscv/interpreter';
 import { GUEST_MEMORY, GuestMemory, PERM_MAPPED, PERM_R, PERM_W, PERM_X } from '../../../../core/models/riscv/memory';
 import { resolveEngine } from '../../../../tools/cli/exec';
 import { randomProgram, runChunks } from '../../../../tools/node/dbt-fuzz';
@@ -57,6 +59,20 @@ describe('interpreter blocks', () => {
     const wrong = stops.slice(0, -1).filter((s, k) => s !== (k + 1) * chunk);
     expect(wrong).toEqual([]);
   });
+
+  it('guest crc32 (small) in budgets longer than a slice of the run loop: every stop exact, and the right output', () => {
+    const program = guestPrograms().find((p) => p.name === 'crc32')!;
+    const c = program.cases.find((x) => x.id === 'small')!;
+    const stops: number[] = [];
+    const chunk = 3 * RUN_SLICE + 7;
+    const run = runGuestCase(engine, program, c, 0, chunk, { stops });
+    const stepped = runGuestCase(engine, program, c, 0, 37);
+    expect(Buffer.from(run.stdout).toString()).toBe(Buffer.from(stepped.stdout).toString());
+    expect(run.instructions).toBe(stepped.instructions);
+    expect(stops.length).toBeGreaterThan(2);
+    const wrong = stops.slice(0, -1).filter((s, k) => s !== (k + 1) * chunk);
+    expect(wrong).toEqual([]);
+  });
 });
 
 // Loads and stores compute addresses below 2 GiB in int32 arithmetic and the others
@@ -64,6 +80,31 @@ describe('interpreter blocks', () => {
 // exact 64-bit address, and a base of -1 plus an offset wraps to a low address that is
 // read. Mutation that must break it (checked): taking the int32 sum without testing the
 // base's high word.
+// Budgets longer than the run loop's slices (see Interpreter.run) stay exact with system
+// calls inside them. Mutation that must break it (checked): not counting a system call's
+// instructions off the slice's end (`stop -= n`), so that the last slice runs past the budget.
+describe('interpreter budgets over several slices', () => {
+  it('a loop with a system call in it runs exactly its budget, and every call', () => {
+    const mem = new GuestMemory(GUEST_MEMORY.min);
+    mem.protect(0x1000, 0x1000, PERM_R | PERM_X | PERM_MAPPED);
+    // addi t0, t0, 1; ecall; j back to the addi
+    [0x00128293, 0x00000073, 0xff9ff06f].forEach((r, k) => mem.dv.setUint32(0x1000 + 4 * k, r, true));
+    const hart = new Hart(mem);
+    hart.pc = 0x1000;
+    let calls = 0;
+    const cpu = new Interpreter(mem, hart, () => (calls++, false), () => 0);
+    for (const budget of [2 * RUN_SLICE - 1, RUN_SLICE + 1, 3 * RUN_SLICE + 2]) {
+      const before = hart.instret;
+      expect(cpu.run(budget).kind).toBe('budget');
+      expect(hart.instret - before).toBe(budget);
+    }
+    const total = 2 * RUN_SLICE - 1 + RUN_SLICE + 1 + 3 * RUN_SLICE + 2;
+    expect(hart.instret).toBe(total);
+    expect(calls).toBe(Math.floor((total + 1) / 3));
+    expect(hart.x[10]).toBe(Math.ceil(total / 3));
+  });
+});
+
 describe('interpreter load and store addresses', () => {
   const LD = (imm: number) => (((imm & 0xfff) << 20) | (11 << 15) | (3 << 12) | (10 << 7) | 0x03) >>> 0;
   const SD = (imm: number) => ((((imm >> 5) & 0x7f) << 25) | (12 << 20) | (11 << 15) | (3 << 12) | ((imm & 31) << 7) | 0x23) >>> 0;
