@@ -339,13 +339,16 @@ const SLOTS = 2048;
  */
 const PAGE_CODE_BYTES = Math.ceil((27 * SLOTS + 4 * ARENA_START) / 4096) * 4096;
 /**
- * Pages' tables per slab. A slab is one allocation large enough for the allocator to
- * map fresh memory, which the kernel supplies only where it is first written: a code
- * page with a few functions decoded touches a few of its tables' 15 memory pages, where
- * 13 arrays of their own were each cleared whole when allocated (a first write of a 4
- * KiB page costs about 15 µs on a virtual machine).
+ * Pages' tables per slab (3.75 MiB). A slab is one allocation large enough for the
+ * allocator to map fresh memory, which the kernel supplies only where it is first
+ * written: a code page with a few functions decoded touches a few of its tables' 15
+ * memory pages, where 13 arrays of their own were each cleared whole when allocated (a
+ * first write of a 4 KiB page costs about 15 µs on a virtual machine). Smaller slabs
+ * (16 tables) were often served from the allocator's heap instead, which raises its
+ * threshold for mapping to the largest block freed so far (a program file read and
+ * dropped, say), and were then cleared whole there.
  */
-const SLAB_CODES = 16;
+const SLAB_CODES = 64;
 let slab: ArrayBuffer | null = null;
 let slabNext = 0;
 /**
