@@ -65,3 +65,40 @@ test.each([
   expect(c.dispatcherEntries).toBeLessThan(CALLS / 20);
   expect(c.lookupHits + c.hostCalls).toBeGreaterThan(CALLS);
 });
+
+// A new guest memory reads zero, and the lookup table is left so (every entry then
+// holds pc 0, slot 0) except the two entries a lookup of pc 0 reads. A jump to address
+// 0 from translated code, after many calls through a function pointer (so that slot 0
+// holds a unit), must still fault at pc 0 as under the interpreter. Mutation that must
+// break it (checked): DbtRuntime's constructor not marking lookupSlots(0) empty (the
+// jump then enters the unit of slot 0).
+test.each([
+  ['instrew', { hotThreshold: 0 }],
+  ['block-translator', {}],
+] as Array<[string, Record<string, unknown>]>)('%s %j: a jump to address 0 from translated code faults there, as interpreted', async (name, options) => {
+  const [RA, T0, S1, A0] = [1, 5, 9, 10];
+  const main = new Assembler(TEXT);
+  main.lui(S1, F1 >>> 12);
+  main.addi(A0, 0, 0);
+  main.addi(T0, 0, 200);
+  main.label('loop');
+  main.jalr(RA, S1, 0);
+  main.addi(T0, T0, -1);
+  main.branch(1, T0, 0, 'loop');
+  main.jalr(RA, 0, 0); // call through a null function pointer
+  main.addi(17, 0, 94); // exit_group(a0), not reached
+  main.ecall();
+  const fn = new Assembler(F1);
+  fn.addi(A0, A0, 1);
+  fn.jalr(0, RA, 0);
+  const nullCall = elf(TEXT, [
+    { vaddr: TEXT, bytes: main.finish(), flags: 5 },
+    { vaddr: F1, bytes: fn.finish(), flags: 5 },
+  ]);
+  const want = startBare(await resolveEngine('interpreter'), nullCall, 'null.elf', 1).run(1_000_000);
+  expect(want.state).toBe('signaled');
+  const got = startBare(await resolveEngine(name, options), nullCall, 'null.elf', 1).run(1_000_000);
+  expect(got.state).toBe(want.state);
+  expect(got.signal).toBe(want.signal);
+  expect(got.fault?.pc).toBe(0);
+});

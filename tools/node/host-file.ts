@@ -28,7 +28,8 @@ export function readHostFile(file: string, limit: number, what: string): Uint8Ar
     closeSync(fd);
   }
   if (n > limit) throw new HostFileError(`${what}: ${file} grew past the limit of ${limit} bytes while it was read`);
-  return buf.slice(0, n);
+  // A view, not a copy: a program of megabytes would be written to fresh memory twice.
+  return buf.subarray(0, n);
 }
 
 function kind(st: ReturnType<typeof statSync>): string {

@@ -198,33 +198,68 @@ export class Hart {
 
 /**
  * Decoded instructions of one 4 KiB page, one slot per halfword, and the blocks built
- * from them (see Interpreter.buildBlock).
+ * from them (see Interpreter.buildBlock). The tables are views into a slab shared by
+ * several pages (see takePageCode), not arrays of their own.
  */
 class PageCode {
   /** Per slot, the word the run loop dispatches on: op | 2·rd << 8 | 2·rs1 << 15 | 2·rs2 << 21 | compressed << 27. */
-  readonly w = new Int32Array(2048);
+  declare readonly w: Int32Array<ArrayBuffer>;
   /**
    * Blocks, each an instruction count then three words per dispatch (the word above, the
    * immediate, the instruction's pc), read in a straight line by the run loop. Index 0
    * is unused, so that 0 in the maps below means "not built".
    */
-  arena = new Int32Array(ARENA_START);
-  top = 1;
+  declare arena: Int32Array<ArrayBuffer>;
+  declare top: number;
   /** Per slot, the block that starts there and runs to its end (up to BLOCK_MAX instructions). */
-  readonly blockAt = new Int32Array(2048);
+  declare readonly blockAt: Int32Array<ArrayBuffer>;
   /** Per slot, the block of that one instruction: what runs when the budget ends before the block. */
-  readonly stepAt = new Int32Array(2048);
-  readonly op = new Uint8Array(2048);
-  readonly rd = new Uint8Array(2048);
-  readonly rs1 = new Uint8Array(2048);
-  readonly rs2 = new Uint8Array(2048);
-  readonly rs3 = new Uint8Array(2048);
-  readonly rm = new Uint8Array(2048);
-  readonly len = new Uint8Array(2048);
-  readonly imm = new Int32Array(2048);
-  readonly raw = new Uint32Array(2048);
+  declare readonly stepAt: Int32Array<ArrayBuffer>;
+  declare readonly op: Uint8Array<ArrayBuffer>;
+  declare readonly rd: Uint8Array<ArrayBuffer>;
+  declare readonly rs1: Uint8Array<ArrayBuffer>;
+  declare readonly rs2: Uint8Array<ArrayBuffer>;
+  declare readonly rs3: Uint8Array<ArrayBuffer>;
+  declare readonly rm: Uint8Array<ArrayBuffer>;
+  declare readonly len: Uint8Array<ArrayBuffer>;
+  declare readonly imm: Int32Array<ArrayBuffer>;
+  declare readonly raw: Uint32Array<ArrayBuffer>;
   /** Holds an instruction whose second half lies on the next page: a write there drops this page too. */
-  crossesNext = false;
+  declare crossesNext: boolean;
+  /** The arena carved with the tables: a page's tables taken again start with it. */
+  declare private readonly firstArena: Int32Array<ArrayBuffer>;
+
+  /**
+   * Carves the tables from `slab` at byte `at` (PAGE_CODE_BYTES of it). The fields are
+   * set here, in one order, so that every page's tables have one shape. The slot tables
+   * written for every decoded instruction come first, the block maps and the arena
+   * last: a page with little code touches few of the slab's memory pages.
+   */
+  constructor(slab: ArrayBuffer, at: number) {
+    this.w = new Int32Array(slab, at, SLOTS);
+    this.arena = this.firstArena = new Int32Array(slab, at + 27 * SLOTS, ARENA_START);
+    this.top = 1;
+    this.blockAt = new Int32Array(slab, at + 19 * SLOTS, SLOTS);
+    this.stepAt = new Int32Array(slab, at + 23 * SLOTS, SLOTS);
+    this.op = new Uint8Array(slab, at + 12 * SLOTS, SLOTS);
+    this.rd = new Uint8Array(slab, at + 13 * SLOTS, SLOTS);
+    this.rs1 = new Uint8Array(slab, at + 14 * SLOTS, SLOTS);
+    this.rs2 = new Uint8Array(slab, at + 15 * SLOTS, SLOTS);
+    this.rs3 = new Uint8Array(slab, at + 16 * SLOTS, SLOTS);
+    this.rm = new Uint8Array(slab, at + 17 * SLOTS, SLOTS);
+    this.len = new Uint8Array(slab, at + 18 * SLOTS, SLOTS);
+    this.imm = new Int32Array(slab, at + 4 * SLOTS, SLOTS);
+    this.raw = new Uint32Array(slab, at + 8 * SLOTS, SLOTS);
+    this.crossesNext = false;
+  }
+
+  /** Makes the tables as new (every slot undecoded, no block), for a page taken again. */
+  clear(): void {
+    for (const t of [this.w, this.blockAt, this.stepAt, this.op, this.rd, this.rs1, this.rs2, this.rs3, this.rm, this.len, this.imm, this.raw]) t.fill(0);
+    this.arena = this.firstArena;
+    this.top = 1;
+    this.crossesNext = false;
+  }
 }
 
 /** Stores a decoded instruction in its page slot, in the form the run loop reads. */
@@ -307,6 +342,53 @@ export const RUN_SLICE = 100000;
 const ARENA_START = 1024;
 /** A page's block arena grows up to this many words, then starts again. */
 const ARENA_MAX = 1 << 16;
+/** Slots of a page's tables: one per halfword of a 4 KiB page. */
+const SLOTS = 2048;
+/**
+ * Bytes of a page's tables in a slab (see PageCode's constructor): 27 slot-widths of
+ * tables and the first arena, rounded up to whole 4 KiB pages.
+ */
+const PAGE_CODE_BYTES = Math.ceil((27 * SLOTS + 4 * ARENA_START) / 4096) * 4096;
+/**
+ * Pages' tables per slab (3.75 MiB). A slab is one allocation large enough for the
+ * allocator to map fresh memory, which the kernel supplies only where it is first
+ * written: a code page with a few functions decoded touches a few of its tables' 15
+ * memory pages, where 13 arrays of their own were each cleared whole when allocated (a
+ * first write of a 4 KiB page costs about 15 µs on a virtual machine). Smaller slabs
+ * (16 tables) were often served from the allocator's heap instead, which raises its
+ * threshold for mapping to the largest block freed so far (a program file read and
+ * dropped, say), and were then cleared whole there.
+ */
+const SLAB_CODES = 64;
+let slab: ArrayBuffer | null = null;
+let slabNext = 0;
+/**
+ * Tables of pages whose code was dropped (fence.i, a store to decoded code, a change of
+ * permissions, the warm-up's scratch machines), cleared and taken again before a slab
+ * is carved further. They are taken only by Interpreter.pageFor and decodeAt, which
+ * the run loop reaches only after looking its page up again; so no loop still reads
+ * them. Any Interpreter of the process may take them: cleared, they are as new.
+ */
+const spareCodes: PageCode[] = [];
+/** Spare tables kept (about 60 KB each); more are left to the garbage collector. */
+const SPARE_CODES_MAX = 64;
+
+function takePageCode(): PageCode {
+  const spare = spareCodes.pop();
+  if (spare !== undefined) {
+    spare.clear();
+    return spare;
+  }
+  if (slab === null || slabNext === SLAB_CODES) {
+    slab = new ArrayBuffer(SLAB_CODES * PAGE_CODE_BYTES);
+    slabNext = 0;
+  }
+  return new PageCode(slab, PAGE_CODE_BYTES * slabNext++);
+}
+
+function givePageCode(code: PageCode): void {
+  if (spareCodes.length < SPARE_CODES_MAX) spareCodes.push(code);
+}
 
 export class Interpreter {
   private readonly pagesCode = new Map<number, PageCode>();
@@ -392,7 +474,7 @@ export class Interpreter {
     // A field a guest's pages change later (an instruction across the page end; the
     // rounds below grow an arena): changed once now, on a page of no machine, for the
     // same reason. The rounds also fill this page's slots.
-    const spare = new PageCode();
+    const spare = takePageCode();
     spare.crossesNext = true;
     const d = newDecoded();
     // Register images, built once and copied in with one builtin call per instruction:
@@ -478,7 +560,9 @@ export class Interpreter {
       // Every other call in two slices, so that a slice's end has feedback too.
       if (loopCpu.runSlice(2 * WARM_LOOP_ITERATIONS, c & 1 ? WARM_LOOP_ITERATIONS : 2 * WARM_LOOP_ITERATIONS) === null) loopCpu.run(loopCpu.left);
     }
-    loopCpu.flushCode();
+    // The scratch machines' tables go to the first pages a guest decodes.
+    for (const cpu of machines) cpu.flushCode();
+    givePageCode(spare);
   }
 
   dropPage(page: number): void {
@@ -490,7 +574,12 @@ export class Interpreter {
 
   /** Drops one page's decoded instructions and blocks. */
   private forget(page: number): void {
-    if (this.pagesCode.delete(page)) this.invalidations++;
+    const code = this.pagesCode.get(page);
+    if (code !== undefined) {
+      this.pagesCode.delete(page);
+      givePageCode(code);
+      this.invalidations++;
+    }
     this.mem.perm[page] &= ~PERM_DECODED;
   }
 
@@ -508,7 +597,10 @@ export class Interpreter {
   /** fence.i: forget every decoded instruction. */
   flushCode(): void {
     this.epoch++;
-    for (const page of this.pagesCode.keys()) this.mem.perm[page] &= ~PERM_DECODED;
+    for (const [page, code] of this.pagesCode) {
+      this.mem.perm[page] &= ~PERM_DECODED;
+      givePageCode(code);
+    }
     this.invalidations += this.pagesCode.size;
     this.pagesCode.clear();
     this.onFlush();
@@ -520,7 +612,7 @@ export class Interpreter {
     if (page >= this.mem.pages || (this.mem.perm[page] & PERM_X) === 0) {
       throw new GuestFault(SIGSEGV, pc === FAR_PC ? this.farPc : pc, 'instruction fetch from a page without execute permission');
     }
-    code = new PageCode();
+    code = takePageCode();
     this.pagesCode.set(page, code);
     this.mem.perm[page] |= PERM_DECODED;
     this.decodedPages++;
@@ -597,7 +689,7 @@ export class Interpreter {
       code.crossesNext = true;
       this.mem.perm[p] |= PERM_DECODED;
       if (!this.pagesCode.has(p)) {
-        this.pagesCode.set(p, new PageCode());
+        this.pagesCode.set(p, takePageCode());
         this.decodedPages++;
       }
     }

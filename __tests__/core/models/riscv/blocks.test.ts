@@ -181,3 +181,35 @@ describe('an instruction across a page boundary', () => {
     expect(hart.x[20]).toBe(1 + 5);
   });
 });
+
+// The decoded tables of a dropped page are taken again by the next page decoded, in any
+// interpreter of the process: they must come back as new, or the next page runs the
+// instructions and blocks of the one before. Mutation that must break it (checked):
+// PageCode.clear leaving blockAt as it was.
+describe('decoded tables taken again', () => {
+  const ADDI_A0 = (k: number) => (((k & 0xfff) << 20) | (10 << 15) | (10 << 7) | 0x13) >>> 0; // addi a0, a0, k
+  const JAL_BACK = 0xffdff06f; // jal x0, -4
+
+  /** A loop of addi a0, a0, k at 0x1000 run for `budget` instructions; the interpreter and a0. */
+  function loop(k: number, budget: number): { cpu: Interpreter; a0: number } {
+    const mem = new GuestMemory(GUEST_MEMORY.min);
+    mem.protect(0x1000, 0x1000, PERM_R | PERM_X | PERM_MAPPED);
+    mem.dv.setUint32(0x1000, ADDI_A0(k), true);
+    mem.dv.setUint32(0x1004, JAL_BACK, true);
+    const hart = new Hart(mem);
+    hart.pc = 0x1000;
+    const cpu = new Interpreter(mem, hart, () => true, () => 0);
+    expect(cpu.run(budget).kind).toBe('budget');
+    return { cpu, a0: hart.x[20] };
+  }
+
+  it('after fence.i in one interpreter, another decodes its own code at the same place', () => {
+    const first = loop(1, 10);
+    expect(first.a0).toBe(5);
+    first.cpu.flushCode();
+    expect(loop(100, 10).a0).toBe(500);
+    // And with the blocks of one instruction (a budget that ends inside the loop's block).
+    loop(3, 9).cpu.flushCode();
+    expect(loop(7, 9).a0).toBe(35);
+  });
+});
