@@ -142,6 +142,8 @@ interface Installed {
 const CLAMP = 1 << 20;
 const TWO32 = 4294967296;
 const TABLE_CHUNK = 4096;
+/** The two lookup entries a lookup of pc 0 reads: the only ones a new memory's zeros do not leave empty (see entryFree). */
+const PC0_ENTRIES = lookupSlots(0);
 /** Most targets of one indirect jump that a region branches to directly. */
 const MAX_CASES = 64;
 
@@ -244,7 +246,7 @@ export class DbtRuntime {
     // get the empty marker (pc 1, never an instruction's address), and the others are
     // left as they are, empty too (see entryFree). Writing the marker into all of them
     // touched 64 fresh 4 KiB pages of memory, at about 15 µs each on a virtual machine.
-    for (const e of lookupSlots(0)) this.lookup.setInt32(e, 1, true);
+    for (const e of PC0_ENTRIES) this.lookup.setInt32(e, 1, true);
     this.table = new WebAssembly.Table({ element: 'anyfunc', initial: TABLE_CHUNK });
     const rtModule = new WebAssembly.Module(buildRuntimeModule(mem, TABLE_CHUNK));
     const js = {
@@ -496,7 +498,7 @@ export class DbtRuntime {
    * the memory as it was made).
    */
   private entryFree(e: number): boolean {
-    return this.lookupHolds(e, 1) || (this.lookupHolds(e, 0) && !lookupSlots(0).includes(e));
+    return this.lookupHolds(e, 1) || (this.lookupHolds(e, 0) && !PC0_ENTRIES.includes(e));
   }
 
   private clearLookup(pc: number): void {

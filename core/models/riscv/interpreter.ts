@@ -228,6 +228,8 @@ class PageCode {
   declare crossesNext: boolean;
   /** The arena carved with the tables: a page's tables taken again start with it. */
   declare private readonly firstArena: Int32Array<ArrayBuffer>;
+  /** Every slot table above, as the one stretch of the slab they make up (cleared at once). */
+  declare private readonly slotTables: Uint8Array<ArrayBuffer>;
 
   /**
    * Carves the tables from `slab` at byte `at` (PAGE_CODE_BYTES of it). The fields are
@@ -251,11 +253,12 @@ class PageCode {
     this.imm = new Int32Array(slab, at + 4 * SLOTS, SLOTS);
     this.raw = new Uint32Array(slab, at + 8 * SLOTS, SLOTS);
     this.crossesNext = false;
+    this.slotTables = new Uint8Array(slab, at, 27 * SLOTS);
   }
 
   /** Makes the tables as new (every slot undecoded, no block), for a page taken again. */
   clear(): void {
-    for (const t of [this.w, this.blockAt, this.stepAt, this.op, this.rd, this.rs1, this.rs2, this.rs3, this.rm, this.len, this.imm, this.raw]) t.fill(0);
+    this.slotTables.fill(0);
     this.arena = this.firstArena;
     this.top = 1;
     this.crossesNext = false;
