@@ -13,6 +13,17 @@ if (process.env.VIRTLAB_LAUNCHER_ENV !== undefined) {
   for (const name of process.env.VIRTLAB_LAUNCHER_ENV.split(' ')) if (name) delete process.env[name];
   delete process.env.VIRTLAB_LAUNCHER_ENV;
 }
+// What the launcher moved aside for this process only (Node's extra CA certificates,
+// which it would load at start for nothing): put back for the guest and children.
+if (process.env.VIRTLAB_LAUNCHER_MOVED !== undefined) {
+  for (const name of process.env.VIRTLAB_LAUNCHER_MOVED.split(' ')) {
+    if (!name) continue;
+    const saved = `VIRTLAB_LAUNCHER_MOVED_${name}`;
+    if (process.env[saved] !== undefined) process.env[name] = process.env[saved];
+    delete process.env[saved];
+  }
+  delete process.env.VIRTLAB_LAUNCHER_MOVED;
+}
 const path = require('node:path');
 const builder = require('../build/build.js');
 
