@@ -63,6 +63,8 @@ export interface EmittedModule {
   readonly exports: string[];
   /** Where each unit's code lies (a relocatable module's: see linkModule). */
   readonly layout?: CodeLayout;
+  /** A relocatable module's: the byte offset of each call of the `enter` helper (see Helpers.enterSites). */
+  readonly enterAt?: readonly number[];
 }
 
 /** Per-value arrays shared by the units of a module (allocating them per unit made garbage). */
@@ -113,13 +115,27 @@ export class Helpers {
     for (const name of HELPERS) this.type(name);
   }
 
+  /**
+   * When set (a relocatable module), each call of `enter` is recorded here as its
+   * offset in the body being emitted: [body, offset], so that linkModule can turn it
+   * into a call through the chain table itself (enterSite, emit.ts).
+   */
+  enterSites: Array<[FuncBody, number]> | null = null;
+
+  /** The type index of a helper's signature in this module. */
+  typeOf(name: HelperName): number {
+    return this.type(name);
+  }
+
   /** Calls the helper (its arguments already on the stack). */
   call(f: FuncBody, name: HelperName): void {
+    if (name === 'enter' && this.enterSites) this.enterSites.push([f, f.len]);
     f.i32Const(HELPERS.indexOf(name)).callIndirect(this.type(name));
   }
 
   /** Tail-calls the helper. */
   tail(f: FuncBody, name: HelperName): void {
+    if (name === 'enter' && this.enterSites) this.enterSites.push([f, f.len]);
     f.i32Const(HELPERS.indexOf(name)).returnCallIndirect(this.type(name));
   }
 }

@@ -26,7 +26,7 @@
 import * as irModule from './ir';
 import * as memoryModule from '../riscv/memory';
 import * as encoderModule from '../wasm/encoder';
-import { directCalls, ModuleBuilder, W as WasmOp, type CodeLayout } from '../wasm/encoder';
+import { directCalls, ModuleBuilder, W as WasmOp, type CodeLayout, type FuncBody } from '../wasm/encoder';
 import type { GuestMemory } from '../riscv/memory';
 import { EXIT_BUDGET, EXIT_INTERP, EXIT_LOOKUP, EXIT_RET, HELPER_CODE_CHANGED, HELPER_OK, MAX_CALL_DEPTH } from './abi';
 import { Block, CHECKED, DIV_S, DIV_U, type K as KEnum, MULH_SS, MULH_SU, REM_S, type Inst, type Term, Unit } from './ir';
@@ -72,16 +72,36 @@ export function emitModule(units: readonly Unit[], links: EmitLinks, options: Em
     if (!local.has(u.entry)) local.set(u.entry, i);
   });
   const scratch = new Scratch(Math.max(...units.map((u) => u.valueCount)));
+  if (relocatable) imports.enterSites = [];
+  const bodies: FuncBody[] = [];
   units.forEach((u, i) => {
     const { index, body } = m.func(tUnit);
     const e = new UnitEmitter(u, body, imports, links, options, tUnit, local, scratch);
     e.emit();
+    bodies.push(body);
     const name = `u${i}`;
     m.export(name, index);
     exports.push(name);
   });
   const bytes = m.finish();
-  return relocatable ? { bytes, exports, layout: m.layout() } : { bytes, exports };
+  if (!relocatable) return { bytes, exports };
+  const layout = m.layout();
+  // A body lies just before its function's closing `end`.
+  const bodyAt = new Map(bodies.map((b, i) => [b, layout.code[2 * i + 1] - 1 - b.len]));
+  const enterAt = imports.enterSites!.map(([b, at]) => bodyAt.get(b)! + at);
+  return { bytes, exports, layout, enterAt };
+}
+
+/**
+ * A call of the `enter` helper as the emitter writes it in a linkable module (every
+ * helper type declared up front): i32.const 0 (enter's helper index), then call_indirect
+ * or return_call_indirect of enter's type through table 0 (the helpers). linkModule
+ * rewrites it in place to nop, nop, and the same call of the unit type through table 1,
+ * the chain table itself, taking the slot on the stack as the index: one indirect call
+ * instead of two, and none into another instance (the helper module's).
+ */
+function enterSite(b: Uint8Array, at: number, enterType: number): boolean {
+  return b[at] === W.i32_const && b[at + 1] === 0 && (b[at + 2] === W.call_indirect || b[at + 2] === W.return_call_indirect) && b[at + 3] === enterType && b[at + 4] === 0;
 }
 
 /** Units of a relocatable module that linkModule takes: by their index in it. */
@@ -92,20 +112,39 @@ export interface ModulePart {
   readonly entries: readonly number[];
   /** The units taken, in increasing order. */
   readonly take: readonly number[];
+  /** Offsets of the module's calls of `enter` (EmittedModule.enterAt). */
+  readonly enterAt?: readonly number[];
 }
 
 /**
  * One module of units of modules emitModule made (relocatable): their code as it
  * was compiled, copied in runs, only the function indices of their direct calls
- * (within their part, as before) patched. Nothing is lowered again, and the
- * numberings their code embeds (chain slots, exit-table entries, counter ids) are
- * the ones they were made with. A direct call to a unit not taken goes to a stub
+ * (within their part, as before) patched, and their calls of the `enter` helper made
+ * calls through the chain table, which this module imports (enterSite). Nothing is
+ * lowered again, and the numberings their code embeds (chain slots, exit-table
+ * entries, counter ids) are the ones they were made with. A direct call to a unit not taken goes to a stub
  * that does what the emitter does for a target outside the module: store the pc,
  * enter its chain slot. Exports in order of the parts and their units.
  */
 export function linkModule(parts: readonly ModulePart[], links: Pick<EmitLinks, 'mem' | 'slotFor'>): EmittedModule {
   const taken = parts.reduce((n, p) => n + p.take.length, 0);
   const { m, tUnit, imports } = unitModule(links.mem, false, true);
+  // Table 1: the chain table, which the units' calls of `enter` go through directly (enterSite).
+  m.importTable('env', 'table', 0);
+  const enterType = imports.typeOf('enter');
+  if (tUnit > 127 || enterType > 127) throw new Error('linkModule: type indices beyond one byte');
+  parts = parts.map((p) => {
+    if (!p.enterAt?.length) return p;
+    const bytes = p.bytes.slice();
+    for (const at of p.enterAt) {
+      if (!enterSite(bytes, at, enterType)) throw new Error(`linkModule: no call of enter at byte ${at}`);
+      bytes[at] = W.nop;
+      bytes[at + 1] = W.nop;
+      bytes[at + 3] = tUnit;
+      bytes[at + 4] = 1;
+    }
+    return { ...p, bytes };
+  });
   // Where each unit lands: taken units first, in order, then one stub per guest pc called but not taken.
   const stubs = new Map<number, number>();
   let next = 0;

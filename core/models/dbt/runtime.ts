@@ -107,7 +107,7 @@ interface CacheState {
    * them (null when the translator's optimizer rewrote the module), and what the cache
    * keeps of each unit.
    */
-  readonly made: Array<{ readonly firstId: number; readonly info: Array<Omit<CachedUnit, 'exportName' | 'id' | 'group'>>; readonly bytes: Uint8Array<ArrayBuffer>; readonly exports: readonly string[]; readonly layout: CodeLayout | null }>;
+  readonly made: Array<{ readonly firstId: number; readonly info: Array<Omit<CachedUnit, 'exportName' | 'id' | 'group'>>; readonly bytes: Uint8Array<ArrayBuffer>; readonly exports: readonly string[]; readonly layout: CodeLayout | null; readonly enterAt?: readonly number[] }>;
 }
 
 /** A translation whose module is being compiled in the background. */
@@ -258,7 +258,8 @@ export class DbtRuntime {
     for (let i = 0; i < TABLE_CHUNK; i++) this.table.set(i, this.stub);
     const helpers = new WebAssembly.Table({ element: 'anyfunc', initial: HELPERS.length });
     HELPERS.forEach((name, i) => helpers.set(i, this.rt[name] as () => number));
-    this.imports = { env: { mem: mem.wasm, helpers } };
+    // The chain table too, for linked modules (linkModule), whose units call through it directly.
+    this.imports = { env: { mem: mem.wasm, helpers, table: this.table } };
     this.scanner = new BlockLifter(mem, { maxInstructions: 256 });
     this.threshold = translator.hotThreshold ?? 0;
     const interp = proc.cpu;
@@ -387,7 +388,7 @@ export class DbtRuntime {
         if (counters[2 * slot] !== 0 || counters[2 * slot + 1] !== 0) take.push(i);
       }
       if (!take.length) continue;
-      parts.push({ bytes: x.bytes, layout: x.layout!, entries: x.info.map((u) => u.entry), take });
+      parts.push({ bytes: x.bytes, layout: x.layout!, entries: x.info.map((u) => u.entry), take, enterAt: x.enterAt });
       for (const i of take) taken.push(g, i);
     }
     if (!taken.length) return [];
@@ -554,7 +555,7 @@ export class DbtRuntime {
       // The guest bytes are taken now: what this translation was made from.
       const mem = this.proc.mem;
       const info = units.map((u) => ({ entry: u.entry, guestInstructions: u.guestInstructions, guestBytes: u.guestBytes, blocks: u.blocks.length, pages: [...u.pages], ranges: unitRanges(u, mem) }));
-      this.cache.made.push({ firstId, info, bytes, exports: emitted.exports, layout: emitted.layout ?? null });
+      this.cache.made.push({ firstId, info, bytes, exports: emitted.exports, layout: emitted.layout ?? null, enterAt: emitted.enterAt });
     }
     const compiler = this.options.compiler;
     if (compiler) {
