@@ -15,7 +15,6 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { ExecutionEngine, formatQuantity, GUEST_MEMORY, HOST_CLASSES, HOST_PROFILES, hostCodeOf, Interpreter, limits, loadBuiltScenario, parseQuantity, Rng, ScenarioError, Simulation, signalStatus, syscallName, type GuestInstance, type Scenario } from 'virtlab';
 import { loadCatalog } from '../node/catalog';
-import { WorkerCompiler } from '../node/background-compiler';
 import { HostFileError, readHostFile } from '../node/host-file';
 import { codeCacheCap, codeCacheDir, openCodeCache, storeCodeCache, type CodeCacheFile } from '../node/code-cache-store';
 
@@ -246,6 +245,10 @@ export async function execCommand(rest: string[], io: ExecIo = processIo, host: 
     }
   }
   const rng = new Rng(seed, 'exec');
+  // Translated modules compile on another thread while the guest runs on (given a
+  // second core to do it); what the guest computes and prints does not depend on
+  // when they arrive. Loaded only then: node:worker_threads brings the stream modules.
+  const backgroundCompiler = values['background-compile'] && availableParallelism() >= 2 ? new (await import('../node/background-compiler')).WorkerCompiler() : undefined;
   let instance: GuestInstance | undefined = undefined;
   const t0 = performance.now();
   instance = engine.start({
@@ -265,10 +268,7 @@ export async function execCommand(rest: string[], io: ExecIo = processIo, host: 
     now: () => instance!.instructions + instance!.chargedNs,
     randomBytes: (out) => rng.fillBytes(out),
     hostNow: () => performance.now(),
-    // Translated modules compile on another thread while the guest runs on (given a
-    // second core to do it); what the guest computes and prints does not depend on
-    // when they arrive.
-    backgroundCompiler: values['background-compile'] && availableParallelism() >= 2 ? new WorkerCompiler() : undefined,
+    backgroundCompiler,
     codeCache: cache?.launch,
   });
   let status = instance.run(50_000_000);
