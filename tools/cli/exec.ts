@@ -13,7 +13,7 @@ import { existsSync, readFileSync, readSync, statSync, writeSync } from 'node:fs
 import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { ExecutionEngine, formatQuantity, GUEST_MEMORY, HOST_CLASSES, HOST_PROFILES, hostCodeOf, Interpreter, limits, loadBuiltScenario, parseQuantity, Rng, ScenarioError, Simulation, signalStatus, syscallName, type GuestInstance, type Scenario } from 'virtlab';
+import { ExecutionEngine, formatQuantity, GUEST_MEMORY, GuestProcess, HOST_CLASSES, HOST_PROFILES, hostCodeOf, limits, loadBuiltScenario, parseQuantity, Rng, ScenarioError, Simulation, signalStatus, syscallName, type GuestInstance, type Scenario } from 'virtlab';
 import { loadCatalog } from '../node/catalog';
 import { HostFileError, readHostFile } from '../node/host-file';
 import { codeCacheCap, codeCacheDir, openCodeCache, storeCodeCache, type CodeCacheFile } from '../node/code-cache-store';
@@ -188,9 +188,6 @@ export async function execCommand(rest: string[], io: ExecIo = processIo, host: 
   const [program, ...args] = guestArgs;
   if (!existsSync(program)) throw new ExecUsageError(`no such program: ${program}`);
   if (statSync(program).isDirectory()) throw new ExecUsageError(`${program} is a folder, not a program`, 'give the path of a RISC-V ELF file');
-  // Every engine runs the interpreter (translators for what they have not translated):
-  // its loop starts compiling now, while the engine's plugin loads.
-  Interpreter.prepare();
   const files = new Map<string, Uint8Array>();
   for (const m of (values.mount as string[] | undefined) ?? []) {
     // The guest path is after the last ':' (a host path may hold one).
@@ -210,6 +207,9 @@ export async function execCommand(rest: string[], io: ExecIo = processIo, host: 
   if (!(memoryBytes >= GUEST_MEMORY.min && memoryBytes <= GUEST_MEMORY.max)) {
     throw new ExecUsageError(`--memory ${values.memory} is out of range: guest memory is ${formatQuantity(GUEST_MEMORY.min, 'bytes')} to ${formatQuantity(GUEST_MEMORY.max, 'bytes')}`, 'for example --memory 256MiB');
   }
+  // The guest's memory is made now, and the interpreter's loop starts compiling, while
+  // the engine's plugin loads (see GuestProcess.prepare).
+  GuestProcess.prepare(memoryBytes);
   const maxInstructions = wholeNumber('--max-instructions', values['max-instructions'] as string);
   const seed = wholeNumber('--seed', values.seed as string);
   const engineOptions: Record<string, unknown> = {};
