@@ -82,7 +82,13 @@ export class GuestFault extends Error {
     readonly address: number,
     readonly reason: string,
   ) {
+    // The guest's fault, not a place in our code: no JavaScript stack trace is taken,
+    // which cost more than the rest of a fault (the interpreter's warm-up makes
+    // hundreds, and some guests handle faults as a matter of course).
+    const limit = Error.stackTraceLimit;
+    Error.stackTraceLimit = 0;
     super(reason);
+    Error.stackTraceLimit = limit;
   }
 }
 
