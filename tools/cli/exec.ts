@@ -16,7 +16,7 @@ import { parseArgs } from 'node:util';
 import { ExecutionEngine, formatQuantity, GUEST_MEMORY, GuestProcess, HOST_CLASSES, HOST_PROFILES, hostCodeOf, limits, loadBuiltScenario, parseQuantity, Rng, ScenarioError, Simulation, signalStatus, syscallName, type GuestInstance, type Scenario } from 'virtlab';
 import { loadCatalog } from '../node/catalog';
 import { HostFileError, readHostFile } from '../node/host-file';
-import { codeCacheCap, codeCacheDir, openCodeCache, storeCodeCache, type CodeCacheFile } from '../node/code-cache-store';
+import type { CodeCacheFile } from '../node/code-cache-store';
 
 import { commandHelp, parseAssignment, UsageError, usageFrom, wantsHelp } from './args';
 import { EXEC_SPEC } from './exec-spec';
@@ -238,15 +238,17 @@ export async function execCommand(rest: string[], io: ExecIo = processIo, host: 
     if (!plugins.some((p) => typeof p === 'string' && p.startsWith('regmap.'))) plugins.push(['regmap.memory', { host: hostId }]);
   }
   const engine = await resolveEngine(values.engine as string, engineOptions, plugins);
-  // The persistent translation cache: only engines that translate use it (the interpreter ignores it).
-  // Configured by this process's environment, not by the one the guest is given.
-  const cacheDir = values['no-code-cache'] || engine.id === 'dbt.interpreter' ? null : codeCacheDir(process.env);
+  // The persistent translation cache: only engines that translate use it (the interpreter
+  // ignores it, and does not load its code). Configured by this process's environment,
+  // not by the one the guest is given.
+  const store = values['no-code-cache'] || engine.id === 'dbt.interpreter' ? undefined : await import('../node/code-cache-store');
+  const cacheDir = store ? store.codeCacheDir(process.env) : null;
   const stackBytes = 8 * 2 ** 20;
-  const cacheCap = codeCacheCap(process.env);
+  const cacheCap = store ? store.codeCacheCap(process.env) : 0;
   let cache: CodeCacheFile | undefined;
-  if (cacheDir) {
+  if (store && cacheDir) {
     try {
-      cache = openCodeCache(cacheDir, cacheCap, { elf, engine: engine.id, options: engineOptions, plugins, memoryBytes, stackBytes });
+      cache = store.openCodeCache(cacheDir, cacheCap, { elf, engine: engine.id, options: engineOptions, plugins, memoryBytes, stackBytes });
     } catch (e) {
       if (values.stats) io.err(`virtlab stats: code cache not used: ${(e as Error).message}`);
     }
@@ -282,7 +284,7 @@ export async function execCommand(rest: string[], io: ExecIo = processIo, host: 
   while (status.state === 'running') status = instance.run(50_000_000);
   const wallMs = hostMs() - t0;
   const s0 = hostMs();
-  const cacheNotes = cache ? saveCodeCache(cache, instance, cacheCap) : [];
+  const cacheNotes = store && cache ? saveCodeCache(store.storeCodeCache, cache, instance, cacheCap) : [];
   const saveMs = hostMs() - s0;
   let code: number;
   if (status.state === 'exited') code = status.exitCode ?? 0;
@@ -337,7 +339,7 @@ export async function execCommand(rest: string[], io: ExecIo = processIo, host: 
 const SIGPIPE = 13;
 
 /** Stores the run's translation cache for the next run; returns what went wrong, if anything. */
-function saveCodeCache(cache: CodeCacheFile, instance: GuestInstance, cap: number): string[] {
+function saveCodeCache(storeCodeCache: typeof import('../node/code-cache-store').storeCodeCache, cache: CodeCacheFile, instance: GuestInstance, cap: number): string[] {
   const notes: string[] = [];
   if (cache.note) notes.push(cache.note);
   const cc = instance.codeCache;
