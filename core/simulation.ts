@@ -91,7 +91,14 @@ export interface SimSnapshot {
 export class SimulationError extends Error {}
 
 export class Simulation implements SimContext {
-  readonly world = new SimWorld();
+  /**
+   * The world of entities, made at its first use: a simulation whose plugins keep no
+   * entities (that of `virtlab exec`) then never loads the ECS library.
+   */
+  get world(): SimWorld {
+    return (this.worldValue ??= new SimWorld());
+  }
+  private worldValue?: SimWorld;
   readonly hooks: Hooks = createHooks();
   readonly metrics = new Metrics();
   readonly rng: RngStreams;

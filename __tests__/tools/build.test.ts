@@ -177,6 +177,28 @@ describe('the build of this checkout', () => {
     expect(JSON.parse(r.stderr)).toEqual([]);
   });
 
+  // Mutations that must break it: importing node:crypto at the top of tools/node/catalog.ts
+  // or code-cache-store.ts again, or WorkerCompiler at the top of tools/cli/exec.ts; the
+  // build leaving the compiled `require("reflect-metadata")` of core/plugin/container.ts.
+  it('`virtlab exec` of the interpreter loads neither node:crypto, nor worker threads, nor reflect-metadata', () => {
+    const preload = path.join(tmp, 'report-exec-loads.js');
+    writeFileSync(
+      preload,
+      `process.on('exit', () => process.stderr.write(JSON.stringify([...process.moduleLoadList.filter((m) => /^NativeModule (crypto|worker_threads)$/.test(m)), ...Object.keys(require.cache).filter((f) => f.includes('reflect-metadata'))])));\n`,
+    );
+    const elf = path.join(builder.ROOT, 'scenarios/guests/bin/exit-status.elf');
+    const r = spawnSync(process.execPath, ['-r', preload, path.join(builder.ROOT, 'tools/cli/bin.js'), 'exec', elf, '3'], { encoding: 'utf8', cwd: builder.ROOT });
+    expect(r.status).toBe(3);
+    expect(JSON.parse(r.stderr)).toEqual([]);
+    // The same process still finds reflect-metadata where inversify needs it.
+    const v = node(`
+      const inversify = require(${JSON.stringify(path.join(dir!, 'vendor/inversify.lazy.js'))});
+      void inversify.Container;
+      console.log(JSON.stringify(typeof Reflect.getOwnMetadata));`);
+    expect(v.stderr).toBe('');
+    expect(JSON.parse(v.stdout)).toBe('function');
+  });
+
   it('loads a vendored package only when a command uses it, through a stand-in with its exports', () => {
     const r = node(`
       require(${JSON.stringify(path.join(builder.ROOT, 'tools/build/validators.js'))}).installPrecompiled(${JSON.stringify(dir)});

@@ -1,14 +1,14 @@
 // The build's cache of validated manifests (tools/node/catalog.ts, written into
 // dist/<key>/manifests.json by tools/build/manifests.js): what it holds is what
 // validation makes of each manifest of plugins/, and the catalog takes a cached
-// manifest only for the very text it was validated from (compared by digest) — an
+// manifest only for the very text it was validated from (compared whole) — an
 // edited manifest is validated again (and its errors reported).
-// Mutations that must break it: dropping the `cached.digest === manifestDigest(text)`
+// Mutations that must break it: dropping the `cached.text === text`
 // condition in foundOnDisk; writing the raw JSON instead of the validated manifest
 // into the cache.
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { loadCatalog, manifestCacheJson, manifestDigest, parseManifestCache, PLUGINS_DIR, REPO_ROOT } from '../../tools/node/catalog';
+import { loadCatalog, manifestCacheJson, parseManifestCache, PLUGINS_DIR, REPO_ROOT } from '../../tools/node/catalog';
 
 describe('cache of validated manifests', () => {
   const fresh = loadCatalog([], new Map());
@@ -27,7 +27,7 @@ describe('cache of validated manifests', () => {
   it('is used for an unchanged text only', () => {
     const rel = path.relative(REPO_ROOT, path.join(PLUGINS_DIR, 'dbt', 'instrew', 'plugin.json'));
     const text = readFileSync(path.join(REPO_ROOT, rel), 'utf8');
-    const marked = (t: string) => new Map([[rel, { digest: manifestDigest(t), manifest: { ...cache.get(rel)!.manifest, description: 'from the cache' } }]]);
+    const marked = (t: string) => new Map([[rel, { text: t, manifest: { ...cache.get(rel)!.manifest, description: 'from the cache' } }]]);
     expect(loadCatalog([], marked(text)).get('dbt.instrew')!.manifest.description).toBe('from the cache');
     // The text differs (the manifest was edited since the build): validated afresh.
     expect(loadCatalog([], marked(text + ' ')).get('dbt.instrew')!.manifest.description).toBe(fresh.get('dbt.instrew')!.manifest.description);

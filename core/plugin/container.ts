@@ -9,6 +9,7 @@
 // carry an explicit `@inject(TOKEN)`, because esbuild and tsx drop the decorator
 // metadata that inversify would otherwise read.
 
+// In the compiled build, reflect-metadata loads with inversify instead (tools/build/build.js).
 import 'reflect-metadata';
 import { Container, inject as inversifyInject, injectable as inversifyInjectable } from 'inversify';
 import type { ServiceToken } from '../engine/tokens';

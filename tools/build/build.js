@@ -317,6 +317,9 @@ function relink(text, file, tmp, out, root, lazy = new Set()) {
     // an ES module with top-level await) stays a real import(): only the commands' lazy
     // imports of our own modules, with literal paths, become require().
     .replace(/Promise\.resolve\(\)\.then\(\(\) => __toESM\(require\(([A-Za-z_$][\w$]*)\)\)\)/g, 'import($1)')
+    // Loaded by vendor/inversify.js before the bundle (see vendor): 64 KB of JavaScript
+    // outside the build, with no code cache, that only inversify reads.
+    .replace(/^var import_reflect_metadata = require\("reflect-metadata"\);$/gm, 'var import_reflect_metadata = undefined;')
     .replace(/require\("virtlab"\)/g, () => `require(${rel(path.join(tmp, 'core', 'index.js'))})`)
     .replace(/require\("virtlab\/testing"\)/g, () => `require(${rel(path.join(tmp, 'tools', 'node', 'testing.js'))})`)
     .replace(/require\("(\.\.?\/[^"]+\.json)"\)/g, (_, spec) => {
@@ -391,7 +394,11 @@ function vendor(esbuild, root, tmp) {
     const bundle = path.join(dir, `${n}.bundle.js`);
     fs.writeFileSync(bundle, r.outputFiles[0].contents);
     if (n === 'ajv-runtime') continue;
-    fs.writeFileSync(path.join(dir, `${n}.js`), `'use strict';\nmodule.exports = require('./${n}.bundle.js')[${JSON.stringify(n)}];\n`);
+    // inversify reads and writes decorator metadata through the global Reflect that
+    // reflect-metadata patches: it is loaded with inversify, not by the module that
+    // imports both (see relink), so that a command that never injects loads neither.
+    const before = n === 'inversify' ? `require('reflect-metadata');\n` : '';
+    fs.writeFileSync(path.join(dir, `${n}.js`), `'use strict';\n${before}module.exports = require('./${n}.bundle.js')[${JSON.stringify(n)}];\n`);
     const mod = require(bundle)[n];
     if (typeof mod === 'function' && !mod.__esModule) continue;
     const names = Object.getOwnPropertyNames(mod).filter((k) => k !== '__esModule');

@@ -5,7 +5,7 @@
 // schema a scenario of the repository uses) is written out as ajv's standalone code:
 // dist/<key>/validators/<hash>.js, one module per schema with the schema text it was
 // compiled from (a command reads and compiles only those it uses), and index.json
-// listing the hashes.
+// listing them by the length of that text.
 //
 //   node tools/build/validators.js <build folder>
 'use strict';
@@ -35,6 +35,9 @@ function main(dir) {
   const out = path.join(dir, 'validators');
   fs.mkdirSync(out, { recursive: true });
   const hashes = new Set();
+  // The modules by the length of their schema's text, which is all a command needs to
+  // find a schema's module: it compares the whole text then (see installPrecompiled).
+  const byLength = {};
   // ajv's helpers from the build's small bundle of them (tools/build/build.js).
   const helpers = new Set(Object.keys(require(path.join(dir, 'vendor', 'ajv-runtime.bundle.js'))));
   const linked = (code) => code.replace(/require\("(ajv\/dist\/runtime\/[\w]+)"\)/g, (m, name) => (helpers.has(name) ? `require("../vendor/ajv-runtime.bundle.js")[${JSON.stringify(name)}]` : m));
@@ -49,20 +52,23 @@ function main(dir) {
     ].join('\n');
     fs.writeFileSync(path.join(out, `${hash}.js`), code);
     hashes.add(hash);
+    (byLength[r.text.length] ??= []).push(hash);
   }
   // The index last, and whole: a process that finds it finds every module it lists.
-  fs.writeFileSync(path.join(out, `index.json.${process.pid}`), JSON.stringify([...hashes]));
+  fs.writeFileSync(path.join(out, `index.json.${process.pid}`), JSON.stringify(byLength));
   fs.renameSync(path.join(out, `index.json.${process.pid}`), path.join(out, 'index.json'));
 }
 
-/** The name of a schema's validator module. */
+/** The name of a schema's validator module (made by the build only: see installPrecompiled). */
 function schemaHash(text) {
   return require('node:crypto').createHash('sha1').update(text).digest('hex').slice(0, 16);
 }
 
 /**
  * Hands the validators of a build to core (the lookup core/plugin/schema-cache.ts
- * calls): a validator is used only when its schema text is the one asked for.
+ * calls): a validator is used only when its schema text is the one asked for. Found by
+ * the text's length and compared whole: no digest of the text is computed, as one
+ * cost a command more than the comparison (node:crypto alone took about 10 ms to load).
  */
 function installPrecompiled(buildDir) {
   const dir = path.join(buildDir, 'validators');
@@ -71,22 +77,23 @@ function installPrecompiled(buildDir) {
   globalThis[Symbol.for('virtlab.precompiledValidators')] = (text) => {
     if (listed === undefined) {
       try {
-        listed = new Set(JSON.parse(fs.readFileSync(path.join(dir, 'index.json'), 'utf8')));
+        listed = JSON.parse(fs.readFileSync(path.join(dir, 'index.json'), 'utf8'));
+        if (typeof listed !== 'object' || listed === null || Array.isArray(listed)) listed = {};
       } catch {
         // No validators in this build: every schema is compiled when it is used.
-        listed = new Set();
+        listed = {};
       }
     }
-    const hash = schemaHash(text);
-    if (!listed.has(hash)) return undefined;
-    let v = made.get(hash);
-    if (!v) {
-      const m = require(path.join(dir, `${hash}.js`));
+    const names = Object.hasOwn(listed, text.length) ? listed[text.length] : [];
+    for (const name of names) {
+      const m = require(path.join(dir, `${name}.js`));
       // Only for the very schema it was compiled from.
-      if (m.text !== text) return undefined;
-      made.set(hash, (v = m.make()));
+      if (m.text !== text) continue;
+      let v = made.get(name);
+      if (!v) made.set(name, (v = m.make()));
+      return v;
     }
-    return v;
+    return undefined;
   };
 }
 

@@ -13,11 +13,10 @@ import { existsSync, readFileSync, readSync, statSync, writeSync } from 'node:fs
 import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { ExecutionEngine, formatQuantity, GUEST_MEMORY, HOST_CLASSES, HOST_PROFILES, hostCodeOf, Interpreter, limits, loadBuiltScenario, parseQuantity, Rng, ScenarioError, Simulation, signalStatus, syscallName, type GuestInstance, type Scenario } from 'virtlab';
+import { ExecutionEngine, formatQuantity, GUEST_MEMORY, GuestProcess, HOST_CLASSES, HOST_PROFILES, hostCodeOf, limits, loadBuiltScenario, parseQuantity, Rng, ScenarioError, Simulation, signalStatus, syscallName, type GuestInstance, type Scenario } from 'virtlab';
 import { loadCatalog } from '../node/catalog';
-import { WorkerCompiler } from '../node/background-compiler';
 import { HostFileError, readHostFile } from '../node/host-file';
-import { codeCacheCap, codeCacheDir, openCodeCache, storeCodeCache, type CodeCacheFile } from '../node/code-cache-store';
+import type { CodeCacheFile } from '../node/code-cache-store';
 
 import { commandHelp, parseAssignment, UsageError, usageFrom, wantsHelp } from './args';
 import { EXEC_SPEC } from './exec-spec';
@@ -31,6 +30,13 @@ function hostFile(file: string, what: string): Uint8Array {
     throw e;
   }
 }
+
+/**
+ * The host's monotonic clock in milliseconds, as performance.now() counts them but from
+ * another origin (only differences are taken): Node loads the global `performance` at
+ * its first use, a dozen modules that cost a start a few milliseconds.
+ */
+const hostMs = (): number => Number(process.hrtime.bigint()) / 1e6;
 
 /** Bad input to exec (exit status 2). */
 export class ExecUsageError extends UsageError {}
@@ -189,9 +195,6 @@ export async function execCommand(rest: string[], io: ExecIo = processIo, host: 
   const [program, ...args] = guestArgs;
   if (!existsSync(program)) throw new ExecUsageError(`no such program: ${program}`);
   if (statSync(program).isDirectory()) throw new ExecUsageError(`${program} is a folder, not a program`, 'give the path of a RISC-V ELF file');
-  // Every engine runs the interpreter (translators for what they have not translated):
-  // its loop starts compiling now, while the engine's plugin loads.
-  Interpreter.prepare();
   const files = new Map<string, Uint8Array>();
   for (const m of (values.mount as string[] | undefined) ?? []) {
     // The guest path is after the last ':' (a host path may hold one).
@@ -211,6 +214,9 @@ export async function execCommand(rest: string[], io: ExecIo = processIo, host: 
   if (!(memoryBytes >= GUEST_MEMORY.min && memoryBytes <= GUEST_MEMORY.max)) {
     throw new ExecUsageError(`--memory ${values.memory} is out of range: guest memory is ${formatQuantity(GUEST_MEMORY.min, 'bytes')} to ${formatQuantity(GUEST_MEMORY.max, 'bytes')}`, 'for example --memory 256MiB');
   }
+  // The guest's memory is made now, and the interpreter's loop starts compiling, while
+  // the engine's plugin loads (see GuestProcess.prepare).
+  GuestProcess.prepare(memoryBytes);
   const maxInstructions = wholeNumber('--max-instructions', values['max-instructions'] as string);
   const seed = wholeNumber('--seed', values.seed as string);
   const engineOptions: Record<string, unknown> = {};
@@ -232,22 +238,28 @@ export async function execCommand(rest: string[], io: ExecIo = processIo, host: 
     if (!plugins.some((p) => typeof p === 'string' && p.startsWith('regmap.'))) plugins.push(['regmap.memory', { host: hostId }]);
   }
   const engine = await resolveEngine(values.engine as string, engineOptions, plugins);
-  // The persistent translation cache: only engines that translate use it (the interpreter ignores it).
-  // Configured by this process's environment, not by the one the guest is given.
-  const cacheDir = values['no-code-cache'] || engine.id === 'dbt.interpreter' ? null : codeCacheDir(process.env);
+  // The persistent translation cache: only engines that translate use it (the interpreter
+  // ignores it, and does not load its code). Configured by this process's environment,
+  // not by the one the guest is given.
+  const store = values['no-code-cache'] || engine.id === 'dbt.interpreter' ? undefined : await import('../node/code-cache-store');
+  const cacheDir = store ? store.codeCacheDir(process.env) : null;
   const stackBytes = 8 * 2 ** 20;
-  const cacheCap = codeCacheCap(process.env);
+  const cacheCap = store ? store.codeCacheCap(process.env) : 0;
   let cache: CodeCacheFile | undefined;
-  if (cacheDir) {
+  if (store && cacheDir) {
     try {
-      cache = openCodeCache(cacheDir, cacheCap, { elf, engine: engine.id, options: engineOptions, plugins, memoryBytes, stackBytes });
+      cache = store.openCodeCache(cacheDir, cacheCap, { elf, engine: engine.id, options: engineOptions, plugins, memoryBytes, stackBytes });
     } catch (e) {
       if (values.stats) io.err(`virtlab stats: code cache not used: ${(e as Error).message}`);
     }
   }
   const rng = new Rng(seed, 'exec');
+  // Translated modules compile on another thread while the guest runs on (given a
+  // second core to do it); what the guest computes and prints does not depend on
+  // when they arrive. Loaded only then: node:worker_threads brings the stream modules.
+  const backgroundCompiler = values['background-compile'] && availableParallelism() >= 2 ? new (await import('../node/background-compiler')).WorkerCompiler() : undefined;
   let instance: GuestInstance | undefined = undefined;
-  const t0 = performance.now();
+  const t0 = hostMs();
   instance = engine.start({
     elf,
     programPath: path.basename(program),
@@ -264,19 +276,16 @@ export async function execCommand(rest: string[], io: ExecIo = processIo, host: 
     // guest was charged beyond its instructions (hooks, sleeps, threads waiting); deterministic.
     now: () => instance!.instructions + instance!.chargedNs,
     randomBytes: (out) => rng.fillBytes(out),
-    hostNow: () => performance.now(),
-    // Translated modules compile on another thread while the guest runs on (given a
-    // second core to do it); what the guest computes and prints does not depend on
-    // when they arrive.
-    backgroundCompiler: values['background-compile'] && availableParallelism() >= 2 ? new WorkerCompiler() : undefined,
+    hostNow: hostMs,
+    backgroundCompiler,
     codeCache: cache?.launch,
   });
   let status = instance.run(50_000_000);
   while (status.state === 'running') status = instance.run(50_000_000);
-  const wallMs = performance.now() - t0;
-  const s0 = performance.now();
-  const cacheNotes = cache ? saveCodeCache(cache, instance, cacheCap) : [];
-  const saveMs = performance.now() - s0;
+  const wallMs = hostMs() - t0;
+  const s0 = hostMs();
+  const cacheNotes = store && cache ? saveCodeCache(store.storeCodeCache, cache, instance, cacheCap) : [];
+  const saveMs = hostMs() - s0;
   let code: number;
   if (status.state === 'exited') code = status.exitCode ?? 0;
   else if (status.state === 'signaled') {
@@ -330,7 +339,7 @@ export async function execCommand(rest: string[], io: ExecIo = processIo, host: 
 const SIGPIPE = 13;
 
 /** Stores the run's translation cache for the next run; returns what went wrong, if anything. */
-function saveCodeCache(cache: CodeCacheFile, instance: GuestInstance, cap: number): string[] {
+function saveCodeCache(storeCodeCache: typeof import('../node/code-cache-store').storeCodeCache, cache: CodeCacheFile, instance: GuestInstance, cap: number): string[] {
   const notes: string[] = [];
   if (cache.note) notes.push(cache.note);
   const cc = instance.codeCache;

@@ -4,7 +4,6 @@
 // the entry module on demand. Plugins outside the repository import 'virtlab' like
 // those inside; the resolver hook below points that name at this checkout's core.
 
-import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, realpathSync, statSync } from 'node:fs';
 import Module from 'node:module';
 import path from 'node:path';
@@ -114,20 +113,17 @@ function join(dir: string, name: string): string {
 /**
  * The repository's manifests as the build validated them (dist/<key>/manifests.json,
  * written by tools/build/manifests.js): by plugin.json path relative to the
- * repository, the digest of its text and the validated manifest. Validating every
- * manifest (and compiling its option schema) is most of what reading the catalog
+ * repository, the text it was validated from and the validated manifest. Validating
+ * every manifest (and compiling its option schema) is most of what reading the catalog
  * costs; the build already did it with the same code, so a manifest whose text is
  * unchanged is taken as validated. Any other (edited, added, from outside) is
- * validated as usual. (A digest rather than the text: the file is half the size, and
- * reading it is the larger part of what the cache costs.)
+ * validated as usual. (The text itself, compared whole: a digest made the file half
+ * the size, but computing one cost more than reading the other half, whether in
+ * JavaScript or through node:crypto, whose loading alone took about 10 ms.)
  */
 export const MANIFEST_CACHE = 'manifests.json';
-export type ManifestCache = ReadonlyMap<string, { readonly digest: string; readonly manifest: PluginManifest }>;
+export type ManifestCache = ReadonlyMap<string, { readonly text: string; readonly manifest: PluginManifest }>;
 
-/** What the cache compares a manifest's text by. */
-export function manifestDigest(text: string): string {
-  return createHash('sha256').update(text).digest('base64');
-}
 let manifestCache: ManifestCache | undefined;
 function builtManifests(): ManifestCache {
   if (manifestCache) return manifestCache;
@@ -143,12 +139,12 @@ function builtManifests(): ManifestCache {
 
 /** The cache written by manifestCacheJson, read back. */
 export function parseManifestCache(json: string): ManifestCache {
-  return new Map(Object.entries(JSON.parse(json) as Record<string, { digest: string; manifest: PluginManifest }>));
+  return new Map(Object.entries(JSON.parse(json) as Record<string, { text: string; manifest: PluginManifest }>));
 }
 
 /** The cache of manifests validated from the texts of plugins/ now, as JSON (see builtManifests). */
 export function manifestCacheJson(): string {
-  const out: Record<string, { digest: string; manifest: PluginManifest }> = {};
+  const out: Record<string, { text: string; manifest: PluginManifest }> = {};
   for (const file of findManifests(PLUGINS_DIR)) {
     const text = readFileSync(file, 'utf8');
     let entry: CatalogEntry;
@@ -157,7 +153,7 @@ export function manifestCacheJson(): string {
     } catch {
       continue; // An invalid manifest is validated (and reported) when it is read.
     }
-    out[path.relative(REPO_ROOT, file)] = { digest: manifestDigest(text), manifest: entry.manifest };
+    out[path.relative(REPO_ROOT, file)] = { text, manifest: entry.manifest };
   }
   return JSON.stringify(out);
 }
@@ -176,7 +172,7 @@ function foundOnDisk(folder: string, cache?: ManifestCache, resolved = false): F
   }
   const cached = cache?.get(relativeTo(REPO_ROOT, file));
   // Only for the very text the build validated.
-  const validated = cached && cached.digest === manifestDigest(text) ? cached.manifest : undefined;
+  const validated = cached && cached.text === text ? cached.manifest : undefined;
   let json: unknown;
   if (!validated) {
     try {

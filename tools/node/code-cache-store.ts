@@ -10,7 +10,6 @@
 //   (unset)                           $XDG_CACHE_HOME/virtlab/code, else ~/.cache/virtlab/code
 //   VIRTLAB_CODE_CACHE_SIZE=256MiB    the folder's cap (and so a file's)
 
-import { createHash } from 'node:crypto';
 import { mkdirSync, readdirSync, readFileSync, renameSync, statSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import path from 'node:path';
@@ -72,6 +71,9 @@ export interface CodeCacheFile {
  */
 export function openCodeCache(dir: string, cap: number, o: { elf: Uint8Array; engine: string; options: unknown; plugins: unknown; memoryBytes: number; stackBytes: number }): CodeCacheFile {
   const tag = JSON.stringify({ build: buildKey(), engine: o.engine, options: o.options, plugins: o.plugins, memoryBytes: o.memoryBytes, stackBytes: o.stackBytes });
+  // Required here: the interpreter, which keeps no cache, never loads node:crypto.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { createHash } = require('node:crypto') as typeof import('node:crypto');
   const key = createHash('sha256').update(o.elf).update('\0').update(tag).digest('hex').slice(0, 32);
   const file = path.join(dir, key + SUFFIX);
   let bytes: Uint8Array | null = null;

@@ -353,14 +353,11 @@ const SLOTS = 2048;
  */
 const PAGE_CODE_BYTES = Math.ceil((27 * SLOTS + 4 * ARENA_START) / 4096) * 4096;
 /**
- * Pages' tables per slab (3.75 MiB). A slab is one allocation large enough for the
- * allocator to map fresh memory, which the kernel supplies only where it is first
- * written: a code page with a few functions decoded touches a few of its tables' 15
- * memory pages, where 13 arrays of their own were each cleared whole when allocated (a
- * first write of a 4 KiB page costs about 15 µs on a virtual machine). Smaller slabs
- * (16 tables) were often served from the allocator's heap instead, which raises its
- * threshold for mapping to the largest block freed so far (a program file read and
- * dropped, say), and were then cleared whole there.
+ * Pages' tables per slab (3.75 MiB, whole 64 KiB units). A slab is fresh mapped memory
+ * (see freshMemory), which the kernel supplies only where it is first written: a code
+ * page with a few functions decoded touches a few of its tables' 15 memory pages, where
+ * 13 arrays of their own were each cleared whole when allocated (a first write of a
+ * 4 KiB page costs about 15 µs on a virtual machine).
  */
 const SLAB_CODES = 64;
 let slab: ArrayBuffer | null = null;
@@ -376,6 +373,19 @@ const spareCodes: PageCode[] = [];
 /** Spare tables kept (about 60 KB each); more are left to the garbage collector. */
 const SPARE_CODES_MAX = 64;
 
+/**
+ * `bytes` of zeroed memory (a multiple of 64 KiB) that the kernel supplies page by page
+ * at first touch. A plain ArrayBuffer is zeroed by the allocator, which touches all of
+ * it when it comes from the allocator's heap: with the 64 MiB heap pad the virtlab
+ * command sets (tools/cli/virtlab) it always does, and a slab then cost 960 page faults
+ * (about 10 ms) up front however little of it is used. A WebAssembly memory is mapped
+ * memory, never cleared by hand; its buffer is an ordinary ArrayBuffer to its views.
+ */
+function freshMemory(bytes: number): ArrayBuffer {
+  const pages = bytes / 65536;
+  return new WebAssembly.Memory({ initial: pages, maximum: pages }).buffer as ArrayBuffer;
+}
+
 function takePageCode(): PageCode {
   const spare = spareCodes.pop();
   if (spare !== undefined) {
@@ -383,7 +393,7 @@ function takePageCode(): PageCode {
     return spare;
   }
   if (slab === null || slabNext === SLAB_CODES) {
-    slab = new ArrayBuffer(SLAB_CODES * PAGE_CODE_BYTES);
+    slab = freshMemory(SLAB_CODES * PAGE_CODE_BYTES);
     slabNext = 0;
   }
   return new PageCode(slab, PAGE_CODE_BYTES * slabNext++);

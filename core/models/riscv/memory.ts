@@ -82,12 +82,53 @@ export class GuestFault extends Error {
     readonly address: number,
     readonly reason: string,
   ) {
+    // The guest's fault, not a place in our code: no JavaScript stack trace is taken,
+    // which cost more than the rest of a fault (the interpreter's warm-up makes
+    // hundreds, and some guests handle faults as a matter of course).
+    const limit = Error.stackTraceLimit;
+    Error.stackTraceLimit = 0;
     super(reason);
+    Error.stackTraceLimit = limit;
   }
 }
 
 /** The sizes guest memory may have: whole 64 KiB units from 1 MiB to 2 GiB. */
 export const GUEST_MEMORY = { min: 1 << 20, max: 2 ** 31, align: 65536 } as const;
+
+/**
+ * WebAssembly memories made ahead of the GuestMemory that takes them (see
+ * prepareGuestMemory), by their number of WebAssembly pages.
+ */
+const preparedMemories = new Map<number, WebAssembly.Memory>();
+
+/**
+ * Makes the WebAssembly memory of a guest of `size` bytes now, for the next GuestMemory
+ * of that size to take (fresh: no other takes it). V8 counts a memory's bytes as memory
+ * held outside its heap, and hundreds of MiB of it set off garbage collections at once
+ * (a scavenge, then an incremental marking): they cost least while the heap is small.
+ * `virtlab exec` makes it before it loads its engine's modules: those collections are
+ * then a few milliseconds, and the grown heap needs no full collection of its own.
+ * An invalid size is left to the GuestMemory to refuse.
+ */
+export function prepareGuestMemory(size: number): void {
+  if (!validSize(size)) return;
+  const pages = layout(size).wasmPages;
+  if (!preparedMemories.has(pages)) preparedMemories.set(pages, new WebAssembly.Memory({ initial: pages, maximum: pages }));
+}
+
+function validSize(size: number): boolean {
+  return size % GUEST_MEMORY.align === 0 && size >= GUEST_MEMORY.min && size <= GUEST_MEMORY.max;
+}
+
+/** Where the state area's tables lie above guest memory of `size` bytes, and the WebAssembly pages of it all. */
+function layout(size: number): { lookupBase: number; countersBase: number; wasmPages: number } {
+  const pages = size >>> PAGE_SHIFT;
+  // One spare permission byte past the last page, always zero, for clamped indices.
+  const lookupBase = size + STATE_PERM + Math.ceil((pages + 1) / PAGE_SIZE) * PAGE_SIZE;
+  const countersBase = lookupBase + LOOKUP_ENTRIES * 16;
+  const total = countersBase + UNIT_COUNTERS * 8 - size;
+  return { lookupBase, countersBase, wasmPages: (size + Math.ceil(total / 65536) * 65536) / 65536 };
+}
 
 export class GuestMemory {
   readonly wasm: WebAssembly.Memory;
@@ -110,18 +151,16 @@ export class GuestMemory {
   onCodeWrite: (page: number) => void = () => {};
 
   constructor(size: number) {
-    if (size % GUEST_MEMORY.align !== 0 || size < GUEST_MEMORY.min || size > GUEST_MEMORY.max) {
+    if (!validSize(size)) {
       throw new RangeError(`guest memory must be a multiple of 64 KiB between 1 MiB and 2 GiB, got ${size}`);
     }
     this.size = size;
     this.pages = size >>> PAGE_SHIFT;
     this.stateBase = size;
-    // One spare permission byte past the last page, always zero, for clamped indices.
-    this.lookupBase = size + STATE_PERM + Math.ceil((this.pages + 1) / PAGE_SIZE) * PAGE_SIZE;
-    this.countersBase = this.lookupBase + LOOKUP_ENTRIES * 16;
-    const total = this.countersBase + UNIT_COUNTERS * 8 - size;
-    this.wasmPages = (size + Math.ceil(total / 65536) * 65536) / 65536;
-    this.wasm = new WebAssembly.Memory({ initial: this.wasmPages, maximum: this.wasmPages });
+    ({ lookupBase: this.lookupBase, countersBase: this.countersBase, wasmPages: this.wasmPages } = layout(size));
+    const prepared = preparedMemories.get(this.wasmPages);
+    preparedMemories.delete(this.wasmPages);
+    this.wasm = prepared ?? new WebAssembly.Memory({ initial: this.wasmPages, maximum: this.wasmPages });
     this.perm = new Uint8Array(this.wasm.buffer, size + STATE_PERM, this.pages);
     this.refresh();
   }

@@ -10,7 +10,7 @@ import type { Hooks } from '../../engine/hooks';
 import type { GuestView, SyscallEvent, TrapEvent } from '../cpu/hooks';
 import { buildStack, GuestLoadError, loadElf } from './elf';
 import { Hart, Interpreter, type StopReason } from './interpreter';
-import { GuestFault, GuestMemory, PAGE_SIZE, PERM_MAPPED, PERM_R, PERM_W } from './memory';
+import { GuestFault, GuestMemory, PAGE_SIZE, PERM_MAPPED, PERM_R, PERM_W, prepareGuestMemory } from './memory';
 import { EFAULT, ENOSYS, RV64_SYSCALLS, syscallName } from './syscalls';
 import { ThreadScheduler, type ThreadsState } from './threads';
 import { Vfs, VfsError, type Pipe, type VNode } from './vfs';
@@ -121,6 +121,18 @@ export class GuestProcess {
   private loaded = false;
   private readonly hooks: GuestHooks | null;
   private view: GuestView | null = null;
+
+  /**
+   * Readies, before the rest of a start-up, what a process with `memoryBytes` of guest
+   * memory about to start needs: its guest memory (see prepareGuestMemory), then the
+   * run loop, whose optimizing compilation then overlaps that start-up (see
+   * Interpreter.prepare). Every engine runs the interpreter (translators for what they
+   * have not translated).
+   */
+  static prepare(memoryBytes: number): void {
+    prepareGuestMemory(roundUp(memoryBytes, 65536));
+    Interpreter.prepare();
+  }
 
   constructor(readonly options: ProcessOptions) {
     this.hooks = options.hooks ?? null;
