@@ -274,6 +274,25 @@ describe('the build of this checkout', () => {
     expect(seen.filter((s) => s.rejected)).toEqual([]);
   });
 
+  it("names the build's own files in a stack trace of cached code, mapped back to the TypeScript with --debug", () => {
+    // V8 keeps the file name a script had when its code was cached: a cache made before
+    // the build folder got its final name printed (and failed to map) a folder that no
+    // longer exists. exec's error path ran while the build made its cache.
+    const r = spawnSync(process.execPath, [path.join(builder.ROOT, 'tools/cli/bin.js'), 'exec', '--debug', path.join(os.tmpdir(), 'virtlab-no-such-program.elf')], { encoding: 'utf8', cwd: builder.ROOT });
+    expect(r.status).toBe(2);
+    expect(r.stderr).toContain(`${path.join('tools', 'cli', 'exec.ts')}:`);
+    expect(r.stderr).not.toContain('.tmp-');
+    // Without --debug the cache is used, and an error's stack names the build's file,
+    // which sourcePosition maps to the TypeScript (an error thrown by a plugin is
+    // reported that way).
+    const cached = node(`
+      require(${JSON.stringify(path.join(builder.ROOT, 'tools/build/code-cache.js'))}).install(${JSON.stringify(dir)});
+      const { execCommand } = require(${JSON.stringify(path.join(dir!, 'tools/cli/exec.js'))});
+      execCommand([${JSON.stringify(path.join(os.tmpdir(), 'virtlab-no-such-program.elf'))}]).catch((e) => console.log(JSON.stringify(e.stack.split('\\n')[1])));`);
+    expect(cached.stderr).toBe('');
+    expect(JSON.parse(cached.stdout)).toContain(`${path.join(dir!, 'tools', 'cli', 'exec.js')}:`);
+  });
+
   it('traces a position in compiled code back to the TypeScript file and line', () => {
     const r = node(`
       const { sourcePosition } = require(${JSON.stringify(path.join(dir!, 'tools/node/repo-root.js'))});

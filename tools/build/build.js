@@ -267,9 +267,6 @@ function build(root = ROOT, log = () => {}, { extras = true } = {}) {
     }
     fs.chmodSync(tmp, 0o755);
     fs.writeFileSync(path.join(tmp, STAMP), JSON.stringify({ key, files: files.length, esbuild: esbuildVersion() }) + '\n');
-    // The JSON Schema validators compiled ahead of time, then V8's code cache from a
-    // few commands run from the new build (each in a process of its own).
-    if (extras) addExtras(tmp);
     try {
       fs.renameSync(tmp, out);
     } catch (e) {
@@ -281,6 +278,13 @@ function build(root = ROOT, log = () => {}, { extras = true } = {}) {
     fs.rmSync(tmp, { recursive: true, force: true });
     throw e;
   }
+  // The JSON Schema validators compiled ahead of time, then V8's code cache from a few
+  // commands run from the new build (each in a process of its own). Made in the build's
+  // final folder, not before the rename: V8 keeps the file names a script had when its
+  // cache was made, and stack traces (and the file:line of an error, mapped back to
+  // the TypeScript through the build's source maps) would name a folder that no longer
+  // exists. Meanwhile the build runs without them, only slower to start.
+  if (extras) addExtras(out);
   prune(dist, key);
   log(`virtlab: compiled ${files.length} files into ${path.relative(process.cwd(), out) || out} in ${Number(process.hrtime.bigint() - t0) / 1e6 | 0} ms`);
   return out;

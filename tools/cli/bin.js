@@ -44,9 +44,12 @@ if (main) {
   // With --debug, stack traces name the TypeScript files and lines. (Not always: Node
   // then measures every module it loads, which costs more than the rest of startup.
   // The file:line of an error thrown by a plugin is mapped back without it.)
-  if (process.argv.includes('--debug')) process.setSourceMapsEnabled(true);
+  const debug = process.argv.includes('--debug');
+  if (debug) process.setSourceMapsEnabled(true);
   const buildDir = path.resolve(main, '..', '..', '..');
-  require('../build/code-cache.js').install(buildDir);
+  // Not with --debug: Node reads a module's source map only when it compiles the
+  // module itself, and the code cache compiles them through vm.Script.
+  if (!debug) require('../build/code-cache.js').install(buildDir);
   require('../build/validators.js').installPrecompiled(buildDir);
   entry = require(main);
 } else {
