@@ -10,7 +10,7 @@ import * as memoryModule from '../riscv/memory';
 import type { GuestMemory } from '../riscv/memory';
 import * as encoderModule from '../wasm/encoder';
 import { FuncBody, ModuleBuilder, W as WasmOp, type CodeLayout } from '../wasm/encoder';
-import { operands, termOperands, type K as KEnum, type Unit } from './ir';
+import { termOperands, type K as KEnum, type Unit } from './ir';
 import { HELPER_TYPES, HELPERS, type HelperName } from './runtime-module';
 import type { SoftTlbLayout } from './emit-softtlb';
 
@@ -75,6 +75,10 @@ export class Scratch {
   readonly cHi: Int32Array;
   readonly alias: Int32Array;
   readonly aliasF: Uint8Array;
+  /** A value's last use in its block (findAliases), valid where lastStamp is the block's stamp. */
+  readonly last: Int32Array;
+  readonly lastStamp: Int32Array;
+  stamp = 0;
 
   constructor(n: number) {
     this.vloc = new Int32Array(n);
@@ -83,6 +87,8 @@ export class Scratch {
     this.cHi = new Int32Array(n);
     this.alias = new Int32Array(n);
     this.aliasF = new Uint8Array(n);
+    this.last = new Int32Array(n);
+    this.lastStamp = new Int32Array(n);
   }
 
   reset(n: number): void {
@@ -195,6 +201,7 @@ export abstract class UnitState {
   protected readonly ctx: Ctx[] = [];
   protected readonly freeLocals: number[] = [];
   protected readonly blockLocals: number[] = [];
+  private readonly scratch: Scratch;
 
   constructor(
     protected readonly u: Unit,
@@ -210,6 +217,7 @@ export abstract class UnitState {
     this.sb = links.mem.stateBase;
     this.permBase = links.mem.stateBase + STATE_PERM;
     scratch.reset(u.valueCount);
+    this.scratch = scratch;
     this.vloc = scratch.vloc;
     this.isConst = scratch.isConst;
     this.cLo = scratch.cLo;
@@ -276,25 +284,71 @@ export abstract class UnitState {
    * its block can read the register's local directly instead of a copy.
    */
   protected findAliases(): void {
+    const sc = this.scratch;
+    const last = sc.last;
+    const lastStamp = sc.lastStamp;
     for (const b of this.u.blocks) {
-      const last = new Map<number, number>();
-      b.insts.forEach((i, at) => {
-        for (const v of operands(i)) last.set(v, at);
-      });
-      for (const v of termOperands(b.term)) last.set(v, b.insts.length);
-      b.insts.forEach((i, at) => {
-        if (i.k !== K.GETX && i.k !== K.GETF) return;
-        const end = last.get(i.dst);
-        if (end === undefined) return;
-        const file = i.k === K.GETX ? 0 : 1;
-        for (let j = at + 1; j < end && j < b.insts.length; j++) {
-          const w = b.insts[j];
-          if (w.k === (file === 0 ? K.SETX : K.SETF) && w.a === i.a) return;
-          if (w.k === K.INTERP && w.writes!.some((r) => r.file === file && r.reg === i.a)) return;
+      // A Map per block cost more than the walks: the values' last uses are stamped per block.
+      const s = ++sc.stamp;
+      const insts = b.insts;
+      const n = insts.length;
+      for (let at = 0; at < n; at++) {
+        const i = insts[at];
+        switch (i.k) {
+          case K.SETX:
+          case K.SETF:
+          case K.SETCSR:
+            last[i.b] = at;
+            lastStamp[i.b] = s;
+            break;
+          case K.LOAD:
+          case K.CHECK:
+          case K.CHECKRANGE:
+            last[i.a] = at;
+            lastStamp[i.a] = s;
+            break;
+          case K.FP:
+            last[i.a] = at;
+            lastStamp[i.a] = s;
+            if (i.b >= 0) (last[i.b] = at), (lastStamp[i.b] = s);
+            if (i.c >= 0) (last[i.c] = at), (lastStamp[i.c] = s);
+            break;
+          case K.INTERP:
+            for (const x of i.reads!) (last[x.value] = at), (lastStamp[x.value] = s);
+            break;
+          case K.STORE:
+          case K.BIN:
+          case K.BIN32:
+          case K.CMP:
+          case K.DIV:
+          case K.MULH:
+            last[i.a] = at;
+            lastStamp[i.a] = s;
+            last[i.b] = at;
+            lastStamp[i.b] = s;
+            break;
         }
+      }
+      for (const v of termOperands(b.term)) (last[v] = n), (lastStamp[v] = s);
+      for (let at = 0; at < n; at++) {
+        const i = insts[at];
+        if (i.k !== K.GETX && i.k !== K.GETF) continue;
+        if (lastStamp[i.dst] !== s) continue;
+        const end = last[i.dst];
+        const file = i.k === K.GETX ? 0 : 1;
+        const setK = file === 0 ? K.SETX : K.SETF;
+        let written = false;
+        for (let j = at + 1; j < end && j < n; j++) {
+          const w = insts[j];
+          if ((w.k === setK && w.a === i.a) || (w.k === K.INTERP && w.writes!.some((r) => r.file === file && r.reg === i.a))) {
+            written = true;
+            break;
+          }
+        }
+        if (written) continue;
         this.alias[i.dst] = (file === 0 ? this.xl : this.fl)[i.a];
         if (file === 1) this.aliasF[i.dst] = 1;
-      });
+      }
     }
   }
 

@@ -17,7 +17,8 @@
 // own: a reader in another unit (a caller reading what its callee left there) sees
 // the old bytes.
 
-import { ALL_RULES, CHECKED, Inst, IrKind, WasmOp, isPure, operands, termOperands, type Block, type PassRules, type Unit } from 'virtlab';
+import { ALL_RULES, CHECKED, Inst, IrKind, WasmOp, isPure, termOperands, type Block, type PassRules, type Unit } from 'virtlab';
+import { valueTables } from './values';
 
 // Imported bindings compile to getter calls under CommonJS; the hot paths read these local copies.
 const K = IrKind;
@@ -38,87 +39,121 @@ function canExit(i: Inst): boolean {
   return i.k === K.LOAD || i.k === K.STORE || i.k === K.CHECK || i.k === K.CHECKRANGE || i.k === K.FP || i.k === K.INTERP;
 }
 
-/** Addresses of a block taken apart into a base value and a constant offset. */
-function addressing(b: Block): { split: (addr: number) => [number, number]; fromSp: (v: number) => boolean } {
-  const defs = new Map<number, Inst>();
-  const consts = new Map<number, number>();
-  for (const i of b.insts) {
-    if (i.dst >= 0) defs.set(i.dst, i);
-    if (i.k === K.CONST && i.hi === i.lo >> 31) consts.set(i.dst, i.lo);
-  }
-  const split = (addr: number): [number, number] => {
-    const d = defs.get(addr);
-    if (d && d.k === K.BIN && d.op === W.i64_add) {
-      const c = consts.get(d.b);
-      if (c !== undefined) return [d.a, c];
-    }
-    return [addr, 0];
-  };
-  const fromSp = (v: number): boolean => {
-    for (let n = 0; n < 8; n++) {
-      const d = defs.get(v);
-      if (!d) return false;
-      if (d.k === K.GETX) return d.a === SP;
-      if (d.k !== K.BIN || d.op !== W.i64_add || !consts.has(d.b)) return false;
-      v = d.a;
-    }
-    return false;
-  };
-  return { split, fromSp };
+const tables = valueTables;
+
+/** A store's address split into a base value and a constant offset: the base. */
+function splitBase(addr: number, s: number): number {
+  const base = tables.sumBase(addr, s, false);
+  return base < 0 ? addr : base;
 }
 
-function dceBlock(b: Block, stats: DceStats, rules: PassRules, loaded: Set<string>, inject: DceInject): void {
-  const { split, fromSp } = addressing(b);
-  const used = new Set<number>(termOperands(b.term));
-  // Registers written later in the block with no read or possible exit in between.
-  const laterX = new Set<number>();
-  const laterF = new Set<number>();
+function splitOffset(addr: number, base: number): number {
+  return base === addr ? 0 : tables.sumOffset(addr, base);
+}
+
+function fromSp(v: number, s: number): boolean {
+  const t = tables;
+  for (let n = 0; n < 8; n++) {
+    if (t.defStamp[v] !== s) return false;
+    const d = t.defs[v]!;
+    if (d.k === K.GETX) return d.a === SP;
+    if (d.k !== K.BIN || d.op !== W.i64_add || t.constStamp[d.b] !== s) return false;
+    v = d.a;
+  }
+  return false;
+}
+
+/** Registers written later in a block: [file·64 + reg] === the current generation. */
+const later = new Int32Array(128);
+let generation = 0;
+
+function markUsed(i: Inst, used: Int32Array, s: number): void {
+  switch (i.k) {
+    case K.SETX:
+    case K.SETF:
+    case K.SETCSR:
+      used[i.b] = s;
+      return;
+    case K.LOAD:
+    case K.CHECK:
+    case K.CHECKRANGE:
+      used[i.a] = s;
+      return;
+    case K.STORE:
+    case K.BIN:
+    case K.BIN32:
+    case K.CMP:
+    case K.DIV:
+    case K.MULH:
+      used[i.a] = s;
+      used[i.b] = s;
+      return;
+    case K.FP:
+      used[i.a] = s;
+      if (i.b >= 0) used[i.b] = s;
+      if (i.c >= 0) used[i.c] = s;
+      return;
+    case K.INTERP:
+      for (const x of i.reads!) used[x.value] = s;
+      return;
+  }
+}
+
+function dceBlock(b: Block, n: number, stats: DceStats, rules: PassRules, loaded: Set<string>, inject: DceInject): void {
+  const s = tables.index(b, n);
+  const used = tables.mark;
+  for (const v of termOperands(b.term)) used[v] = s;
+  // Registers written later in the block with no read or possible exit in between
+  // (x registers at 0.., f registers at 64..): those whose entry is the current generation.
+  if (generation >= 0x3fffffff) {
+    later.fill(0);
+    generation = 0;
+  }
+  let gen = ++generation;
   // Bytes (base, offset, size) a later checked store writes with no read or possible exit in between.
   const laterStores = new Set<string>();
   const keep: Inst[] = [];
   for (let at = b.insts.length - 1; at >= 0; at--) {
     const i = b.insts[at];
-    if (i.dst >= 0 && isPure(i) && !used.has(i.dst) && rules.fire('dead-value')) {
+    if (i.dst >= 0 && used[i.dst] !== s && isPure(i) && rules.fire('dead-value')) {
       stats.removed++;
       continue;
     }
     if (i.k === K.SETX || i.k === K.SETF) {
-      const later = i.k === K.SETX ? laterX : laterF;
-      if (later.has(i.a) && rules.fire('dead-write')) {
+      const r = i.k === K.SETX ? i.a : 64 + i.a;
+      if (later[r] === gen && rules.fire('dead-write')) {
         stats.deadWrites++;
         continue;
       }
-      later.add(i.a);
-    } else if (i.k === K.GETX) laterX.delete(i.a);
-    else if (i.k === K.GETF) laterF.delete(i.a);
+      later[r] = gen;
+    } else if (i.k === K.GETX) later[i.a] = 0;
+    else if (i.k === K.GETF) later[64 + i.a] = 0;
     else if (i.k === K.STORE) {
-      const [base, off] = split(i.a);
+      const base = splitBase(i.a, s);
+      const off = splitOffset(i.a, base);
       const key = `${base}:${off}:${i.lo}`;
       const overwritten = laterStores.has(key);
-      const unitLocal = inject.crossUnitStore === true && fromSp(base) && !loaded.has(`${off}:${i.lo}`);
+      const unitLocal = inject.crossUnitStore === true && fromSp(base, s) && !loaded.has(`${off}:${i.lo}`);
       if ((overwritten || unitLocal) && rules.fire('dead-store')) {
         stats.removed++;
         if (i.c === CHECKED) continue;
         // Its access check stays: the later store skips its own on the strength of this one.
         const check = new Inst(K.CHECK, 1, -1, i.a, -1, -1, i.lo, 0, i.gi);
         laterStores.clear();
-        laterX.clear();
-        laterF.clear();
-        used.add(i.a);
+        gen = ++generation;
+        used[i.a] = s;
         keep.push(check);
         continue;
       }
       // A store whose check may fail can leave the block before writing: earlier stores must stay.
       if (i.c !== CHECKED) laterStores.clear();
       else laterStores.add(key);
-      laterX.clear();
-      laterF.clear();
+      gen = ++generation;
     } else if (canExit(i)) {
-      laterX.clear();
-      laterF.clear();
+      gen = ++generation;
       laterStores.clear();
     }
-    for (const v of operands(i)) used.add(v);
+    markUsed(i, used, s);
     keep.push(i);
   }
   keep.reverse();
@@ -131,14 +166,14 @@ export function dce(unit: Unit, stats: DceStats, rules: PassRules = ALL_RULES, i
   const loaded = new Set<string>();
   if (inject.crossUnitStore) {
     for (const b of unit.blocks) {
-      const { split, fromSp } = addressing(b);
+      const s = tables.index(b, unit.valueCount);
       for (const i of b.insts) {
         if (i.k !== K.LOAD) continue;
-        const [base, off] = split(i.a);
-        if (fromSp(base)) loaded.add(`${off}:${i.lo}`);
+        const base = splitBase(i.a, s);
+        if (fromSp(base, s)) loaded.add(`${splitOffset(i.a, base)}:${i.lo}`);
       }
     }
   }
-  for (const b of unit.blocks) dceBlock(b, stats, rules, loaded, inject);
+  for (const b of unit.blocks) dceBlock(b, unit.valueCount, stats, rules, loaded, inject);
   return unit;
 }

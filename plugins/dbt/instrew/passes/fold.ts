@@ -113,50 +113,102 @@ function identity(op: number, c: bigint, constOnRight: boolean): boolean {
   return false;
 }
 
+// The pass's per-value state, shared by the blocks it visits and valid where a value's
+// stamp is the current block's: values are numbered densely within a unit, and the
+// Maps and closures a block used to make cost more than the folding.
+let repStamp = new Int32Array(256);
+let repVal = new Int32Array(256);
+let constStamp = new Int32Array(256);
+let constBig: bigint[] = [];
+let sumStamp = new Int32Array(256);
+let sumX = new Int32Array(256);
+let sumC: bigint[] = [];
+/** Constant → the value holding it; small constants by their number, others by text. */
+let constValue = new Map<number | string, number>();
+/** Expressions already computed, by kind, opcode and operands packed into 53 bits. */
+let exprs = new Map<number, number>();
+const xval = new Int32Array(33);
+const fval = new Int32Array(32);
+/** The current block's stamp. */
+let S = 0;
+
+/** Starts a block whose values (with those the block may add) are below n. */
+function nextBlock(n: number): void {
+  if (n > repStamp.length || S >= 0x3fffffff) {
+    const size = Math.max(n, 2 * repStamp.length);
+    repStamp = new Int32Array(size);
+    repVal = new Int32Array(size);
+    constStamp = new Int32Array(size);
+    sumStamp = new Int32Array(size);
+    sumX = new Int32Array(size);
+    constBig = [];
+    sumC = [];
+    S = 0;
+  }
+  constValue = new Map();
+  exprs = new Map();
+  xval.fill(-1);
+  fval.fill(-1);
+  S++;
+}
+
+function setRep(v: number, to: number): void {
+  repStamp[v] = S;
+  repVal[v] = to;
+}
+
+function r(v: number): number {
+  return v < 0 ? v : repStamp[v] === S ? repVal[v] : v;
+}
+
+function constOf(v: number): bigint | undefined {
+  return constStamp[v] === S ? constBig[v] : undefined;
+}
+
+function setConst(v: number, c: bigint): void {
+  constStamp[v] = S;
+  constBig[v] = c;
+}
+
+function keyOf(v: bigint): number | string {
+  const [lo, hi] = words(v);
+  return hi === lo >> 31 ? lo : `${lo},${hi}`;
+}
+
+/** Makes i the constant v, or forwards its value to an equal constant; true if i stays. */
+function makeConst(i: Inst, v: bigint, rules: PassRules): boolean {
+  const key = keyOf(v);
+  const existing = constValue.get(key);
+  if (existing !== undefined && rules.fire('const-reuse')) {
+    setRep(i.dst, existing);
+    return false;
+  }
+  const [lo, hi] = words(v);
+  i.k = K.CONST;
+  i.lo = lo;
+  i.hi = hi;
+  i.a = i.b = i.c = -1;
+  setConst(i.dst, v);
+  if (existing === undefined) constValue.set(key, i.dst);
+  return true;
+}
+
 function foldBlock(unit: Unit, b: Block, stats: FoldStats, rules: PassRules, inject: FoldInject): void {
-  const rep = new Map<number, number>();
-  const r = (v: number) => (v < 0 ? v : (rep.get(v) ?? v));
-  const consts = new Map<number, bigint>();
-  /** Constant → the value holding it; small constants by their number, others by text. */
-  const constValue = new Map<number | string, number>();
-  const xval = new Int32Array(33).fill(-1);
-  const fval = new Int32Array(32).fill(-1);
-  /** Expressions already computed, by kind, opcode and operands packed into 53 bits. */
-  const exprs = new Map<number, number>();
-  /** Additions x + constant kept in the block, by their value: [x, constant]. */
-  const sums = new Map<number, [number, bigint]>();
+  // Each instruction adds at most one value (add-chain's constant).
+  nextBlock(unit.valueCount + b.insts.length);
+  const s = S;
   const out: Inst[] = [];
-  const keyOf = (v: bigint): number | string => {
-    const [lo, hi] = words(v);
-    return hi === lo >> 31 ? lo : `${lo},${hi}`;
-  };
-  const makeConst = (i: Inst, v: bigint): boolean => {
-    const key = keyOf(v);
-    const existing = constValue.get(key);
-    if (existing !== undefined && rules.fire('const-reuse')) {
-      rep.set(i.dst, existing);
-      return false;
-    }
-    const [lo, hi] = words(v);
-    i.k = K.CONST;
-    i.lo = lo;
-    i.hi = hi;
-    i.a = i.b = i.c = -1;
-    consts.set(i.dst, v);
-    if (existing === undefined) constValue.set(key, i.dst);
-    return true;
-  };
   for (const i of b.insts) {
     switch (i.k) {
       case K.CONST: {
-        if (makeConst(i, i.hi === i.lo >> 31 ? BigInt(i.lo) : big(i.lo, i.hi))) out.push(i);
+        if (makeConst(i, i.hi === i.lo >> 31 ? BigInt(i.lo) : big(i.lo, i.hi), rules)) out.push(i);
         continue;
       }
       case K.GETX:
       case K.GETF: {
         const regs = i.k === K.GETX ? xval : fval;
         if (regs[i.a] >= 0 && rules.fire('forward-reg')) {
-          rep.set(i.dst, regs[i.a]);
+          setRep(i.dst, regs[i.a]);
           stats.forwarded++;
           continue;
         }
@@ -166,62 +218,67 @@ function foldBlock(unit: Unit, b: Block, stats: FoldStats, rules: PassRules, inj
       }
       case K.SETX:
       case K.SETF:
-        mapOperands(i, r);
+        i.b = r(i.b);
         (i.k === K.SETX ? xval : fval)[i.a] = i.b;
         out.push(i);
         continue;
       case K.BIN:
       case K.BIN32:
       case K.CMP: {
-        mapOperands(i, r);
-        const ca = consts.get(i.a);
-        const cb = consts.get(i.b);
+        i.a = r(i.a);
+        i.b = r(i.b);
+        const ca = constOf(i.a);
+        const cb = constOf(i.b);
         if (ca !== undefined && cb !== undefined) {
           const v = evaluate(i.k, i.op, ca, cb, inject);
           if (v !== undefined && rules.fire('const-eval')) {
             stats.folded++;
-            if (makeConst(i, v)) out.push(i);
+            if (makeConst(i, v, rules)) out.push(i);
             continue;
           }
         }
         if (i.k === K.BIN) {
           if (cb !== undefined && identity(i.op, cb, true) && rules.fire('identity')) {
-            rep.set(i.dst, i.a);
+            setRep(i.dst, i.a);
             stats.folded++;
             continue;
           }
           if (ca !== undefined && identity(i.op, ca, false) && rules.fire('identity')) {
-            rep.set(i.dst, i.b);
+            setRep(i.dst, i.b);
             stats.folded++;
             continue;
           }
-          const inner = cb !== undefined && i.op === W.i64_add ? sums.get(i.a) : undefined;
+          const inner = cb !== undefined && i.op === W.i64_add && sumStamp[i.a] === s;
           if (inner && cb !== undefined && rules.fire('add-chain')) {
             // (x + c1) + c2 = x + (c1 + c2): x is added once.
             const c2 = inject.immSign && cb < 0n && cb >= -2048n ? cb & 0xfffn : cb;
-            const sum = BigInt.asIntN(64, inner[1] + c2);
+            const sum = BigInt.asIntN(64, sumC[i.a] + c2);
             const key = keyOf(sum);
             let k = constValue.get(key);
             if (k === undefined) {
               const [lo, hi] = words(sum);
               k = unit.newValue();
               out.push(new Inst(K.CONST, 0, k, -1, -1, -1, lo, hi, i.gi));
-              consts.set(k, sum);
+              setConst(k, sum);
               constValue.set(key, k);
             }
-            i.a = inner[0];
+            i.a = sumX[i.a];
             i.b = k;
             stats.folded++;
           }
           if (i.op === W.i64_add) {
-            const c = consts.get(i.b);
-            if (c !== undefined) sums.set(i.dst, [i.a, c]);
+            const c = constOf(i.b);
+            if (c !== undefined) {
+              sumStamp[i.dst] = s;
+              sumX[i.dst] = i.a;
+              sumC[i.dst] = c;
+            }
           }
         }
         const key = ((i.k * 256 + i.op) * 1048576 + i.a) * 1048576 + i.b;
         const seen = exprs.get(key);
         if (seen !== undefined && rules.fire('cse')) {
-          rep.set(i.dst, seen);
+          setRep(i.dst, seen);
           stats.reused++;
           continue;
         }
@@ -236,12 +293,12 @@ function foldBlock(unit: Unit, b: Block, stats: FoldStats, rules: PassRules, inj
   }
   b.insts.length = 0;
   b.insts.push(...out);
-  const t = mapTermOperands(b.term, r);
-  const c = t.k === 'branch' ? consts.get(t.cond) : undefined;
-  if (t.k === 'branch' && c !== undefined && rules.fire('branch-const')) {
-    b.term = { k: 'jump', target: c !== 0n ? t.taken : t.fall };
+  const term = mapTermOperands(b.term, r);
+  const c = term.k === 'branch' ? constOf(term.cond) : undefined;
+  if (term.k === 'branch' && c !== undefined && rules.fire('branch-const')) {
+    b.term = { k: 'jump', target: c !== 0n ? term.taken : term.fall };
     stats.branchesResolved++;
-  } else b.term = t;
+  } else b.term = term;
 }
 
 /** Runs the pass over every block of the unit. */

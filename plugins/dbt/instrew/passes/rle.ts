@@ -24,6 +24,7 @@
 // width, so a load is forwarded across an aliasing store of a different width.
 
 import { ALL_RULES, CHECKED, Inst, IrKind, RiscvOp, WasmOp, mapOperands, mapTermOperands, type Block, type PassRules, type Unit } from 'virtlab';
+import { valueTables } from './values';
 
 // Imported bindings compile to getter calls under CommonJS; the hot paths read these local copies.
 const K = IrKind;
@@ -55,55 +56,76 @@ interface Known {
   writeChecked: boolean;
 }
 
-function rleBlock(unit: Unit, b: Block, stats: RleStats, rules: PassRules, inject: RleInject): void {
-  const defs = new Map<number, Inst>();
-  const consts = new Map<number, number>();
-  for (const i of b.insts) {
-    if (i.dst >= 0) defs.set(i.dst, i);
-    if (i.k === K.CONST && i.hi === i.lo >> 31) consts.set(i.dst, i.lo);
+// The current block's state, at module level: closures made per block (each named
+// by the build, at a property definition per closure) cost more than the pass.
+let stamp = 0;
+/** The offset of the address splitBase last took apart. */
+let splitOff = 0;
+let curUnit: Unit;
+let out: Inst[] = [];
+let rep = new Map<number, number>();
+
+/** An address of the current block taken apart: its base value (the offset in splitOff). */
+function splitBase(addr: number): number {
+  const base = valueTables.sumBase(addr, stamp, true);
+  if (base < 0) {
+    splitOff = 0;
+    return addr;
   }
-  const split = (addr: number): [number, number] => {
-    const d = defs.get(addr);
-    if (d && d.k === K.BIN && d.op === W.i64_add) {
-      const c = consts.get(d.b);
-      if (c !== undefined) return [d.a, c];
-      const c2 = consts.get(d.a);
-      if (c2 !== undefined) return [d.b, c2];
+  splitOff = valueTables.sumOffset(addr, base);
+  return base;
+}
+
+function r(v: number): number {
+  return rep.get(v) ?? v;
+}
+
+function emit(k: number, op: number, a: number, b2: number, gi: number, lo = 0, hi = 0): number {
+  const dst = curUnit.newValue();
+  out.push(new Inst(k, op, dst, a, b2, -1, lo, hi, gi));
+  return dst;
+}
+
+function constant(lo: number, hi: number, gi: number): number {
+  return emit(K.CONST, 0, -1, -1, gi, lo, hi);
+}
+
+/** The stored value as a load with opcode op would see it. */
+function narrow(v: number, op: number, gi: number): number {
+  switch (op) {
+    case W.i64_load: return v;
+    case W.i64_load32_s: return emit(K.BIN32, W.i32_add, v, constant(0, 0, gi), gi);
+    case W.i64_load32_u: return emit(K.BIN, W.i64_and, v, constant(-1, 0, gi), gi);
+    case W.i64_load16_u: return emit(K.BIN, W.i64_and, v, constant(0xffff, 0, gi), gi);
+    case W.i64_load8_u: return emit(K.BIN, W.i64_and, v, constant(0xff, 0, gi), gi);
+    case W.i64_load16_s:
+    case W.i64_load8_s: {
+      const sh = constant(op === W.i64_load16_s ? 48 : 56, 0, gi);
+      return emit(K.BIN, W.i64_shr_s, emit(K.BIN, W.i64_shl, v, sh, gi), sh, gi);
     }
-    return [addr, 0];
-  };
+  }
+  throw new Error(`not a load opcode: ${op}`);
+}
+
+/** What is known of (base, off, size), if anything. */
+function find(known: Known[], base: number, off: number, size: number): Known | undefined {
+  for (const k of known) if (k.base === base && k.off === off && k.size === size) return k;
+  return undefined;
+}
+
+function rleBlock(unit: Unit, b: Block, stats: RleStats, rules: PassRules, inject: RleInject): void {
+  stamp = valueTables.index(b, unit.valueCount);
+  curUnit = unit;
+  out = [];
+  rep = new Map();
   let known: Known[] = [];
-  const out: Inst[] = [];
-  const rep = new Map<number, number>();
-  const r = (v: number) => rep.get(v) ?? v;
-  const emit = (k: number, op: number, a: number, b2: number, gi: number, lo = 0, hi = 0): number => {
-    const dst = unit.newValue();
-    out.push(new Inst(k, op, dst, a, b2, -1, lo, hi, gi));
-    return dst;
-  };
-  const constant = (lo: number, hi: number, gi: number) => emit(K.CONST, 0, -1, -1, gi, lo, hi);
-  /** The stored value as a load with opcode op would see it. */
-  const narrow = (v: number, op: number, gi: number): number => {
-    switch (op) {
-      case W.i64_load: return v;
-      case W.i64_load32_s: return emit(K.BIN32, W.i32_add, v, constant(0, 0, gi), gi);
-      case W.i64_load32_u: return emit(K.BIN, W.i64_and, v, constant(-1, 0, gi), gi);
-      case W.i64_load16_u: return emit(K.BIN, W.i64_and, v, constant(0xffff, 0, gi), gi);
-      case W.i64_load8_u: return emit(K.BIN, W.i64_and, v, constant(0xff, 0, gi), gi);
-      case W.i64_load16_s:
-      case W.i64_load8_s: {
-        const sh = constant(op === W.i64_load16_s ? 48 : 56, 0, gi);
-        return emit(K.BIN, W.i64_shr_s, emit(K.BIN, W.i64_shl, v, sh, gi), sh, gi);
-      }
-    }
-    throw new Error(`not a load opcode: ${op}`);
-  };
   for (const i of b.insts) {
     // Keep operands current (values replaced by forwarded ones).
     mapOperands(i, r);
     if (i.k === K.LOAD) {
-      const [base, off] = split(i.a);
-      const e = known.find((k) => k.base === base && k.off === off && k.size === i.lo);
+      const base = splitBase(i.a);
+      const off = splitOff;
+      const e = find(known, base, off, i.lo);
       if (e && e.loadOp === i.op && rules.fire('load-load')) {
         rep.set(i.dst, e.value);
         stats.loadsRemoved++;
@@ -127,8 +149,9 @@ function rleBlock(unit: Unit, b: Block, stats: RleStats, rules: PassRules, injec
       continue;
     }
     if (i.k === K.STORE) {
-      const [base, off] = split(i.a);
-      const same = known.find((k) => k.base === base && k.off === off && k.size === i.lo);
+      const base = splitBase(i.a);
+      const off = splitOff;
+      const same = find(known, base, off, i.lo);
       if (same?.writeChecked && rules.fire('check-reuse')) {
         i.c = CHECKED;
         stats.checksRemoved++;
@@ -144,15 +167,16 @@ function rleBlock(unit: Unit, b: Block, stats: RleStats, rules: PassRules, injec
   b.insts.length = 0;
   b.insts.push(...out);
   b.term = mapTermOperands(b.term, r);
-  coalesceChecks(unit, b, split, stats, rules);
+  coalesceChecks(unit, b, stats, rules);
 }
 
 /** One range check for the accesses through each base (see the header). */
-function coalesceChecks(unit: Unit, b: Block, split: (addr: number) => [number, number], stats: RleStats, rules: PassRules): void {
+function coalesceChecks(unit: Unit, b: Block, stats: RleStats, rules: PassRules): void {
   const groups = new Map<number, Array<{ at: number; off: number; size: number; store: boolean }>>();
   b.insts.forEach((i, at) => {
     if ((i.k !== K.LOAD && i.k !== K.STORE) || i.c === CHECKED) return;
-    const [base, off] = split(i.a);
+    const base = splitBase(i.a);
+    const off = splitOff;
     let g = groups.get(base);
     if (!g) groups.set(base, (g = []));
     g.push({ at, off, size: i.lo, store: i.k === K.STORE });
