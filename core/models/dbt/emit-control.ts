@@ -32,17 +32,25 @@ export abstract class ControlEmitter extends ExitEmitter {
     const block = this.u.blocks[b];
     const out: number[] = [];
     const t = block.term;
-    const add = (pc: number) => {
-      const j = this.index.get(pc);
-      if (j !== undefined && !this.cut.has(b * this.u.blocks.length + j)) out.push(j);
-    };
-    if (t.k === 'jump') add(t.target);
+    if (t.k === 'jump') this.addSucc(out, b, t.target);
     else if (t.k === 'branch') {
-      add(t.taken);
-      if (t.fall !== t.taken) add(t.fall);
-    } else if (t.k === 'indirect' && t.cases) for (const c of t.cases) add(c);
-    else if (t.k === 'call') add(this.o.mapCalls ? t.ret : t.target);
-    else if (t.k === 'icall' && this.o.mapCalls) add(t.ret);
+      this.addSucc(out, b, t.taken);
+      if (t.fall !== t.taken) this.addSucc(out, b, t.fall);
+    } else if (t.k === 'indirect' && t.cases) for (const c of t.cases) this.addSucc(out, b, c);
+    else if (t.k === 'call') this.addSucc(out, b, this.o.mapCalls ? t.ret : t.target);
+    else if (t.k === 'icall' && this.o.mapCalls) this.addSucc(out, b, t.ret);
+    return out;
+  }
+
+  private addSucc(out: number[], b: number, pc: number): void {
+    const j = this.index.get(pc);
+    if (j !== undefined && !this.cut.has(b * this.u.blocks.length + j)) out.push(j);
+  }
+
+  /** Every block's successors, as the edges cut so far leave them. */
+  private successors(n: number): number[][] {
+    const out: number[][] = new Array(n);
+    for (let b = 0; b < n; b++) out[b] = this.succ(b);
     return out;
   }
 
@@ -64,7 +72,10 @@ export abstract class ControlEmitter extends ExitEmitter {
       this.bound = blocks[0].count;
       return;
     }
+    // The successor lists are made once per analysis: the walks below visit each edge several times.
+    let succs = this.successors(n);
     for (let pass = 0; pass < 4; pass++) {
+      if (pass > 0) succs = this.successors(n);
       // Reverse postorder by an iterative depth-first search from the entry.
       const seen = new Uint8Array(n);
       const post: number[] = [];
@@ -74,7 +85,7 @@ export abstract class ControlEmitter extends ExitEmitter {
       onStack[0] = 1;
       while (stack.length) {
         const top = stack[stack.length - 1];
-        const s = this.succ(top[0]);
+        const s = succs[top[0]];
         if (top[1] < s.length) {
           const v = s[top[1]++];
           if (!seen[v]) {
@@ -95,7 +106,7 @@ export abstract class ControlEmitter extends ExitEmitter {
       const idom = new Int32Array(n).fill(-1);
       idom[0] = 0;
       const preds: number[][] = Array.from({ length: n }, () => []);
-      for (const b of this.rpo) for (const s of this.succ(b)) preds[s].push(b);
+      for (const b of this.rpo) for (const s of succs[b]) preds[s].push(b);
       const intersect = (a: number, b: number) => {
         while (a !== b) {
           while (this.order[a] > this.order[b]) a = idom[a];
@@ -124,7 +135,7 @@ export abstract class ControlEmitter extends ExitEmitter {
       };
       let cutNow = 0;
       for (const b of this.rpo) {
-        for (const s of this.succ(b)) {
+        for (const s of succs[b]) {
           if (this.order[s] <= this.order[b] && !dominates(s, b)) {
             this.cut.add(b * n + s);
             cutNow++;

@@ -56,6 +56,8 @@ function unitModule(mem: GuestMemory, relocatable: boolean, linkable: boolean): 
   return { m, tUnit, imports };
 }
 
+let sharedScratch: Scratch | null = null;
+
 /**
  * Lowers units into one module that imports the runtime (see runtime-module.ts).
  * `relocatable`: the module also records where each unit's code lies (`layout`), so
@@ -71,7 +73,12 @@ export function emitModule(units: readonly Unit[], links: EmitLinks, options: Em
   units.forEach((u, i) => {
     if (!local.has(u.entry)) local.set(u.entry, i);
   });
-  const scratch = new Scratch(Math.max(...units.map((u) => u.valueCount)));
+  let n = 0;
+  for (const u of units) n = Math.max(n, u.valueCount);
+  // One scratch for every module, grown when a unit needs more: fresh typed arrays per
+  // module were a tenth of the emitter's own time (their memory is new each time).
+  if (!sharedScratch || sharedScratch.vloc.length < n) sharedScratch = new Scratch(Math.max(n, 2 * (sharedScratch?.vloc.length ?? 0)));
+  const scratch = sharedScratch;
   if (relocatable) imports.enterSites = [];
   const bodies: FuncBody[] = [];
   units.forEach((u, i) => {
