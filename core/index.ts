@@ -143,7 +143,7 @@ export { DirectSegments, type DirectSegment, type GuestProcessSpace } from './mo
 export { BlockLifter, type LiftOptions } from './models/dbt/lift';
 export { W as WasmOp, ModuleBuilder, FuncBody, I32, I64, F32, F64 } from './models/wasm/encoder';
 
-export { Unit, Block, Inst, CHECKED, operands, termOperands, mapOperands, mapTermOperands, isPure, directTargets, type Term, type RegRef } from './models/dbt/ir';
+export { Unit, Block, Inst, CHECKED, operands, operandsInto, termOperands, mapOperands, mapTermOperands, isPure, directTargets, type Term, type RegRef } from './models/dbt/ir';
 export { DbtRuntime, type Translator, type TranslatedUnit, type DbtCounters } from './models/dbt/runtime';
 export { translatedEngine, hostCodeOf, type TranslatedEngineOptions, type ModelledGuestInstance } from './models/dbt/engine';
 export { systemEngine, SystemDbtRuntime, type SystemTranslator, type TranslationProfile } from './models/dbt/system-runtime';

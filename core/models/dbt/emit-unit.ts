@@ -10,7 +10,7 @@ import * as memoryModule from '../riscv/memory';
 import type { GuestMemory } from '../riscv/memory';
 import * as encoderModule from '../wasm/encoder';
 import { FuncBody, ModuleBuilder, W as WasmOp, type CodeLayout } from '../wasm/encoder';
-import { termOperands, type K as KEnum, type Unit } from './ir';
+import { operandsInto, termOperands, type K as KEnum, type Unit } from './ir';
 import { HELPER_TYPES, HELPERS, type HelperName } from './runtime-module';
 import type { SoftTlbLayout } from './emit-softtlb';
 
@@ -68,6 +68,9 @@ export interface EmittedModule {
 }
 
 /** Per-value arrays shared by the units of a module (allocating them per unit made garbage). */
+/** The operands of the instruction at hand (findAliases). */
+const ops = new Int32Array(64);
+
 export class Scratch {
   readonly vloc: Int32Array;
   readonly isConst: Uint8Array;
@@ -294,39 +297,9 @@ export abstract class UnitState {
       const n = insts.length;
       for (let at = 0; at < n; at++) {
         const i = insts[at];
-        switch (i.k) {
-          case K.SETX:
-          case K.SETF:
-          case K.SETCSR:
-            last[i.b] = at;
-            lastStamp[i.b] = s;
-            break;
-          case K.LOAD:
-          case K.CHECK:
-          case K.CHECKRANGE:
-            last[i.a] = at;
-            lastStamp[i.a] = s;
-            break;
-          case K.FP:
-            last[i.a] = at;
-            lastStamp[i.a] = s;
-            if (i.b >= 0) (last[i.b] = at), (lastStamp[i.b] = s);
-            if (i.c >= 0) (last[i.c] = at), (lastStamp[i.c] = s);
-            break;
-          case K.INTERP:
-            for (const x of i.reads!) (last[x.value] = at), (lastStamp[x.value] = s);
-            break;
-          case K.STORE:
-          case K.BIN:
-          case K.BIN32:
-          case K.CMP:
-          case K.DIV:
-          case K.MULH:
-            last[i.a] = at;
-            lastStamp[i.a] = s;
-            last[i.b] = at;
-            lastStamp[i.b] = s;
-            break;
+        for (let k = operandsInto(i, ops) - 1; k >= 0; k--) {
+          last[ops[k]] = at;
+          lastStamp[ops[k]] = s;
         }
       }
       for (const v of termOperands(b.term)) (last[v] = n), (lastStamp[v] = s);

@@ -204,6 +204,35 @@ export function operands(i: Inst): number[] {
   return out;
 }
 
+/** Which fields of an instruction of each kind are operands: 1 a, 2 b, 4 c; 8: b and c only when not −1. */
+const OPERAND_FIELDS: Uint8Array = (() => {
+  const t = new Uint8Array(32);
+  for (const k of [K.SETX, K.SETF, K.SETCSR]) t[k] = 2;
+  for (const k of [K.LOAD, K.CHECK, K.CHECKRANGE]) t[k] = 1;
+  for (const k of [K.STORE, K.BIN, K.BIN32, K.CMP, K.DIV, K.MULH]) t[k] = 3;
+  t[K.FP] = 1 | 2 | 4 | 8;
+  return t;
+})();
+
+/**
+ * Writes the values an instruction reads into `out` (the same as operands); returns
+ * how many. For the hot walks of passes and emission, which an array per instruction
+ * (and a closure per call) slowed down.
+ */
+export function operandsInto(i: Inst, out: Int32Array): number {
+  if (i.k === K.INTERP) {
+    let n = 0;
+    for (const x of i.reads!) out[n++] = x.value;
+    return n;
+  }
+  const m = OPERAND_FIELDS[i.k];
+  let n = 0;
+  if (m & 1) out[n++] = i.a;
+  if (m & 2 && (!(m & 8) || i.b >= 0)) out[n++] = i.b;
+  if (m & 4 && (!(m & 8) || i.c >= 0)) out[n++] = i.c;
+  return n;
+}
+
 /** Values a terminator reads. */
 export function termOperands(t: Term): number[] {
   switch (t.k) {

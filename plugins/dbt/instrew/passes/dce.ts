@@ -17,7 +17,7 @@
 // own: a reader in another unit (a caller reading what its callee left there) sees
 // the old bytes.
 
-import { ALL_RULES, CHECKED, Inst, IrKind, WasmOp, isPure, termOperands, type Block, type PassRules, type Unit } from 'virtlab';
+import { ALL_RULES, CHECKED, Inst, IrKind, WasmOp, isPure, operandsInto, termOperands, type Block, type PassRules, type Unit } from 'virtlab';
 import { valueTables } from './values';
 
 // Imported bindings compile to getter calls under CommonJS; the hot paths read these local copies.
@@ -67,37 +67,8 @@ function fromSp(v: number, s: number): boolean {
 const later = new Int32Array(128);
 let generation = 0;
 
-function markUsed(i: Inst, used: Int32Array, s: number): void {
-  switch (i.k) {
-    case K.SETX:
-    case K.SETF:
-    case K.SETCSR:
-      used[i.b] = s;
-      return;
-    case K.LOAD:
-    case K.CHECK:
-    case K.CHECKRANGE:
-      used[i.a] = s;
-      return;
-    case K.STORE:
-    case K.BIN:
-    case K.BIN32:
-    case K.CMP:
-    case K.DIV:
-    case K.MULH:
-      used[i.a] = s;
-      used[i.b] = s;
-      return;
-    case K.FP:
-      used[i.a] = s;
-      if (i.b >= 0) used[i.b] = s;
-      if (i.c >= 0) used[i.c] = s;
-      return;
-    case K.INTERP:
-      for (const x of i.reads!) used[x.value] = s;
-      return;
-  }
-}
+/** The operands of the instruction at hand. */
+const ops = new Int32Array(64);
 
 function dceBlock(b: Block, n: number, stats: DceStats, rules: PassRules, loaded: Set<string>, inject: DceInject): void {
   const s = tables.index(b, n);
@@ -153,7 +124,7 @@ function dceBlock(b: Block, n: number, stats: DceStats, rules: PassRules, loaded
       gen = ++generation;
       laterStores.clear();
     }
-    markUsed(i, used, s);
+    for (let k = operandsInto(i, ops) - 1; k >= 0; k--) used[ops[k]] = s;
     keep.push(i);
   }
   keep.reverse();
