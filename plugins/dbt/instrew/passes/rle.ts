@@ -120,8 +120,8 @@ function rleBlock(unit: Unit, b: Block, stats: RleStats, rules: PassRules, injec
   rep = new Map();
   let known: Known[] = [];
   for (const i of b.insts) {
-    // Keep operands current (values replaced by forwarded ones).
-    mapOperands(i, r);
+    // Keep operands current (values replaced by forwarded ones; none until a load is forwarded).
+    if (rep.size) mapOperands(i, r);
     if (i.k === K.LOAD) {
       const base = splitBase(i.a);
       const off = splitOff;
@@ -143,7 +143,7 @@ function rleBlock(unit: Unit, b: Block, stats: RleStats, rules: PassRules, injec
         i.c = CHECKED;
         stats.checksRemoved++;
       }
-      known = known.filter((k) => k !== e);
+      if (e) known.splice(known.indexOf(e), 1);
       known.push({ base, off, size: i.lo, value: i.dst, loadOp: i.op, readChecked: true, writeChecked: e?.writeChecked ?? false });
       out.push(i);
       continue;
