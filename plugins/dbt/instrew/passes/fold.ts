@@ -177,13 +177,17 @@ function keyOf(v: bigint): number | string {
 
 /** Makes i the constant v, or forwards its value to an equal constant; true if i stays. */
 function makeConst(i: Inst, v: bigint, rules: PassRules): boolean {
-  const key = keyOf(v);
+  const [lo, hi] = words(v);
+  return placeConst(i, v, lo, hi, hi === lo >> 31 ? lo : `${lo},${hi}`, rules);
+}
+
+/** makeConst with v's words and key (keyOf) already known. */
+function placeConst(i: Inst, v: bigint, lo: number, hi: number, key: number | string, rules: PassRules): boolean {
   const existing = constValue.get(key);
   if (existing !== undefined && rules.fire('const-reuse')) {
     setRep(i.dst, existing);
     return false;
   }
-  const [lo, hi] = words(v);
   i.k = K.CONST;
   i.lo = lo;
   i.hi = hi;
@@ -201,7 +205,13 @@ function foldBlock(unit: Unit, b: Block, stats: FoldStats, rules: PassRules, inj
   for (const i of b.insts) {
     switch (i.k) {
       case K.CONST: {
-        if (makeConst(i, i.hi === i.lo >> 31 ? BigInt(i.lo) : big(i.lo, i.hi), rules)) out.push(i);
+        const lo = i.lo;
+        const hi = i.hi;
+        const small = hi === lo >> 31;
+        const v = small ? BigInt(lo) : big(lo, hi);
+        // Words that are int32s already are v's words: no BigInt arithmetic for the key.
+        const kept = (lo | 0) === lo && (hi | 0) === hi ? placeConst(i, v, lo, hi, small ? lo : `${lo},${hi}`, rules) : makeConst(i, v, rules);
+        if (kept) out.push(i);
         continue;
       }
       case K.GETX:
