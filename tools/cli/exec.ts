@@ -214,8 +214,8 @@ export async function execCommand(rest: string[], io: ExecIo = processIo, host: 
   if (!(memoryBytes >= GUEST_MEMORY.min && memoryBytes <= GUEST_MEMORY.max)) {
     throw new ExecUsageError(`--memory ${values.memory} is out of range: guest memory is ${formatQuantity(GUEST_MEMORY.min, 'bytes')} to ${formatQuantity(GUEST_MEMORY.max, 'bytes')}`, 'for example --memory 256MiB');
   }
-  // The guest's memory is made now, and the interpreter's loop starts compiling, while
-  // the engine's plugin loads (see GuestProcess.prepare).
+  // The guest's memory is made now, before the engine's plugin loads, while the heap is
+  // small; the interpreter's warm-up too, unless main already ran it (see GuestProcess.prepare).
   GuestProcess.prepare(memoryBytes);
   const maxInstructions = wholeNumber('--max-instructions', values['max-instructions'] as string);
   const seed = wholeNumber('--seed', values.seed as string);

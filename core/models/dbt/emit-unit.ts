@@ -67,10 +67,10 @@ export interface EmittedModule {
   readonly enterAt?: readonly number[];
 }
 
-/** Per-value arrays shared by the units of a module (allocating them per unit made garbage). */
 /** The operands of the instruction at hand (findAliases). */
 const ops = new Int32Array(64);
 
+/** Per-value arrays shared by the units of a module (allocating them per unit made garbage). */
 export class Scratch {
   readonly vloc: Int32Array;
   readonly isConst: Uint8Array;

@@ -41,16 +41,6 @@ function canExit(i: Inst): boolean {
 
 const tables = valueTables;
 
-/** A store's address split into a base value and a constant offset: the base. */
-function splitBase(addr: number, s: number): number {
-  const base = tables.sumBase(addr, s, false);
-  return base < 0 ? addr : base;
-}
-
-function splitOffset(addr: number, base: number): number {
-  return base === addr ? 0 : tables.sumOffset(addr, base);
-}
-
 function fromSp(v: number, s: number): boolean {
   const t = tables;
   for (let n = 0; n < 8; n++) {
@@ -100,8 +90,8 @@ function dceBlock(b: Block, n: number, stats: DceStats, rules: PassRules, loaded
     } else if (i.k === K.GETX) later[i.a] = 0;
     else if (i.k === K.GETF) later[64 + i.a] = 0;
     else if (i.k === K.STORE) {
-      const base = splitBase(i.a, s);
-      const off = splitOffset(i.a, base);
+      const base = tables.split(i.a, s, false);
+      const off = tables.offset;
       const key = `${base}:${off}:${i.lo}`;
       const overwritten = laterStores.has(key);
       const unitLocal = inject.crossUnitStore === true && fromSp(base, s) && !loaded.has(`${off}:${i.lo}`);
@@ -140,8 +130,8 @@ export function dce(unit: Unit, stats: DceStats, rules: PassRules = ALL_RULES, i
       const s = tables.index(b, unit.valueCount);
       for (const i of b.insts) {
         if (i.k !== K.LOAD) continue;
-        const base = splitBase(i.a, s);
-        if (fromSp(base, s)) loaded.add(`${splitOffset(i.a, base)}:${i.lo}`);
+        const base = tables.split(i.a, s, false);
+        if (fromSp(base, s)) loaded.add(`${tables.offset}:${i.lo}`);
       }
     }
   }

@@ -170,18 +170,23 @@ function setConst(v: number, c: bigint): void {
   constBig[v] = c;
 }
 
+/** A constant's key in constValue, from its words: its number when it fits 32 bits, else its text. */
+function keyFor(lo: number, hi: number): number | string {
+  return hi === lo >> 31 ? lo : `${lo},${hi}`;
+}
+
 function keyOf(v: bigint): number | string {
   const [lo, hi] = words(v);
-  return hi === lo >> 31 ? lo : `${lo},${hi}`;
+  return keyFor(lo, hi);
 }
 
 /** Makes i the constant v, or forwards its value to an equal constant; true if i stays. */
 function makeConst(i: Inst, v: bigint, rules: PassRules): boolean {
   const [lo, hi] = words(v);
-  return placeConst(i, v, lo, hi, hi === lo >> 31 ? lo : `${lo},${hi}`, rules);
+  return placeConst(i, v, lo, hi, keyFor(lo, hi), rules);
 }
 
-/** makeConst with v's words and key (keyOf) already known. */
+/** makeConst with v's words and key (keyFor) already known. */
 function placeConst(i: Inst, v: bigint, lo: number, hi: number, key: number | string, rules: PassRules): boolean {
   const existing = constValue.get(key);
   if (existing !== undefined && rules.fire('const-reuse')) {
@@ -207,10 +212,9 @@ function foldBlock(unit: Unit, b: Block, stats: FoldStats, rules: PassRules, inj
       case K.CONST: {
         const lo = i.lo;
         const hi = i.hi;
-        const small = hi === lo >> 31;
-        const v = small ? BigInt(lo) : big(lo, hi);
+        const v = hi === lo >> 31 ? BigInt(lo) : big(lo, hi);
         // Words that are int32s already are v's words: no BigInt arithmetic for the key.
-        const kept = (lo | 0) === lo && (hi | 0) === hi ? placeConst(i, v, lo, hi, small ? lo : `${lo},${hi}`, rules) : makeConst(i, v, rules);
+        const kept = (lo | 0) === lo && (hi | 0) === hi ? placeConst(i, v, lo, hi, keyFor(lo, hi), rules) : makeConst(i, v, rules);
         if (kept) out.push(i);
         continue;
       }

@@ -59,22 +59,9 @@ interface Known {
 // The current block's state, at module level: closures made per block (each named
 // by the build, at a property definition per closure) cost more than the pass.
 let stamp = 0;
-/** The offset of the address splitBase last took apart. */
-let splitOff = 0;
 let curUnit: Unit;
 let out: Inst[] = [];
 let rep = new Map<number, number>();
-
-/** An address of the current block taken apart: its base value (the offset in splitOff). */
-function splitBase(addr: number): number {
-  const base = valueTables.sumBase(addr, stamp, true);
-  if (base < 0) {
-    splitOff = 0;
-    return addr;
-  }
-  splitOff = valueTables.sumOffset(addr, base);
-  return base;
-}
 
 function r(v: number): number {
   return rep.get(v) ?? v;
@@ -123,8 +110,8 @@ function rleBlock(unit: Unit, b: Block, stats: RleStats, rules: PassRules, injec
     // Keep operands current (values replaced by forwarded ones; none until a load is forwarded).
     if (rep.size) mapOperands(i, r);
     if (i.k === K.LOAD) {
-      const base = splitBase(i.a);
-      const off = splitOff;
+      const base = valueTables.split(i.a, stamp, true);
+      const off = valueTables.offset;
       const e = find(known, base, off, i.lo);
       if (e && e.loadOp === i.op && rules.fire('load-load')) {
         rep.set(i.dst, e.value);
@@ -149,8 +136,8 @@ function rleBlock(unit: Unit, b: Block, stats: RleStats, rules: PassRules, injec
       continue;
     }
     if (i.k === K.STORE) {
-      const base = splitBase(i.a);
-      const off = splitOff;
+      const base = valueTables.split(i.a, stamp, true);
+      const off = valueTables.offset;
       const same = find(known, base, off, i.lo);
       if (same?.writeChecked && rules.fire('check-reuse')) {
         i.c = CHECKED;
@@ -175,8 +162,8 @@ function coalesceChecks(unit: Unit, b: Block, stats: RleStats, rules: PassRules)
   const groups = new Map<number, Array<{ at: number; off: number; size: number; store: boolean }>>();
   b.insts.forEach((i, at) => {
     if ((i.k !== K.LOAD && i.k !== K.STORE) || i.c === CHECKED) return;
-    const base = splitBase(i.a);
-    const off = splitOff;
+    const base = valueTables.split(i.a, stamp, true);
+    const off = valueTables.offset;
     let g = groups.get(base);
     if (!g) groups.set(base, (g = []));
     g.push({ at, off, size: i.lo, store: i.k === K.STORE });

@@ -51,7 +51,7 @@ export class ValueTables {
    * The operand of an address's `x + constant` (the constant on the right, or with
    * `either` on either side) that is its base, or -1 when the address is no such sum.
    */
-  sumBase(addr: number, s: number, either: boolean): number {
+  private sumBase(addr: number, s: number, either: boolean): number {
     if (this.defStamp[addr] !== s) return -1;
     const d = this.defs[addr]!;
     if (d.k !== K.BIN || d.op !== W.i64_add) return -1;
@@ -61,9 +61,27 @@ export class ValueTables {
   }
 
   /** The constant of a sum sumBase found the base `base` of. */
-  sumOffset(addr: number, base: number): number {
+  private sumOffset(addr: number, base: number): number {
     const d = this.defs[addr]!;
     return this.constVal[d.a === base ? d.b : d.a];
+  }
+
+  /** The offset of the address `split` last took apart (0 when it was no sum). */
+  offset = 0;
+
+  /**
+   * An address taken apart into a base value, returned, and a constant offset, left in
+   * `offset`: the operands of its `x + constant` (see sumBase), else the address itself
+   * at offset 0.
+   */
+  split(addr: number, s: number, either: boolean): number {
+    const base = this.sumBase(addr, s, either);
+    if (base < 0) {
+      this.offset = 0;
+      return addr;
+    }
+    this.offset = this.sumOffset(addr, base);
+    return base;
   }
 }
 
