@@ -9,7 +9,8 @@
 // each test says which assertion fails): regions cut at every basic block (maxBlocks
 // forced to 1); the call's returned pc compared with the wrong return address; register
 // promotion ignored; the shared exit dropping the return's exit code; region formation ignoring installed regions' entries, or stopping at
-// any code they hold past their entries; eager mode tiering anyway.
+// any code they hold past their entries; regions never closing loops, taking the cases
+// of a closing block's indirect jump along, or copying a small switch's jump; eager mode tiering anyway.
 import { resolveEngine } from '../../tools/cli/exec';
 import { guestPrograms, runGuestCase } from '../../tools/node/guests';
 
@@ -71,6 +72,29 @@ describe('the Instrew reproduction', () => {
     expect(profiled.guestInstructionsTranslated).toBeLessThan(block.guestInstructionsTranslated);
     // Units entered per instruction: every block boundary for the block translator.
     expect(profiled.unitsEntered / profiled.instructions).toBeLessThan(block.unitsEntered / block.instructions / 6);
+  });
+
+  // Breaks if regions never close loops (region.ts's loopBack answering null): the
+  // entries and chain hits then equal those without closeLoops. And breaks if code
+  // taken to close a loop brings its indirect jump's cases along (the jump-table
+  // targets of SQLite's bytecode dispatch, pulled in past the caps): SQLite then
+  // translates about twice as much.
+  it('closes loops cut by the caps or by other regions inside one unit, for little more translation', async () => {
+    for (const name of ['sqlite-shell', 'lz4-tool']) {
+      const closed = await counters('instrew', name, { closeLoops: 64 });
+      const open = await counters('instrew', name);
+      expect(closed.instructions).toBe(open.instructions);
+      expect(closed.unitsEntered).toBeLessThan(0.85 * open.unitsEntered);
+      expect(closed.chainHits).toBeLessThan(0.7 * open.chainHits);
+      expect(closed.guestInstructionsTranslated).toBeLessThan(1.5 * open.guestInstructionsTranslated);
+    }
+    // A small switch stays inside the region that holds its cases: a copy of its jump
+    // elsewhere would reach them only through the dispatcher's lookup. Breaks if any
+    // indirect jump ends the code taken (region.ts's FEW_CASES test dropped): the
+    // bytecode interpreter's dispatch then looks up about 10 times as often.
+    const closed = await counters('instrew', 'bytecode', { closeLoops: 64 });
+    const open = await counters('instrew', 'bytecode');
+    expect(closed.lookupHits).toBeLessThan(1.2 * open.lookupHits + 100);
   });
 
   // Breaks if eager mode tiers anyway (hotThreshold 0 read as the default 50): the

@@ -94,7 +94,7 @@ export default definePlugin<Options>((api) => {
       maxBlocks: o.region === 'block' ? 1 : o.maxRegionBlocks,
       followReturns: mapCalls,
       indirectTargets: (at: number) => runtime.indirectTargets(at),
-      ...(profiled ? { ran: (at: number) => runtime.ranInterpreted(at), installed: (at: number) => runtime.has(at), maxRetranslated: o.maxRetranslated } : {}),
+      ...(profiled ? { ran: (at: number) => runtime.ranInterpreted(at), installed: (at: number) => runtime.has(at), maxRetranslated: o.maxRetranslated, closeLoops: o.closeLoops } : {}),
     };
     const units: Unit[] = [];
     const queue = [pc];
