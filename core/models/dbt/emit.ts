@@ -525,7 +525,10 @@ class UnitEmitter extends SoftTlbEmitter {
    * access uses the guest's address. The earlier form clamped a 64-bit page index
    * to the guest's pages with a compare and a select, which V8 compiled to a compare,
    * a conditional move and three moves: in TurboFan's code a byte store's check is
-   * now 9 x86 instructions instead of 11, a range check 16 instead of 20.
+   * now 9 x86 instructions instead of 11, a range check 16 instead of 20. The terms
+   * are integers, not comparisons, because V8 materialises a comparison as a flag (a
+   * set-on-condition and a zero extension) before an or; and one branch, because a
+   * branch per condition gave V8 more blocks to compile than it saved.
    */
   private access(b: Block, i: Inst, mask: number, want: number): void {
     const f = this.f;
