@@ -50,6 +50,13 @@ export const STATE_HOST_CALLS = 576;
 export const STATE_RETURN_HITS = 584;
 /** The permission table: one byte per guest page. */
 export const STATE_PERM = 4096;
+/**
+ * Entries of the permission table: one per page of the 32-bit address space, the
+ * entries past the guest's pages always zero (no access). Translated code indexes it
+ * with bits 12…31 of an address as they are, with no clamp to the guest's pages; the
+ * bits above 31 it checks apart (guest memory is at most 2 GiB).
+ */
+export const PERM_ENTRIES = 1 << 20;
 /** Entries of the pc → unit lookup table (a power of two), 16 bytes each. */
 export const LOOKUP_ENTRIES = 1 << 14;
 /**
@@ -122,9 +129,8 @@ function validSize(size: number): boolean {
 
 /** Where the state area's tables lie above guest memory of `size` bytes, and the WebAssembly pages of it all. */
 function layout(size: number): { lookupBase: number; countersBase: number; wasmPages: number } {
-  const pages = size >>> PAGE_SHIFT;
-  // One spare permission byte past the last page, always zero, for clamped indices.
-  const lookupBase = size + STATE_PERM + Math.ceil((pages + 1) / PAGE_SIZE) * PAGE_SIZE;
+  // The guest's pages, then zero entries up to PERM_ENTRIES (never written: `perm` covers the guest's pages only).
+  const lookupBase = size + STATE_PERM + PERM_ENTRIES;
   const countersBase = lookupBase + LOOKUP_ENTRIES * 16;
   const total = countersBase + UNIT_COUNTERS * 8 - size;
   return { lookupBase, countersBase, wasmPages: (size + Math.ceil(total / 65536) * 65536) / 65536 };
