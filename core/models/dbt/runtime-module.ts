@@ -351,7 +351,9 @@ export function emitFma(f: FuncBody, a: number, b: number, c: number, L: FmaLoca
   fail();
   f.end();
   f.get(a).get(b).op(W.f64_mul).set(uh);
-  f.get(uh).op(W.f64_abs).f64Const(SAFE_LO).op(W.f64_gt).get(uh).f64Const(0).op(W.f64_eq).op(W.i32_or).op(W.i32_eqz);
+  // A product above the safe range's floor, or exactly zero from a zero operand (a
+  // product that underflowed to zero from nonzero operands is not exact).
+  f.get(uh).op(W.f64_abs).f64Const(SAFE_LO).op(W.f64_gt).get(a).f64Const(0).op(W.f64_eq).op(W.i32_or).get(b).f64Const(0).op(W.f64_eq).op(W.i32_or).op(W.i32_eqz);
   f.if();
   fail();
   f.end();
