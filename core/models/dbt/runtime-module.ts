@@ -77,8 +77,22 @@ function safe(f: FuncBody, x: number): void {
   f.op(W.i32_and);
 }
 
-/** Emits the low part of a·b = hi + lo (Dekker), leaving an f64; t, ah, al, bh, bl are scratch locals. */
-function twoProductLo(f: FuncBody, a: number, b: number, hi: number, s: { t: number; ah: number; al: number; bh: number; bl: number }): void {
+/** Scratch f64 locals of twoProductLo. */
+export interface SplitLocals {
+  readonly t: number;
+  readonly ah: number;
+  readonly al: number;
+  readonly bh: number;
+  readonly bl: number;
+}
+
+/**
+ * Emits the low part of a·b = hi + lo (Dekker), leaving an f64; t, ah, al, bh, bl are
+ * scratch locals. Exact when the exponents of a and b sum to at least −970 (no partial
+ * product falls below the subnormal grid); an overflow in the split or a partial
+ * product leaves an infinity or NaN, never a wrong finite value.
+ */
+export function twoProductLo(f: FuncBody, a: number, b: number, hi: number, s: SplitLocals): void {
   f.f64Const(SPLIT).get(a).op(W.f64_mul).set(s.t);
   f.get(s.t).get(s.t).get(a).op(W.f64_sub).op(W.f64_sub).set(s.ah);
   f.get(a).get(s.ah).op(W.f64_sub).set(s.al);
@@ -101,7 +115,7 @@ function twoSumLo(f: FuncBody, a: number, b: number, s: number, bb: number): voi
   f.op(W.f64_add);
 }
 
-function scratch(f: FuncBody) {
+export function scratch(f: FuncBody): SplitLocals {
   return { t: f.local(F64), ah: f.local(F64), al: f.local(F64), bh: f.local(F64), bl: f.local(F64) };
 }
 
@@ -311,7 +325,7 @@ export function buildRuntimeModule(mem: GuestMemory, tableSize: number): Uint8Ar
 
 /** Scratch locals of emitFma (all f64 but `bits` and `st`). */
 export interface FmaLocals {
-  readonly s: ReturnType<typeof scratch>;
+  readonly s: SplitLocals;
   readonly uh: number;
   readonly ul: number;
   readonly th: number;
