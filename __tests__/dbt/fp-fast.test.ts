@@ -14,7 +14,8 @@
 // are exact); the second stage's half gap doubled (its `halfGap()` compared against
 // 2·H); the product guard dropped (a product that underflowed to zero is then taken as
 // exact); or, in the comparisons, the NaN check of the second operand dropped (NV is
-// then not raised).
+// then not raised). In the second stage's rounding to odd: the one-ulp step dropped (the
+// products that round onto a midpoint above c then tie to even, as the unfused sum).
 import type { ExecutionEngine } from 'virtlab';
 import { Rng } from 'virtlab';
 import { fma as exactFma } from '../../core/models/riscv/fp';
@@ -62,6 +63,19 @@ function operands(): Float64Array {
       else c = s;
     }
     out.set([a, b, c], 3 * n);
+  }
+  // Products that round onto the midpoint above c (a·b ≈ half an ulp of c): the unfused
+  // sum then ties to even where the fused one need not; the inline fused multiply-add
+  // rounds tl + ul to odd for these.
+  const near = new Rng(29, 'fp-fast midpoints');
+  const MID = 40;
+  for (let k = 0; k < MID; k++) {
+    // c in [2^e, 2^(e+1)): half its ulp is 2^(e−53), which RN(a·b) lands on for most a.
+    const e = Math.floor(near.next() * 40 - 20);
+    const c = (near.next() + 1) * 2 ** e * (k & 1 ? -1 : 1);
+    const a = (near.next() + 1) * (k & 2 ? -1 : 1);
+    const b = (Math.sign(c) * 2 ** (e - 53)) / a;
+    out.set([a, b, c], 3 * (N - 3 * specials.length - 3 - MID + k));
   }
   // Products that underflow to zero from nonzero operands (inexact, though the product rounds to 0).
   const tiny = [[2 ** -900, 2 ** -900, 1], [2 ** -900, -(2 ** -900), -1.5], [-(2 ** -600), 2 ** -700, 3]];

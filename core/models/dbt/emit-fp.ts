@@ -2,8 +2,8 @@
 // operations inline, with exact IEEE results — a fast path in WebAssembly when the
 // rounding mode is round-to-nearest-even and the result is normal (or an exact zero),
 // the inexact flag from the runtime's helpers only while NX is not yet raised; fused
-// multiply-adds inline from both exact error terms when they prove the unfused sum the
-// fused result, and the runtime's exact helper otherwise — and everything else, or any
+// multiply-adds inline, from a bound on the product's error or the error itself, and
+// the runtime's exact helper for tiny and huge values — and everything else, or any
 // case the fast path cannot decide, in the interpreter on the architectural state.
 
 import { fpReadsInt, type Op as OpEnum, writesIntRd } from '../riscv/decoder';
@@ -176,27 +176,35 @@ export abstract class FpEmitter extends ControlEmitter {
    * finite). Otherwise with ul itself, from Dekker's product (exact for a product above
    * 2^-968): v = RN(tl + ul) below the half gap implies tl + ul below it (rounding is
    * monotonic and the half gap a power of two), and the result is exact just when v is
-   * zero (a nonzero sum of two doubles does not round to zero); an overflow in the
-   * product's split leaves an infinity or NaN in v, which fails the bound. The bound
-   * alone decides most sums, and costs less than the product's error; it fails for
-   * about half of the sums whose addend is near the product in size (x·x + y·y), which
-   * the runtime's helper took before at several times the cost. Anything else (a sum
-   * that is zero, subnormal, near the ends of the range, infinite or NaN, which fails
-   * th's exponent window, a product at or below 2^-960, and sums within reach of a
-   * rounding boundary, which need rounding to odd) is the helper's.
+   * zero (a nonzero sum of two doubles does not round to zero). Above the half gap, the
+   * fused result is not th: v rounded to odd, then z = RN(th + v) (Boldo and Melquiond's
+   * emulation, as the runtime's helper computes it), inexact unless both sums were
+   * exact; an overflow in the product's split leaves an infinity or NaN in v, which
+   * fails z's window. The bound alone decides most sums, and costs less than the
+   * product's error; it fails for about half of the sums whose addend is near the
+   * product in size (x·x + y·y), and matmul-double's sums of products of short
+   * fractions tie or cross a rounding boundary in one fma in twelve, all of which the
+   * helper took before at several times the cost. Anything else (a sum, th or z, that
+   * is zero, subnormal, near the ends of the range, infinite or NaN, which fails the
+   * exponent window, and a product at or below 2^-960) is the helper's.
    */
   protected fmaInline(orElse: () => void): void {
     const f = this.f;
-    if (this.fmaL.length === 0) for (const t of [F64, F64, I64, F64, F64, F64, F64, F64, F64] as const) this.fmaL.push(f.local(t));
-    const [uh, tl, et, bnd, t, ah, al, bh, bl] = this.fmaL;
+    if (this.fmaL.length === 0) for (const t of [F64, F64, I64, F64, F64, F64, F64, F64, F64, F64, F64, I64] as const) this.fmaL.push(f.local(t));
+    const [uh, tl, et, bnd, t, ah, al, bh, bl, v, e1, vb] = this.fmaL;
     const { fa, fb, fc, fr } = this;
     const halfGap = () => f.get(et).i64Const(0, HALF_ULP).op(W.i64_sub).op(W.f64_reinterpret_i64);
+    // Leaves an i32: is the exponent field of an f64's bits minus one (into et) outside the window?
+    const outside = () => {
+      f.op(W.i64_reinterpret_f64).i64Const(-1, 0x7fffffff).op(W.i64_and).i64Const(1).op(W.i64_sub).i64Const(0, EXP_HI).op(W.i64_and).tee(et);
+      f.i64Const(0, WIN_LO).op(W.i64_sub).i64Const(0, WIN_SPAN).op(W.i64_ge_u);
+    };
     f.get(fa).get(fb).op(W.f64_mul).tee(uh).get(fc).op(W.f64_add).set(fr);
     // TwoSum: tl = (fc − (fr − bb)) + (uh − bb), bb = fr − fc (held in tl first).
     f.get(fr).get(fc).op(W.f64_sub).set(tl);
     f.get(fc).get(fr).get(tl).op(W.f64_sub).op(W.f64_sub).get(uh).get(tl).op(W.f64_sub).op(W.f64_add).set(tl);
-    f.get(fr).op(W.i64_reinterpret_f64).i64Const(-1, 0x7fffffff).op(W.i64_and).i64Const(1).op(W.i64_sub).i64Const(0, EXP_HI).op(W.i64_and).tee(et);
-    f.i64Const(0, WIN_LO).op(W.i64_sub).i64Const(0, WIN_SPAN).op(W.i64_ge_u);
+    f.get(fr);
+    outside();
     orElse();
     // Without the product's error term: |ul| ≤ 2^(E(uh)−53) ≤ |uh|·2^-53 when uh is
     // normal, and the least subnormal covers a subnormal or zero product (a non-finite one
@@ -211,17 +219,40 @@ export abstract class FpEmitter extends ControlEmitter {
     f.if();
     this.orFlags(() => f.i32Const(NX));
     f.else();
-    // With it: Dekker's product, exact for a product above 2^-968.
+    // With it (into bnd): Dekker's product, exact for a product above 2^-968.
     f.get(uh).op(W.f64_abs).f64Const(PRODUCT_LO).op(W.f64_le);
     orElse();
     twoProductLo(f, fa, fb, uh, { t, ah, al, bh, bl });
-    f.get(tl).op(W.f64_add).tee(tl);
-    // Unless |v| < the half gap (an infinity or NaN fails too).
+    f.tee(bnd).get(tl).op(W.f64_add).tee(v);
     f.op(W.f64_abs);
     halfGap();
-    f.op(W.f64_lt).op(W.i32_eqz);
+    f.op(W.f64_lt);
+    f.if();
+    this.orFlags(() => f.get(v).f64Const(0).op(W.f64_ne));
+    f.else();
+    // The fused result differs from th (or v is infinite or NaN, which fails z's window):
+    // v rounded to odd (when tl + ul was inexact and v's last bit even, v moves one ulp
+    // towards the error), then z = RN(th + v), Boldo and Melquiond's emulation as the
+    // helper's; inexact unless both sums were exact.
+    // TwoSum's error of v = ul + tl: (ul − (v − bb)) + (tl − bb), bb = v − ul (held in e1 first).
+    f.get(v).get(bnd).op(W.f64_sub).set(e1);
+    f.get(bnd).get(v).get(e1).op(W.f64_sub).op(W.f64_sub).get(tl).get(e1).op(W.f64_sub).op(W.f64_add).set(e1);
+    f.get(v).op(W.i64_reinterpret_f64).tee(vb);
+    f.get(e1).f64Const(0).op(W.f64_ne).get(vb).op(W.i32_wrap_i64).i32Const(1).op(W.i32_and).op(W.i32_eqz).op(W.i32_and);
+    f.if(I64);
+    f.i64Const(1).i64Const(-1).get(e1).f64Const(0).op(W.f64_gt).get(v).f64Const(0).op(W.f64_gt).op(W.i32_eq).op(W.select);
+    f.else().i64Const(0).end();
+    f.op(W.i64_add).op(W.f64_reinterpret_i64).set(v);
+    f.get(fr).get(v).op(W.f64_add).tee(bnd);
+    outside();
     orElse();
-    this.orFlags(() => f.get(tl).f64Const(0).op(W.f64_ne));
+    // Inexact unless tl + ul was exact and th + v is (TwoSum's error of z, held in tl).
+    f.get(bnd).get(fr).op(W.f64_sub).set(tl);
+    f.get(fr).get(bnd).get(tl).op(W.f64_sub).op(W.f64_sub).get(v).get(tl).op(W.f64_sub).op(W.f64_add);
+    f.f64Const(0).op(W.f64_ne).get(e1).f64Const(0).op(W.f64_ne).op(W.i32_or).set(this.tI32);
+    this.orFlags(() => f.get(this.tI32));
+    f.get(bnd).set(fr);
+    f.end();
     f.end();
   }
 
