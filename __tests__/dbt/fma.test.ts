@@ -7,7 +7,9 @@
 // sum) and rounds to odd otherwise; both paths are exercised here (counted below).
 // Mutation that must break it: in emitFma, the half gap `0.5` made `1` (the proof then
 // admits sums within a whole gap, which round elsewhere); or the neighbour taken on
-// the wrong side (`i64Const(1).i64Const(-1)` swapped).
+// the wrong side (`i64Const(1).i64Const(-1)` swapped). A product that underflows to
+// zero from nonzero operands is inexact: breaks if emitFma admits any zero product
+// (`uh == 0` instead of a zero operand).
 import { GuestMemory } from '../../core/models/riscv/memory';
 import { fma as exactFma } from '../../core/models/riscv/fp';
 import { buildRuntimeModule } from '../../core/models/dbt/runtime-module';
@@ -55,5 +57,23 @@ describe('fused multiply-add helper', () => {
     expect(unfused).toBeGreaterThan(5_000);
     expect(odd).toBeGreaterThan(5_000);
     expect(slow).toBeLessThan(10_000);
+  });
+
+  test('a product that underflowed to zero is not taken as exact', () => {
+    const fma = helper();
+    for (const [a, b, c] of [
+      [2 ** -900, 2 ** -900, 1],
+      [2 ** -900, -(2 ** -900), 1],
+      [-(2 ** -600), 2 ** -700, -3],
+    ]) {
+      const st = { flags: 0 };
+      const want = exactFma(a, b, c, 1, 0, st);
+      const [z, nx] = fma(a, b, c);
+      // Deferred (2), or the exact result and NX.
+      expect(nx === 2 ? 'deferred' : [z, nx]).toEqual(nx === 2 ? 'deferred' : [want, 1]);
+      expect(st.flags & 1).toBe(1);
+    }
+    // An operand that is zero makes the product exact.
+    expect(fma(0, 2 ** -900, 1)).toEqual([1, 0]);
   });
 });

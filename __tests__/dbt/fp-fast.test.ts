@@ -3,15 +3,19 @@
 // four fused multiply-adds, fadd, fsub, fmul, fdiv, fsqrt, feq, flt and fle over a
 // table of operand triples — products and addends close in magnitude, cancelling,
 // summing to near a power of two, addends far below the product, short significands
-// (exact results), zeros, subnormals, infinities, NaNs and values near the ends of
-// the exponent range — three times: clearing fflags before every operation (so that
-// exactness decides NX), with NX left raised (the inline fused multiply-add's case
-// without the product's error term), and in round-towards-zero (the interpreter's).
-// Mutations that must break it: in fmaUnfused, the product's error bound halved
+// (exact results), products that underflow to zero, zeros, subnormals, infinities,
+// NaNs and values near the ends of the exponent range — three times: clearing fflags
+// before every operation (so that exactness decides NX), with NX left raised (the
+// inline fused multiply-add's first bound then decides alone), and in round-towards-
+// zero (the interpreter's).
+// Mutations that must break it: in fmaInline, the product's error bound halved
 // (`2 ** -53` made `2 ** -54`: sums within reach of a rounding boundary pass as
 // unfused); the NX condition dropped (the fast path then claims inexact results that
-// are exact); or, in the comparisons, the NaN check of the second operand dropped (NV
-// is then not raised).
+// are exact); the second stage's half gap doubled (its `halfGap()` compared against
+// 2·H); the product guard dropped (a product that underflowed to zero is then taken as
+// exact); or, in the comparisons, the NaN check of the second operand dropped (NV is
+// then not raised). In the second stage's rounding to odd: the one-ulp step dropped (the
+// products that round onto a midpoint above c then tie to even, as the unfused sum).
 import type { ExecutionEngine } from 'virtlab';
 import { Rng } from 'virtlab';
 import { fma as exactFma } from '../../core/models/riscv/fp';
@@ -60,6 +64,22 @@ function operands(): Float64Array {
     }
     out.set([a, b, c], 3 * n);
   }
+  // Products that round onto the midpoint above c (a·b ≈ half an ulp of c): the unfused
+  // sum then ties to even where the fused one need not; the inline fused multiply-add
+  // rounds tl + ul to odd for these.
+  const near = new Rng(29, 'fp-fast midpoints');
+  const MID = 40;
+  for (let k = 0; k < MID; k++) {
+    // c in [2^e, 2^(e+1)): half its ulp is 2^(e−53), which RN(a·b) lands on for most a.
+    const e = Math.floor(near.next() * 40 - 20);
+    const c = (near.next() + 1) * 2 ** e * (k & 1 ? -1 : 1);
+    const a = (near.next() + 1) * (k & 2 ? -1 : 1);
+    const b = (Math.sign(c) * 2 ** (e - 53)) / a;
+    out.set([a, b, c], 3 * (N - 3 * specials.length - 3 - MID + k));
+  }
+  // Products that underflow to zero from nonzero operands (inexact, though the product rounds to 0).
+  const tiny = [[2 ** -900, 2 ** -900, 1], [2 ** -900, -(2 ** -900), -1.5], [-(2 ** -600), 2 ** -700, 3]];
+  tiny.forEach((t, k) => out.set(t, 3 * (N - 3 * specials.length - tiny.length + k)));
   // And every special value in every position, with ordinary values beside it.
   specials.forEach((s, k) => {
     for (let which = 0; which < 3; which++) {

@@ -2,9 +2,9 @@
 // operations inline, with exact IEEE results — a fast path in WebAssembly when the
 // rounding mode is round-to-nearest-even and the result is normal (or an exact zero),
 // the inexact flag from the runtime's helpers only while NX is not yet raised; fused
-// multiply-adds take the unfused sum inline when a bound proves it the fused result,
-// and the runtime's exact helper otherwise — and everything else, or any case the
-// fast path cannot decide, in the interpreter on the architectural state.
+// multiply-adds inline, from a bound on the product's error or the error itself, and
+// the runtime's exact helper for tiny and huge values — and everything else, or any
+// case the fast path cannot decide, in the interpreter on the architectural state.
 
 import { fpReadsInt, type Op as OpEnum, writesIntRd } from '../riscv/decoder';
 import * as decoderModule from '../riscv/decoder';
@@ -12,6 +12,7 @@ import * as memoryModule from '../riscv/memory';
 import * as encoderModule from '../wasm/encoder';
 import { W as WasmOp } from '../wasm/encoder';
 import { ControlEmitter } from './emit-control';
+import { twoProductLo } from './runtime-module';
 import type { Block, Inst } from './ir';
 
 // Imported bindings compile to getter calls under CommonJS; the emitter reads these local copies.
@@ -29,10 +30,12 @@ const EXP_HI = 0x7ff00000;
 const WIN_LO = 64 << 20;
 const WIN_SPAN = (2000 - 64) << 20;
 const HALF_ULP = 53 << 20;
+/** Products at or below this go to the helper: Dekker's product is exact above 2^-968. */
+const PRODUCT_LO = 2 ** -960;
 
 /** A unit's emitter, as far as its FP instructions. */
 export abstract class FpEmitter extends ControlEmitter {
-  /** fmaUnfused's locals, made on first use. */
+  /** fmaInline's locals, made on first use. */
   private readonly fmaL: number[] = [];
   private intLocal = -1;
 
@@ -162,41 +165,95 @@ export abstract class FpEmitter extends ControlEmitter {
   /**
    * The fused multiply-add's inline case, fa·fb + fc under round-to-nearest-even:
    * computes the unfused sum th = RN(RN(fa·fb) + fc) into fr, and goes through orElse
-   * unless th is provably the fused result and the operation inexact (or NX already
-   * raised, which makes exactness moot: NX is the only flag this case can owe). Without the
-   * product's error term: with uh = RN(fa·fb), |fa·fb − uh| ≤ 2^(E(uh)−53) ≤ |uh|·2^-53
-   * (plus the least subnormal for a product below the normal range), and TwoSum gives
-   * the sum's error tl exactly, so the exact result is th + tl + ul with |tl + ul| at
-   * most |tl| plus that bound. When that stays below half the smaller gap around
-   * th (2^(E−53), or 2^(E−54) when th is a power of two: the exponent of th's bits minus
-   * one gives both), the fused result rounds to th itself. tl ≠ 0 with |tl| above the
-   * bound proves inexactness without the error term. Anything else (a sum that is zero,
-   * subnormal, near the ends of the range, infinite or NaN, which fails th's exponent
-   * window, and sums near a rounding boundary) is the helper's.
+   * unless th is provably the fused result. With uh = RN(fa·fb), ul = fa·fb − uh and
+   * tl = uh + fc − th (TwoSum, exact), the exact result is th + tl + ul; when |tl + ul|
+   * stays below half the smaller gap around th (2^(E−53), or 2^(E−54) when th is a power
+   * of two: the exponent of th's bits minus one gives both), the fused result rounds to
+   * th itself. First without ul: |ul| ≤ |uh|·2^-53 (plus the least subnormal for a
+   * product below the normal range), so |tl| plus that bound below the half gap decides
+   * it, and |tl| above the bound proves inexactness (or NX is raised already, which
+   * makes exactness moot: NX is the only flag this case can owe, th being normal and
+   * finite). Otherwise with ul itself, from Dekker's product (exact for a product above
+   * 2^-968): v = RN(tl + ul) below the half gap implies tl + ul below it (rounding is
+   * monotonic and the half gap a power of two), and the result is exact just when v is
+   * zero (a nonzero sum of two doubles does not round to zero). Above the half gap, the
+   * fused result is not th: v rounded to odd, then z = RN(th + v) (Boldo and Melquiond's
+   * emulation, as the runtime's helper computes it), inexact unless both sums were
+   * exact; an overflow in the product's split leaves an infinity or NaN in v, which
+   * fails z's window. The bound alone decides most sums, and costs less than the
+   * product's error; it fails for about half of the sums whose addend is near the
+   * product in size (x·x + y·y), and matmul-double's sums of products of short
+   * fractions tie or cross a rounding boundary in one fma in twelve, all of which the
+   * helper took before at several times the cost. Anything else (a sum, th or z, that
+   * is zero, subnormal, near the ends of the range, infinite or NaN, which fails the
+   * exponent window, and a product at or below 2^-960) is the helper's.
    */
-  protected fmaUnfused(orElse: () => void): void {
+  protected fmaInline(orElse: () => void): void {
     const f = this.f;
-    if (this.fmaL.length === 0) this.fmaL.push(f.local(F64), f.local(F64), f.local(I64));
-    const [uh, tl, et] = this.fmaL;
+    if (this.fmaL.length === 0) for (const t of [F64, F64, I64, F64, F64, F64, F64, F64, F64, F64, F64, I64] as const) this.fmaL.push(f.local(t));
+    const [uh, tl, et, bnd, t, ah, al, bh, bl, v, e1, vb] = this.fmaL;
     const { fa, fb, fc, fr } = this;
+    const halfGap = () => f.get(et).i64Const(0, HALF_ULP).op(W.i64_sub).op(W.f64_reinterpret_i64);
+    // Leaves an i32: is the exponent field of an f64's bits minus one (into et) outside the window?
+    const outside = () => {
+      f.op(W.i64_reinterpret_f64).i64Const(-1, 0x7fffffff).op(W.i64_and).i64Const(1).op(W.i64_sub).i64Const(0, EXP_HI).op(W.i64_and).tee(et);
+      f.i64Const(0, WIN_LO).op(W.i64_sub).i64Const(0, WIN_SPAN).op(W.i64_ge_u);
+    };
     f.get(fa).get(fb).op(W.f64_mul).tee(uh).get(fc).op(W.f64_add).set(fr);
-    // TwoSum: tl = (fc − (fr − bb)) + (uh − bb), bb = fr − fc.
+    // TwoSum: tl = (fc − (fr − bb)) + (uh − bb), bb = fr − fc (held in tl first).
     f.get(fr).get(fc).op(W.f64_sub).set(tl);
-    f.get(fc).get(fr).get(tl).op(W.f64_sub).op(W.f64_sub).get(uh).get(tl).op(W.f64_sub).op(W.f64_add).op(W.f64_abs).set(tl);
-    f.get(fr).op(W.i64_reinterpret_f64).i64Const(-1, 0x7fffffff).op(W.i64_and).i64Const(1).op(W.i64_sub).i64Const(0, EXP_HI).op(W.i64_and).tee(et);
-    f.i64Const(0, WIN_LO).op(W.i64_sub).i64Const(0, WIN_SPAN).op(W.i64_ge_u);
+    f.get(fc).get(fr).get(tl).op(W.f64_sub).op(W.f64_sub).get(uh).get(tl).op(W.f64_sub).op(W.f64_add).set(tl);
+    f.get(fr);
+    outside();
     orElse();
-    // The error bound of the product into uh (spent): |uh|·2^-53 ≥ 2^(E(uh)−53) when uh is
+    // Without the product's error term: |ul| ≤ 2^(E(uh)−53) ≤ |uh|·2^-53 when uh is
     // normal, and the least subnormal covers a subnormal or zero product (a non-finite one
-    // made th fail its window).
-    f.get(uh).op(W.f64_abs).f64Const(2 ** -53).op(W.f64_mul).f64Const(2 ** -1074).op(W.f64_add).set(uh);
-    // Unless tl + bound < the half gap (a NaN from an overflow inside TwoSum fails too).
-    f.get(tl).get(uh).op(W.f64_add);
-    f.get(et).i64Const(0, HALF_ULP).op(W.i64_sub).op(W.f64_reinterpret_i64).op(W.f64_lt).op(W.i32_eqz);
-    orElse();
+    // made th fail its window); |tl| plus that bound below the half gap decides the
+    // rounding, and |tl| above the bound decides inexactness (or NX is raised already).
+    f.get(uh).op(W.f64_abs).f64Const(2 ** -53).op(W.f64_mul).f64Const(2 ** -1074).op(W.f64_add).set(bnd);
+    f.get(tl).op(W.f64_abs).get(bnd).op(W.f64_add);
+    halfGap();
+    f.op(W.f64_lt);
     this.getFlags();
-    f.i32Const(NX).op(W.i32_and).op(W.i32_eqz).get(tl).get(uh).op(W.f64_le).op(W.i32_and);
+    f.i32Const(NX).op(W.i32_and).get(tl).op(W.f64_abs).get(bnd).op(W.f64_gt).op(W.i32_or).op(W.i32_and);
+    f.if();
+    this.orFlags(() => f.i32Const(NX));
+    f.else();
+    // With it (into bnd): Dekker's product, exact for a product above 2^-968.
+    f.get(uh).op(W.f64_abs).f64Const(PRODUCT_LO).op(W.f64_le);
     orElse();
+    twoProductLo(f, fa, fb, uh, { t, ah, al, bh, bl });
+    f.tee(bnd).get(tl).op(W.f64_add).tee(v);
+    f.op(W.f64_abs);
+    halfGap();
+    f.op(W.f64_lt);
+    f.if();
+    this.orFlags(() => f.get(v).f64Const(0).op(W.f64_ne));
+    f.else();
+    // The fused result differs from th (or v is infinite or NaN, which fails z's window):
+    // v rounded to odd (when tl + ul was inexact and v's last bit even, v moves one ulp
+    // towards the error), then z = RN(th + v), Boldo and Melquiond's emulation as the
+    // helper's; inexact unless both sums were exact.
+    // TwoSum's error of v = ul + tl: (ul − (v − bb)) + (tl − bb), bb = v − ul (held in e1 first).
+    f.get(v).get(bnd).op(W.f64_sub).set(e1);
+    f.get(bnd).get(v).get(e1).op(W.f64_sub).op(W.f64_sub).get(tl).get(e1).op(W.f64_sub).op(W.f64_add).set(e1);
+    f.get(v).op(W.i64_reinterpret_f64).tee(vb);
+    f.get(e1).f64Const(0).op(W.f64_ne).get(vb).op(W.i32_wrap_i64).i32Const(1).op(W.i32_and).op(W.i32_eqz).op(W.i32_and);
+    f.if(I64);
+    f.i64Const(1).i64Const(-1).get(e1).f64Const(0).op(W.f64_gt).get(v).f64Const(0).op(W.f64_gt).op(W.i32_eq).op(W.select);
+    f.else().i64Const(0).end();
+    f.op(W.i64_add).op(W.f64_reinterpret_i64).set(v);
+    f.get(fr).get(v).op(W.f64_add).tee(bnd);
+    outside();
+    orElse();
+    // Inexact unless tl + ul was exact and th + v is (TwoSum's error of z, held in tl).
+    f.get(bnd).get(fr).op(W.f64_sub).set(tl);
+    f.get(fr).get(bnd).get(tl).op(W.f64_sub).op(W.f64_sub).get(v).get(tl).op(W.f64_sub).op(W.f64_add);
+    f.f64Const(0).op(W.f64_ne).get(e1).f64Const(0).op(W.f64_ne).op(W.i32_or).set(this.tI32);
+    this.orFlags(() => f.get(this.tI32));
+    f.get(bnd).set(fr);
+    f.end();
+    f.end();
   }
 
   protected fp(b: Block, i: Inst): void {
@@ -263,10 +320,7 @@ export abstract class FpEmitter extends ControlEmitter {
         if (k >= 2) f.get(fa).op(W.f64_neg).set(fa);
         if (k === 1 || k === 3) f.get(fc).op(W.f64_neg).set(fc);
         this.fpStages(b, i, rm, [
-          (orElse) => {
-            this.fmaUnfused(orElse);
-            this.orFlags(() => f.i32Const(NX));
-          },
+          (orElse) => this.fmaInline(orElse),
           (orElse) => {
             f.get(fa).get(fb).get(fc);
             this.im.call(f, 'fma');

@@ -77,8 +77,22 @@ function safe(f: FuncBody, x: number): void {
   f.op(W.i32_and);
 }
 
-/** Emits the low part of a·b = hi + lo (Dekker), leaving an f64; t, ah, al, bh, bl are scratch locals. */
-function twoProductLo(f: FuncBody, a: number, b: number, hi: number, s: { t: number; ah: number; al: number; bh: number; bl: number }): void {
+/** Scratch f64 locals of twoProductLo. */
+export interface SplitLocals {
+  readonly t: number;
+  readonly ah: number;
+  readonly al: number;
+  readonly bh: number;
+  readonly bl: number;
+}
+
+/**
+ * Emits the low part of a·b = hi + lo (Dekker), leaving an f64; t, ah, al, bh, bl are
+ * scratch locals. Exact when the exponents of a and b sum to at least −970 (no partial
+ * product falls below the subnormal grid); an overflow in the split or a partial
+ * product leaves an infinity or NaN, never a wrong finite value.
+ */
+export function twoProductLo(f: FuncBody, a: number, b: number, hi: number, s: SplitLocals): void {
   f.f64Const(SPLIT).get(a).op(W.f64_mul).set(s.t);
   f.get(s.t).get(s.t).get(a).op(W.f64_sub).op(W.f64_sub).set(s.ah);
   f.get(a).get(s.ah).op(W.f64_sub).set(s.al);
@@ -101,7 +115,7 @@ function twoSumLo(f: FuncBody, a: number, b: number, s: number, bb: number): voi
   f.op(W.f64_add);
 }
 
-function scratch(f: FuncBody) {
+export function scratch(f: FuncBody): SplitLocals {
   return { t: f.local(F64), ah: f.local(F64), al: f.local(F64), bh: f.local(F64), bl: f.local(F64) };
 }
 
@@ -311,7 +325,7 @@ export function buildRuntimeModule(mem: GuestMemory, tableSize: number): Uint8Ar
 
 /** Scratch locals of emitFma (all f64 but `bits` and `st`). */
 export interface FmaLocals {
-  readonly s: ReturnType<typeof scratch>;
+  readonly s: SplitLocals;
   readonly uh: number;
   readonly ul: number;
   readonly th: number;
@@ -351,7 +365,9 @@ export function emitFma(f: FuncBody, a: number, b: number, c: number, L: FmaLoca
   fail();
   f.end();
   f.get(a).get(b).op(W.f64_mul).set(uh);
-  f.get(uh).op(W.f64_abs).f64Const(SAFE_LO).op(W.f64_gt).get(uh).f64Const(0).op(W.f64_eq).op(W.i32_or).op(W.i32_eqz);
+  // A product above the safe range's floor, or exactly zero from a zero operand (a
+  // product that underflowed to zero from nonzero operands is not exact).
+  f.get(uh).op(W.f64_abs).f64Const(SAFE_LO).op(W.f64_gt).get(a).f64Const(0).op(W.f64_eq).op(W.i32_or).get(b).f64Const(0).op(W.f64_eq).op(W.i32_or).op(W.i32_eqz);
   f.if();
   fail();
   f.end();

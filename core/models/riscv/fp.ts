@@ -344,7 +344,9 @@ export function fma(a: number, b: number, c: number, fmt: number, rm: number, st
   if (!Number.isFinite(c)) return c;
   if (rm === RNE && safe(a) && safe(b) && safe(c)) {
     const uh = a * b;
-    if (Math.abs(uh) > SAFE_LO || uh === 0) {
+    // A zero product is exact only from a zero operand: one that underflowed to zero
+    // from nonzero operands has an error Dekker's product cannot represent.
+    if (Math.abs(uh) > SAFE_LO || a === 0 || b === 0) {
       const ul = uh === 0 ? 0 : twoProductLo(a, b, uh);
       const th = c + uh;
       const tl = twoSumLo(c, uh, th);
