@@ -314,10 +314,14 @@ function enginesTable(runs: number, only: string[]): void {
   if (haveQemu && times.has('qemu-riscv64')) {
     const q = times.get('qemu-riscv64')!;
     const rs = real.filter((p) => q.has(p.name)).map((p) => times.get('instrew')!.get(p.name)! / q.get(p.name)!);
-    if (rs.length) line('real code: instrew time / qemu-riscv64 time (geomean, in-process runs)', geomean(rs), `target ≤ 2.0: ${geomean(rs) <= 2 ? 'met' : 'MISSED'}`);
+    // In process, nothing is cached between runs: every run translates from scratch. The
+    // real code bases' 2.0 target is for whole processes as users run them, with the
+    // translation cache (--section qemu, its warm line); these are for reference.
+    const ref = 'no translation cache; the 2.0 target is judged on whole processes: --section qemu';
+    if (rs.length) line('real code: instrew time / qemu-riscv64 time (geomean, in-process runs)', geomean(rs), ref);
     const qc = cpuTimes.get('qemu-riscv64')!;
     const rcs = real.filter((p) => Number.isFinite(qc.get(p.name) ?? NaN)).map((p) => cpuTimes.get('instrew')!.get(p.name)! / qc.get(p.name)!);
-    if (rcs.length) line('real code: the same, CPU times', geomean(rcs), `target ≤ 2.0: ${geomean(rcs) <= 2 ? 'met' : 'MISSED'}`);
+    if (rcs.length) line('real code: the same, CPU times', geomean(rcs), ref);
     line('qemu-riscv64 time / instrew time (geomean; ≥ 0.5 is within 2×)', ratio('instrew', 'qemu-riscv64'), 'target ≥ 0.5');
     for (const p of FP) if (times.get('qemu-riscv64')!.has(p)) line(`qemu-riscv64 time / instrew time on ${p}`, times.get('qemu-riscv64')!.get(p)! / times.get('instrew')!.get(p)!, 'target > 1 (faster than QEMU)');
   } else console.log('qemu-riscv64 is not installed: its rows were skipped (apt-get install -y qemu-user)');
