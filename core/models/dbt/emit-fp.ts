@@ -12,7 +12,7 @@ import * as memoryModule from '../riscv/memory';
 import * as encoderModule from '../wasm/encoder';
 import { W as WasmOp } from '../wasm/encoder';
 import { ControlEmitter } from './emit-control';
-import { twoProductLo } from './runtime-module';
+import { twoProductLo, twoSumLo } from './runtime-module';
 import type { Block, Inst } from './ir';
 
 // Imported bindings compile to getter calls under CommonJS; the emitter reads these local copies.
@@ -200,9 +200,9 @@ export abstract class FpEmitter extends ControlEmitter {
       f.i64Const(0, WIN_LO).op(W.i64_sub).i64Const(0, WIN_SPAN).op(W.i64_ge_u);
     };
     f.get(fa).get(fb).op(W.f64_mul).tee(uh).get(fc).op(W.f64_add).set(fr);
-    // TwoSum: tl = (fc − (fr − bb)) + (uh − bb), bb = fr − fc (held in tl first).
-    f.get(fr).get(fc).op(W.f64_sub).set(tl);
-    f.get(fc).get(fr).get(tl).op(W.f64_sub).op(W.f64_sub).get(uh).get(tl).op(W.f64_sub).op(W.f64_add).set(tl);
+    // TwoSum's error of th = fc + uh (tl its scratch too).
+    twoSumLo(f, fc, uh, fr, tl);
+    f.set(tl);
     f.get(fr);
     outside();
     orElse();
@@ -234,9 +234,9 @@ export abstract class FpEmitter extends ControlEmitter {
     // v rounded to odd (when tl + ul was inexact and v's last bit even, v moves one ulp
     // towards the error), then z = RN(th + v), Boldo and Melquiond's emulation as the
     // helper's; inexact unless both sums were exact.
-    // TwoSum's error of v = ul + tl: (ul − (v − bb)) + (tl − bb), bb = v − ul (held in e1 first).
-    f.get(v).get(bnd).op(W.f64_sub).set(e1);
-    f.get(bnd).get(v).get(e1).op(W.f64_sub).op(W.f64_sub).get(tl).get(e1).op(W.f64_sub).op(W.f64_add).set(e1);
+    // TwoSum's error of v = ul + tl (e1 its scratch too).
+    twoSumLo(f, bnd, tl, v, e1);
+    f.set(e1);
     f.get(v).op(W.i64_reinterpret_f64).tee(vb);
     f.get(e1).f64Const(0).op(W.f64_ne).get(vb).op(W.i32_wrap_i64).i32Const(1).op(W.i32_and).op(W.i32_eqz).op(W.i32_and);
     f.if(I64);
@@ -246,9 +246,8 @@ export abstract class FpEmitter extends ControlEmitter {
     f.get(fr).get(v).op(W.f64_add).tee(bnd);
     outside();
     orElse();
-    // Inexact unless tl + ul was exact and th + v is (TwoSum's error of z, held in tl).
-    f.get(bnd).get(fr).op(W.f64_sub).set(tl);
-    f.get(fr).get(bnd).get(tl).op(W.f64_sub).op(W.f64_sub).get(v).get(tl).op(W.f64_sub).op(W.f64_add);
+    // Inexact unless tl + ul was exact and th + v is (TwoSum's error of z, tl its scratch).
+    twoSumLo(f, fr, v, bnd, tl);
     f.f64Const(0).op(W.f64_ne).get(e1).f64Const(0).op(W.f64_ne).op(W.i32_or).set(this.tI32);
     this.orFlags(() => f.get(this.tI32));
     f.get(bnd).set(fr);

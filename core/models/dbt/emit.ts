@@ -547,11 +547,12 @@ class UnitEmitter extends SoftTlbEmitter {
    * (perm & mask) === want. The entry is the one of bits 12…31 of a, taken as they
    * are: the table has an entry for each of them (PERM_ENTRIES), zero past the guest's
    * pages, so an address in [size, 2^32) fails here. The bits above 31 are the caller's
-   * to check.
+   * to check. (`local` ≥ 0: the address is in that i64 local instead.)
    */
-  private pageBits(a: number, mask: number, want: number): void {
+  private pageBits(a: number, mask: number, want: number, local = -1): void {
     const f = this.f;
-    this.val(a);
+    if (local >= 0) f.get(local);
+    else this.val(a);
     f.op(W.i32_wrap_i64).i32Const(PAGE_SHIFT).op(W.i32_shr_u);
     f.mem(W.i64_load8_u, 0, this.permBase).i64Const(mask).op(W.i64_and).i64Const(want).op(W.i64_xor);
   }
@@ -569,8 +570,7 @@ class UnitEmitter extends SoftTlbEmitter {
     this.val(i.a);
     f.i64Const(i.lo - 1).op(W.i64_add).set(this.tI64);
     this.pageBits(i.a, mask, want);
-    f.get(this.tI64).op(W.i32_wrap_i64).i32Const(PAGE_SHIFT).op(W.i32_shr_u);
-    f.mem(W.i64_load8_u, 0, this.permBase).i64Const(mask).op(W.i64_and).i64Const(want).op(W.i64_xor);
+    this.pageBits(-1, mask, want, this.tI64);
     f.op(W.i64_or);
     this.val(i.a);
     f.get(this.tI64).op(W.i64_or).i64Const(32).op(W.i64_shr_u).op(W.i64_or);

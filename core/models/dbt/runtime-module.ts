@@ -107,15 +107,18 @@ export function twoProductLo(f: FuncBody, a: number, b: number, hi: number, s: S
   f.op(W.f64_sub);
 }
 
-/** Emits the error of s = a + b (Knuth's TwoSum), leaving an f64; bb is a scratch local. */
-function twoSumLo(f: FuncBody, a: number, b: number, s: number, bb: number): void {
+/**
+ * Emits the error of s = a + b (Knuth's TwoSum), leaving an f64; bb is a scratch local,
+ * which may be the local the caller then sets the error into.
+ */
+export function twoSumLo(f: FuncBody, a: number, b: number, s: number, bb: number): void {
   f.get(s).get(a).op(W.f64_sub).set(bb);
   f.get(a).get(s).get(bb).op(W.f64_sub).op(W.f64_sub);
   f.get(b).get(bb).op(W.f64_sub);
   f.op(W.f64_add);
 }
 
-export function scratch(f: FuncBody): SplitLocals {
+function scratch(f: FuncBody): SplitLocals {
   return { t: f.local(F64), ah: f.local(F64), al: f.local(F64), bh: f.local(F64), bl: f.local(F64) };
 }
 
