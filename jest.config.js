@@ -54,6 +54,9 @@ const INJECTED_GLOBALS = [
   'Map', 'Set', 'WeakMap', 'Promise', 'Error', 'RangeError', 'TypeError',
   'ArrayBuffer', 'DataView', 'Uint8Array', 'Uint16Array', 'Uint32Array', 'Int8Array', 'Int16Array',
   'Int32Array', 'Float32Array', 'Float64Array', 'BigInt64Array', 'BigUint64Array', 'WebAssembly',
+  'Infinity', 'isFinite', 'isNaN', 'parseInt', 'parseFloat', 'Atomics', 'SharedArrayBuffer', 'Buffer', 'process',
+  // Not Date, performance or the timers: Jest's fake timers replace those on the global
+  // object after the modules have loaded. Not NaN either: Jest refuses a falsy value.
 ];
 
 const common = {
