@@ -287,7 +287,10 @@ function enginesTable(runs: number, only: string[]): void {
     if (!ta || !tb) return NaN;
     return geomean([...ta.keys()].filter((k) => tb.has(k) && (!set || set.has(k))).map((k) => tb.get(k)! / ta.get(k)!));
   };
-  const line = (text: string, value: number, target: string) => console.log(`${text.padEnd(62)} ${value.toFixed(2)}×   (${target})`);
+  // A ratio with nothing to compare (--only left out its programs or --engines its engines) is left out.
+  const line = (text: string, value: number, target: string) => {
+    if (Number.isFinite(value)) console.log(`${text.padEnd(62)} ${value.toFixed(2)}×   (${target})`);
+  };
   line('block-translator speed-up over the interpreter, compute-bound (geomean)', ratio('block-translator', 'interpreter', COMPUTE), 'target ≥ 5×');
   line('instrew speed-up over block-translator, compute-bound (geomean)', ratio('instrew', 'block-translator', COMPUTE), 'target ≥ 2×');
   line('instrew eager speed-up over block-translator, compute-bound', ratio('instrew eager', 'block-translator', COMPUTE), 'Instrew translating every region at once');
@@ -299,7 +302,7 @@ function enginesTable(runs: number, only: string[]): void {
     if (!a || !b) return NaN;
     return geomean([...a.keys()].filter((k) => b.has(k) && COMPUTE.has(k)).map((k) => (what === 'wallMs' ? b.get(k)!.wallMs - b.get(k)!.translateMs : b.get(k)!.translateMs) / Math.max(1e-3, what === 'wallMs' ? a.get(k)!.wallMs - a.get(k)!.translateMs : a.get(k)!.translateMs)));
   };
-  console.log(`binaryen (compute-bound, geomean): translation time ×${bin('translateMs').toFixed(1)}, the rest of the run ×${bin('wallMs').toFixed(2)}`);
+  if (Number.isFinite(bin('wallMs'))) console.log(`binaryen (compute-bound, geomean): translation time ×${bin('translateMs').toFixed(1)}, the rest of the run ×${bin('wallMs').toFixed(2)}`);
   if (times.get('instrew')?.has('cold-code')) {
     const cold = (label: string) => times.get(label)!.get('cold-code')!;
     console.log(`translation-heavy (cold-code): instrew eager ${(cold('instrew eager') / 1000).toFixed(3)} s, block-translator ${(cold('block-translator') / 1000).toFixed(3)} s, instrew ${(cold('instrew') / 1000).toFixed(3)} s, interpreter ${(cold('interpreter') / 1000).toFixed(3)} s`);
