@@ -2,7 +2,7 @@
 // the decorator settings are repeated here), and the ESM-only inversify packages
 // transformed too.
 //
-// Two tiers, as two projects: `unit` (npm run test:fast, well under a minute) and
+// Two tiers, as two projects: `unit` (npm run test:fast, about two minutes on 2 cores) and
 // `slow`, the suites that execute real guest programs, run whole scenarios, matrices
 // or reproductions, fuzz the translators, or drive a browser. `npm test` runs both.
 // Test timeouts are generous on purpose: they are there to end a hang, not to judge
