@@ -742,7 +742,10 @@ export class Pane {
       // The group under the pointer is what the user is reading: its labels are placed
       // before everything but the title, so other groups' and markers' labels give way.
       const priority = gr.open ? 0.5 : 3;
-      out.push({ text: gr.label, x: gr.x + TILE + 2, y: gr.y + TILE / 2, size: 10, tint: COLOR_TRAVEL, priority, sides: gr.open ? ['above'] : ['right', 'below', 'above', 'below-left', 'above-left', 'left'], kind: 'transfer', avoid: !gr.open });
+      // An open group's label goes above its first tile's top edge, not its middle:
+      // above the middle, it met the first member's row beside the tile, and that row
+      // (placed after it) was left out, so the list never showed its first member.
+      out.push({ text: gr.label, x: gr.x + TILE + 2, y: gr.open ? gr.y - 1 : gr.y + TILE / 2, size: 10, tint: COLOR_TRAVEL, priority, sides: gr.open ? ['above'] : ['right', 'below', 'above', 'below-left', 'above-left', 'left'], kind: 'transfer', avoid: !gr.open });
       if (!gr.open) continue;
       gr.members.forEach((t, i) =>
         out.push({ text: `${l.vmNames[t.vm]} ${t.text}`, x: gr.x + 2 * TILE + 10, y: gr.y + i * ROW + TILE / 2, size: 10, tint: COLOR_TRAVEL, priority, sides: ['right'], kind: 'member' }),
