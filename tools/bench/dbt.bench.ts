@@ -302,7 +302,8 @@ function enginesTable(runs: number, only: string[]): void {
     if (!a || !b) return NaN;
     return geomean([...a.keys()].filter((k) => b.has(k) && COMPUTE.has(k)).map((k) => (what === 'wallMs' ? b.get(k)!.wallMs - b.get(k)!.translateMs : b.get(k)!.translateMs) / Math.max(1e-3, what === 'wallMs' ? a.get(k)!.wallMs - a.get(k)!.translateMs : a.get(k)!.translateMs)));
   };
-  if (Number.isFinite(bin('wallMs'))) console.log(`binaryen (compute-bound, geomean): translation time ×${bin('translateMs').toFixed(1)}, the rest of the run ×${bin('wallMs').toFixed(2)}`);
+  const binRest = bin('wallMs');
+  if (Number.isFinite(binRest)) console.log(`binaryen (compute-bound, geomean): translation time ×${bin('translateMs').toFixed(1)}, the rest of the run ×${binRest.toFixed(2)}`);
   if (times.get('instrew')?.has('cold-code')) {
     const cold = (label: string) => times.get(label)!.get('cold-code')!;
     console.log(`translation-heavy (cold-code): instrew eager ${(cold('instrew eager') / 1000).toFixed(3)} s, block-translator ${(cold('block-translator') / 1000).toFixed(3)} s, instrew ${(cold('instrew') / 1000).toFixed(3)} s, interpreter ${(cold('interpreter') / 1000).toFixed(3)} s`);
@@ -321,10 +322,10 @@ function enginesTable(runs: number, only: string[]): void {
     // real code bases' 2.0 target is for whole processes as users run them, with the
     // translation cache (--section qemu, its warm line); these are for reference.
     const ref = 'no translation cache; the 2.0 target is judged on whole processes: --section qemu';
-    if (rs.length) line('real code: instrew time / qemu-riscv64 time (geomean, in-process runs)', geomean(rs), ref);
+    line('real code: instrew time / qemu-riscv64 time (geomean, in-process runs)', geomean(rs), ref);
     const qc = cpuTimes.get('qemu-riscv64')!;
     const rcs = real.filter((p) => Number.isFinite(qc.get(p.name) ?? NaN)).map((p) => cpuTimes.get('instrew')!.get(p.name)! / qc.get(p.name)!);
-    if (rcs.length) line('real code: the same, CPU times', geomean(rcs), ref);
+    line('real code: the same, CPU times', geomean(rcs), ref);
     line('qemu-riscv64 time / instrew time (geomean; ≥ 0.5 is within 2×)', ratio('instrew', 'qemu-riscv64'), 'target ≥ 0.5');
     for (const p of FP) if (times.get('qemu-riscv64')!.has(p)) line(`qemu-riscv64 time / instrew time on ${p}`, times.get('qemu-riscv64')!.get(p)! / times.get('instrew')!.get(p)!, 'target > 1 (faster than QEMU)');
   } else console.log('qemu-riscv64 is not installed: its rows were skipped (apt-get install -y qemu-user)');

@@ -532,7 +532,8 @@ class UnitEmitter extends SoftTlbEmitter {
    */
   private access(b: Block, i: Inst, mask: number, want: number): void {
     const f = this.f;
-    this.pageBits(i.a, mask, want);
+    this.val(i.a);
+    this.pageBits(mask, want);
     this.val(i.a);
     if (i.lo > 1) f.i64Const(0xfff, -1).op(W.i64_and).i64Const(i.lo - 1).op(W.i64_add).i64Const(PAGE_SHIFT);
     else f.i64Const(32);
@@ -543,16 +544,14 @@ class UnitEmitter extends SoftTlbEmitter {
   }
 
   /**
-   * Leaves an i64 that is zero exactly when the table entry of address value a has
-   * (perm & mask) === want. The entry is the one of bits 12…31 of a, taken as they
-   * are: the table has an entry for each of them (PERM_ENTRIES), zero past the guest's
-   * pages, so an address in [size, 2^32) fails here. The bits above 31 are the caller's
-   * to check. (`local` ≥ 0: the address is in that i64 local instead.)
+   * Takes the i64 address on the stack and leaves an i64 that is zero exactly when its
+   * table entry has (perm & mask) === want. The entry is the one of bits 12…31 of the
+   * address, taken as they are: the table has an entry for each of them (PERM_ENTRIES),
+   * zero past the guest's pages, so an address in [size, 2^32) fails here. The bits
+   * above 31 are the caller's to check.
    */
-  private pageBits(a: number, mask: number, want: number, local = -1): void {
+  private pageBits(mask: number, want: number): void {
     const f = this.f;
-    if (local >= 0) f.get(local);
-    else this.val(a);
     f.op(W.i32_wrap_i64).i32Const(PAGE_SHIFT).op(W.i32_shr_u);
     f.mem(W.i64_load8_u, 0, this.permBase).i64Const(mask).op(W.i64_and).i64Const(want).op(W.i64_xor);
   }
@@ -569,8 +568,10 @@ class UnitEmitter extends SoftTlbEmitter {
     // The last byte's address, once: its page and its high bits.
     this.val(i.a);
     f.i64Const(i.lo - 1).op(W.i64_add).set(this.tI64);
-    this.pageBits(i.a, mask, want);
-    this.pageBits(-1, mask, want, this.tI64);
+    this.val(i.a);
+    this.pageBits(mask, want);
+    f.get(this.tI64);
+    this.pageBits(mask, want);
     f.op(W.i64_or);
     this.val(i.a);
     f.get(this.tI64).op(W.i64_or).i64Const(32).op(W.i64_shr_u).op(W.i64_or);
