@@ -145,7 +145,8 @@ export { W as WasmOp, ModuleBuilder, FuncBody, I32, I64, F32, F64 } from './mode
 
 export { Unit, Block, Inst, CHECKED, operands, operandsInto, termOperands, mapOperands, mapTermOperands, isPure, directTargets, type Term, type RegRef } from './models/dbt/ir';
 export { DbtRuntime, type Translator, type TranslatedUnit, type DbtCounters } from './models/dbt/runtime';
-export { translatedEngine, hostCodeOf, type TranslatedEngineOptions, type ModelledGuestInstance } from './models/dbt/engine';
+export { translatedEngine, hostCodeOf, remoteTranslatorOf, type TranslatedEngineOptions, type TranslationTarget, type RemoteCapableEngine, type ModelledGuestInstance } from './models/dbt/engine';
+export { TranslationServer, type BackgroundTranslator, type RemoteInit, type RemoteRequest, type RemoteReply, type RemoteUnit, type PageUpdate } from './models/dbt/remote';
 export { systemEngine, SystemDbtRuntime, type SystemTranslator, type TranslationProfile } from './models/dbt/system-runtime';
 export { HOST_CLASSES, HOST_PROFILES, hostProfile, lanesOf, type HostClass, type HostCodeProfile } from './models/dbt/hostcode/profile';
 export { RegMapToken, IN_HOST_REGISTER, IN_CPU_STATE, GUEST_REGISTERS, type Home, type Placement as RegPlacement, type RegisterUsage, type RegMap } from './models/dbt/hostcode/regmap';

@@ -8,13 +8,13 @@
 //   node tools/build/run.js tools/bench/dbt-run.ts <engine> <program> <case> [name=value]… [background]
 
 import { resolveEngine } from '../cli/exec';
-import { WorkerCompiler } from '../node/background-compiler';
+import { WorkerTranslator } from '../node/background-translator';
 import { expectedOf, guestPrograms, runGuestCase } from '../node/guests';
 
 async function main(): Promise<void> {
   const [engineName, programName, caseId, ...args] = process.argv.slice(2);
-  // `background` is not an engine option: it compiles translated modules on a worker
-  // thread, as virtlab exec does.
+  // `background` is not an engine option: it translates on a worker thread (lifting,
+  // passes, encoding, compiling), as virtlab exec --background-compile does.
   const background = args.includes('background');
   const opts = args.filter((a) => a !== 'background');
   const options: Record<string, unknown> = {};
@@ -26,13 +26,13 @@ async function main(): Promise<void> {
   const c = program?.cases.find((x) => x.id === caseId);
   if (!program || !c) throw new Error(`no case ${programName}.${caseId}`);
   const engine = await resolveEngine(engineName, options);
-  const compiler = background ? new WorkerCompiler() : undefined;
-  // CPU time of the run (every thread of the process: a background compiler's too),
+  const translator = background ? new WorkerTranslator({ engine: engineName, options, plugins: [] }) : undefined;
+  // CPU time of the run (every thread of the process: a background translator's too),
   // which moves far less than the wall time when other processes load the machine.
   const cpu0 = process.cpuUsage();
-  const run = runGuestCase(engine, program, c, 0, 10_000_000, { backgroundCompiler: compiler });
+  const run = runGuestCase(engine, program, c, 0, 10_000_000, { backgroundTranslator: translator });
   const cpu = process.cpuUsage(cpu0);
-  await compiler?.close();
+  await translator?.close();
   const expected = expectedOf(program, c);
   const ok = Buffer.from(run.stdout).equals(Buffer.from(expected.stdout)) && run.status === expected.status;
   const counters = run.instance.counters();

@@ -21,7 +21,7 @@ export const EXEC_SPEC: CommandSpec = {
     memory: { type: 'string', arg: 'size', description: 'guest memory (default 256MiB)' },
     'max-instructions': { type: 'string', arg: 'n', description: 'stop after n instructions, exit status 124 (default 0: no limit)' },
     seed: { type: 'string', arg: 'n', description: 'seed of the bytes getrandom returns (default 1)' },
-    'background-compile': { type: 'boolean', description: 'compile translated code on a worker thread while the guest runs on, interpreted (pays only with an idle core; by default it is compiled on the guest\'s thread)' },
+    'background-compile': { type: 'boolean', description: 'translate on a worker thread (lifting, passes, encoding, compiling) while the guest runs on, interpreted (pays only with an idle core; by default code is translated on the guest\'s thread)' },
     'no-code-cache': { type: 'boolean', description: 'neither read nor write the persistent translation cache (also VIRTLAB_CODE_CACHE=off; VIRTLAB_CODE_CACHE=<folder> moves it)' },
   },
   examples: ['virtlab exec --engine instrew --stats scenarios/guests/bin/crc32.elf 2'],

@@ -13,7 +13,7 @@ import { existsSync, readFileSync, readSync, statSync, writeSync } from 'node:fs
 import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { ExecutionEngine, formatQuantity, GUEST_MEMORY, GuestProcess, HOST_CLASSES, HOST_PROFILES, hostCodeOf, limits, loadBuiltScenario, parseQuantity, Rng, ScenarioError, Simulation, signalStatus, syscallName, type GuestInstance, type Scenario } from 'virtlab';
+import { ExecutionEngine, formatQuantity, remoteTranslatorOf, GUEST_MEMORY, GuestProcess, HOST_CLASSES, HOST_PROFILES, hostCodeOf, limits, loadBuiltScenario, parseQuantity, Rng, ScenarioError, Simulation, signalStatus, syscallName, type GuestInstance, type Scenario } from 'virtlab';
 import { loadCatalog } from '../node/catalog';
 import { HostFileError, readHostFile } from '../node/host-file';
 import type { CodeCacheFile } from '../node/code-cache-store';
@@ -257,7 +257,12 @@ export async function execCommand(rest: string[], io: ExecIo = processIo, host: 
   // Translated modules compile on another thread while the guest runs on (given a
   // second core to do it); what the guest computes and prints does not depend on
   // when they arrive. Loaded only then: node:worker_threads brings the stream modules.
-  const backgroundCompiler = values['background-compile'] && availableParallelism() >= 2 ? new (await import('../node/background-compiler')).WorkerCompiler() : undefined;
+  // The whole translation moves to the worker (lifting, passes, encoding, compiling)
+  // when the engine's translator can run there; else only the compiling.
+  const background = values['background-compile'] && availableParallelism() >= 2;
+  const remote = background && remoteTranslatorOf(engine) ? (await import('../node/background-translator')).WorkerTranslator : undefined;
+  const backgroundTranslator = remote?.available() ? new remote({ engine: values.engine as string, options: engineOptions, plugins }) : undefined;
+  const backgroundCompiler = background && !backgroundTranslator ? new (await import('../node/background-compiler')).WorkerCompiler() : undefined;
   let instance: GuestInstance | undefined = undefined;
   const t0 = hostMs();
   instance = engine.start({
@@ -278,6 +283,7 @@ export async function execCommand(rest: string[], io: ExecIo = processIo, host: 
     randomBytes: (out) => rng.fillBytes(out),
     hostNow: hostMs,
     backgroundCompiler,
+    backgroundTranslator,
     codeCache: cache?.launch,
   });
   let status = instance.run(50_000_000);
@@ -387,7 +393,12 @@ export function coverageLine(instructions: number, counters: Record<string, numb
   const interpreted = counters.interpreted;
   const translated = instructions - interpreted;
   const pct = (n: number) => (instructions ? ((100 * n) / instructions).toFixed(1) : '0.0');
-  const background = counters.backgroundCompileMs ? `, ${counters.backgroundCompileMs.toFixed(0)} ms compiling in the background` : '';
+  const background =
+    counters.backgroundTranslateMs !== undefined
+      ? `, ${counters.backgroundTranslateMs.toFixed(0)} ms translating and ${(counters.backgroundCompileMs ?? 0).toFixed(0)} ms compiling in the background`
+      : counters.backgroundCompileMs
+        ? `, ${counters.backgroundCompileMs.toFixed(0)} ms compiling in the background`
+        : '';
   return (
     `coverage: ${interpreted} instructions interpreted (${pct(interpreted)}%), ${translated} run as translated code (${pct(translated)}%); ` +
     `${counters.guestInstructionsTranslated ?? 0} instructions translated in ${counters.units ?? 0} units (a region may cover an instruction twice); ` +

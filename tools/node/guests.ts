@@ -5,7 +5,7 @@
 
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { Rng, signalStatus, type BackgroundCompiler, type ExecutionEngine, type GuestInstance } from 'virtlab';
+import { Rng, signalStatus, type BackgroundCompiler, type BackgroundTranslator, type ExecutionEngine, type GuestLaunch, type GuestInstance } from 'virtlab';
 import { REPO_ROOT } from './catalog';
 
 export const GUESTS_DIR = path.join(REPO_ROOT, 'scenarios', 'guests');
@@ -49,9 +49,11 @@ function concat(parts: Uint8Array[]): Uint8Array {
   return out;
 }
 
-/** What else a run may be given: a background compiler, and a record of the instruction count after each run() call. */
+/** What else a run may be given: a background compiler or translator, a translation cache, and a record of the instruction count after each run() call. */
 export interface GuestRunExtras {
   readonly backgroundCompiler?: BackgroundCompiler;
+  readonly backgroundTranslator?: BackgroundTranslator;
+  readonly codeCache?: GuestLaunch['codeCache'];
   readonly stops?: number[];
 }
 
@@ -88,6 +90,8 @@ export function runGuestCase(engine: ExecutionEngine, program: GuestProgram, c: 
     randomBytes: (o) => rng.fillBytes(o),
     hostNow: () => performance.now(),
     backgroundCompiler: extras.backgroundCompiler,
+    backgroundTranslator: extras.backgroundTranslator,
+    codeCache: extras.codeCache,
   });
   let status = instance.run(budget);
   extras.stops?.push(instance.instructions);

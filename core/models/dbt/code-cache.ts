@@ -87,7 +87,7 @@ export function unitRanges(u: Unit, mem: GuestMemory): CachedUnit['ranges'] {
  * Guest bytes of the units that are not what they were translated from (or not on
  * executable pages of this memory): 0 when they may be installed.
  */
-export function mismatchedBytes(units: readonly CachedUnit[], mem: GuestMemory): number {
+export function mismatchedBytes(units: ReadonlyArray<Pick<CachedUnit, 'ranges'>>, mem: GuestMemory): number {
   let bad = 0;
   const u8 = mem.u8;
   for (const u of units) {

@@ -11,13 +11,23 @@ import { DbtRuntime, type TranslatedUnit, type Translator } from './runtime';
 import { HostCodeModel, hostCodeCounters } from './hostcode/model';
 import type { RegMap } from './hostcode/regmap';
 import type { HostCodeProfile } from './hostcode/profile';
-import { systemEngine, type SystemTranslator } from './system-runtime';
+import { systemEngine, type SystemTranslator, type TranslationProfile } from './system-runtime';
+import type { GuestMemory } from '../riscv/memory';
 import type { HartEngine } from '../riscv/system/machine';
+
+/** What a translator translates from: the guest's memory, and whether a memory model watches every access (timing mode). */
+export interface TranslationTarget {
+  readonly mem: GuestMemory;
+  readonly timing: boolean;
+}
 
 export interface TranslatedEngineOptions {
   readonly id: string;
-  /** A fresh translator for each guest (it may keep per-guest state). */
-  readonly translator: (proc: GuestProcess) => Translator;
+  /**
+   * A fresh translator for each guest (it may keep per-guest state), or for a
+   * translation server's mirror of a guest's memory (remote.ts).
+   */
+  readonly translator: (target: TranslationTarget) => Translator;
   /**
    * The simulation's hooks: every translated unit fires hooks.cpu.blockTranslated, and
    * the guest's system calls and traps fire hooks.cpu.syscall and hooks.cpu.trap.
@@ -44,6 +54,16 @@ export function hostCodeOf(instance: GuestInstance): ModelledGuestInstance['host
   return (instance as Partial<ModelledGuestInstance>).hostCode;
 }
 
+/** An engine whose translator can also run in a translation server (remote.ts), over a mirror of the guest's memory. */
+export interface RemoteCapableEngine extends ExecutionEngine {
+  readonly remoteTranslator: (mem: GuestMemory) => Translator;
+}
+
+/** The translator a translation server runs for this engine, if it has one. */
+export function remoteTranslatorOf(engine: ExecutionEngine): RemoteCapableEngine['remoteTranslator'] | undefined {
+  return (engine as Partial<RemoteCapableEngine>).remoteTranslator;
+}
+
 /**
  * A translating engine that also runs the privileged hart of a full-system machine
  * (virtlab boot). The contract lives here, not in cpu/engine.ts, because the hart's
@@ -60,8 +80,10 @@ export function systemEngineOf(engine: ExecutionEngine): SystemCapableEngine['sy
 
 export function translatedEngine(o: TranslatedEngineOptions): ExecutionEngine {
   const sys = o.systemTranslator;
-  return {
+  const engine: RemoteCapableEngine = {
     id: o.id,
+    // Never in timing mode: a translation server serves exec, which has no memory model.
+    remoteTranslator: (mem: GuestMemory) => o.translator({ mem, timing: false }),
     ...(sys ? { system: (options: { readonly hostNow?: () => number }) => systemEngine(o.id, sys, options) } : {}),
     start(launch: GuestLaunch): GuestInstance {
       const proc = new GuestProcess({ ...launch, hooks: o.hooks?.cpu });
@@ -81,14 +103,14 @@ export function translatedEngine(o: TranslatedEngineOptions): ExecutionEngine {
         : undefined;
       const regmap = o.regmap?.();
       const model = regmap ? new HostCodeModel() : undefined;
-      let translator = o.translator(proc);
+      let translator = o.translator({ mem: proc.mem, timing: !!proc.options.onMemoryAccess });
       if (model) {
         // Observe the units after the translator's passes; what is compiled is unchanged.
         const inner = translator;
         translator = Object.assign(Object.create(inner) as Translator, {
           // The model weighs each one-block unit by how often its block ran (its back edges to itself included).
           emitOptions: { ...inner.emitOptions, countRuns: true },
-          translate: (pc: number, rt: DbtRuntime) => {
+          translate: (pc: number, rt: TranslationProfile) => {
             const units = inner.translate(pc, rt);
             for (const u of units) model.observe(u);
             return units;
@@ -97,7 +119,9 @@ export function translatedEngine(o: TranslatedEngineOptions): ExecutionEngine {
       }
       // Not with the host code model, which observes units as they are translated.
       const codeCache = model ? undefined : launch.codeCache;
-      const runtime = new DbtRuntime(proc, translator, { hostNow: launch.hostNow, onTranslated, compiler: launch.backgroundCompiler, codeCache });
+      // Not with the host code model either: it must observe every unit here.
+      const remote = model ? undefined : launch.backgroundTranslator;
+      const runtime = new DbtRuntime(proc, translator, { hostNow: launch.hostNow, onTranslated, compiler: launch.backgroundCompiler, translator: remote, codeCache });
       proc.executor = runtime;
       return {
         run: (budget) => proc.run(budget),
@@ -117,4 +141,5 @@ export function translatedEngine(o: TranslatedEngineOptions): ExecutionEngine {
       };
     },
   };
+  return engine;
 }

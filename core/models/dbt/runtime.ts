@@ -19,7 +19,7 @@
 import type { BackgroundCompiler } from '../cpu/engine';
 import type { GuestProcess } from '../riscv/process';
 import type { StopReason } from '../riscv/interpreter';
-import { LOOKUP_ENTRIES, PERM_DECODED, STATE_BUDGET, STATE_DEPTH, STATE_FLAGS, STATE_FRM, STATE_HOST_CALLS, STATE_LOOKUP_HITS, STATE_PC, STATE_RETURN_HITS, UNIT_COUNTERS, entryCounterSlot, runCounterSlot } from '../riscv/memory';
+import { LOOKUP_ENTRIES, PERM_DECODED, PERM_X, STATE_BUDGET, STATE_DEPTH, STATE_FLAGS, STATE_FRM, STATE_HOST_CALLS, STATE_LOOKUP_HITS, STATE_PC, STATE_RETURN_HITS, UNIT_COUNTERS, entryCounterSlot, runCounterSlot } from '../riscv/memory';
 import { EXIT_BUDGET, EXIT_INTERP, EXIT_LOOKUP, EXIT_RET, EXIT_TABLE, HELPER_CODE_CHANGED, HELPER_FAULT, HELPER_OK } from './abi';
 import { emitModule, linkModule, type EmitOptions, type ModulePart } from './emit';
 import type { CodeLayout } from '../wasm/encoder';
@@ -27,6 +27,8 @@ import type { Unit } from './ir';
 import { buildRuntimeModule, HELPERS, lookupSlots } from './runtime-module';
 import { BlockLifter } from './lift';
 import { cachedModuleBytes, decodeCodeCache, encodeCodeCache, layoutFingerprint, mismatchedBytes, unitRanges, type CacheTables, type CachedModule, type CachedUnit } from './code-cache';
+import { pageUpdate, type BackgroundTranslator, type RemoteReply } from './remote';
+import type { TranslationProfile } from './system-runtime';
 
 /** What a translator does: lift the units to translate for a pc. */
 export interface Translator {
@@ -37,7 +39,7 @@ export interface Translator {
    * The units to translate when execution reaches an untranslated pc: the first is
    * pc's own; it has no instructions when the instruction at pc must be interpreted.
    */
-  translate(pc: number, runtime: DbtRuntime): Unit[];
+  translate(pc: number, runtime: TranslationProfile): Unit[];
   /**
    * Times a pc must be reached before it is translated; until then the interpreter
    * runs its basic block (0: translate on first execution).
@@ -73,6 +75,13 @@ export interface RuntimeOptions {
    * guest's state, its instruction count or its output.
    */
   readonly compiler?: BackgroundCompiler;
+  /**
+   * Translates on another thread (remote.ts): lifting, the passes, encoding and
+   * compiling all happen there, and the interpreter runs the code meanwhile; as with
+   * `compiler`, nothing the guest sees depends on when a translation arrives. Takes
+   * precedence over `compiler`.
+   */
+  readonly translator?: BackgroundTranslator;
   /** Called after each unit is installed. */
   readonly onTranslated?: (u: TranslatedUnit) => void;
   /**
@@ -110,9 +119,24 @@ interface CacheState {
   readonly made: Array<{ readonly firstId: number; readonly info: Array<Omit<CachedUnit, 'exportName' | 'id' | 'group'>>; readonly bytes: Uint8Array<ArrayBuffer>; readonly exports: readonly string[]; readonly layout: CodeLayout | null; readonly enterAt?: readonly number[] }>;
 }
 
+/** What installing a unit needs of it: a unit lifted here, or one translated remotely (RemoteUnit). */
+interface UnitSummary {
+  readonly entry: number;
+  readonly guestInstructions: number;
+  readonly guestBytes: number;
+  /** Its basic blocks, counted. */
+  readonly blocks: number;
+  readonly pages: Iterable<number>;
+  readonly pcs: readonly number[];
+}
+
+function summary(u: Unit): UnitSummary {
+  return { entry: u.entry, guestInstructions: u.guestInstructions, guestBytes: u.guestBytes, blocks: u.blocks.length, pages: u.pages, pcs: u.pcs };
+}
+
 /** A translation whose module is being compiled in the background. */
 interface Pending {
-  readonly units: Unit[];
+  readonly units: UnitSummary[];
   readonly exports: readonly string[];
   readonly hostBytes: number;
   /** Host milliseconds spent here (lifting, passes, encoding). */
@@ -144,6 +168,12 @@ const TWO32 = 4294967296;
 const TABLE_CHUNK = 4096;
 /** The two lookup entries a lookup of pc 0 reads: the only ones a new memory's zeros do not leave empty (see entryFree). */
 const PC0_ENTRIES = lookupSlots(0);
+/**
+ * Reaches before a pc is translated on the guest's thread while a translation server
+ * boots: interpreting a block costs about a thousandth of translating it, so a few
+ * hundred reaches pay for a translation.
+ */
+const BOOT_THRESHOLD = 256;
 /** Most targets of one indirect jump that a region branches to directly. */
 const MAX_CASES = 64;
 
@@ -179,6 +209,8 @@ export interface DbtCounters {
   /** Modules compiled in the background, and those discarded on arrival because their code had changed. */
   backgroundModules: number;
   backgroundDiscarded: number;
+  /** Time the translation server spent lifting, optimizing and encoding, host milliseconds (off the guest's thread). */
+  backgroundTranslateMs: number;
   /** Units and modules installed from the persistent cache, and the host time it took (reading, checking, compiling). */
   cacheUnits: number;
   cacheModules: number;
@@ -205,7 +237,7 @@ export class DbtRuntime {
   readonly counters: DbtCounters = {
     units: 0, blocks: 0, guestInstructionsTranslated: 0, guestBytesTranslated: 0, hostBytes: 0, modules: 0,
     dispatcherEntries: 0, lookupMisses: 0, interpreted: 0, helperCalls: 0, invalidatedUnits: 0, translateMs: 0,
-    backgroundCompileMs: 0, backgroundModules: 0, backgroundDiscarded: 0,
+    backgroundCompileMs: 0, backgroundModules: 0, backgroundDiscarded: 0, backgroundTranslateMs: 0,
     cacheUnits: 0, cacheModules: 0, cacheLoadMs: 0, cacheRejectedUnits: 0, cacheRejectedBytes: 0,
   };
   private readonly cache: CacheState | null = null;
@@ -223,13 +255,36 @@ export class DbtRuntime {
   /** Targets each indirect jump was seen to take while interpreted (at most MAX_CASES). */
   private readonly indirect = new Map<number, Set<number>>();
   private readonly scanner: BlockLifter;
-  private readonly threshold: number;
+  /** Reaches before a pc is translated (the translator's hot threshold; higher while a translation server boots). */
+  private threshold: number;
   // The exit table (see EXIT_TABLE): code, guest pc and budget refund per entry.
   private exitCode = new Uint8Array(4096);
   private exitPc = new Float64Array(4096);
   private exitRefund = new Int32Array(4096);
   private exits = 0;
   private nextUnit = 0;
+  /** Remote translation (RuntimeOptions.translator): the server, or null once it is not used. */
+  private remote: BackgroundTranslator | null = null;
+  private remoteStarted = false;
+  /** The server was asked to boot and has not said it is ready. */
+  private booting = false;
+  private readyAsks = 0;
+  private remoteTicket = 0;
+  /** The last ticket whose reply was taken. */
+  private remoteTaken = -1;
+  /** Requests sent and not yet answered, by ticket: the pc asked for. */
+  private readonly remotePending = new Map<number, number>();
+  /** What the server has not been told yet: blocks run interpreted, indirect targets, dropped entries, pages whose code or permission changed. */
+  private ranLog: number[] = [];
+  private indirectLog: number[] = [];
+  private droppedLog: number[] = [];
+  private readonly dirtyPages = new Set<number>();
+  /** Pages the server has as executable (1) or not (0). */
+  private sentPages: Uint8Array | null = null;
+  /** Pcs the server found nothing to translate at (the interpreter runs them), until their code changes. */
+  private readonly untranslatable = new Set<number>();
+  /** The translator's counters as the server last reported them. */
+  private remoteCounters: Record<string, number> = {};
 
   constructor(
     readonly proc: GuestProcess,
@@ -269,6 +324,15 @@ export class DbtRuntime {
     };
     interp.onFlush = () => this.flush();
     if (options.codeCache) this.cache = this.openCache(options.codeCache);
+    this.remote = options.translator ?? null;
+    // It boots while the guest starts. Until it is ready this thread translates, but
+    // only code that has proved hot, so that translating everything at once (a
+    // threshold of 0) does not land on the guest's thread after all.
+    if (this.remote) {
+      this.remote.boot();
+      this.booting = true;
+      this.threshold = Math.max(this.threshold, BOOT_THRESHOLD);
+    }
   }
 
   // ---- the persistent cache ----
@@ -335,6 +399,7 @@ export class DbtRuntime {
     }
     if (!instance) {
       c.cacheRejectedUnits += units.length;
+      if (this.remote) for (const u of units) this.droppedLog.push(u.entry);
       c.cacheRejectedBytes += bad;
       // A module of one group whose code differs is left out of the cache saved at the end.
       if (units.length === m.units.length) {
@@ -514,7 +579,16 @@ export class DbtRuntime {
   private sawIndirect(at: number, target: number): void {
     let set = this.indirect.get(at);
     if (!set) this.indirect.set(at, (set = new Set()));
-    if (set.size < MAX_CASES) set.add(target);
+    if (set.size < MAX_CASES && !set.has(target)) {
+      set.add(target);
+      if (this.remote) this.indirectLog.push(at, target);
+    }
+  }
+
+  /** The interpreter ran the block at pc while it was untranslated (the profile regions are formed from). */
+  private sawRan(pc: number): void {
+    if (this.remote && !this.ran.has(pc)) this.ranLog.push(pc);
+    this.ran.add(pc);
   }
 
   /** Targets the indirect jump at pc took while its code was interpreted, in order seen. */
@@ -541,6 +615,10 @@ export class DbtRuntime {
   // ---- translation ----
 
   private translate(pc: number): Installed | null {
+    if (this.remote && (this.remoteStarted || this.remote.ready())) {
+      this.request(pc);
+      return null;
+    }
     const now = this.options.hostNow;
     const t0 = now ? now() : 0;
     const units = this.translator.translate(pc, this).filter((u, i) => i === 0 || (u.guestInstructions > 0 && !this.units.has(u.entry) && !this.pendingPcs.has(u.entry)));
@@ -572,17 +650,143 @@ export class DbtRuntime {
       }
       const ms = now ? now() - t0 : 0;
       this.counters.translateMs += ms;
-      this.pending.set(ticket, { units, exports: emitted.exports, hostBytes: bytes.length, ms, pages, stale: false, firstId });
+      this.pending.set(ticket, { units: units.map(summary), exports: emitted.exports, hostBytes: bytes.length, ms, pages, stale: false, firstId });
       return null;
     }
     const instance = new WebAssembly.Instance(new WebAssembly.Module(bytes), this.imports);
     const ms = now ? now() - t0 : 0;
     this.counters.translateMs += ms;
-    return this.installModule(units, emitted.exports, instance, bytes.length, ms, firstId);
+    return this.installModule(units.map(summary), emitted.exports, instance, bytes.length, ms, firstId);
+  }
+
+  // ---- remote translation (remote.ts) ----
+
+  /**
+   * While the translation server boots: is it ready now, for a pc hot enough for the
+   * translator (`heat` reaches)? Asked every 32nd time only (a look at the worker's
+   * port is not free); once it is, the translator's own threshold applies again.
+   */
+  private serverReady(heat: number): boolean {
+    if (heat < (this.translator.hotThreshold ?? 0) || (++this.readyAsks & 31) !== 0 || !this.remote!.ready()) return false;
+    this.booting = false;
+    this.threshold = this.translator.hotThreshold ?? 0;
+    return true;
+  }
+
+  /** Asks the translation server for pc's translation; the interpreter runs pc's blocks until it arrives. */
+  private request(pc: number): void {
+    const remote = this.remote!;
+    const mem = this.proc.mem;
+    if (!this.remoteStarted) {
+      this.remoteStarted = true;
+      this.booting = false;
+      this.threshold = this.translator.hotThreshold ?? 0;
+      this.sentPages = new Uint8Array(mem.pages);
+      const pages = pageUpdate(mem);
+      for (const p of pages.pages) this.sentPages[p] = 1;
+      // Writes to an executable page the server has must reach dropPage, which sends it again.
+      for (const p of pages.pages) mem.perm[p] |= PERM_DECODED;
+      this.dirtyPages.clear();
+      const installed = [...this.units.keys()];
+      if (this.cache) installed.push(...this.cache.offers.keys());
+      remote.start({
+        memoryBytes: mem.size,
+        layout: layoutFingerprint(mem, this.translator.kind, this.translator.emitOptions),
+        relocatable: this.cache !== null && !this.translator.optimize,
+        pages,
+        slotPcs: slotPcsOf(this.slots, this.slotCount),
+        exitCode: this.exitCode.slice(0, this.exits),
+        exitPc: this.exitPc.slice(0, this.exits),
+        exitRefund: this.exitRefund.slice(0, this.exits),
+        nextUnit: this.nextUnit,
+        installed,
+      });
+    }
+    // pc's page, if the server does not have it as it is now (made executable since).
+    const page = Math.floor(pc / 4096);
+    const sent = this.sentPages!;
+    if (page < sent.length && sent[page] !== ((mem.perm[page] & PERM_X) !== 0 ? 1 : 0)) this.dirtyPages.add(page);
+    let pages = null;
+    if (this.dirtyPages.size) {
+      pages = pageUpdate(mem, this.dirtyPages);
+      pages.pages.forEach((p, i) => {
+        sent[p] = pages!.exec[i];
+        if (pages!.exec[i]) mem.perm[p] |= PERM_DECODED;
+      });
+      this.dirtyPages.clear();
+    }
+    const ticket = this.remoteTicket++;
+    remote.submit({ ticket, pc, pages, ran: this.ranLog, indirect: this.indirectLog, dropped: this.droppedLog, taken: this.remoteTaken });
+    this.ranLog = [];
+    this.indirectLog = [];
+    this.droppedLog = [];
+    this.remotePending.set(ticket, pc);
+    this.pendingPcs.set(pc, (this.pendingPcs.get(pc) ?? 0) + 1);
+  }
+
+  /** Takes the server's finished translations: applies their numbering, checks their guest code and installs them. */
+  private receiveRemote(): void {
+    for (const r of this.remote!.poll()) this.takeReply(r);
+  }
+
+  private takeReply(r: RemoteReply): void {
+    const c = this.counters;
+    const now = this.options.hostNow;
+    const t0 = now ? now() : 0;
+    // The numbering first, whatever becomes of the translation: the server's goes on from it.
+    if (r.firstId !== this.nextUnit || r.firstExit !== this.exits) throw new Error(`translation server out of step: unit ${r.firstId} and exit ${r.firstExit}, expected ${this.nextUnit} and ${this.exits}`);
+    for (let i = 0; i < r.slots.length; i += 2) {
+      const pc = r.slots[i];
+      const slot = r.slots[i + 1];
+      if (slot !== this.slotCount || this.slots.has(pc)) throw new Error(`translation server out of step: slot ${slot} for pc 0x${pc.toString(16)}, expected ${this.slotCount}`);
+      this.slots.set(pc, slot);
+      this.slotCount++;
+      if (slot >= this.table.length) this.table.grow(TABLE_CHUNK, this.stub);
+    }
+    for (let i = 0; i < r.exitCode.length; i++) this.newExit(r.exitCode[i], r.exitPc[i], r.exitRefund[i]);
+    this.nextUnit = r.nextUnit;
+    this.remotePending.delete(r.ticket);
+    this.remoteTaken = r.ticket;
+    const n = (this.pendingPcs.get(r.pc) ?? 1) - 1;
+    if (n > 0) this.pendingPcs.set(r.pc, n);
+    else this.pendingPcs.delete(r.pc);
+    this.remoteCounters = r.counters;
+    c.backgroundTranslateMs += r.translateMs;
+    c.backgroundCompileMs += r.compileMs;
+    if (!r.units.length) {
+      if (r.covered) return;
+      // Nothing to translate at pc, by the server's copy of its code: believed only if that copy is the guest's code.
+      const code = r.code!;
+      const u8 = this.proc.mem.u8;
+      let same = true;
+      for (let i = 0; i < code.length; i++) if (u8[r.pc + i] !== code[i]) same = false;
+      if (same) this.untranslatable.add(r.pc);
+      else {
+        c.backgroundDiscarded++;
+        this.dirtyPages.add(Math.floor(r.pc / 4096));
+        this.dirtyPages.add(Math.floor((r.pc + code.length - 1) / 4096));
+      }
+      return;
+    }
+    c.backgroundModules++;
+    // Installed only where the guest's code is still what the server translated.
+    if (mismatchedBytes(r.units, this.proc.mem) > 0) {
+      c.backgroundDiscarded++;
+      for (const u of r.units) {
+        this.droppedLog.push(u.entry);
+        for (const p of u.pages) this.dirtyPages.add(p);
+      }
+      return;
+    }
+    const instance = new WebAssembly.Instance(r.module!, this.imports);
+    if (this.cache) this.cache.made.push({ firstId: r.firstId, info: r.units.map((u) => ({ entry: u.entry, guestInstructions: u.guestInstructions, guestBytes: u.guestBytes, blocks: u.blocks, pages: u.pages, ranges: u.ranges })), bytes: r.bytes as Uint8Array<ArrayBuffer>, exports: r.exports, layout: r.layout, enterAt: r.enterAt ?? undefined });
+    const ms = now ? now() - t0 : 0;
+    c.translateMs += ms;
+    this.installModule(r.units, r.exports, instance, r.bytes?.length ?? 0, r.translateMs + r.compileMs + ms, r.firstId, true);
   }
 
   /** Installs the units of a compiled module; returns the first. */
-  private installModule(units: Unit[], exports: readonly string[], instance: WebAssembly.Instance, hostBytes: number, ms: number, firstId: number, late = false): Installed | null {
+  private installModule(units: readonly UnitSummary[], exports: readonly string[], instance: WebAssembly.Instance, hostBytes: number, ms: number, firstId: number, late = false): Installed | null {
     const c = this.counters;
     c.modules++;
     c.hostBytes += hostBytes;
@@ -596,14 +800,14 @@ export class DbtRuntime {
       const rec = this.install(u, fn, module, firstId + i);
       if (i === 0) first = rec;
       c.units++;
-      c.blocks += u.blocks.length;
+      c.blocks += u.blocks;
       c.guestInstructionsTranslated += u.guestInstructions;
       c.guestBytesTranslated += u.guestBytes;
       this.options.onTranslated?.({
         guestStart: u.entry,
         guestBytes: u.guestBytes,
         guestInstructions: u.guestInstructions,
-        blocks: u.blocks.length,
+        blocks: u.blocks,
         hostBytes,
         translateMs: ms,
         kind: this.translator.kind,
@@ -682,6 +886,7 @@ export class DbtRuntime {
     for (const r of rec.module) {
       if (this.units.get(r.entry) !== r) continue;
       this.units.delete(r.entry);
+      if (this.remote) this.droppedLog.push(r.entry);
       this.table.set(r.slot, this.stub);
       this.clearLookup(r.entry);
       for (const p of r.pages) this.pageUnits.get(p)?.delete(r);
@@ -693,6 +898,11 @@ export class DbtRuntime {
   /** Drops every translation made from a page (its code was written or unmapped). */
   dropPage(page: number): void {
     if (this.pending.size) this.stalePending(page);
+    if (this.remoteStarted) {
+      // Sent again with the next request, and what the interpreter found untranslatable may now be code.
+      this.dirtyPages.add(page);
+      this.untranslatable.clear();
+    }
     const set = this.pageUnits.get(page);
     if (!set || !set.size) return;
     for (const rec of [...set]) this.drop(rec);
@@ -701,6 +911,7 @@ export class DbtRuntime {
   /** Drops every translation (fence.i, a snapshot loaded). */
   flush(): void {
     if (this.pending.size) this.stalePending();
+    this.untranslatable.clear();
     for (const rec of [...this.units.values()]) this.drop(rec);
   }
 
@@ -749,8 +960,8 @@ export class DbtRuntime {
       ...(this.cache
         ? { cacheUnits: c.cacheUnits, cacheModules: c.cacheModules, cacheUnitsOffered: this.cache.carried.reduce((n, m) => n + m.units.length, 0), cacheRejectedUnits: c.cacheRejectedUnits, cacheRejectedBytes: c.cacheRejectedBytes, cacheLoadMs: Math.round(c.cacheLoadMs * 1000) / 1000 }
         : {}),
-      ...(this.options.compiler ? { backgroundCompileMs: Math.round(c.backgroundCompileMs * 1000) / 1000, backgroundModules: c.backgroundModules, backgroundDiscarded: c.backgroundDiscarded } : {}),
-      ...(this.translator.counters?.() ?? {}),
+      ...(this.options.compiler || this.remote ? { backgroundCompileMs: Math.round(c.backgroundCompileMs * 1000) / 1000, backgroundModules: c.backgroundModules, backgroundDiscarded: c.backgroundDiscarded } : {}),
+      ...(this.remote ? { backgroundTranslateMs: Math.round(c.backgroundTranslateMs * 1000) / 1000, ...this.remoteCounters } : (this.translator.counters?.() ?? {})),
     };
   }
 
@@ -830,7 +1041,7 @@ export class DbtRuntime {
     const h = this.hart;
     let info = this.lengths.get(pc);
     if (info === undefined) this.lengths.set(pc, (info = this.scanner.blockInfo(pc, 256)));
-    this.ran.add(pc);
+    this.sawRan(pc);
     const before = h.instret;
     const stop = this.step(Math.min(info.n, budget));
     const ran = h.instret - before;
@@ -850,10 +1061,11 @@ export class DbtRuntime {
     try {
       while (remaining > 0) {
         if (this.pending.size) this.receive();
+        if (this.remotePending.size) this.receiveRemote();
         const pc = h.pc;
         let rec = this.units.get(pc);
         if (!rec && this.cache && this.cache.offers.has(pc)) rec = this.fromCache(pc) ?? undefined;
-        if (!rec && this.pendingPcs.has(pc)) {
+        if (!rec && (this.pendingPcs.has(pc) || this.untranslatable.has(pc))) {
           // Its translation is being compiled: the interpreter runs this basic block.
           const stop = this.interpretBlock(pc, remaining);
           remaining -= stop.ran;
@@ -862,10 +1074,10 @@ export class DbtRuntime {
         }
         if (!rec && this.threshold > 0) {
           const heat = (this.heat.get(pc) ?? 0) + 1;
-          if (heat < this.threshold) {
+          if (heat < this.threshold && !(this.booting && this.serverReady(heat))) {
             // Not hot yet: the interpreter runs this basic block.
             this.heat.set(pc, heat);
-            this.ran.add(pc);
+            this.sawRan(pc);
             let info = this.lengths.get(pc);
             if (info === undefined) this.lengths.set(pc, (info = this.scanner.blockInfo(pc, 256)));
             const before = h.instret;

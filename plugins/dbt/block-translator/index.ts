@@ -37,11 +37,11 @@ export default definePlugin<Options>((api) => {
   };
   const engine = translatedEngine({
     id: api.id,
-    translator: (proc): Translator => {
-      const lifter = new BlockLifter(proc.mem, { maxInstructions: o.maxBlockInstructions });
+    translator: ({ mem, timing }): Translator => {
+      const lifter = new BlockLifter(mem, { maxInstructions: o.maxBlockInstructions });
       return {
         kind: 'block',
-        emitOptions: { promote: false, mapCalls: false, chain: o.chain, timing: !!proc.options.onMemoryAccess },
+        emitOptions: { promote: false, mapCalls: false, chain: o.chain, timing },
         translate: (pc, runtime) => batch(lifter, pc, runtime),
       };
     },

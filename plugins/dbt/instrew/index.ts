@@ -122,9 +122,8 @@ export default definePlugin<Options>((api) => {
   });
   const engine = translatedEngine({
     id: api.id,
-    translator: (proc): Translator => {
-      const lifter = new BlockLifter(proc.mem, { maxInstructions: o.maxRegionInstructions });
-      const timing = !!proc.options.onMemoryAccess;
+    translator: ({ mem, timing }): Translator => {
+      const lifter = new BlockLifter(mem, { maxInstructions: o.maxRegionInstructions });
       return {
         kind: o.region,
         hotThreshold: o.hotThreshold,
