@@ -18,7 +18,8 @@
 // - not applying the numbering of a reply that is refused (its exits skipped): the
 //   runtime and the server fall out of step, and the run throws;
 // - the server not treating a pc covered by a reply on its way as covered (coveredBy
-//   ignored): crc32 translates more than twice the units it does here.
+//   ignored): crc32 translates more than twice the units it does here;
+// - the report leaving out the server's pass counters: foldFolded is absent.
 import { remoteTranslatorOf, TranslationServer, type BackgroundTranslator, type ExecutionEngine, type RemoteInit, type RemoteReply, type RemoteRequest } from '../../core';
 import { resolveEngine } from '../../tools/cli/exec';
 import { WorkerTranslator } from '../../tools/node/background-translator';
@@ -133,6 +134,19 @@ describe('code rewritten while its translation was on its way', () => {
     const there = run(engine, 'smc', 'default', { backgroundTranslator: new LateTranslator(engine, undefined, 50) });
     expect(text(there.run.stdout)).toBe(text(expectedOf(program, c).stdout));
     expect(there.run.instance.counters().backgroundDiscarded).toBeGreaterThan(0);
+  });
+});
+
+describe('the counters', () => {
+  it("report the passes' work done in the server", async () => {
+    const engine = await resolveEngine('instrew', { hotThreshold: 0 });
+    // Ready at once: every translation is made there.
+    const there = run(engine, 'crc32', 'small', { backgroundTranslator: new LateTranslator(engine) });
+    const k = there.run.instance.counters();
+    expect(k.translateMs).toBeGreaterThanOrEqual(0);
+    expect(k.backgroundModules).toBe(k.modules);
+    expect(k.foldFolded).toBeGreaterThan(0);
+    expect(k.dceRemoved).toBeGreaterThan(0);
   });
 });
 

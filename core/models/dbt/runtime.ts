@@ -684,8 +684,10 @@ export class DbtRuntime {
       this.sentPages = new Uint8Array(mem.pages);
       const pages = pageUpdate(mem);
       for (const p of pages.pages) this.sentPages[p] = 1;
-      // Writes to an executable page the server has must reach dropPage, which sends it again.
-      for (const p of pages.pages) mem.perm[p] |= PERM_DECODED;
+      // Not marked as holding code: stores to an executable page would then all leave
+      // translated code (a writable one, too). A store to a page whose code was
+      // decoded or translated reaches dropPage, which sends it again; one to any other
+      // page leaves the server's copy stale until a translation from it is refused.
       this.dirtyPages.clear();
       const installed = [...this.units.keys()];
       if (this.cache) installed.push(...this.cache.offers.keys());
@@ -709,10 +711,7 @@ export class DbtRuntime {
     let pages = null;
     if (this.dirtyPages.size) {
       pages = pageUpdate(mem, this.dirtyPages);
-      pages.pages.forEach((p, i) => {
-        sent[p] = pages!.exec[i];
-        if (pages!.exec[i]) mem.perm[p] |= PERM_DECODED;
-      });
+      pages.pages.forEach((p, i) => (sent[p] = pages!.exec[i]));
       this.dirtyPages.clear();
     }
     const ticket = this.remoteTicket++;
@@ -961,8 +960,18 @@ export class DbtRuntime {
         ? { cacheUnits: c.cacheUnits, cacheModules: c.cacheModules, cacheUnitsOffered: this.cache.carried.reduce((n, m) => n + m.units.length, 0), cacheRejectedUnits: c.cacheRejectedUnits, cacheRejectedBytes: c.cacheRejectedBytes, cacheLoadMs: Math.round(c.cacheLoadMs * 1000) / 1000 }
         : {}),
       ...(this.options.compiler || this.remote ? { backgroundCompileMs: Math.round(c.backgroundCompileMs * 1000) / 1000, backgroundModules: c.backgroundModules, backgroundDiscarded: c.backgroundDiscarded } : {}),
-      ...(this.remote ? { backgroundTranslateMs: Math.round(c.backgroundTranslateMs * 1000) / 1000, ...this.remoteCounters } : (this.translator.counters?.() ?? {})),
+      ...(this.remote ? { backgroundTranslateMs: Math.round(c.backgroundTranslateMs * 1000) / 1000 } : {}),
+      ...this.translatorCounters(),
     };
+  }
+
+  /** The translator's counters: with a translation server, its own (translations made here while it booted) and the server's, added. */
+  private translatorCounters(): Record<string, number> {
+    const here = this.translator.counters?.() ?? {};
+    if (!this.remote) return here;
+    const out = { ...here };
+    for (const [k, v] of Object.entries(this.remoteCounters)) out[k] = (out[k] ?? 0) + v;
+    return out;
   }
 
   /**
