@@ -39,6 +39,7 @@ class LateTranslator implements BackgroundTranslator {
   private readonly queue: Array<{ reply: RemoteReply; at: number }> = [];
   requests = 0;
 
+  /** `engine`: booted apart from the guest's, as the worker's is, so that its plugin's state (pass counters) is its own. */
   constructor(
     private readonly engine: ExecutionEngine,
     private readonly onStart: (server: TranslationServer) => void = () => {},
@@ -105,7 +106,7 @@ describe.each(ENGINES)('%s %j translating remotely', (engineName, options) => {
     const here = run(engine, name, caseId);
     expect(text(here.run.stdout)).toBe(text(expectedOf(program, c).stdout));
     // The first translation is made here, while the server "boots".
-    const late = new LateTranslator(engine, undefined, 2, 1);
+    const late = new LateTranslator(await resolveEngine(engineName, options), undefined, 2, 1);
     const there = run(engine, name, caseId, { backgroundTranslator: late });
     expect(text(there.run.stdout)).toBe(text(here.run.stdout));
     expect(there.run.status).toBe(here.run.status);
@@ -131,7 +132,7 @@ describe('code rewritten while its translation was on its way', () => {
     const engine = await resolveEngine('instrew', { hotThreshold: 0 });
     const { program, c } = caseOf('smc', 'default');
     // Each translation some 50 blocks late: smc rewrites code meanwhile.
-    const there = run(engine, 'smc', 'default', { backgroundTranslator: new LateTranslator(engine, undefined, 50) });
+    const there = run(engine, 'smc', 'default', { backgroundTranslator: new LateTranslator(await resolveEngine('instrew', { hotThreshold: 0 }), undefined, 50) });
     expect(text(there.run.stdout)).toBe(text(expectedOf(program, c).stdout));
     expect(there.run.instance.counters().backgroundDiscarded).toBeGreaterThan(0);
   });
@@ -141,7 +142,7 @@ describe('the counters', () => {
   it("report the passes' work done in the server", async () => {
     const engine = await resolveEngine('instrew', { hotThreshold: 0 });
     // Ready at once: every translation is made there.
-    const there = run(engine, 'crc32', 'small', { backgroundTranslator: new LateTranslator(engine) });
+    const there = run(engine, 'crc32', 'small', { backgroundTranslator: new LateTranslator(await resolveEngine('instrew', { hotThreshold: 0 })) });
     const k = there.run.instance.counters();
     expect(k.translateMs).toBeGreaterThanOrEqual(0);
     expect(k.backgroundModules).toBe(k.modules);
@@ -155,7 +156,7 @@ describe('a stale mirror', () => {
     const engine = await resolveEngine('instrew', { hotThreshold: 0 });
     const { program, c } = caseOf('crc32', 'small');
     // The server's copy of every executable page is zeroed once, after it started.
-    const late = new LateTranslator(engine, (server) => {
+    const late = new LateTranslator(await resolveEngine('instrew', { hotThreshold: 0 }), (server) => {
       for (let p = 0; p < server.mem.pages; p++) if (server.mem.perm[p]) server.mem.u8.fill(0, p * 4096, (p + 1) * 4096);
     });
     const there = run(engine, 'crc32', 'small', { backgroundTranslator: late });
@@ -173,11 +174,11 @@ describe('the translation cache', () => {
     const engine = await resolveEngine('instrew', {});
     const { program, c } = caseOf('crc32', 'small');
     const tag = 'remote-test';
-    const first = run(engine, 'crc32', 'small', { backgroundTranslator: new LateTranslator(engine), codeCache: { bytes: null, tag, maxBytes: 1 << 26 } });
+    const first = run(engine, 'crc32', 'small', { backgroundTranslator: new LateTranslator(await resolveEngine('instrew', {})), codeCache: { bytes: null, tag, maxBytes: 1 << 26 } });
     const saved = first.run.instance.codeCache!.save();
     expect(saved.bytes).not.toBeNull();
     // The next run installs those units from the cache, translating here; and again remotely.
-    for (const extras of [{}, { backgroundTranslator: new LateTranslator(engine) }]) {
+    for (const extras of [{}, { backgroundTranslator: new LateTranslator(await resolveEngine('instrew', {})) }]) {
       const warm = run(engine, 'crc32', 'small', { ...extras, codeCache: { bytes: saved.bytes, tag, maxBytes: 1 << 26 } });
       expect(text(warm.run.stdout)).toBe(text(expectedOf(program, c).stdout));
       expect(warm.stops).toEqual(first.stops);
