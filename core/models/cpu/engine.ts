@@ -4,7 +4,6 @@
 // workload and `virtlab exec` resolve it once and call `run(budget)` per tick.
 
 import { token } from '../../engine/tokens';
-import type { BackgroundTranslator } from '../dbt/remote';
 
 /** Everything a guest program needs to start. */
 export interface GuestLaunch {
@@ -44,13 +43,6 @@ export interface GuestLaunch {
    * does); simulations do not, because when a module arrives depends on the host.
    */
   readonly backgroundCompiler?: BackgroundCompiler;
-  /**
-   * Translates away from the guest's thread (lifting, passes, encoding and compiling),
-   * for engines that translate and can (a translation server, ../dbt/remote.ts); it
-   * takes precedence over backgroundCompiler. Runners outside simulations may pass one
-   * (virtlab exec does), for the same reason.
-   */
-  readonly backgroundTranslator?: BackgroundTranslator;
   /**
    * A persistent translation cache, for engines that translate: what earlier runs of
    * the same program stored (null: nothing yet), a tag naming the build, engine and

@@ -119,6 +119,20 @@ export interface BackgroundTranslator {
   poll(): RemoteReply[];
 }
 
+// The launch's field for it joins GuestLaunch by declaration merging: cpu/ knows
+// nothing of translators (core's folders import each other one way only).
+declare module '../cpu/engine' {
+  interface GuestLaunch {
+    /**
+     * Translates away from the guest's thread (lifting, passes, encoding and
+     * compiling), for engines that translate and can; it takes precedence over
+     * backgroundCompiler. Runners outside simulations may pass one (virtlab exec
+     * does), for the same reason.
+     */
+    readonly backgroundTranslator?: BackgroundTranslator;
+  }
+}
+
 /** The server: a mirror of the guest's code and profile, and a translator over it. */
 export class TranslationServer implements TranslationProfile {
   readonly mem: GuestMemory;
