@@ -34,6 +34,7 @@ import path from 'node:path';
 import { REPO_ROOT } from '../node/catalog';
 import { childCpuMs } from './child-cpu';
 import { expectedOf, GUESTS_DIR, guestPrograms, type GuestCase, type GuestProgram } from '../node/guests';
+import { watchSources } from './sources-guard';
 
 interface Measure {
   wallMs: number;
@@ -101,12 +102,15 @@ function qemu(program: string, c: GuestCase): { ms: number; cpuMs: number } | un
 const geomean = (xs: number[]) => (xs.length ? Math.exp(xs.reduce((s, x) => s + Math.log(x), 0) / xs.length) : NaN);
 
 function main(): void {
+  const sourcesMoved = watchSources();
   const runs = Number(arg('runs', '3'));
   const only = arg('only', '').split(',').filter(Boolean);
   const section = arg('section', 'all');
   if (!['engines', 'qemu', 'all'].includes(section)) throw new Error(`--section expects engines, qemu or all, got '${section}'`);
   if (section !== 'qemu') enginesTable(runs, only);
   if (section !== 'engines') againstQemu(runs, only);
+  const moved = sourcesMoved();
+  if (moved) console.log(`\n${moved}`);
 }
 
 /** A whole process: its wall and CPU time, and whether its output and status are the recorded ones. */

@@ -16,6 +16,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { REPO_ROOT } from '../node/repo-root';
 import { childCpuMs } from './child-cpu';
+import { watchSources } from './sources-guard';
 
 // The command as installed (package.json "bin"): the launcher, which starts Node on
 // bin.js with its allocator settings; and bin.js started directly, to show what they save.
@@ -59,6 +60,7 @@ function median(xs: number[]): number {
 }
 
 function main(): void {
+  const sourcesMoved = watchSources();
   const runsArg = process.argv.indexOf('--runs');
   const runs = runsArg > 0 ? Number(process.argv[runsArg + 1]) : 7;
   if (!Number.isInteger(runs) || runs < 1) throw new Error(`--runs expects a positive whole number, got '${process.argv[runsArg + 1]}'`);
@@ -93,6 +95,8 @@ function main(): void {
   } finally {
     rmSync(out, { recursive: true, force: true });
   }
+  const moved = sourcesMoved();
+  if (moved) console.log(`\n${moved}`);
 }
 
 main();
