@@ -67,6 +67,11 @@ export function layoutFingerprint(mem: GuestMemory, kind: string, emitOptions: u
   return JSON.stringify({ kind, emitOptions, size: mem.size, pages: mem.pages, wasmPages: mem.wasmPages, stateBase: mem.stateBase, lookupBase: mem.lookupBase, countersBase: mem.countersBase });
 }
 
+/** What the cache keeps of a unit as it is translated: its sizes, pages and guest code (unitRanges). */
+export function unitInfo(u: Unit, mem: GuestMemory): Omit<CachedUnit, 'exportName' | 'id' | 'group'> {
+  return { entry: u.entry, guestInstructions: u.guestInstructions, guestBytes: u.guestBytes, blocks: u.blocks.length, pages: [...u.pages], ranges: unitRanges(u, mem) };
+}
+
 /** The guest code of a unit, as the smallest set of byte ranges covering its blocks. */
 export function unitRanges(u: Unit, mem: GuestMemory): CachedUnit['ranges'] {
   const spans = u.blocks.map((b) => [b.start, b.end] as [number, number]).filter(([s, e]) => e > s).sort((a, b) => a[0] - b[0]);

@@ -23,7 +23,7 @@ import { emitModule } from './emit';
 import type { CodeLayout } from '../wasm/encoder';
 import type { Translator } from './runtime';
 import type { TranslationProfile } from './system-runtime';
-import { layoutFingerprint, unitRanges, type CachedUnit } from './code-cache';
+import { layoutFingerprint, unitInfo, type CachedUnit } from './code-cache';
 
 /** What a unit translated there is, for installing and checking it here. */
 export interface RemoteUnit extends Omit<CachedUnit, 'exportName' | 'id' | 'group'> {
@@ -247,7 +247,7 @@ export class TranslationServer implements TranslationProfile {
     const emitted = emitModule(units, links, this.translator.emitOptions, this.relocatable);
     let bytes = emitted.bytes;
     if (this.translator.optimize) bytes = this.translator.optimize(bytes);
-    const info: RemoteUnit[] = units.map((u) => ({ entry: u.entry, guestInstructions: u.guestInstructions, guestBytes: u.guestBytes, blocks: u.blocks.length, pages: [...u.pages], pcs: u.pcs, ranges: unitRanges(u, this.mem) }));
+    const info: RemoteUnit[] = units.map((u) => ({ ...unitInfo(u, this.mem), pcs: u.pcs }));
     for (const u of units) {
       this.installed.add(u.entry);
       for (const pc of u.pcs) this.coveredBy.set(pc, r.ticket);

@@ -26,7 +26,7 @@ import type { CodeLayout } from '../wasm/encoder';
 import type { Unit } from './ir';
 import { buildRuntimeModule, HELPERS, lookupSlots } from './runtime-module';
 import { BlockLifter } from './lift';
-import { cachedModuleBytes, decodeCodeCache, encodeCodeCache, layoutFingerprint, mismatchedBytes, unitRanges, type CacheTables, type CachedModule, type CachedUnit } from './code-cache';
+import { cachedModuleBytes, decodeCodeCache, encodeCodeCache, layoutFingerprint, mismatchedBytes, unitInfo, type CacheTables, type CachedModule, type CachedUnit } from './code-cache';
 import { pageUpdate, type BackgroundTranslator, type RemoteReply } from './remote';
 import type { TranslationProfile } from './system-runtime';
 
@@ -116,7 +116,7 @@ interface CacheState {
    * them (null when the translator's optimizer rewrote the module), and what the cache
    * keeps of each unit.
    */
-  readonly made: Array<{ readonly firstId: number; readonly info: Array<Omit<CachedUnit, 'exportName' | 'id' | 'group'>>; readonly bytes: Uint8Array<ArrayBuffer>; readonly exports: readonly string[]; readonly layout: CodeLayout | null; readonly enterAt?: readonly number[] }>;
+  readonly made: Array<{ readonly firstId: number; readonly info: ReadonlyArray<Omit<CachedUnit, 'exportName' | 'id' | 'group'>>; readonly bytes: Uint8Array<ArrayBuffer>; readonly exports: readonly string[]; readonly layout: CodeLayout | null; readonly enterAt?: readonly number[] }>;
 }
 
 /** What installing a unit needs of it: a unit lifted here, or one translated remotely (RemoteUnit). */
@@ -632,7 +632,7 @@ export class DbtRuntime {
     if (this.cache) {
       // The guest bytes are taken now: what this translation was made from.
       const mem = this.proc.mem;
-      const info = units.map((u) => ({ entry: u.entry, guestInstructions: u.guestInstructions, guestBytes: u.guestBytes, blocks: u.blocks.length, pages: [...u.pages], ranges: unitRanges(u, mem) }));
+      const info = units.map((u) => unitInfo(u, mem));
       this.cache.made.push({ firstId, info, bytes, exports: emitted.exports, layout: emitted.layout ?? null, enterAt: emitted.enterAt });
     }
     const compiler = this.options.compiler;
@@ -778,7 +778,7 @@ export class DbtRuntime {
       return;
     }
     const instance = new WebAssembly.Instance(r.module!, this.imports);
-    if (this.cache) this.cache.made.push({ firstId: r.firstId, info: r.units.map((u) => ({ entry: u.entry, guestInstructions: u.guestInstructions, guestBytes: u.guestBytes, blocks: u.blocks, pages: u.pages, ranges: u.ranges })), bytes: r.bytes as Uint8Array<ArrayBuffer>, exports: r.exports, layout: r.layout, enterAt: r.enterAt ?? undefined });
+    if (this.cache) this.cache.made.push({ firstId: r.firstId, info: r.units, bytes: r.bytes as Uint8Array<ArrayBuffer>, exports: r.exports, layout: r.layout, enterAt: r.enterAt ?? undefined });
     const ms = now ? now() - t0 : 0;
     c.translateMs += ms;
     this.installModule(r.units, r.exports, instance, r.bytes?.length ?? 0, r.translateMs + r.compileMs + ms, r.firstId, true);
